@@ -1,0 +1,5 @@
+/**
+ * Generators of checked-in files owned by codegen/ (kernels emitted from the IR). scripts/gen.ts
+ * runs them with its own; each returns [path, contents] pairs and must be deterministic.
+ */
+export const GENERATORS: Array<() => Array<[path: string, contents: string]>> = [];

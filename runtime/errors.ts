@@ -1,0 +1,137 @@
+/**
+ * The one closed list of picospike error codes, shared by the TypeScript side and (through the
+ * generated header firmware/include/ps_status_generated.h) the C side. Codes live in bands by
+ * layer, as TinyCBOR does: a number tells at a glance where a failure came from.
+ *
+ * Adding a code: append it to its band with the next free number, write its cause and remedy,
+ * then run `npm run gen` so spec/errors.md and the C header follow. Never renumber a code.
+ */
+
+/** One entry of the error list. */
+export interface ErrorCodeInfo {
+  /** Stable numeric value (also the C enum value and the protocol's error payload). */
+  readonly num: number;
+  /** What went wrong, in one line. */
+  readonly cause: string;
+  /** What the user can do about it. */
+  readonly remedy: string;
+}
+
+/** Bands of the error list: the hundreds digit of `num`. */
+export const ERROR_BANDS = {
+  1: "format: reading and validating event tables",
+  2: "semantics: model parameters and the integer arithmetic",
+  3: "codegen: emitting and checking generated kernels",
+  4: "protocol: framing, handshake and messages on the serial bridge",
+  5: "device: boards, firmware builds, flashing and transports",
+  6: "cli: command-line usage and input sources",
+  7: "toolchain: datasets, training, conversion and quantization",
+} as const;
+
+/** The closed list. Keys are the codes printed as `error <CODE>: <message>`. */
+export const ERROR_CODES = {
+  // ---- 1xx format ---------------------------------------------------------------------------
+  FORMAT_TRUNCATED: { num: 101, cause: "The CBOR data ends before the item it declares is complete.", remedy: "The file was cut short (interrupted copy or upload); produce it again." },
+  FORMAT_MALFORMED_CBOR: { num: 102, cause: "The bytes are not well-formed CBOR (reserved additional info, bad indefinite length, invalid UTF-8, trailing bytes).", remedy: "The file is damaged or not an event table; produce it again with `picospike quantize`." },
+  FORMAT_NOT_EVENT_TABLE: { num: 103, cause: "The CBOR is valid but is not a picospike event table (wrong format name or top-level shape).", remedy: "Pass a .cbor written by `picospike quantize`." },
+  FORMAT_VERSION_UNSUPPORTED: { num: 104, cause: "The event table's format version is not one this build reads.", remedy: "Upgrade picospike, or re-quantize the model with this version." },
+  FORMAT_HASH_MISMATCH: { num: 105, cause: "The content hash stored in the table does not match its body.", remedy: "The file was altered or damaged after it was written; produce it again." },
+  FORMAT_NON_CANONICAL: { num: 106, cause: "The table body is not in canonical CBOR encoding, so its hash would not be reproducible.", remedy: "Re-encode it with `picospike quantize` (or the runtime's encoder)." },
+  FORMAT_MISSING_FIELD: { num: 107, cause: "A required field is absent.", remedy: "The table was written by an incompatible tool; re-quantize it." },
+  FORMAT_BAD_TYPE: { num: 108, cause: "A field has the wrong CBOR type or the wrong typed-array tag.", remedy: "The table was written by an incompatible tool; re-quantize it." },
+  FORMAT_OUT_OF_RANGE: { num: 109, cause: "A field's value is outside its valid range (see spec/table-format.md).", remedy: "Fix the model parameters and re-quantize." },
+  FORMAT_SIZE_MISMATCH: { num: 110, cause: "An array's length disagrees with the dimensions that declare it.", remedy: "The table is inconsistent; re-quantize it." },
+  FORMAT_INDEX_OUT_OF_BOUNDS: { num: 111, cause: "A synapse index points outside its layer.", remedy: "The table is inconsistent or hostile; re-quantize it." },
+  FORMAT_LIMIT_EXCEEDED: { num: 112, cause: "A declared size exceeds a format limit (bytes, neurons, synapses, layers, nesting depth).", remedy: "Shrink the model or split it; limits are listed in spec/table-format.md." },
+  FORMAT_UNKNOWN_KIND: { num: 113, cause: "A layer, neuron, connection, encoding or readout kind is not one this version knows.", remedy: "Upgrade picospike or re-quantize with this version." },
+
+  // ---- 2xx semantics --------------------------------------------------------------------------
+  SEMANTICS_SHAPE_MISMATCH: { num: 201, cause: "Consecutive layers disagree: a connection's input size is not the previous layer's size.", remedy: "Check the layer shapes of the model." },
+  SEMANTICS_BAD_INPUT: { num: 202, cause: "An input event names a neuron outside the input layer or carries an invalid value.", remedy: "Check the input source matches the model's input size." },
+  SEMANTICS_STATE_MISMATCH: { num: 203, cause: "A state snapshot does not belong to this model (sizes differ).", remedy: "Restore snapshots only into the model that produced them." },
+
+  // ---- 3xx codegen ----------------------------------------------------------------------------
+  CODEGEN_UNSUPPORTED: { num: 301, cause: "The model uses a feature the chosen target cannot emit.", remedy: "Use a supported target or simplify the model." },
+  CODEGEN_DRIFT: { num: 302, cause: "A checked-in generated file differs from what the generator emits now.", remedy: "Run `npm run gen` and commit the result." },
+  CODEGEN_COMPILE_FAILED: { num: 303, cause: "The C compiler rejected the generated or firmware sources.", remedy: "Read the compiler output printed above; report it if the sources are unmodified." },
+  CODEGEN_MISMATCH: { num: 304, cause: "The C kernels and the TypeScript interpreter disagreed on the same model and input.", remedy: "This is a bug in picospike: report the printed seed, step, layer and neuron." },
+
+  // ---- 4xx protocol ---------------------------------------------------------------------------
+  PROTOCOL_BAD_FRAME: { num: 401, cause: "A frame failed COBS decoding or its length field disagrees with its size.", remedy: "The link corrupts bytes; check the cable and baud rate. Such frames are dropped and counted." },
+  PROTOCOL_BAD_CRC: { num: 402, cause: "A frame's CRC-16 does not match its contents.", remedy: "The link corrupts bytes; such frames are dropped and counted." },
+  PROTOCOL_VERSION_MISMATCH: { num: 403, cause: "Host and device share no protocol version.", remedy: "Rebuild and flash the firmware with this picospike version." },
+  PROTOCOL_UNKNOWN_MESSAGE: { num: 404, cause: "A frame carries a message type this side does not know.", remedy: "Host and firmware versions differ; rebuild and flash the firmware." },
+  PROTOCOL_TIMEOUT: { num: 405, cause: "The other side did not answer within the timeout, after all retries.", remedy: "Check the board is running, the port is right and nothing else holds it." },
+  PROTOCOL_HANDSHAKE_FAILED: { num: 406, cause: "The device did not complete the handshake.", remedy: "Reset the board and check it runs picospike firmware on this port." },
+  PROTOCOL_MODEL_MISMATCH: { num: 407, cause: "The device runs a different model than the one given (hashes differ).", remedy: "Flash or upload the model, or pass the model the device runs." },
+  PROTOCOL_BAD_PAYLOAD: { num: 408, cause: "A message's payload is malformed for its type.", remedy: "Host and firmware versions differ, or the link corrupts data undetected." },
+  PROTOCOL_SEQUENCE_GAP: { num: 409, cause: "Frames were lost: a gap in sequence numbers.", remedy: "Informational for spike frames (counted); check the link if frequent." },
+  PROTOCOL_BUSY: { num: 410, cause: "The device's buffers are full.", remedy: "Slow down the input, or use lockstep mode." },
+
+  // ---- 5xx device -----------------------------------------------------------------------------
+  DEVICE_UNKNOWN_BOARD: { num: 501, cause: "No board of that name is registered.", remedy: "Run `picospike build --help` for the list of boards." },
+  DEVICE_TOOL_MISSING: { num: 502, cause: "A tool the board needs (compiler, QEMU, gdb) is not installed.", remedy: "Install it; the message names the Debian package." },
+  DEVICE_MODEL_TOO_LARGE: { num: 503, cause: "The model does not fit the board's flash or RAM.", remedy: "Quantize to fewer bits, prune, or pick a larger board." },
+  DEVICE_PORT_UNAVAILABLE: { num: 504, cause: "The serial port cannot be opened.", remedy: "Check the path (`picospike ports`), permissions, and that no other program holds it." },
+  DEVICE_FLASH_FAILED: { num: 505, cause: "Putting the firmware on the board failed.", remedy: "Read the flash tool's output printed above." },
+  DEVICE_DISCONNECTED: { num: 506, cause: "The device went away during a session.", remedy: "Reconnect; learned weights up to the last checkpoint are kept." },
+  DEVICE_RESET: { num: 507, cause: "The device reset during a session.", remedy: "picospike re-handshakes and re-uploads; if repeated, check power." },
+  DEVICE_OUT_OF_MEMORY: { num: 508, cause: "The device's static arena cannot hold the uploaded model.", remedy: "Compile the model in (flash) or use a smaller model." },
+
+  // ---- 6xx cli ----------------------------------------------------------------------------------
+  CLI_USAGE: { num: 601, cause: "The command line is not valid for this verb.", remedy: "Run the verb with --help." },
+  CLI_FILE_NOT_FOUND: { num: 602, cause: "A named input file does not exist or cannot be read.", remedy: "Check the path." },
+  CLI_BAD_SOURCE: { num: 603, cause: "An input source string is not of a known `kind:detail` form.", remedy: "See `picospike run --help` for the sources." },
+  CLI_BAD_INPUT_FILE: { num: 604, cause: "An input file (spike file, event-camera recording, NDJSON) is malformed; the message gives the byte offset or line.", remedy: "Check the file's format against spec/." },
+  CLI_WRITE_FAILED: { num: 605, cause: "An output file could not be written; nothing partial was left behind.", remedy: "Check the directory exists and is writable and the disk has room." },
+  CLI_INTERRUPTED: { num: 606, cause: "The command was interrupted (Ctrl-C) before finishing.", remedy: "Outputs written so far are complete files; rerun to finish." },
+
+  // ---- 7xx toolchain -----------------------------------------------------------------------------
+  TOOLCHAIN_DATASET: { num: 701, cause: "A dataset file is missing or malformed (bad IDX magic, sizes, truncation).", remedy: "Check --data-dir holds standard IDX files." },
+  TOOLCHAIN_UNSUPPORTED_LAYER: { num: 702, cause: "The ANN has a layer or activation the converter cannot turn into spiking form.", remedy: "The message names the layer and what to use instead." },
+  TOOLCHAIN_BAD_MODEL: { num: 703, cause: "A model file (tfjs-layers or float SNN) is malformed or inconsistent.", remedy: "Check the model was saved by tfjs/Keras or by picospike." },
+  TOOLCHAIN_QUANTIZE_RULE: { num: 704, cause: "A design rule fails at quantization (leak rounds to nothing or to a full wipe, fan-in overflows).", remedy: "The message names the layer; change time constants, bits or scaling." },
+  TOOLCHAIN_TRAINING: { num: 705, cause: "Training failed (diverged to NaN, or no data).", remedy: "Lower the learning rate or check the data." },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** Every code in the closed list. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one error class picospike throws for anything a user can cause. `code` is from the closed
+ * list; `detail` carries structured context (byte offset, layer name, ...) for `--json` output.
+ */
+export class PicospikeError extends Error {
+  /** The error code from the closed list. */
+  readonly code: ErrorCode;
+  /** Structured context, printed by `--json` and `--debug`. */
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, detail?: Record<string, unknown>) {
+    super(message);
+    this.name = "PicospikeError";
+    this.code = code;
+    this.detail = detail;
+  }
+
+  /** The numeric value of this error's code. */
+  get num(): number {
+    return ERROR_CODES[this.code].num;
+  }
+}
+
+/** Throws a PicospikeError; shorthand for validation code. */
+export function fail(code: ErrorCode, message: string, detail?: Record<string, unknown>): never {
+  throw new PicospikeError(code, message, detail);
+}
+
+/** True when `e` is a PicospikeError (optionally with the given code). */
+export function isPicospikeError(e: unknown, code?: ErrorCode): e is PicospikeError {
+  return e instanceof PicospikeError && (code === undefined || e.code === code);
+}
+
+/** Looks a code up by its number (for error payloads arriving from a device). */
+export function errorCodeFromNum(num: number): ErrorCode | undefined {
+  for (const [code, info] of Object.entries(ERROR_CODES)) if (info.num === num) return code as ErrorCode;
+  return undefined;
+}
