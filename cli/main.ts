@@ -5,6 +5,12 @@
 import { Command, CommanderError } from "commander";
 import { PicospikeError } from "../runtime/errors.js";
 
+/**
+ * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
+ * this list (one line each) so the verbs stay independent of each other.
+ */
+const VERBS: Array<{ register(program: Command): void }> = [];
+
 const program = new Command("picospike")
   .description("Spiking neural networks on microcontrollers: quantize, codegen, flash, stream, compare.")
   .version("0.1.0")
@@ -22,6 +28,8 @@ program
     );
     process.exitCode = 2;
   });
+
+for (const verb of VERBS) verb.register(program);
 
 /** Prints an error the way the CLI contract says and sets the exit code. */
 function report(e: unknown, debug: boolean): void {

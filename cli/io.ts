@@ -1,0 +1,51 @@
+/**
+ * File and console helpers every verb uses, so that outputs are never half-written and
+ * `--json` prints exactly one object.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fail } from "../runtime/errors.js";
+
+/**
+ * Writes a file atomically: to a temporary sibling, fsync, then rename over the target. A crash or
+ * error leaves either the old file or the new one, never a partial file.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "w");
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    if (existsSync(tmp)) unlinkSync(tmp);
+    fail("CLI_WRITE_FAILED", `cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads a whole file, turning a missing or unreadable file into CLI_FILE_NOT_FOUND. */
+export function readFileOrFail(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    fail("CLI_FILE_NOT_FOUND", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Prints one machine-readable JSON object on stdout (the `--json` contract). */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Parses an integer option, failing with CLI_USAGE when it is not an integer in [min, max]. */
+export function intOption(name: string, raw: string, min: number, max: number): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) fail("CLI_USAGE", `${name} must be an integer in ${min}..${max}, got '${raw}'`);
+  return v;
+}
