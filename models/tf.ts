@@ -1,0 +1,145 @@
+/**
+ * TensorFlow.js setup for the toolchain: the wasm backend by default (tfjs-node only when it is
+ * already installed), the gradient kernels the wasm backend lacks, and a training progress bar.
+ *
+ * Measured on this project's 2-core machine (tfjs 4.22, Node 20): the wasm backend runs with SIMD
+ * but single-threaded in Node. tfjs turns multithreading off under Node (tfjs issue 3830), and
+ * forcing WASM_HAS_MULTITHREAD_SUPPORT fails: emscripten starts its pthread workers from a
+ * `blob:` URL that Node's worker_threads rejects (ERR_WORKER_PATH). So one core trains.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+
+let readyBackend: string | undefined;
+
+/** The tfjs namespace, re-exported so models/ code shares one instance. */
+export { tf };
+
+/**
+ * Initialises tfjs once and returns the backend name: `tensorflow` when @tensorflow/tfjs-node is
+ * installed and PICOSPIKE_TF_BACKEND does not say otherwise, else `wasm`. `cpu` is used only when
+ * PICOSPIKE_TF_BACKEND=cpu (slow; for debugging kernels).
+ */
+export async function initTf(): Promise<string> {
+  if (readyBackend !== undefined) return readyBackend;
+  const wanted = process.env["PICOSPIKE_TF_BACKEND"];
+  const require = createRequire(import.meta.url);
+  if (wanted === undefined || wanted === "tensorflow") {
+    try {
+      // Optional dependency: present only when the user installed it; it registers itself.
+      require.resolve("@tensorflow/tfjs-node");
+      await import(/* @vite-ignore */ "@tensorflow/tfjs-node" as string);
+      if (await tf.setBackend("tensorflow")) return (readyBackend = "tensorflow");
+    } catch {
+      // not installed: fall through to wasm
+    }
+  }
+  if (wanted === "cpu") {
+    await tf.setBackend("cpu");
+    return (readyBackend = "cpu");
+  }
+  const wasmFile = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
+  setWasmPaths(dirname(wasmFile) + "/");
+  registerWasmGradientKernels();
+  if (!(await tf.setBackend("wasm"))) throw new Error("tfjs wasm backend failed to initialise");
+  await tf.ready();
+  return (readyBackend = "wasm");
+}
+
+/**
+ * Registers kernels the wasm backend lacks but training conv nets needs, built from ops it has.
+ * Conv2DBackpropFilter (missing in tfjs-backend-wasm 4.22) is computed as im2col + matMul: for
+ * each kernel tap (ky, kx), the strided slice of the padded input, as [N*OH*OW, Cin], transposed
+ * and multiplied by dy as [N*OH*OW, Cout], gives dW[ky][kx] as [Cin, Cout].
+ */
+export function registerWasmGradientKernels(): void {
+  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) return;
+  tf.registerKernel({
+    kernelName: "Conv2DBackpropFilter",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const xInfo = (inputs as Record<string, tf.TensorInfo>)["x"]!;
+      const dyInfo = (inputs as Record<string, tf.TensorInfo>)["dy"]!;
+      const a = attrs as unknown as {
+        strides: [number, number] | number;
+        pad: "valid" | "same" | number;
+        dataFormat: "NHWC" | "NCHW";
+        dimRoundingMode?: "floor" | "round" | "ceil";
+        filterShape: [number, number, number, number];
+      };
+      if (a.dataFormat !== undefined && a.dataFormat !== "NHWC") throw new Error("Conv2DBackpropFilter (wasm): only NHWC");
+      const engine = tf.engine();
+      const values = tf.tidy(() => {
+        const x = engine.makeTensorFromTensorInfo(xInfo) as tf.Tensor4D;
+        const dy = engine.makeTensorFromTensorInfo(dyInfo) as tf.Tensor4D;
+        const info = tf.backend_util.computeConv2DInfo(
+          x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, "channelsLast");
+        const { padInfo, strideHeight: sy, strideWidth: sx, outHeight: oh, outWidth: ow } = info;
+        const [kh, kw, cin, cout] = a.filterShape;
+        const n = x.shape[0];
+        const xp = tf.pad(x, [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]]);
+        const dy2 = dy.reshape([n * oh * ow, cout]);
+        const taps: tf.Tensor2D[] = [];
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0; kx < kw; kx++) {
+            const patch = tf.stridedSlice(xp, [0, ky, kx, 0], [n, ky + (oh - 1) * sy + 1, kx + (ow - 1) * sx + 1, cin], [1, sy, sx, 1]);
+            taps.push(tf.matMul(patch.reshape([n * oh * ow, cin]), dy2, true, false));
+          }
+        }
+        return tf.stack(taps).reshape([kh, kw, cin, cout]).dataSync() as Float32Array;
+      });
+      // The wasm backend's own allocator: the result lives in its heap like any kernel output.
+      return (backend as unknown as { makeOutput(shape: number[], dtype: string, offset?: number, values?: Float32Array): tf.TensorInfo })
+        .makeOutput(a.filterShape, "float32", undefined, values);
+    },
+  });
+}
+
+/** Per-epoch metrics shown by the progress bar. */
+export interface EpochMetrics {
+  readonly loss: number;
+  readonly acc: number;
+  readonly valAcc?: number;
+}
+
+/**
+ * A cli-progress bar on stderr over batches, showing the current epoch's running loss and
+ * accuracy. Returns the tfjs callbacks to pass to fit() and a function to stop the bar.
+ */
+export function trainingProgress(epochs: number, batchesPerEpoch: number, quiet: boolean): {
+  callbacks: tf.CustomCallbackArgs;
+  stop(): void;
+  history: EpochMetrics[];
+} {
+  const history: EpochMetrics[] = [];
+  const bar = new cliProgress.SingleBar(
+    { format: "epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | acc {acc} | val {val}", stream: process.stderr, hideCursor: false, noTTYOutput: !quiet && !process.stderr.isTTY, notTTYSchedule: 5000 },
+    cliProgress.Presets.shades_classic,
+  );
+  let epoch = 0;
+  let lossSum = 0;
+  let accSum = 0;
+  let count = 0;
+  if (!quiet) bar.start(epochs * batchesPerEpoch, 0, { epoch: 1, epochs, loss: "-", acc: "-", val: "-" });
+  return {
+    history,
+    stop: () => { if (!quiet) bar.stop(); },
+    callbacks: {
+      onEpochBegin: async (e) => { epoch = e; lossSum = 0; accSum = 0; count = 0; },
+      onBatchEnd: async (_b, logs) => {
+        lossSum += logs?.["loss"] ?? 0;
+        accSum += logs?.["acc"] ?? 0;
+        count++;
+        if (!quiet) bar.increment(1, { epoch: epoch + 1, loss: (lossSum / count).toFixed(4), acc: (accSum / count).toFixed(4) });
+      },
+      onEpochEnd: async (_e, logs) => {
+        const valAcc = logs?.["val_acc"];
+        history.push(valAcc === undefined ? { loss: logs?.["loss"] ?? NaN, acc: logs?.["acc"] ?? NaN } : { loss: logs?.["loss"] ?? NaN, acc: logs?.["acc"] ?? NaN, valAcc });
+        if (!quiet) bar.update({ val: valAcc === undefined ? "-" : valAcc.toFixed(4) });
+      },
+    },
+  };
+}
