@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   FORMAT_INDEX_OUT_OF_BOUNDS: { num: 111, cause: "A synapse index points outside its layer.", remedy: "The table is inconsistent or hostile; re-quantize it." },
   FORMAT_LIMIT_EXCEEDED: { num: 112, cause: "A declared size exceeds a format limit (bytes, neurons, synapses, layers, nesting depth).", remedy: "Shrink the model or split it; limits are listed in spec/table-format.md." },
   FORMAT_UNKNOWN_KIND: { num: 113, cause: "A layer, neuron, connection, encoding or readout kind is not one this version knows.", remedy: "Upgrade picospike or re-quantize with this version." },
+  FORMAT_UNKNOWN_FIELD: { num: 114, cause: "A map in the table holds a field this format version does not define.", remedy: "The table was written by a newer or different tool; upgrade picospike or re-quantize it." },
 
   // ---- 2xx semantics --------------------------------------------------------------------------
   SEMANTICS_SHAPE_MISMATCH: { num: 201, cause: "Consecutive layers disagree: a connection's input size is not the previous layer's size.", remedy: "Check the layer shapes of the model." },

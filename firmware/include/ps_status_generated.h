@@ -20,6 +20,7 @@ typedef enum ps_status {
     PS_E_FORMAT_INDEX_OUT_OF_BOUNDS = 111, /* A synapse index points outside its layer. */
     PS_E_FORMAT_LIMIT_EXCEEDED = 112, /* A declared size exceeds a format limit (bytes, neurons, synapses, layers, nesting depth). */
     PS_E_FORMAT_UNKNOWN_KIND = 113, /* A layer, neuron, connection, encoding or readout kind is not one this version knows. */
+    PS_E_FORMAT_UNKNOWN_FIELD = 114, /* A map in the table holds a field this format version does not define. */
     PS_E_SEMANTICS_SHAPE_MISMATCH = 201, /* Consecutive layers disagree: a connection's input size is not the previous layer's size. */
     PS_E_SEMANTICS_BAD_INPUT = 202, /* An input event names a neuron outside the input layer or carries an invalid value. */
     PS_E_SEMANTICS_STATE_MISMATCH = 203, /* A state snapshot does not belong to this model (sizes differ). */
