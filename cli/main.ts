@@ -4,12 +4,15 @@
  */
 import { Command, CommanderError } from "commander";
 import { PicospikeError } from "../runtime/errors.js";
+import * as inspectVerb from "./inspect.js";
 
 /**
  * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
  * this list (one line each) so the verbs stay independent of each other.
  */
-const VERBS: Array<{ register(program: Command): void }> = [];
+const VERBS: Array<{ register(program: Command): void }> = [
+  inspectVerb,
+];
 
 const program = new Command("picospike")
   .description("Spiking neural networks on microcontrollers: quantize, codegen, flash, stream, compare.")

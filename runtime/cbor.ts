@@ -417,7 +417,9 @@ class Reader {
     const n = this.stringLength(h.arg, this.limits.maxByteStringBytes, "a typed array", h.start);
     if (n % info.size !== 0) fail("FORMAT_MALFORMED_CBOR", `${info.name} array at byte ${start} has ${n} bytes, not a multiple of ${info.size}`, { offset: start });
     // A fresh, aligned copy: never a view into the input (which may be unaligned or reused).
-    const copy = this.bytes.slice(this.pos, this.pos + n);
+    // (Explicit copy: on a Node Buffer, .slice() would return a view.)
+    const copy = new Uint8Array(n);
+    copy.set(this.bytes.subarray(this.pos, this.pos + n));
     const count = n / info.size;
     this.pos += n;
     switch (tag as TypedArrayTag) {
