@@ -5,6 +5,9 @@
 import { Command, CommanderError } from "commander";
 import { PicospikeError } from "../runtime/errors.js";
 import * as inspectVerb from "./inspect.js";
+import * as trainVerb from "./train.js";
+import * as convertVerb from "./convert.js";
+import * as quantizeVerb from "./quantize.js";
 
 /**
  * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
@@ -12,6 +15,9 @@ import * as inspectVerb from "./inspect.js";
  */
 const VERBS: Array<{ register(program: Command): void }> = [
   inspectVerb,
+  trainVerb,
+  convertVerb,
+  quantizeVerb,
 ];
 
 const program = new Command("picospike")

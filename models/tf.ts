@@ -98,47 +98,60 @@ export function registerWasmGradientKernels(): void {
   });
 }
 
-/** Per-epoch metrics shown by the progress bar. */
+/** Per-epoch metrics shown by the progress bar and returned by training. */
 export interface EpochMetrics {
+  readonly epoch: number;
   readonly loss: number;
   readonly acc: number;
-  readonly valAcc?: number;
+  /** Accuracy on the held-out split, when measured. */
+  readonly testAcc?: number;
+}
+
+/** A training progress display: one bar over all batches of all epochs. */
+export interface TrainingProgress {
+  /** Callbacks to pass to one `fit` call covering one epoch. */
+  readonly callbacks: tf.CustomCallbackArgs;
+  /** Starts epoch `epoch` (0-based); resets the running loss and accuracy. */
+  beginEpoch(epoch: number): void;
+  /** Ends the current epoch with its final metrics (shown, and kept in history). */
+  endEpoch(testAcc?: number): EpochMetrics;
+  stop(): void;
+  readonly history: EpochMetrics[];
 }
 
 /**
- * A cli-progress bar on stderr over batches, showing the current epoch's running loss and
- * accuracy. Returns the tfjs callbacks to pass to fit() and a function to stop the bar.
+ * A cli-progress bar on stderr over all batches, showing the current epoch's running loss and
+ * accuracy and the last held-out accuracy. `quiet` disables drawing but still keeps history.
  */
-export function trainingProgress(epochs: number, batchesPerEpoch: number, quiet: boolean): {
-  callbacks: tf.CustomCallbackArgs;
-  stop(): void;
-  history: EpochMetrics[];
-} {
+export function trainingProgress(epochs: number, batchesPerEpoch: number, quiet: boolean): TrainingProgress {
   const history: EpochMetrics[] = [];
   const bar = new cliProgress.SingleBar(
-    { format: "epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | acc {acc} | val {val}", stream: process.stderr, hideCursor: false, noTTYOutput: !quiet && !process.stderr.isTTY, notTTYSchedule: 5000 },
+    { format: "epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | acc {acc} | test {test} | {duration_formatted}", stream: process.stderr, hideCursor: false },
     cliProgress.Presets.shades_classic,
   );
   let epoch = 0;
   let lossSum = 0;
   let accSum = 0;
   let count = 0;
-  if (!quiet) bar.start(epochs * batchesPerEpoch, 0, { epoch: 1, epochs, loss: "-", acc: "-", val: "-" });
+  if (!quiet) bar.start(epochs * batchesPerEpoch, 0, { epoch: 1, epochs, loss: "-", acc: "-", test: "-" });
   return {
     history,
+    beginEpoch: (e) => { epoch = e; lossSum = 0; accSum = 0; count = 0; },
+    endEpoch: (testAcc) => {
+      const m: EpochMetrics = testAcc === undefined
+        ? { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count) }
+        : { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count), testAcc };
+      history.push(m);
+      if (!quiet) bar.update({ test: testAcc === undefined ? "-" : testAcc.toFixed(4) });
+      return m;
+    },
     stop: () => { if (!quiet) bar.stop(); },
     callbacks: {
-      onEpochBegin: async (e) => { epoch = e; lossSum = 0; accSum = 0; count = 0; },
       onBatchEnd: async (_b, logs) => {
         lossSum += logs?.["loss"] ?? 0;
         accSum += logs?.["acc"] ?? 0;
         count++;
         if (!quiet) bar.increment(1, { epoch: epoch + 1, loss: (lossSum / count).toFixed(4), acc: (accSum / count).toFixed(4) });
-      },
-      onEpochEnd: async (_e, logs) => {
-        const valAcc = logs?.["val_acc"];
-        history.push(valAcc === undefined ? { loss: logs?.["loss"] ?? NaN, acc: logs?.["acc"] ?? NaN } : { loss: logs?.["loss"] ?? NaN, acc: logs?.["acc"] ?? NaN, valAcc });
-        if (!quiet) bar.update({ val: valAcc === undefined ? "-" : valAcc.toFixed(4) });
       },
     },
   };
