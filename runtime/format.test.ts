@@ -160,8 +160,9 @@ describe("encodeTable / decodeTable round trip", () => {
   it("stores sparse columns as uint16 when outputs ≤ 65536, whatever width they had in memory", () => {
     const t = everythingTable();
     const l = t.layers[2]!;
-    if (l.input.kind !== "sparse") throw new Error("layer 2 is sparse");
-    const wide: EventTable = { ...t, layers: t.layers.map((x, i) => (i === 2 ? { ...l, input: { ...l.input, cols: Uint32Array.from(l.input.cols) } } : x)) };
+    const input = l.input;
+    if (input.kind !== "sparse") throw new Error("layer 2 is sparse");
+    const wide: EventTable = { ...t, layers: t.layers.map((x, i) => (i === 2 ? { ...l, input: { ...input, cols: Uint32Array.from(input.cols) } } : x)) };
     const back = decodeTable(encodeTable(wide));
     expect(encodeTable(wide)).toEqual(encodeTable(t));
     const c = back.layers[2]!.input;
