@@ -170,3 +170,20 @@ function helloAck(replyTo: number, nonce: number): Message {
     firmwareHash: new Uint8Array(8), modelHash: new Uint8Array(32), maxFrame: 512, maxInputEvents: 784, uploadRam: 0, costUnit: 0, state: 0, modelSource: 0, step: 0,
   };
 }
+
+describe("Link under random bytes", () => {
+  it("never throws and accounts for every chunk as a frame or a counted error (property)", async () => {
+    const fc = (await import("fast-check")).default;
+    await fc.assert(fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 6 }), async (slices) => {
+      const pair = new LoopbackPair();
+      const host = new Link(pair.a);
+      let dispatched = 0;
+      host.onMessage(() => dispatched++);
+      for (const s of slices) await pair.b.write(s);
+      await settle();
+      const c = host.counters;
+      expect(c.framesRx).toBe(dispatched + c.unknownType + c.badPayload + c.staleAnswers);
+      await host.close();
+    }), { numRuns: 200 });
+  });
+});
