@@ -45,7 +45,7 @@ export function register(program: Command): void {
         learningRate: lr,
         maxShift: str("shift") === undefined ? d.maxShift : intOption("--shift", str("shift")!, 0, 8),
         seed: str("seed") === undefined ? d.seed : intOption("--seed", str("seed")!, 0, 2 ** 31),
-        quiet: Boolean(opts["quiet"]) || Boolean(opts["json"]),
+        quiet: Boolean(opts["quiet"]),
       };
       const backend = await initTf();
       const data = loadDataset(str("dataDir"));

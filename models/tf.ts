@@ -143,6 +143,10 @@ export function trainingProgress(epochs: number, batchesPerEpoch: number, quiet:
         : { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count), testAcc };
       history.push(m);
       if (!quiet) bar.update({ test: testAcc === undefined ? "-" : testAcc.toFixed(4) });
+      // Without a terminal the bar does not draw: one line per epoch instead.
+      if (!quiet && !process.stderr.isTTY) {
+        process.stderr.write(`epoch ${epoch + 1}/${epochs} loss ${m.loss.toFixed(4)} acc ${m.acc.toFixed(4)}${testAcc === undefined ? "" : ` test ${testAcc.toFixed(4)}`}\n`);
+      }
       return m;
     },
     stop: () => { if (!quiet) bar.stop(); },
