@@ -8,6 +8,7 @@ import * as inspectVerb from "./inspect.js";
 import * as trainVerb from "./train.js";
 import * as convertVerb from "./convert.js";
 import * as quantizeVerb from "./quantize.js";
+import * as evalVerb from "./eval.js";
 
 /**
  * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
@@ -18,6 +19,7 @@ const VERBS: Array<{ register(program: Command): void }> = [
   trainVerb,
   convertVerb,
   quantizeVerb,
+  evalVerb,
 ];
 
 const program = new Command("picospike")

@@ -1,0 +1,69 @@
+/**
+ * `picospike eval MODEL.cbor --dataset mnist|mnist:START:COUNT --steps T`: accuracy of an event
+ * table on the TypeScript interpreter over the held-out split (or a part of it).
+ */
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { decodeTable } from "../runtime/format.js";
+import { fail } from "../runtime/errors.js";
+import { loadDataset, slice } from "../models/datasets.js";
+import { evaluateTable } from "../models/evaluate.js";
+import { intOption, printJson, readFileOrFail } from "./io.js";
+
+/** Parses `mnist` or `mnist:START:COUNT` (the test split, or part of it). */
+export function parseDatasetSpec(spec: string): { start: number; count: number | undefined } {
+  const m = /^mnist(?::(\d+):(\d+))?$/.exec(spec);
+  if (!m) fail("CLI_BAD_SOURCE", `dataset '${spec}' is not 'mnist' or 'mnist:START:COUNT'`);
+  return m[1] === undefined ? { start: 0, count: undefined } : { start: Number(m[1]), count: Number(m[2]) };
+}
+
+/** Registers the `eval` verb. */
+export function register(program: Command): void {
+  program
+    .command("eval")
+    .description("accuracy of an event table on the TS interpreter over the held-out test split")
+    .argument("<model>", "event table (.cbor)")
+    .option("--dataset <spec>", "mnist (the 2,000 held-out digits, or the IDX test set with --data-dir) or mnist:START:COUNT", "mnist")
+    .option("--steps <t>", "time steps per sample", "32")
+    .option("--encoding <enc>", "input encoding (must match the one the table was quantized for: rate | current)")
+    .option("--data-dir <dir>", "IDX dataset directory instead of the embedded MNIST")
+    .option("--json", "print one JSON object: accuracy, samples, meanSpikesPerSample, synEventsPerSample")
+    .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
+      const s = (k: string) => opts[k] as string | undefined;
+      const steps = intOption("--steps", s("steps")!, 1, 100000);
+      const spec = parseDatasetSpec(s("dataset")!);
+      const table = decodeTable(readFileOrFail(modelPath));
+      const enc = s("encoding");
+      if (enc !== undefined && enc !== "rate" && enc !== "current") fail("CLI_USAGE", `--encoding must be rate or current, got '${enc}'`);
+      if (enc !== undefined && enc !== table.input.encoding) {
+        // The first layer's weights are scaled for the table's encoding (current carries intensities 0..255, rate carries spikes).
+        fail("CLI_USAGE", `${modelPath} was quantized for ${table.input.encoding} input; re-quantize with --encoding ${enc}`);
+      }
+      const data = loadDataset(s("dataDir"));
+      const set = spec.count === undefined ? data.test : slice(data.test, spec.start, spec.count);
+      const t0 = performance.now();
+      const bar = new cliProgress.SingleBar({ format: "eval [{bar}] {value}/{total} images | {duration_formatted}", stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const showBar = process.stderr.isTTY === true;
+      if (showBar) bar.start(set.count, 0);
+      let result;
+      try {
+        result = evaluateTable(table, set, [steps], (done) => { if (showBar && (done % 20 === 0 || done === set.count)) bar.update(done); });
+      } finally {
+        if (showBar) bar.stop();
+      }
+      const r = result.perSteps[0]!;
+      const summary = {
+        model: modelPath,
+        dataset: s("dataset"),
+        encoding: table.input.encoding,
+        steps,
+        samples: result.samples,
+        accuracy: r.accuracy,
+        meanSpikesPerSample: r.meanSpikesPerSample,
+        synEventsPerSample: r.synEventsPerSample,
+        seconds: Math.round((performance.now() - t0) / 100) / 10,
+      };
+      if (opts["json"]) printJson(summary);
+      else process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${result.samples} samples at T=${steps} (${table.input.encoding} input); ${r.meanSpikesPerSample.toFixed(0)} spikes and ${r.synEventsPerSample.toFixed(0)} synaptic events per sample\n`);
+    });
+}

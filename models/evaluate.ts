@@ -1,0 +1,55 @@
+/**
+ * Accuracy of an event table on the TypeScript interpreter (the reference integer semantics).
+ * A run of T steps is the prefix of a longer run (same inputs, same PRNG draws), so one run of
+ * max(T) steps per image reads the class out at every requested T.
+ */
+import { Interpreter, encodeSample } from "../runtime/interpreter.js";
+import type { EventTable } from "../runtime/model.js";
+import { fail } from "../runtime/errors.js";
+import { image, type ImageSet } from "./datasets.js";
+
+/** Results of evaluating one table on a set of images. */
+export interface TableEvaluation {
+  readonly samples: number;
+  /** Per requested step count: accuracy (fraction), mean spikes and synaptic events per sample up to that step. */
+  readonly perSteps: Array<{ steps: number; accuracy: number; meanSpikesPerSample: number; synEventsPerSample: number }>;
+}
+
+/**
+ * Runs every image of `set` for max(steps) steps on the interpreter and scores the readout after
+ * each entry of `steps`. `onImage` is called after each image (progress).
+ */
+export function evaluateTable(table: EventTable, set: ImageSet, steps: readonly number[], onImage?: (done: number) => void): TableEvaluation {
+  if (set.height * set.width !== table.input.size) {
+    fail("CLI_USAGE", `the model takes ${table.input.size} inputs but the dataset's images have ${set.height * set.width} pixels`);
+  }
+  if (steps.length === 0 || steps.some((t) => !Number.isInteger(t) || t < 1)) fail("CLI_USAGE", "steps must be positive integers");
+  const sorted = [...new Set(steps)].sort((a, b) => a - b);
+  const maxT = sorted[sorted.length - 1]!;
+  const interp = new Interpreter(table);
+  const correct = new Float64Array(sorted.length);
+  const spikes = new Float64Array(sorted.length);
+  const syn = new Float64Array(sorted.length);
+  for (let i = 0; i < set.count; i++) {
+    interp.reset();
+    const events = encodeSample(table.input, image(set, i), maxT);
+    const synStart = interp.synapticEvents;
+    let k = 0;
+    for (let t = 1; t <= maxT; t++) {
+      interp.step(events[t - 1]!);
+      if (t === sorted[k]) {
+        if (interp.readoutClass() === set.labels[i]) correct[k]! += 1;
+        let s = 0;
+        for (let l = 0; l < interp.layerCount; l++) for (const c of interp.spikeCounts(l)) s += c;
+        spikes[k]! += s;
+        syn[k]! += interp.synapticEvents - synStart;
+        k++;
+      }
+    }
+    onImage?.(i + 1);
+  }
+  return {
+    samples: set.count,
+    perSteps: sorted.map((t, k) => ({ steps: t, accuracy: correct[k]! / set.count, meanSpikesPerSample: spikes[k]! / set.count, synEventsPerSample: syn[k]! / set.count })),
+  };
+}
