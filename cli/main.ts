@@ -8,6 +8,7 @@ import * as inspectVerb from "./inspect.js";
 import * as trainVerb from "./train.js";
 import * as convertVerb from "./convert.js";
 import * as quantizeVerb from "./quantize.js";
+import * as runVerb from "./run.js";
 import * as evalVerb from "./eval.js";
 
 /**
@@ -19,6 +20,7 @@ const VERBS: Array<{ register(program: Command): void }> = [
   trainVerb,
   convertVerb,
   quantizeVerb,
+  runVerb,
   evalVerb,
 ];
 

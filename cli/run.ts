@@ -1,0 +1,117 @@
+/**
+ * `picospike run MODEL.cbor --input SOURCE --steps T [--samples N] [--json]`: runs an event table
+ * on the reference interpreter (spec/ops.md) and reports output spike counts, the readout class
+ * per sample, and totals (spikes per layer, synaptic events, speed).
+ */
+import type { Command } from "commander";
+import { decodeTable } from "../runtime/format.js";
+import { Interpreter } from "../runtime/interpreter.js";
+import type { InputSample } from "../runtime/events.js";
+import type { EventTable } from "../runtime/model.js";
+import { intOption, printJson, readFileOrFail } from "./io.js";
+import { SOURCE_KINDS, parseSource, sourceIsEndless } from "./sources.js";
+
+/** Result of one sample. */
+export interface RunSampleResult {
+  readonly sample: number;
+  readonly label?: number;
+  /** Readout class (spec/ops.md §9). */
+  readonly class: number;
+  /** Spikes per neuron of the last layer over the sample. */
+  readonly outputCounts: number[];
+  /** Final membranes of the last layer, for `membrane` readouts. */
+  readonly outputMembrane?: number[];
+}
+
+/** What `run` reports. */
+export interface RunReport {
+  readonly samples: RunSampleResult[];
+  readonly steps: number;
+  /** Spikes per layer summed over all samples. */
+  readonly spikesPerLayer: number[];
+  readonly synapticEvents: number;
+  /** Fraction of labelled samples whose class equals the label (absent without labels). */
+  readonly accuracy?: number;
+  readonly seconds: number;
+  readonly stepsPerSecond: number;
+  readonly synapticEventsPerSecond: number;
+}
+
+/** Runs up to `maxSamples` samples of `samples` through a fresh interpreter, resetting it before each. */
+export function runSamples(table: EventTable, samples: Iterable<InputSample>, maxSamples: number): RunReport {
+  const interp = new Interpreter(table);
+  const last = table.layers.length - 1;
+  const spikesPerLayer = new Array<number>(table.layers.length).fill(0);
+  const results: RunSampleResult[] = [];
+  let totalSteps = 0;
+  let labelled = 0;
+  let correct = 0;
+  const t0 = performance.now();
+  for (const sample of samples) {
+    if (results.length >= maxSamples) break;
+    interp.reset();
+    for (const events of sample.steps) interp.step(events);
+    totalSteps += sample.steps.length;
+    for (let l = 0; l <= last; l++) for (const c of interp.spikeCounts(l)) spikesPerLayer[l]! += c;
+    const cls = interp.readoutClass();
+    if (sample.label !== undefined) {
+      labelled++;
+      if (cls === sample.label) correct++;
+    }
+    results.push({
+      sample: results.length,
+      ...(sample.label === undefined ? {} : { label: sample.label }),
+      class: cls,
+      outputCounts: Array.from(interp.spikeCounts(last)),
+      ...(table.readout.kind === "membrane" ? { outputMembrane: Array.from(interp.membrane(last)) } : {}),
+    });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const perSecond = (x: number): number => (seconds > 0 ? Math.round(x / seconds) : 0);
+  return {
+    samples: results,
+    steps: totalSteps,
+    spikesPerLayer,
+    synapticEvents: interp.synapticEvents,
+    ...(labelled > 0 ? { accuracy: correct / labelled } : {}),
+    seconds: Math.round(seconds * 1000) / 1000,
+    stepsPerSecond: perSecond(totalSteps),
+    synapticEventsPerSecond: perSecond(interp.synapticEvents),
+  };
+}
+
+function printHuman(report: RunReport, table: EventTable): void {
+  const lines: string[] = [];
+  for (const s of report.samples) {
+    const label = s.label === undefined ? "" : ` label ${s.label}`;
+    const membrane = s.outputMembrane ? ` membrane [${s.outputMembrane.join(", ")}]` : "";
+    lines.push(`sample ${s.sample}${label}: class ${s.class} counts [${s.outputCounts.join(", ")}]${membrane}`);
+  }
+  lines.push(`${report.samples.length} samples, ${report.steps} steps in ${report.seconds.toFixed(3)} s (${report.stepsPerSecond} steps/s)`);
+  lines.push(`spikes per layer: ${table.layers.map((l, i) => `${l.name} ${report.spikesPerLayer[i]}`).join(", ")}`);
+  lines.push(`synaptic events: ${report.synapticEvents} (${report.synapticEventsPerSecond}/s)`);
+  if (report.accuracy !== undefined) lines.push(`accuracy on labelled samples: ${(100 * report.accuracy).toFixed(2)}%`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Registers the `run` verb. */
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("run an event table on the TypeScript reference interpreter")
+    .argument("<model>", "event table (.cbor)")
+    .requiredOption("--input <source>", `input source: ${Object.values(SOURCE_KINDS).map((k) => k.help).join("; ")}`)
+    .requiredOption("--steps <t>", "time steps per sample (1..1000000)")
+    .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
+    .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")
+    .action((modelPath: string, opts: { input: string; steps: string; samples?: string; json?: boolean }) => {
+      const steps = intOption("--steps", opts.steps, 1, 1_000_000);
+      const table = decodeTable(readFileOrFail(modelPath));
+      const source = parseSource(opts.input, table.input.size, steps);
+      const endless = sourceIsEndless(opts.input);
+      const maxSamples = opts.samples === undefined ? (endless ? 1 : Number.MAX_SAFE_INTEGER) : intOption("--samples", opts.samples, 1, 10_000_000);
+      const report = runSamples(table, source, maxSamples);
+      if (opts.json) printJson({ model: modelPath, input: opts.input, readout: table.readout.kind, ...report });
+      else printHuman(report, table);
+    });
+}

@@ -1,0 +1,95 @@
+/**
+ * Input sources written `kind:detail` (DESIGN.md §7): each turns into samples of input events for
+ * a model with `inputSize` inputs, `steps` steps each. Sources register in SOURCE_KINDS, so later
+ * issues add `mnist:`, `nmnist:`, `aedat:` ... with one entry each.
+ */
+import { fail } from "../runtime/errors.js";
+import type { InputSample } from "../runtime/events.js";
+import { encodeSample } from "../runtime/interpreter.js";
+import { Xorshift32 } from "../runtime/prng.js";
+import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
+import { readFileOrFail } from "./io.js";
+
+/** A source kind: parses its detail (the text after `kind:`) and yields samples. */
+export interface SourceKind {
+  /** One line for --help: the syntax and what it gives. */
+  readonly help: string;
+  /** True when the source never runs out of samples (so callers must bound how many they take). */
+  readonly endless: boolean;
+  /** Samples of `steps` steps for a model with `inputSize` inputs. May be endless (callers bound it). */
+  open(detail: string, inputSize: number, steps: number): Iterable<InputSample>;
+}
+
+/**
+ * Converts a spike probability per step (0..1) into the uint8 intensity of rate encoding
+ * (probability intensity/256, spec/ops.md §7.2): round(rate * 256), at most 255.
+ */
+export function intensityOfRate(rate: number): number {
+  return Math.min(255, Math.round(rate * 256));
+}
+
+/** `random:RATE:SEED`: every input spikes with probability RATE per step, from one xorshift32 stream seeded with SEED. */
+const randomSource: SourceKind = {
+  help: "random:RATE:SEED  every input spikes with probability RATE (0..1, in steps of 1/256, at most 255/256) per step; xorshift32 seeded with SEED (1..4294967295), one stream across samples; endless",
+  endless: true,
+  open(detail, inputSize, steps) {
+    const m = /^([0-9]*\.?[0-9]+(?:e-?[0-9]+)?):([0-9]+)$/i.exec(detail);
+    if (!m) fail("CLI_BAD_SOURCE", `random source '${detail}' is not RATE:SEED (e.g. random:0.1:42)`);
+    const rate = Number(m[1]);
+    const seed = Number(m[2]);
+    if (!(rate >= 0 && rate <= 1)) fail("CLI_BAD_SOURCE", `random RATE must be in 0..1, got ${m[1]}`);
+    if (!Number.isInteger(seed) || seed < 1 || seed > 0xffffffff) fail("CLI_BAD_SOURCE", `random SEED must be an integer in 1..4294967295, got ${m[2]}`);
+    const intensities = new Uint8Array(inputSize).fill(intensityOfRate(rate));
+    const description = { size: inputSize, encoding: "rate", seed } as const;
+    return {
+      *[Symbol.iterator]() {
+        const prng = new Xorshift32(seed);
+        for (;;) yield { steps: encodeSample(description, intensities, steps, prng) };
+      },
+    };
+  },
+};
+
+/** `spikes:FILE`: the samples of a spike file (spec/spike-file.md), cut or padded to `steps`. */
+const spikeFileSource: SourceKind = {
+  help: "spikes:FILE  the samples of a spike file (spec/spike-file.md), each cut or padded to --steps",
+  endless: false,
+  open(detail, inputSize, steps) {
+    if (detail === "") fail("CLI_BAD_SOURCE", "spikes source needs a file: spikes:FILE");
+    const file = decodeSpikeFile(readFileOrFail(detail));
+    if (file.inputSize !== inputSize) {
+      fail("SEMANTICS_BAD_INPUT", `spike file ${detail} addresses ${file.inputSize} inputs, the model has ${inputSize}`);
+    }
+    return {
+      *[Symbol.iterator]() {
+        for (const sample of file.samples) yield sampleToInput(sample, steps);
+      },
+    };
+  },
+};
+
+/** Every source kind, by the name before the first colon. */
+export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
+  random: randomSource,
+  spikes: spikeFileSource,
+};
+
+/** True when the source string names an endless kind (false for unknown kinds: parseSource reports those). */
+export function sourceIsEndless(spec: string): boolean {
+  const kind = spec.split(":", 1)[0]!;
+  return Object.hasOwn(SOURCE_KINDS, kind) && SOURCE_KINDS[kind]!.endless;
+}
+
+/**
+ * Parses a source string `kind:detail` and opens it for a model with `inputSize` inputs, giving
+ * samples of `steps` steps. Throws CLI_BAD_SOURCE for unknown kinds or malformed details.
+ */
+export function parseSource(spec: string, inputSize: number, steps: number): Iterable<InputSample> {
+  const colon = spec.indexOf(":");
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const source = Object.hasOwn(SOURCE_KINDS, kind) ? SOURCE_KINDS[kind] : undefined;
+  if (source === undefined) {
+    fail("CLI_BAD_SOURCE", `unknown input source '${spec}'; known kinds: ${Object.keys(SOURCE_KINDS).map((k) => `${k}:`).join(", ")}`);
+  }
+  return source.open(colon < 0 ? "" : spec.slice(colon + 1), inputSize, steps);
+}
