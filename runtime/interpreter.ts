@@ -282,11 +282,18 @@ class Conv2dKernel implements CompiledConnection {
         for (let ri = r0; ri < r1; ri++) {
           const wRow = (wBase + rows.tap[ri]!) * kw;
           const outRow = (outBase + rows.out[ri]!) * outW;
-          for (let ci = c0; ci < c1; ci++) {
-            const q = wRow + colsTaps.tap[ci]!;
-            const j = outRow + colsTaps.out[ci]!;
-            const contrib = value === 1 ? this.spikeContrib[q]! : synContrib(raw[q]!, value, shiftOfK[k]!);
-            acc[j] = satAdd32(acc[j]!, contrib);
+          if (value === 1) {
+            const spikeContrib = this.spikeContrib;
+            for (let ci = c0; ci < c1; ci++) {
+              const j = outRow + colsTaps.out[ci]!;
+              acc[j] = satAdd32(acc[j]!, spikeContrib[wRow + colsTaps.tap[ci]!]!);
+            }
+          } else {
+            const shift = shiftOfK[k]!;
+            for (let ci = c0; ci < c1; ci++) {
+              const j = outRow + colsTaps.out[ci]!;
+              acc[j] = satAdd32(acc[j]!, synContrib(raw[wRow + colsTaps.tap[ci]!]!, value, shift));
+            }
           }
         }
       }
