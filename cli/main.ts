@@ -10,6 +10,7 @@ import * as convertVerb from "./convert.js";
 import * as quantizeVerb from "./quantize.js";
 import * as runVerb from "./run.js";
 import * as evalVerb from "./eval.js";
+import * as learnVerb from "./learn.js";
 
 /**
  * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
@@ -22,6 +23,7 @@ const VERBS: Array<{ register(program: Command): void }> = [
   quantizeVerb,
   runVerb,
   evalVerb,
+  learnVerb,
 ];
 
 const program = new Command("picospike")

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { embeddedMnist, slice } from "../datasets.js";
+import { validateFloatSnn } from "../float-snn.js";
+import { Rng } from "./core.js";
+import { DIEHL_COOK_DEFAULTS, DiehlCookNet, runDiehlCook } from "./diehl-cook.js";
+import { EMSTDP_DEFAULTS, EmstdpNet, trainEmstdp } from "./emstdp.js";
+import { exportDiehlCook } from "./export.js";
+import { MULTISAMPLE_DEFAULTS, encodeDigits, multiSampleSweep } from "./multisample.js";
+
+const data = embeddedMnist();
+
+describe("Diehl & Cook style unsupervised STDP (tiny)", () => {
+  it("learns receptive fields that classify well above chance and exports a valid float SNN", () => {
+    const net = new DiehlCookNet({ ...DIEHL_COOK_DEFAULTS, nExc: 20 }, 3);
+    const before = Float64Array.from(net.weights);
+    const r = runDiehlCook(net, slice(data.train, 0, 150), slice(data.test, 0, 100), 1);
+    expect(r.testAccuracy).toBeGreaterThan(0.3); // chance is 0.1
+    expect(r.classesCovered).toBeGreaterThanOrEqual(5);
+    // weights moved and every neuron's input weights still sum to the normalisation constant
+    expect(net.weights.some((w, i) => Math.abs(w - before[i]!) > 1e-3)).toBe(true);
+    let sum = 0;
+    for (let j = 0; j < 784; j++) sum += net.weights[j * 20]!;
+    expect(sum).toBeCloseTo(DIEHL_COOK_DEFAULTS.normTotal, 6);
+    expect(Math.max(...net.theta)).toBeGreaterThan(0);
+    const snn = exportDiehlCook(net);
+    expect(() => validateFloatSnn(snn)).not.toThrow();
+    expect(snn.layers.map((l) => l.kind === "dense" && [l.inputs, l.outputs])).toEqual([[784, 20], [20, 10]]);
+  });
+});
+
+describe("EMSTDP-style two-phase local learning (small)", () => {
+  it("a 784-100-10 IF network passes 80% on held-out digits after one pass over 1,000", () => {
+    const net = new EmstdpNet(EMSTDP_DEFAULTS, 1);
+    const test = slice(data.test, 0, 300);
+    const chance = net.accuracy(test);
+    const [acc] = trainEmstdp(net, slice(data.train, 0, 1000), test, 1, 1);
+    expect(chance).toBeLessThan(0.3);
+    expect(acc!).toBeGreaterThan(0.8);
+    const snn = net.toFloatSnn();
+    expect(() => validateFloatSnn(snn)).not.toThrow();
+    expect(snn.input.encoding).toBe("current");
+  });
+});
+
+describe("multi-sample probabilistic SNN learning (GEM, tiny)", () => {
+  it("learns above chance and more compartments do not hurt the likelihood", () => {
+    const p = { ...MULTISAMPLE_DEFAULTS, steps: 20 };
+    const rng = new Rng(5);
+    const train = encodeDigits(data.train, p, 40, rng);
+    const test = encodeDigits(data.test, p, 30, rng);
+    expect(train.length).toBe(120);
+    const [k1, k4] = multiSampleSweep(train, test, [1, 4], p, 1, 1);
+    expect(k1!.accuracy).toBeGreaterThan(0.5); // chance 1/3
+    expect(k4!.logLikelihoodPerStep).toBeGreaterThan(k1!.logLikelihoodPerStep);
+  });
+});
