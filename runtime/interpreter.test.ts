@@ -6,6 +6,7 @@ import { INT32_MAX, INT32_MIN } from "./fixed.js";
 import { Interpreter, encodeSample } from "./interpreter.js";
 import { DEFAULT_NEURON, type Connection, type EventTable, type Layer, type NeuronParams, type Shape3, type Weights } from "./model.js";
 import { XORSHIFT32_REFERENCE_SEED, Xorshift32 } from "./prng.js";
+import { randomTable } from "./testing/random-table.js";
 
 // ---- helpers -------------------------------------------------------------------------------------
 
@@ -240,7 +241,7 @@ describe("integrator readout", () => {
 // ---- connections --------------------------------------------------------------------------------
 
 describe("sparse connections and int4 weights", () => {
-  it("unpacks negative nibbles and folds duplicate columns in CSR order", () => {
+  it("unpacks negative nibbles (duplicate columns, which the format forbids, would fold in CSR order)", () => {
     // int4 weights [-1, 7, -8, 3] packed low nibble first: 0x7F, 0x38; shift 2 (x4)
     // pre0: cols [2, 0, 2] weights [-1, 7, -8] -> acc[2] = -4 - 32 = -36, acc[0] = 28; pre1: col 1 weight 3 -> 12
     const sparse: Connection = {
@@ -262,6 +263,13 @@ describe("sparse connections and int4 weights", () => {
     const sim = new Interpreter(net(1, [layer(3, c)]));
     sim.step(ev(0));
     expect(Array.from(sim.membrane(0))).toEqual([-8, -1, 5]);
+  });
+
+  it("per-channel shifts on a dense connection into a layer with a shape", () => {
+    // post shape [2,1,2]: neurons 0,1 in channel 0 (shift 1), neurons 2,3 in channel 1 (shift 3)
+    const sim = new Interpreter(net(1, [layer(4, dense(1, 4, w8([1, 1, 1, 1], [1, 3])), {}, { shape: [2, 1, 2] as Shape3 })]));
+    sim.step(ev(0));
+    expect(Array.from(sim.membrane(0))).toEqual([2, 2, 8, 8]);
   });
 
   it("per-output-channel shifts on dense weights", () => {
@@ -491,5 +499,26 @@ describe("snapshot and restore", () => {
     extended.set(snap);
     expect(errorCode(() => b.restore(extended))).toBe("SEMANTICS_STATE_MISMATCH");
     expect(b.snapshot()).toEqual(fresh);
+  });
+});
+
+describe("random tables (runtime/testing/random-table.ts)", () => {
+  it("accepts every valid random table and snapshots mid-run continue identically", () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const table = randomTable(seed, { recurrentProbability: 0.5 });
+      const a = new Interpreter(table);
+      const g = new Xorshift32(seed);
+      const intensities = Uint8Array.from({ length: table.input.size }, () => g.next() & 255);
+      const input = encodeSample(table.input, intensities, 24);
+      for (let t = 0; t < 12; t++) a.step(input[t]!);
+      const b = new Interpreter(table);
+      b.restore(a.snapshot());
+      for (let t = 12; t < 24; t++) {
+        a.step(input[t]!);
+        b.step(input[t]!);
+      }
+      expect(b.snapshot()).toEqual(a.snapshot());
+      expect(b.readoutClass()).toBe(a.readoutClass());
+    }
   });
 });

@@ -74,6 +74,17 @@ function unpackWeights(weights: Weights, expectedCount: number, what: string): I
   return raw;
 }
 
+/**
+ * How the post layer's neurons map to channels (spec/table-format.md §3.3): a layer with shape
+ * [C, H, W] has C channels and neuron j is in channel floor(j / (H*W)); otherwise every neuron is
+ * its own channel.
+ */
+interface PostChannels {
+  readonly channels: number;
+  /** Neurons per channel (H*W, or 1 without a shape). */
+  readonly plane: number;
+}
+
 /** The shift of each output channel (length `channels`), from a per-layer or per-channel array. */
 function shiftPerChannel(weights: Weights, channels: number, what: string): Uint8Array {
   const shift = weights.shift;
@@ -89,6 +100,14 @@ function shiftPerChannel(weights: Weights, channels: number, what: string): Uint
   return out;
 }
 
+/** The shift of each post neuron j: the shift of j's channel. */
+function shiftPerPost(weights: Weights, outputs: number, post: PostChannels, what: string): Uint8Array {
+  const perChannel = shiftPerChannel(weights, post.channels, what);
+  const out = new Uint8Array(outputs);
+  for (let j = 0; j < outputs; j++) out[j] = perChannel[Math.floor(j / post.plane)]!;
+  return out;
+}
+
 /** Dense fan-out: pre p reaches every post j with weight index p * outputs + j. */
 class DenseKernel implements CompiledConnection {
   private readonly outputs: number;
@@ -97,10 +116,10 @@ class DenseKernel implements CompiledConnection {
   private readonly raw: Int32Array;
   private readonly shiftOfPost: Uint8Array;
 
-  constructor(inputs: number, outputs: number, weights: Weights, what: string) {
+  constructor(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string) {
     this.outputs = outputs;
     this.raw = unpackWeights(weights, inputs * outputs, what);
-    this.shiftOfPost = shiftPerChannel(weights, outputs, what);
+    this.shiftOfPost = shiftPerPost(weights, outputs, post, what);
     this.spikeContrib = new Int32Array(this.raw.length);
     for (let q = 0; q < this.raw.length; q++) this.spikeContrib[q] = synContrib(this.raw[q]!, 1, this.shiftOfPost[q % outputs]!);
   }
@@ -131,7 +150,7 @@ class SparseKernel implements CompiledConnection {
   private readonly raw: Int32Array;
   private readonly shiftOfSynapse: Uint8Array;
 
-  constructor(inputs: number, outputs: number, rowPtr: Uint32Array, cols: Uint16Array | Uint32Array, weights: Weights, what: string) {
+  constructor(inputs: number, outputs: number, rowPtr: Uint32Array, cols: Uint16Array | Uint32Array, weights: Weights, post: PostChannels, what: string) {
     if (rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
     if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
     for (let p = 0; p < inputs; p++) {
@@ -145,7 +164,7 @@ class SparseKernel implements CompiledConnection {
     this.rowPtr = rowPtr;
     this.cols = Uint32Array.from(cols);
     this.raw = unpackWeights(weights, count, what);
-    const shiftOfPost = shiftPerChannel(weights, outputs, what);
+    const shiftOfPost = shiftPerPost(weights, outputs, post, what);
     this.shiftOfSynapse = new Uint8Array(count);
     this.spikeContrib = new Int32Array(count);
     for (let k = 0; k < count; k++) {
@@ -380,16 +399,16 @@ function connectionSizes(c: Connection): [inputs: number, outputs: number] {
 }
 
 /** Prepares a connection for the step path after checking it joins `inputs` neurons to `outputs`. */
-function compileConnection(c: Connection, inputs: number, outputs: number, what: string): CompiledConnection {
+function compileConnection(c: Connection, inputs: number, outputs: number, post: PostChannels, what: string): CompiledConnection {
   const [declaredIn, declaredOut] = connectionSizes(c);
   if (declaredIn !== inputs || declaredOut !== outputs) {
     fail("SEMANTICS_SHAPE_MISMATCH", `${what}: connects ${declaredIn} → ${declaredOut}, the model needs ${inputs} → ${outputs}`);
   }
   switch (c.kind) {
     case "dense":
-      return new DenseKernel(inputs, outputs, c.weights, what);
+      return new DenseKernel(inputs, outputs, c.weights, post, what);
     case "sparse":
-      return new SparseKernel(inputs, outputs, c.rowPtr, c.cols, c.weights, what);
+      return new SparseKernel(inputs, outputs, c.rowPtr, c.cols, c.weights, post, what);
     case "conv2d":
       return new Conv2dKernel(c, what);
     case "pool":
@@ -451,6 +470,7 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
   checkInt(`${what} vMin`, p.vMin, INT32_MIN, INT32_MAX);
   if (p.reset !== "subtract" && p.reset !== "value") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown reset '${p.reset}'`);
 
+  const post: PostChannels = layer.shape === undefined ? { channels: size, plane: 1 } : { channels: layer.shape[0], plane: layer.shape[1] * layer.shape[2] };
   const bias = new Int32Array(size);
   if (layer.bias !== undefined) {
     const b = layer.bias;
@@ -473,8 +493,8 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     refractory: p.refractory,
     vMin: p.vMin,
     bias,
-    feedForward: compileConnection(layer.input, inputs, size, `${what} input`),
-    recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, `${what} recurrent`),
+    feedForward: compileConnection(layer.input, inputs, size, post, `${what} input`),
+    recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`),
     v: new Int32Array(size),
     current: new Int32Array(model === CUBA ? size : 0),
     refractoryLeft: new Uint8Array(size),
