@@ -1,17 +1,18 @@
 /**
- * The reference interpreter: runs an EventTable step by step exactly as spec/ops.md defines it.
- * Every other implementation (generated TS kernels, C kernels on a device) must match it bit for
- * bit. Pure TS on typed arrays, integer arithmetic only on the step path (runtime/fixed.ts), no
- * allocation per step, and synaptic work proportional to the number of events (fan-out scatter).
+ * The interpreter: runs an EventTable step by step exactly as spec/ops.md defines it. The per-step
+ * arithmetic is the generated kernels of runtime/kernels_generated.ts (emitted from the kernel IR in
+ * codegen/, like the C kernels of the firmware); this file only validates the table, binds each
+ * layer's parameters to its kernels and orchestrates a step (spec/ops.md §6), doing no arithmetic on
+ * state itself. The hand-written oracle it is tested against is runtime/testing/reference-interpreter.ts.
  *
  * The constructor checks what the step path relies on (sizes, indices, parameter ranges), so a
- * table built in memory without runtime/format gets the same guarantees as a decoded one.
+ * table built in memory without runtime/format gets the same guarantees as a decoded one. No
+ * allocation per step; synaptic work proportional to the number of events (fan-out scatter).
  */
 import { fail } from "./errors.js";
 import type { StepEvents } from "./events.js";
-import {
-  INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib,
-} from "./fixed.js";
+import { INT32_MAX, INT32_MIN } from "./fixed.js";
+import * as K from "./kernels_generated.js";
 import type { Connection, EventTable, InputDescription, Layer, NeuronModel, Shape3, Weights } from "./model.js";
 import { Xorshift32 } from "./prng.js";
 
@@ -29,13 +30,17 @@ export const SNAPSHOT_MAGIC = 0x31535350;
 
 const MAX_SHIFT = 23;
 
-/** A connection prepared for the step path: folds presynaptic events into an accumulator. */
-interface CompiledConnection {
-  /**
-   * Folds the contributions of events pre[0..n-1] (values, or all 1 when absent) into acc in the
-   * order of spec/ops.md §3.3, and returns the number of synaptic updates done.
-   */
-  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number;
+/**
+ * A connection bound to its kernel: folds the contributions of events pre[0..n-1] (with `values`
+ * when `graded`, else all 1) into acc in the order of spec/ops.md §3.3; returns the synaptic updates.
+ */
+type Scatter = (pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, acc: Int32Array) => number;
+
+/** How the post layer's neurons map to channels (spec/ops.md §5.1): C channels of H·W neurons, or one per neuron. */
+interface PostChannels {
+  readonly channels: number;
+  /** Neurons per channel (H*W, or 1 without a shape). */
+  readonly plane: number;
 }
 
 /** Number of neurons of a channel-major shape. */
@@ -53,335 +58,122 @@ function checkShape(what: string, shape: Shape3): void {
   for (const d of shape) checkInt(`${what} dimension`, d, 1, 0x7fffffff);
 }
 
-/** Unpacks stored weights (int4 nibbles, int8, int16) to plain integers, checking their storage. */
-function unpackWeights(weights: Weights, expectedCount: number, what: string): Int32Array {
+/** Stored weights, checked against the count the geometry needs, by width. */
+type CheckedWeights =
+  | { readonly bits: 4; readonly data: Uint8Array }
+  | { readonly bits: 8; readonly data: Int8Array }
+  | { readonly bits: 16; readonly data: Int16Array };
+
+function checkWeights(weights: Weights, expectedCount: number, what: string): CheckedWeights {
   if (weights.count !== expectedCount) {
     fail("FORMAT_SIZE_MISMATCH", `${what}: ${weights.count} weights, the geometry needs ${expectedCount}`);
   }
-  const raw = new Int32Array(expectedCount);
+  const data = weights.data;
   if (weights.bits === 4) {
-    if (!(weights.data instanceof Uint8Array) || weights.data.length !== Math.ceil(expectedCount / 2)) {
+    if (!(data instanceof Uint8Array) || data.length !== Math.ceil(expectedCount / 2)) {
       fail("FORMAT_SIZE_MISMATCH", `${what}: int4 weights need ${Math.ceil(expectedCount / 2)} packed bytes`);
     }
-    for (let q = 0; q < expectedCount; q++) raw[q] = int4At(weights.data, q);
-  } else {
-    const wanted = weights.bits === 8 ? Int8Array : Int16Array;
-    if (!(weights.data instanceof wanted) || weights.data.length !== expectedCount) {
-      fail("FORMAT_SIZE_MISMATCH", `${what}: expected ${expectedCount} int${weights.bits} weights`);
-    }
-    raw.set(weights.data);
+    return { bits: 4, data };
   }
-  return raw;
+  if (weights.bits === 8 && data instanceof Int8Array && data.length === expectedCount) return { bits: 8, data };
+  if (weights.bits === 16 && data instanceof Int16Array && data.length === expectedCount) return { bits: 16, data };
+  return fail("FORMAT_SIZE_MISMATCH", `${what}: expected ${expectedCount} int${weights.bits} weights`);
 }
 
-/**
- * How the post layer's neurons map to channels (spec/table-format.md §3.3): a layer with shape
- * [C, H, W] has C channels and neuron j is in channel floor(j / (H*W)); otherwise every neuron is
- * its own channel.
- */
-interface PostChannels {
-  readonly channels: number;
-  /** Neurons per channel (H*W, or 1 without a shape). */
-  readonly plane: number;
-}
-
-/** The shift of each output channel (length `channels`), from a per-layer or per-channel array. */
-function shiftPerChannel(weights: Weights, channels: number, what: string): Uint8Array {
+/** Checks a shift array (1 entry, or one per channel, each 0..23); returns whether it is per channel. */
+function checkShift(weights: Weights, channels: number, what: string): boolean {
   const shift = weights.shift;
   if (shift.length !== 1 && shift.length !== channels) {
     fail("FORMAT_SIZE_MISMATCH", `${what}: shift needs 1 or ${channels} entries, has ${shift.length}`);
   }
-  const out = new Uint8Array(channels);
-  for (let c = 0; c < channels; c++) {
-    const s = shift.length === 1 ? shift[0]! : shift[c]!;
-    checkInt(`${what} shift`, s, 0, MAX_SHIFT);
-    out[c] = s;
-  }
-  return out;
+  for (const s of shift) checkInt(`${what} shift`, s, 0, MAX_SHIFT);
+  return shift.length !== 1;
 }
 
-/** The shift of each post neuron j: the shift of j's channel. */
-function shiftPerPost(weights: Weights, outputs: number, post: PostChannels, what: string): Uint8Array {
-  const perChannel = shiftPerChannel(weights, post.channels, what);
-  const out = new Uint8Array(outputs);
-  for (let j = 0; j < outputs; j++) out[j] = perChannel[Math.floor(j / post.plane)]!;
-  return out;
-}
-
-/** Dense fan-out: pre p reaches every post j with weight index p * outputs + j. */
-class DenseKernel implements CompiledConnection {
-  private readonly outputs: number;
-  /** Contribution of a spike (value 1) per synapse, precomputed: synContrib(w, 1, shift[j]). */
-  private readonly spikeContrib: Int32Array;
-  private readonly raw: Int32Array;
-  private readonly shiftOfPost: Uint8Array;
-
-  constructor(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string) {
-    this.outputs = outputs;
-    this.raw = unpackWeights(weights, inputs * outputs, what);
-    this.shiftOfPost = shiftPerPost(weights, outputs, post, what);
-    this.spikeContrib = new Int32Array(this.raw.length);
-    for (let q = 0; q < this.raw.length; q++) this.spikeContrib[q] = synContrib(this.raw[q]!, 1, this.shiftOfPost[q % outputs]!);
-  }
-
-  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
-    const outputs = this.outputs;
-    for (let e = 0; e < n; e++) {
-      const base = pre[e]! * outputs;
-      const value = values === undefined ? 1 : values[e]!;
-      if (value === 1) {
-        const row = this.spikeContrib;
-        for (let j = 0; j < outputs; j++) acc[j] = satAdd32(acc[j]!, row[base + j]!);
-      } else {
-        const raw = this.raw;
-        const shift = this.shiftOfPost;
-        for (let j = 0; j < outputs; j++) acc[j] = satAdd32(acc[j]!, synContrib(raw[base + j]!, value, shift[j]!));
-      }
-    }
-    return n * outputs;
+function denseScatter(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string): Scatter {
+  const w = checkWeights(weights, inputs * outputs, what);
+  const perChannel = checkShift(weights, post.channels, what);
+  const { shift } = weights;
+  const { channels, plane } = post;
+  switch (w.bits) {
+    case 4: return (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+    case 8: return (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+    case 16: return (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
   }
 }
 
-/** CSR fan-out: pre p reaches cols[k] with weight k for k in rowPtr[p]..rowPtr[p+1]-1. */
-class SparseKernel implements CompiledConnection {
-  private readonly rowPtr: Uint32Array;
-  private readonly cols: Uint32Array;
-  private readonly spikeContrib: Int32Array;
-  private readonly raw: Int32Array;
-  private readonly shiftOfSynapse: Uint8Array;
-
-  constructor(inputs: number, outputs: number, rowPtr: Uint32Array, cols: Uint16Array | Uint32Array, weights: Weights, post: PostChannels, what: string) {
-    if (rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
-    if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
-    for (let p = 0; p < inputs; p++) {
-      if (rowPtr[p + 1]! < rowPtr[p]!) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr decreases at ${p}`);
-    }
-    const count = rowPtr[inputs]!;
-    if (cols.length !== count) fail("FORMAT_SIZE_MISMATCH", `${what}: ${cols.length} cols for ${count} synapses`);
-    for (let k = 0; k < count; k++) {
-      if (cols[k]! >= outputs) fail("FORMAT_INDEX_OUT_OF_BOUNDS", `${what}: synapse ${k} targets ${cols[k]} >= ${outputs}`);
-    }
-    this.rowPtr = rowPtr;
-    this.cols = Uint32Array.from(cols);
-    this.raw = unpackWeights(weights, count, what);
-    const shiftOfPost = shiftPerPost(weights, outputs, post, what);
-    this.shiftOfSynapse = new Uint8Array(count);
-    this.spikeContrib = new Int32Array(count);
-    for (let k = 0; k < count; k++) {
-      const s = shiftOfPost[this.cols[k]!]!;
-      this.shiftOfSynapse[k] = s;
-      this.spikeContrib[k] = synContrib(this.raw[k]!, 1, s);
+function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): Scatter {
+  const { inputs, outputs, rowPtr, cols } = c;
+  if (!(rowPtr instanceof Uint32Array) || rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
+  if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
+  for (let p = 0; p < inputs; p++) {
+    if (rowPtr[p + 1]! < rowPtr[p]!) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr decreases at ${p}`);
+  }
+  const count = rowPtr[inputs]!;
+  if (cols.length !== count) fail("FORMAT_SIZE_MISMATCH", `${what}: ${cols.length} cols for ${count} synapses`);
+  for (let q = 0; q < count; q++) {
+    if (cols[q]! >= outputs) fail("FORMAT_INDEX_OUT_OF_BOUNDS", `${what}: synapse ${q} targets ${cols[q]} >= ${outputs}`);
+  }
+  const w = checkWeights(c.weights, count, what);
+  const perChannel = checkShift(c.weights, post.channels, what);
+  const { shift } = c.weights;
+  const { plane } = post;
+  if (cols instanceof Uint16Array) {
+    switch (w.bits) {
+      case 4: return (pre, n, values, graded, acc) => K.scatterSparseW4C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc);
+      case 8: return (pre, n, values, graded, acc) => K.scatterSparseW8C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc);
+      case 16: return (pre, n, values, graded, acc) => K.scatterSparseW16C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc);
     }
   }
-
-  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
-    const { rowPtr, cols } = this;
-    let updates = 0;
-    for (let e = 0; e < n; e++) {
-      const p = pre[e]!;
-      const start = rowPtr[p]!;
-      const end = rowPtr[p + 1]!;
-      const value = values === undefined ? 1 : values[e]!;
-      if (value === 1) {
-        const contrib = this.spikeContrib;
-        for (let k = start; k < end; k++) {
-          const j = cols[k]!;
-          acc[j] = satAdd32(acc[j]!, contrib[k]!);
-        }
-      } else {
-        const { raw, shiftOfSynapse } = this;
-        for (let k = start; k < end; k++) {
-          const j = cols[k]!;
-          acc[j] = satAdd32(acc[j]!, synContrib(raw[k]!, value, shiftOfSynapse[k]!));
-        }
-      }
-      updates += end - start;
-    }
-    return updates;
+  const cols32 = cols instanceof Uint32Array ? cols : Uint32Array.from(cols);
+  switch (w.bits) {
+    case 4: return (pre, n, values, graded, acc) => K.scatterSparseW4C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc);
+    case 8: return (pre, n, values, graded, acc) => K.scatterSparseW8C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc);
+    case 16: return (pre, n, values, graded, acc) => K.scatterSparseW16C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc);
   }
 }
 
-/**
- * For each input coordinate, the (kernel tap, output coordinate) pairs it reaches along one axis:
- * tap t and output o with in + pad - t = o * stride, 0 <= o < outLen (spec/ops.md §5.4/5.5).
- * `start[y]..start[y+1]-1` index `tap` and `out`.
- */
-interface AxisTaps {
-  readonly start: Uint32Array;
-  readonly tap: Uint32Array;
-  readonly out: Uint32Array;
+function checkWindow(what: string, kernel: readonly [number, number], stride: readonly [number, number]): void {
+  checkInt(`${what} kernel height`, kernel[0], 1, 0xffff);
+  checkInt(`${what} kernel width`, kernel[1], 1, 0xffff);
+  checkInt(`${what} stride y`, stride[0], 1, 0xffff);
+  checkInt(`${what} stride x`, stride[1], 1, 0xffff);
 }
 
-function axisTaps(inLen: number, outLen: number, kernel: number, stride: number, pad: number): AxisTaps {
-  const start = new Uint32Array(inLen + 1);
-  const taps: number[] = [];
-  const outs: number[] = [];
-  for (let y = 0; y < inLen; y++) {
-    start[y] = taps.length;
-    for (let t = 0; t < kernel; t++) {
-      const offset = y + pad - t;
-      if (offset < 0) break; // larger taps only make it more negative
-      if (offset % stride !== 0) continue;
-      const o = offset / stride;
-      if (o < outLen) {
-        taps.push(t);
-        outs.push(o);
-      }
-    }
-  }
-  start[inLen] = taps.length;
-  return { start, tap: Uint32Array.from(taps), out: Uint32Array.from(outs) };
-}
-
-/** Conv2d by event-driven scatter: an input event at (c, y, x) reaches (k, oy, ox) for every valid tap. */
-class Conv2dKernel implements CompiledConnection {
-  private readonly inH: number;
-  private readonly inW: number;
-  private readonly channelsIn: number;
-  private readonly channelsOut: number;
-  private readonly outH: number;
-  private readonly outW: number;
-  private readonly kh: number;
-  private readonly kw: number;
-  private readonly rows: AxisTaps;
-  private readonly colsTaps: AxisTaps;
-  private readonly spikeContrib: Int32Array;
-  private readonly raw: Int32Array;
-  private readonly shiftOfK: Uint8Array;
-
-  constructor(c: Extract<Connection, { kind: "conv2d" }>, what: string) {
-    checkShape(`${what} inShape`, c.inShape);
-    checkShape(`${what} outShape`, c.outShape);
-    const [channelsIn, inH, inW] = c.inShape;
-    const [channelsOut, outH, outW] = c.outShape;
-    const [kh, kw] = c.kernel;
-    const [sy, sx] = c.stride;
-    const [py, px] = c.padding;
-    checkInt(`${what} kernel height`, kh, 1, 0xffff);
-    checkInt(`${what} kernel width`, kw, 1, 0xffff);
-    checkInt(`${what} stride y`, sy, 1, 0xffff);
-    checkInt(`${what} stride x`, sx, 1, 0xffff);
-    checkInt(`${what} padding y`, py, 0, 0xffff);
-    checkInt(`${what} padding x`, px, 0, 0xffff);
-    this.inH = inH;
-    this.inW = inW;
-    this.channelsIn = channelsIn;
-    this.channelsOut = channelsOut;
-    this.outH = outH;
-    this.outW = outW;
-    this.kh = kh;
-    this.kw = kw;
-    this.rows = axisTaps(inH, outH, kh, sy, py);
-    this.colsTaps = axisTaps(inW, outW, kw, sx, px);
-    this.raw = unpackWeights(c.weights, channelsOut * channelsIn * kh * kw, what);
-    this.shiftOfK = shiftPerChannel(c.weights, channelsOut, what);
-    this.spikeContrib = new Int32Array(this.raw.length);
-    const perK = channelsIn * kh * kw;
-    for (let q = 0; q < this.raw.length; q++) this.spikeContrib[q] = synContrib(this.raw[q]!, 1, this.shiftOfK[Math.floor(q / perK)]!);
-  }
-
-  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
-    const { inH, inW, channelsIn, channelsOut, outH, outW, kh, kw, rows, colsTaps, raw, shiftOfK } = this;
-    const planeIn = inH * inW;
-    let updates = 0;
-    for (let e = 0; e < n; e++) {
-      const p = pre[e]!;
-      const c = Math.floor(p / planeIn);
-      const rem = p - c * planeIn;
-      const y = Math.floor(rem / inW);
-      const x = rem - y * inW;
-      const value = values === undefined ? 1 : values[e]!;
-      const r0 = rows.start[y]!;
-      const r1 = rows.start[y + 1]!;
-      const c0 = colsTaps.start[x]!;
-      const c1 = colsTaps.start[x + 1]!;
-      for (let k = 0; k < channelsOut; k++) {
-        const wBase = (k * channelsIn + c) * kh;
-        const outBase = k * outH;
-        for (let ri = r0; ri < r1; ri++) {
-          const wRow = (wBase + rows.tap[ri]!) * kw;
-          const outRow = (outBase + rows.out[ri]!) * outW;
-          if (value === 1) {
-            const spikeContrib = this.spikeContrib;
-            for (let ci = c0; ci < c1; ci++) {
-              const j = outRow + colsTaps.out[ci]!;
-              acc[j] = satAdd32(acc[j]!, spikeContrib[wRow + colsTaps.tap[ci]!]!);
-            }
-          } else {
-            const shift = shiftOfK[k]!;
-            for (let ci = c0; ci < c1; ci++) {
-              const j = outRow + colsTaps.out[ci]!;
-              acc[j] = satAdd32(acc[j]!, synContrib(raw[wRow + colsTaps.tap[ci]!]!, value, shift));
-            }
-          }
-        }
-      }
-      updates += channelsOut * (r1 - r0) * (c1 - c0);
-    }
-    return updates;
+function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string): Scatter {
+  checkShape(`${what} inShape`, c.inShape);
+  checkShape(`${what} outShape`, c.outShape);
+  checkWindow(what, c.kernel, c.stride);
+  checkInt(`${what} padding y`, c.padding[0], 0, 0xffff);
+  checkInt(`${what} padding x`, c.padding[1], 0, 0xffff);
+  const [inC, inH, inW] = c.inShape;
+  const [outK, outH, outW] = c.outShape;
+  const [kh, kw] = c.kernel;
+  const [sy, sx] = c.stride;
+  const [py, px] = c.padding;
+  const w = checkWeights(c.weights, outK * inC * kh * kw, what);
+  const perChannel = checkShift(c.weights, outK, what);
+  const { shift } = c.weights;
+  switch (w.bits) {
+    case 4: return (pre, n, values, graded, acc) => K.scatterConv2dW4(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc);
+    case 8: return (pre, n, values, graded, acc) => K.scatterConv2dW8(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc);
+    case 16: return (pre, n, values, graded, acc) => K.scatterConv2dW16(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc);
   }
 }
 
-/** Sum pooling by scatter: an input event at (c, y, x) reaches every window (c, oy, ox) containing it. */
-class PoolKernel implements CompiledConnection {
-  private readonly inH: number;
-  private readonly inW: number;
-  private readonly outH: number;
-  private readonly outW: number;
-  private readonly rows: AxisTaps;
-  private readonly colsTaps: AxisTaps;
-  private readonly weight: number;
-  private readonly shift: number;
-  private readonly spikeContrib: number;
-
-  constructor(c: Extract<Connection, { kind: "pool" }>, what: string) {
-    checkShape(`${what} inShape`, c.inShape);
-    checkShape(`${what} outShape`, c.outShape);
-    if (c.inShape[0] !== c.outShape[0]) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: pooling keeps channels, ${c.inShape[0]} in vs ${c.outShape[0]} out`);
-    checkInt(`${what} kernel height`, c.kernel[0], 1, 0xffff);
-    checkInt(`${what} kernel width`, c.kernel[1], 1, 0xffff);
-    checkInt(`${what} stride y`, c.stride[0], 1, 0xffff);
-    checkInt(`${what} stride x`, c.stride[1], 1, 0xffff);
-    checkInt(`${what} weight`, c.weight, -32768, 32767);
-    checkInt(`${what} shift`, c.shift, 0, MAX_SHIFT);
-    this.inH = c.inShape[1];
-    this.inW = c.inShape[2];
-    this.outH = c.outShape[1];
-    this.outW = c.outShape[2];
-    this.rows = axisTaps(this.inH, this.outH, c.kernel[0], c.stride[0], 0);
-    this.colsTaps = axisTaps(this.inW, this.outW, c.kernel[1], c.stride[1], 0);
-    this.weight = c.weight;
-    this.shift = c.shift;
-    this.spikeContrib = synContrib(c.weight, 1, c.shift);
-  }
-
-  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
-    const { inH, inW, outH, outW, rows, colsTaps } = this;
-    const planeIn = inH * inW;
-    let updates = 0;
-    for (let e = 0; e < n; e++) {
-      const p = pre[e]!;
-      const c = Math.floor(p / planeIn);
-      const rem = p - c * planeIn;
-      const y = Math.floor(rem / inW);
-      const x = rem - y * inW;
-      const value = values === undefined ? 1 : values[e]!;
-      const contrib = value === 1 ? this.spikeContrib : synContrib(this.weight, value, this.shift);
-      const r0 = rows.start[y]!;
-      const r1 = rows.start[y + 1]!;
-      const c0 = colsTaps.start[x]!;
-      const c1 = colsTaps.start[x + 1]!;
-      for (let ri = r0; ri < r1; ri++) {
-        const outRow = (c * outH + rows.out[ri]!) * outW;
-        for (let ci = c0; ci < c1; ci++) {
-          const j = outRow + colsTaps.out[ci]!;
-          acc[j] = satAdd32(acc[j]!, contrib);
-        }
-      }
-      updates += (r1 - r0) * (c1 - c0);
-    }
-    return updates;
-  }
+function poolScatter(c: Extract<Connection, { kind: "pool" }>, what: string): Scatter {
+  checkShape(`${what} inShape`, c.inShape);
+  checkShape(`${what} outShape`, c.outShape);
+  if (c.inShape[0] !== c.outShape[0]) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: pooling keeps channels, ${c.inShape[0]} in vs ${c.outShape[0]} out`);
+  checkWindow(what, c.kernel, c.stride);
+  checkInt(`${what} weight`, c.weight, -32768, 32767);
+  checkInt(`${what} shift`, c.shift, 0, MAX_SHIFT);
+  const [, inH, inW] = c.inShape;
+  const [, outH, outW] = c.outShape;
+  const [kh, kw] = c.kernel;
+  const [sy, sx] = c.stride;
+  const { weight, shift } = c;
+  return (pre, n, values, graded, acc) => K.scatterPool(pre, n, values, graded, inH, inW, outH, outW, kh, kw, sy, sx, weight, shift, acc);
 }
 
 /** Input and output sizes a connection declares. */
@@ -398,40 +190,33 @@ function connectionSizes(c: Connection): [inputs: number, outputs: number] {
   }
 }
 
-/** Prepares a connection for the step path after checking it joins `inputs` neurons to `outputs`. */
-function compileConnection(c: Connection, inputs: number, outputs: number, post: PostChannels, what: string): CompiledConnection {
+/** Binds a connection to its kernel after checking it joins `inputs` neurons to `outputs`. */
+function compileConnection(c: Connection, inputs: number, outputs: number, post: PostChannels, what: string): Scatter {
   const [declaredIn, declaredOut] = connectionSizes(c);
   if (declaredIn !== inputs || declaredOut !== outputs) {
     fail("SEMANTICS_SHAPE_MISMATCH", `${what}: connects ${declaredIn} → ${declaredOut}, the model needs ${inputs} → ${outputs}`);
   }
   switch (c.kind) {
     case "dense":
-      return new DenseKernel(inputs, outputs, c.weights, post, what);
+      return denseScatter(inputs, outputs, c.weights, post, what);
     case "sparse":
-      return new SparseKernel(inputs, outputs, c.rowPtr, c.cols, c.weights, post, what);
+      return sparseScatter(c, post, what);
     case "conv2d":
-      return new Conv2dKernel(c, what);
+      return conv2dScatter(c, what);
     case "pool":
-      return new PoolKernel(c, what);
+      return poolScatter(c, what);
   }
 }
 
-/** All state and hoisted constants of one layer. */
+/** All state and bound kernels of one layer. */
 interface LayerRuntime {
   readonly size: number;
   readonly model: number;
-  readonly threshold: number;
-  readonly resetSubtract: boolean;
-  readonly resetValue: number;
-  readonly leakShift: number;
-  readonly leakQ15: number;
-  readonly currentShift: number;
   readonly refractory: number;
-  readonly vMin: number;
-  /** Bias per neuron (per-channel biases expanded; zeros when the layer has none). */
-  readonly bias: Int32Array;
-  readonly feedForward: CompiledConnection;
-  readonly recurrent: CompiledConnection | undefined;
+  readonly feedForward: Scatter;
+  readonly recurrent: Scatter | undefined;
+  /** Runs the layer's neuron kernel on `acc`, writing this step's spikes; returns how many spiked. */
+  readonly update: (L: LayerRuntime) => number;
   readonly v: Int32Array;
   /** Synaptic current (cuba), length size; length 0 for other models. */
   readonly current: Int32Array;
@@ -445,10 +230,13 @@ interface LayerRuntime {
   previousSpikeCount: number;
 }
 
+const IF = NEURON_MODEL_CODE.if;
 const LIF_SHIFT = NEURON_MODEL_CODE["lif-shift"];
 const LIF_Q15 = NEURON_MODEL_CODE["lif-q15"];
 const CUBA = NEURON_MODEL_CODE.cuba;
 const INTEGRATOR = NEURON_MODEL_CODE.integrator;
+const EMPTY_VALUES = new Uint8Array(0);
+const ZERO_BIAS = new Int32Array(1);
 
 function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
   const what = `layer ${index} '${layer.name}'`;
@@ -471,30 +259,44 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
   if (p.reset !== "subtract" && p.reset !== "value") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown reset '${p.reset}'`);
 
   const post: PostChannels = layer.shape === undefined ? { channels: size, plane: 1 } : { channels: layer.shape[0], plane: layer.shape[1] * layer.shape[2] };
-  const bias = new Int32Array(size);
+  // bias[b] applies to neurons b·biasPlane .. (b+1)·biasPlane−1 (§4.7); no bias is one zero entry over the whole layer
+  let bias = ZERO_BIAS;
+  let biasCount = 1;
+  let biasPlane = size;
   if (layer.bias !== undefined) {
     const b = layer.bias;
-    if (b.length === size) bias.set(b);
-    else if (layer.shape !== undefined && b.length === layer.shape[0]) {
-      const plane = layer.shape[1] * layer.shape[2];
-      for (let j = 0; j < size; j++) bias[j] = b[Math.floor(j / plane)]!;
-    } else fail("FORMAT_SIZE_MISMATCH", `${what}: bias has ${b.length} entries, needs ${size} or one per channel`);
+    const copy = Int32Array.from(b);
+    if (b.length === size) [bias, biasCount, biasPlane] = [copy, size, 1];
+    else if (layer.shape !== undefined && b.length === layer.shape[0]) [bias, biasCount, biasPlane] = [copy, post.channels, post.plane];
+    else fail("FORMAT_SIZE_MISMATCH", `${what}: bias has ${b.length} entries, needs ${size} or one per channel`);
   }
+  const { threshold, resetValue, leakShift, leakQ15, currentShift, refractory, vMin } = p;
+  const resetSubtract = p.reset === "subtract";
+  const update = ((): ((L: LayerRuntime) => number) => {
+    switch (model) {
+      case IF:
+        return (L) => K.neuronIf(biasCount, biasPlane, bias, L.acc, vMin, L.v, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+      case LIF_SHIFT:
+        return (L) => K.neuronLifShift(biasCount, biasPlane, bias, L.acc, vMin, L.v, leakShift, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+      case LIF_Q15:
+        return (L) => K.neuronLifQ15(biasCount, biasPlane, bias, L.acc, vMin, L.v, leakQ15, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+      case CUBA:
+        return (L) => K.neuronCuba(biasCount, biasPlane, bias, L.acc, vMin, L.v, leakShift, currentShift, L.current, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+      default:
+        return (L) => {
+          K.neuronIntegrator(biasCount, biasPlane, bias, L.acc, vMin, L.v);
+          return 0;
+        };
+    }
+  })();
 
   return {
     size,
     model,
-    threshold: p.threshold,
-    resetSubtract: p.reset === "subtract",
-    resetValue: p.resetValue,
-    leakShift: p.leakShift,
-    leakQ15: p.leakQ15,
-    currentShift: p.currentShift,
-    refractory: p.refractory,
-    vMin: p.vMin,
-    bias,
+    refractory,
     feedForward: compileConnection(layer.input, inputs, size, post, `${what} input`),
     recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`),
+    update,
     v: new Int32Array(size),
     current: new Int32Array(model === CUBA ? size : 0),
     refractoryLeft: new Uint8Array(size),
@@ -505,49 +307,6 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     previousSpikes: new Uint32Array(size),
     previousSpikeCount: 0,
   };
-}
-
-/**
- * Updates every neuron of a layer from its accumulated input (spec/ops.md §4.1), writing the
- * neurons that spike, ascending, into layer.spikes.
- */
-function updateNeurons(L: LayerRuntime): void {
-  const { size, model, threshold, resetSubtract, resetValue, leakShift: ls, leakQ15, currentShift, refractory, vMin } = L;
-  const { v, current, refractoryLeft, counts, acc, bias, spikes } = L;
-  let fired = 0;
-  for (let j = 0; j < size; j++) {
-    let input = acc[j]!;
-    if (model === CUBA) {
-      // §4.4: the current evolves even while the membrane is refractory.
-      input = satAdd32(currentDecay(current[j]!, currentShift), input);
-      current[j] = input;
-    }
-    let x = v[j]!;
-    if (model === INTEGRATOR) {
-      v[j] = clampMin(satAdd32(satAdd32(x, bias[j]!), input), vMin);
-      continue;
-    }
-    // leak
-    if (model === LIF_SHIFT || model === CUBA) x = leakShift(x, ls);
-    else if (model === LIF_Q15) x = q15Mul(x, leakQ15);
-    const left = refractoryLeft[j]!;
-    if (left > 0) {
-      // refractory: leak and clamp only; bias and input are discarded (§4.1 step 2)
-      refractoryLeft[j] = left - 1;
-      v[j] = clampMin(x, vMin);
-      continue;
-    }
-    x = satAdd32(satAdd32(x, bias[j]!), input);
-    if (x >= threshold) {
-      x = resetSubtract ? x - threshold : resetValue;
-      spikes[fired++] = j;
-      const c = counts[j]!;
-      if (c !== 0xffffffff) counts[j] = c + 1;
-      refractoryLeft[j] = refractory;
-    }
-    v[j] = clampMin(x, vMin);
-  }
-  L.spikeCount = fired;
 }
 
 /** Throws SEMANTICS_BAD_INPUT unless the events are valid for an input of `inputSize` (spec/ops.md §7.1). */
@@ -571,7 +330,7 @@ export function validateStepEvents(input: StepEvents, inputSize: number): void {
   }
 }
 
-/** The reference interpreter of one event table (spec/ops.md). */
+/** The interpreter of one event table (spec/ops.md), stepping with the generated kernels. */
 export class Interpreter {
   /** The table this interpreter runs. */
   readonly table: EventTable;
@@ -634,9 +393,9 @@ export class Interpreter {
       L.previousSpikes = previous;
       L.previousSpikeCount = L.spikeCount;
       L.acc.fill(0);
-      updates += L.feedForward.scatter(pre, preCount, values, L.acc);
-      if (L.recurrent !== undefined) updates += L.recurrent.scatter(L.previousSpikes, L.previousSpikeCount, undefined, L.acc);
-      updateNeurons(L);
+      updates += L.feedForward(pre, preCount, values ?? EMPTY_VALUES, values !== undefined, L.acc);
+      if (L.recurrent !== undefined) updates += L.recurrent(L.previousSpikes, L.previousSpikeCount, EMPTY_VALUES, false, L.acc);
+      L.spikeCount = L.update(L);
       pre = L.spikes;
       preCount = L.spikeCount;
       values = undefined;
@@ -675,10 +434,7 @@ export class Interpreter {
   /** The class read from the last layer (spec/ops.md §9): argmax of spike counts or of membranes, ties to the lowest index. */
   readoutClass(): number {
     const last = this.layers[this.layers.length - 1]!;
-    const scores: Uint32Array | Int32Array = this.table.readout.kind === "count" ? last.counts : last.v;
-    let best = 0;
-    for (let j = 1; j < scores.length; j++) if (scores[j]! > scores[best]!) best = j;
-    return best;
+    return this.table.readout.kind === "count" ? K.argmaxU32(last.counts, last.size) : K.argmaxI32(last.v, last.size);
   }
 
   /** All state as bytes (layout in spec/ops.md §10). Does not include `synapticEvents`. */

@@ -1,0 +1,291 @@
+/**
+ * The per-step kernels of spec/ops.md, written once in the IR of codegen/ir.ts: neuron updates for
+ * every model (§4), synaptic scatter for every connection kind and weight width (§3, §5), and the
+ * readout argmax (§9). The TS interpreter (runtime/interpreter.ts) and the C network runtime
+ * (firmware/src/ps_net.c) call exactly these, emitted as runtime/kernels_generated.ts and
+ * firmware/src/ps_kernels_generated.c. The orchestration that calls them (layer loop, spike list
+ * hand-over, §6) is hand-written in both languages; it does no arithmetic on state.
+ */
+import {
+  append, arr, cast, checkKernel, cmp, for_, if_, input, ix, k, ld, let_, output, prim, ret, scalar, sel, set, st, v,
+  type Expr, type Kernel, type Param, type Stmt,
+} from "./ir.js";
+
+const UINT32_MAX = 0xffffffff;
+
+/** Stored weight widths; int4 is a packed u8 array read with int4At. */
+const WEIGHT_WIDTHS = [4, 8, 16] as const;
+type Bits = (typeof WEIGHT_WIDTHS)[number];
+
+function weightsParam(bits: Bits): Param {
+  return input("weights", bits === 4 ? "u8" : bits === 8 ? "i8" : "i16");
+}
+
+/** The stored weight at index q, as i32. */
+function weightAt(bits: Bits, q: Expr): Expr {
+  return bits === 4 ? prim("int4At", arr("weights"), q) : cast("i32", ld("weights", q));
+}
+
+/** Parameters every scatter kernel starts with: the presynaptic events. */
+const EVENT_PARAMS: Param[] = [
+  input("pre", "u32"),
+  scalar("n", "u32"),
+  input("values", "u8"),
+  scalar("graded", "bool"),
+];
+
+/** Loop over the events; binds p (presynaptic index) and value (1, or the graded value). */
+function forEachEvent(body: Stmt[]): Stmt {
+  return for_("e", k(0), v("n"), "input events of the step (<= presynaptic layer size)", [
+    let_("p", "u32", ld("pre", v("e"))),
+    let_("value", "u32", sel(v("graded"), cast("u32", ld("values", v("e"))), k(1))),
+    ...body,
+  ]);
+}
+
+/** acc[j] = satAdd32(acc[j], contrib) (§3.2). */
+function fold(j: Expr, contrib: Expr): Stmt {
+  return st("acc", j, prim("satAdd32", ld("acc", j), contrib));
+}
+
+/** Shift parameters of dense and sparse connections: per layer, or per channel of the post layer (§5.1). */
+const POST_SHIFT: Param[] = [input("shift", "u8"), scalar("shiftPerChannel", "bool"), scalar("plane", "u32")];
+
+/** The shift of post channel `ch` (entry 0 when the shift is per layer). */
+function shiftOfChannel(ch: Expr): Expr {
+  return ld("shift", sel(v("shiftPerChannel"), ch, k(0)));
+}
+
+function scatterDense(bits: Bits): Kernel {
+  return {
+    name: `scatterDenseW${bits}`,
+    doc: `Dense fan-out with int${bits} weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. Returns the synaptic updates done.`,
+    params: [...EVENT_PARAMS, scalar("channels", "u32"), weightsParam(bits), ...POST_SHIFT, output("acc", "i32")],
+    returns: "u32",
+    body: [
+      let_("outputs", "u32", ix("mul", v("channels"), v("plane"))),
+      forEachEvent([
+        let_("base", "u32", ix("mul", v("p"), v("outputs"))),
+        for_("ch", k(0), v("channels"), "post channels", [
+          let_("s", "u8", shiftOfChannel(v("ch"))),
+          for_("q", k(0), v("plane"), "neurons per post channel", [
+            let_("j", "u32", ix("add", ix("mul", v("ch"), v("plane")), v("q"))),
+            fold(v("j"), prim("synContrib", weightAt(bits, ix("add", v("base"), v("j"))), v("value"), v("s"))),
+          ]),
+        ]),
+      ]),
+      ret(ix("mul", v("n"), v("outputs"))),
+    ],
+  };
+}
+
+function scatterSparse(bits: Bits, colBits: 16 | 32): Kernel {
+  return {
+    name: `scatterSparseW${bits}C${colBits}`,
+    doc: `CSR fan-out with int${bits} weights and uint${colBits} columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done.`,
+    params: [...EVENT_PARAMS, input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), weightsParam(bits), ...POST_SHIFT, output("acc", "i32")],
+    returns: "u32",
+    body: [
+      let_("updates", "u32", k(0)),
+      forEachEvent([
+        let_("start", "u32", ld("rowPtr", v("p"))),
+        let_("end", "u32", ld("rowPtr", ix("add", v("p"), k(1)))),
+        for_("q", v("start"), v("end"), "CSR row length", [
+          let_("j", "u32", cast("u32", ld("cols", v("q")))),
+          fold(v("j"), prim("synContrib", weightAt(bits, v("q")), v("value"), shiftOfChannel(ix("div", v("j"), v("plane"))))),
+        ]),
+        set("updates", ix("add", v("updates"), ix("sub", v("end"), v("start")))),
+      ]),
+      ret(v("updates")),
+    ],
+  };
+}
+
+/**
+ * Binds, for one input coordinate `c` (y or x) with padding, the output range lo..hi-1 it reaches
+ * along one axis (spec/ops.md §5.4): o with c + pad − t = o·stride for a tap t in 0..kernel−1, i.e.
+ * ceil((c + pad − kernel + 1) / stride) ≤ o ≤ floor((c + pad) / stride), clipped to 0..outLen−1.
+ */
+function axisRange(coord: string, pad: Expr, kernelLen: string, stride: string, outLen: string, prefix: string): Stmt[] {
+  const padded = `${prefix}Pad`;
+  const hi = `${prefix}Hi`;
+  const lo = `${prefix}Lo`;
+  const reach = ix("add", v(padded), k(1)); // padded + 1 > kernel  <=>  padded - kernel + 1 > 0
+  return [
+    let_(padded, "u32", ix("add", v(coord), pad)),
+    let_(hi, "u32", ix("min", ix("add", ix("div", v(padded), v(stride)), k(1)), v(outLen))),
+    let_(lo, "u32", ix("min", sel(cmp("gt", reach, v(kernelLen)), ix("div", ix("sub", ix("add", ix("sub", reach, v(kernelLen)), v(stride)), k(1)), v(stride)), k(0)), v(hi))),
+  ];
+}
+
+/** Splits p into (c, y, x) of an (inC, inH, inW) map. */
+function coordinates(): Stmt[] {
+  return [
+    let_("c", "u32", ix("div", v("p"), v("plane"))),
+    let_("rem", "u32", ix("sub", v("p"), ix("mul", v("c"), v("plane")))),
+    let_("y", "u32", ix("div", v("rem"), v("inW"))),
+    let_("x", "u32", ix("sub", v("rem"), ix("mul", v("y"), v("inW")))),
+  ];
+}
+
+const GEOMETRY: Param[] = [
+  scalar("inH", "u32"), scalar("inW", "u32"), scalar("outH", "u32"), scalar("outW", "u32"),
+  scalar("kh", "u32"), scalar("kw", "u32"), scalar("sy", "u32"), scalar("sx", "u32"),
+];
+
+function scatterConv2d(bits: Bits): Kernel {
+  const body: Stmt[] = [
+    ...coordinates(),
+    ...axisRange("y", v("py"), "kh", "sy", "outH", "oy"),
+    ...axisRange("x", v("px"), "kw", "sx", "outW", "ox"),
+    for_("kk", k(0), v("outK"), "output channels K", [
+      let_("s", "u8", shiftOfChannel(v("kk"))),
+      let_("wBase", "u32", ix("mul", ix("add", ix("mul", v("kk"), v("inC")), v("c")), v("kh"))),
+      for_("oy", v("oyLo"), v("oyHi"), "output height", [
+        let_("wRow", "u32", ix("mul", ix("add", v("wBase"), ix("sub", v("oyPad"), ix("mul", v("oy"), v("sy")))), v("kw"))),
+        let_("outRow", "u32", ix("mul", ix("add", ix("mul", v("kk"), v("outH")), v("oy")), v("outW"))),
+        for_("ox", v("oxLo"), v("oxHi"), "output width", [
+          fold(ix("add", v("outRow"), v("ox")), prim("synContrib", weightAt(bits, ix("add", v("wRow"), ix("sub", v("oxPad"), ix("mul", v("ox"), v("sx"))))), v("value"), v("s"))),
+        ]),
+      ]),
+    ]),
+    set("updates", ix("add", v("updates"), ix("mul", v("outK"), ix("mul", ix("sub", v("oyHi"), v("oyLo")), ix("sub", v("oxHi"), v("oxLo")))))),
+  ];
+  return {
+    name: `scatterConv2dW${bits}`,
+    doc: `Conv2d by event-driven scatter with int${bits} weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx. Returns the synaptic updates done.`,
+    params: [...EVENT_PARAMS, scalar("inC", "u32"), ...GEOMETRY, scalar("py", "u32"), scalar("px", "u32"), scalar("outK", "u32"), weightsParam(bits), input("shift", "u8"), scalar("shiftPerChannel", "bool"), output("acc", "i32")],
+    returns: "u32",
+    body: [let_("plane", "u32", ix("mul", v("inH"), v("inW"))), let_("updates", "u32", k(0)), forEachEvent(body), ret(v("updates"))],
+  };
+}
+
+function scatterPool(): Kernel {
+  const body: Stmt[] = [
+    ...coordinates(),
+    ...axisRange("y", k(0), "kh", "sy", "outH", "oy"),
+    ...axisRange("x", k(0), "kw", "sx", "outW", "ox"),
+    let_("contrib", "i32", prim("synContrib", v("weight"), v("value"), v("shift"))),
+    for_("oy", v("oyLo"), v("oyHi"), "output height", [
+      let_("outRow", "u32", ix("mul", ix("add", ix("mul", v("c"), v("outH")), v("oy")), v("outW"))),
+      for_("ox", v("oxLo"), v("oxHi"), "output width", [fold(ix("add", v("outRow"), v("ox")), v("contrib"))]),
+    ]),
+    set("updates", ix("add", v("updates"), ix("mul", ix("sub", v("oyHi"), v("oyLo")), ix("sub", v("oxHi"), v("oxLo"))))),
+  ];
+  return {
+    name: "scatterPool",
+    doc: "Sum pooling by scatter (spec/ops.md §5.5): an event at (c, y, x) reaches every window (c, oy, ox) containing it, with synContrib(weight, value, shift). Returns the synaptic updates done.",
+    params: [...EVENT_PARAMS, ...GEOMETRY, scalar("weight", "i32"), scalar("shift", "u8"), output("acc", "i32")],
+    returns: "u32",
+    body: [let_("plane", "u32", ix("mul", v("inH"), v("inW"))), let_("updates", "u32", k(0)), forEachEvent(body), ret(v("updates"))],
+  };
+}
+
+type SpikingModel = "if" | "lifShift" | "lifQ15" | "cuba";
+
+/** Neuron parameters shared by every model kernel; bias[b] applies to neurons b·biasPlane .. (b+1)·biasPlane−1 (§4.7). */
+const NEURON_COMMON: Param[] = [
+  scalar("biasCount", "u32"), scalar("biasPlane", "u32"), input("bias", "i32"), input("acc", "i32"), scalar("vMin", "i32"), output("v", "i32"),
+];
+
+/** Loops over every neuron j with its bias `b` (per neuron or per channel). */
+function forEachNeuron(body: Stmt[]): Stmt {
+  return for_("bi", k(0), v("biasCount"), "bias entries (neurons or channels)", [
+    let_("b", "i32", ld("bias", v("bi"))),
+    for_("q", k(0), v("biasPlane"), "neurons per bias entry", [let_("j", "u32", ix("add", ix("mul", v("bi"), v("biasPlane")), v("q"))), ...body]),
+  ]);
+}
+
+function neuronSpiking(model: SpikingModel): Kernel {
+  const leakParams: Param[] =
+    model === "lifShift" ? [scalar("leak", "u8")]
+      : model === "lifQ15" ? [scalar("leakQ15", "i32")]
+        : model === "cuba" ? [scalar("leak", "u8"), scalar("currentShift", "u8"), output("current", "i32")]
+          : [];
+  const leaked: Expr =
+    model === "lifShift" || model === "cuba" ? prim("leakShift", v("x"), v("leak"))
+      : model === "lifQ15" ? prim("q15Mul", v("x"), v("leakQ15"))
+        : v("x");
+  // §4.1 step 1: a cuba current evolves whether or not the membrane is refractory.
+  const inputStmts: Stmt[] = model === "cuba"
+    ? [let_("syn", "i32", prim("satAdd32", prim("currentDecay", ld("current", v("j")), v("currentShift")), ld("acc", v("j")))), st("current", v("j"), v("syn"))]
+    : [let_("syn", "i32", ld("acc", v("j")))];
+  const name = `neuron${model[0]!.toUpperCase()}${model.slice(1)}`;
+  return {
+    name,
+    doc: `One step of every ${model} neuron of a layer (spec/ops.md §4.1${model === "lifShift" ? ", §4.2" : model === "lifQ15" ? ", §4.3" : model === "cuba" ? ", §4.4" : ""}): leak, bias, input, threshold, reset, clamp, refractory; appends the neurons that spike (ascending) to spikes, counts them, and returns how many spiked.`,
+    params: [
+      ...NEURON_COMMON, ...leakParams,
+      scalar("threshold", "i32"), scalar("resetSubtract", "bool"), scalar("resetValue", "i32"), scalar("refractory", "u8"),
+      output("refr", "u8"), output("counts", "u32"), output("spikes", "u32"),
+    ],
+    returns: "u32",
+    body: [
+      let_("fired", "u32", k(0)),
+      forEachNeuron([
+        ...inputStmts,
+        let_("x", "i32", ld("v", v("j"))),
+        ...(model === "if" ? [] : [set("x", leaked)]),
+        let_("left", "u8", ld("refr", v("j"))),
+        if_(cmp("gt", v("left"), k(0, "u8")), [
+          // §4.1 step 2: refractory: leak and clamp only; bias and input are discarded.
+          st("refr", v("j"), cast("u8", ix("sub", v("left"), k(1, "u8")))),
+          st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
+        ], [
+          set("x", prim("satAdd32", prim("satAdd32", v("x"), v("b")), v("syn"))),
+          if_(cmp("ge", v("x"), v("threshold")), [
+            set("x", sel(v("resetSubtract"), prim("satSub32", v("x"), v("threshold")), v("resetValue"))),
+            append("spikes", "fired", v("j")),
+            let_("count", "u32", ld("counts", v("j"))),
+            if_(cmp("ne", v("count"), k(UINT32_MAX)), [st("counts", v("j"), ix("add", v("count"), k(1)))]),
+            st("refr", v("j"), v("refractory")),
+          ]),
+          st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
+        ]),
+      ]),
+      ret(v("fired")),
+    ],
+  };
+}
+
+function neuronIntegrator(): Kernel {
+  return {
+    name: "neuronIntegrator",
+    doc: "One step of every integrator neuron of a layer (spec/ops.md §4.5): v = clampMin(satAdd32(satAdd32(v, b), acc), vMin); never spikes.",
+    params: NEURON_COMMON,
+    returns: "void",
+    body: [forEachNeuron([st("v", v("j"), prim("clampMin", prim("satAdd32", prim("satAdd32", ld("v", v("j")), v("b")), ld("acc", v("j"))), v("vMin")))])],
+  };
+}
+
+function argmax(elem: "i32" | "u32"): Kernel {
+  return {
+    name: elem === "i32" ? "argmaxI32" : "argmaxU32",
+    doc: `Index of the largest of scores[0..size-1] (${elem === "i32" ? "membranes" : "spike counts"}), ties to the lowest index (spec/ops.md §9); 0 for size 0.`,
+    params: [input("scores", elem), scalar("size", "u32")],
+    returns: "u32",
+    body: [
+      let_("best", "u32", k(0)),
+      for_("j", k(1), v("size"), "layer size", [if_(cmp("gt", ld("scores", v("j")), ld("scores", v("best"))), [set("best", v("j"))])]),
+      ret(v("best")),
+    ],
+  };
+}
+
+/** Every kernel, in emission order. */
+export const KERNELS: readonly Kernel[] = [
+  neuronSpiking("if"),
+  neuronSpiking("lifShift"),
+  neuronSpiking("lifQ15"),
+  neuronSpiking("cuba"),
+  neuronIntegrator(),
+  ...WEIGHT_WIDTHS.map(scatterDense),
+  ...WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 16)),
+  ...WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 32)),
+  ...WEIGHT_WIDTHS.map(scatterConv2d),
+  scatterPool(),
+  argmax("i32"),
+  argmax("u32"),
+];
+
+for (const kernel of KERNELS) checkKernel(kernel);

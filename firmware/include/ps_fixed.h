@@ -1,0 +1,104 @@
+/*
+ * The integer primitives of spec/ops.md §3, hand-written once for C99 (their TypeScript twins are in
+ * runtime/fixed.ts; the same name in snake case with a ps_ prefix). Every kernel spells its
+ * arithmetic with these and nothing else. Intermediates wider than int32 are int64_t; nothing relies
+ * on implementation-defined or undefined behaviour (no `>>` of a negative value, no `<<` of a
+ * negative value, no signed overflow).
+ */
+#ifndef PS_FIXED_H
+#define PS_FIXED_H
+
+#include <stdint.h>
+
+/** min(max(x, INT32_MIN), INT32_MAX). */
+static inline int32_t ps_sat32(int64_t x)
+{
+    return x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : (int32_t)x;
+}
+
+/** sat32(a + b). */
+static inline int32_t ps_sat_add32(int32_t a, int32_t b)
+{
+    return ps_sat32((int64_t)a + (int64_t)b);
+}
+
+/** sat32(a - b). */
+static inline int32_t ps_sat_sub32(int32_t a, int32_t b)
+{
+    return ps_sat32((int64_t)a - (int64_t)b);
+}
+
+/** floor(x / 2^k), k 0..31, without the implementation-defined `>>` of a negative value. */
+static inline int32_t ps_shr_floor32(int32_t x, unsigned k)
+{
+    /* ~x is non-negative when x < 0, and floor(x / 2^k) = ~(~x >> k) for negative x. */
+    return x < 0 ? (int32_t)~(~x >> k) : (int32_t)(x >> k);
+}
+
+/** floor(x / 2^k) of an int64 (|x| < 2^47), k 0..31. */
+static inline int64_t ps_shr_floor64(int64_t x, unsigned k)
+{
+    return x < 0 ? ~(~x >> k) : x >> k;
+}
+
+/** sat32(x * 2^s) for |x| <= 2^23, s 0..23 (a multiply: `<<` of a negative value is undefined). */
+static inline int32_t ps_shl_sat32(int32_t x, unsigned s)
+{
+    return ps_sat32((int64_t)x * ((int64_t)1 << s));
+}
+
+/** Synaptic contribution sat32(w * value * 2^shift) (spec/ops.md §3.1); w int16 range, value 1..255, shift 0..23. */
+static inline int32_t ps_syn_contrib(int32_t w, uint32_t value, unsigned shift)
+{
+    return ps_sat32((int64_t)w * (int64_t)value * ((int64_t)1 << shift));
+}
+
+/** Shift leak (spec/ops.md §4.2): k = 0: v; else v - floor(v / 2^k). Never overflows. */
+static inline int32_t ps_leak_shift(int32_t v, unsigned k)
+{
+    return k == 0u ? v : v - ps_shr_floor32(v, k);
+}
+
+/** Current decay (spec/ops.md §4.4): i - floor(i / 2^k); k = 0 gives 0. Never overflows. */
+static inline int32_t ps_current_decay(int32_t i, unsigned k)
+{
+    return i - ps_shr_floor32(i, k);
+}
+
+/** Q15 multiply (spec/ops.md §4.3): floor(v * a / 2^15), a 0..32767. */
+static inline int32_t ps_q15_mul(int32_t v, int32_t a)
+{
+    return (int32_t)ps_shr_floor64((int64_t)v * (int64_t)a, 15u);
+}
+
+/** max(v, lo). */
+static inline int32_t ps_clamp_min(int32_t v, int32_t lo)
+{
+    return v < lo ? lo : v;
+}
+
+/** A 4-bit two's complement nibble (0..15) as -8..7. */
+static inline int32_t ps_int4(uint8_t nibble)
+{
+    return (int32_t)((unsigned)nibble & 15u) - (((unsigned)nibble & 8u) != 0u ? 16 : 0);
+}
+
+/** The q-th packed int4 weight (spec/ops.md §5.1): low nibble of byte q/2 for even q, high nibble for odd q. */
+static inline int32_t ps_int4_at(const uint8_t *data, uint32_t q)
+{
+    uint8_t byte = data[q >> 1];
+    return ps_int4((q & 1u) == 0u ? byte : (uint8_t)(byte >> 4));
+}
+
+/** One xorshift32 step (spec/ops.md §8) on a nonzero state; returns the new state. */
+static inline uint32_t ps_xorshift32_next(uint32_t *state)
+{
+    uint32_t s = *state;
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    *state = s;
+    return s;
+}
+
+#endif /* PS_FIXED_H */

@@ -1,0 +1,743 @@
+/**
+ * The hand-written reference interpreter, kept as the test oracle of the generated kernels: runs an
+ * EventTable step by step exactly as spec/ops.md defines it, written directly from the spec and
+ * independently of the kernel IR (codegen/). runtime/interpreter.ts (generated kernels), the C
+ * kernels and this file must agree bit for bit (runtime/interpreter.test.ts, test/conformance). Pure TS on typed arrays, integer arithmetic only on the step path (runtime/fixed.ts), no
+ * allocation per step, and synaptic work proportional to the number of events (fan-out scatter).
+ *
+ * The constructor checks what the step path relies on (sizes, indices, parameter ranges), so a
+ * table built in memory without runtime/format gets the same guarantees as a decoded one.
+ */
+import { fail } from "../errors.js";
+import type { StepEvents } from "../events.js";
+import {
+  INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib,
+} from "../fixed.js";
+import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
+import { NEURON_MODEL_CODE, SNAPSHOT_MAGIC, validateStepEvents } from "../interpreter.js";
+
+const MAX_SHIFT = 23;
+
+/** A connection prepared for the step path: folds presynaptic events into an accumulator. */
+interface CompiledConnection {
+  /**
+   * Folds the contributions of events pre[0..n-1] (values, or all 1 when absent) into acc in the
+   * order of spec/ops.md §3.3, and returns the number of synaptic updates done.
+   */
+  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number;
+}
+
+/** Number of neurons of a channel-major shape. */
+function shapeSize(shape: Shape3): number {
+  return shape[0] * shape[1] * shape[2];
+}
+
+function checkInt(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail("FORMAT_OUT_OF_RANGE", `${what} must be an integer in ${min}..${max}, got ${value}`);
+  }
+}
+
+function checkShape(what: string, shape: Shape3): void {
+  for (const d of shape) checkInt(`${what} dimension`, d, 1, 0x7fffffff);
+}
+
+/** Unpacks stored weights (int4 nibbles, int8, int16) to plain integers, checking their storage. */
+function unpackWeights(weights: Weights, expectedCount: number, what: string): Int32Array {
+  if (weights.count !== expectedCount) {
+    fail("FORMAT_SIZE_MISMATCH", `${what}: ${weights.count} weights, the geometry needs ${expectedCount}`);
+  }
+  const raw = new Int32Array(expectedCount);
+  if (weights.bits === 4) {
+    if (!(weights.data instanceof Uint8Array) || weights.data.length !== Math.ceil(expectedCount / 2)) {
+      fail("FORMAT_SIZE_MISMATCH", `${what}: int4 weights need ${Math.ceil(expectedCount / 2)} packed bytes`);
+    }
+    for (let q = 0; q < expectedCount; q++) raw[q] = int4At(weights.data, q);
+  } else {
+    const wanted = weights.bits === 8 ? Int8Array : Int16Array;
+    if (!(weights.data instanceof wanted) || weights.data.length !== expectedCount) {
+      fail("FORMAT_SIZE_MISMATCH", `${what}: expected ${expectedCount} int${weights.bits} weights`);
+    }
+    raw.set(weights.data);
+  }
+  return raw;
+}
+
+/**
+ * How the post layer's neurons map to channels (spec/table-format.md §3.3): a layer with shape
+ * [C, H, W] has C channels and neuron j is in channel floor(j / (H*W)); otherwise every neuron is
+ * its own channel.
+ */
+interface PostChannels {
+  readonly channels: number;
+  /** Neurons per channel (H*W, or 1 without a shape). */
+  readonly plane: number;
+}
+
+/** The shift of each output channel (length `channels`), from a per-layer or per-channel array. */
+function shiftPerChannel(weights: Weights, channels: number, what: string): Uint8Array {
+  const shift = weights.shift;
+  if (shift.length !== 1 && shift.length !== channels) {
+    fail("FORMAT_SIZE_MISMATCH", `${what}: shift needs 1 or ${channels} entries, has ${shift.length}`);
+  }
+  const out = new Uint8Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = shift.length === 1 ? shift[0]! : shift[c]!;
+    checkInt(`${what} shift`, s, 0, MAX_SHIFT);
+    out[c] = s;
+  }
+  return out;
+}
+
+/** The shift of each post neuron j: the shift of j's channel. */
+function shiftPerPost(weights: Weights, outputs: number, post: PostChannels, what: string): Uint8Array {
+  const perChannel = shiftPerChannel(weights, post.channels, what);
+  const out = new Uint8Array(outputs);
+  for (let j = 0; j < outputs; j++) out[j] = perChannel[Math.floor(j / post.plane)]!;
+  return out;
+}
+
+/** Dense fan-out: pre p reaches every post j with weight index p * outputs + j. */
+class DenseKernel implements CompiledConnection {
+  private readonly outputs: number;
+  /** Contribution of a spike (value 1) per synapse, precomputed: synContrib(w, 1, shift[j]). */
+  private readonly spikeContrib: Int32Array;
+  private readonly raw: Int32Array;
+  private readonly shiftOfPost: Uint8Array;
+
+  constructor(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string) {
+    this.outputs = outputs;
+    this.raw = unpackWeights(weights, inputs * outputs, what);
+    this.shiftOfPost = shiftPerPost(weights, outputs, post, what);
+    this.spikeContrib = new Int32Array(this.raw.length);
+    for (let q = 0; q < this.raw.length; q++) this.spikeContrib[q] = synContrib(this.raw[q]!, 1, this.shiftOfPost[q % outputs]!);
+  }
+
+  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
+    const outputs = this.outputs;
+    for (let e = 0; e < n; e++) {
+      const base = pre[e]! * outputs;
+      const value = values === undefined ? 1 : values[e]!;
+      if (value === 1) {
+        const row = this.spikeContrib;
+        for (let j = 0; j < outputs; j++) acc[j] = satAdd32(acc[j]!, row[base + j]!);
+      } else {
+        const raw = this.raw;
+        const shift = this.shiftOfPost;
+        for (let j = 0; j < outputs; j++) acc[j] = satAdd32(acc[j]!, synContrib(raw[base + j]!, value, shift[j]!));
+      }
+    }
+    return n * outputs;
+  }
+}
+
+/** CSR fan-out: pre p reaches cols[k] with weight k for k in rowPtr[p]..rowPtr[p+1]-1. */
+class SparseKernel implements CompiledConnection {
+  private readonly rowPtr: Uint32Array;
+  private readonly cols: Uint32Array;
+  private readonly spikeContrib: Int32Array;
+  private readonly raw: Int32Array;
+  private readonly shiftOfSynapse: Uint8Array;
+
+  constructor(inputs: number, outputs: number, rowPtr: Uint32Array, cols: Uint16Array | Uint32Array, weights: Weights, post: PostChannels, what: string) {
+    if (rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
+    if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
+    for (let p = 0; p < inputs; p++) {
+      if (rowPtr[p + 1]! < rowPtr[p]!) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr decreases at ${p}`);
+    }
+    const count = rowPtr[inputs]!;
+    if (cols.length !== count) fail("FORMAT_SIZE_MISMATCH", `${what}: ${cols.length} cols for ${count} synapses`);
+    for (let k = 0; k < count; k++) {
+      if (cols[k]! >= outputs) fail("FORMAT_INDEX_OUT_OF_BOUNDS", `${what}: synapse ${k} targets ${cols[k]} >= ${outputs}`);
+    }
+    this.rowPtr = rowPtr;
+    this.cols = Uint32Array.from(cols);
+    this.raw = unpackWeights(weights, count, what);
+    const shiftOfPost = shiftPerPost(weights, outputs, post, what);
+    this.shiftOfSynapse = new Uint8Array(count);
+    this.spikeContrib = new Int32Array(count);
+    for (let k = 0; k < count; k++) {
+      const s = shiftOfPost[this.cols[k]!]!;
+      this.shiftOfSynapse[k] = s;
+      this.spikeContrib[k] = synContrib(this.raw[k]!, 1, s);
+    }
+  }
+
+  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
+    const { rowPtr, cols } = this;
+    let updates = 0;
+    for (let e = 0; e < n; e++) {
+      const p = pre[e]!;
+      const start = rowPtr[p]!;
+      const end = rowPtr[p + 1]!;
+      const value = values === undefined ? 1 : values[e]!;
+      if (value === 1) {
+        const contrib = this.spikeContrib;
+        for (let k = start; k < end; k++) {
+          const j = cols[k]!;
+          acc[j] = satAdd32(acc[j]!, contrib[k]!);
+        }
+      } else {
+        const { raw, shiftOfSynapse } = this;
+        for (let k = start; k < end; k++) {
+          const j = cols[k]!;
+          acc[j] = satAdd32(acc[j]!, synContrib(raw[k]!, value, shiftOfSynapse[k]!));
+        }
+      }
+      updates += end - start;
+    }
+    return updates;
+  }
+}
+
+/**
+ * For each input coordinate, the (kernel tap, output coordinate) pairs it reaches along one axis:
+ * tap t and output o with in + pad - t = o * stride, 0 <= o < outLen (spec/ops.md §5.4/5.5).
+ * `start[y]..start[y+1]-1` index `tap` and `out`.
+ */
+interface AxisTaps {
+  readonly start: Uint32Array;
+  readonly tap: Uint32Array;
+  readonly out: Uint32Array;
+}
+
+function axisTaps(inLen: number, outLen: number, kernel: number, stride: number, pad: number): AxisTaps {
+  const start = new Uint32Array(inLen + 1);
+  const taps: number[] = [];
+  const outs: number[] = [];
+  for (let y = 0; y < inLen; y++) {
+    start[y] = taps.length;
+    for (let t = 0; t < kernel; t++) {
+      const offset = y + pad - t;
+      if (offset < 0) break; // larger taps only make it more negative
+      if (offset % stride !== 0) continue;
+      const o = offset / stride;
+      if (o < outLen) {
+        taps.push(t);
+        outs.push(o);
+      }
+    }
+  }
+  start[inLen] = taps.length;
+  return { start, tap: Uint32Array.from(taps), out: Uint32Array.from(outs) };
+}
+
+/** Conv2d by event-driven scatter: an input event at (c, y, x) reaches (k, oy, ox) for every valid tap. */
+class Conv2dKernel implements CompiledConnection {
+  private readonly inH: number;
+  private readonly inW: number;
+  private readonly channelsIn: number;
+  private readonly channelsOut: number;
+  private readonly outH: number;
+  private readonly outW: number;
+  private readonly kh: number;
+  private readonly kw: number;
+  private readonly rows: AxisTaps;
+  private readonly colsTaps: AxisTaps;
+  private readonly spikeContrib: Int32Array;
+  private readonly raw: Int32Array;
+  private readonly shiftOfK: Uint8Array;
+
+  constructor(c: Extract<Connection, { kind: "conv2d" }>, what: string) {
+    checkShape(`${what} inShape`, c.inShape);
+    checkShape(`${what} outShape`, c.outShape);
+    const [channelsIn, inH, inW] = c.inShape;
+    const [channelsOut, outH, outW] = c.outShape;
+    const [kh, kw] = c.kernel;
+    const [sy, sx] = c.stride;
+    const [py, px] = c.padding;
+    checkInt(`${what} kernel height`, kh, 1, 0xffff);
+    checkInt(`${what} kernel width`, kw, 1, 0xffff);
+    checkInt(`${what} stride y`, sy, 1, 0xffff);
+    checkInt(`${what} stride x`, sx, 1, 0xffff);
+    checkInt(`${what} padding y`, py, 0, 0xffff);
+    checkInt(`${what} padding x`, px, 0, 0xffff);
+    this.inH = inH;
+    this.inW = inW;
+    this.channelsIn = channelsIn;
+    this.channelsOut = channelsOut;
+    this.outH = outH;
+    this.outW = outW;
+    this.kh = kh;
+    this.kw = kw;
+    this.rows = axisTaps(inH, outH, kh, sy, py);
+    this.colsTaps = axisTaps(inW, outW, kw, sx, px);
+    this.raw = unpackWeights(c.weights, channelsOut * channelsIn * kh * kw, what);
+    this.shiftOfK = shiftPerChannel(c.weights, channelsOut, what);
+    this.spikeContrib = new Int32Array(this.raw.length);
+    const perK = channelsIn * kh * kw;
+    for (let q = 0; q < this.raw.length; q++) this.spikeContrib[q] = synContrib(this.raw[q]!, 1, this.shiftOfK[Math.floor(q / perK)]!);
+  }
+
+  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
+    const { inH, inW, channelsIn, channelsOut, outH, outW, kh, kw, rows, colsTaps, raw, shiftOfK } = this;
+    const planeIn = inH * inW;
+    let updates = 0;
+    for (let e = 0; e < n; e++) {
+      const p = pre[e]!;
+      const c = Math.floor(p / planeIn);
+      const rem = p - c * planeIn;
+      const y = Math.floor(rem / inW);
+      const x = rem - y * inW;
+      const value = values === undefined ? 1 : values[e]!;
+      const r0 = rows.start[y]!;
+      const r1 = rows.start[y + 1]!;
+      const c0 = colsTaps.start[x]!;
+      const c1 = colsTaps.start[x + 1]!;
+      for (let k = 0; k < channelsOut; k++) {
+        const wBase = (k * channelsIn + c) * kh;
+        const outBase = k * outH;
+        for (let ri = r0; ri < r1; ri++) {
+          const wRow = (wBase + rows.tap[ri]!) * kw;
+          const outRow = (outBase + rows.out[ri]!) * outW;
+          if (value === 1) {
+            const spikeContrib = this.spikeContrib;
+            for (let ci = c0; ci < c1; ci++) {
+              const j = outRow + colsTaps.out[ci]!;
+              acc[j] = satAdd32(acc[j]!, spikeContrib[wRow + colsTaps.tap[ci]!]!);
+            }
+          } else {
+            const shift = shiftOfK[k]!;
+            for (let ci = c0; ci < c1; ci++) {
+              const j = outRow + colsTaps.out[ci]!;
+              acc[j] = satAdd32(acc[j]!, synContrib(raw[wRow + colsTaps.tap[ci]!]!, value, shift));
+            }
+          }
+        }
+      }
+      updates += channelsOut * (r1 - r0) * (c1 - c0);
+    }
+    return updates;
+  }
+}
+
+/** Sum pooling by scatter: an input event at (c, y, x) reaches every window (c, oy, ox) containing it. */
+class PoolKernel implements CompiledConnection {
+  private readonly inH: number;
+  private readonly inW: number;
+  private readonly outH: number;
+  private readonly outW: number;
+  private readonly rows: AxisTaps;
+  private readonly colsTaps: AxisTaps;
+  private readonly weight: number;
+  private readonly shift: number;
+  private readonly spikeContrib: number;
+
+  constructor(c: Extract<Connection, { kind: "pool" }>, what: string) {
+    checkShape(`${what} inShape`, c.inShape);
+    checkShape(`${what} outShape`, c.outShape);
+    if (c.inShape[0] !== c.outShape[0]) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: pooling keeps channels, ${c.inShape[0]} in vs ${c.outShape[0]} out`);
+    checkInt(`${what} kernel height`, c.kernel[0], 1, 0xffff);
+    checkInt(`${what} kernel width`, c.kernel[1], 1, 0xffff);
+    checkInt(`${what} stride y`, c.stride[0], 1, 0xffff);
+    checkInt(`${what} stride x`, c.stride[1], 1, 0xffff);
+    checkInt(`${what} weight`, c.weight, -32768, 32767);
+    checkInt(`${what} shift`, c.shift, 0, MAX_SHIFT);
+    this.inH = c.inShape[1];
+    this.inW = c.inShape[2];
+    this.outH = c.outShape[1];
+    this.outW = c.outShape[2];
+    this.rows = axisTaps(this.inH, this.outH, c.kernel[0], c.stride[0], 0);
+    this.colsTaps = axisTaps(this.inW, this.outW, c.kernel[1], c.stride[1], 0);
+    this.weight = c.weight;
+    this.shift = c.shift;
+    this.spikeContrib = synContrib(c.weight, 1, c.shift);
+  }
+
+  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
+    const { inH, inW, outH, outW, rows, colsTaps } = this;
+    const planeIn = inH * inW;
+    let updates = 0;
+    for (let e = 0; e < n; e++) {
+      const p = pre[e]!;
+      const c = Math.floor(p / planeIn);
+      const rem = p - c * planeIn;
+      const y = Math.floor(rem / inW);
+      const x = rem - y * inW;
+      const value = values === undefined ? 1 : values[e]!;
+      const contrib = value === 1 ? this.spikeContrib : synContrib(this.weight, value, this.shift);
+      const r0 = rows.start[y]!;
+      const r1 = rows.start[y + 1]!;
+      const c0 = colsTaps.start[x]!;
+      const c1 = colsTaps.start[x + 1]!;
+      for (let ri = r0; ri < r1; ri++) {
+        const outRow = (c * outH + rows.out[ri]!) * outW;
+        for (let ci = c0; ci < c1; ci++) {
+          const j = outRow + colsTaps.out[ci]!;
+          acc[j] = satAdd32(acc[j]!, contrib);
+        }
+      }
+      updates += (r1 - r0) * (c1 - c0);
+    }
+    return updates;
+  }
+}
+
+/** Input and output sizes a connection declares. */
+function connectionSizes(c: Connection): [inputs: number, outputs: number] {
+  switch (c.kind) {
+    case "dense":
+    case "sparse":
+      return [c.inputs, c.outputs];
+    case "conv2d":
+    case "pool":
+      return [shapeSize(c.inShape), shapeSize(c.outShape)];
+    default:
+      return fail("FORMAT_UNKNOWN_KIND", `unknown connection kind '${(c as { kind: string }).kind}'`);
+  }
+}
+
+/** Prepares a connection for the step path after checking it joins `inputs` neurons to `outputs`. */
+function compileConnection(c: Connection, inputs: number, outputs: number, post: PostChannels, what: string): CompiledConnection {
+  const [declaredIn, declaredOut] = connectionSizes(c);
+  if (declaredIn !== inputs || declaredOut !== outputs) {
+    fail("SEMANTICS_SHAPE_MISMATCH", `${what}: connects ${declaredIn} → ${declaredOut}, the model needs ${inputs} → ${outputs}`);
+  }
+  switch (c.kind) {
+    case "dense":
+      return new DenseKernel(inputs, outputs, c.weights, post, what);
+    case "sparse":
+      return new SparseKernel(inputs, outputs, c.rowPtr, c.cols, c.weights, post, what);
+    case "conv2d":
+      return new Conv2dKernel(c, what);
+    case "pool":
+      return new PoolKernel(c, what);
+  }
+}
+
+/** All state and hoisted constants of one layer. */
+interface LayerRuntime {
+  readonly size: number;
+  readonly model: number;
+  readonly threshold: number;
+  readonly resetSubtract: boolean;
+  readonly resetValue: number;
+  readonly leakShift: number;
+  readonly leakQ15: number;
+  readonly currentShift: number;
+  readonly refractory: number;
+  readonly vMin: number;
+  /** Bias per neuron (per-channel biases expanded; zeros when the layer has none). */
+  readonly bias: Int32Array;
+  readonly feedForward: CompiledConnection;
+  readonly recurrent: CompiledConnection | undefined;
+  readonly v: Int32Array;
+  /** Synaptic current (cuba), length size; length 0 for other models. */
+  readonly current: Int32Array;
+  readonly refractoryLeft: Uint8Array;
+  readonly counts: Uint32Array;
+  readonly acc: Int32Array;
+  /** Double-buffered spike lists: `spikes` holds this step's, `previousSpikes` the last step's. */
+  spikes: Uint32Array;
+  spikeCount: number;
+  previousSpikes: Uint32Array;
+  previousSpikeCount: number;
+}
+
+const LIF_SHIFT = NEURON_MODEL_CODE["lif-shift"];
+const LIF_Q15 = NEURON_MODEL_CODE["lif-q15"];
+const CUBA = NEURON_MODEL_CODE.cuba;
+const INTEGRATOR = NEURON_MODEL_CODE.integrator;
+
+function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
+  const what = `layer ${index} '${layer.name}'`;
+  const size = layer.size;
+  checkInt(`${what} size`, size, 1, 0x7fffffff);
+  if (layer.shape !== undefined) {
+    checkShape(`${what} shape`, layer.shape);
+    if (shapeSize(layer.shape) !== size) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: shape ${layer.shape.join("x")} is not ${size} neurons`);
+  }
+  const p = layer.neuron;
+  const model = NEURON_MODEL_CODE[p.model];
+  if (model === undefined) fail("FORMAT_UNKNOWN_KIND", `${what}: unknown neuron model '${p.model}'`);
+  checkInt(`${what} threshold`, p.threshold, 1, INT32_MAX);
+  checkInt(`${what} resetValue`, p.resetValue, INT32_MIN, INT32_MAX);
+  checkInt(`${what} leakShift`, p.leakShift, 0, 31);
+  checkInt(`${what} leakQ15`, p.leakQ15, 0, 32767);
+  checkInt(`${what} currentShift`, p.currentShift, 0, 31);
+  checkInt(`${what} refractory`, p.refractory, 0, 255);
+  checkInt(`${what} vMin`, p.vMin, INT32_MIN, INT32_MAX);
+  if (p.reset !== "subtract" && p.reset !== "value") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown reset '${p.reset}'`);
+
+  const post: PostChannels = layer.shape === undefined ? { channels: size, plane: 1 } : { channels: layer.shape[0], plane: layer.shape[1] * layer.shape[2] };
+  const bias = new Int32Array(size);
+  if (layer.bias !== undefined) {
+    const b = layer.bias;
+    if (b.length === size) bias.set(b);
+    else if (layer.shape !== undefined && b.length === layer.shape[0]) {
+      const plane = layer.shape[1] * layer.shape[2];
+      for (let j = 0; j < size; j++) bias[j] = b[Math.floor(j / plane)]!;
+    } else fail("FORMAT_SIZE_MISMATCH", `${what}: bias has ${b.length} entries, needs ${size} or one per channel`);
+  }
+
+  return {
+    size,
+    model,
+    threshold: p.threshold,
+    resetSubtract: p.reset === "subtract",
+    resetValue: p.resetValue,
+    leakShift: p.leakShift,
+    leakQ15: p.leakQ15,
+    currentShift: p.currentShift,
+    refractory: p.refractory,
+    vMin: p.vMin,
+    bias,
+    feedForward: compileConnection(layer.input, inputs, size, post, `${what} input`),
+    recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`),
+    v: new Int32Array(size),
+    current: new Int32Array(model === CUBA ? size : 0),
+    refractoryLeft: new Uint8Array(size),
+    counts: new Uint32Array(size),
+    acc: new Int32Array(size),
+    spikes: new Uint32Array(size),
+    spikeCount: 0,
+    previousSpikes: new Uint32Array(size),
+    previousSpikeCount: 0,
+  };
+}
+
+/**
+ * Updates every neuron of a layer from its accumulated input (spec/ops.md §4.1), writing the
+ * neurons that spike, ascending, into layer.spikes.
+ */
+function updateNeurons(L: LayerRuntime): void {
+  const { size, model, threshold, resetSubtract, resetValue, leakShift: ls, leakQ15, currentShift, refractory, vMin } = L;
+  const { v, current, refractoryLeft, counts, acc, bias, spikes } = L;
+  let fired = 0;
+  for (let j = 0; j < size; j++) {
+    let input = acc[j]!;
+    if (model === CUBA) {
+      // §4.4: the current evolves even while the membrane is refractory.
+      input = satAdd32(currentDecay(current[j]!, currentShift), input);
+      current[j] = input;
+    }
+    let x = v[j]!;
+    if (model === INTEGRATOR) {
+      v[j] = clampMin(satAdd32(satAdd32(x, bias[j]!), input), vMin);
+      continue;
+    }
+    // leak
+    if (model === LIF_SHIFT || model === CUBA) x = leakShift(x, ls);
+    else if (model === LIF_Q15) x = q15Mul(x, leakQ15);
+    const left = refractoryLeft[j]!;
+    if (left > 0) {
+      // refractory: leak and clamp only; bias and input are discarded (§4.1 step 2)
+      refractoryLeft[j] = left - 1;
+      v[j] = clampMin(x, vMin);
+      continue;
+    }
+    x = satAdd32(satAdd32(x, bias[j]!), input);
+    if (x >= threshold) {
+      x = resetSubtract ? x - threshold : resetValue;
+      spikes[fired++] = j;
+      const c = counts[j]!;
+      if (c !== 0xffffffff) counts[j] = c + 1;
+      refractoryLeft[j] = refractory;
+    }
+    v[j] = clampMin(x, vMin);
+  }
+  L.spikeCount = fired;
+}
+
+/** The hand-written reference interpreter of one event table (spec/ops.md); same public API as Interpreter. */
+export class ReferenceInterpreter {
+  /** The table this interpreter runs. */
+  readonly table: EventTable;
+  /** Synaptic updates (contributions folded into an accumulator) since construction; for benchmarks. Not part of the state. */
+  synapticEvents = 0;
+  private readonly layers: LayerRuntime[];
+  private steps = 0;
+
+  /** Prepares the table for stepping; throws a PicospikeError if it is inconsistent. State starts reset. */
+  constructor(table: EventTable) {
+    this.table = table;
+    checkInt("input size", table.input.size, 1, 0x7fffffff);
+    if (table.layers.length === 0) fail("SEMANTICS_SHAPE_MISMATCH", "the model has no layers");
+    if (table.readout.kind !== "count" && table.readout.kind !== "membrane") {
+      fail("FORMAT_UNKNOWN_KIND", `unknown readout '${table.readout.kind as string}'`);
+    }
+    const layers: LayerRuntime[] = [];
+    let inputs = table.input.size;
+    table.layers.forEach((layer, l) => {
+      layers.push(buildLayer(layer, l, inputs));
+      inputs = layer.size;
+    });
+    this.layers = layers;
+  }
+
+  /** Steps since the last reset. */
+  get t(): number {
+    return this.steps;
+  }
+
+  /** Number of layers. */
+  get layerCount(): number {
+    return this.layers.length;
+  }
+
+  /** Sets all state to its initial value (spec/ops.md §10): membranes, currents, counters, counts 0; no spikes; t = 0. */
+  reset(): void {
+    for (const L of this.layers) {
+      L.v.fill(0);
+      L.current.fill(0);
+      L.refractoryLeft.fill(0);
+      L.counts.fill(0);
+      L.spikeCount = 0;
+      L.previousSpikeCount = 0;
+    }
+    this.steps = 0;
+  }
+
+  /** Applies one step of input events (spec/ops.md §6). Throws SEMANTICS_BAD_INPUT, leaving the state unchanged, on invalid events. */
+  step(input: StepEvents): void {
+    validateStepEvents(input, this.table.input.size);
+    let pre: Uint32Array = input.indices;
+    let preCount = input.indices.length;
+    let values: Uint8Array | undefined = input.values;
+    let updates = 0;
+    for (const L of this.layers) {
+      // last step's spikes become the recurrent source; this step writes into the other buffer
+      const previous = L.spikes;
+      L.spikes = L.previousSpikes;
+      L.previousSpikes = previous;
+      L.previousSpikeCount = L.spikeCount;
+      L.acc.fill(0);
+      updates += L.feedForward.scatter(pre, preCount, values, L.acc);
+      if (L.recurrent !== undefined) updates += L.recurrent.scatter(L.previousSpikes, L.previousSpikeCount, undefined, L.acc);
+      updateNeurons(L);
+      pre = L.spikes;
+      preCount = L.spikeCount;
+      values = undefined;
+    }
+    this.synapticEvents += updates;
+    this.steps++;
+  }
+
+  private layer(index: number): LayerRuntime {
+    const L = this.layers[index];
+    if (L === undefined) throw new RangeError(`layer ${index} does not exist (the model has ${this.layers.length})`);
+    return L;
+  }
+
+  /** Indices of the neurons of `layer` that fired in the last step, ascending. A view, valid until the next step or reset. */
+  lastSpikes(layer: number): Uint32Array {
+    const L = this.layer(layer);
+    return L.spikes.subarray(0, L.spikeCount);
+  }
+
+  /** Spikes per neuron of `layer` since reset. A live view: it changes as the interpreter steps. */
+  spikeCounts(layer: number): Uint32Array {
+    return this.layer(layer).counts;
+  }
+
+  /** Membrane values of `layer`. A live view: it changes as the interpreter steps (copy it to keep it). */
+  membrane(layer: number): Int32Array {
+    return this.layer(layer).v;
+  }
+
+  /** Synaptic currents of a `cuba` layer (live view); an empty array for other neuron models. */
+  current(layer: number): Int32Array {
+    return this.layer(layer).current;
+  }
+
+  /** The class read from the last layer (spec/ops.md §9): argmax of spike counts or of membranes, ties to the lowest index. */
+  readoutClass(): number {
+    const last = this.layers[this.layers.length - 1]!;
+    const scores: Uint32Array | Int32Array = this.table.readout.kind === "count" ? last.counts : last.v;
+    let best = 0;
+    for (let j = 1; j < scores.length; j++) if (scores[j]! > scores[best]!) best = j;
+    return best;
+  }
+
+  /** All state as bytes (layout in spec/ops.md §10). Does not include `synapticEvents`. */
+  snapshot(): Uint8Array {
+    let length = 16;
+    for (const L of this.layers) length += 12 + L.size * 4 + L.current.length * 4 + L.size + L.size * 4 + L.spikeCount * 4;
+    const bytes = new Uint8Array(length);
+    const view = new DataView(bytes.buffer);
+    let o = 0;
+    const u32 = (x: number): void => {
+      view.setUint32(o, x, true);
+      o += 4;
+    };
+    const i32 = (x: number): void => {
+      view.setInt32(o, x, true);
+      o += 4;
+    };
+    u32(SNAPSHOT_MAGIC);
+    u32(this.layers.length);
+    u32(this.steps % 2 ** 32);
+    u32(Math.floor(this.steps / 2 ** 32));
+    for (const L of this.layers) {
+      u32(L.size);
+      u32(L.model);
+      u32(L.spikeCount);
+      for (let j = 0; j < L.size; j++) i32(L.v[j]!);
+      for (let j = 0; j < L.current.length; j++) i32(L.current[j]!);
+      bytes.set(L.refractoryLeft, o);
+      o += L.size;
+      for (let j = 0; j < L.size; j++) u32(L.counts[j]!);
+      for (let s = 0; s < L.spikeCount; s++) u32(L.spikes[s]!);
+    }
+    return bytes;
+  }
+
+  /**
+   * Restores state written by snapshot() of an interpreter of the same model. Throws
+   * SEMANTICS_STATE_MISMATCH (leaving the state unchanged) when the bytes do not fit this model.
+   */
+  restore(bytes: Uint8Array): void {
+    const mismatch = (why: string): never => fail("SEMANTICS_STATE_MISMATCH", `snapshot does not fit this model: ${why}`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let o = 0;
+    const u32 = (): number => {
+      if (o + 4 > bytes.length) mismatch("it is truncated");
+      const x = view.getUint32(o, true);
+      o += 4;
+      return x;
+    };
+    if (u32() !== SNAPSHOT_MAGIC) mismatch("bad magic");
+    if (u32() !== this.layers.length) mismatch("layer count differs");
+    const steps = u32() + u32() * 2 ** 32;
+    if (!Number.isSafeInteger(steps)) mismatch("step counter out of range");
+    // Parse everything into fresh arrays first, so a bad snapshot leaves the state untouched.
+    const parsed = this.layers.map((L, l) => {
+      if (u32() !== L.size) mismatch(`layer ${l} size differs`);
+      if (u32() !== L.model) mismatch(`layer ${l} neuron model differs`);
+      const spikeCount = u32();
+      if (spikeCount > L.size || (L.model === INTEGRATOR && spikeCount > 0)) mismatch(`layer ${l} spike count out of range`);
+      const need = L.size * 4 + L.current.length * 4 + L.size + L.size * 4 + spikeCount * 4;
+      if (o + need > bytes.length) mismatch("it is truncated");
+      const v = new Int32Array(L.size);
+      for (let j = 0; j < L.size; j++, o += 4) v[j] = view.getInt32(o, true);
+      const current = new Int32Array(L.current.length);
+      for (let j = 0; j < current.length; j++, o += 4) current[j] = view.getInt32(o, true);
+      const refractoryLeft = bytes.slice(o, o + L.size);
+      o += L.size;
+      for (const r of refractoryLeft) if (r > L.refractory) mismatch(`layer ${l} refractory counter above the period`);
+      const counts = new Uint32Array(L.size);
+      for (let j = 0; j < L.size; j++) counts[j] = u32();
+      const spikes = new Uint32Array(L.size);
+      let last = -1;
+      for (let s = 0; s < spikeCount; s++) {
+        const j = u32();
+        if (j >= L.size || j <= last) mismatch(`layer ${l} spike list is not ascending within the layer`);
+        spikes[s] = j;
+        last = j;
+      }
+      return { v, current, refractoryLeft, counts, spikes, spikeCount };
+    });
+    if (o !== bytes.length) mismatch("trailing bytes");
+    parsed.forEach((p, l) => {
+      const L = this.layers[l]!;
+      L.v.set(p.v);
+      L.current.set(p.current);
+      L.refractoryLeft.set(p.refractoryLeft);
+      L.counts.set(p.counts);
+      L.spikes.set(p.spikes);
+      L.spikeCount = p.spikeCount;
+      L.previousSpikeCount = 0;
+    });
+    this.steps = steps;
+  }
+}
