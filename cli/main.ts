@@ -11,6 +11,9 @@ import * as quantizeVerb from "./quantize.js";
 import * as runVerb from "./run.js";
 import * as evalVerb from "./eval.js";
 import * as learnVerb from "./learn.js";
+import * as portsVerb from "./ports.js";
+import * as streamVerb from "./stream.js";
+import * as compareVerb from "./compare.js";
 
 /**
  * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
@@ -24,6 +27,9 @@ const VERBS: Array<{ register(program: Command): void }> = [
   runVerb,
   evalVerb,
   learnVerb,
+  portsVerb,
+  streamVerb,
+  compareVerb,
 ];
 
 const program = new Command("picospike")

@@ -1,0 +1,94 @@
+import { spawnSync, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeTable } from "../runtime/format.js";
+import { Interpreter } from "../runtime/interpreter.js";
+import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
+import { randomTable } from "../runtime/testing/random-table.js";
+import { listPorts } from "../firmware-host/ports.js";
+
+const root = join(import.meta.dirname, "..");
+let dir = "";
+const table = randomTable(7, { kinds: ["dense", "sparse", "dense"], encoding: "spikes", readout: "count", maxNeurons: 40 });
+
+function picospike(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(root, "bin/picospike.js"), ...args], { encoding: "utf8", cwd: root, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root });
+  dir = mkdtempSync(join(tmpdir(), "picospike-device-"));
+  writeFileSync(join(dir, "model.cbor"), encodeTable(table));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("device verbs", () => {
+  it("compare --board mock --json: bit-exact, with steps, output spikes and no divergence", () => {
+    const r = picospike("compare", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.2:5", "--steps", "12", "--samples", "2", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ bitExact: true, steps: 24, samples: 2, firstDivergence: null, uploaded: true });
+    expect(out.outputSpikes).toBe(out.interpreterOutputSpikes);
+  });
+
+  it("stream --realtime records outputs and applied inputs that replay exactly on the interpreter", () => {
+    const outFile = join(dir, "out.cbor");
+    const inFile = join(dir, "in.cbor");
+    const r = picospike("stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.2:9", "--steps", "20", "--samples", "2",
+      "--realtime", "--dt", "2", "--json", "--out", outFile, "--out-inputs", inFile);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    for (const key of ["steps", "inputEvents", "outputSpikes", "framesDropped", "bytesPerEvent", "lagP50Ms", "lagP99Ms"]) expect(summary).toHaveProperty(key);
+    const applied = sampleToInput(decodeSpikeFile(readFileSync(inFile)).samples[0]!);
+    const outputs = sampleToInput(decodeSpikeFile(readFileSync(outFile)).samples[0]!, applied.steps.length);
+    expect(applied.steps.length).toBe(summary.steps);
+    const interp = new Interpreter(table);
+    const last = table.layers.length - 1;
+    let spikes = 0;
+    applied.steps.forEach((events, t) => {
+      interp.step(events);
+      expect(Array.from(outputs.steps[t]!.indices)).toEqual(Array.from(interp.lastSpikes(last)));
+      spikes += interp.lastSpikes(last).length;
+    });
+    expect(spikes).toBe(summary.outputSpikes);
+  });
+
+  it("stream in lockstep gives wire bytes per event and the same spikes as compare", () => {
+    const r = picospike("stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.2:5", "--steps", "12", "--samples", "2", "--json");
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ mode: "lockstep", steps: 24, framesDropped: 0 });
+    expect(s.bytesPerEvent).toBeGreaterThan(0);
+  });
+
+  it("a board without device firmware fails with a readable CODEGEN_UNSUPPORTED (or DEVICE_TOOL_MISSING)", () => {
+    const r = picospike("compare", join(dir, "model.cbor"), "--board", "native", "--input", "random:0.2:5", "--steps", "4");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error (CODEGEN_UNSUPPORTED|DEVICE_TOOL_MISSING): /);
+  });
+
+  it("ports lists by-id links with targets, tty nodes that exist and ptys, without udevadm", async () => {
+    const dev = join(dir, "dev");
+    mkdirSync(join(dev, "serial", "by-id"), { recursive: true });
+    mkdirSync(join(dev, "pts"));
+    writeFileSync(join(dev, "pts", "3"), "");
+    writeFileSync(join(dev, "pts", "ptmx"), "");
+    symlinkSync("../../ttyACM0", join(dev, "serial", "by-id", "usb-Board_123-if00"));
+    writeFileSync(join(dev, "ttyUSB0"), ""); // a regular file, not a device: skipped
+    const ports = await listPorts({ devRoot: dev, useSerialport: false });
+    expect(ports).toEqual([
+      { path: join(dev, "serial", "by-id", "usb-Board_123-if00"), kind: "by-id", target: join(dev, "ttyACM0") },
+      { path: join(dev, "pts", "3"), kind: "pty" },
+    ]);
+    const r = picospike("ports", "--json");
+    expect(r.status).toBe(0);
+    expect(Array.isArray(JSON.parse(r.stdout).ports)).toBe(true);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * What the device-facing verbs share: connecting to a board (`--board mock` in-process, `--port
+ * PATH`, or `--board NAME` built and started through firmware-host/launch.ts), opening the input
+ * source (the `mnist:START:COUNT` hook on top of cli/sources.ts), and Ctrl-C as an abort signal.
+ */
+import { fail } from "../runtime/errors.js";
+import type { InputSample } from "../runtime/events.js";
+import { encodeSample } from "../runtime/interpreter.js";
+import type { EventTable } from "../runtime/model.js";
+import { loadDataset, slice, image } from "../models/datasets.js";
+import { boardNames } from "../firmware-host/boards.js";
+import { launchBoard } from "../firmware-host/launch.js";
+import { MockBoard } from "../firmware-host/mock-board.js";
+import { SerialTransport } from "../firmware-host/serial-transport.js";
+import { BoardSession } from "../firmware-host/session.js";
+import { CountingTransport } from "../firmware-host/stream.js";
+import { LoopbackPair, type Transport } from "../firmware-host/transport.js";
+import { parseSource, sourceIsEndless } from "./sources.js";
+
+/** A connected, model-ready device. */
+export interface Device {
+  readonly session: BoardSession;
+  readonly counter: CountingTransport;
+  /** What was connected, for messages ("mock", "/dev/pts/3", "native on /dev/pts/4"). */
+  readonly description: string;
+  /** True when the model was uploaded for this run. */
+  readonly uploaded: boolean;
+  close(): Promise<void>;
+}
+
+/** The --board / --port help text. */
+export const BOARD_HELP = `board: mock (in-process, backed by the interpreter) or ${boardNames().join(", ")} (built and started)`;
+
+/** Connects to the device named by --board/--port and makes it run `modelBytes`. */
+export async function connectDevice(opts: { board?: string; port?: string; baud?: number }, modelBytes: Uint8Array): Promise<Device> {
+  if (opts.board === undefined && opts.port === undefined) fail("CLI_USAGE", "give --board NAME or --port PATH");
+  let transport: Transport;
+  let description: string;
+  let stop: () => Promise<void> = async () => undefined;
+  if (opts.port !== undefined) {
+    transport = await SerialTransport.open(opts.port, opts.baud);
+    description = opts.board ? `${opts.board} on ${opts.port}` : opts.port;
+  } else if (opts.board === "mock") {
+    const pair = new LoopbackPair();
+    const board = new MockBoard(pair.b);
+    stop = async () => board.shutdown();
+    transport = pair.a;
+    description = "mock";
+  } else {
+    const launched = await launchBoard(opts.board!);
+    try {
+      transport = await SerialTransport.open(launched.port, opts.baud);
+    } catch (e) {
+      await launched.handle.stop();
+      throw e;
+    }
+    stop = () => launched.handle.stop();
+    description = `${launched.board} on ${launched.port}`;
+  }
+  const counter = new CountingTransport(transport);
+  let session: BoardSession;
+  try {
+    session = await BoardSession.open(counter);
+  } catch (e) {
+    await transport.close().catch(() => undefined);
+    await stop();
+    throw e;
+  }
+  const close = async (): Promise<void> => {
+    await session.close().catch(() => undefined);
+    await stop();
+  };
+  try {
+    const status = await session.ensureModel(modelBytes);
+    return { session, counter, description, uploaded: status.uploaded, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/**
+ * Opens an input source for `table`: `mnist`, `mnist:START:COUNT` (held-out test digits, encoded as
+ * the table's input says, each digit with a fresh encoder as `eval` does), or any cli/sources.ts kind.
+ * Returns the samples and how many to take.
+ */
+export function openInput(spec: string, table: EventTable, steps: number, samples: number | undefined): { samples: Iterable<InputSample>; count: number } {
+  const m = /^mnist(?::(\d+):(\d+))?$/.exec(spec);
+  if (m) {
+    if (table.input.size !== 784) fail("SEMANTICS_BAD_INPUT", `mnist digits have 784 pixels, the model's input has ${table.input.size}`);
+    const test = loadDataset().test;
+    const set = m[1] === undefined ? test : slice(test, Number(m[1]), Number(m[2]));
+    const count = Math.min(samples ?? set.count, set.count);
+    return {
+      count,
+      samples: {
+        *[Symbol.iterator]() {
+          for (let i = 0; i < count; i++) yield { steps: encodeSample(table.input, image(set, i), steps), label: set.labels[i]! };
+        },
+      },
+    };
+  }
+  if (spec.startsWith("mnist")) fail("CLI_BAD_SOURCE", `'${spec}' is not mnist or mnist:START:COUNT`);
+  const source = parseSource(spec, table.input.size, steps);
+  const count = samples ?? (sourceIsEndless(spec) ? 1 : Number.MAX_SAFE_INTEGER);
+  return { samples: source, count };
+}
+
+/** An AbortSignal fired by the first Ctrl-C (SIGINT); a second one exits at once. Call dispose() when done. */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onInt = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onInt);
+  return { signal: controller.signal, dispose: () => process.off("SIGINT", onInt) };
+}

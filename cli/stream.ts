@@ -1,0 +1,96 @@
+/**
+ * `picospike stream --board B|--port P --model MODEL.cbor --input SOURCE --steps T [--realtime --dt D]
+ * [--json] [--out FILE] [--out-inputs FILE]`: streams input events to a board and reads its output
+ * spikes, with a live status line on stderr (steps/s, drops, output spikes). Lockstep by default;
+ * `--realtime` lets the device clock run a step every D ms. Ctrl-C stops cleanly: the summary is
+ * printed and the --out files are complete spike files (runtime/spikefile.ts), written atomically.
+ */
+import type { Command } from "commander";
+import { fail } from "../runtime/errors.js";
+import { decodeTable } from "../runtime/format.js";
+import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
+import { streamToBoard, type RecordedSample, type StreamStatus } from "../firmware-host/stream.js";
+import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
+import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+
+function writeRecording(path: string, inputSize: number, samples: readonly RecordedSample[]): void {
+  const file = encodeSpikeFile({
+    inputSize,
+    samples: samples.map((s) => sampleFromInput(s.label === undefined ? { steps: s.steps } : { steps: s.steps, label: s.label })),
+  });
+  writeFileAtomic(path, file);
+}
+
+/** Registers the `stream` verb. */
+export function register(program: Command): void {
+  program
+    .command("stream")
+    .description("stream an input source to a board (--board or --port) and read its output spikes")
+    .requiredOption("--model <file>", "event table (.cbor) the board runs (uploaded when the board runs another)")
+    .option("--board <name>", BOARD_HELP)
+    .option("--port <path>", "serial port or pty of a board running picospike firmware")
+    .option("--baud <rate>", "baud rate for --port", "115200")
+    .requiredOption("--input <source>", "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE")
+    .option("--steps <t>", "steps per sample", "32")
+    .option("--samples <n>", "samples to take (default: all, or 1 for endless sources)")
+    .option("--realtime", "real-time mode: the device clock drives steps")
+    .option("--dt <ms>", "real-time step period in ms (fractions allowed, ≥ 0.001)", "1")
+    .option("--window <n>", "real-time: most input frames in flight before inputs are dropped", "8")
+    .option("--out <file>", "write the output-layer spikes as a spike file")
+    .option("--out-inputs <file>", "real-time: write the input as the device applied it, per device step (replays the run exactly)")
+    .option("--json", "print one JSON object on stdout")
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
+      const samplesOpt = opts["samples"] === undefined ? undefined : intOption("--samples", String(opts["samples"]), 1, 1_000_000);
+      const realtime = opts["realtime"] === true;
+      const dtMs = Number(opts["dt"]);
+      if (!(dtMs >= 0.001 && dtMs <= 4_000_000)) fail("CLI_USAGE", `--dt must be a number of ms in 0.001..4000000, got '${String(opts["dt"])}'`);
+      if (opts["outInputs"] !== undefined && !realtime) fail("CLI_USAGE", "--out-inputs records real-time runs; lockstep input is the source itself");
+      const modelPath = String(opts["model"]);
+      const modelBytes = readFileOrFail(modelPath);
+      const table = decodeTable(modelBytes);
+      const outputLayer = table.layers.length - 1;
+      const input = openInput(String(opts["input"]), table, steps, samplesOpt);
+      const device = await connectDevice(
+        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000) },
+        modelBytes,
+      );
+      const interrupt = interruptSignal();
+      const showStatus = process.stderr.isTTY === true || !opts["json"];
+      const line = (s: StreamStatus): void => {
+        if (!showStatus) return;
+        const text = `stream: ${s.steps} steps, ${s.stepsPerSecond.toFixed(0)} steps/s, ${s.inputEvents} input events, ${s.outputSpikes} output spikes, ${s.framesDropped} dropped`;
+        process.stderr.write(process.stderr.isTTY ? `\r${text}   ` : `${text}\n`);
+      };
+      try {
+        const summary = await streamToBoard(device.session, input.samples, {
+          steps, maxSamples: input.count, outputLayer, counter: device.counter, signal: interrupt.signal, onStatus: line,
+          statusEveryMs: process.stderr.isTTY ? 250 : 2000,
+          window: intOption("--window", String(opts["window"]), 1, 255),
+          ...(realtime ? { periodUs: Math.max(1, Math.round(dtMs * 1000)) } : {}),
+        });
+        if (showStatus && process.stderr.isTTY) process.stderr.write("\n");
+        if (opts["out"] !== undefined) writeRecording(String(opts["out"]), table.layers[outputLayer]!.size, summary.outputs);
+        if (opts["outInputs"] !== undefined && summary.appliedInputs) writeRecording(String(opts["outInputs"]), table.input.size, [summary.appliedInputs]);
+        const stats = await device.session.stats().catch(() => undefined);
+        const { outputs: _outputs, appliedInputs: _applied, ...numbers } = summary;
+        const result = {
+          model: modelPath, device: device.description, uploaded: device.uploaded, ...numbers,
+          ...(realtime ? { lagP50Ms: summary.latencyP50Ms, lagP99Ms: summary.latencyP99Ms, dtMs } : {}),
+          ...(stats ? { deviceStats: { steps: stats.steps, gaps: stats.gaps, dropped: stats.dropped, badFrame: stats.badFrame, badCrc: stats.badCrc } } : {}),
+        };
+        if (opts["json"]) printJson(result);
+        else {
+          process.stdout.write(
+            `${summary.mode}: ${summary.steps} steps, ${summary.samples} samples, ${summary.inputEvents} input events, ${summary.outputSpikes} output spikes, ` +
+              `${summary.framesDropped} frames dropped, ${summary.bytesPerEvent ?? "-"} bytes/event, ${summary.stepsPerSecond} steps/s; ` +
+              `latency p50 ${summary.latencyP50Ms ?? "-"} ms, p99 ${summary.latencyP99Ms ?? "-"} ms${summary.interrupted ? " (interrupted)" : ""}\n`,
+          );
+        }
+        if (summary.interrupted) process.exitCode = 130;
+      } finally {
+        interrupt.dispose();
+        await device.close();
+      }
+    });
+}
