@@ -1,0 +1,97 @@
+/*
+ * The C network runtime: runs a validated model (ps_model.h) step by step exactly as spec/ops.md
+ * defines it, with the generated kernels (ps_kernels_generated.h). The TypeScript twin is
+ * runtime/interpreter.ts; both must agree bit for bit (test/conformance).
+ *
+ * No malloc, no recursion, every loop bounded by table sizes. All per-neuron state lives in one
+ * caller-provided word buffer of ps_net_state_words(model) uint32_t words; the per-layer
+ * bookkeeping lives in ps_net_t itself (PS_NET_MAX_LAYERS entries; define it before including this
+ * header to shrink ps_net_t for a model with fewer layers).
+ *
+ * Usage:
+ *     static uint32_t state[WORDS];            // WORDS >= ps_net_state_words(&model)
+ *     static ps_net_t net;
+ *     ps_net_init(&net, &model, state, WORDS);  // also resets
+ *     ps_net_step(&net, indices, NULL, n);      // spikes; or values[] for graded events
+ *     ps_net_readout(&net);
+ */
+#ifndef PS_NET_H
+#define PS_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ps_model.h"
+#include "ps_status_generated.h"
+
+#ifndef PS_NET_MAX_LAYERS
+/** Most layers a ps_net_t can run (the format allows 64). */
+#define PS_NET_MAX_LAYERS 64u
+#endif
+
+/** Snapshot magic "PSS1" little-endian (spec/ops.md §10). */
+#define PS_NET_SNAPSHOT_MAGIC 0x31535350ul
+
+/** The state of one layer: views into the caller's state buffer. */
+typedef struct ps_layer_state {
+    int32_t *v;            /* membranes, size */
+    int32_t *current;      /* cuba synaptic currents, size; NULL for other models */
+    int32_t *acc;          /* per-step input accumulator, size */
+    uint32_t *counts;      /* spikes per neuron since reset, size */
+    uint32_t *spikes;      /* this step's spikes, ascending, n_spikes of them */
+    uint32_t *previous;    /* the previous step's spikes (the recurrent source) */
+    uint8_t *refr;         /* refractory counters, size */
+    uint32_t n_spikes;
+    uint32_t n_previous;
+} ps_layer_state_t;
+
+/** A network: a model and its state. */
+typedef struct ps_net {
+    const ps_model_t *model;
+    uint32_t t_low;        /* steps since reset, low and high words (spec/ops.md §10) */
+    uint32_t t_high;
+    ps_layer_state_t layers[PS_NET_MAX_LAYERS];
+} ps_net_t;
+
+/** uint32_t words of state buffer the model needs (per layer: v, acc, counts, two spike lists, refractory bytes, cuba currents). */
+uint32_t ps_net_state_words(const ps_model_t *model);
+
+/**
+ * Binds `net` to `model` with state in `state[0..words)` and resets it. Returns
+ * PS_E_DEVICE_OUT_OF_MEMORY when the buffer is too small or the model has more than
+ * PS_NET_MAX_LAYERS layers. `model` and `state` must outlive `net`.
+ */
+ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state, uint32_t words);
+
+/** Sets all state to its initial value (spec/ops.md §10): zeros, no spikes, t = 0. */
+void ps_net_reset(ps_net_t *net);
+
+/**
+ * Applies one step (spec/ops.md §6) with input events indices[0..n) (strictly ascending, < input
+ * size) and values[0..n) (1..255; NULL means all 1). Returns PS_E_SEMANTICS_BAD_INPUT, with the
+ * state unchanged, when the events are invalid (spec/ops.md §7.1).
+ */
+ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n);
+
+/** This step's spikes of `layer` (ascending); *count receives how many. NULL for a bad layer. */
+const uint32_t *ps_net_spikes(const ps_net_t *net, uint32_t layer, uint32_t *count);
+
+/** Spike counts per neuron of `layer` since reset; NULL for a bad layer. */
+const uint32_t *ps_net_counts(const ps_net_t *net, uint32_t layer);
+
+/** Membranes of `layer`; NULL for a bad layer. */
+const int32_t *ps_net_membrane(const ps_net_t *net, uint32_t layer);
+
+/** The class read from the last layer (spec/ops.md §9), ties to the lowest index. */
+uint32_t ps_net_readout(const ps_net_t *net);
+
+/** Bytes of the current snapshot (it varies with the last step's spike counts). */
+size_t ps_net_snapshot_size(const ps_net_t *net);
+
+/**
+ * Writes the state in the byte layout of spec/ops.md §10 (identical to the TS snapshot()) into
+ * out[0..capacity); *written receives the length. PS_E_DEVICE_OUT_OF_MEMORY when it does not fit.
+ */
+ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, size_t *written);
+
+#endif /* PS_NET_H */

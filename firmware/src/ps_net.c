@@ -1,0 +1,320 @@
+/*
+ * The C network runtime (ps_net.h): binds a validated model to its generated kernels and
+ * orchestrates one step as spec/ops.md §6 says, mirroring Interpreter.step in
+ * runtime/interpreter.ts line by line. No arithmetic on state happens here: that is all in the
+ * generated kernels (ps_kernels_generated.c) and the primitives (ps_fixed.h).
+ */
+#include "ps_net.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "ps_kernels_generated.h"
+
+static const int32_t ps_net_zero_bias[1] = { 0 };
+
+/** Neurons per channel of a layer (H*W with a shape, else 1), spec/ops.md §5.1. */
+static uint32_t ps_net_plane(const ps_layer_t *layer)
+{
+    return layer->has_shape ? layer->shape.h * layer->shape.w : 1u;
+}
+
+/** Channels of a layer (shape C, else one per neuron). */
+static uint32_t ps_net_channels(const ps_layer_t *layer)
+{
+    return layer->has_shape ? layer->shape.c : layer->size;
+}
+
+uint32_t ps_net_state_words(const ps_model_t *model)
+{
+    uint32_t words = 0u;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        const ps_layer_t *layer = &model->layers[l];
+        uint32_t size = layer->size;
+        /* v, acc, counts, spikes, previous (+ current for cuba), then refractory bytes */
+        words += size * (layer->neuron.model == PS_NEURON_CUBA ? 6u : 5u) + (size + 3u) / 4u;
+    }
+    return words;
+}
+
+ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state, uint32_t words)
+{
+    if (model->n_layers > PS_NET_MAX_LAYERS || ps_net_state_words(model) > words) {
+        return PS_E_DEVICE_OUT_OF_MEMORY;
+    }
+    net->model = model;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        const ps_layer_t *layer = &model->layers[l];
+        ps_layer_state_t *s = &net->layers[l];
+        uint32_t size = layer->size;
+        s->v = (int32_t *)state;
+        state += size;
+        s->acc = (int32_t *)state;
+        state += size;
+        s->counts = state;
+        state += size;
+        s->spikes = state;
+        state += size;
+        s->previous = state;
+        state += size;
+        if (layer->neuron.model == PS_NEURON_CUBA) {
+            s->current = (int32_t *)state;
+            state += size;
+        } else {
+            s->current = NULL;
+        }
+        s->refr = (uint8_t *)state;
+        state += (size + 3u) / 4u;
+    }
+    ps_net_reset(net);
+    return PS_OK;
+}
+
+void ps_net_reset(ps_net_t *net)
+{
+    const ps_model_t *model = net->model;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        ps_layer_state_t *s = &net->layers[l];
+        size_t size = model->layers[l].size;
+        memset(s->v, 0, size * sizeof(int32_t));
+        memset(s->counts, 0, size * sizeof(uint32_t));
+        memset(s->refr, 0, size);
+        if (s->current != NULL) {
+            memset(s->current, 0, size * sizeof(int32_t));
+        }
+        s->n_spikes = 0u;
+        s->n_previous = 0u;
+    }
+    net->t_low = 0u;
+    net->t_high = 0u;
+}
+
+/** Folds the events pre[0..n) through connection c into acc (spec/ops.md §3.3). */
+static void ps_net_scatter(const ps_connection_t *c, const ps_layer_t *post, const uint32_t *pre, uint32_t n,
+                           const uint8_t *values, int32_t *acc)
+{
+    const ps_weights_t *w = &c->weights;
+    bool graded = values != NULL;
+    bool per_channel = w->shift_len != 1u;
+    uint32_t plane = ps_net_plane(post);
+    uint32_t channels = ps_net_channels(post);
+    switch (c->kind) {
+    case PS_CONN_DENSE:
+        if (w->bits == 4u) {
+            (void)ps_k_scatter_dense_w4(pre, n, values, graded, channels, w->packed4, w->shift, per_channel, plane, acc);
+        } else if (w->bits == 8u) {
+            (void)ps_k_scatter_dense_w8(pre, n, values, graded, channels, w->i8, w->shift, per_channel, plane, acc);
+        } else {
+            (void)ps_k_scatter_dense_w16(pre, n, values, graded, channels, w->i16, w->shift, per_channel, plane, acc);
+        }
+        break;
+    case PS_CONN_SPARSE:
+        if (c->cols16 != NULL) {
+            if (w->bits == 4u) {
+                (void)ps_k_scatter_sparse_w4_c16(pre, n, values, graded, c->row_ptr, c->cols16, w->packed4, w->shift, per_channel, plane, acc);
+            } else if (w->bits == 8u) {
+                (void)ps_k_scatter_sparse_w8_c16(pre, n, values, graded, c->row_ptr, c->cols16, w->i8, w->shift, per_channel, plane, acc);
+            } else {
+                (void)ps_k_scatter_sparse_w16_c16(pre, n, values, graded, c->row_ptr, c->cols16, w->i16, w->shift, per_channel, plane, acc);
+            }
+        } else {
+            if (w->bits == 4u) {
+                (void)ps_k_scatter_sparse_w4_c32(pre, n, values, graded, c->row_ptr, c->cols32, w->packed4, w->shift, per_channel, plane, acc);
+            } else if (w->bits == 8u) {
+                (void)ps_k_scatter_sparse_w8_c32(pre, n, values, graded, c->row_ptr, c->cols32, w->i8, w->shift, per_channel, plane, acc);
+            } else {
+                (void)ps_k_scatter_sparse_w16_c32(pre, n, values, graded, c->row_ptr, c->cols32, w->i16, w->shift, per_channel, plane, acc);
+            }
+        }
+        break;
+    case PS_CONN_CONV2D: {
+        const ps_shape3_t *in = &c->in_shape;
+        const ps_shape3_t *out = &c->out_shape;
+        if (w->bits == 4u) {
+            (void)ps_k_scatter_conv2d_w4(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
+                                         c->stride[0], c->stride[1], c->padding[0], c->padding[1], out->c, w->packed4, w->shift,
+                                         per_channel, acc);
+        } else if (w->bits == 8u) {
+            (void)ps_k_scatter_conv2d_w8(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
+                                         c->stride[0], c->stride[1], c->padding[0], c->padding[1], out->c, w->i8, w->shift,
+                                         per_channel, acc);
+        } else {
+            (void)ps_k_scatter_conv2d_w16(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
+                                          c->stride[0], c->stride[1], c->padding[0], c->padding[1], out->c, w->i16, w->shift,
+                                          per_channel, acc);
+        }
+        break;
+    }
+    case PS_CONN_POOL:
+        (void)ps_k_scatter_pool(pre, n, values, graded, c->in_shape.h, c->in_shape.w, c->out_shape.h, c->out_shape.w,
+                                c->kernel[0], c->kernel[1], c->stride[0], c->stride[1], c->pool_weight, c->pool_shift, acc);
+        break;
+    default:
+        break; /* PS_CONN_NONE: no connection */
+    }
+}
+
+/** Runs the layer's neuron kernel on s->acc; returns how many neurons spiked (spec/ops.md §4). */
+static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
+{
+    const ps_neuron_t *p = &layer->neuron;
+    const int32_t *bias = ps_net_zero_bias;
+    uint32_t bias_count = 1u;
+    uint32_t bias_plane = layer->size;
+    bool subtract = p->reset == PS_RESET_SUBTRACT;
+    if (layer->bias != NULL) {
+        bias = layer->bias;
+        if (layer->bias_len == layer->size) {
+            bias_count = layer->size;
+            bias_plane = 1u;
+        } else {
+            bias_count = ps_net_channels(layer);
+            bias_plane = ps_net_plane(layer);
+        }
+    }
+    switch (p->model) {
+    case PS_NEURON_IF:
+        return ps_k_neuron_if(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->threshold, subtract, p->reset_value,
+                              p->refractory, s->refr, s->counts, s->spikes);
+    case PS_NEURON_LIF_SHIFT:
+        return ps_k_neuron_lif_shift(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->leak_shift, p->threshold, subtract,
+                                     p->reset_value, p->refractory, s->refr, s->counts, s->spikes);
+    case PS_NEURON_LIF_Q15:
+        return ps_k_neuron_lif_q15(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->leak_q15, p->threshold, subtract,
+                                   p->reset_value, p->refractory, s->refr, s->counts, s->spikes);
+    case PS_NEURON_CUBA:
+        return ps_k_neuron_cuba(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->leak_shift, p->current_shift, s->current,
+                                p->threshold, subtract, p->reset_value, p->refractory, s->refr, s->counts, s->spikes);
+    default:
+        ps_k_neuron_integrator(bias_count, bias_plane, bias, s->acc, p->v_min, s->v);
+        return 0u;
+    }
+}
+
+ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n)
+{
+    const ps_model_t *model = net->model;
+    /* spec/ops.md §7.1: reject before any state changes */
+    for (uint32_t e = 0u; e < n; e++) {
+        if (indices[e] >= model->input.size || (e > 0u && indices[e] <= indices[e - 1u]) || (values != NULL && values[e] == 0u)) {
+            return PS_E_SEMANTICS_BAD_INPUT;
+        }
+    }
+    const uint32_t *pre = indices;
+    uint32_t pre_count = n;
+    const uint8_t *pre_values = values;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        const ps_layer_t *layer = &model->layers[l];
+        ps_layer_state_t *s = &net->layers[l];
+        /* last step's spikes become the recurrent source; this step writes into the other buffer */
+        uint32_t *previous = s->spikes;
+        s->spikes = s->previous;
+        s->previous = previous;
+        s->n_previous = s->n_spikes;
+        memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
+        ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, s->acc);
+        ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, s->acc);
+        s->n_spikes = ps_net_update(layer, s);
+        pre = s->spikes;
+        pre_count = s->n_spikes;
+        pre_values = NULL;
+    }
+    net->t_low++;
+    if (net->t_low == 0u) {
+        net->t_high++;
+    }
+    return PS_OK;
+}
+
+const uint32_t *ps_net_spikes(const ps_net_t *net, uint32_t layer, uint32_t *count)
+{
+    if (layer >= net->model->n_layers) {
+        *count = 0u;
+        return NULL;
+    }
+    *count = net->layers[layer].n_spikes;
+    return net->layers[layer].spikes;
+}
+
+const uint32_t *ps_net_counts(const ps_net_t *net, uint32_t layer)
+{
+    return layer < net->model->n_layers ? net->layers[layer].counts : NULL;
+}
+
+const int32_t *ps_net_membrane(const ps_net_t *net, uint32_t layer)
+{
+    return layer < net->model->n_layers ? net->layers[layer].v : NULL;
+}
+
+uint32_t ps_net_readout(const ps_net_t *net)
+{
+    const ps_model_t *model = net->model;
+    uint32_t last = model->n_layers - 1u;
+    uint32_t size = model->layers[last].size;
+    return model->readout == PS_READOUT_COUNT ? ps_k_argmax_u32(net->layers[last].counts, size)
+                                               : ps_k_argmax_i32(net->layers[last].v, size);
+}
+
+size_t ps_net_snapshot_size(const ps_net_t *net)
+{
+    const ps_model_t *model = net->model;
+    size_t bytes = 16u;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        size_t size = model->layers[l].size;
+        bytes += 12u + size * 4u + (net->layers[l].current != NULL ? size * 4u : 0u) + size + size * 4u + (size_t)net->layers[l].n_spikes * 4u;
+    }
+    return bytes;
+}
+
+static uint8_t *ps_net_put_u32(uint8_t *out, uint32_t x)
+{
+    out[0] = (uint8_t)(x & 0xffu);
+    out[1] = (uint8_t)((x >> 8) & 0xffu);
+    out[2] = (uint8_t)((x >> 16) & 0xffu);
+    out[3] = (uint8_t)(x >> 24);
+    return out + 4;
+}
+
+static uint8_t *ps_net_put_i32s(uint8_t *out, const int32_t *xs, uint32_t n)
+{
+    for (uint32_t j = 0u; j < n; j++) {
+        out = ps_net_put_u32(out, (uint32_t)xs[j]); /* two's complement bits, as the TS setInt32 */
+    }
+    return out;
+}
+
+ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, size_t *written)
+{
+    const ps_model_t *model = net->model;
+    size_t need = ps_net_snapshot_size(net);
+    *written = 0u;
+    if (need > capacity) {
+        return PS_E_DEVICE_OUT_OF_MEMORY;
+    }
+    uint8_t *o = out;
+    o = ps_net_put_u32(o, (uint32_t)PS_NET_SNAPSHOT_MAGIC);
+    o = ps_net_put_u32(o, model->n_layers);
+    o = ps_net_put_u32(o, net->t_low);
+    o = ps_net_put_u32(o, net->t_high);
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        const ps_layer_t *layer = &model->layers[l];
+        const ps_layer_state_t *s = &net->layers[l];
+        o = ps_net_put_u32(o, layer->size);
+        o = ps_net_put_u32(o, layer->neuron.model);
+        o = ps_net_put_u32(o, s->n_spikes);
+        o = ps_net_put_i32s(o, s->v, layer->size);
+        if (s->current != NULL) {
+            o = ps_net_put_i32s(o, s->current, layer->size);
+        }
+        memcpy(o, s->refr, layer->size);
+        o += layer->size;
+        for (uint32_t j = 0u; j < layer->size; j++) {
+            o = ps_net_put_u32(o, s->counts[j]);
+        }
+        for (uint32_t k = 0u; k < s->n_spikes; k++) {
+            o = ps_net_put_u32(o, s->spikes[k]);
+        }
+    }
+    *written = need;
+    return PS_OK;
+}
