@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { compareRuns, makeCase, runConformance, runTs, tableReaderPresent } from "./conformance.js";
+import { missingTools } from "../../firmware-host/toolchain.js";
+
+const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
+if (skipReason !== undefined) console.log(`conformance (host C): skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, reference oracle and host C kernels", () => {
+  it("agree on every layer's spikes at every step and the final state bytes (200 random models x 1000 steps)", () => {
+    const report = runConformance(200, 1000, 1);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(100_000); // the models are busy, not silent
+  });
+});
+
+describe("conformance reports", () => {
+  it("name the seed, model, step, layer, neuron and both values of a mismatch", () => {
+    const c = makeCase(5, 3, 20);
+    const { run } = runTs(c);
+    const t = run.spikes.findIndex((row) => row.some((a) => a.length > 0));
+    expect(t).toBeGreaterThanOrEqual(0);
+    const l = run.spikes[t]!.findIndex((a) => a.length > 0);
+    const broken = run.spikes.map((row, s) => row.map((a, k) => (s === t && k === l ? a.subarray(1) : a)));
+    const message = compareRuns(c, run, { status: 0, spikes: broken, snapshot: run.snapshot }, "c-host");
+    expect(message).toBe(`seed ${c.seed} model 3 step ${t} layer ${l} neuron ${run.spikes[t]![l]![0]}: ts spiked, c-host silent`);
+    const snap = run.snapshot.slice();
+    snap[16 + 12] = snap[16 + 12]! ^ 1; // layer 0 v[0], lowest byte
+    expect(compareRuns(c, run, { status: 0, spikes: run.spikes, snapshot: snap }, "c-host")).toMatch(new RegExp(`^seed ${c.seed} model 3 final state layer 0 v\\[0\\]: ts -?\\d+, c-host -?\\d+$`));
+  });
+});

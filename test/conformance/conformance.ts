@@ -1,0 +1,327 @@
+/**
+ * The conformance suite's engine: random models with extreme parameters and random inputs, run
+ * through the TS interpreter (generated kernels), the hand-written reference oracle, and the C
+ * kernels (one harness process per batch: host gcc, the model-specialised C, or Cortex-M under
+ * QEMU), comparing every layer's spikes at every step and the final state bytes.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { StepEvents } from "../../runtime/events.js";
+import { INT32_MAX, INT32_MIN } from "../../runtime/fixed.js";
+import { encodeTable, validateTable } from "../../runtime/format.js";
+import { Interpreter } from "../../runtime/interpreter.js";
+import type { EventTable, Layer, NeuronParams, Weights } from "../../runtime/model.js";
+import { ReferenceInterpreter } from "../../runtime/testing/reference-interpreter.js";
+import { randomTable, Xorshift32 } from "../../runtime/testing/random-table.js";
+
+/** Repository root. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** Strict flags every C build of the suite uses. */
+export const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+/** C sources of the runtime the harness links (the table reader is added for .cbor loading). */
+export const NET_SOURCES = ["firmware/src/ps_net.c", "firmware/src/ps_kernels_generated.c"];
+/** C sources of the table reader (issue 3's reader; absent until it lands). */
+export const TABLE_SOURCES = ["firmware/src/ps_table.c", "firmware/src/ps_sha256.c"];
+
+/** One random case: a model and its input steps. */
+export interface Case {
+  readonly index: number;
+  readonly seed: number;
+  readonly table: EventTable;
+  readonly steps: StepEvents[];
+}
+
+/** Replaces the neuron parameters of a spiking layer with extreme but valid ones (every leak and reset form). */
+function extremeNeuron(rng: Xorshift32, n: NeuronParams): NeuronParams {
+  if (n.model === "integrator") return { ...n, vMin: rng.pick([INT32_MIN, INT32_MIN + 1, -(2 ** 30), n.vMin]) };
+  const threshold = rng.pick([1, 2, INT32_MAX, 2 ** 30, n.threshold, n.threshold, n.threshold]);
+  const vMin = rng.pick([INT32_MIN, INT32_MIN, threshold - 1, -threshold, Math.max(INT32_MIN, -threshold * 4), n.vMin]);
+  const safeVMin = vMin < threshold ? vMin : INT32_MIN;
+  const reset = rng.pick(["subtract", "value"] as const);
+  const resetValue = reset === "subtract" ? 0 : rng.pick([safeVMin, threshold - 1, Math.max(safeVMin, 0), Math.max(safeVMin, -7)]);
+  return {
+    ...n,
+    threshold,
+    vMin: safeVMin,
+    reset,
+    resetValue: resetValue < threshold ? resetValue : safeVMin,
+    leakShift: n.model === "lif-shift" || n.model === "cuba" ? rng.pick([0, 1, 2, 16, 30, 31, n.leakShift]) : 0,
+    leakQ15: n.model === "lif-q15" ? rng.pick([0, 1, 16384, 32767, n.leakQ15]) : 32767,
+    currentShift: n.model === "cuba" ? rng.pick([0, 1, 5, 31, n.currentShift]) : 0,
+    refractory: rng.pick([0, 0, 1, 3, 255, n.refractory]),
+  };
+}
+
+/** Raises weight shifts (up to 23) so that contributions saturate. */
+function extremeShift(rng: Xorshift32, w: Weights): Weights {
+  return { ...w, shift: Uint8Array.from(w.shift, (s) => (rng.chance(0.5) ? rng.pick([16, 20, 23]) : s)) };
+}
+
+function extremeLayer(rng: Xorshift32, layer: Layer): Layer {
+  let out: Layer = { ...layer, neuron: extremeNeuron(rng, layer.neuron) };
+  const input = out.input;
+  if (input.kind !== "pool" && rng.chance(0.3)) out = { ...out, input: { ...input, weights: extremeShift(rng, input.weights) } };
+  if (input.kind === "pool" && rng.chance(0.3)) out = { ...out, input: { ...input, weight: rng.pick([-32768, 32767]), shift: rng.pick([0, 23]) } };
+  if (out.bias !== undefined && rng.chance(0.3)) {
+    const bias = Int32Array.from(out.bias, () => rng.pick([INT32_MIN, INT32_MAX, -(2 ** 28), 2 ** 28, 0]));
+    out = { ...out, bias };
+  }
+  return out;
+}
+
+/** The case of `index` under `seed`: deterministic, valid (format rules), sometimes extreme. */
+export function makeCase(seed: number, index: number, steps: number): Case {
+  const caseSeed = (seed * 7919 + index * 104729) >>> 0;
+  const rng = new Xorshift32(caseSeed);
+  const big = rng.chance(0.15);
+  let table = randomTable(caseSeed, {
+    layers: rng.int(1, 6),
+    recurrentProbability: 0.4,
+    plasticityProbability: 0,
+    ...(big ? { maxNeurons: 400 } : {}),
+  });
+  if (rng.chance(0.6)) table = { ...table, layers: table.layers.map((l) => extremeLayer(rng, l)) };
+  validateTable(table);
+  const size = table.input.size;
+  const graded = table.input.encoding === "current" || rng.chance(0.25);
+  const density = rng.pick([0.02, 0.1, 0.3, 0.7, 1]);
+  const stepList: StepEvents[] = [];
+  for (let t = 0; t < steps; t++) {
+    const idx: number[] = [];
+    const burst = rng.chance(0.02); // every input at once: the largest fan-in
+    for (let i = 0; i < size; i++) if (burst || rng.chance(density)) idx.push(i);
+    const indices = Uint32Array.from(idx);
+    stepList.push(graded ? { indices, values: Uint8Array.from(idx, () => (rng.chance(0.3) ? 255 : rng.int(1, 255))) } : { indices });
+  }
+  return { index, seed: caseSeed, table, steps: stepList };
+}
+
+/** EVENTS file bytes for the harness (see harness.c). */
+export function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
+  let length = 4;
+  for (const s of steps) length += 5 + s.indices.length * (s.values ? 5 : 4);
+  const bytes = new Uint8Array(length);
+  const view = new DataView(bytes.buffer);
+  let o = 0;
+  view.setUint32(o, steps.length, true);
+  o += 4;
+  for (const s of steps) {
+    view.setUint32(o, s.indices.length, true);
+    bytes[o + 4] = s.values ? 1 : 0;
+    o += 5;
+    for (const i of s.indices) {
+      view.setUint32(o, i, true);
+      o += 4;
+    }
+    if (s.values) {
+      bytes.set(s.values, o);
+      o += s.values.length;
+    }
+  }
+  return bytes;
+}
+
+/** What one implementation did: spikes per step per layer, then the final snapshot. */
+export interface Run {
+  readonly status: number;
+  readonly spikes: Uint32Array[][];
+  readonly snapshot: Uint8Array;
+}
+
+/** Runs a case through the TS interpreter; checks it against the reference oracle on the way. */
+export function runTs(c: Case): { run: Run; mismatch?: string } {
+  const gen = new Interpreter(c.table);
+  const ref = new ReferenceInterpreter(c.table);
+  const spikes: Uint32Array[][] = [];
+  let mismatch: string | undefined;
+  c.steps.forEach((s, t) => {
+    gen.step(s);
+    ref.step(s);
+    const row: Uint32Array[] = [];
+    for (let l = 0; l < c.table.layers.length; l++) {
+      const a = gen.lastSpikes(l).slice();
+      row.push(a);
+      if (mismatch === undefined) {
+        const d = diffSpikes(a, ref.lastSpikes(l));
+        if (d !== undefined) mismatch = where(c, t, l, d, "ts-generated", "ts-reference");
+      }
+    }
+    spikes.push(row);
+  });
+  const snapshot = gen.snapshot();
+  if (mismatch === undefined) {
+    const d = diffSnapshot(c, snapshot, ref.snapshot(), "ts-generated", "ts-reference");
+    if (d !== undefined) mismatch = d;
+  }
+  return { run: { status: 0, spikes, snapshot }, ...(mismatch !== undefined ? { mismatch } : {}) };
+}
+
+/** Parses a harness OUT file. */
+export function parseRun(bytes: Uint8Array, steps: number, layers: number): Run {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  const u32 = (): number => {
+    if (o + 4 > bytes.length) throw new Error("harness output truncated");
+    const x = view.getUint32(o, true);
+    o += 4;
+    return x;
+  };
+  const status = u32();
+  if (status !== 0) return { status, spikes: [], snapshot: new Uint8Array(0) };
+  const spikes: Uint32Array[][] = [];
+  for (let t = 0; t < steps; t++) {
+    const row: Uint32Array[] = [];
+    for (let l = 0; l < layers; l++) {
+      const n = u32();
+      const a = new Uint32Array(n);
+      for (let k = 0; k < n; k++) a[k] = u32();
+      row.push(a);
+    }
+    spikes.push(row);
+  }
+  const len = u32();
+  return { status, spikes, snapshot: bytes.slice(o, o + len) };
+}
+
+/** The first neuron in exactly one of two ascending spike lists: [neuron, spiked in a, spiked in b]. */
+function diffSpikes(a: Uint32Array, b: Uint32Array): [number, boolean, boolean] | undefined {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? a[i]! : Infinity;
+    const y = j < b.length ? b[j]! : Infinity;
+    if (x === y) {
+      i++;
+      j++;
+    } else return x < y ? [x, true, false] : [y, false, true];
+  }
+  return undefined;
+}
+
+function where(c: Case, t: number, l: number, d: [number, boolean, boolean], nameA: string, nameB: string): string {
+  return `seed ${c.seed} model ${c.index} step ${t} layer ${l} neuron ${d[0]}: ${nameA} ${d[1] ? "spiked" : "silent"}, ${nameB} ${d[2] ? "spiked" : "silent"}`;
+}
+
+/** Locates the first differing snapshot byte as (layer, field, neuron) with both values. */
+function diffSnapshot(c: Case, a: Uint8Array, b: Uint8Array, nameA: string, nameB: string): string | undefined {
+  const n = Math.min(a.length, b.length);
+  let first = -1;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) { first = i; break; }
+  if (first < 0 && a.length === b.length) return undefined;
+  if (first < 0) first = n;
+  // walk the layout of spec/ops.md §10 (using a's spike counts) to name the field
+  const view = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  let o = 16;
+  let place = "header";
+  for (let l = 0; l < c.table.layers.length && o <= first; l++) {
+    const size = c.table.layers[l]!.size;
+    const cuba = c.table.layers[l]!.neuron.model === "cuba";
+    const spikes = o + 12 <= a.length ? view.getUint32(o + 8, true) : 0;
+    const fields: Array<[string, number]> = [["header", 12], ["v", size * 4], ["i", cuba ? size * 4 : 0], ["r", size], ["count", size * 4], ["lastSpike", spikes * 4]];
+    for (const [name, len] of fields) {
+      if (first < o + len) {
+        const width = name === "r" ? 1 : 4;
+        const neuron = Math.floor((first - o) / width);
+        const at = o + neuron * width;
+        const read = (x: Uint8Array): number | string => (at + width > x.length ? "absent" : width === 1 ? x[at]! : name === "v" || name === "i" ? new DataView(x.buffer, x.byteOffset).getInt32(at, true) : new DataView(x.buffer, x.byteOffset).getUint32(at, true));
+        place = `layer ${l} ${name}[${neuron}]: ${nameA} ${read(a)}, ${nameB} ${read(b)}`;
+        return `seed ${c.seed} model ${c.index} final state ${place}`;
+      }
+      o += len;
+    }
+  }
+  return `seed ${c.seed} model ${c.index} final state differs at byte ${first} (${place}; lengths ${a.length} vs ${b.length})`;
+}
+
+/** Compares a C run with the TS run of the same case; a mismatch description or undefined. */
+export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string | undefined {
+  if (cRun.status !== 0) return `seed ${c.seed} model ${c.index}: ${cName} refused the model with status ${cRun.status}`;
+  for (let t = 0; t < ts.spikes.length; t++) {
+    for (let l = 0; l < c.table.layers.length; l++) {
+      const d = diffSpikes(ts.spikes[t]![l]!, cRun.spikes[t]![l]!);
+      if (d !== undefined) return where(c, t, l, d, "ts", cName);
+    }
+  }
+  return diffSnapshot(c, ts.snapshot, cRun.snapshot, "ts", cName);
+}
+
+/** Builds the host harness with `cc` (gcc by default) into dir; returns the executable path. */
+export function buildHostHarness(dir: string, cc = "gcc", extra: readonly string[] = []): string {
+  const exe = join(dir, "harness");
+  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
+    ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
+  return exe;
+}
+
+/** True when the C table reader (ps_table.c) is present to load .cbor files. */
+export function tableReaderPresent(): boolean {
+  return TABLE_SOURCES.every((s) => existsSync(join(ROOT, s)));
+}
+
+/** Writes the cases' .cbor and events into dir and a manifest; returns its path and each case's OUT path. */
+export function writeBatch(dir: string, cases: readonly Case[], specialised = false): { manifest: string; outs: string[] } {
+  mkdirSync(dir, { recursive: true });
+  const lines: string[] = [];
+  const outs: string[] = [];
+  for (const c of cases) {
+    const model = join(dir, `m${c.index}.cbor`);
+    const events = join(dir, `m${c.index}.events`);
+    const out = join(dir, `m${c.index}.out`);
+    if (!specialised) writeFileSync(model, encodeTable(c.table));
+    writeFileSync(events, eventsBytes(c.steps));
+    lines.push(`${specialised ? "-" : model} ${events} ${out}`);
+    outs.push(out);
+  }
+  const manifest = join(dir, "manifest.txt");
+  writeFileSync(manifest, lines.join("\n") + "\n");
+  return { manifest, outs };
+}
+
+/** Runs `command` (harness under any runner) on a manifest; throws with its stderr on failure. */
+export function runHarness(command: readonly string[], timeoutMs = 600_000): void {
+  const r = spawnSync(command[0]!, command.slice(1), { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${command.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+}
+
+/** Summary of a conformance run. */
+export interface Report {
+  readonly models: number;
+  readonly steps: number;
+  readonly spikes: number;
+  readonly mismatches: string[];
+}
+
+/**
+ * Runs `models` cases of `steps` steps under `seed` through TS (generated and reference) and the
+ * host C harness (table reader route); returns every mismatch found (first one per model).
+ */
+export function runConformance(models: number, steps: number, seed: number, batchSize = 50): Report {
+  const work = mkdtempSync(join(tmpdir(), "ps-conformance-"));
+  const mismatches: string[] = [];
+  let spikes = 0;
+  try {
+    const exe = buildHostHarness(work);
+    for (let start = 0; start < models; start += batchSize) {
+      const cases: Case[] = [];
+      for (let i = start; i < Math.min(models, start + batchSize); i++) cases.push(makeCase(seed, i, steps));
+      const dir = join(work, `batch${start}`);
+      const { manifest, outs } = writeBatch(dir, cases);
+      runHarness([exe, manifest]);
+      cases.forEach((c, k) => {
+        const ts = runTs(c);
+        if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
+        const cRun = parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length);
+        const m = compareRuns(c, ts.run, cRun, "c-host");
+        if (m !== undefined) mismatches.push(m);
+        for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
+      });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { models, steps, spikes, mismatches };
+}
