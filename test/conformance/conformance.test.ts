@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareRuns, makeCase, runConformance, runTs, tableReaderPresent } from "./conformance.js";
+import { compareRuns, makeCase, qemuSkipReason, runConformance, runQemuConformance, runTs, tableReaderPresent } from "./conformance.js";
 import { missingTools } from "../../firmware-host/toolchain.js";
 
 const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
@@ -10,6 +10,17 @@ describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, referenc
     const report = runConformance(200, 1000, 1);
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(100_000); // the models are busy, not silent
+  });
+});
+
+const qemuSkip = qemuSkipReason();
+if (qemuSkip !== undefined) console.log(`conformance (Cortex-M4 under QEMU): skipped: ${qemuSkip}`);
+
+describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-none-eabi-gcc for Cortex-M4, run under QEMU (mps2-an386, semihosting)", () => {
+  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+    const report = runQemuConformance(30, 300, 2);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(10_000);
   });
 });
 

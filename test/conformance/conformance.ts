@@ -325,3 +325,56 @@ export function runConformance(models: number, steps: number, seed: number, batc
   }
   return { models, steps, spikes, mismatches };
 }
+
+/** Harness buffer sizes for the Cortex-M build (the mps2-an386 has 4 MiB of code and 4 MiB of data RAM). */
+const QEMU_SIZES = ["-DHARNESS_FILE_BYTES=(256ul*1024ul)", "-DHARNESS_ARENA_BYTES=(256ul*1024ul)", "-DHARNESS_STATE_WORDS=(64ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u"];
+
+/** Why the QEMU route cannot run here, or undefined when it can. */
+export function qemuSkipReason(): string | undefined {
+  for (const tool of ["arm-none-eabi-gcc", "qemu-system-arm"]) {
+    if (spawnSync("which", [tool]).status !== 0) return `${tool} is not installed`;
+  }
+  if (!tableReaderPresent()) return "firmware/src/ps_table.c (the C table reader) is missing";
+  return undefined;
+}
+
+/** Builds the harness for Cortex-M4 (mps2-an386) with semihosting; returns the ELF path. */
+export function buildQemuHarness(dir: string): string {
+  const elf = join(dir, "harness-m4.elf");
+  execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
+    ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
+  return elf;
+}
+
+/** The command that runs the Cortex-M harness on a manifest under QEMU system emulation with semihosting. */
+export function qemuCommand(elf: string, manifest: string): string[] {
+  return ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf];
+}
+
+/**
+ * Runs `models` cases through the C kernels compiled by arm-none-eabi-gcc for Cortex-M4 under QEMU
+ * and compares them with the TS interpreter; returns the mismatches.
+ */
+export function runQemuConformance(models: number, steps: number, seed: number): Report {
+  const work = mkdtempSync(join(tmpdir(), "ps-conformance-qemu-"));
+  const mismatches: string[] = [];
+  let spikes = 0;
+  try {
+    const elf = buildQemuHarness(work);
+    const cases: Case[] = [];
+    for (let i = 0; i < models; i++) cases.push(makeCase(seed, i, steps));
+    const { manifest, outs } = writeBatch(join(work, "batch"), cases);
+    runHarness(qemuCommand(elf, manifest));
+    cases.forEach((c, k) => {
+      const ts = runTs(c);
+      if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
+      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), "c-cortex-m4-qemu");
+      if (m !== undefined) mismatches.push(m);
+      for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { models, steps, spikes, mismatches };
+}
