@@ -4,33 +4,28 @@
  */
 import { Command, CommanderError } from "commander";
 import { PicospikeError } from "../runtime/errors.js";
-import * as inspectVerb from "./inspect.js";
-import * as trainVerb from "./train.js";
-import * as convertVerb from "./convert.js";
-import * as quantizeVerb from "./quantize.js";
-import * as runVerb from "./run.js";
-import * as evalVerb from "./eval.js";
-import * as learnVerb from "./learn.js";
-import * as portsVerb from "./ports.js";
-import * as streamVerb from "./stream.js";
-import * as compareVerb from "./compare.js";
+/** A verb module: it adds its command (with options and --help) to the program. */
+interface VerbModule {
+  register(program: Command): void;
+}
 
 /**
- * Each verb lives in its own module under cli/ and exports `register(program)`; add new verbs to
- * this list (one line each) so the verbs stay independent of each other.
+ * Every verb, by name, loaded on demand: each lives in its own module under cli/ and exports
+ * `register(program)`. Loading only the verb being run keeps start-up fast (the training verbs
+ * pull in TensorFlow.js, which takes seconds to load). Add a verb with one line here.
  */
-const VERBS: Array<{ register(program: Command): void }> = [
-  inspectVerb,
-  trainVerb,
-  convertVerb,
-  quantizeVerb,
-  runVerb,
-  evalVerb,
-  learnVerb,
-  portsVerb,
-  streamVerb,
-  compareVerb,
-];
+const VERBS: Record<string, () => Promise<VerbModule>> = {
+  inspect: () => import("./inspect.js"),
+  train: () => import("./train.js"),
+  convert: () => import("./convert.js"),
+  quantize: () => import("./quantize.js"),
+  run: () => import("./run.js"),
+  eval: () => import("./eval.js"),
+  learn: () => import("./learn.js"),
+  ports: () => import("./ports.js"),
+  stream: () => import("./stream.js"),
+  compare: () => import("./compare.js"),
+};
 
 const program = new Command("picospike")
   .description("Spiking neural networks on microcontrollers: quantize, codegen, flash, stream, compare.")
@@ -50,7 +45,10 @@ program
     process.exitCode = 2;
   });
 
-for (const verb of VERBS) verb.register(program);
+/** The verb named on the command line (first argument that is not an option), if any. */
+const named = process.argv.slice(2).find((a) => !a.startsWith("-"));
+const wanted = named !== undefined && named !== "help" && Object.hasOwn(VERBS, named) ? [named] : Object.keys(VERBS);
+for (const name of wanted) (await VERBS[name]!()).register(program);
 
 /** Prints an error the way the CLI contract says and sets the exit code. */
 function report(e: unknown, debug: boolean): void {

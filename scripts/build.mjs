@@ -6,8 +6,11 @@ import { existsSync } from "node:fs";
 if (!existsSync(new URL("../cli/main.ts", import.meta.url))) process.exit(0);
 await build({
   entryPoints: ["cli/main.ts"],
-  outfile: "dist/picospike.js",
+  outdir: "dist",
+  entryNames: "picospike",
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
+  splitting: true, // each verb's dependencies load only when that verb runs
   platform: "node",
   format: "esm",
   target: "node20",
