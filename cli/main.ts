@@ -25,6 +25,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   ports: () => import("./ports.js"),
   stream: () => import("./stream.js"),
   compare: () => import("./compare.js"),
+  codegen: () => import("./codegen.js"),
 };
 
 const program = new Command("picospike")

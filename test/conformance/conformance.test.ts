@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareRuns, makeCase, qemuSkipReason, runConformance, runQemuConformance, runTs, tableReaderPresent } from "./conformance.js";
+import { bundleC } from "../../codegen/bundle-c.js";
+import { compareRuns, makeCase, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runTs, tableReaderPresent } from "./conformance.js";
 import { missingTools } from "../../firmware-host/toolchain.js";
 
 const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
@@ -10,6 +11,14 @@ describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, referenc
     const report = runConformance(200, 1000, 1);
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(100_000); // the models are busy, not silent
+  });
+});
+
+describe.skipIf(missingTools(["gcc"]).length > 0)("conformance: model-specialised C (picospike codegen --target c, tables compiled in)", () => {
+  it("builds warning-free under the strict flags and agrees with the TS interpreter (4 models x 300 steps)", () => {
+    const report = runSpecialisedConformance(4, 300, 3, (table) => bundleC(table, "conformance", ROOT));
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(1000);
   });
 });
 

@@ -378,3 +378,33 @@ export function runQemuConformance(models: number, steps: number, seed: number):
   }
   return { models, steps, spikes, mismatches };
 }
+
+/**
+ * Runs cases through the model-specialised C (`picospike codegen --target c` folders with the
+ * tables compiled in): one strict gcc build per model, checked against the TS interpreter.
+ */
+export function runSpecialisedConformance(models: number, steps: number, seed: number, bundle: (table: EventTable) => Array<[string, string]>): Report {
+  const work = mkdtempSync(join(tmpdir(), "ps-conformance-spec-"));
+  const mismatches: string[] = [];
+  let spikes = 0;
+  try {
+    for (let i = 0; i < models; i++) {
+      const c = makeCase(seed, i, steps);
+      const dir = join(work, `m${i}`);
+      mkdirSync(dir, { recursive: true });
+      for (const [name, contents] of bundle(c.table)) writeFileSync(join(dir, name), contents);
+      const exe = join(dir, "harness");
+      const sources = bundle(c.table).map(([name]) => name).filter((n) => n.endsWith(".c")).map((n) => join(dir, n));
+      execFileSync("gcc", [...STRICT, "-O2", "-DPS_HARNESS_SPECIALISED", "-I", dir, "-o", exe, join(ROOT, "test/conformance/harness.c"), ...sources], { stdio: ["ignore", "pipe", "pipe"] });
+      const { manifest, outs } = writeBatch(join(dir, "batch"), [c], true);
+      runHarness([exe, manifest]);
+      const ts = runTs(c);
+      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[0]!), c.steps.length, c.table.layers.length), "c-specialised");
+      if (m !== undefined) mismatches.push(m);
+      for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { models, steps, spikes, mismatches };
+}

@@ -1,0 +1,37 @@
+/**
+ * `picospike codegen MODEL.cbor --target c --out DIR`: writes a self-contained C folder (model as
+ * const tables, state sizes as #defines, generated kernels, the C runtime, README).
+ */
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { bundleC } from "../codegen/bundle-c.js";
+import { PicospikeError } from "../runtime/errors.js";
+import { decodeTable } from "../runtime/format.js";
+import { readFileOrFail, writeFileAtomic } from "./io.js";
+
+/** Package root (cli/ in development, dist/ when bundled: both one level down). */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Registers the `codegen` verb. */
+export function register(program: Command): void {
+  program
+    .command("codegen")
+    .description("emit a model-specialised C folder (const tables, kernels, runtime, README) for a .cbor event table")
+    .argument("<model>", "event table (.cbor)")
+    .requiredOption("--target <target>", "c")
+    .requiredOption("--out <dir>", "output folder (created)")
+    .action((model: string, opts: { target: string; out: string }) => {
+      if (opts.target !== "c") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c)`);
+      const table = decodeTable(readFileOrFail(model));
+      const files = bundleC(table, basename(model), ROOT);
+      try {
+        mkdirSync(opts.out, { recursive: true });
+      } catch (e) {
+        throw new PicospikeError("CLI_WRITE_FAILED", `cannot create ${opts.out}: ${(e as Error).message}`);
+      }
+      for (const [name, contents] of files) writeFileAtomic(join(opts.out, name), contents);
+      process.stdout.write(`wrote ${files.length} files to ${opts.out}\n`);
+    });
+}
