@@ -2,7 +2,7 @@
 # Installs the Debian packages picospike's boards and fuzzers need, when missing.
 # Safe to run repeatedly; says clearly what it could not do.
 set -u
-pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch clang)
+pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
