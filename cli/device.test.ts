@@ -68,10 +68,15 @@ describe("device verbs", () => {
     expect(s.bytesPerEvent).toBeGreaterThan(0);
   });
 
-  it("a board without device firmware fails with a readable CODEGEN_UNSUPPORTED (or DEVICE_TOOL_MISSING)", () => {
-    const r = picospike("compare", join(dir, "model.cbor"), "--board", "native", "--input", "random:0.2:5", "--steps", "4");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error (CODEGEN_UNSUPPORTED|DEVICE_TOOL_MISSING): /);
+  it("compare --board native builds the C firmware, uploads the model and is bit-exact (or DEVICE_TOOL_MISSING)", () => {
+    const r = picospike("compare", join(dir, "model.cbor"), "--board", "native", "--input", "random:0.2:5", "--steps", "8", "--samples", "2", "--json");
+    if (r.status === 1 && /^error DEVICE_TOOL_MISSING: /.test(r.stderr)) {
+      console.log(`skipping compare --board native: ${r.stderr.trim()}`);
+      return;
+    }
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ bitExact: true, steps: 16, samples: 2, firstDivergence: null, uploaded: true });
   });
 
   it("ports lists by-id links with targets, tty nodes that exist and ptys, without udevadm", async () => {

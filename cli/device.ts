@@ -47,7 +47,8 @@ export async function connectDevice(opts: { board?: string; port?: string; baud?
     transport = pair.a;
     description = "mock";
   } else {
-    const launched = await launchBoard(opts.board!);
+    // The model is compiled in when it is too large to upload to this board (launchBoard "auto").
+    const launched = await launchBoard(opts.board!, { model: modelBytes });
     try {
       transport = await SerialTransport.open(launched.port, opts.baud);
     } catch (e) {

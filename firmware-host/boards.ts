@@ -3,7 +3,7 @@
  * uses, which port sources it links, how QEMU runs it, and how it is flashed. Memory maps and the
  * equivalent hand-typed commands are in firmware/ports/README.md.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import { PicospikeError } from "../runtime/errors.js";
@@ -129,8 +129,15 @@ export function getBoard(name: string): BoardSpec {
   return board;
 }
 
-/** The repository's firmware/ folder (sources, include/, ports/). */
+/**
+ * The repository's firmware/ folder (sources, include/, ports/): the nearest one above this module,
+ * which sits in firmware-host/ when run from source and in dist/ or dist/chunks/ when bundled.
+ */
 export function firmwareRoot(): string {
+  for (const up of ["../firmware/", "../../firmware/", "../../../firmware/"]) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(join(dir, "include", "ps_port.h"))) return dir;
+  }
   return fileURLToPath(new URL("../firmware/", import.meta.url));
 }
 

@@ -1,10 +1,13 @@
 /**
- * The behavioural suite of the bridge: one list of boards, every behaviour run against each. Today
- * the list holds the in-process mock over a LoopbackPair; the native board joins it once its
- * firmware exists (same factories, same assertions). Fault injection (corrupted bytes, bit flips,
- * a fake clock) runs where the factory supports it.
+ * The behavioural suite of the bridge: one list of boards, every behaviour run against each: the
+ * in-process mock over a LoopbackPair, and the C firmware on the native board (built once with gcc,
+ * one process per test, over its pty with SerialTransport). Fault injection on the device side (bit
+ * flips, a fake clock) runs only on the mock; corrupted bytes on the wire run on both.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { isPicospikeError } from "../runtime/errors.js";
 import type { InputSample, StepEvents } from "../runtime/events.js";
 import { encodeTable, hashOfTable } from "../runtime/format.js";
@@ -18,6 +21,9 @@ import { STATE_KIND, type RtOutputMsg } from "./messages.js";
 import { FakeClock, MockBoard, type MockBoardOptions } from "./mock-board.js";
 import { allLayersMask, BoardSession, mergeRealtimeInputs, type SessionOptions } from "./session.js";
 import { LoopbackPair, type Transport } from "./transport.js";
+import { buildDevice, startImage, type DeviceBuild } from "./launch.js";
+import { SerialTransport } from "./serial-transport.js";
+import { missingTools } from "./toolchain.js";
 
 /** A transport wrapper that corrupts one byte of selected frames on their way out. */
 class CorruptingTransport implements Transport {
@@ -76,6 +82,12 @@ interface BoardFactory {
 
 const FAST: SessionOptions = { timeoutMs: 20, retries: 5, handshakeMs: 400 };
 
+const nativeDir = mkdtempSync(join(tmpdir(), "picospike-session-native-"));
+afterAll(() => rmSync(nativeDir, { recursive: true, force: true }));
+let nativeBuild: Promise<DeviceBuild> | undefined;
+const nativeMissing = missingTools(["gcc", "size"]);
+if (nativeMissing.length > 0) console.log(`skipping the native board in the bridge suite: ${nativeMissing.join(", ")} not installed`);
+
 const BOARDS: BoardFactory[] = [
   {
     name: "mock over loopback",
@@ -86,6 +98,17 @@ const BOARDS: BoardFactory[] = [
       return { session: s, mock: board, close: () => s.close() };
     },
   },
+  ...(nativeMissing.length > 0 ? [] : [{
+    name: "native firmware over its pty",
+    // Mock options (frame size, faults, clock) do not apply: the firmware has its own fixed limits.
+    async connect({ session, wrap }: { session?: SessionOptions; wrap?: (t: Transport) => Transport }): Promise<Connected> {
+      nativeBuild ??= buildDevice("native", { outDir: nativeDir });
+      const handle = await startImage("native", (await nativeBuild).image);
+      const transport = await SerialTransport.open(handle.port);
+      const s = await BoardSession.open(wrap ? wrap(transport) : transport, { timeoutMs: 250, retries: 5, handshakeMs: 3000, ...session });
+      return { session: s, mock: undefined, close: async () => { await s.close(); await handle.stop(); } };
+    },
+  }]),
 ];
 
 const table: EventTable = randomTable(7, { kinds: ["dense", "sparse", "dense"], encoding: "spikes", readout: "count", maxNeurons: 40 });
@@ -150,7 +173,7 @@ describe.each(BOARDS)("bridge on $name", (factory) => {
     expect(c.session.link.counters.retransmissions).toBeGreaterThanOrEqual(1);
     const stats = await c.session.stats();
     expect(stats.badCrc).toBe(1);
-    expect(c.mock?.executed.filter((k) => k === "MODEL_CHUNK").length).toBe(Math.ceil(modelBytes.length / (128 - 12)));
+    if (c.mock) expect(c.mock.executed.filter((k) => k === "MODEL_CHUNK").length).toBe(Math.ceil(modelBytes.length / (128 - 12)));
     expect((await c.session.ensureModel(modelBytes)).uploaded).toBe(false);
     await c.close();
   });
@@ -190,7 +213,8 @@ describe.each(BOARDS)("bridge on $name", (factory) => {
     // The first STEP frame is corrupted, so the device never saw it; the retransmission runs it once.
     await c.session.step(0, { indices: Uint32Array.of(1, 2) }, 1);
     await c.session.step(1, { indices: Uint32Array.of(3) }, 1);
-    expect(c.mock?.executed.filter((k) => k === "STEP").length).toBe(2);
+    if (c.mock) expect(c.mock.executed.filter((k) => k === "STEP").length).toBe(2);
+    else expect((await c.session.stats()).steps).toBe(2); // the device counts steps it ran
     const [code] = await codeOf(c.session.step(5, { indices: new Uint32Array(0) }, 1));
     expect(code).toBe("PROTOCOL_BAD_PAYLOAD"); // step out of order: NACK 408, detail = the device's next step
     const [badInput] = await codeOf(c.session.step(2, { indices: Uint32Array.of(table.input.size) }, 1));
