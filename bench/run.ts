@@ -9,9 +9,10 @@ import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchModule, BenchRow } from "./harness.js";
 import { interpreterBench } from "./interpreter.bench.js";
+import { codegenBench } from "./codegen.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");

@@ -1,0 +1,84 @@
+/**
+ * TS interpreter (generated kernels) against the host C build (-O2) of the same generated kernels
+ * and ps_net, on the same 784-256-10 int8 model (bench/interpreter.bench.ts denseModel) and the
+ * same rate-coded input, measured side by side in one run. Both count the same spikes, which
+ * checks that they did the same work.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StepEvents } from "../runtime/events.js";
+import { encodeTable } from "../runtime/format.js";
+import { Interpreter, encodeSample } from "../runtime/interpreter.js";
+import { Xorshift32 } from "../runtime/prng.js";
+import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
+import { denseModel } from "./interpreter.bench.js";
+
+const STEPS = 100;
+const ROOT = join(import.meta.dirname, "..");
+const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+
+/** Input events in the EVENTS layout bench/c/bench_step.c reads: u32 steps; per step u32 n, u8 0, n x u32. */
+function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
+  const bytes = new Uint8Array(4 + steps.reduce((n, s) => n + 5 + 4 * s.indices.length, 0));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, steps.length, true);
+  let o = 4;
+  for (const s of steps) {
+    view.setUint32(o, s.indices.length, true);
+    o += 5;
+    for (const i of s.indices) {
+      view.setUint32(o, i, true);
+      o += 4;
+    }
+  }
+  return bytes;
+}
+
+function measure(quick: boolean): BenchRow {
+  const table = denseModel(1);
+  const g = new Xorshift32(5);
+  const steps = encodeSample(table.input, Uint8Array.from({ length: table.input.size }, () => g.next() & 255), STEPS);
+  const reps = quick ? 3 : 9;
+  const sim = new Interpreter(table);
+  let tsSpikes = 0;
+  const tsSeconds = median(timeRuns(reps, () => {
+    sim.reset();
+    tsSpikes = 0;
+    for (const s of steps) {
+      sim.step(s);
+      for (let l = 0; l < table.layers.length; l++) tsSpikes += sim.lastSpikes(l).length;
+    }
+  }));
+  const work = mkdtempSync(join(tmpdir(), "ps-bench-c-"));
+  try {
+    const exe = join(work, "bench_step");
+    execFileSync("gcc", [...STRICT, "-D_POSIX_C_SOURCE=199309L", "-O2", "-I", join(ROOT, "firmware/include"), "-o", exe, join(ROOT, "bench/c/bench_step.c"),
+      ...["ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"].map((f) => join(ROOT, "firmware/src", f))]);
+    writeFileSync(join(work, "m.cbor"), encodeTable(table));
+    writeFileSync(join(work, "m.events"), eventsBytes(steps));
+    const [cSecondsText, cSpikesText] = execFileSync(exe, [join(work, "m.cbor"), join(work, "m.events"), String(reps)], { encoding: "utf8" }).trim().split(" ");
+    const cSeconds = Number(cSecondsText);
+    if (Number(cSpikesText) !== tsSpikes) throw new Error(`C counted ${cSpikesText} spikes, TS ${tsSpikes}: not the same work`);
+    const events = steps.reduce((n, s) => n + s.indices.length, 0);
+    return {
+      name: "dense 784-256-10 int8, TS interpreter vs host C (-O2)",
+      figures: {
+        "TS steps/s": STEPS / tsSeconds,
+        "C steps/s": STEPS / cSeconds,
+        "C / TS speed": tsSeconds / cSeconds,
+      },
+      workload: `${STEPS} steps of rate-coded input (${events} input events, ${tsSpikes} spikes), median of ${reps} runs each, same generated kernels`,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The codegen benchmark module for bench/run.ts. */
+export const codegenBench: BenchModule = {
+  title: "Generated kernels: TS interpreter vs host C",
+  description: "The same kernels emitted from the IR (codegen/kernels.ts) run as TypeScript in the interpreter and as C (gcc -O2, ps_net over ps_table) on the same model and input, in one run; the ratio is C speed over TS speed.",
+  run: ({ quick }) => [measure(quick)],
+};
