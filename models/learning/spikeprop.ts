@@ -270,7 +270,7 @@ export interface SpikePropTraining {
 }
 
 /** Defaults: the paper's learning rate; RProp's usual factors 1.2 / 0.5. */
-export const SPIKEPROP_TRAINING: SpikePropTraining = { optimizer: "gradient", maxEpochs: 3000, targetSse: 1, learningRate: 0.01, rpropInit: 0.002, rpropMin: 1e-6, rpropMax: 0.05 };
+export const SPIKEPROP_TRAINING: SpikePropTraining = { optimizer: "gradient", maxEpochs: 3000, targetSse: 1, learningRate: 0.01, rpropInit: 0.001, rpropMin: 1e-6, rpropMax: 0.02 };
 
 /** The result of a training run. */
 export interface SpikePropResult {
