@@ -169,6 +169,15 @@ describe("encodeTable / decodeTable round trip", () => {
     expect(c.kind === "sparse" && c.cols instanceof Uint16Array).toBe(true);
   });
 
+  it("keeps a provenance setting named __proto__ as data (any key round-trips)", () => {
+    const base = randomTable(7, { layers: 1 });
+    const settings = JSON.parse('{"__proto__": "kept", "norm": "percentile"}') as Record<string, string>;
+    const table: EventTable = { ...base, provenance: { ...base.provenance, settings } };
+    const back = decodeTable(encodeTable(table));
+    expect(Object.keys(back.provenance.settings).sort()).toEqual(["__proto__", "norm"]);
+    expect(Object.getOwnPropertyDescriptor(back.provenance.settings, "__proto__")?.value).toBe("kept");
+  });
+
   it("unpacks int4 weights low nibble first, two's complement", () => {
     const w = { bits: 4 as const, count: 3, data: packInt4([-8, 7, -1]), shift: Uint8Array.of(0) };
     expect(Array.from(w.data)).toEqual([0x78, 0x0f]);

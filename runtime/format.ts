@@ -519,7 +519,8 @@ export function layerToCbor(l: Layer): CborMap {
 function tableToCbor(t: EventTable): CborMap {
   const input: Record<string, CborValue> = { size: t.input.size, encoding: t.input.encoding, seed: t.input.seed };
   if (t.input.shape) input.shape = [...t.input.shape];
-  const settings: Record<string, CborValue> = {};
+  // Null prototype: a setting named "__proto__" must be stored as data, not swallowed by the setter.
+  const settings = Object.create(null) as Record<string, CborValue>;
   for (const [k, v] of Object.entries(t.provenance.settings)) settings[k] = v;
   return {
     input,

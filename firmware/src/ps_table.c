@@ -1034,26 +1034,6 @@ static int v_provenance(rd_t *r, size_t pv, uint32_t n_layers)
     return 1;
 }
 
-/*
- * decodeTable() re-encodes the table it decoded and requires the same bytes. Every schema-level
- * canonical choice is checked above, so the one way a checked body can fail that comparison in
- * the TS reader is a provenance setting named "__proto__": the TS encoder builds settings in a
- * plain object, where that key is swallowed by the prototype setter. Mirrored here so both readers
- * accept exactly the same files (reported; remove together with the TS quirk).
- */
-static int v_reencodes(rd_t *r, size_t pv)
-{
-    size_t settings = t_get(r, pv, "settings");
-    head_t h;
-    size_t key = t_head(r, settings, &h);
-    uint64_t i;
-    for (i = 0; i < h.arg; i++) {
-        if (t_text_is(r, key, "__proto__")) return fail(r, PS_E_FORMAT_NON_CANONICAL);
-        key = t_skip(r, t_skip(r, key));
-    }
-    return 1;
-}
-
 /* validateLayer part of validateTable(); `prev` becomes this layer's population. */
 static int v_layer(rd_t *r, size_t l, int is_last, pop_t *prev, uint64_t *synapses, ps_layer_t *out)
 {
@@ -1123,7 +1103,7 @@ static int v_table(rd_t *r, ps_model_t *model)
     kind = one_of(r, t_get(r, readout, "kind"), N_READOUT);
     if (kind < 0) return 0;
     if (kind == PS_READOUT_COUNT && layer.neuron.model == PS_NEURON_INTEGRATOR) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
-    if (!v_provenance(r, prov, n) || !v_reencodes(r, prov)) return 0;
+    if (!v_provenance(r, prov, n)) return 0;
     model->n_layers = n;
     model->layers = slots;
     model->readout = (uint8_t)kind;
