@@ -232,6 +232,16 @@ describe("FaultyTransport", () => {
     expect(a.atDevice).not.toEqual(a.atHost);
   });
 
+  it("releases a frame held for reordering right after the next frame once faults are switched off", async () => {
+    const { faulty, atDevice } = rig(makeFaultSpec({ hostToDevice: { reorder: 1 } }));
+    const list = frames(2);
+    await faulty.write(list[0]!);
+    faulty.faultsEnabled = false;
+    await faulty.write(list[1]!);
+    await settle();
+    expect(atDevice).toEqual(flat([list[1]!, list[0]!]));
+  });
+
   it("stops faulting when disabled and passes later frames intact", async () => {
     const { faulty, atDevice } = rig(makeFaultSpec({ hostToDevice: { drop: 1 }, resetAt: [1] }));
     const resets: number[] = [];

@@ -324,6 +324,7 @@ class FaultLane {
     this.counters.bytes += unit.length;
     if (!this.enabled) {
       this.schedule(unit);
+      this.releaseHeld(); // a frame held before faults were switched off still comes after this one
     } else {
       const out = this.damage(unit, isFrame);
       const copies = isFrame && this.fires(this.dupAt) ? 2 : 1;
