@@ -1,0 +1,167 @@
+/**
+ * The device runtime end to end on every board: build the C firmware (generic, and with a model
+ * compiled in), start it (native process, QEMU), open its pty with SerialTransport, and `compare`
+ * it against the interpreter: bit-exact output spikes every step, final membranes of every layer,
+ * and the same readout class. Two models: a small random table (every board, by upload) and a
+ * 784-N-10 int8 MLP (compiled in everywhere; uploaded where the board's RAM allows). One build per
+ * board and route, reused by every test. Missing tools skip with a printed reason.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { InputSample, StepEvents } from "../../runtime/events.js";
+import { encodeTable, hashOfTable } from "../../runtime/format.js";
+import { encodeSample, Interpreter } from "../../runtime/interpreter.js";
+import { DEFAULT_NEURON, type EventTable, type Weights } from "../../runtime/model.js";
+import { Xorshift32 } from "../../runtime/prng.js";
+import { randomTable } from "../../runtime/testing/random-table.js";
+import { getBoard } from "../../firmware-host/boards.js";
+import { compareRun } from "../../firmware-host/compare.js";
+import { buildDevice, startImage, type DeviceBuild } from "../../firmware-host/launch.js";
+import { MODEL_SOURCE } from "../../firmware-host/messages.js";
+import { SerialTransport } from "../../firmware-host/serial-transport.js";
+import { allLayersMask, BoardSession } from "../../firmware-host/session.js";
+import { missingTools, type ToolName } from "../../firmware-host/toolchain.js";
+
+const STEPS = 32;
+
+/** A 784-hidden-10 dense int8 MLP with seeded random weights and rate-coded input (MNIST-shaped). */
+export function mlpTable(hidden: number, seed: number): EventTable {
+  const g = new Xorshift32(seed);
+  const weights = (count: number): Weights => {
+    const data = new Int8Array(count);
+    for (let q = 0; q < count; q++) data[q] = Math.min(127, (g.next() % 256) - 100);
+    return { bits: 8, data, count, shift: Uint8Array.of(0) };
+  };
+  const neuron = (threshold: number) => ({ ...DEFAULT_NEURON, model: "lif-shift" as const, leakShift: 4, threshold });
+  return {
+    input: { size: 784, shape: [1, 28, 28], encoding: "rate", seed: 1 },
+    layers: [
+      { name: "hidden", size: hidden, input: { kind: "dense", inputs: 784, outputs: hidden, weights: weights(784 * hidden) }, neuron: neuron(3000) },
+      { name: "out", size: 10, input: { kind: "dense", inputs: hidden, outputs: 10, weights: weights(hidden * 10) }, neuron: neuron(800) },
+    ],
+    readout: { kind: "count" },
+    provenance: { source: "test", tool: "test/boards/e2e.test.ts", settings: {}, layerScales: [1, 1] },
+  };
+}
+
+/** Rate-coded digit-like samples: an eighth of the pixels lit (≈ 100 events per step at most, under the microbit's 256). */
+function mlpSamples(table: EventTable, count: number, seed: number): InputSample[] {
+  const g = new Xorshift32(seed);
+  const prng = new Xorshift32(seed ^ 0x5bd1e995);
+  return Array.from({ length: count }, () => {
+    const pixels = new Uint8Array(784);
+    for (let i = 0; i < 784; i++) if (g.next() % 8 === 0) pixels[i] = 128 + (g.next() % 128);
+    return withReadoutLabel(table, { steps: encodeSample(table.input, pixels, STEPS, prng), label: 0 });
+  });
+}
+
+/** Random spike samples for a small table (≈ 25 % of the inputs per step). */
+function randomSamples(table: EventTable, count: number, seed: number): InputSample[] {
+  const g = new Xorshift32(seed);
+  return Array.from({ length: count }, () => {
+    const steps = Array.from({ length: STEPS }, (): StepEvents => {
+      const idx: number[] = [];
+      for (let i = 0; i < table.input.size; i++) if (g.next() >>> 24 < 64) idx.push(i);
+      return { indices: Uint32Array.from(idx) };
+    });
+    return withReadoutLabel(table, { steps, label: 0 });
+  });
+}
+
+/** Labels a sample with the interpreter's own readout, so device accuracy 1 means "same class on every sample". */
+function withReadoutLabel(table: EventTable, sample: InputSample): InputSample {
+  const interp = new Interpreter(table);
+  for (const ev of sample.steps) interp.step(ev);
+  return { steps: sample.steps, label: interp.readoutClass() };
+}
+
+const small = randomTable(11, { kinds: ["dense", "sparse", "dense"], encoding: "spikes", readout: "count", maxNeurons: 24 });
+const smallBytes = encodeTable(small);
+const mlp = mlpTable(32, 5);
+const mlpBytes = encodeTable(mlp);
+
+const TOOLS: Record<string, ToolName[]> = {
+  native: ["gcc", "size"],
+  "mps2-an386": ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"],
+  microbit: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"],
+};
+
+const outDir = mkdtempSync(join(tmpdir(), "picospike-e2e-"));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+async function connect(build: DeviceBuild): Promise<{ session: BoardSession; close: () => Promise<void> }> {
+  const handle = await startImage(build.board.name, build.image);
+  try {
+    const transport = await SerialTransport.open(handle.port);
+    const session = await BoardSession.open(transport, { handshakeMs: 8000 });
+    return { session, close: async () => { await session.close().catch(() => undefined); await handle.stop(); } };
+  } catch (e) {
+    await handle.stop();
+    throw e;
+  }
+}
+
+describe.each(Object.keys(TOOLS))("device runtime on %s", (boardName) => {
+  const missing = missingTools(TOOLS[boardName]!);
+  if (missing.length > 0) console.log(`skipping the device runtime on ${boardName}: ${missing.join(", ")} not installed`);
+  const board = getBoard(boardName);
+  // Both builds start at once (2 cores) and are shared by the tests below.
+  const builds = missing.length > 0 ? undefined : {
+    generic: buildDevice(boardName, { outDir: join(outDir, `${boardName}-generic`) }),
+    compiled: buildDevice(boardName, { outDir: join(outDir, `${boardName}-mlp`), model: mlpBytes }),
+  };
+  builds?.generic.catch(() => undefined);
+  builds?.compiled.catch(() => undefined);
+
+  it.skipIf(missing.length > 0)("generic firmware: the small model uploaded runs bit-exact; the MLP too where RAM allows", async () => {
+    const build = await builds!.generic;
+    const c = await connect(build);
+    try {
+      expect(c.session.info.board).toBe(boardName);
+      expect(c.session.info.modelSource).toBe(MODEL_SOURCE.NONE);
+      expect(Buffer.from(c.session.info.firmwareHash).toString("hex")).toBe(build.firmwareHash);
+      expect((await c.session.ensureModel(smallBytes)).uploaded).toBe(true);
+      const report = await compareRun(c.session, small, randomSamples(small, 2, 3), { steps: STEPS });
+      expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 2, steps: 2 * STEPS, deviceAccuracy: 1, interpreterAccuracy: 1 });
+      expect(report.membraneChecks).toBe(2 * small.layers.length);
+      if (mlpBytes.length <= c.session.info.uploadRam) {
+        expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(true);
+        const r2 = await compareRun(c.session, mlp, mlpSamples(mlp, 2, 7), { steps: STEPS });
+        expect(r2).toMatchObject({ bitExact: true, firstDivergence: null, deviceAccuracy: 1 });
+      } else {
+        // The MLP's table exceeds the upload RAM: the host says so before sending a byte.
+        await expect(c.session.ensureModel(mlpBytes)).rejects.toMatchObject({ code: "PROTOCOL_MODEL_MISMATCH" });
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it.skipIf(missing.length > 0)("MLP compiled in (tables in flash): bit-exact with per-step cost; an uploaded model replaces it", async () => {
+    const build = await builds!.compiled;
+    if (board.flashBytes !== undefined) expect(build.size.flash).toBeLessThanOrEqual(board.flashBytes);
+    const c = await connect(build);
+    try {
+      expect(c.session.info.modelSource).toBe(MODEL_SOURCE.COMPILED_IN);
+      expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(false);
+      expect(c.session.modelHash).toBe(hashOfTable(mlp));
+      const report = await compareRun(c.session, mlp, mlpSamples(mlp, 3, 7), { steps: STEPS });
+      expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 3, deviceAccuracy: 1, interpreterAccuracy: 1 });
+      // Per-step cost from the device counter (instructions under QEMU -icount, µs natively).
+      await c.session.resetState();
+      const sample = mlpSamples(mlp, 1, 9)[0]!;
+      const costs: number[] = [];
+      for (let t = 0; t < 4; t++) costs.push((await c.session.step(t, sample.steps[t]!, allLayersMask(2), true)).cost ?? -1);
+      expect(costs.every((x) => x >= 0)).toBe(true);
+      console.log(`${boardName}: MLP 784-32-10 compiled in: flash ${build.size.flash} B (table ${build.modelBytes} B), static RAM ${build.size.ram} B; cost of steps 0..3 (unit ${c.session.info.costUnit}): ${costs.join(", ")}`);
+      // The small model uploaded over serial replaces the compiled-in one; MODEL_BEGIN brings it back.
+      expect((await c.session.ensureModel(smallBytes)).uploaded).toBe(true);
+      const r2 = await compareRun(c.session, small, randomSamples(small, 1, 4), { steps: STEPS });
+      expect(r2.bitExact).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+});
