@@ -72,11 +72,12 @@ const ordered = TASKS.map((t) => rows.get(`${t.rule}/${t.task}`)).filter((r): r 
 const machine = `${cpus()[0]?.model.trim() ?? "unknown"}, ${cpus().length} cores, Node ${process.version}`;
 writeFileSync(resultsPath, JSON.stringify({ machine, rows: ordered }, null, 1) + "\n");
 
+const cell = (s: string): string => s.replace(/\|/g, "\\|");
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString());
 const table = [
   "| rule / task | figure measured | value | published reference | check | result | time |",
   "| --- | --- | --- | --- | --- | --- | --- |",
-  ...ordered.map((r) => `| ${r.rule} / ${r.task} | ${r.figure.name} | ${fmt(r.figure.value)} ${r.figure.unit} | ${r.reference.value} (${r.reference.source}) | ${r.reference.check} | ${r.passed ? "pass" : "**fail**"}${r.quick ? " (quick)" : ""} | ${r.seconds} s |`),
+  ...ordered.map((r) => `| ${r.rule} / ${r.task} | ${cell(r.figure.name)} | ${fmt(r.figure.value)} ${r.figure.unit} | ${cell(r.reference.value)} (${cell(r.reference.source)}) | ${cell(r.reference.check)} | ${r.passed ? "pass" : "**fail**"}${r.quick ? " (quick)" : ""} | ${r.seconds} s |`),
   "",
   `Measured on ${machine}, seed ${seed}; raw figures in [bench/learning-results.json](../bench/learning-results.json).`,
 ].join("\n");

@@ -32,7 +32,7 @@ function escapeXml(s: string): string {
 }
 
 /** "Nice" tick values covering [lo, hi]. */
-function ticks(lo: number, hi: number, count = 6): number[] {
+function ticks(lo: number, hi: number, count = 8): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -94,7 +94,7 @@ export function renderChart(chart: Chart): string {
     if ((s.style ?? "line") === "line" && valid.length > 1)
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${valid.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`);
     if (valid.length <= 200 || s.style === "points")
-      for (const [x, y] of valid) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${s.style === "points" ? 2 : 3}" fill="${color}"/>`);
+      for (const [x, y] of valid) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${s.style === "points" ? 3.5 : 3}" fill="${color}"/>`);
     // legend
     const ly = M.top + 10 + k * 16;
     out.push(`<rect x="${M.left + 10}" y="${ly - 8}" width="12" height="10" fill="${color}"/><text x="${M.left + 27}" y="${ly + 1}">${escapeXml(s.name)}</text>`);

@@ -298,7 +298,7 @@ export const TASKS: readonly LearningTask[] = [
       return {
         rule: "spikeprop",
         task: "xor",
-        figure: { name: "mean epochs to SSE < 1 ms²: gradient (RProp in details)", value: g, unit: "epochs" },
+        figure: { name: `mean epochs to SSE < 1 ms² over ${seeds.length} seed(s), gradient descent (RProp: ${rp.toFixed(0)})`, value: g, unit: "epochs" },
         reference: { source: "Bohte et al. 2002 (≈250 epochs); McKennoch et al. 2006 (RProp/QuickProp much faster)", value: "XOR learned to SSE < 1 ms²; the variant needs fewer epochs", check: "every run converges and RProp's mean epochs < gradient's" },
         passed: converged && rp < g,
         details: { epochsGradient: runs.gradient, epochsRprop: runs.rprop, meanGradient: g, meanRprop: rp },
