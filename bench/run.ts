@@ -9,10 +9,11 @@ import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchModule, BenchRow } from "./harness.js";
 import { interpreterBench } from "./interpreter.bench.js";
+import { peersBench } from "./peers.bench.js";
 import { codegenBench } from "./codegen.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
