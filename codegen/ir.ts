@@ -23,7 +23,8 @@ export type ElemType = Exclude<IntType, "bool">;
 
 /** The primitives of spec/ops.md §3 a kernel may call (TS names; C names in PRIMITIVES). */
 export type PrimName =
-  | "satAdd32" | "satSub32" | "synContrib" | "leakShift" | "currentDecay" | "q15Mul" | "clampMin" | "int4At";
+  | "satAdd32" | "satSub32" | "synContrib" | "leakShift" | "currentDecay" | "q15Mul" | "clampMin" | "int4At"
+  | "shrFloor32" | "sat16" | "traceDecay" | "mul16" | "clamp";
 
 /** Name in C, result type and the kinds of arguments of every primitive. */
 export const PRIMITIVES: Readonly<Record<PrimName, { readonly c: string; readonly result: IntType; readonly arity: number }>> = {
@@ -35,6 +36,12 @@ export const PRIMITIVES: Readonly<Record<PrimName, { readonly c: string; readonl
   q15Mul: { c: "ps_q15_mul", result: "i32", arity: 2 },
   clampMin: { c: "ps_clamp_min", result: "i32", arity: 2 },
   int4At: { c: "ps_int4_at", result: "i32", arity: 2 },
+  // plasticity (spec/ops.md §11)
+  shrFloor32: { c: "ps_shr_floor32", result: "i32", arity: 2 },
+  sat16: { c: "ps_sat16", result: "i32", arity: 1 },
+  traceDecay: { c: "ps_trace_decay", result: "i32", arity: 2 },
+  mul16: { c: "ps_mul16", result: "i32", arity: 2 },
+  clamp: { c: "ps_clamp", result: "i32", arity: 3 },
 };
 
 /** Comparison operators. */

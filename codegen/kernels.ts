@@ -10,6 +10,7 @@ import {
   append, arr, cast, checkKernel, cmp, for_, if_, input, ix, k, ld, let_, output, prim, ret, scalar, sel, set, st, v,
   type Expr, type Kernel, type Param, type Stmt,
 } from "./ir.js";
+import { PLASTICITY_KERNELS } from "./kernels-plasticity.js";
 
 const UINT32_MAX = 0xffffffff;
 
@@ -286,6 +287,7 @@ export const KERNELS: readonly Kernel[] = [
   scatterPool(),
   argmax("i32"),
   argmax("u32"),
+  ...PLASTICITY_KERNELS,
 ];
 
 for (const kernel of KERNELS) checkKernel(kernel);

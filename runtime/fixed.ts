@@ -130,3 +130,38 @@ export function int4At(data: Uint8Array, q: number): number {
   const byte = data[q >>> 1] ?? 0;
   return int4FromNibble((q & 1) === 0 ? byte : byte >>> 4);
 }
+
+/**
+ * Saturate to int16 (plasticity traces and eligibility, spec/ops.md §11): min(max(x, −32768), 32767).
+ * C: `int32_t ps_sat16(int32_t x)`.
+ */
+export function sat16(x: number): number {
+  return x < -32768 ? -32768 : x > 32767 ? 32767 : x;
+}
+
+/**
+ * Trace decay toward zero (spec/ops.md §11): x − sign(x)·ceil(|x| / 2^k), i.e. the magnitude is
+ * multiplied by (1 − 2^−k) and rounded down, so every trace reaches exactly 0 (unlike leakShift,
+ * whose positive values below 2^k never decay). x in int16 range, k 0..15 (k = 0 gives 0).
+ * C: `int32_t ps_trace_decay(int32_t x, unsigned k)`.
+ */
+export function traceDecay(x: number, k: number): number {
+  const round = (1 << k) - 1;
+  return x >= 0 ? x - ((x + round) >> k) : x + ((round - x) >> k);
+}
+
+/**
+ * Product of two int16-range values (|a·b| ≤ 2^30, exact in int32; spec/ops.md §11).
+ * C: `int32_t ps_mul16(int32_t a, int32_t b)`.
+ */
+export function mul16(a: number, b: number): number {
+  return Math.imul(a, b);
+}
+
+/**
+ * Range clamp (the plasticity weight bounds): min(max(x, lo), hi) for lo ≤ hi.
+ * C: `int32_t ps_clamp(int32_t x, int32_t lo, int32_t hi)`.
+ */
+export function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}

@@ -6,7 +6,7 @@
  * interpreter (runtime/interpreter.ts) calls these; the C kernels (firmware/src/ps_kernels_generated.c)
  * are emitted from the same description.
  */
-import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At } from "./fixed.js";
+import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp } from "./fixed.js";
 
 /** Event-table format version these kernels implement. */
 export const KERNELS_FORMAT_VERSION = 1;
@@ -502,4 +502,144 @@ export function argmaxU32(scores: Uint32Array, size: number): number {
     }
   }
   return best;
+}
+
+/** Decays every entry of a trace or eligibility array toward 0 (spec/ops.md §11.2 step 1): x = traceDecay(x, shift). */
+export function plasticDecay(trace: Int16Array, size: number, shift: number): void {
+  // bounded by: trace length (neurons or plastic synapses)
+  for (let i = 0; i < size; i++) {
+    trace[i] = traceDecay(trace[i]!, shift);
+  }
+}
+
+/** Adds the trace increment to the traces of the neurons that spiked this step (spec/ops.md §11.2 steps 3-4): x = sat16(x + increment). */
+export function plasticBump(trace: Int16Array, list: Uint32Array, n: number, increment: number): void {
+  // bounded by: spikes of the step (<= layer size)
+  for (let e = 0; e < n; e++) {
+    const i = list[e]!;
+    trace[i] = sat16(satAdd32(trace[i]!, increment));
+  }
+}
+
+/** Sets flags[list[e]] = value for the spikes of a step (the post-spike flags a sparse potentiation pass reads; value 0 clears them again). */
+export function plasticMark(flags: Uint8Array, list: Uint32Array, n: number, value: number): void {
+  // bounded by: spikes of the step (<= layer size)
+  for (let e = 0; e < n; e++) {
+    flags[list[e]!] = value;
+  }
+}
+
+/** Depression of a dense plastic connection (spec/ops.md §11.2 step 2): for each pre event p and every post j, amount = q15Mul(post[j], aMinus) at synapse p·outputs + j. */
+export function plasticDepressDense(pre: Uint32Array, n: number, outputs: number, postTrace: Int16Array, aMinus: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: pre events of the step (<= presynaptic size)
+  for (let e = 0; e < n; e++) {
+    const base = (pre[e]! * outputs);
+    // bounded by: post neurons
+    for (let j = 0; j < outputs; j++) {
+      if (direct) {
+        weights[(base + j)] = clamp(satSub32(weights[(base + j)]!, shrFloor32(q15Mul(postTrace[j]!, aMinus), learningShift)), wMin, wMax);
+      } else {
+        elig[(base + j)] = sat16(satSub32(elig[(base + j)]!, q15Mul(postTrace[j]!, aMinus)));
+      }
+    }
+  }
+}
+
+/** Depression of a sparse plastic connection with uint16 columns (spec/ops.md §11.2 step 2): for each pre event p and each synapse q of its CSR row, amount = q15Mul(post[cols[q]], aMinus). */
+export function plasticDepressSparseC16(pre: Uint32Array, n: number, rowPtr: Uint32Array, cols: Uint16Array, postTrace: Int16Array, aMinus: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: pre events of the step (<= presynaptic size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      if (direct) {
+        weights[q] = clamp(satSub32(weights[q]!, shrFloor32(q15Mul(postTrace[cols[q]!]!, aMinus), learningShift)), wMin, wMax);
+      } else {
+        elig[q] = sat16(satSub32(elig[q]!, q15Mul(postTrace[cols[q]!]!, aMinus)));
+      }
+    }
+  }
+}
+
+/** Depression of a sparse plastic connection with uint32 columns (spec/ops.md §11.2 step 2): for each pre event p and each synapse q of its CSR row, amount = q15Mul(post[cols[q]], aMinus). */
+export function plasticDepressSparseC32(pre: Uint32Array, n: number, rowPtr: Uint32Array, cols: Uint32Array, postTrace: Int16Array, aMinus: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: pre events of the step (<= presynaptic size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      if (direct) {
+        weights[q] = clamp(satSub32(weights[q]!, shrFloor32(q15Mul(postTrace[cols[q]!]!, aMinus), learningShift)), wMin, wMax);
+      } else {
+        elig[q] = sat16(satSub32(elig[q]!, q15Mul(postTrace[cols[q]!]!, aMinus)));
+      }
+    }
+  }
+}
+
+/** Potentiation of a dense plastic connection (spec/ops.md §11.2 step 5): for each post spike j and every pre p, amount = q15Mul(pre[p], aPlus) at synapse p·outputs + j. */
+export function plasticPotentiateDense(fired: Uint32Array, n: number, inputs: number, outputs: number, preTrace: Int16Array, aPlus: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: post spikes of the step (<= layer size)
+  for (let s = 0; s < n; s++) {
+    const j = fired[s]!;
+    // bounded by: presynaptic neurons
+    for (let p = 0; p < inputs; p++) {
+      if (direct) {
+        weights[((p * outputs) + j)] = clamp(satAdd32(weights[((p * outputs) + j)]!, shrFloor32(q15Mul(preTrace[p]!, aPlus), learningShift)), wMin, wMax);
+      } else {
+        elig[((p * outputs) + j)] = sat16(satAdd32(elig[((p * outputs) + j)]!, q15Mul(preTrace[p]!, aPlus)));
+      }
+    }
+  }
+}
+
+/** Potentiation of a sparse plastic connection with uint16 columns (spec/ops.md §11.2 step 5): every synapse q of pre p whose post cols[q] spiked this step (flags[cols[q]] != 0) gets amount = q15Mul(pre[p], aPlus). */
+export function plasticPotentiateSparseC16(flags: Uint8Array, inputs: number, rowPtr: Uint32Array, cols: Uint16Array, preTrace: Int16Array, aPlus: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: presynaptic neurons
+  for (let p = 0; p < inputs; p++) {
+    const amount = q15Mul(preTrace[p]!, aPlus);
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      if ((flags[cols[q]!]! !== 0)) {
+        if (direct) {
+          weights[q] = clamp(satAdd32(weights[q]!, shrFloor32(amount, learningShift)), wMin, wMax);
+        } else {
+          elig[q] = sat16(satAdd32(elig[q]!, amount));
+        }
+      }
+    }
+  }
+}
+
+/** Potentiation of a sparse plastic connection with uint32 columns (spec/ops.md §11.2 step 5): every synapse q of pre p whose post cols[q] spiked this step (flags[cols[q]] != 0) gets amount = q15Mul(pre[p], aPlus). */
+export function plasticPotentiateSparseC32(flags: Uint8Array, inputs: number, rowPtr: Uint32Array, cols: Uint32Array, preTrace: Int16Array, aPlus: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: presynaptic neurons
+  for (let p = 0; p < inputs; p++) {
+    const amount = q15Mul(preTrace[p]!, aPlus);
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      if ((flags[cols[q]!]! !== 0)) {
+        if (direct) {
+          weights[q] = clamp(satAdd32(weights[q]!, shrFloor32(amount, learningShift)), wMin, wMax);
+        } else {
+          elig[q] = sat16(satAdd32(elig[q]!, amount));
+        }
+      }
+    }
+  }
+}
+
+/** A reward r at the start of a step for one rstdp layer (spec/ops.md §11.3): m = sat16(r − b); every weight w = clamp(w + floor(mul16(m, e) / 2^learningShift), wMin, wMax); then, when baselineShift > 0, b += floor((r − b) / 2^baselineShift). baseline[0] holds b. */
+export function plasticReward(weights: Int16Array, elig: Int16Array, count: number, reward: number, baseline: Int32Array, baselineShift: number, learningShift: number, wMin: number, wMax: number): void {
+  const b = baseline[0]!;
+  const error = satSub32(reward, b);
+  const m = sat16(error);
+  // bounded by: plastic synapses
+  for (let q = 0; q < count; q++) {
+    const d = shrFloor32(mul16(m, elig[q]!), learningShift);
+    weights[q] = clamp(satAdd32(weights[q]!, d), wMin, wMax);
+  }
+  if ((baselineShift > 0)) {
+    baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
+  }
 }

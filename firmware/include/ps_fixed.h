@@ -90,6 +90,31 @@ static inline int32_t ps_int4_at(const uint8_t *data, uint32_t q)
     return ps_int4((q & 1u) == 0u ? byte : (uint8_t)(byte >> 4));
 }
 
+/** int16 saturation (spec/ops.md §11): min(max(x, -32768), 32767). */
+static inline int32_t ps_sat16(int32_t x)
+{
+    return x < -32768 ? -32768 : (x > 32767 ? 32767 : x);
+}
+
+/** Trace decay toward zero (spec/ops.md §11): x - sign(x) * ceil(|x| / 2^k); x int16 range, k 0..15. */
+static inline int32_t ps_trace_decay(int32_t x, unsigned k)
+{
+    int32_t round = (int32_t)((1u << k) - 1u);
+    return x >= 0 ? x - ((x + round) >> k) : x + ((round - x) >> k);
+}
+
+/** Product of two int16-range values (|a * b| <= 2^30, exact in int32). */
+static inline int32_t ps_mul16(int32_t a, int32_t b)
+{
+    return a * b;
+}
+
+/** min(max(x, lo), hi) for lo <= hi. */
+static inline int32_t ps_clamp(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
 /** One xorshift32 step (spec/ops.md §8) on a nonzero state; returns the new state. */
 static inline uint32_t ps_xorshift32_next(uint32_t *state)
 {

@@ -77,4 +77,34 @@ uint32_t ps_k_argmax_i32(const int32_t *scores, uint32_t size);
 /** Index of the largest of scores[0..size-1] (spike counts), ties to the lowest index (spec/ops.md §9); 0 for size 0. */
 uint32_t ps_k_argmax_u32(const uint32_t *scores, uint32_t size);
 
+/** Decays every entry of a trace or eligibility array toward 0 (spec/ops.md §11.2 step 1): x = traceDecay(x, shift). */
+void ps_k_plastic_decay(int16_t *trace, uint32_t size, uint8_t shift);
+
+/** Adds the trace increment to the traces of the neurons that spiked this step (spec/ops.md §11.2 steps 3-4): x = sat16(x + increment). */
+void ps_k_plastic_bump(int16_t *trace, const uint32_t *list, uint32_t n, int32_t increment);
+
+/** Sets flags[list[e]] = value for the spikes of a step (the post-spike flags a sparse potentiation pass reads; value 0 clears them again). */
+void ps_k_plastic_mark(uint8_t *flags, const uint32_t *list, uint32_t n, uint8_t value);
+
+/** Depression of a dense plastic connection (spec/ops.md §11.2 step 2): for each pre event p and every post j, amount = q15Mul(post[j], aMinus) at synapse p·outputs + j. */
+void ps_k_plastic_depress_dense(const uint32_t *pre, uint32_t n, uint32_t outputs, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** Depression of a sparse plastic connection with uint16 columns (spec/ops.md §11.2 step 2): for each pre event p and each synapse q of its CSR row, amount = q15Mul(post[cols[q]], aMinus). */
+void ps_k_plastic_depress_sparse_c16(const uint32_t *pre, uint32_t n, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** Depression of a sparse plastic connection with uint32 columns (spec/ops.md §11.2 step 2): for each pre event p and each synapse q of its CSR row, amount = q15Mul(post[cols[q]], aMinus). */
+void ps_k_plastic_depress_sparse_c32(const uint32_t *pre, uint32_t n, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** Potentiation of a dense plastic connection (spec/ops.md §11.2 step 5): for each post spike j and every pre p, amount = q15Mul(pre[p], aPlus) at synapse p·outputs + j. */
+void ps_k_plastic_potentiate_dense(const uint32_t *fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** Potentiation of a sparse plastic connection with uint16 columns (spec/ops.md §11.2 step 5): every synapse q of pre p whose post cols[q] spiked this step (flags[cols[q]] != 0) gets amount = q15Mul(pre[p], aPlus). */
+void ps_k_plastic_potentiate_sparse_c16(const uint8_t *flags, uint32_t inputs, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** Potentiation of a sparse plastic connection with uint32 columns (spec/ops.md §11.2 step 5): every synapse q of pre p whose post cols[q] spiked this step (flags[cols[q]] != 0) gets amount = q15Mul(pre[p], aPlus). */
+void ps_k_plastic_potentiate_sparse_c32(const uint8_t *flags, uint32_t inputs, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** A reward r at the start of a step for one rstdp layer (spec/ops.md §11.3): m = sat16(r − b); every weight w = clamp(w + floor(mul16(m, e) / 2^learningShift), wMin, wMax); then, when baselineShift > 0, b += floor((r − b) / 2^baselineShift). baseline[0] holds b. */
+void ps_k_plastic_reward(int16_t *weights, const int16_t *elig, uint32_t count, int32_t reward, int32_t *baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
 #endif /* PS_KERNELS_GENERATED_H */

@@ -506,3 +506,143 @@ uint32_t ps_k_argmax_u32(const uint32_t *scores, uint32_t size)
     }
     return best;
 }
+
+void ps_k_plastic_decay(int16_t *trace, uint32_t size, uint8_t shift)
+{
+    /* bounded by: trace length (neurons or plastic synapses) */
+    for (uint32_t i = 0u; i < size; i++) {
+        trace[i] = (int16_t)ps_trace_decay((int32_t)trace[i], shift);
+    }
+}
+
+void ps_k_plastic_bump(int16_t *trace, const uint32_t *list, uint32_t n, int32_t increment)
+{
+    /* bounded by: spikes of the step (<= layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t i = list[e];
+        trace[i] = (int16_t)ps_sat16(ps_sat_add32((int32_t)trace[i], increment));
+    }
+}
+
+void ps_k_plastic_mark(uint8_t *flags, const uint32_t *list, uint32_t n, uint8_t value)
+{
+    /* bounded by: spikes of the step (<= layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        flags[list[e]] = value;
+    }
+}
+
+void ps_k_plastic_depress_dense(const uint32_t *pre, uint32_t n, uint32_t outputs, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: pre events of the step (<= presynaptic size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t base = (pre[e] * outputs);
+        /* bounded by: post neurons */
+        for (uint32_t j = 0u; j < outputs; j++) {
+            if (direct) {
+                weights[(base + j)] = (int16_t)ps_clamp(ps_sat_sub32((int32_t)weights[(base + j)], ps_shr_floor32(ps_q15_mul((int32_t)postTrace[j], aMinus), learningShift)), wMin, wMax);
+            } else {
+                elig[(base + j)] = (int16_t)ps_sat16(ps_sat_sub32((int32_t)elig[(base + j)], ps_q15_mul((int32_t)postTrace[j], aMinus)));
+            }
+        }
+    }
+}
+
+void ps_k_plastic_depress_sparse_c16(const uint32_t *pre, uint32_t n, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: pre events of the step (<= presynaptic size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            if (direct) {
+                weights[q] = (int16_t)ps_clamp(ps_sat_sub32((int32_t)weights[q], ps_shr_floor32(ps_q15_mul((int32_t)postTrace[(uint32_t)cols[q]], aMinus), learningShift)), wMin, wMax);
+            } else {
+                elig[q] = (int16_t)ps_sat16(ps_sat_sub32((int32_t)elig[q], ps_q15_mul((int32_t)postTrace[(uint32_t)cols[q]], aMinus)));
+            }
+        }
+    }
+}
+
+void ps_k_plastic_depress_sparse_c32(const uint32_t *pre, uint32_t n, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: pre events of the step (<= presynaptic size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            if (direct) {
+                weights[q] = (int16_t)ps_clamp(ps_sat_sub32((int32_t)weights[q], ps_shr_floor32(ps_q15_mul((int32_t)postTrace[(uint32_t)cols[q]], aMinus), learningShift)), wMin, wMax);
+            } else {
+                elig[q] = (int16_t)ps_sat16(ps_sat_sub32((int32_t)elig[q], ps_q15_mul((int32_t)postTrace[(uint32_t)cols[q]], aMinus)));
+            }
+        }
+    }
+}
+
+void ps_k_plastic_potentiate_dense(const uint32_t *fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: post spikes of the step (<= layer size) */
+    for (uint32_t s = 0u; s < n; s++) {
+        uint32_t j = fired[s];
+        /* bounded by: presynaptic neurons */
+        for (uint32_t p = 0u; p < inputs; p++) {
+            if (direct) {
+                weights[((p * outputs) + j)] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[((p * outputs) + j)], ps_shr_floor32(ps_q15_mul((int32_t)preTrace[p], aPlus), learningShift)), wMin, wMax);
+            } else {
+                elig[((p * outputs) + j)] = (int16_t)ps_sat16(ps_sat_add32((int32_t)elig[((p * outputs) + j)], ps_q15_mul((int32_t)preTrace[p], aPlus)));
+            }
+        }
+    }
+}
+
+void ps_k_plastic_potentiate_sparse_c16(const uint8_t *flags, uint32_t inputs, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: presynaptic neurons */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        int32_t amount = ps_q15_mul((int32_t)preTrace[p], aPlus);
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            if ((flags[(uint32_t)cols[q]] != 0)) {
+                if (direct) {
+                    weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(amount, learningShift)), wMin, wMax);
+                } else {
+                    elig[q] = (int16_t)ps_sat16(ps_sat_add32((int32_t)elig[q], amount));
+                }
+            }
+        }
+    }
+}
+
+void ps_k_plastic_potentiate_sparse_c32(const uint8_t *flags, uint32_t inputs, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: presynaptic neurons */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        int32_t amount = ps_q15_mul((int32_t)preTrace[p], aPlus);
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            if ((flags[(uint32_t)cols[q]] != 0)) {
+                if (direct) {
+                    weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(amount, learningShift)), wMin, wMax);
+                } else {
+                    elig[q] = (int16_t)ps_sat16(ps_sat_add32((int32_t)elig[q], amount));
+                }
+            }
+        }
+    }
+}
+
+void ps_k_plastic_reward(int16_t *weights, const int16_t *elig, uint32_t count, int32_t reward, int32_t *baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    int32_t b = baseline[0u];
+    int32_t error = ps_sat_sub32(reward, b);
+    int32_t m = ps_sat16(error);
+    /* bounded by: plastic synapses */
+    for (uint32_t q = 0u; q < count; q++) {
+        int32_t d = ps_shr_floor32(ps_mul16(m, (int32_t)elig[q]), learningShift);
+        weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], d), wMin, wMax);
+    }
+    if ((baselineShift > 0)) {
+        baseline[0u] = ps_sat_add32(b, ps_shr_floor32(error, baselineShift));
+    }
+}

@@ -1,0 +1,178 @@
+/**
+ * The plasticity kernels of spec/ops.md §11 (pair-based STDP and reward-modulated STDP), written
+ * once in the IR of codegen/ir.ts and emitted with the other kernels (codegen/kernels.ts appends
+ * PLASTICITY_KERNELS) into runtime/kernels_generated.ts and firmware/src/ps_kernels_generated.c.
+ *
+ * A plastic layer learns on an int16 working copy of its feed-forward weights; traces and
+ * eligibility are int16. `direct` selects the rule: true (`stdp`) changes the weight at once,
+ * false (`rstdp`) changes the eligibility, which a reward later turns into a weight change.
+ */
+import {
+  cast, cmp, for_, if_, input, ix, k, ld, let_, output, prim, scalar, st, v,
+  type Expr, type Kernel, type Param, type Stmt,
+} from "./ir.js";
+
+/** What every synapse update needs: the rule, the working weights, the eligibility and the clamp. */
+const SYNAPSE_PARAMS: Param[] = [
+  scalar("direct", "bool"),
+  output("weights", "i16"),
+  output("elig", "i16"),
+  scalar("learningShift", "u8"),
+  scalar("wMin", "i32"),
+  scalar("wMax", "i32"),
+];
+
+/**
+ * One pairing's change of synapse q by `amount` (≥ 0) in direction `sign` (§11.3):
+ * stdp: w = clamp(w ± floor(amount / 2^learningShift), wMin, wMax); rstdp: e = sat16(e ± amount).
+ */
+function pairing(q: Expr, amount: Expr, sign: "add" | "sub"): Stmt {
+  const op = sign === "add" ? "satAdd32" : "satSub32";
+  return if_(v("direct"), [
+    st("weights", q, cast("i16", prim("clamp", prim(op, cast("i32", ld("weights", q)), prim("shrFloor32", amount, v("learningShift"))), v("wMin"), v("wMax")))),
+  ], [
+    st("elig", q, cast("i16", prim("sat16", prim(op, cast("i32", ld("elig", q)), amount)))),
+  ]);
+}
+
+function decayAll(): Kernel {
+  return {
+    name: "plasticDecay",
+    doc: "Decays every entry of a trace or eligibility array toward 0 (spec/ops.md §11.2 step 1): x = traceDecay(x, shift).",
+    params: [output("trace", "i16"), scalar("size", "u32"), scalar("shift", "u8")],
+    returns: "void",
+    body: [
+      for_("i", k(0), v("size"), "trace length (neurons or plastic synapses)", [
+        st("trace", v("i"), cast("i16", prim("traceDecay", cast("i32", ld("trace", v("i"))), v("shift")))),
+      ]),
+    ],
+  };
+}
+
+function bump(): Kernel {
+  return {
+    name: "plasticBump",
+    doc: "Adds the trace increment to the traces of the neurons that spiked this step (spec/ops.md §11.2 steps 3-4): x = sat16(x + increment).",
+    params: [output("trace", "i16"), input("list", "u32"), scalar("n", "u32"), scalar("increment", "i32")],
+    returns: "void",
+    body: [
+      for_("e", k(0), v("n"), "spikes of the step (<= layer size)", [
+        let_("i", "u32", ld("list", v("e"))),
+        st("trace", v("i"), cast("i16", prim("sat16", prim("satAdd32", cast("i32", ld("trace", v("i"))), v("increment"))))),
+      ]),
+    ],
+  };
+}
+
+function mark(): Kernel {
+  return {
+    name: "plasticMark",
+    doc: "Sets flags[list[e]] = value for the spikes of a step (the post-spike flags a sparse potentiation pass reads; value 0 clears them again).",
+    params: [output("flags", "u8"), input("list", "u32"), scalar("n", "u32"), scalar("value", "u8")],
+    returns: "void",
+    body: [for_("e", k(0), v("n"), "spikes of the step (<= layer size)", [st("flags", ld("list", v("e")), v("value"))])],
+  };
+}
+
+function depressDense(): Kernel {
+  return {
+    name: "plasticDepressDense",
+    doc: "Depression of a dense plastic connection (spec/ops.md §11.2 step 2): for each pre event p and every post j, amount = q15Mul(post[j], aMinus) at synapse p·outputs + j.",
+    params: [input("pre", "u32"), scalar("n", "u32"), scalar("outputs", "u32"), input("postTrace", "i16"), scalar("aMinus", "i32"), ...SYNAPSE_PARAMS],
+    returns: "void",
+    body: [
+      for_("e", k(0), v("n"), "pre events of the step (<= presynaptic size)", [
+        let_("base", "u32", ix("mul", ld("pre", v("e")), v("outputs"))),
+        for_("j", k(0), v("outputs"), "post neurons", [
+          pairing(ix("add", v("base"), v("j")), prim("q15Mul", cast("i32", ld("postTrace", v("j"))), v("aMinus")), "sub"),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function depressSparse(colBits: 16 | 32): Kernel {
+  return {
+    name: `plasticDepressSparseC${colBits}`,
+    doc: `Depression of a sparse plastic connection with uint${colBits} columns (spec/ops.md §11.2 step 2): for each pre event p and each synapse q of its CSR row, amount = q15Mul(post[cols[q]], aMinus).`,
+    params: [input("pre", "u32"), scalar("n", "u32"), input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), input("postTrace", "i16"), scalar("aMinus", "i32"), ...SYNAPSE_PARAMS],
+    returns: "void",
+    body: [
+      for_("e", k(0), v("n"), "pre events of the step (<= presynaptic size)", [
+        let_("p", "u32", ld("pre", v("e"))),
+        for_("q", ld("rowPtr", v("p")), ld("rowPtr", ix("add", v("p"), k(1))), "CSR row length", [
+          pairing(v("q"), prim("q15Mul", cast("i32", ld("postTrace", cast("u32", ld("cols", v("q"))))), v("aMinus")), "sub"),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function potentiateDense(): Kernel {
+  return {
+    name: "plasticPotentiateDense",
+    doc: "Potentiation of a dense plastic connection (spec/ops.md §11.2 step 5): for each post spike j and every pre p, amount = q15Mul(pre[p], aPlus) at synapse p·outputs + j.",
+    params: [input("fired", "u32"), scalar("n", "u32"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preTrace", "i16"), scalar("aPlus", "i32"), ...SYNAPSE_PARAMS],
+    returns: "void",
+    body: [
+      for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
+        let_("j", "u32", ld("fired", v("s"))),
+        for_("p", k(0), v("inputs"), "presynaptic neurons", [
+          pairing(ix("add", ix("mul", v("p"), v("outputs")), v("j")), prim("q15Mul", cast("i32", ld("preTrace", v("p"))), v("aPlus")), "add"),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function potentiateSparse(colBits: 16 | 32): Kernel {
+  return {
+    name: `plasticPotentiateSparseC${colBits}`,
+    doc: `Potentiation of a sparse plastic connection with uint${colBits} columns (spec/ops.md §11.2 step 5): every synapse q of pre p whose post cols[q] spiked this step (flags[cols[q]] != 0) gets amount = q15Mul(pre[p], aPlus).`,
+    params: [input("flags", "u8"), scalar("inputs", "u32"), input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), input("preTrace", "i16"), scalar("aPlus", "i32"), ...SYNAPSE_PARAMS],
+    returns: "void",
+    body: [
+      for_("p", k(0), v("inputs"), "presynaptic neurons", [
+        let_("amount", "i32", prim("q15Mul", cast("i32", ld("preTrace", v("p"))), v("aPlus"))),
+        for_("q", ld("rowPtr", v("p")), ld("rowPtr", ix("add", v("p"), k(1))), "CSR row length", [
+          if_(cmp("ne", ld("flags", cast("u32", ld("cols", v("q")))), k(0, "u8")), [pairing(v("q"), v("amount"), "add")]),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function reward(): Kernel {
+  return {
+    name: "plasticReward",
+    doc: "A reward r at the start of a step for one rstdp layer (spec/ops.md §11.3): m = sat16(r − b); every weight w = clamp(w + floor(mul16(m, e) / 2^learningShift), wMin, wMax); then, when baselineShift > 0, b += floor((r − b) / 2^baselineShift). baseline[0] holds b.",
+    params: [output("weights", "i16"), input("elig", "i16"), scalar("count", "u32"), scalar("reward", "i32"), output("baseline", "i32"), scalar("baselineShift", "u8"), scalar("learningShift", "u8"), scalar("wMin", "i32"), scalar("wMax", "i32")],
+    returns: "void",
+    body: [
+      let_("b", "i32", ld("baseline", k(0))),
+      let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
+      let_("m", "i32", prim("sat16", v("error"))),
+      for_("q", k(0), v("count"), "plastic synapses", [
+        let_("d", "i32", prim("shrFloor32", prim("mul16", v("m"), cast("i32", ld("elig", v("q")))), v("learningShift"))),
+        st("weights", v("q"), cast("i16", prim("clamp", prim("satAdd32", cast("i32", ld("weights", v("q"))), v("d")), v("wMin"), v("wMax")))),
+      ]),
+      if_(cmp("gt", v("baselineShift"), k(0, "u8")), [
+        st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift")))),
+      ]),
+    ],
+  };
+}
+
+/** The plasticity kernels, in emission order (appended to codegen/kernels.ts KERNELS, which checks them). */
+export const PLASTICITY_KERNELS: readonly Kernel[] = [
+  decayAll(),
+  bump(),
+  mark(),
+  depressDense(),
+  depressSparse(16),
+  depressSparse(32),
+  potentiateDense(),
+  potentiateSparse(16),
+  potentiateSparse(32),
+  reward(),
+];
