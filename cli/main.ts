@@ -25,6 +25,8 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   ports: () => import("./ports.js"),
   stream: () => import("./stream.js"),
   compare: () => import("./compare.js"),
+  build: () => import("./build.js"),
+  flash: () => import("./flash.js"),
   codegen: () => import("./codegen.js"),
 };
 

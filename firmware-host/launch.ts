@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isPicospikeError, PicospikeError } from "../runtime/errors.js";
 import { sha256, toHex } from "../runtime/hash.js";
+import type { EventTable } from "../runtime/model.js";
 import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult, type FlashMethodName } from "./boards.js";
 import { flash, type FlashHandle } from "./flash/index.js";
 
@@ -210,4 +211,27 @@ export async function launchBoard(boardName: string, options: LaunchOptions = {}
 /** Starts an already built image with a flash method (the board's default when absent). */
 export function startImage(boardName: string, image: string, method?: FlashMethodName): Promise<FlashHandle> {
   return flash(boardName, image, method === undefined ? {} : { method });
+}
+
+/**
+ * RAM a model needs on the device beside its table bytes: the network state (ps_net_state_words:
+ * per neuron 5 words, 6 for cuba, plus a refractory byte) and the reader's arena (aligned copies of
+ * every int16/int32/uint32 array and of plastic weights, plus about 256 bytes of structs per layer).
+ * An estimate for build-time checks; the device computes the exact figure when it loads the model.
+ */
+export function estimateModelRam(table: EventTable): { stateBytes: number; arenaBytes: number } {
+  let stateWords = 0;
+  let arena = 0;
+  const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+  for (const layer of table.layers) {
+    stateWords += layer.size * (layer.neuron.model === "cuba" ? 6 : 5) + Math.ceil(layer.size / 4);
+    arena += 256;
+    if (layer.bias) arena += align8(layer.bias.length * 4);
+    for (const c of [layer.input, layer.recurrent]) {
+      if (c === undefined || c.kind === "pool") continue;
+      if (c.weights.bits === 16 || layer.plasticity !== undefined) arena += align8(c.weights.data.byteLength);
+      if (c.kind === "sparse") arena += align8((c.inputs + 1) * 4) + align8(c.weights.count * (c.outputs > 65536 ? 4 : 2));
+    }
+  }
+  return { stateBytes: align8(stateWords * 4), arenaBytes: arena };
 }

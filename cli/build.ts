@@ -1,0 +1,74 @@
+/**
+ * `picospike build MODEL.cbor --board B --out DIR [--upload] [--json]`: builds the picospike device
+ * firmware for a board with the model compiled in (its table in flash), or with `--upload` the
+ * generic firmware the model is uploaded to over serial, and reports sizes: code, model data and
+ * static RAM. A model that does not fit the board's flash or RAM is DEVICE_MODEL_TOO_LARGE.
+ */
+import type { Command } from "commander";
+import { join, resolve } from "node:path";
+import { fail } from "../runtime/errors.js";
+import { decodeTable } from "../runtime/format.js";
+import { boardNames, getBoard } from "../firmware-host/boards.js";
+import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/launch.js";
+import { printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+
+/** Registers the `build` verb. */
+export function register(program: Command): void {
+  program
+    .command("build")
+    .description("build the device firmware for a board (model compiled in, or generic with --upload) and report its sizes")
+    .argument("<model>", "event table (.cbor)")
+    .requiredOption("--board <name>", `board: ${boardNames().join(", ")}`)
+    .requiredOption("--out <dir>", "output folder (firmware image or native executable, size.json)")
+    .option("--upload", "build the generic firmware; the model is uploaded over serial at run time")
+    .option("--json", "print one JSON object on stdout")
+    .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
+      const modelBytes = readFileOrFail(modelPath);
+      const table = decodeTable(modelBytes);
+      const board = getBoard(String(opts["board"]));
+      const limits = deviceLimits(board);
+      const upload = opts["upload"] === true;
+      const ram = estimateModelRam(table);
+      // Everything the model needs in the device's pool: the table itself when uploaded (compiled in, it stays in flash).
+      const poolNeed = ram.stateBytes + ram.arenaBytes + (upload ? modelBytes.length : 0);
+      if (poolNeed > limits.poolBytes) {
+        fail(
+          "DEVICE_MODEL_TOO_LARGE",
+          `${modelPath} needs about ${poolNeed} bytes of device RAM (${upload ? `table ${modelBytes.length}, ` : ""}state ${ram.stateBytes}, arena ${ram.arenaBytes}); ` +
+            `${board.name} has ${limits.poolBytes} for models${upload ? "; build without --upload to keep the table in flash" : ""}`,
+        );
+      }
+      const outDir = resolve(String(opts["out"]));
+      const build = await buildDevice(board.name, { outDir, ...(upload ? {} : { model: modelBytes }) });
+      const report = {
+        board: board.name,
+        image: build.image,
+        compiledIn: build.compiledIn,
+        firmwareHash: build.firmwareHash,
+        // code = flash minus the compiled-in table; RAM = .data + .bss (the model pool included), stack on top
+        codeBytes: build.size.flash - build.modelBytes,
+        modelDataBytes: build.modelBytes,
+        flashBytes: build.size.flash,
+        flashLimit: board.flashBytes ?? null,
+        staticRamBytes: build.size.ram,
+        stackBytes: board.stackBytes ?? null,
+        ramLimit: board.ramBytes ?? null,
+        modelPoolBytes: limits.poolBytes,
+        modelRamEstimate: { tableBytes: upload ? modelBytes.length : 0, stateBytes: ram.stateBytes, arenaBytes: ram.arenaBytes },
+        maxInputEvents: limits.maxInputEvents,
+        command: build.command,
+      };
+      writeFileAtomic(join(outDir, "size.json"), JSON.stringify(report, null, 2) + "\n");
+      if (opts["json"]) printJson(report);
+      else {
+        const limit = (n: number | null): string => (n === null ? "" : ` of ${n}`);
+        process.stdout.write(
+          `built ${build.image} for ${board.name} (${upload ? "generic firmware, model by upload" : "model compiled in"}; firmware hash ${build.firmwareHash})\n` +
+            `  flash ${build.size.flash}${limit(report.flashLimit)} bytes: code ${report.codeBytes}, model data ${build.modelBytes}\n` +
+            `  RAM   ${build.size.ram}${limit(report.ramLimit)} bytes static (model pool ${limits.poolBytes}; this model needs about ${poolNeed})` +
+            (board.stackBytes === undefined ? "" : ` + ${board.stackBytes} stack`) +
+            "\n",
+        );
+      }
+    });
+}

@@ -1,0 +1,134 @@
+/**
+ * `picospike flash MODEL.cbor|--image FILE --board B [--method M] [--upload] [--port P] [--detach]`:
+ * puts picospike firmware on a board and prints `port: <path>`. With MODEL.cbor the firmware is built
+ * first (model compiled in; `--upload`: the generic firmware, then the model uploaded over serial).
+ * `--port P` uploads MODEL.cbor over serial to a board that already runs the generic firmware there.
+ * Native and QEMU boards keep running until Ctrl-C, or with `--detach` in the background (pid printed).
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { fail } from "../runtime/errors.js";
+import { decodeTable } from "../runtime/format.js";
+import { boardNames, getBoard, type FlashMethodName } from "../firmware-host/boards.js";
+import { NATIVE_PORT_LINE } from "../firmware-host/flash/native.js";
+import { qemuArgs, QEMU_PORT_LINE } from "../firmware-host/flash/qemu.js";
+import { buildDevice, startImage } from "../firmware-host/launch.js";
+import { SerialTransport } from "../firmware-host/serial-transport.js";
+import { BoardSession } from "../firmware-host/session.js";
+import { requireTool } from "../firmware-host/toolchain.js";
+import { readFileOrFail } from "./io.js";
+
+const METHODS = ["native", "qemu", "gdb", "openocd", "copy"] as const;
+
+/** Uploads `modelBytes` to the picospike firmware at `port` (skipped when it already runs that model). */
+async function uploadOver(port: string, modelBytes: Uint8Array): Promise<boolean> {
+  const transport = await SerialTransport.open(port);
+  try {
+    const session = await BoardSession.open(transport, { handshakeMs: 8000 });
+    const status = await session.ensureModel(modelBytes);
+    await session.close();
+    return status.uploaded;
+  } finally {
+    await transport.close().catch(() => undefined);
+  }
+}
+
+/** Starts `image` in the background, detached from this process; resolves with its port and pid. */
+function startDetached(boardName: string, method: FlashMethodName, image: string): Promise<{ port: string; pid: number }> {
+  const board = getBoard(boardName);
+  let command: string;
+  let args: string[];
+  let pattern: RegExp;
+  if (method === "native") {
+    [command, args, pattern] = [image, [], NATIVE_PORT_LINE];
+  } else if (method === "qemu") {
+    [command, args, pattern] = [requireTool("qemu-system-arm"), qemuArgs(board, image), QEMU_PORT_LINE];
+  } else {
+    fail("CLI_USAGE", `--detach works with the native and qemu methods, not ${method}`);
+  }
+  const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PS_NATIVE_STDIN: "ignore" } });
+  return new Promise((resolvePort, reject) => {
+    let output = "";
+    const timer = setTimeout(() => done(new Error(`no serial port announced within 10 s:\n${output}`)), 10_000);
+    const done = (err?: Error, port?: string): void => {
+      clearTimeout(timer);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.unref();
+      if (err !== undefined || port === undefined || child.pid === undefined) {
+        if (child.pid !== undefined) child.kill("SIGKILL");
+        reject(err ?? new Error("no port"));
+      } else resolvePort({ port, pid: child.pid });
+    };
+    const onText = (chunk: Buffer): void => {
+      output += chunk.toString("utf8");
+      const m = pattern.exec(output);
+      if (m?.[1] !== undefined) done(undefined, m[1]);
+    };
+    child.stdout?.on("data", onText);
+    child.stderr?.on("data", onText);
+    child.once("error", (e) => done(e));
+    child.once("exit", (code) => done(new Error(`exited (code ${code}) before announcing its port:\n${output}`)));
+  }).catch((e: Error) => fail("DEVICE_FLASH_FAILED", `${method}: ${e.message}`)) as Promise<{ port: string; pid: number }>;
+}
+
+/** Registers the `flash` verb. */
+export function register(program: Command): void {
+  program
+    .command("flash")
+    .description("put picospike firmware on a board (building it from a model first) and print its serial port")
+    .argument("[model]", "event table (.cbor) to build the firmware for, or to upload with --upload / --port")
+    .requiredOption("--board <name>", `board: ${boardNames().join(", ")}`)
+    .option("--image <file>", "an already built firmware image (picospike build) instead of a model")
+    .option("--method <m>", `flash method: ${METHODS.join(", ")} (default: the board's first)`)
+    .option("--upload", "build the generic firmware and upload the model over serial")
+    .option("--port <path>", "upload the model over serial to a board already running the generic picospike firmware at this port")
+    .option("--out <dir>", "build folder (default: a temporary one)")
+    .option("--detach", "leave the board running in the background and exit (native and qemu methods)")
+    .action(async (modelPath: string | undefined, opts: Record<string, string | boolean | undefined>) => {
+      const board = getBoard(String(opts["board"]));
+      const image = opts["image"] === undefined ? undefined : resolve(String(opts["image"]));
+      if ((modelPath === undefined) === (image === undefined) && opts["port"] === undefined) fail("CLI_USAGE", "give a model (.cbor) or --image FILE, not both");
+      const modelBytes = modelPath === undefined ? undefined : readFileOrFail(modelPath);
+      if (modelBytes !== undefined) decodeTable(modelBytes); // a bad table fails here, before any build
+      if (opts["port"] !== undefined) {
+        if (modelBytes === undefined) fail("CLI_USAGE", "--port needs the model to upload");
+        const uploaded = await uploadOver(String(opts["port"]), modelBytes);
+        process.stdout.write(`port: ${String(opts["port"])}\n${uploaded ? "model uploaded" : "the board already runs this model"}\n`);
+        return;
+      }
+      const methodName = opts["method"] === undefined ? undefined : String(opts["method"]);
+      if (methodName !== undefined && !(METHODS as readonly string[]).includes(methodName)) fail("CLI_USAGE", `--method must be one of ${METHODS.join(", ")}`);
+      const method: FlashMethodName = methodName === undefined ? board.flashMethods[0]! : methodName === "copy" ? "uf2" : (methodName as FlashMethodName);
+      const upload = opts["upload"] === true;
+      let imagePath = image;
+      if (imagePath === undefined) {
+        const build = await buildDevice(board.name, {
+          ...(upload ? {} : { model: modelBytes! }),
+          ...(opts["out"] === undefined ? {} : { outDir: resolve(String(opts["out"])) }),
+        });
+        imagePath = build.image;
+        process.stderr.write(`built ${build.image} (flash ${build.size.flash} bytes, static RAM ${build.size.ram} bytes)\n`);
+      }
+      if (opts["detach"]) {
+        const started = await startDetached(board.name, method, imagePath);
+        if (upload && modelBytes !== undefined) await uploadOver(started.port, modelBytes);
+        process.stdout.write(`port: ${started.port}\npid: ${started.pid}\n`);
+        return;
+      }
+      const handle = await startImage(board.name, imagePath, method);
+      try {
+        if (upload && modelBytes !== undefined) await uploadOver(handle.port, modelBytes);
+        process.stdout.write(`port: ${handle.port}\n`);
+        process.stderr.write("running; Ctrl-C stops the board\n");
+        await new Promise<void>((resolveStop) => {
+          process.once("SIGINT", () => resolveStop());
+          process.once("SIGTERM", () => resolveStop());
+          handle.process.once("exit", () => resolveStop());
+        });
+      } finally {
+        await handle.stop();
+      }
+    });
+}
