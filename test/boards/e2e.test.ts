@@ -25,6 +25,8 @@ import { allLayersMask, BoardSession } from "../../firmware-host/session.js";
 import { missingTools, type ToolName } from "../../firmware-host/toolchain.js";
 
 const STEPS = 32;
+/** A test's time limit: it may wait for its board's builds (several run at once on 2 cores). */
+const BUILD_AND_RUN_MS = 240_000;
 
 /** A 784-hidden-10 dense int8 MLP with seeded random weights and rate-coded input (MNIST-shaped). */
 export function mlpTable(hidden: number, seed: number): EventTable {
@@ -137,7 +139,7 @@ describe.each(Object.keys(TOOLS))("device runtime on %s", (boardName) => {
     } finally {
       await c.close();
     }
-  });
+  }, BUILD_AND_RUN_MS);
 
   it.skipIf(missing.length > 0)("MLP compiled in (tables in flash): bit-exact with per-step cost; an uploaded model replaces it", async () => {
     const build = await builds!.compiled;
@@ -163,5 +165,5 @@ describe.each(Object.keys(TOOLS))("device runtime on %s", (boardName) => {
     } finally {
       await c.close();
     }
-  });
+  }, BUILD_AND_RUN_MS);
 });
