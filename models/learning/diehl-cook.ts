@@ -61,7 +61,7 @@ export const DIEHL_COOK_DEFAULTS: DiehlCookParams = {
   refractoryMs: 5,
   tauMs: 100,
   thetaPlus: 0.125,
-  inhibition: 17.5,
+  inhibition: 60,
   nuPre: 1e-4,
   nuPost: 1e-2,
   tauTraceMs: 20,
