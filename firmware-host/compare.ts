@@ -10,7 +10,19 @@ import { NO_EVENTS } from "../runtime/events.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
 import { allLayersMask, type BoardSession } from "./session.js";
-import type { SpikeSection } from "./messages.js";
+import { CAP, type SpikeSection } from "./messages.js";
+
+/** Names of the HELLO_ACK cost units (spec/protocol.md §3, cost_unit). */
+const COST_UNITS = ["none", "cycles", "instructions", "µs"] as const;
+
+/** Per-step cost the device measured (its own counter), over every compared step. */
+export interface StepCost {
+  /** What one unit is: cycles, instructions (QEMU -icount) or µs (native wall time). */
+  readonly unit: (typeof COST_UNITS)[number];
+  readonly mean: number;
+  readonly median: number;
+  readonly max: number;
+}
 
 /** Where device and interpreter first disagreed. */
 export interface Divergence {
@@ -59,6 +71,8 @@ export interface CompareReport {
   /** Accuracy of the device's and the interpreter's readout class on labelled samples (null without labels). */
   readonly deviceAccuracy: number | null;
   readonly interpreterAccuracy: number | null;
+  /** Per-step cost reported by the device, when it has the COST capability (else null). */
+  readonly costPerStep: StepCost | null;
   /** True when stopped by the abort signal before the source ended. */
   readonly interrupted: boolean;
 }
@@ -129,6 +143,8 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
     return arrays;
   };
 
+  const wantCost = session.has(CAP.COST);
+  const costs: number[] = [];
   const report = (): CompareReport => ({
     bitExact: first === null && !interrupted && sampleCount > 0,
     samples: sampleCount,
@@ -140,6 +156,7 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
     membraneChecks,
     deviceAccuracy: labelled > 0 ? deviceCorrect / labelled : null,
     interpreterAccuracy: labelled > 0 ? interpCorrect / labelled : null,
+    costPerStep: summarizeCost(costs, session.info.costUnit),
     interrupted,
   });
 
@@ -158,7 +175,8 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
         break;
       }
       const events: StepEvents = sample.steps[t] ?? NO_EVENTS;
-      const out = await session.step(t, events, mask);
+      const out = await session.step(t, events, mask, wantCost);
+      if (out.cost !== undefined) costs.push(out.cost);
       interp.step(events);
       totalSteps++;
       for (let l = 0; l < spikeLayers; l++) {
@@ -188,4 +206,12 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
     options.onSample?.(sampleCount, report());
   }
   return report();
+}
+
+/** Mean, median and max of the per-step costs, or null when the device reported none. */
+function summarizeCost(costs: readonly number[], unit: number): StepCost | null {
+  if (costs.length === 0) return null;
+  const sorted = [...costs].sort((a, b) => a - b);
+  const mean = costs.reduce((a, b) => a + b, 0) / costs.length;
+  return { unit: COST_UNITS[unit] ?? "none", mean: Math.round(mean * 10) / 10, median: sorted[sorted.length >> 1]!, max: sorted[sorted.length - 1]! };
 }
