@@ -2,7 +2,10 @@
  * C99 renderer of the kernel IR (codegen/ir.ts). Emits firmware/include/ps_kernels_generated.h and
  * firmware/src/ps_kernels_generated.c: one function `ps_k_<name>` per kernel over `const` input
  * arrays and writable state arrays, calling the primitives of firmware/include/ps_fixed.h. No
- * malloc, no recursion; every loop is a `for` bounded by a table size (named in a comment).
+ * malloc, no recursion; every loop is a `for` bounded by a table size (named in a comment). Every
+ * array parameter is `restrict`: callers never pass overlapping arrays to one kernel (state, spike
+ * lists and tables are separate buffers), and without it an int8 weight array could alias the int32
+ * accumulators, which stops the compiler from keeping loads in registers or vectorising.
  */
 import { FORMAT_VERSION } from "../runtime/model.js";
 import { type Expr, type IntType, type Kernel, type Stmt, PRIMITIVES, snake } from "./ir.js";
@@ -94,7 +97,7 @@ export function cKernelName(kernel: Kernel): string {
 
 function cSignature(kernel: Kernel): string {
   const params = kernel.params.map((p) =>
-    p.kind === "scalar" ? `${C_TYPE[p.type]} ${p.name}` : `${p.mutable ? "" : "const "}${C_TYPE[p.elem]} *${p.name}`);
+    p.kind === "scalar" ? `${C_TYPE[p.type]} ${p.name}` : `${p.mutable ? "" : "const "}${C_TYPE[p.elem]} *restrict ${p.name}`);
   return `${kernel.returns === "u32" ? "uint32_t" : "void"} ${cKernelName(kernel)}(${params.join(", ")})`;
 }
 

@@ -12,7 +12,9 @@
  *   indices, which the table validation keeps far below 2^32), never on membranes or weights;
  * - comparisons take operands of the same signedness (so C compares without conversions);
  * - loops are `for v in from..to-1` with a documented table-size bound; there is no other loop,
- *   no recursion and no early exit.
+ *   no recursion and no early exit;
+ * - the non-saturating primitives (`addExact32`, `mulExact32`) appear only in kernels that declare
+ *   the load-time proof they rely on (`precondition`, spec/ops.md §12.1).
  */
 
 /** Scalar types of IR values. `bool` is C99 `bool`, TS boolean. */
@@ -24,7 +26,14 @@ export type ElemType = Exclude<IntType, "bool">;
 /** The primitives of spec/ops.md §3 a kernel may call (TS names; C names in PRIMITIVES). */
 export type PrimName =
   | "satAdd32" | "satSub32" | "synContrib" | "leakShift" | "currentDecay" | "q15Mul" | "clampMin" | "int4At"
-  | "shrFloor32" | "sat16" | "traceDecay" | "mul16" | "clamp";
+  | "shrFloor32" | "sat16" | "traceDecay" | "mul16" | "clamp"
+  | "synScale" | "mulSat32" | "addExact32" | "mulExact32";
+
+/**
+ * Primitives whose result is exact only under a load-time proof (spec/ops.md §12.1): a kernel may
+ * call them only when it declares that `precondition`, and the caller must have established it.
+ */
+export const PROOF_PRIMITIVES: ReadonlySet<PrimName> = new Set(["addExact32", "mulExact32"]);
 
 /** Name in C, result type and the kinds of arguments of every primitive. */
 export const PRIMITIVES: Readonly<Record<PrimName, { readonly c: string; readonly result: IntType; readonly arity: number }>> = {
@@ -42,6 +51,11 @@ export const PRIMITIVES: Readonly<Record<PrimName, { readonly c: string; readonl
   traceDecay: { c: "ps_trace_decay", result: "i32", arity: 2 },
   mul16: { c: "ps_mul16", result: "i32", arity: 2 },
   clamp: { c: "ps_clamp", result: "i32", arity: 3 },
+  // hoisted and proven-exact synaptic arithmetic (spec/ops.md §12.1)
+  synScale: { c: "ps_syn_scale", result: "i32", arity: 2 },
+  mulSat32: { c: "ps_mul_sat32", result: "i32", arity: 2 },
+  addExact32: { c: "ps_add_exact32", result: "i32", arity: 2 },
+  mulExact32: { c: "ps_mul_exact32", result: "i32", arity: 2 },
 };
 
 /** Comparison operators. */
@@ -86,6 +100,11 @@ export interface Kernel {
   readonly params: readonly Param[];
   readonly returns: "u32" | "void";
   readonly body: readonly Stmt[];
+  /**
+   * The load-time proof the caller must hold before calling this kernel (spec/ops.md §12.1), e.g.
+   * the accumulation bound. Only kernels that declare one may use PROOF_PRIMITIVES.
+   */
+  readonly precondition?: string;
 }
 
 // ---- builders (terse on purpose: kernels.ts reads like the spec) -------------------------------
@@ -185,6 +204,9 @@ export function typeOf(kernel: Kernel, scope: Scope, e: Expr): IntType {
       if (e.args.length !== p.arity) irError(kernel, `${e.name} takes ${p.arity} arguments`);
       e.args.forEach((a) => typeOf(kernel, scope, a));
       if (e.name === "int4At" && e.args[0]?.op !== "array") irError(kernel, "int4At reads a packed array");
+      if (PROOF_PRIMITIVES.has(e.name) && (kernel.precondition === undefined || kernel.precondition.length === 0)) {
+        irError(kernel, `${e.name} is exact only under a proof: the kernel must declare its precondition`);
+      }
       return p.result;
     }
     case "cmp": {

@@ -24,6 +24,18 @@ describe("IR checks", () => {
     expect(() => checkKernel(kernel([st("out", v("a"), k(0, "i32"))]))).toThrow(/must be unsigned/);
   });
 
+  it("admits the proven-exact primitives only in kernels that declare the accumulation bound (spec/ops.md §12.1)", () => {
+    const body = [let_("x", "i32", prim("addExact32", v("a"), v("a")))];
+    expect(() => checkKernel(kernel(body))).toThrow(/precondition/);
+    expect(() => checkKernel({ ...kernel(body), precondition: "a + a fits int32" })).not.toThrow();
+    const exact = KERNELS.filter((kn) => kn.name.endsWith("Exact"));
+    expect(exact.length).toBeGreaterThan(10);
+    for (const kn of exact) {
+      expect(kn.precondition).toMatch(/§12\.1/);
+      expect(KERNELS.some((twin) => twin.name === kn.name.slice(0, -"Exact".length) && twin.precondition === undefined)).toBe(true);
+    }
+  });
+
   it("renders primitives under their TS and C names", () => {
     const e = prim("satAdd32", ld("out", v("n")), k(-2147483648, "i32"));
     expect(tsExpr(e)).toBe("satAdd32(out[n]!, -2147483648)");

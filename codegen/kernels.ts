@@ -44,9 +44,38 @@ function forEachEvent(body: Stmt[]): Stmt {
   ]);
 }
 
-/** acc[j] = satAdd32(acc[j], contrib) (§3.2). */
-function fold(j: Expr, contrib: Expr): Stmt {
-  return st("acc", j, prim("satAdd32", ld("acc", j), contrib));
+/**
+ * How a scatter kernel folds: `sat` is spec/ops.md §3 as written (saturating product and add);
+ * `exact` uses plain int32 arithmetic and may only run when the accumulation bound of §12.1 holds.
+ */
+type Fold = "sat" | "exact";
+
+/** The accumulation bound of spec/ops.md §12.1, the precondition of every `exact` scatter kernel. */
+const EXACT_PRECONDITION =
+  "accumulation bound (spec/ops.md §12.1): for every target j, the sum over every synapse that can reach j in one step of |w|·vmax·2^shift is at most 2^31−1";
+
+/** acc[j] folded with the contribution w·scale (scale = synScale(value, shift), §3.1, §3.2). */
+function fold(mode: Fold, j: Expr, w: Expr, scale: Expr): Stmt {
+  return mode === "sat"
+    ? st("acc", j, prim("satAdd32", ld("acc", j), prim("mulSat32", w, scale)))
+    : st("acc", j, prim("addExact32", ld("acc", j), prim("mulExact32", w, scale)));
+}
+
+/** acc[j] folded with a precomputed contribution (pool). */
+function foldContrib(mode: Fold, j: Expr, contrib: Expr): Stmt {
+  return st("acc", j, prim(mode === "sat" ? "satAdd32" : "addExact32", ld("acc", j), contrib));
+}
+
+/** Kernel name suffix of a fold mode. */
+function foldSuffix(mode: Fold): string {
+  return mode === "sat" ? "" : "Exact";
+}
+
+/** Doc sentence and precondition of a fold mode. */
+function foldDoc(mode: Fold): { doc: string; precondition?: string } {
+  return mode === "sat"
+    ? { doc: " Saturating fold (spec/ops.md §3)." }
+    : { doc: " Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load).", precondition: EXACT_PRECONDITION };
 }
 
 /** Shift parameters of dense and sparse connections: per layer, or per channel of the post layer (§5.1). */
@@ -57,22 +86,35 @@ function shiftOfChannel(ch: Expr): Expr {
   return ld("shift", sel(v("shiftPerChannel"), ch, k(0)));
 }
 
-function scatterDense(bits: Bits): Kernel {
+/** |w| of an i32 weight (satSub32(0, w) is exact for every stored weight). */
+function absWeight(w: Expr): Expr {
+  return sel(cmp("lt", w, k(0, "i32")), prim("satSub32", k(0, "i32"), w), w);
+}
+
+function scatterDense(bits: Bits, mode: Fold): Kernel {
+  const { doc, precondition } = foldDoc(mode);
   return {
-    name: `scatterDenseW${bits}`,
-    doc: `Dense fan-out with int${bits} weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. Returns the synaptic updates done.`,
+    name: `scatterDenseW${bits}${foldSuffix(mode)}`,
+    doc: `Dense fan-out with int${bits} weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel.${doc} Returns the synaptic updates done.`,
     params: [...EVENT_PARAMS, scalar("channels", "u32"), weightsParam(bits), ...POST_SHIFT, output("acc", "i32")],
     returns: "u32",
+    ...(precondition !== undefined ? { precondition } : {}),
     body: [
       let_("outputs", "u32", ix("mul", v("channels"), v("plane"))),
       forEachEvent([
         let_("base", "u32", ix("mul", v("p"), v("outputs"))),
-        for_("ch", k(0), v("channels"), "post channels", [
-          let_("s", "u8", shiftOfChannel(v("ch"))),
-          for_("q", k(0), v("plane"), "neurons per post channel", [
-            let_("j", "u32", ix("add", ix("mul", v("ch"), v("plane")), v("q"))),
-            fold(v("j"), prim("synContrib", weightAt(bits, ix("add", v("base"), v("j"))), v("value"), v("s"))),
+        if_(v("shiftPerChannel"), [
+          for_("ch", k(0), v("channels"), "post channels", [
+            let_("scale", "i32", prim("synScale", v("value"), ld("shift", v("ch")))),
+            let_("rowStart", "u32", ix("mul", v("ch"), v("plane"))),
+            for_("q", k(0), v("plane"), "neurons per post channel", [
+              let_("j", "u32", ix("add", v("rowStart"), v("q"))),
+              fold(mode, v("j"), weightAt(bits, ix("add", v("base"), v("j"))), v("scale")),
+            ]),
           ]),
+        ], [
+          let_("scale", "i32", prim("synScale", v("value"), ld("shift", k(0)))),
+          for_("j", k(0), v("outputs"), "post layer size", [fold(mode, v("j"), weightAt(bits, ix("add", v("base"), v("j"))), v("scale"))]),
         ]),
       ]),
       ret(ix("mul", v("n"), v("outputs"))),
@@ -80,20 +122,33 @@ function scatterDense(bits: Bits): Kernel {
   };
 }
 
-function scatterSparse(bits: Bits, colBits: 16 | 32): Kernel {
+function scatterSparse(bits: Bits, colBits: 16 | 32, mode: Fold): Kernel {
+  const { doc, precondition } = foldDoc(mode);
+  const row = (scale: Expr): Stmt =>
+    for_("q", v("start"), v("end"), "CSR row length", [
+      let_("j", "u32", cast("u32", ld("cols", v("q")))),
+      fold(mode, v("j"), weightAt(bits, v("q")), scale),
+    ]);
   return {
-    name: `scatterSparseW${bits}C${colBits}`,
-    doc: `CSR fan-out with int${bits} weights and uint${colBits} columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done.`,
+    name: `scatterSparseW${bits}C${colBits}${foldSuffix(mode)}`,
+    doc: `CSR fan-out with int${bits} weights and uint${colBits} columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron).${doc} Returns the synaptic updates done.`,
     params: [...EVENT_PARAMS, input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), weightsParam(bits), ...POST_SHIFT, output("acc", "i32")],
     returns: "u32",
+    ...(precondition !== undefined ? { precondition } : {}),
     body: [
       let_("updates", "u32", k(0)),
       forEachEvent([
         let_("start", "u32", ld("rowPtr", v("p"))),
         let_("end", "u32", ld("rowPtr", ix("add", v("p"), k(1)))),
-        for_("q", v("start"), v("end"), "CSR row length", [
-          let_("j", "u32", cast("u32", ld("cols", v("q")))),
-          fold(v("j"), prim("synContrib", weightAt(bits, v("q")), v("value"), shiftOfChannel(ix("div", v("j"), v("plane"))))),
+        if_(v("shiftPerChannel"), [
+          if_(cmp("eq", v("plane"), k(1)), [
+            row(prim("synScale", v("value"), ld("shift", v("j")))),
+          ], [
+            row(prim("synScale", v("value"), ld("shift", ix("div", v("j"), v("plane"))))),
+          ]),
+        ], [
+          let_("scale", "i32", prim("synScale", v("value"), ld("shift", k(0)))),
+          row(v("scale")),
         ]),
         set("updates", ix("add", v("updates"), ix("sub", v("end"), v("start")))),
       ]),
@@ -134,34 +189,37 @@ const GEOMETRY: Param[] = [
   scalar("kh", "u32"), scalar("kw", "u32"), scalar("sy", "u32"), scalar("sx", "u32"),
 ];
 
-function scatterConv2d(bits: Bits): Kernel {
+function scatterConv2d(bits: Bits, mode: Fold): Kernel {
+  const { doc, precondition } = foldDoc(mode);
   const body: Stmt[] = [
     ...coordinates(),
     ...axisRange("y", v("py"), "kh", "sy", "outH", "oy"),
     ...axisRange("x", v("px"), "kw", "sx", "outW", "ox"),
     for_("kk", k(0), v("outK"), "output channels K", [
-      let_("s", "u8", shiftOfChannel(v("kk"))),
+      let_("scale", "i32", prim("synScale", v("value"), shiftOfChannel(v("kk")))),
       let_("wBase", "u32", ix("mul", ix("add", ix("mul", v("kk"), v("inC")), v("c")), v("kh"))),
       for_("oy", v("oyLo"), v("oyHi"), "output height", [
-        let_("wRow", "u32", ix("mul", ix("add", v("wBase"), ix("sub", v("oyPad"), ix("mul", v("oy"), v("sy")))), v("kw"))),
+        let_("wRow", "u32", ix("add", ix("mul", ix("add", v("wBase"), ix("sub", v("oyPad"), ix("mul", v("oy"), v("sy")))), v("kw")), v("oxPad"))),
         let_("outRow", "u32", ix("mul", ix("add", ix("mul", v("kk"), v("outH")), v("oy")), v("outW"))),
         for_("ox", v("oxLo"), v("oxHi"), "output width", [
-          fold(ix("add", v("outRow"), v("ox")), prim("synContrib", weightAt(bits, ix("add", v("wRow"), ix("sub", v("oxPad"), ix("mul", v("ox"), v("sx"))))), v("value"), v("s"))),
+          fold(mode, ix("add", v("outRow"), v("ox")), weightAt(bits, ix("sub", v("wRow"), ix("mul", v("ox"), v("sx")))), v("scale")),
         ]),
       ]),
     ]),
     set("updates", ix("add", v("updates"), ix("mul", v("outK"), ix("mul", ix("sub", v("oyHi"), v("oyLo")), ix("sub", v("oxHi"), v("oxLo")))))),
   ];
   return {
-    name: `scatterConv2dW${bits}`,
-    doc: `Conv2d by event-driven scatter with int${bits} weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx. Returns the synaptic updates done.`,
+    name: `scatterConv2dW${bits}${foldSuffix(mode)}`,
+    doc: `Conv2d by event-driven scatter with int${bits} weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel.${doc} Returns the synaptic updates done.`,
     params: [...EVENT_PARAMS, scalar("inC", "u32"), ...GEOMETRY, scalar("py", "u32"), scalar("px", "u32"), scalar("outK", "u32"), weightsParam(bits), input("shift", "u8"), scalar("shiftPerChannel", "bool"), output("acc", "i32")],
     returns: "u32",
+    ...(precondition !== undefined ? { precondition } : {}),
     body: [let_("plane", "u32", ix("mul", v("inH"), v("inW"))), let_("updates", "u32", k(0)), forEachEvent(body), ret(v("updates"))],
   };
 }
 
-function scatterPool(): Kernel {
+function scatterPool(mode: Fold): Kernel {
+  const { doc, precondition } = foldDoc(mode);
   const body: Stmt[] = [
     ...coordinates(),
     ...axisRange("y", k(0), "kh", "sy", "outH", "oy"),
@@ -169,16 +227,102 @@ function scatterPool(): Kernel {
     let_("contrib", "i32", prim("synContrib", v("weight"), v("value"), v("shift"))),
     for_("oy", v("oyLo"), v("oyHi"), "output height", [
       let_("outRow", "u32", ix("mul", ix("add", ix("mul", v("c"), v("outH")), v("oy")), v("outW"))),
-      for_("ox", v("oxLo"), v("oxHi"), "output width", [fold(ix("add", v("outRow"), v("ox")), v("contrib"))]),
+      for_("ox", v("oxLo"), v("oxHi"), "output width", [foldContrib(mode, ix("add", v("outRow"), v("ox")), v("contrib"))]),
     ]),
     set("updates", ix("add", v("updates"), ix("mul", ix("sub", v("oyHi"), v("oyLo")), ix("sub", v("oxHi"), v("oxLo"))))),
   ];
   return {
-    name: "scatterPool",
-    doc: "Sum pooling by scatter (spec/ops.md §5.5): an event at (c, y, x) reaches every window (c, oy, ox) containing it, with synContrib(weight, value, shift). Returns the synaptic updates done.",
+    name: `scatterPool${foldSuffix(mode)}`,
+    doc: `Sum pooling by scatter (spec/ops.md §5.5): an event at (c, y, x) reaches every window (c, oy, ox) containing it, with synContrib(weight, value, shift).${doc} Returns the synaptic updates done.`,
     params: [...EVENT_PARAMS, ...GEOMETRY, scalar("weight", "i32"), scalar("shift", "u8"), output("acc", "i32")],
     returns: "u32",
+    ...(precondition !== undefined ? { precondition } : {}),
     body: [let_("plane", "u32", ix("mul", v("inH"), v("inW"))), let_("updates", "u32", k(0)), forEachEvent(body), ret(v("updates"))],
+  };
+}
+
+// ---- accumulation bounds (spec/ops.md §12.1): run once at load, decide sat or exact ---------------
+
+/** bound[j] = satAdd32(bound[j], synContrib(|w|, vmax, shift)). */
+function foldBound(j: Expr, w: Expr, shift: Expr): Stmt {
+  return st("bound", j, prim("satAdd32", ld("bound", j), prim("synContrib", absWeight(w), v("vmax"), shift)));
+}
+
+const BOUND_DOC = "Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones.";
+
+function boundDense(bits: Bits): Kernel {
+  return {
+    name: `boundDenseW${bits}`,
+    doc: `Accumulation bound of a dense connection with int${bits} weights. ${BOUND_DOC}`,
+    params: [scalar("inputs", "u32"), scalar("channels", "u32"), weightsParam(bits), ...POST_SHIFT, scalar("vmax", "u32"), output("bound", "i32")],
+    returns: "void",
+    body: [
+      let_("outputs", "u32", ix("mul", v("channels"), v("plane"))),
+      for_("p", k(0), v("inputs"), "presynaptic layer size", [
+        for_("ch", k(0), v("channels"), "post channels", [
+          let_("s", "u8", shiftOfChannel(v("ch"))),
+          for_("q", k(0), v("plane"), "neurons per post channel", [
+            let_("j", "u32", ix("add", ix("mul", v("ch"), v("plane")), v("q"))),
+            foldBound(v("j"), weightAt(bits, ix("add", ix("mul", v("p"), v("outputs")), v("j"))), v("s")),
+          ]),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function boundSparse(bits: Bits, colBits: 16 | 32): Kernel {
+  return {
+    name: `boundSparseW${bits}C${colBits}`,
+    doc: `Accumulation bound of a CSR connection with int${bits} weights and uint${colBits} columns. ${BOUND_DOC}`,
+    params: [scalar("inputs", "u32"), input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), weightsParam(bits), ...POST_SHIFT, scalar("vmax", "u32"), output("bound", "i32")],
+    returns: "void",
+    body: [
+      for_("p", k(0), v("inputs"), "presynaptic layer size", [
+        for_("q", ld("rowPtr", v("p")), ld("rowPtr", ix("add", v("p"), k(1))), "CSR row length", [
+          let_("j", "u32", cast("u32", ld("cols", v("q")))),
+          foldBound(v("j"), weightAt(bits, v("q")), shiftOfChannel(ix("div", v("j"), v("plane")))),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function boundConv2d(bits: Bits): Kernel {
+  return {
+    name: `boundConv2dW${bits}`,
+    doc: `Accumulation bound of a conv2d connection with int${bits} weights: an output (k, oy, ox) receives at most one contribution per tap (c, ky, kx), so every output of channel k gets the channel's sum of |w|. ${BOUND_DOC}`,
+    params: [scalar("inC", "u32"), scalar("kh", "u32"), scalar("kw", "u32"), scalar("outK", "u32"), scalar("outPlane", "u32"), weightsParam(bits), input("shift", "u8"), scalar("shiftPerChannel", "bool"), scalar("vmax", "u32"), output("bound", "i32")],
+    returns: "void",
+    body: [
+      let_("taps", "u32", ix("mul", ix("mul", v("inC"), v("kh")), v("kw"))),
+      for_("kk", k(0), v("outK"), "output channels K", [
+        let_("s", "u8", shiftOfChannel(v("kk"))),
+        let_("total", "i32", k(0, "i32")),
+        for_("t", k(0), v("taps"), "weights per output channel (C·kh·kw)", [
+          set("total", prim("satAdd32", v("total"), prim("synContrib", absWeight(weightAt(bits, ix("add", ix("mul", v("kk"), v("taps")), v("t")))), v("vmax"), v("s")))),
+        ]),
+        for_("o", k(0), v("outPlane"), "output plane OH·OW", [
+          let_("j", "u32", ix("add", ix("mul", v("kk"), v("outPlane")), v("o"))),
+          st("bound", v("j"), prim("satAdd32", ld("bound", v("j")), v("total"))),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function boundPool(): Kernel {
+  return {
+    name: "boundPool",
+    doc: `Accumulation bound of a sum pooling connection: an output receives at most kh·kw contributions (one per input of its window). ${BOUND_DOC}`,
+    params: [scalar("kh", "u32"), scalar("kw", "u32"), scalar("weight", "i32"), scalar("shift", "u8"), scalar("outputs", "u32"), scalar("vmax", "u32"), output("bound", "i32")],
+    returns: "void",
+    body: [
+      let_("contrib", "i32", prim("synContrib", absWeight(v("weight")), v("vmax"), v("shift"))),
+      let_("total", "i32", k(0, "i32")),
+      for_("t", k(0), ix("mul", v("kh"), v("kw")), "pool window kh·kw", [set("total", prim("satAdd32", v("total"), v("contrib")))]),
+      for_("j", k(0), v("outputs"), "post layer size", [st("bound", v("j"), prim("satAdd32", ld("bound", v("j")), v("total")))]),
+    ],
   };
 }
 
@@ -273,6 +417,8 @@ function argmax(elem: "i32" | "u32"): Kernel {
   };
 }
 
+const FOLDS: readonly Fold[] = ["sat", "exact"];
+
 /** Every kernel, in emission order. */
 export const KERNELS: readonly Kernel[] = [
   neuronSpiking("if"),
@@ -280,11 +426,16 @@ export const KERNELS: readonly Kernel[] = [
   neuronSpiking("lifQ15"),
   neuronSpiking("cuba"),
   neuronIntegrator(),
-  ...WEIGHT_WIDTHS.map(scatterDense),
-  ...WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 16)),
-  ...WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 32)),
-  ...WEIGHT_WIDTHS.map(scatterConv2d),
-  scatterPool(),
+  ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterDense(bits, mode))),
+  ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 16, mode))),
+  ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 32, mode))),
+  ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterConv2d(bits, mode))),
+  ...FOLDS.map(scatterPool),
+  ...WEIGHT_WIDTHS.map(boundDense),
+  ...WEIGHT_WIDTHS.map((bits) => boundSparse(bits, 16)),
+  ...WEIGHT_WIDTHS.map((bits) => boundSparse(bits, 32)),
+  ...WEIGHT_WIDTHS.map(boundConv2d),
+  boundPool(),
   argmax("i32"),
   argmax("u32"),
   ...PLASTICITY_KERNELS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, int4FromNibble, leakShift, q15Mul, sat32, satAdd32, satSub32,
-  shlSat32, shrFloor32, shrFloor64, synContrib,
+  shlSat32, shrFloor32, shrFloor64, synContrib, synScale, mulSat32, addExact32, mulExact32,
 } from "./fixed.js";
 
 describe("saturating arithmetic", () => {
@@ -96,5 +96,26 @@ describe("int4 unpacking", () => {
     const packed = new Uint8Array([0x9f, 0x70, 0x08]);
     // byte 0x9F: low 0xF = -1, high 0x9 = -7; 0x70: low 0 = 0, high 7 = 7; 0x08: low 8 = -8, high 0
     expect([0, 1, 2, 3, 4, 5].map((q) => int4At(packed, q))).toEqual([-1, -7, 0, 7, -8, 0]);
+  });
+});
+
+describe("hoisted synaptic primitives (spec/ops.md §12.1)", () => {
+  it("mulSat32(w, synScale(value, shift)) is synContrib(w, value, shift), saturation included", () => {
+    for (const w of [-32768, -32767, -129, -8, -1, 0, 1, 7, 127, 32767]) {
+      for (const value of [1, 2, 254, 255]) {
+        for (const shift of [0, 1, 7, 15, 16, 22, 23]) {
+          expect(synScale(value, shift)).toBe(value * 2 ** shift);
+          expect(mulSat32(w, synScale(value, shift))).toBe(synContrib(w, value, shift));
+        }
+      }
+    }
+    expect(mulSat32(-32768, synScale(255, 23))).toBe(INT32_MIN);
+    expect(mulSat32(32767, synScale(255, 23))).toBe(INT32_MAX);
+  });
+
+  it("the exact forms equal the saturating ones inside int32", () => {
+    expect(addExact32(INT32_MAX - 5, 5)).toBe(satAdd32(INT32_MAX - 5, 5));
+    expect(addExact32(INT32_MIN + 5, -5)).toBe(satAdd32(INT32_MIN + 5, -5));
+    expect(mulExact32(-127, synScale(1, 23))).toBe(mulSat32(-127, synScale(1, 23)));
   });
 });

@@ -165,3 +165,36 @@ export function mul16(a: number, b: number): number {
 export function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
+
+/**
+ * Scale of one event (spec/ops.md §12.1): value * 2^shift for value 1..255 and shift 0..23, so the
+ * result is below 2^31. Hoisted out of the synapse loop: mulSat32(w, synScale(value, shift)) equals
+ * synContrib(w, value, shift). C: `int32_t ps_syn_scale(uint32_t value, unsigned shift)`.
+ */
+export function synScale(value: number, shift: number): number {
+  return value * (1 << shift);
+}
+
+/**
+ * sat32(w * scale) for w in the int16 range (or |w| <= 32768) and 0 <= scale < 2^31: the product
+ * stays below 2^47, exact in doubles. C: `int32_t ps_mul_sat32(int32_t w, int32_t scale)` (int64_t).
+ */
+export function mulSat32(w: number, scale: number): number {
+  return sat32(w * scale);
+}
+
+/**
+ * a + b where a load-time proof (spec/ops.md §12.1) guarantees the sum is an int32; equal to
+ * satAdd32(a, b) under that proof. C: `int32_t ps_add_exact32(int32_t a, int32_t b)` (a plain add).
+ */
+export function addExact32(a: number, b: number): number {
+  return a + b;
+}
+
+/**
+ * w * scale where a load-time proof (spec/ops.md §12.1) guarantees the product is an int32; equal to
+ * mulSat32(w, scale) under that proof. C: `int32_t ps_mul_exact32(int32_t w, int32_t scale)`.
+ */
+export function mulExact32(w: number, scale: number): number {
+  return w * scale;
+}

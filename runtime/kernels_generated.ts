@@ -6,7 +6,7 @@
  * interpreter (runtime/interpreter.ts) calls these; the C kernels (firmware/src/ps_kernels_generated.c)
  * are emitted from the same description.
  */
-import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp } from "./fixed.js";
+import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32 } from "./fixed.js";
 
 /** Event-table format version these kernels implement. */
 export const KERNELS_FORMAT_VERSION = 1;
@@ -160,7 +160,7 @@ export function neuronIntegrator(biasCount: number, biasPlane: number, bias: Int
   }
 }
 
-/** Dense fan-out with int4 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. Returns the synaptic updates done. */
+/** Dense fan-out with int4 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterDenseW4(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   const outputs = (channels * plane);
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -168,20 +168,29 @@ export function scatterDenseW4(pre: Uint32Array, n: number, values: Uint8Array, 
     const p = pre[e]!;
     const value = (graded ? values[e]! : 1);
     const base = (p * outputs);
-    // bounded by: post channels
-    for (let ch = 0; ch < channels; ch++) {
-      const s = shift[(shiftPerChannel ? ch : 0)]!;
-      // bounded by: neurons per post channel
-      for (let q = 0; q < plane; q++) {
-        const j = ((ch * plane) + q);
-        acc[j] = satAdd32(acc[j]!, synContrib(int4At(weights, (base + j)), value, s));
+    if (shiftPerChannel) {
+      // bounded by: post channels
+      for (let ch = 0; ch < channels; ch++) {
+        const scale = synScale(value, shift[ch]!);
+        const rowStart = (ch * plane);
+        // bounded by: neurons per post channel
+        for (let q = 0; q < plane; q++) {
+          const j = (rowStart + q);
+          acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, (base + j)), scale));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: post layer size
+      for (let j = 0; j < outputs; j++) {
+        acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, (base + j)), scale));
       }
     }
   }
   return (n * outputs);
 }
 
-/** Dense fan-out with int8 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. Returns the synaptic updates done. */
+/** Dense fan-out with int8 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterDenseW8(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   const outputs = (channels * plane);
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -189,20 +198,29 @@ export function scatterDenseW8(pre: Uint32Array, n: number, values: Uint8Array, 
     const p = pre[e]!;
     const value = (graded ? values[e]! : 1);
     const base = (p * outputs);
-    // bounded by: post channels
-    for (let ch = 0; ch < channels; ch++) {
-      const s = shift[(shiftPerChannel ? ch : 0)]!;
-      // bounded by: neurons per post channel
-      for (let q = 0; q < plane; q++) {
-        const j = ((ch * plane) + q);
-        acc[j] = satAdd32(acc[j]!, synContrib(weights[(base + j)]!, value, s));
+    if (shiftPerChannel) {
+      // bounded by: post channels
+      for (let ch = 0; ch < channels; ch++) {
+        const scale = synScale(value, shift[ch]!);
+        const rowStart = (ch * plane);
+        // bounded by: neurons per post channel
+        for (let q = 0; q < plane; q++) {
+          const j = (rowStart + q);
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[(base + j)]!, scale));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: post layer size
+      for (let j = 0; j < outputs; j++) {
+        acc[j] = satAdd32(acc[j]!, mulSat32(weights[(base + j)]!, scale));
       }
     }
   }
   return (n * outputs);
 }
 
-/** Dense fan-out with int16 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. Returns the synaptic updates done. */
+/** Dense fan-out with int16 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterDenseW16(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   const outputs = (channels * plane);
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -210,20 +228,119 @@ export function scatterDenseW16(pre: Uint32Array, n: number, values: Uint8Array,
     const p = pre[e]!;
     const value = (graded ? values[e]! : 1);
     const base = (p * outputs);
-    // bounded by: post channels
-    for (let ch = 0; ch < channels; ch++) {
-      const s = shift[(shiftPerChannel ? ch : 0)]!;
-      // bounded by: neurons per post channel
-      for (let q = 0; q < plane; q++) {
-        const j = ((ch * plane) + q);
-        acc[j] = satAdd32(acc[j]!, synContrib(weights[(base + j)]!, value, s));
+    if (shiftPerChannel) {
+      // bounded by: post channels
+      for (let ch = 0; ch < channels; ch++) {
+        const scale = synScale(value, shift[ch]!);
+        const rowStart = (ch * plane);
+        // bounded by: neurons per post channel
+        for (let q = 0; q < plane; q++) {
+          const j = (rowStart + q);
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[(base + j)]!, scale));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: post layer size
+      for (let j = 0; j < outputs; j++) {
+        acc[j] = satAdd32(acc[j]!, mulSat32(weights[(base + j)]!, scale));
       }
     }
   }
   return (n * outputs);
 }
 
-/** CSR fan-out with int4 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done. */
+/** Dense fan-out with int4 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterDenseW4Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  const outputs = (channels * plane);
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const base = (p * outputs);
+    if (shiftPerChannel) {
+      // bounded by: post channels
+      for (let ch = 0; ch < channels; ch++) {
+        const scale = synScale(value, shift[ch]!);
+        const rowStart = (ch * plane);
+        // bounded by: neurons per post channel
+        for (let q = 0; q < plane; q++) {
+          const j = (rowStart + q);
+          acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, (base + j)), scale));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: post layer size
+      for (let j = 0; j < outputs; j++) {
+        acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, (base + j)), scale));
+      }
+    }
+  }
+  return (n * outputs);
+}
+
+/** Dense fan-out with int8 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterDenseW8Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  const outputs = (channels * plane);
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const base = (p * outputs);
+    if (shiftPerChannel) {
+      // bounded by: post channels
+      for (let ch = 0; ch < channels; ch++) {
+        const scale = synScale(value, shift[ch]!);
+        const rowStart = (ch * plane);
+        // bounded by: neurons per post channel
+        for (let q = 0; q < plane; q++) {
+          const j = (rowStart + q);
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[(base + j)]!, scale));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: post layer size
+      for (let j = 0; j < outputs; j++) {
+        acc[j] = addExact32(acc[j]!, mulExact32(weights[(base + j)]!, scale));
+      }
+    }
+  }
+  return (n * outputs);
+}
+
+/** Dense fan-out with int16 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterDenseW16Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  const outputs = (channels * plane);
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const base = (p * outputs);
+    if (shiftPerChannel) {
+      // bounded by: post channels
+      for (let ch = 0; ch < channels; ch++) {
+        const scale = synScale(value, shift[ch]!);
+        const rowStart = (ch * plane);
+        // bounded by: neurons per post channel
+        for (let q = 0; q < plane; q++) {
+          const j = (rowStart + q);
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[(base + j)]!, scale));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: post layer size
+      for (let j = 0; j < outputs; j++) {
+        acc[j] = addExact32(acc[j]!, mulExact32(weights[(base + j)]!, scale));
+      }
+    }
+  }
+  return (n * outputs);
+}
+
+/** CSR fan-out with int4 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterSparseW4C16(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint16Array, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   let updates = 0;
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -232,17 +349,34 @@ export function scatterSparseW4C16(pre: Uint32Array, n: number, values: Uint8Arr
     const value = (graded ? values[e]! : 1);
     const start = rowPtr[p]!;
     const end = rowPtr[(p + 1)]!;
-    // bounded by: CSR row length
-    for (let q = start; q < end; q++) {
-      const j = cols[q]!;
-      acc[j] = satAdd32(acc[j]!, synContrib(int4At(weights, q), value, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, q), synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, q), synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, q), scale));
+      }
     }
     updates = (updates + (end - start));
   }
   return updates;
 }
 
-/** CSR fan-out with int8 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done. */
+/** CSR fan-out with int8 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterSparseW8C16(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint16Array, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   let updates = 0;
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -251,17 +385,34 @@ export function scatterSparseW8C16(pre: Uint32Array, n: number, values: Uint8Arr
     const value = (graded ? values[e]! : 1);
     const start = rowPtr[p]!;
     const end = rowPtr[(p + 1)]!;
-    // bounded by: CSR row length
-    for (let q = start; q < end; q++) {
-      const j = cols[q]!;
-      acc[j] = satAdd32(acc[j]!, synContrib(weights[q]!, value, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, scale));
+      }
     }
     updates = (updates + (end - start));
   }
   return updates;
 }
 
-/** CSR fan-out with int16 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done. */
+/** CSR fan-out with int16 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterSparseW16C16(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint16Array, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   let updates = 0;
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -270,17 +421,142 @@ export function scatterSparseW16C16(pre: Uint32Array, n: number, values: Uint8Ar
     const value = (graded ? values[e]! : 1);
     const start = rowPtr[p]!;
     const end = rowPtr[(p + 1)]!;
-    // bounded by: CSR row length
-    for (let q = start; q < end; q++) {
-      const j = cols[q]!;
-      acc[j] = satAdd32(acc[j]!, synContrib(weights[q]!, value, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, scale));
+      }
     }
     updates = (updates + (end - start));
   }
   return updates;
 }
 
-/** CSR fan-out with int4 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done. */
+/** CSR fan-out with int4 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterSparseW4C16Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint16Array, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const start = rowPtr[p]!;
+    const end = rowPtr[(p + 1)]!;
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, q), synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, q), synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, q), scale));
+      }
+    }
+    updates = (updates + (end - start));
+  }
+  return updates;
+}
+
+/** CSR fan-out with int8 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterSparseW8C16Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint16Array, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const start = rowPtr[p]!;
+    const end = rowPtr[(p + 1)]!;
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, scale));
+      }
+    }
+    updates = (updates + (end - start));
+  }
+  return updates;
+}
+
+/** CSR fan-out with int16 weights and uint16 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterSparseW16C16Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint16Array, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const start = rowPtr[p]!;
+    const end = rowPtr[(p + 1)]!;
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, scale));
+      }
+    }
+    updates = (updates + (end - start));
+  }
+  return updates;
+}
+
+/** CSR fan-out with int4 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterSparseW4C32(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint32Array, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   let updates = 0;
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -289,17 +565,34 @@ export function scatterSparseW4C32(pre: Uint32Array, n: number, values: Uint8Arr
     const value = (graded ? values[e]! : 1);
     const start = rowPtr[p]!;
     const end = rowPtr[(p + 1)]!;
-    // bounded by: CSR row length
-    for (let q = start; q < end; q++) {
-      const j = cols[q]!;
-      acc[j] = satAdd32(acc[j]!, synContrib(int4At(weights, q), value, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, q), synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, q), synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = satAdd32(acc[j]!, mulSat32(int4At(weights, q), scale));
+      }
     }
     updates = (updates + (end - start));
   }
   return updates;
 }
 
-/** CSR fan-out with int8 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done. */
+/** CSR fan-out with int8 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterSparseW8C32(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint32Array, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   let updates = 0;
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -308,17 +601,34 @@ export function scatterSparseW8C32(pre: Uint32Array, n: number, values: Uint8Arr
     const value = (graded ? values[e]! : 1);
     const start = rowPtr[p]!;
     const end = rowPtr[(p + 1)]!;
-    // bounded by: CSR row length
-    for (let q = start; q < end; q++) {
-      const j = cols[q]!;
-      acc[j] = satAdd32(acc[j]!, synContrib(weights[q]!, value, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, scale));
+      }
     }
     updates = (updates + (end - start));
   }
   return updates;
 }
 
-/** CSR fan-out with int16 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. Returns the synaptic updates done. */
+/** CSR fan-out with int16 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterSparseW16C32(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint32Array, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   let updates = 0;
   // bounded by: input events of the step (<= presynaptic layer size)
@@ -327,17 +637,142 @@ export function scatterSparseW16C32(pre: Uint32Array, n: number, values: Uint8Ar
     const value = (graded ? values[e]! : 1);
     const start = rowPtr[p]!;
     const end = rowPtr[(p + 1)]!;
-    // bounded by: CSR row length
-    for (let q = start; q < end; q++) {
-      const j = cols[q]!;
-      acc[j] = satAdd32(acc[j]!, synContrib(weights[q]!, value, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = satAdd32(acc[j]!, mulSat32(weights[q]!, scale));
+      }
     }
     updates = (updates + (end - start));
   }
   return updates;
 }
 
-/** Conv2d by event-driven scatter with int4 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx. Returns the synaptic updates done. */
+/** CSR fan-out with int4 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterSparseW4C32Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint32Array, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const start = rowPtr[p]!;
+    const end = rowPtr[(p + 1)]!;
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, q), synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, q), synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = addExact32(acc[j]!, mulExact32(int4At(weights, q), scale));
+      }
+    }
+    updates = (updates + (end - start));
+  }
+  return updates;
+}
+
+/** CSR fan-out with int8 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterSparseW8C32Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint32Array, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const start = rowPtr[p]!;
+    const end = rowPtr[(p + 1)]!;
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, scale));
+      }
+    }
+    updates = (updates + (end - start));
+  }
+  return updates;
+}
+
+/** CSR fan-out with int16 weights and uint32 columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterSparseW16C32Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, rowPtr: Uint32Array, cols: Uint32Array, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const start = rowPtr[p]!;
+    const end = rowPtr[(p + 1)]!;
+    if (shiftPerChannel) {
+      if ((plane === 1)) {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[j]!)));
+        }
+      } else {
+        // bounded by: CSR row length
+        for (let q = start; q < end; q++) {
+          const j = cols[q]!;
+          acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, synScale(value, shift[((j / plane) >>> 0)]!)));
+        }
+      }
+    } else {
+      const scale = synScale(value, shift[0]!);
+      // bounded by: CSR row length
+      for (let q = start; q < end; q++) {
+        const j = cols[q]!;
+        acc[j] = addExact32(acc[j]!, mulExact32(weights[q]!, scale));
+      }
+    }
+    updates = (updates + (end - start));
+  }
+  return updates;
+}
+
+/** Conv2d by event-driven scatter with int4 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterConv2dW4(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inC: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, py: number, px: number, outK: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, acc: Int32Array): number {
   const plane = (inH * inW);
   let updates = 0;
@@ -357,15 +792,15 @@ export function scatterConv2dW4(pre: Uint32Array, n: number, values: Uint8Array,
     const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
     // bounded by: output channels K
     for (let kk = 0; kk < outK; kk++) {
-      const s = shift[(shiftPerChannel ? kk : 0)]!;
+      const scale = synScale(value, shift[(shiftPerChannel ? kk : 0)]!);
       const wBase = (((kk * inC) + c) * kh);
       // bounded by: output height
       for (let oy = oyLo; oy < oyHi; oy++) {
-        const wRow = ((wBase + (oyPad - (oy * sy))) * kw);
+        const wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
         const outRow = (((kk * outH) + oy) * outW);
         // bounded by: output width
         for (let ox = oxLo; ox < oxHi; ox++) {
-          acc[(outRow + ox)] = satAdd32(acc[(outRow + ox)]!, synContrib(int4At(weights, (wRow + (oxPad - (ox * sx)))), value, s));
+          acc[(outRow + ox)] = satAdd32(acc[(outRow + ox)]!, mulSat32(int4At(weights, (wRow - (ox * sx))), scale));
         }
       }
     }
@@ -374,7 +809,7 @@ export function scatterConv2dW4(pre: Uint32Array, n: number, values: Uint8Array,
   return updates;
 }
 
-/** Conv2d by event-driven scatter with int8 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx. Returns the synaptic updates done. */
+/** Conv2d by event-driven scatter with int8 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterConv2dW8(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inC: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, py: number, px: number, outK: number, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, acc: Int32Array): number {
   const plane = (inH * inW);
   let updates = 0;
@@ -394,15 +829,15 @@ export function scatterConv2dW8(pre: Uint32Array, n: number, values: Uint8Array,
     const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
     // bounded by: output channels K
     for (let kk = 0; kk < outK; kk++) {
-      const s = shift[(shiftPerChannel ? kk : 0)]!;
+      const scale = synScale(value, shift[(shiftPerChannel ? kk : 0)]!);
       const wBase = (((kk * inC) + c) * kh);
       // bounded by: output height
       for (let oy = oyLo; oy < oyHi; oy++) {
-        const wRow = ((wBase + (oyPad - (oy * sy))) * kw);
+        const wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
         const outRow = (((kk * outH) + oy) * outW);
         // bounded by: output width
         for (let ox = oxLo; ox < oxHi; ox++) {
-          acc[(outRow + ox)] = satAdd32(acc[(outRow + ox)]!, synContrib(weights[(wRow + (oxPad - (ox * sx)))]!, value, s));
+          acc[(outRow + ox)] = satAdd32(acc[(outRow + ox)]!, mulSat32(weights[(wRow - (ox * sx))]!, scale));
         }
       }
     }
@@ -411,7 +846,7 @@ export function scatterConv2dW8(pre: Uint32Array, n: number, values: Uint8Array,
   return updates;
 }
 
-/** Conv2d by event-driven scatter with int16 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx. Returns the synaptic updates done. */
+/** Conv2d by event-driven scatter with int16 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterConv2dW16(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inC: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, py: number, px: number, outK: number, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, acc: Int32Array): number {
   const plane = (inH * inW);
   let updates = 0;
@@ -431,15 +866,15 @@ export function scatterConv2dW16(pre: Uint32Array, n: number, values: Uint8Array
     const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
     // bounded by: output channels K
     for (let kk = 0; kk < outK; kk++) {
-      const s = shift[(shiftPerChannel ? kk : 0)]!;
+      const scale = synScale(value, shift[(shiftPerChannel ? kk : 0)]!);
       const wBase = (((kk * inC) + c) * kh);
       // bounded by: output height
       for (let oy = oyLo; oy < oyHi; oy++) {
-        const wRow = ((wBase + (oyPad - (oy * sy))) * kw);
+        const wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
         const outRow = (((kk * outH) + oy) * outW);
         // bounded by: output width
         for (let ox = oxLo; ox < oxHi; ox++) {
-          acc[(outRow + ox)] = satAdd32(acc[(outRow + ox)]!, synContrib(weights[(wRow + (oxPad - (ox * sx)))]!, value, s));
+          acc[(outRow + ox)] = satAdd32(acc[(outRow + ox)]!, mulSat32(weights[(wRow - (ox * sx))]!, scale));
         }
       }
     }
@@ -448,7 +883,118 @@ export function scatterConv2dW16(pre: Uint32Array, n: number, values: Uint8Array
   return updates;
 }
 
-/** Sum pooling by scatter (spec/ops.md §5.5): an event at (c, y, x) reaches every window (c, oy, ox) containing it, with synContrib(weight, value, shift). Returns the synaptic updates done. */
+/** Conv2d by event-driven scatter with int4 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel. Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterConv2dW4Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inC: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, py: number, px: number, outK: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, acc: Int32Array): number {
+  const plane = (inH * inW);
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const c = ((p / plane) >>> 0);
+    const rem = (p - (c * plane));
+    const y = ((rem / inW) >>> 0);
+    const x = (rem - (y * inW));
+    const oyPad = (y + py);
+    const oyHi = Math.min((((oyPad / sy) >>> 0) + 1), outH);
+    const oyLo = Math.min((((oyPad + 1) > kh) ? ((((((oyPad + 1) - kh) + sy) - 1) / sy) >>> 0) : 0), oyHi);
+    const oxPad = (x + px);
+    const oxHi = Math.min((((oxPad / sx) >>> 0) + 1), outW);
+    const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
+    // bounded by: output channels K
+    for (let kk = 0; kk < outK; kk++) {
+      const scale = synScale(value, shift[(shiftPerChannel ? kk : 0)]!);
+      const wBase = (((kk * inC) + c) * kh);
+      // bounded by: output height
+      for (let oy = oyLo; oy < oyHi; oy++) {
+        const wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
+        const outRow = (((kk * outH) + oy) * outW);
+        // bounded by: output width
+        for (let ox = oxLo; ox < oxHi; ox++) {
+          acc[(outRow + ox)] = addExact32(acc[(outRow + ox)]!, mulExact32(int4At(weights, (wRow - (ox * sx))), scale));
+        }
+      }
+    }
+    updates = (updates + (outK * ((oyHi - oyLo) * (oxHi - oxLo))));
+  }
+  return updates;
+}
+
+/** Conv2d by event-driven scatter with int8 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel. Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterConv2dW8Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inC: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, py: number, px: number, outK: number, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, acc: Int32Array): number {
+  const plane = (inH * inW);
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const c = ((p / plane) >>> 0);
+    const rem = (p - (c * plane));
+    const y = ((rem / inW) >>> 0);
+    const x = (rem - (y * inW));
+    const oyPad = (y + py);
+    const oyHi = Math.min((((oyPad / sy) >>> 0) + 1), outH);
+    const oyLo = Math.min((((oyPad + 1) > kh) ? ((((((oyPad + 1) - kh) + sy) - 1) / sy) >>> 0) : 0), oyHi);
+    const oxPad = (x + px);
+    const oxHi = Math.min((((oxPad / sx) >>> 0) + 1), outW);
+    const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
+    // bounded by: output channels K
+    for (let kk = 0; kk < outK; kk++) {
+      const scale = synScale(value, shift[(shiftPerChannel ? kk : 0)]!);
+      const wBase = (((kk * inC) + c) * kh);
+      // bounded by: output height
+      for (let oy = oyLo; oy < oyHi; oy++) {
+        const wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
+        const outRow = (((kk * outH) + oy) * outW);
+        // bounded by: output width
+        for (let ox = oxLo; ox < oxHi; ox++) {
+          acc[(outRow + ox)] = addExact32(acc[(outRow + ox)]!, mulExact32(weights[(wRow - (ox * sx))]!, scale));
+        }
+      }
+    }
+    updates = (updates + (outK * ((oyHi - oyLo) * (oxHi - oxLo))));
+  }
+  return updates;
+}
+
+/** Conv2d by event-driven scatter with int16 weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel. Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterConv2dW16Exact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inC: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, py: number, px: number, outK: number, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, acc: Int32Array): number {
+  const plane = (inH * inW);
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const c = ((p / plane) >>> 0);
+    const rem = (p - (c * plane));
+    const y = ((rem / inW) >>> 0);
+    const x = (rem - (y * inW));
+    const oyPad = (y + py);
+    const oyHi = Math.min((((oyPad / sy) >>> 0) + 1), outH);
+    const oyLo = Math.min((((oyPad + 1) > kh) ? ((((((oyPad + 1) - kh) + sy) - 1) / sy) >>> 0) : 0), oyHi);
+    const oxPad = (x + px);
+    const oxHi = Math.min((((oxPad / sx) >>> 0) + 1), outW);
+    const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
+    // bounded by: output channels K
+    for (let kk = 0; kk < outK; kk++) {
+      const scale = synScale(value, shift[(shiftPerChannel ? kk : 0)]!);
+      const wBase = (((kk * inC) + c) * kh);
+      // bounded by: output height
+      for (let oy = oyLo; oy < oyHi; oy++) {
+        const wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
+        const outRow = (((kk * outH) + oy) * outW);
+        // bounded by: output width
+        for (let ox = oxLo; ox < oxHi; ox++) {
+          acc[(outRow + ox)] = addExact32(acc[(outRow + ox)]!, mulExact32(weights[(wRow - (ox * sx))]!, scale));
+        }
+      }
+    }
+    updates = (updates + (outK * ((oyHi - oyLo) * (oxHi - oxLo))));
+  }
+  return updates;
+}
+
+/** Sum pooling by scatter (spec/ops.md §5.5): an event at (c, y, x) reaches every window (c, oy, ox) containing it, with synContrib(weight, value, shift). Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterPool(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, weight: number, shift: number, acc: Int32Array): number {
   const plane = (inH * inW);
   let updates = 0;
@@ -478,6 +1024,232 @@ export function scatterPool(pre: Uint32Array, n: number, values: Uint8Array, gra
     updates = (updates + ((oyHi - oyLo) * (oxHi - oxLo)));
   }
   return updates;
+}
+
+/** Sum pooling by scatter (spec/ops.md §5.5): an event at (c, y, x) reaches every window (c, oy, ox) containing it, with synContrib(weight, value, shift). Plain int32 fold, exact under the accumulation bound of spec/ops.md §12.1 (the caller proves it at load). Returns the synaptic updates done. */
+export function scatterPoolExact(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number, sy: number, sx: number, weight: number, shift: number, acc: Int32Array): number {
+  const plane = (inH * inW);
+  let updates = 0;
+  // bounded by: input events of the step (<= presynaptic layer size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const value = (graded ? values[e]! : 1);
+    const c = ((p / plane) >>> 0);
+    const rem = (p - (c * plane));
+    const y = ((rem / inW) >>> 0);
+    const x = (rem - (y * inW));
+    const oyPad = (y + 0);
+    const oyHi = Math.min((((oyPad / sy) >>> 0) + 1), outH);
+    const oyLo = Math.min((((oyPad + 1) > kh) ? ((((((oyPad + 1) - kh) + sy) - 1) / sy) >>> 0) : 0), oyHi);
+    const oxPad = (x + 0);
+    const oxHi = Math.min((((oxPad / sx) >>> 0) + 1), outW);
+    const oxLo = Math.min((((oxPad + 1) > kw) ? ((((((oxPad + 1) - kw) + sx) - 1) / sx) >>> 0) : 0), oxHi);
+    const contrib = synContrib(weight, value, shift);
+    // bounded by: output height
+    for (let oy = oyLo; oy < oyHi; oy++) {
+      const outRow = (((c * outH) + oy) * outW);
+      // bounded by: output width
+      for (let ox = oxLo; ox < oxHi; ox++) {
+        acc[(outRow + ox)] = addExact32(acc[(outRow + ox)]!, contrib);
+      }
+    }
+    updates = (updates + ((oyHi - oyLo) * (oxHi - oxLo)));
+  }
+  return updates;
+}
+
+/** Accumulation bound of a dense connection with int4 weights. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundDenseW4(inputs: number, channels: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  const outputs = (channels * plane);
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: post channels
+    for (let ch = 0; ch < channels; ch++) {
+      const s = shift[(shiftPerChannel ? ch : 0)]!;
+      // bounded by: neurons per post channel
+      for (let q = 0; q < plane; q++) {
+        const j = ((ch * plane) + q);
+        bound[j] = satAdd32(bound[j]!, synContrib(((int4At(weights, ((p * outputs) + j)) < 0) ? satSub32(0, int4At(weights, ((p * outputs) + j))) : int4At(weights, ((p * outputs) + j))), vmax, s));
+      }
+    }
+  }
+}
+
+/** Accumulation bound of a dense connection with int8 weights. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundDenseW8(inputs: number, channels: number, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  const outputs = (channels * plane);
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: post channels
+    for (let ch = 0; ch < channels; ch++) {
+      const s = shift[(shiftPerChannel ? ch : 0)]!;
+      // bounded by: neurons per post channel
+      for (let q = 0; q < plane; q++) {
+        const j = ((ch * plane) + q);
+        bound[j] = satAdd32(bound[j]!, synContrib(((weights[((p * outputs) + j)]! < 0) ? satSub32(0, weights[((p * outputs) + j)]!) : weights[((p * outputs) + j)]!), vmax, s));
+      }
+    }
+  }
+}
+
+/** Accumulation bound of a dense connection with int16 weights. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundDenseW16(inputs: number, channels: number, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  const outputs = (channels * plane);
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: post channels
+    for (let ch = 0; ch < channels; ch++) {
+      const s = shift[(shiftPerChannel ? ch : 0)]!;
+      // bounded by: neurons per post channel
+      for (let q = 0; q < plane; q++) {
+        const j = ((ch * plane) + q);
+        bound[j] = satAdd32(bound[j]!, synContrib(((weights[((p * outputs) + j)]! < 0) ? satSub32(0, weights[((p * outputs) + j)]!) : weights[((p * outputs) + j)]!), vmax, s));
+      }
+    }
+  }
+}
+
+/** Accumulation bound of a CSR connection with int4 weights and uint16 columns. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundSparseW4C16(inputs: number, rowPtr: Uint32Array, cols: Uint16Array, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      const j = cols[q]!;
+      bound[j] = satAdd32(bound[j]!, synContrib(((int4At(weights, q) < 0) ? satSub32(0, int4At(weights, q)) : int4At(weights, q)), vmax, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    }
+  }
+}
+
+/** Accumulation bound of a CSR connection with int8 weights and uint16 columns. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundSparseW8C16(inputs: number, rowPtr: Uint32Array, cols: Uint16Array, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      const j = cols[q]!;
+      bound[j] = satAdd32(bound[j]!, synContrib(((weights[q]! < 0) ? satSub32(0, weights[q]!) : weights[q]!), vmax, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    }
+  }
+}
+
+/** Accumulation bound of a CSR connection with int16 weights and uint16 columns. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundSparseW16C16(inputs: number, rowPtr: Uint32Array, cols: Uint16Array, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      const j = cols[q]!;
+      bound[j] = satAdd32(bound[j]!, synContrib(((weights[q]! < 0) ? satSub32(0, weights[q]!) : weights[q]!), vmax, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    }
+  }
+}
+
+/** Accumulation bound of a CSR connection with int4 weights and uint32 columns. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundSparseW4C32(inputs: number, rowPtr: Uint32Array, cols: Uint32Array, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      const j = cols[q]!;
+      bound[j] = satAdd32(bound[j]!, synContrib(((int4At(weights, q) < 0) ? satSub32(0, int4At(weights, q)) : int4At(weights, q)), vmax, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    }
+  }
+}
+
+/** Accumulation bound of a CSR connection with int8 weights and uint32 columns. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundSparseW8C32(inputs: number, rowPtr: Uint32Array, cols: Uint32Array, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      const j = cols[q]!;
+      bound[j] = satAdd32(bound[j]!, synContrib(((weights[q]! < 0) ? satSub32(0, weights[q]!) : weights[q]!), vmax, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    }
+  }
+}
+
+/** Accumulation bound of a CSR connection with int16 weights and uint32 columns. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundSparseW16C32(inputs: number, rowPtr: Uint32Array, cols: Uint32Array, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, vmax: number, bound: Int32Array): void {
+  // bounded by: presynaptic layer size
+  for (let p = 0; p < inputs; p++) {
+    // bounded by: CSR row length
+    for (let q = rowPtr[p]!; q < rowPtr[(p + 1)]!; q++) {
+      const j = cols[q]!;
+      bound[j] = satAdd32(bound[j]!, synContrib(((weights[q]! < 0) ? satSub32(0, weights[q]!) : weights[q]!), vmax, shift[(shiftPerChannel ? ((j / plane) >>> 0) : 0)]!));
+    }
+  }
+}
+
+/** Accumulation bound of a conv2d connection with int4 weights: an output (k, oy, ox) receives at most one contribution per tap (c, ky, kx), so every output of channel k gets the channel's sum of |w|. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundConv2dW4(inC: number, kh: number, kw: number, outK: number, outPlane: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, vmax: number, bound: Int32Array): void {
+  const taps = ((inC * kh) * kw);
+  // bounded by: output channels K
+  for (let kk = 0; kk < outK; kk++) {
+    const s = shift[(shiftPerChannel ? kk : 0)]!;
+    let total = 0;
+    // bounded by: weights per output channel (C·kh·kw)
+    for (let t = 0; t < taps; t++) {
+      total = satAdd32(total, synContrib(((int4At(weights, ((kk * taps) + t)) < 0) ? satSub32(0, int4At(weights, ((kk * taps) + t))) : int4At(weights, ((kk * taps) + t))), vmax, s));
+    }
+    // bounded by: output plane OH·OW
+    for (let o = 0; o < outPlane; o++) {
+      const j = ((kk * outPlane) + o);
+      bound[j] = satAdd32(bound[j]!, total);
+    }
+  }
+}
+
+/** Accumulation bound of a conv2d connection with int8 weights: an output (k, oy, ox) receives at most one contribution per tap (c, ky, kx), so every output of channel k gets the channel's sum of |w|. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundConv2dW8(inC: number, kh: number, kw: number, outK: number, outPlane: number, weights: Int8Array, shift: Uint8Array, shiftPerChannel: boolean, vmax: number, bound: Int32Array): void {
+  const taps = ((inC * kh) * kw);
+  // bounded by: output channels K
+  for (let kk = 0; kk < outK; kk++) {
+    const s = shift[(shiftPerChannel ? kk : 0)]!;
+    let total = 0;
+    // bounded by: weights per output channel (C·kh·kw)
+    for (let t = 0; t < taps; t++) {
+      total = satAdd32(total, synContrib(((weights[((kk * taps) + t)]! < 0) ? satSub32(0, weights[((kk * taps) + t)]!) : weights[((kk * taps) + t)]!), vmax, s));
+    }
+    // bounded by: output plane OH·OW
+    for (let o = 0; o < outPlane; o++) {
+      const j = ((kk * outPlane) + o);
+      bound[j] = satAdd32(bound[j]!, total);
+    }
+  }
+}
+
+/** Accumulation bound of a conv2d connection with int16 weights: an output (k, oy, ox) receives at most one contribution per tap (c, ky, kx), so every output of channel k gets the channel's sum of |w|. Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundConv2dW16(inC: number, kh: number, kw: number, outK: number, outPlane: number, weights: Int16Array, shift: Uint8Array, shiftPerChannel: boolean, vmax: number, bound: Int32Array): void {
+  const taps = ((inC * kh) * kw);
+  // bounded by: output channels K
+  for (let kk = 0; kk < outK; kk++) {
+    const s = shift[(shiftPerChannel ? kk : 0)]!;
+    let total = 0;
+    // bounded by: weights per output channel (C·kh·kw)
+    for (let t = 0; t < taps; t++) {
+      total = satAdd32(total, synContrib(((weights[((kk * taps) + t)]! < 0) ? satSub32(0, weights[((kk * taps) + t)]!) : weights[((kk * taps) + t)]!), vmax, s));
+    }
+    // bounded by: output plane OH·OW
+    for (let o = 0; o < outPlane; o++) {
+      const j = ((kk * outPlane) + o);
+      bound[j] = satAdd32(bound[j]!, total);
+    }
+  }
+}
+
+/** Accumulation bound of a sum pooling connection: an output receives at most kh·kw contributions (one per input of its window). Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones. */
+export function boundPool(kh: number, kw: number, weight: number, shift: number, outputs: number, vmax: number, bound: Int32Array): void {
+  const contrib = synContrib(((weight < 0) ? satSub32(0, weight) : weight), vmax, shift);
+  let total = 0;
+  // bounded by: pool window kh·kw
+  for (let t = 0; t < (kh * kw); t++) {
+    total = satAdd32(total, contrib);
+  }
+  // bounded by: post layer size
+  for (let j = 0; j < outputs; j++) {
+    bound[j] = satAdd32(bound[j]!, total);
+  }
 }
 
 /** Index of the largest of scores[0..size-1] (membranes), ties to the lowest index (spec/ops.md §9); 0 for size 0. */

@@ -90,6 +90,30 @@ static inline int32_t ps_int4_at(const uint8_t *data, uint32_t q)
     return ps_int4((q & 1u) == 0u ? byte : (uint8_t)(byte >> 4));
 }
 
+/** Event scale value * 2^shift (spec/ops.md §12.1), value 1..255, shift 0..23: below 2^31. */
+static inline int32_t ps_syn_scale(uint32_t value, unsigned shift)
+{
+    return (int32_t)(value << shift);
+}
+
+/** sat32(w * scale), |w| <= 32768, 0 <= scale < 2^31; ps_mul_sat32(w, ps_syn_scale(v, s)) == ps_syn_contrib(w, v, s). */
+static inline int32_t ps_mul_sat32(int32_t w, int32_t scale)
+{
+    return ps_sat32((int64_t)w * (int64_t)scale);
+}
+
+/** a + b when a load-time proof (spec/ops.md §12.1) guarantees the sum fits int32: a plain add. */
+static inline int32_t ps_add_exact32(int32_t a, int32_t b)
+{
+    return a + b;
+}
+
+/** w * scale when a load-time proof (spec/ops.md §12.1) guarantees the product fits int32: a plain multiply. */
+static inline int32_t ps_mul_exact32(int32_t w, int32_t scale)
+{
+    return w * scale;
+}
+
 /** int16 saturation (spec/ops.md §11): min(max(x, -32768), 32767). */
 static inline int32_t ps_sat16(int32_t x)
 {

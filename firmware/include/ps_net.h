@@ -19,6 +19,7 @@
 #define PS_NET_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ps_model.h"
@@ -43,6 +44,8 @@ typedef struct ps_layer_state {
     uint8_t *refr;         /* refractory counters, size */
     uint32_t n_spikes;
     uint32_t n_previous;
+    bool exact_spikes;     /* spec/ops.md §12.1 bound proven for steps of spikes: plain int32 kernels */
+    bool exact_graded;     /* the same for graded input values up to 255 (layer 0) */
 } ps_layer_state_t;
 
 /** A network: a model and its state. */

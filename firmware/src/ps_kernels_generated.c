@@ -14,7 +14,7 @@
 /* Index arithmetic only (never state): the smaller of two unsigned indices. */
 static uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-uint32_t ps_k_neuron_if(uint32_t biasCount, uint32_t biasPlane, const int32_t *bias, const int32_t *acc, int32_t vMin, int32_t *v, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *refr, uint32_t *counts, uint32_t *spikes)
+uint32_t ps_k_neuron_if(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes)
 {
     uint32_t fired = 0u;
     /* bounded by: bias entries (neurons or channels) */
@@ -47,7 +47,7 @@ uint32_t ps_k_neuron_if(uint32_t biasCount, uint32_t biasPlane, const int32_t *b
     return fired;
 }
 
-uint32_t ps_k_neuron_lif_shift(uint32_t biasCount, uint32_t biasPlane, const int32_t *bias, const int32_t *acc, int32_t vMin, int32_t *v, uint8_t leak, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *refr, uint32_t *counts, uint32_t *spikes)
+uint32_t ps_k_neuron_lif_shift(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, uint8_t leak, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes)
 {
     uint32_t fired = 0u;
     /* bounded by: bias entries (neurons or channels) */
@@ -81,7 +81,7 @@ uint32_t ps_k_neuron_lif_shift(uint32_t biasCount, uint32_t biasPlane, const int
     return fired;
 }
 
-uint32_t ps_k_neuron_lif_q15(uint32_t biasCount, uint32_t biasPlane, const int32_t *bias, const int32_t *acc, int32_t vMin, int32_t *v, int32_t leakQ15, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *refr, uint32_t *counts, uint32_t *spikes)
+uint32_t ps_k_neuron_lif_q15(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, int32_t leakQ15, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes)
 {
     uint32_t fired = 0u;
     /* bounded by: bias entries (neurons or channels) */
@@ -115,7 +115,7 @@ uint32_t ps_k_neuron_lif_q15(uint32_t biasCount, uint32_t biasPlane, const int32
     return fired;
 }
 
-uint32_t ps_k_neuron_cuba(uint32_t biasCount, uint32_t biasPlane, const int32_t *bias, const int32_t *acc, int32_t vMin, int32_t *v, uint8_t leak, uint8_t currentShift, int32_t *current, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *refr, uint32_t *counts, uint32_t *spikes)
+uint32_t ps_k_neuron_cuba(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, uint8_t leak, uint8_t currentShift, int32_t *restrict current, int32_t threshold, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes)
 {
     uint32_t fired = 0u;
     /* bounded by: bias entries (neurons or channels) */
@@ -150,7 +150,7 @@ uint32_t ps_k_neuron_cuba(uint32_t biasCount, uint32_t biasPlane, const int32_t 
     return fired;
 }
 
-void ps_k_neuron_integrator(uint32_t biasCount, uint32_t biasPlane, const int32_t *bias, const int32_t *acc, int32_t vMin, int32_t *v)
+void ps_k_neuron_integrator(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v)
 {
     /* bounded by: bias entries (neurons or channels) */
     for (uint32_t bi = 0u; bi < biasCount; bi++) {
@@ -163,7 +163,7 @@ void ps_k_neuron_integrator(uint32_t biasCount, uint32_t biasPlane, const int32_
     }
 }
 
-uint32_t ps_k_scatter_dense_w4(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t channels, const uint8_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_dense_w4(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t outputs = (channels * plane);
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -171,20 +171,29 @@ uint32_t ps_k_scatter_dense_w4(const uint32_t *pre, uint32_t n, const uint8_t *v
         uint32_t p = pre[e];
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t base = (p * outputs);
-        /* bounded by: post channels */
-        for (uint32_t ch = 0u; ch < channels; ch++) {
-            uint8_t s = shift[(shiftPerChannel ? ch : 0u)];
-            /* bounded by: neurons per post channel */
-            for (uint32_t q = 0u; q < plane; q++) {
-                uint32_t j = ((ch * plane) + q);
-                acc[j] = ps_sat_add32(acc[j], ps_syn_contrib(ps_int4_at(weights, (base + j)), value, s));
+        if (shiftPerChannel) {
+            /* bounded by: post channels */
+            for (uint32_t ch = 0u; ch < channels; ch++) {
+                int32_t scale = ps_syn_scale(value, shift[ch]);
+                uint32_t rowStart = (ch * plane);
+                /* bounded by: neurons per post channel */
+                for (uint32_t q = 0u; q < plane; q++) {
+                    uint32_t j = (rowStart + q);
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, (base + j)), scale));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: post layer size */
+            for (uint32_t j = 0u; j < outputs; j++) {
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, (base + j)), scale));
             }
         }
     }
     return (n * outputs);
 }
 
-uint32_t ps_k_scatter_dense_w8(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t channels, const int8_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_dense_w8(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t outputs = (channels * plane);
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -192,20 +201,29 @@ uint32_t ps_k_scatter_dense_w8(const uint32_t *pre, uint32_t n, const uint8_t *v
         uint32_t p = pre[e];
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t base = (p * outputs);
-        /* bounded by: post channels */
-        for (uint32_t ch = 0u; ch < channels; ch++) {
-            uint8_t s = shift[(shiftPerChannel ? ch : 0u)];
-            /* bounded by: neurons per post channel */
-            for (uint32_t q = 0u; q < plane; q++) {
-                uint32_t j = ((ch * plane) + q);
-                acc[j] = ps_sat_add32(acc[j], ps_syn_contrib((int32_t)weights[(base + j)], value, s));
+        if (shiftPerChannel) {
+            /* bounded by: post channels */
+            for (uint32_t ch = 0u; ch < channels; ch++) {
+                int32_t scale = ps_syn_scale(value, shift[ch]);
+                uint32_t rowStart = (ch * plane);
+                /* bounded by: neurons per post channel */
+                for (uint32_t q = 0u; q < plane; q++) {
+                    uint32_t j = (rowStart + q);
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[(base + j)], scale));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: post layer size */
+            for (uint32_t j = 0u; j < outputs; j++) {
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[(base + j)], scale));
             }
         }
     }
     return (n * outputs);
 }
 
-uint32_t ps_k_scatter_dense_w16(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t channels, const int16_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_dense_w16(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t outputs = (channels * plane);
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -213,20 +231,119 @@ uint32_t ps_k_scatter_dense_w16(const uint32_t *pre, uint32_t n, const uint8_t *
         uint32_t p = pre[e];
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t base = (p * outputs);
-        /* bounded by: post channels */
-        for (uint32_t ch = 0u; ch < channels; ch++) {
-            uint8_t s = shift[(shiftPerChannel ? ch : 0u)];
-            /* bounded by: neurons per post channel */
-            for (uint32_t q = 0u; q < plane; q++) {
-                uint32_t j = ((ch * plane) + q);
-                acc[j] = ps_sat_add32(acc[j], ps_syn_contrib((int32_t)weights[(base + j)], value, s));
+        if (shiftPerChannel) {
+            /* bounded by: post channels */
+            for (uint32_t ch = 0u; ch < channels; ch++) {
+                int32_t scale = ps_syn_scale(value, shift[ch]);
+                uint32_t rowStart = (ch * plane);
+                /* bounded by: neurons per post channel */
+                for (uint32_t q = 0u; q < plane; q++) {
+                    uint32_t j = (rowStart + q);
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[(base + j)], scale));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: post layer size */
+            for (uint32_t j = 0u; j < outputs; j++) {
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[(base + j)], scale));
             }
         }
     }
     return (n * outputs);
 }
 
-uint32_t ps_k_scatter_sparse_w4_c16(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, const uint32_t *rowPtr, const uint16_t *cols, const uint8_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_dense_w4_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t outputs = (channels * plane);
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t base = (p * outputs);
+        if (shiftPerChannel) {
+            /* bounded by: post channels */
+            for (uint32_t ch = 0u; ch < channels; ch++) {
+                int32_t scale = ps_syn_scale(value, shift[ch]);
+                uint32_t rowStart = (ch * plane);
+                /* bounded by: neurons per post channel */
+                for (uint32_t q = 0u; q < plane; q++) {
+                    uint32_t j = (rowStart + q);
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, (base + j)), scale));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: post layer size */
+            for (uint32_t j = 0u; j < outputs; j++) {
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, (base + j)), scale));
+            }
+        }
+    }
+    return (n * outputs);
+}
+
+uint32_t ps_k_scatter_dense_w8_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t outputs = (channels * plane);
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t base = (p * outputs);
+        if (shiftPerChannel) {
+            /* bounded by: post channels */
+            for (uint32_t ch = 0u; ch < channels; ch++) {
+                int32_t scale = ps_syn_scale(value, shift[ch]);
+                uint32_t rowStart = (ch * plane);
+                /* bounded by: neurons per post channel */
+                for (uint32_t q = 0u; q < plane; q++) {
+                    uint32_t j = (rowStart + q);
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[(base + j)], scale));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: post layer size */
+            for (uint32_t j = 0u; j < outputs; j++) {
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[(base + j)], scale));
+            }
+        }
+    }
+    return (n * outputs);
+}
+
+uint32_t ps_k_scatter_dense_w16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t outputs = (channels * plane);
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t base = (p * outputs);
+        if (shiftPerChannel) {
+            /* bounded by: post channels */
+            for (uint32_t ch = 0u; ch < channels; ch++) {
+                int32_t scale = ps_syn_scale(value, shift[ch]);
+                uint32_t rowStart = (ch * plane);
+                /* bounded by: neurons per post channel */
+                for (uint32_t q = 0u; q < plane; q++) {
+                    uint32_t j = (rowStart + q);
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[(base + j)], scale));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: post layer size */
+            for (uint32_t j = 0u; j < outputs; j++) {
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[(base + j)], scale));
+            }
+        }
+    }
+    return (n * outputs);
+}
+
+uint32_t ps_k_scatter_sparse_w4_c16(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t updates = 0u;
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -235,17 +352,34 @@ uint32_t ps_k_scatter_sparse_w4_c16(const uint32_t *pre, uint32_t n, const uint8
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t start = rowPtr[p];
         uint32_t end = rowPtr[(p + 1u)];
-        /* bounded by: CSR row length */
-        for (uint32_t q = start; q < end; q++) {
-            uint32_t j = (uint32_t)cols[q];
-            acc[j] = ps_sat_add32(acc[j], ps_syn_contrib(ps_int4_at(weights, q), value, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, q), ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, q), ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, q), scale));
+            }
         }
         updates = (updates + (end - start));
     }
     return updates;
 }
 
-uint32_t ps_k_scatter_sparse_w8_c16(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, const uint32_t *rowPtr, const uint16_t *cols, const int8_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_sparse_w8_c16(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t updates = 0u;
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -254,17 +388,34 @@ uint32_t ps_k_scatter_sparse_w8_c16(const uint32_t *pre, uint32_t n, const uint8
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t start = rowPtr[p];
         uint32_t end = rowPtr[(p + 1u)];
-        /* bounded by: CSR row length */
-        for (uint32_t q = start; q < end; q++) {
-            uint32_t j = (uint32_t)cols[q];
-            acc[j] = ps_sat_add32(acc[j], ps_syn_contrib((int32_t)weights[q], value, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], scale));
+            }
         }
         updates = (updates + (end - start));
     }
     return updates;
 }
 
-uint32_t ps_k_scatter_sparse_w16_c16(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_sparse_w16_c16(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t updates = 0u;
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -273,17 +424,34 @@ uint32_t ps_k_scatter_sparse_w16_c16(const uint32_t *pre, uint32_t n, const uint
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t start = rowPtr[p];
         uint32_t end = rowPtr[(p + 1u)];
-        /* bounded by: CSR row length */
-        for (uint32_t q = start; q < end; q++) {
-            uint32_t j = (uint32_t)cols[q];
-            acc[j] = ps_sat_add32(acc[j], ps_syn_contrib((int32_t)weights[q], value, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], scale));
+            }
         }
         updates = (updates + (end - start));
     }
     return updates;
 }
 
-uint32_t ps_k_scatter_sparse_w4_c32(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, const uint32_t *rowPtr, const uint32_t *cols, const uint8_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_sparse_w4_c16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t updates = 0u;
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -292,17 +460,34 @@ uint32_t ps_k_scatter_sparse_w4_c32(const uint32_t *pre, uint32_t n, const uint8
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t start = rowPtr[p];
         uint32_t end = rowPtr[(p + 1u)];
-        /* bounded by: CSR row length */
-        for (uint32_t q = start; q < end; q++) {
-            uint32_t j = (uint32_t)cols[q];
-            acc[j] = ps_sat_add32(acc[j], ps_syn_contrib(ps_int4_at(weights, q), value, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, q), ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, q), ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, q), scale));
+            }
         }
         updates = (updates + (end - start));
     }
     return updates;
 }
 
-uint32_t ps_k_scatter_sparse_w8_c32(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, const uint32_t *rowPtr, const uint32_t *cols, const int8_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_sparse_w8_c16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t updates = 0u;
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -311,17 +496,34 @@ uint32_t ps_k_scatter_sparse_w8_c32(const uint32_t *pre, uint32_t n, const uint8
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t start = rowPtr[p];
         uint32_t end = rowPtr[(p + 1u)];
-        /* bounded by: CSR row length */
-        for (uint32_t q = start; q < end; q++) {
-            uint32_t j = (uint32_t)cols[q];
-            acc[j] = ps_sat_add32(acc[j], ps_syn_contrib((int32_t)weights[q], value, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], scale));
+            }
         }
         updates = (updates + (end - start));
     }
     return updates;
 }
 
-uint32_t ps_k_scatter_sparse_w16_c32(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *weights, const uint8_t *shift, bool shiftPerChannel, uint32_t plane, int32_t *acc)
+uint32_t ps_k_scatter_sparse_w16_c16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t updates = 0u;
     /* bounded by: input events of the step (<= presynaptic layer size) */
@@ -330,17 +532,250 @@ uint32_t ps_k_scatter_sparse_w16_c32(const uint32_t *pre, uint32_t n, const uint
         uint32_t value = (graded ? (uint32_t)values[e] : 1u);
         uint32_t start = rowPtr[p];
         uint32_t end = rowPtr[(p + 1u)];
-        /* bounded by: CSR row length */
-        for (uint32_t q = start; q < end; q++) {
-            uint32_t j = (uint32_t)cols[q];
-            acc[j] = ps_sat_add32(acc[j], ps_syn_contrib((int32_t)weights[q], value, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], scale));
+            }
         }
         updates = (updates + (end - start));
     }
     return updates;
 }
 
-uint32_t ps_k_scatter_conv2d_w4(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const uint8_t *weights, const uint8_t *shift, bool shiftPerChannel, int32_t *acc)
+uint32_t ps_k_scatter_sparse_w4_c32(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t start = rowPtr[p];
+        uint32_t end = rowPtr[(p + 1u)];
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, q), ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, q), ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32(ps_int4_at(weights, q), scale));
+            }
+        }
+        updates = (updates + (end - start));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_sparse_w8_c32(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t start = rowPtr[p];
+        uint32_t end = rowPtr[(p + 1u)];
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], scale));
+            }
+        }
+        updates = (updates + (end - start));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_sparse_w16_c32(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t start = rowPtr[p];
+        uint32_t end = rowPtr[(p + 1u)];
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_sat_add32(acc[j], ps_mul_sat32((int32_t)weights[q], scale));
+            }
+        }
+        updates = (updates + (end - start));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_sparse_w4_c32_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t start = rowPtr[p];
+        uint32_t end = rowPtr[(p + 1u)];
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, q), ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, q), ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32(ps_int4_at(weights, q), scale));
+            }
+        }
+        updates = (updates + (end - start));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_sparse_w8_c32_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t start = rowPtr[p];
+        uint32_t end = rowPtr[(p + 1u)];
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], scale));
+            }
+        }
+        updates = (updates + (end - start));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_sparse_w16_c32_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
+{
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t start = rowPtr[p];
+        uint32_t end = rowPtr[(p + 1u)];
+        if (shiftPerChannel) {
+            if ((plane == 1u)) {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[j])));
+                }
+            } else {
+                /* bounded by: CSR row length */
+                for (uint32_t q = start; q < end; q++) {
+                    uint32_t j = (uint32_t)cols[q];
+                    acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], ps_syn_scale(value, shift[(j / plane)])));
+                }
+            }
+        } else {
+            int32_t scale = ps_syn_scale(value, shift[0u]);
+            /* bounded by: CSR row length */
+            for (uint32_t q = start; q < end; q++) {
+                uint32_t j = (uint32_t)cols[q];
+                acc[j] = ps_add_exact32(acc[j], ps_mul_exact32((int32_t)weights[q], scale));
+            }
+        }
+        updates = (updates + (end - start));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_conv2d_w4(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, int32_t *restrict acc)
 {
     uint32_t plane = (inH * inW);
     uint32_t updates = 0u;
@@ -360,15 +795,15 @@ uint32_t ps_k_scatter_conv2d_w4(const uint32_t *pre, uint32_t n, const uint8_t *
         uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
         /* bounded by: output channels K */
         for (uint32_t kk = 0u; kk < outK; kk++) {
-            uint8_t s = shift[(shiftPerChannel ? kk : 0u)];
+            int32_t scale = ps_syn_scale(value, shift[(shiftPerChannel ? kk : 0u)]);
             uint32_t wBase = (((kk * inC) + c) * kh);
             /* bounded by: output height */
             for (uint32_t oy = oyLo; oy < oyHi; oy++) {
-                uint32_t wRow = ((wBase + (oyPad - (oy * sy))) * kw);
+                uint32_t wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
                 uint32_t outRow = (((kk * outH) + oy) * outW);
                 /* bounded by: output width */
                 for (uint32_t ox = oxLo; ox < oxHi; ox++) {
-                    acc[(outRow + ox)] = ps_sat_add32(acc[(outRow + ox)], ps_syn_contrib(ps_int4_at(weights, (wRow + (oxPad - (ox * sx)))), value, s));
+                    acc[(outRow + ox)] = ps_sat_add32(acc[(outRow + ox)], ps_mul_sat32(ps_int4_at(weights, (wRow - (ox * sx))), scale));
                 }
             }
         }
@@ -377,7 +812,7 @@ uint32_t ps_k_scatter_conv2d_w4(const uint32_t *pre, uint32_t n, const uint8_t *
     return updates;
 }
 
-uint32_t ps_k_scatter_conv2d_w8(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const int8_t *weights, const uint8_t *shift, bool shiftPerChannel, int32_t *acc)
+uint32_t ps_k_scatter_conv2d_w8(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, int32_t *restrict acc)
 {
     uint32_t plane = (inH * inW);
     uint32_t updates = 0u;
@@ -397,15 +832,15 @@ uint32_t ps_k_scatter_conv2d_w8(const uint32_t *pre, uint32_t n, const uint8_t *
         uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
         /* bounded by: output channels K */
         for (uint32_t kk = 0u; kk < outK; kk++) {
-            uint8_t s = shift[(shiftPerChannel ? kk : 0u)];
+            int32_t scale = ps_syn_scale(value, shift[(shiftPerChannel ? kk : 0u)]);
             uint32_t wBase = (((kk * inC) + c) * kh);
             /* bounded by: output height */
             for (uint32_t oy = oyLo; oy < oyHi; oy++) {
-                uint32_t wRow = ((wBase + (oyPad - (oy * sy))) * kw);
+                uint32_t wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
                 uint32_t outRow = (((kk * outH) + oy) * outW);
                 /* bounded by: output width */
                 for (uint32_t ox = oxLo; ox < oxHi; ox++) {
-                    acc[(outRow + ox)] = ps_sat_add32(acc[(outRow + ox)], ps_syn_contrib((int32_t)weights[(wRow + (oxPad - (ox * sx)))], value, s));
+                    acc[(outRow + ox)] = ps_sat_add32(acc[(outRow + ox)], ps_mul_sat32((int32_t)weights[(wRow - (ox * sx))], scale));
                 }
             }
         }
@@ -414,7 +849,7 @@ uint32_t ps_k_scatter_conv2d_w8(const uint32_t *pre, uint32_t n, const uint8_t *
     return updates;
 }
 
-uint32_t ps_k_scatter_conv2d_w16(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const int16_t *weights, const uint8_t *shift, bool shiftPerChannel, int32_t *acc)
+uint32_t ps_k_scatter_conv2d_w16(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, int32_t *restrict acc)
 {
     uint32_t plane = (inH * inW);
     uint32_t updates = 0u;
@@ -434,15 +869,15 @@ uint32_t ps_k_scatter_conv2d_w16(const uint32_t *pre, uint32_t n, const uint8_t 
         uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
         /* bounded by: output channels K */
         for (uint32_t kk = 0u; kk < outK; kk++) {
-            uint8_t s = shift[(shiftPerChannel ? kk : 0u)];
+            int32_t scale = ps_syn_scale(value, shift[(shiftPerChannel ? kk : 0u)]);
             uint32_t wBase = (((kk * inC) + c) * kh);
             /* bounded by: output height */
             for (uint32_t oy = oyLo; oy < oyHi; oy++) {
-                uint32_t wRow = ((wBase + (oyPad - (oy * sy))) * kw);
+                uint32_t wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
                 uint32_t outRow = (((kk * outH) + oy) * outW);
                 /* bounded by: output width */
                 for (uint32_t ox = oxLo; ox < oxHi; ox++) {
-                    acc[(outRow + ox)] = ps_sat_add32(acc[(outRow + ox)], ps_syn_contrib((int32_t)weights[(wRow + (oxPad - (ox * sx)))], value, s));
+                    acc[(outRow + ox)] = ps_sat_add32(acc[(outRow + ox)], ps_mul_sat32((int32_t)weights[(wRow - (ox * sx))], scale));
                 }
             }
         }
@@ -451,7 +886,118 @@ uint32_t ps_k_scatter_conv2d_w16(const uint32_t *pre, uint32_t n, const uint8_t 
     return updates;
 }
 
-uint32_t ps_k_scatter_pool(const uint32_t *pre, uint32_t n, const uint8_t *values, bool graded, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, int32_t weight, uint8_t shift, int32_t *acc)
+uint32_t ps_k_scatter_conv2d_w4_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, int32_t *restrict acc)
+{
+    uint32_t plane = (inH * inW);
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t c = (p / plane);
+        uint32_t rem = (p - (c * plane));
+        uint32_t y = (rem / inW);
+        uint32_t x = (rem - (y * inW));
+        uint32_t oyPad = (y + py);
+        uint32_t oyHi = ps_k_min_u32(((oyPad / sy) + 1u), outH);
+        uint32_t oyLo = ps_k_min_u32((((oyPad + 1u) > kh) ? (((((oyPad + 1u) - kh) + sy) - 1u) / sy) : 0u), oyHi);
+        uint32_t oxPad = (x + px);
+        uint32_t oxHi = ps_k_min_u32(((oxPad / sx) + 1u), outW);
+        uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
+        /* bounded by: output channels K */
+        for (uint32_t kk = 0u; kk < outK; kk++) {
+            int32_t scale = ps_syn_scale(value, shift[(shiftPerChannel ? kk : 0u)]);
+            uint32_t wBase = (((kk * inC) + c) * kh);
+            /* bounded by: output height */
+            for (uint32_t oy = oyLo; oy < oyHi; oy++) {
+                uint32_t wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
+                uint32_t outRow = (((kk * outH) + oy) * outW);
+                /* bounded by: output width */
+                for (uint32_t ox = oxLo; ox < oxHi; ox++) {
+                    acc[(outRow + ox)] = ps_add_exact32(acc[(outRow + ox)], ps_mul_exact32(ps_int4_at(weights, (wRow - (ox * sx))), scale));
+                }
+            }
+        }
+        updates = (updates + (outK * ((oyHi - oyLo) * (oxHi - oxLo))));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_conv2d_w8_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, int32_t *restrict acc)
+{
+    uint32_t plane = (inH * inW);
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t c = (p / plane);
+        uint32_t rem = (p - (c * plane));
+        uint32_t y = (rem / inW);
+        uint32_t x = (rem - (y * inW));
+        uint32_t oyPad = (y + py);
+        uint32_t oyHi = ps_k_min_u32(((oyPad / sy) + 1u), outH);
+        uint32_t oyLo = ps_k_min_u32((((oyPad + 1u) > kh) ? (((((oyPad + 1u) - kh) + sy) - 1u) / sy) : 0u), oyHi);
+        uint32_t oxPad = (x + px);
+        uint32_t oxHi = ps_k_min_u32(((oxPad / sx) + 1u), outW);
+        uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
+        /* bounded by: output channels K */
+        for (uint32_t kk = 0u; kk < outK; kk++) {
+            int32_t scale = ps_syn_scale(value, shift[(shiftPerChannel ? kk : 0u)]);
+            uint32_t wBase = (((kk * inC) + c) * kh);
+            /* bounded by: output height */
+            for (uint32_t oy = oyLo; oy < oyHi; oy++) {
+                uint32_t wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
+                uint32_t outRow = (((kk * outH) + oy) * outW);
+                /* bounded by: output width */
+                for (uint32_t ox = oxLo; ox < oxHi; ox++) {
+                    acc[(outRow + ox)] = ps_add_exact32(acc[(outRow + ox)], ps_mul_exact32((int32_t)weights[(wRow - (ox * sx))], scale));
+                }
+            }
+        }
+        updates = (updates + (outK * ((oyHi - oyLo) * (oxHi - oxLo))));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_conv2d_w16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inC, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, uint32_t py, uint32_t px, uint32_t outK, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, int32_t *restrict acc)
+{
+    uint32_t plane = (inH * inW);
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t c = (p / plane);
+        uint32_t rem = (p - (c * plane));
+        uint32_t y = (rem / inW);
+        uint32_t x = (rem - (y * inW));
+        uint32_t oyPad = (y + py);
+        uint32_t oyHi = ps_k_min_u32(((oyPad / sy) + 1u), outH);
+        uint32_t oyLo = ps_k_min_u32((((oyPad + 1u) > kh) ? (((((oyPad + 1u) - kh) + sy) - 1u) / sy) : 0u), oyHi);
+        uint32_t oxPad = (x + px);
+        uint32_t oxHi = ps_k_min_u32(((oxPad / sx) + 1u), outW);
+        uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
+        /* bounded by: output channels K */
+        for (uint32_t kk = 0u; kk < outK; kk++) {
+            int32_t scale = ps_syn_scale(value, shift[(shiftPerChannel ? kk : 0u)]);
+            uint32_t wBase = (((kk * inC) + c) * kh);
+            /* bounded by: output height */
+            for (uint32_t oy = oyLo; oy < oyHi; oy++) {
+                uint32_t wRow = (((wBase + (oyPad - (oy * sy))) * kw) + oxPad);
+                uint32_t outRow = (((kk * outH) + oy) * outW);
+                /* bounded by: output width */
+                for (uint32_t ox = oxLo; ox < oxHi; ox++) {
+                    acc[(outRow + ox)] = ps_add_exact32(acc[(outRow + ox)], ps_mul_exact32((int32_t)weights[(wRow - (ox * sx))], scale));
+                }
+            }
+        }
+        updates = (updates + (outK * ((oyHi - oyLo) * (oxHi - oxLo))));
+    }
+    return updates;
+}
+
+uint32_t ps_k_scatter_pool(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, int32_t weight, uint8_t shift, int32_t *restrict acc)
 {
     uint32_t plane = (inH * inW);
     uint32_t updates = 0u;
@@ -483,7 +1029,233 @@ uint32_t ps_k_scatter_pool(const uint32_t *pre, uint32_t n, const uint8_t *value
     return updates;
 }
 
-uint32_t ps_k_argmax_i32(const int32_t *scores, uint32_t size)
+uint32_t ps_k_scatter_pool_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t inH, uint32_t inW, uint32_t outH, uint32_t outW, uint32_t kh, uint32_t kw, uint32_t sy, uint32_t sx, int32_t weight, uint8_t shift, int32_t *restrict acc)
+{
+    uint32_t plane = (inH * inW);
+    uint32_t updates = 0u;
+    /* bounded by: input events of the step (<= presynaptic layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t value = (graded ? (uint32_t)values[e] : 1u);
+        uint32_t c = (p / plane);
+        uint32_t rem = (p - (c * plane));
+        uint32_t y = (rem / inW);
+        uint32_t x = (rem - (y * inW));
+        uint32_t oyPad = (y + 0u);
+        uint32_t oyHi = ps_k_min_u32(((oyPad / sy) + 1u), outH);
+        uint32_t oyLo = ps_k_min_u32((((oyPad + 1u) > kh) ? (((((oyPad + 1u) - kh) + sy) - 1u) / sy) : 0u), oyHi);
+        uint32_t oxPad = (x + 0u);
+        uint32_t oxHi = ps_k_min_u32(((oxPad / sx) + 1u), outW);
+        uint32_t oxLo = ps_k_min_u32((((oxPad + 1u) > kw) ? (((((oxPad + 1u) - kw) + sx) - 1u) / sx) : 0u), oxHi);
+        int32_t contrib = ps_syn_contrib(weight, value, shift);
+        /* bounded by: output height */
+        for (uint32_t oy = oyLo; oy < oyHi; oy++) {
+            uint32_t outRow = (((c * outH) + oy) * outW);
+            /* bounded by: output width */
+            for (uint32_t ox = oxLo; ox < oxHi; ox++) {
+                acc[(outRow + ox)] = ps_add_exact32(acc[(outRow + ox)], contrib);
+            }
+        }
+        updates = (updates + ((oyHi - oyLo) * (oxHi - oxLo)));
+    }
+    return updates;
+}
+
+void ps_k_bound_dense_w4(uint32_t inputs, uint32_t channels, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    uint32_t outputs = (channels * plane);
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: post channels */
+        for (uint32_t ch = 0u; ch < channels; ch++) {
+            uint8_t s = shift[(shiftPerChannel ? ch : 0u)];
+            /* bounded by: neurons per post channel */
+            for (uint32_t q = 0u; q < plane; q++) {
+                uint32_t j = ((ch * plane) + q);
+                bound[j] = ps_sat_add32(bound[j], ps_syn_contrib(((ps_int4_at(weights, ((p * outputs) + j)) < 0) ? ps_sat_sub32(0, ps_int4_at(weights, ((p * outputs) + j))) : ps_int4_at(weights, ((p * outputs) + j))), vmax, s));
+            }
+        }
+    }
+}
+
+void ps_k_bound_dense_w8(uint32_t inputs, uint32_t channels, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    uint32_t outputs = (channels * plane);
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: post channels */
+        for (uint32_t ch = 0u; ch < channels; ch++) {
+            uint8_t s = shift[(shiftPerChannel ? ch : 0u)];
+            /* bounded by: neurons per post channel */
+            for (uint32_t q = 0u; q < plane; q++) {
+                uint32_t j = ((ch * plane) + q);
+                bound[j] = ps_sat_add32(bound[j], ps_syn_contrib((((int32_t)weights[((p * outputs) + j)] < 0) ? ps_sat_sub32(0, (int32_t)weights[((p * outputs) + j)]) : (int32_t)weights[((p * outputs) + j)]), vmax, s));
+            }
+        }
+    }
+}
+
+void ps_k_bound_dense_w16(uint32_t inputs, uint32_t channels, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    uint32_t outputs = (channels * plane);
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: post channels */
+        for (uint32_t ch = 0u; ch < channels; ch++) {
+            uint8_t s = shift[(shiftPerChannel ? ch : 0u)];
+            /* bounded by: neurons per post channel */
+            for (uint32_t q = 0u; q < plane; q++) {
+                uint32_t j = ((ch * plane) + q);
+                bound[j] = ps_sat_add32(bound[j], ps_syn_contrib((((int32_t)weights[((p * outputs) + j)] < 0) ? ps_sat_sub32(0, (int32_t)weights[((p * outputs) + j)]) : (int32_t)weights[((p * outputs) + j)]), vmax, s));
+            }
+        }
+    }
+}
+
+void ps_k_bound_sparse_w4_c16(uint32_t inputs, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            uint32_t j = (uint32_t)cols[q];
+            bound[j] = ps_sat_add32(bound[j], ps_syn_contrib(((ps_int4_at(weights, q) < 0) ? ps_sat_sub32(0, ps_int4_at(weights, q)) : ps_int4_at(weights, q)), vmax, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        }
+    }
+}
+
+void ps_k_bound_sparse_w8_c16(uint32_t inputs, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            uint32_t j = (uint32_t)cols[q];
+            bound[j] = ps_sat_add32(bound[j], ps_syn_contrib((((int32_t)weights[q] < 0) ? ps_sat_sub32(0, (int32_t)weights[q]) : (int32_t)weights[q]), vmax, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        }
+    }
+}
+
+void ps_k_bound_sparse_w16_c16(uint32_t inputs, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            uint32_t j = (uint32_t)cols[q];
+            bound[j] = ps_sat_add32(bound[j], ps_syn_contrib((((int32_t)weights[q] < 0) ? ps_sat_sub32(0, (int32_t)weights[q]) : (int32_t)weights[q]), vmax, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        }
+    }
+}
+
+void ps_k_bound_sparse_w4_c32(uint32_t inputs, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            uint32_t j = (uint32_t)cols[q];
+            bound[j] = ps_sat_add32(bound[j], ps_syn_contrib(((ps_int4_at(weights, q) < 0) ? ps_sat_sub32(0, ps_int4_at(weights, q)) : ps_int4_at(weights, q)), vmax, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        }
+    }
+}
+
+void ps_k_bound_sparse_w8_c32(uint32_t inputs, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            uint32_t j = (uint32_t)cols[q];
+            bound[j] = ps_sat_add32(bound[j], ps_syn_contrib((((int32_t)weights[q] < 0) ? ps_sat_sub32(0, (int32_t)weights[q]) : (int32_t)weights[q]), vmax, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        }
+    }
+}
+
+void ps_k_bound_sparse_w16_c32(uint32_t inputs, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, uint32_t vmax, int32_t *restrict bound)
+{
+    /* bounded by: presynaptic layer size */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        /* bounded by: CSR row length */
+        for (uint32_t q = rowPtr[p]; q < rowPtr[(p + 1u)]; q++) {
+            uint32_t j = (uint32_t)cols[q];
+            bound[j] = ps_sat_add32(bound[j], ps_syn_contrib((((int32_t)weights[q] < 0) ? ps_sat_sub32(0, (int32_t)weights[q]) : (int32_t)weights[q]), vmax, shift[(shiftPerChannel ? (j / plane) : 0u)]));
+        }
+    }
+}
+
+void ps_k_bound_conv2d_w4(uint32_t inC, uint32_t kh, uint32_t kw, uint32_t outK, uint32_t outPlane, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t vmax, int32_t *restrict bound)
+{
+    uint32_t taps = ((inC * kh) * kw);
+    /* bounded by: output channels K */
+    for (uint32_t kk = 0u; kk < outK; kk++) {
+        uint8_t s = shift[(shiftPerChannel ? kk : 0u)];
+        int32_t total = 0;
+        /* bounded by: weights per output channel (C·kh·kw) */
+        for (uint32_t t = 0u; t < taps; t++) {
+            total = ps_sat_add32(total, ps_syn_contrib(((ps_int4_at(weights, ((kk * taps) + t)) < 0) ? ps_sat_sub32(0, ps_int4_at(weights, ((kk * taps) + t))) : ps_int4_at(weights, ((kk * taps) + t))), vmax, s));
+        }
+        /* bounded by: output plane OH·OW */
+        for (uint32_t o = 0u; o < outPlane; o++) {
+            uint32_t j = ((kk * outPlane) + o);
+            bound[j] = ps_sat_add32(bound[j], total);
+        }
+    }
+}
+
+void ps_k_bound_conv2d_w8(uint32_t inC, uint32_t kh, uint32_t kw, uint32_t outK, uint32_t outPlane, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t vmax, int32_t *restrict bound)
+{
+    uint32_t taps = ((inC * kh) * kw);
+    /* bounded by: output channels K */
+    for (uint32_t kk = 0u; kk < outK; kk++) {
+        uint8_t s = shift[(shiftPerChannel ? kk : 0u)];
+        int32_t total = 0;
+        /* bounded by: weights per output channel (C·kh·kw) */
+        for (uint32_t t = 0u; t < taps; t++) {
+            total = ps_sat_add32(total, ps_syn_contrib((((int32_t)weights[((kk * taps) + t)] < 0) ? ps_sat_sub32(0, (int32_t)weights[((kk * taps) + t)]) : (int32_t)weights[((kk * taps) + t)]), vmax, s));
+        }
+        /* bounded by: output plane OH·OW */
+        for (uint32_t o = 0u; o < outPlane; o++) {
+            uint32_t j = ((kk * outPlane) + o);
+            bound[j] = ps_sat_add32(bound[j], total);
+        }
+    }
+}
+
+void ps_k_bound_conv2d_w16(uint32_t inC, uint32_t kh, uint32_t kw, uint32_t outK, uint32_t outPlane, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t vmax, int32_t *restrict bound)
+{
+    uint32_t taps = ((inC * kh) * kw);
+    /* bounded by: output channels K */
+    for (uint32_t kk = 0u; kk < outK; kk++) {
+        uint8_t s = shift[(shiftPerChannel ? kk : 0u)];
+        int32_t total = 0;
+        /* bounded by: weights per output channel (C·kh·kw) */
+        for (uint32_t t = 0u; t < taps; t++) {
+            total = ps_sat_add32(total, ps_syn_contrib((((int32_t)weights[((kk * taps) + t)] < 0) ? ps_sat_sub32(0, (int32_t)weights[((kk * taps) + t)]) : (int32_t)weights[((kk * taps) + t)]), vmax, s));
+        }
+        /* bounded by: output plane OH·OW */
+        for (uint32_t o = 0u; o < outPlane; o++) {
+            uint32_t j = ((kk * outPlane) + o);
+            bound[j] = ps_sat_add32(bound[j], total);
+        }
+    }
+}
+
+void ps_k_bound_pool(uint32_t kh, uint32_t kw, int32_t weight, uint8_t shift, uint32_t outputs, uint32_t vmax, int32_t *restrict bound)
+{
+    int32_t contrib = ps_syn_contrib(((weight < 0) ? ps_sat_sub32(0, weight) : weight), vmax, shift);
+    int32_t total = 0;
+    /* bounded by: pool window kh·kw */
+    for (uint32_t t = 0u; t < (kh * kw); t++) {
+        total = ps_sat_add32(total, contrib);
+    }
+    /* bounded by: post layer size */
+    for (uint32_t j = 0u; j < outputs; j++) {
+        bound[j] = ps_sat_add32(bound[j], total);
+    }
+}
+
+uint32_t ps_k_argmax_i32(const int32_t *restrict scores, uint32_t size)
 {
     uint32_t best = 0u;
     /* bounded by: layer size */
@@ -495,7 +1267,7 @@ uint32_t ps_k_argmax_i32(const int32_t *scores, uint32_t size)
     return best;
 }
 
-uint32_t ps_k_argmax_u32(const uint32_t *scores, uint32_t size)
+uint32_t ps_k_argmax_u32(const uint32_t *restrict scores, uint32_t size)
 {
     uint32_t best = 0u;
     /* bounded by: layer size */
@@ -507,7 +1279,7 @@ uint32_t ps_k_argmax_u32(const uint32_t *scores, uint32_t size)
     return best;
 }
 
-void ps_k_plastic_decay(int16_t *trace, uint32_t size, uint8_t shift)
+void ps_k_plastic_decay(int16_t *restrict trace, uint32_t size, uint8_t shift)
 {
     /* bounded by: trace length (neurons or plastic synapses) */
     for (uint32_t i = 0u; i < size; i++) {
@@ -515,7 +1287,7 @@ void ps_k_plastic_decay(int16_t *trace, uint32_t size, uint8_t shift)
     }
 }
 
-void ps_k_plastic_bump(int16_t *trace, const uint32_t *list, uint32_t n, int32_t increment)
+void ps_k_plastic_bump(int16_t *restrict trace, const uint32_t *restrict list, uint32_t n, int32_t increment)
 {
     /* bounded by: spikes of the step (<= layer size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -524,7 +1296,7 @@ void ps_k_plastic_bump(int16_t *trace, const uint32_t *list, uint32_t n, int32_t
     }
 }
 
-void ps_k_plastic_mark(uint8_t *flags, const uint32_t *list, uint32_t n, uint8_t value)
+void ps_k_plastic_mark(uint8_t *restrict flags, const uint32_t *restrict list, uint32_t n, uint8_t value)
 {
     /* bounded by: spikes of the step (<= layer size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -532,7 +1304,7 @@ void ps_k_plastic_mark(uint8_t *flags, const uint32_t *list, uint32_t n, uint8_t
     }
 }
 
-void ps_k_plastic_depress_dense(const uint32_t *pre, uint32_t n, uint32_t outputs, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_depress_dense(const uint32_t *restrict pre, uint32_t n, uint32_t outputs, const int16_t *restrict postTrace, int32_t aMinus, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: pre events of the step (<= presynaptic size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -548,7 +1320,7 @@ void ps_k_plastic_depress_dense(const uint32_t *pre, uint32_t n, uint32_t output
     }
 }
 
-void ps_k_plastic_depress_sparse_c16(const uint32_t *pre, uint32_t n, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_depress_sparse_c16(const uint32_t *restrict pre, uint32_t n, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int16_t *restrict postTrace, int32_t aMinus, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: pre events of the step (<= presynaptic size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -564,7 +1336,7 @@ void ps_k_plastic_depress_sparse_c16(const uint32_t *pre, uint32_t n, const uint
     }
 }
 
-void ps_k_plastic_depress_sparse_c32(const uint32_t *pre, uint32_t n, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *postTrace, int32_t aMinus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_depress_sparse_c32(const uint32_t *restrict pre, uint32_t n, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int16_t *restrict postTrace, int32_t aMinus, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: pre events of the step (<= presynaptic size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -580,7 +1352,7 @@ void ps_k_plastic_depress_sparse_c32(const uint32_t *pre, uint32_t n, const uint
     }
 }
 
-void ps_k_plastic_potentiate_dense(const uint32_t *fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preTrace, int32_t aPlus, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: post spikes of the step (<= layer size) */
     for (uint32_t s = 0u; s < n; s++) {
@@ -596,7 +1368,7 @@ void ps_k_plastic_potentiate_dense(const uint32_t *fired, uint32_t n, uint32_t i
     }
 }
 
-void ps_k_plastic_potentiate_sparse_c16(const uint8_t *flags, uint32_t inputs, const uint32_t *rowPtr, const uint16_t *cols, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_potentiate_sparse_c16(const uint8_t *restrict flags, uint32_t inputs, const uint32_t *restrict rowPtr, const uint16_t *restrict cols, const int16_t *restrict preTrace, int32_t aPlus, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: presynaptic neurons */
     for (uint32_t p = 0u; p < inputs; p++) {
@@ -614,7 +1386,7 @@ void ps_k_plastic_potentiate_sparse_c16(const uint8_t *flags, uint32_t inputs, c
     }
 }
 
-void ps_k_plastic_potentiate_sparse_c32(const uint8_t *flags, uint32_t inputs, const uint32_t *rowPtr, const uint32_t *cols, const int16_t *preTrace, int32_t aPlus, bool direct, int16_t *weights, int16_t *elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_potentiate_sparse_c32(const uint8_t *restrict flags, uint32_t inputs, const uint32_t *restrict rowPtr, const uint32_t *restrict cols, const int16_t *restrict preTrace, int32_t aPlus, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: presynaptic neurons */
     for (uint32_t p = 0u; p < inputs; p++) {
@@ -632,7 +1404,7 @@ void ps_k_plastic_potentiate_sparse_c32(const uint8_t *flags, uint32_t inputs, c
     }
 }
 
-void ps_k_plastic_reward(int16_t *weights, const int16_t *elig, uint32_t count, int32_t reward, int32_t *baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_reward(int16_t *restrict weights, const int16_t *restrict elig, uint32_t count, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     int32_t b = baseline[0u];
     int32_t error = ps_sat_sub32(reward, b);

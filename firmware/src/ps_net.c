@@ -25,6 +25,74 @@ static uint32_t ps_net_channels(const ps_layer_t *layer)
     return layer->has_shape ? layer->shape.c : layer->size;
 }
 
+/** Adds connection c's accumulation bound (spec/ops.md §12.1) for events of value up to vmax into bound. */
+static void ps_net_bound(const ps_connection_t *c, const ps_layer_t *post, uint32_t vmax, int32_t *bound)
+{
+    const ps_weights_t *w = &c->weights;
+    bool per_channel = w->shift_len != 1u;
+    uint32_t plane = ps_net_plane(post);
+    uint32_t channels = ps_net_channels(post);
+    switch (c->kind) {
+    case PS_CONN_DENSE:
+        if (w->bits == 4u) {
+            ps_k_bound_dense_w4(c->inputs, channels, w->packed4, w->shift, per_channel, plane, vmax, bound);
+        } else if (w->bits == 8u) {
+            ps_k_bound_dense_w8(c->inputs, channels, w->i8, w->shift, per_channel, plane, vmax, bound);
+        } else {
+            ps_k_bound_dense_w16(c->inputs, channels, w->i16, w->shift, per_channel, plane, vmax, bound);
+        }
+        break;
+    case PS_CONN_SPARSE:
+        if (c->cols16 != NULL) {
+            if (w->bits == 4u) {
+                ps_k_bound_sparse_w4_c16(c->inputs, c->row_ptr, c->cols16, w->packed4, w->shift, per_channel, plane, vmax, bound);
+            } else if (w->bits == 8u) {
+                ps_k_bound_sparse_w8_c16(c->inputs, c->row_ptr, c->cols16, w->i8, w->shift, per_channel, plane, vmax, bound);
+            } else {
+                ps_k_bound_sparse_w16_c16(c->inputs, c->row_ptr, c->cols16, w->i16, w->shift, per_channel, plane, vmax, bound);
+            }
+        } else {
+            if (w->bits == 4u) {
+                ps_k_bound_sparse_w4_c32(c->inputs, c->row_ptr, c->cols32, w->packed4, w->shift, per_channel, plane, vmax, bound);
+            } else if (w->bits == 8u) {
+                ps_k_bound_sparse_w8_c32(c->inputs, c->row_ptr, c->cols32, w->i8, w->shift, per_channel, plane, vmax, bound);
+            } else {
+                ps_k_bound_sparse_w16_c32(c->inputs, c->row_ptr, c->cols32, w->i16, w->shift, per_channel, plane, vmax, bound);
+            }
+        }
+        break;
+    case PS_CONN_CONV2D: {
+        uint32_t out_plane = c->out_shape.h * c->out_shape.w;
+        if (w->bits == 4u) {
+            ps_k_bound_conv2d_w4(c->in_shape.c, c->kernel[0], c->kernel[1], c->out_shape.c, out_plane, w->packed4, w->shift, per_channel, vmax, bound);
+        } else if (w->bits == 8u) {
+            ps_k_bound_conv2d_w8(c->in_shape.c, c->kernel[0], c->kernel[1], c->out_shape.c, out_plane, w->i8, w->shift, per_channel, vmax, bound);
+        } else {
+            ps_k_bound_conv2d_w16(c->in_shape.c, c->kernel[0], c->kernel[1], c->out_shape.c, out_plane, w->i16, w->shift, per_channel, vmax, bound);
+        }
+        break;
+    }
+    case PS_CONN_POOL:
+        ps_k_bound_pool(c->kernel[0], c->kernel[1], c->pool_weight, c->pool_shift, post->size, vmax, bound);
+        break;
+    default:
+        break; /* PS_CONN_NONE */
+    }
+}
+
+/**
+ * True when the accumulation bound of spec/ops.md §12.1 holds for the layer with feed-forward
+ * events up to vmax (recurrent events are spikes): then the exact kernels equal the saturating
+ * ones. `scratch` (the layer's acc, size words) holds the per-neuron bounds.
+ */
+static bool ps_net_exact(const ps_layer_t *layer, uint32_t vmax, int32_t *scratch)
+{
+    memset(scratch, 0, (size_t)layer->size * sizeof(int32_t));
+    ps_net_bound(&layer->input, layer, vmax, scratch);
+    ps_net_bound(&layer->recurrent, layer, 1u, scratch);
+    return scratch[ps_k_argmax_i32(scratch, layer->size)] < INT32_MAX;
+}
+
 uint32_t ps_net_state_words(const ps_model_t *model)
 {
     uint32_t words = 0u;
@@ -65,6 +133,9 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         }
         s->refr = (uint8_t *)state;
         state += (size + 3u) / 4u;
+        /* spec/ops.md §12.1: prove once whether plain int32 folds equal the saturating ones */
+        s->exact_spikes = ps_net_exact(layer, 1u, s->acc);
+        s->exact_graded = l == 0u ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
     }
     ps_net_reset(net);
     return PS_OK;
@@ -91,7 +162,7 @@ void ps_net_reset(ps_net_t *net)
 
 /** Folds the events pre[0..n) through connection c into acc (spec/ops.md §3.3). */
 static void ps_net_scatter(const ps_connection_t *c, const ps_layer_t *post, const uint32_t *pre, uint32_t n,
-                           const uint8_t *values, int32_t *acc)
+                           const uint8_t *values, bool exact, int32_t *acc)
 {
     const ps_weights_t *w = &c->weights;
     bool graded = values != NULL;
@@ -101,29 +172,29 @@ static void ps_net_scatter(const ps_connection_t *c, const ps_layer_t *post, con
     switch (c->kind) {
     case PS_CONN_DENSE:
         if (w->bits == 4u) {
-            (void)ps_k_scatter_dense_w4(pre, n, values, graded, channels, w->packed4, w->shift, per_channel, plane, acc);
+            (void)(exact ? ps_k_scatter_dense_w4_exact : ps_k_scatter_dense_w4)(pre, n, values, graded, channels, w->packed4, w->shift, per_channel, plane, acc);
         } else if (w->bits == 8u) {
-            (void)ps_k_scatter_dense_w8(pre, n, values, graded, channels, w->i8, w->shift, per_channel, plane, acc);
+            (void)(exact ? ps_k_scatter_dense_w8_exact : ps_k_scatter_dense_w8)(pre, n, values, graded, channels, w->i8, w->shift, per_channel, plane, acc);
         } else {
-            (void)ps_k_scatter_dense_w16(pre, n, values, graded, channels, w->i16, w->shift, per_channel, plane, acc);
+            (void)(exact ? ps_k_scatter_dense_w16_exact : ps_k_scatter_dense_w16)(pre, n, values, graded, channels, w->i16, w->shift, per_channel, plane, acc);
         }
         break;
     case PS_CONN_SPARSE:
         if (c->cols16 != NULL) {
             if (w->bits == 4u) {
-                (void)ps_k_scatter_sparse_w4_c16(pre, n, values, graded, c->row_ptr, c->cols16, w->packed4, w->shift, per_channel, plane, acc);
+                (void)(exact ? ps_k_scatter_sparse_w4_c16_exact : ps_k_scatter_sparse_w4_c16)(pre, n, values, graded, c->row_ptr, c->cols16, w->packed4, w->shift, per_channel, plane, acc);
             } else if (w->bits == 8u) {
-                (void)ps_k_scatter_sparse_w8_c16(pre, n, values, graded, c->row_ptr, c->cols16, w->i8, w->shift, per_channel, plane, acc);
+                (void)(exact ? ps_k_scatter_sparse_w8_c16_exact : ps_k_scatter_sparse_w8_c16)(pre, n, values, graded, c->row_ptr, c->cols16, w->i8, w->shift, per_channel, plane, acc);
             } else {
-                (void)ps_k_scatter_sparse_w16_c16(pre, n, values, graded, c->row_ptr, c->cols16, w->i16, w->shift, per_channel, plane, acc);
+                (void)(exact ? ps_k_scatter_sparse_w16_c16_exact : ps_k_scatter_sparse_w16_c16)(pre, n, values, graded, c->row_ptr, c->cols16, w->i16, w->shift, per_channel, plane, acc);
             }
         } else {
             if (w->bits == 4u) {
-                (void)ps_k_scatter_sparse_w4_c32(pre, n, values, graded, c->row_ptr, c->cols32, w->packed4, w->shift, per_channel, plane, acc);
+                (void)(exact ? ps_k_scatter_sparse_w4_c32_exact : ps_k_scatter_sparse_w4_c32)(pre, n, values, graded, c->row_ptr, c->cols32, w->packed4, w->shift, per_channel, plane, acc);
             } else if (w->bits == 8u) {
-                (void)ps_k_scatter_sparse_w8_c32(pre, n, values, graded, c->row_ptr, c->cols32, w->i8, w->shift, per_channel, plane, acc);
+                (void)(exact ? ps_k_scatter_sparse_w8_c32_exact : ps_k_scatter_sparse_w8_c32)(pre, n, values, graded, c->row_ptr, c->cols32, w->i8, w->shift, per_channel, plane, acc);
             } else {
-                (void)ps_k_scatter_sparse_w16_c32(pre, n, values, graded, c->row_ptr, c->cols32, w->i16, w->shift, per_channel, plane, acc);
+                (void)(exact ? ps_k_scatter_sparse_w16_c32_exact : ps_k_scatter_sparse_w16_c32)(pre, n, values, graded, c->row_ptr, c->cols32, w->i16, w->shift, per_channel, plane, acc);
             }
         }
         break;
@@ -131,22 +202,22 @@ static void ps_net_scatter(const ps_connection_t *c, const ps_layer_t *post, con
         const ps_shape3_t *in = &c->in_shape;
         const ps_shape3_t *out = &c->out_shape;
         if (w->bits == 4u) {
-            (void)ps_k_scatter_conv2d_w4(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
+            (void)(exact ? ps_k_scatter_conv2d_w4_exact : ps_k_scatter_conv2d_w4)(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
                                          c->stride[0], c->stride[1], c->padding[0], c->padding[1], out->c, w->packed4, w->shift,
                                          per_channel, acc);
         } else if (w->bits == 8u) {
-            (void)ps_k_scatter_conv2d_w8(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
+            (void)(exact ? ps_k_scatter_conv2d_w8_exact : ps_k_scatter_conv2d_w8)(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
                                          c->stride[0], c->stride[1], c->padding[0], c->padding[1], out->c, w->i8, w->shift,
                                          per_channel, acc);
         } else {
-            (void)ps_k_scatter_conv2d_w16(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
+            (void)(exact ? ps_k_scatter_conv2d_w16_exact : ps_k_scatter_conv2d_w16)(pre, n, values, graded, in->c, in->h, in->w, out->h, out->w, c->kernel[0], c->kernel[1],
                                           c->stride[0], c->stride[1], c->padding[0], c->padding[1], out->c, w->i16, w->shift,
                                           per_channel, acc);
         }
         break;
     }
     case PS_CONN_POOL:
-        (void)ps_k_scatter_pool(pre, n, values, graded, c->in_shape.h, c->in_shape.w, c->out_shape.h, c->out_shape.w,
+        (void)(exact ? ps_k_scatter_pool_exact : ps_k_scatter_pool)(pre, n, values, graded, c->in_shape.h, c->in_shape.w, c->out_shape.h, c->out_shape.w,
                                 c->kernel[0], c->kernel[1], c->stride[0], c->stride[1], c->pool_weight, c->pool_shift, acc);
         break;
     default:
@@ -212,8 +283,9 @@ ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *v
         s->previous = previous;
         s->n_previous = s->n_spikes;
         memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
-        ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, s->acc);
-        ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, s->acc);
+        bool exact = pre_values != NULL ? s->exact_graded : s->exact_spikes;
+        ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
+        ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
         pre = s->spikes;
         pre_count = s->n_spikes;
