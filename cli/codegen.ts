@@ -1,12 +1,15 @@
 /**
- * `picospike codegen MODEL.cbor --target c --out DIR`: writes a self-contained C folder (model as
- * const tables, state sizes as #defines, generated kernels, the C runtime, README).
+ * `picospike codegen MODEL.cbor --target c|ts --out DIR`: `c` writes a self-contained C folder (model
+ * as const tables, state sizes as #defines, generated kernels, the C runtime, README); `ts` writes a
+ * model-specialised TypeScript module (model.ts, the kernels inlined with the table's constants, and
+ * the primitives it imports, fixed.ts).
  */
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { bundleC } from "../codegen/bundle-c.js";
+import { emitTsModel } from "../codegen/emit-ts-model.js";
 import { PicospikeError } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { readFileOrFail, writeFileAtomic } from "./io.js";
@@ -18,14 +21,14 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export function register(program: Command): void {
   program
     .command("codegen")
-    .description("emit a model-specialised C folder (const tables, kernels, runtime, README) for a .cbor event table")
+    .description("emit a model-specialised C folder (const tables, kernels, runtime, README) or TypeScript module for a .cbor event table")
     .argument("<model>", "event table (.cbor)")
-    .requiredOption("--target <target>", "c")
+    .requiredOption("--target <target>", "c | ts")
     .requiredOption("--out <dir>", "output folder (created)")
     .action((model: string, opts: { target: string; out: string }) => {
-      if (opts.target !== "c") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c)`);
+      if (opts.target !== "c" && opts.target !== "ts") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
       const table = decodeTable(readFileOrFail(model));
-      const files = bundleC(table, basename(model), ROOT);
+      const files = opts.target === "c" ? bundleC(table, basename(model), ROOT) : emitTsModel(table, basename(model), ROOT);
       try {
         mkdirSync(opts.out, { recursive: true });
       } catch (e) {

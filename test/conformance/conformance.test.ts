@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bundleC } from "../../codegen/bundle-c.js";
-import { compareRuns, makeCase, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runTs, tableReaderPresent } from "./conformance.js";
+import { emitTsModel } from "../../codegen/emit-ts-model.js";
+import { compareRuns, makeCase, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
 import { missingTools } from "../../firmware-host/toolchain.js";
 
 const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
@@ -17,6 +18,14 @@ describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, referenc
 describe.skipIf(missingTools(["gcc"]).length > 0)("conformance: model-specialised C (picospike codegen --target c, tables compiled in)", () => {
   it("builds warning-free under the strict flags and agrees with the TS interpreter (4 models x 300 steps)", () => {
     const report = runSpecialisedConformance(4, 300, 3, (table) => bundleC(table, "conformance", ROOT));
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(1000);
+  });
+});
+
+describe("conformance: model-specialised TypeScript (picospike codegen --target ts)", () => {
+  it("is bit-exact with the interpreter: every layer's spikes at every step and the final state (12 models x 300 steps)", async () => {
+    const report = await runSpecialisedTsConformance(12, 300, 4, (table) => emitTsModel(table, "conformance", ROOT));
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(1000);
   });

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { StepEvents } from "../../runtime/events.js";
 import { INT32_MAX, INT32_MIN } from "../../runtime/fixed.js";
 import { encodeTable, validateTable } from "../../runtime/format.js";
@@ -400,6 +400,46 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
       runHarness([exe, manifest]);
       const ts = runTs(c);
       const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[0]!), c.steps.length, c.table.layers.length), "c-specialised");
+      if (m !== undefined) mismatches.push(m);
+      for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { models, steps, spikes, mismatches };
+}
+
+/** What a `picospike codegen --target ts` module exports (the part the suite drives). */
+interface SpecialisedTsModel {
+  step(input: StepEvents): void;
+  lastSpikes(layer: number): Uint32Array;
+  snapshot(): Uint8Array;
+}
+
+/**
+ * Runs cases through the model-specialised TypeScript (`picospike codegen --target ts`): each
+ * emitted module is transpiled (esbuild), imported, stepped, and compared with the interpreter.
+ */
+export async function runSpecialisedTsConformance(models: number, steps: number, seed: number, emit: (table: EventTable) => Array<[string, string]>): Promise<Report> {
+  const { transformSync } = await import("esbuild");
+  const work = mkdtempSync(join(tmpdir(), "ps-conformance-ts-"));
+  const mismatches: string[] = [];
+  let spikes = 0;
+  try {
+    for (let i = 0; i < models; i++) {
+      const c = makeCase(seed, i, steps);
+      const dir = join(work, `m${i}`);
+      mkdirSync(dir, { recursive: true });
+      for (const [name, text] of emit(c.table)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);
+      const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): SpecialisedTsModel };
+      const model = mod.createModel();
+      const run: Run = { status: 0, spikes: [], snapshot: new Uint8Array(0) };
+      for (const s of c.steps) {
+        model.step(s);
+        run.spikes.push(c.table.layers.map((_, l) => model.lastSpikes(l).slice()));
+      }
+      const ts = runTs(c);
+      const m = compareRuns(c, ts.run, { ...run, snapshot: model.snapshot() }, "ts-specialised");
       if (m !== undefined) mismatches.push(m);
       for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
     }

@@ -1,0 +1,281 @@
+/**
+ * Model-specialised TypeScript (`picospike codegen MODEL.cbor --target ts`): one module whose step
+ * is the interpreter's step for this model with everything the table fixes turned into constants.
+ * Each layer's kernels are the kernels of codegen/kernels.ts rendered inline with their scalar
+ * parameters as literals (sizes, shifts, thresholds, the per-channel and graded flags, and the
+ * sat/exact choice of spec/ops.md §12.1 proven now, at emission), weights as module constants, and
+ * an unrolled layer sequence instead of the interpreter's per-layer dispatch. The arithmetic is the
+ * same IR, so the module is bit-exact with runtime/interpreter.ts (test/conformance checks it).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Interpreter, NEURON_MODEL_CODE, SNAPSHOT_MAGIC } from "../runtime/interpreter.js";
+import { FORMAT_VERSION, type Connection, type EventTable, type Layer } from "../runtime/model.js";
+import { assignedNames, primitivesUsed, tsBlock } from "./emit-ts.js";
+import type { Kernel } from "./ir.js";
+import { KERNELS } from "./kernels.js";
+
+type Literal = number | boolean;
+
+/** A kernel call made static: the kernel, its scalar parameters as literals and its read-only arrays as module constants. */
+interface Binding {
+  readonly kernel: Kernel;
+  readonly scalars: ReadonlyMap<string, Literal>;
+  /** Array parameter → the expression it is bound to inside the function (a module constant or state array). */
+  readonly arrays: ReadonlyMap<string, string>;
+}
+
+function kernelNamed(name: string): Kernel {
+  const kernel = KERNELS.find((kn) => kn.name === name);
+  if (kernel === undefined) throw new Error(`no kernel ${name}`);
+  return kernel;
+}
+
+/** Module constants (typed arrays, base64 in the source) collected while emitting. */
+class Constants {
+  readonly lines: string[] = [];
+  add(name: string, data: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }, ctor: string): string {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.lines.push(`const ${name} = decode(${JSON.stringify(Buffer.from(bytes).toString("base64"))}, ${ctor});`);
+    return name;
+  }
+}
+
+const WEIGHT_CTOR = { 4: "Uint8Array", 8: "Int8Array", 16: "Int16Array" } as const;
+
+/** Binding of a connection's scatter kernel for one kind of step. */
+function bindScatter(c: Connection, post: Layer, exact: boolean, graded: boolean, prefix: string, consts: Constants): Binding {
+  const suffix = exact ? "Exact" : "";
+  const scalars = new Map<string, Literal>([["graded", graded]]);
+  const arrays = new Map<string, string>();
+  const channels = post.shape === undefined ? post.size : post.shape[0];
+  const plane = post.shape === undefined ? 1 : post.shape[1] * post.shape[2];
+  if (c.kind === "pool") {
+    const [, inH, inW] = c.inShape;
+    const [, outH, outW] = c.outShape;
+    for (const [k, x] of Object.entries({ inH, inW, outH, outW, kh: c.kernel[0], kw: c.kernel[1], sy: c.stride[0], sx: c.stride[1], weight: c.weight, shift: c.shift })) scalars.set(k, x);
+    return { kernel: kernelNamed(`scatterPool${suffix}`), scalars, arrays };
+  }
+  const w = c.weights;
+  arrays.set("weights", consts.add(`${prefix}_W`, w.data, WEIGHT_CTOR[w.bits]));
+  arrays.set("shift", consts.add(`${prefix}_SHIFT`, Uint8Array.from(w.shift), "Uint8Array"));
+  scalars.set("shiftPerChannel", w.shift.length !== 1);
+  if (c.kind === "dense") {
+    scalars.set("channels", channels).set("plane", plane);
+    return { kernel: kernelNamed(`scatterDenseW${w.bits}${suffix}`), scalars, arrays };
+  }
+  if (c.kind === "sparse") {
+    const narrow = c.cols instanceof Uint16Array;
+    scalars.set("plane", plane);
+    arrays.set("rowPtr", consts.add(`${prefix}_ROWPTR`, c.rowPtr, "Uint32Array"));
+    arrays.set("cols", consts.add(`${prefix}_COLS`, narrow ? c.cols : Uint32Array.from(c.cols), narrow ? "Uint16Array" : "Uint32Array"));
+    return { kernel: kernelNamed(`scatterSparseW${w.bits}C${narrow ? 16 : 32}${suffix}`), scalars, arrays };
+  }
+  const [inC, inH, inW] = c.inShape;
+  const [outK, outH, outW] = c.outShape;
+  for (const [k, x] of Object.entries({ inC, inH, inW, outH, outW, outK, kh: c.kernel[0], kw: c.kernel[1], sy: c.stride[0], sx: c.stride[1], py: c.padding[0], px: c.padding[1] })) scalars.set(k, x);
+  return { kernel: kernelNamed(`scatterConv2dW${w.bits}${suffix}`), scalars, arrays };
+}
+
+const NEURON_KERNEL: Readonly<Record<Layer["neuron"]["model"], string>> = {
+  if: "neuronIf", "lif-shift": "neuronLifShift", "lif-q15": "neuronLifQ15", cuba: "neuronCuba", integrator: "neuronIntegrator",
+};
+
+/** Binding of a layer's neuron kernel (state arrays are the closure's `s<l>_*`). */
+function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
+  const p = layer.neuron;
+  const plane = layer.shape === undefined ? 1 : layer.shape[1] * layer.shape[2];
+  const perNeuron = layer.bias !== undefined && layer.bias.length === layer.size;
+  const biasCount = layer.bias === undefined ? 1 : perNeuron ? layer.size : layer.bias.length;
+  const biasPlane = layer.bias === undefined ? layer.size : perNeuron ? 1 : plane;
+  const bias = consts.add(`L${l}_BIAS`, layer.bias === undefined ? new Int32Array(1) : Int32Array.from(layer.bias), "Int32Array");
+  const scalars = new Map<string, Literal>([
+    ["biasCount", biasCount], ["biasPlane", biasPlane], ["vMin", p.vMin], ["threshold", p.threshold], ["resetSubtract", p.reset === "subtract"],
+    ["resetValue", p.resetValue], ["refractory", p.refractory], ["leak", p.leakShift], ["leakQ15", p.leakQ15], ["currentShift", p.currentShift],
+  ]);
+  const arrays = new Map<string, string>([
+    ["bias", bias], ["acc", `s${l}.acc`], ["v", `s${l}.v`], ["refr", `s${l}.refr`], ["counts", `s${l}.counts`], ["current", `s${l}.current`],
+  ]);
+  return { kernel: kernelNamed(NEURON_KERNEL[p.model]), scalars, arrays };
+}
+
+/** A local function running a bound kernel; the parameters not bound stay parameters. */
+function renderFunction(name: string, b: Binding): string[] {
+  const free = b.kernel.params.filter((p) => !b.scalars.has(p.name) && !b.arrays.has(p.name));
+  const TYPES: Record<string, string> = { i32: "Int32Array", u32: "Uint32Array", u8: "Uint8Array", i8: "Int8Array", i16: "Int16Array", u16: "Uint16Array" };
+  const params = free.map((p) => `${p.name}: ${p.kind === "scalar" ? (p.type === "bool" ? "boolean" : "number") : TYPES[p.elem]}`);
+  const used = b.kernel.params.filter((p) => p.kind === "array" && b.arrays.has(p.name));
+  return [
+    `  function ${name}(${params.join(", ")}): ${b.kernel.returns === "u32" ? "number" : "void"} {`,
+    ...used.map((p) => `    const ${p.name} = ${b.arrays.get(p.name)};`),
+    ...tsBlock(b.kernel.body, "    ", assignedNames(b.kernel.body), b.scalars),
+    "  }",
+  ];
+}
+
+/**
+ * The specialised module for `table` as [file name, contents] pairs: `model.ts` and a copy of the
+ * primitives it imports (`fixed.ts`). `root` is the package root holding runtime/.
+ */
+export function emitTsModel(table: EventTable, source: string, root: string): Array<[name: string, contents: string]> {
+  const proofs = Interpreter.accumulationExact(table); // validates the table as the interpreter does
+  const consts = new Constants();
+  const fns: string[] = [];
+  const kernelsUsed: Kernel[] = [];
+  const stepLines: string[] = [];
+  const stateLines: string[] = [];
+  table.layers.forEach((layer, l) => {
+    const cuba = layer.neuron.model === "cuba";
+    stateLines.push(
+      `  const s${l} = { v: new Int32Array(${layer.size}), current: new Int32Array(${cuba ? layer.size : 0}), refr: new Uint8Array(${layer.size}), ` +
+        `counts: new Uint32Array(${layer.size}), acc: new Int32Array(${layer.size}), spikes: new Uint32Array(${layer.size}), spikeCount: 0, ` +
+        `previous: new Uint32Array(${layer.size}), previousCount: 0 };`,
+    );
+    // the graded variants (layer 0 only) reuse the spike variant's module constants
+    const kinds = l === 0 ? (["spike", "graded"] as const) : (["spike"] as const);
+    for (const kind of kinds) {
+      const exact = kind === "spike" ? proofs[l]!.spikes : proofs[l]!.graded;
+      const ff = bindScatter(layer.input, layer, exact, kind === "graded", `L${l}_IN`, kind === "spike" ? consts : new Constants());
+      fns.push(...renderFunction(`l${l}FeedForward_${kind}`, ff));
+      kernelsUsed.push(ff.kernel);
+      if (layer.recurrent !== undefined) {
+        const rec = bindScatter(layer.recurrent, layer, exact, false, `L${l}_REC`, kind === "spike" ? consts : new Constants());
+        fns.push(...renderFunction(`l${l}Recurrent_${kind}`, rec));
+        kernelsUsed.push(rec.kernel);
+      }
+    }
+    const neuron = bindNeuron(layer, l, consts);
+    kernelsUsed.push(neuron.kernel);
+    fns.push(...renderFunction(`l${l}Update`, neuron));
+    const input = l === 0 ? "input.indices, input.indices.length" : `s${l - 1}.spikes, s${l - 1}.spikeCount`;
+    const call = (kind: "spike" | "graded"): string[] => [
+      `updates += l${l}FeedForward_${kind}(${input}, ${kind === "graded" ? "values" : "EMPTY"}, s${l}.acc);`,
+      ...(layer.recurrent !== undefined ? [`updates += l${l}Recurrent_${kind}(s${l}.previous, s${l}.previousCount, EMPTY, s${l}.acc);`] : []),
+    ];
+    stepLines.push(
+      `    // layer ${l} '${layer.name}': ${layer.size} ${layer.neuron.model}, input ${layer.input.kind}${layer.recurrent ? `, recurrent ${layer.recurrent.kind}` : ""}`,
+      `    { const swap = s${l}.spikes; s${l}.spikes = s${l}.previous; s${l}.previous = swap; s${l}.previousCount = s${l}.spikeCount; }`,
+      `    s${l}.acc.fill(0);`,
+      ...(l === 0 ? ["    if (values !== undefined) {", ...call("graded").map((x) => "      " + x), "    } else {", ...call("spike").map((x) => "      " + x), "    }"] : call("spike").map((x) => "    " + x)),
+      layer.neuron.model === "integrator" ? `    l${l}Update(); s${l}.spikeCount = 0;` : `    s${l}.spikeCount = l${l}Update(s${l}.spikes);`,
+    );
+  });
+  const body = fns.join("\n");
+  const layers = table.layers.map((_, l) => `s${l}`).join(", ");
+  const last = table.layers.length - 1;
+  const prims = primitivesUsed(kernelsUsed);
+  const model = [
+    `// GENERATED by \`picospike codegen --target ts\` from ${source}. DO NOT EDIT: regenerate it.`,
+    `// Event-table format version ${FORMAT_VERSION} (spec/ops.md version 1).`,
+    "/**",
+    ` * ${source} specialised: the interpreter's step for this model (spec/ops.md §6) with the kernels of`,
+    " * codegen/kernels.ts inlined per layer, every table parameter a constant. Bit-exact with",
+    " * runtime/interpreter.ts on the same table and input. Usage: `const m = createModel(); m.step({ indices });`",
+    " */",
+    `import { ${prims.join(", ")} } from "./fixed.js";`,
+    "",
+    "/** One step of input (spec/ops.md §7.1): strictly ascending indices, optional values 1..255. */",
+    "export interface StepEvents { readonly indices: Uint32Array; readonly values?: Uint8Array }",
+    "",
+    "function decode<T>(base64: string, Ctor: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {",
+    "  const binary = atob(base64);",
+    "  const bytes = new Uint8Array(binary.length);",
+    "  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);",
+    "  return new Ctor(bytes.buffer);",
+    "}",
+    "",
+    ...consts.lines,
+    "const EMPTY = new Uint8Array(0);",
+    `/** Input size of the model. */`,
+    `export const INPUT_SIZE = ${table.input.size};`,
+    "",
+    "/** A SEMANTICS_BAD_INPUT rejection (the interpreter's code for the same input). */",
+    "export class BadInputError extends Error {",
+    '  readonly code = "SEMANTICS_BAD_INPUT";',
+    "}",
+    "",
+    "/** The model's state and step; the same API as the interpreter's for stepping and reading back. */",
+    "export interface SpecialisedModel {",
+    "  step(input: StepEvents): void;",
+    "  reset(): void;",
+    "  readonly t: number;",
+    "  readonly synapticEvents: number;",
+    "  readonly layerCount: number;",
+    "  lastSpikes(layer: number): Uint32Array;",
+    "  spikeCounts(layer: number): Uint32Array;",
+    "  membrane(layer: number): Int32Array;",
+    "  current(layer: number): Int32Array;",
+    "  readoutClass(): number;",
+    "  snapshot(): Uint8Array;",
+    "}",
+    "",
+    "/** A fresh network in the reset state. */",
+    "export function createModel(): SpecialisedModel {",
+    ...stateLines,
+    `  const layers = [${layers}];`,
+    `  const codes = [${table.layers.map((x) => NEURON_MODEL_CODE[x.neuron.model]).join(", ")}];`,
+    "  let steps = 0;",
+    "  let synapticEvents = 0;",
+    body,
+    "  function argmax(scores: Int32Array | Uint32Array): number {",
+    "    let best = 0;",
+    "    for (let j = 1; j < scores.length; j++) if (scores[j]! > scores[best]!) best = j;",
+    "    return best;",
+    "  }",
+    "  function at(layer: number): (typeof layers)[number] {",
+    "    const L = layers[layer];",
+    "    if (L === undefined) throw new RangeError(`layer ${layer} does not exist (the model has ${layers.length})`);",
+    "    return L;",
+    "  }",
+    "  return {",
+    "    step(input: StepEvents): void {",
+    "      const { indices, values } = input;",
+    "      if (values !== undefined && values.length !== indices.length) throw new BadInputError(\"input values must be as long as the indices\");",
+    "      let last = -1;",
+    "      for (let e = 0; e < indices.length; e++) {",
+    "        const i = indices[e]!;",
+    "        if (i >= INPUT_SIZE || i <= last) throw new BadInputError(`input index ${i} is outside the input or not ascending`);",
+    "        if (values !== undefined && values[e] === 0) throw new BadInputError(`input event ${e} has value 0 (values are 1..255)`);",
+    "        last = i;",
+    "      }",
+    "      let updates = 0;",
+    ...stepLines.map((x) => "  " + x),
+    "      synapticEvents += updates;",
+    "      steps++;",
+    "    },",
+    "    reset(): void {",
+    "      for (const L of layers) { L.v.fill(0); L.current.fill(0); L.refr.fill(0); L.counts.fill(0); L.spikeCount = 0; L.previousCount = 0; }",
+    "      steps = 0;",
+    "    },",
+    "    get t() { return steps; },",
+    "    get synapticEvents() { return synapticEvents; },",
+    "    get layerCount() { return layers.length; },",
+    "    lastSpikes: (layer) => at(layer).spikes.subarray(0, at(layer).spikeCount),",
+    "    spikeCounts: (layer) => at(layer).counts,",
+    "    membrane: (layer) => at(layer).v,",
+    "    current: (layer) => at(layer).current,",
+    `    readoutClass: () => ${table.readout.kind === "count" ? `argmax(s${last}.counts)` : `argmax(s${last}.v)`},`,
+    "    snapshot(): Uint8Array {",
+    "      let length = 16;",
+    "      for (const L of layers) length += 12 + L.v.length * 9 + L.current.length * 4 + L.spikeCount * 4;",
+    "      const bytes = new Uint8Array(length);",
+    "      const view = new DataView(bytes.buffer);",
+    "      let o = 0;",
+    "      const u32 = (x: number): void => { view.setUint32(o, x, true); o += 4; };",
+    `      u32(${SNAPSHOT_MAGIC}); u32(layers.length); u32(steps % 2 ** 32); u32(Math.floor(steps / 2 ** 32));`,
+    "      layers.forEach((L, l) => {",
+    "        u32(L.v.length); u32(codes[l]!); u32(L.spikeCount);",
+    "        for (const x of L.v) { view.setInt32(o, x, true); o += 4; }",
+    "        for (const x of L.current) { view.setInt32(o, x, true); o += 4; }",
+    "        bytes.set(L.refr, o); o += L.refr.length;",
+    "        for (const x of L.counts) u32(x);",
+    "        for (let s = 0; s < L.spikeCount; s++) u32(L.spikes[s]!);",
+    "      });",
+    "      return bytes;",
+    "    },",
+    "  };",
+    "}",
+    "",
+  ].join("\n");
+  return [["model.ts", model], ["fixed.ts", readFileSync(join(root, "runtime/fixed.ts"), "utf8")]];
+}
