@@ -14,7 +14,9 @@ import {
   INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib,
 } from "../fixed.js";
 import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
-import { NEURON_MODEL_CODE, SNAPSHOT_MAGIC, validateStepEvents } from "../interpreter.js";
+import { MAX_PENDING_REWARDS, NEURON_MODEL_CODE, SNAPSHOT_MAGIC, validateStepEvents } from "../interpreter.js";
+import { checkPlasticity, packWeights, plasticSnapshotLength, readPlasticSnapshot, storedWeights16, writePlasticSnapshot, type PlasticityState } from "../plasticity.js";
+import { q15Mul as q15, sat16, traceDecay } from "../fixed.js";
 
 const MAX_SHIFT = 23;
 
@@ -420,6 +422,7 @@ interface LayerRuntime {
   /** Bias per neuron (per-channel biases expanded; zeros when the layer has none). */
   readonly bias: Int32Array;
   readonly feedForward: CompiledConnection;
+  readonly plastic: ReferencePlastic | undefined;
   readonly recurrent: CompiledConnection | undefined;
   readonly v: Int32Array;
   /** Synaptic current (cuba), length size; length 0 for other models. */
@@ -470,6 +473,8 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     } else fail("FORMAT_SIZE_MISMATCH", `${what}: bias has ${b.length} entries, needs ${size} or one per channel`);
   }
 
+  const storedFeedForward = compileConnection(layer.input, inputs, size, post, `${what} input`);
+  const plastic = layer.plasticity === undefined ? undefined : new ReferencePlastic(layer, inputs, post, what);
   return {
     size,
     model,
@@ -482,7 +487,8 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     refractory: p.refractory,
     vMin: p.vMin,
     bias,
-    feedForward: compileConnection(layer.input, inputs, size, post, `${what} input`),
+    feedForward: plastic ?? storedFeedForward,
+    plastic,
     recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`),
     v: new Int32Array(size),
     current: new Int32Array(model === CUBA ? size : 0),
@@ -539,6 +545,124 @@ function updateNeurons(L: LayerRuntime): void {
   L.spikeCount = fired;
 }
 
+/**
+ * Hand-written learning state of one plastic layer (spec/ops.md §11), with its own loops: a
+ * synapse list (pre, post, shift) built from the connection and the rule written as the spec reads.
+ */
+class ReferencePlastic implements CompiledConnection, PlasticityState {
+  readonly weights: Int16Array;
+  readonly preTrace: Int16Array;
+  readonly postTrace: Int16Array;
+  readonly eligibility: Int16Array;
+  readonly baseline = new Int32Array(1);
+  private readonly stored: Int16Array;
+  private readonly rule: "stdp" | "rstdp";
+  readonly params: NonNullable<Layer["plasticity"]>;
+  /** Synapses of pre p: rowStart[p] .. rowStart[p+1]-1; their post neurons and shifts. */
+  private readonly rowStart: Uint32Array;
+  private readonly synPost: Uint32Array;
+  private readonly synPre: Uint32Array;
+  private readonly synShift: Uint8Array;
+  private readonly postFired: Uint8Array;
+
+  constructor(layer: Layer, inputs: number, post: PostChannels, what: string) {
+    const c = layer.input;
+    const p = layer.plasticity!;
+    if (c.kind !== "dense" && c.kind !== "sparse") fail("FORMAT_OUT_OF_RANGE", `${what}: plasticity needs a dense or sparse input`);
+    if (layer.neuron.model === "integrator") fail("FORMAT_OUT_OF_RANGE", `${what}: an integrator layer cannot be plastic`);
+    checkPlasticity(p, c.weights, what);
+    this.params = p;
+    this.rule = p.rule;
+    const outputs = c.outputs;
+    this.rowStart = c.kind === "dense" ? Uint32Array.from({ length: inputs + 1 }, (_, i) => i * outputs) : Uint32Array.from(c.rowPtr);
+    const count = this.rowStart[inputs]!;
+    this.synPost = new Uint32Array(count);
+    this.synPre = new Uint32Array(count);
+    for (let pre = 0; pre < inputs; pre++) {
+      for (let q = this.rowStart[pre]!; q < this.rowStart[pre + 1]!; q++) {
+        this.synPre[q] = pre;
+        this.synPost[q] = c.kind === "dense" ? q - pre * outputs : c.cols[q]!;
+      }
+    }
+    const shifts = shiftPerPost(c.weights, outputs, post, what);
+    this.synShift = Uint8Array.from(this.synPost, (j) => shifts[j]!);
+    this.stored = storedWeights16(c.weights);
+    for (const w of this.stored) if (w < p.wMin || w > p.wMax) fail("FORMAT_OUT_OF_RANGE", `${what}: a stored weight lies outside the plasticity clamp`);
+    this.weights = Int16Array.from(this.stored);
+    this.preTrace = new Int16Array(inputs);
+    this.postTrace = new Int16Array(layer.size);
+    this.eligibility = new Int16Array(p.rule === "rstdp" ? count : 0);
+    this.postFired = new Uint8Array(layer.size);
+  }
+
+  scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
+    let updates = 0;
+    for (let e = 0; e < n; e++) {
+      const value = values === undefined ? 1 : values[e]!;
+      const p = pre[e]!;
+      for (let q = this.rowStart[p]!; q < this.rowStart[p + 1]!; q++) {
+        const j = this.synPost[q]!;
+        acc[j] = satAdd32(acc[j]!, synContrib(this.weights[q]!, value, this.synShift[q]!));
+        updates++;
+      }
+    }
+    return updates;
+  }
+
+  /** Changes synapse q by +amount or -amount (§11.2): weight at once (stdp) or eligibility (rstdp). */
+  private pair(q: number, amount: number, sign: 1 | -1): void {
+    if (this.rule === "stdp") {
+      const w = this.weights[q]! + sign * Math.floor(amount / 2 ** this.params.learningShift);
+      this.weights[q] = Math.min(Math.max(w, this.params.wMin), this.params.wMax);
+    } else this.eligibility[q] = sat16(this.eligibility[q]! + sign * amount);
+  }
+
+  learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number): void {
+    const p = this.params;
+    for (let i = 0; i < this.preTrace.length; i++) this.preTrace[i] = traceDecay(this.preTrace[i]!, p.preTraceShift);
+    for (let j = 0; j < this.postTrace.length; j++) this.postTrace[j] = traceDecay(this.postTrace[j]!, p.postTraceShift);
+    for (let q = 0; q < this.eligibility.length; q++) this.eligibility[q] = traceDecay(this.eligibility[q]!, p.eligibilityShift);
+    for (let e = 0; e < n; e++) {
+      const i = pre[e]!;
+      for (let q = this.rowStart[i]!; q < this.rowStart[i + 1]!; q++) this.pair(q, q15(this.postTrace[this.synPost[q]!]!, p.aMinus), -1);
+    }
+    for (let e = 0; e < n; e++) this.preTrace[pre[e]!] = sat16(this.preTrace[pre[e]!]! + p.traceIncrement);
+    for (let s = 0; s < nFired; s++) {
+      this.postTrace[fired[s]!] = sat16(this.postTrace[fired[s]!]! + p.traceIncrement);
+      this.postFired[fired[s]!] = 1;
+    }
+    if (nFired > 0) {
+      for (let q = 0; q < this.synPost.length; q++) {
+        if (this.postFired[this.synPost[q]!] === 1) this.pair(q, q15(this.preTrace[this.synPre[q]!]!, p.aPlus), 1);
+      }
+      this.postFired.fill(0);
+    }
+  }
+
+  reward(r: number): void {
+    if (this.rule !== "rstdp") return;
+    const p = this.params;
+    const b = this.baseline[0]!;
+    const m = sat16(r - b);
+    for (let q = 0; q < this.weights.length; q++) {
+      const w = this.weights[q]! + Math.floor((m * this.eligibility[q]!) / 2 ** p.learningShift);
+      this.weights[q] = Math.min(Math.max(w, p.wMin), p.wMax);
+    }
+    if (p.baselineShift > 0) this.baseline[0] = b + Math.floor((r - b) / 2 ** p.baselineShift);
+  }
+
+  reset(): void {
+    this.preTrace.fill(0);
+    this.postTrace.fill(0);
+    this.eligibility.fill(0);
+    this.baseline[0] = 0;
+  }
+
+  resetWeights(): void {
+    this.weights.set(this.stored);
+  }
+}
+
 /** The hand-written reference interpreter of one event table (spec/ops.md); same public API as Interpreter. */
 export class ReferenceInterpreter {
   /** The table this interpreter runs. */
@@ -547,6 +671,7 @@ export class ReferenceInterpreter {
   synapticEvents = 0;
   private readonly layers: LayerRuntime[];
   private steps = 0;
+  private readonly pendingRewards = new Map<number, number>();
 
   /** Prepares the table for stepping; throws a PicospikeError if it is inconsistent. State starts reset. */
   constructor(table: EventTable) {
@@ -584,7 +709,9 @@ export class ReferenceInterpreter {
       L.counts.fill(0);
       L.spikeCount = 0;
       L.previousSpikeCount = 0;
+      L.plastic?.reset();
     }
+    this.pendingRewards.clear();
     this.steps = 0;
   }
 
@@ -595,6 +722,9 @@ export class ReferenceInterpreter {
     let preCount = input.indices.length;
     let values: Uint8Array | undefined = input.values;
     let updates = 0;
+    const reward = this.pendingRewards.get(this.steps) ?? 0;
+    this.pendingRewards.delete(this.steps);
+    if (reward !== 0) for (const L of this.layers) L.plastic?.reward(reward);
     for (const L of this.layers) {
       // last step's spikes become the recurrent source; this step writes into the other buffer
       const previous = L.spikes;
@@ -605,12 +735,54 @@ export class ReferenceInterpreter {
       updates += L.feedForward.scatter(pre, preCount, values, L.acc);
       if (L.recurrent !== undefined) updates += L.recurrent.scatter(L.previousSpikes, L.previousSpikeCount, undefined, L.acc);
       updateNeurons(L);
+      L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount);
       pre = L.spikes;
       preCount = L.spikeCount;
       values = undefined;
     }
     this.synapticEvents += updates;
     this.steps++;
+  }
+
+  /** Aims a reward at a step (spec/ops.md §11.3); same contract as Interpreter.reward. */
+  reward(value: number, targetStep: number = this.steps): void {
+    if (!Number.isInteger(value) || value < -32768 || value > 32767) fail("SEMANTICS_BAD_INPUT", `a reward is an integer in -32768..32767, got ${value}`);
+    if (!Number.isSafeInteger(targetStep) || targetStep < this.steps) fail("SEMANTICS_BAD_INPUT", `reward aimed at step ${targetStep}, but the next step is ${this.steps}`);
+    const pending = this.pendingRewards.get(targetStep);
+    if (pending === undefined && this.pendingRewards.size >= MAX_PENDING_REWARDS) fail("SEMANTICS_BAD_INPUT", `more than ${MAX_PENDING_REWARDS} steps with pending rewards`);
+    this.pendingRewards.set(targetStep, sat16((pending ?? 0) + value));
+  }
+
+  /** True when `layer` learns. */
+  isPlastic(layer: number): boolean {
+    return this.layer(layer).plastic !== undefined;
+  }
+
+  /** Working weights of a plastic layer (live view). */
+  weights(layer: number): Int16Array {
+    const plastic = this.layer(layer).plastic;
+    if (plastic === undefined) throw new RangeError(`layer ${layer} is not plastic`);
+    return plastic.weights;
+  }
+
+  /** Learning state of a plastic layer, or undefined. */
+  plasticity(layer: number): PlasticityState | undefined {
+    return this.layer(layer).plastic;
+  }
+
+  /** Working weights back to the stored weights. */
+  resetWeights(): void {
+    for (const L of this.layers) L.plastic?.resetWeights();
+  }
+
+  /** The table with learned weights (spec/ops.md §11.4). */
+  learnedTable(): EventTable {
+    const layers = this.table.layers.map((layer, l): Layer => {
+      const plastic = this.layers[l]!.plastic;
+      if (plastic === undefined || (layer.input.kind !== "dense" && layer.input.kind !== "sparse")) return layer;
+      return { ...layer, input: { ...layer.input, weights: packWeights(plastic.weights, layer.input.weights) } };
+    });
+    return { ...this.table, layers };
   }
 
   private layer(index: number): LayerRuntime {
@@ -653,6 +825,7 @@ export class ReferenceInterpreter {
   snapshot(): Uint8Array {
     let length = 16;
     for (const L of this.layers) length += 12 + L.size * 4 + L.current.length * 4 + L.size + L.size * 4 + L.spikeCount * 4;
+    length += plasticSnapshotLength(this.layers.map((L) => L.plastic));
     const bytes = new Uint8Array(length);
     const view = new DataView(bytes.buffer);
     let o = 0;
@@ -679,6 +852,7 @@ export class ReferenceInterpreter {
       for (let j = 0; j < L.size; j++) u32(L.counts[j]!);
       for (let s = 0; s < L.spikeCount; s++) u32(L.spikes[s]!);
     }
+    writePlasticSnapshot(view, o, this.layers.map((L) => L.plastic));
     return bytes;
   }
 
@@ -727,6 +901,8 @@ export class ReferenceInterpreter {
       }
       return { v, current, refractoryLeft, counts, spikes, spikeCount };
     });
+    const plastic = readPlasticSnapshot(view, o, this.layers.map((L) => L.plastic), mismatch);
+    o = plastic.end;
     if (o !== bytes.length) mismatch("trailing bytes");
     parsed.forEach((p, l) => {
       const L = this.layers[l]!;
@@ -738,6 +914,8 @@ export class ReferenceInterpreter {
       L.spikeCount = p.spikeCount;
       L.previousSpikeCount = 0;
     });
+    plastic.apply();
+    this.pendingRewards.clear();
     this.steps = steps;
   }
 }

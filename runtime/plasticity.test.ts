@@ -1,0 +1,205 @@
+import { describe, expect, it } from "vitest";
+import { traceDecay } from "./fixed.js";
+import { decodeTable, encodeTable } from "./format.js";
+import { Interpreter } from "./interpreter.js";
+import { DEFAULT_NEURON, type EventTable, type Plasticity } from "./model.js";
+import { ReferenceInterpreter } from "./testing/reference-interpreter.js";
+import { randomTable, Xorshift32 } from "./testing/random-table.js";
+
+const RULE: Plasticity = {
+  rule: "rstdp", preTraceShift: 1, postTraceShift: 1, traceIncrement: 1000, aPlus: 16384, aMinus: 8192,
+  eligibilityShift: 2, learningShift: 4, baselineShift: 0, wMin: -10000, wMax: 10000,
+};
+
+/** inputs → one IF neuron (reset to 0, threshold `threshold`), dense int16 weights, the rule above with `over`. */
+function tinyTable(weights: number[], threshold: number, over: Partial<Plasticity> = {}): EventTable {
+  return {
+    input: { size: weights.length, encoding: "spikes", seed: 1 },
+    layers: [{
+      name: "post", size: 1,
+      input: { kind: "dense", inputs: weights.length, outputs: 1, weights: { bits: 16, data: Int16Array.from(weights), count: weights.length, shift: Uint8Array.of(0) } },
+      neuron: { ...DEFAULT_NEURON, threshold, reset: "value", resetValue: 0 },
+      plasticity: { ...RULE, ...over },
+    }],
+    readout: { kind: "count" },
+    provenance: { source: "test", tool: "test", settings: {}, layerScales: [1] },
+  };
+}
+
+const spike = (...i: number[]) => ({ indices: Uint32Array.from(i) });
+const none = spike();
+
+describe("trace decay (spec/ops.md §11.1)", () => {
+  it("reaches exactly zero from both signs, symmetric", () => {
+    expect([7, 5, 3, 2, 1].map((x) => traceDecay(x, 2))).toEqual([5, 3, 2, 1, 0]);
+    expect([-7, -5, -3].map((x) => traceDecay(x, 2))).toEqual([-5, -3, -2]);
+    expect(traceDecay(32767, 2)).toBe(24575);
+    expect(traceDecay(1, 1)).toBe(0);
+    expect(traceDecay(3, 1)).toBe(1);
+    expect(traceDecay(-32768, 15)).toBe(-32767);
+  });
+});
+
+describe("R-STDP by hand (spec/ops.md §11.2, §11.3)", () => {
+  for (const [name, Sim] of [["generated", Interpreter], ["reference", ReferenceInterpreter]] as const) {
+    it(`${name}: traces, eligibility and the rewarded weight match hand-derived values`, () => {
+      const sim = new Sim(tinyTable([10], 1));
+      const st = sim.plasticity(0)!;
+      sim.step(spike(0)); // pre and post fire together: x = y = 1000; e = q15Mul(1000, 16384) = 500
+      expect([st.preTrace[0], st.postTrace[0], st.eligibility[0]]).toEqual([1000, 1000, 500]);
+      sim.step(none); // decay (k=1): 1000 - ceil(500) = 500; e (k=2): 500 - ceil(125) = 375
+      expect([st.preTrace[0], st.postTrace[0], st.eligibility[0]]).toEqual([500, 500, 375]);
+      // decay: x = y = 250, e = 375 - ceil(93.75) = 281; depression q15Mul(250, 8192) = 62 -> 219;
+      // x = y = 1250; potentiation q15Mul(1250, 16384) = 625 -> e = 844
+      sim.step(spike(0));
+      expect([st.preTrace[0], st.postTrace[0], st.eligibility[0]]).toEqual([1250, 1250, 844]);
+      expect(sim.weights(0)[0]).toBe(10); // no reward yet: rstdp weights do not move
+      sim.reward(100); // aimed at step 3: w = 10 + floor(100 * 844 / 2^4) = 10 + 5275
+      sim.step(none);
+      expect(sim.weights(0)[0]).toBe(5285);
+      expect(st.eligibility[0]).toBe(633); // not consumed: 844 - ceil(211)
+    });
+
+    it(`${name}: the baseline is subtracted, then moves toward the reward`, () => {
+      const sim = new Sim(tinyTable([10], 1, { baselineShift: 1 }));
+      sim.step(spike(0));
+      sim.step(none);
+      sim.step(spike(0));
+      sim.reward(100, 3); // m = 100 - 0; w = 5285; b = 0 + floor(100 / 2) = 50
+      sim.reward(-20, 4); // m = -20 - 50 = -70; e = 633 at the start of step 4: floor(-44310 / 16) = -2770
+      sim.step(none);
+      expect(sim.plasticity(0)!.baseline[0]).toBe(50);
+      sim.step(none);
+      expect(sim.weights(0)[0]).toBe(2515);
+      expect(sim.plasticity(0)!.baseline[0]).toBe(15); // 50 + floor(-70 / 2)
+    });
+
+    it(`${name}: plain stdp changes the weight at each pairing`, () => {
+      const sim = new Sim(tinyTable([10], 1, { rule: "stdp" }));
+      sim.step(spike(0)); // + floor(500 / 16) = 31
+      expect(sim.weights(0)[0]).toBe(41);
+      sim.step(none);
+      sim.step(spike(0)); // - floor(62 / 16) = 3, then + floor(625 / 16) = 39
+      expect(sim.weights(0)[0]).toBe(77);
+      sim.reward(1000); // rewards do nothing to stdp layers
+      sim.step(none);
+      expect(sim.weights(0)[0]).toBe(77);
+    });
+  }
+
+  it("rejects rewards outside int16, aimed at the past, and keeps learned weights over reset", () => {
+    const sim = new Interpreter(tinyTable([10], 1));
+    expect(() => sim.reward(40000)).toThrow(expect.objectContaining({ code: "SEMANTICS_BAD_INPUT" }));
+    sim.step(spike(0));
+    expect(() => sim.reward(1, 0)).toThrow(expect.objectContaining({ code: "SEMANTICS_BAD_INPUT" }));
+    sim.reward(100);
+    sim.step(none);
+    const learned = sim.weights(0)[0];
+    expect(learned).not.toBe(10);
+    sim.reset();
+    expect(sim.weights(0)[0]).toBe(learned);
+    expect(sim.plasticity(0)!.eligibility[0]).toBe(0);
+    sim.resetWeights();
+    expect(sim.weights(0)[0]).toBe(10);
+  });
+});
+
+/**
+ * The classic single-synapse experiment (Izhikevich 2007): synapse 0 is weak (cannot fire the
+ * neuron), input 1 is a strong driver. A pairing is pre 0 then, `gap` steps later, the driver (so
+ * the neuron fires after pre 0: causal), or the other way round (anti-causal). A reward delayed
+ * `delay` steps after the pairing strengthens the synapse only when the pairing was causal.
+ */
+function pairingExperiment(causal: boolean, rewarded: boolean, delay: number): number {
+  const sim = new Interpreter(tinyTable([1, 100], 50, { preTraceShift: 3, postTraceShift: 3, eligibilityShift: 5, aPlus: 8192, aMinus: 8192, learningShift: 8, wMin: 0, wMax: 1000 }));
+  for (let trial = 0; trial < 20; trial++) {
+    const [first, second] = causal ? [0, 1] : [1, 0];
+    sim.step(spike(first));
+    sim.step(none);
+    sim.step(spike(second));
+    if (rewarded) sim.reward(1000, sim.t + delay);
+    for (let t = 0; t < 150; t++) sim.step(none);
+  }
+  return sim.weights(0)[0]!;
+}
+
+describe("single-synapse R-STDP experiment (Izhikevich 2007)", () => {
+  it("a reward delayed after pre-before-post pairings strengthens the synapse", () => {
+    expect(pairingExperiment(true, true, 20)).toBeGreaterThan(50);
+  });
+  it("without reward the synapse does not change", () => {
+    expect(pairingExperiment(true, false, 20)).toBe(1);
+  });
+  it("with anti-causal (post-before-pre) pairings the reward does not strengthen it", () => {
+    expect(pairingExperiment(false, true, 20)).toBeLessThanOrEqual(1);
+  });
+  it("a reward that comes after the eligibility has decayed changes nothing", () => {
+    expect(pairingExperiment(true, true, 140)).toBe(1);
+  });
+});
+
+describe("generated kernels vs the hand-written oracle with learning", () => {
+  it("agree on weights, traces and eligibility after every step of random plastic models with random rewards", () => {
+    let plastic = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const table = randomTable(seed, { layers: 1 + (seed % 3), plasticityProbability: 0.8, maxNeurons: 24 });
+      const rng = new Xorshift32(seed * 31 + 7);
+      const a = new Interpreter(table);
+      const b = new ReferenceInterpreter(table);
+      const layers = table.layers.map((_, l) => l).filter((l) => a.isPlastic(l));
+      plastic += layers.length;
+      for (let t = 0; t < 60; t++) {
+        const idx: number[] = [];
+        for (let i = 0; i < table.input.size; i++) if (rng.chance(0.3)) idx.push(i);
+        if (rng.chance(0.2)) {
+          const r = rng.int(-32768, 32767);
+          const at = t + rng.int(0, 3);
+          a.reward(r, at);
+          b.reward(r, at);
+        }
+        a.step(spike(...idx));
+        b.step(spike(...idx));
+        for (const l of layers) {
+          expect(a.weights(l), `seed ${seed} step ${t} layer ${l}`).toEqual(b.weights(l));
+          expect(a.plasticity(l)!.eligibility).toEqual(b.plasticity(l)!.eligibility);
+          expect(a.plasticity(l)!.postTrace).toEqual(b.plasticity(l)!.postTrace);
+        }
+      }
+    }
+    expect(plastic).toBeGreaterThan(20);
+  });
+});
+
+describe("saved weights (spec/ops.md §11.4)", () => {
+  it("a table with the learned weights continues learning bit-identically to an uninterrupted run", () => {
+    // the first seed whose model has a plastic dense/sparse layer
+    let seed = 11;
+    while (!randomTable(seed, { layers: 2, plasticityProbability: 1, maxNeurons: 20 }).layers.some((l) => l.plasticity)) seed++;
+    const table = randomTable(seed, { layers: 2, plasticityProbability: 1, maxNeurons: 20 });
+    const rng = new Xorshift32(99);
+    const plan = Array.from({ length: 120 }, () => ({
+      idx: Array.from({ length: table.input.size }, (_, i) => i).filter(() => rng.chance(0.3)),
+      reward: rng.chance(0.3) ? rng.int(-2000, 2000) : 0,
+    }));
+    const run = (sim: Interpreter, from: number, to: number): void => {
+      for (let t = from; t < to; t++) {
+        if (plan[t]!.reward !== 0) sim.reward(plan[t]!.reward);
+        sim.step(spike(...plan[t]!.idx));
+      }
+    };
+    const whole = new Interpreter(table);
+    run(whole, 0, 60);
+    const saved = decodeTable(encodeTable(whole.learnedTable()));
+    whole.reset();
+    run(whole, 60, 120);
+    const resumed = new Interpreter(saved);
+    run(resumed, 60, 120);
+    let compared = 0;
+    table.layers.forEach((_, l) => {
+      if (!whole.isPlastic(l)) return;
+      expect(resumed.weights(l)).toEqual(whole.weights(l));
+      compared++;
+    });
+    expect(compared).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * The learning state of one plastic layer (spec/ops.md §11) bound to the generated plasticity
+ * kernels (codegen/kernels-plasticity.ts → runtime/kernels_generated.ts). The interpreter owns one
+ * per plastic layer: its feed-forward scatter reads the int16 working weights held here, `learn`
+ * runs right after the layer's neuron update and `reward` at the start of a rewarded step. Like
+ * the interpreter, this file does no arithmetic on state itself.
+ */
+import { fail } from "./errors.js";
+import * as K from "./kernels_generated.js";
+import { int4At } from "./fixed.js";
+import type { Layer, Plasticity, Weights } from "./model.js";
+
+const EMPTY_I16 = new Int16Array(0);
+
+function checkRange(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) fail("FORMAT_OUT_OF_RANGE", `${what} must be an integer in ${min}..${max}, got ${value}`);
+}
+
+/** Checks a plasticity record against spec/table-format.md §3.6 (the interpreter accepts tables built in memory). */
+export function checkPlasticity(p: Plasticity, weights: Weights, what: string): void {
+  if (p.rule !== "stdp" && p.rule !== "rstdp") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown learning rule '${p.rule as string}'`);
+  checkRange(`${what} preTraceShift`, p.preTraceShift, 1, 15);
+  checkRange(`${what} postTraceShift`, p.postTraceShift, 1, 15);
+  checkRange(`${what} eligibilityShift`, p.eligibilityShift, 1, 15);
+  checkRange(`${what} traceIncrement`, p.traceIncrement, 1, 32767);
+  checkRange(`${what} aPlus`, p.aPlus, 0, 32767);
+  checkRange(`${what} aMinus`, p.aMinus, 0, 32767);
+  checkRange(`${what} learningShift`, p.learningShift, 0, 31);
+  checkRange(`${what} baselineShift`, p.baselineShift, 0, 15);
+  const half = 2 ** (weights.bits - 1);
+  checkRange(`${what} wMin`, p.wMin, -half, half - 1);
+  checkRange(`${what} wMax`, p.wMin <= p.wMax ? p.wMax : Number.NaN, p.wMin, half - 1);
+}
+
+/** The stored weights as int16 values (int4 unpacked), in synapse order. */
+export function storedWeights16(weights: Weights): Int16Array {
+  const out = new Int16Array(weights.count);
+  if (weights.bits === 4) {
+    const packed = weights.data as Uint8Array;
+    for (let q = 0; q < weights.count; q++) out[q] = int4At(packed, q);
+  } else out.set(weights.data as Int8Array | Int16Array);
+  return out;
+}
+
+/** The learning state of a plastic layer, as the interpreters expose it (live views). */
+export interface PlasticityState {
+  readonly params: Plasticity;
+  readonly weights: Int16Array;
+  readonly preTrace: Int16Array;
+  readonly postTrace: Int16Array;
+  readonly eligibility: Int16Array;
+  readonly baseline: Int32Array;
+}
+
+/** One plastic layer's working weights, traces, eligibility and baseline, with its §11 kernels. */
+export class PlasticLayer implements PlasticityState {
+  /** The rule's parameters. */
+  readonly params: Plasticity;
+  /** int16 working weights in the stored synapse order (a live view: the scatter reads it). */
+  readonly weights: Int16Array;
+  /** Pre traces (one per presynaptic neuron), post traces (one per neuron). */
+  readonly preTrace: Int16Array;
+  readonly postTrace: Int16Array;
+  /** Eligibility per synapse (rstdp); empty for stdp. */
+  readonly eligibility: Int16Array;
+  /** Reward baseline b in baseline[0] (rstdp). */
+  readonly baseline = new Int32Array(1);
+  private readonly stored: Int16Array;
+  private readonly depress: (pre: Uint32Array, n: number) => void;
+  private readonly potentiate: (fired: Uint32Array, n: number) => void;
+  /** Folds the events through the working weights (spec/ops.md §3, with int16 weights). */
+  readonly scatter: (pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, acc: Int32Array) => number;
+
+  /** Binds `layer` (whose input is dense or sparse, already validated by the interpreter) with `inputs` presynaptic neurons. */
+  constructor(layer: Layer, inputs: number, what: string) {
+    const p = layer.plasticity;
+    const c = layer.input;
+    if (p === undefined) throw new RangeError(`${what} is not plastic`);
+    if (c.kind !== "dense" && c.kind !== "sparse") fail("FORMAT_OUT_OF_RANGE", `${what}: plasticity applies to dense or sparse input connections, not '${c.kind}'`);
+    if (layer.neuron.model === "integrator") fail("FORMAT_OUT_OF_RANGE", `${what}: an integrator layer cannot be plastic`);
+    checkPlasticity(p, c.weights, what);
+    this.params = p;
+    this.stored = storedWeights16(c.weights);
+    for (let q = 0; q < this.stored.length; q++) {
+      const w = this.stored[q]!;
+      if (w < p.wMin || w > p.wMax) fail("FORMAT_OUT_OF_RANGE", `${what}: stored weight ${q} = ${w} lies outside the plasticity clamp ${p.wMin}..${p.wMax}`);
+    }
+    const weights = Int16Array.from(this.stored);
+    const size = layer.size;
+    this.weights = weights;
+    this.preTrace = new Int16Array(inputs);
+    this.postTrace = new Int16Array(size);
+    const direct = p.rule === "stdp";
+    const elig = direct ? EMPTY_I16 : new Int16Array(weights.length);
+    this.eligibility = elig;
+    const { aPlus, aMinus, learningShift, wMin, wMax } = p;
+    const pre = this.preTrace;
+    const post = this.postTrace;
+    const shift = c.weights.shift;
+    const perChannel = shift.length !== 1;
+    const channels = layer.shape === undefined ? size : layer.shape[0];
+    const plane = layer.shape === undefined ? 1 : layer.shape[1] * layer.shape[2];
+    if (c.kind === "dense") {
+      const outputs = c.outputs;
+      this.scatter = (ev, n, values, graded, acc) => K.scatterDenseW16(ev, n, values, graded, channels, weights, shift, perChannel, plane, acc);
+      this.depress = (ev, n) => K.plasticDepressDense(ev, n, outputs, post, aMinus, direct, weights, elig, learningShift, wMin, wMax);
+      this.potentiate = (fired, n) => K.plasticPotentiateDense(fired, n, inputs, outputs, pre, aPlus, direct, weights, elig, learningShift, wMin, wMax);
+    } else {
+      const { rowPtr } = c;
+      const flags = new Uint8Array(size);
+      if (c.cols instanceof Uint16Array) {
+        const cols = c.cols;
+        this.scatter = (ev, n, values, graded, acc) => K.scatterSparseW16C16(ev, n, values, graded, rowPtr, cols, weights, shift, perChannel, plane, acc);
+        this.depress = (ev, n) => K.plasticDepressSparseC16(ev, n, rowPtr, cols, post, aMinus, direct, weights, elig, learningShift, wMin, wMax);
+        this.potentiate = (fired, n) => {
+          K.plasticMark(flags, fired, n, 1);
+          K.plasticPotentiateSparseC16(flags, inputs, rowPtr, cols, pre, aPlus, direct, weights, elig, learningShift, wMin, wMax);
+          K.plasticMark(flags, fired, n, 0);
+        };
+      } else {
+        const cols = c.cols instanceof Uint32Array ? c.cols : Uint32Array.from(c.cols);
+        this.scatter = (ev, n, values, graded, acc) => K.scatterSparseW16C32(ev, n, values, graded, rowPtr, cols, weights, shift, perChannel, plane, acc);
+        this.depress = (ev, n) => K.plasticDepressSparseC32(ev, n, rowPtr, cols, post, aMinus, direct, weights, elig, learningShift, wMin, wMax);
+        this.potentiate = (fired, n) => {
+          K.plasticMark(flags, fired, n, 1);
+          K.plasticPotentiateSparseC32(flags, inputs, rowPtr, cols, pre, aPlus, direct, weights, elig, learningShift, wMin, wMax);
+          K.plasticMark(flags, fired, n, 0);
+        };
+      }
+    }
+  }
+
+  /** True for the reward-modulated rule. */
+  get rewarded(): boolean {
+    return this.params.rule === "rstdp";
+  }
+
+  /** spec/ops.md §11.2, after the layer's neuron update: pre events pre[0..n), this step's spikes fired[0..nFired). */
+  learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number): void {
+    const p = this.params;
+    K.plasticDecay(this.preTrace, this.preTrace.length, p.preTraceShift);
+    K.plasticDecay(this.postTrace, this.postTrace.length, p.postTraceShift);
+    if (this.eligibility.length > 0) K.plasticDecay(this.eligibility, this.eligibility.length, p.eligibilityShift);
+    if (n > 0) this.depress(pre, n);
+    K.plasticBump(this.preTrace, pre, n, p.traceIncrement);
+    K.plasticBump(this.postTrace, fired, nFired, p.traceIncrement);
+    if (nFired > 0) this.potentiate(fired, nFired);
+  }
+
+  /** spec/ops.md §11.3: the reward r (int16, nonzero) of this step; rstdp only. */
+  reward(r: number): void {
+    const p = this.params;
+    K.plasticReward(this.weights, this.eligibility, this.weights.length, r, this.baseline, p.baselineShift, p.learningShift, p.wMin, p.wMax);
+  }
+
+  /** Traces, eligibility and baseline to 0; the working weights stay (spec/ops.md §11.4). */
+  reset(): void {
+    this.preTrace.fill(0);
+    this.postTrace.fill(0);
+    this.eligibility.fill(0);
+    this.baseline[0] = 0;
+  }
+
+  /** Working weights back to the table's stored weights. */
+  resetWeights(): void {
+    this.weights.set(this.stored);
+  }
+}
+
+/** Stored weights of `bits` width holding the values of `w` (all within the width: the clamp lies inside it). */
+export function packWeights(w: Int16Array, like: Weights): Weights {
+  if (like.bits === 16) return { ...like, data: Int16Array.from(w) };
+  if (like.bits === 8) return { ...like, data: Int8Array.from(w) };
+  const packed = new Uint8Array(Math.ceil(w.length / 2));
+  for (let q = 0; q < w.length; q++) packed[q >> 1]! |= (w[q]! & 15) << ((q & 1) * 4);
+  return { ...like, data: packed };
+}
+
+/** Bytes the plasticity section adds to a snapshot (spec/ops.md §10): per plastic layer w, x, y, e (int16 each), b (int32). */
+export function plasticSnapshotLength(states: readonly (PlasticityState | undefined)[]): number {
+  let length = 0;
+  for (const st of states) if (st !== undefined) length += 2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length) + 4;
+  return length;
+}
+
+/** Writes the plasticity section at byte o; returns the offset after it. */
+export function writePlasticSnapshot(view: DataView, o: number, states: readonly (PlasticityState | undefined)[]): number {
+  for (const st of states) {
+    if (st === undefined) continue;
+    for (const a of [st.weights, st.preTrace, st.postTrace, st.eligibility]) {
+      for (let i = 0; i < a.length; i++, o += 2) view.setInt16(o, a[i]!, true);
+    }
+    view.setInt32(o, st.baseline[0]!, true);
+    o += 4;
+  }
+  return o;
+}
+
+/**
+ * Parses the plasticity section at byte o (checking weights against the clamp, traces ≥ 0, the
+ * baseline in int16) without changing anything; `apply` then installs it. `mismatch` throws.
+ */
+export function readPlasticSnapshot(view: DataView, o: number, states: readonly (PlasticityState | undefined)[], mismatch: (why: string) => never): { end: number; apply: () => void } {
+  const parsed: Array<() => void> = [];
+  for (const st of states) {
+    if (st === undefined) continue;
+    const arrays = [st.weights, st.preTrace, st.postTrace, st.eligibility].map((a) => {
+      if (o + a.length * 2 > view.byteLength) mismatch("it is truncated");
+      const copy = new Int16Array(a.length);
+      for (let i = 0; i < a.length; i++, o += 2) copy[i] = view.getInt16(o, true);
+      return copy;
+    });
+    if (o + 4 > view.byteLength) mismatch("it is truncated");
+    const baseline = view.getInt32(o, true);
+    o += 4;
+    const [w, x, y, e] = arrays as [Int16Array, Int16Array, Int16Array, Int16Array];
+    if (w.some((q) => q < st.params.wMin || q > st.params.wMax)) mismatch("a plastic weight lies outside its clamp");
+    if (x.some((q) => q < 0) || y.some((q) => q < 0)) mismatch("a trace is negative");
+    if (baseline < -32768 || baseline > 32767) mismatch("the reward baseline is outside int16");
+    parsed.push(() => {
+      st.weights.set(w);
+      st.preTrace.set(x);
+      st.postTrace.set(y);
+      st.eligibility.set(e);
+      st.baseline[0] = baseline;
+    });
+  }
+  return { end: o, apply: () => parsed.forEach((f) => f()) };
+}
