@@ -40,6 +40,17 @@ export const MAX_PENDING_REWARDS = 1024;
  */
 type Scatter = (pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, acc: Int32Array) => number;
 
+/**
+ * A connection bound to its kernels: the saturating scatter (spec/ops.md §3), the plain-int32 one
+ * that equals it under the accumulation bound (§12.1), and the bound itself: `bound(vmax, out)` adds
+ * to out[j], saturating, |w|·vmax·2^shift of every synapse that can reach j in one step.
+ */
+interface BoundConnection {
+  readonly sat: Scatter;
+  readonly exact: Scatter;
+  readonly bound: (vmax: number, out: Int32Array) => void;
+}
+
 /** How the post layer's neurons map to channels (spec/ops.md §5.1): C channels of H·W neurons, or one per neuron. */
 interface PostChannels {
   readonly channels: number;
@@ -94,19 +105,31 @@ function checkShift(weights: Weights, channels: number, what: string): boolean {
   return shift.length !== 1;
 }
 
-function denseScatter(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string): Scatter {
+function denseScatter(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string): BoundConnection {
   const w = checkWeights(weights, inputs * outputs, what);
   const perChannel = checkShift(weights, post.channels, what);
   const { shift } = weights;
   const { channels, plane } = post;
   switch (w.bits) {
-    case 4: return (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
-    case 8: return (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
-    case 16: return (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+    case 4: return {
+      sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterDenseW4Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+      bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+    };
+    case 8: return {
+      sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterDenseW8Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+      bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+    };
+    case 16: return {
+      sat: (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterDenseW16Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+      bound: (vmax, out) => K.boundDenseW16(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+    };
   }
 }
 
-function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): Scatter {
+function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): BoundConnection {
   const { inputs, outputs, rowPtr, cols } = c;
   if (!(rowPtr instanceof Uint32Array) || rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
   if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
@@ -124,16 +147,40 @@ function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostCha
   const { plane } = post;
   if (cols instanceof Uint16Array) {
     switch (w.bits) {
-      case 4: return (pre, n, values, graded, acc) => K.scatterSparseW4C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc);
-      case 8: return (pre, n, values, graded, acc) => K.scatterSparseW8C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc);
-      case 16: return (pre, n, values, graded, acc) => K.scatterSparseW16C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc);
+      case 4: return {
+        sat: (pre, n, values, graded, acc) => K.scatterSparseW4C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterSparseW4C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundSparseW4C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
+      };
+      case 8: return {
+        sat: (pre, n, values, graded, acc) => K.scatterSparseW8C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterSparseW8C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundSparseW8C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
+      };
+      case 16: return {
+        sat: (pre, n, values, graded, acc) => K.scatterSparseW16C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterSparseW16C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundSparseW16C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
+      };
     }
   }
   const cols32 = cols instanceof Uint32Array ? cols : Uint32Array.from(cols);
   switch (w.bits) {
-    case 4: return (pre, n, values, graded, acc) => K.scatterSparseW4C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc);
-    case 8: return (pre, n, values, graded, acc) => K.scatterSparseW8C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc);
-    case 16: return (pre, n, values, graded, acc) => K.scatterSparseW16C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc);
+    case 4: return {
+      sat: (pre, n, values, graded, acc) => K.scatterSparseW4C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterSparseW4C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+      bound: (vmax, out) => K.boundSparseW4C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
+    };
+    case 8: return {
+      sat: (pre, n, values, graded, acc) => K.scatterSparseW8C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterSparseW8C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+      bound: (vmax, out) => K.boundSparseW8C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
+    };
+    case 16: return {
+      sat: (pre, n, values, graded, acc) => K.scatterSparseW16C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterSparseW16C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+      bound: (vmax, out) => K.boundSparseW16C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
+    };
   }
 }
 
@@ -144,7 +191,7 @@ function checkWindow(what: string, kernel: readonly [number, number], stride: re
   checkInt(`${what} stride x`, stride[1], 1, 0xffff);
 }
 
-function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string): Scatter {
+function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string): BoundConnection {
   checkShape(`${what} inShape`, c.inShape);
   checkShape(`${what} outShape`, c.outShape);
   checkWindow(what, c.kernel, c.stride);
@@ -158,14 +205,27 @@ function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string)
   const w = checkWeights(c.weights, outK * inC * kh * kw, what);
   const perChannel = checkShift(c.weights, outK, what);
   const { shift } = c.weights;
+  const outPlane = outH * outW;
   switch (w.bits) {
-    case 4: return (pre, n, values, graded, acc) => K.scatterConv2dW4(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc);
-    case 8: return (pre, n, values, graded, acc) => K.scatterConv2dW8(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc);
-    case 16: return (pre, n, values, graded, acc) => K.scatterConv2dW16(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc);
+    case 4: return {
+      sat: (pre, n, values, graded, acc) => K.scatterConv2dW4(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterConv2dW4Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+      bound: (vmax, out) => K.boundConv2dW4(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
+    };
+    case 8: return {
+      sat: (pre, n, values, graded, acc) => K.scatterConv2dW8(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterConv2dW8Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+      bound: (vmax, out) => K.boundConv2dW8(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
+    };
+    case 16: return {
+      sat: (pre, n, values, graded, acc) => K.scatterConv2dW16(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+      exact: (pre, n, values, graded, acc) => K.scatterConv2dW16Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+      bound: (vmax, out) => K.boundConv2dW16(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
+    };
   }
 }
 
-function poolScatter(c: Extract<Connection, { kind: "pool" }>, what: string): Scatter {
+function poolScatter(c: Extract<Connection, { kind: "pool" }>, what: string): BoundConnection {
   checkShape(`${what} inShape`, c.inShape);
   checkShape(`${what} outShape`, c.outShape);
   if (c.inShape[0] !== c.outShape[0]) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: pooling keeps channels, ${c.inShape[0]} in vs ${c.outShape[0]} out`);
@@ -177,7 +237,12 @@ function poolScatter(c: Extract<Connection, { kind: "pool" }>, what: string): Sc
   const [kh, kw] = c.kernel;
   const [sy, sx] = c.stride;
   const { weight, shift } = c;
-  return (pre, n, values, graded, acc) => K.scatterPool(pre, n, values, graded, inH, inW, outH, outW, kh, kw, sy, sx, weight, shift, acc);
+  const outputs = shapeSize(c.outShape);
+  return {
+    sat: (pre, n, values, graded, acc) => K.scatterPool(pre, n, values, graded, inH, inW, outH, outW, kh, kw, sy, sx, weight, shift, acc),
+    exact: (pre, n, values, graded, acc) => K.scatterPoolExact(pre, n, values, graded, inH, inW, outH, outW, kh, kw, sy, sx, weight, shift, acc),
+    bound: (vmax, out) => K.boundPool(kh, kw, weight, shift, outputs, vmax, out),
+  };
 }
 
 /** Input and output sizes a connection declares. */
@@ -195,7 +260,7 @@ function connectionSizes(c: Connection): [inputs: number, outputs: number] {
 }
 
 /** Binds a connection to its kernel after checking it joins `inputs` neurons to `outputs`. */
-function compileConnection(c: Connection, inputs: number, outputs: number, post: PostChannels, what: string): Scatter {
+function compileConnection(c: Connection, inputs: number, outputs: number, post: PostChannels, what: string): BoundConnection {
   const [declaredIn, declaredOut] = connectionSizes(c);
   if (declaredIn !== inputs || declaredOut !== outputs) {
     fail("SEMANTICS_SHAPE_MISMATCH", `${what}: connects ${declaredIn} → ${declaredOut}, the model needs ${inputs} → ${outputs}`);
@@ -217,8 +282,10 @@ interface LayerRuntime {
   readonly size: number;
   readonly model: number;
   readonly refractory: number;
-  readonly feedForward: Scatter;
-  readonly recurrent: Scatter | undefined;
+  /** Feed-forward and recurrent scatter for steps whose presynaptic events are spikes (value 1). */
+  readonly spikeStep: StepScatter;
+  /** The same for steps with graded input values (layer 0 only). */
+  readonly gradedStep: StepScatter;
   /** Runs the layer's neuron kernel on `acc`, writing this step's spikes; returns how many spiked. */
   readonly update: (L: LayerRuntime) => number;
   /** Learning state of a plastic layer (spec/ops.md §11); its scatter is the feed-forward one. */
@@ -234,6 +301,39 @@ interface LayerRuntime {
   spikeCount: number;
   previousSpikes: Uint32Array;
   previousSpikeCount: number;
+}
+
+/** The kernels one step of a layer folds with: saturating, or exact where §12.1's bound is proven. */
+interface StepScatter {
+  /** Whether the accumulation bound holds, so these are the exact kernels. */
+  readonly exact: boolean;
+  readonly feedForward: Scatter;
+  readonly recurrent: Scatter | undefined;
+}
+
+/** Largest graded input value (spec/ops.md §7.1). */
+const MAX_EVENT_VALUE = 255;
+
+/**
+ * The accumulation bound of spec/ops.md §12.1 for one layer: true when, for every neuron, the sum
+ * of |w|·vmax·2^shift over every synapse of both connections that can reach it stays below
+ * 2^31−1, so plain int32 products and adds never leave int32 and equal the saturating fold.
+ */
+function accumulationIsExact(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined): boolean {
+  const bound = new Int32Array(size);
+  feedForward.bound(feedForwardVmax, bound);
+  recurrent?.bound(1, bound);
+  return bound[K.argmaxI32(bound, size)]! < INT32_MAX;
+}
+
+/** Picks the exact or saturating kernels of both connections for one kind of step. */
+function stepScatter(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined): StepScatter {
+  const exact = accumulationIsExact(size, feedForward, feedForwardVmax, recurrent);
+  return {
+    exact,
+    feedForward: exact ? feedForward.exact : feedForward.sat,
+    recurrent: recurrent === undefined ? undefined : exact ? recurrent.exact : recurrent.sat,
+  };
 }
 
 const IF = NEURON_MODEL_CODE.if;
@@ -296,15 +396,19 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     }
   })();
 
-  const storedFeedForward = compileConnection(layer.input, inputs, size, post, `${what} input`);
+  const compiled = compileConnection(layer.input, inputs, size, post, `${what} input`);
+  // a plastic layer folds through its int16 working weights, which change: always saturating (no §12.1 proof)
   const plastic = layer.plasticity === undefined ? undefined : new PlasticLayer(layer, inputs, what);
+  const feedForward: BoundConnection = plastic === undefined ? compiled : { sat: plastic.scatter, exact: plastic.scatter, bound: (_vmax, out) => out.fill(INT32_MAX) };
+  const recurrent = layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`);
+  const spikeStep = stepScatter(size, feedForward, 1, recurrent);
   return {
     size,
     model,
     refractory,
-    // a plastic layer folds through its int16 working weights (spec/ops.md §11)
-    feedForward: plastic === undefined ? storedFeedForward : plastic.scatter,
-    recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`),
+    spikeStep,
+    // only layer 0 receives graded values (§6); deeper layers never take this path
+    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent) : spikeStep,
     update,
     plastic,
     v: new Int32Array(size),
@@ -378,6 +482,15 @@ export class Interpreter {
     return this.layers.length;
   }
 
+  /**
+   * Per layer, whether the accumulation bound of spec/ops.md §12.1 holds on steps of spikes and on
+   * steps of graded values (layer 0), i.e. whether the layer steps with the exact kernels. Throws
+   * like the constructor on an inconsistent table.
+   */
+  static accumulationExact(table: EventTable): Array<{ readonly spikes: boolean; readonly graded: boolean }> {
+    return new Interpreter(table).layers.map((L) => ({ spikes: L.spikeStep.exact, graded: L.gradedStep.exact }));
+  }
+
   /** Sets all state to its initial value (spec/ops.md §10): membranes, currents, counters, counts 0; no spikes; t = 0. */
   reset(): void {
     for (const L of this.layers) {
@@ -413,8 +526,10 @@ export class Interpreter {
       L.previousSpikes = previous;
       L.previousSpikeCount = L.spikeCount;
       L.acc.fill(0);
-      updates += L.feedForward(pre, preCount, values ?? EMPTY_VALUES, values !== undefined, L.acc);
-      if (L.recurrent !== undefined) updates += L.recurrent(L.previousSpikes, L.previousSpikeCount, EMPTY_VALUES, false, L.acc);
+      const graded = values !== undefined;
+      const scatter = graded ? L.gradedStep : L.spikeStep;
+      updates += scatter.feedForward(pre, preCount, values ?? EMPTY_VALUES, graded, L.acc);
+      if (scatter.recurrent !== undefined) updates += scatter.recurrent(L.previousSpikes, L.previousSpikeCount, EMPTY_VALUES, false, L.acc);
       L.spikeCount = L.update(L);
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount); // §11.2: right after the neuron update
       pre = L.spikes;
