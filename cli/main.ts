@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { PicospikeError } from "../runtime/errors.js";
+
 /** A verb module: it adds its command (with options and --help) to the program. */
 interface VerbModule {
   register(program: Command): void;
@@ -15,6 +16,7 @@ interface VerbModule {
  * pull in TensorFlow.js, which takes seconds to load). Add a verb with one line here.
  */
 const VERBS: Record<string, () => Promise<VerbModule>> = {
+  demo: () => import("./demo.js"),
   inspect: () => import("./inspect.js"),
   train: () => import("./train.js"),
   convert: () => import("./convert.js"),
@@ -36,17 +38,6 @@ const program = new Command("picospike")
   .option("--debug", "print stack traces on errors")
   .showHelpAfterError()
   .exitOverride();
-
-program
-  .command("demo")
-  .description("the whole pipeline on the embedded default (MNIST, native board)")
-  .action(() => {
-    process.stderr.write(
-      "picospike demo: not available yet. The pipeline (train → convert → quantize → build → flash → stream → compare)\n" +
-        "is being built issue by issue; today you can `picospike inspect` and `picospike run` an event table.\n",
-    );
-    process.exitCode = 2;
-  });
 
 /** The verb named on the command line (first argument that is not an option), if any. */
 const named = process.argv.slice(2).find((a) => !a.startsWith("-"));
