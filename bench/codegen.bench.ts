@@ -8,6 +8,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { transformSync } from "esbuild";
+import { emitTsModel } from "../codegen/emit-ts-model.js";
 import type { StepEvents } from "../runtime/events.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
@@ -36,7 +39,14 @@ function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
   return bytes;
 }
 
-function measure(quick: boolean): BenchRow {
+/** What `picospike codegen --target ts` emits for `table`, transpiled and imported from `dir`. */
+async function specialisedTs(table: ReturnType<typeof denseModel>, dir: string): Promise<{ step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array }> {
+  for (const [name, text] of emitTsModel(table, "bench", ROOT)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);
+  const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): { step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array } };
+  return mod.createModel();
+}
+
+async function measure(quick: boolean): Promise<BenchRow> {
   const table = denseModel(1);
   const g = new Xorshift32(5);
   const steps = encodeSample(table.input, Uint8Array.from({ length: table.input.size }, () => g.next() & 255), STEPS);
@@ -53,6 +63,17 @@ function measure(quick: boolean): BenchRow {
   }));
   const work = mkdtempSync(join(tmpdir(), "ps-bench-c-"));
   try {
+    const spec = await specialisedTs(table, work);
+    let specSpikes = 0;
+    const specSeconds = median(timeRuns(reps, () => {
+      spec.reset();
+      specSpikes = 0;
+      for (const s of steps) {
+        spec.step(s);
+        for (let l = 0; l < table.layers.length; l++) specSpikes += spec.lastSpikes(l).length;
+      }
+    }));
+    if (specSpikes !== tsSpikes) throw new Error(`specialised TS counted ${specSpikes} spikes, the interpreter ${tsSpikes}: not the same work`);
     const exe = join(work, "bench_step");
     execFileSync("gcc", [...STRICT, "-D_POSIX_C_SOURCE=199309L", "-O2", "-I", join(ROOT, "firmware/include"), "-o", exe, join(ROOT, "bench/c/bench_step.c"),
       ...["ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"].map((f) => join(ROOT, "firmware/src", f))]);
@@ -63,11 +84,13 @@ function measure(quick: boolean): BenchRow {
     if (Number(cSpikesText) !== tsSpikes) throw new Error(`C counted ${cSpikesText} spikes, TS ${tsSpikes}: not the same work`);
     const events = steps.reduce((n, s) => n + s.indices.length, 0);
     return {
-      name: "dense 784-256-10 int8, TS interpreter vs host C (-O2)",
+      name: "dense 784-256-10 int8: TS interpreter, specialised TS (codegen --target ts), host C (-O2)",
       figures: {
-        "TS steps/s": STEPS / tsSeconds,
-        "C steps/s": STEPS / cSeconds,
-        "C / TS speed": tsSeconds / cSeconds,
+        "TS interpreter steps/s": Math.round(STEPS / tsSeconds),
+        "TS specialised steps/s": Math.round(STEPS / specSeconds),
+        "C steps/s": Math.round(STEPS / cSeconds),
+        "TS interpreter / C speed": Math.round((cSeconds / tsSeconds) * 100) / 100,
+        "TS specialised / interpreter speed": Math.round((tsSeconds / specSeconds) * 100) / 100,
       },
       workload: `${STEPS} steps of rate-coded input (${events} input events, ${tsSpikes} spikes), median of ${reps} runs each, same generated kernels`,
     };
@@ -79,6 +102,6 @@ function measure(quick: boolean): BenchRow {
 /** The codegen benchmark module for bench/run.ts. */
 export const codegenBench: BenchModule = {
   title: "Generated kernels: TS interpreter vs host C",
-  description: "The same kernels emitted from the IR (codegen/kernels.ts) run as TypeScript in the interpreter and as C (gcc -O2, ps_net over ps_table) on the same model and input, in one run; the ratio is C speed over TS speed.",
-  run: ({ quick }) => [measure(quick)],
+  description: "The same kernels emitted from the IR (codegen/kernels.ts) run as TypeScript in the interpreter, as the model-specialised TypeScript module of `picospike codegen --target ts`, and as C (gcc -O2, ps_net over ps_table) on the same model and input, in one run; ratios are speeds (higher is faster for the first named). The issue 9 target is TS interpreter / C ≥ 0.5 (not reached). The specialised module is bit-exact but not faster: in standalone side-by-side runs it measures 0.85–1.3× the interpreter (dense ≈ equal, conv 1.3×), and inside this bench process it measures far slower (about 0.1×), for a reason not yet found (suspected JIT state after the interpreter ran first); treat that figure as unexplained, not as the steady state.",
+  run: async ({ quick }) => [await measure(quick)],
 };

@@ -6,6 +6,7 @@
  */
 import type { StepEvents } from "../runtime/events.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
+import { ReferenceInterpreter } from "../runtime/testing/reference-interpreter.js";
 import { DEFAULT_NEURON, type EventTable, type Layer, type NeuronParams, type Weights } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
@@ -72,11 +73,13 @@ function inputSamples(seed: number, samples: number, steps: number): StepEvents[
   return out;
 }
 
-function measure(name: string, model: EventTable, quick: boolean): BenchRow {
+/** What the benchmark steps: the interpreter (generated kernels) or the hand-written reference oracle. */
+type Stepper = Interpreter | ReferenceInterpreter;
+
+function measure(name: string, model: EventTable, quick: boolean, interp: Stepper): BenchRow {
   const steps = 32;
   const samples = quick ? 4 : 20;
   const inputs = inputSamples(7, samples, steps);
-  const interp = new Interpreter(model);
   let eventsPerRun = 0;
   let inputEvents = 0;
   const spikes = new Array<number>(model.layers.length).fill(0);
@@ -114,9 +117,15 @@ function measure(name: string, model: EventTable, quick: boolean): BenchRow {
 export const interpreterBench: BenchModule = {
   title: "Interpreter throughput",
   description:
-    "Reference interpreter (runtime/interpreter.ts) stepping seeded random int8 models on rate-coded input " +
+    "The interpreter (runtime/interpreter.ts, generated kernels) and, side by side in the same run, the hand-written reference oracle " +
+    "(runtime/testing/reference-interpreter.ts, precomputed per-synapse contributions) stepping seeded random int8 models on rate-coded input " +
     "(encoded before timing). Synaptic events are contributions folded into a neuron's input; each figure is the median of 7 timed runs (2 with --quick) after a warm-up.",
   run({ quick }) {
-    return [measure("dense 784-256-10", denseModel(1), quick), measure("conv 1x28x28 → conv 8x5x5/2 → pool 2x2 → dense 10", convModel(2), quick)];
+    const rows: BenchRow[] = [];
+    for (const [name, model] of [["dense 784-256-10", denseModel(1)], ["conv 1x28x28 → conv 8x5x5/2 → pool 2x2 → dense 10", convModel(2)]] as const) {
+      rows.push(measure(`${name}, interpreter (generated kernels)`, model, quick, new Interpreter(model)));
+      rows.push(measure(`${name}, reference oracle (hand-written)`, model, quick, new ReferenceInterpreter(model)));
+    }
+    return rows;
   },
 };
