@@ -46,6 +46,15 @@ typedef struct ps_layer_state {
     uint32_t n_previous;
     bool exact_spikes;     /* spec/ops.md §12.1 bound proven for steps of spikes: plain int32 kernels */
     bool exact_graded;     /* the same for graded input values up to 255 (layer 0) */
+    /* plastic layers only (spec/ops.md §11); NULL / 0 otherwise */
+    int16_t *w;            /* int16 working weights, `synapses` of them, stored synapse order */
+    int16_t *pre_trace;    /* one per presynaptic neuron */
+    int16_t *post_trace;   /* one per neuron */
+    int16_t *elig;         /* rstdp: one per synapse; NULL for stdp */
+    uint8_t *flags;        /* post-spike flags for sparse potentiation, one per neuron */
+    int32_t baseline[1];   /* reward baseline b */
+    uint32_t synapses;     /* plastic synapses (0 when the layer does not learn) */
+    uint32_t pre_size;     /* presynaptic neurons */
 } ps_layer_state_t;
 
 /** A network: a model and its state. */
@@ -53,6 +62,7 @@ typedef struct ps_net {
     const ps_model_t *model;
     uint32_t t_low;        /* steps since reset, low and high words (spec/ops.md §10) */
     uint32_t t_high;
+    int32_t reward;        /* reward of the next step (spec/ops.md §11.3), sat16 sum; 0 = none */
     ps_layer_state_t layers[PS_NET_MAX_LAYERS];
 } ps_net_t;
 
@@ -66,8 +76,23 @@ uint32_t ps_net_state_words(const ps_model_t *model);
  */
 ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state, uint32_t words);
 
-/** Sets all state to its initial value (spec/ops.md §10): zeros, no spikes, t = 0. */
+/**
+ * Sets all state to its initial value (spec/ops.md §10): zeros, no spikes, t = 0; clears traces,
+ * eligibility, baselines and the pending reward but keeps learned weights (spec/ops.md §11.4).
+ */
 void ps_net_reset(ps_net_t *net);
+
+/** Working weights of every plastic layer back to the model's stored weights. */
+void ps_net_reset_weights(ps_net_t *net);
+
+/** Adds an int16 reward to the next step's (sat16); it acts at that step's start (spec/ops.md §11.3). */
+void ps_net_reward(ps_net_t *net, int32_t reward);
+
+/** int16 working weights of plastic `layer` (stored synapse order); *count receives their number. NULL when the layer does not learn. */
+const int16_t *ps_net_weights(const ps_net_t *net, uint32_t layer, uint32_t *count);
+
+/** Bytes of state buffer plasticity takes for `model` (working weights, traces, eligibility, flags), for build's memory report. */
+uint32_t ps_net_plastic_bytes(const ps_model_t *model);
 
 /**
  * Applies one step (spec/ops.md §6) with input events indices[0..n) (strictly ascending, < input

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "ps_fixed.h"
 #include "ps_kernels_generated.h"
 
 static const int32_t ps_net_zero_bias[1] = { 0 };
@@ -93,6 +94,41 @@ static bool ps_net_exact(const ps_layer_t *layer, uint32_t vmax, int32_t *scratc
     return scratch[ps_k_argmax_i32(scratch, layer->size)] < INT32_MAX;
 }
 
+static int16_t ps_net_no_elig[1];
+
+/** Presynaptic neurons of layer l (the input size for layer 0). */
+static uint32_t ps_net_pre_size(const ps_model_t *model, uint32_t l)
+{
+    return l == 0u ? model->input.size : model->layers[l - 1u].size;
+}
+
+/** Plastic synapses of a layer: its dense or sparse input's synapse count, 0 when it does not learn. */
+static uint32_t ps_net_plastic_synapses(const ps_layer_t *layer)
+{
+    return layer->has_plasticity ? layer->input.weights.count : 0u;
+}
+
+/** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
+static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
+{
+    const ps_layer_t *layer = &model->layers[l];
+    uint32_t syn = ps_net_plastic_synapses(layer);
+    if (!layer->has_plasticity) {
+        return 0u;
+    }
+    return (syn + 1u) / 2u + (ps_net_pre_size(model, l) + 1u) / 2u + (layer->size + 1u) / 2u
+           + (layer->plasticity.rule == PS_RULE_RSTDP ? (syn + 1u) / 2u : 0u) + (layer->size + 3u) / 4u;
+}
+
+uint32_t ps_net_plastic_bytes(const ps_model_t *model)
+{
+    uint32_t words = 0u;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        words += ps_net_plastic_words(model, l);
+    }
+    return words * 4u;
+}
+
 uint32_t ps_net_state_words(const ps_model_t *model)
 {
     uint32_t words = 0u;
@@ -100,7 +136,7 @@ uint32_t ps_net_state_words(const ps_model_t *model)
         const ps_layer_t *layer = &model->layers[l];
         uint32_t size = layer->size;
         /* v, acc, counts, spikes, previous (+ current for cuba), then refractory bytes */
-        words += size * (layer->neuron.model == PS_NEURON_CUBA ? 6u : 5u) + (size + 3u) / 4u;
+        words += size * (layer->neuron.model == PS_NEURON_CUBA ? 6u : 5u) + (size + 3u) / 4u + ps_net_plastic_words(model, l);
     }
     return words;
 }
@@ -136,7 +172,32 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         /* spec/ops.md §12.1: prove once whether plain int32 folds equal the saturating ones */
         s->exact_spikes = ps_net_exact(layer, 1u, s->acc);
         s->exact_graded = l == 0u ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
+        s->synapses = ps_net_plastic_synapses(layer);
+        s->pre_size = ps_net_pre_size(model, l);
+        s->w = NULL;
+        s->pre_trace = NULL;
+        s->post_trace = NULL;
+        s->elig = NULL;
+        s->flags = NULL;
+        if (layer->has_plasticity) {
+            /* weights change while learning: the §12.1 proof over the stored weights does not hold */
+            s->exact_spikes = false;
+            s->exact_graded = false;
+            s->w = (int16_t *)state;
+            state += (s->synapses + 1u) / 2u;
+            s->pre_trace = (int16_t *)state;
+            state += (s->pre_size + 1u) / 2u;
+            s->post_trace = (int16_t *)state;
+            state += (size + 1u) / 2u;
+            if (layer->plasticity.rule == PS_RULE_RSTDP) {
+                s->elig = (int16_t *)state;
+                state += (s->synapses + 1u) / 2u;
+            }
+            s->flags = (uint8_t *)state;
+            state += (size + 3u) / 4u;
+        }
     }
+    ps_net_reset_weights(net);
     ps_net_reset(net);
     return PS_OK;
 }
@@ -155,7 +216,17 @@ void ps_net_reset(ps_net_t *net)
         }
         s->n_spikes = 0u;
         s->n_previous = 0u;
+        if (s->w != NULL) {
+            memset(s->pre_trace, 0, (size_t)s->pre_size * sizeof(int16_t));
+            memset(s->post_trace, 0, size * sizeof(int16_t));
+            memset(s->flags, 0, size);
+            if (s->elig != NULL) {
+                memset(s->elig, 0, (size_t)s->synapses * sizeof(int16_t));
+            }
+            s->baseline[0] = 0;
+        }
     }
+    net->reward = 0;
     net->t_low = 0u;
     net->t_high = 0u;
 }
@@ -262,6 +333,87 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
     }
 }
 
+void ps_net_reset_weights(ps_net_t *net)
+{
+    const ps_model_t *model = net->model;
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        ps_layer_state_t *s = &net->layers[l];
+        const ps_weights_t *w = &model->layers[l].input.weights;
+        for (uint32_t q = 0u; q < s->synapses && s->w != NULL; q++) {
+            s->w[q] = (int16_t)(w->bits == 4u ? ps_int4_at(w->packed4, q) : w->bits == 8u ? (int32_t)w->i8[q] : (int32_t)w->i16[q]);
+        }
+    }
+}
+
+void ps_net_reward(ps_net_t *net, int32_t reward)
+{
+    net->reward = ps_sat16(ps_sat_add32(net->reward, ps_sat16(reward)));
+}
+
+const int16_t *ps_net_weights(const ps_net_t *net, uint32_t layer, uint32_t *count)
+{
+    if (layer >= net->model->n_layers || net->layers[layer].w == NULL) {
+        *count = 0u;
+        return NULL;
+    }
+    *count = net->layers[layer].synapses;
+    return net->layers[layer].w;
+}
+
+/** A plastic layer's feed-forward fold through its int16 working weights (always saturating). */
+static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, const uint8_t *values)
+{
+    const ps_connection_t *c = &layer->input;
+    bool graded = values != NULL;
+    bool per_channel = c->weights.shift_len != 1u;
+    uint32_t plane = ps_net_plane(layer);
+    if (c->kind == PS_CONN_DENSE) {
+        (void)ps_k_scatter_dense_w16(pre, n, values, graded, ps_net_channels(layer), s->w, c->weights.shift, per_channel, plane, s->acc);
+    } else if (c->cols16 != NULL) {
+        (void)ps_k_scatter_sparse_w16_c16(pre, n, values, graded, c->row_ptr, c->cols16, s->w, c->weights.shift, per_channel, plane, s->acc);
+    } else {
+        (void)ps_k_scatter_sparse_w16_c32(pre, n, values, graded, c->row_ptr, c->cols32, s->w, c->weights.shift, per_channel, plane, s->acc);
+    }
+}
+
+/** spec/ops.md §11.2, right after the layer's neuron update: decay, depression, trace increments, potentiation. */
+static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n)
+{
+    const ps_connection_t *c = &layer->input;
+    const ps_plasticity_t *p = &layer->plasticity;
+    bool direct = p->rule == PS_RULE_STDP;
+    int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
+    ps_k_plastic_decay(s->pre_trace, s->pre_size, p->pre_trace_shift);
+    ps_k_plastic_decay(s->post_trace, layer->size, p->post_trace_shift);
+    if (s->elig != NULL) {
+        ps_k_plastic_decay(s->elig, s->synapses, p->eligibility_shift);
+    }
+    if (n > 0u) {
+        if (c->kind == PS_CONN_DENSE) {
+            ps_k_plastic_depress_dense(pre, n, c->outputs, s->post_trace, p->a_minus, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        } else if (c->cols16 != NULL) {
+            ps_k_plastic_depress_sparse_c16(pre, n, c->row_ptr, c->cols16, s->post_trace, p->a_minus, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        } else {
+            ps_k_plastic_depress_sparse_c32(pre, n, c->row_ptr, c->cols32, s->post_trace, p->a_minus, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        }
+    }
+    ps_k_plastic_bump(s->pre_trace, pre, n, p->trace_increment);
+    ps_k_plastic_bump(s->post_trace, s->spikes, s->n_spikes, p->trace_increment);
+    if (s->n_spikes > 0u) {
+        if (c->kind == PS_CONN_DENSE) {
+            ps_k_plastic_potentiate_dense(s->spikes, s->n_spikes, s->pre_size, c->outputs, s->pre_trace, p->a_plus, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        } else {
+            ps_k_plastic_mark(s->flags, s->spikes, s->n_spikes, 1u);
+            if (c->cols16 != NULL) {
+                ps_k_plastic_potentiate_sparse_c16(s->flags, s->pre_size, c->row_ptr, c->cols16, s->pre_trace, p->a_plus, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+            } else {
+                ps_k_plastic_potentiate_sparse_c32(s->flags, s->pre_size, c->row_ptr, c->cols32, s->pre_trace, p->a_plus, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+            }
+            ps_k_plastic_mark(s->flags, s->spikes, s->n_spikes, 0u);
+        }
+    }
+}
+
 ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n)
 {
     const ps_model_t *model = net->model;
@@ -271,6 +423,18 @@ ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *v
             return PS_E_SEMANTICS_BAD_INPUT;
         }
     }
+    /* spec/ops.md §11.3: a reward acts at the start of its step, before layer 0 */
+    if (net->reward != 0) {
+        for (uint32_t l = 0u; l < model->n_layers; l++) {
+            const ps_layer_t *layer = &model->layers[l];
+            ps_layer_state_t *s = &net->layers[l];
+            if (s->elig != NULL) {
+                const ps_plasticity_t *p = &layer->plasticity;
+                ps_k_plastic_reward(s->w, s->elig, s->synapses, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
+            }
+        }
+    }
+    net->reward = 0;
     const uint32_t *pre = indices;
     uint32_t pre_count = n;
     const uint8_t *pre_values = values;
@@ -284,9 +448,16 @@ ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *v
         s->n_previous = s->n_spikes;
         memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
         bool exact = pre_values != NULL ? s->exact_graded : s->exact_spikes;
-        ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
+        if (s->w != NULL) {
+            ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values);
+        } else {
+            ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
+        }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
+        if (s->w != NULL) {
+            ps_net_learn(layer, s, pre, pre_count);
+        }
         pre = s->spikes;
         pre_count = s->n_spikes;
         pre_values = NULL;
@@ -334,6 +505,11 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         size_t size = model->layers[l].size;
         bytes += 12u + size * 4u + (net->layers[l].current != NULL ? size * 4u : 0u) + size + size * 4u + (size_t)net->layers[l].n_spikes * 4u;
+        const ps_layer_state_t *s = &net->layers[l];
+        if (s->w != NULL) {
+            /* the learning state of spec/ops.md §10: w, x, y, e (int16 each) and b (int32) */
+            bytes += 2u * ((size_t)s->synapses + s->pre_size + size + (s->elig != NULL ? s->synapses : 0u)) + 4u;
+        }
     }
     return bytes;
 }
@@ -351,6 +527,17 @@ static uint8_t *ps_net_put_i32s(uint8_t *out, const int32_t *xs, uint32_t n)
 {
     for (uint32_t j = 0u; j < n; j++) {
         out = ps_net_put_u32(out, (uint32_t)xs[j]); /* two's complement bits, as the TS setInt32 */
+    }
+    return out;
+}
+
+static uint8_t *ps_net_put_i16s(uint8_t *out, const int16_t *xs, uint32_t n)
+{
+    for (uint32_t j = 0u; j < n; j++) {
+        uint16_t bits = (uint16_t)xs[j]; /* two's complement bits, as the TS setInt16 */
+        out[0] = (uint8_t)(bits & 0xffu);
+        out[1] = (uint8_t)(bits >> 8);
+        out += 2;
     }
     return out;
 }
@@ -385,6 +572,18 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
         }
         for (uint32_t k = 0u; k < s->n_spikes; k++) {
             o = ps_net_put_u32(o, s->spikes[k]);
+        }
+    }
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        const ps_layer_state_t *s = &net->layers[l];
+        if (s->w != NULL) {
+            o = ps_net_put_i16s(o, s->w, s->synapses);
+            o = ps_net_put_i16s(o, s->pre_trace, s->pre_size);
+            o = ps_net_put_i16s(o, s->post_trace, model->layers[l].size);
+            if (s->elig != NULL) {
+                o = ps_net_put_i16s(o, s->elig, s->synapses);
+            }
+            o = ps_net_put_u32(o, (uint32_t)s->baseline[0]);
         }
     }
     *written = need;

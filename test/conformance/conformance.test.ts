@@ -42,6 +42,22 @@ describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-non
   });
 });
 
+describe("conformance covers learning (spec/ops.md §11)", () => {
+  it("about half the random models are plastic, get random rewards, and most of those change their weights", () => {
+    let plastic = 0;
+    let changed = 0;
+    for (let i = 0; i < 40; i++) {
+      const c = makeCase(1, i, 300);
+      if (!c.table.layers.some((l) => l.plasticity !== undefined)) continue;
+      plastic++;
+      expect(c.rewards.some((r) => r !== 0)).toBe(true);
+      if (new Set(runTs(c).run.weightHashes).size > 1) changed++;
+    }
+    expect(plastic).toBeGreaterThan(10);
+    expect(changed).toBeGreaterThan(plastic / 3);
+  });
+});
+
 describe("conformance reports", () => {
   it("name the seed, model, step, layer, neuron and both values of a mismatch", () => {
     const c = makeCase(5, 3, 20);

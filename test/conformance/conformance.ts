@@ -32,6 +32,8 @@ export interface Case {
   readonly seed: number;
   readonly table: EventTable;
   readonly steps: StepEvents[];
+  /** Reward aimed at each step (spec/ops.md §11.3), 0 = none; all 0 without learning. */
+  readonly rewards: number[];
 }
 
 /** Replaces the neuron parameters of a spiking layer with extreme but valid ones (every leak and reset form). */
@@ -72,15 +74,19 @@ function extremeLayer(rng: Xorshift32, layer: Layer): Layer {
   return out;
 }
 
-/** The case of `index` under `seed`: deterministic, valid (format rules), sometimes extreme. */
-export function makeCase(seed: number, index: number, steps: number): Case {
+/**
+ * The case of `index` under `seed`: deterministic, valid (format rules), sometimes extreme. With
+ * `learning`, about half the dense/sparse layers are plastic (spec/ops.md §11) and random int16
+ * rewards arrive at random steps; the model-specialised routes run without (they do not learn).
+ */
+export function makeCase(seed: number, index: number, steps: number, learning = true): Case {
   const caseSeed = (seed * 7919 + index * 104729) >>> 0;
   const rng = new Xorshift32(caseSeed);
   const big = rng.chance(0.15);
   let table = randomTable(caseSeed, {
     layers: rng.int(1, 6),
     recurrentProbability: 0.4,
-    plasticityProbability: 0,
+    plasticityProbability: learning ? 0.5 : 0,
     ...(big ? { maxNeurons: 400 } : {}),
   });
   if (rng.chance(0.6)) table = { ...table, layers: table.layers.map((l) => extremeLayer(rng, l)) };
@@ -96,22 +102,30 @@ export function makeCase(seed: number, index: number, steps: number): Case {
     const indices = Uint32Array.from(idx);
     stepList.push(graded ? { indices, values: Uint8Array.from(idx, () => (rng.chance(0.3) ? 255 : rng.int(1, 255))) } : { indices });
   }
-  return { index, seed: caseSeed, table, steps: stepList };
+  const rewardRng = new Xorshift32((caseSeed ^ 0x5eed1e55) >>> 0 || 1);
+  const plastic = learning && table.layers.some((l) => l.plasticity !== undefined);
+  const rewards = stepList.map(() => (plastic && rewardRng.chance(0.15) ? rewardRng.int(-32768, 32767) : 0));
+  return { index, seed: caseSeed, table, steps: stepList, rewards };
 }
 
-/** EVENTS file bytes for the harness (see harness.c). */
-export function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
+/** EVENTS file bytes for the harness (see harness.c); rewards[t] (0 = none) is aimed at step t. */
+export function eventsBytes(steps: readonly StepEvents[], rewards: readonly number[] = []): Uint8Array {
   let length = 4;
-  for (const s of steps) length += 5 + s.indices.length * (s.values ? 5 : 4);
+  steps.forEach((s, t) => { length += 5 + s.indices.length * (s.values ? 5 : 4) + ((rewards[t] ?? 0) !== 0 ? 4 : 0); });
   const bytes = new Uint8Array(length);
   const view = new DataView(bytes.buffer);
   let o = 0;
   view.setUint32(o, steps.length, true);
   o += 4;
-  for (const s of steps) {
+  steps.forEach((s, t) => {
+    const reward = rewards[t] ?? 0;
     view.setUint32(o, s.indices.length, true);
-    bytes[o + 4] = s.values ? 1 : 0;
+    bytes[o + 4] = (s.values ? 1 : 0) | (reward !== 0 ? 2 : 0);
     o += 5;
+    if (reward !== 0) {
+      view.setInt32(o, reward, true);
+      o += 4;
+    }
     for (const i of s.indices) {
       view.setUint32(o, i, true);
       o += 4;
@@ -120,14 +134,28 @@ export function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
       bytes.set(s.values, o);
       o += s.values.length;
     }
-  }
+  });
   return bytes;
 }
 
-/** What one implementation did: spikes per step per layer, then the final snapshot. */
+/** FNV-1a (32-bit) over int16 values as little-endian bytes: the harness's per-step fingerprint of the plastic weights. */
+export function weightsHash(arrays: readonly Int16Array[]): number {
+  let h = 0x811c9dc5;
+  for (const a of arrays) {
+    for (const w of a) {
+      h = Math.imul(h ^ (w & 0xff), 0x01000193) >>> 0;
+      h = Math.imul(h ^ ((w >> 8) & 0xff), 0x01000193) >>> 0;
+    }
+  }
+  return h >>> 0;
+}
+
+/** What one implementation did: spikes per step per layer, the plastic weights' hash per step, then the final snapshot. */
 export interface Run {
   readonly status: number;
   readonly spikes: Uint32Array[][];
+  /** weightsHash of every plastic layer's working weights after each step (spec/ops.md §11). */
+  readonly weightHashes?: number[];
   readonly snapshot: Uint8Array;
 }
 
@@ -136,10 +164,25 @@ export function runTs(c: Case): { run: Run; mismatch?: string } {
   const gen = new Interpreter(c.table);
   const ref = new ReferenceInterpreter(c.table);
   const spikes: Uint32Array[][] = [];
+  const weightHashes: number[] = [];
+  const plastic = c.table.layers.map((_, l) => l).filter((l) => gen.isPlastic(l));
   let mismatch: string | undefined;
   c.steps.forEach((s, t) => {
+    const reward = c.rewards[t] ?? 0;
+    if (reward !== 0) {
+      gen.reward(reward);
+      ref.reward(reward);
+    }
     gen.step(s);
     ref.step(s);
+    weightHashes.push(weightsHash(plastic.map((l) => gen.weights(l))));
+    for (const l of plastic) {
+      if (mismatch !== undefined) break;
+      const a = gen.weights(l);
+      const b = ref.weights(l);
+      const q = a.findIndex((w, i) => w !== b[i]);
+      if (q >= 0) mismatch = `seed ${c.seed} model ${c.index} step ${t} layer ${l} weight ${q}: ts-generated ${a[q]}, ts-reference ${b[q]}`;
+    }
     const row: Uint32Array[] = [];
     for (let l = 0; l < c.table.layers.length; l++) {
       const a = gen.lastSpikes(l).slice();
@@ -156,7 +199,7 @@ export function runTs(c: Case): { run: Run; mismatch?: string } {
     const d = diffSnapshot(c, snapshot, ref.snapshot(), "ts-generated", "ts-reference");
     if (d !== undefined) mismatch = d;
   }
-  return { run: { status: 0, spikes, snapshot }, ...(mismatch !== undefined ? { mismatch } : {}) };
+  return { run: { status: 0, spikes, weightHashes, snapshot }, ...(mismatch !== undefined ? { mismatch } : {}) };
 }
 
 /** Parses a harness OUT file. */
@@ -172,6 +215,7 @@ export function parseRun(bytes: Uint8Array, steps: number, layers: number): Run 
   const status = u32();
   if (status !== 0) return { status, spikes: [], snapshot: new Uint8Array(0) };
   const spikes: Uint32Array[][] = [];
+  const weightHashes: number[] = [];
   for (let t = 0; t < steps; t++) {
     const row: Uint32Array[] = [];
     for (let l = 0; l < layers; l++) {
@@ -181,9 +225,10 @@ export function parseRun(bytes: Uint8Array, steps: number, layers: number): Run 
       row.push(a);
     }
     spikes.push(row);
+    weightHashes.push(u32());
   }
   const len = u32();
-  return { status, spikes, snapshot: bytes.slice(o, o + len) };
+  return { status, spikes, weightHashes, snapshot: bytes.slice(o, o + len) };
 }
 
 /** The first neuron in exactly one of two ascending spike lists: [neuron, spiked in a, spiked in b]. */
@@ -244,6 +289,8 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
       const d = diffSpikes(ts.spikes[t]![l]!, cRun.spikes[t]![l]!);
       if (d !== undefined) return where(c, t, l, d, "ts", cName);
     }
+    const [a, b] = [ts.weightHashes?.[t], cRun.weightHashes?.[t]];
+    if (a !== undefined && b !== undefined && a !== b) return `seed ${c.seed} model ${c.index} step ${t}: plastic weights differ (hash ts ${a.toString(16)}, ${cName} ${b.toString(16)})`;
   }
   return diffSnapshot(c, ts.snapshot, cRun.snapshot, "ts", cName);
 }
@@ -271,7 +318,7 @@ export function writeBatch(dir: string, cases: readonly Case[], specialised = fa
     const events = join(dir, `m${c.index}.events`);
     const out = join(dir, `m${c.index}.out`);
     if (!specialised) writeFileSync(model, encodeTable(c.table));
-    writeFileSync(events, eventsBytes(c.steps));
+    writeFileSync(events, eventsBytes(c.steps, c.rewards));
     lines.push(`${specialised ? "-" : model} ${events} ${out}`);
     outs.push(out);
   }
@@ -389,7 +436,7 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
   let spikes = 0;
   try {
     for (let i = 0; i < models; i++) {
-      const c = makeCase(seed, i, steps);
+      const c = makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
       for (const [name, contents] of bundle(c.table)) writeFileSync(join(dir, name), contents);
@@ -427,7 +474,7 @@ export async function runSpecialisedTsConformance(models: number, steps: number,
   let spikes = 0;
   try {
     for (let i = 0; i < models; i++) {
-      const c = makeCase(seed, i, steps);
+      const c = makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
       for (const [name, text] of emit(c.table)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);

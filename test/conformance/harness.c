@@ -7,10 +7,12 @@
  * With -DPS_HARNESS_SPECIALISED the model is compiled in (ps_model_generated.h from
  * `picospike codegen --target c`) and each line is `- EVENTS OUT`.
  *
- * EVENTS (little-endian): u32 steps, then per step u32 n, u8 graded, n x u32 indices, and when
+ * EVENTS (little-endian): u32 steps, then per step u32 n, u8 flags (bit 0 graded, bit 1 reward),
+ * when rewarded i32 reward (aimed at this step, spec/ops.md §11.3), n x u32 indices, and when
  * graded n x u8 values.
- * OUT (little-endian): u32 status; when 0, per step and layer u32 n then n x u32 spikes; then
- * u32 snapshot length and the snapshot bytes (spec/ops.md §10).
+ * OUT (little-endian): u32 status; when 0, per step: per layer u32 n then n x u32 spikes, then u32
+ * FNV-1a of every plastic layer's int16 working weights (little-endian bytes); then u32 snapshot
+ * length and the snapshot bytes (spec/ops.md §10).
  *
  * Works on the host (stdio) and under QEMU with newlib semihosting (--specs=rdimon.specs), where
  * fopen/fread/fwrite reach the host's files.
@@ -85,9 +87,17 @@ static int run(const ps_model_t *model, FILE *events, FILE *out)
     }
     for (uint32_t t = 0u; t < steps; t++) {
         uint32_t n;
-        uint8_t graded;
-        if (!read_u32(events, &n) || n > HARNESS_MAX_EVENTS || fread(&graded, 1, 1, events) != 1u) {
+        uint8_t flags;
+        if (!read_u32(events, &n) || n > HARNESS_MAX_EVENTS || fread(&flags, 1, 1, events) != 1u) {
             return 1;
+        }
+        uint8_t graded = flags & 1u;
+        if ((flags & 2u) != 0u) {
+            uint32_t reward;
+            if (!read_u32(events, &reward)) {
+                return 1;
+            }
+            ps_net_reward(&net, (int32_t)reward);
         }
         for (uint32_t e = 0u; e < n; e++) {
             if (!read_u32(events, &indices[e])) {
@@ -108,6 +118,17 @@ static int run(const ps_model_t *model, FILE *events, FILE *out)
                 write_u32(out, spikes[k]);
             }
         }
+        uint32_t hash = 0x811c9dc5u;
+        for (uint32_t l = 0u; l < model->n_layers; l++) {
+            uint32_t count;
+            const int16_t *w = ps_net_weights(&net, l, &count);
+            for (uint32_t q = 0u; q < count && w != NULL; q++) {
+                uint16_t bits = (uint16_t)w[q];
+                hash = (hash ^ (bits & 0xffu)) * 0x01000193u;
+                hash = (hash ^ (uint32_t)(bits >> 8)) * 0x01000193u;
+            }
+        }
+        write_u32(out, hash);
     }
     size_t written;
     if (ps_net_snapshot(&net, snapshot, sizeof snapshot, &written) != PS_OK) {
