@@ -14,12 +14,13 @@ import type { StepEvents } from "../runtime/events.js";
 import { decodeTable, tableHash } from "../runtime/format.js";
 import { bytesEqual, fromHex, sha256 } from "../runtime/hash.js";
 import { Interpreter } from "../runtime/interpreter.js";
+import { packWeights } from "../runtime/plasticity.js";
 import type { Connection, EventTable } from "../runtime/model.js";
 import { CobsDecoder, MAX_FRAME } from "./cobs.js";
 import { encodeFrame, HEADER_SIZE, CRC_SIZE, nextSeq, parseFrame, PROTOCOL_VERSION, seqDistance, type Frame } from "./frame.js";
 import {
   CAP, COST_UNIT, decodePayload, DEVICE_STATE, encodePayload, isRequestKind, kindOfType, MAX_PENDING_REWARDS, MODEL_HASH_SIZE, MODEL_SOURCE,
-  MSG, STATE_KIND, type Message, type SpikeSection, typeOf,
+  MSG, RESET_KIND, STATE_KIND, type Message, type SpikeSection, typeOf,
 } from "./messages.js";
 import { mergeRealtimeInputs } from "./session.js";
 import type { Transport } from "./transport.js";
@@ -127,6 +128,14 @@ function int32Bytes(values: Int32Array): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) view.setInt32(i * 4, values[i]!, true);
+  return out;
+}
+
+/** Little-endian bytes of an int16 array (traces and eligibility, spec/ops.md §11). */
+function int16Bytes(values: Int16Array): Uint8Array {
+  const out = new Uint8Array(values.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setInt16(i * 2, values[i]!, true);
   return out;
 }
 
@@ -400,7 +409,7 @@ export class MockBoard {
     this.expectedRx = undefined; // the next frame starts gap tracking (spec §4)
     const ack: Message = {
       kind: "HELLO_ACK", replyTo: frame.seq, protoMin: this.protoMin, protoMax: this.protoMax, protoVersion: hi, nonce: msg.nonce,
-      capabilities: CAP.LOCKSTEP | CAP.REALTIME | (this.uploadRam > 0 ? CAP.UPLOAD : 0) | CAP.STATE_READBACK,
+      capabilities: CAP.LOCKSTEP | CAP.REALTIME | (this.uploadRam > 0 ? CAP.UPLOAD : 0) | CAP.STATE_READBACK | CAP.PLASTICITY,
       board: this.board, firmwareHash: MOCK_FIRMWARE_HASH, modelHash: this.modelHash, maxFrame: this.maxFrame,
       maxInputEvents: this.maxInputEvents, uploadRam: this.uploadRam, costUnit: COST_UNIT.NONE,
       state: this.rt ? DEVICE_STATE.REALTIME : this.interp ? DEVICE_STATE.READY : DEVICE_STATE.NO_MODEL,
@@ -471,8 +480,9 @@ export class MockBoard {
       case "RESET_STATE":
         if (this.rt) throw new Nack(nackCode("PROTOCOL_BUSY"));
         if (!this.interp) throw new Nack(nackCode("PROTOCOL_MODEL_MISMATCH"));
-        // Weights never change in the interpreter (plasticity is inference-only, spec/ops.md §11), so both kinds reset the same state.
+        // what 1 also puts learned weights back to the model's (spec/ops.md §11.4); a reset keeps them
         this.interp.reset();
+        if (msg.what === RESET_KIND.WEIGHTS) this.interp.resetWeights();
         this.partial = undefined;
         this.pendingRewards = [];
         this.rtInputs = [];
@@ -560,10 +570,10 @@ export class MockBoard {
   private runStep(events: StepEvents): number {
     const interp = this.interp!;
     const step = interp.t;
-    // Rewards due at this step are applied at its start; plasticity is inference-only until issue 6
-    // (spec/ops.md §11), so applying one changes no state yet.
-    const before = this.pendingRewards.length;
+    // Rewards due at this step act at its start (spec/ops.md §11.3): aimed at this step, they add (sat16)
+    const due = this.pendingRewards.filter((r) => r.step <= step);
     this.pendingRewards = this.pendingRewards.filter((r) => r.step > step);
+    for (const r of due) interp.reward(r.reward, step);
     interp.step(events);
     this.counters.steps++;
     const flip = this.faults.flipMembraneBit;
@@ -571,7 +581,7 @@ export class MockBoard {
       const v = interp.membrane(flip.layer);
       v[flip.neuron] = v[flip.neuron]! ^ (1 << flip.bit);
     }
-    return before - this.pendingRewards.length;
+    return due.length;
   }
 
   private reported(mask: number): SpikeSection[] {
@@ -593,9 +603,18 @@ export class MockBoard {
     if (!layer) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"), table.layers.length);
     let array: Uint8Array | undefined;
     if (msg.what === STATE_KIND.MEMBRANE) array = int32Bytes(interp.membrane(msg.layer));
-    else if (msg.what === STATE_KIND.WEIGHTS) array = weightBytes(layer.input);
-    else if (msg.what === STATE_KIND.RECURRENT_WEIGHTS) array = layer.recurrent ? weightBytes(layer.recurrent) : undefined;
-    // Traces and eligibility exist only once plasticity runs (spec/ops.md §11): the layer lacks them.
+    else if (msg.what === STATE_KIND.WEIGHTS) {
+      // a plastic layer's weights are the learned ones, in the stored width (spec/ops.md §11.4)
+      array = interp.isPlastic(msg.layer) && layer.input.kind !== "pool" && layer.input.kind !== "conv2d"
+        ? weightBytes({ ...layer.input, weights: packWeights(interp.weights(msg.layer), layer.input.weights) })
+        : weightBytes(layer.input);
+    } else if (msg.what === STATE_KIND.RECURRENT_WEIGHTS) array = layer.recurrent ? weightBytes(layer.recurrent) : undefined;
+    else {
+      // traces and eligibility: only plastic layers have them (eligibility only rstdp ones)
+      const st = interp.plasticity(msg.layer);
+      const trace = st === undefined ? undefined : msg.what === STATE_KIND.PRE_TRACE ? st.preTrace : msg.what === STATE_KIND.POST_TRACE ? st.postTrace : st.eligibility;
+      array = trace === undefined || (msg.what === STATE_KIND.ELIGIBILITY && st?.params.rule !== "rstdp") ? undefined : int16Bytes(trace);
+    }
     if (array === undefined) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"));
     if (msg.offset > array.length) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"), array.length);
     const n = Math.min(msg.length, array.length - msg.offset, this.maxFrame - 20);
