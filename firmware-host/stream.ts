@@ -107,6 +107,9 @@ export interface StreamSummary {
   readonly appliedInputs?: RecordedSample;
   /** Real time: first device step of the run. */
   readonly firstStep?: number;
+  /** Real time: median latency of the first and of the last tenth of the applied inputs (a growing lag shows as last > first). */
+  readonly lagFirstTenthP50Ms?: number | null;
+  readonly lagLastTenthP50Ms?: number | null;
 }
 
 /** The q-quantile (0..1) of unsorted values, nearest rank; null when empty. */
@@ -120,7 +123,7 @@ const round3 = (x: number | null): number | null => (x === null ? null : Math.ro
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Streams `samples` to the device and returns the summary; lockstep unless `periodUs` is set. */
-export async function streamToBoard(session: BoardSession, samples: Iterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
+export async function streamToBoard(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
   return options.periodUs === undefined ? streamLockstep(session, samples, options) : streamRealtime(session, samples, options, options.periodUs);
 }
 
@@ -129,7 +132,7 @@ async function deviceLosses(session: BoardSession): Promise<number> {
   return s.gaps + s.dropped;
 }
 
-async function streamLockstep(session: BoardSession, samples: Iterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
+async function streamLockstep(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
   const mask = options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0;
   const t0 = performance.now();
   const tx0 = options.counter?.txBytes ?? 0;
@@ -147,7 +150,7 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
     const elapsedMs = performance.now() - t0;
     return { steps, stepsPerSecond: steps / Math.max(1e-3, elapsedMs / 1000), inputEvents, outputSpikes, framesDropped: session.link.counters.gaps - gaps0, elapsedMs };
   };
-  for (const sample of samples) {
+  for await (const sample of samples) {
     if (sampleCount >= options.maxSamples) break;
     if (options.signal?.aborted) {
       interrupted = true;
@@ -178,6 +181,7 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
     sampleCount++;
     if (interrupted) break;
   }
+  if (options.signal?.aborted) interrupted = true;
   const seconds = (performance.now() - t0) / 1000;
   const framesDropped = (await deviceLosses(session)) - lossesBefore + session.link.counters.gaps - gaps0;
   options.onStatus?.(status());
@@ -189,7 +193,7 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
   };
 }
 
-async function streamRealtime(session: BoardSession, samples: Iterable<InputSample>, options: StreamOptions, periodUs: number): Promise<StreamSummary> {
+async function streamRealtime(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions, periodUs: number): Promise<StreamSummary> {
   const sleep = options.sleep ?? defaultSleep;
   const window = options.window ?? 8;
   const mask = options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0;
@@ -230,6 +234,7 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
   const periodMs = periodUs / 1000;
   const firstStep = await session.startRealtime(periodUs, mask);
   const t0 = performance.now();
+  let anchor = t0;
   let lastStatus = t0;
   let stoppedAt: number | undefined;
   const status = (): StreamStatus => {
@@ -238,15 +243,21 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
     return { steps, stepsPerSecond: steps / Math.max(1e-3, elapsedMs / 1000), inputEvents, outputSpikes, framesDropped: hostDropped + session.link.counters.gaps - gaps0, elapsedMs };
   };
   try {
-    outer: for (const sample of samples) {
+    outer: for await (const sample of samples) {
       if (sampleCount >= options.maxSamples) break;
       for (let t = 0; t < options.steps; t++) {
         if (options.signal?.aborted) {
           interrupted = true;
           break outer;
         }
-        // Pace by the host clock: input k goes out during device step k's period.
-        const due = t0 + hostSteps * periodMs;
+        // Pace by the host clock: input k goes out during device step k's period. After a stall
+        // longer than the window (a live source waiting for data) the schedule restarts from now
+        // instead of bursting the backlog into certain drops.
+        let due = anchor + hostSteps * periodMs;
+        if (performance.now() - due > window * periodMs) {
+          anchor = performance.now() - hostSteps * periodMs;
+          due = anchor + hostSteps * periodMs;
+        }
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
         hostSteps++;
@@ -268,6 +279,8 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
       }
       sampleCount++;
     }
+    // A live source ends its iteration when Ctrl-C fires while it waits for data.
+    if (options.signal?.aborted) interrupted = true;
     // Let the device apply what is in flight: a few periods, bounded.
     const drainUntil = performance.now() + Math.max(50, 4 * periodMs);
     while (inFlight.size > 0 && performance.now() < drainUntil) await sleep(Math.max(1, periodMs));
@@ -295,5 +308,7 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
     stepsPerSecond: Math.round(length / Math.max(1e-3, seconds)), seconds: round3(seconds)!,
     latencyP50Ms: round3(quantile(lags, 0.5)), latencyP99Ms: round3(quantile(lags, 0.99)), interrupted,
     outputs: [{ steps: outSteps }], appliedInputs: { steps: inSteps }, firstStep,
+    lagFirstTenthP50Ms: round3(quantile(lags.slice(0, Math.ceil(lags.length / 10)), 0.5)),
+    lagLastTenthP50Ms: round3(quantile(lags.slice(lags.length - Math.ceil(lags.length / 10)), 0.5)),
   };
 }
