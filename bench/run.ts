@@ -11,9 +11,10 @@ import type { BenchModule, BenchRow } from "./harness.js";
 import { interpreterBench } from "./interpreter.bench.js";
 import { peersBench } from "./peers.bench.js";
 import { codegenBench } from "./codegen.bench.js";
+import { deviceBench } from "./device.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, peersBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
