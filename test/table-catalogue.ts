@@ -9,7 +9,7 @@ import { ERROR_CODES, isPicospikeError } from "../runtime/errors.js";
 import { connectionSynapses, decodeTable, encodeTable, packInt4, weightAt } from "../runtime/format.js";
 import { sha256, toHex } from "../runtime/hash.js";
 import { type Connection, DEFAULT_NEURON, type EventTable, FORMAT_NAME, FORMAT_VERSION, type Layer, type NeuronModel } from "../runtime/model.js";
-import { Xorshift32 } from "../runtime/testing/random-table.js";
+import { TestRng } from "../runtime/testing/random-table.js";
 
 const neuron = (model: NeuronModel, extra: Partial<Layer["neuron"]> = {}): Layer["neuron"] => ({ ...DEFAULT_NEURON, model, threshold: 100, ...extra });
 
@@ -265,7 +265,7 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
 
 /** Seeded byte-level mutations of `file`: 1..`maxEdits` random bytes set, sometimes cut short. */
 export function byteMutations(file: Uint8Array, count: number, seed: number, maxEdits = 6): Uint8Array[] {
-  const rng = new Xorshift32(seed);
+  const rng = new TestRng(seed);
   return Array.from({ length: count }, () => {
     const b = rng.chance(0.2) ? file.slice(0, rng.int(1, file.length)) : file.slice();
     const edits = rng.int(1, maxEdits);
@@ -291,7 +291,7 @@ const KEY_POOL = ["kind", "shape", "bias", "recurrent", "plasticity", "padding",
 
 /** Seeded schema-level mutations of `file`'s body: replace, delete or add fields; re-hashed. */
 export function treeMutations(file: Uint8Array, count: number, seed: number): Uint8Array[] {
-  const rng = new Xorshift32(seed);
+  const rng = new TestRng(seed);
   // A fresh pool per pick: a shared array put into itself would make the tree cyclic.
   const pick = (): CborValue => rng.pick(replacementPool());
   const out: Uint8Array[] = [];

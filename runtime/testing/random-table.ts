@@ -9,6 +9,7 @@
  * scaled to the fan-in so that layers are neither silent nor saturated on random input.
  */
 import { channelsOf, packInt4, weightRange } from "../format.js";
+import { Xorshift32 } from "../prng.js";
 import type {
   Connection, EventTable, InputDescription, Layer, NeuronModel, NeuronParams, Plasticity, Shape3, WeightBits, Weights,
 } from "../model.js";
@@ -38,28 +39,19 @@ export interface RandomTableOptions {
   readonly readout?: "count" | "membrane";
 }
 
-/** A small seeded PRNG (xorshift32, Marsaglia 2003); exported for tests that need more draws. */
-export class Xorshift32 {
-  private state: number;
-
-  /** Seeds the generator; any integer works (0 is remapped, since xorshift32 cannot leave 0). */
+/**
+ * The spec's xorshift32 (runtime/prng.ts) with test conveniences (ranges, picks, shuffles) and a
+ * mixed seed, so that any integer (0 included) and nearby seeds give unrelated streams. For test
+ * data only: the per-step path uses Xorshift32 directly.
+ */
+export class TestRng extends Xorshift32 {
+  /** Seeds the generator from any integer. */
   constructor(seed: number) {
-    // Mix the seed so that nearby seeds give unrelated streams.
     let s = (seed ^ 0x9e3779b9) >>> 0;
     s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0;
     s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35) >>> 0;
     s = (s ^ (s >>> 16)) >>> 0;
-    this.state = s === 0 ? 0x6d2b79f5 : s;
-  }
-
-  /** Next uint32. */
-  next(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return this.state;
+    super(s === 0 ? 0x6d2b79f5 : s);
   }
 
   /** Uniform integer in [lo, hi] (inclusive; hi - lo < 2^32). */
@@ -98,7 +90,7 @@ interface Pop {
 }
 
 /** Random weights of `count` synapses; values within [lo, hi]. Returns the mean |w << shift|. */
-function randomWeights(rng: Xorshift32, count: number, channels: number, bits: WeightBits, lo: number, hi: number): { weights: Weights; typical: number } {
+function randomWeights(rng: TestRng, count: number, channels: number, bits: WeightBits, lo: number, hi: number): { weights: Weights; typical: number } {
   const values = Array.from({ length: count }, () => rng.int(lo, hi));
   const shift = rng.chance(0.5) ? Uint8Array.of(rng.int(0, 3)) : Uint8Array.from({ length: channels }, () => rng.int(0, 3));
   const data = bits === 4 ? packInt4(values) : bits === 8 ? Int8Array.from(values) : Int16Array.from(values);
@@ -108,7 +100,7 @@ function randomWeights(rng: Xorshift32, count: number, channels: number, bits: W
   return { weights: { bits, data, count, shift }, typical };
 }
 
-function flatShape(rng: Xorshift32, maxNeurons: number): Shape3 {
+function flatShape(rng: TestRng, maxNeurons: number): Shape3 {
   const c = rng.int(1, 3);
   const h = rng.int(1, 4);
   const w = rng.int(1, Math.max(1, Math.min(4, Math.floor(maxNeurons / (c * h)))));
@@ -123,7 +115,7 @@ interface Built {
 }
 
 /** A connection of `kind` from `pre`; picks the post population when `post` is not given. */
-function buildConnection(rng: Xorshift32, kind: ConnectionKind, pre: Pop, post: Pop | undefined, bits: WeightBits, clamp: readonly [number, number], maxNeurons: number, isLast: boolean): Built {
+function buildConnection(rng: TestRng, kind: ConnectionKind, pre: Pop, post: Pop | undefined, bits: WeightBits, clamp: readonly [number, number], maxNeurons: number, isLast: boolean): Built {
   const [lo, hi] = clamp;
   if (kind === "dense" || kind === "sparse") {
     const target: Pop = post ?? (isLast ? { size: rng.int(2, 10), shape: undefined } : (() => {
@@ -174,7 +166,7 @@ function buildConnection(rng: Xorshift32, kind: ConnectionKind, pre: Pop, post: 
   return { conn, post: { size: outShape[0] * outShape[1] * outShape[2], shape: outShape }, fanIn: kh * kw, typical: weight * 2 ** shift };
 }
 
-function randomNeuron(rng: Xorshift32, model: NeuronModel, threshold: number): NeuronParams {
+function randomNeuron(rng: TestRng, model: NeuronModel, threshold: number): NeuronParams {
   if (model === "integrator") return { model, threshold, reset: "subtract", resetValue: 0, leakShift: 0, leakQ15: 32767, currentShift: 0, refractory: 0, vMin: rng.chance(0.5) ? INT32_MIN : Math.max(INT32_MIN, -threshold * 8) };
   const vMin = rng.chance(0.5) ? INT32_MIN : Math.max(INT32_MIN, -threshold * rng.int(1, 8));
   const reset = rng.chance(0.5) ? "subtract" : "value";
@@ -191,7 +183,7 @@ function randomNeuron(rng: Xorshift32, model: NeuronModel, threshold: number): N
   };
 }
 
-function randomPlasticity(rng: Xorshift32, clamp: readonly [number, number]): Plasticity {
+function randomPlasticity(rng: TestRng, clamp: readonly [number, number]): Plasticity {
   return {
     rule: rng.pick(["stdp", "rstdp"] as const),
     preTraceShift: rng.int(1, 6),
@@ -209,7 +201,7 @@ function randomPlasticity(rng: Xorshift32, clamp: readonly [number, number]): Pl
 
 /** A valid random event table, the same for the same seed and options. */
 export function randomTable(seed: number, options: RandomTableOptions = {}): EventTable {
-  const rng = new Xorshift32(seed);
+  const rng = new TestRng(seed);
   const maxNeurons = Math.max(4, options.maxNeurons ?? 48);
   const models = options.models ?? ALL_MODELS;
   const bitChoices = options.weightBits ?? [4, 8, 16];

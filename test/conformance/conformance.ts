@@ -15,7 +15,7 @@ import { encodeTable, validateTable } from "../../runtime/format.js";
 import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable, Layer, NeuronParams, Weights } from "../../runtime/model.js";
 import { ReferenceInterpreter } from "../../runtime/testing/reference-interpreter.js";
-import { randomTable, Xorshift32 } from "../../runtime/testing/random-table.js";
+import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -37,7 +37,7 @@ export interface Case {
 }
 
 /** Replaces the neuron parameters of a spiking layer with extreme but valid ones (every leak and reset form). */
-function extremeNeuron(rng: Xorshift32, n: NeuronParams): NeuronParams {
+function extremeNeuron(rng: TestRng, n: NeuronParams): NeuronParams {
   if (n.model === "integrator") return { ...n, vMin: rng.pick([INT32_MIN, INT32_MIN + 1, -(2 ** 30), n.vMin]) };
   const threshold = rng.pick([1, 2, INT32_MAX, 2 ** 30, n.threshold, n.threshold, n.threshold]);
   const vMin = rng.pick([INT32_MIN, INT32_MIN, threshold - 1, -threshold, Math.max(INT32_MIN, -threshold * 4), n.vMin]);
@@ -58,11 +58,11 @@ function extremeNeuron(rng: Xorshift32, n: NeuronParams): NeuronParams {
 }
 
 /** Raises weight shifts (up to 23) so that contributions saturate. */
-function extremeShift(rng: Xorshift32, w: Weights): Weights {
+function extremeShift(rng: TestRng, w: Weights): Weights {
   return { ...w, shift: Uint8Array.from(w.shift, (s) => (rng.chance(0.5) ? rng.pick([16, 20, 23]) : s)) };
 }
 
-function extremeLayer(rng: Xorshift32, layer: Layer): Layer {
+function extremeLayer(rng: TestRng, layer: Layer): Layer {
   let out: Layer = { ...layer, neuron: extremeNeuron(rng, layer.neuron) };
   const input = out.input;
   if (input.kind !== "pool" && rng.chance(0.3)) out = { ...out, input: { ...input, weights: extremeShift(rng, input.weights) } };
@@ -81,7 +81,7 @@ function extremeLayer(rng: Xorshift32, layer: Layer): Layer {
  */
 export function makeCase(seed: number, index: number, steps: number, learning = true): Case {
   const caseSeed = (seed * 7919 + index * 104729) >>> 0;
-  const rng = new Xorshift32(caseSeed);
+  const rng = new TestRng(caseSeed);
   const big = rng.chance(0.15);
   let table = randomTable(caseSeed, {
     layers: rng.int(1, 6),
@@ -102,7 +102,7 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
     const indices = Uint32Array.from(idx);
     stepList.push(graded ? { indices, values: Uint8Array.from(idx, () => (rng.chance(0.3) ? 255 : rng.int(1, 255))) } : { indices });
   }
-  const rewardRng = new Xorshift32((caseSeed ^ 0x5eed1e55) >>> 0 || 1);
+  const rewardRng = new TestRng((caseSeed ^ 0x5eed1e55) >>> 0 || 1);
   const plastic = learning && table.layers.some((l) => l.plasticity !== undefined);
   const rewards = stepList.map(() => (plastic && rewardRng.chance(0.15) ? rewardRng.int(-32768, 32767) : 0));
   return { index, seed: caseSeed, table, steps: stepList, rewards };
