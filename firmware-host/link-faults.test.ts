@@ -1,5 +1,5 @@
 /**
- * The Link over a faulty line (spec/protocol.md §2, §4.5, §6): a host Link on a FaultyTransport and a
+ * The Link over a faulty line (spec/protocol.md §2, §4.5, §7): a host Link on a FaultyTransport and a
  * device Link on the other end of a loopback pair. Taps on both ends record every frame each side
  * wrote and every frame that passed COBS, length and CRC on the other side, so the tests can check
  * what was accepted against what was sent, independently of the link's own counters.
