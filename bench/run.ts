@@ -12,9 +12,10 @@ import { interpreterBench } from "./interpreter.bench.js";
 import { peersBench } from "./peers.bench.js";
 import { codegenBench } from "./codegen.bench.js";
 import { deviceBench } from "./device.bench.js";
+import { footprintBench } from "./footprint.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, peersBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, footprintBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
