@@ -9,6 +9,7 @@
  * table built in memory without runtime/format gets the same guarantees as a decoded one. No
  * allocation per step; synaptic work proportional to the number of events (fan-out scatter).
  */
+import { rateEncode } from "./encoders.js";
 import { fail } from "./errors.js";
 import type { StepEvents } from "./events.js";
 import { INT32_MAX, INT32_MIN, sat16 } from "./fixed.js";
@@ -735,19 +736,7 @@ export function encodeSample(input: InputDescription, intensities: Uint8Array, s
     fail("SEMANTICS_BAD_INPUT", `steps must be an integer in 0..${MAX_ENCODED_STEPS}, got ${steps}`);
   }
   const out: StepEvents[] = [];
-  if (input.encoding === "rate") {
-    const g = prng ?? new Xorshift32(input.seed);
-    const scratch = new Uint32Array(input.size);
-    for (let t = 0; t < steps; t++) {
-      let n = 0;
-      for (let i = 0; i < input.size; i++) {
-        // one draw per input per step, whatever its intensity, so the PRNG position is T * size
-        if (g.next() >>> 24 < intensities[i]!) scratch[n++] = i;
-      }
-      out.push({ indices: scratch.slice(0, n) });
-    }
-    return out;
-  }
+  if (input.encoding === "rate") return [...rateEncode(intensities, steps, prng ?? input.seed).steps];
   const nonzero: number[] = [];
   for (let i = 0; i < input.size; i++) if (intensities[i] !== 0) nonzero.push(i);
   const indices = Uint32Array.from(nonzero);
