@@ -15,11 +15,11 @@ import type { StepEvents } from "../runtime/events.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
+import { median, repoRoot, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
 import { denseModel } from "./interpreter.bench.js";
 
 const STEPS = 100;
-const ROOT = join(import.meta.dirname, "..");
+const ROOT = repoRoot();
 const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 
 /** Input events in the EVENTS layout bench/c/bench_step.c reads: u32 steps; per step u32 n, u8 0, n x u32. */

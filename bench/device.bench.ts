@@ -21,11 +21,13 @@ import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import type { BenchModule, BenchRow } from "./harness.js";
+import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
 import { convModel } from "./interpreter.bench.js";
 import { mnistDigit, mnistMlp } from "./peers/workload.js";
 
-const BENCH_MAIN = join(import.meta.dirname, "device/bench_main.c");
+/** The trained MLP the toolchain leaves (bench/accuracy.ts), relative to the repository. */
+export const TOOLCHAIN_MLP_RELATIVE = "build/accuracy/mlp/snn.json";
+const BENCH_MAIN = join(repoRoot(), "bench/device/bench_main.c");
 /** Device boards and the cost unit of one counter tick under -icount shift=0. */
 export const DEVICE_BOARDS = ["mps2-an386", "microbit"] as const;
 /** Longest one QEMU run may take (a loaded 2-core machine). */
@@ -117,7 +119,7 @@ export function recurrentModel(size: number, fanIn: number, fanOut: number, seed
 
 /** The workloads on `board` (models that fit it), `stepsPerRate` steps at each of two input rates. */
 export function deviceWorkloads(board: string, stepsPerRate: number, quick: boolean): DeviceWorkload[] {
-  const mlp = mnistMlp();
+  const mlp = mnistMlp(join(repoRoot(), TOOLCHAIN_MLP_RELATIVE));
   const digit = mnistDigit();
   const list: DeviceWorkload[] = [{
     name: "MNIST MLP 784-256-10 int8", table: mlp.table, steps: twoRates(mlp.table, digit, stepsPerRate), rewards: [], viaReader: false,

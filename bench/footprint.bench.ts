@@ -19,15 +19,14 @@ import { DEVICE_LIMITS, DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-
 import { requireTool } from "../firmware-host/toolchain.js";
 import { connectionSynapses, encodeTable } from "../runtime/format.js";
 import type { EventTable } from "../runtime/model.js";
-import type { BenchModule, BenchRow } from "./harness.js";
+import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
 import { convModel } from "./interpreter.bench.js";
-import { DEVICE_BOARDS, recurrentModel } from "./device.bench.js";
+import { DEVICE_BOARDS, TOOLCHAIN_MLP_RELATIVE, recurrentModel } from "./device.bench.js";
 import { mnistMlp } from "./peers/workload.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { quantizeSnn } from "../models/quantize.js";
-import { TOOLCHAIN_MLP_PATH } from "./peers/workload.js";
 
-const BENCH_MAIN = join(import.meta.dirname, "device/bench_main.c");
+const BENCH_MAIN = join(repoRoot(), "bench/device/bench_main.c");
 
 /** TensorFlow Lite Micro's published figure (not measured here), as issue 9 states it. */
 export const TFLM_PUBLISHED = "TensorFlow Lite Micro: about 10 KB of interpreter code on a Cortex-M3 without kernels (published figure quoted in issue 9; tensorflow.org states the core runtime fits in 16 KB on a Cortex-M3); not measured here";
@@ -70,7 +69,7 @@ function footprintRow(name: string, build: BuildResult, workload: string): Bench
 
 /** The workload the footprint builds carry (its size does not change the runtime code: ps_net links every kernel). */
 function footprintModel(): EventTable {
-  return mnistMlp().table;
+  return mnistMlp(join(repoRoot(), TOOLCHAIN_MLP_RELATIVE)).table;
 }
 
 async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
@@ -123,8 +122,9 @@ function modelBytesRow(name: string, table: EventTable, origin: string): BenchRo
 }
 
 function int4Mlp(): EventTable | undefined {
-  if (!existsSync(TOOLCHAIN_MLP_PATH)) return undefined;
-  return quantizeSnn(readFloatSnn(TOOLCHAIN_MLP_PATH), { weightBits: 4, perChannel: false, encoding: "rate", seed: 1, source: TOOLCHAIN_MLP_PATH }).table;
+  const path = join(repoRoot(), TOOLCHAIN_MLP_RELATIVE);
+  if (!existsSync(path)) return undefined;
+  return quantizeSnn(readFloatSnn(path), { weightBits: 4, perChannel: false, encoding: "rate", seed: 1, source: path }).table;
 }
 
 /** The footprint benchmark module. */
@@ -143,7 +143,7 @@ export const footprintBench: BenchModule = {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const mlp = mnistMlp();
+    const mlp = mnistMlp(join(repoRoot(), TOOLCHAIN_MLP_RELATIVE));
     rows.push(modelBytesRow("MNIST MLP 784-256-10 int8", mlp.table, mlp.origin));
     const four = int4Mlp();
     if (four !== undefined) rows.push(modelBytesRow("MNIST MLP 784-256-10 int4", four, "toolchain MNIST MLP quantized to int4 (per-layer shift)"));

@@ -3,6 +3,16 @@
  * measures one area (the interpreter, the C kernels, the bridge, ...) and returns rows of named
  * figures; bench/run.ts runs every module of its list and writes results.json and BENCHMARKS.md.
  */
+import { dirname } from "node:path";
+import { firmwareRoot } from "../firmware-host/boards.js";
+
+/**
+ * The repository root (the folder holding firmware/, bench/, build/), found through the firmware
+ * tree so that it is right both from source and from the bundled CLI (dist/chunks/).
+ */
+export function repoRoot(): string {
+  return dirname(firmwareRoot().replace(/\/+$/, ""));
+}
 
 /** One measured case: a name, its figures, and how they were obtained. */
 export interface BenchRow {

@@ -30,6 +30,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   build: () => import("./build.js"),
   flash: () => import("./flash.js"),
   codegen: () => import("./codegen.js"),
+  bench: () => import("./bench.js"),
 };
 
 const program = new Command("picospike")

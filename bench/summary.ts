@@ -1,0 +1,89 @@
+/**
+ * The headline figures of issue 9 from one run of the bench modules, for `picospike bench`
+ * (cli/bench.ts). `npm run bench` (bench/run.ts) stays the full run that writes BENCHMARKS.md.
+ * --quick runs a reduced set (interpreter, TS vs C, device cost on the MLP, footprint; no peers)
+ * in about a minute; the full set adds the CNN and 10k workloads on the device and the peers.
+ */
+import { arch, cpus, platform, release, totalmem } from "node:os";
+import type { BenchModule, BenchRow } from "./harness.js";
+import { codegenBench } from "./codegen.bench.js";
+import { deviceBench } from "./device.bench.js";
+import { footprintBench } from "./footprint.bench.js";
+import { interpreterBench } from "./interpreter.bench.js";
+import { peersBench } from "./peers.bench.js";
+
+/** Headline figures by name, with the issue's targets. */
+export interface BenchSummary {
+  /** TS interpreter on the dense 784-256-10 int8 model: synaptic events per second. */
+  readonly interpreterSynEventsPerSec: number | null;
+  /** TS interpreter speed ÷ host C (-O2) speed, same kernels, model and input, same run. */
+  readonly interpreterVsNativeC: number | null;
+  /** Cortex-M4 (mps2-an386) instructions per synaptic event, MNIST MLP int8, learning off (fit slope). */
+  readonly m4InstrPerSynEvent: number | null;
+  /** Cortex-M0 (microbit) instructions per synaptic event, same workload. */
+  readonly m0InstrPerSynEvent: number | null;
+  /** Cortex-M0 runtime code bytes without model data: codegen const tables + ps_net + kernels + port (no reader). */
+  readonly m0RuntimeCodeBytes: number | null;
+  /** Cortex-M0 runtime code bytes of today's device firmware (protocol + CBOR reader + SHA-256). */
+  readonly m0DeviceFirmwareCodeBytes: number | null;
+  /** .cbor bytes per synapse of the MNIST MLP at int8 and int4. */
+  readonly bytesPerSynapseInt8: number | null;
+  readonly bytesPerSynapseInt4: number | null;
+  /** Targets of issue 9 (≥ for the ratio, ≤ for the rest). */
+  readonly targets: Readonly<Record<string, number>>;
+}
+
+/** Issue 9's targets. */
+export const TARGETS = {
+  interpreterVsNativeC: 0.5,
+  m4InstrPerSynEvent: 2.0,
+  m0InstrPerSynEvent: 4.0,
+  m0RuntimeCodeBytes: 8192,
+  bytesPerSynapseInt8: 1.05,
+  bytesPerSynapseInt4: 0.55,
+} as const;
+
+/** The modules `picospike bench` runs. */
+export function summaryModules(quick: boolean): BenchModule[] {
+  return quick ? [interpreterBench, codegenBench, deviceBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, footprintBench, peersBench];
+}
+
+function figure(rows: readonly BenchRow[] | undefined, name: (n: string) => boolean, key: string): number | null {
+  const row = rows?.find((r) => name(r.name));
+  return row?.figures[key] ?? null;
+}
+
+/** Picks the headline figures out of the modules' rows (by title). */
+export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>): BenchSummary {
+  const by = (m: BenchModule): readonly BenchRow[] | undefined => results[m.title];
+  const slope = "instr/synaptic event (fit slope)";
+  return {
+    interpreterSynEventsPerSec: figure(by(interpreterBench), (n) => n.startsWith("dense 784-256-10, interpreter"), "synaptic events/s"),
+    interpreterVsNativeC: figure(by(codegenBench), () => true, "TS interpreter / C speed"),
+    m4InstrPerSynEvent: figure(by(deviceBench), (n) => n === "mps2-an386: MNIST MLP 784-256-10 int8", slope),
+    m0InstrPerSynEvent: figure(by(deviceBench), (n) => n === "microbit: MNIST MLP 784-256-10 int8", slope),
+    m0RuntimeCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("codegen const tables"), "runtime code B (flash − model data)"),
+    m0DeviceFirmwareCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("device firmware"), "runtime code B (flash − model data)"),
+    bytesPerSynapseInt8: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int8", "B/synapse (.cbor)"),
+    bytesPerSynapseInt4: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int4", "B/synapse (.cbor)"),
+    targets: TARGETS,
+  };
+}
+
+/** The machine the figures come from. */
+export function machine(): Record<string, string | number> {
+  const cores = cpus();
+  return { cpu: cores[0]?.model.trim() ?? "unknown", cores: cores.length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()} ${arch()}`, node: process.version };
+}
+
+/** Runs the modules (progress on `log`) and returns every row by module title plus the summary. */
+export async function runSummary(quick: boolean, log: (line: string) => void): Promise<{ results: Record<string, BenchRow[]>; summary: BenchSummary }> {
+  const results: Record<string, BenchRow[]> = {};
+  for (const m of summaryModules(quick)) {
+    log(`bench: ${m.title} ...`);
+    const t0 = performance.now();
+    results[m.title] = await m.run({ quick });
+    log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return { results, summary: summarise(results) };
+}
