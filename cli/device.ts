@@ -15,7 +15,7 @@ import { SerialTransport } from "../firmware-host/serial-transport.js";
 import { BoardSession } from "../firmware-host/session.js";
 import { CountingTransport } from "../firmware-host/stream.js";
 import { LoopbackPair, type Transport } from "../firmware-host/transport.js";
-import { parseSource, sourceIsEndless } from "./sources.js";
+import { openLiveSource, parseSource, sourceIsEndless, sourceIsLive, type SourceContext } from "./sources.js";
 
 /** A connected, model-ready device. */
 export interface Device {
@@ -85,7 +85,7 @@ export async function connectDevice(opts: { board?: string; port?: string; baud?
  * the table's input says, each digit with a fresh encoder as `eval` does), or any cli/sources.ts kind.
  * Returns the samples and how many to take.
  */
-export function openInput(spec: string, table: EventTable, steps: number, samples: number | undefined): { samples: Iterable<InputSample>; count: number } {
+export function openInput(spec: string, table: EventTable, steps: number, samples: number | undefined, context: SourceContext = {}): { samples: Iterable<InputSample>; count: number } {
   const m = /^mnist(?::(\d+):(\d+))?$/.exec(spec);
   if (m) {
     if (table.input.size !== 784) fail("SEMANTICS_BAD_INPUT", `mnist digits have 784 pixels, the model's input has ${table.input.size}`);
@@ -102,9 +102,26 @@ export function openInput(spec: string, table: EventTable, steps: number, sample
     };
   }
   if (spec.startsWith("mnist")) fail("CLI_BAD_SOURCE", `'${spec}' is not mnist or mnist:START:COUNT`);
-  const source = parseSource(spec, table.input.size, steps);
+  const source = parseSource(spec, table.input.size, steps, { ...(table.input.shape ? { shape: table.input.shape } : {}), ...context });
   const count = samples ?? (sourceIsEndless(spec) ? 1 : Number.MAX_SAFE_INTEGER);
   return { samples: source, count };
+}
+
+/**
+ * Opens the input of `stream`: live sources (ndjson:, serial:) as they arrive, in samples of one
+ * step in real time (each step goes out as soon as it is read and due, and the run is one
+ * continuous session) or of `steps` steps in lockstep (each a sample, reset before it); any other
+ * source as openInput does. Returns the samples, how many to take and the steps per sample.
+ */
+export function openStreamInput(
+  spec: string, table: EventTable, steps: number, samples: number | undefined, context: SourceContext & { realtime: boolean },
+): { samples: Iterable<InputSample> | AsyncIterable<InputSample>; count: number; steps: number } {
+  if (!sourceIsLive(spec)) return { ...openInput(spec, table, steps, samples, context), steps };
+  const chunk = context.realtime ? 1 : steps;
+  const full = { ...(table.input.shape ? { shape: table.input.shape } : {}), ...context };
+  // --samples bounds a live run in units of --steps steps, in both modes.
+  const count = samples === undefined ? Number.MAX_SAFE_INTEGER : context.realtime ? samples * steps : samples;
+  return { samples: openLiveSource(spec, table.input.size, chunk, full), count, steps: chunk };
 }
 
 /** An AbortSignal fired by the first Ctrl-C (SIGINT); a second one exits at once. Call dispose() when done. */

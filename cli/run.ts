@@ -107,7 +107,7 @@ export function register(program: Command): void {
     .action((modelPath: string, opts: { input: string; steps: string; samples?: string; json?: boolean }) => {
       const steps = intOption("--steps", opts.steps, 1, 1_000_000);
       const table = decodeTable(readFileOrFail(modelPath));
-      const source = parseSource(opts.input, table.input.size, steps);
+      const source = parseSource(opts.input, table.input.size, steps, table.input.shape ? { shape: table.input.shape } : {});
       const endless = sourceIsEndless(opts.input);
       const maxSamples = opts.samples === undefined ? (endless ? 1 : Number.MAX_SAFE_INTEGER) : intOption("--samples", opts.samples, 1, 10_000_000);
       const report = runSamples(table, source, maxSamples);

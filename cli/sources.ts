@@ -9,6 +9,9 @@ import { encodeSample } from "../runtime/interpreter.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
 import { readFileOrFail } from "./io.js";
+import { LIVE_SOURCE_KINDS, type SourceContext } from "./live-sources.js";
+
+export type { SourceContext } from "./live-sources.js";
 
 /** A source kind: parses its detail (the text after `kind:`) and yields samples. */
 export interface SourceKind {
@@ -16,8 +19,12 @@ export interface SourceKind {
   readonly help: string;
   /** True when the source never runs out of samples (so callers must bound how many they take). */
   readonly endless: boolean;
+  /** True for sources that arrive while running (`stream` reads them with openLive, step by step). */
+  readonly live?: boolean;
   /** Samples of `steps` steps for a model with `inputSize` inputs. May be endless (callers bound it). */
-  open(detail: string, inputSize: number, steps: number): Iterable<InputSample>;
+  open(detail: string, inputSize: number, steps: number, context?: SourceContext): Iterable<InputSample>;
+  /** Live sources: samples of `chunkSteps` steps as they arrive, read on demand (backpressure). */
+  openLive?(detail: string, inputSize: number, chunkSteps: number, context?: SourceContext): AsyncIterable<InputSample>;
 }
 
 /**
@@ -72,6 +79,7 @@ const spikeFileSource: SourceKind = {
 export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
   random: randomSource,
   spikes: spikeFileSource,
+  ...LIVE_SOURCE_KINDS,
 };
 
 /** True when the source string names an endless kind (false for unknown kinds: parseSource reports those). */
@@ -84,12 +92,33 @@ export function sourceIsEndless(spec: string): boolean {
  * Parses a source string `kind:detail` and opens it for a model with `inputSize` inputs, giving
  * samples of `steps` steps. Throws CLI_BAD_SOURCE for unknown kinds or malformed details.
  */
-export function parseSource(spec: string, inputSize: number, steps: number): Iterable<InputSample> {
+export function parseSource(spec: string, inputSize: number, steps: number, context?: SourceContext): Iterable<InputSample> {
+  const { source, detail } = lookup(spec);
+  return source.open(detail, inputSize, steps, context);
+}
+
+function lookup(spec: string): { source: SourceKind; detail: string } {
   const colon = spec.indexOf(":");
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const source = Object.hasOwn(SOURCE_KINDS, kind) ? SOURCE_KINDS[kind] : undefined;
   if (source === undefined) {
     fail("CLI_BAD_SOURCE", `unknown input source '${spec}'; known kinds: ${Object.keys(SOURCE_KINDS).map((k) => `${k}:`).join(", ")}`);
   }
-  return source.open(colon < 0 ? "" : spec.slice(colon + 1), inputSize, steps);
+  return { source, detail: colon < 0 ? "" : spec.slice(colon + 1) };
+}
+
+/** True when the source string names a live kind (ndjson:, serial:), which `stream` reads as it arrives. */
+export function sourceIsLive(spec: string): boolean {
+  const kind = spec.split(":", 1)[0]!;
+  return Object.hasOwn(SOURCE_KINDS, kind) && SOURCE_KINDS[kind]!.live === true;
+}
+
+/**
+ * Opens a live source for streaming: samples of `chunkSteps` steps as they arrive (1 in real-time
+ * mode, so each step goes out as soon as it is read and due). CLI_BAD_SOURCE for non-live kinds.
+ */
+export function openLiveSource(spec: string, inputSize: number, chunkSteps: number, context?: SourceContext): AsyncIterable<InputSample> {
+  const { source, detail } = lookup(spec);
+  if (!source.openLive) fail("CLI_BAD_SOURCE", `'${spec}' is not a live source`);
+  return source.openLive(detail, inputSize, chunkSteps, context);
 }
