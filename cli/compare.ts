@@ -4,10 +4,45 @@
  * divergence (sample, step, layer, neuron, both values). Exit code 0 when bit-exact, 3 when not.
  */
 import type { Command } from "commander";
+import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
-import { compareRun } from "../firmware-host/compare.js";
+import type { StepEvents } from "../runtime/events.js";
+import type { EventTable } from "../runtime/model.js";
+import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
+import { compareRun, type CompareStep, type Divergence } from "../firmware-host/compare.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
-import { intOption, printJson, readFileOrFail } from "./io.js";
+import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { renderRaster } from "./plot.js";
+
+/** One sample's spikes on both sides, per layer (index 0 = the input). */
+interface SampleRaster {
+  readonly sample: number;
+  readonly label?: number;
+  readonly input: StepEvents[];
+  readonly device: StepEvents[][];
+  readonly interpreter: StepEvents[][];
+}
+
+function emptyRaster(table: EventTable, sample: number, label: number | undefined): SampleRaster {
+  return {
+    sample, ...(label === undefined ? {} : { label }), input: [],
+    device: table.layers.map(() => []), interpreter: table.layers.map(() => []),
+  };
+}
+
+/** The raster SVG of one compared sample: input, every layer, device over interpreter, the divergence marked. */
+export function compareRasterSvg(table: EventTable, raster: SampleRaster, steps: number, divergence: Divergence | null, board: string): string {
+  const d = divergence && divergence.sample === raster.sample ? divergence : null;
+  return renderRaster({
+    title: `compare on ${board}: sample ${raster.sample}${raster.label === undefined ? "" : ` (label ${raster.label})`} — ${d ? "diverged" : "bit-exact in spikes"}`,
+    steps,
+    layers: [
+      { name: "input", size: table.input.size, spikes: raster.input },
+      ...table.layers.map((l, k) => ({ name: l.name, size: l.size, spikes: raster.device[k]!, reference: raster.interpreter[k]! })),
+    ],
+    ...(d ? { divergence: { step: d.step, layer: d.layer + 1, neuron: d.neuron, text: `first divergence: step ${d.step}, ${table.layers[d.layer]!.name} neuron ${d.neuron} (${d.kind})` } } : {}),
+  });
+}
 
 /** Registers the `compare` verb. */
 export function register(program: Command): void {
@@ -22,6 +57,9 @@ export function register(program: Command): void {
     .option("--steps <t>", "steps per sample", "32")
     .option("--samples <n>", "samples to take (default: all, or 1 for endless sources)")
     .option("--every-step", "read membranes back after every step, not only at the end of each sample")
+    .option("--plot <file.svg>", "raster plot (input, every layer, device over interpreter, first divergence marked, firing rates) of one sample")
+    .option("--plot-sample <n>", "sample to plot (default: the first that diverged, else 0)")
+    .option("--out <file>", "write the device's output-layer spikes as a spike file (spec/spike-file.md)")
     .option("--json", "print one JSON object on stdout")
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
@@ -35,17 +73,61 @@ export function register(program: Command): void {
       );
       const interrupt = interruptSignal();
       const tty = process.stderr.isTTY === true && !opts["json"];
+      const plotPath = opts["plot"] === undefined ? undefined : String(opts["plot"]);
+      const plotSample = opts["plotSample"] === undefined ? undefined : intOption("--plot-sample", String(opts["plotSample"]), 0, 10_000_000);
+      const outPath = opts["out"] === undefined ? undefined : String(opts["out"]);
+      const last = table.layers.length - 1;
+      // Rasters: the sample being compared, and the one kept for the plot (requested, first diverging, or 0).
+      let current: SampleRaster | undefined;
+      let kept: SampleRaster | undefined;
+      let current0: SampleRaster | undefined;
+      const outputs: Array<{ label?: number; steps: StepEvents[] }> = [];
+      const labels: Array<number | undefined> = [];
+      const onStep = (st: CompareStep): void => {
+        if (outPath !== undefined) {
+          if (st.step === 0) outputs.push(labels[st.sample] === undefined ? { steps: [] } : { label: labels[st.sample]!, steps: [] });
+          outputs[outputs.length - 1]!.steps.push({ indices: st.device[last]! });
+        }
+        if (plotPath === undefined) return;
+        if (st.step === 0) current = emptyRaster(table, st.sample, labels[st.sample]);
+        current!.input.push(st.input);
+        st.device.forEach((d, l) => current!.device[l]!.push({ indices: d }));
+        st.interpreter.forEach((d, l) => current!.interpreter[l]!.push({ indices: d }));
+      };
+      const labelled = {
+        *[Symbol.iterator]() {
+          for (const sample of input.samples) {
+            labels.push(sample.label);
+            yield sample;
+          }
+        },
+      };
       try {
-        const report = await compareRun(device.session, table, input.samples, {
+        const report = await compareRun(device.session, table, labelled, {
           steps,
           maxSamples: input.count,
           membranesEveryStep: opts["everyStep"] === true,
           signal: interrupt.signal,
+          onStep,
           onSample: (done, r) => {
+            if (current && kept === undefined) {
+              if (plotSample !== undefined) {
+                if (plotSample === done - 1) kept = current;
+              } else {
+                if (done === 1) current0 = current;
+                if (r.firstDivergence !== null && r.firstDivergence.sample === done - 1) kept = current;
+              }
+            }
             if (tty) process.stderr.write(`\rcompare: ${done} samples, ${r.steps} steps, ${r.firstDivergence ? "DIVERGED" : "bit-exact so far"}   `);
           },
         });
         if (tty) process.stderr.write("\n");
+        if (plotPath !== undefined) {
+          const chosen = kept ?? (plotSample === undefined ? current0 : undefined);
+          if (chosen === undefined) fail("CLI_USAGE", `--plot-sample ${plotSample} is beyond the ${report.samples} samples compared`);
+          writeFileAtomic(plotPath, compareRasterSvg(table, chosen, steps, report.firstDivergence, device.description));
+        }
+        if (outPath !== undefined) writeFileAtomic(outPath, encodeSpikeFile({ inputSize: table.layers[last]!.size, samples: outputs.map((o) => sampleFromInput(o)) }));
         const summary = { model: modelPath, device: device.description, uploaded: device.uploaded, ...report };
         if (opts["json"]) printJson(summary);
         else {

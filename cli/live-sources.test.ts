@@ -45,7 +45,7 @@ describe("event-file sources", () => {
   const writers: Array<[string, string, Uint8Array, string]> = [
     ["nmnist", "n.bin", writeNmnist(events), ""],
     ["aedat", "a2.aedat", writeAedat2(events), ""],
-    ["aedat", "a31.aedat", writeAedat31(events, { width: 4, height: 4 }), ""],
+    ["aedat", "a31.aedat", writeAedat31(events), ""],
     ["aedat", "a4.aedat4", writeAedat4(events, { width: 4, height: 4 }), ""],
     ["evt2", "e2.raw", writeEvt2(events, { width: 4, height: 4 }), ""],
     ["evt3", "e3.raw", writeEvt3(events, { width: 4, height: 4 }), ""],

@@ -10,7 +10,8 @@ import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { streamToBoard, type RecordedSample, type StreamStatus } from "../firmware-host/stream.js";
-import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
+import { BOARD_HELP, connectDevice, interruptSignal, openStreamInput } from "./device.js";
+import { tapFirstSample, writeStreamPlot } from "./stream-plot.js";
 import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 
 function writeRecording(path: string, inputSize: number, samples: readonly RecordedSample[]): void {
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     .option("--board <name>", BOARD_HELP)
     .option("--port <path>", "serial port or pty of a board running picospike firmware")
     .option("--baud <rate>", "baud rate for --port", "115200")
-    .requiredOption("--input <source>", "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE")
+    .requiredOption("--input <source>", "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE, nmnist:|aedat:|evt2:|evt3:FILE[,dt=µs,...], ndjson:-|PATH, serial:PORT@BAUD (see spec/input-formats.md §7)")
     .option("--steps <t>", "steps per sample", "32")
     .option("--samples <n>", "samples to take (default: all, or 1 for endless sources)")
     .option("--realtime", "real-time mode: the device clock drives steps")
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option("--window <n>", "real-time: most input frames in flight before inputs are dropped", "8")
     .option("--out <file>", "write the output-layer spikes as a spike file")
     .option("--out-inputs <file>", "real-time: write the input as the device applied it, per device step (replays the run exactly)")
+    .option("--plot <file.svg>", "raster plot of the input and output spikes (real time: the whole run as applied; lockstep: the first sample) with firing rates")
     .option("--json", "print one JSON object on stdout")
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
@@ -50,12 +52,14 @@ export function register(program: Command): void {
       const modelBytes = readFileOrFail(modelPath);
       const table = decodeTable(modelBytes);
       const outputLayer = table.layers.length - 1;
-      const input = openInput(String(opts["input"]), table, steps, samplesOpt);
+      const interrupt = interruptSignal();
+      const input = openStreamInput(String(opts["input"]), table, steps, samplesOpt, {
+        realtime, dtUs: Math.max(1, Math.round(dtMs * 1000)), signal: interrupt.signal, log: (l) => process.stderr.write(l + "\n"),
+      });
       const device = await connectDevice(
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000) },
         modelBytes,
       );
-      const interrupt = interruptSignal();
       const showStatus = process.stderr.isTTY === true || !opts["json"];
       const line = (s: StreamStatus): void => {
         if (!showStatus) return;
@@ -63,8 +67,9 @@ export function register(program: Command): void {
         process.stderr.write(process.stderr.isTTY ? `\r${text}   ` : `${text}\n`);
       };
       try {
-        const summary = await streamToBoard(device.session, input.samples, {
-          steps, maxSamples: input.count, outputLayer, counter: device.counter, signal: interrupt.signal, onStatus: line,
+        const tap = tapFirstSample(input.samples);
+        const summary = await streamToBoard(device.session, tap.samples, {
+          steps: input.steps, maxSamples: input.count, outputLayer, counter: device.counter, signal: interrupt.signal, onStatus: line,
           statusEveryMs: process.stderr.isTTY ? 250 : 2000,
           window: intOption("--window", String(opts["window"]), 1, 255),
           ...(realtime ? { periodUs: Math.max(1, Math.round(dtMs * 1000)) } : {}),
@@ -72,6 +77,7 @@ export function register(program: Command): void {
         if (showStatus && process.stderr.isTTY) process.stderr.write("\n");
         if (opts["out"] !== undefined) writeRecording(String(opts["out"]), table.layers[outputLayer]!.size, summary.outputs);
         if (opts["outInputs"] !== undefined && summary.appliedInputs) writeRecording(String(opts["outInputs"]), table.input.size, [summary.appliedInputs]);
+        if (opts["plot"] !== undefined) writeStreamPlot(String(opts["plot"]), table, summary, device.description, realtime ? dtMs : undefined, tap.first());
         const stats = await device.session.stats().catch(() => undefined);
         const { outputs: _outputs, appliedInputs: _applied, ...numbers } = summary;
         const result = {

@@ -50,6 +50,19 @@ export interface CompareOptions {
   readonly signal?: AbortSignal;
   /** Called after each sample. */
   readonly onSample?: (done: number, report: CompareReport) => void;
+  /** Called after each step with both sides' spikes (for rasters and recordings; arrays are the callee's to keep). */
+  readonly onStep?: (step: CompareStep) => void;
+}
+
+/** One compared step, as onStep sees it. */
+export interface CompareStep {
+  readonly sample: number;
+  readonly step: number;
+  /** The input events applied. */
+  readonly input: StepEvents;
+  /** Spikes per layer (layers ≥ 32 are not reported by the device: empty there). */
+  readonly device: readonly Uint32Array[];
+  readonly interpreter: readonly Uint32Array[];
 }
 
 /** The result of a comparison. */
@@ -189,6 +202,15 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
           const diff = firstSpikeDifference(device, interp.lastSpikes(l));
           if (diff) first = { sample: sampleCount, step: t, layer: l, neuron: diff[0], kind: "spike", device: diff[1], interpreter: diff[2] };
         }
+      }
+      if (options.onStep) {
+        const device: Uint32Array[] = [];
+        const reference: Uint32Array[] = [];
+        for (let l = 0; l < layerCount; l++) {
+          device.push(l < spikeLayers ? spikesOf(out.sections, l).slice() : new Uint32Array(0));
+          reference.push(interp.lastSpikes(l).slice());
+        }
+        options.onStep({ sample: sampleCount, step: t, input: events, device, interpreter: reference });
       }
       interpOutputSpikes += interp.lastSpikes(last).length;
       if (last >= 32) outputSpikes += interp.lastSpikes(last).length;

@@ -1,0 +1,207 @@
+/**
+ * Raster plots as SVG (no charting library is installed; vega is not available): one panel per
+ * layer (input, hidden, output), time on x, neuron on y, and beside each panel the firing rate of
+ * every neuron. A second run (the interpreter) can be overlaid on the first (the device): spikes
+ * both have are drawn dark, spikes only one has in their own colour, and the first divergence is
+ * marked with a dashed line and a ring. Pure string building: the verbs write the result.
+ */
+import type { StepEvents } from "../runtime/events.js";
+
+/** One layer's spikes: per step, the indices that fired (ascending). */
+export interface RasterLayer {
+  /** Panel title, e.g. "input", "hidden", "out". */
+  readonly name: string;
+  /** Neurons in the layer (the y range). */
+  readonly size: number;
+  /** Spikes of the primary run (the device, or the only run). */
+  readonly spikes: readonly StepEvents[];
+  /** Spikes of the reference run (the interpreter), overlaid; absent for a single run. */
+  readonly reference?: readonly StepEvents[];
+}
+
+/** Where two runs first differ (as firmware-host/compare.ts reports it). */
+export interface PlotDivergence {
+  readonly step: number;
+  readonly layer: number;
+  readonly neuron: number;
+  readonly text: string;
+}
+
+/** A raster plot. */
+export interface RasterPlot {
+  readonly title: string;
+  readonly layers: readonly RasterLayer[];
+  /** Steps on the x axis. */
+  readonly steps: number;
+  /** Milliseconds per step: x is in ms and rates in Hz when given; else x is steps and rates are spikes/step. */
+  readonly dtMs?: number;
+  /** Names of the primary and reference runs for the legend (default "device", "interpreter"). */
+  readonly primaryName?: string;
+  readonly referenceName?: string;
+  /** Layer index in `layers` and position of the first divergence, marked on the plot. */
+  readonly divergence?: PlotDivergence;
+}
+
+const WIDTH = 960;
+const LEFT = 110;
+const RASTER_W = 590;
+const GAP = 40;
+const RATE_W = 150;
+const TOP = 92;
+const PANEL_GAP = 46;
+const BOTTOM = 60;
+/** Most columns a raster draws: longer runs bin several steps into one column. */
+const MAX_COLUMNS = RASTER_W;
+
+const BOTH = "#1a1a1a";
+const PRIMARY_ONLY = "#d62728";
+const REFERENCE_ONLY = "#ff9f1c";
+const PRIMARY = "#1f4e9c";
+const REFERENCE_RATE = "#ff7f0e";
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Round tick values covering [lo, hi] (about `count` of them). */
+export function niceTicks(lo: number, hi: number, count = 6): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(10)));
+  return out;
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1e5 ? v.toExponential(1) : String(Number(v.toPrecision(4)));
+}
+
+function panelHeight(size: number): number {
+  return Math.max(70, Math.min(240, size * 4));
+}
+
+/** Set of "column,neuron" keys of a run's spikes. */
+function cells(spikes: readonly StepEvents[], steps: number, columns: number): Set<number> {
+  const out = new Set<number>();
+  const n = Math.min(steps, spikes.length);
+  for (let t = 0; t < n; t++) {
+    const col = Math.floor((t * columns) / steps);
+    for (const i of spikes[t]!.indices) out.add(i * columns + col);
+  }
+  return out;
+}
+
+function counts(spikes: readonly StepEvents[], size: number, steps: number): Float64Array {
+  const c = new Float64Array(size);
+  for (let t = 0; t < Math.min(steps, spikes.length); t++) for (const i of spikes[t]!.indices) if (i < size) c[i]!++;
+  return c;
+}
+
+/** Renders a raster plot (with firing-rate panels) as an SVG document. */
+export function renderRaster(plot: RasterPlot): string {
+  const steps = Math.max(1, plot.steps);
+  const columns = Math.min(MAX_COLUMNS, steps);
+  const overlay = plot.layers.some((l) => l.reference !== undefined);
+  const primaryName = plot.primaryName ?? "device";
+  const referenceName = plot.referenceName ?? "interpreter";
+  const heights = plot.layers.map((l) => panelHeight(l.size));
+  const height = TOP + heights.reduce((a, b) => a + b, 0) + PANEL_GAP * Math.max(0, plot.layers.length - 1) + BOTTOM;
+  const xUnit = plot.dtMs === undefined ? "step" : "time (ms)";
+  const xMax = plot.dtMs === undefined ? steps : steps * plot.dtMs;
+  const sx = (step: number): number => LEFT + (step / steps) * RASTER_W;
+  const colW = RASTER_W / columns;
+  const rateUnit = plot.dtMs === undefined ? "spikes/step" : "Hz";
+  const toRate = (count: number): number => (plot.dtMs === undefined ? count / steps : count / ((steps * plot.dtMs) / 1000));
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${WIDTH}" height="${height}" fill="white"/>`);
+  out.push(`<text x="${LEFT + RASTER_W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(plot.title)}</text>`);
+  // Legend.
+  const legend: Array<[string, string]> = overlay
+    ? [[BOTH, `spike in both ${primaryName} and ${referenceName}`], [PRIMARY_ONLY, `${primaryName} only`], [REFERENCE_ONLY, `${referenceName} only`]]
+    : [[BOTH, "spike"]];
+  let lx = LEFT;
+  for (const [color, label] of legend) {
+    out.push(`<rect x="${lx}" y="39" width="10" height="10" fill="${color}"/><text x="${lx + 16}" y="48">${esc(label)}</text>`);
+    lx += 26 + label.length * 6.3;
+  }
+  if (plot.divergence) {
+    out.push(`<line x1="${LEFT}" y1="62" x2="${LEFT + 12}" y2="62" stroke="${PRIMARY_ONLY}" stroke-width="2" stroke-dasharray="4 2"/>`);
+    out.push(`<circle cx="${LEFT + 24}" cy="62" r="5" fill="none" stroke="${PRIMARY_ONLY}" stroke-width="2"/><text x="${LEFT + 34}" y="66" fill="${PRIMARY_ONLY}" font-weight="bold">${esc(plot.divergence.text)}</text>`);
+  }
+  if (overlay) {
+    const rx = LEFT + RASTER_W + GAP;
+    out.push(`<rect x="${rx}" y="39" width="10" height="10" fill="${PRIMARY}" opacity="0.6"/><text x="${rx + 14}" y="48">${esc(primaryName)} rate</text>`);
+    out.push(`<line x1="${rx}" y1="62" x2="${rx + 10}" y2="62" stroke="${REFERENCE_RATE}" stroke-width="2"/><text x="${rx + 14}" y="66">${esc(referenceName)} rate (where different)</text>`);
+  }
+  let y0 = TOP;
+  plot.layers.forEach((layer, li) => {
+    const ph = heights[li]!;
+    const size = Math.max(1, layer.size);
+    const sy = (neuron: number): number => y0 + ph - ((neuron + 0.5) / size) * ph;
+    const rowH = Math.max(0.6, ph / size);
+    // Frame, y ticks and label.
+    out.push(`<rect x="${LEFT}" y="${y0}" width="${RASTER_W}" height="${ph}" fill="#fafafa" stroke="#333"/>`);
+    for (const t of niceTicks(0, size - 1, Math.min(5, size - 1 || 1)).filter((v) => Number.isInteger(v) && v < size)) {
+      const y = sy(t);
+      out.push(`<line x1="${LEFT - 4}" y1="${y}" x2="${LEFT}" y2="${y}" stroke="#333"/><text x="${LEFT - 7}" y="${y + 4}" text-anchor="end">${t}</text>`);
+    }
+    out.push(`<text x="${LEFT}" y="${y0 - 6}" font-size="13"><tspan font-weight="bold">${esc(layer.name)}</tspan> (${layer.size} neurons)</text>`);
+    out.push(`<text transform="translate(${LEFT - 48} ${y0 + ph / 2}) rotate(-90)" text-anchor="middle">neuron</text>`);
+    // Spikes, binned into columns.
+    const a = cells(layer.spikes, steps, columns);
+    const b = layer.reference ? cells(layer.reference, steps, columns) : a;
+    const draw = (key: number, color: string): void => {
+      const neuron = Math.floor(key / columns);
+      const col = key % columns;
+      out.push(`<rect x="${(LEFT + col * colW).toFixed(2)}" y="${(sy(neuron) - rowH / 2).toFixed(2)}" width="${Math.max(0.8, colW * 0.85).toFixed(2)}" height="${rowH.toFixed(2)}" fill="${color}"/>`);
+    };
+    for (const k of a) draw(k, b.has(k) ? BOTH : PRIMARY_ONLY);
+    for (const k of b) if (!a.has(k)) draw(k, REFERENCE_ONLY);
+    // X ticks on every panel; the axis label under the last one.
+    for (const t of niceTicks(0, xMax, 8)) {
+      const x = LEFT + (t / xMax) * RASTER_W;
+      out.push(`<line x1="${x}" y1="${y0 + ph}" x2="${x}" y2="${y0 + ph + 4}" stroke="#333"/><text x="${x}" y="${y0 + ph + 16}" text-anchor="middle">${fmt(t)}</text>`);
+    }
+    if (li === plot.layers.length - 1) out.push(`<text x="${LEFT + RASTER_W / 2}" y="${y0 + ph + 36}" text-anchor="middle">${xUnit}${columns < steps ? ` (${steps} steps, ${(steps / columns).toFixed(1)} per column)` : ""}</text>`);
+    // Firing rates per neuron.
+    const rx = LEFT + RASTER_W + GAP;
+    const ca = counts(layer.spikes, size, steps);
+    const cb = layer.reference ? counts(layer.reference, size, steps) : undefined;
+    let maxRate = 0;
+    for (let i = 0; i < size; i++) maxRate = Math.max(maxRate, toRate(ca[i]!), cb ? toRate(cb[i]!) : 0);
+    const rTicks = maxRate > 0 ? niceTicks(0, maxRate, 3) : [0, 1];
+    const rStep = rTicks.length > 1 ? rTicks[1]! - rTicks[0]! : 1;
+    const rMax = rTicks.at(-1)! >= maxRate ? rTicks.at(-1)! : rTicks.at(-1)! + rStep;
+    out.push(`<rect x="${rx}" y="${y0}" width="${RATE_W}" height="${ph}" fill="#fafafa" stroke="#333"/>`);
+    for (let i = 0; i < size; i++) {
+      const w = (toRate(ca[i]!) / rMax) * RATE_W;
+      if (w > 0) out.push(`<rect x="${rx}" y="${(sy(i) - rowH / 2).toFixed(2)}" width="${w.toFixed(2)}" height="${rowH.toFixed(2)}" fill="${PRIMARY}" opacity="0.6"/>`);
+      if (cb && cb[i]! !== ca[i]!) {
+        const xb = rx + (toRate(cb[i]!) / rMax) * RATE_W;
+        out.push(`<line x1="${xb.toFixed(2)}" y1="${(sy(i) - rowH / 2).toFixed(2)}" x2="${xb.toFixed(2)}" y2="${(sy(i) + rowH / 2).toFixed(2)}" stroke="${REFERENCE_RATE}" stroke-width="2"/>`);
+      }
+    }
+    for (let k = 0; k * rStep <= rMax * (1 + 1e-9); k++) {
+      const t = Number((k * rStep).toPrecision(10));
+      const x = rx + (t / rMax) * RATE_W;
+      out.push(`<line x1="${x}" y1="${y0 + ph}" x2="${x}" y2="${y0 + ph + 4}" stroke="#333"/><text x="${x}" y="${y0 + ph + 16}" text-anchor="middle">${fmt(t)}</text>`);
+    }
+    out.push(`<text x="${rx + RATE_W / 2}" y="${y0 - 6}" text-anchor="middle">firing rate (${rateUnit})</text>`);
+    // The first divergence: a ring on its neuron.
+    const d = plot.divergence;
+    if (d && d.layer === li) {
+      const cx = sx(d.step + 0.5);
+      out.push(`<circle cx="${cx.toFixed(1)}" cy="${sy(d.neuron).toFixed(1)}" r="7" fill="none" stroke="${PRIMARY_ONLY}" stroke-width="2"/>`);
+    }
+    y0 += ph + PANEL_GAP;
+  });
+  if (plot.divergence) {
+    const x = sx(plot.divergence.step + 0.5);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${TOP}" x2="${x.toFixed(1)}" y2="${y0 - PANEL_GAP}" stroke="${PRIMARY_ONLY}" stroke-width="1.5" stroke-dasharray="6 3"/>`);
+  }
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}
