@@ -13,6 +13,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { emitCSource } from "../codegen/emit-c.js";
+import { kernelSelection } from "../codegen/kernel-select.js";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
 import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards.js";
 import { DEVICE_LIMITS, DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-host/launch.js";
@@ -91,10 +93,15 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
   ].join("\n"));
   writeFileSync(join(dir, "bench_workload.c"), '#include "bench_workload.h"\nconst uint32_t bench_offsets[2] = { 0u, 1u };\nconst uint16_t bench_events[1] = { 0u };\nconst int16_t bench_rewards[1] = { 0 };\n');
   const specialised = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", "src/ps_kernels_generated.c", join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")], [dir], join(dir, "spec"), { PS_NET_MAX_LAYERS: `${table.layers.length}u` });
+  const selectedDir = join(dir, "selected");
+  mkdirSync(selectedDir, { recursive: true });
+  writeFileSync(join(selectedDir, "ps_kernels_generated.c"), emitCSource(kernelSelection(table))[1]);
+  const selected = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", join(selectedDir, "ps_kernels_generated.c"), join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")], [dir], selectedDir, { PS_NET_MAX_LAYERS: `${table.layers.length}u` });
   const cpu = getBoard(board).cpu;
   return [
     footprintRow(`${board} (${cpu}): device firmware, model as .cbor + CBOR reader + SHA-256 (today's build)`, device, "picospike build's sources (firmware-host/launch.ts) with the MNIST MLP compiled in; pool shrunk to 4 KiB (code size does not depend on it)"),
-    footprintRow(`${board} (${cpu}): codegen const tables + ps_net + kernels + port + step loop (no reader, no SHA-256, no protocol)`, specialised, "bench/device/bench_main.c over codegen's ps_model_generated.c for the MNIST MLP"),
+    footprintRow(`${board} (${cpu}): codegen const tables + ps_net + every kernel + port + step loop (no reader, no SHA-256, no protocol)`, specialised, "bench/device/bench_main.c over codegen's ps_model_generated.c for the MNIST MLP"),
+    footprintRow(`${board} (${cpu}): codegen const tables + ps_net + the model's kernels + port + step loop (codegen --target c)`, selected, "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs"),
   ];
 }
 

@@ -22,7 +22,7 @@ export interface BenchSummary {
   readonly m4InstrPerSynEvent: number | null;
   /** Cortex-M0 (microbit) instructions per synaptic event, same workload. */
   readonly m0InstrPerSynEvent: number | null;
-  /** Cortex-M0 runtime code bytes without model data: codegen const tables + ps_net + kernels + port (no reader). */
+  /** Cortex-M0 runtime code bytes without model data: codegen const tables + ps_net + the model's kernels + port (no reader, no protocol). */
   readonly m0RuntimeCodeBytes: number | null;
   /** Cortex-M0 runtime code bytes of today's device firmware (protocol + CBOR reader + SHA-256). */
   readonly m0DeviceFirmwareCodeBytes: number | null;
@@ -62,7 +62,7 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
     interpreterVsNativeC: figure(by(codegenBench), () => true, "TS interpreter / C speed"),
     m4InstrPerSynEvent: figure(by(deviceBench), (n) => n === "mps2-an386: MNIST MLP 784-256-10 int8", slope),
     m0InstrPerSynEvent: figure(by(deviceBench), (n) => n === "microbit: MNIST MLP 784-256-10 int8", slope),
-    m0RuntimeCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("codegen const tables"), "runtime code B (flash − model data)"),
+    m0RuntimeCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("the model's kernels"), "runtime code B (flash − model data)"),
     m0DeviceFirmwareCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("device firmware"), "runtime code B (flash − model data)"),
     bytesPerSynapseInt8: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int8", "B/synapse (.cbor)"),
     bytesPerSynapseInt4: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int4", "B/synapse (.cbor)"),

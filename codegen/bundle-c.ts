@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EventTable } from "../runtime/model.js";
 import { emitCHeader, emitCSource } from "./emit-c.js";
+import { kernelSelection } from "./kernel-select.js";
 import { emitCModel, maxSnapshotBytes, stateWords } from "./model-c.js";
 
 /** Hand-written runtime files copied from the firmware tree (relative to the package root). */
@@ -57,6 +58,10 @@ spike counts and membranes; \`ps_net_snapshot\` writes the whole state in the by
 spec/ops.md §10, identical to the TypeScript interpreter's \`snapshot()\`. \`ps_net_reset\` starts a
 new sample. Every step is bit-exact with \`picospike run\` on the same \`.cbor\` and input.
 
+\`ps_kernels_generated.c\` holds only the kernels this model can reach (its connection kinds, weight
+widths and neuron models); the others are stubs, which keeps the code small. Regenerate the folder
+for another model rather than pointing \`ps_net_init\` at a different table.
+
 Do not edit these files: regenerate them with \`picospike codegen\`. The kernels and the model
 carry an \`#error\` guard against a different event-table format version.
 `;
@@ -66,7 +71,7 @@ carry an \`#error\` guard against a different event-table format version.
 export function bundleC(table: EventTable, source: string, root: string): Array<[name: string, contents: string]> {
   const files: Array<[string, string]> = RUNTIME_FILES.map((p) => [p.slice(p.lastIndexOf("/") + 1), readFileSync(join(root, p), "utf8")]);
   const [, kernelsH] = emitCHeader();
-  const [, kernelsC] = emitCSource();
+  const [, kernelsC] = emitCSource(kernelSelection(table));
   files.push(["ps_kernels_generated.h", kernelsH], ["ps_kernels_generated.c", kernelsC], ...emitCModel(table, source), ["README.md", readme(table, source)]);
   return files;
 }

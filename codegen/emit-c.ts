@@ -140,8 +140,24 @@ export function emitCHeader(): [string, string] {
   return ["firmware/include/ps_kernels_generated.h", text];
 }
 
-/** firmware/src/ps_kernels_generated.c. */
-export function emitCSource(): [string, string] {
+/** A kernel a model-specialised build never calls: same signature, no work (see codegen/kernel-select.ts). */
+function cStub(kernel: Kernel): string {
+  return [
+    "/* Not reachable by this model (codegen/kernel-select.ts): a stub so ps_net.c links unchanged. */",
+    cSignature(kernel),
+    "{",
+    ...kernel.params.map((p) => `    (void)${p.name};`),
+    ...(kernel.returns === "u32" ? ["    return 0u;"] : []),
+    "}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * firmware/src/ps_kernels_generated.c. With `selected` (model-specialised C, codegen/kernel-select.ts)
+ * the kernels it rejects are emitted as stubs, so the linker keeps only the code the model can reach.
+ */
+export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, string] {
   const text = [
     cBanner("codegen/kernels.ts"),
     '#include "ps_kernels_generated.h"',
@@ -150,9 +166,10 @@ export function emitCSource(): [string, string] {
     cVersionGuard(),
     "",
     "/* Index arithmetic only (never state): the smaller of two unsigned indices. */",
-    "static uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }",
+    // inline when selecting: the kernels that use it may all be stubs
+    `static ${selected === undefined ? "" : "inline "}uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }`,
     "",
-    ...KERNELS.map((kernel) => [cSignature(kernel), "{", ...cBlock(kernel.body, "    "), "}", ""].join("\n")),
+    ...KERNELS.map((kernel) => (selected === undefined || selected(kernel) ? [cSignature(kernel), "{", ...cBlock(kernel.body, "    "), "}", ""].join("\n") : cStub(kernel))),
   ].join("\n");
   return ["firmware/src/ps_kernels_generated.c", text];
 }
