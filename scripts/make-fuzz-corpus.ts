@@ -38,7 +38,7 @@ export function corpusFiles(): Map<string, Uint8Array> {
   files.set("bad-truncated.cbor", everything.subarray(0, everything.length - 40));
   files.set("bad-hash.cbor", (() => { const b = everything.slice(); b[150]! ^= 4; return b; })());
   files.set("bad-truncated-body.cbor", envelope(bodyBytes(everything).subarray(0, 300)));
-  const wanted = new Set(["sparse columns not ascending", "int4 padding nibble set", "weights outside the plasticity clamp", "conv outShape inconsistent with stride", "__proto__ setting", "huge float where an integer is expected"]);
+  const wanted = new Set(["sparse columns not ascending", "int4 padding nibble set", "weights outside the plasticity clamp", "conv outShape inconsistent with stride", "huge float where an integer is expected"]);
   for (const [name, bytes] of hostileCases()) {
     if (wanted.has(name)) files.set(`bad-${name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase()}.cbor`, bytes);
   }
