@@ -37,14 +37,15 @@ export interface DeviceLimits {
 /**
  * Per-board limits. The microbit's 16 KiB hold the stack (2 KiB), the port's ring, the protocol
  * buffers (receive, answer, scratch, wire: ~2 KiB), the input-event buffer (5 bytes per event) and
- * the pool. Under QEMU `-icount shift=0` a counter tick is a fixed number of instructions, so the
+ * the pool (9 KiB: what is left once the per-layer network state of PS_NET_MAX_LAYERS layers,
+ * with its plasticity pointers, is counted). Under QEMU `-icount shift=0` a counter tick is a fixed number of instructions, so the
  * Cortex-M builds report instructions (40 per SysTick tick at 25 MHz, 62.5 per TIMER0 tick at 16 MHz);
  * the native board reports wall-clock microseconds.
  */
 export const DEVICE_LIMITS: Readonly<Record<string, DeviceLimits>> = {
   native: { poolBytes: 4 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 3, costMul: 1, costDiv: 1000 },
   "mps2-an386": { poolBytes: 2 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 40, costDiv: 1 },
-  microbit: { poolBytes: 9 * 1024 + 512, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
+  microbit: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
 };
 
 /** The limits of a board. */
