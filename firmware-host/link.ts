@@ -55,6 +55,11 @@ export interface LinkOptions {
   readonly retries?: number;
   /** Largest decoded frame accepted and sent; default MAX_FRAME. */
   readonly maxFrame?: number;
+  /**
+   * Adaptive per-attempt timeout (spec §2): clamp(2·srtt + 4·rttvar, minMs, timeoutMs), from the
+   * round trips of requests answered at their first attempt. Absent: always timeoutMs.
+   */
+  readonly adaptiveTimeout?: { readonly minMs: number };
 }
 
 /** Options of one request. */
@@ -99,11 +104,15 @@ export class Link {
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly adaptiveMinMs: number | undefined;
+  private srtt: number | undefined;
+  private rttvar = 0;
 
   constructor(private readonly transport: Transport, options: LinkOptions = {}) {
     this.maxFrame = options.maxFrame ?? MAX_FRAME;
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     this.retries = options.retries ?? REQUEST_RETRIES;
+    this.adaptiveMinMs = options.adaptiveTimeout?.minMs;
     this.decoder = new CobsDecoder();
     this.unsubscribe.push(transport.onData((bytes) => this.receive(bytes)));
     this.unsubscribe.push(transport.onClose(() => this.shutdown("transport closed")));
@@ -187,13 +196,34 @@ export class Link {
     return answer;
   }
 
+  /** True once the link or its transport closed for good. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Closes the link and its transport; an outstanding request fails with DEVICE_DISCONNECTED. */
   async close(): Promise<void> {
     this.shutdown("link closed");
     await this.transport.close();
   }
 
+  /** The per-attempt timeout a new request gets (adaptive when enabled). */
+  attemptTimeout(): number {
+    if (this.adaptiveMinMs === undefined || this.srtt === undefined) return this.timeoutMs;
+    return Math.min(this.timeoutMs, Math.max(this.adaptiveMinMs, Math.ceil(2 * this.srtt + 4 * this.rttvar)));
+  }
+
   // ---- internals ------------------------------------------------------------------------------
+
+  private observeRtt(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
 
   private allocateSeq(): number {
     const seq = this.txSeq;
@@ -213,8 +243,9 @@ export class Link {
     // Never reuse the previous request's number: the device would take it for a duplicate (spec §2).
     if (seq === this.lastRequestSeq) seq = this.allocateSeq();
     this.lastRequestSeq = seq;
-    const timeoutMs = options.timeoutMs ?? (msg.kind === "MODEL_END" ? MODEL_END_TIMEOUT_MS : this.timeoutMs);
+    const timeoutMs = options.timeoutMs ?? (msg.kind === "MODEL_END" ? MODEL_END_TIMEOUT_MS : this.attemptTimeout());
     const retries = options.retries ?? this.retries;
+    const sentAt = performance.now();
     return new Promise<AnswerMessage>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let attempt = 0;
@@ -224,7 +255,12 @@ export class Link {
       };
       const pending: Pending = {
         seq, kind: msg.kind, accept: options.accept, parts: new Map(), lastPart: undefined,
-        resolve: (answer) => { finish(); resolve(answer); },
+        resolve: (answer) => {
+          // Karn: only answers to a first attempt measure the round trip.
+          if (attempt === 1) this.observeRtt(performance.now() - sentAt);
+          finish();
+          resolve(answer);
+        },
         reject: (error) => { finish(); reject(error); },
       };
       const attemptOnce = (): void => {

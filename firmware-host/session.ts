@@ -26,6 +26,25 @@ export interface SessionOptions {
   readonly handshakeMs?: number;
   /** HELLO nonce; random by default. */
   readonly nonce?: number;
+  /** Floor of the adaptive per-attempt timeout in ms (spec §2); absent: the fixed timeout. */
+  readonly adaptiveTimeoutMinMs?: number;
+  /**
+   * Largest frame (decoded bytes) the host builds for model chunks and STEP parts and asks for in
+   * state chunks, ≥ 64; default the device's max_frame. Small frames survive a lossy line (spec §4.6).
+   */
+  readonly frameLimit?: number;
+}
+
+/** One state-changing lockstep operation, as the session's guard sees it (firmware-host/recovery.ts). */
+export type SessionOp =
+  | { readonly kind: "reset"; readonly weights: boolean }
+  | { readonly kind: "step"; readonly t: number; readonly events: StepEvents; readonly reportMask: number; readonly wantCost: boolean }
+  | { readonly kind: "reward"; readonly targetStep: number; readonly reward: number }
+  | { readonly kind: "read" };
+
+/** Wraps every lockstep operation of a session: recovery logs and retries them (firmware-host/recovery.ts). */
+export interface SessionGuard {
+  run<T>(op: SessionOp, attempt: () => Promise<T>): Promise<T>;
 }
 
 /** Output of one lockstep step. */
@@ -105,15 +124,23 @@ export class BoardSession {
   readonly deviceErrors: ErrorMsg[] = [];
   /** Set when the device reported a reset (ERROR DEVICE_RESET after the handshake). */
   resetDetected = false;
+  /** What the device said in its latest HELLO_ACK. */
+  info: HelloAckMsg;
   private modelHashBytes: Uint8Array;
+  private guard: SessionGuard | undefined;
+  private readonly frameLimit: number | undefined;
+  private readonly handshakeMs: number;
 
   private constructor(
     /** The link (its counters are the host's view of the wire). */
     readonly link: Link,
-    /** What the device said in its HELLO_ACK. */
-    readonly info: HelloAckMsg,
+    info: HelloAckMsg,
+    options: SessionOptions,
   ) {
+    this.info = info;
     this.modelHashBytes = info.modelHash;
+    this.frameLimit = options.frameLimit === undefined ? undefined : Math.max(64, options.frameLimit);
+    this.handshakeMs = options.handshakeMs ?? HANDSHAKE_TOTAL_MS;
     link.onMessage((msg) => {
       if (msg.kind !== "ERROR") return;
       if (this.deviceErrors.length < 64) this.deviceErrors.push(msg);
@@ -129,6 +156,7 @@ export class BoardSession {
     const link = new Link(transport, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.retries === undefined ? {} : { retries: options.retries }),
+      ...(options.adaptiveTimeoutMinMs === undefined ? {} : { adaptiveTimeout: { minMs: options.adaptiveTimeoutMinMs } }),
     });
     const nonce = options.nonce ?? Math.floor(Math.random() * 0x100000000) >>> 0;
     let info: HelloAckMsg;
@@ -155,7 +183,33 @@ export class BoardSession {
       await link.close().catch(() => undefined);
       throw new PicospikeError("PROTOCOL_HANDSHAKE_FAILED", `device ${info.board} announces neither lockstep nor real-time stepping (capabilities: ${capabilityNames(info.capabilities).join(", ") || "none"})`);
     }
-    return new BoardSession(link, info);
+    return new BoardSession(link, info, options);
+  }
+
+  /**
+   * Repeats the handshake on the same link (spec §4.3, §4.6): a fresh nonce, numbering restarts on
+   * both sides; `info` and the live model hash follow the new HELLO_ACK and resetDetected is cleared.
+   */
+  async rehandshake(): Promise<HelloAckMsg> {
+    const info = await this.link.handshake(Math.floor(Math.random() * 0x100000000) >>> 0, this.handshakeMs);
+    this.info = info;
+    this.modelHashBytes = info.modelHash;
+    this.resetDetected = false;
+    return info;
+  }
+
+  /** Installs (or with undefined removes) the guard every lockstep operation runs through. */
+  setGuard(guard: SessionGuard | undefined): void {
+    this.guard = guard;
+  }
+
+  /** The largest frame the host builds or asks for now. */
+  private frameCap(): number {
+    return Math.min(this.info.maxFrame, this.frameLimit ?? this.info.maxFrame);
+  }
+
+  private guarded<T>(op: SessionOp, attempt: () => Promise<T>): Promise<T> {
+    return this.guard ? this.guard.run(op, attempt) : attempt();
   }
 
   /** Hex content hash of the model live on the device ("" when none). */
@@ -198,7 +252,7 @@ export class BoardSession {
   async upload(tableBytes: Uint8Array): Promise<number> {
     const total = tableBytes.length;
     await this.link.request({ kind: "MODEL_BEGIN", totalLength: total, sha256: sha256(tableBytes) });
-    const chunkSize = Math.min(MAX_CHUNK_DATA, this.info.maxFrame - HEADER_SIZE - CRC_SIZE - 4);
+    const chunkSize = Math.min(MAX_CHUNK_DATA, this.frameCap() - HEADER_SIZE - CRC_SIZE - 4);
     let offset = 0;
     let resumes = 0;
     let chunks = 0;
@@ -231,9 +285,13 @@ export class BoardSession {
    * Runs lockstep step `t` with `events` and returns the spikes of the layers in `reportMask`.
    * Events that do not fit one frame go in several STEP parts (spec §3.2).
    */
-  async step(t: number, events: StepEvents, reportMask: number, wantCost = false): Promise<StepOutput> {
+  step(t: number, events: StepEvents, reportMask: number, wantCost = false): Promise<StepOutput> {
     this.require(CAP.LOCKSTEP, "run lockstep steps");
-    const budget = this.info.maxFrame - HEADER_SIZE - CRC_SIZE;
+    return this.guarded({ kind: "step", t, events, reportMask, wantCost }, () => this.stepOnce(t, events, reportMask, wantCost));
+  }
+
+  private async stepOnce(t: number, events: StepEvents, reportMask: number, wantCost: boolean): Promise<StepOutput> {
+    const budget = this.frameCap() - HEADER_SIZE - CRC_SIZE;
     // step 4, flags 1, report_mask varint, event flags 1, count varint (≤ 3 for ≤ 2^21 events)
     const fixed = 4 + 1 + varintSize(reportMask >>> 0) + 1 + 3;
     const parts = splitEvents(events, budget, fixed);
@@ -249,13 +307,19 @@ export class BoardSession {
 
   /** Resets the device's dynamic state (and weights with `weights`); its next step is 0. */
   async resetState(weights = false): Promise<void> {
-    await this.link.request({ kind: "RESET_STATE", what: weights ? RESET_KIND.WEIGHTS : RESET_KIND.DYNAMIC });
+    await this.guarded({ kind: "reset", weights }, async () => {
+      await this.link.request({ kind: "RESET_STATE", what: weights ? RESET_KIND.WEIGHTS : RESET_KIND.DYNAMIC });
+    });
   }
 
   /** Reads a whole state array (STATE_KIND) of `layer` in chunks; its little-endian bytes. */
-  async readState(what: number, layer: number): Promise<Uint8Array> {
+  readState(what: number, layer: number): Promise<Uint8Array> {
     this.require(CAP.STATE_READBACK, "read its state back");
-    const chunkMax = this.info.maxFrame - 20;
+    return this.guarded({ kind: "read" }, () => this.readStateOnce(what, layer));
+  }
+
+  private async readStateOnce(what: number, layer: number): Promise<Uint8Array> {
+    const chunkMax = this.frameCap() - 20;
     let out: Uint8Array | undefined;
     let offset = 0;
     for (;;) {
@@ -287,17 +351,21 @@ export class BoardSession {
   }
 
   /** Sends a reward for step `targetStep`; resolves with the step at which the device applies it. */
-  async reward(targetStep: number, reward: number): Promise<number> {
-    const ack = await this.link.request({ kind: "REWARD", targetStep: targetStep >>> 0, reward });
-    if (ack.kind !== "ACK") throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device answered REWARD with ${ack.kind}`);
-    return ack.info;
+  reward(targetStep: number, reward: number): Promise<number> {
+    return this.guarded({ kind: "reward", targetStep: targetStep >>> 0, reward }, async () => {
+      const ack = await this.link.request({ kind: "REWARD", targetStep: targetStep >>> 0, reward });
+      if (ack.kind !== "ACK") throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device answered REWARD with ${ack.kind}`);
+      return ack.info;
+    });
   }
 
   /** The device's counters (spec §3.2 STATS). */
-  async stats(): Promise<StatsMsg> {
-    const stats = await this.link.request({ kind: "GET_STATS" });
-    if (stats.kind !== "STATS") throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device answered GET_STATS with ${stats.kind}`);
-    return stats;
+  stats(): Promise<StatsMsg> {
+    return this.guarded({ kind: "read" }, async () => {
+      const stats = await this.link.request({ kind: "GET_STATS" });
+      if (stats.kind !== "STATS") throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device answered GET_STATS with ${stats.kind}`);
+      return stats;
+    });
   }
 
   /** Starts real-time mode: the device runs a step every `periodUs`; resolves with the first real-time step. */
