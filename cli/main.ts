@@ -31,6 +31,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   flash: () => import("./flash.js"),
   codegen: () => import("./codegen.js"),
   bench: () => import("./bench.js"),
+  adapt: () => import("./adapt.js"),
 };
 
 const program = new Command("picospike")

@@ -1,0 +1,128 @@
+/**
+ * `picospike adapt --board B|--port P [--task NAME] [--trials N] [--seed S] [--json] [--plot FILE.svg]
+ * [--save-weights OUT.cbor]`: a closed-loop task (models/adapt/associative.ts) with the environment
+ * on the host and the learner, an R-STDP layer, on the board. Prints a summary (accuracy over the
+ * last 200 trials, learning curve) and checks that the device's weights equal the interpreter's
+ * replay of the same input and reward log, bit for bit.
+ */
+import type { Command } from "commander";
+import { encodeTable } from "../runtime/format.js";
+import { Interpreter } from "../runtime/interpreter.js";
+import type { EventTable } from "../runtime/model.js";
+import { ADAPT_TASKS, adaptTask, finalAccuracy, learningCurve, replayRun, runAdapt, type AdaptLearner, type AdaptRun, type AdaptTask } from "../models/adapt/associative.js";
+import { renderChart } from "../models/learning/svg.js";
+import { plasticLayers, readLearnedTable, unpackWeights, withLearningProvenance } from "../firmware-host/checkpoint.js";
+import type { BoardSession } from "../firmware-host/session.js";
+import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
+import { intOption, printJson, writeFileAtomic } from "./io.js";
+
+/** A board session as a closed-loop learner: lockstep steps reporting `layer`, rewards by REWARD. */
+export function sessionLearner(session: BoardSession, layer: number): AdaptLearner {
+  const mask = layer < 32 ? 2 ** layer >>> 0 : 0;
+  const none = new Uint32Array(0);
+  return {
+    async step(t, events) {
+      const out = await session.step(t, events, mask);
+      return out.sections.find((s) => s.layer === layer)?.indices ?? none;
+    },
+    async reward(targetStep, value) {
+      await session.reward(targetStep, value);
+    },
+  };
+}
+
+/** The result of a closed-loop run on a device, checked against the interpreter's replay. */
+export interface AdaptReport {
+  readonly task: string;
+  readonly trials: number;
+  readonly steps: number;
+  readonly rewards: number;
+  readonly finalAccuracy: number;
+  /** First trial after which the accuracy over the previous 200 trials is ≥ 90 %, or null. */
+  readonly trialsTo90: number | null;
+  readonly weightsBitExact: boolean;
+  readonly curve: Array<[number, number]>;
+  /** The device's learned table (weights read back), for --save-weights. */
+  readonly learned: EventTable;
+}
+
+/** Runs `task` on a connected session (model already loaded, state reset) and checks the weights against the replay. */
+export async function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal): Promise<AdaptReport> {
+  const layer = task.table.layers.length - 1;
+  await session.resetState(true);
+  const run: AdaptRun = await runAdapt(task, sessionLearner(session, layer), { trials, seed, ...(signal ? { signal } : {}) });
+  const learned = await readLearnedTable(session, task.table);
+  const replay = replayRun(new Interpreter(task.table), run);
+  const weightsBitExact = plasticLayers(task.table).every((l) => {
+    const input = learned.layers[l]!.input;
+    if (input.kind !== "dense" && input.kind !== "sparse") return false;
+    const device = unpackWeights(input.weights);
+    const host = replay.weights(l);
+    return device.length === host.length && device.every((w, q) => w === host[q]);
+  });
+  let trialsTo90: number | null = null;
+  for (let i = 200, sum = run.correct.slice(0, 200).reduce((a, b) => a + b, 0); i <= run.trials; i++) {
+    if (sum >= 180) {
+      trialsTo90 = i;
+      break;
+    }
+    if (i < run.trials) sum += run.correct[i]! - run.correct[i - 200]!;
+  }
+  return {
+    task: task.name, trials: run.trials, steps: run.inputs.length, rewards: run.rewards.length,
+    finalAccuracy: finalAccuracy(run.correct), trialsTo90, weightsBitExact, curve: learningCurve(run.correct, 200, 20),
+    learned: withLearningProvenance(learned, task.table, { steps: run.inputs.length, rewards: run.rewards.length }),
+  };
+}
+
+/** Registers the `adapt` verb. */
+export function register(program: Command): void {
+  program
+    .command("adapt")
+    .description("closed-loop learning on a board: the host rewards the board's actions, an R-STDP layer learns on the device")
+    .option("--board <name>", BOARD_HELP)
+    .option("--port <path>", "serial port or pty of a board running picospike firmware")
+    .option("--baud <rate>", "baud rate for --port", "115200")
+    .option("--task <name>", `task: ${Object.keys(ADAPT_TASKS).join(", ")}`, "associative")
+    .option("--trials <n>", "trials to run", "2000")
+    .option("--seed <s>", "seed of the task (initial weights, pattern → action map) and of the environment", "1")
+    .option("--plot <file>", "write the learning curve as SVG")
+    .option("--save-weights <file>", "write the learned event table (.cbor) with provenance")
+    .option("--json", "print one JSON object on stdout")
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const trials = intOption("--trials", String(opts["trials"]), 1, 1_000_000);
+      const seed = intOption("--seed", String(opts["seed"]), 1, 0xffffffff);
+      const task = adaptTask(String(opts["task"]), seed);
+      const device = await connectDevice(
+        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000) },
+        encodeTable(task.table),
+      );
+      const interrupt = interruptSignal();
+      try {
+        const report = await adaptOnSession(device.session, task, trials, (seed ^ 0x9e3779b9) >>> 0 || 1, interrupt.signal);
+        if (opts["plot"] !== undefined) {
+          writeFileAtomic(String(opts["plot"]), renderChart({
+            title: `picospike adapt: ${task.description} on ${device.description}`,
+            xLabel: "trial", yLabel: "fraction correct (last 200 trials)",
+            series: [{ name: "accuracy", points: report.curve }],
+            hLines: [{ y: 0.9, label: "target 90 %" }, { y: 1 / task.actions, label: "chance" }],
+          }));
+        }
+        if (opts["saveWeights"] !== undefined) writeFileAtomic(String(opts["saveWeights"]), encodeTable(report.learned));
+        const { learned: _learned, curve, ...numbers } = report;
+        if (opts["json"]) printJson({ device: device.description, ...numbers, curve });
+        else {
+          process.stdout.write(
+            `adapt ${task.name} on ${device.description}: ${report.trials} trials (${report.steps} steps, ${report.rewards} rewards); ` +
+              `accuracy over the last 200 trials ${(100 * report.finalAccuracy).toFixed(1)} %; ` +
+              `90 % reached ${report.trialsTo90 === null ? "never" : `after trial ${report.trialsTo90}`}; ` +
+              `device weights ${report.weightsBitExact ? "bit-identical to" : "DIFFER from"} the interpreter's replay\n`,
+          );
+        }
+        if (!report.weightsBitExact) process.exitCode = 1;
+      } finally {
+        interrupt.dispose();
+        await device.close();
+      }
+    });
+}
