@@ -99,7 +99,11 @@ static uint32_t rt_pending_events; /* sum of the pending RT_INPUT frames' event 
 static uint16_t rt_applied[PS_DEVICE_RT_MAX_PENDING];
 static uint8_t rt_applied_count;
 
-static uint32_t rewards[PS_MAX_PENDING_REWARDS];
+/* Pending rewards (spec §5.7): the step at whose start each acts and its value, in arrival order. */
+static struct {
+    uint32_t step;
+    int16_t value;
+} rewards[PS_MAX_PENDING_REWARDS];
 static uint8_t reward_count;
 
 static struct {
@@ -425,12 +429,13 @@ static uint32_t run_step(int graded)
     uint32_t r;
     uint32_t start;
     uint32_t cost;
-    /* Rewards due now are applied at the step's start; they change nothing while plasticity is
-     * inference-only (spec/ops.md §11), so applying one is dropping it from the queue. */
+    /* Rewards due now act at the step's start (spec/ops.md §11.3); those aimed at one step add
+     * (sat16) in arrival order, as the mock board adds them (firmware-host/mock-board.ts runStep). */
     for (r = 0u; r < reward_count; r++) {
-        if (rewards[r] > step) {
+        if (rewards[r].step > step) {
             rewards[kept++] = rewards[r];
         } else {
+            ps_net_reward(&net, rewards[r].value);
             applied++;
         }
     }
@@ -585,7 +590,7 @@ static void do_hello(const ps_frame_t *f, const ps_hello_t *h)
     m.u.hello_ack.proto_version = hi;
     m.u.hello_ack.nonce = h->nonce;
     m.u.hello_ack.capabilities = (uint16_t)(PS_CAP_LOCKSTEP | PS_CAP_REALTIME | (upload_cap > 0u ? PS_CAP_UPLOAD : 0u) |
-                                            PS_CAP_STATE_READBACK | PS_CAP_COST);
+                                            PS_CAP_STATE_READBACK | PS_CAP_COST | PS_CAP_PLASTICITY);
     m.u.hello_ack.board_len = (uint8_t)board_len;
     m.u.hello_ack.board = board;
     m.u.hello_ack.firmware_hash = firmware_hash;
@@ -681,13 +686,27 @@ static void do_step(const ps_frame_t *f, const ps_step_t *s)
 typedef struct state_view {
     uint32_t total;
     const int32_t *v;           /* membranes */
-    const ps_weights_t *w;      /* weights */
+    const ps_weights_t *w;      /* stored weights */
+    const int16_t *h;           /* int16 state: traces, eligibility, a plastic layer's working weights */
+    uint32_t h_count;           /* elements of h */
+    uint32_t h_bits;            /* width h is sent in: 16, or a plastic layer's stored width 8 or 4 */
 } state_view_t;
 
 static uint8_t state_byte(const state_view_t *s, uint32_t i)
 {
     if (s->v != NULL) {
         return (uint8_t)((uint32_t)s->v[i / 4u] >> (8u * (i % 4u)));
+    }
+    if (s->h != NULL) {
+        /* working weights lie in wMin..wMax, inside the stored width, so narrowing is exact (spec §5.8) */
+        if (s->h_bits == 16u) {
+            return (uint8_t)((uint16_t)s->h[i / 2u] >> (8u * (i % 2u)));
+        }
+        if (s->h_bits == 8u) {
+            return (uint8_t)s->h[i];
+        }
+        return (uint8_t)(((uint32_t)s->h[2u * i] & 15u) |
+                         (2u * i + 1u < s->h_count ? ((uint32_t)s->h[2u * i + 1u] & 15u) << 4 : 0u));
     }
     if (s->w->bits == 16u) {
         return (uint8_t)((uint16_t)s->w->i16[i / 2u] >> (8u * (i % 2u)));
@@ -708,6 +727,7 @@ static int weights_view(const ps_connection_t *c, state_view_t *s)
 
 static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
 {
+    const ps_layer_state_t *ls;
     state_view_t s;
     ps_msg_t m;
     uint32_t n;
@@ -723,17 +743,33 @@ static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
     }
     s.v = NULL;
     s.w = NULL;
+    s.h = NULL;
+    s.h_count = 0u;
+    s.h_bits = 16u;
     s.total = 0u;
+    ls = &net.layers[r->layer];
     if (r->what == PS_STATE_MEMBRANE) {
         s.v = ps_net_membrane(&net, r->layer);
         s.total = live->layers[r->layer].size * 4u;
         ok = 1;
     } else if (r->what == PS_STATE_WEIGHTS) {
         ok = weights_view(&live->layers[r->layer].input, &s);
+        if (ok && ls->w != NULL) {
+            /* a plastic layer's weights are the learned ones, in the stored width (spec §5.8) */
+            s.h = ls->w;
+            s.h_count = ls->synapses;
+            s.h_bits = s.w->bits;
+        }
     } else if (r->what == PS_STATE_RECURRENT_WEIGHTS) {
         ok = weights_view(&live->layers[r->layer].recurrent, &s);
+    } else if (ls->w != NULL && (r->what == PS_STATE_PRE_TRACE || r->what == PS_STATE_POST_TRACE ||
+                                 (r->what == PS_STATE_ELIGIBILITY && ls->elig != NULL))) {
+        /* only plastic layers have traces, and only rstdp ones eligibility (spec §5.8) */
+        s.h = r->what == PS_STATE_PRE_TRACE ? ls->pre_trace : r->what == PS_STATE_POST_TRACE ? ls->post_trace : ls->elig;
+        s.h_count = r->what == PS_STATE_PRE_TRACE ? ls->pre_size : r->what == PS_STATE_POST_TRACE ? live->layers[r->layer].size : ls->synapses;
+        s.total = s.h_count * 2u;
+        ok = 1;
     }
-    /* traces and eligibility exist only once plasticity runs (spec §5.8): the layer lacks them */
     if (!ok) {
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, 0u);
         return;
@@ -890,7 +926,9 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
             answer_nack(seq, type, PS_E_PROTOCOL_BUSY, reward_count);
         } else {
             uint32_t at = m->u.reward.target_step > net.t_low ? m->u.reward.target_step : net.t_low;
-            rewards[reward_count++] = at;
+            rewards[reward_count].step = at;
+            rewards[reward_count].value = m->u.reward.reward;
+            reward_count++;
             answer_ack(seq, type, at);
         }
         break;
@@ -903,8 +941,11 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
         } else if (live == NULL) {
             answer_nack(seq, type, PS_E_PROTOCOL_MODEL_MISMATCH, 0u);
         } else {
-            /* weights never change while plasticity is inference-only: both kinds reset the same state */
+            /* a reset keeps learned weights; what 1 puts the model's stored weights back (spec/ops.md §11.4) */
             ps_net_reset(&net);
+            if (m->u.reset_state.what == PS_RESET_WEIGHTS) {
+                ps_net_reset_weights(&net);
+            }
             clear_dynamic();
             answer_ack(seq, type, 0u);
         }

@@ -23,6 +23,9 @@ import { MODEL_SOURCE } from "../../firmware-host/messages.js";
 import { SerialTransport } from "../../firmware-host/serial-transport.js";
 import { allLayersMask, BoardSession } from "../../firmware-host/session.js";
 import { missingTools, type ToolName } from "../../firmware-host/toolchain.js";
+import { STATE_KIND } from "../../firmware-host/messages.js";
+import { associativeTask, replayRun } from "../../models/adapt/associative.js";
+import { adaptOnSession } from "../../cli/adapt.js";
 
 const STEPS = 32;
 /** A test's time limit: it may wait for its board's builds (several run at once on 2 cores). */
@@ -136,6 +139,48 @@ describe.each(Object.keys(TOOLS))("device runtime on %s", (boardName) => {
         // The MLP's table exceeds the upload RAM: the host says so before sending a byte.
         await expect(c.session.ensureModel(mlpBytes)).rejects.toMatchObject({ code: "PROTOCOL_MODEL_MISMATCH" });
       }
+    } finally {
+      await c.close();
+    }
+  }, BUILD_AND_RUN_MS);
+
+  it.skipIf(missing.length > 0)("on-device R-STDP: rewards at their target step, learned weights and traces bit-identical to the interpreter's replay", async () => {
+    const build = await builds!.generic;
+    const c = await connect(build);
+    try {
+      expect(c.session.info.capabilities & 0x08).toBe(0x08); // PLASTICITY
+      const task = associativeTask({ seed: 2 });
+      expect((await c.session.ensureModel(encodeTable(task.table))).uploaded).toBe(true);
+      // a closed-loop run: the host's rewards depend on the device's actions
+      const report = await adaptOnSession(c.session, task, 300, 5);
+      expect(report.weightsBitExact).toBe(true);
+      // a plain reward log on top, then traces and eligibility read back against the replay
+      await c.session.resetState(true);
+      const g = new Xorshift32(9);
+      const log = { inputs: [] as StepEvents[], rewards: [] as Array<{ step: number; value: number }>, firstStep: 0 };
+      for (let t = 0; t < 200; t++) {
+        if (t % 7 === 3) {
+          const value = ((g.next() % 4001) | 0) - 2000;
+          expect(await c.session.reward(t + 2, value)).toBe(t + 2);
+          log.rewards.push({ step: t + 2, value });
+        }
+        const events: StepEvents = { indices: Uint32Array.from(Array.from({ length: task.table.input.size }, (_, i) => i).filter(() => g.next() >>> 24 < 40)) };
+        await c.session.step(t, events, 1);
+        log.inputs.push(events);
+      }
+      log.rewards.sort((a, b) => a.step - b.step);
+      const replay = replayRun(new Interpreter(task.table), log);
+      const int16 = (b: Uint8Array): number[] => Array.from({ length: b.length / 2 }, (_, i) => ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16);
+      const weights = await c.session.readState(STATE_KIND.WEIGHTS, 0);
+      expect(Array.from(weights, (b) => (b << 24) >> 24)).toEqual(Array.from(replay.weights(0)));
+      const st = replay.plasticity(0)!;
+      expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0))).toEqual(Array.from(st.preTrace));
+      expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0))).toEqual(Array.from(st.postTrace));
+      expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0))).toEqual(Array.from(st.eligibility));
+      // RESET_STATE 1 puts the stored weights back
+      await c.session.resetState(true);
+      const stored = task.table.layers[0]!.input;
+      expect(Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24)).toEqual(Array.from(stored.kind === "dense" ? stored.weights.data : []));
     } finally {
       await c.close();
     }
