@@ -206,17 +206,27 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
   const appliedByStep = new Map<number, StepEvents[]>();
   let lastDeviceStep = -1;
   let outputSpikes = 0;
+  const earlyApplied = new Map<number, { step: number; at: number }>();
+  const recordApplied = (step: number, events: StepEvents, lagMs: number): void => {
+    lags.push(lagMs);
+    const list = appliedByStep.get(step) ?? [];
+    list.push(events);
+    appliedByStep.set(step, list);
+  };
   const unlisten = session.onRealtimeOutput((o) => {
     const now = performance.now();
     lastDeviceStep = Math.max(lastDeviceStep, o.step);
     for (const seq of o.appliedSeqs) {
       const f = inFlight.get(seq);
-      if (!f) continue;
+      if (!f) {
+        // The device can apply a frame before the host's send() has returned its seq: keep it
+        // (bounded) for the send to pick up, or the input would be lost from the recording.
+        earlyApplied.set(seq, { step: o.step, at: now });
+        if (earlyApplied.size > 4 * window + 64) earlyApplied.delete(earlyApplied.keys().next().value!);
+        continue;
+      }
       inFlight.delete(seq);
-      lags.push(now - f.sentAt);
-      const list = appliedByStep.get(o.step) ?? [];
-      list.push(f.events);
-      appliedByStep.set(o.step, list);
+      recordApplied(o.step, f.events, now - f.sentAt);
     }
     for (const s of o.sections) {
       if (s.layer !== options.outputLayer) continue;
@@ -268,7 +278,11 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
           } else {
             const sentAt = performance.now();
             const seq = await session.sendRealtimeInput(events);
-            inFlight.set(seq, { sentAt, events });
+            const early = earlyApplied.get(seq);
+            if (early) {
+              earlyApplied.delete(seq);
+              recordApplied(early.step, events, early.at - sentAt);
+            } else inFlight.set(seq, { sentAt, events });
             inputEvents += events.indices.length;
           }
         }
