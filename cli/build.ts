@@ -10,6 +10,7 @@ import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard } from "../firmware-host/boards.js";
 import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/launch.js";
+import { plasticRamBytes } from "../firmware-host/checkpoint.js";
 import { printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 
 /** Registers the `build` verb. */
@@ -29,12 +30,14 @@ export function register(program: Command): void {
       const limits = deviceLimits(board);
       const upload = opts["upload"] === true;
       const ram = estimateModelRam(table);
+      // learning state (working weights, traces, eligibility) lives in RAM beside the network state (ps_net_plastic_bytes)
+      const plasticBytes = plasticRamBytes(table);
       // Everything the model needs in the device's pool: the table itself when uploaded (compiled in, it stays in flash).
-      const poolNeed = ram.stateBytes + ram.arenaBytes + (upload ? modelBytes.length : 0);
+      const poolNeed = ram.stateBytes + plasticBytes + ram.arenaBytes + (upload ? modelBytes.length : 0);
       if (poolNeed > limits.poolBytes) {
         fail(
           "DEVICE_MODEL_TOO_LARGE",
-          `${modelPath} needs about ${poolNeed} bytes of device RAM (${upload ? `table ${modelBytes.length}, ` : ""}state ${ram.stateBytes}, arena ${ram.arenaBytes}); ` +
+          `${modelPath} needs about ${poolNeed} bytes of device RAM (${upload ? `table ${modelBytes.length}, ` : ""}state ${ram.stateBytes}, learning ${plasticBytes}, arena ${ram.arenaBytes}); ` +
             `${board.name} has ${limits.poolBytes} for models${upload ? "; build without --upload to keep the table in flash" : ""}`,
         );
       }
@@ -54,7 +57,7 @@ export function register(program: Command): void {
         stackBytes: board.stackBytes ?? null,
         ramLimit: board.ramBytes ?? null,
         modelPoolBytes: limits.poolBytes,
-        modelRamEstimate: { tableBytes: upload ? modelBytes.length : 0, stateBytes: ram.stateBytes, arenaBytes: ram.arenaBytes },
+        modelRamEstimate: { tableBytes: upload ? modelBytes.length : 0, stateBytes: ram.stateBytes, plasticBytes, arenaBytes: ram.arenaBytes },
         maxInputEvents: limits.maxInputEvents,
         command: build.command,
       };
@@ -65,7 +68,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `built ${build.image} for ${board.name} (${upload ? "generic firmware, model by upload" : "model compiled in"}; firmware hash ${build.firmwareHash})\n` +
             `  flash ${build.size.flash}${limit(report.flashLimit)} bytes: code ${report.codeBytes}, model data ${build.modelBytes}\n` +
-            `  RAM   ${build.size.ram}${limit(report.ramLimit)} bytes static (model pool ${limits.poolBytes}; this model needs about ${poolNeed})` +
+            `  RAM   ${build.size.ram}${limit(report.ramLimit)} bytes static (model pool ${limits.poolBytes}; this model needs about ${poolNeed}${plasticBytes > 0 ? `, of which ${plasticBytes} learning state` : ""})` +
             (board.stackBytes === undefined ? "" : ` + ${board.stackBytes} stack`) +
             "\n",
         );

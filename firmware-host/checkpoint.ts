@@ -117,3 +117,20 @@ export class Checkpointer {
     this.saved++;
   }
 }
+
+/**
+ * Bytes of device RAM the learning state of `table` takes: the C runtime's ps_net_plastic_bytes
+ * (firmware/src/ps_net.c) computed on the host for `build`'s size report. Per plastic layer, in
+ * 32-bit words each rounded up: int16 working weights, pre traces, post traces, eligibility (rstdp),
+ * then one flag byte per neuron.
+ */
+export function plasticRamBytes(table: EventTable): number {
+  let words = 0;
+  table.layers.forEach((layer, l) => {
+    if (layer.plasticity === undefined || (layer.input.kind !== "dense" && layer.input.kind !== "sparse")) return;
+    const synapses = layer.input.weights.count;
+    const pre = l === 0 ? table.input.size : table.layers[l - 1]!.size;
+    words += Math.ceil(synapses / 2) + Math.ceil(pre / 2) + Math.ceil(layer.size / 2) + (layer.plasticity.rule === "rstdp" ? Math.ceil(synapses / 2) : 0) + Math.ceil(layer.size / 4);
+  });
+  return words * 4;
+}
