@@ -71,6 +71,8 @@ export interface StreamOptions {
   readonly statusEveryMs?: number;
   /** Host sleep, injectable for tests. Default setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Lockstep: awaited after every step with the steps run so far (checkpoints of learned weights, firmware-host/checkpoint.ts). */
+  readonly afterStep?: (steps: number) => Promise<void>;
 }
 
 /** Recorded events of one sample (or of the whole real-time run): per step, ascending indices. */
@@ -172,6 +174,7 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
       const spikes = out.sections.find((s) => s.layer === options.outputLayer)?.indices ?? new Uint32Array(0);
       outputSpikes += spikes.length;
       recorded.push({ indices: spikes });
+      await options.afterStep?.(steps);
       if (options.onStatus && performance.now() - lastStatus >= (options.statusEveryMs ?? 250)) {
         lastStatus = performance.now();
         options.onStatus(status());
