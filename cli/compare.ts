@@ -60,6 +60,7 @@ export function register(program: Command): void {
     .option("--plot <file.svg>", "raster plot (input, every layer, device over interpreter, first divergence marked, firing rates) of one sample")
     .option("--plot-sample <n>", "sample to plot (default: the first that diverged, else 0)")
     .option("--out <file>", "write the device's output-layer spikes as a spike file (spec/spike-file.md)")
+    .option("--inject <spec>", "inject link faults both ways, e.g. corrupt=0.01,drop=0.01,reset=at:500,seed=7 (spec/protocol.md §7); lockstep results stay exact")
     .option("--json", "print one JSON object on stdout")
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
@@ -68,7 +69,7 @@ export function register(program: Command): void {
       const table = decodeTable(modelBytes);
       const input = openInput(String(opts["input"]), table, steps, samplesOpt);
       const device = await connectDevice(
-        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000) },
+        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },
         modelBytes,
       );
       const interrupt = interruptSignal();
@@ -128,7 +129,8 @@ export function register(program: Command): void {
           writeFileAtomic(plotPath, compareRasterSvg(table, chosen, steps, report.firstDivergence, device.description));
         }
         if (outPath !== undefined) writeFileAtomic(outPath, encodeSpikeFile({ inputSize: table.layers[last]!.size, samples: outputs.map((o) => sampleFromInput(o)) }));
-        const summary = { model: modelPath, device: device.description, uploaded: device.uploaded, ...report };
+        const faults = device.faults();
+        const summary = { model: modelPath, device: device.description, uploaded: device.uploaded, ...report, ...(faults ? { faults } : {}) };
         if (opts["json"]) printJson(summary);
         else {
           const d = report.firstDivergence;
@@ -138,7 +140,8 @@ export function register(program: Command): void {
               (report.deviceAccuracy !== null ? `; accuracy device ${(100 * report.deviceAccuracy).toFixed(2)}%, interpreter ${(100 * report.interpreterAccuracy!).toFixed(2)}%` : "") +
               "\n" +
               (d ? `first divergence: sample ${d.sample}, step ${d.step}, layer ${d.layer}, neuron ${d.neuron}: ${d.kind} device ${d.device}, interpreter ${d.interpreter}\n` : "") +
-              (report.interrupted ? "interrupted: the verdict covers the steps run before Ctrl-C\n" : ""),
+              (report.interrupted ? "interrupted: the verdict covers the steps run before Ctrl-C\n" : "") +
+              (faults ? `faults: ${faults.framesRejected} frames rejected, ${faults.retransmissions} retransmissions, ${faults.recoveries} recoveries, ${faults.injected.resets} resets injected\n` : ""),
           );
         }
         if (!report.bitExact) process.exitCode = report.interrupted ? 130 : 3;

@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option("--out <file>", "write the output-layer spikes as a spike file")
     .option("--out-inputs <file>", "real-time: write the input as the device applied it, per device step (replays the run exactly)")
     .option("--plot <file.svg>", "raster plot of the input and output spikes (real time: the whole run as applied; lockstep: the first sample) with firing rates")
+    .option("--inject <spec>", "inject link faults both ways, e.g. corrupt=0.01,drop=0.01,reset=at:500,seed=7 (spec/protocol.md §7); lockstep results stay exact")
     .option("--json", "print one JSON object on stdout")
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
@@ -57,7 +58,7 @@ export function register(program: Command): void {
         realtime, dtUs: Math.max(1, Math.round(dtMs * 1000)), signal: interrupt.signal, log: (l) => process.stderr.write(l + "\n"),
       });
       const device = await connectDevice(
-        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000) },
+        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },
         modelBytes,
       );
       const showStatus = process.stderr.isTTY === true || !opts["json"];
@@ -83,6 +84,7 @@ export function register(program: Command): void {
         const result = {
           model: modelPath, device: device.description, uploaded: device.uploaded, ...numbers,
           ...(realtime ? { lagP50Ms: summary.latencyP50Ms, lagP99Ms: summary.latencyP99Ms, dtMs } : {}),
+          ...(device.faults() ? { faults: device.faults() } : {}),
           ...(stats ? { deviceStats: { steps: stats.steps, gaps: stats.gaps, dropped: stats.dropped, badFrame: stats.badFrame, badCrc: stats.badCrc } } : {}),
         };
         if (opts["json"]) printJson(result);
