@@ -11,6 +11,7 @@ import type { BenchModule, BenchRow } from "./harness.js";
 import { interpreterBench } from "./interpreter.bench.js";
 import { peersBench } from "./peers.bench.js";
 import { codegenBench } from "./codegen.bench.js";
+import { wireBench } from "./wire.bench.js";
 import { deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
 
