@@ -140,6 +140,20 @@ export function emitCHeader(): [string, string] {
   return ["firmware/include/ps_kernels_generated.h", text];
 }
 
+/**
+ * C-only fast paths placed at the top of a kernel: a branch to a hand-written fold of
+ * firmware/include/ps_fixed.h that computes the same integers as the kernel's IR body in a cheaper
+ * order (spec/ops.md §12.2), proven equal by the conformance suite on the host and on the Cortex-M4.
+ */
+const C_FAST_PATHS: Readonly<Record<string, readonly string[]>> = {
+  scatterDenseW8Exact: [
+    "    /* spec/ops.md §12.2: a step of spikes has one scale; the tiled fold gives the same integers */",
+    "    if (!graded && !shiftPerChannel) {",
+    "        return ps_fold_dense_i8_spikes(pre, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc);",
+    "    }",
+  ],
+};
+
 /** A kernel a model-specialised build never calls: same signature, no work (see codegen/kernel-select.ts). */
 function cStub(kernel: Kernel): string {
   return [
@@ -169,7 +183,7 @@ export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, st
     // inline when selecting: the kernels that use it may all be stubs
     `static ${selected === undefined ? "" : "inline "}uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }`,
     "",
-    ...KERNELS.map((kernel) => (selected === undefined || selected(kernel) ? [cSignature(kernel), "{", ...cBlock(kernel.body, "    "), "}", ""].join("\n") : cStub(kernel))),
+    ...KERNELS.map((kernel) => (selected === undefined || selected(kernel) ? [cSignature(kernel), "{", ...(C_FAST_PATHS[kernel.name] ?? []), ...cBlock(kernel.body, "    "), "}", ""].join("\n") : cStub(kernel))),
   ].join("\n");
   return ["firmware/src/ps_kernels_generated.c", text];
 }

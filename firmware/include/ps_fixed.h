@@ -150,4 +150,107 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
     return s;
 }
 
+/*
+ * Tiled spike fold of a dense int8 connection (spec/ops.md §12.2). On a step of spikes every event
+ * has the same scale (1 << shift), so under the accumulation bound of §12.1 the exact fold
+ *     for each event e, for each j: acc[j] = acc[j] + w[pre[e]][j] * scale
+ * equals acc[j] + scale * (sum over e of w[pre[e]][j]): the same integers, with no int32 overflow in
+ * either order. The sums are formed a tile of PS_FOLD_TILE outputs at a time on the stack: as int32
+ * in portable C, and on cores with the DSP extension (__ARM_FEATURE_DSP, Cortex-M4/M7) as packed
+ * int16 pairs, 8 weights per SXTB16/SADD16 round, in chunks of at most 256 events (|sum| <= 128 * 256
+ * fits int16). Only the exact scatter kernel calls it, and only when its §12.1 proof holds.
+ */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#define PS_FOLD_TILE 128u /* 256 bytes of int16 sums on the stack */
+#else
+#define PS_FOLD_TILE 64u /* 256 bytes of int32 sums on the stack */
+#endif
+
+/** acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs. */
+static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
+{
+    for (uint32_t j0 = 0u; j0 < outputs; j0 += PS_FOLD_TILE) {
+        uint32_t width = outputs - j0 < PS_FOLD_TILE ? outputs - j0 : PS_FOLD_TILE;
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+        /* groups of 8 outputs in packed int16 pairs: word 2k holds outputs 4k and 4k+2, word 2k+1 holds 4k+1 and 4k+3 */
+        union {
+            uint32_t word[PS_FOLD_TILE / 2u];
+            int16_t half[PS_FOLD_TILE];
+        } sums;
+        uint32_t packed = width & ~7u;
+        for (uint32_t e0 = 0u; e0 < n; e0 += 256u) {
+            uint32_t e1 = n - e0 < 256u ? n : e0 + 256u;
+            for (uint32_t q = 0u; q < packed / 2u; q++) {
+                sums.word[q] = 0u;
+            }
+            for (uint32_t e = e0; e < e1 && packed > 0u; e++) {
+                const int8_t *row = w + rows[e] * outputs + j0;
+                uint32_t *at = sums.word;
+                uint32_t *end = sums.word + packed / 2u;
+                uint32_t w0;
+                uint32_t w1;
+                uint32_t t0;
+                /* one 8-output group when their number is odd, then 16 outputs per round */
+#define PS_FOLD_GROUP8 \
+                    "ldr %[w0], [%[row]], #4\n\t" \
+                    "ldr %[w1], [%[row]], #4\n\t" \
+                    "ldmia %[at], {r8, r9, r10, r11}\n\t" \
+                    "sxtb16 %[t0], %[w0]\n\t" \
+                    "sxtb16 %[w0], %[w0], ror #8\n\t" \
+                    "sadd16 r8, r8, %[t0]\n\t" \
+                    "sadd16 r9, r9, %[w0]\n\t" \
+                    "sxtb16 %[t0], %[w1]\n\t" \
+                    "sxtb16 %[w1], %[w1], ror #8\n\t" \
+                    "sadd16 r10, r10, %[t0]\n\t" \
+                    "sadd16 r11, r11, %[w1]\n\t" \
+                    "stmia %[at]!, {r8, r9, r10, r11}\n\t"
+                if ((packed & 8u) != 0u) {
+                    __asm__ volatile(PS_FOLD_GROUP8
+                                     : [row] "+r"(row), [at] "+r"(at), [w0] "=&r"(w0), [w1] "=&r"(w1), [t0] "=&r"(t0)
+                                     :
+                                     : "r8", "r9", "r10", "r11", "memory");
+                }
+                if (at != end) {
+                    __asm__ volatile("1:\n\t" PS_FOLD_GROUP8 PS_FOLD_GROUP8
+                                     "cmp %[at], %[end]\n\t"
+                                     "bne 1b\n\t"
+                                     : [row] "+r"(row), [at] "+r"(at), [w0] "=&r"(w0), [w1] "=&r"(w1), [t0] "=&r"(t0)
+                                     : [end] "r"(end)
+                                     : "r8", "r9", "r10", "r11", "cc", "memory");
+                }
+#undef PS_FOLD_GROUP8
+            }
+            for (uint32_t g = 0u; g < packed; g += 4u) {
+                acc[j0 + g] += scale * (int32_t)sums.half[g];
+                acc[j0 + g + 1u] += scale * (int32_t)sums.half[g + 2u];
+                acc[j0 + g + 2u] += scale * (int32_t)sums.half[g + 1u];
+                acc[j0 + g + 3u] += scale * (int32_t)sums.half[g + 3u];
+            }
+        }
+        /* the last width % 8 outputs of the tile: plain exact fold */
+        for (uint32_t e = 0u; e < n && packed < width; e++) {
+            const int8_t *row = w + rows[e] * outputs + j0;
+            for (uint32_t q = packed; q < width; q++) {
+                acc[j0 + q] += scale * (int32_t)row[q];
+            }
+        }
+#else
+        int32_t sums[PS_FOLD_TILE];
+        for (uint32_t q = 0u; q < width; q++) {
+            sums[q] = 0;
+        }
+        for (uint32_t e = 0u; e < n; e++) {
+            const int8_t *row = w + rows[e] * outputs + j0;
+            for (uint32_t q = 0u; q < width; q++) {
+                sums[q] += (int32_t)row[q];
+            }
+        }
+        for (uint32_t q = 0u; q < width; q++) {
+            acc[j0 + q] += scale * sums[q];
+        }
+#endif
+    }
+    return n * outputs;
+}
+
 #endif /* PS_FIXED_H */
