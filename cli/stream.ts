@@ -10,6 +10,7 @@ import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { streamToBoard, type RecordedSample, type StreamStatus } from "../firmware-host/stream.js";
+import { Checkpointer } from "../firmware-host/checkpoint.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openStreamInput } from "./device.js";
 import { tapFirstSample, writeStreamPlot } from "./stream-plot.js";
 import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
@@ -41,6 +42,8 @@ export function register(program: Command): void {
     .option("--out-inputs <file>", "real-time: write the input as the device applied it, per device step (replays the run exactly)")
     .option("--plot <file.svg>", "raster plot of the input and output spikes (real time: the whole run as applied; lockstep: the first sample) with firing rates")
     .option("--inject <spec>", "inject link faults both ways, e.g. corrupt=0.01,drop=0.01,reset=at:500,seed=7 (spec/protocol.md §7); lockstep results stay exact")
+    .option("--save-weights <file>", "write the event table with the learned weights and provenance (atomically) at the end; a later run can start from it")
+    .option("--checkpoint-every <n>", "lockstep: also write --save-weights every N steps, so a disconnect keeps what was learned")
     .option("--json", "print one JSON object on stdout")
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
@@ -61,6 +64,13 @@ export function register(program: Command): void {
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },
         modelBytes,
       );
+      const savePath = opts["saveWeights"] === undefined ? undefined : String(opts["saveWeights"]);
+      const every = opts["checkpointEvery"] === undefined ? undefined : intOption("--checkpoint-every", String(opts["checkpointEvery"]), 1, 1_000_000_000);
+      if (every !== undefined && (savePath === undefined || realtime)) {
+        await device.close();
+        fail("CLI_USAGE", "--checkpoint-every needs --save-weights and lockstep mode");
+      }
+      const checkpoints = savePath === undefined ? undefined : new Checkpointer(device.session, table, (bytes) => writeFileAtomic(savePath, bytes), every);
       const showStatus = process.stderr.isTTY === true || !opts["json"];
       const line = (s: StreamStatus): void => {
         if (!showStatus) return;
@@ -72,6 +82,7 @@ export function register(program: Command): void {
         const summary = await streamToBoard(device.session, tap.samples, {
           steps: input.steps, maxSamples: input.count, outputLayer, counter: device.counter, signal: interrupt.signal, onStatus: line,
           statusEveryMs: process.stderr.isTTY ? 250 : 2000,
+          ...(checkpoints ? { afterStep: (n: number) => checkpoints.afterStep({ steps: n, rewards: 0 }) } : {}),
           window: intOption("--window", String(opts["window"]), 1, 255),
           ...(realtime ? { periodUs: Math.max(1, Math.round(dtMs * 1000)) } : {}),
         });
@@ -79,6 +90,7 @@ export function register(program: Command): void {
         if (opts["out"] !== undefined) writeRecording(String(opts["out"]), table.layers[outputLayer]!.size, summary.outputs);
         if (opts["outInputs"] !== undefined && summary.appliedInputs) writeRecording(String(opts["outInputs"]), table.input.size, [summary.appliedInputs]);
         if (opts["plot"] !== undefined) writeStreamPlot(String(opts["plot"]), table, summary, device.description, realtime ? dtMs : undefined, tap.first());
+        await checkpoints?.save({ steps: summary.steps, rewards: 0 });
         const stats = await device.session.stats().catch(() => undefined);
         const { outputs: _outputs, appliedInputs: _applied, ...numbers } = summary;
         const result = {
