@@ -2,7 +2,8 @@
  * `picospike demo`: the whole pipeline on the embedded default, by running the same verbs a user
  * would type (each printed before it runs, so the demo doubles as a tour of the command line):
  * train → convert → quantize → eval → build → compare on the board → summary table.
- * Every artifact lands in one folder; the summary says which files were written.
+ * Every artifact lands in one folder (raster.svg: one compared digit, device over interpreter); the
+ * summary says which files were written.
  */
 import type { Command } from "commander";
 import { spawn } from "node:child_process";
@@ -114,7 +115,8 @@ export function register(program: Command): void {
       const build = board === "mock" ? undefined : await timed({ name: "build", args: ["build", f("model.cbor"), "--board", board, "--out", f(`firmware-${board}`)] });
       const compare = await timed({
         name: "compare",
-        args: ["compare", f("model.cbor"), "--board", board, "--input", `mnist:0:${digits}`, "--steps", String(steps)],
+        // --plot: the raster of one compared digit (the first that diverged, else the first).
+        args: ["compare", f("model.cbor"), "--board", board, "--input", `mnist:0:${digits}`, "--steps", String(steps), "--plot", f("raster.svg")],
       });
 
       const c = compare.result;
@@ -145,7 +147,7 @@ export function register(program: Command): void {
           compare: compare.seconds,
           total: (Date.now() - started) / 1000,
         },
-        files: [f("ann/model.json"), f("ann/weights.bin"), f("snn.json"), f("model.cbor"), ...(build ? [String(build.result["image"])] : []), f("summary.json")].map((p) =>
+        files: [f("ann/model.json"), f("ann/weights.bin"), f("snn.json"), f("model.cbor"), ...(build ? [String(build.result["image"])] : []), f("raster.svg"), f("summary.json")].map((p) =>
           relative(process.cwd(), p),
         ),
       };
