@@ -24,7 +24,12 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
-    if (existsSync(tmp)) unlinkSync(tmp);
+    // best effort: the temporary may not be ours to remove (e.g. a directory in the way)
+    try {
+      if (existsSync(tmp)) unlinkSync(tmp);
+    } catch {
+      /* the error below names the real failure */
+    }
     fail("CLI_WRITE_FAILED", `cannot write ${path}: ${(e as Error).message}`);
   }
 }
