@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option("--board <name>", BOARD_HELP)
     .option("--port <path>", "serial port or pty of a board running picospike firmware")
     .option("--baud <rate>", "baud rate for --port", "115200")
-    .requiredOption("--input <source>", "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE")
+    .requiredOption("--input <source>", "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE, nmnist:|aedat:|evt2:|evt3:FILE[,dt=µs,...], ndjson:-|PATH (spec/input-formats.md §7)")
     .option("--steps <t>", "steps per sample", "32")
     .option("--samples <n>", "samples to take (default: all, or 1 for endless sources)")
     .option("--every-step", "read membranes back after every step, not only at the end of each sample")

@@ -187,3 +187,10 @@ describe("serial data-forwarder lines", () => {
     expect(s.end()).toEqual([]);
   });
 });
+
+describe("bounds", () => {
+  it("an NDJSON input whose t jumps past the step limit is refused, not allocated", () => {
+    const p = file("jump.ndjson", Array.from({ length: 20 }, (_, k) => JSON.stringify({ t: (k + 1) * 1_000_000, events: [0] })).join("\n"));
+    expect(code(() => parseSource(`ndjson:${p}`, 4, 10))).toMatch(/^CLI_BAD_INPUT_FILE: ndjson .*: line 17: more than 16777216 steps/);
+  });
+});

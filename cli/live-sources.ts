@@ -38,6 +38,8 @@ export const DEFAULT_DT_US = 1000;
 export const MAX_LINE_BYTES = 1 << 20;
 /** Most bytes the synchronous (run/compare) driver reads from an NDJSON input. */
 export const MAX_NDJSON_BYTES = 256 << 20;
+/** Most steps the synchronous (run/compare) driver holds from an NDJSON input (the spike-file limit). */
+export const MAX_NDJSON_STEPS = 1 << 24;
 /** Largest jump of `t` between two NDJSON event lines (empty steps filled in). */
 export const MAX_STEP_GAP = 1_000_000;
 
@@ -292,6 +294,11 @@ export class NdjsonDecoder {
     this.analog = new AnalogStepper(where, inputSize, options);
   }
 
+  /** Lines read so far (the number of the last one). */
+  get lines(): number {
+    return this.lineNo;
+  }
+
   private bad(message: string): never {
     throw new PicospikeError("CLI_BAD_INPUT_FILE", `${this.where}: line ${this.lineNo}: ${message}`, { line: this.lineNo });
   }
@@ -493,7 +500,10 @@ const ndjsonKind: SourceKindLike = {
     const splitter = new LineSplitter(where);
     const bytes = readAllBounded(path, MAX_NDJSON_BYTES);
     const all: StepEvents[] = [];
-    for (const line of [...splitter.push(bytes), ...splitter.end()]) all.push(...decoder.line(line));
+    for (const line of [...splitter.push(bytes), ...splitter.end()]) {
+      for (const step of decoder.line(line)) all.push(step);
+      if (all.length > MAX_NDJSON_STEPS) fail("CLI_BAD_INPUT_FILE", `${where}: line ${decoder.lines}: more than ${MAX_NDJSON_STEPS} steps; stream it with \`picospike stream\` instead`, { line: decoder.lines });
+    }
     const samples: InputSample[] = [];
     for (let s = 0; s < all.length; s += steps) samples.push({ steps: all.slice(s, s + steps) });
     return samples;
