@@ -53,7 +53,7 @@ export interface FaultReport {
 }
 
 /** Session settings for a line with injected faults (spec/protocol.md §4.7). */
-const LOSSY_LINE: SessionOptions = { adaptiveTimeoutMinMs: 3, retries: 40, frameLimit: 64 };
+const LOSSY_LINE: SessionOptions = { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: 40, frameLimit: 64 };
 
 /** The --board / --port help text. */
 export const BOARD_HELP = `board: mock (in-process, backed by the interpreter) or ${boardNames().join(", ")} (built and started)`;
