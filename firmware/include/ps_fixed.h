@@ -158,12 +158,54 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
  * either order. The sums are formed a tile of PS_FOLD_TILE outputs at a time on the stack: as int32
  * in portable C, and on cores with the DSP extension (__ARM_FEATURE_DSP, Cortex-M4/M7) as packed
  * int16 pairs, 8 weights per SXTB16/SADD16 round, in chunks of at most 256 events (|sum| <= 128 * 256
- * fits int16). Only the exact scatter kernel calls it, and only when its §12.1 proof holds.
+ * fits int16); on ARMv6-M (Cortex-M0) with word-aligned rows, as int32 sums 4 weights per LDM/STM round. Only the exact scatter kernel calls it, and only when its §12.1 proof holds.
  */
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
 #define PS_FOLD_TILE 128u /* 256 bytes of int16 sums on the stack */
 #else
 #define PS_FOLD_TILE 64u /* 256 bytes of int32 sums on the stack */
+#endif
+
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && defined(__OPTIMIZE__)
+/**
+ * ARMv6-M: sums[q] += w[rows[e] * outputs + q] (int8, rows word-aligned) for e < n and q < count, a
+ * multiple of 16. Out of line: the loop needs every low register.
+ */
+static __attribute__((noinline)) void ps_fold_rows8_m0(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t *sums, uint32_t count)
+{
+  for (uint32_t e = 0u; e < n; e++) {
+    const int8_t *row = w + rows[e] * outputs;
+    int32_t *at = sums;
+    int32_t *end = sums + count;
+    uint32_t w0;
+    uint32_t t0;
+    /* Thumb-1 LDM always writes the base back unless it is in the list: load with !, step back, store with ! */
+#define PS_FOLD_GROUP4 \
+    "ldm %[row]!, {%[w0]}\n\t" \
+    "ldm %[at]!, {r0, r1, r2, r3}\n\t" \
+    "sxtb %[t0], %[w0]\n\t" \
+    "adds r0, r0, %[t0]\n\t" \
+    "asrs %[t0], %[w0], #8\n\t" \
+    "sxtb %[t0], %[t0]\n\t" \
+    "adds r1, r1, %[t0]\n\t" \
+    "asrs %[t0], %[w0], #16\n\t" \
+    "sxtb %[t0], %[t0]\n\t" \
+    "adds r2, r2, %[t0]\n\t" \
+    "asrs %[w0], %[w0], #24\n\t" \
+    "adds r3, r3, %[w0]\n\t" \
+    "subs %[at], %[at], #16\n\t" \
+    "stm %[at]!, {r0, r1, r2, r3}\n\t"
+    __asm__ volatile(".syntax unified\n\t"
+                     "1:\n\t" PS_FOLD_GROUP4 PS_FOLD_GROUP4 PS_FOLD_GROUP4 PS_FOLD_GROUP4
+                     "cmp %[at], %[end]\n\t"
+                     "bne 1b\n\t"
+                     ".syntax divided\n\t"
+                     : [row] "+l"(row), [at] "+l"(at), [w0] "=&l"(w0), [t0] "=&l"(t0)
+                     : [end] "h"(end)
+                     : "r0", "r1", "r2", "r3", "cc", "memory");
+#undef PS_FOLD_GROUP4
+  }
+}
 #endif
 
 /** acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs. */
@@ -239,9 +281,17 @@ static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n,
         for (uint32_t q = 0u; q < width; q++) {
             sums[q] = 0;
         }
-        for (uint32_t e = 0u; e < n; e++) {
+        uint32_t done = 0u; /* outputs of the tile summed by the Cortex-M0 loop below */
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && defined(__OPTIMIZE__)
+        /* ARMv6-M: word loads need aligned rows; 16 weights per round, sums in r0-r3 via LDM/STM */
+        if (((outputs | (uint32_t)(uintptr_t)w) & 3u) == 0u && width >= 16u) {
+            done = width & ~15u;
+            ps_fold_rows8_m0(rows, n, w + j0, outputs, sums, done);
+        }
+#endif
+        for (uint32_t e = 0u; e < n && done < width; e++) {
             const int8_t *row = w + rows[e] * outputs + j0;
-            for (uint32_t q = 0u; q < width; q++) {
+            for (uint32_t q = done; q < width; q++) {
                 sums[q] += (int32_t)row[q];
             }
         }

@@ -1,0 +1,106 @@
+/*
+ * Bit-exactness of the C-only dense int8 spike fold (spec/ops.md §12.2, ps_fold_dense_i8_spikes in
+ * ps_fixed.h) against the plain exact fold of the IR kernel, on pseudo-random cases: word-aligned
+ * and unaligned weights, widths around the tile and 8/16-output group edges, event counts past the
+ * 256-event int16 chunk, shifts 0..7 and nonzero starting accumulators. Built for the host and for
+ * each Cortex-M board (the DSP path on Cortex-M4, the LDM/STM path on Cortex-M0); it prints
+ * "fold ok <cases>" or the first mismatch, then "END" (test/fold.test.ts).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ps_fixed.h"
+#include "ps_port.h"
+
+#define ROWS 48u
+#define MAX_OUT 136u
+#define MAX_EVENTS 300u
+
+static int8_t weights_store[ROWS * MAX_OUT + 8u] __attribute__((aligned(8)));
+static uint32_t rows[MAX_EVENTS];
+static int32_t acc_fast[MAX_OUT];
+static int32_t acc_plain[MAX_OUT];
+
+static void put_text(const char *text)
+{
+    size_t len = 0u;
+    while (text[len] != '\0') {
+        len++;
+    }
+    ps_port_uart_write((const uint8_t *)text, len);
+}
+
+static void put_u32(uint32_t value)
+{
+    uint8_t digits[10];
+    uint8_t out[10];
+    size_t count = 0u;
+    do {
+        digits[count++] = (uint8_t)('0' + value % 10u);
+        value /= 10u;
+    } while (value != 0u);
+    for (size_t i = 0u; i < count; i++) {
+        out[i] = digits[count - 1u - i];
+    }
+    ps_port_uart_write(out, count);
+}
+
+int main(void)
+{
+    static const uint32_t widths[] = { 1u, 7u, 8u, 9u, 15u, 16u, 24u, 40u, 63u, 64u, 65u, 100u, 128u, 129u, 136u };
+    static const uint32_t events[] = { 0u, 1u, 3u, 17u, 255u, 256u, 257u, 300u };
+    uint32_t state = 0x9e3779b9u;
+    uint32_t cases = 0u;
+    ps_port_init();
+    for (uint32_t q = 0u; q < sizeof weights_store; q++) {
+        weights_store[q] = (int8_t)(int32_t)((ps_xorshift32_next(&state) & 0xffu) - 128u);
+    }
+    for (uint32_t wi = 0u; wi < sizeof widths / sizeof widths[0]; wi++) {
+        for (uint32_t ei = 0u; ei < sizeof events / sizeof events[0]; ei++) {
+            for (uint32_t offset = 0u; offset < 2u; offset++) {
+                uint32_t outputs = widths[wi];
+                uint32_t n = events[ei];
+                const int8_t *w = weights_store + offset; /* offset 1: unaligned rows */
+                uint32_t shift = ps_xorshift32_next(&state) % 8u;
+                int32_t scale = (int32_t)(1u << shift);
+                for (uint32_t e = 0u; e < n; e++) {
+                    rows[e] = ps_xorshift32_next(&state) % ROWS;
+                }
+                for (uint32_t j = 0u; j < outputs; j++) {
+                    int32_t start = (int32_t)(ps_xorshift32_next(&state) % 20001u) - 10000;
+                    acc_fast[j] = start;
+                    acc_plain[j] = start;
+                }
+                for (uint32_t e = 0u; e < n; e++) {
+                    for (uint32_t j = 0u; j < outputs; j++) {
+                        acc_plain[j] = ps_add_exact32(acc_plain[j], ps_mul_exact32((int32_t)w[rows[e] * outputs + j], scale));
+                    }
+                }
+                uint32_t count = ps_fold_dense_i8_spikes(rows, n, w, outputs, scale, acc_fast);
+                for (uint32_t j = 0u; j < outputs; j++) {
+                    if (acc_fast[j] != acc_plain[j] || count != n * outputs) {
+                        put_text("fold MISMATCH outputs=");
+                        put_u32(outputs);
+                        put_text(" events=");
+                        put_u32(n);
+                        put_text(" offset=");
+                        put_u32(offset);
+                        put_text(" j=");
+                        put_u32(j);
+                        put_text("\nEND\n");
+                        for (;;) {
+                            ps_port_idle();
+                        }
+                    }
+                }
+                cases++;
+            }
+        }
+    }
+    put_text("fold ok ");
+    put_u32(cases);
+    put_text("\nEND\n");
+    for (;;) {
+        ps_port_idle();
+    }
+}

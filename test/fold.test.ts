@@ -1,0 +1,22 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runQemu } from "../bench/device.bench.js";
+import { buildFirmware } from "../firmware-host/boards.js";
+import { findTool } from "../firmware-host/toolchain.js";
+
+// spec/ops.md §12.2: the C-only dense int8 spike fold equals the plain exact fold on every path
+// (portable C on the host, SXTB16/SADD16 on Cortex-M4, LDM/STM on Cortex-M0).
+const work = mkdtempSync(join(tmpdir(), "ps-fold-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const SOURCE = join(import.meta.dirname, "../firmware/test/test_fold.c");
+const armMissing = findTool("arm-none-eabi-gcc") === undefined || findTool("qemu-system-arm") === undefined;
+
+describe.skipIf(armMissing)("tiled dense int8 spike fold (spec/ops.md §12.2; the host path is covered by test/conformance)", () => {
+  it.each(["mps2-an386", "microbit"])("is bit-exact with the plain fold on %s under QEMU", async (board) => {
+    const build = await buildFirmware(board, [SOURCE], [], join(work, board));
+    const out = await runQemu(board, build.image, 120_000);
+    expect(out).toMatch(/^fold ok 240$/m);
+  }, 240_000);
+});
