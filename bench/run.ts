@@ -14,9 +14,10 @@ import { codegenBench } from "./codegen.bench.js";
 import { wireBench } from "./wire.bench.js";
 import { deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
+import { linkBench } from "./link.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, footprintBench, peersBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, footprintBench, wireBench, linkBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");

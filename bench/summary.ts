@@ -2,7 +2,8 @@
  * The headline figures of issue 9 from one run of the bench modules, for `picospike bench`
  * (cli/bench.ts). `npm run bench` (bench/run.ts) stays the full run that writes BENCHMARKS.md.
  * --quick runs a reduced set (interpreter, TS vs C, device cost on the MLP, footprint; no peers)
- * in about a minute; the full set adds the CNN and 10k workloads on the device and the peers.
+ * in about a minute; the full set adds the CNN and 10k workloads on the device, the link (native pty)
+ * and the peers.
  */
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import type { BenchModule, BenchRow } from "./harness.js";
@@ -10,6 +11,7 @@ import { codegenBench } from "./codegen.bench.js";
 import { deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
 import { interpreterBench } from "./interpreter.bench.js";
+import { linkBench } from "./link.bench.js";
 import { peersBench } from "./peers.bench.js";
 
 /** Headline figures by name, with the issue's targets. */
@@ -45,7 +47,7 @@ export const TARGETS = {
 
 /** The modules `picospike bench` runs. */
 export function summaryModules(quick: boolean): BenchModule[] {
-  return quick ? [interpreterBench, codegenBench, deviceBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, footprintBench, peersBench];
+  return quick ? [interpreterBench, codegenBench, deviceBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, footprintBench, linkBench, peersBench];
 }
 
 function figure(rows: readonly BenchRow[] | undefined, name: (n: string) => boolean, key: string): number | null {
