@@ -15,9 +15,10 @@ import { wireBench } from "./wire.bench.js";
 import { deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
 import { linkBench } from "./link.bench.js";
+import { plasticityBench } from "./plasticity.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, footprintBench, wireBench, linkBench, peersBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, plasticityBench, footprintBench, wireBench, linkBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
