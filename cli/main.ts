@@ -38,7 +38,8 @@ const program = new Command("picospike")
   .description("Spiking neural networks on microcontrollers: quantize, codegen, flash, stream, compare.")
   .version("0.1.0")
   .option("--debug", "print stack traces on errors")
-  .showHelpAfterError()
+  // commander's own error text (and help after it) would add lines: report() prints the one line
+  .configureOutput({ outputError: () => undefined })
   .exitOverride();
 
 /** The verb named on the command line (first argument that is not an option), if any. */
@@ -49,12 +50,17 @@ for (const name of wanted) (await VERBS[name]!()).register(program);
 /** Prints an error the way the CLI contract says and sets the exit code. */
 function report(e: unknown, debug: boolean): void {
   if (e instanceof PicospikeError) {
-    process.stderr.write(`error ${e.code}: ${e.message}\n`);
+    // Tool output carried in the message (compiler, linker, gdb) goes above the one error line.
+    const [first, ...toolOutput] = e.message.split("\n");
+    const above = toolOutput.join("\n").trimEnd();
+    if (above !== "") process.stderr.write(above + "\n");
+    process.stderr.write(`error ${e.code}: ${above === "" ? first : `${first!.replace(/:\s*$/, "")} (tool output above)`}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + "\n");
     process.exitCode = 1;
   } else if (e instanceof CommanderError) {
     if (e.exitCode !== 0) {
-      process.stderr.write(`error CLI_USAGE: ${e.message.replace(/^error: /, "")}\n`);
+      const message = e.code === "commander.help" ? "no command given" : e.message.replace(/^error: /, "");
+      process.stderr.write(`error CLI_USAGE: ${message} (see --help)\n`);
       process.exitCode = 2;
     }
   } else {
