@@ -5,6 +5,7 @@
  * static RAM. A model that does not fit the board's flash or RAM is DEVICE_MODEL_TOO_LARGE.
  */
 import type { Command } from "commander";
+import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
@@ -42,7 +43,15 @@ export function register(program: Command): void {
         );
       }
       const outDir = resolve(String(opts["out"]));
-      const build = await buildDevice(board.name, { outDir, ...(upload ? {} : { model: modelBytes }) });
+      // A failed build must not leave a half-filled folder behind: remove it if this run created it.
+      const outDirIsNew = !existsSync(outDir);
+      let build;
+      try {
+        build = await buildDevice(board.name, { outDir, ...(upload ? {} : { model: modelBytes }) });
+      } catch (e) {
+        if (outDirIsNew) rmSync(outDir, { recursive: true, force: true });
+        throw e;
+      }
       const report = {
         board: board.name,
         image: build.image,
