@@ -6,7 +6,7 @@
  * saves it in the float SNN form (DIR/snn.json + snn.bin) that `picospike quantize` reads.
  */
 import type { Command } from "commander";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { loadDataset } from "../models/datasets.js";
@@ -60,12 +60,8 @@ export function register(program: Command): void {
       const backend = await initTf();
       const data = loadDataset(str("dataDir"));
       const out = str("out") === "ann, or snn with --snn" ? "ann" : str("out")!;
-      try {
-        mkdirSync(out, { recursive: true });
-      } catch (e) {
-        fail("CLI_WRITE_FAILED", `cannot create ${out}: ${(e as Error).message}`);
-      }
-      const result = await trainAnn(data.train, data.test, options);
+      const outIsNew = makeOutDir(out);
+      const result = await removeOnFailure(out, outIsNew, () => trainAnn(data.train, data.test, options));
       await result.model.save(fileIOHandler(join(out, "model.json"), writeFileAtomic));
       const summary = {
         arch,
@@ -118,12 +114,8 @@ async function trainSnnVerb(opts: Record<string, string | boolean | undefined>):
   const backend = await initTf();
   const data = loadDataset(str("dataDir"));
   const out = str("out") === "ann, or snn with --snn" ? "snn" : str("out")!;
-  try {
-    mkdirSync(out, { recursive: true });
-  } catch (e) {
-    fail("CLI_WRITE_FAILED", `cannot create ${out}: ${(e as Error).message}`);
-  }
-  const result = await trainSnn(data.train, data.test, options);
+  const outIsNew = makeOutDir(out);
+  const result = await removeOnFailure(out, outIsNew, () => trainSnn(data.train, data.test, options));
   const path = join(out, "snn.json");
   writeFloatSnn(path, result.snn, writeFileAtomic);
   const summary = {
@@ -142,4 +134,25 @@ async function trainSnnVerb(opts: Record<string, string | boolean | undefined>):
   };
   if (opts["json"]) printJson(summary);
   else process.stdout.write(`LIF ${summary.architecture} (${surrogate}, T=${options.steps}): float test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on ${data.test.count} images, ${summary.seconds} s (${backend}); saved ${path}\n`);
+}
+
+/** Creates the output folder up front (an unwritable one fails before training); true when this run created it. */
+function makeOutDir(out: string): boolean {
+  const isNew = !existsSync(out);
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    fail("CLI_WRITE_FAILED", `cannot create ${out}: ${(e as Error).message}`);
+  }
+  return isNew;
+}
+
+/** Runs training; when it fails, removes the output folder this run created so nothing empty or partial is left. */
+async function removeOnFailure<T>(out: string, outIsNew: boolean, train: () => Promise<T>): Promise<T> {
+  try {
+    return await train();
+  } catch (e) {
+    if (outIsNew) rmSync(out, { recursive: true, force: true });
+    throw e;
+  }
 }
