@@ -242,7 +242,7 @@ export class BoardSession {
       throw new PicospikeError("PROTOCOL_MODEL_MISMATCH", `device ${this.info.board} runs ${running}, not ${wanted.slice(0, 16)}…, and cannot take uploads: build and flash the firmware with this model`);
     }
     if (tableBytes.length > this.info.uploadRam) {
-      throw new PicospikeError("PROTOCOL_MODEL_MISMATCH", `device ${this.info.board} runs ${running}; the model (${tableBytes.length} bytes) exceeds its upload RAM (${this.info.uploadRam} bytes): compile the model into the firmware`);
+      throw new PicospikeError("DEVICE_OUT_OF_MEMORY", `device ${this.info.board} runs ${running}; the model (${tableBytes.length} bytes) exceeds its upload RAM (${this.info.uploadRam} bytes): compile the model into the firmware`);
     }
     const chunks = await this.upload(tableBytes);
     return { uploaded: true, hash: this.modelHash, chunks };
