@@ -70,6 +70,18 @@ typedef struct ps_device_counters {
  */
 void ps_device_init(void);
 
+/**
+ * Full reset for tests and fuzzers (never called by the firmware's main loop, so a board's
+ * behaviour is that of ps_device_init alone): returns EVERY static of ps_device.c to its power-on
+ * value (model pool zeroed, no model, no handshake, protocol version, sequence numbers, stored
+ * answer, pending inputs and rewards, real-time mode, clock, counters), then runs ps_device_init().
+ * ps_device_init by itself resets only what a board needs at power-on, where statics are already
+ * zero; a process that boots the dispatcher many times (firmware/fuzz/fuzz_device.c) calls this
+ * instead, so the same bytes always give the same answers. ps_net.c and ps_table.c keep no state
+ * of their own outside what this file passes them.
+ */
+void ps_device_reset_all(void);
+
 /** Feeds bytes received from the UART; answers go out through ps_port_uart_write. */
 void ps_device_receive(const uint8_t *bytes, size_t len);
 

@@ -1052,6 +1052,51 @@ void ps_device_init(void)
 #endif
 }
 
+void ps_device_reset_all(void)
+{
+    /* Every static of this file back to its power-on value (zero, or its initializer), then boot. */
+    memset(pool_words, 0, sizeof pool_words);
+    memset(&net, 0, sizeof net);
+    memset(&upload_model, 0, sizeof upload_model);
+    live = NULL;
+    model_source = PS_MODEL_NONE;
+    upload_cap = 0u;
+#ifdef PS_COMPILED_MODEL
+    memset(&compiled_model, 0, sizeof compiled_model);
+    compiled_state = NULL;
+    compiled_words = 0u;
+    compiled_ok = 0u;
+#endif
+    memset(&upload, 0, sizeof upload);
+    memset(rx_buf, 0, sizeof rx_buf);
+    memset(&rx, 0, sizeof rx);
+    memset(&seq_track, 0, sizeof seq_track);
+    version = PS_PROTOCOL_VERSION;
+    handshaken = 0u;
+    memset(answer_buf, 0, sizeof answer_buf);
+    memset(scratch_buf, 0, sizeof scratch_buf);
+    memset(wire, 0, sizeof wire);
+    tx_seq = 0u;
+    memset(&last, 0, sizeof last);
+    memset(in_idx, 0, sizeof in_idx);
+    memset(in_val, 0, sizeof in_val);
+    in_count = 0u;
+    in_has_values = 0u;
+    partial = 0u;
+    partial_step = 0u;
+    rt_pending_events = 0u;
+    memset(rt_applied, 0, sizeof rt_applied);
+    rt_applied_count = 0u;
+    memset(rewards, 0, sizeof rewards);
+    reward_count = 0u;
+    memset(&rt, 0, sizeof rt);
+    clock_us = 0u;
+    clock_rem = 0u;
+    clock_last = 0u;
+    memset(&counters, 0, sizeof counters);
+    ps_device_init();
+}
+
 void ps_device_receive(const uint8_t *bytes, size_t len)
 {
     size_t i;
