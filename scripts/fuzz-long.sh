@@ -9,7 +9,7 @@
 #
 #   --runs N     executions per harness (default 10000000)
 #   --time S     stop each harness after S seconds instead (whichever of --runs/--time comes first)
-#   --only       harnesses to run: cobs, proto, table, table-body (default: all that exist)
+#   --only       harnesses to run: cobs, proto, device, table, table-body (default: all that exist)
 #   --out DIR    build and work directory (default build/fuzz)
 #   --parallel   run the harnesses side by side (one process each) instead of one after another
 #   --record     write the result table into docs/RELIABILITY.md between its fuzz-results markers
@@ -38,10 +38,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# name | harness source | extra flags | firmware sources | seed corpus | max input length (empty: libFuzzer's default)
+# name | harness source | extra flags (-D and -W go to clang, the rest to the fuzzer) | firmware sources | seed corpus | max input length (empty: libFuzzer's default)
 harnesses=(
   "cobs|firmware/fuzz/fuzz_cobs.c||ps_cobs.c|firmware/fuzz/corpus/cobs|1100"
   "proto|firmware/fuzz/fuzz_proto.c||ps_crc16.c ps_cobs.c ps_frame.c ps_proto.c|firmware/fuzz/corpus/proto|1100"
+  "device|firmware/fuzz/fuzz_device.c|-DPS_DEVICE_POOL_BYTES=65536 -Wno-parentheses-equality|ps_crc16.c ps_cobs.c ps_frame.c ps_proto.c ps_device.c ps_net.c ps_kernels_generated.c ps_table.c ps_sha256.c|firmware/fuzz/corpus/device|4096"
   "table|firmware/fuzz/fuzz_table.c|-dict=firmware/fuzz/table.dict|ps_table.c ps_sha256.c|firmware/fuzz/corpus/table|"
   "table-body|firmware/fuzz/fuzz_table.c|-DPS_FUZZ_BODY -dict=firmware/fuzz/table.dict|ps_table.c ps_sha256.c|firmware/fuzz/corpus/table-body|"
 )
@@ -98,7 +99,7 @@ for entry in "${harnesses[@]}"; do
   defines=()
   run_flags=()
   for x in $extra; do
-    case "$x" in -D*) defines+=("$x") ;; *) run_flags+=("$x") ;; esac
+    case "$x" in -D*|-W*) defines+=("$x") ;; *) run_flags+=("$x") ;; esac
   done
   [ -n "$max_len" ] && run_flags+=(-max_len="$max_len")
   sources=()
