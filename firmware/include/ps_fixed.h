@@ -155,15 +155,23 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
  * has the same scale (1 << shift), so under the accumulation bound of §12.1 the exact fold
  *     for each event e, for each j: acc[j] = acc[j] + w[pre[e]][j] * scale
  * equals acc[j] + scale * (sum over e of w[pre[e]][j]): the same integers, with no int32 overflow in
- * either order. The sums are formed a tile of PS_FOLD_TILE outputs at a time on the stack: as int32
- * in portable C, and on cores with the DSP extension (__ARM_FEATURE_DSP, Cortex-M4/M7) as packed
- * int16 pairs, 8 weights per SXTB16/SADD16 round, in chunks of at most 256 events (|sum| <= 128 * 256
- * fits int16); on ARMv6-M (Cortex-M0) with word-aligned rows, as int32 sums 4 weights per LDM/STM round. Only the exact scatter kernel calls it, and only when its §12.1 proof holds.
+ * either order. The sums are formed a tile of PS_FOLD_TILE outputs at a time: on cores with the DSP
+ * extension (__ARM_FEATURE_DSP, Cortex-M4/M7) as packed int16 pairs on the stack, 8 weights per
+ * SXTB16/SADD16 round, in chunks of at most 256 events (|sum| <= 128 * 256 fits int16); on ARMv6-M
+ * (Cortex-M0) as int32 sums, 16 weights per LDM/STM round over word-aligned rows (else plain C), 64
+ * outputs on the stack, or 256 in .bss when the build defines PS_FOLD_SUMS_STATIC (1 KB of RAM).
+ * Only the exact scatter kernel calls it, and only when its §12.1 proof holds. Elsewhere
+ * PS_FOLD_DENSE_I8_SPIKES stays undefined and the kernel runs its plain loop.
  */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && (defined(__ARM_FEATURE_DSP) || defined(__ARM_ARCH_6M__))
+/* Only where it was measured to pay: on the host (x86-64 gcc -O2) the kernel's plain loop is as fast. */
+#define PS_FOLD_DENSE_I8_SPIKES 1
+#if defined(__ARM_FEATURE_DSP)
 #define PS_FOLD_TILE 128u /* 256 bytes of int16 sums on the stack */
+#elif defined(PS_FOLD_SUMS_STATIC)
+#define PS_FOLD_TILE 256u /* opt-in: 1 KB of int32 sums in .bss, fewer tiles per event (cheaper per synaptic event) */
 #else
-#define PS_FOLD_TILE 64u /* 256 bytes of int32 sums on the stack */
+#define PS_FOLD_TILE 64u /* 256 bytes of int32 sums on the stack (a Cortex-M0 stack is small) */
 #endif
 
 #if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && defined(__OPTIMIZE__)
@@ -277,18 +285,20 @@ static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n,
             }
         }
 #else
+#ifdef PS_FOLD_SUMS_STATIC
+        static int32_t sums[PS_FOLD_TILE]; /* the kernels run on one thread: never re-entered */
+#else
         int32_t sums[PS_FOLD_TILE];
+#endif
         for (uint32_t q = 0u; q < width; q++) {
             sums[q] = 0;
         }
-        uint32_t done = 0u; /* outputs of the tile summed by the Cortex-M0 loop below */
-#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && defined(__OPTIMIZE__)
+        uint32_t done = 0u; /* outputs of the tile summed by the LDM/STM loop */
         /* ARMv6-M: word loads need aligned rows; 16 weights per round, sums in r0-r3 via LDM/STM */
         if (((outputs | (uint32_t)(uintptr_t)w) & 3u) == 0u && width >= 16u) {
             done = width & ~15u;
             ps_fold_rows8_m0(rows, n, w + j0, outputs, sums, done);
         }
-#endif
         for (uint32_t e = 0u; e < n && done < width; e++) {
             const int8_t *row = w + rows[e] * outputs + j0;
             for (uint32_t q = done; q < width; q++) {
@@ -302,5 +312,6 @@ static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n,
     }
     return n * outputs;
 }
+#endif /* PS_FOLD_DENSE_I8_SPIKES */
 
 #endif /* PS_FIXED_H */

@@ -285,10 +285,12 @@ uint32_t ps_k_scatter_dense_w4_exact(const uint32_t *restrict pre, uint32_t n, c
 
 uint32_t ps_k_scatter_dense_w8_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
+#ifdef PS_FOLD_DENSE_I8_SPIKES
     /* spec/ops.md §12.2: a step of spikes has one scale; the tiled fold gives the same integers */
     if (!graded && !shiftPerChannel) {
         return ps_fold_dense_i8_spikes(pre, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc);
     }
+#endif
     uint32_t outputs = (channels * plane);
     /* bounded by: input events of the step (<= presynaptic layer size) */
     for (uint32_t e = 0u; e < n; e++) {

@@ -12,8 +12,8 @@
 #include "ps_fixed.h"
 #include "ps_port.h"
 
-#define ROWS 48u
-#define MAX_OUT 136u
+#define ROWS 24u
+#define MAX_OUT 264u
 #define MAX_EVENTS 300u
 
 static int8_t weights_store[ROWS * MAX_OUT + 8u] __attribute__((aligned(8)));
@@ -47,7 +47,7 @@ static void put_u32(uint32_t value)
 
 int main(void)
 {
-    static const uint32_t widths[] = { 1u, 7u, 8u, 9u, 15u, 16u, 24u, 40u, 63u, 64u, 65u, 100u, 128u, 129u, 136u };
+    static const uint32_t widths[] = { 1u, 7u, 8u, 9u, 15u, 16u, 24u, 40u, 63u, 64u, 65u, 100u, 128u, 129u, 136u, 256u, 257u, 264u };
     static const uint32_t events[] = { 0u, 1u, 3u, 17u, 255u, 256u, 257u, 300u };
     uint32_t state = 0x9e3779b9u;
     uint32_t cases = 0u;
