@@ -8,11 +8,13 @@ const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table
 if (skipReason !== undefined) console.log(`conformance (host C): skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, reference oracle and host C kernels", () => {
-  it("agree on every layer's spikes at every step and the final state bytes (200 random models x 1000 steps)", () => {
-    const report = runConformance(200, 1000, 1);
+  // 200 random models x 1000 steps, as 4 seeds x 50 models: each test stays short enough that a
+  // loaded machine does not starve vitest's worker RPC (a single 200-model test did).
+  it.each([1, 2, 3, 4])("agree on every layer's spikes at every step and the final state bytes (seed %i: 50 random models x 1000 steps)", (seed) => {
+    const report = runConformance(50, 1000, seed);
     expect(report.mismatches).toEqual([]);
-    expect(report.spikes).toBeGreaterThan(100_000); // the models are busy, not silent
-  });
+    expect(report.spikes).toBeGreaterThan(25_000); // the models are busy, not silent
+  }, 600_000);
 });
 
 describe.skipIf(missingTools(["gcc"]).length > 0)("conformance: model-specialised C (picospike codegen --target c, tables compiled in)", () => {
