@@ -46,6 +46,13 @@ async function specialisedTs(table: ReturnType<typeof denseModel>, dir: string):
   return mod.createModel();
 }
 
+/** Wall time of one run of `work`, in seconds. */
+function timeOnce(work: () => void): number {
+  const t0 = performance.now();
+  work();
+  return (performance.now() - t0) / 1000;
+}
+
 async function measure(quick: boolean): Promise<BenchRow> {
   const table = denseModel(1);
   const g = new Xorshift32(5);
@@ -53,14 +60,15 @@ async function measure(quick: boolean): Promise<BenchRow> {
   const reps = quick ? 3 : 9;
   const sim = new Interpreter(table);
   let tsSpikes = 0;
-  const tsSeconds = median(timeRuns(reps, () => {
+  const runTs = (): void => {
     sim.reset();
     tsSpikes = 0;
     for (const s of steps) {
       sim.step(s);
       for (let l = 0; l < table.layers.length; l++) tsSpikes += sim.lastSpikes(l).length;
     }
-  }));
+  };
+  runTs(); // warm-up, and the spike count the others must match
   const work = mkdtempSync(join(tmpdir(), "ps-bench-c-"));
   try {
     const spec = await specialisedTs(table, work);
@@ -79,9 +87,17 @@ async function measure(quick: boolean): Promise<BenchRow> {
       ...["ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"].map((f) => join(ROOT, "firmware/src", f))]);
     writeFileSync(join(work, "m.cbor"), encodeTable(table));
     writeFileSync(join(work, "m.events"), eventsBytes(steps));
-    const [cSecondsText, cSpikesText] = execFileSync(exe, [join(work, "m.cbor"), join(work, "m.events"), String(reps)], { encoding: "utf8" }).trim().split(" ");
-    const cSeconds = Number(cSecondsText);
-    if (Number(cSpikesText) !== tsSpikes) throw new Error(`C counted ${cSpikesText} spikes, TS ${tsSpikes}: not the same work`);
+    // interleaved, so both see the same load: one TS run, then the C program (median of 3 in-process runs), `reps` times
+    const tsRuns: number[] = [];
+    const cRuns: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      tsRuns.push(timeOnce(runTs));
+      const [cSecondsText, cSpikesText] = execFileSync(exe, [join(work, "m.cbor"), join(work, "m.events"), "3"], { encoding: "utf8" }).trim().split(" ");
+      if (Number(cSpikesText) !== tsSpikes) throw new Error(`C counted ${cSpikesText} spikes, TS ${tsSpikes}: not the same work`);
+      cRuns.push(Number(cSecondsText));
+    }
+    const tsSeconds = median(tsRuns);
+    const cSeconds = median(cRuns);
     const events = steps.reduce((n, s) => n + s.indices.length, 0);
     return {
       name: "dense 784-256-10 int8: TS interpreter, specialised TS (codegen --target ts), host C (-O2)",
@@ -92,7 +108,7 @@ async function measure(quick: boolean): Promise<BenchRow> {
         "TS interpreter / C speed": Math.round((cSeconds / tsSeconds) * 100) / 100,
         "TS specialised / interpreter speed": Math.round((tsSeconds / specSeconds) * 100) / 100,
       },
-      workload: `${STEPS} steps of rate-coded input (${events} input events, ${tsSpikes} spikes), median of ${reps} runs each, same generated kernels`,
+      workload: `${STEPS} steps of rate-coded input (${events} input events, ${tsSpikes} spikes), TS and C runs interleaved, median of ${reps} each (C: each the median of 3 in-process runs), same generated kernels`,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
