@@ -129,6 +129,7 @@ export function deviceWorkloads(board: string, stepsPerRate: number, quick: bool
   }];
   if (board === "microbit") {
     // 16 KB RAM: the CNN's 2,000 neurons and the 10k network's state do not fit
+    list.push({ ...list[0]!, name: "MNIST MLP 784-256-10 int8, ps_table reader (picospike build's path)", viaReader: true, description: `${mlp.origin}; learning off; the .cbor read by ps_table.c as picospike build does: its int8 rows are not word-aligned, so the Cortex-M0 fold (spec/ops.md §12.2) does not apply` });
     list.push({ ...list[0]!, name: "MNIST MLP 784-256-10 int8, fold sums in .bss (-DPS_FOLD_SUMS_STATIC)", description: `${list[0]!.description}; 256-output fold tiles in 1 KB of .bss instead of 64 on the stack`, defines: { PS_FOLD_SUMS_STATIC: 1 } });
     return list;
   }

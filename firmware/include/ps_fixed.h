@@ -216,6 +216,23 @@ static __attribute__((noinline)) void ps_fold_rows8_m0(const uint32_t *rows, uin
 }
 #endif
 
+/**
+ * True when ps_fold_dense_i8_spikes pays for weights `w` with `outputs` per row: always with the DSP
+ * extension (LDR takes unaligned words); on ARMv6-M only for word-aligned rows of at least 16
+ * outputs (else the kernel's plain loop is cheaper: weights read by ps_table.c inside a .cbor file
+ * are rarely aligned).
+ */
+static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
+{
+#if defined(__ARM_FEATURE_DSP)
+    (void)w;
+    (void)outputs;
+    return 1;
+#else
+    return ((outputs | (uint32_t)(uintptr_t)w) & 3u) == 0u && outputs >= 16u;
+#endif
+}
+
 /** acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs. */
 static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
 {

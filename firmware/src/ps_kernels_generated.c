@@ -287,7 +287,7 @@ uint32_t ps_k_scatter_dense_w8_exact(const uint32_t *restrict pre, uint32_t n, c
 {
 #ifdef PS_FOLD_DENSE_I8_SPIKES
     /* spec/ops.md §12.2: a step of spikes has one scale; the tiled fold gives the same integers */
-    if (!graded && !shiftPerChannel) {
+    if (!graded && !shiftPerChannel && ps_fold_dense_i8_fits(weights, channels * plane)) {
         return ps_fold_dense_i8_spikes(pre, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc);
     }
 #endif
