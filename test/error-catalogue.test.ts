@@ -13,6 +13,7 @@ import { ERROR_CODES, type ErrorCode, isPicospikeError } from "../runtime/errors
 import { decodeTable, encodeTable } from "../runtime/format.js";
 import { encodeSpikeFile } from "../runtime/spikefile.js";
 import { randomTable } from "../runtime/testing/random-table.js";
+import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { writeFloatSnn, type FloatSnn } from "../models/float-snn.js";
 import { MockBoard, type MockBoardOptions } from "../firmware-host/mock-board.js";
 import type { Transport } from "../firmware-host/transport.js";
@@ -233,7 +234,19 @@ beforeAll(() => {
     TRIGGERS[code] = { args: ["codegen", file, "--target", "c", "--out", `out-${code}`], mentions: /\S{3}/, outputs: [`out-${code}`] };
   }
   // a table whose state and weights overflow the micro:bit's RAM (found by the linker)
-  const big = w("big.cbor", encodeTable(randomTable(5, { kinds: ["dense", "dense"], maxNeurons: 4096, recurrentProbability: 0, plasticityProbability: 0 })));
+  // 784 x 400 int8 weights = 313,600 bytes of table: more than the microbit's 256 KiB of flash, whatever the code size.
+  const bigBase = randomTable(5, { layers: 1, kinds: ["dense"], recurrentProbability: 0, plasticityProbability: 0, encoding: "spikes" });
+  const bigTable: EventTable = {
+    ...bigBase,
+    input: { size: 784, encoding: "spikes", seed: 1 },
+    layers: [{
+      name: "wide", size: 400, neuron: DEFAULT_NEURON,
+      input: { kind: "dense", inputs: 784, outputs: 400, weights: { bits: 8, count: 784 * 400, data: new Int8Array(784 * 400).fill(3), shift: new Uint8Array(1) } },
+    }],
+    readout: { kind: "count" },
+    provenance: { ...bigBase.provenance, layerScales: [1] },
+  };
+  const big = w("big.cbor", encodeTable(bigTable));
   const compare = (input: string, out: string, ...more: string[]): string[] => ["compare", model, "--board", "mock", "--steps", "4", "--input", input, "--out", out, ...more];
 
   Object.assign(TRIGGERS, {
