@@ -14,8 +14,9 @@ import {
   INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib,
 } from "../fixed.js";
 import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
-import { MAX_PENDING_REWARDS, NEURON_MODEL_CODE, SNAPSHOT_MAGIC, validateStepEvents } from "../interpreter.js";
-import { checkPlasticity, packWeights, plasticSnapshotLength, readPlasticSnapshot, storedWeights16, writePlasticSnapshot, type PlasticityState } from "../plasticity.js";
+import { MAX_PENDING_REWARDS, NEURON_MODEL_CODE, validateStepEvents } from "../interpreter.js";
+import { readSnapshot, writeSnapshot } from "../snapshot.js";
+import { checkPlasticity, packWeights, storedWeights16, type PlasticityState } from "../plasticity.js";
 import { q15Mul as q15, sat16, traceDecay } from "../fixed.js";
 
 const MAX_SHIFT = 23;
@@ -821,39 +822,9 @@ export class ReferenceInterpreter {
     return best;
   }
 
-  /** All state as bytes (layout in spec/ops.md §10). Does not include `synapticEvents`. */
+  /** All state as bytes (layout in spec/ops.md §10, runtime/snapshot.ts). Does not include `synapticEvents`. */
   snapshot(): Uint8Array {
-    let length = 16;
-    for (const L of this.layers) length += 12 + L.size * 4 + L.current.length * 4 + L.size + L.size * 4 + L.spikeCount * 4;
-    length += plasticSnapshotLength(this.layers.map((L) => L.plastic));
-    const bytes = new Uint8Array(length);
-    const view = new DataView(bytes.buffer);
-    let o = 0;
-    const u32 = (x: number): void => {
-      view.setUint32(o, x, true);
-      o += 4;
-    };
-    const i32 = (x: number): void => {
-      view.setInt32(o, x, true);
-      o += 4;
-    };
-    u32(SNAPSHOT_MAGIC);
-    u32(this.layers.length);
-    u32(this.steps % 2 ** 32);
-    u32(Math.floor(this.steps / 2 ** 32));
-    for (const L of this.layers) {
-      u32(L.size);
-      u32(L.model);
-      u32(L.spikeCount);
-      for (let j = 0; j < L.size; j++) i32(L.v[j]!);
-      for (let j = 0; j < L.current.length; j++) i32(L.current[j]!);
-      bytes.set(L.refractoryLeft, o);
-      o += L.size;
-      for (let j = 0; j < L.size; j++) u32(L.counts[j]!);
-      for (let s = 0; s < L.spikeCount; s++) u32(L.spikes[s]!);
-    }
-    writePlasticSnapshot(view, o, this.layers.map((L) => L.plastic));
-    return bytes;
+    return writeSnapshot(this.layers, this.steps);
   }
 
   /**
@@ -861,60 +832,9 @@ export class ReferenceInterpreter {
    * SEMANTICS_STATE_MISMATCH (leaving the state unchanged) when the bytes do not fit this model.
    */
   restore(bytes: Uint8Array): void {
-    const mismatch = (why: string): never => fail("SEMANTICS_STATE_MISMATCH", `snapshot does not fit this model: ${why}`);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let o = 0;
-    const u32 = (): number => {
-      if (o + 4 > bytes.length) mismatch("it is truncated");
-      const x = view.getUint32(o, true);
-      o += 4;
-      return x;
-    };
-    if (u32() !== SNAPSHOT_MAGIC) mismatch("bad magic");
-    if (u32() !== this.layers.length) mismatch("layer count differs");
-    const steps = u32() + u32() * 2 ** 32;
-    if (!Number.isSafeInteger(steps)) mismatch("step counter out of range");
-    // Parse everything into fresh arrays first, so a bad snapshot leaves the state untouched.
-    const parsed = this.layers.map((L, l) => {
-      if (u32() !== L.size) mismatch(`layer ${l} size differs`);
-      if (u32() !== L.model) mismatch(`layer ${l} neuron model differs`);
-      const spikeCount = u32();
-      if (spikeCount > L.size || (L.model === INTEGRATOR && spikeCount > 0)) mismatch(`layer ${l} spike count out of range`);
-      const need = L.size * 4 + L.current.length * 4 + L.size + L.size * 4 + spikeCount * 4;
-      if (o + need > bytes.length) mismatch("it is truncated");
-      const v = new Int32Array(L.size);
-      for (let j = 0; j < L.size; j++, o += 4) v[j] = view.getInt32(o, true);
-      const current = new Int32Array(L.current.length);
-      for (let j = 0; j < current.length; j++, o += 4) current[j] = view.getInt32(o, true);
-      const refractoryLeft = bytes.slice(o, o + L.size);
-      o += L.size;
-      for (const r of refractoryLeft) if (r > L.refractory) mismatch(`layer ${l} refractory counter above the period`);
-      const counts = new Uint32Array(L.size);
-      for (let j = 0; j < L.size; j++) counts[j] = u32();
-      const spikes = new Uint32Array(L.size);
-      let last = -1;
-      for (let s = 0; s < spikeCount; s++) {
-        const j = u32();
-        if (j >= L.size || j <= last) mismatch(`layer ${l} spike list is not ascending within the layer`);
-        spikes[s] = j;
-        last = j;
-      }
-      return { v, current, refractoryLeft, counts, spikes, spikeCount };
-    });
-    const plastic = readPlasticSnapshot(view, o, this.layers.map((L) => L.plastic), mismatch);
-    o = plastic.end;
-    if (o !== bytes.length) mismatch("trailing bytes");
-    parsed.forEach((p, l) => {
-      const L = this.layers[l]!;
-      L.v.set(p.v);
-      L.current.set(p.current);
-      L.refractoryLeft.set(p.refractoryLeft);
-      L.counts.set(p.counts);
-      L.spikes.set(p.spikes);
-      L.spikeCount = p.spikeCount;
-      L.previousSpikeCount = 0;
-    });
-    plastic.apply();
+    const { steps, apply } = readSnapshot(bytes, this.layers);
+    apply();
+    for (const L of this.layers) L.previousSpikeCount = 0;
     this.pendingRewards.clear();
     this.steps = steps;
   }
