@@ -12,10 +12,10 @@
 import { rateEncode } from "./encoders.js";
 import { fail } from "./errors.js";
 import type { StepEvents } from "./events.js";
-import { INT32_MAX, INT32_MIN, sat16 } from "./fixed.js";
+import { INT32_MAX, INT32_MIN } from "./fixed.js";
 import * as K from "./kernels_generated.js";
 import type { Connection, EventTable, InputDescription, Layer, NeuronModel, Shape3, Weights } from "./model.js";
-import { PlasticLayer, packWeights, type PlasticityState } from "./plasticity.js";
+import { PlasticLayer, learnedTableOf, queueReward, type PlasticityState } from "./plasticity.js";
 import { Xorshift32 } from "./prng.js";
 import { readSnapshot, writeSnapshot } from "./snapshot.js";
 
@@ -33,8 +33,8 @@ export { SNAPSHOT_MAGIC } from "./snapshot.js";
 
 const MAX_SHIFT = 23;
 
-/** Most distinct future steps with a pending reward (bounds the queue). */
-export const MAX_PENDING_REWARDS = 1024;
+/** Most distinct steps with pending rewards (defined with the reward queue in runtime/plasticity.ts). */
+export { MAX_PENDING_REWARDS } from "./plasticity.js";
 
 /**
  * A connection bound to its kernel: folds the contributions of events pre[0..n-1] (with `values`
@@ -548,11 +548,7 @@ export class Interpreter {
    * MAX_PENDING_REWARDS distinct pending steps.
    */
   reward(value: number, targetStep: number = this.steps): void {
-    if (!Number.isInteger(value) || value < -32768 || value > 32767) fail("SEMANTICS_BAD_INPUT", `a reward is an integer in -32768..32767, got ${value}`);
-    if (!Number.isSafeInteger(targetStep) || targetStep < this.steps) fail("SEMANTICS_BAD_INPUT", `reward aimed at step ${targetStep}, but the next step is ${this.steps}`);
-    const pending = this.pendingRewards.get(targetStep);
-    if (pending === undefined && this.pendingRewards.size >= MAX_PENDING_REWARDS) fail("SEMANTICS_BAD_INPUT", `more than ${MAX_PENDING_REWARDS} steps with pending rewards`);
-    this.pendingRewards.set(targetStep, sat16((pending ?? 0) + value));
+    queueReward(this.pendingRewards, this.steps, value, targetStep);
   }
 
   /** True when `layer` learns (has a plasticity record). */
@@ -579,12 +575,7 @@ export class Interpreter {
 
   /** The table with every plastic layer's stored weights replaced by its working weights (spec/ops.md §11.4). */
   learnedTable(): EventTable {
-    const layers = this.table.layers.map((layer, l): Layer => {
-      const plastic = this.layers[l]!.plastic;
-      if (plastic === undefined || (layer.input.kind !== "dense" && layer.input.kind !== "sparse")) return layer;
-      return { ...layer, input: { ...layer.input, weights: packWeights(plastic.weights, layer.input.weights) } };
-    });
-    return { ...this.table, layers };
+    return learnedTableOf(this.table, this.layers.map((L) => L.plastic));
   }
 
   private layer(index: number): LayerRuntime {

@@ -7,8 +7,8 @@
  */
 import { fail } from "./errors.js";
 import * as K from "./kernels_generated.js";
-import { int4At } from "./fixed.js";
-import type { Layer, Plasticity, Weights } from "./model.js";
+import { int4At, sat16 } from "./fixed.js";
+import type { EventTable, Layer, Plasticity, Weights } from "./model.js";
 
 const EMPTY_I16 = new Int16Array(0);
 
@@ -226,4 +226,31 @@ export function readPlasticSnapshot(view: DataView, o: number, states: readonly 
     });
   }
   return { end: o, apply: () => parsed.forEach((f) => f()) };
+}
+
+/** Most distinct steps that may hold pending rewards at once (bounds the reward queue). */
+export const MAX_PENDING_REWARDS = 1024;
+
+/**
+ * Queues a reward (int16) aimed at `targetStep` in `pending` (step → summed reward), given that
+ * the next step to run is `nextStep`. Rewards aimed at one step add (sat16). Throws
+ * SEMANTICS_BAD_INPUT for a value outside int16, a step that has already run, or more than
+ * MAX_PENDING_REWARDS distinct pending steps. Shared by the interpreter and the reference oracle.
+ */
+export function queueReward(pending: Map<number, number>, nextStep: number, value: number, targetStep: number): void {
+  if (!Number.isInteger(value) || value < -32768 || value > 32767) fail("SEMANTICS_BAD_INPUT", `a reward is an integer in -32768..32767, got ${value}`);
+  if (!Number.isSafeInteger(targetStep) || targetStep < nextStep) fail("SEMANTICS_BAD_INPUT", `reward aimed at step ${targetStep}, but the next step is ${nextStep}`);
+  const queued = pending.get(targetStep);
+  if (queued === undefined && pending.size >= MAX_PENDING_REWARDS) fail("SEMANTICS_BAD_INPUT", `more than ${MAX_PENDING_REWARDS} steps with pending rewards`);
+  pending.set(targetStep, sat16((queued ?? 0) + value));
+}
+
+/** `table` with each plastic layer's stored weights replaced by its working weights (spec/ops.md §11.4); `plastics[l]` is layer l's learning state. */
+export function learnedTableOf(table: EventTable, plastics: readonly (PlasticityState | undefined)[]): EventTable {
+  const layers = table.layers.map((layer, l): Layer => {
+    const plastic = plastics[l];
+    if (plastic === undefined || (layer.input.kind !== "dense" && layer.input.kind !== "sparse")) return layer;
+    return { ...layer, input: { ...layer.input, weights: packWeights(plastic.weights, layer.input.weights) } };
+  });
+  return { ...table, layers };
 }

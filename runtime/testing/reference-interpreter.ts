@@ -14,9 +14,9 @@ import {
   INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib,
 } from "../fixed.js";
 import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
-import { MAX_PENDING_REWARDS, NEURON_MODEL_CODE, validateStepEvents } from "../interpreter.js";
+import { NEURON_MODEL_CODE, validateStepEvents } from "../interpreter.js";
 import { readSnapshot, writeSnapshot } from "../snapshot.js";
-import { checkPlasticity, packWeights, storedWeights16, type PlasticityState } from "../plasticity.js";
+import { checkPlasticity, learnedTableOf, queueReward, storedWeights16, type PlasticityState } from "../plasticity.js";
 import { q15Mul as q15, sat16, traceDecay } from "../fixed.js";
 
 const MAX_SHIFT = 23;
@@ -747,11 +747,7 @@ export class ReferenceInterpreter {
 
   /** Aims a reward at a step (spec/ops.md §11.3); same contract as Interpreter.reward. */
   reward(value: number, targetStep: number = this.steps): void {
-    if (!Number.isInteger(value) || value < -32768 || value > 32767) fail("SEMANTICS_BAD_INPUT", `a reward is an integer in -32768..32767, got ${value}`);
-    if (!Number.isSafeInteger(targetStep) || targetStep < this.steps) fail("SEMANTICS_BAD_INPUT", `reward aimed at step ${targetStep}, but the next step is ${this.steps}`);
-    const pending = this.pendingRewards.get(targetStep);
-    if (pending === undefined && this.pendingRewards.size >= MAX_PENDING_REWARDS) fail("SEMANTICS_BAD_INPUT", `more than ${MAX_PENDING_REWARDS} steps with pending rewards`);
-    this.pendingRewards.set(targetStep, sat16((pending ?? 0) + value));
+    queueReward(this.pendingRewards, this.steps, value, targetStep);
   }
 
   /** True when `layer` learns. */
@@ -778,12 +774,7 @@ export class ReferenceInterpreter {
 
   /** The table with learned weights (spec/ops.md §11.4). */
   learnedTable(): EventTable {
-    const layers = this.table.layers.map((layer, l): Layer => {
-      const plastic = this.layers[l]!.plastic;
-      if (plastic === undefined || (layer.input.kind !== "dense" && layer.input.kind !== "sparse")) return layer;
-      return { ...layer, input: { ...layer.input, weights: packWeights(plastic.weights, layer.input.weights) } };
-    });
-    return { ...this.table, layers };
+    return learnedTableOf(this.table, this.layers.map((L) => L.plastic));
   }
 
   private layer(index: number): LayerRuntime {
