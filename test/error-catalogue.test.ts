@@ -35,9 +35,8 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_UNKNOWN_MESSAGE: "the host drops device frames of unknown type and never sends one, so no device NACKs with it",
   PROTOCOL_BAD_PAYLOAD: "needs a malformed payload under a valid CRC from a device; corrupted frames fail the CRC first",
   PROTOCOL_SEQUENCE_GAP: "informational: gaps are counted in the link's counters and reported in --json, never raised",
+  PROTOCOL_TIMEOUT: "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
-  PROTOCOL_TIMEOUT: "not triggered here: a device that stops answering makes the bridge's recovery re-handshake, which ends in PROTOCOL_HANDSHAKE_FAILED",
-  DEVICE_DISCONNECTED: "not triggered here: a vanished port is waited for and reopened by the bridge (ReconnectingTransport) within its recovery timeouts",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
   CLI_INTERRUPTED: "Ctrl-C ends a run with its summary, complete output files and exit 130, not with this error (cli/live-stream.test.ts)",
 };
@@ -55,6 +54,8 @@ interface Trigger {
   readonly toolOutputAbove?: boolean;
   /** A fake device for --port: the mock board's options, served on a pty. */
   readonly device?: MockBoardOptions | "silent";
+  /** With `device`: the mock hears only the first N frames the host sends, then nothing (a device that hangs mid-run). */
+  readonly deviceHearsFrames?: number;
 }
 
 interface Result {
@@ -98,7 +99,10 @@ const PTY_RELAY = [
 class RelayTransport implements Transport {
   private open = true;
   private readonly closeListeners = new Set<() => void>();
-  constructor(private readonly child: ChildProcess, private readonly firstBytes: Buffer) {
+  /** Frame delimiters (0x00) still to pass to the mock; bytes after the last are swallowed. */
+  private delimitersLeft: number;
+  constructor(private readonly child: ChildProcess, private readonly firstBytes: Buffer, hearsFrames = Infinity) {
+    this.delimitersLeft = hearsFrames;
     child.on("close", () => {
       this.open = false;
       for (const l of this.closeListeners) l();
@@ -109,8 +113,13 @@ class RelayTransport implements Transport {
     return new Promise((resolve) => this.child.stdin!.write(bytes, () => resolve()));
   }
   onData(listener: (bytes: Uint8Array) => void): () => void {
-    if (this.firstBytes.length > 0) queueMicrotask(() => listener(this.firstBytes));
-    const on = (d: Buffer): void => listener(new Uint8Array(d));
+    const deliver = (bytes: Uint8Array): void => {
+      let end = 0;
+      while (end < bytes.length && this.delimitersLeft > 0) if (bytes[end++] === 0) this.delimitersLeft--;
+      if (end > 0) listener(bytes.subarray(0, end));
+    };
+    if (this.firstBytes.length > 0) queueMicrotask(() => deliver(this.firstBytes));
+    const on = (d: Buffer): void => deliver(new Uint8Array(d));
     this.child.stdout!.on("data", on);
     return () => this.child.stdout!.off("data", on);
   }
@@ -127,7 +136,7 @@ class RelayTransport implements Transport {
 }
 
 /** Starts a pty relay and, unless silent, a MockBoard behind it. Returns the pty path and a stopper. */
-async function fakeDevice(device: MockBoardOptions | "silent"): Promise<{ port: string; stop(): void }> {
+async function fakeDevice(device: MockBoardOptions | "silent", hearsFrames?: number): Promise<{ port: string; stop(): void }> {
   const child = spawn("python3", ["-u", "-c", PTY_RELAY], { stdio: ["pipe", "pipe", "inherit"] });
   const { port, rest } = await new Promise<{ port: string; rest: Buffer }>((resolve, reject) => {
     let buf = Buffer.alloc(0);
@@ -143,7 +152,7 @@ async function fakeDevice(device: MockBoardOptions | "silent"): Promise<{ port: 
   });
   let board: MockBoard | undefined;
   if (device === "silent") child.stdout.resume();
-  else board = new MockBoard(new RelayTransport(child, rest), device);
+  else board = new MockBoard(new RelayTransport(child, rest, hearsFrames), device);
   return {
     port,
     stop: () => {
@@ -156,7 +165,7 @@ async function fakeDevice(device: MockBoardOptions | "silent"): Promise<{ port: 
 /** Runs one trigger (with its fake device, if any). */
 async function runTrigger(t: Trigger): Promise<Result> {
   if (t.device === undefined) return picospike(t.args, t.env);
-  const dev = await fakeDevice(t.device);
+  const dev = await fakeDevice(t.device, t.deviceHearsFrames);
   try {
     return await picospike(t.args.map((a) => (a === "$PORT" ? dev.port : a)), t.env);
   } finally {
@@ -263,6 +272,8 @@ beforeAll(() => {
     PROTOCOL_HANDSHAKE_FAILED: { args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "phf.spk"], device: "silent", mentions: "HELLO_ACK", outputs: ["phf.spk"] },
     PROTOCOL_MODEL_MISMATCH: { args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "pmm.spk"], device: { uploadRam: 0 }, mentions: "cannot take uploads", outputs: ["pmm.spk"] },
     DEVICE_OUT_OF_MEMORY: { args: ["stream", "--model", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "oom.spk"], device: { uploadRam: 64 }, mentions: "upload RAM (64 bytes)", outputs: ["oom.spk"] },
+    // the port vanishes for longer than the recovery's 10 s window (spec/protocol.md §4.6 (a))
+    DEVICE_DISCONNECTED: { args: compare("random:0.1:1", "ddc.spk", "--samples", "3", "--inject", "unplug=at:5:15s"), mentions: "handshake", outputs: ["ddc.spk"] },
     DEVICE_UNKNOWN_BOARD: { args: compare("random:0.1:1", "dub.spk", "--board", "vax11"), mentions: "vax11", outputs: ["dub.spk"] },
     DEVICE_TOOL_MISSING: { args: ["build", model, "--board", "native", "--out", "b-tool"], env: { PATH: join(dir, "emptybin") }, mentions: "apt-get install gcc", outputs: ["b-tool"] },
     DEVICE_MODEL_TOO_LARGE: { args: ["build", big, "--board", "microbit", "--out", "b-big"], mentions: "microbit", outputs: ["b-big"], toolOutputAbove: true },
@@ -326,6 +337,17 @@ describe("bad-input catalogue", () => {
       expect(r.stderr).toMatch(/^error CLI_USAGE: \S.{10,}\n$/);
     }
   });
+
+  it("a device that hangs mid-run: the timed-out request leads to recovery, then DEVICE_DISCONNECTED naming it (why PROTOCOL_TIMEOUT is not final)", async () => {
+    const r = await runTrigger({
+      args: ["compare", "model.cbor", "--port", "$PORT", "--steps", "4", "--input", "random:0.1:1", "--samples", "3", "--out", "hang.spk"],
+      device: {}, deviceHearsFrames: 12, mentions: "",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^error DEVICE_DISCONNECTED: .*no answer to [A-Z_]+ \(seq \d+\) after 6 attempts/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(join(dir, "hang.spk"))).toBe(false);
+  }, 60_000);
 
   it("every trigger fails with its code on one line, no stack trace, a specific message and no partial output", async () => {
     const entries = Object.entries(TRIGGERS) as Array<[ErrorCode, Trigger]>;
