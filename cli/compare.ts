@@ -21,12 +21,15 @@ interface SampleRaster {
   readonly input: StepEvents[];
   readonly device: StepEvents[][];
   readonly interpreter: StepEvents[][];
+  /** Per layer: the interpreter's membranes after each step (integrator layers only), and the device's read-backs by step. */
+  readonly membranes: Array<{ reference: Int32Array[]; device: Map<number, Int32Array> } | null>;
 }
 
 function emptyRaster(table: EventTable, sample: number, label: number | undefined): SampleRaster {
   return {
     sample, ...(label === undefined ? {} : { label }), input: [],
     device: table.layers.map(() => []), interpreter: table.layers.map(() => []),
+    membranes: table.layers.map((l) => (l.neuron.model === "integrator" ? { reference: [], device: new Map() } : null)),
   };
 }
 
@@ -38,7 +41,10 @@ export function compareRasterSvg(table: EventTable, raster: SampleRaster, steps:
     steps,
     layers: [
       { name: "input", size: table.input.size, spikes: raster.input },
-      ...table.layers.map((l, k) => ({ name: l.name, size: l.size, spikes: raster.device[k]!, reference: raster.interpreter[k]! })),
+      ...table.layers.map((l, k) => {
+        const m = raster.membranes[k];
+        return { name: l.name, size: l.size, spikes: raster.device[k]!, reference: raster.interpreter[k]!, ...(m ? { membrane: { reference: m.reference, primary: m.device } } : {}) };
+      }),
     ],
     ...(d ? { divergence: { step: d.step, layer: d.layer + 1, neuron: d.neuron, text: `first divergence: step ${d.step}, ${table.layers[d.layer]!.name} neuron ${d.neuron} (${d.kind})` } } : {}),
   });
@@ -94,6 +100,11 @@ export function register(program: Command): void {
         current!.input.push(st.input);
         st.device.forEach((d, l) => current!.device[l]!.push({ indices: d }));
         st.interpreter.forEach((d, l) => current!.interpreter[l]!.push({ indices: d }));
+        st.interpreterMembranes.forEach((v, l) => v && current!.membranes[l]!.reference.push(v));
+      };
+      const onMembranes = (read: { sample: number; step: number; device: readonly Int32Array[] }): void => {
+        if (current === undefined || current.sample !== read.sample) return;
+        read.device.forEach((v, l) => current!.membranes[l]?.device.set(read.step, v));
       };
       const labelled = {
         *[Symbol.iterator]() {
@@ -110,6 +121,7 @@ export function register(program: Command): void {
           membranesEveryStep: opts["everyStep"] === true,
           signal: interrupt.signal,
           onStep,
+          onMembranes,
           onSample: (done, r) => {
             if (current && kept === undefined) {
               if (plotSample !== undefined) {

@@ -38,6 +38,21 @@ describe("device verbs", () => {
     expect(out.outputSpikes).toBe(out.interpreterOutputSpikes);
   });
 
+  it("compare --plot on an integrating readout draws its membranes: interpreter lines, device read-back rings every step with --every-step", () => {
+    const integrating = { ...table, layers: table.layers.map((l, k) => (k === table.layers.length - 1 ? { ...l, neuron: { ...l.neuron, model: "integrator" as const } } : l)), readout: { kind: "membrane" as const } };
+    writeFileSync(join(dir, "integ.cbor"), encodeTable(integrating));
+    const svg = join(dir, "integ.svg");
+    const r = picospike("compare", join(dir, "integ.cbor"), "--board", "mock", "--input", "random:0.3:2", "--steps", "10", "--samples", "1", "--every-step", "--plot", svg);
+    expect(r.status).toBe(0);
+    const text = readFileSync(svg, "utf8");
+    const size = integrating.layers.at(-1)!.size;
+    expect(text).toContain("integrating; lines: interpreter, rings: device");
+    expect(text.match(/<polyline /g)!.length).toBe(Math.min(size, 16));
+    // one ring per drawn neuron per step, all equal to the interpreter's
+    expect(text.match(/<circle [^>]*stroke="#1a1a1a"/g)!.length).toBe(10 * Math.min(size, 16));
+    expect(text).not.toMatch(/<circle [^>]*stroke="#d62728"/);
+  });
+
   it("stream --realtime records outputs and applied inputs that replay exactly on the interpreter", () => {
     const outFile = join(dir, "out.cbor");
     const inFile = join(dir, "in.cbor");

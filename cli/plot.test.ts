@@ -34,6 +34,22 @@ describe("raster plots", () => {
     expect(svg.length).toBeLessThan(200_000);
   });
 
+  it("draws an integrating layer's membranes as lines, rings the device read-backs (red where they differ) and marks the highest final membrane", () => {
+    const reference = [Int32Array.of(0, 5, -3), Int32Array.of(10, 5, -6), Int32Array.of(20, 30, -9)];
+    const svg = renderRaster({
+      title: "membranes",
+      steps: 3,
+      layers: [{ name: "readout", size: 3, spikes: [ev(), ev(), ev()], reference: [ev(), ev(), ev()], membrane: { reference, primary: new Map([[2, Int32Array.of(20, 31, -9)]]) } }],
+    });
+    expect(svg).toContain("integrating; lines: interpreter, rings: device");
+    expect(svg.match(/<polyline /g)!.length).toBe(3);
+    // three rings at step 2: neurons 0 and 2 equal (dark), neuron 1 differs (red)
+    expect(svg.match(/<circle [^>]*stroke="#1a1a1a"/g)!.length).toBe(2);
+    expect(svg.match(/<circle [^>]*stroke="#d62728"/g)!.length).toBe(1);
+    expect(svg).toContain("1: 30 ◀ max");
+    expect(svg).toContain(">membrane</text>");
+  });
+
   it("ticks are round numbers covering the range", () => {
     expect(niceTicks(0, 10, 5)).toEqual([0, 2, 4, 6, 8, 10]);
     expect(niceTicks(0, 0.3, 3)).toEqual([0, 0.1, 0.2, 0.3]);

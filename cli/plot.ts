@@ -7,6 +7,17 @@
  */
 import type { StepEvents } from "../runtime/events.js";
 
+/**
+ * Membranes of a non-spiking (integrating readout) layer, drawn as lines instead of a raster: the
+ * reference run after every step, and the primary run's values where they were read back.
+ */
+export interface MembraneTrace {
+  /** The reference run's membranes after each step (index = step). */
+  readonly reference: readonly Int32Array[];
+  /** The primary run's membranes where it was read back: step → values. */
+  readonly primary: ReadonlyMap<number, Int32Array>;
+}
+
 /** One layer's spikes: per step, the indices that fired (ascending). */
 export interface RasterLayer {
   /** Panel title, e.g. "input", "hidden", "out". */
@@ -17,6 +28,8 @@ export interface RasterLayer {
   readonly spikes: readonly StepEvents[];
   /** Spikes of the reference run (the interpreter), overlaid; absent for a single run. */
   readonly reference?: readonly StepEvents[];
+  /** For a layer that never spikes (an integrator): its membranes, drawn as lines instead of an empty raster. */
+  readonly membrane?: MembraneTrace;
 }
 
 /** Where two runs first differ (as firmware-host/compare.ts reports it). */
@@ -78,8 +91,65 @@ function fmt(v: number): string {
   return Math.abs(v) >= 1e5 ? v.toExponential(1) : String(Number(v.toPrecision(4)));
 }
 
-function panelHeight(size: number): number {
-  return Math.max(70, Math.min(240, size * 4));
+function panelHeight(layer: RasterLayer): number {
+  return layer.membrane ? MEMBRANE_H : Math.max(70, Math.min(240, layer.size * 4));
+}
+
+/** Height of a membrane panel, and the most neurons it draws a line for. */
+const MEMBRANE_H = 170;
+const MEMBRANE_LINES = 16;
+/** Line colours of a membrane panel (one per neuron, cycling). */
+const LINE_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+/**
+ * Draws a membrane panel at y0: one line per neuron (the reference run), rings where the primary
+ * run was read back (dark when equal to the reference, red when not), and the final values beside it.
+ */
+function membranePanel(out: string[], layer: RasterLayer, trace: MembraneTrace, y0: number, steps: number, primaryName: string, referenceName: string): void {
+  const lines = Math.min(layer.size, MEMBRANE_LINES);
+  let lo = 0;
+  let hi = 0;
+  for (const v of trace.reference) for (let j = 0; j < lines; j++) (lo = Math.min(lo, v[j]!)), (hi = Math.max(hi, v[j]!));
+  for (const v of trace.primary.values()) for (let j = 0; j < lines; j++) (lo = Math.min(lo, v[j]!)), (hi = Math.max(hi, v[j]!));
+  if (hi === lo) hi = lo + 1;
+  const ticks = niceTicks(lo, hi, 4);
+  const yLo = Math.min(lo, ticks[0]!);
+  const yHi = Math.max(hi, ticks.at(-1)!);
+  const sy = (v: number): number => y0 + MEMBRANE_H - ((v - yLo) / (yHi - yLo)) * MEMBRANE_H;
+  const sx = (step: number): number => LEFT + ((step + 1) / steps) * RASTER_W; // a membrane is the state after its step
+  out.push(`<rect x="${LEFT}" y="${y0}" width="${RASTER_W}" height="${MEMBRANE_H}" fill="#fafafa" stroke="#333"/>`);
+  for (const t of ticks) {
+    const y = sy(t);
+    out.push(`<line x1="${LEFT - 4}" y1="${y.toFixed(1)}" x2="${LEFT}" y2="${y.toFixed(1)}" stroke="#333"/><text x="${LEFT - 7}" y="${(y + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  if (yLo < 0 && yHi > 0) out.push(`<line x1="${LEFT}" y1="${sy(0).toFixed(1)}" x2="${LEFT + RASTER_W}" y2="${sy(0).toFixed(1)}" stroke="#999" stroke-dasharray="2 2"/>`);
+  out.push(`<text x="${LEFT}" y="${y0 - 6}" font-size="13"><tspan font-weight="bold">${esc(layer.name)}</tspan> (${layer.size} neurons, integrating; lines: ${esc(referenceName)}, rings: ${esc(primaryName)}${layer.size > lines ? `; first ${lines} drawn` : ""})</text>`);
+  out.push(`<text transform="translate(${LEFT - 62} ${y0 + MEMBRANE_H / 2}) rotate(-90)" text-anchor="middle">membrane</text>`);
+  const n = Math.min(steps, trace.reference.length);
+  for (let j = 0; j < lines; j++) {
+    const color = LINE_COLORS[j % LINE_COLORS.length]!;
+    const pts: string[] = [`${LEFT},${sy(0).toFixed(1)}`];
+    for (let t = 0; t < n; t++) pts.push(`${sx(t).toFixed(1)},${sy(trace.reference[t]![j]!).toFixed(1)}`);
+    out.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="1.4"/>`);
+    for (const [t, v] of trace.primary) {
+      if (t >= steps) continue;
+      const same = trace.reference[t] !== undefined && trace.reference[t]![j] === v[j];
+      out.push(`<circle cx="${sx(t).toFixed(1)}" cy="${sy(v[j]!).toFixed(1)}" r="3.5" fill="none" stroke="${same ? BOTH : PRIMARY_ONLY}" stroke-width="1.5"/>`);
+    }
+  }
+  // Beside the panel: the final values, one coloured line per neuron.
+  const rx = LEFT + RASTER_W + GAP;
+  const last = trace.reference[n - 1];
+  out.push(`<text x="${rx + RATE_W / 2}" y="${y0 - 6}" text-anchor="middle">final membrane</text>`);
+  const rowH = Math.min(14, MEMBRANE_H / lines);
+  // The class an integrating readout picks: the highest final membrane, ties to the lowest index.
+  let winner = 0;
+  if (last) for (let j = 1; j < lines; j++) if (last[j]! > last[winner]!) winner = j;
+  for (let j = 0; j < lines; j++) {
+    const y = y0 + (j + 0.8) * rowH;
+    const text = `${j}: ${last === undefined ? "–" : last[j]}${last && j === winner ? " ◀ max" : ""}`;
+    out.push(`<line x1="${rx}" y1="${(y - 4).toFixed(1)}" x2="${rx + 14}" y2="${(y - 4).toFixed(1)}" stroke="${LINE_COLORS[j % LINE_COLORS.length]}" stroke-width="2"/><text x="${rx + 18}" y="${y.toFixed(1)}" font-size="${Math.min(12, rowH)}"${last && j === winner ? ' font-weight="bold"' : ""}>${esc(text)}</text>`);
+  }
 }
 
 /** Set of "column,neuron" keys of a run's spikes. */
@@ -106,7 +176,7 @@ export function renderRaster(plot: RasterPlot): string {
   const overlay = plot.layers.some((l) => l.reference !== undefined);
   const primaryName = plot.primaryName ?? "device";
   const referenceName = plot.referenceName ?? "interpreter";
-  const heights = plot.layers.map((l) => panelHeight(l.size));
+  const heights = plot.layers.map((l) => panelHeight(l));
   const height = TOP + heights.reduce((a, b) => a + b, 0) + PANEL_GAP * Math.max(0, plot.layers.length - 1) + BOTTOM;
   const xUnit = plot.dtMs === undefined ? "step" : "time (ms)";
   const xMax = plot.dtMs === undefined ? steps : steps * plot.dtMs;
@@ -136,9 +206,23 @@ export function renderRaster(plot: RasterPlot): string {
     out.push(`<rect x="${rx}" y="39" width="10" height="10" fill="${PRIMARY}" opacity="0.6"/><text x="${rx + 14}" y="48">${esc(primaryName)} rate</text>`);
     out.push(`<line x1="${rx}" y1="62" x2="${rx + 10}" y2="62" stroke="${REFERENCE_RATE}" stroke-width="2"/><text x="${rx + 14}" y="66">${esc(referenceName)} rate (where different)</text>`);
   }
+  // X ticks under every panel; the axis label under the last one.
+  const timeAxis = (yAxis: number, labelled: boolean): void => {
+    for (const t of niceTicks(0, xMax, 8)) {
+      const x = LEFT + (t / xMax) * RASTER_W;
+      out.push(`<line x1="${x}" y1="${yAxis}" x2="${x}" y2="${yAxis + 4}" stroke="#333"/><text x="${x}" y="${yAxis + 16}" text-anchor="middle">${fmt(t)}</text>`);
+    }
+    if (labelled) out.push(`<text x="${LEFT + RASTER_W / 2}" y="${yAxis + 36}" text-anchor="middle">${xUnit}${columns < steps ? ` (${steps} steps, ${(steps / columns).toFixed(1)} per column)` : ""}</text>`);
+  };
   let y0 = TOP;
   plot.layers.forEach((layer, li) => {
     const ph = heights[li]!;
+    if (layer.membrane) {
+      membranePanel(out, layer, layer.membrane, y0, steps, primaryName, referenceName);
+      timeAxis(y0 + ph, li === plot.layers.length - 1);
+      y0 += ph + PANEL_GAP;
+      return;
+    }
     const size = Math.max(1, layer.size);
     const sy = (neuron: number): number => y0 + ph - ((neuron + 0.5) / size) * ph;
     const rowH = Math.max(0.6, ph / size);
@@ -160,12 +244,7 @@ export function renderRaster(plot: RasterPlot): string {
     };
     for (const k of a) draw(k, b.has(k) ? BOTH : PRIMARY_ONLY);
     for (const k of b) if (!a.has(k)) draw(k, REFERENCE_ONLY);
-    // X ticks on every panel; the axis label under the last one.
-    for (const t of niceTicks(0, xMax, 8)) {
-      const x = LEFT + (t / xMax) * RASTER_W;
-      out.push(`<line x1="${x}" y1="${y0 + ph}" x2="${x}" y2="${y0 + ph + 4}" stroke="#333"/><text x="${x}" y="${y0 + ph + 16}" text-anchor="middle">${fmt(t)}</text>`);
-    }
-    if (li === plot.layers.length - 1) out.push(`<text x="${LEFT + RASTER_W / 2}" y="${y0 + ph + 36}" text-anchor="middle">${xUnit}${columns < steps ? ` (${steps} steps, ${(steps / columns).toFixed(1)} per column)` : ""}</text>`);
+    timeAxis(y0 + ph, li === plot.layers.length - 1);
     // Firing rates per neuron.
     const rx = LEFT + RASTER_W + GAP;
     const ca = counts(layer.spikes, size, steps);

@@ -52,6 +52,8 @@ export interface CompareOptions {
   readonly onSample?: (done: number, report: CompareReport) => void;
   /** Called after each step with both sides' spikes (for rasters and recordings; arrays are the callee's to keep). */
   readonly onStep?: (step: CompareStep) => void;
+  /** Called with the device's membranes of every layer each time they are read back (end of sample, or every step); arrays are the callee's to keep. */
+  readonly onMembranes?: (read: { readonly sample: number; readonly step: number; readonly device: readonly Int32Array[] }) => void;
 }
 
 /** One compared step, as onStep sees it. */
@@ -63,6 +65,8 @@ export interface CompareStep {
   /** Spikes per layer (layers ≥ 32 are not reported by the device: empty there). */
   readonly device: readonly Uint32Array[];
   readonly interpreter: readonly Uint32Array[];
+  /** The interpreter's membranes after the step for layers that never spike (integrators), null for the others. */
+  readonly interpreterMembranes: readonly (Int32Array | null)[];
 }
 
 /** The result of a comparison. */
@@ -153,6 +157,7 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
         }
       }
     }
+    options.onMembranes?.({ sample, step, device: arrays });
     return arrays;
   };
 
@@ -210,7 +215,8 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
           device.push(l < spikeLayers ? spikesOf(out.sections, l).slice() : new Uint32Array(0));
           reference.push(interp.lastSpikes(l).slice());
         }
-        options.onStep({ sample: sampleCount, step: t, input: events, device, interpreter: reference });
+        const membranes = table.layers.map((layer, l) => (layer.neuron.model === "integrator" ? interp.membrane(l).slice() : null));
+        options.onStep({ sample: sampleCount, step: t, input: events, device, interpreter: reference, interpreterMembranes: membranes });
       }
       interpOutputSpikes += interp.lastSpikes(last).length;
       if (last >= 32) outputSpikes += interp.lastSpikes(last).length;
