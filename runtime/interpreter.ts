@@ -1,7 +1,8 @@
 /**
  * The interpreter: runs an EventTable step by step exactly as spec/ops.md defines it. The per-step
  * arithmetic is the generated kernels of runtime/kernels_generated.ts (emitted from the kernel IR in
- * codegen/, like the C kernels of the firmware); this file only validates the table, binds each
+ * codegen/, like the C kernels of the firmware), and for dense int8/int4 spikes the packed fold of
+ * runtime/fold.ts (spec/ops.md §12.3, the same integers); this file only validates the table, binds each
  * layer's parameters to its kernels and orchestrates a step (spec/ops.md §6), doing no arithmetic on
  * state itself. The hand-written oracle it is tested against is runtime/testing/reference-interpreter.ts.
  *
@@ -12,7 +13,8 @@
 import { rateEncode } from "./encoders.js";
 import { fail } from "./errors.js";
 import type { StepEvents } from "./events.js";
-import { INT32_MAX, INT32_MIN } from "./fixed.js";
+import { INT32_MAX, INT32_MIN, int4At } from "./fixed.js";
+import { foldDenseSpikes, packDenseRows } from "./fold.js";
 import * as K from "./kernels_generated.js";
 import type { Connection, EventTable, InputDescription, Layer, NeuronModel, Shape3, Weights } from "./model.js";
 import { PlasticLayer, learnedTableOf, queueReward, type PlasticityState } from "./plasticity.js";
@@ -51,6 +53,12 @@ interface BoundConnection {
   readonly sat: Scatter;
   readonly exact: Scatter;
   readonly bound: (vmax: number, out: Int32Array) => void;
+  /**
+   * The TS-only fold of spec/ops.md §12.3 for events that are spikes, equal to `exact` where the bound
+   * holds (dense int8/int4 only); built on first request (it packs the weights), undefined where it
+   * does not apply.
+   */
+  readonly spikeFold?: () => Scatter | undefined;
 }
 
 /** How the post layer's neurons map to channels (spec/ops.md §5.1): C channels of H·W neurons, or one per neuron. */
@@ -107,22 +115,45 @@ function checkShift(weights: Weights, channels: number, what: string): boolean {
   return shift.length !== 1;
 }
 
+/**
+ * The spike fold of spec/ops.md §12.3 over a dense connection, packed once on first use; it hands steps
+ * of graded values to the IR kernel `exact`. Undefined when the packed weights would be too large.
+ */
+function lazySpikeFold(inputs: number, outputs: number, weightAt: (q: number) => number, shift: Uint8Array, perChannel: boolean, plane: number, exact: Scatter): () => Scatter | undefined {
+  let fold: Scatter | undefined | null = null;
+  return () => {
+    if (fold === null) {
+      const rows = packDenseRows(inputs, outputs, weightAt, (j) => shift[perChannel ? Math.floor(j / plane) : 0]!);
+      fold = rows === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldDenseSpikes(rows, pre, n, acc));
+    }
+    return fold;
+  };
+}
+
 function denseScatter(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string): BoundConnection {
   const w = checkWeights(weights, inputs * outputs, what);
   const perChannel = checkShift(weights, post.channels, what);
   const { shift } = weights;
   const { channels, plane } = post;
   switch (w.bits) {
-    case 4: return {
-      sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterDenseW4Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-    };
-    case 8: return {
-      sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterDenseW8Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-    };
+    case 4: {
+      const exact: Scatter = (pre, n, values, graded, acc) => K.scatterDenseW4Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+        exact,
+        bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+        spikeFold: lazySpikeFold(inputs, outputs, (q) => int4At(w.data, q), shift, perChannel, plane, exact),
+      };
+    }
+    case 8: {
+      const exact: Scatter = (pre, n, values, graded, acc) => K.scatterDenseW8Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+        exact,
+        bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+        spikeFold: lazySpikeFold(inputs, outputs, (q) => w.data[q]!, shift, perChannel, plane, exact),
+      };
+    }
     case 16: return {
       sat: (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
       exact: (pre, n, values, graded, acc) => K.scatterDenseW16Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
@@ -328,13 +359,18 @@ function accumulationIsExact(size: number, feedForward: BoundConnection, feedFor
   return bound[K.argmaxI32(bound, size)]! < INT32_MAX;
 }
 
-/** Picks the exact or saturating kernels of both connections for one kind of step. */
+/**
+ * Picks the exact or saturating kernels of both connections for one kind of step; where exact, a
+ * connection whose events are spikes (every recurrent one; the feed-forward one when vmax is 1) folds
+ * with its §12.3 spike fold when it has one.
+ */
 function stepScatter(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined): StepScatter {
   const exact = accumulationIsExact(size, feedForward, feedForwardVmax, recurrent);
+  const exactSpikes = (c: BoundConnection): Scatter => c.spikeFold?.() ?? c.exact;
   return {
     exact,
-    feedForward: exact ? feedForward.exact : feedForward.sat,
-    recurrent: recurrent === undefined ? undefined : exact ? recurrent.exact : recurrent.sat,
+    feedForward: !exact ? feedForward.sat : feedForwardVmax === 1 ? exactSpikes(feedForward) : feedForward.exact,
+    recurrent: recurrent === undefined ? undefined : exact ? exactSpikes(recurrent) : recurrent.sat,
   };
 }
 

@@ -1,0 +1,129 @@
+/**
+ * The TypeScript-only spike fold of spec/ops.md §12.3: a dense int8 or int4 connection on a step of
+ * spikes, folded in a cheaper order than the IR's `scatterDense…Exact` kernels, giving the same
+ * integers wherever the accumulation bound of §12.1 holds (the interpreter uses it only there).
+ *
+ * Why it exists: V8 re-checks every typed array's map and reloads its backing store on each iteration
+ * of a loop over parameter arrays, so the IR loop `acc[j] += w[base + j] * scale` costs about a dozen
+ * instructions per synapse. Here every synaptic event is one double addition that folds three
+ * synapses, and the multiply by the step's scale happens once per output:
+ *
+ * - At load, the weights of row p, outputs 3k..3k+2, are packed biased (w + 128, in 0..255) into the
+ *   16-bit lanes of one double: (w0 + 128) + (w1 + 128)·2^16 + (w2 + 128)·2^32 (< 2^48, exact).
+ * - On a step of spikes every event has value 1, so Σ_e w[pre_e][j]·2^shift = 2^shift·Σ_e w[pre_e][j].
+ *   Over a chunk of at most 256 events, each lane of the sum of the packed rows is at most
+ *   255·256 = 65280 < 2^16, so lanes never carry into each other and the double sum (< 2^48) is exact;
+ *   lane − 128·events is Σ_e w[pre_e][j].
+ * - acc[j] += (that sum)·2^shift[channel of j]: by §12.1 every partial sum of contributions, in any
+ *   order, lies inside int32, so this equals the IR's per-event fold.
+ */
+
+/** Most events folded before the lanes are emptied into acc: 255 · 256 < 2^16 keeps lanes apart. */
+const CHUNK_EVENTS = 256;
+/** Outputs per packed double (three 16-bit lanes). */
+const LANES = 3;
+/** Packed words summed in registers at a time (a tile of 24 outputs). */
+const TILE_WORDS = 8;
+/** Bias added to each weight so that a lane holds 0..255. */
+const WEIGHT_BIAS = 128;
+const LANE = 2 ** 16;
+const LANE2 = 2 ** 32;
+
+/**
+ * Largest packed table built (bytes; 8 per 3 synapses): above it the interpreter keeps the IR kernel
+ * rather than hold 2.7 bytes per synapse on top of the stored weights.
+ */
+export const MAX_PACKED_BYTES = 64 * 2 ** 20;
+
+/** A dense connection's weights packed for foldDenseSpikes, with the scale 2^shift of each output. */
+export interface PackedDenseRows {
+  /** Output neurons (row length). */
+  readonly outputs: number;
+  /** Packed doubles per input row, ceil(outputs / 3). */
+  readonly words: number;
+  /** inputs × words doubles: row p, word k holds outputs 3k, 3k+1, 3k+2 biased by 128 in 16-bit lanes. */
+  readonly lanes: Float64Array;
+  /** Per output j, 2^shift of its channel: a spike's contribution scale (spec/ops.md §12.1). */
+  readonly scale: Int32Array;
+}
+
+/**
+ * Packs a dense connection of int8 or int4 weights (`weightAt(q)` = the weight of synapse q = p·outputs + j,
+ * in −128..127) and per-output shifts for foldDenseSpikes; undefined when the packed table would exceed
+ * MAX_PACKED_BYTES.
+ */
+export function packDenseRows(inputs: number, outputs: number, weightAt: (q: number) => number, shiftOf: (j: number) => number): PackedDenseRows | undefined {
+  const words = Math.ceil(outputs / LANES);
+  if (inputs * words * 8 > MAX_PACKED_BYTES) return undefined;
+  const lanes = new Float64Array(inputs * words);
+  for (let p = 0; p < inputs; p++) {
+    const row = p * outputs;
+    for (let k = 0; k < words; k++) {
+      let word = 0;
+      // lane 2 first, so that each step multiplies the lanes above it by 2^16; missing outputs hold 0
+      for (let lane = LANES - 1; lane >= 0; lane--) {
+        const j = k * LANES + lane;
+        word = word * LANE + (j < outputs ? weightAt(row + j) + WEIGHT_BIAS : 0);
+      }
+      lanes[p * words + k] = word;
+    }
+  }
+  return { outputs, words, lanes, scale: Int32Array.from({ length: outputs }, (_, j) => 2 ** shiftOf(j)) };
+}
+
+/** Adds the three lanes of `sum` (the packed rows of `events` spikes), unbiased and scaled, to acc[3k..3k+2]. */
+function addLanes(sum: number, k: number, events: number, rows: PackedDenseRows, acc: Int32Array): void {
+  const bias = WEIGHT_BIAS * events;
+  const hi = Math.floor(sum / LANE2);
+  const low32 = sum - hi * LANE2;
+  const mid = Math.floor(low32 / LANE);
+  const j = k * LANES;
+  const { outputs, scale } = rows;
+  acc[j] = acc[j]! + (low32 - mid * LANE - bias) * scale[j]!;
+  if (j + 1 < outputs) acc[j + 1] = acc[j + 1]! + (mid - bias) * scale[j + 1]!;
+  if (j + 2 < outputs) acc[j + 2] = acc[j + 2]! + (hi - bias) * scale[j + 2]!;
+}
+
+/**
+ * Folds a step of spikes from the presynaptic neurons pre[0..n−1] through the packed rows into acc:
+ * the same integers as scatterDenseW8Exact / scatterDenseW4Exact with graded = false (spec/ops.md §12.3),
+ * provided the accumulation bound of §12.1 holds. Returns the synaptic updates, n · outputs.
+ */
+export function foldDenseSpikes(rows: PackedDenseRows, pre: Uint32Array, n: number, acc: Int32Array): number {
+  const { words, lanes } = rows;
+  for (let e0 = 0; e0 < n; e0 += CHUNK_EVENTS) {
+    const e1 = Math.min(n, e0 + CHUNK_EVENTS);
+    const events = e1 - e0;
+    let k = 0;
+    // a tile of 8 words (24 outputs) summed in locals over the chunk's events
+    for (; k + TILE_WORDS <= words; k += TILE_WORDS) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      for (let e = e0; e < e1; e++) {
+        const b = pre[e]! * words + k;
+        s0 += lanes[b]!;
+        s1 += lanes[b + 1]!;
+        s2 += lanes[b + 2]!;
+        s3 += lanes[b + 3]!;
+        s4 += lanes[b + 4]!;
+        s5 += lanes[b + 5]!;
+        s6 += lanes[b + 6]!;
+        s7 += lanes[b + 7]!;
+      }
+      addLanes(s0, k, events, rows, acc);
+      addLanes(s1, k + 1, events, rows, acc);
+      addLanes(s2, k + 2, events, rows, acc);
+      addLanes(s3, k + 3, events, rows, acc);
+      addLanes(s4, k + 4, events, rows, acc);
+      addLanes(s5, k + 5, events, rows, acc);
+      addLanes(s6, k + 6, events, rows, acc);
+      addLanes(s7, k + 7, events, rows, acc);
+    }
+    // the last words (fewer than a tile), one at a time
+    for (; k < words; k++) {
+      let s = 0;
+      for (let e = e0; e < e1; e++) s += lanes[pre[e]! * words + k]!;
+      addLanes(s, k, events, rows, acc);
+    }
+  }
+  return n * rows.outputs;
+}
