@@ -41,6 +41,10 @@ function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
 
 /** What `picospike codegen --target ts` emits for `table`, transpiled and imported from `dir`. */
 async function specialisedTs(table: ReturnType<typeof denseModel>, dir: string): Promise<{ step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array }> {
+  // Without "type": "module", a .js file outside the package is CommonJS to Node's loader (and to tsx,
+  // which then rewrites its ESM imports into getter calls): every fixed.js primitive in the inner loop
+  // became a non-inlined getter call, which made the module measure about 0.1x the interpreter here.
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
   for (const [name, text] of emitTsModel(table, "bench", ROOT)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);
   const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): { step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array } };
   return mod.createModel();
