@@ -45,6 +45,8 @@ export interface PackedDenseRows {
   readonly lanes: Float64Array;
   /** Per output j, 2^shift of its channel: a spike's contribution scale (spec/ops.md §12.1). */
   readonly scale: Int32Array;
+  /** Scratch: the packed sums of one chunk of events, one per word. */
+  readonly sums: Float64Array;
 }
 
 /**
@@ -68,20 +70,35 @@ export function packDenseRows(inputs: number, outputs: number, weightAt: (q: num
       lanes[p * words + k] = word;
     }
   }
-  return { outputs, words, lanes, scale: Int32Array.from({ length: outputs }, (_, j) => 2 ** shiftOf(j)) };
+  return { outputs, words, lanes, scale: Int32Array.from({ length: outputs }, (_, j) => 2 ** shiftOf(j)), sums: new Float64Array(words) };
 }
 
-/** Adds the three lanes of `sum` (the packed rows of `events` spikes), unbiased and scaled, to acc[3k..3k+2]. */
-function addLanes(sum: number, k: number, events: number, rows: PackedDenseRows, acc: Int32Array): void {
+/**
+ * Adds every word of `sums` (the packed rows of `events` spikes summed) to acc: each lane, unbiased,
+ * times its output's scale. Written as one loop (not a helper per word) so that V8 need not inline.
+ */
+function addLanes(rows: PackedDenseRows, events: number, acc: Int32Array): void {
+  const { outputs, scale, sums } = rows;
   const bias = WEIGHT_BIAS * events;
-  const hi = Math.floor(sum / LANE2);
-  const low32 = sum - hi * LANE2;
-  const mid = Math.floor(low32 / LANE);
-  const j = k * LANES;
-  const { outputs, scale } = rows;
-  acc[j] = acc[j]! + (low32 - mid * LANE - bias) * scale[j]!;
-  if (j + 1 < outputs) acc[j + 1] = acc[j + 1]! + (mid - bias) * scale[j + 1]!;
-  if (j + 2 < outputs) acc[j + 2] = acc[j + 2]! + (hi - bias) * scale[j + 2]!;
+  const full = Math.floor(outputs / LANES);
+  for (let k = 0; k < full; k++) {
+    const sum = sums[k]!;
+    const hi = Math.floor(sum / LANE2);
+    const low32 = sum - hi * LANE2;
+    const mid = Math.floor(low32 / LANE);
+    const j = k * LANES;
+    acc[j] = acc[j]! + (low32 - mid * LANE - bias) * scale[j]!;
+    acc[j + 1] = acc[j + 1]! + (mid - bias) * scale[j + 1]!;
+    acc[j + 2] = acc[j + 2]! + (hi - bias) * scale[j + 2]!;
+  }
+  if (full * LANES < outputs) {
+    // the last word holds one or two outputs; its lane 2 is empty
+    const sum = sums[full]!;
+    const mid = Math.floor(sum / LANE);
+    const j = full * LANES;
+    acc[j] = acc[j]! + (sum - mid * LANE - bias) * scale[j]!;
+    if (j + 1 < outputs) acc[j + 1] = acc[j + 1]! + (mid - bias) * scale[j + 1]!;
+  }
 }
 
 /**
@@ -90,7 +107,7 @@ function addLanes(sum: number, k: number, events: number, rows: PackedDenseRows,
  * provided the accumulation bound of §12.1 holds. Returns the synaptic updates, n · outputs.
  */
 export function foldDenseSpikes(rows: PackedDenseRows, pre: Uint32Array, n: number, acc: Int32Array): number {
-  const { words, lanes } = rows;
+  const { words, lanes, sums } = rows;
   for (let e0 = 0; e0 < n; e0 += CHUNK_EVENTS) {
     const e1 = Math.min(n, e0 + CHUNK_EVENTS);
     const events = e1 - e0;
@@ -109,21 +126,22 @@ export function foldDenseSpikes(rows: PackedDenseRows, pre: Uint32Array, n: numb
         s6 += lanes[b + 6]!;
         s7 += lanes[b + 7]!;
       }
-      addLanes(s0, k, events, rows, acc);
-      addLanes(s1, k + 1, events, rows, acc);
-      addLanes(s2, k + 2, events, rows, acc);
-      addLanes(s3, k + 3, events, rows, acc);
-      addLanes(s4, k + 4, events, rows, acc);
-      addLanes(s5, k + 5, events, rows, acc);
-      addLanes(s6, k + 6, events, rows, acc);
-      addLanes(s7, k + 7, events, rows, acc);
+      sums[k] = s0;
+      sums[k + 1] = s1;
+      sums[k + 2] = s2;
+      sums[k + 3] = s3;
+      sums[k + 4] = s4;
+      sums[k + 5] = s5;
+      sums[k + 6] = s6;
+      sums[k + 7] = s7;
     }
     // the last words (fewer than a tile), one at a time
     for (; k < words; k++) {
       let s = 0;
       for (let e = e0; e < e1; e++) s += lanes[pre[e]! * words + k]!;
-      addLanes(s, k, events, rows, acc);
+      sums[k] = s;
     }
+    addLanes(rows, events, acc);
   }
   return n * rows.outputs;
 }
