@@ -89,10 +89,11 @@ describe("the interpreter with the spike fold against the hand-written oracle", 
   }
 
   for (const bits of [8, 4] as const) {
-    it(`agrees step by step on a 700-input int${bits} model with a recurrent dense layer`, () => {
+    it(`agrees step by step on a 700-input int${bits} model with a recurrent dense layer (and with the IR kernels alone)`, () => {
       const table = model(bits, 40 + bits);
       expect(Interpreter.accumulationExact(table).every((x) => x.spikes)).toBe(true);
       const gen = new Interpreter(table);
+      const irOnly = new Interpreter(table, { folds: false });
       const ref = new ReferenceInterpreter(table);
       const rng = new TestRng(bits);
       const input = encodeSample(table.input, Uint8Array.from({ length: 700 }, () => 150 + rng.int(0, 105)), 40);
@@ -100,8 +101,10 @@ describe("the interpreter with the spike fold against the hand-written oracle", 
       let hidden = 0;
       for (const step of input) {
         gen.step(step);
+        irOnly.step(step);
         ref.step(step);
         hidden += gen.lastSpikes(0).length;
+        expect(Array.from(irOnly.membrane(0))).toEqual(Array.from(gen.membrane(0)));
         for (let l = 0; l < 2; l++) expect(Array.from(gen.lastSpikes(l))).toEqual(Array.from(ref.lastSpikes(l)));
         expect(Array.from(gen.membrane(0))).toEqual(Array.from(ref.membrane(0)));
       }

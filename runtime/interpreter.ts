@@ -364,9 +364,9 @@ function accumulationIsExact(size: number, feedForward: BoundConnection, feedFor
  * connection whose events are spikes (every recurrent one; the feed-forward one when vmax is 1) folds
  * with its §12.3 spike fold when it has one.
  */
-function stepScatter(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined): StepScatter {
+function stepScatter(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined, folds: boolean): StepScatter {
   const exact = accumulationIsExact(size, feedForward, feedForwardVmax, recurrent);
-  const exactSpikes = (c: BoundConnection): Scatter => c.spikeFold?.() ?? c.exact;
+  const exactSpikes = (c: BoundConnection): Scatter => (folds ? c.spikeFold?.() : undefined) ?? c.exact;
   return {
     exact,
     feedForward: !exact ? feedForward.sat : feedForwardVmax === 1 ? exactSpikes(feedForward) : feedForward.exact,
@@ -381,7 +381,7 @@ const CUBA = NEURON_MODEL_CODE.cuba;
 const EMPTY_VALUES = new Uint8Array(0);
 const ZERO_BIAS = new Int32Array(1);
 
-function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
+function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean): LayerRuntime {
   const what = `layer ${index} '${layer.name}'`;
   const size = layer.size;
   checkInt(`${what} size`, size, 1, 0x7fffffff);
@@ -438,14 +438,14 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
   const plastic = layer.plasticity === undefined ? undefined : new PlasticLayer(layer, inputs, what);
   const feedForward: BoundConnection = plastic === undefined ? compiled : { sat: plastic.scatter, exact: plastic.scatter, bound: (_vmax, out) => out.fill(INT32_MAX) };
   const recurrent = layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`);
-  const spikeStep = stepScatter(size, feedForward, 1, recurrent);
+  const spikeStep = stepScatter(size, feedForward, 1, recurrent, folds);
   return {
     size,
     model,
     refractory,
     spikeStep,
     // only layer 0 receives graded values (§6); deeper layers never take this path
-    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent) : spikeStep,
+    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent, folds) : spikeStep,
     update,
     plastic,
     v: new Int32Array(size),
@@ -481,6 +481,12 @@ export function validateStepEvents(input: StepEvents, inputSize: number): void {
   }
 }
 
+/** Construction options of an Interpreter. */
+export interface InterpreterOptions {
+  /** Use the TS-only folds of spec/ops.md §12.3 where they apply (default true); false: the IR kernels only. */
+  readonly folds?: boolean;
+}
+
 /** The interpreter of one event table (spec/ops.md), stepping with the generated kernels. */
 export class Interpreter {
   /** The table this interpreter runs. */
@@ -492,8 +498,12 @@ export class Interpreter {
   /** Rewards by target step (spec/ops.md §11.3), each the sat16 sum of the rewards aimed at it. */
   private readonly pendingRewards = new Map<number, number>();
 
-  /** Prepares the table for stepping; throws a PicospikeError if it is inconsistent. State starts reset. */
-  constructor(table: EventTable) {
+  /**
+   * Prepares the table for stepping; throws a PicospikeError if it is inconsistent. State starts reset.
+   * `options.folds` (default true) uses the TS-only folds of spec/ops.md §12.3 where they apply;
+   * false keeps the generated IR kernels everywhere (same results; for benchmarks and tests).
+   */
+  constructor(table: EventTable, options: InterpreterOptions = {}) {
     this.table = table;
     checkInt("input size", table.input.size, 1, 0x7fffffff);
     if (table.layers.length === 0) fail("SEMANTICS_SHAPE_MISMATCH", "the model has no layers");
@@ -503,7 +513,7 @@ export class Interpreter {
     const layers: LayerRuntime[] = [];
     let inputs = table.input.size;
     table.layers.forEach((layer, l) => {
-      layers.push(buildLayer(layer, l, inputs));
+      layers.push(buildLayer(layer, l, inputs, options.folds ?? true));
       inputs = layer.size;
     });
     this.layers = layers;
