@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { int4At } from "./fixed.js";
-import { foldDenseSpikes, MAX_PACKED_BYTES, packDenseRows } from "./fold.js";
+import { foldDenseSpikes, foldSpikeLists, MAX_PACKED_BYTES, packDenseRows, sparseSpikeLists, windowSpikeLists } from "./fold.js";
 import { encodeSample, Interpreter } from "./interpreter.js";
 import * as K from "./kernels_generated.js";
 import { packInt4 } from "./format.js";
@@ -59,6 +59,89 @@ describe("spike fold of spec/ops.md §12.3 against the IR kernels", () => {
     const outputs = 3;
     const inputs = MAX_PACKED_BYTES / 8 + 1;
     expect(packDenseRows(inputs, outputs, () => 0, () => 0)).toBeUndefined();
+  });
+});
+
+describe("spike lists of spec/ops.md §12.3 item 2 against the IR kernels", () => {
+  const EMPTY = new Uint8Array(0);
+  const widths = [4, 8, 16] as const;
+  const range = { 4: [-8, 7], 8: [-128, 127], 16: [-32768, 32767] } as const;
+  const stored = (bits: 4 | 8 | 16, values: number[]): Uint8Array | Int8Array | Int16Array => (bits === 4 ? packInt4(values) : bits === 8 ? Int8Array.from(values) : Int16Array.from(values));
+
+  it("conv2d: the integers and update counts of scatterConv2dW{4,8,16}Exact over random geometries", () => {
+    const rng = new TestRng(77);
+    for (let trial = 0; trial < 60; trial++) {
+      const bits = widths[trial % 3]!;
+      const [inC, inH, inW] = [rng.int(1, 3), rng.int(1, 12), rng.int(1, 12)];
+      const [kh, kw, sy, sx] = [rng.int(1, 5), rng.int(1, 5), rng.int(1, 3), rng.int(1, 3)];
+      const [py, px] = [rng.int(0, kh - 1), rng.int(0, kw - 1)];
+      const outH = Math.max(1, Math.floor((inH + 2 * py - kh) / sy) + 1);
+      const outW = Math.max(1, Math.floor((inW + 2 * px - kw) / sx) + 1);
+      const outK = rng.int(1, 4);
+      const values = Array.from({ length: outK * inC * kh * kw }, () => rng.int(range[bits][0], range[bits][1]));
+      const data = stored(bits, values);
+      const perChannel = rng.chance(0.5);
+      const shift = perChannel ? Uint8Array.from({ length: outK }, () => rng.int(0, 6)) : Uint8Array.of(rng.int(0, 6));
+      const lists = windowSpikeLists({ inC, inH, inW, outK, outH, outW, kh, kw, sy, sx, py, px }, false, (kk, c, ky, kx) => values[((kk * inC + c) * kh + ky) * kw + kx]! * 2 ** shift[perChannel ? kk : 0]!);
+      const inputs = inC * inH * inW;
+      const pre = spikesOf(rng, inputs, rng.int(0, inputs));
+      const want = Int32Array.from({ length: outK * outH * outW }, () => rng.int(-1000, 1000));
+      const got = Int32Array.from(want);
+      const kernel = { 4: K.scatterConv2dW4Exact, 8: K.scatterConv2dW8Exact, 16: K.scatterConv2dW16Exact }[bits] as (...a: unknown[]) => number;
+      const updates = kernel(pre, pre.length, EMPTY, false, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, data, shift, perChannel, want);
+      expect(foldSpikeLists(lists!, pre, pre.length, got)).toBe(updates);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  });
+
+  it("pool: the integers and update counts of scatterPoolExact over random geometries (overlapping windows too)", () => {
+    const rng = new TestRng(78);
+    for (let trial = 0; trial < 40; trial++) {
+      const [inC, inH, inW] = [rng.int(1, 3), rng.int(1, 12), rng.int(1, 12)];
+      const [kh, kw, sy, sx] = [rng.int(1, 4), rng.int(1, 4), rng.int(1, 3), rng.int(1, 3)];
+      const outH = Math.max(1, Math.floor((inH - kh) / sy) + 1);
+      const outW = Math.max(1, Math.floor((inW - kw) / sx) + 1);
+      const [weight, shift] = [rng.int(-300, 300), rng.int(0, 6)];
+      const lists = windowSpikeLists({ inC, inH, inW, outK: inC, outH, outW, kh, kw, sy, sx, py: 0, px: 0 }, true, () => weight * 2 ** shift);
+      const inputs = inC * inH * inW;
+      const pre = spikesOf(rng, inputs, rng.int(0, inputs));
+      const want = Int32Array.from({ length: inC * outH * outW }, () => rng.int(-1000, 1000));
+      const got = Int32Array.from(want);
+      const updates = K.scatterPoolExact(pre, pre.length, EMPTY, false, inH, inW, outH, outW, kh, kw, sy, sx, weight, shift, want);
+      expect(foldSpikeLists(lists!, pre, pre.length, got)).toBe(updates);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  });
+
+  it("sparse: the integers and update counts of scatterSparseW8C16Exact / W16C32Exact, per-channel shifts too", () => {
+    const rng = new TestRng(79);
+    for (let trial = 0; trial < 40; trial++) {
+      const [inputs, outputs] = [rng.int(1, 60), rng.int(1, 60)];
+      const divisors = Array.from({ length: outputs }, (_, d) => d + 1).filter((d) => outputs % d === 0);
+      const plane = rng.pick(divisors);
+      const channels = outputs / plane;
+      const rowPtr = new Uint32Array(inputs + 1);
+      const cols: number[] = [];
+      for (let p = 0; p < inputs; p++) {
+        for (let j = 0; j < outputs; j++) if (rng.chance(0.3)) cols.push(j);
+        rowPtr[p + 1] = cols.length;
+      }
+      const bits = trial % 2 === 0 ? 8 : 16;
+      const values = cols.map(() => rng.int(range[bits][0], range[bits][1]));
+      const perChannel = rng.chance(0.5);
+      const shift = perChannel ? Uint8Array.from({ length: channels }, () => rng.int(0, 6)) : Uint8Array.of(rng.int(0, 6));
+      const colArray = bits === 8 ? Uint16Array.from(cols) : Uint32Array.from(cols);
+      const lists = sparseSpikeLists(rowPtr, colArray, (q, j) => values[q]! * 2 ** shift[perChannel ? Math.floor(j / plane) : 0]!);
+      const pre = spikesOf(rng, inputs, rng.int(0, inputs));
+      const want = Int32Array.from({ length: outputs }, () => rng.int(-1000, 1000));
+      const got = Int32Array.from(want);
+      const updates =
+        bits === 8
+          ? K.scatterSparseW8C16Exact(pre, pre.length, EMPTY, false, rowPtr, colArray as Uint16Array, Int8Array.from(values), shift, perChannel, plane, want)
+          : K.scatterSparseW16C32Exact(pre, pre.length, EMPTY, false, rowPtr, colArray as Uint32Array, Int16Array.from(values), shift, perChannel, plane, want);
+      expect(foldSpikeLists(lists!, pre, pre.length, got)).toBe(updates);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
   });
 });
 

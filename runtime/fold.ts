@@ -1,7 +1,10 @@
 /**
- * The TypeScript-only spike fold of spec/ops.md §12.3: a dense int8 or int4 connection on a step of
- * spikes, folded in a cheaper order than the IR's `scatterDense…Exact` kernels, giving the same
- * integers wherever the accumulation bound of §12.1 holds (the interpreter uses it only there).
+ * The TypeScript-only spike folds of spec/ops.md §12.3, each giving the integers of the IR `…Exact`
+ * kernel it replaces wherever the accumulation bound of §12.1 holds (the interpreter uses them only
+ * there). Item 2 (spike lists: conv2d, pool, sparse) is documented at SpikeLists below; item 1:
+ *
+ * A dense int8 or int4 connection on a step of spikes, folded in a cheaper order than the IR's
+ * `scatterDense…Exact` kernels.
  *
  * Why it exists: V8 re-checks every typed array's map and reloads its backing store on each iteration
  * of a loop over parameter arrays, so the IR loop `acc[j] += w[base + j] * scale` costs about a dozen
@@ -144,4 +147,115 @@ export function foldDenseSpikes(rows: PackedDenseRows, pre: Uint32Array, n: numb
     addLanes(rows, events, acc);
   }
   return n * rows.outputs;
+}
+
+/**
+ * Per presynaptic neuron p, the outputs a spike of p reaches and what it adds to each, in the order
+ * of the IR kernel (spec/ops.md §12.3 item 2): entries start[p]..start[p+1]−1 of post and contrib.
+ * Each contribution is w·2^shift, an int32 wherever the §12.1 bound holds (one synapse is part of
+ * the bound's sum).
+ */
+export interface SpikeLists {
+  /** inputs + 1 offsets into post and contrib. */
+  readonly start: Uint32Array;
+  /** Output neuron of each entry. */
+  readonly post: Uint32Array;
+  /** What a spike adds to that output: w·2^shift. */
+  readonly contrib: Int32Array;
+}
+
+/** Bytes per list entry (post + contrib). */
+const LIST_ENTRY_BYTES = 8;
+
+/** Output range [lo, hi) that input coordinate `i` reaches along one axis of a window (spec/ops.md §5.4, as the IR kernel computes it). */
+function windowRange(i: number, pad: number, kernel: number, stride: number, out: number): [lo: number, hi: number] {
+  const at = i + pad;
+  const hi = Math.min(Math.floor(at / stride) + 1, out);
+  const lo = Math.min(at + 1 > kernel ? Math.floor((at + 1 - kernel + stride - 1) / stride) : 0, hi);
+  return [lo, hi];
+}
+
+/** Geometry of a conv2d or pool connection, channel-major shapes (spec/ops.md §5.4, §5.5). */
+export interface WindowGeometry {
+  readonly inC: number;
+  readonly inH: number;
+  readonly inW: number;
+  /** Output channels (conv2d: K; pool: inC, one output channel per input channel). */
+  readonly outK: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sy: number;
+  readonly sx: number;
+  readonly py: number;
+  readonly px: number;
+}
+
+/**
+ * The spike lists of a window connection: conv2d (`pool` false: every output channel kk sees input
+ * channel c through weight [kk][c][ky][kx]) or pool (`pool` true: channel c reaches only output
+ * channel c). `contribAt(kk, c, ky, kx)` is that synapse's w·2^shift. Entries are in the IR kernel's
+ * order (output channel, then output row, then column). Undefined above MAX_PACKED_BYTES.
+ */
+export function windowSpikeLists(g: WindowGeometry, pool: boolean, contribAt: (kk: number, c: number, ky: number, kx: number) => number): SpikeLists | undefined {
+  const rows = Array.from({ length: g.inH }, (_, y) => windowRange(y, g.py, g.kh, g.sy, g.outH));
+  const cols = Array.from({ length: g.inW }, (_, x) => windowRange(x, g.px, g.kw, g.sx, g.outW));
+  const reach = (r: [number, number]): number => r[1] - r[0];
+  const perChannel = rows.reduce((s, r) => s + reach(r), 0) * cols.reduce((s, r) => s + reach(r), 0);
+  const entries = g.inC * (pool ? 1 : g.outK) * perChannel;
+  if (entries * LIST_ENTRY_BYTES > MAX_PACKED_BYTES) return undefined;
+  const start = new Uint32Array(g.inC * g.inH * g.inW + 1);
+  const post = new Uint32Array(entries);
+  const contrib = new Int32Array(entries);
+  let q = 0;
+  for (let c = 0; c < g.inC; c++) {
+    for (let y = 0; y < g.inH; y++) {
+      const [oyLo, oyHi] = rows[y]!;
+      for (let x = 0; x < g.inW; x++) {
+        const [oxLo, oxHi] = cols[x]!;
+        start[(c * g.inH + y) * g.inW + x] = q;
+        for (let kk = pool ? c : 0; kk < (pool ? c + 1 : g.outK); kk++) {
+          for (let oy = oyLo; oy < oyHi; oy++) {
+            for (let ox = oxLo; ox < oxHi; ox++) {
+              post[q] = (kk * g.outH + oy) * g.outW + ox;
+              contrib[q++] = contribAt(kk, c, y + g.py - oy * g.sy, x + g.px - ox * g.sx);
+            }
+          }
+        }
+      }
+    }
+  }
+  start[start.length - 1] = q;
+  return { start, post, contrib };
+}
+
+/**
+ * The spike lists of a sparse connection: its CSR rows as they are (rowPtr, cols), each entry's
+ * contribution `contribAt(q, cols[q])`. Undefined above MAX_PACKED_BYTES.
+ */
+export function sparseSpikeLists(rowPtr: Uint32Array, cols: ArrayLike<number>, contribAt: (q: number, post: number) => number): SpikeLists | undefined {
+  if (cols.length * LIST_ENTRY_BYTES > MAX_PACKED_BYTES) return undefined;
+  return { start: rowPtr, post: Uint32Array.from(cols), contrib: Int32Array.from(cols, (j: number, q: number) => contribAt(q, j)) };
+}
+
+/**
+ * Folds a step of spikes from pre[0..n−1] through spike lists into acc: the same integers as the IR
+ * kernel the lists were built from with graded = false, in the same order, provided the §12.1 bound
+ * holds (spec/ops.md §12.3 item 2). Returns the synaptic updates (entries visited).
+ */
+export function foldSpikeLists(lists: SpikeLists, pre: Uint32Array, n: number, acc: Int32Array): number {
+  const { start, post, contrib } = lists;
+  let updates = 0;
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const q0 = start[p]!;
+    const q1 = start[p + 1]!;
+    for (let q = q0; q < q1; q++) {
+      const j = post[q]!;
+      acc[j] = acc[j]! + contrib[q]!;
+    }
+    updates += q1 - q0;
+  }
+  return updates;
 }

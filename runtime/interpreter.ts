@@ -14,7 +14,7 @@ import { rateEncode } from "./encoders.js";
 import { fail } from "./errors.js";
 import type { StepEvents } from "./events.js";
 import { INT32_MAX, INT32_MIN, int4At } from "./fixed.js";
-import { foldDenseSpikes, packDenseRows } from "./fold.js";
+import { foldDenseSpikes, foldSpikeLists, packDenseRows, sparseSpikeLists, windowSpikeLists, type SpikeLists } from "./fold.js";
 import * as K from "./kernels_generated.js";
 import type { Connection, EventTable, InputDescription, Layer, NeuronModel, Shape3, Weights } from "./model.js";
 import { PlasticLayer, learnedTableOf, queueReward, type PlasticityState } from "./plasticity.js";
@@ -115,19 +115,37 @@ function checkShift(weights: Weights, channels: number, what: string): boolean {
   return shift.length !== 1;
 }
 
+/** `build` run once, on first request, its result kept (a fold's packed tables are built only if used). */
+function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
+
 /**
- * The spike fold of spec/ops.md §12.3 over a dense connection, packed once on first use; it hands steps
- * of graded values to the IR kernel `exact`. Undefined when the packed weights would be too large.
+ * The packed spike fold of spec/ops.md §12.3 item 1 over a dense connection; it hands steps of graded
+ * values to the IR kernel `exact`. Undefined when the packed weights would be too large.
  */
-function lazySpikeFold(inputs: number, outputs: number, weightAt: (q: number) => number, shift: Uint8Array, perChannel: boolean, plane: number, exact: Scatter): () => Scatter | undefined {
-  let fold: Scatter | undefined | null = null;
-  return () => {
-    if (fold === null) {
-      const rows = packDenseRows(inputs, outputs, weightAt, (j) => shift[perChannel ? Math.floor(j / plane) : 0]!);
-      fold = rows === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldDenseSpikes(rows, pre, n, acc));
-    }
-    return fold;
-  };
+function denseSpikeFold(inputs: number, outputs: number, weightAt: (q: number) => number, shift: Uint8Array, perChannel: boolean, plane: number, exact: Scatter): () => Scatter | undefined {
+  return once(() => {
+    const rows = packDenseRows(inputs, outputs, weightAt, (j) => shift[perChannel ? Math.floor(j / plane) : 0]!);
+    return rows === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldDenseSpikes(rows, pre, n, acc));
+  });
+}
+
+/**
+ * The spike-list fold of spec/ops.md §12.3 item 2 (conv2d, pool, sparse); it hands steps of graded
+ * values to the IR kernel `exact`. Undefined when the lists would be too large.
+ */
+function listSpikeFold(build: () => SpikeLists | undefined, exact: Scatter): () => Scatter | undefined {
+  return once(() => {
+    const lists = build();
+    return lists === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldSpikeLists(lists, pre, n, acc));
+  });
+}
+
+/** w·2^s, a spike's contribution through weight w with shift s (an int32 wherever §12.1's bound holds). */
+function spikeContribution(w: number, s: number): number {
+  return w * 2 ** s;
 }
 
 function denseScatter(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string): BoundConnection {
@@ -142,7 +160,7 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
         sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
         exact,
         bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-        spikeFold: lazySpikeFold(inputs, outputs, (q) => int4At(w.data, q), shift, perChannel, plane, exact),
+        spikeFold: denseSpikeFold(inputs, outputs, (q) => int4At(w.data, q), shift, perChannel, plane, exact),
       };
     }
     case 8: {
@@ -151,7 +169,7 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
         sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
         exact,
         bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-        spikeFold: lazySpikeFold(inputs, outputs, (q) => w.data[q]!, shift, perChannel, plane, exact),
+        spikeFold: denseSpikeFold(inputs, outputs, (q) => w.data[q]!, shift, perChannel, plane, exact),
       };
     }
     case 16: return {
@@ -162,7 +180,27 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
   }
 }
 
+/** Reads stored weight q of any width as a number (int4 unpacked). */
+function weightReader(weights: Weights): (q: number) => number {
+  const data = weights.data;
+  return weights.bits === 4 ? (q) => int4At(data as Uint8Array, q) : (q) => data[q]!;
+}
+
+/** `kernels` with the spike-list fold of spec/ops.md §12.3 item 2 over the lists `build` makes. */
+function withListFold(kernels: BoundConnection, build: () => SpikeLists | undefined): BoundConnection {
+  return { ...kernels, spikeFold: listSpikeFold(build, kernels.exact) };
+}
+
 function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): BoundConnection {
+  const kernels = sparseKernels(c, post, what);
+  const { rowPtr, cols, weights } = c;
+  const perChannel = weights.shift.length !== 1;
+  const weightAt = weightReader(weights);
+  const { plane } = post;
+  return withListFold(kernels, () => sparseSpikeLists(rowPtr, cols, (q, j) => spikeContribution(weightAt(q), weights.shift[perChannel ? Math.floor(j / plane) : 0]!)));
+}
+
+function sparseKernels(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): BoundConnection {
   const { inputs, outputs, rowPtr, cols } = c;
   if (!(rowPtr instanceof Uint32Array) || rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
   if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
@@ -225,6 +263,20 @@ function checkWindow(what: string, kernel: readonly [number, number], stride: re
 }
 
 function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string): BoundConnection {
+  const kernels = conv2dKernels(c, what);
+  const [inC, inH, inW] = c.inShape;
+  const [outK, outH, outW] = c.outShape;
+  const [kh, kw] = c.kernel;
+  const geometry = { inC, inH, inW, outK, outH, outW, kh, kw, sy: c.stride[0], sx: c.stride[1], py: c.padding[0], px: c.padding[1] };
+  const weightAt = weightReader(c.weights);
+  const { shift } = c.weights;
+  const perChannel = shift.length !== 1;
+  return withListFold(kernels, () =>
+    windowSpikeLists(geometry, false, (kk, ch, ky, kx) => spikeContribution(weightAt(((kk * inC + ch) * kh + ky) * kw + kx), shift[perChannel ? kk : 0]!)),
+  );
+}
+
+function conv2dKernels(c: Extract<Connection, { kind: "conv2d" }>, what: string): BoundConnection {
   checkShape(`${what} inShape`, c.inShape);
   checkShape(`${what} outShape`, c.outShape);
   checkWindow(what, c.kernel, c.stride);
@@ -259,6 +311,15 @@ function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string)
 }
 
 function poolScatter(c: Extract<Connection, { kind: "pool" }>, what: string): BoundConnection {
+  const kernels = poolKernels(c, what);
+  const [inC, inH, inW] = c.inShape;
+  const [, outH, outW] = c.outShape;
+  const geometry = { inC, inH, inW, outK: inC, outH, outW, kh: c.kernel[0], kw: c.kernel[1], sy: c.stride[0], sx: c.stride[1], py: 0, px: 0 };
+  const contribution = spikeContribution(c.weight, c.shift);
+  return withListFold(kernels, () => windowSpikeLists(geometry, true, () => contribution));
+}
+
+function poolKernels(c: Extract<Connection, { kind: "pool" }>, what: string): BoundConnection {
   checkShape(`${what} inShape`, c.inShape);
   checkShape(`${what} outShape`, c.outShape);
   if (c.inShape[0] !== c.outShape[0]) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: pooling keeps channels, ${c.inShape[0]} in vs ${c.outShape[0]} out`);
