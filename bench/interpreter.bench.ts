@@ -117,7 +117,7 @@ function measure(name: string, model: EventTable, quick: boolean, interp: Steppe
 export const interpreterBench: BenchModule = {
   title: "Interpreter throughput",
   description:
-    "The interpreter (runtime/interpreter.ts, generated kernels) and, side by side in the same run, the hand-written reference oracle " +
+    "The interpreter (runtime/interpreter.ts: generated kernels, and on steps of spikes the TS-only folds of spec/ops.md §12.3, packed dense rows and per-neuron spike lists) and, side by side in the same run, the hand-written reference oracle " +
     "(runtime/testing/reference-interpreter.ts, precomputed per-synapse contributions) stepping seeded random int8 models on rate-coded input " +
     "(encoded before timing). Synaptic events are contributions folded into a neuron's input; each figure is the median of 7 timed runs (2 with --quick) after a warm-up.",
   run({ quick }) {

@@ -89,7 +89,8 @@ export const peersBench: BenchModule = {
     "with 1 thread and with its default thread count. Peers compute in float64 on integer values, so agreement is expected to be exact: " +
     "'identical %' are the fractions of neurons whose spike counts (or, for the integrator readout, final membranes) equal picospike's. " +
     `The LIF variant uses the shift leak v − floor(v / 2^${LIF_LEAK_SHIFT}), expressed with floor in both peers. ` +
-    "Ratios are picospike steps/s over peer steps/s, each the median of the timed runs (5, or 2 with --quick) after a warm-up, picospike timed right before each peer. " +
+    "Ratios are picospike steps/s over peer steps/s, each the median of the timed runs (5, or 2 with --quick) after a warm-up, picospike timed right before each peer; " +
+    "a picospike run of T=100 lasts about a millisecond, so its warm-up lasts at least 0.3 s and each of its timed samples repeats the run until it lasts 30 ms (seconds per run = sample ÷ repetitions). " +
     `Peers run under ${PEER_PYTHON}; a peer that cannot be imported is listed as MISSING (install with scripts/install-bench-deps.sh).`,
   run({ quick }) {
     const runs = quick ? 2 : 5;

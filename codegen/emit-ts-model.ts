@@ -5,10 +5,13 @@
  * parameters as literals (sizes, shifts, thresholds, the per-channel and graded flags, and the
  * sat/exact choice of spec/ops.md §12.1 proven now, at emission), weights as module constants, and
  * an unrolled layer sequence instead of the interpreter's per-layer dispatch. The arithmetic is the
- * same IR, so the module is bit-exact with runtime/interpreter.ts (test/conformance checks it).
+ * same IR, so the module is bit-exact with runtime/interpreter.ts (test/conformance checks it); like
+ * the interpreter, dense int8/int4 connections fold spikes with runtime/fold.ts (spec/ops.md §12.3),
+ * packed when the module loads.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_PACKED_BYTES } from "../runtime/fold.js";
 import { Interpreter, NEURON_MODEL_CODE, SNAPSHOT_MAGIC } from "../runtime/interpreter.js";
 import { FORMAT_VERSION, type Connection, type EventTable, type Layer } from "../runtime/model.js";
 import { assignedNames, primitivesUsed, tsBlock } from "./emit-ts.js";
@@ -99,6 +102,42 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
   return { kernel: kernelNamed(NEURON_KERNEL[p.model]), scalars, arrays };
 }
 
+/**
+ * The packed rows of the connections the interpreter folds with runtime/fold.ts (spec/ops.md §12.3:
+ * dense int8/int4, bound proven, not learning, packed table within MAX_PACKED_BYTES), each declared
+ * once as a module constant packed when the module loads.
+ */
+class PackedRows {
+  private readonly declared = new Set<string>();
+  /** Whether any fold uses int4 weights (the module then imports int4At). */
+  int4 = false;
+  constructor(private readonly consts: Constants) {}
+  /** Whether any connection folds (the module then imports runtime/fold.ts). */
+  get used(): boolean {
+    return this.declared.size > 0;
+  }
+  /** The constant holding the packed rows of connection `c` (weights `${prefix}_W`) into `post`, or undefined where it does not fold. */
+  rows(c: Connection, post: Layer, exact: boolean, prefix: string): string | undefined {
+    if (!exact || c.kind !== "dense" || c.weights.bits === 16 || post.plasticity !== undefined) return undefined;
+    if (c.inputs * Math.ceil(c.outputs / 3) * 8 > MAX_PACKED_BYTES) return undefined;
+    const name = `${prefix}_ROWS`;
+    if (!this.declared.has(name)) {
+      const plane = post.shape === undefined ? 1 : post.shape[1] * post.shape[2];
+      const weightAt = c.weights.bits === 8 ? `(q) => ${prefix}_W[q]!` : `(q) => int4At(${prefix}_W, q)`;
+      const shiftOf = c.weights.shift.length === 1 ? `() => ${prefix}_SHIFT[0]!` : `(j) => ${prefix}_SHIFT[Math.floor(j / ${plane})]!`;
+      this.consts.lines.push(`const ${name} = packDenseRows(${c.inputs}, ${c.outputs}, ${weightAt}, ${shiftOf})!;`);
+      this.declared.add(name);
+      this.int4 ||= c.weights.bits === 4;
+    }
+    return name;
+  }
+}
+
+/** A local function folding spikes through packed rows (runtime/fold.ts), with a scatter kernel's signature. */
+function renderFold(name: string, rows: string): string[] {
+  return [`  function ${name}(pre: Uint32Array, n: number, _values: Uint8Array, acc: Int32Array): number {`, `    return foldDenseSpikes(${rows}, pre, n, acc);`, "  }"];
+}
+
 /** A local function running a bound kernel; the parameters not bound stay parameters. */
 function renderFunction(name: string, b: Binding): string[] {
   const free = b.kernel.params.filter((p) => !b.scalars.has(p.name) && !b.arrays.has(p.name));
@@ -114,8 +153,8 @@ function renderFunction(name: string, b: Binding): string[] {
 }
 
 /**
- * The specialised module for `table` as [file name, contents] pairs: `model.ts` and a copy of the
- * primitives it imports (`fixed.ts`). `root` is the package root holding runtime/.
+ * The specialised module for `table` as [file name, contents] pairs: `model.ts`, a copy of the
+ * primitives it imports (`fixed.ts`) and, when a connection folds spikes, of `fold.ts`. `root` is the package root holding runtime/.
  */
 export function emitTsModel(table: EventTable, source: string, root: string): Array<[name: string, contents: string]> {
   const proofs = Interpreter.accumulationExact(table); // validates the table as the interpreter does
@@ -124,6 +163,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
   const kernelsUsed: Kernel[] = [];
   const stepLines: string[] = [];
   const stateLines: string[] = [];
+  const packed = new PackedRows(consts);
   table.layers.forEach((layer, l) => {
     const cuba = layer.neuron.model === "cuba";
     stateLines.push(
@@ -136,12 +176,21 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     for (const kind of kinds) {
       const exact = kind === "spike" ? proofs[l]!.spikes : proofs[l]!.graded;
       const ff = bindScatter(layer.input, layer, exact, kind === "graded", `L${l}_IN`, kind === "spike" ? consts : new Constants());
-      fns.push(...renderFunction(`l${l}FeedForward_${kind}`, ff));
-      kernelsUsed.push(ff.kernel);
+      // graded feed-forward steps keep the IR kernel (§12.3); recurrent events are always spikes
+      const ffRows = kind === "spike" ? packed.rows(layer.input, layer, exact, `L${l}_IN`) : undefined;
+      if (ffRows !== undefined) fns.push(...renderFold(`l${l}FeedForward_${kind}`, ffRows));
+      else {
+        fns.push(...renderFunction(`l${l}FeedForward_${kind}`, ff));
+        kernelsUsed.push(ff.kernel);
+      }
       if (layer.recurrent !== undefined) {
         const rec = bindScatter(layer.recurrent, layer, exact, false, `L${l}_REC`, kind === "spike" ? consts : new Constants());
-        fns.push(...renderFunction(`l${l}Recurrent_${kind}`, rec));
-        kernelsUsed.push(rec.kernel);
+        const recRows = packed.rows(layer.recurrent, layer, exact, `L${l}_REC`);
+        if (recRows !== undefined) fns.push(...renderFold(`l${l}Recurrent_${kind}`, recRows));
+        else {
+          fns.push(...renderFunction(`l${l}Recurrent_${kind}`, rec));
+          kernelsUsed.push(rec.kernel);
+        }
       }
     }
     const neuron = bindNeuron(layer, l, consts);
@@ -164,6 +213,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
   const layers = table.layers.map((_, l) => `s${l}`).join(", ");
   const last = table.layers.length - 1;
   const prims = primitivesUsed(kernelsUsed);
+  if (packed.int4 && !prims.includes("int4At")) prims.push("int4At");
   const model = [
     `// GENERATED by \`picospike codegen --target ts\` from ${source}. DO NOT EDIT: regenerate it.`,
     `// Event-table format version ${FORMAT_VERSION} (spec/ops.md version 1).`,
@@ -173,6 +223,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     " * runtime/interpreter.ts on the same table and input. Usage: `const m = createModel(); m.step({ indices });`",
     " */",
     `import { ${prims.join(", ")} } from "./fixed.js";`,
+    ...(packed.used ? ['import { foldDenseSpikes, packDenseRows } from "./fold.js";'] : []),
     "",
     "/** One step of input (spec/ops.md §7.1): strictly ascending indices, optional values 1..255. */",
     "export interface StepEvents { readonly indices: Uint32Array; readonly values?: Uint8Array }",
@@ -277,5 +328,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "}",
     "",
   ].join("\n");
-  return [["model.ts", model], ["fixed.ts", readFileSync(join(root, "runtime/fixed.ts"), "utf8")]];
+  const files: Array<[name: string, contents: string]> = [["model.ts", model], ["fixed.ts", readFileSync(join(root, "runtime/fixed.ts"), "utf8")]];
+  if (packed.used) files.push(["fold.ts", readFileSync(join(root, "runtime/fold.ts"), "utf8")]);
+  return files;
 }

@@ -1,7 +1,8 @@
 /**
  * The interpreter: runs an EventTable step by step exactly as spec/ops.md defines it. The per-step
  * arithmetic is the generated kernels of runtime/kernels_generated.ts (emitted from the kernel IR in
- * codegen/, like the C kernels of the firmware); this file only validates the table, binds each
+ * codegen/, like the C kernels of the firmware), and for dense int8/int4 spikes the packed fold of
+ * runtime/fold.ts (spec/ops.md §12.3, the same integers); this file only validates the table, binds each
  * layer's parameters to its kernels and orchestrates a step (spec/ops.md §6), doing no arithmetic on
  * state itself. The hand-written oracle it is tested against is runtime/testing/reference-interpreter.ts.
  *
@@ -12,7 +13,8 @@
 import { rateEncode } from "./encoders.js";
 import { fail } from "./errors.js";
 import type { StepEvents } from "./events.js";
-import { INT32_MAX, INT32_MIN } from "./fixed.js";
+import { INT32_MAX, INT32_MIN, int4At } from "./fixed.js";
+import { foldDenseSpikes, foldSpikeLists, packDenseRows, sparseSpikeLists, windowSpikeLists, type SpikeLists } from "./fold.js";
 import * as K from "./kernels_generated.js";
 import type { Connection, EventTable, InputDescription, Layer, NeuronModel, Shape3, Weights } from "./model.js";
 import { PlasticLayer, learnedTableOf, queueReward, type PlasticityState } from "./plasticity.js";
@@ -51,6 +53,12 @@ interface BoundConnection {
   readonly sat: Scatter;
   readonly exact: Scatter;
   readonly bound: (vmax: number, out: Int32Array) => void;
+  /**
+   * The TS-only fold of spec/ops.md §12.3 for events that are spikes, equal to `exact` where the bound
+   * holds (dense int8/int4 only); built on first request (it packs the weights), undefined where it
+   * does not apply.
+   */
+  readonly spikeFold?: () => Scatter | undefined;
 }
 
 /** How the post layer's neurons map to channels (spec/ops.md §5.1): C channels of H·W neurons, or one per neuron. */
@@ -107,22 +115,63 @@ function checkShift(weights: Weights, channels: number, what: string): boolean {
   return shift.length !== 1;
 }
 
+/** `build` run once, on first request, its result kept (a fold's packed tables are built only if used). */
+function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
+
+/**
+ * The packed spike fold of spec/ops.md §12.3 item 1 over a dense connection; it hands steps of graded
+ * values to the IR kernel `exact`. Undefined when the packed weights would be too large.
+ */
+function denseSpikeFold(inputs: number, outputs: number, weightAt: (q: number) => number, shift: Uint8Array, perChannel: boolean, plane: number, exact: Scatter): () => Scatter | undefined {
+  return once(() => {
+    const rows = packDenseRows(inputs, outputs, weightAt, (j) => shift[perChannel ? Math.floor(j / plane) : 0]!);
+    return rows === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldDenseSpikes(rows, pre, n, acc));
+  });
+}
+
+/**
+ * The spike-list fold of spec/ops.md §12.3 item 2 (conv2d, pool, sparse); it hands steps of graded
+ * values to the IR kernel `exact`. Undefined when the lists would be too large.
+ */
+function listSpikeFold(build: () => SpikeLists | undefined, exact: Scatter): () => Scatter | undefined {
+  return once(() => {
+    const lists = build();
+    return lists === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldSpikeLists(lists, pre, n, acc));
+  });
+}
+
+/** w·2^s, a spike's contribution through weight w with shift s (an int32 wherever §12.1's bound holds). */
+function spikeContribution(w: number, s: number): number {
+  return w * 2 ** s;
+}
+
 function denseScatter(inputs: number, outputs: number, weights: Weights, post: PostChannels, what: string): BoundConnection {
   const w = checkWeights(weights, inputs * outputs, what);
   const perChannel = checkShift(weights, post.channels, what);
   const { shift } = weights;
   const { channels, plane } = post;
   switch (w.bits) {
-    case 4: return {
-      sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterDenseW4Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-    };
-    case 8: return {
-      sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterDenseW8Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-    };
+    case 4: {
+      const exact: Scatter = (pre, n, values, graded, acc) => K.scatterDenseW4Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+        exact,
+        bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+        spikeFold: denseSpikeFold(inputs, outputs, (q) => int4At(w.data, q), shift, perChannel, plane, exact),
+      };
+    }
+    case 8: {
+      const exact: Scatter = (pre, n, values, graded, acc) => K.scatterDenseW8Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc);
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+        exact,
+        bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+        spikeFold: denseSpikeFold(inputs, outputs, (q) => w.data[q]!, shift, perChannel, plane, exact),
+      };
+    }
     case 16: return {
       sat: (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
       exact: (pre, n, values, graded, acc) => K.scatterDenseW16Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
@@ -131,7 +180,27 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
   }
 }
 
+/** Reads stored weight q of any width as a number (int4 unpacked). */
+function weightReader(weights: Weights): (q: number) => number {
+  const data = weights.data;
+  return weights.bits === 4 ? (q) => int4At(data as Uint8Array, q) : (q) => data[q]!;
+}
+
+/** `kernels` with the spike-list fold of spec/ops.md §12.3 item 2 over the lists `build` makes. */
+function withListFold(kernels: BoundConnection, build: () => SpikeLists | undefined): BoundConnection {
+  return { ...kernels, spikeFold: listSpikeFold(build, kernels.exact) };
+}
+
 function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): BoundConnection {
+  const kernels = sparseKernels(c, post, what);
+  const { rowPtr, cols, weights } = c;
+  const perChannel = weights.shift.length !== 1;
+  const weightAt = weightReader(weights);
+  const { plane } = post;
+  return withListFold(kernels, () => sparseSpikeLists(rowPtr, cols, (q, j) => spikeContribution(weightAt(q), weights.shift[perChannel ? Math.floor(j / plane) : 0]!)));
+}
+
+function sparseKernels(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): BoundConnection {
   const { inputs, outputs, rowPtr, cols } = c;
   if (!(rowPtr instanceof Uint32Array) || rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${what}: rowPtr needs ${inputs + 1} entries`);
   if (rowPtr[0] !== 0) fail("FORMAT_OUT_OF_RANGE", `${what}: rowPtr[0] must be 0`);
@@ -194,6 +263,20 @@ function checkWindow(what: string, kernel: readonly [number, number], stride: re
 }
 
 function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string): BoundConnection {
+  const kernels = conv2dKernels(c, what);
+  const [inC, inH, inW] = c.inShape;
+  const [outK, outH, outW] = c.outShape;
+  const [kh, kw] = c.kernel;
+  const geometry = { inC, inH, inW, outK, outH, outW, kh, kw, sy: c.stride[0], sx: c.stride[1], py: c.padding[0], px: c.padding[1] };
+  const weightAt = weightReader(c.weights);
+  const { shift } = c.weights;
+  const perChannel = shift.length !== 1;
+  return withListFold(kernels, () =>
+    windowSpikeLists(geometry, false, (kk, ch, ky, kx) => spikeContribution(weightAt(((kk * inC + ch) * kh + ky) * kw + kx), shift[perChannel ? kk : 0]!)),
+  );
+}
+
+function conv2dKernels(c: Extract<Connection, { kind: "conv2d" }>, what: string): BoundConnection {
   checkShape(`${what} inShape`, c.inShape);
   checkShape(`${what} outShape`, c.outShape);
   checkWindow(what, c.kernel, c.stride);
@@ -228,6 +311,15 @@ function conv2dScatter(c: Extract<Connection, { kind: "conv2d" }>, what: string)
 }
 
 function poolScatter(c: Extract<Connection, { kind: "pool" }>, what: string): BoundConnection {
+  const kernels = poolKernels(c, what);
+  const [inC, inH, inW] = c.inShape;
+  const [, outH, outW] = c.outShape;
+  const geometry = { inC, inH, inW, outK: inC, outH, outW, kh: c.kernel[0], kw: c.kernel[1], sy: c.stride[0], sx: c.stride[1], py: 0, px: 0 };
+  const contribution = spikeContribution(c.weight, c.shift);
+  return withListFold(kernels, () => windowSpikeLists(geometry, true, () => contribution));
+}
+
+function poolKernels(c: Extract<Connection, { kind: "pool" }>, what: string): BoundConnection {
   checkShape(`${what} inShape`, c.inShape);
   checkShape(`${what} outShape`, c.outShape);
   if (c.inShape[0] !== c.outShape[0]) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: pooling keeps channels, ${c.inShape[0]} in vs ${c.outShape[0]} out`);
@@ -328,13 +420,18 @@ function accumulationIsExact(size: number, feedForward: BoundConnection, feedFor
   return bound[K.argmaxI32(bound, size)]! < INT32_MAX;
 }
 
-/** Picks the exact or saturating kernels of both connections for one kind of step. */
-function stepScatter(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined): StepScatter {
+/**
+ * Picks the exact or saturating kernels of both connections for one kind of step; where exact, a
+ * connection whose events are spikes (every recurrent one; the feed-forward one when vmax is 1) folds
+ * with its §12.3 spike fold when it has one.
+ */
+function stepScatter(size: number, feedForward: BoundConnection, feedForwardVmax: number, recurrent: BoundConnection | undefined, folds: boolean): StepScatter {
   const exact = accumulationIsExact(size, feedForward, feedForwardVmax, recurrent);
+  const exactSpikes = (c: BoundConnection): Scatter => (folds ? c.spikeFold?.() : undefined) ?? c.exact;
   return {
     exact,
-    feedForward: exact ? feedForward.exact : feedForward.sat,
-    recurrent: recurrent === undefined ? undefined : exact ? recurrent.exact : recurrent.sat,
+    feedForward: !exact ? feedForward.sat : feedForwardVmax === 1 ? exactSpikes(feedForward) : feedForward.exact,
+    recurrent: recurrent === undefined ? undefined : exact ? exactSpikes(recurrent) : recurrent.sat,
   };
 }
 
@@ -345,7 +442,7 @@ const CUBA = NEURON_MODEL_CODE.cuba;
 const EMPTY_VALUES = new Uint8Array(0);
 const ZERO_BIAS = new Int32Array(1);
 
-function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
+function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean): LayerRuntime {
   const what = `layer ${index} '${layer.name}'`;
   const size = layer.size;
   checkInt(`${what} size`, size, 1, 0x7fffffff);
@@ -402,14 +499,14 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
   const plastic = layer.plasticity === undefined ? undefined : new PlasticLayer(layer, inputs, what);
   const feedForward: BoundConnection = plastic === undefined ? compiled : { sat: plastic.scatter, exact: plastic.scatter, bound: (_vmax, out) => out.fill(INT32_MAX) };
   const recurrent = layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`);
-  const spikeStep = stepScatter(size, feedForward, 1, recurrent);
+  const spikeStep = stepScatter(size, feedForward, 1, recurrent, folds);
   return {
     size,
     model,
     refractory,
     spikeStep,
     // only layer 0 receives graded values (§6); deeper layers never take this path
-    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent) : spikeStep,
+    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent, folds) : spikeStep,
     update,
     plastic,
     v: new Int32Array(size),
@@ -445,6 +542,12 @@ export function validateStepEvents(input: StepEvents, inputSize: number): void {
   }
 }
 
+/** Construction options of an Interpreter. */
+export interface InterpreterOptions {
+  /** Use the TS-only folds of spec/ops.md §12.3 where they apply (default true); false: the IR kernels only. */
+  readonly folds?: boolean;
+}
+
 /** The interpreter of one event table (spec/ops.md), stepping with the generated kernels. */
 export class Interpreter {
   /** The table this interpreter runs. */
@@ -456,8 +559,12 @@ export class Interpreter {
   /** Rewards by target step (spec/ops.md §11.3), each the sat16 sum of the rewards aimed at it. */
   private readonly pendingRewards = new Map<number, number>();
 
-  /** Prepares the table for stepping; throws a PicospikeError if it is inconsistent. State starts reset. */
-  constructor(table: EventTable) {
+  /**
+   * Prepares the table for stepping; throws a PicospikeError if it is inconsistent. State starts reset.
+   * `options.folds` (default true) uses the TS-only folds of spec/ops.md §12.3 where they apply;
+   * false keeps the generated IR kernels everywhere (same results; for benchmarks and tests).
+   */
+  constructor(table: EventTable, options: InterpreterOptions = {}) {
     this.table = table;
     checkInt("input size", table.input.size, 1, 0x7fffffff);
     if (table.layers.length === 0) fail("SEMANTICS_SHAPE_MISMATCH", "the model has no layers");
@@ -467,7 +574,7 @@ export class Interpreter {
     const layers: LayerRuntime[] = [];
     let inputs = table.input.size;
     table.layers.forEach((layer, l) => {
-      layers.push(buildLayer(layer, l, inputs));
+      layers.push(buildLayer(layer, l, inputs, options.folds ?? true));
       inputs = layer.size;
     });
     this.layers = layers;

@@ -110,19 +110,39 @@ export function workloadJson(table: EventTable, input: readonly StepEvents[]): s
   return JSON.stringify({ format: "picospike-peer-workload", version: 1, inputSize: table.input.size, steps: input.length, input: steps, layers });
 }
 
-/** Runs picospike's interpreter on the workload: one warm-up, then `runs` timed runs from reset. */
+/** Least warm-up before picospike is timed, ms (see runPicospike). */
+const PICOSPIKE_WARMUP_MS = 300;
+/** Least duration of one timed picospike sample, ms: short runs are repeated within a sample. */
+const PICOSPIKE_SAMPLE_MS = 30;
+
+/**
+ * Runs picospike's interpreter on the workload: a warm-up of at least PICOSPIKE_WARMUP_MS, then
+ * `runs` timed samples, each the mean of enough runs from reset to last PICOSPIKE_SAMPLE_MS.
+ */
 export function runPicospike(table: EventTable, input: readonly StepEvents[], runs: number): SimulatorRun {
   const interp = new Interpreter(table);
   const once = (): void => {
     interp.reset();
     for (const events of input) interp.step(events);
   };
-  once();
+  // A run of T=100 takes about a millisecond: one warm-up run can end before V8's background
+  // compiler has optimised the step, and a millisecond sample is at the mercy of one preemption on a
+  // shared machine. So warm up for PICOSPIKE_WARMUP_MS, and let each timed sample repeat the run
+  // until it lasts PICOSPIKE_SAMPLE_MS; a sample's seconds per run is its time ÷ repetitions.
+  let warm = performance.now();
+  const warmEnd = warm + PICOSPIKE_WARMUP_MS;
+  let warmRuns = 0;
+  while (warmRuns < 3 || performance.now() < warmEnd) {
+    once();
+    warmRuns++;
+  }
+  warm = (performance.now() - warm) / warmRuns;
+  const repetitions = Math.max(1, Math.ceil(PICOSPIKE_SAMPLE_MS / Math.max(warm, 1e-3)));
   const seconds: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
-    once();
-    seconds.push((performance.now() - t0) / 1000);
+    for (let k = 0; k < repetitions; k++) once();
+    seconds.push((performance.now() - t0) / 1000 / repetitions);
   }
   const layers = table.layers.map((_, l) => l);
   return {
