@@ -477,6 +477,8 @@ export async function runSpecialisedTsConformance(models: number, steps: number,
       const c = makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
+      // ESM as emitted: without type=module, tsx loads the .js as CommonJS and every imported primitive becomes a getter call (slow, not wrong)
+      writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
       for (const [name, text] of emit(c.table)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);
       const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): SpecialisedTsModel };
       const model = mod.createModel();
