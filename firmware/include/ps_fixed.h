@@ -360,22 +360,30 @@ static void ps_fold_flush_m0(const uintptr_t *starts, uint32_t count, uint32_t m
     uint32_t words = (outputs + misalign + 3u) >> 2;
     int32_t bias = 128 * (int32_t)count; /* count rows of bytes biased by +128 */
     uint32_t lanes[8];
+    uint32_t first = 0u - misalign; /* output of byte 0 of the current word; wraps past 0 before the row */
     for (uint32_t k0 = 0u; k0 < words; k0 += 4u) {
         uint32_t width = words - k0 < 4u ? words - k0 : 4u;
         ps_fold_sum_words_m0(starts, starts + count, 4u * k0, lanes, width);
-        for (uint32_t k = 0u; k < width; k++) {
-            uint32_t odd = lanes[2u * k + 1u];        /* bytes 1 and 3: B1 + B3 * 2^16 */
-            uint32_t even = lanes[2u * k] - (odd << 8); /* bytes 0 and 2: B0 + B2 * 2^16 */
+        for (const uint32_t *lane = lanes; lane < lanes + 2u * width; lane += 2u, first += 4u) {
+            uint32_t odd = lane[1];                 /* bytes 1 and 3: Y1 + Y3 * 2^16 */
+            uint32_t even = lane[0] - (odd << 8);   /* bytes 0 and 2: Y0 + Y2 * 2^16 */
             int32_t sums[4] = {
                 (int32_t)(even & 0xffffu) - bias,
                 (int32_t)(odd & 0xffffu) - bias,
                 (int32_t)(even >> 16) - bias,
                 (int32_t)(odd >> 16) - bias,
             };
-            uint32_t first = 4u * (k0 + k) - misalign; /* output of byte 0; wraps past 0 when it lies before the row */
-            for (uint32_t b = 0u; b < 4u; b++) {
-                if (first + b < outputs) {
-                    acc[first + b] += scale * sums[b];
+            if (first < outputs - 3u) { /* the whole word lies in the row */
+                int32_t *at = acc + first;
+                at[0] += scale * sums[0];
+                at[1] += scale * sums[1];
+                at[2] += scale * sums[2];
+                at[3] += scale * sums[3];
+            } else {
+                for (uint32_t b = 0u; b < 4u; b++) {
+                    if (first + b < outputs) {
+                        acc[first + b] += scale * sums[b];
+                    }
                 }
             }
         }
@@ -391,13 +399,26 @@ static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
 
 /**
  * acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs.
- * Rows whose starts agree mod 4 share the lanes of ps_fold_sum_words_m0: one bucket per residue that
- * can occur (1 when outputs is a multiple of 4, 2 when it is even, else 4), each flushed when full.
+ * Rows whose starts agree mod 4 share the lanes of ps_fold_sum_words_m0. When outputs is a multiple
+ * of 4 every row has the misalignment of w; else the rows go to one bucket per residue that can occur
+ * (2 when outputs is even, else 4), each flushed when full.
  */
 static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
 {
     uintptr_t starts[PS_FOLD_CHUNK];
-    uint32_t bucket_shift = (outputs & 1u) != 0u ? 0u : ((outputs & 2u) != 0u ? 1u : 2u);
+    if ((outputs & 3u) == 0u) {
+        uint32_t misalign = (uint32_t)(uintptr_t)w & 3u;
+        uintptr_t aligned = (uintptr_t)w - misalign;
+        for (uint32_t e0 = 0u; e0 < n; e0 += PS_FOLD_CHUNK) {
+            uint32_t count = n - e0 < PS_FOLD_CHUNK ? n - e0 : PS_FOLD_CHUNK;
+            for (uint32_t i = 0u; i < count; i++) {
+                starts[i] = aligned + rows[e0 + i] * outputs;
+            }
+            ps_fold_flush_m0(starts, count, misalign, outputs, scale, acc);
+        }
+        return n * outputs;
+    }
+    uint32_t bucket_shift = (outputs & 1u) != 0u ? 0u : 1u;
     uint32_t capacity = PS_FOLD_CHUNK >> (2u - bucket_shift);
     uint32_t count[4] = { 0u, 0u, 0u, 0u };
     uint32_t misalign[4] = { 0u, 0u, 0u, 0u };
