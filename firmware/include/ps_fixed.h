@@ -156,8 +156,8 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
  *     for each event e, for each j: acc[j] = acc[j] + w[pre[e]][j] * scale
  * equals acc[j] + scale * (sum over e of w[pre[e]][j]): the same integers, with no int32 overflow in
  * any order or grouping of the events. Cores with the DSP extension (__ARM_FEATURE_DSP, Cortex-M4/M7)
- * form the sums a tile of PS_FOLD_TILE outputs at a time as packed int16 pairs on the stack, 8 weights
- * per SXTB16/SADD16 round, in chunks of at most 256 events (|sum| <= 128 * 256 fits int16). ARMv6-M
+ * keep 16 outputs' sums in registers across the events as int16 pairs (SXTAB16, see
+ * ps_fold_sum_words_m4), in chunks of at most 256 events (|sum| <= 128 * 256 fits int16). ARMv6-M
  * (Cortex-M0) keeps 16 outputs' sums in registers across the events, as biased bytes in 16-bit lanes
  * of whole aligned words (see ps_fold_sum_words_m0), so it needs no aligned rows and no sums in RAM.
  * Only the exact scatter kernel calls it, and only when its §12.1 proof holds. Elsewhere
@@ -168,82 +168,105 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
 #define PS_FOLD_DENSE_I8_SPIKES 1
 
 #if defined(__ARM_FEATURE_DSP)
-#define PS_FOLD_TILE 128u /* 256 bytes of int16 sums on the stack */
+/* One weight word into two int16-pair sums: bytes 0 and 2, then bytes 1 and 3 (SXTAB16 adds both halves) */
+#define PS_M4_WORD(offset, even, odd) \
+    "ldr lr, [r12, #" offset "]\n\t" \
+    "sxtab16 " even ", " even ", lr\n\t" \
+    "sxtab16 " odd ", " odd ", lr, ror #8\n\t"
+#define PS_M4_ROW "ldr r12, [r0], #4\n\t" "mla r12, r12, r3, r2\n\t"
+#define PS_M4_W0 PS_M4_WORD("0", "r4", "r5")
+#define PS_M4_W1 PS_M4_WORD("4", "r6", "r7")
+#define PS_M4_W2 PS_M4_WORD("8", "r8", "r9")
+#define PS_M4_W3 PS_M4_WORD("12", "r10", "r11")
+#define PS_M4_NEXT(label) "cmp r0, r1\n\t" "bne " label "\n\t"
+/* the parameters arrive in r0-r3 and on the stack; a naked body names none of them */
+#define PS_M4_ARG __attribute__((unused))
 
-/** True when ps_fold_dense_i8_spikes pays: always with the DSP extension (LDR takes unaligned words). */
+/**
+ * Cortex-M4/M7 (DSP extension): for the `words` (1..4) weight words at `base` + row * `outputs` of each
+ * row rows[i], rows <= i < end (1..256 rows; LDR takes unaligned words), sums[2k] = the int16 pair
+ * sum of bytes 0 and 2 of word k and sums[2k + 1] that of bytes 1 and 3 (|sum| <= 128 * 256). The
+ * sums stay in r4-r11 across the rows: one load and two SXTAB16 per word, 4 instructions per row.
+ */
+static __attribute__((naked, noinline)) void ps_fold_sum_words_m4(PS_M4_ARG const uint32_t *rows, PS_M4_ARG const uint32_t *end, PS_M4_ARG const int8_t *base, PS_M4_ARG uint32_t *sums, PS_M4_ARG uint32_t words, PS_M4_ARG uint32_t outputs)
+{
+    __asm__(".syntax unified\n\t"
+            "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" /* sums at [sp], words at [sp, #40], outputs at [sp, #44] */
+            "ldr r12, [sp, #40]\n\t"
+            "ldr r3, [sp, #44]\n\t"
+            "movs r4, #0\n\t"
+            "movs r5, #0\n\t"
+            "movs r6, #0\n\t"
+            "movs r7, #0\n\t"
+            "mov r8, #0\n\t"
+            "mov r9, #0\n\t"
+            "mov r10, #0\n\t"
+            "mov r11, #0\n\t"
+            "cmp r12, #4\n\t"
+            "beq 4f\n\t"
+            "cmp r12, #2\n\t"
+            "blo 1f\n\t"
+            "beq 2f\n\t"
+            "3:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_NEXT("3b")
+            "b 9f\n\t"
+            "2:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_NEXT("2b")
+            "b 9f\n\t"
+            "1:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_NEXT("1b")
+            "b 9f\n\t"
+            "4:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_W3 PS_M4_NEXT("4b")
+            "9:\n\t"
+            "ldr r12, [sp]\n\t"
+            "stmia r12, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+            "pop {r3, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+#undef PS_M4_WORD
+#undef PS_M4_ROW
+#undef PS_M4_W0
+#undef PS_M4_W1
+#undef PS_M4_W2
+#undef PS_M4_W3
+#undef PS_M4_NEXT
+#undef PS_M4_ARG
+
+/** True when ps_fold_dense_i8_spikes pays: rows of at least 4 outputs, any alignment (LDR takes unaligned words). */
 static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
 {
     (void)w;
-    (void)outputs;
-    return 1;
+    return outputs >= 4u;
 }
 
-/** acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs. */
+/**
+ * acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs.
+ * Tiles of 16 outputs (4 words) summed in registers over chunks of at most 256 events; the last
+ * outputs % 4 outputs of each row by the plain exact fold.
+ */
 static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
 {
-    for (uint32_t j0 = 0u; j0 < outputs; j0 += PS_FOLD_TILE) {
-        uint32_t width = outputs - j0 < PS_FOLD_TILE ? outputs - j0 : PS_FOLD_TILE;
-        /* groups of 8 outputs in packed int16 pairs: word 2k holds outputs 4k and 4k+2, word 2k+1 holds 4k+1 and 4k+3 */
-        union {
-            uint32_t word[PS_FOLD_TILE / 2u];
-            int16_t half[PS_FOLD_TILE];
-        } sums;
-        uint32_t packed = width & ~7u;
-        for (uint32_t e0 = 0u; e0 < n; e0 += 256u) {
-            uint32_t e1 = n - e0 < 256u ? n : e0 + 256u;
-            for (uint32_t q = 0u; q < packed / 2u; q++) {
-                sums.word[q] = 0u;
-            }
-            for (uint32_t e = e0; e < e1 && packed > 0u; e++) {
-                const int8_t *row = w + rows[e] * outputs + j0;
-                uint32_t *at = sums.word;
-                uint32_t *end = sums.word + packed / 2u;
-                uint32_t w0;
-                uint32_t w1;
-                uint32_t t0;
-                /* one 8-output group when their number is odd, then 16 outputs per round */
-#define PS_FOLD_GROUP8 \
-                    "ldr %[w0], [%[row]], #4\n\t" \
-                    "ldr %[w1], [%[row]], #4\n\t" \
-                    "ldmia %[at], {r8, r9, r10, r11}\n\t" \
-                    "sxtb16 %[t0], %[w0]\n\t" \
-                    "sxtb16 %[w0], %[w0], ror #8\n\t" \
-                    "sadd16 r8, r8, %[t0]\n\t" \
-                    "sadd16 r9, r9, %[w0]\n\t" \
-                    "sxtb16 %[t0], %[w1]\n\t" \
-                    "sxtb16 %[w1], %[w1], ror #8\n\t" \
-                    "sadd16 r10, r10, %[t0]\n\t" \
-                    "sadd16 r11, r11, %[w1]\n\t" \
-                    "stmia %[at]!, {r8, r9, r10, r11}\n\t"
-                if ((packed & 8u) != 0u) {
-                    __asm__ volatile(PS_FOLD_GROUP8
-                                     : [row] "+r"(row), [at] "+r"(at), [w0] "=&r"(w0), [w1] "=&r"(w1), [t0] "=&r"(t0)
-                                     :
-                                     : "r8", "r9", "r10", "r11", "memory");
-                }
-                if (at != end) {
-                    __asm__ volatile("1:\n\t" PS_FOLD_GROUP8 PS_FOLD_GROUP8
-                                     "cmp %[at], %[end]\n\t"
-                                     "bne 1b\n\t"
-                                     : [row] "+r"(row), [at] "+r"(at), [w0] "=&r"(w0), [w1] "=&r"(w1), [t0] "=&r"(t0)
-                                     : [end] "r"(end)
-                                     : "r8", "r9", "r10", "r11", "cc", "memory");
-                }
-#undef PS_FOLD_GROUP8
-            }
-            for (uint32_t g = 0u; g < packed; g += 4u) {
-                acc[j0 + g] += scale * (int32_t)sums.half[g];
-                acc[j0 + g + 1u] += scale * (int32_t)sums.half[g + 2u];
-                acc[j0 + g + 2u] += scale * (int32_t)sums.half[g + 1u];
-                acc[j0 + g + 3u] += scale * (int32_t)sums.half[g + 3u];
+    uint32_t words = outputs >> 2;
+    for (uint32_t e0 = 0u; e0 < n; e0 += 256u) {
+        uint32_t count = n - e0 < 256u ? n - e0 : 256u;
+        for (uint32_t k0 = 0u; k0 < words; k0 += 4u) {
+            uint32_t width = words - k0 < 4u ? words - k0 : 4u;
+            /* word 2g holds outputs 4g and 4g+2 of the tile, word 2g+1 holds 4g+1 and 4g+3 */
+            union {
+                uint32_t word[8];
+                int16_t half[16];
+            } sums;
+            ps_fold_sum_words_m4(rows + e0, rows + e0 + count, w + 4u * k0, sums.word, width, outputs);
+            int32_t *at = acc + 4u * k0;
+            for (uint32_t g = 0u; g < 4u * width; g += 4u) {
+                at[g] += scale * (int32_t)sums.half[g];
+                at[g + 1u] += scale * (int32_t)sums.half[g + 2u];
+                at[g + 2u] += scale * (int32_t)sums.half[g + 1u];
+                at[g + 3u] += scale * (int32_t)sums.half[g + 3u];
             }
         }
-        /* the last width % 8 outputs of the tile: plain exact fold */
-        for (uint32_t e = 0u; e < n && packed < width; e++) {
-            const int8_t *row = w + rows[e] * outputs + j0;
-            for (uint32_t q = packed; q < width; q++) {
-                acc[j0 + q] += scale * (int32_t)row[q];
-            }
+    }
+    /* the last outputs % 4 outputs: plain exact fold */
+    for (uint32_t e = 0u; e < n && 4u * words < outputs; e++) {
+        const int8_t *row = w + rows[e] * outputs;
+        for (uint32_t q = 4u * words; q < outputs; q++) {
+            acc[q] += scale * (int32_t)row[q];
         }
     }
     return n * outputs;
