@@ -293,11 +293,12 @@ static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n,
 #define PS_M0_NEXT(label) "ldr r2, [sp, #16]\n\t" "cmp r0, r2\n\t" "bne " label "\n\t"
 
 /**
- * ARMv6-M: for the `words` (1..4) aligned words at byte `offset` of each row starts[i], starts <= i <
+ * ARMv6-M: for the `words` (1 or 4) aligned words at byte `offset` of each row starts[i], starts <= i <
  * end (1..256 rows, word-aligned addresses), with every byte biased to y = byte ^ 0x80 (0..255):
  * lanes[2k] = sum of word k (mod 2^32) and lanes[2k + 1] = sum of (word k >> 8) & 0x00ff00ff (bytes
  * 1 and 3 in 16-bit lanes that cannot carry: 255 * 256 < 2^16). The sums stay in r5-r7, r9-r12 and
- * lr across the rows: one load and 5 instructions per word, 2 per row, 3 per two rows.
+ * lr across the rows: one load and 5 instructions per word, 2 per row, 3 per round of rows (4 rows
+ * a round for 4 words).
  */
 /* the parameters arrive in r0-r3 and on the stack; a naked body names none of them */
 #define PS_M0_ARG __attribute__((unused))
@@ -330,22 +331,22 @@ static __attribute__((naked, noinline)) void ps_fold_sum_words_m0(PS_M0_ARG cons
             "ldr r2, [sp, #44]\n\t"
             "cmp r2, #4\n\t"
             "beq 4f\n\t"
-            "cmp r2, #2\n\t"
-            "blo 1f\n\t"
-            "beq 2f\n\t"
-            "3:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_NEXT("3b")
-            "b 9f\n\t"
-            "2:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_NEXT("2b")
-            "b 9f\n\t"
             "1:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_NEXT("1b")
             "b 9f\n\t"
-            /* 4 words: two rows per round, entered at the second when their number is odd */
+            /* 4 words: four rows per round, entered at row 4 - (rows mod 4) of the first */
             "4:\n\t"
             "subs r2, r1, r0\n\t"
-            "lsls r2, r2, #29\n\t"
-            "bmi 6f\n\t"
+            "lsls r2, r2, #29\n\t" /* C = bit 1, N = bit 0 of the number of rows */
+            "bcs 0f\n\t"
+            "bpl 5f\n\t"
+            "b 8f\n\t"
+            "0:\n\t"
+            "bpl 7f\n\t"
+            "b 6f\n\t"
             "5:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3
-            "6:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3 PS_M0_NEXT("5b")
+            "6:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3
+            "7:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3
+            "8:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3 PS_M0_NEXT("5b")
             "9:\n\t"
             "ldr r2, [sp, #20]\n\t"
             "stm r2!, {r5, r6, r7}\n\t"
@@ -383,9 +384,10 @@ static void ps_fold_flush_m0(const uintptr_t *starts, uint32_t count, uint32_t m
     uint32_t words = (outputs + misalign + 3u) >> 2;
     int32_t bias = 128 * (int32_t)count; /* count rows of bytes biased by +128 */
     uint32_t lanes[8];
+    uint32_t width;
     uint32_t first = 0u - misalign; /* output of byte 0 of the current word; wraps past 0 before the row */
-    for (uint32_t k0 = 0u; k0 < words; k0 += 4u) {
-        uint32_t width = words - k0 < 4u ? words - k0 : 4u;
+    for (uint32_t k0 = 0u; k0 < words; k0 += width) {
+        width = words - k0 < 4u ? 1u : 4u; /* a last 1..3 words one at a time: less code than 2- and 3-word loops */
         ps_fold_sum_words_m0(starts, starts + count, 4u * k0, lanes, width);
         for (const uint32_t *lane = lanes; lane < lanes + 2u * width; lane += 2u, first += 4u) {
             uint32_t odd = lane[1];                 /* bytes 1 and 3: Y1 + Y3 * 2^16 */
@@ -422,43 +424,30 @@ static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
 
 /**
  * acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs.
- * Rows whose starts agree mod 4 share the lanes of ps_fold_sum_words_m0. When outputs is a multiple
- * of 4 every row has the misalignment of w; else the rows go to one bucket per residue that can occur
- * (2 when outputs is even, else 4), each flushed when full.
+ * Rows whose starts agree mod 4 share the lanes of ps_fold_sum_words_m0: one pass over the events per
+ * residue that can occur (w's when outputs is a multiple of 4; w's and w's + 2 when it is even; all
+ * four when it is odd), flushing every PS_FOLD_CHUNK rows of that residue.
  */
 static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
 {
     uintptr_t starts[PS_FOLD_CHUNK];
-    if ((outputs & 3u) == 0u) {
-        uint32_t misalign = (uint32_t)(uintptr_t)w & 3u;
-        uintptr_t aligned = (uintptr_t)w - misalign;
-        for (uint32_t e0 = 0u; e0 < n; e0 += PS_FOLD_CHUNK) {
-            uint32_t count = n - e0 < PS_FOLD_CHUNK ? n - e0 : PS_FOLD_CHUNK;
-            for (uint32_t i = 0u; i < count; i++) {
-                starts[i] = aligned + rows[e0 + i] * outputs;
+    uint32_t step = (outputs & 1u) != 0u ? 1u : ((outputs & 2u) != 0u ? 2u : 4u);
+    const uint32_t *end = rows + n;
+    for (uint32_t c = 0u; c < 4u; c += step) {
+        uint32_t misalign = ((uint32_t)(uintptr_t)w + c) & 3u;
+        uintptr_t *slot = starts;
+        for (const uint32_t *row = rows; row != end; row++) {
+            uintptr_t start = (uintptr_t)(w + *row * outputs) - misalign;
+            if (((uint32_t)start & 3u) == 0u) {
+                *slot++ = start;
+                if (slot == starts + PS_FOLD_CHUNK) {
+                    ps_fold_flush_m0(starts, PS_FOLD_CHUNK, misalign, outputs, scale, acc);
+                    slot = starts;
+                }
             }
-            ps_fold_flush_m0(starts, count, misalign, outputs, scale, acc);
         }
-        return n * outputs;
-    }
-    uint32_t bucket_shift = (outputs & 1u) != 0u ? 0u : 1u;
-    uint32_t capacity = PS_FOLD_CHUNK >> (2u - bucket_shift);
-    uint32_t count[4] = { 0u, 0u, 0u, 0u };
-    uint32_t misalign[4] = { 0u, 0u, 0u, 0u };
-    for (uint32_t e = 0u; e < n; e++) {
-        uintptr_t start = (uintptr_t)(w + rows[e] * outputs);
-        uint32_t bucket = ((uint32_t)start & 3u) >> bucket_shift;
-        uintptr_t *slot = starts + bucket * capacity;
-        slot[count[bucket]] = start & ~(uintptr_t)3u;
-        misalign[bucket] = (uint32_t)start & 3u;
-        if (++count[bucket] == capacity) {
-            ps_fold_flush_m0(slot, capacity, misalign[bucket], outputs, scale, acc);
-            count[bucket] = 0u;
-        }
-    }
-    for (uint32_t bucket = 0u; bucket < 4u; bucket++) {
-        if (count[bucket] != 0u) {
-            ps_fold_flush_m0(starts + bucket * capacity, count[bucket], misalign[bucket], outputs, scale, acc);
+        if (slot != starts) {
+            ps_fold_flush_m0(starts, (uint32_t)(slot - starts), misalign, outputs, scale, acc);
         }
     }
     return n * outputs;
