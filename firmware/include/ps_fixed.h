@@ -186,7 +186,8 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
  * Cortex-M4/M7 (DSP extension): for the `words` (1..4) weight words at `base` + row * `outputs` of each
  * row rows[i], rows <= i < end (1..256 rows; LDR takes unaligned words), sums[2k] = the int16 pair
  * sum of bytes 0 and 2 of word k and sums[2k + 1] that of bytes 1 and 3 (|sum| <= 128 * 256). The
- * sums stay in r4-r11 across the rows: one load and two SXTAB16 per word, 4 instructions per row.
+ * sums stay in r4-r11 across the rows: one load and two SXTAB16 per word, 4 instructions per row
+ * (3 in the two-row rounds of 4 words).
  */
 static __attribute__((naked, noinline)) void ps_fold_sum_words_m4(PS_M4_ARG const uint32_t *rows, PS_M4_ARG const uint32_t *end, PS_M4_ARG const int8_t *base, PS_M4_ARG uint32_t *sums, PS_M4_ARG uint32_t words, PS_M4_ARG uint32_t outputs)
 {
@@ -213,7 +214,13 @@ static __attribute__((naked, noinline)) void ps_fold_sum_words_m4(PS_M4_ARG cons
             "b 9f\n\t"
             "1:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_NEXT("1b")
             "b 9f\n\t"
-            "4:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_W3 PS_M4_NEXT("4b")
+            /* 4 words: two rows per round, entered at the second when their number is odd */
+            "4:\n\t"
+            "subs r12, r1, r0\n\t"
+            "lsls r12, r12, #29\n\t"
+            "bmi 6f\n\t"
+            "5:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_W3
+            "6:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_W3 PS_M4_NEXT("5b")
             "9:\n\t"
             "ldr r12, [sp]\n\t"
             "stmia r12, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
