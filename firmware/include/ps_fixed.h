@@ -386,7 +386,7 @@ static __attribute__((naked, noinline)) void ps_fold_sum_words_m0(PS_M0_ARG cons
  * 4k + b - misalign of every row). Reads whole aligned words: up to 3 bytes before a row's first and
  * after its last weight, never outside the aligned words that hold weights.
  */
-static void ps_fold_flush_m0(const uintptr_t *starts, uint32_t count, uint32_t misalign, uint32_t outputs, int32_t scale, int32_t *acc)
+static __attribute__((noinline)) void ps_fold_flush_m0(const uintptr_t *starts, uint32_t count, uint32_t misalign, uint32_t outputs, int32_t scale, int32_t *acc)
 {
     uint32_t words = (outputs + misalign + 3u) >> 2;
     int32_t bias = 128 * (int32_t)count; /* count rows of bytes biased by +128 */
@@ -433,7 +433,7 @@ static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
  * acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs.
  * Rows whose starts agree mod 4 share the lanes of ps_fold_sum_words_m0: one pass over the events per
  * residue that can occur (w's when outputs is a multiple of 4; w's and w's + 2 when it is even; all
- * four when it is odd), flushing every PS_FOLD_CHUNK rows of that residue.
+ * four when it is odd), flushing the rows of that residue among every PS_FOLD_CHUNK events.
  */
 static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
 {
@@ -442,19 +442,21 @@ static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n,
     const uint32_t *end = rows + n;
     for (uint32_t c = 0u; c < 4u; c += step) {
         uint32_t misalign = ((uint32_t)(uintptr_t)w + c) & 3u;
-        uintptr_t *slot = starts;
-        for (const uint32_t *row = rows; row != end; row++) {
-            uintptr_t start = (uintptr_t)(w + *row * outputs) - misalign;
-            if (((uint32_t)start & 3u) == 0u) {
-                *slot++ = start;
-                if (slot == starts + PS_FOLD_CHUNK) {
-                    ps_fold_flush_m0(starts, PS_FOLD_CHUNK, misalign, outputs, scale, acc);
-                    slot = starts;
+        uintptr_t base = (uintptr_t)w - misalign;
+        /* at most PS_FOLD_CHUNK rows looked at per flush, so at most that many gathered */
+        for (const uint32_t *from = rows; from != end;) {
+            const uint32_t *stop = (uint32_t)(end - from) > PS_FOLD_CHUNK ? from + PS_FOLD_CHUNK : end;
+            uintptr_t *slot = starts;
+            for (const uint32_t *row = from; row != stop; row++) {
+                uintptr_t start = base + *row * outputs;
+                if ((start & 3u) == 0u) {
+                    *slot++ = start;
                 }
             }
-        }
-        if (slot != starts) {
-            ps_fold_flush_m0(starts, (uint32_t)(slot - starts), misalign, outputs, scale, acc);
+            if (slot != starts) {
+                ps_fold_flush_m0(starts, (uint32_t)(slot - starts), misalign, outputs, scale, acc);
+            }
+            from = stop;
         }
     }
     return n * outputs;
