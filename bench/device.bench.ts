@@ -28,6 +28,8 @@ import { mnistDigit, mnistMlp } from "./peers/workload.js";
 /** The trained MLP the toolchain leaves (bench/accuracy.ts), relative to the repository. */
 export const TOOLCHAIN_MLP_RELATIVE = "build/accuracy/mlp/snn.json";
 const BENCH_MAIN = join(repoRoot(), "bench/device/bench_main.c");
+/** Name of the workload stepped through the ps_table reader, the path of `picospike build` (microbit). */
+export const READER_ROW = "MNIST MLP 784-256-10 int8, ps_table reader (picospike build's path)";
 /** Device boards and the cost unit of one counter tick under -icount shift=0. */
 export const DEVICE_BOARDS = ["mps2-an386", "microbit"] as const;
 /** Longest one QEMU run may take (a loaded 2-core machine). */
@@ -43,7 +45,7 @@ export interface DeviceWorkload {
   /** Read by ps_table.c (plastic models: codegen's const tables carry no plasticity) instead of codegen's const ps_model_t. */
   readonly viaReader: boolean;
   readonly description: string;
-  /** Extra defines of the build (e.g. PS_FOLD_SUMS_STATIC). */
+  /** Extra defines of the build. */
   readonly defines?: Readonly<Record<string, string | number>>;
 }
 
@@ -129,8 +131,7 @@ export function deviceWorkloads(board: string, stepsPerRate: number, quick: bool
   }];
   if (board === "microbit") {
     // 16 KB RAM: the CNN's 2,000 neurons and the 10k network's state do not fit
-    list.push({ ...list[0]!, name: "MNIST MLP 784-256-10 int8, ps_table reader (picospike build's path)", viaReader: true, description: `${mlp.origin}; learning off; the .cbor read by ps_table.c as picospike build does: its int8 rows are not word-aligned, so the Cortex-M0 fold (spec/ops.md §12.2) does not apply` });
-    list.push({ ...list[0]!, name: "MNIST MLP 784-256-10 int8, fold sums in .bss (-DPS_FOLD_SUMS_STATIC)", description: `${list[0]!.description}; 256-output fold tiles in 1 KB of .bss instead of 64 on the stack`, defines: { PS_FOLD_SUMS_STATIC: 1 } });
+    list.push({ ...list[0]!, name: READER_ROW, viaReader: true, description: `${mlp.origin}; learning off; the .cbor read by ps_table.c as picospike build does (int8 rows inside the buffer, at whatever alignment it gives them)` });
     return list;
   }
   const plastic: EventTable = { ...mlp.table, layers: mlp.table.layers.map((l, i) => (i === 0 ? { ...l, plasticity: RSTDP } : l)) };

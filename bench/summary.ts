@@ -8,7 +8,7 @@
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import type { BenchModule, BenchRow } from "./harness.js";
 import { codegenBench } from "./codegen.bench.js";
-import { deviceBench } from "./device.bench.js";
+import { READER_ROW, deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
 import { interpreterBench } from "./interpreter.bench.js";
 import { linkBench } from "./link.bench.js";
@@ -22,10 +22,10 @@ export interface BenchSummary {
   readonly interpreterVsNativeC: number | null;
   /** Cortex-M4 (mps2-an386) instructions per synaptic event, MNIST MLP int8, learning off (fit slope). */
   readonly m4InstrPerSynEvent: number | null;
-  /** Cortex-M0 (microbit) instructions per synaptic event, same workload, default build (fold sums on the stack). */
+  /** Cortex-M0 (microbit) instructions per synaptic event, same workload, codegen's const tables. */
   readonly m0InstrPerSynEvent: number | null;
-  /** The same with -DPS_FOLD_SUMS_STATIC (1 KB more .bss). */
-  readonly m0InstrPerSynEventStaticSums: number | null;
+  /** The same with the model read from its .cbor by ps_table.c, as `picospike build` makes it. */
+  readonly m0InstrPerSynEventViaReader: number | null;
   /** Cortex-M0 runtime code bytes without model data: codegen const tables + ps_net + the model's kernels + port (no reader, no protocol). */
   readonly m0RuntimeCodeBytes: number | null;
   /** Cortex-M0 runtime code bytes of today's device firmware (protocol + CBOR reader + SHA-256). */
@@ -66,7 +66,7 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
     interpreterVsNativeC: figure(by(codegenBench), () => true, "TS interpreter / C speed"),
     m4InstrPerSynEvent: figure(by(deviceBench), (n) => n === "mps2-an386: MNIST MLP 784-256-10 int8", slope),
     m0InstrPerSynEvent: figure(by(deviceBench), (n) => n === "microbit: MNIST MLP 784-256-10 int8", slope),
-    m0InstrPerSynEventStaticSums: figure(by(deviceBench), (n) => n.startsWith("microbit: MNIST MLP 784-256-10 int8, fold sums in .bss"), slope),
+    m0InstrPerSynEventViaReader: figure(by(deviceBench), (n) => n === `microbit: ${READER_ROW}`, slope),
     m0RuntimeCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("the model's kernels"), "runtime code B (flash − model data)"),
     m0DeviceFirmwareCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("device firmware"), "runtime code B (flash − model data)"),
     bytesPerSynapseInt8: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int8", "B/synapse (.cbor)"),

@@ -26,7 +26,7 @@ export function register(program: Command): void {
         ["interpreterVsNativeC", summary.interpreterVsNativeC, `≥ ${TARGETS.interpreterVsNativeC}`],
         ["m4InstrPerSynEvent", summary.m4InstrPerSynEvent, `≤ ${TARGETS.m4InstrPerSynEvent}`],
         ["m0InstrPerSynEvent", summary.m0InstrPerSynEvent, `≤ ${TARGETS.m0InstrPerSynEvent}`],
-        ["m0InstrPerSynEventStaticSums", summary.m0InstrPerSynEventStaticSums, `≤ ${TARGETS.m0InstrPerSynEvent}`],
+        ["m0InstrPerSynEventViaReader", summary.m0InstrPerSynEventViaReader, `≤ ${TARGETS.m0InstrPerSynEvent}`],
         ["m0RuntimeCodeBytes", summary.m0RuntimeCodeBytes, `≤ ${TARGETS.m0RuntimeCodeBytes}`],
         ["m0DeviceFirmwareCodeBytes", summary.m0DeviceFirmwareCodeBytes, ""],
         ["bytesPerSynapseInt8", summary.bytesPerSynapseInt8, `≤ ${TARGETS.bytesPerSynapseInt8}`],

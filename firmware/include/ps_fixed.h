@@ -151,184 +151,317 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
 }
 
 /*
- * Tiled spike fold of a dense int8 connection (spec/ops.md §12.2). On a step of spikes every event
- * has the same scale (1 << shift), so under the accumulation bound of §12.1 the exact fold
+ * Spike fold of a dense int8 connection (spec/ops.md §12.2). On a step of spikes every event has the
+ * same scale (1 << shift), so under the accumulation bound of §12.1 the exact fold
  *     for each event e, for each j: acc[j] = acc[j] + w[pre[e]][j] * scale
  * equals acc[j] + scale * (sum over e of w[pre[e]][j]): the same integers, with no int32 overflow in
- * either order. The sums are formed a tile of PS_FOLD_TILE outputs at a time: on cores with the DSP
- * extension (__ARM_FEATURE_DSP, Cortex-M4/M7) as packed int16 pairs on the stack, 8 weights per
- * SXTB16/SADD16 round, in chunks of at most 256 events (|sum| <= 128 * 256 fits int16); on ARMv6-M
- * (Cortex-M0) as int32 sums, 16 weights per LDM/STM round over word-aligned rows (else plain C), 64
- * outputs on the stack, or 256 in .bss when the build defines PS_FOLD_SUMS_STATIC (1 KB of RAM).
+ * any order or grouping of the events. Cores with the DSP extension (__ARM_FEATURE_DSP, Cortex-M4/M7)
+ * keep 16 outputs' sums in registers across the events as int16 pairs (SXTAB16, see
+ * ps_fold_sum_words_m4), in chunks of at most 256 events (|sum| <= 128 * 256 fits int16). ARMv6-M
+ * (Cortex-M0) keeps 16 outputs' sums in registers across the events, as biased bytes in 16-bit lanes
+ * of whole aligned words (see ps_fold_sum_words_m0), so it needs no aligned rows and no sums in RAM.
  * Only the exact scatter kernel calls it, and only when its §12.1 proof holds. Elsewhere
  * PS_FOLD_DENSE_I8_SPIKES stays undefined and the kernel runs its plain loop.
  */
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && (defined(__ARM_FEATURE_DSP) || defined(__ARM_ARCH_6M__))
 /* Only where it was measured to pay: on the host (x86-64 gcc -O2) the kernel's plain loop is as fast. */
 #define PS_FOLD_DENSE_I8_SPIKES 1
+
 #if defined(__ARM_FEATURE_DSP)
-#define PS_FOLD_TILE 128u /* 256 bytes of int16 sums on the stack */
-#elif defined(PS_FOLD_SUMS_STATIC)
-#define PS_FOLD_TILE 256u /* opt-in: 1 KB of int32 sums in .bss, fewer tiles per event (cheaper per synaptic event) */
-#else
-#define PS_FOLD_TILE 64u /* 256 bytes of int32 sums on the stack (a Cortex-M0 stack is small) */
-#endif
+/* One weight word into two int16-pair sums: bytes 0 and 2, then bytes 1 and 3 (SXTAB16 adds both halves) */
+#define PS_M4_WORD(offset, even, odd) \
+    "ldr lr, [r12, #" offset "]\n\t" \
+    "sxtab16 " even ", " even ", lr\n\t" \
+    "sxtab16 " odd ", " odd ", lr, ror #8\n\t"
+#define PS_M4_ROW "ldr r12, [r0], #4\n\t" "mla r12, r12, r3, r2\n\t"
+#define PS_M4_W0 PS_M4_WORD("0", "r4", "r5")
+#define PS_M4_W1 PS_M4_WORD("4", "r6", "r7")
+#define PS_M4_W2 PS_M4_WORD("8", "r8", "r9")
+#define PS_M4_W3 PS_M4_WORD("12", "r10", "r11")
+#define PS_M4_NEXT(label) "cmp r0, r1\n\t" "bne " label "\n\t"
+/* the parameters arrive in r0-r3 and on the stack; a naked body names none of them */
+#define PS_M4_ARG __attribute__((unused))
 
-#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && defined(__OPTIMIZE__)
 /**
- * ARMv6-M: sums[q] += w[rows[e] * outputs + q] (int8, rows word-aligned) for e < n and q < count, a
- * multiple of 16. Out of line: the loop needs every low register.
+ * Cortex-M4/M7 (DSP extension): for the `words` (1..4) weight words at `base` + row * `outputs` of each
+ * row rows[i], rows <= i < end (1..256 rows; LDR takes unaligned words), sums[2k] = the int16 pair
+ * sum of bytes 0 and 2 of word k and sums[2k + 1] that of bytes 1 and 3 (|sum| <= 128 * 256). The
+ * sums stay in r4-r11 across the rows: one load and two SXTAB16 per word, 4 instructions per row
+ * (3 in the two-row rounds of 4 words).
  */
-static __attribute__((noinline)) void ps_fold_rows8_m0(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t *sums, uint32_t count)
+static __attribute__((naked, noinline)) void ps_fold_sum_words_m4(PS_M4_ARG const uint32_t *rows, PS_M4_ARG const uint32_t *end, PS_M4_ARG const int8_t *base, PS_M4_ARG uint32_t *sums, PS_M4_ARG uint32_t words, PS_M4_ARG uint32_t outputs)
 {
-  for (uint32_t e = 0u; e < n; e++) {
-    const int8_t *row = w + rows[e] * outputs;
-    int32_t *at = sums;
-    int32_t *end = sums + count;
-    uint32_t w0;
-    uint32_t t0;
-    /* Thumb-1 LDM always writes the base back unless it is in the list: load with !, step back, store with ! */
-#define PS_FOLD_GROUP4 \
-    "ldm %[row]!, {%[w0]}\n\t" \
-    "ldm %[at]!, {r0, r1, r2, r3}\n\t" \
-    "sxtb %[t0], %[w0]\n\t" \
-    "adds r0, r0, %[t0]\n\t" \
-    "asrs %[t0], %[w0], #8\n\t" \
-    "sxtb %[t0], %[t0]\n\t" \
-    "adds r1, r1, %[t0]\n\t" \
-    "asrs %[t0], %[w0], #16\n\t" \
-    "sxtb %[t0], %[t0]\n\t" \
-    "adds r2, r2, %[t0]\n\t" \
-    "asrs %[w0], %[w0], #24\n\t" \
-    "adds r3, r3, %[w0]\n\t" \
-    "subs %[at], %[at], #16\n\t" \
-    "stm %[at]!, {r0, r1, r2, r3}\n\t"
-    __asm__ volatile(".syntax unified\n\t"
-                     "1:\n\t" PS_FOLD_GROUP4 PS_FOLD_GROUP4 PS_FOLD_GROUP4 PS_FOLD_GROUP4
-                     "cmp %[at], %[end]\n\t"
-                     "bne 1b\n\t"
-                     ".syntax divided\n\t"
-                     : [row] "+l"(row), [at] "+l"(at), [w0] "=&l"(w0), [t0] "=&l"(t0)
-                     : [end] "h"(end)
-                     : "r0", "r1", "r2", "r3", "cc", "memory");
-#undef PS_FOLD_GROUP4
-  }
+    __asm__(".syntax unified\n\t"
+            "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" /* sums at [sp], words at [sp, #40], outputs at [sp, #44] */
+            "ldr r12, [sp, #40]\n\t"
+            "ldr r3, [sp, #44]\n\t"
+            "movs r4, #0\n\t"
+            "movs r5, #0\n\t"
+            "movs r6, #0\n\t"
+            "movs r7, #0\n\t"
+            "mov r8, #0\n\t"
+            "mov r9, #0\n\t"
+            "mov r10, #0\n\t"
+            "mov r11, #0\n\t"
+            "cmp r12, #4\n\t"
+            "beq 4f\n\t"
+            "cmp r12, #2\n\t"
+            "blo 1f\n\t"
+            "beq 2f\n\t"
+            "3:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_NEXT("3b")
+            "b 9f\n\t"
+            "2:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_NEXT("2b")
+            "b 9f\n\t"
+            "1:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_NEXT("1b")
+            "b 9f\n\t"
+            /* 4 words: two rows per round, entered at the second when their number is odd */
+            "4:\n\t"
+            "subs r12, r1, r0\n\t"
+            "lsls r12, r12, #29\n\t"
+            "bmi 6f\n\t"
+            "5:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_W3
+            "6:\n\t" PS_M4_ROW PS_M4_W0 PS_M4_W1 PS_M4_W2 PS_M4_W3 PS_M4_NEXT("5b")
+            "9:\n\t"
+            "ldr r12, [sp]\n\t"
+            "stmia r12, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+            "pop {r3, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
-#endif
+#undef PS_M4_WORD
+#undef PS_M4_ROW
+#undef PS_M4_W0
+#undef PS_M4_W1
+#undef PS_M4_W2
+#undef PS_M4_W3
+#undef PS_M4_NEXT
+#undef PS_M4_ARG
 
-/**
- * True when ps_fold_dense_i8_spikes pays for weights `w` with `outputs` per row: always with the DSP
- * extension (LDR takes unaligned words); on ARMv6-M only for word-aligned rows of at least 16
- * outputs (else the kernel's plain loop is cheaper: weights read by ps_table.c inside a .cbor file
- * are rarely aligned).
- */
+/** True when ps_fold_dense_i8_spikes pays: rows of at least 4 outputs, any alignment (LDR takes unaligned words). */
 static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
 {
-#if defined(__ARM_FEATURE_DSP)
     (void)w;
-    (void)outputs;
-    return 1;
-#else
-    return ((outputs | (uint32_t)(uintptr_t)w) & 3u) == 0u && outputs >= 16u;
-#endif
+    return outputs >= 4u;
 }
 
-/** acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs. */
+/**
+ * acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs.
+ * Tiles of 16 outputs (4 words) summed in registers over chunks of at most 256 events; the last
+ * outputs % 4 outputs of each row by the plain exact fold.
+ */
 static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
 {
-    for (uint32_t j0 = 0u; j0 < outputs; j0 += PS_FOLD_TILE) {
-        uint32_t width = outputs - j0 < PS_FOLD_TILE ? outputs - j0 : PS_FOLD_TILE;
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
-        /* groups of 8 outputs in packed int16 pairs: word 2k holds outputs 4k and 4k+2, word 2k+1 holds 4k+1 and 4k+3 */
-        union {
-            uint32_t word[PS_FOLD_TILE / 2u];
-            int16_t half[PS_FOLD_TILE];
-        } sums;
-        uint32_t packed = width & ~7u;
-        for (uint32_t e0 = 0u; e0 < n; e0 += 256u) {
-            uint32_t e1 = n - e0 < 256u ? n : e0 + 256u;
-            for (uint32_t q = 0u; q < packed / 2u; q++) {
-                sums.word[q] = 0u;
-            }
-            for (uint32_t e = e0; e < e1 && packed > 0u; e++) {
-                const int8_t *row = w + rows[e] * outputs + j0;
-                uint32_t *at = sums.word;
-                uint32_t *end = sums.word + packed / 2u;
-                uint32_t w0;
-                uint32_t w1;
-                uint32_t t0;
-                /* one 8-output group when their number is odd, then 16 outputs per round */
-#define PS_FOLD_GROUP8 \
-                    "ldr %[w0], [%[row]], #4\n\t" \
-                    "ldr %[w1], [%[row]], #4\n\t" \
-                    "ldmia %[at], {r8, r9, r10, r11}\n\t" \
-                    "sxtb16 %[t0], %[w0]\n\t" \
-                    "sxtb16 %[w0], %[w0], ror #8\n\t" \
-                    "sadd16 r8, r8, %[t0]\n\t" \
-                    "sadd16 r9, r9, %[w0]\n\t" \
-                    "sxtb16 %[t0], %[w1]\n\t" \
-                    "sxtb16 %[w1], %[w1], ror #8\n\t" \
-                    "sadd16 r10, r10, %[t0]\n\t" \
-                    "sadd16 r11, r11, %[w1]\n\t" \
-                    "stmia %[at]!, {r8, r9, r10, r11}\n\t"
-                if ((packed & 8u) != 0u) {
-                    __asm__ volatile(PS_FOLD_GROUP8
-                                     : [row] "+r"(row), [at] "+r"(at), [w0] "=&r"(w0), [w1] "=&r"(w1), [t0] "=&r"(t0)
-                                     :
-                                     : "r8", "r9", "r10", "r11", "memory");
-                }
-                if (at != end) {
-                    __asm__ volatile("1:\n\t" PS_FOLD_GROUP8 PS_FOLD_GROUP8
-                                     "cmp %[at], %[end]\n\t"
-                                     "bne 1b\n\t"
-                                     : [row] "+r"(row), [at] "+r"(at), [w0] "=&r"(w0), [w1] "=&r"(w1), [t0] "=&r"(t0)
-                                     : [end] "r"(end)
-                                     : "r8", "r9", "r10", "r11", "cc", "memory");
-                }
-#undef PS_FOLD_GROUP8
-            }
-            for (uint32_t g = 0u; g < packed; g += 4u) {
-                acc[j0 + g] += scale * (int32_t)sums.half[g];
-                acc[j0 + g + 1u] += scale * (int32_t)sums.half[g + 2u];
-                acc[j0 + g + 2u] += scale * (int32_t)sums.half[g + 1u];
-                acc[j0 + g + 3u] += scale * (int32_t)sums.half[g + 3u];
+    uint32_t words = outputs >> 2;
+    for (uint32_t e0 = 0u; e0 < n; e0 += 256u) {
+        uint32_t count = n - e0 < 256u ? n - e0 : 256u;
+        for (uint32_t k0 = 0u; k0 < words; k0 += 4u) {
+            uint32_t width = words - k0 < 4u ? words - k0 : 4u;
+            /* word 2g holds outputs 4g and 4g+2 of the tile, word 2g+1 holds 4g+1 and 4g+3 */
+            union {
+                uint32_t word[8];
+                int16_t half[16];
+            } sums;
+            ps_fold_sum_words_m4(rows + e0, rows + e0 + count, w + 4u * k0, sums.word, width, outputs);
+            int32_t *at = acc + 4u * k0;
+            for (uint32_t g = 0u; g < 4u * width; g += 4u) {
+                at[g] += scale * (int32_t)sums.half[g];
+                at[g + 1u] += scale * (int32_t)sums.half[g + 2u];
+                at[g + 2u] += scale * (int32_t)sums.half[g + 1u];
+                at[g + 3u] += scale * (int32_t)sums.half[g + 3u];
             }
         }
-        /* the last width % 8 outputs of the tile: plain exact fold */
-        for (uint32_t e = 0u; e < n && packed < width; e++) {
-            const int8_t *row = w + rows[e] * outputs + j0;
-            for (uint32_t q = packed; q < width; q++) {
-                acc[j0 + q] += scale * (int32_t)row[q];
-            }
+    }
+    /* the last outputs % 4 outputs: plain exact fold */
+    for (uint32_t e = 0u; e < n && 4u * words < outputs; e++) {
+        const int8_t *row = w + rows[e] * outputs;
+        for (uint32_t q = 4u * words; q < outputs; q++) {
+            acc[q] += scale * (int32_t)row[q];
         }
-#else
-#ifdef PS_FOLD_SUMS_STATIC
-        static int32_t sums[PS_FOLD_TILE]; /* the kernels run on one thread: never re-entered */
-#else
-        int32_t sums[PS_FOLD_TILE];
-#endif
-        for (uint32_t q = 0u; q < width; q++) {
-            sums[q] = 0;
-        }
-        uint32_t done = 0u; /* outputs of the tile summed by the LDM/STM loop */
-        /* ARMv6-M: word loads need aligned rows; 16 weights per round, sums in r0-r3 via LDM/STM */
-        if (((outputs | (uint32_t)(uintptr_t)w) & 3u) == 0u && width >= 16u) {
-            done = width & ~15u;
-            ps_fold_rows8_m0(rows, n, w + j0, outputs, sums, done);
-        }
-        for (uint32_t e = 0u; e < n && done < width; e++) {
-            const int8_t *row = w + rows[e] * outputs + j0;
-            for (uint32_t q = done; q < width; q++) {
-                sums[q] += (int32_t)row[q];
-            }
-        }
-        for (uint32_t q = 0u; q < width; q++) {
-            acc[j0 + q] += scale * sums[q];
-        }
-#endif
     }
     return n * outputs;
 }
+
+#else /* ARMv6-M */
+/* Row starts gathered per call of ps_fold_flush_m0: 512 bytes of stack; at most 256 (16-bit lanes). */
+#define PS_FOLD_CHUNK 128u
+
+/* One aligned weight word y (bytes biased by ^ 0x80 to 0..255) into lanes F += y, H += (y >> 8) & 0x00ff00ff */
+#define PS_M0_WORD(offset, add_f, add_h) \
+    "ldr r2, [r1, #" offset "]\n\t" \
+    "eors r2, r3\n\t" \
+    add_f "\n\t" \
+    "lsrs r2, r2, #8\n\t" \
+    "ands r2, r4\n\t" \
+    add_h "\n\t"
+/* The next row start plus the word offset of the tile */
+#define PS_M0_ROW "ldm r0!, {r1}\n\t" "add r1, r8\n\t"
+#define PS_M0_W0 PS_M0_WORD("0", "adds r5, r5, r2", "adds r6, r6, r2")
+#define PS_M0_W1 PS_M0_WORD("4", "adds r7, r7, r2", "add r9, r2")
+#define PS_M0_W2 PS_M0_WORD("8", "add r10, r2", "add r11, r2")
+#define PS_M0_W3 PS_M0_WORD("12", "add r12, r2", "add lr, r2")
+#define PS_M0_NEXT(label) "ldr r2, [sp, #16]\n\t" "cmp r0, r2\n\t" "bne " label "\n\t"
+
+/**
+ * ARMv6-M: for the `words` (1 or 4) aligned words at byte `offset` of each row starts[i], starts <= i <
+ * end (1..256 rows, word-aligned addresses), with every byte biased to y = byte ^ 0x80 (0..255):
+ * lanes[2k] = sum of word k (mod 2^32) and lanes[2k + 1] = sum of (word k >> 8) & 0x00ff00ff (bytes
+ * 1 and 3 in 16-bit lanes that cannot carry: 255 * 256 < 2^16). The sums stay in r5-r7, r9-r12 and
+ * lr across the rows: one load and 5 instructions per word, 2 per row, 3 per round of rows (4 rows
+ * a round for 4 words).
+ */
+/* the parameters arrive in r0-r3 and on the stack; a naked body names none of them */
+#define PS_M0_ARG __attribute__((unused))
+static __attribute__((naked, noinline)) void ps_fold_sum_words_m0(PS_M0_ARG const uintptr_t *starts, PS_M0_ARG const uintptr_t *end, PS_M0_ARG uint32_t offset, PS_M0_ARG uint32_t *lanes, PS_M0_ARG uint32_t words)
+{
+    __asm__(".syntax unified\n\t"
+            "push {r1, r3, r4, r5, r6, r7, lr}\n\t"
+            "mov r4, r8\n\t"
+            "mov r5, r9\n\t"
+            "mov r6, r10\n\t"
+            "mov r7, r11\n\t"
+            "push {r4, r5, r6, r7}\n\t" /* end at [sp, #16], lanes at [sp, #20], words at [sp, #44] */
+            "mov r8, r2\n\t"
+            "movs r5, #0\n\t"
+            "movs r6, #0\n\t"
+            "movs r7, #0\n\t"
+            "mov r9, r5\n\t"
+            "mov r10, r5\n\t"
+            "mov r11, r5\n\t"
+            "mov r12, r5\n\t"
+            "mov lr, r5\n\t"
+            "movs r4, #255\n\t" /* r4 = 0x00ff00ff */
+            "lsls r3, r4, #16\n\t"
+            "orrs r4, r3\n\t"
+            "movs r3, #128\n\t" /* r3 = 0x80808080 */
+            "lsls r2, r3, #8\n\t"
+            "orrs r3, r2\n\t"
+            "lsls r2, r3, #16\n\t"
+            "orrs r3, r2\n\t"
+            "ldr r2, [sp, #44]\n\t"
+            "cmp r2, #4\n\t"
+            "beq 4f\n\t"
+            "1:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_NEXT("1b")
+            "b 9f\n\t"
+            /* 4 words: four rows per round, entered at row 4 - (rows mod 4) of the first */
+            "4:\n\t"
+            "subs r2, r1, r0\n\t"
+            "lsls r2, r2, #29\n\t" /* C = bit 1, N = bit 0 of the number of rows */
+            "bcs 0f\n\t"
+            "bpl 5f\n\t"
+            "b 8f\n\t"
+            "0:\n\t"
+            "bpl 7f\n\t"
+            "b 6f\n\t"
+            "5:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3
+            "6:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3
+            "7:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3
+            "8:\n\t" PS_M0_ROW PS_M0_W0 PS_M0_W1 PS_M0_W2 PS_M0_W3 PS_M0_NEXT("5b")
+            "9:\n\t"
+            "ldr r2, [sp, #20]\n\t"
+            "stm r2!, {r5, r6, r7}\n\t"
+            "mov r3, r9\n\t"
+            "mov r4, r10\n\t"
+            "mov r5, r11\n\t"
+            "mov r6, r12\n\t"
+            "mov r7, lr\n\t"
+            "stm r2!, {r3, r4, r5, r6, r7}\n\t"
+            "pop {r4, r5, r6, r7}\n\t"
+            "mov r8, r4\n\t"
+            "mov r9, r5\n\t"
+            "mov r10, r6\n\t"
+            "mov r11, r7\n\t"
+            "pop {r1, r3, r4, r5, r6, r7, pc}\n\t"
+            ".syntax divided\n\t");
+}
+#undef PS_M0_ARG
+#undef PS_M0_WORD
+#undef PS_M0_ROW
+#undef PS_M0_W0
+#undef PS_M0_W1
+#undef PS_M0_W2
+#undef PS_M0_W3
+#undef PS_M0_NEXT
+
+/**
+ * ARMv6-M: acc[j] += scale * sum over the `count` rows of w[row][j], for rows whose starts all lie
+ * `misalign` bytes past the word-aligned addresses starts[] (so byte b of aligned word k is output
+ * 4k + b - misalign of every row). Reads whole aligned words: up to 3 bytes before a row's first and
+ * after its last weight, never outside the aligned words that hold weights.
+ */
+static __attribute__((noinline)) void ps_fold_flush_m0(const uintptr_t *starts, uint32_t count, uint32_t misalign, uint32_t outputs, int32_t scale, int32_t *acc)
+{
+    uint32_t words = (outputs + misalign + 3u) >> 2;
+    int32_t bias = 128 * (int32_t)count; /* count rows of bytes biased by +128 */
+    uint32_t lanes[8];
+    uint32_t width;
+    uint32_t first = 0u - misalign; /* output of byte 0 of the current word; wraps past 0 before the row */
+    for (uint32_t k0 = 0u; k0 < words; k0 += width) {
+        width = words - k0 < 4u ? 1u : 4u; /* a last 1..3 words one at a time: less code than 2- and 3-word loops */
+        ps_fold_sum_words_m0(starts, starts + count, 4u * k0, lanes, width);
+        for (const uint32_t *lane = lanes; lane < lanes + 2u * width; lane += 2u, first += 4u) {
+            uint32_t odd = lane[1];                 /* bytes 1 and 3: Y1 + Y3 * 2^16 */
+            uint32_t even = lane[0] - (odd << 8);   /* bytes 0 and 2: Y0 + Y2 * 2^16 */
+            int32_t sums[4] = {
+                (int32_t)(even & 0xffffu) - bias,
+                (int32_t)(odd & 0xffffu) - bias,
+                (int32_t)(even >> 16) - bias,
+                (int32_t)(odd >> 16) - bias,
+            };
+            if (first < outputs - 3u) { /* the whole word lies in the row */
+                int32_t *at = acc + first;
+                at[0] += scale * sums[0];
+                at[1] += scale * sums[1];
+                at[2] += scale * sums[2];
+                at[3] += scale * sums[3];
+            } else {
+                for (uint32_t b = 0u; b < 4u; b++) {
+                    if (first + b < outputs) {
+                        acc[first + b] += scale * sums[b];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/** True when ps_fold_dense_i8_spikes pays on ARMv6-M: rows of at least 8 outputs, any alignment. */
+static inline int ps_fold_dense_i8_fits(const int8_t *w, uint32_t outputs)
+{
+    (void)w;
+    return outputs >= 8u;
+}
+
+/**
+ * acc[j] += scale * sum of w[rows[e] * outputs + j] over e < n, for j < outputs. Returns n * outputs.
+ * Rows whose starts agree mod 4 share the lanes of ps_fold_sum_words_m0: one pass over the events per
+ * residue that can occur (w's when outputs is a multiple of 4; w's and w's + 2 when it is even; all
+ * four when it is odd), flushing the rows of that residue among every PS_FOLD_CHUNK events.
+ */
+static inline uint32_t ps_fold_dense_i8_spikes(const uint32_t *rows, uint32_t n, const int8_t *w, uint32_t outputs, int32_t scale, int32_t *acc)
+{
+    uintptr_t starts[PS_FOLD_CHUNK];
+    uint32_t step = (outputs & 1u) != 0u ? 1u : ((outputs & 2u) != 0u ? 2u : 4u);
+    const uint32_t *end = rows + n;
+    for (uint32_t c = 0u; c < 4u; c += step) {
+        uint32_t misalign = ((uint32_t)(uintptr_t)w + c) & 3u;
+        uintptr_t base = (uintptr_t)w - misalign;
+        /* at most PS_FOLD_CHUNK rows looked at per flush, so at most that many gathered */
+        for (const uint32_t *from = rows; from != end;) {
+            const uint32_t *stop = (uint32_t)(end - from) > PS_FOLD_CHUNK ? from + PS_FOLD_CHUNK : end;
+            uintptr_t *slot = starts;
+            for (const uint32_t *row = from; row != stop; row++) {
+                uintptr_t start = base + *row * outputs;
+                if ((start & 3u) == 0u) {
+                    *slot++ = start;
+                }
+            }
+            if (slot != starts) {
+                ps_fold_flush_m0(starts, (uint32_t)(slot - starts), misalign, outputs, scale, acc);
+            }
+            from = stop;
+        }
+    }
+    return n * outputs;
+}
+#endif
 #endif /* PS_FOLD_DENSE_I8_SPIKES */
 
 #endif /* PS_FIXED_H */
