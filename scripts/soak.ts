@@ -26,7 +26,9 @@ if (args.includes("--record")) {
   const body = [
     "<!-- soak:begin (written by scripts/soak.ts --record) -->",
     `Soak on **${report.board}**, ${new Date().toISOString().slice(0, 10)}: **${report.steps.toLocaleString("en")} lockstep steps** in ${report.seconds} s ` +
-      `(bounded by ${seconds} s of ${steps.toLocaleString("en")} planned), 1% byte corruption and 1% byte drops both ways, ${i.resets} device resets; learning ${report.learning ? "on (R-STDP, a reward per 50-step sample)" : "off (the device announced no PLASTICITY)"}.`,
+      `(${report.stepsPerSecond} steps/s; bounded by ${seconds} s and ${steps.toLocaleString("en")} steps), 1% byte corruption and 1% byte drops both ways, ${i.resets} device resets; ` +
+      `learning ${report.learning ? "on (R-STDP, a reward per 50-step sample, learned weights kept across samples, a checkpoint every 500 steps)" : "off (the device announced no PLASTICITY)"}; ` +
+      "damage-triggered fast retransmission (spec/protocol.md §2).",
     "",
     "| figure | value |",
     "| --- | --- |",
@@ -34,11 +36,13 @@ if (args.includes("--record")) {
     `| frames damaged by the injector h→d / d→h | ${i.framesDamagedHostToDevice} / ${i.framesDamagedDeviceToHost} |`,
     `| bytes dropped / bits flipped | ${i.bytesDropped} / ${i.bitsFlipped} |`,
     `| host rejected: bad CRC / bad frame | ${d.badCrc} / ${d.badFrame} |`,
-    `| host sequence gaps / retransmissions | ${d.gaps} / ${d.retransmissions} |`,
+    `| device damage reports received (ERROR 401/402) | ${d.damageReports} |`,
+    `| host sequence gaps (frames lost, counted) | ${d.gaps} |`,
+    `| retransmissions (of them fast, on detected damage) | ${d.retransmissions} (${d.fastRetransmissions}) |`,
     `| recoveries (resets detected, re-uploads, steps replayed) | ${r.recoveries} (${r.resetsDetected}, ${r.reuploads}, ${r.replayedSteps}) |`,
     `| learned-weights checkpoints | ${r.checkpoints} |`,
     `| steps diverging from the interpreter (corrupted frames accepted) | **${report.divergentSteps}** |`,
-    `| requests completed (none failed) | ${report.requestsCompleted} |`,
+    `| requests completed (none failed; ${r.recoveries - r.resetsDetected} timeouts reported and recovered) | ${report.requestsCompleted} |`,
     `| final weights = reference = last checkpoint + replayed log | ${report.weightsExact === null ? "n/a (no learning)" : report.weightsExact} |`,
     "",
     `Rerun: \`PICOSPIKE_SOAK_STEPS=1000000 npx tsx scripts/soak.ts --board ${report.board} --seconds 3600 --record\`.`,
