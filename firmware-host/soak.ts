@@ -51,6 +51,8 @@ export interface SoakOptions {
   readonly seed?: number;
   /** Steps per sample (a RESET_STATE before each, a reward in its middle). */
   readonly sampleSteps?: number;
+  /** Called at every sample boundary with the steps run so far (progress output of long runs). */
+  readonly onProgress?: (steps: number) => void;
 }
 
 /** What a soak measured. */
@@ -140,6 +142,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         resets++;
         resetDevice();
       }
+      options.onProgress?.(steps);
       await session.resetState();
       requests++;
       reference.reset();

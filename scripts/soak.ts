@@ -15,7 +15,18 @@ const value = (name: string): string | undefined => {
 const board = (value("--board") ?? "native") as "native" | "mock";
 const seconds = Number(value("--seconds") ?? 60);
 const steps = Number(process.env["PICOSPIKE_SOAK_STEPS"] ?? 1_000_000);
-const report = await runSoak({ board, steps, seconds });
+const started = performance.now();
+let lastPrint = started;
+const report = await runSoak({
+  board, steps, seconds,
+  // One line a minute on stderr, so a long run can be watched.
+  onProgress: (done) => {
+    const now = performance.now();
+    if (now - lastPrint < 60_000) return;
+    lastPrint = now;
+    process.stderr.write(`${new Date().toISOString()} ${done} steps, ${Math.round(done / ((now - started) / 1000))} steps/s\n`);
+  },
+});
 process.stdout.write(JSON.stringify(report, null, 2) + "\n");
 if (args.includes("--record")) {
   const path = new URL("../docs/RELIABILITY.md", import.meta.url);
