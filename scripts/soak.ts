@@ -56,7 +56,7 @@ if (args.includes("--record")) {
     `| requests completed (none failed; ${r.recoveries - r.resetsDetected} timeouts reported and recovered) | ${report.requestsCompleted} |`,
     `| final weights = reference = last checkpoint + replayed log | ${report.weightsExact === null ? "n/a (no learning)" : report.weightsExact} |`,
     "",
-    `Rerun: \`PICOSPIKE_SOAK_STEPS=1000000 npx tsx scripts/soak.ts --board ${report.board} --seconds 3600 --record\`.`,
+    `Rerun: \`PICOSPIKE_SOAK_STEPS=${steps} npx tsx scripts/soak.ts --board ${report.board} --seconds ${seconds} --record\`.`,
     "<!-- soak:end -->",
   ].join("\n");
   const re = /<!-- soak:begin[\s\S]*?<!-- soak:end -->/;
