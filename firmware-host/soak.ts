@@ -41,6 +41,15 @@ export function soakTable(): EventTable {
   };
 }
 
+/**
+ * Retransmissions per request (spec §4.7 allows more than §2's 5). A 64-byte STATE_CHUNK of a
+ * checkpoint read survives this line only about one round trip in six, so with 40 (what compare and
+ * stream use with --inject) requests ran out of attempts: 63 timeouts in the first million-step run
+ * (about 94,000 chunk reads for 1,999 checkpoints), each costing a recovery with a replay; a mock
+ * run traced them to READ_STATE. With 100, 0.83^101 ≈ 10^-8 per chunk.
+ */
+export const SOAK_RETRIES = 100;
+
 /** Options of a soak. */
 export interface SoakOptions {
   readonly board: "native" | "mock";
@@ -51,6 +60,8 @@ export interface SoakOptions {
   readonly seed?: number;
   /** Steps per sample (a RESET_STATE before each, a reward in its middle). */
   readonly sampleSteps?: number;
+  /** Retransmissions per request; default SOAK_RETRIES. */
+  readonly retries?: number;
   /** Called at every sample boundary with the steps run so far (progress output of long runs). */
   readonly onProgress?: (steps: number) => void;
 }
@@ -114,7 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     base = live;
   }
   const faulty = new FaultyTransport(base, makeFaultSpec({ seed, both: { corrupt: 0.01, drop: 0.01 } }));
-  const session = await BoardSession.open(faulty, { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: 40, frameLimit: 64 });
+  const session = await BoardSession.open(faulty, { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: options.retries ?? SOAK_RETRIES, frameLimit: 64 });
   let damageReports = 0;
   session.link.onMessage((msg) => {
     if (msg.kind === "ERROR" && (msg.code === 401 || msg.code === 402)) damageReports++;
