@@ -49,6 +49,45 @@ describe("Link", () => {
     expect(host.counters.retransmissions).toBe(2);
   });
 
+  it("retransmits at once, not after its timeout, when the device reports a damaged frame (ERROR 402)", async () => {
+    let calls = 0;
+    // A 60 s timeout: only a fast retransmission can complete this request within the test.
+    const { host, seen } = setup((msg, frame, device) => {
+      if (++calls === 1) void device.send({ kind: "ERROR", code: 402, detail: 1, text: "" });
+      else void device.send({ kind: "ACK", replyTo: frame.seq, info: 5 });
+    }, 60_000);
+    expect(await host.request({ kind: "RESET_STATE", what: 0 })).toMatchObject({ info: 5 });
+    expect(seen.map((s) => s.seq)).toEqual([0, 0]);
+    expect(host.counters).toMatchObject({ retransmissions: 1, fastRetransmissions: 1 });
+  });
+
+  it("retransmits at once when a chunk it receives fails its checks (a damaged answer)", async () => {
+    let calls = 0;
+    const pair = new LoopbackPair();
+    const host = new Link(pair.a, { timeoutMs: 60_000, retries: 3 });
+    const device = new Link(pair.b);
+    device.onMessage((msg, frame) => {
+      if (++calls === 1) {
+        const ack: Message = { kind: "ACK", replyTo: frame.seq, info: 1 };
+        const bytes = frameBytes({ version: 1, type: typeOf(ack), seq: 0, payload: encodePayload(ack) });
+        bytes[bytes.length - 1]! ^= 0x01; // the CRC's high byte: the host rejects the frame
+        void pair.b.write(Uint8Array.of(...cobsEncode(bytes), 0));
+      } else void device.send({ kind: "ACK", replyTo: frame.seq, info: 2 });
+    });
+    expect(await host.request({ kind: "RESET_STATE", what: 0 })).toMatchObject({ info: 2 });
+    expect(host.counters).toMatchObject({ badCrc: 1, retransmissions: 1, fastRetransmissions: 1 });
+  });
+
+  it("spends fast retransmissions from the same retry budget, and never hurries HELLO", async () => {
+    const { host, seen } = setup((msg, frame, device) => void device.send({ kind: "ERROR", code: 401, detail: 0, text: "" }), 60_000);
+    expect(await codeOf(host.request({ kind: "GET_STATS" }))).toBe("PROTOCOL_TIMEOUT");
+    expect(seen.length).toBe(4);
+    expect(host.counters.fastRetransmissions).toBe(3);
+    const slow = setup((msg, frame, device) => void device.send({ kind: "ERROR", code: 401, detail: 0, text: "" }), 20);
+    expect(await codeOf(slow.host.handshake(7, 60))).toBe("PROTOCOL_HANDSHAKE_FAILED");
+    expect(slow.host.counters.fastRetransmissions).toBe(0);
+  });
+
   it("fails with PROTOCOL_TIMEOUT after all retries; every wait is bounded", async () => {
     const { host, seen } = setup(() => undefined);
     expect(await codeOf(host.request({ kind: "GET_STATS" }))).toBe("PROTOCOL_TIMEOUT");

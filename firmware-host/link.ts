@@ -41,8 +41,10 @@ export interface LinkCounters {
   unknownType: number;
   /** Valid frames whose payload did not match its type's layout. */
   badPayload: number;
-  /** Retransmitted requests. */
+  /** Retransmitted requests (after a timeout or, fast, after damage; spec §2). */
   retransmissions: number;
+  /** Of those, fast retransmissions: sent at once on a rejected chunk or a device's ERROR 401/402 (spec §2). */
+  fastRetransmissions: number;
   /** Answers that matched no outstanding request (late answers to earlier attempts). */
   staleAnswers: number;
 }
@@ -60,6 +62,12 @@ export interface LinkOptions {
    * round trips of requests answered at their first attempt. Absent: always timeoutMs.
    */
   readonly adaptiveTimeout?: { readonly minMs: number };
+  /**
+   * Fast retransmission (spec §2): while a request other than HELLO is outstanding, retransmit it
+   * at once when a received chunk fails COBS, length or CRC checks or the device reports one it
+   * rejected (ERROR 401/402), within the same retry budget. Default true.
+   */
+  readonly fastRetransmit?: boolean;
 }
 
 /** Options of one request. */
@@ -79,6 +87,8 @@ interface Pending {
   readonly accept: ((answer: AnswerMessage) => boolean) | undefined;
   readonly parts: Map<number, StepResultMsg>;
   lastPart: number | undefined;
+  /** Sends the next attempt now (fast retransmission); undefined for requests that are not retransmitted early. */
+  readonly retransmitNow: (() => void) | undefined;
   resolve(answer: AnswerMessage): void;
   reject(error: PicospikeError): void;
 }
@@ -87,7 +97,8 @@ interface Pending {
 export class Link {
   /** Live counters (read them; the link updates them). */
   readonly counters: LinkCounters = {
-    framesRx: 0, framesTx: 0, badFrame: 0, badCrc: 0, gaps: 0, late: 0, unknownType: 0, badPayload: 0, retransmissions: 0, staleAnswers: 0,
+    framesRx: 0, framesTx: 0, badFrame: 0, badCrc: 0, gaps: 0, late: 0, unknownType: 0, badPayload: 0, retransmissions: 0, fastRetransmissions: 0,
+    staleAnswers: 0,
   };
   /** Protocol version of the session (set by the handshake). */
   version: number = PROTOCOL_VERSION;
@@ -105,6 +116,7 @@ export class Link {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly adaptiveMinMs: number | undefined;
+  private readonly fastRetransmit: boolean;
   private srtt: number | undefined;
   private rttvar = 0;
 
@@ -113,6 +125,7 @@ export class Link {
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     this.retries = options.retries ?? REQUEST_RETRIES;
     this.adaptiveMinMs = options.adaptiveTimeout?.minMs;
+    this.fastRetransmit = options.fastRetransmit ?? true;
     this.decoder = new CobsDecoder();
     this.unsubscribe.push(transport.onData((bytes) => this.receive(bytes)));
     this.unsubscribe.push(transport.onClose(() => this.shutdown("transport closed")));
@@ -255,6 +268,12 @@ export class Link {
       };
       const pending: Pending = {
         seq, kind: msg.kind, accept: options.accept, parts: new Map(), lastPart: undefined,
+        // HELLO keeps its paced attempts: noise from a booting board must not use up the handshake.
+        retransmitNow: this.fastRetransmit && msg.kind !== "HELLO" ? () => {
+          if (timer !== undefined) clearTimeout(timer);
+          if (attempt <= retries) this.counters.fastRetransmissions++;
+          attemptOnce();
+        } : undefined,
         resolve: (answer) => {
           // Karn: only answers to a first attempt measure the round trip.
           if (attempt === 1) this.observeRtt(performance.now() - sentAt);
@@ -287,6 +306,7 @@ export class Link {
     for (const chunk of this.decoder.push(bytes)) {
       if (chunk.kind !== "frame") {
         this.counters.badFrame++;
+        this.damageSeen();
         continue;
       }
       let frame: Frame;
@@ -295,6 +315,7 @@ export class Link {
       } catch (e) {
         if (e instanceof PicospikeError && e.code === "PROTOCOL_BAD_CRC") this.counters.badCrc++;
         else this.counters.badFrame++;
+        this.damageSeen();
         continue;
       }
       // HELLO, HELLO_ACK and NACK are readable across versions (spec §1.4).
@@ -316,6 +337,15 @@ export class Link {
     }
   }
 
+  /**
+   * A chunk failed its checks here, or the device reported one it rejected: the outstanding
+   * request or its answer was most likely damaged, so retransmit now (spec §2). A spurious
+   * retransmission is harmless: the device answers a duplicate from its stored answer.
+   */
+  private damageSeen(): void {
+    this.pending?.retransmitNow?.();
+  }
+
   private trackSequence(seq: number, type: number): void {
     // A HELLO_ACK starts the device's numbering afresh (spec §4).
     if (this.expectedRx === undefined || type === MSG.HELLO_ACK || type === MSG.HELLO) {
@@ -335,6 +365,7 @@ export class Link {
 
   private dispatch(msg: Message, frame: Frame): void {
     const pending = this.pending;
+    if (msg.kind === "ERROR" && (msg.code === ERROR_CODES.PROTOCOL_BAD_FRAME.num || msg.code === ERROR_CODES.PROTOCOL_BAD_CRC.num)) this.damageSeen();
     if (isAnswer(msg)) {
       if (pending && msg.replyTo === pending.seq && (pending.accept === undefined || pending.accept(msg))) {
         this.settle(pending, msg);

@@ -281,6 +281,7 @@ export class MockBoard {
     for (const chunk of this.decoder.push(bytes)) {
       if (chunk.kind !== "frame") {
         this.counters.badFrame++;
+        this.reportRejected("PROTOCOL_BAD_FRAME");
         continue;
       }
       let frame: Frame;
@@ -288,8 +289,10 @@ export class MockBoard {
         // max_frame ≥ 64, so HELLO frames (20 bytes) are always accepted (spec §1.2).
         frame = parseFrame(chunk.bytes, this.maxFrame);
       } catch (e) {
-        if (isPicospikeError(e, "PROTOCOL_BAD_CRC")) this.counters.badCrc++;
+        const crc = isPicospikeError(e, "PROTOCOL_BAD_CRC");
+        if (crc) this.counters.badCrc++;
         else this.counters.badFrame++;
+        this.reportRejected(crc ? "PROTOCOL_BAD_CRC" : "PROTOCOL_BAD_FRAME");
         continue;
       }
       if (frame.version !== this.version && frame.type !== MSG.HELLO) {
@@ -300,6 +303,17 @@ export class MockBoard {
       this.trackSequence(frame.seq);
       this.handleFrame(frame);
     }
+  }
+
+  /**
+   * Damage report (spec §2 "Fast retransmission"): after a handshake, one short ERROR 401/402 per
+   * chunk rejected by COBS, size, length or CRC, detail = frames rejected so far, so the host can
+   * retransmit its request at once instead of waiting for its timeout. Silent before a handshake:
+   * line noise at boot is not worth answering and no request can be outstanding.
+   */
+  private reportRejected(code: "PROTOCOL_BAD_FRAME" | "PROTOCOL_BAD_CRC"): void {
+    if (!this.handshaken) return;
+    this.sendNew({ kind: "ERROR", code: nackCode(code), detail: (this.counters.badFrame + this.counters.badCrc) >>> 0, text: "" });
   }
 
   private trackSequence(seq: number): void {

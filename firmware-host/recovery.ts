@@ -46,6 +46,8 @@ export interface RecoveryCounters {
   replayedSteps: number;
   /** Learned-weights checkpoints taken. */
   checkpoints: number;
+  /** Recoveries by cause: the error code, and for a timeout the request that ran out of attempts (e.g. "PROTOCOL_TIMEOUT READ_STATE"). */
+  causes: Record<string, number>;
 }
 
 /** Options of LockstepRecovery. */
@@ -107,7 +109,7 @@ function weightsFromBytes(bytes: Uint8Array, like: Weights): Weights {
 /** The guard: logs, checkpoints and recovers a session's lockstep operations. */
 export class LockstepRecovery implements SessionGuard {
   /** What recovery did so far. */
-  readonly counters: RecoveryCounters = { recoveries: 0, resetsDetected: 0, handshakeRetries: 0, reuploads: 0, replayedOps: 0, replayedSteps: 0, checkpoints: 0 };
+  readonly counters: RecoveryCounters = { recoveries: 0, resetsDetected: 0, handshakeRetries: 0, reuploads: 0, replayedOps: 0, replayedSteps: 0, checkpoints: 0, causes: {} };
   private readonly table: EventTable;
   private readonly original: Checkpoint;
   private restore: Checkpoint;
@@ -236,6 +238,9 @@ export class LockstepRecovery implements SessionGuard {
   /** Port back, handshake, model and weights restored, log replayed (spec §4.6). */
   private async recover(cause: unknown): Promise<void> {
     this.counters.recoveries++;
+    const kind = cause instanceof PicospikeError ? cause.detail?.["kind"] : undefined;
+    const why = cause instanceof PicospikeError ? `${cause.code}${typeof kind === "string" ? ` ${kind}` : ""}` : "other";
+    this.counters.causes[why] = (this.counters.causes[why] ?? 0) + 1;
     let reset = saysReset(cause) || this.session.resetDetected;
     const limit = this.options.reconnectMs ?? RECONNECT_TOTAL_MS;
     const deadline = performance.now() + limit;

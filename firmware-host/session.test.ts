@@ -15,9 +15,10 @@ import { Interpreter } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { randomTable } from "../runtime/testing/random-table.js";
-import { cobsDecode } from "./cobs.js";
+import { CobsDecoder, cobsDecode } from "./cobs.js";
 import { compareRun } from "./compare.js";
-import { STATE_KIND, type RtOutputMsg } from "./messages.js";
+import { decodePayload, MSG, STATE_KIND, type RtOutputMsg } from "./messages.js";
+import { parseFrame } from "./frame.js";
 import { FakeClock, MockBoard, type MockBoardOptions } from "./mock-board.js";
 import { allLayersMask, BoardSession, mergeRealtimeInputs, type SessionOptions } from "./session.js";
 import { LoopbackPair, type Transport } from "./transport.js";
@@ -48,6 +49,50 @@ class CorruptingTransport implements Transport {
           return this.inner.write(copy);
         }
       }
+    }
+    return this.inner.write(bytes);
+  }
+  onData(l: (b: Uint8Array) => void): () => void {
+    return this.inner.onData(l);
+  }
+  onClose(l: () => void): () => void {
+    return this.inner.onClose(l);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * A transport wrapper that writes a damaged chunk (bad COBS) before the host's first bytes, i.e.
+ * before any handshake, and records the code and detail of every ERROR frame the device sends.
+ */
+class NoisyBootTransport implements Transport {
+  readonly errors: Array<{ code: number; detail: number }> = [];
+  private noiseSent = false;
+  private readonly decoder = new CobsDecoder();
+  constructor(private readonly inner: Transport) {
+    inner.onData((bytes) => {
+      for (const chunk of this.decoder.push(bytes)) {
+        if (chunk.kind !== "frame") continue;
+        try {
+          const frame = parseFrame(chunk.bytes);
+          if (frame.type !== MSG.ERROR) continue;
+          const msg = decodePayload(frame.type, frame.payload);
+          if (msg.kind === "ERROR") this.errors.push({ code: msg.code, detail: msg.detail });
+        } catch {
+          // not this wrapper's business: the link counts it
+        }
+      }
+    });
+  }
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+  async write(bytes: Uint8Array): Promise<void> {
+    if (!this.noiseSent) {
+      this.noiseSent = true;
+      await this.inner.write(Uint8Array.of(0x01, 0x02, 0x00)); // a code running past its chunk
     }
     return this.inner.write(bytes);
   }
@@ -219,6 +264,25 @@ describe.each(BOARDS)("bridge on $name", (factory) => {
     expect(code).toBe("PROTOCOL_BAD_PAYLOAD"); // step out of order: NACK 408, detail = the device's next step
     const [badInput] = await codeOf(c.session.step(2, { indices: Uint32Array.of(table.input.size) }, 1));
     expect(badInput).toBe("SEMANTICS_BAD_INPUT");
+    await c.close();
+  });
+
+  it("reports a damaged frame at once after the handshake (ERROR 401/402), never before, and the host retransmits without waiting", async () => {
+    let noisy: NoisyBootTransport | undefined;
+    const c = await factory.connect({
+      wrap: (t) => new CorruptingTransport((noisy = new NoisyBootTransport(t)), (type, n) => type === 0x20 && n === 1),
+    });
+    await c.session.ensureModel(modelBytes);
+    const before = c.session.link.counters.retransmissions;
+    await c.session.step(0, { indices: Uint32Array.of(1, 2) }, 1);
+    // Noise before the handshake is counted but not answered; the damaged STEP is reported (detail:
+    // the device's rejected frames so far, the noise included) and retransmitted on that report.
+    const reports = noisy!.errors.filter((e) => e.code === 401 || e.code === 402);
+    expect(reports.map((e) => e.detail)).toEqual([2]);
+    expect(c.session.link.counters.retransmissions - before).toBe(1);
+    expect(c.session.link.counters.fastRetransmissions).toBe(1);
+    const stats = await c.session.stats();
+    expect([stats.badFrame + stats.badCrc, stats.steps]).toEqual([2, 1]);
     await c.close();
   });
 

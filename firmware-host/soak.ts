@@ -41,6 +41,15 @@ export function soakTable(): EventTable {
   };
 }
 
+/**
+ * Retransmissions per request (spec §4.7 allows more than §2's 5). A 64-byte STATE_CHUNK of a
+ * checkpoint read survives this line only about one round trip in six, so with 40 (what compare and
+ * stream use with --inject) requests ran out of attempts: 63 timeouts in the first million-step run
+ * (about 94,000 chunk reads for 1,999 checkpoints), each costing a recovery with a replay; a mock
+ * run traced them to READ_STATE. With 100, 0.83^101 ≈ 10^-8 per chunk.
+ */
+export const SOAK_RETRIES = 100;
+
 /** Options of a soak. */
 export interface SoakOptions {
   readonly board: "native" | "mock";
@@ -51,6 +60,10 @@ export interface SoakOptions {
   readonly seed?: number;
   /** Steps per sample (a RESET_STATE before each, a reward in its middle). */
   readonly sampleSteps?: number;
+  /** Retransmissions per request; default SOAK_RETRIES. */
+  readonly retries?: number;
+  /** Called at every sample boundary with the steps run so far (progress output of long runs). */
+  readonly onProgress?: (steps: number) => void;
 }
 
 /** What a soak measured. */
@@ -64,11 +77,17 @@ export interface SoakReport {
   /** Learned weights equal to the reference run and to the last checkpoint plus the replayed log (null without learning). */
   readonly weightsExact: boolean | null;
   readonly injected: { framesHostToDevice: number; framesDeviceToHost: number; framesDamagedHostToDevice: number; framesDamagedDeviceToHost: number; bytesDropped: number; bitsFlipped: number; resets: number };
-  /** What the host detected: frames rejected (bad CRC, bad COBS/length), sequence gaps, retransmissions. */
-  readonly detected: { badCrc: number; badFrame: number; gaps: number; retransmissions: number };
+  /**
+   * What the host detected: frames rejected (bad CRC, bad COBS/length), sequence gaps (frames lost,
+   * mostly the device's damage reports), retransmissions and, of them, fast ones (spec §2), and
+   * ERROR 401/402 damage reports received from the device.
+   */
+  readonly detected: { badCrc: number; badFrame: number; gaps: number; retransmissions: number; fastRetransmissions: number; damageReports: number };
   readonly recovery: LockstepRecovery["counters"];
   /** Requests that completed (every control message delivered; a failure would have ended the soak with its error). */
   readonly requestsCompleted: number;
+  /** Lockstep steps per second of wall time (setup and the final readback included). */
+  readonly stepsPerSecond: number;
 }
 
 /** Runs the soak; resets the device at 1/3 and 2/3 of its planned steps or of its time. */
@@ -106,7 +125,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     base = live;
   }
   const faulty = new FaultyTransport(base, makeFaultSpec({ seed, both: { corrupt: 0.01, drop: 0.01 } }));
-  const session = await BoardSession.open(faulty, { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: 40, frameLimit: 64 });
+  const session = await BoardSession.open(faulty, { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: options.retries ?? SOAK_RETRIES, frameLimit: 64 });
+  let damageReports = 0;
+  session.link.onMessage((msg) => {
+    if (msg.kind === "ERROR" && (msg.code === 401 || msg.code === 402)) damageReports++;
+  });
   const recovery = LockstepRecovery.attach(session, { tableBytes, checkpointEverySteps: 500, ...(reconnect ? { reconnect } : {}) });
   const t0 = performance.now();
   let requests = 0;
@@ -130,6 +153,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         resets++;
         resetDevice();
       }
+      options.onProgress?.(steps);
       await session.resetState();
       requests++;
       reference.reset();
@@ -173,15 +197,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   const f = faulty.counters;
   const c = session.link.counters;
+  const elapsed = (performance.now() - t0) / 1000;
   return {
-    board: options.board, steps, seconds: Math.round((performance.now() - t0) / 100) / 10, learning, divergentSteps: divergent, weightsExact,
+    board: options.board, steps, seconds: Math.round(elapsed * 10) / 10, learning, divergentSteps: divergent, weightsExact,
     injected: {
       framesHostToDevice: f.hostToDevice.frames, framesDeviceToHost: f.deviceToHost.frames,
       framesDamagedHostToDevice: f.hostToDevice.framesDamaged, framesDamagedDeviceToHost: f.deviceToHost.framesDamaged,
       bytesDropped: f.hostToDevice.bytesDropped + f.deviceToHost.bytesDropped, bitsFlipped: f.hostToDevice.bitsFlipped + f.deviceToHost.bitsFlipped, resets,
     },
-    detected: { badCrc: c.badCrc, badFrame: c.badFrame, gaps: c.gaps, retransmissions: c.retransmissions },
+    detected: { badCrc: c.badCrc, badFrame: c.badFrame, gaps: c.gaps, retransmissions: c.retransmissions, fastRetransmissions: c.fastRetransmissions, damageReports },
     recovery: { ...recovery.counters },
     requestsCompleted: requests,
+    stepsPerSecond: Math.round(steps / elapsed),
   };
 }

@@ -15,7 +15,18 @@ const value = (name: string): string | undefined => {
 const board = (value("--board") ?? "native") as "native" | "mock";
 const seconds = Number(value("--seconds") ?? 60);
 const steps = Number(process.env["PICOSPIKE_SOAK_STEPS"] ?? 1_000_000);
-const report = await runSoak({ board, steps, seconds });
+const started = performance.now();
+let lastPrint = started;
+const report = await runSoak({
+  board, steps, seconds,
+  // One line a minute on stderr, so a long run can be watched.
+  onProgress: (done) => {
+    const now = performance.now();
+    if (now - lastPrint < 60_000) return;
+    lastPrint = now;
+    process.stderr.write(`${new Date().toISOString()} ${done} steps, ${Math.round(done / ((now - started) / 1000))} steps/s\n`);
+  },
+});
 process.stdout.write(JSON.stringify(report, null, 2) + "\n");
 if (args.includes("--record")) {
   const path = new URL("../docs/RELIABILITY.md", import.meta.url);
@@ -26,7 +37,9 @@ if (args.includes("--record")) {
   const body = [
     "<!-- soak:begin (written by scripts/soak.ts --record) -->",
     `Soak on **${report.board}**, ${new Date().toISOString().slice(0, 10)}: **${report.steps.toLocaleString("en")} lockstep steps** in ${report.seconds} s ` +
-      `(bounded by ${seconds} s of ${steps.toLocaleString("en")} planned), 1% byte corruption and 1% byte drops both ways, ${i.resets} device resets; learning ${report.learning ? "on (R-STDP, a reward per 50-step sample)" : "off (the device announced no PLASTICITY)"}.`,
+      `(${report.stepsPerSecond} steps/s; bounded by ${seconds} s and ${steps.toLocaleString("en")} steps), 1% byte corruption and 1% byte drops both ways, ${i.resets} device resets; ` +
+      `learning ${report.learning ? "on (R-STDP, a reward per 50-step sample, learned weights kept across samples, a checkpoint every 500 steps)" : "off (the device announced no PLASTICITY)"}; ` +
+      "damage-triggered fast retransmission (spec/protocol.md §2).",
     "",
     "| figure | value |",
     "| --- | --- |",
@@ -34,14 +47,17 @@ if (args.includes("--record")) {
     `| frames damaged by the injector h→d / d→h | ${i.framesDamagedHostToDevice} / ${i.framesDamagedDeviceToHost} |`,
     `| bytes dropped / bits flipped | ${i.bytesDropped} / ${i.bitsFlipped} |`,
     `| host rejected: bad CRC / bad frame | ${d.badCrc} / ${d.badFrame} |`,
-    `| host sequence gaps / retransmissions | ${d.gaps} / ${d.retransmissions} |`,
+    `| device damage reports received (ERROR 401/402) | ${d.damageReports} |`,
+    `| host sequence gaps (frames lost, counted) | ${d.gaps} |`,
+    `| retransmissions (of them fast, on detected damage) | ${d.retransmissions} (${d.fastRetransmissions}) |`,
     `| recoveries (resets detected, re-uploads, steps replayed) | ${r.recoveries} (${r.resetsDetected}, ${r.reuploads}, ${r.replayedSteps}) |`,
+    `| recoveries by cause | ${Object.entries(r.causes).map(([why, n]) => `${why}: ${n}`).join(", ") || "none"} |`,
     `| learned-weights checkpoints | ${r.checkpoints} |`,
     `| steps diverging from the interpreter (corrupted frames accepted) | **${report.divergentSteps}** |`,
-    `| requests completed (none failed) | ${report.requestsCompleted} |`,
+    `| requests completed (none failed; ${r.recoveries - r.resetsDetected} timeouts reported and recovered) | ${report.requestsCompleted} |`,
     `| final weights = reference = last checkpoint + replayed log | ${report.weightsExact === null ? "n/a (no learning)" : report.weightsExact} |`,
     "",
-    `Rerun: \`PICOSPIKE_SOAK_STEPS=1000000 npx tsx scripts/soak.ts --board ${report.board} --seconds 3600 --record\`.`,
+    `Rerun: \`PICOSPIKE_SOAK_STEPS=${steps} npx tsx scripts/soak.ts --board ${report.board} --seconds ${seconds} --record\`.`,
     "<!-- soak:end -->",
   ].join("\n");
   const re = /<!-- soak:begin[\s\S]*?<!-- soak:end -->/;

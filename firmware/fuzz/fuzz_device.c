@@ -24,6 +24,11 @@
  *   - every ps_port_uart_write is exactly one well-formed wire frame: one trailing delimiter, COBS
  *     valid, length and CRC right, a device-to-host message type whose payload ps_msg_decode
  *     accepts;
+ *   - a damage report (ERROR 401/402, spec/protocol.md section 2 "Fast retransmission") is sent
+ *     only for a chunk just rejected, at most one per rejected chunk: its detail equals the device's
+ *     rejected-frame count (bad_frame + bad_crc) at that moment and exceeds the previous report's;
+ *     it carries no reply_to, so it may come out while a FRAME record is fed (a RAW record's
+ *     leftovers, ended by the record's leading delimiter, are rejected then);
  *   - an answer sent while a FRAME record is fed replies to that record's sequence number (ACK,
  *     NACK, HELLO_ACK, MODEL_LOADED, STEP_RESULT, STATE_CHUNK, STATS), and a version-1 request other
  *     than HELLO always gets at least one frame back (its answer, a NACK or the stored answer);
@@ -65,6 +70,7 @@ static uint32_t tx_frames;      /* frames sent this run */
 static int expect_reply;        /* 1 while a FRAME record is fed: answers must reply to reply_seq */
 static uint16_t reply_seq;
 static uint8_t tx_decoded[PS_MAX_FRAME];
+static uint32_t last_report;    /* detail of the last damage report this run (0: none yet) */
 
 void ps_port_init(void) {}
 
@@ -143,6 +149,12 @@ void ps_port_uart_write(const uint8_t *data, size_t len)
     if (expect_reply && reply_to >= 0) {
         CHECK(reply_to == (long)reply_seq);
     }
+    if (m.type == PS_MSG_ERROR && (m.u.error.code == PS_E_PROTOCOL_BAD_FRAME || m.u.error.code == PS_E_PROTOCOL_BAD_CRC)) {
+        const ps_device_counters_t *c = ps_device_counters();
+        CHECK(m.u.error.detail == c->bad_frame + c->bad_crc);
+        CHECK(m.u.error.detail > last_report);
+        last_report = m.u.error.detail;
+    }
 }
 
 /* ---- driver --------------------------------------------------------------------------------- */
@@ -177,6 +189,7 @@ static uint64_t run(const uint8_t *data, size_t size)
     tx_hash = 14695981039346656037ull;
     tx_frames = 0u;
     expect_reply = 0;
+    last_report = 0u;
     ps_device_reset_all();
     while (at < size) {
         uint8_t op = data[at++];

@@ -1097,6 +1097,19 @@ void ps_device_reset_all(void)
     ps_device_init();
 }
 
+/*
+ * Damage report (spec/protocol.md §2 "Fast retransmission"): after a handshake, one short ERROR
+ * 401/402 per chunk rejected by COBS, size, length or CRC, detail = frames rejected so far, so the
+ * host retransmits its request at once instead of waiting for its timeout. Silent before a
+ * handshake (line noise at boot; no request can be outstanding).
+ */
+static void report_rejected(uint16_t code)
+{
+    if (handshaken) {
+        send_error(code, counters.bad_frame + counters.bad_crc, "");
+    }
+}
+
 void ps_device_receive(const uint8_t *bytes, size_t len)
 {
     size_t i;
@@ -1111,6 +1124,7 @@ void ps_device_receive(const uint8_t *bytes, size_t len)
         }
         if (ev != PS_COBS_FRAME) {
             counters.bad_frame++;
+            report_rejected(PS_E_PROTOCOL_BAD_FRAME);
             continue;
         }
         st = ps_frame_parse(frame, frame_len, PS_MAX_FRAME, &f);
@@ -1120,6 +1134,7 @@ void ps_device_receive(const uint8_t *bytes, size_t len)
             } else {
                 counters.bad_frame++;
             }
+            report_rejected(st == PS_E_PROTOCOL_BAD_CRC ? PS_E_PROTOCOL_BAD_CRC : PS_E_PROTOCOL_BAD_FRAME);
             continue;
         }
         if (f.version != version && f.type != PS_MSG_HELLO) {
