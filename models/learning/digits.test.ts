@@ -47,6 +47,14 @@ describe("Diehl & Cook validation split and readouts", () => {
     const counts = Int32Array.of(5, 1);
     expect(net.classifyWith(counts, 10, "mean")).toBe(0); // class 0's neuron fires most
     expect(net.classifyWith(counts, 10, "proportion")).toBe(1); // 5 * 9/19 + 1 > 5 * 10/19
+    // the exported label layer computes the same scores
+    const snn = exportDiehlCook(net, "proportion");
+    expect(() => validateFloatSnn(snn)).not.toThrow();
+    const labels = snn.layers[1]!;
+    if (labels.kind !== "dense") throw new Error("dense label layer expected");
+    const score = (c: number): number => 5 * labels.weights[0 * 10 + c]! + 1 * labels.weights[1 * 10 + c]!;
+    expect(score(1)).toBeGreaterThan(score(0));
+    expect(score(0)).toBeCloseTo((5 * 10) / 19, 6);
   });
 });
 

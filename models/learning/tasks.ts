@@ -342,7 +342,7 @@ export const TASKS: readonly LearningTask[] = [
         passed: !opts.quick && r.testAccuracy >= 0.8,
         details: { ...r, epochs, readout: DIEHL_COOK_READOUT, thetaPlus: params.thetaPlus, inhibition: params.inhibition },
         plots: { "diehl-cook-weights.svg": weightMosaic(net.weights, params.nInputs, params.nExc) },
-        floatSnn: exportDiehlCook(net),
+        floatSnn: exportDiehlCook(net, DIEHL_COOK_READOUT),
       };
     },
   },
