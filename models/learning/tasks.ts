@@ -443,7 +443,7 @@ export const EMSTDP_EPOCHS = 5;
 export const DIEHL_COOK_EPOCHS = 1;
 
 /** How the full Diehl & Cook task reads a class from the labelled neurons (chosen on validation). */
-export const DIEHL_COOK_READOUT: DiehlCookReadout = "mean";
+export const DIEHL_COOK_READOUT: DiehlCookReadout = "proportion";
 
 function sliceDigits(set: DigitSet, count: number): DigitSet {
   const n = Math.min(count, set.count);
