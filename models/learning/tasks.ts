@@ -431,7 +431,7 @@ export const TASKS: readonly LearningTask[] = [
 ];
 
 /** Seeds (each a fresh network and presentation order for every K) of the full multi-sample task. */
-export const MULTISAMPLE_SEEDS = 5;
+export const MULTISAMPLE_SEEDS = 10;
 
 /** Passes over the 600 training samples in the full multi-sample task. */
 export const MULTISAMPLE_EPOCHS = 2;
