@@ -4,14 +4,20 @@
  * LEARNING-TABLE markers). Plots and exported float SNNs go to out/learning/ (not committed).
  *
  *   tsx bench/learning.ts [--only RULE[/TASK]] [--seed S] [--quick]
+ *   tsx bench/learning.ts --tune diehl-cook [--theta 0.0625,0.125] [--inhibition 30,60] [--epochs 2]
  *
  * --only reruns one rule (or task) and keeps the other rows from the previous results file.
+ * --tune diehl-cook runs the Diehl & Cook validation search (training digits only: the last
+ * 1,000 of the 8,000 are the validation split; the held-out 2,000 are never touched) and merges
+ * its trials into `tuning` of the results file; several invocations with parts of the grid can
+ * run side by side, the best trial over everything recorded is reported.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { embeddedMnist } from "../models/datasets.js";
 import { writeFloatSnn } from "../models/float-snn.js";
+import { DIEHL_COOK_DEFAULTS, searchDiehlCook, validationSplit, type DiehlCookTrial } from "../models/learning/diehl-cook.js";
 import { TASKS, type TaskResult } from "../models/learning/tasks.js";
 
 const root = join(import.meta.dirname, "..");
@@ -37,10 +43,50 @@ interface Row {
   details: Record<string, unknown>;
 }
 
+/** The results file: rows of the task runs, and the recorded hyper-parameter searches. */
+interface ResultsFile {
+  machine: string;
+  rows: Row[];
+  tuning?: { "diehl-cook"?: { seed: number; trials: DiehlCookTrial[]; best: DiehlCookTrial } };
+}
+
+const numbers = (s: string | undefined, fallback: number[]): number[] => (s === undefined ? fallback : s.split(",").map(Number));
+const readResults = (): ResultsFile | undefined => (existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, "utf8")) as ResultsFile) : undefined);
+
+if (arg("--tune") !== undefined) {
+  if (arg("--tune") !== "diehl-cook") {
+    process.stderr.write(`only 'diehl-cook' has a search, not '${arg("--tune")}'\n`);
+    process.exit(2);
+  }
+  const tuneSeed = Number(arg("--seed") ?? "1");
+  const { fit, validation } = validationSplit(embeddedMnist().train);
+  const grid = { thetaPlus: numbers(arg("--theta"), [0.0625, 0.125, 0.25]), inhibition: numbers(arg("--inhibition"), [30, 60, 120]), maxEpochs: Number(arg("--epochs") ?? "2") };
+  let lastPct = -1;
+  const { trials } = searchDiehlCook(DIEHL_COOK_DEFAULTS, fit, validation, grid, tuneSeed, (d, t, phase) => {
+    const pct = Math.floor((d / t) * 20) * 5;
+    if (pct !== lastPct) process.stderr.write(`${(lastPct = pct)}% ${phase}\n`);
+  });
+  for (const t of trials) process.stderr.write(`theta+ ${t.thetaPlus} inhibition ${t.inhibition} epochs ${t.epochs} ${t.readout}: validation ${t.validationAccuracy}\n`);
+  // merge with what other (possibly concurrent) parts of the grid recorded, re-read just before writing
+  const current = readResults() ?? { machine: "", rows: [] };
+  const key = (t: DiehlCookTrial): string => `${t.thetaPlus}/${t.inhibition}/${t.epochs}/${t.readout}`;
+  const prior = current.tuning?.["diehl-cook"];
+  const merged = new Map((prior && prior.seed === tuneSeed ? prior.trials : []).map((t) => [key(t), t]));
+  for (const t of trials) merged.set(key(t), t);
+  const all = [...merged.values()];
+  let best = all[0] as DiehlCookTrial;
+  for (const t of all) if (t.validationAccuracy > best.validationAccuracy || (t.validationAccuracy === best.validationAccuracy && t.epochs < best.epochs)) best = t;
+  current.tuning = { ...current.tuning, "diehl-cook": { seed: tuneSeed, trials: all, best } };
+  writeFileSync(resultsPath, JSON.stringify(current, null, 1) + "\n");
+  process.stderr.write(`best on validation: ${JSON.stringify(best)}; recorded in ${resultsPath}\n`);
+  process.exit(0);
+}
+
 const only = arg("--only");
 const seed = Number(arg("--seed") ?? "1");
 const quick = process.argv.includes("--quick");
-const previous: Row[] = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, "utf8")) as { rows: Row[] }).rows : [];
+const previousFile = readResults();
+const previous: Row[] = previousFile?.rows ?? [];
 const selected = TASKS.filter((t) => only === undefined || only === t.rule || only === `${t.rule}/${t.task}`);
 if (selected.length === 0) {
   process.stderr.write(`no task matches '${only}'\n`);
@@ -70,7 +116,9 @@ for (const task of selected) {
 }
 const ordered = TASKS.map((t) => rows.get(`${t.rule}/${t.task}`)).filter((r): r is Row => r !== undefined);
 const machine = `${cpus()[0]?.model.trim() ?? "unknown"}, ${cpus().length} cores, Node ${process.version}`;
-writeFileSync(resultsPath, JSON.stringify({ machine, rows: ordered }, null, 1) + "\n");
+// the tuning record may have been written by a concurrent --tune run meanwhile: re-read it now
+const tuning = readResults()?.tuning;
+writeFileSync(resultsPath, JSON.stringify({ machine, rows: ordered, ...(tuning ? { tuning } : {}) }, null, 1) + "\n");
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|");
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString());

@@ -238,3 +238,19 @@ export function vanRossumDistance(a: readonly number[], b: readonly number[], ta
 export function checkRange(name: string, value: number, min: number, max: number): void {
   if (!Number.isFinite(value) || value < min || value > max) fail("CLI_USAGE", `${name} must be in [${min}, ${max}], got ${value}`);
 }
+
+/** Two-sided 95% Student-t quantiles by degrees of freedom 1..10 (beyond: the normal 1.96 bound is close). */
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+
+/**
+ * Mean of a small sample and the half-width of its 95% confidence interval (Student t,
+ * n - 1 degrees of freedom; 0 for a single value): what the seed-to-seed spread of a figure allows.
+ */
+export function meanCi95(values: readonly number[]): { mean: number; halfWidth: number; n: number } {
+  const n = values.length;
+  if (n === 0) fail("SEMANTICS_BAD_INPUT", "no values to average");
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, halfWidth: 0, n };
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, halfWidth: ((T95[n - 2] ?? 1.96) * sd) / Math.sqrt(n), n };
+}

@@ -45,9 +45,11 @@ export interface DiehlCookParams {
 
 /**
  * 100 excitatory neurons on 28x28 digits. Rates are the paper's (intensity/4 Hz); the input gain
- * (0.5 mV per spike and unit weight, about what their conductance synapses give near rest) and a
- * theta_plus 2.5 times theirs were tuned here on the 8,000 embedded digits (held-out accuracy:
- * theta_plus 0.05 -> 58%, 0.125 -> 74%, 0.5 -> 57%; 2,000 digits with 0.5 -> 74%).
+ * (0.5 mV per spike and unit weight, about what their conductance synapses give near rest) is
+ * ours. theta_plus and the inhibition were chosen on the validation split only (the last 1,000 of
+ * the 8,000 training digits, `validationSplit`): grid theta_plus {0.0625, 0.125} x inhibition
+ * {30, 60, 120} mV x 1-2 passes x 2 readouts, recorded in bench/learning-results.json `tuning`;
+ * best: 0.125 / 120 mV / one pass / proportion readout, 85.0% on validation.
  */
 export const DIEHL_COOK_DEFAULTS: DiehlCookParams = {
   nInputs: 784,
@@ -61,7 +63,7 @@ export const DIEHL_COOK_DEFAULTS: DiehlCookParams = {
   refractoryMs: 5,
   tauMs: 100,
   thetaPlus: 0.125,
-  inhibition: 60,
+  inhibition: 120,
   nuPre: 1e-4,
   nuPost: 1e-2,
   tauTraceMs: 20,
@@ -80,6 +82,12 @@ export class DiehlCookNet {
   readonly theta: Float64Array;
   /** Class of each excitatory neuron after `assignLabels` (-1: never fired). */
   readonly labels: Int32Array;
+  /**
+   * After `assignLabels`: each neuron's mean response per class, normalised to sum 1 over the
+   * classes (index class * nExc + exc; zero for neurons that never fired). Used by the
+   * "proportion" readout.
+   */
+  readonly classProportions: Float64Array;
   private readonly rng: Rng;
 
   /** Random initial weights in [0, 0.3] (the paper's range), normalised. */
@@ -95,6 +103,7 @@ export class DiehlCookNet {
     for (let i = 0; i < this.weights.length; i++) this.weights[i] = this.rng.uniform(0, 0.3);
     this.theta = new Float64Array(params.nExc);
     this.labels = new Int32Array(params.nExc).fill(-1);
+    this.classProportions = new Float64Array(10 * params.nExc);
     this.normalise();
   }
 
@@ -194,18 +203,46 @@ export class DiehlCookNet {
       perClass[c] = (perClass[c] as number) + 1;
       for (let e = 0; e < nExc; e++) sums[c * nExc + e] = (sums[c * nExc + e] as number) + (r[e] as number);
     });
+    if (nClasses > 10) fail("SEMANTICS_BAD_INPUT", "at most 10 classes");
+    this.classProportions.fill(0);
     for (let e = 0; e < nExc; e++) {
       let best = -1;
       let bestRate = 0;
+      let totalRate = 0;
       for (let c = 0; c < nClasses; c++) {
         const rate = (perClass[c] as number) > 0 ? (sums[c * nExc + e] as number) / (perClass[c] as number) : 0;
+        this.classProportions[c * nExc + e] = rate;
+        totalRate += rate;
         if (rate > bestRate) {
           bestRate = rate;
           best = c;
         }
       }
+      for (let c = 0; c < nClasses; c++) this.classProportions[c * nExc + e] = totalRate > 0 ? (this.classProportions[c * nExc + e] as number) / totalRate : 0;
       this.labels[e] = best;
     }
+  }
+
+  /**
+   * Classifies with the given readout: "mean" is the paper's (the class whose labelled neurons
+   * fire most on average); "proportion" lets every neuron vote for every class with its spike
+   * count times its class proportion (BindsNET's proportion weighting), so neurons that answer
+   * to two similar digits are not forced onto one.
+   */
+  classifyWith(counts: Int32Array, nClasses: number, readout: DiehlCookReadout): number {
+    if (readout === "mean") return this.classify(counts, nClasses);
+    const nExc = this.params.nExc;
+    let best = -1;
+    let bestScore = 0;
+    for (let c = 0; c < nClasses; c++) {
+      let score = 0;
+      for (let e = 0; e < nExc; e++) score += (counts[e] as number) * (this.classProportions[c * nExc + e] as number);
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    return best;
   }
 
   /** The class whose labelled neurons fired most on average (-1 when none fired). */
@@ -231,11 +268,110 @@ export class DiehlCookNet {
   }
 }
 
+/** How a digit's class is read from the labelled neurons' spike counts (see `classifyWith`). */
+export type DiehlCookReadout = "mean" | "proportion";
+
 /** Images as the trainer needs them: pixels (count * nInputs) and labels. */
 export interface DigitSet {
   readonly count: number;
   readonly pixels: Uint8Array;
   readonly labels: Uint8Array;
+}
+
+/** Images first .. first + count - 1 of a set (views, no copy). */
+export function digitRange(set: DigitSet, first: number, count: number): DigitSet {
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 1 || first + count > set.count) fail("SEMANTICS_BAD_INPUT", `digit range ${first}:${count} is outside the ${set.count} digits`);
+  const px = set.pixels.length / set.count;
+  return { count, pixels: set.pixels.subarray(first * px, (first + count) * px), labels: set.labels.subarray(first, first + count) };
+}
+
+/** Digits kept out of the 8,000 training digits to choose hyper-parameters on. */
+export const DIEHL_COOK_VALIDATION_COUNT = 1000;
+
+/**
+ * The deterministic validation split of a training set: its last `validationCount` digits
+ * (the embedded train split is already a seeded permutation, so they are a random sample),
+ * the rest for fitting. The held-out test digits are never used for choosing anything.
+ */
+export function validationSplit(train: DigitSet, validationCount = DIEHL_COOK_VALIDATION_COUNT): { fit: DigitSet; validation: DigitSet } {
+  if (validationCount >= train.count) fail("SEMANTICS_BAD_INPUT", `validation split of ${validationCount} needs more than ${train.count} training digits`);
+  return { fit: digitRange(train, 0, train.count - validationCount), validation: digitRange(train, train.count - validationCount, validationCount) };
+}
+
+/** One learning pass (unsupervised) over a set. */
+export function learnEpoch(net: DiehlCookNet, train: DigitSet, onDigit?: () => void): void {
+  const n = net.params.nInputs;
+  for (let k = 0; k < train.count; k++) {
+    net.present(train.pixels, k * n, true);
+    onDigit?.();
+  }
+}
+
+/** Labels the neurons from a learning-off pass over `train` (the paper's assignment). */
+export function labelNeurons(net: DiehlCookNet, train: DigitSet, onDigit?: () => void): void {
+  const n = net.params.nInputs;
+  const responses: Int32Array[] = [];
+  for (let k = 0; k < train.count; k++) {
+    responses.push(net.present(train.pixels, k * n, false));
+    onDigit?.();
+  }
+  net.assignLabels(responses, train.labels, 10);
+}
+
+/** Accuracy of every readout on `test` from one learning-off pass (the same spikes for each). */
+export function scoreReadouts(net: DiehlCookNet, test: DigitSet, onDigit?: () => void): Record<DiehlCookReadout, number> {
+  const n = net.params.nInputs;
+  const correct = { mean: 0, proportion: 0 };
+  for (let k = 0; k < test.count; k++) {
+    const counts = net.present(test.pixels, k * n, false);
+    for (const r of ["mean", "proportion"] as const) if (net.classifyWith(counts, 10, r) === test.labels[k]) correct[r]++;
+    onDigit?.();
+  }
+  return { mean: correct.mean / test.count, proportion: correct.proportion / test.count };
+}
+
+/** One point of the validation search. */
+export interface DiehlCookTrial {
+  readonly thetaPlus: number;
+  readonly inhibition: number;
+  readonly epochs: number;
+  readonly readout: DiehlCookReadout;
+  readonly validationAccuracy: number;
+}
+
+/** The grid of the validation search: every theta_plus x inhibition, scored after each epoch. */
+export interface DiehlCookGrid {
+  readonly thetaPlus: readonly number[];
+  readonly inhibition: readonly number[];
+  readonly maxEpochs: number;
+}
+
+/**
+ * Chooses hyper-parameters on validation only: for each theta_plus x inhibition a fresh network
+ * learns on `fit` for 1..maxEpochs passes; after each pass it is labelled from `fit` and scored on
+ * `validation` with both readouts. Returns every trial and the best (ties: fewer epochs, then
+ * the earlier grid point).
+ */
+export function searchDiehlCook(base: DiehlCookParams, fit: DigitSet, validation: DigitSet, grid: DiehlCookGrid, seed: number, onProgress?: (done: number, total: number, phase: string) => void): { trials: DiehlCookTrial[]; best: DiehlCookTrial } {
+  checkRange("maxEpochs", grid.maxEpochs, 1, 100);
+  const trials: DiehlCookTrial[] = [];
+  const total = grid.thetaPlus.length * grid.inhibition.length * grid.maxEpochs * (2 * fit.count + validation.count);
+  let done = 0;
+  for (const thetaPlus of grid.thetaPlus)
+    for (const inhibition of grid.inhibition) {
+      const net = new DiehlCookNet({ ...base, thetaPlus, inhibition }, seed);
+      const phase = `theta+ ${thetaPlus}, inhibition ${inhibition}`;
+      for (let epochs = 1; epochs <= grid.maxEpochs; epochs++) {
+        const tick = (): void => onProgress?.(++done, total, phase);
+        learnEpoch(net, fit, tick);
+        labelNeurons(net, fit, tick);
+        const acc = scoreReadouts(net, validation, tick);
+        for (const readout of ["mean", "proportion"] as const) trials.push({ thetaPlus, inhibition, epochs, readout, validationAccuracy: acc[readout] });
+      }
+    }
+  let best = trials[0] as DiehlCookTrial;
+  for (const t of trials) if (t.validationAccuracy > best.validationAccuracy || (t.validationAccuracy === best.validationAccuracy && t.epochs < best.epochs)) best = t;
+  return { trials, best };
 }
 
 /** Result of a Diehl & Cook run. */
@@ -248,28 +384,19 @@ export interface DiehlCookResult {
 
 /**
  * Trains on `train` for `epochs` passes (unsupervised), labels the neurons from a learning-off
- * pass over the training digits, and measures accuracy on `test`.
+ * pass over the training digits, and measures accuracy on `test` with `readout`.
  */
-export function runDiehlCook(net: DiehlCookNet, train: DigitSet, test: DigitSet, epochs: number, onProgress?: (done: number, total: number, phase: string) => void): DiehlCookResult {
+export function runDiehlCook(net: DiehlCookNet, train: DigitSet, test: DigitSet, epochs: number, onProgress?: (done: number, total: number, phase: string) => void, readout: DiehlCookReadout = "mean"): DiehlCookResult {
   checkRange("epochs", epochs, 1, 100);
   const n = net.params.nInputs;
   if (train.pixels.length !== train.count * n || test.pixels.length !== test.count * n) fail("SEMANTICS_BAD_INPUT", `digit sets must have ${n} pixels per image`);
   const total = epochs * train.count + train.count + test.count;
   let done = 0;
-  for (let ep = 0; ep < epochs; ep++)
-    for (let k = 0; k < train.count; k++) {
-      net.present(train.pixels, k * n, true);
-      onProgress?.(++done, total, "learn");
-    }
-  const responses: Int32Array[] = [];
-  for (let k = 0; k < train.count; k++) {
-    responses.push(net.present(train.pixels, k * n, false));
-    onProgress?.(++done, total, "label");
-  }
-  net.assignLabels(responses, train.labels, 10);
+  for (let ep = 0; ep < epochs; ep++) learnEpoch(net, train, () => onProgress?.(++done, total, "learn"));
+  labelNeurons(net, train, () => onProgress?.(++done, total, "label"));
   let correct = 0;
   for (let k = 0; k < test.count; k++) {
-    if (net.classify(net.present(test.pixels, k * n, false), 10) === test.labels[k]) correct++;
+    if (net.classifyWith(net.present(test.pixels, k * n, false), 10, readout) === test.labels[k]) correct++;
     onProgress?.(++done, total, "test");
   }
   const covered = new Set(Array.from(net.labels).filter((l) => l >= 0));

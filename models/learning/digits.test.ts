@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { embeddedMnist, slice } from "../datasets.js";
 import { validateFloatSnn } from "../float-snn.js";
-import { Rng } from "./core.js";
-import { DIEHL_COOK_DEFAULTS, DiehlCookNet, runDiehlCook } from "./diehl-cook.js";
+import { Rng, meanCi95 } from "./core.js";
+import { DIEHL_COOK_DEFAULTS, DiehlCookNet, runDiehlCook, validationSplit } from "./diehl-cook.js";
 import { EMSTDP_DEFAULTS, EmstdpNet, trainEmstdp } from "./emstdp.js";
 import { exportDiehlCook } from "./export.js";
 import { MULTISAMPLE_DEFAULTS, encodeDigits, multiSampleSweep } from "./multisample.js";
@@ -26,6 +26,44 @@ describe("Diehl & Cook style unsupervised STDP (tiny)", () => {
     const snn = exportDiehlCook(net);
     expect(() => validateFloatSnn(snn)).not.toThrow();
     expect(snn.layers.map((l) => l.kind === "dense" && [l.inputs, l.outputs])).toEqual([[784, 20], [20, 10]]);
+  });
+});
+
+describe("Diehl & Cook validation split and readouts", () => {
+  it("splits the last digits of the training set off for validation, deterministically and disjointly", () => {
+    const { fit, validation } = validationSplit(data.train);
+    expect(fit.count + validation.count).toBe(data.train.count);
+    expect(validation.count).toBe(1000);
+    expect(Array.from(validation.labels)).toEqual(Array.from(data.train.labels.subarray(data.train.count - 1000)));
+    expect(validation.pixels[0]).toBe(data.train.pixels[fit.count * 784]);
+    expect(() => validationSplit(slice(data.train, 0, 10), 10)).toThrow();
+  });
+
+  it("the proportion readout lets a neuron split its vote between the classes it answers to", () => {
+    const net = new DiehlCookNet({ ...DIEHL_COOK_DEFAULTS, nInputs: 4, nExc: 2 }, 1);
+    // neuron 0 fires 10 for class 0 and 9 for class 1; neuron 1 fires 1 for class 1 only
+    net.assignLabels([Int32Array.of(10, 0), Int32Array.of(9, 1)], [0, 1], 10);
+    expect(Array.from(net.labels)).toEqual([0, 1]);
+    const counts = Int32Array.of(5, 1);
+    expect(net.classifyWith(counts, 10, "mean")).toBe(0); // class 0's neuron fires most
+    expect(net.classifyWith(counts, 10, "proportion")).toBe(1); // 5 * 9/19 + 1 > 5 * 10/19
+    // the exported label layer computes the same scores
+    const snn = exportDiehlCook(net, "proportion");
+    expect(() => validateFloatSnn(snn)).not.toThrow();
+    const labels = snn.layers[1]!;
+    if (labels.kind !== "dense") throw new Error("dense label layer expected");
+    const score = (c: number): number => 5 * labels.weights[0 * 10 + c]! + 1 * labels.weights[1 * 10 + c]!;
+    expect(score(1)).toBeGreaterThan(score(0));
+    expect(score(0)).toBeCloseTo((5 * 10) / 19, 6);
+  });
+});
+
+describe("meanCi95", () => {
+  it("gives the mean and the Student-t 95% half-width", () => {
+    const r = meanCi95([1, 2, 3]);
+    expect(r.mean).toBe(2);
+    expect(r.halfWidth).toBeCloseTo(4.303 / Math.sqrt(3), 6);
+    expect(meanCi95([4]).halfWidth).toBe(0);
   });
 });
 

@@ -5,19 +5,20 @@
  * is mapped as closely as the form allows, and each export says what it dropped in its provenance.
  */
 import type { FloatSnn } from "../float-snn.js";
-import type { DiehlCookNet } from "./diehl-cook.js";
+import type { DiehlCookNet, DiehlCookReadout } from "./diehl-cook.js";
 
 /**
  * Diehl & Cook: layer 1 is the excitatory layer (784 -> nExc LIF, 1 ms steps). Each neuron's
  * adaptive threshold is folded into its weights (potentials are divided by that neuron's
  * threshold distance theta + v_th - v_rest, so every neuron's threshold becomes 1); the rate of the
  * float form's `rate` input (intensity/256 per step) is higher than the learned net's (up to
- * maxRateHz), so weights are scaled to keep the mean drive. Layer 2 is the label readout: a
- * 10-neuron integrator averaging the spike counts of each class's neurons (the paper's
- * classifier), read out by membrane. Dropped: the lateral inhibition (recurrent, not expressible)
+ * maxRateHz), so weights are scaled to keep the mean drive. Layer 2 is the label readout, a
+ * 10-neuron integrator read out by membrane: for the "mean" readout it averages the spike counts of
+ * each class's neurons (the paper's classifier), for "proportion" every neuron feeds every class
+ * with its class proportion (exactly the learned classifier's score). Dropped: the lateral inhibition (recurrent, not expressible)
  * and the reset to v_reset above rest (the form resets to zero, i.e. to rest).
  */
-export function exportDiehlCook(net: DiehlCookNet): FloatSnn {
+export function exportDiehlCook(net: DiehlCookNet, readout: DiehlCookReadout = "mean"): FloatSnn {
   const p = net.params;
   const rateMatch = p.maxRateHz / 1000 / (255 / 256);
   const w1 = new Float32Array(p.nInputs * p.nExc);
@@ -28,9 +29,12 @@ export function exportDiehlCook(net: DiehlCookNet): FloatSnn {
   const perClass = new Float64Array(10);
   for (const l of net.labels) if (l >= 0) perClass[l] = (perClass[l] as number) + 1;
   const w2 = new Float32Array(p.nExc * 10);
-  net.labels.forEach((l, e) => {
-    if (l >= 0) w2[e * 10 + l] = 1 / (perClass[l] as number);
-  });
+  if (readout === "proportion") {
+    for (let e = 0; e < p.nExc; e++) for (let c = 0; c < 10; c++) w2[e * 10 + c] = net.classProportions[c * p.nExc + e] as number;
+  } else
+    net.labels.forEach((l, e) => {
+      if (l >= 0) w2[e * 10 + l] = 1 / (perClass[l] as number);
+    });
   const side = Math.round(Math.sqrt(p.nInputs));
   return {
     input: { shape: side * side === p.nInputs ? [1, side, side] : [1, 1, p.nInputs], encoding: "rate", scale: 1 / 255 },
@@ -42,7 +46,7 @@ export function exportDiehlCook(net: DiehlCookNet): FloatSnn {
     provenance: {
       source: "diehl-cook",
       tool: "picospike learn",
-      settings: { nExc: p.nExc, thetaPlus: p.thetaPlus, maxRateHz: p.maxRateHz, droppedLateralInhibition: true, droppedResetAboveRest: true },
+      settings: { nExc: p.nExc, thetaPlus: p.thetaPlus, inhibition: p.inhibition, readout, maxRateHz: p.maxRateHz, droppedLateralInhibition: true, droppedResetAboveRest: true },
     },
   };
 }

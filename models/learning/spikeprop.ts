@@ -252,8 +252,13 @@ export class SpikePropNet {
   }
 }
 
-/** Which update uses the gradient. */
-export type SpikePropOptimizer = "gradient" | "rprop";
+/**
+ * Which update uses the gradient: plain descent (the paper), iRprop- (sign-based steps), or
+ * QuickProp (Fahlman 1988: a secant step to the minimum of the parabola through the last two
+ * slopes of each weight, growth capped at `quickpropMaxGrowth`). McKennoch et al. 2006 apply both
+ * variants to SpikeProp.
+ */
+export type SpikePropOptimizer = "gradient" | "rprop" | "quickprop";
 
 /** Training options. */
 export interface SpikePropTraining {
@@ -267,10 +272,12 @@ export interface SpikePropTraining {
   readonly rpropInit: number;
   readonly rpropMin: number;
   readonly rpropMax: number;
+  /** QuickProp: largest ratio of a step to the previous one (Fahlman's mu, 1.75). */
+  readonly quickpropMaxGrowth: number;
 }
 
-/** Defaults: the paper's learning rate; RProp's usual factors 1.2 / 0.5. */
-export const SPIKEPROP_TRAINING: SpikePropTraining = { optimizer: "gradient", maxEpochs: 3000, targetSse: 1, learningRate: 0.01, rpropInit: 0.001, rpropMin: 1e-6, rpropMax: 0.02 };
+/** Defaults: the paper's learning rate; RProp's usual factors 1.2 / 0.5; QuickProp's mu 1.75. */
+export const SPIKEPROP_TRAINING: SpikePropTraining = { optimizer: "gradient", maxEpochs: 3000, targetSse: 1, learningRate: 0.01, rpropInit: 0.001, rpropMin: 1e-6, rpropMax: 0.02, quickpropMaxGrowth: 1.75 };
 
 /** The result of a training run. */
 export interface SpikePropResult {
@@ -289,6 +296,8 @@ export function trainSpikeProp(net: SpikePropNet, samples: readonly TimingSample
   const grads = layers.map((w) => new Float64Array(w.length));
   const prevGrads = layers.map((w) => new Float64Array(w.length));
   const steps = layers.map((w) => new Float64Array(w.length).fill(opts.rpropInit));
+  // QuickProp: the step each weight took last epoch (0 = none yet: plain gradient step)
+  const lastSteps = layers.map((w) => new Float64Array(w.length));
   const sseCurve: number[] = [];
   const evaluate = (): number => {
     let sse = 0;
@@ -313,6 +322,10 @@ export function trainSpikeProp(net: SpikePropNet, samples: readonly TimingSample
         for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) - opts.learningRate * (g[i] as number);
         return;
       }
+      if (opts.optimizer === "quickprop") {
+        quickpropStep(w, g, prevGrads[l] as Float64Array, lastSteps[l] as Float64Array, opts.learningRate, opts.quickpropMaxGrowth);
+        return;
+      }
       const pg = prevGrads[l] as Float64Array;
       const st = steps[l] as Float64Array;
       for (let i = 0; i < w.length; i++) {
@@ -334,4 +347,32 @@ export function trainSpikeProp(net: SpikePropNet, samples: readonly TimingSample
   }
   const outputs = samples.map((s) => net.forward(s.inputs).output[0] as number);
   return { optimizer: opts.optimizer, converged: sse < opts.targetSse, epochs: epoch, sseCurve, finalSse: sse, outputs };
+}
+
+/**
+ * One QuickProp update of `w` from slopes `g` (dE/dw), the previous slopes `gPrev` and previous
+ * steps `dPrev` (both updated in place). Per weight: without a previous step, plain descent
+ * -eps g; otherwise the secant step dPrev g / (gPrev - g) to the vertex of the parabola through the
+ * two slopes, replaced by mu dPrev when the parabola is not convex along the step or the vertex is
+ * more than mu steps away; while the slope still points along the previous step the descent term
+ * -eps g is added (Fahlman 1988).
+ */
+export function quickpropStep(w: Float64Array, g: Float64Array, gPrev: Float64Array, dPrev: Float64Array, eps: number, mu: number): void {
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i] as number;
+    const gp = gPrev[i] as number;
+    const dp = dPrev[i] as number;
+    let d: number;
+    if (dp === 0) d = -eps * gi;
+    else {
+      // curvature along the last step: (g - gPrev) / dPrev > 0 means a convex parabola
+      const convex = (gi - gp) / dp > 0;
+      const secant = convex ? (dp * gi) / (gp - gi) : Number.POSITIVE_INFINITY;
+      d = Math.abs(secant) > mu * Math.abs(dp) ? mu * dp : secant;
+      if (-gi * dp > 0) d += -eps * gi; // still descending in the same direction
+    }
+    w[i] = (w[i] as number) + d;
+    dPrev[i] = d;
+    gPrev[i] = gi;
+  }
 }

@@ -54,16 +54,17 @@ describe("triplet STDP (Pfister & Gerstner 2006, minimal visual-cortex model)", 
     for (let k = 1; k < rising.length; k++) expect(rising[k]!).toBeGreaterThan(rising[k - 1]!);
   });
 
-  it("matches the Sjöström 2001 data the model was fitted to within 0.35 (fractional change; worst point: 40 Hz post-pre)", () => {
+  it("matches the Sjöström 2001 data the model was fitted to within two standard errors at every point (worst: 40 Hz post-pre, 1.2 SEM)", () => {
     SJOSTROM_2001.frequenciesHz.forEach((f, k) => {
-      expect(Math.abs(pairingProtocol(p, f, 10) - SJOSTROM_2001.prePost10[k]!)).toBeLessThan(0.35);
-      expect(Math.abs(pairingProtocol(p, f, -10) - SJOSTROM_2001.postPre10[k]!)).toBeLessThan(0.35);
+      expect(Math.abs(pairingProtocol(p, f, 10) - SJOSTROM_2001.prePost10[k]!)).toBeLessThan(2 * SJOSTROM_2001.prePost10Sem[k]!);
+      expect(Math.abs(pairingProtocol(p, f, -10) - SJOSTROM_2001.postPre10[k]!)).toBeLessThan(2 * SJOSTROM_2001.postPre10Sem[k]!);
     });
   });
 
   it("reduces to pair STDP when the triplet amplitudes are zero", () => {
-    const pair = { ...p, a3Plus: 0, a3Minus: 0 };
-    expect(tripletWeightChange([0], [10], pair)).toBeCloseTo(p.a2Plus * Math.exp(-10 / p.tauPlusMs), 15);
+    // the minimal visual model has A2+ = 0, so give the pair term an amplitude of its own
+    const pair = { ...p, a2Plus: 5e-3, a3Plus: 0, a3Minus: 0 };
+    expect(tripletWeightChange([0], [10], pair)).toBeCloseTo(pair.a2Plus * Math.exp(-10 / p.tauPlusMs), 15);
     expect(tripletWeightChange([10], [0], pair)).toBeCloseTo(-p.a2Minus * Math.exp(-10 / p.tauMinusMs), 15);
   });
 

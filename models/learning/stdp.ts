@@ -28,12 +28,16 @@ export interface TripletParams {
 }
 
 /**
- * Pfister & Gerstner 2006, Table 4, minimal all-to-all models (A3- = 0, tau_x unused), fitted to
- * the visual cortex data of Sjöström et al. 2001 and the hippocampal data of Wang et al. 2005.
- * Weight changes are fractional (w starts at 1), as in their fits.
+ * Pfister & Gerstner 2006, minimal all-to-all models (A3- = 0, so tau_x is never used): the
+ * visual-cortex row of their Table 3, fitted to Sjöström et al. 2001 (A2+ = 0, A3+ = 6.5e-3,
+ * A2- = 7.1e-3, tau_y = 114 ms; the full model's row is the 5e-10 / 6.2e-3 / 7e-3 / 2.3e-4,
+ * tau_y = 125 ms one), and the hippocampal row of their Table 4, fitted to Wang et al. 2005
+ * (A2+ = 5.3e-3, A3+ = 8e-3, A2- = 3.5e-3, tau_y = 40 ms). tau+ = 16.8 ms, tau- = 33.7 ms in both.
+ * Weight changes are fractional (w starts at 1), as in their fits. Checked against public
+ * implementations (see docs/LEARNING.md, "Reference values").
  */
 export const PFISTER_MINIMAL: Readonly<Record<"visual" | "hippocampal", TripletParams>> = {
-  visual: { tauPlusMs: 16.8, tauMinusMs: 33.7, tauXMs: 101, tauYMs: 125, a2Plus: 5e-10, a3Plus: 6.2e-3, a2Minus: 7e-3, a3Minus: 0, interaction: "all-to-all" },
+  visual: { tauPlusMs: 16.8, tauMinusMs: 33.7, tauXMs: 101, tauYMs: 114, a2Plus: 0, a3Plus: 6.5e-3, a2Minus: 7.1e-3, a3Minus: 0, interaction: "all-to-all" },
   hippocampal: { tauPlusMs: 16.8, tauMinusMs: 33.7, tauXMs: 946, tauYMs: 40, a2Plus: 5.3e-3, a3Plus: 8e-3, a2Minus: 3.5e-3, a3Minus: 0, interaction: "all-to-all" },
 };
 
@@ -144,4 +148,7 @@ export const SJOSTROM_2001 = {
   frequenciesHz: [0.1, 10, 20, 40, 50],
   prePost10: [-0.04, 0.14, 0.29, 0.53, 0.56],
   postPre10: [-0.29, -0.41, -0.34, 0.56, 0.75],
+  /** Standard errors of the points above (the error bars of the figure). */
+  prePost10Sem: [0.05, 0.1, 0.14, 0.11, 0.26],
+  postPre10Sem: [0.08, 0.11, 0.1, 0.32, 0.19],
 } as const;
