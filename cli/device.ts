@@ -14,7 +14,7 @@ import { launchBoard, startImage } from "../firmware-host/launch.js";
 import { MockBoard } from "../firmware-host/mock-board.js";
 import { SerialTransport } from "../firmware-host/serial-transport.js";
 import { LockstepRecovery, ReconnectingTransport } from "../firmware-host/recovery.js";
-import { BoardSession, type SessionOptions } from "../firmware-host/session.js";
+import { BoardSession, LOSSY_LINE_OPTIONS } from "../firmware-host/session.js";
 import { CountingTransport } from "../firmware-host/stream.js";
 import { LoopbackPair, type Transport } from "../firmware-host/transport.js";
 import { openLiveSource, parseSource, sourceIsEndless, sourceIsLive, type SourceContext } from "./sources.js";
@@ -52,8 +52,6 @@ export interface FaultReport {
   readonly recovery: LockstepRecovery["counters"];
 }
 
-/** Session settings for a line with injected faults (spec/protocol.md §4.7). */
-const LOSSY_LINE: SessionOptions = { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: 40, frameLimit: 64 };
 
 /** The --board / --port help text. */
 export const BOARD_HELP = `board: mock (in-process, backed by the interpreter) or ${boardNames().join(", ")} (built and started)`;
@@ -113,7 +111,7 @@ export async function connectDevice(opts: { board?: string; port?: string; baud?
   const counter = new CountingTransport(faulty ?? transport);
   let session: BoardSession;
   try {
-    session = await BoardSession.open(counter, faulty ? LOSSY_LINE : {});
+    session = await BoardSession.open(counter, faulty ? LOSSY_LINE_OPTIONS : {});
   } catch (e) {
     await (faulty ?? transport).close().catch(() => undefined);
     await stop();

@@ -35,6 +35,16 @@ export interface SessionOptions {
   readonly frameLimit?: number;
 }
 
+/**
+ * Session settings for a line that damages a fraction of its bytes (spec/protocol.md §4.7), used by
+ * compare and stream with --inject and by the soak: a 50 ms cap on the adaptive timeout (floor 3 ms),
+ * 64-byte frames, and 100 retransmissions per request. A 64-byte STATE_CHUNK survives a line with 1%
+ * corruption and 1% drops only about one round trip in six: with 40 retransmissions, the first
+ * million-step soak ran 63 requests out of attempts (checkpoint reads, each then a recovery with a
+ * replay); with 100 the chance is 0.83^101 ≈ 10^-8 per chunk.
+ */
+export const LOSSY_LINE_OPTIONS: SessionOptions = { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: 100, frameLimit: 64 };
+
 /** One state-changing lockstep operation, as the session's guard sees it (firmware-host/recovery.ts). */
 export type SessionOp =
   | { readonly kind: "reset"; readonly weights: boolean }

@@ -16,7 +16,7 @@ import { CAP, STATE_KIND } from "./messages.js";
 import { MockBoard } from "./mock-board.js";
 import { LockstepRecovery, ReconnectingTransport } from "./recovery.js";
 import { SerialTransport } from "./serial-transport.js";
-import { allLayersMask, BoardSession } from "./session.js";
+import { allLayersMask, BoardSession, LOSSY_LINE_OPTIONS } from "./session.js";
 import { LoopbackPair, type Transport } from "./transport.js";
 
 /** The soak's model: 64 inputs → 32 (R-STDP) → 8. */
@@ -41,14 +41,8 @@ export function soakTable(): EventTable {
   };
 }
 
-/**
- * Retransmissions per request (spec §4.7 allows more than §2's 5). A 64-byte STATE_CHUNK of a
- * checkpoint read survives this line only about one round trip in six, so with 40 (what compare and
- * stream use with --inject) requests ran out of attempts: 63 timeouts in the first million-step run
- * (about 94,000 chunk reads for 1,999 checkpoints), each costing a recovery with a replay; a mock
- * run traced them to READ_STATE. With 100, 0.83^101 ≈ 10^-8 per chunk.
- */
-export const SOAK_RETRIES = 100;
+/** Retransmissions per request of the soak: those of a lossy line (LOSSY_LINE_OPTIONS, spec/protocol.md §4.7). */
+export const SOAK_RETRIES = LOSSY_LINE_OPTIONS.retries!;
 
 /** Options of a soak. */
 export interface SoakOptions {
@@ -125,7 +119,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     base = live;
   }
   const faulty = new FaultyTransport(base, makeFaultSpec({ seed, both: { corrupt: 0.01, drop: 0.01 } }));
-  const session = await BoardSession.open(faulty, { timeoutMs: 50, adaptiveTimeoutMinMs: 3, retries: options.retries ?? SOAK_RETRIES, frameLimit: 64 });
+  const session = await BoardSession.open(faulty, { ...LOSSY_LINE_OPTIONS, retries: options.retries ?? SOAK_RETRIES });
   let damageReports = 0;
   session.link.onMessage((msg) => {
     if (msg.kind === "ERROR" && (msg.code === 401 || msg.code === 402)) damageReports++;
