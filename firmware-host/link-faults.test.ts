@@ -11,13 +11,13 @@ import { FaultyTransport, makeFaultSpec, type FaultSpec } from "./fault.js";
 import { type Frame, parseFrame } from "./frame.js";
 import { Link } from "./link.js";
 import type { AckMsg, Message } from "./messages.js";
-import { LoopbackPair, type Transport } from "./transport.js";
+import { ForwardingTransport, LoopbackPair, type Transport } from "./transport.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 /** Wraps a transport: records the frames written through it and the valid frames received through it. */
-class Tap implements Transport {
+class Tap extends ForwardingTransport {
   /** Decoded frames written (hex), by sequence number. */
   readonly sent = new Map<number, string>();
   /** Decoded frames received that pass COBS, length and CRC. */
@@ -25,7 +25,8 @@ class Tap implements Transport {
   private readonly outgoing = new CobsDecoder();
   private readonly incoming = new CobsDecoder();
 
-  constructor(private readonly inner: Transport) {
+  constructor(inner: Transport) {
+    super(inner);
     inner.onData((bytes) => {
       for (const chunk of this.incoming.push(bytes)) {
         const frame = chunk.kind === "frame" ? tryParse(chunk.bytes) : undefined;
@@ -34,29 +35,14 @@ class Tap implements Transport {
     });
   }
 
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
+  override async write(bytes: Uint8Array): Promise<void> {
     for (const chunk of this.outgoing.push(bytes)) {
       const frame = chunk.kind === "frame" ? tryParse(chunk.bytes) : undefined;
       if (frame && chunk.kind === "frame") this.sent.set(frame.seq, hex(chunk.bytes));
     }
-    await this.inner.write(bytes);
+    await super.write(bytes);
   }
 
-  onData(listener: (bytes: Uint8Array) => void): () => void {
-    return this.inner.onData(listener);
-  }
-
-  onClose(listener: () => void): () => void {
-    return this.inner.onClose(listener);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 function tryParse(bytes: Uint8Array): Frame | undefined {

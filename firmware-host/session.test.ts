@@ -21,20 +21,19 @@ import { decodePayload, MSG, STATE_KIND, type RtOutputMsg } from "./messages.js"
 import { parseFrame } from "./frame.js";
 import { FakeClock, MockBoard, type MockBoardOptions } from "./mock-board.js";
 import { allLayersMask, BoardSession, mergeRealtimeInputs, type SessionOptions } from "./session.js";
-import { LoopbackPair, type Transport } from "./transport.js";
+import { ForwardingTransport, LoopbackPair, type Transport } from "./transport.js";
 import { buildDevice, startImage, type DeviceBuild } from "./launch.js";
 import { SerialTransport } from "./serial-transport.js";
 import { missingTools } from "./toolchain.js";
 
 /** A transport wrapper that corrupts one byte of selected frames on their way out. */
-class CorruptingTransport implements Transport {
+class CorruptingTransport extends ForwardingTransport {
   corrupted = 0;
-  constructor(private readonly inner: Transport, private readonly shouldCorrupt: (type: number, count: number) => boolean) {}
-  private seen = new Map<number, number>();
-  get isOpen(): boolean {
-    return this.inner.isOpen;
+  constructor(inner: Transport, private readonly shouldCorrupt: (type: number, count: number) => boolean) {
+    super(inner);
   }
-  write(bytes: Uint8Array): Promise<void> {
+  private seen = new Map<number, number>();
+  override write(bytes: Uint8Array): Promise<void> {
     if (bytes.length > 2) {
       const frame = cobsDecode(bytes.subarray(0, bytes.length - 1));
       const type = frame?.[1];
@@ -52,26 +51,18 @@ class CorruptingTransport implements Transport {
     }
     return this.inner.write(bytes);
   }
-  onData(l: (b: Uint8Array) => void): () => void {
-    return this.inner.onData(l);
-  }
-  onClose(l: () => void): () => void {
-    return this.inner.onClose(l);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 /**
  * A transport wrapper that writes a damaged chunk (bad COBS) before the host's first bytes, i.e.
  * before any handshake, and records the code and detail of every ERROR frame the device sends.
  */
-class NoisyBootTransport implements Transport {
+class NoisyBootTransport extends ForwardingTransport {
   readonly errors: Array<{ code: number; detail: number }> = [];
   private noiseSent = false;
   private readonly decoder = new CobsDecoder();
-  constructor(private readonly inner: Transport) {
+  constructor(inner: Transport) {
+    super(inner);
     inner.onData((bytes) => {
       for (const chunk of this.decoder.push(bytes)) {
         if (chunk.kind !== "frame") continue;
@@ -86,24 +77,12 @@ class NoisyBootTransport implements Transport {
       }
     });
   }
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-  async write(bytes: Uint8Array): Promise<void> {
+  override async write(bytes: Uint8Array): Promise<void> {
     if (!this.noiseSent) {
       this.noiseSent = true;
       await this.inner.write(Uint8Array.of(0x01, 0x02, 0x00)); // a code running past its chunk
     }
     return this.inner.write(bytes);
-  }
-  onData(l: (b: Uint8Array) => void): () => void {
-    return this.inner.onData(l);
-  }
-  onClose(l: () => void): () => void {
-    return this.inner.onClose(l);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

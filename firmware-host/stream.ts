@@ -9,34 +9,23 @@ import type { InputSample, StepEvents } from "../runtime/events.js";
 import { NO_EVENTS } from "../runtime/events.js";
 import type { BoardSession } from "./session.js";
 import { mergeRealtimeInputs } from "./session.js";
-import type { Transport } from "./transport.js";
+import { ForwardingTransport, type Transport } from "./transport.js";
 
 /** A transport wrapper counting bytes each way (wire efficiency: bytes per input event). */
-export class CountingTransport implements Transport {
+export class CountingTransport extends ForwardingTransport {
   /** Bytes written (host → device). */
   txBytes = 0;
   /** Bytes received (device → host). */
   rxBytes = 0;
-  constructor(private readonly inner: Transport) {
+  constructor(inner: Transport) {
+    super(inner);
     inner.onData((b) => {
       this.rxBytes += b.length;
     });
   }
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-  write(bytes: Uint8Array): Promise<void> {
+  override write(bytes: Uint8Array): Promise<void> {
     this.txBytes += bytes.length;
     return this.inner.write(bytes);
-  }
-  onData(listener: (bytes: Uint8Array) => void): () => void {
-    return this.inner.onData(listener);
-  }
-  onClose(listener: () => void): () => void {
-    return this.inner.onClose(listener);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

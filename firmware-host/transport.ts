@@ -18,6 +18,29 @@ export interface Transport {
   readonly isOpen: boolean;
 }
 
+/**
+ * A transport that passes everything through to `inner`: the base of wrappers that watch or alter
+ * one direction (byte counters, taps and corrupters in tests) and override only that method.
+ */
+export class ForwardingTransport implements Transport {
+  constructor(protected readonly inner: Transport) {}
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+  write(bytes: Uint8Array): Promise<void> {
+    return this.inner.write(bytes);
+  }
+  onData(listener: (bytes: Uint8Array) => void): () => void {
+    return this.inner.onData(listener);
+  }
+  onClose(listener: () => void): () => void {
+    return this.inner.onClose(listener);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 /** One end of a LoopbackPair. */
 class LoopbackEnd implements Transport {
   private readonly dataListeners = new Set<(bytes: Uint8Array) => void>();
