@@ -65,26 +65,20 @@ async function measure(quick: boolean): Promise<BenchRow> {
   // the interpreter as it runs (with the §12.3 spike fold) and with the generated IR kernels only
   const sim = new Interpreter(table);
   const irOnly = new Interpreter(table, { folds: false });
-  let tsSpikes = 0;
-  let irSpikes = 0;
-  const runTs = (): void => {
-    sim.reset();
-    tsSpikes = 0;
+  /** A timed run: every step of the input through `interp` from reset; returns the spikes of all layers. */
+  const runAll = (interp: Interpreter): number => {
+    interp.reset();
+    let spikes = 0;
     for (const s of steps) {
-      sim.step(s);
-      for (let l = 0; l < table.layers.length; l++) tsSpikes += sim.lastSpikes(l).length;
+      interp.step(s);
+      for (let l = 0; l < table.layers.length; l++) spikes += interp.lastSpikes(l).length;
     }
+    return spikes;
   };
-  const runIr = (): void => {
-    irOnly.reset();
-    irSpikes = 0;
-    for (const s of steps) {
-      irOnly.step(s);
-      for (let l = 0; l < table.layers.length; l++) irSpikes += irOnly.lastSpikes(l).length;
-    }
-  };
-  runTs(); // warm-up, and the spike count the others must match
-  runIr();
+  const runTs = (): number => runAll(sim);
+  const runIr = (): number => runAll(irOnly);
+  const tsSpikes = runTs(); // warm-up, and the spike count the others must match
+  const irSpikes = runIr();
   if (irSpikes !== tsSpikes) throw new Error(`the IR kernels counted ${irSpikes} spikes, the fold ${tsSpikes}: not the same work`);
   const work = mkdtempSync(join(tmpdir(), "ps-bench-c-"));
   try {

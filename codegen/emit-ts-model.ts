@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MAX_PACKED_BYTES } from "../runtime/fold.js";
+import { MAX_PACKED_BYTES, packedDenseBytes } from "../runtime/fold.js";
 import { Interpreter, NEURON_MODEL_CODE, SNAPSHOT_MAGIC } from "../runtime/interpreter.js";
 import { FORMAT_VERSION, type Connection, type EventTable, type Layer } from "../runtime/model.js";
 import { assignedNames, primitivesUsed, tsBlock } from "./emit-ts.js";
@@ -119,7 +119,7 @@ class PackedRows {
   /** The constant holding the packed rows of connection `c` (weights `${prefix}_W`) into `post`, or undefined where it does not fold. */
   rows(c: Connection, post: Layer, exact: boolean, prefix: string): string | undefined {
     if (!exact || c.kind !== "dense" || c.weights.bits === 16 || post.plasticity !== undefined) return undefined;
-    if (c.inputs * Math.ceil(c.outputs / 3) * 8 > MAX_PACKED_BYTES) return undefined;
+    if (packedDenseBytes(c.inputs, c.outputs) > MAX_PACKED_BYTES) return undefined;
     const name = `${prefix}_ROWS`;
     if (!this.declared.has(name)) {
       const plane = post.shape === undefined ? 1 : post.shape[1] * post.shape[2];

@@ -38,6 +38,11 @@ const LANE2 = 2 ** 32;
  */
 export const MAX_PACKED_BYTES = 64 * 2 ** 20;
 
+/** Bytes of the packed rows of an inputs × outputs dense connection (8 per double of 3 outputs). */
+export function packedDenseBytes(inputs: number, outputs: number): number {
+  return inputs * Math.ceil(outputs / LANES) * 8;
+}
+
 /** A dense connection's weights packed for foldDenseSpikes, with the scale 2^shift of each output. */
 export interface PackedDenseRows {
   /** Output neurons (row length). */
@@ -58,8 +63,8 @@ export interface PackedDenseRows {
  * MAX_PACKED_BYTES.
  */
 export function packDenseRows(inputs: number, outputs: number, weightAt: (q: number) => number, shiftOf: (j: number) => number): PackedDenseRows | undefined {
+  if (packedDenseBytes(inputs, outputs) > MAX_PACKED_BYTES) return undefined;
   const words = Math.ceil(outputs / LANES);
-  if (inputs * words * 8 > MAX_PACKED_BYTES) return undefined;
   const lanes = new Float64Array(inputs * words);
   for (let p = 0; p < inputs; p++) {
     const row = p * outputs;

@@ -160,7 +160,7 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
         sat: (pre, n, values, graded, acc) => K.scatterDenseW4(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
         exact,
         bound: (vmax, out) => K.boundDenseW4(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-        spikeFold: denseSpikeFold(inputs, outputs, (q) => int4At(w.data, q), shift, perChannel, plane, exact),
+        spikeFold: denseSpikeFold(inputs, outputs, weightReader(weights), shift, perChannel, plane, exact),
       };
     }
     case 8: {
@@ -169,7 +169,7 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
         sat: (pre, n, values, graded, acc) => K.scatterDenseW8(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
         exact,
         bound: (vmax, out) => K.boundDenseW8(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-        spikeFold: denseSpikeFold(inputs, outputs, (q) => w.data[q]!, shift, perChannel, plane, exact),
+        spikeFold: denseSpikeFold(inputs, outputs, weightReader(weights), shift, perChannel, plane, exact),
       };
     }
     case 16: return {
