@@ -1,4 +1,3 @@
-import { spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,13 +6,12 @@ import { encodeTable } from "../runtime/format.js";
 import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import { missingTools } from "../firmware-host/toolchain.js";
+import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
 
-const root = join(import.meta.dirname, "..");
 let dir = "";
 
-function picospike(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, "bin/picospike.js"), ...args], { encoding: "utf8", cwd: root, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function picospike(...args: string[]): CliResult {
+  return runCli(args, 120_000);
 }
 
 /** A dense 784-64-10 table: 50 KB of int8 weights, more than the microbit's model pool. */
@@ -33,7 +31,7 @@ function wide(): EventTable {
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root });
+  buildCli();
   dir = mkdtempSync(join(tmpdir(), "picospike-build-"));
   writeFileSync(join(dir, "small.cbor"), encodeTable(randomTable(3, { kinds: ["dense", "dense"], maxNeurons: 16 })));
   writeFileSync(join(dir, "wide.cbor"), encodeTable(wide()));

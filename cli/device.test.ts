@@ -1,4 +1,3 @@
-import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,18 +7,17 @@ import { Interpreter } from "../runtime/interpreter.js";
 import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import { listPorts } from "../firmware-host/ports.js";
+import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
 
-const root = join(import.meta.dirname, "..");
 let dir = "";
 const table = randomTable(7, { kinds: ["dense", "sparse", "dense"], encoding: "spikes", readout: "count", maxNeurons: 40 });
 
-function picospike(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, "bin/picospike.js"), ...args], { encoding: "utf8", cwd: root, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function picospike(...args: string[]): CliResult {
+  return runCli(args, 60_000);
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root });
+  buildCli();
   dir = mkdtempSync(join(tmpdir(), "picospike-device-"));
   writeFileSync(join(dir, "model.cbor"), encodeTable(table));
 });

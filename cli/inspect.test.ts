@@ -1,21 +1,19 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeTable, hashOfTable } from "../runtime/format.js";
 import { randomTable } from "../runtime/testing/random-table.js";
+import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
 
-const root = join(import.meta.dirname, "..");
 let dir = "";
 
-function picospike(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, "bin/picospike.js"), ...args], { encoding: "utf8", cwd: root });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function picospike(...args: string[]): CliResult {
+  return runCli(args);
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root });
+  buildCli();
   dir = mkdtempSync(join(tmpdir(), "picospike-inspect-"));
 });
 

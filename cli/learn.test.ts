@@ -1,16 +1,14 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TASKS } from "../models/learning/tasks.js";
+import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
 
-const root = join(import.meta.dirname, "..");
 let dir = "";
 
-function picospike(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(root, "bin/picospike.js"), ...args], { encoding: "utf8", cwd: root });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function picospike(...args: string[]): CliResult {
+  return runCli(args);
 }
 
 /** The CLI contract for failures: one `error CODE: message` line on stderr, nothing on stdout, no stack. */
@@ -23,7 +21,7 @@ function expectOneErrorLine(r: { stdout: string; stderr: string }, code: string)
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root });
+  buildCli();
   dir = mkdtempSync(join(tmpdir(), "picospike-learn-"));
 });
 
