@@ -136,7 +136,7 @@ export const codegenBench: BenchModule = {
   title: "Generated kernels: TS interpreter vs host C",
   description:
     "The same kernels emitted from the IR (codegen/kernels.ts) run as TypeScript in the interpreter, as the model-specialised TypeScript module of `picospike codegen --target ts`, " +
-    "and as C (gcc -O2, ps_net over ps_table; the plain loop, which gcc vectorises) on the same model and input, in one run; ratios are speeds (higher is faster for the first named). " +
+    "and as C (gcc -O2, ps_net over ps_table; the plain scalar loop: gcc 12 at -O2 vectorises none of the kernel loops, as -fopt-info-vec shows; an -O3 or SIMD build of C would be faster) on the same model and input, in one run; ratios are speeds (higher is faster for the first named). " +
     "The interpreter and the specialised module fold dense int8 spikes with the TS-only packed fold of spec/ops.md §12.3 (three synapses per double addition, scaled once per output; " +
     "the same integers as the IR order under the §12.1 bound); 'IR kernels only' is the interpreter with that fold off (`new Interpreter(table, { folds: false })`), " +
     "i.e. the generated loop itself, which V8 compiles with a map check and backing-store reload per typed array per iteration. The issue 9 target is TS interpreter / C ≥ 0.5. " +
