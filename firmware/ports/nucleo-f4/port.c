@@ -182,6 +182,14 @@ uint32_t ps_port_cycles_align(void) {
 
 uint32_t ps_port_cycles_hz(void) { return core_hz; }
 
+/* On the part a SysTick tick is a core cycle. In the model, under -icount shift=0, a tick of the
+ * 168 MHz SysTick is 1e9 / 168e6 = 125/21 instructions. */
+uint8_t ps_port_cost_unit(void) { return core_hz == HSI_HZ ? PS_PORT_COST_CYCLES : PS_PORT_COST_INSTRUCTIONS; }
+
+uint32_t ps_port_cost_mul(void) { return core_hz == HSI_HZ ? 1u : 125u; }
+
+uint32_t ps_port_cost_div(void) { return core_hz == HSI_HZ ? 1u : 21u; }
+
 const char *ps_port_board_name(void) { return "nucleo-f4"; }
 
 void ps_port_idle(void) {
