@@ -13,9 +13,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { InputSample, StepEvents } from "../../runtime/events.js";
 import { encodeTable, hashOfTable } from "../../runtime/format.js";
 import { encodeSample, Interpreter } from "../../runtime/interpreter.js";
-import { DEFAULT_NEURON, type EventTable, type Weights } from "../../runtime/model.js";
+import type { EventTable } from "../../runtime/model.js";
 import { Xorshift32 } from "../../runtime/prng.js";
 import { randomTable } from "../../runtime/testing/random-table.js";
+import { mlpTable } from "./mlp.js";
 import { getBoard } from "../../firmware-host/boards.js";
 import { compareRun } from "../../firmware-host/compare.js";
 import { buildDevice, startImage, type DeviceBuild } from "../../firmware-host/launch.js";
@@ -30,26 +31,6 @@ import { adaptOnSession } from "../../cli/adapt.js";
 const STEPS = 32;
 /** A test's time limit: it may wait for its board's builds (several run at once on 2 cores). */
 const BUILD_AND_RUN_MS = 240_000;
-
-/** A 784-hidden-10 dense int8 MLP with seeded random weights and rate-coded input (MNIST-shaped). */
-export function mlpTable(hidden: number, seed: number): EventTable {
-  const g = new Xorshift32(seed);
-  const weights = (count: number): Weights => {
-    const data = new Int8Array(count);
-    for (let q = 0; q < count; q++) data[q] = Math.min(127, (g.next() % 256) - 100);
-    return { bits: 8, data, count, shift: Uint8Array.of(0) };
-  };
-  const neuron = (threshold: number) => ({ ...DEFAULT_NEURON, model: "lif-shift" as const, leakShift: 4, threshold });
-  return {
-    input: { size: 784, shape: [1, 28, 28], encoding: "rate", seed: 1 },
-    layers: [
-      { name: "hidden", size: hidden, input: { kind: "dense", inputs: 784, outputs: hidden, weights: weights(784 * hidden) }, neuron: neuron(3000) },
-      { name: "out", size: 10, input: { kind: "dense", inputs: hidden, outputs: 10, weights: weights(hidden * 10) }, neuron: neuron(800) },
-    ],
-    readout: { kind: "count" },
-    provenance: { source: "test", tool: "test/boards/e2e.test.ts", settings: {}, layerScales: [1, 1] },
-  };
-}
 
 /** Rate-coded digit-like samples: an eighth of the pixels lit (≈ 100 events per step at most, under the microbit's 256). */
 function mlpSamples(table: EventTable, count: number, seed: number): InputSample[] {

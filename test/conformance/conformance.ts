@@ -483,7 +483,10 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
       const c = makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
-      for (const [name, contents] of bundle(c.table)) writeFileSync(join(dir, name), contents);
+      for (const [name, contents] of bundle(c.table)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), contents);
+      }
       const exe = join(dir, "harness");
       const sources = bundle(c.table).map(([name]) => name).filter((n) => n.endsWith(".c")).map((n) => join(dir, n));
       execFileSync("gcc", [...STRICT, "-O2", "-DPS_HARNESS_SPECIALISED", "-I", dir, "-o", exe, join(ROOT, "test/conformance/harness.c"), ...sources], { stdio: ["ignore", "pipe", "pipe"] });
