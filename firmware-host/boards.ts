@@ -206,6 +206,7 @@ export async function buildFirmware(
   const args = [
     ...board.cflags,
     `-I${join(root, "include")}`,
+    `-I${join(root, "kernels")}`,
     ...includeDirs.map((dir) => `-I${resolve(root, dir)}`),
     ...defineFlags,
     ...board.portSources.map((source) => join(root, source)),
