@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { launchBoard } from "../firmware-host/boards/launch.js";
 import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
 import { BoardSession, allLayersMask } from "../firmware-host/bridge/session.js";
-import { CountingTransport } from "../firmware-host/jobs/stream.js";
+import { CountingTransport } from "../firmware-host/transports/counting.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { median, repoRoot, type BenchModule, type BenchRow } from "./harness.js";

@@ -14,7 +14,8 @@ import { image, loadDataset, slice } from "../models/datasets.js";
 import { launchBoard } from "../firmware-host/boards/launch.js";
 import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
 import { BoardSession } from "../firmware-host/bridge/session.js";
-import { CountingTransport, streamToBoard } from "../firmware-host/jobs/stream.js";
+import { streamToBoard } from "../firmware-host/jobs/stream.js";
+import { CountingTransport } from "../firmware-host/transports/counting.js";
 import type { BenchModule, BenchRow } from "./harness.js";
 
 const STEPS = 32;

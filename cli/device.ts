@@ -13,9 +13,10 @@ import { FaultyTransport, parseInjectSpec } from "../firmware-host/transports/fa
 import { launchBoard, startImage } from "../firmware-host/boards/launch.js";
 import { MockBoard } from "../firmware-host/mock/mock-board.js";
 import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
-import { LockstepRecovery, ReconnectingTransport } from "../firmware-host/bridge/recovery.js";
+import { LockstepRecovery } from "../firmware-host/bridge/recovery.js";
+import { ReconnectingTransport } from "../firmware-host/transports/reconnecting.js";
 import { BoardSession, LOSSY_LINE_OPTIONS } from "../firmware-host/bridge/session.js";
-import { CountingTransport } from "../firmware-host/jobs/stream.js";
+import { CountingTransport } from "../firmware-host/transports/counting.js";
 import { LoopbackPair, type Transport } from "../firmware-host/transports/transport.js";
 import { openLiveSource, parseSource, sourceIsEndless, sourceIsLive, type SourceContext } from "./sources.js";
 

@@ -14,7 +14,8 @@ import { compareRun } from "../jobs/compare.js";
 import { FaultyTransport, makeFaultSpec, type FaultSpec } from "../transports/fault.js";
 import { STATE_KIND } from "../wire/messages.js";
 import { MockBoard } from "../mock/mock-board.js";
-import { LockstepRecovery, ReconnectingTransport } from "./recovery.js";
+import { LockstepRecovery } from "./recovery.js";
+import { ReconnectingTransport } from "../transports/reconnecting.js";
 import { BoardSession } from "./session.js";
 import { LoopbackPair, type Transport } from "../transports/transport.js";
 

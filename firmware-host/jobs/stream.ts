@@ -9,25 +9,7 @@ import type { InputSample, StepEvents } from "../../runtime/events.js";
 import { NO_EVENTS } from "../../runtime/events.js";
 import type { BoardSession } from "../bridge/session.js";
 import { mergeRealtimeInputs } from "../bridge/session.js";
-import { ForwardingTransport, type Transport } from "../transports/transport.js";
-
-/** A transport wrapper counting bytes each way (wire efficiency: bytes per input event). */
-export class CountingTransport extends ForwardingTransport {
-  /** Bytes written (host → device). */
-  txBytes = 0;
-  /** Bytes received (device → host). */
-  rxBytes = 0;
-  constructor(inner: Transport) {
-    super(inner);
-    inner.onData((b) => {
-      this.rxBytes += b.length;
-    });
-  }
-  override write(bytes: Uint8Array): Promise<void> {
-    this.txBytes += bytes.length;
-    return this.inner.write(bytes);
-  }
-}
+import type { CountingTransport } from "../transports/counting.js";
 
 /** A live status, passed to the status callback. */
 export interface StreamStatus {
