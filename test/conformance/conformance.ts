@@ -298,7 +298,7 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
 /** Builds the host harness with `cc` (gcc by default) into dir; returns the executable path. */
 export function buildHostHarness(dir: string, cc = "gcc", extra: readonly string[] = []): string {
   const exe = join(dir, "harness");
-  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
+  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
     ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
   return exe;
 }
@@ -403,7 +403,7 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
     build(dir) {
       const elf = join(dir, "harness-m4.elf");
       execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-        ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+        ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
       return elf;
     },
     command: (elf, manifest) => qemuCommand(elf, manifest),
@@ -417,7 +417,7 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
       execFileSync("riscv64-unknown-elf-gcc", [...STRICT, "-march=rv32imac", "-mabi=ilp32", "-misa-spec=2.2", "-O2",
         "--specs=picolibc.specs", "--oslib=semihost", "--crt0=semihost",
         "-Wl,--defsym=__flash=0x80000000", "-Wl,--defsym=__flash_size=0x2000000", "-Wl,--defsym=__ram=0x82000000", "-Wl,--defsym=__ram_size=0x2000000",
-        ...QEMU_SIZES, `-DHARNESS_MANIFEST_PATH="${manifest}"`, "-I", join(ROOT, "firmware/include"), "-o", elf, ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+        ...QEMU_SIZES, `-DHARNESS_MANIFEST_PATH="${manifest}"`, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
       return elf;
     },
     command: (elf) => ["qemu-system-riscv32", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf],
