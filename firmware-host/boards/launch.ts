@@ -46,6 +46,13 @@ export const DEVICE_LIMITS: Readonly<Record<string, DeviceLimits>> = {
   native: { poolBytes: 4 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 3, costMul: 1, costDiv: 1000 },
   "mps2-an386": { poolBytes: 2 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 40, costDiv: 1 },
   microbit: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
+  // 96 KiB: 8 KiB stack, 64 KiB pool (the e2e MLP uploads), 1024 input events. Cost unit and scale
+  // are decided on the board (PS_PORT_COST_AT_RUN_TIME): QEMU's values here, 1 / 1 cycles on the part.
+  "nucleo-f4": { poolBytes: 64 * 1024, maxInputEvents: 1024, maxLayers: 16, costUnit: 2, costMul: 125, costDiv: 21 },
+  // 16 KiB as on the microbit: 2 KiB stack, 9 KiB pool (models by upload that small; larger ones compiled in, tables in flash).
+  hifive1: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 1, costDiv: 1 },
+  // 512 KiB DTCM: 8 KiB stack, 256 KiB pool.
+  "mps3-an547": { poolBytes: 256 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 125, costDiv: 4 },
 };
 
 /** The limits of a board. */

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli, PACKAGE_ROOT, runCli } from "../../cli/testing/run-cli.js";
-import { missingTools } from "../../firmware-host/toolchain.js";
+import { missingTools } from "../../firmware-host/boards/toolchain.js";
 import { embeddedMnist, image } from "../../models/datasets.js";
 import { encodeTable } from "../../runtime/format.js";
 import { encodeSample, Interpreter } from "../../runtime/interpreter.js";
