@@ -185,6 +185,21 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
   },
 };
 
+/** The external tools building and running `board` needs (compiler, size, its QEMU when emulated), for skips and hints. */
+export function boardTools(board: BoardSpec): ToolName[] {
+  return [board.compiler, board.sizeTool, ...(board.qemu === undefined ? [] : [board.qemu.binary])];
+}
+
+/**
+ * Boards the board tests run: all, or the comma-separated PICOSPIKE_TEST_BOARDS (to test one
+ * board's port on a shared machine without running every QEMU board).
+ */
+export function testedBoards(names: readonly string[], env: string | undefined = process.env["PICOSPIKE_TEST_BOARDS"]): string[] {
+  if (env === undefined || env.trim() === "") return [...names];
+  const wanted = new Set(env.split(",").map((n) => n.trim()));
+  return names.filter((n) => wanted.has(n));
+}
+
 /** Registered board names, for `--help` and error messages. */
 export function boardNames(): string[] {
   return Object.keys(BOARDS);

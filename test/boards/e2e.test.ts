@@ -17,7 +17,7 @@ import type { EventTable } from "../../runtime/model.js";
 import { Xorshift32 } from "../../runtime/prng.js";
 import { randomTable } from "../../runtime/testing/random-table.js";
 import { mlpTable } from "./mlp.js";
-import { getBoard } from "../../firmware-host/boards/boards.js";
+import { boardTools, getBoard, testedBoards } from "../../firmware-host/boards/boards.js";
 import { compareRun } from "../../firmware-host/jobs/compare.js";
 import { buildDevice, startImage, type DeviceBuild } from "../../firmware-host/boards/launch.js";
 import { MODEL_SOURCE } from "../../firmware-host/wire/messages.js";
@@ -68,11 +68,9 @@ const smallBytes = encodeTable(small);
 const mlp = mlpTable(32, 5);
 const mlpBytes = encodeTable(mlp);
 
-const TOOLS: Record<string, ToolName[]> = {
-  native: ["gcc", "size"],
-  "mps2-an386": ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"],
-  microbit: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"],
-};
+const TOOLS: Record<string, ToolName[]> = Object.fromEntries(
+  testedBoards(["native", "mps2-an386", "microbit", "nucleo-f4", "hifive1", "mps3-an547"]).map((name) => [name, boardTools(getBoard(name))]),
+);
 
 const outDir = mkdtempSync(join(tmpdir(), "picospike-e2e-"));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
