@@ -79,7 +79,9 @@ async function connect(build: DeviceBuild): Promise<{ session: BoardSession; clo
   const handle = await startImage(build.board.name, build.image);
   try {
     const transport = await SerialTransport.open(handle.port);
-    const session = await BoardSession.open(transport, { handshakeMs: 8000 });
+    // The adaptive per-attempt timeout (floor: the spec's 200 ms) follows the measured round trip:
+    // QEMU boards on a loaded shared machine answer a 500-byte MODEL_CHUNK in 100-300 ms.
+    const session = await BoardSession.open(transport, { handshakeMs: 8000, adaptiveTimeoutMinMs: 200 });
     return { session, close: async () => { await session.close().catch(() => undefined); await handle.stop(); } };
   } catch (e) {
     await handle.stop();
