@@ -13,6 +13,7 @@ import { bundleC } from "../codegen/bundle-c.js";
 import { emitTsModel } from "../codegen/emit-ts-model.js";
 import { PicospikeError } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
+import type { EventTable } from "../runtime/model.js";
 import { readFileOrFail, writeFileAtomic } from "./io.js";
 
 /**
@@ -27,6 +28,26 @@ function packageRoot(): string {
   return fileURLToPath(new URL("..", import.meta.url));
 }
 
+/** Writes the `codegen --target c` folder (also a static library, codegen/library-c.ts) for `table` into `out`; returns the file names. */
+export function writeLibrary(table: EventTable, source: string, out: string): string[] {
+  const files = bundleC(table, source, packageRoot());
+  writeFiles(files, out);
+  return files.map(([name]) => name);
+}
+
+function writeFiles(files: ReadonlyArray<readonly [string, string]>, out: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new PicospikeError("CLI_WRITE_FAILED", `cannot create ${out}: ${(e as Error).message}`);
+  }
+  for (const [name, contents] of files) {
+    const path = join(out, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, contents);
+  }
+}
+
 /** Registers the `codegen` verb. */
 export function register(program: Command): void {
   program
@@ -39,16 +60,7 @@ export function register(program: Command): void {
       if (opts.target !== "c" && opts.target !== "ts") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
       const table = decodeTable(readFileOrFail(model));
       const files = opts.target === "c" ? bundleC(table, basename(model), packageRoot()) : emitTsModel(table, basename(model), packageRoot());
-      try {
-        mkdirSync(opts.out, { recursive: true });
-      } catch (e) {
-        throw new PicospikeError("CLI_WRITE_FAILED", `cannot create ${opts.out}: ${(e as Error).message}`);
-      }
-      for (const [name, contents] of files) {
-        const path = join(opts.out, name);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileAtomic(path, contents);
-      }
+      writeFiles(files, opts.out);
       process.stdout.write(`wrote ${files.length} files to ${opts.out}\n`);
     });
 }

@@ -112,6 +112,16 @@ describe.skipIf(cmakeSkip !== undefined)("firmware as a library (codegen --targe
     await run("cp", [join(PACKAGE_ROOT, "test/conformance/qemu_vectors.c"), join(example, "vectors.c")]);
   }, 120_000);
 
+  it("build --lib writes the same library folder as codegen --target c", async () => {
+    const viaBuild = join(work, "lib-via-build");
+    const r = runCli(["build", join(work, "mlp.cbor"), "--lib", "--out", viaBuild, "--json"]);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { files: string[] };
+    expect(report.files).toEqual(expect.arrayContaining(["picospike.h", "CMakeLists.txt", "Makefile", "zephyr/module.yml", "arm-none-eabi.cmake"]));
+    for (const name of report.files) expect(await run("cmp", [join(viaBuild, name), join(lib, name)])).toBe("");
+    expect(runCli(["build", join(work, "mlp.cbor"), "--out", viaBuild]).stderr).toMatch(/^error CLI_USAGE: --board is required/);
+  });
+
   it("the example is 20 lines and outside the repository", () => {
     expect(MAIN_C.trimEnd().split("\n").length).toBeLessThanOrEqual(20);
     expect(work.startsWith(PACKAGE_ROOT)).toBe(false);
