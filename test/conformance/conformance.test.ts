@@ -44,6 +44,17 @@ describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-non
   });
 });
 
+const m55Skip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+if (m55Skip !== undefined) console.log(`conformance (Cortex-M55 under QEMU): skipped: ${m55Skip}`);
+
+describe.skipIf(m55Skip !== undefined)("conformance: C kernels with the Helium fold, built for Cortex-M55 (the mps3-an547's flags), run under QEMU (mps3-an547, semihosting)", () => {
+  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(10_000);
+  });
+});
+
 const rvSkip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["rv32imac"]);
 if (rvSkip !== undefined) console.log(`conformance (RV32IMAC under QEMU): skipped: ${rvSkip}`);
 

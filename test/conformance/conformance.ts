@@ -408,6 +408,19 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
     },
     command: (elf, manifest) => qemuCommand(elf, manifest),
   },
+  "cortex-m55": {
+    label: "c-cortex-m55-helium-qemu",
+    tools: ["arm-none-eabi-gcc", "qemu-system-arm"],
+    build(dir) {
+      // the mps3-an547's flags (hard float: Helium), so the Helium fold runs; buffers sized for its 512 KiB ITCM
+      const elf = join(dir, "harness-m55.elf");
+      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m55", "-mfloat-abi=hard", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+        "-DHARNESS_FILE_BYTES=(64ul*1024ul)", "-DHARNESS_ARENA_BYTES=(64ul*1024ul)", "-DHARNESS_STATE_WORDS=(16ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u",
+        "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors_m55.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf, manifest) => ["qemu-system-arm", "-M", "mps3-an547", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf],
+  },
   rv32imac: {
     label: "c-rv32imac-qemu",
     tools: ["riscv64-unknown-elf-gcc", "qemu-system-riscv32"],
