@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { isPicospikeError, PicospikeError } from "../../runtime/errors.js";
 import { sha256, toHex } from "../../runtime/hash.js";
 import type { EventTable } from "../../runtime/model.js";
-import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult, type FlashMethodName } from "./boards.js";
+import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult, type DeviceLimits, type FlashMethodName } from "./boards.js";
 import { flash, type FlashHandle } from "./flash/index.js";
 
 /** Sources of the device runtime, relative to firmware/ (the main loop first). */
@@ -19,41 +19,6 @@ export const DEVICE_RUNTIME_SOURCES = [
   "src/ps_main.c", "src/ps_device.c", "src/ps_net.c", "src/ps_kernels_generated.c", "src/ps_proto.c", "src/ps_frame.c",
   "src/ps_cobs.c", "src/ps_crc16.c", "src/ps_table.c", "src/ps_sha256.c",
 ] as const;
-
-/** Static sizes of the device runtime on one board (the #defines of firmware/include/ps_device.h). */
-export interface DeviceLimits {
-  /** PS_DEVICE_POOL_BYTES: RAM for models (uploaded file, reader arenas, network state). */
-  readonly poolBytes: number;
-  /** PS_DEVICE_MAX_INPUT_EVENTS: most input events of one step. */
-  readonly maxInputEvents: number;
-  /** PS_NET_MAX_LAYERS: most layers a model may have on this board. */
-  readonly maxLayers: number;
-  /** HELLO_ACK cost_unit and cost = ticks * costMul / costDiv. */
-  readonly costUnit: 1 | 2 | 3;
-  readonly costMul: number;
-  readonly costDiv: number;
-}
-
-/**
- * Per-board limits. The microbit's 16 KiB hold the stack (2 KiB), the port's ring, the protocol
- * buffers (receive, answer, scratch, wire: ~2 KiB), the input-event buffer (5 bytes per event) and
- * the pool (9 KiB: what is left once the per-layer network state of PS_NET_MAX_LAYERS layers,
- * with its plasticity pointers, is counted). Under QEMU `-icount shift=0` a counter tick is a fixed number of instructions, so the
- * Cortex-M builds report instructions (40 per SysTick tick at 25 MHz, 62.5 per TIMER0 tick at 16 MHz);
- * the native board reports wall-clock microseconds.
- */
-export const DEVICE_LIMITS: Readonly<Record<string, DeviceLimits>> = {
-  native: { poolBytes: 4 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 3, costMul: 1, costDiv: 1000 },
-  "mps2-an386": { poolBytes: 2 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 40, costDiv: 1 },
-  microbit: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
-};
-
-/** The limits of a board. */
-export function deviceLimits(board: BoardSpec): DeviceLimits {
-  const limits = DEVICE_LIMITS[board.name];
-  if (limits === undefined) throw new PicospikeError("DEVICE_UNKNOWN_BOARD", `board ${board.name} has no device runtime limits`);
-  return limits;
-}
 
 /** A built device firmware. */
 export interface DeviceBuild extends BuildResult {
@@ -124,7 +89,7 @@ export function firmwareHash(board: BoardSpec, sources: readonly string[], flags
  */
 export async function buildDevice(boardName: string, options: BuildDeviceOptions = {}): Promise<DeviceBuild> {
   const board = getBoard(boardName);
-  const limits = deviceLimits(board);
+  const limits = board.limits;
   const dir = resolve(options.outDir ?? mkdtempSync(join(tmpdir(), `picospike-${board.name}-`)));
   mkdirSync(dir, { recursive: true });
   const sources: string[] = [...DEVICE_RUNTIME_SOURCES];
@@ -190,7 +155,7 @@ export interface LaunchOptions {
 
 /** True when launchBoard would compile `model` in for `board` under "auto". */
 export function prefersCompiledIn(board: BoardSpec, model: Uint8Array): boolean {
-  return model.length * 4 > deviceLimits(board).poolBytes;
+  return model.length * 4 > board.limits.poolBytes;
 }
 
 /**
