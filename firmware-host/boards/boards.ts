@@ -27,6 +27,30 @@ export interface QemuMachine {
   readonly instructionsPerTick: number;
 }
 
+/** Static sizes of the device runtime on one board (the #defines of firmware/include/ps_device.h). */
+export interface DeviceLimits {
+  /** PS_DEVICE_POOL_BYTES: RAM for models (uploaded file, reader arenas, network state). */
+  readonly poolBytes: number;
+  /** PS_DEVICE_MAX_INPUT_EVENTS: most input events of one step. */
+  readonly maxInputEvents: number;
+  /** PS_NET_MAX_LAYERS: most layers a model may have on this board. */
+  readonly maxLayers: number;
+  /** HELLO_ACK cost_unit and cost = ticks * costMul / costDiv. */
+  readonly costUnit: 1 | 2 | 3;
+  /** Multiplier of the cost formula above. */
+  readonly costMul: number;
+  /** Divisor of the cost formula above. */
+  readonly costDiv: number;
+}
+
+/** OpenOCD configuration files of a board's real-silicon counterpart (method openocd). */
+export interface OpenocdTarget {
+  /** The probe, e.g. interface/cmsis-dap.cfg. */
+  readonly interface: string;
+  /** The chip, e.g. target/nrf51.cfg; undefined when `interface` is a board file that names both (board/sifive-hifive1.cfg). */
+  readonly target: string | undefined;
+}
+
 /** Everything picospike knows about one board. */
 export interface BoardSpec {
   /** Registry name, as given to `--board`. */
@@ -56,6 +80,22 @@ export interface BoardSpec {
   readonly qemu: QemuMachine | undefined;
   /** Flash methods that work for this board, the default first. */
   readonly flashMethods: readonly FlashMethodName[];
+  /**
+   * The device runtime's static sizes on this board. The microbit's 16 KiB hold the stack (2 KiB),
+   * the port's ring, the protocol buffers (receive, answer, scratch, wire: ~2 KiB), the input-event
+   * buffer (5 bytes per event) and the pool (9 KiB: what is left once the per-layer network state
+   * of PS_NET_MAX_LAYERS layers, with its plasticity pointers, is counted). Under QEMU
+   * `-icount shift=0` a counter tick is a fixed number of instructions, so the Cortex-M builds
+   * report instructions (40 per SysTick tick at 25 MHz, 62.5 per TIMER0 tick at 16 MHz); the
+   * native board reports wall-clock microseconds.
+   */
+  readonly limits: DeviceLimits;
+  /**
+   * OpenOCD files for method openocd; undefined when the board has no real chip. mps2-an386 has
+   * no single real chip, so its entry is an example Cortex-M4 (STM32F4) to replace with the
+   * board's own target file.
+   */
+  readonly openocd: OpenocdTarget | undefined;
 }
 
 /** Warnings are errors and the code stays C99 everywhere; sections let the linker drop dead code. */
@@ -98,6 +138,8 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 1_000_000_000,
     qemu: undefined,
     flashMethods: ["native"],
+    limits: { poolBytes: 4 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 3, costMul: 1, costDiv: 1000 },
+    openocd: undefined,
   },
   "mps2-an386": {
     name: "mps2-an386",
@@ -114,6 +156,8 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 25_000_000,
     qemu: { binary: "qemu-system-arm", machine: "mps2-an386", serial: ["pty"], instructionsPerTick: 40 },
     flashMethods: ["qemu", "gdb", "openocd"],
+    limits: { poolBytes: 2 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 40, costDiv: 1 },
+    openocd: { interface: "interface/cmsis-dap.cfg", target: "target/stm32f4x.cfg" },
   },
   microbit: {
     name: "microbit",
@@ -130,6 +174,8 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 16_000_000,
     qemu: { binary: "qemu-system-arm", machine: "microbit", serial: ["pty"], instructionsPerTick: 62.5 },
     flashMethods: ["qemu", "gdb", "openocd", "uf2"],
+    limits: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
+    openocd: { interface: "interface/cmsis-dap.cfg", target: "target/nrf51.cfg" },
   },
   "nucleo-f4": {
     name: "nucleo-f4",
@@ -148,6 +194,10 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 168_000_000,
     qemu: { binary: "qemu-system-arm", machine: "netduinoplus2", serial: ["null", "pty"], instructionsPerTick: 125 / 21 },
     flashMethods: ["qemu", "gdb", "openocd", "stlink"],
+    // 96 KiB: 8 KiB stack, 64 KiB pool (the e2e MLP uploads), 1024 input events. Cost unit and scale
+    // are decided on the board (PS_PORT_COST_AT_RUN_TIME): QEMU's values here, 1 / 1 cycles on the part.
+    limits: { poolBytes: 64 * 1024, maxInputEvents: 1024, maxLayers: 16, costUnit: 2, costMul: 125, costDiv: 21 },
+    openocd: { interface: "interface/stlink.cfg", target: "target/stm32f4x.cfg" },
   },
   hifive1: {
     name: "hifive1",
@@ -165,6 +215,10 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 1_000_000_000,
     qemu: { binary: "qemu-system-riscv32", machine: "sifive_e", serial: ["pty"], instructionsPerTick: 1 },
     flashMethods: ["qemu", "openocd"],
+    // 16 KiB as on the microbit: 2 KiB stack, 9 KiB pool (small models by upload; larger ones compiled in, tables in flash)
+    limits: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 1, costDiv: 1 },
+    // the HiFive1 (rev A) board file names its on-board FTDI JTAG and the SPI flash bank, and runs init itself
+    openocd: { interface: "board/sifive-hifive1.cfg", target: undefined },
   },
   "mps3-an547": {
     name: "mps3-an547",
@@ -182,6 +236,9 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     // QEMU's ptimer keeps the fractional period: a 32 MHz tick is 31.25 ns = 31.25 instructions
     qemu: { binary: "qemu-system-arm", machine: "mps3-an547", serial: ["pty"], instructionsPerTick: 31.25 },
     flashMethods: ["qemu", "gdb"],
+    // 512 KiB DTCM: 8 KiB stack, 256 KiB pool
+    limits: { poolBytes: 256 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 125, costDiv: 4 },
+    openocd: undefined,
   },
 };
 

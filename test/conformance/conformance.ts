@@ -16,6 +16,8 @@ import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable, Layer, NeuronParams, Weights } from "../../runtime/model.js";
 import { ReferenceInterpreter } from "../../runtime/testing/reference-interpreter.js";
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
+import { getBoard } from "../../firmware-host/boards/boards.js";
+import { qemuArgs } from "../../firmware-host/boards/qemu.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -419,7 +421,7 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
         "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors_m55.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
       return elf;
     },
-    command: (elf, manifest) => ["qemu-system-arm", "-M", "mps3-an547", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf],
+    command: (elf, manifest) => ["qemu-system-arm", ...qemuArgs(getBoard("mps3-an547"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })],
   },
   rv32imac: {
     label: "c-rv32imac-qemu",
@@ -453,7 +455,7 @@ export function buildQemuHarness(dir: string): string {
 
 /** The command that runs the Cortex-M harness on a manifest under QEMU system emulation with semihosting. */
 export function qemuCommand(elf: string, manifest: string): string[] {
-  return ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf];
+  return ["qemu-system-arm", ...qemuArgs(getBoard("mps2-an386"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })];
 }
 
 /**
