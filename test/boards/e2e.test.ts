@@ -73,9 +73,9 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 /** Starts a build and opens it through the board factory: the bare session (no recovery), no upload. */
 async function connect(build: DeviceBuild): Promise<{ session: BoardSession; close: () => Promise<void> }> {
-  // The adaptive per-attempt timeout (floor: the spec's 200 ms) follows the measured round trip:
-  // QEMU boards on a loaded shared machine answer a 500-byte MODEL_CHUNK in 100-300 ms.
-  const board = await openBoard({ board: build.board.name, image: build.image, recovery: false, upload: false, session: { handshakeMs: 8000, adaptiveTimeoutMinMs: 200 } });
+  // A 1 s per-attempt timeout instead of the spec's 200 ms: QEMU boards on a loaded shared machine
+  // answer a 500-byte MODEL_CHUNK in 100-300 ms and now and then later (the test checks bits, not speed).
+  const board = await openBoard({ board: build.board.name, image: build.image, recovery: false, upload: false, session: { handshakeMs: 8000, timeoutMs: 1000 } });
   return { session: board.session, close: () => board.close() };
 }
 
