@@ -414,15 +414,57 @@ static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uin
     }
 }
 
-ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n)
+/** spec/ops.md §7.1: the events are valid input of the model. */
+static bool ps_net_events_valid(const ps_model_t *model, const uint32_t *indices, const uint8_t *values, uint32_t n)
 {
-    const ps_model_t *model = net->model;
-    /* spec/ops.md §7.1: reject before any state changes */
     for (uint32_t e = 0u; e < n; e++) {
         if (indices[e] >= model->input.size || (e > 0u && indices[e] <= indices[e - 1u]) || (values != NULL && values[e] == 0u)) {
-            return PS_E_SEMANTICS_BAD_INPUT;
+            return false;
         }
     }
+    return true;
+}
+
+ps_status_t ps_net_hold_input(const ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, int32_t *held)
+{
+    const ps_model_t *model = net->model;
+    const ps_layer_t *layer = &model->layers[0];
+    const ps_layer_state_t *s = &net->layers[0];
+    if (!ps_net_events_valid(model, indices, values, n)) {
+        return PS_E_SEMANTICS_BAD_INPUT;
+    }
+    if (s->w != NULL) {
+        return PS_E_SEMANTICS_HELD_INPUT_PLASTIC;
+    }
+    /* spec/ops.md §7.3: exactly the fold a step of these events does into layer 0's zeroed acc */
+    memset(held, 0, (size_t)layer->size * sizeof(int32_t));
+    ps_net_scatter(&layer->input, layer, indices, n, values, values != NULL ? s->exact_graded : s->exact_spikes, held);
+    return PS_OK;
+}
+
+static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, const int32_t *held);
+
+ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n)
+{
+    /* spec/ops.md §7.1: reject before any state changes */
+    if (!ps_net_events_valid(net->model, indices, values, n)) {
+        return PS_E_SEMANTICS_BAD_INPUT;
+    }
+    return ps_net_step_from(net, indices, values, n, NULL);
+}
+
+ps_status_t ps_net_step_held(ps_net_t *net, const int32_t *held)
+{
+    if (net->layers[0].w != NULL) {
+        return PS_E_SEMANTICS_HELD_INPUT_PLASTIC;
+    }
+    return ps_net_step_from(net, NULL, NULL, 0u, held);
+}
+
+/** One step (spec/ops.md §6); layer 0's feed-forward input is `held` when not NULL (§7.3), else the events'. */
+static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, const int32_t *held)
+{
+    const ps_model_t *model = net->model;
     /* spec/ops.md §11.3: a reward acts at the start of its step, before layer 0 */
     if (net->reward != 0) {
         for (uint32_t l = 0u; l < model->n_layers; l++) {
@@ -446,11 +488,14 @@ ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *v
         s->spikes = s->previous;
         s->previous = previous;
         s->n_previous = s->n_spikes;
-        memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
         bool exact = pre_values != NULL ? s->exact_graded : s->exact_spikes;
-        if (s->w != NULL) {
+        if (l == 0u && held != NULL) {
+            memcpy(s->acc, held, (size_t)layer->size * sizeof(int32_t));
+        } else if (s->w != NULL) {
+            memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
             ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values);
         } else {
+            memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
             ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
