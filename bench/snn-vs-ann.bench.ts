@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
-import { buildFirmware, getBoard } from "../firmware-host/boards.js";
+import { buildFirmware, getBoard } from "../firmware-host/boards/boards.js";
 import { parseAnn } from "../models/convert.js";
 import { embeddedMnist, image, slice, type ImageSet } from "../models/datasets.js";
 import { readFloatSnn } from "../models/float-snn.js";
