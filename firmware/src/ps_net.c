@@ -11,6 +11,10 @@
 
 #include "ps_fixed.h"
 #include "ps_kernels_generated.h"
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP)
+#include "ps_neuron_m4.h"
+#define PS_NEURON_IF_FAST 1
+#endif
 
 static const int32_t ps_net_zero_bias[1] = { 0 };
 
@@ -316,6 +320,19 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
     }
     switch (p->model) {
     case PS_NEURON_IF:
+#ifdef PS_NEURON_IF_FAST
+        /* spec/ops.md §12.2 item 2: the branch-free IF update where it computes the same integers */
+        if (p->refractory == 0u && subtract && p->v_min == INT32_MIN && p->threshold > 0 && (layer->bias == NULL || bias_count == layer->size)) {
+            uint32_t fired = ps_neuron_if_m4(layer->size, layer->bias, s->acc, s->v, p->threshold, s->spikes);
+            for (uint32_t k = 0u; k < fired; k++) {
+                uint32_t *count = &s->counts[s->spikes[k]];
+                if (*count != UINT32_MAX) {
+                    *count += 1u;
+                }
+            }
+            return fired;
+        }
+#endif
         return ps_k_neuron_if(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->threshold, subtract, p->reset_value,
                               p->refractory, s->refr, s->counts, s->spikes);
     case PS_NEURON_LIF_SHIFT:
@@ -438,6 +455,15 @@ ps_status_t ps_net_hold_input(const ps_net_t *net, const uint32_t *indices, cons
     }
     /* spec/ops.md §7.3: exactly the fold a step of these events does into layer 0's zeroed acc */
     memset(held, 0, (size_t)layer->size * sizeof(int32_t));
+#ifdef PS_NEURON_IF_FAST
+    /* spec/ops.md §12.2 item 3: the Cortex-M4 graded fold, only where §12.1's bound holds */
+    const ps_connection_t *c = &layer->input;
+    if (values != NULL && s->exact_graded && c->kind == PS_CONN_DENSE && c->weights.bits == 8u && c->weights.shift_len == 1u &&
+        layer->size % 4u == 0u && (uint64_t)model->input.size * layer->size < (1ull << 24)) {
+        ps_held_dense_i8_m4(indices, values, n, c->weights.i8, layer->size, c->weights.shift[0], held);
+        return PS_OK;
+    }
+#endif
     ps_net_scatter(&layer->input, layer, indices, n, values, values != NULL ? s->exact_graded : s->exact_spikes, held);
     return PS_OK;
 }
