@@ -8,9 +8,14 @@
  * point of the int8 ANN's (else 32). Its cost is measured with held input (spec/ops.md §7.3: the
  * constant input folded once, then T held steps) and, for reference, stepping the events every step.
  *
- *   npx tsx bench/snn-vs-ann.bench.ts [--quick] [--arch mlp|cnn]
+ *   npx tsx bench/snn-vs-ann.bench.ts [--quick] [--arch mlp|cnn]   trained models in build/accuracy/
+ *   npx tsx bench/snn-vs-ann.bench.ts --shipped [--quick]           the shipped MLP (bench/data/mnist-mlp)
+ *   npx tsx bench/snn-vs-ann.bench.ts --ship                         rewrite the shipped MLP from build/accuracy/mlp
+ *
+ * The MLP of the benchmark module (npm run bench, picospike bench) is the shipped one, trained once by
+ * bench/accuracy.ts and written by --ship, so that a fresh clone measures a trained model.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
@@ -21,8 +26,9 @@ import { readFloatSnn } from "../models/float-snn.js";
 import { calibrationStats, quantizeSnn } from "../models/quantize.js";
 import { initTf } from "../models/tf.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
+import { decodeTable, encodeTable } from "../runtime/format.js";
 import type { EventTable } from "../runtime/model.js";
-import { argmax8, quantizeAnn, runInt8Ann, type Int8Ann } from "./ann-int8.js";
+import { argmax8, quantizeAnn, runInt8Ann, type Int8Ann, type Int8Layer } from "./ann-int8.js";
 import { runQemu } from "./device.bench.js";
 import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
 
@@ -39,6 +45,33 @@ export interface NetworkPair {
   readonly ann: Int8Ann;
   readonly snn: EventTable;
   readonly origin: string;
+}
+
+/** Where the shipped trained MNIST MLP pair lives (int8 SNN table and int8 ANN), so that a fresh clone measures a trained model. */
+export const SHIPPED_MLP_DIR = "bench/data/mnist-mlp";
+
+interface ShippedLayer { [key: string]: unknown }
+
+/** Writes `pair` as the shipped files: the SNN as its .cbor, the ANN as JSON (int8 weights base64). */
+export function shipPair(pair: NetworkPair, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "snn-int8.cbor"), encodeTable(pair.snn));
+  const layers = pair.ann.layers.map((L) => Object.fromEntries(Object.entries(L).map(([k, v]) =>
+    [k, v instanceof Int8Array ? { int8: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v instanceof Int32Array ? Array.from(v) : v])));
+  writeFileSync(join(dir, "ann-int8.json"), JSON.stringify({ origin: pair.origin, macs: pair.ann.macs, layers }) + "\n");
+}
+
+/** The shipped trained MNIST MLP pair (SHIPPED_MLP_DIR), or undefined when absent. */
+export function shippedPair(dir: string = join(repoRoot(), SHIPPED_MLP_DIR)): NetworkPair | undefined {
+  if (!existsSync(join(dir, "snn-int8.cbor")) || !existsSync(join(dir, "ann-int8.json"))) return undefined;
+  const snn = decodeTable(readFileSync(join(dir, "snn-int8.cbor")));
+  const json = JSON.parse(readFileSync(join(dir, "ann-int8.json"), "utf8")) as { origin: string; macs: number; layers: ShippedLayer[] };
+  const layers = json.layers.map((L) => Object.fromEntries(Object.entries(L).map(([k, v]) => {
+    if (typeof v === "object" && v !== null && "int8" in v) return [k, new Int8Array(Buffer.from((v as { int8: string }).int8, "base64"))];
+    if (k === "bias" || k === "mult" || k === "shift") return [k, Int32Array.from(v as number[])];
+    return [k, v];
+  }))) as unknown as Int8Layer[];
+  return { arch: "mlp", ann: { layers, macs: json.macs }, snn, origin: `${SHIPPED_MLP_DIR} (trained by bench/accuracy.ts, shipped: ${json.origin})` };
 }
 
 /** Loads the trained ANN and its converted SNN of `arch` from `dir` (bench/accuracy.ts output), or undefined when absent. */
@@ -231,10 +264,28 @@ export async function deviceSnn(board: string, table: EventTable, digits: readon
   }
 }
 
+/** IF neuron-step cost on the Cortex-M4: the M4 kernel (with the spike-count update) and the reference kernel, instructions per neuron-step. */
+export async function deviceNeuronUpdate(): Promise<{ fast: number; reference: number }> {
+  const board = "mps2-an386";
+  const dir = mkdtempSync(join(tmpdir(), "ps-neuron-"));
+  try {
+    const build = await buildFirmware(board, [join(repoRoot(), "bench/device/neuron_main.c"), "src/ps_kernels_generated.c"], [], dir);
+    const out = await runQemu(board, build.image);
+    const m = /^K (\d+) (\d+) (\d+) (\d+)$/m.exec(out);
+    if (m === null) throw new Error(`${board} neuron bench: no result in ${out.slice(-300)}`);
+    if (m[3] !== m[4]) throw new Error(`${board} neuron bench: ${m[3]} spikes from the M4 kernel, ${m[4]} from the reference`);
+    const perTick = getBoard(board).qemu!.instructionsPerTick;
+    const neuronSteps = 256 * 64;
+    return { fast: (Number(m[1]) * perTick) / neuronSteps, reference: (Number(m[2]) * perTick) / neuronSteps };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The comparison rows of one network pair on the boards that hold it. */
-export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: string) => void = () => {}): Promise<BenchRow[]> {
+export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: string) => void = () => {}, quick = false): Promise<BenchRow[]> {
   const annAcc = annAccuracy(pair.ann, test);
   log(`[${pair.arch}] int8 ANN ${(100 * annAcc).toFixed(2)}% on ${test.count} digits`);
   const perT = snnAccuracy(pair.snn, test, [...SNN_STEP_CHOICES]);
@@ -244,12 +295,14 @@ export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: st
   const rows: BenchRow[] = [];
   const neurons = pair.snn.layers.reduce((n, l) => n + l.size, 0);
   // the microbit's 16 KB of RAM holds the MLP's state, not the CNN's 2,000+ neurons
-  const boards = pair.arch === "mlp" ? ["mps2-an386", "microbit"] : ["mps2-an386"];
+  const boards = pair.arch === "mlp" && !quick ? ["mps2-an386", "microbit"] : ["mps2-an386"];
   for (const board of boards) {
     const annInstr = mean(await deviceAnn(board, pair.ann, digits));
     const held = mean(await deviceSnn(board, pair.snn, digits, chosen.steps, true));
-    const stepped = mean(await deviceSnn(board, pair.snn, digits, chosen.steps, false));
-    log(`[${pair.arch}] ${board}: ANN ${annInstr.toFixed(0)}, SNN held ${held.toFixed(0)}, stepped ${stepped.toFixed(0)} instructions per inference`);
+    // --quick: the step-by-step path is the slow reference, left out
+    const stepped = quick ? undefined : mean(await deviceSnn(board, pair.snn, digits, chosen.steps, false));
+    const neuron = board === "mps2-an386" && pair.arch === "mlp" ? await deviceNeuronUpdate() : undefined;
+    log(`[${pair.arch}] ${board}: ANN ${annInstr.toFixed(0)}, SNN held ${held.toFixed(0)}${stepped !== undefined ? `, stepped ${stepped.toFixed(0)}` : ""} instructions per inference`);
     rows.push({
       name: `${board}: ${pair.arch.toUpperCase()}`,
       figures: {
@@ -259,7 +312,8 @@ export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: st
         "int8 ANN instr/inference": Math.round(annInstr),
         "SNN instr/inference (held input)": Math.round(held),
         "SNN ÷ ANN": Number((held / annInstr).toFixed(3)),
-        "SNN instr/inference (events every step)": Math.round(stepped),
+        ...(stepped !== undefined ? { "SNN instr/inference (events every step)": Math.round(stepped) } : {}),
+        ...(neuron !== undefined ? { "IF neuron-step instr (M4 kernel)": Number(neuron.fast.toFixed(2)), "IF neuron-step instr (reference kernel)": Number(neuron.reference.toFixed(2)) } : {}),
         "ANN MACs": pair.ann.macs,
         "SNN synaptic events/inference": Math.round(chosen.synEvents),
         "SNN neuron updates/inference": chosen.neuronUpdates,
@@ -280,13 +334,15 @@ export const snnVsAnnBench: BenchModule = {
     "Instructions per inference under QEMU -icount shift=0 (deterministic), arm-none-eabi-gcc -Os, mean of 8 digits; the SNN's covers reset, T steps and readout. SNN T: the smallest of 4/8/16/32 within 0.5 point of the int8 ANN's accuracy. " +
     "'held input' folds the constant input once (spec/ops.md §7.3) and steps T times; 'events every step' is the step-by-step path. The ANN computes every MAC; the SNN's first layer only visits non-zero pixels (about a fifth of an MNIST digit), which is where most of its advantage comes from.",
   async run({ quick }) {
-    const data = embeddedMnist();
-    const test = quick ? slice(data.test, 0, 500) : data.test;
+    const test = embeddedMnist().test;
     const rows: BenchRow[] = [];
-    for (const arch of quick ? (["mlp"] as const) : (["mlp", "cnn"] as const)) {
-      const pair = await loadPair(arch, join(repoRoot(), "build/accuracy", arch));
-      if (pair === undefined) continue;
-      rows.push(...(await comparePair(pair, test, (s) => process.stderr.write(s + "\n"))));
+    // the MLP: the shipped trained pair, so that every clone measures the same trained model
+    const mlp = shippedPair();
+    if (mlp === undefined) throw new Error(`the shipped MNIST MLP (${SHIPPED_MLP_DIR}) is missing`);
+    rows.push(...(await comparePair(mlp, test, () => {}, quick)));
+    if (!quick) {
+      const cnn = await loadPair("cnn", join(repoRoot(), "build/accuracy/cnn"));
+      if (cnn !== undefined) rows.push(...(await comparePair(cnn, test)));
     }
     return rows;
   },
@@ -294,6 +350,18 @@ export const snnVsAnnBench: BenchModule = {
 
 if (process.argv[1]?.endsWith("snn-vs-ann.bench.ts")) {
   const quick = process.argv.includes("--quick");
+  if (process.argv.includes("--ship")) {
+    // regenerate the shipped pair from bench/accuracy.ts's trained MLP
+    const pair = await loadPair("mlp", join(repoRoot(), "build/accuracy/mlp"));
+    if (pair === undefined) throw new Error("no trained MLP in build/accuracy/mlp: run bench/accuracy.ts --arch mlp first");
+    shipPair(pair, join(repoRoot(), SHIPPED_MLP_DIR));
+    console.error(`wrote ${SHIPPED_MLP_DIR}`);
+    process.exit(0);
+  }
+  if (process.argv.includes("--shipped")) {
+    console.log(JSON.stringify(await comparePair(shippedPair()!, embeddedMnist().test, (s) => console.error(s), quick), null, 1));
+    process.exit(0);
+  }
   const i = process.argv.indexOf("--arch");
   const archs = i >= 0 ? [process.argv[i + 1] as "mlp" | "cnn"] : (["mlp", "cnn"] as const);
   const data = embeddedMnist();
