@@ -329,7 +329,7 @@ export const snnVsAnnBench: BenchModule = {
   title: "SNN vs int8 ANN on the MCU",
   description:
     "The same trained network as an int8 ANN (TFLite-style full-integer quantization: int8 weights per layer, int8 activations with zero points from 1,000 calibration digits, int32 accumulators, " +
-    "per-layer Q31 requantisation; bench/ann-int8.ts) run by a CMSIS-NN-style kernel written for the bench (bench/device/ann_main.c: SXTB16 + SMLAD, two MACs per instruction, four rows per pass, im2col for convolutions, on the Cortex-M4; plain C on the M0), " +
+    "per-layer Q31 requantisation; bench/ann-int8.ts) run by a CMSIS-NN-style kernel written for the bench (bench/device/ann_main.c: SXTB16 + SMLAD, two MACs per instruction, two rows per pass as arm_nn_vec_mat_mult_t_s8, 28 instructions per 16 MACs in the inner loop, im2col for convolutions, on the Cortex-M4; plain C, two rows per pass, at -O2 on the M0), " +
     "and as the int8 SNN picospike converts from it (IF neurons, `current` encoding: every non-zero pixel a graded event of its intensity). Accuracy on the held-out digits (TS twins of the device integers; the device's outputs and classes are checked against them). " +
     "Instructions per inference under QEMU -icount shift=0 (deterministic), arm-none-eabi-gcc -Os, mean of 8 digits; the SNN's covers reset, T steps and readout. SNN T: the smallest of 4/8/16/32 within 0.5 point of the int8 ANN's accuracy. " +
     "'held input' folds the constant input once (spec/ops.md §7.3) and steps T times; 'events every step' is the step-by-step path. The ANN computes every MAC; the SNN's first layer only visits non-zero pixels (about a fifth of an MNIST digit), which is where most of its advantage comes from.",
