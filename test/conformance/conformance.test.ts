@@ -49,7 +49,7 @@ describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-non
     const report = runHeldConformance(15, 200, 12, "qemu");
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(1000);
-  });
+  }, 600_000);
 
   it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
     const report = runQemuConformance(30, 300, 2);
