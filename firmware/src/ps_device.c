@@ -31,8 +31,8 @@ extern const uint32_t ps_compiled_model_len;
 #define MAX_INPUT PS_DEVICE_MAX_INPUT_EVENTS
 /* Layers the report mask can name (spec §3.2 STEP). */
 #define MAX_REPORT_LAYERS 32u
-/* STATE_CHUNK header bytes: reply_to 2, what 1, layer 1, offset 4, total 4 (+ frame 8 = max_frame - 20). */
-#define STATE_CHUNK_OVERHEAD 20u
+/* Frame bytes of a STATE_CHUNK around its data: header, the payload's fixed prefix, CRC. */
+#define STATE_CHUNK_OVERHEAD (PS_HEADER_SIZE + PS_STATE_CHUNK_PREFIX_SIZE + PS_CRC_SIZE)
 
 static const uint8_t firmware_hash[PS_FIRMWARE_HASH_SIZE] = { PS_FIRMWARE_HASH };
 static const uint8_t zero_hash[PS_MODEL_HASH_SIZE];
@@ -347,7 +347,8 @@ static uint16_t emit_step_result(void)
     o.want_cost = last.want_cost;
     o.cost = last.cost;
     o.mask = last.report_mask;
-    o.fixed = 9u + (last.want_cost ? 4u : 0u);
+    /* reply_to, step, flags, part, [cost u32], section_count */
+    o.fixed = PS_STEP_RESULT_PREFIX_SIZE + (last.want_cost ? 4u : 0u) + PS_SECTION_COUNT_SIZE;
     return send_sections(&o);
 }
 
@@ -485,7 +486,8 @@ static void rt_step(void)
         o.want_cost = rt.want_cost;
         o.cost = counters.last_cost;
         o.mask = rt.report_mask;
-        o.fixed = 7u + 2u * rt_applied_count + (rt.want_cost ? 4u : 0u);
+        /* step, flags, [cost u32], applied_count u8, applied_seq u16 each, section_count */
+        o.fixed = PS_RT_OUTPUT_PREFIX_SIZE + (rt.want_cost ? 4u : 0u) + 1u + 2u * rt_applied_count + PS_SECTION_COUNT_SIZE;
         tx_seq = (uint16_t)(tx_seq + send_sections(&o));
     }
     rt_applied_count = 0u;
