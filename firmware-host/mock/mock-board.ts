@@ -16,11 +16,12 @@ import { bytesEqual, fromHex, sha256 } from "../../runtime/hash.js";
 import { Interpreter } from "../../runtime/interpreter.js";
 import { packWeights } from "../../runtime/plasticity.js";
 import type { Connection, EventTable } from "../../runtime/model.js";
+import { SECTION_COUNT_SIZE } from "../wire/codec.js";
 import { CobsDecoder, MAX_FRAME } from "../wire/cobs.js";
 import { encodeFrame, HEADER_SIZE, CRC_SIZE, nextSeq, parseFrame, PROTOCOL_VERSION, seqDistance, type Frame } from "../wire/frame.js";
 import {
   CAP, COST_UNIT, decodePayload, DEVICE_STATE, encodePayload, isRequestKind, kindOfType, MAX_PENDING_REWARDS, MODEL_HASH_SIZE, MODEL_SOURCE,
-  MSG, RESET_KIND, STATE_KIND, type Message, type SpikeSection, typeOf,
+  MSG, PREFIX_SIZE, RESET_KIND, STATE_KIND, type Message, type SpikeSection, typeOf,
 } from "../wire/messages.js";
 import { mergeRealtimeInputs } from "../bridge/session.js";
 import type { Transport } from "../transports/transport.js";
@@ -91,10 +92,16 @@ export interface MockBoardOptions {
   readonly announceBoot?: boolean;
   /** Injected faults. */
   readonly faults?: MockFaults;
+  /**
+   * Unit of the per-step cost (COST_UNIT). Default NONE: no COST capability, and a STEP with COST gets
+   * no cost (spec §5.9). Otherwise the mock has COST and measures each step's network update on its
+   * clock in µs, as the native C device does (under a FakeClock every step costs 0).
+   */
+  readonly costUnit?: number;
 }
 
 /** Firmware hash the mock reports: SHA-256 prefix of its name, so hosts can tell it apart. */
-const MOCK_FIRMWARE_HASH = sha256(new TextEncoder().encode("picospike mock board v1")).slice(0, 8);
+export const MOCK_FIRMWARE_HASH = sha256(new TextEncoder().encode("picospike mock board v1")).slice(0, 8);
 /** Most RT_INPUT frames pending for one step (applied_count is a u8; spec §3.2 RT_INPUT). */
 export const RT_MAX_PENDING_INPUTS = 32;
 /** Most real-time steps the device catches up on in one clock tick before resynchronising. */
@@ -212,6 +219,9 @@ export class MockBoard {
   private readonly uploadRam: number;
   private readonly clock: DeviceClock;
   private readonly faults: MockFaults;
+  private readonly costUnit: number;
+  private lastCost = 0;
+  private maxCost = 0;
   private readonly decoder: CobsDecoder;
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -232,7 +242,7 @@ export class MockBoard {
   private partial: { step: number; indices: number[]; values: number[] | undefined } | undefined;
   private pendingRewards: Array<{ step: number; reward: number }> = [];
 
-  private rt: { periodUs: number; reportMask: number; nextDueUs: number; stop: () => void } | undefined;
+  private rt: { periodUs: number; reportMask: number; wantCost: boolean; nextDueUs: number; stop: () => void } | undefined;
   private rtInputs: Array<{ seq: number; events: StepEvents }> = [];
   private rtPendingEvents = 0;
   private outQueue: Promise<void> = Promise.resolve();
@@ -246,6 +256,7 @@ export class MockBoard {
     this.uploadRam = options.uploadRam ?? 4 * 1024 * 1024;
     this.clock = options.clock ?? realClock;
     this.faults = options.faults ?? {};
+    this.costUnit = options.costUnit ?? COST_UNIT.NONE;
     this.decoder = new CobsDecoder();
     if (options.model) {
       const table = decodeTable(options.model);
@@ -265,6 +276,16 @@ export class MockBoard {
   /** True while real-time mode runs. */
   get realtime(): boolean {
     return this.rt !== undefined;
+  }
+
+  /** True when the mock measures step costs (the COST capability). */
+  private get hasCost(): boolean {
+    return this.costUnit !== COST_UNIT.NONE;
+  }
+
+  /** Resolves once every frame sent so far has been written to the transport. */
+  flushed(): Promise<void> {
+    return this.outQueue;
   }
 
   /** Stops the clock and detaches from the transport (the transport stays open). */
@@ -423,9 +444,10 @@ export class MockBoard {
     this.expectedRx = undefined; // the next frame starts gap tracking (spec §4)
     const ack: Message = {
       kind: "HELLO_ACK", replyTo: frame.seq, protoMin: this.protoMin, protoMax: this.protoMax, protoVersion: hi, nonce: msg.nonce,
-      capabilities: CAP.LOCKSTEP | CAP.REALTIME | (this.uploadRam > 0 ? CAP.UPLOAD : 0) | CAP.STATE_READBACK | CAP.PLASTICITY,
+      capabilities: CAP.LOCKSTEP | CAP.REALTIME | (this.uploadRam > 0 ? CAP.UPLOAD : 0) | CAP.STATE_READBACK | CAP.PLASTICITY
+        | (this.costUnit !== COST_UNIT.NONE ? CAP.COST : 0),
       board: this.board, firmwareHash: MOCK_FIRMWARE_HASH, modelHash: this.modelHash, maxFrame: this.maxFrame,
-      maxInputEvents: this.maxInputEvents, uploadRam: this.uploadRam, costUnit: COST_UNIT.NONE,
+      maxInputEvents: this.maxInputEvents, uploadRam: this.uploadRam, costUnit: this.costUnit,
       state: this.rt ? DEVICE_STATE.REALTIME : this.interp ? DEVICE_STATE.READY : DEVICE_STATE.NO_MODEL,
       modelSource: this.modelSource, step: this.nextStep >>> 0,
     };
@@ -470,7 +492,7 @@ export class MockBoard {
         if (!this.interp) throw new Nack(nackCode("PROTOCOL_MODEL_MISMATCH"));
         if (this.rt || this.partial) throw new Nack(nackCode("PROTOCOL_BUSY"));
         const stop = this.clock.schedule(msg.periodUs, () => this.rtTick());
-        this.rt = { periodUs: msg.periodUs, reportMask: msg.reportMask, nextDueUs: this.clock.nowUs() + msg.periodUs, stop };
+        this.rt = { periodUs: msg.periodUs, reportMask: msg.reportMask, wantCost: msg.wantCost && this.hasCost, nextDueUs: this.clock.nowUs() + msg.periodUs, stop };
         return ack(this.nextStep);
       }
       case "RT_STOP":
@@ -506,7 +528,7 @@ export class MockBoard {
         const c = this.counters;
         return [{
           kind: "STATS", replyTo: seq, steps: c.steps >>> 0, framesRx: c.framesRx >>> 0, framesTx: c.framesTx >>> 0, badFrame: c.badFrame >>> 0,
-          badCrc: c.badCrc >>> 0, gaps: c.gaps >>> 0, late: c.late >>> 0, dropped: c.dropped >>> 0, lastCost: 0, maxCost: 0,
+          badCrc: c.badCrc >>> 0, gaps: c.gaps >>> 0, late: c.late >>> 0, dropped: c.dropped >>> 0, lastCost: this.lastCost >>> 0, maxCost: this.maxCost >>> 0,
         }];
       }
       default:
@@ -575,9 +597,12 @@ export class MockBoard {
     const step = interp.t;
     this.runStep(events);
     const sections = this.reported(msg.reportMask);
-    // STEP_RESULT fixed part: reply_to 2, step 4, flags 1, part 1, section_count 1.
-    const parts = splitSections(sections, 9, this.maxFrame - HEADER_SIZE - CRC_SIZE);
-    return parts.map((s, p) => ({ kind: "STEP_RESULT", replyTo: seq, step, more: p < parts.length - 1, part: p, sections: s }));
+    // A device without COST runs a STEP with COST and omits the cost (spec §5.9); with it, every part carries it.
+    const cost = msg.wantCost && this.hasCost ? { cost: this.lastCost } : {};
+    // STEP_RESULT fixed part: reply_to, step, flags, part, [cost u32], section_count.
+    const fixed = PREFIX_SIZE.STEP_RESULT + (msg.wantCost && this.hasCost ? 4 : 0) + SECTION_COUNT_SIZE;
+    const parts = splitSections(sections, fixed, this.maxFrame - HEADER_SIZE - CRC_SIZE);
+    return parts.map((s, p) => ({ kind: "STEP_RESULT", replyTo: seq, step, more: p < parts.length - 1, part: p, ...cost, sections: s }));
   }
 
   /** Applies due rewards, runs one step, applies injected faults. */
@@ -588,7 +613,12 @@ export class MockBoard {
     const due = this.pendingRewards.filter((r) => r.step <= step);
     this.pendingRewards = this.pendingRewards.filter((r) => r.step > step);
     for (const r of due) interp.reward(r.reward, step);
+    const start = this.clock.nowUs();
     interp.step(events);
+    if (this.hasCost) {
+      this.lastCost = Math.max(0, this.clock.nowUs() - start);
+      this.maxCost = Math.max(this.maxCost, this.lastCost);
+    }
     this.counters.steps++;
     const flip = this.faults.flipMembraneBit;
     if (flip && flip.afterStep === step) {
@@ -631,7 +661,7 @@ export class MockBoard {
     }
     if (array === undefined) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"));
     if (msg.offset > array.length) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"), array.length);
-    const n = Math.min(msg.length, array.length - msg.offset, this.maxFrame - 20);
+    const n = Math.min(msg.length, array.length - msg.offset, this.maxFrame - HEADER_SIZE - CRC_SIZE - PREFIX_SIZE.STATE_CHUNK);
     return { kind: "STATE_CHUNK", replyTo: seq, what: msg.what, layer: msg.layer, offset: msg.offset, total: array.length, data: array.slice(msg.offset, msg.offset + n) };
   }
 
@@ -678,9 +708,11 @@ export class MockBoard {
     const sections = this.reported(reportMask);
     if (inputs.length === 0 && rewards === 0 && sections.length === 0) return;
     const appliedSeqs = inputs.map((i) => i.seq);
-    // RT_OUTPUT fixed part: step 4, flags 1, applied_count 1, applied_seq 2 each, section_count 1.
+    // RT_OUTPUT fixed part: step, flags, [cost u32], applied_count u8, applied_seq u16 each, section_count.
     const budget = this.maxFrame - HEADER_SIZE - CRC_SIZE;
-    const parts = splitSections(sections, 7 + 2 * appliedSeqs.length, budget);
-    parts.forEach((s, p) => this.sendNew({ kind: "RT_OUTPUT", step, appliedSeqs: p === 0 ? appliedSeqs : [], sections: s }));
+    const cost = this.rt?.wantCost ? { cost: this.lastCost } : {};
+    const fixed = PREFIX_SIZE.RT_OUTPUT + (this.rt?.wantCost ? 4 : 0) + 1 + 2 * appliedSeqs.length + SECTION_COUNT_SIZE;
+    const parts = splitSections(sections, fixed, budget);
+    parts.forEach((s, p) => this.sendNew({ kind: "RT_OUTPUT", step, ...cost, appliedSeqs: p === 0 ? appliedSeqs : [], sections: s }));
   }
 }
