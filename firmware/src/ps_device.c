@@ -37,116 +37,124 @@ extern const uint32_t ps_compiled_model_len;
 static const uint8_t firmware_hash[PS_FIRMWARE_HASH_SIZE] = { PS_FIRMWARE_HASH };
 static const uint8_t zero_hash[PS_MODEL_HASH_SIZE];
 
-/* ---- static state --------------------------------------------------------------------------- */
+/* ---- device state ---------------------------------------------------------------------------- */
 
-static uint64_t pool_words[POOL_BYTES / 8u];
-#define POOL ((uint8_t *)pool_words)
-
-static ps_net_t net;
-static ps_model_t upload_model;
-static const ps_model_t *live;      /* the running model, NULL without one */
-static uint8_t model_source;        /* PS_MODEL_* */
-static size_t upload_cap;           /* bytes of the pool below the compiled-in model */
+/*
+ * Every piece of mutable device state, in one struct: a full reset (ps_device_reset_all) is one
+ * memset of it, so a field added here cannot be forgotten there. ps_net.c and ps_table.c keep no
+ * state of their own outside what lives here.
+ */
+typedef struct ps_device_state {
+    uint64_t pool_words[POOL_BYTES / 8u]; /* the model pool, 8-byte aligned (first member) */
+    ps_net_t net;
+    ps_model_t upload_model;
+    const ps_model_t *live;      /* the running model, NULL without one */
+    uint8_t model_source;        /* PS_MODEL_* */
+    size_t upload_cap;           /* bytes of the pool below the compiled-in model */
 #ifdef PS_COMPILED_MODEL
-static ps_model_t compiled_model;
-static uint32_t *compiled_state;
-static uint32_t compiled_words;
-static uint8_t compiled_ok;
+    ps_model_t compiled_model;
+    uint32_t *compiled_state;
+    uint32_t compiled_words;
+    uint8_t compiled_ok;
 #endif
 
-static struct {
-    uint8_t active;
-    uint32_t total;
-    uint32_t received;
-    uint8_t sha[32];
-} upload;
+    struct {
+        uint8_t active;
+        uint32_t total;
+        uint32_t received;
+        uint8_t sha[32];
+    } upload;
 
-/* Receive side. */
-static uint8_t rx_buf[PS_MAX_ENCODED];
-static ps_cobs_dec_t rx;
-static ps_seq_track_t seq_track;
-static uint8_t version = PS_PROTOCOL_VERSION;
-static uint8_t handshaken;
+    /* Receive side. */
+    uint8_t rx_buf[PS_MAX_ENCODED];
+    ps_cobs_dec_t rx;
+    ps_seq_track_t seq_track;
+    uint8_t version;             /* the session's protocol version (PS_PROTOCOL_VERSION at boot) */
+    uint8_t handshaken;
 
-/* Send side: the answer payload (kept for duplicates), a scratch payload for unsolicited frames, one wire buffer. */
-static uint8_t answer_buf[PS_MAX_PAYLOAD];
-static uint8_t scratch_buf[PS_MAX_PAYLOAD];
-static uint8_t wire[PS_WIRE_SIZE(PS_MAX_PAYLOAD)];
-static uint16_t tx_seq;
+    /* Send side: the answer payload (kept for duplicates), a scratch payload for unsolicited frames, one wire buffer. */
+    uint8_t answer_buf[PS_MAX_PAYLOAD];
+    uint8_t scratch_buf[PS_MAX_PAYLOAD];
+    uint8_t wire[PS_WIRE_SIZE(PS_MAX_PAYLOAD)];
+    uint16_t tx_seq;
 
-/* The last executed request and how to resend its answer (spec §2 duplicate detection). */
-static struct {
-    uint8_t valid;
-    uint8_t req_type;
-    uint16_t req_seq;
-    uint16_t tx_seq;   /* sequence number of the answer's first frame */
-    uint8_t type;      /* answer type; PS_MSG_STEP_RESULT means "rebuild from step fields" */
-    uint16_t len;      /* single-frame answers: payload bytes in answer_buf */
-    uint32_t step;
-    uint32_t report_mask;
-    uint8_t want_cost;
-    uint32_t cost;
-} last;
+    /* The last executed request and how to resend its answer (spec §2 duplicate detection). */
+    struct {
+        uint8_t valid;
+        uint8_t req_type;
+        uint16_t req_seq;
+        uint16_t tx_seq;   /* sequence number of the answer's first frame */
+        uint8_t type;      /* answer type; PS_MSG_STEP_RESULT means "rebuild from step fields" */
+        uint16_t len;      /* single-frame answers: payload bytes in answer_buf */
+        uint32_t step;
+        uint32_t report_mask;
+        uint8_t want_cost;
+        uint32_t cost;
+    } last;
 
-/* Input events of the step being assembled (STEP parts) or of the next real-time step (RT_INPUT). */
-static uint32_t in_idx[MAX_INPUT];
-static uint8_t in_val[MAX_INPUT];
-static uint32_t in_count;
-static uint8_t in_has_values;
-static uint8_t partial;          /* STEP parts with MORE are buffered */
-static uint32_t partial_step;   /* the step the buffered parts belong to */
-static uint32_t rt_pending_events; /* sum of the pending RT_INPUT frames' event counts (spec §5.3) */
-static uint16_t rt_applied[PS_DEVICE_RT_MAX_PENDING];
-static uint8_t rt_applied_count;
+    /* Input events of the step being assembled (STEP parts) or of the next real-time step (RT_INPUT). */
+    uint32_t in_idx[MAX_INPUT];
+    uint8_t in_val[MAX_INPUT];
+    uint32_t in_count;
+    uint8_t in_has_values;
+    uint8_t partial;             /* STEP parts with MORE are buffered */
+    uint32_t partial_step;       /* the step the buffered parts belong to */
+    uint32_t rt_pending_events;  /* sum of the pending RT_INPUT frames' event counts (spec §5.3) */
+    uint16_t rt_applied[PS_DEVICE_RT_MAX_PENDING];
+    uint8_t rt_applied_count;
 
-/* Pending rewards (spec §5.7): the step at whose start each acts and its value, in arrival order. */
-static struct {
-    uint32_t step;
-    int16_t value;
-} rewards[PS_MAX_PENDING_REWARDS];
-static uint8_t reward_count;
+    /* Pending rewards (spec §5.7): the step at whose start each acts and its value, in arrival order. */
+    struct {
+        uint32_t step;
+        int16_t value;
+    } rewards[PS_MAX_PENDING_REWARDS];
+    uint8_t reward_count;
 
-static struct {
-    uint8_t on;
-    uint8_t want_cost;
-    uint32_t report_mask;
-    uint64_t period_us;
-    uint64_t next_due_us;
-} rt;
+    struct {
+        uint8_t on;
+        uint8_t want_cost;
+        uint32_t report_mask;
+        uint64_t period_us;
+        uint64_t next_due_us;
+    } rt;
 
-/* The device clock in microseconds, accumulated from ps_port_cycles() differences. */
-static uint64_t clock_us;
-static uint64_t clock_rem;
-static uint32_t clock_last;
+    /* The device clock in microseconds, accumulated from ps_port_cycles() differences. */
+    uint64_t clock_us;
+    uint64_t clock_rem;
+    uint32_t clock_last;
 
-static ps_device_counters_t counters;
+    ps_device_counters_t counters;
+} ps_device_state_t;
+
+static ps_device_state_t dev;
+#define POOL ((uint8_t *)dev.pool_words)
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static uint32_t next_step(void)
 {
-    return live != NULL ? net.t_low : 0u;
+    return dev.live != NULL ? dev.net.t_low : 0u;
 }
 
 static void clock_update(void)
 {
     uint32_t now = ps_port_cycles();
     uint32_t hz = ps_port_cycles_hz();
-    clock_rem += (uint64_t)(uint32_t)(now - clock_last) * 1000000u;
-    clock_last = now;
-    clock_us += clock_rem / hz;
-    clock_rem %= hz;
+    dev.clock_rem += (uint64_t)(uint32_t)(now - dev.clock_last) * 1000000u;
+    dev.clock_last = now;
+    dev.clock_us += dev.clock_rem / hz;
+    dev.clock_rem %= hz;
 }
 
 /** Frames and sends payload[0, len) with sequence number seq. */
 static void send_frame(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len)
 {
     size_t n = 0u;
-    if (ps_frame_encode(version, type, seq, payload, len, PS_MAX_FRAME, wire, sizeof wire, &n) != PS_OK) {
+    if (ps_frame_encode(dev.version, type, seq, payload, len, PS_MAX_FRAME, dev.wire, sizeof dev.wire, &n) != PS_OK) {
         return; /* cannot happen: every payload is built within PS_MAX_PAYLOAD */
     }
-    ps_port_uart_write(wire, n);
-    counters.frames_tx++;
+    ps_port_uart_write(dev.wire, n);
+    dev.counters.frames_tx++;
 }
 
 /** Encodes m into buf and returns its length (0 if it does not encode, which the builders rule out). */
@@ -162,8 +170,8 @@ static size_t encode(const ps_msg_t *m, uint8_t *buf)
 /** Sends an unsolicited message with a new sequence number. */
 static void send_new(const ps_msg_t *m)
 {
-    size_t len = encode(m, scratch_buf);
-    send_frame(m->type, tx_seq++, scratch_buf, len);
+    size_t len = encode(m, dev.scratch_buf);
+    send_frame(m->type, dev.tx_seq++, dev.scratch_buf, len);
 }
 
 static void send_error(uint16_t code, uint32_t detail, const char *text)
@@ -186,13 +194,13 @@ static void send_error(uint16_t code, uint32_t detail, const char *text)
 /** Stores and sends a single-frame answer m to request (seq, type). */
 static void answer_single(uint16_t req_seq, uint8_t req_type, const ps_msg_t *m)
 {
-    last.valid = 1u;
-    last.req_seq = req_seq;
-    last.req_type = req_type;
-    last.type = m->type;
-    last.len = (uint16_t)encode(m, answer_buf);
-    last.tx_seq = tx_seq++;
-    send_frame(last.type, last.tx_seq, answer_buf, last.len);
+    dev.last.valid = 1u;
+    dev.last.req_seq = req_seq;
+    dev.last.req_type = req_type;
+    dev.last.type = m->type;
+    dev.last.len = (uint16_t)encode(m, dev.answer_buf);
+    dev.last.tx_seq = dev.tx_seq++;
+    send_frame(dev.last.type, dev.last.tx_seq, dev.answer_buf, dev.last.len);
 }
 
 static void answer_ack(uint16_t req_seq, uint8_t req_type, uint32_t info)
@@ -258,9 +266,9 @@ static void part_begin(out_parts_t *o)
             ps_put_u32(&o->w, o->cost);
         }
         /* only the first frame of a step carries applied_seq (spec §5.4) */
-        ps_put_u8(&o->w, o->part == 0u ? rt_applied_count : 0u);
-        for (k = 0u; o->part == 0u && k < rt_applied_count; k++) {
-            ps_put_u16(&o->w, rt_applied[k]);
+        ps_put_u8(&o->w, o->part == 0u ? dev.rt_applied_count : 0u);
+        for (k = 0u; o->part == 0u && k < dev.rt_applied_count; k++) {
+            ps_put_u16(&o->w, dev.rt_applied[k]);
         }
     }
     o->count_at = o->w.len;
@@ -284,14 +292,14 @@ static uint16_t send_sections(out_parts_t *o)
 {
     const size_t budget = PS_MAX_PAYLOAD;
     size_t used = o->fixed;
-    uint32_t layers = live->n_layers < MAX_REPORT_LAYERS ? live->n_layers : MAX_REPORT_LAYERS;
+    uint32_t layers = dev.live->n_layers < MAX_REPORT_LAYERS ? dev.live->n_layers : MAX_REPORT_LAYERS;
     uint32_t l;
     uint16_t first = o->seq;
     o->part = 0u;
     part_begin(o);
     for (l = 0u; l < layers; l++) {
         uint32_t n = 0u;
-        const uint32_t *spikes = ps_net_spikes(&net, l, &n);
+        const uint32_t *spikes = ps_net_spikes(&dev.net, l, &n);
         uint32_t k = 0u;
         if (((o->mask >> l) & 1u) == 0u || n == 0u) {
             continue;
@@ -340,15 +348,15 @@ static uint16_t emit_step_result(void)
 {
     out_parts_t o;
     o.type = PS_MSG_STEP_RESULT;
-    o.buf = answer_buf;
-    o.seq = last.tx_seq;
-    o.reply_to = last.req_seq;
-    o.step = last.step;
-    o.want_cost = last.want_cost;
-    o.cost = last.cost;
-    o.mask = last.report_mask;
+    o.buf = dev.answer_buf;
+    o.seq = dev.last.tx_seq;
+    o.reply_to = dev.last.req_seq;
+    o.step = dev.last.step;
+    o.want_cost = dev.last.want_cost;
+    o.cost = dev.last.cost;
+    o.mask = dev.last.report_mask;
     /* reply_to, step, flags, part, [cost u32], section_count */
-    o.fixed = PS_STEP_RESULT_PREFIX_SIZE + (last.want_cost ? 4u : 0u) + PS_SECTION_COUNT_SIZE;
+    o.fixed = PS_STEP_RESULT_PREFIX_SIZE + (dev.last.want_cost ? 4u : 0u) + PS_SECTION_COUNT_SIZE;
     return send_sections(&o);
 }
 
@@ -356,23 +364,23 @@ static uint16_t emit_step_result(void)
 
 static void clear_dynamic(void)
 {
-    partial = 0u;
-    in_count = 0u;
-    in_has_values = 0u;
-    reward_count = 0u;
-    rt_applied_count = 0u;
-    rt_pending_events = 0u;
+    dev.partial = 0u;
+    dev.in_count = 0u;
+    dev.in_has_values = 0u;
+    dev.reward_count = 0u;
+    dev.rt_applied_count = 0u;
+    dev.rt_pending_events = 0u;
 }
 
 /** Makes the compiled-in model live again (reset), or leaves the device without a model. */
 static void unload(void)
 {
-    live = NULL;
-    model_source = PS_MODEL_NONE;
+    dev.live = NULL;
+    dev.model_source = PS_MODEL_NONE;
 #ifdef PS_COMPILED_MODEL
-    if (compiled_ok && ps_net_init(&net, &compiled_model, compiled_state, compiled_words) == PS_OK) {
-        live = &compiled_model;
-        model_source = PS_MODEL_COMPILED_IN;
+    if (dev.compiled_ok && ps_net_init(&dev.net, &dev.compiled_model, dev.compiled_state, dev.compiled_words) == PS_OK) {
+        dev.live = &dev.compiled_model;
+        dev.model_source = PS_MODEL_COMPILED_IN;
     }
 #endif
     clear_dynamic();
@@ -382,31 +390,31 @@ static void unload(void)
 /** Validates the flash table and places its arena and state at the top of the pool. */
 static ps_status_t load_compiled(void)
 {
-    ps_status_t st = ps_table_read(ps_compiled_model, ps_compiled_model_len, NULL, 0u, &compiled_model);
+    ps_status_t st = ps_table_read(ps_compiled_model, ps_compiled_model_len, NULL, 0u, &dev.compiled_model);
     size_t arena_bytes;
     size_t state_bytes;
     if (st != PS_OK && st != PS_E_DEVICE_OUT_OF_MEMORY) {
         return st;
     }
-    arena_bytes = ALIGN8(compiled_model.arena_used);
+    arena_bytes = ALIGN8(dev.compiled_model.arena_used);
     if (arena_bytes > POOL_BYTES) {
         return PS_E_DEVICE_OUT_OF_MEMORY;
     }
-    st = ps_table_read(ps_compiled_model, ps_compiled_model_len, POOL + POOL_BYTES - arena_bytes, arena_bytes, &compiled_model);
+    st = ps_table_read(ps_compiled_model, ps_compiled_model_len, POOL + POOL_BYTES - arena_bytes, arena_bytes, &dev.compiled_model);
     if (st != PS_OK) {
         return st;
     }
-    compiled_words = ps_net_state_words(&compiled_model);
-    state_bytes = ALIGN8((size_t)compiled_words * 4u);
+    dev.compiled_words = ps_net_state_words(&dev.compiled_model);
+    state_bytes = ALIGN8((size_t)dev.compiled_words * 4u);
     if (state_bytes > POOL_BYTES - arena_bytes) {
         return PS_E_DEVICE_OUT_OF_MEMORY;
     }
-    upload_cap = POOL_BYTES - arena_bytes - state_bytes;
-    compiled_state = (uint32_t *)(void *)(POOL + upload_cap);
-    if (ps_net_init(&net, &compiled_model, compiled_state, compiled_words) != PS_OK) {
+    dev.upload_cap = POOL_BYTES - arena_bytes - state_bytes;
+    dev.compiled_state = (uint32_t *)(void *)(POOL + dev.upload_cap);
+    if (ps_net_init(&dev.net, &dev.compiled_model, dev.compiled_state, dev.compiled_words) != PS_OK) {
         return PS_E_DEVICE_OUT_OF_MEMORY;
     }
-    compiled_ok = 1u;
+    dev.compiled_ok = 1u;
     return PS_OK;
 }
 #endif
@@ -424,7 +432,7 @@ static uint32_t scale_cost(uint32_t ticks)
  */
 static uint32_t run_step(int graded)
 {
-    uint32_t step = net.t_low;
+    uint32_t step = dev.net.t_low;
     uint32_t applied = 0u;
     uint32_t kept = 0u;
     uint32_t r;
@@ -432,66 +440,66 @@ static uint32_t run_step(int graded)
     uint32_t cost;
     /* Rewards due now act at the step's start (spec/ops.md §11.3); those aimed at one step add
      * (sat16) in arrival order, as the mock board adds them (firmware-host/mock-board.ts runStep). */
-    for (r = 0u; r < reward_count; r++) {
-        if (rewards[r].step > step) {
-            rewards[kept++] = rewards[r];
+    for (r = 0u; r < dev.reward_count; r++) {
+        if (dev.rewards[r].step > step) {
+            dev.rewards[kept++] = dev.rewards[r];
         } else {
-            ps_net_reward(&net, rewards[r].value);
+            ps_net_reward(&dev.net, dev.rewards[r].value);
             applied++;
         }
     }
-    reward_count = (uint8_t)kept;
+    dev.reward_count = (uint8_t)kept;
     start = ps_port_cycles_align();
-    (void)ps_net_step(&net, in_idx, graded ? in_val : NULL, in_count);
+    (void)ps_net_step(&dev.net, dev.in_idx, graded ? dev.in_val : NULL, dev.in_count);
     cost = scale_cost(ps_port_cycles() - start);
-    counters.steps++;
-    counters.last_cost = cost;
-    if (cost > counters.max_cost) {
-        counters.max_cost = cost;
+    dev.counters.steps++;
+    dev.counters.last_cost = cost;
+    if (cost > dev.counters.max_cost) {
+        dev.counters.max_cost = cost;
     }
-    in_count = 0u;
-    in_has_values = 0u;
+    dev.in_count = 0u;
+    dev.in_has_values = 0u;
     return applied;
 }
 
 static void rt_step(void)
 {
     out_parts_t o;
-    uint32_t step = net.t_low;
+    uint32_t step = dev.net.t_low;
     uint32_t rewards_applied;
-    uint32_t layers = live->n_layers < MAX_REPORT_LAYERS ? live->n_layers : MAX_REPORT_LAYERS;
+    uint32_t layers = dev.live->n_layers < MAX_REPORT_LAYERS ? dev.live->n_layers : MAX_REPORT_LAYERS;
     uint32_t l;
     uint8_t spiked = 0u;
     int graded = 0;
     /* merged real-time inputs carry values only when some value is not 1 (mergeRealtimeInputs) */
-    for (l = 0u; l < in_count; l++) {
-        if (in_val[l] != 1u) {
+    for (l = 0u; l < dev.in_count; l++) {
+        if (dev.in_val[l] != 1u) {
             graded = 1;
         }
     }
     rewards_applied = run_step(graded);
     for (l = 0u; l < layers; l++) {
         uint32_t n = 0u;
-        (void)ps_net_spikes(&net, l, &n);
-        if (((rt.report_mask >> l) & 1u) != 0u && n > 0u) {
+        (void)ps_net_spikes(&dev.net, l, &n);
+        if (((dev.rt.report_mask >> l) & 1u) != 0u && n > 0u) {
             spiked = 1u;
         }
     }
-    if (rt_applied_count > 0u || rewards_applied > 0u || spiked) {
+    if (dev.rt_applied_count > 0u || rewards_applied > 0u || spiked) {
         o.type = PS_MSG_RT_OUTPUT;
-        o.buf = scratch_buf;
-        o.seq = tx_seq;
+        o.buf = dev.scratch_buf;
+        o.seq = dev.tx_seq;
         o.reply_to = 0u;
         o.step = step;
-        o.want_cost = rt.want_cost;
-        o.cost = counters.last_cost;
-        o.mask = rt.report_mask;
+        o.want_cost = dev.rt.want_cost;
+        o.cost = dev.counters.last_cost;
+        o.mask = dev.rt.report_mask;
         /* step, flags, [cost u32], applied_count u8, applied_seq u16 each, section_count */
-        o.fixed = PS_RT_OUTPUT_PREFIX_SIZE + (rt.want_cost ? 4u : 0u) + 1u + 2u * rt_applied_count + PS_SECTION_COUNT_SIZE;
-        tx_seq = (uint16_t)(tx_seq + send_sections(&o));
+        o.fixed = PS_RT_OUTPUT_PREFIX_SIZE + (dev.rt.want_cost ? 4u : 0u) + 1u + 2u * dev.rt_applied_count + PS_SECTION_COUNT_SIZE;
+        dev.tx_seq = (uint16_t)(dev.tx_seq + send_sections(&o));
     }
-    rt_applied_count = 0u;
-    rt_pending_events = 0u;
+    dev.rt_applied_count = 0u;
+    dev.rt_pending_events = 0u;
 }
 
 /** Merges one RT_INPUT's events into the pending set: union of indices, values summed, saturated at 255. */
@@ -506,23 +514,23 @@ static void rt_merge(const ps_events_t *ev)
         uint32_t v = ev->values != NULL ? ev->values[k] : 1u;
         uint32_t j;
         k++;
-        while (pos < in_count && in_idx[pos] < index) { /* indices ascend: the search resumes */
+        while (pos < dev.in_count && dev.in_idx[pos] < index) { /* indices ascend: the search resumes */
             pos++;
         }
-        if (pos < in_count && in_idx[pos] == index) {
-            v += in_val[pos];
-            in_val[pos] = (uint8_t)(v > 255u ? 255u : v);
+        if (pos < dev.in_count && dev.in_idx[pos] == index) {
+            v += dev.in_val[pos];
+            dev.in_val[pos] = (uint8_t)(v > 255u ? 255u : v);
             continue;
         }
-        for (j = in_count; j > pos; j--) { /* in_count < MAX_INPUT: checked by the caller */
-            in_idx[j] = in_idx[j - 1u];
-            in_val[j] = in_val[j - 1u];
+        for (j = dev.in_count; j > pos; j--) { /* in_count < MAX_INPUT: checked by the caller */
+            dev.in_idx[j] = dev.in_idx[j - 1u];
+            dev.in_val[j] = dev.in_val[j - 1u];
         }
-        in_idx[pos] = index;
-        in_val[pos] = (uint8_t)v;
-        in_count++;
+        dev.in_idx[pos] = index;
+        dev.in_val[pos] = (uint8_t)v;
+        dev.in_count++;
     }
-    in_has_values = 1u;
+    dev.in_has_values = 1u;
 }
 
 static void rt_input(const ps_events_t *ev, uint16_t seq)
@@ -531,22 +539,22 @@ static void rt_input(const ps_events_t *ev, uint16_t seq)
     uint32_t last_index = 0u;
     ps_index_iter_t it;
     uint32_t index;
-    if (!handshaken || live == NULL || !rt.on) {
-        counters.dropped++;
+    if (!dev.handshaken || dev.live == NULL || !dev.rt.on) {
+        dev.counters.dropped++;
         return;
     }
     ps_index_iter_init(&it, &ev->list);
     while (ps_index_iter_next(&it, &index)) {
         last_index = index;
     }
-    if ((n > 0u && last_index >= live->input.size) || rt_applied_count >= PS_DEVICE_RT_MAX_PENDING ||
-        rt_pending_events + n > MAX_INPUT) {
-        counters.dropped++;
+    if ((n > 0u && last_index >= dev.live->input.size) || dev.rt_applied_count >= PS_DEVICE_RT_MAX_PENDING ||
+        dev.rt_pending_events + n > MAX_INPUT) {
+        dev.counters.dropped++;
         return;
     }
     rt_merge(ev);
-    rt_applied[rt_applied_count++] = seq;
-    rt_pending_events += n;
+    dev.rt_applied[dev.rt_applied_count++] = seq;
+    dev.rt_pending_events += n;
 }
 
 /* ---- request handlers ----------------------------------------------------------------------- */
@@ -565,44 +573,44 @@ static void do_hello(const ps_frame_t *f, const ps_hello_t *h)
         m.u.nack.reply_to = f->seq;
         m.u.nack.code = PS_E_PROTOCOL_VERSION_MISMATCH;
         m.u.nack.detail = (uint32_t)PS_PROTOCOL_MIN | ((uint32_t)PS_PROTOCOL_VERSION << 8);
-        len = encode(&m, scratch_buf);
+        len = encode(&m, dev.scratch_buf);
         {
             size_t n = 0u;
-            if (ps_frame_encode(f->version, PS_MSG_NACK, 0u, scratch_buf, len, PS_MAX_FRAME, wire, sizeof wire, &n) == PS_OK) {
-                ps_port_uart_write(wire, n);
-                counters.frames_tx++;
+            if (ps_frame_encode(f->version, PS_MSG_NACK, 0u, dev.scratch_buf, len, PS_MAX_FRAME, dev.wire, sizeof dev.wire, &n) == PS_OK) {
+                ps_port_uart_write(dev.wire, n);
+                dev.counters.frames_tx++;
             }
         }
-        tx_seq = 1u;
-        last.valid = 0u;
+        dev.tx_seq = 1u;
+        dev.last.valid = 0u;
         return;
     }
     while (board[board_len] != '\0' && board_len < PS_MAX_BOARD_NAME) {
         board_len++;
     }
-    version = hi;
-    handshaken = 1u;
-    tx_seq = 0u;
-    last.valid = 0u;
-    ps_seq_track_restart(&seq_track); /* the next frame starts gap tracking (spec §4) */
+    dev.version = hi;
+    dev.handshaken = 1u;
+    dev.tx_seq = 0u;
+    dev.last.valid = 0u;
+    ps_seq_track_restart(&dev.seq_track); /* the next frame starts gap tracking (spec §4) */
     m.type = PS_MSG_HELLO_ACK;
     m.u.hello_ack.reply_to = f->seq;
     m.u.hello_ack.proto_min = PS_PROTOCOL_MIN;
     m.u.hello_ack.proto_max = PS_PROTOCOL_VERSION;
     m.u.hello_ack.proto_version = hi;
     m.u.hello_ack.nonce = h->nonce;
-    m.u.hello_ack.capabilities = (uint16_t)(PS_CAP_LOCKSTEP | PS_CAP_REALTIME | (upload_cap > 0u ? PS_CAP_UPLOAD : 0u) |
+    m.u.hello_ack.capabilities = (uint16_t)(PS_CAP_LOCKSTEP | PS_CAP_REALTIME | (dev.upload_cap > 0u ? PS_CAP_UPLOAD : 0u) |
                                             PS_CAP_STATE_READBACK | PS_CAP_COST | PS_CAP_PLASTICITY);
     m.u.hello_ack.board_len = (uint8_t)board_len;
     m.u.hello_ack.board = board;
     m.u.hello_ack.firmware_hash = firmware_hash;
-    m.u.hello_ack.model_hash = live != NULL ? live->hash : zero_hash;
+    m.u.hello_ack.model_hash = dev.live != NULL ? dev.live->hash : zero_hash;
     m.u.hello_ack.max_frame = PS_MAX_FRAME;
     m.u.hello_ack.max_input_events = MAX_INPUT;
-    m.u.hello_ack.upload_ram = (uint32_t)upload_cap;
+    m.u.hello_ack.upload_ram = (uint32_t)dev.upload_cap;
     m.u.hello_ack.cost_unit = PS_DEVICE_COST_UNIT;
-    m.u.hello_ack.state = rt.on ? PS_STATE_REALTIME : live != NULL ? PS_STATE_READY : PS_STATE_NO_MODEL;
-    m.u.hello_ack.model_source = model_source;
+    m.u.hello_ack.state = dev.rt.on ? PS_STATE_REALTIME : dev.live != NULL ? PS_STATE_READY : PS_STATE_NO_MODEL;
+    m.u.hello_ack.model_source = dev.model_source;
     m.u.hello_ack.step = next_step();
     send_new(&m);
 }
@@ -613,75 +621,75 @@ static void do_step(const ps_frame_t *f, const ps_step_t *s)
     uint32_t index;
     uint32_t n = s->events.list.count;
     uint32_t k;
-    if (live == NULL) {
+    if (dev.live == NULL) {
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_MODEL_MISMATCH, 0u);
         return;
     }
-    if (rt.on) {
+    if (dev.rt.on) {
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_BUSY, 0u);
         return;
     }
-    if (s->step != net.t_low) {
-        answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, net.t_low);
+    if (s->step != dev.net.t_low) {
+        answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, dev.net.t_low);
         return;
     }
-    if (!(partial && partial_step == s->step)) {
-        in_count = 0u;
-        in_has_values = 0u;
+    if (!(dev.partial && dev.partial_step == s->step)) {
+        dev.in_count = 0u;
+        dev.in_has_values = 0u;
     }
-    if (in_count + n > MAX_INPUT) {
-        partial = 0u;
+    if (dev.in_count + n > MAX_INPUT) {
+        dev.partial = 0u;
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_BUSY, MAX_INPUT);
         return;
     }
     ps_index_iter_init(&it, &s->events.list);
-    if (n > 0u && ps_index_iter_next(&it, &index) && in_count > 0u && index <= in_idx[in_count - 1u]) {
-        partial = 0u;
+    if (n > 0u && ps_index_iter_next(&it, &index) && dev.in_count > 0u && index <= dev.in_idx[dev.in_count - 1u]) {
+        dev.partial = 0u;
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, 0u);
         return;
     }
     ps_index_iter_init(&it, &s->events.list);
     while (ps_index_iter_next(&it, &index)) {
-        if (index >= live->input.size) {
-            partial = 0u;
+        if (index >= dev.live->input.size) {
+            dev.partial = 0u;
             answer_nack(f->seq, f->type, PS_E_SEMANTICS_BAD_INPUT, index);
             return;
         }
     }
     /* values: a part without values carries 1s; once any part has values every event gets one */
-    if (s->events.values != NULL && !in_has_values) {
-        for (k = 0u; k < in_count; k++) {
-            in_val[k] = 1u;
+    if (s->events.values != NULL && !dev.in_has_values) {
+        for (k = 0u; k < dev.in_count; k++) {
+            dev.in_val[k] = 1u;
         }
-        in_has_values = 1u;
+        dev.in_has_values = 1u;
     }
     ps_index_iter_init(&it, &s->events.list);
     k = 0u;
     while (ps_index_iter_next(&it, &index)) {
-        in_idx[in_count] = index;
-        in_val[in_count] = s->events.values != NULL ? s->events.values[k] : 1u;
-        in_count++;
+        dev.in_idx[dev.in_count] = index;
+        dev.in_val[dev.in_count] = s->events.values != NULL ? s->events.values[k] : 1u;
+        dev.in_count++;
         k++;
     }
     if ((s->flags & PS_STEP_MORE) != 0u) {
-        partial = 1u;
-        partial_step = s->step;
-        answer_ack(f->seq, f->type, in_count);
+        dev.partial = 1u;
+        dev.partial_step = s->step;
+        answer_ack(f->seq, f->type, dev.in_count);
         return;
     }
-    partial = 0u;
-    last.step = net.t_low;
+    dev.partial = 0u;
+    dev.last.step = dev.net.t_low;
     /* a STEP whose parts carried values is graded even when every value is 1, as the mock sends it */
-    (void)run_step(in_has_values);
-    last.valid = 1u;
-    last.req_seq = f->seq;
-    last.req_type = f->type;
-    last.type = PS_MSG_STEP_RESULT;
-    last.report_mask = s->report_mask;
-    last.want_cost = (uint8_t)((s->flags & PS_STEP_COST) != 0u);
-    last.cost = counters.last_cost;
-    last.tx_seq = tx_seq;
-    tx_seq = (uint16_t)(tx_seq + emit_step_result());
+    (void)run_step(dev.in_has_values);
+    dev.last.valid = 1u;
+    dev.last.req_seq = f->seq;
+    dev.last.req_type = f->type;
+    dev.last.type = PS_MSG_STEP_RESULT;
+    dev.last.report_mask = s->report_mask;
+    dev.last.want_cost = (uint8_t)((s->flags & PS_STEP_COST) != 0u);
+    dev.last.cost = dev.counters.last_cost;
+    dev.last.tx_seq = dev.tx_seq;
+    dev.tx_seq = (uint16_t)(dev.tx_seq + emit_step_result());
 }
 
 /** Total bytes of a READ_STATE array, and its byte at offset i. */
@@ -735,12 +743,12 @@ static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
     uint32_t n;
     uint32_t i;
     int ok = 0;
-    if (live == NULL) {
+    if (dev.live == NULL) {
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_MODEL_MISMATCH, 0u);
         return;
     }
-    if (r->layer >= live->n_layers) {
-        answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, live->n_layers);
+    if (r->layer >= dev.live->n_layers) {
+        answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, dev.live->n_layers);
         return;
     }
     s.v = NULL;
@@ -749,13 +757,13 @@ static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
     s.h_count = 0u;
     s.h_bits = 16u;
     s.total = 0u;
-    ls = &net.layers[r->layer];
+    ls = &dev.net.layers[r->layer];
     if (r->what == PS_STATE_MEMBRANE) {
-        s.v = ps_net_membrane(&net, r->layer);
-        s.total = live->layers[r->layer].size * 4u;
+        s.v = ps_net_membrane(&dev.net, r->layer);
+        s.total = dev.live->layers[r->layer].size * 4u;
         ok = 1;
     } else if (r->what == PS_STATE_WEIGHTS) {
-        ok = weights_view(&live->layers[r->layer].input, &s);
+        ok = weights_view(&dev.live->layers[r->layer].input, &s);
         if (ok && ls->w != NULL) {
             /* a plastic layer's weights are the learned ones, in the stored width (spec §5.8) */
             s.h = ls->w;
@@ -763,12 +771,12 @@ static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
             s.h_bits = s.w->bits;
         }
     } else if (r->what == PS_STATE_RECURRENT_WEIGHTS) {
-        ok = weights_view(&live->layers[r->layer].recurrent, &s);
+        ok = weights_view(&dev.live->layers[r->layer].recurrent, &s);
     } else if (ls->w != NULL && (r->what == PS_STATE_PRE_TRACE || r->what == PS_STATE_POST_TRACE ||
                                  (r->what == PS_STATE_ELIGIBILITY && ls->elig != NULL))) {
         /* only plastic layers have traces, and only rstdp ones eligibility (spec §5.8) */
         s.h = r->what == PS_STATE_PRE_TRACE ? ls->pre_trace : r->what == PS_STATE_POST_TRACE ? ls->post_trace : ls->elig;
-        s.h_count = r->what == PS_STATE_PRE_TRACE ? ls->pre_size : r->what == PS_STATE_POST_TRACE ? live->layers[r->layer].size : ls->synapses;
+        s.h_count = r->what == PS_STATE_PRE_TRACE ? ls->pre_size : r->what == PS_STATE_POST_TRACE ? dev.live->layers[r->layer].size : ls->synapses;
         s.total = s.h_count * 2u;
         ok = 1;
     }
@@ -788,7 +796,7 @@ static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
         n = PS_MAX_FRAME - STATE_CHUNK_OVERHEAD;
     }
     for (i = 0u; i < n; i++) {
-        scratch_buf[i] = state_byte(&s, r->offset + i);
+        dev.scratch_buf[i] = state_byte(&s, r->offset + i);
     }
     m.type = PS_MSG_STATE_CHUNK;
     m.u.state_chunk.reply_to = f->seq;
@@ -797,7 +805,7 @@ static void do_read_state(const ps_frame_t *f, const ps_read_state_t *r)
     m.u.state_chunk.offset = r->offset;
     m.u.state_chunk.total = s.total;
     m.u.state_chunk.data_len = (uint16_t)n;
-    m.u.state_chunk.data = scratch_buf;
+    m.u.state_chunk.data = dev.scratch_buf;
     answer_single(f->seq, f->type, &m);
 }
 
@@ -809,44 +817,44 @@ static void do_model_end(const ps_frame_t *f)
     uint32_t words;
     ps_status_t st;
     ps_msg_t m;
-    if (!upload.active) {
+    if (!dev.upload.active) {
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, 0u);
         return;
     }
-    upload.active = 0u;
-    if (upload.received != upload.total) {
-        answer_nack(f->seq, f->type, PS_E_FORMAT_TRUNCATED, upload.received);
+    dev.upload.active = 0u;
+    if (dev.upload.received != dev.upload.total) {
+        answer_nack(f->seq, f->type, PS_E_FORMAT_TRUNCATED, dev.upload.received);
         return;
     }
-    ps_sha256(POOL, upload.total, digest);
-    if (memcmp(digest, upload.sha, sizeof digest) != 0) {
+    ps_sha256(POOL, dev.upload.total, digest);
+    if (memcmp(digest, dev.upload.sha, sizeof digest) != 0) {
         answer_nack(f->seq, f->type, PS_E_FORMAT_HASH_MISMATCH, 0u);
         return;
     }
-    file_bytes = ALIGN8((size_t)upload.total);
-    if (file_bytes > upload_cap) {
-        answer_nack(f->seq, f->type, PS_E_DEVICE_OUT_OF_MEMORY, (uint32_t)upload_cap);
+    file_bytes = ALIGN8((size_t)dev.upload.total);
+    if (file_bytes > dev.upload_cap) {
+        answer_nack(f->seq, f->type, PS_E_DEVICE_OUT_OF_MEMORY, (uint32_t)dev.upload_cap);
         return;
     }
-    st = ps_table_read(POOL, upload.total, POOL + file_bytes, upload_cap - file_bytes, &upload_model);
+    st = ps_table_read(POOL, dev.upload.total, POOL + file_bytes, dev.upload_cap - file_bytes, &dev.upload_model);
     if (st != PS_OK) {
         answer_nack(f->seq, f->type, (uint16_t)st, 0u);
         return;
     }
-    arena_bytes = ALIGN8(upload_model.arena_used);
-    words = ps_net_state_words(&upload_model);
-    if ((size_t)words * 4u > upload_cap - file_bytes - arena_bytes ||
-        ps_net_init(&net, &upload_model, (uint32_t *)(void *)(POOL + file_bytes + arena_bytes), words) != PS_OK) {
+    arena_bytes = ALIGN8(dev.upload_model.arena_used);
+    words = ps_net_state_words(&dev.upload_model);
+    if ((size_t)words * 4u > dev.upload_cap - file_bytes - arena_bytes ||
+        ps_net_init(&dev.net, &dev.upload_model, (uint32_t *)(void *)(POOL + file_bytes + arena_bytes), words) != PS_OK) {
         /* ps_net_init checks before binding: the live model (compiled-in or none) is untouched */
-        answer_nack(f->seq, f->type, PS_E_DEVICE_OUT_OF_MEMORY, (uint32_t)upload_cap);
+        answer_nack(f->seq, f->type, PS_E_DEVICE_OUT_OF_MEMORY, (uint32_t)dev.upload_cap);
         return;
     }
-    live = &upload_model;
-    model_source = PS_MODEL_UPLOADED;
+    dev.live = &dev.upload_model;
+    dev.model_source = PS_MODEL_UPLOADED;
     clear_dynamic();
     m.type = PS_MSG_MODEL_LOADED;
     m.u.model_loaded.reply_to = f->seq;
-    m.u.model_loaded.model_hash = upload_model.hash;
+    m.u.model_loaded.model_hash = dev.upload_model.hash;
     answer_single(f->seq, f->type, &m);
 }
 
@@ -856,36 +864,36 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
     uint8_t type = f->type;
     switch (m->type) {
     case PS_MSG_MODEL_BEGIN:
-        if (rt.on) {
+        if (dev.rt.on) {
             answer_nack(seq, type, PS_E_PROTOCOL_BUSY, 0u);
         } else if (m->u.model_begin.total_len == 0u) {
             answer_nack(seq, type, PS_E_PROTOCOL_BAD_PAYLOAD, 0u);
-        } else if (m->u.model_begin.total_len > upload_cap) {
-            answer_nack(seq, type, PS_E_DEVICE_OUT_OF_MEMORY, (uint32_t)upload_cap);
+        } else if (m->u.model_begin.total_len > dev.upload_cap) {
+            answer_nack(seq, type, PS_E_DEVICE_OUT_OF_MEMORY, (uint32_t)dev.upload_cap);
         } else {
-            if (model_source == PS_MODEL_UPLOADED) {
+            if (dev.model_source == PS_MODEL_UPLOADED) {
                 unload();
             }
-            upload.active = 1u;
-            upload.total = m->u.model_begin.total_len;
-            upload.received = 0u;
-            memcpy(upload.sha, m->u.model_begin.sha256, sizeof upload.sha);
+            dev.upload.active = 1u;
+            dev.upload.total = m->u.model_begin.total_len;
+            dev.upload.received = 0u;
+            memcpy(dev.upload.sha, m->u.model_begin.sha256, sizeof dev.upload.sha);
             answer_ack(seq, type, 0u);
         }
         break;
     case PS_MSG_MODEL_CHUNK: {
         const ps_model_chunk_t *c = &m->u.model_chunk;
         uint64_t end = (uint64_t)c->offset + c->len;
-        if (!upload.active) {
+        if (!dev.upload.active) {
             answer_nack(seq, type, PS_E_PROTOCOL_BAD_PAYLOAD, 0u);
-        } else if (end <= upload.received) {
-            answer_ack(seq, type, upload.received); /* a retransmission of a chunk already held */
-        } else if (c->offset != upload.received || end > upload.total) {
-            answer_nack(seq, type, PS_E_PROTOCOL_BAD_PAYLOAD, upload.received);
+        } else if (end <= dev.upload.received) {
+            answer_ack(seq, type, dev.upload.received); /* a retransmission of a chunk already held */
+        } else if (c->offset != dev.upload.received || end > dev.upload.total) {
+            answer_nack(seq, type, PS_E_PROTOCOL_BAD_PAYLOAD, dev.upload.received);
         } else {
             memcpy(POOL + c->offset, c->data, c->len);
-            upload.received = (uint32_t)end;
-            answer_ack(seq, type, upload.received);
+            dev.upload.received = (uint32_t)end;
+            answer_ack(seq, type, dev.upload.received);
         }
         break;
     }
@@ -896,41 +904,41 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
         do_step(f, &m->u.step);
         break;
     case PS_MSG_RT_START:
-        if (live == NULL) {
+        if (dev.live == NULL) {
             answer_nack(seq, type, PS_E_PROTOCOL_MODEL_MISMATCH, 0u);
-        } else if (rt.on || partial) {
+        } else if (dev.rt.on || dev.partial) {
             answer_nack(seq, type, PS_E_PROTOCOL_BUSY, 0u);
         } else {
             clock_update();
-            rt.on = 1u;
-            rt.want_cost = (uint8_t)((m->u.rt_start.flags & PS_STEP_COST) != 0u);
-            rt.report_mask = m->u.rt_start.report_mask;
-            rt.period_us = m->u.rt_start.period_us;
-            rt.next_due_us = clock_us + rt.period_us;
-            answer_ack(seq, type, net.t_low);
+            dev.rt.on = 1u;
+            dev.rt.want_cost = (uint8_t)((m->u.rt_start.flags & PS_STEP_COST) != 0u);
+            dev.rt.report_mask = m->u.rt_start.report_mask;
+            dev.rt.period_us = m->u.rt_start.period_us;
+            dev.rt.next_due_us = dev.clock_us + dev.rt.period_us;
+            answer_ack(seq, type, dev.net.t_low);
         }
         break;
     case PS_MSG_RT_STOP:
-        rt.on = 0u;
+        dev.rt.on = 0u;
         /* inputs that arrived after the last real-time step are discarded: they were never applied */
-        rt_applied_count = 0u;
-        rt_pending_events = 0u;
-        if (!partial) { /* the buffer holds pending real-time inputs, not STEP parts */
-            in_count = 0u;
-            in_has_values = 0u;
+        dev.rt_applied_count = 0u;
+        dev.rt_pending_events = 0u;
+        if (!dev.partial) { /* the buffer holds pending real-time inputs, not STEP parts */
+            dev.in_count = 0u;
+            dev.in_has_values = 0u;
         }
         answer_ack(seq, type, next_step());
         break;
     case PS_MSG_REWARD:
-        if (live == NULL) {
+        if (dev.live == NULL) {
             answer_nack(seq, type, PS_E_PROTOCOL_MODEL_MISMATCH, 0u);
-        } else if (reward_count >= PS_MAX_PENDING_REWARDS) {
-            answer_nack(seq, type, PS_E_PROTOCOL_BUSY, reward_count);
+        } else if (dev.reward_count >= PS_MAX_PENDING_REWARDS) {
+            answer_nack(seq, type, PS_E_PROTOCOL_BUSY, dev.reward_count);
         } else {
-            uint32_t at = m->u.reward.target_step > net.t_low ? m->u.reward.target_step : net.t_low;
-            rewards[reward_count].step = at;
-            rewards[reward_count].value = m->u.reward.reward;
-            reward_count++;
+            uint32_t at = m->u.reward.target_step > dev.net.t_low ? m->u.reward.target_step : dev.net.t_low;
+            dev.rewards[dev.reward_count].step = at;
+            dev.rewards[dev.reward_count].value = m->u.reward.reward;
+            dev.reward_count++;
             answer_ack(seq, type, at);
         }
         break;
@@ -938,15 +946,15 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
         do_read_state(f, &m->u.read_state);
         break;
     case PS_MSG_RESET_STATE:
-        if (rt.on) {
+        if (dev.rt.on) {
             answer_nack(seq, type, PS_E_PROTOCOL_BUSY, 0u);
-        } else if (live == NULL) {
+        } else if (dev.live == NULL) {
             answer_nack(seq, type, PS_E_PROTOCOL_MODEL_MISMATCH, 0u);
         } else {
             /* a reset keeps learned weights; what 1 puts the model's stored weights back (spec/ops.md §11.4) */
-            ps_net_reset(&net);
+            ps_net_reset(&dev.net);
             if (m->u.reset_state.what == PS_RESET_WEIGHTS) {
-                ps_net_reset_weights(&net);
+                ps_net_reset_weights(&dev.net);
             }
             clear_dynamic();
             answer_ack(seq, type, 0u);
@@ -956,16 +964,16 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
         ps_msg_t s;
         s.type = PS_MSG_STATS;
         s.u.stats.reply_to = seq;
-        s.u.stats.steps = counters.steps;
-        s.u.stats.frames_rx = counters.frames_rx;
-        s.u.stats.frames_tx = counters.frames_tx;
-        s.u.stats.bad_frame = counters.bad_frame;
-        s.u.stats.bad_crc = counters.bad_crc;
-        s.u.stats.gaps = seq_track.gaps;
-        s.u.stats.late = seq_track.late;
-        s.u.stats.dropped = counters.dropped;
-        s.u.stats.last_cost = counters.last_cost;
-        s.u.stats.max_cost = counters.max_cost;
+        s.u.stats.steps = dev.counters.steps;
+        s.u.stats.frames_rx = dev.counters.frames_rx;
+        s.u.stats.frames_tx = dev.counters.frames_tx;
+        s.u.stats.bad_frame = dev.counters.bad_frame;
+        s.u.stats.bad_crc = dev.counters.bad_crc;
+        s.u.stats.gaps = dev.seq_track.gaps;
+        s.u.stats.late = dev.seq_track.late;
+        s.u.stats.dropped = dev.counters.dropped;
+        s.u.stats.last_cost = dev.counters.last_cost;
+        s.u.stats.max_cost = dev.counters.max_cost;
         answer_single(seq, type, &s);
         break;
     }
@@ -978,10 +986,10 @@ static void execute(const ps_frame_t *f, const ps_msg_t *m)
 /** Resends the stored answer of the last request byte for byte (same sequence numbers). */
 static void resend_last(void)
 {
-    if (last.type == PS_MSG_STEP_RESULT) {
+    if (dev.last.type == PS_MSG_STEP_RESULT) {
         (void)emit_step_result();
     } else {
-        send_frame(last.type, last.tx_seq, answer_buf, last.len);
+        send_frame(dev.last.type, dev.last.tx_seq, dev.answer_buf, dev.last.len);
     }
 }
 
@@ -998,7 +1006,7 @@ static void handle_frame(const ps_frame_t *f)
         if (request && f->type != PS_MSG_HELLO) {
             answer_nack(f->seq, f->type, PS_E_PROTOCOL_BAD_PAYLOAD, 0u);
         } else {
-            counters.dropped++;
+            dev.counters.dropped++;
         }
         return;
     }
@@ -1013,11 +1021,11 @@ static void handle_frame(const ps_frame_t *f)
     if (!request) {
         return; /* answers and ERROR from the host: counted as received only */
     }
-    if (last.valid && last.req_seq == f->seq && last.req_type == f->type) {
+    if (dev.last.valid && dev.last.req_seq == f->seq && dev.last.req_type == f->type) {
         resend_last(); /* a duplicate: not executed again (spec §2) */
         return;
     }
-    if (!handshaken) {
+    if (!dev.handshaken) {
         answer_nack(f->seq, f->type, PS_E_PROTOCOL_HANDSHAKE_FAILED, 0u);
         return;
     }
@@ -1031,18 +1039,19 @@ void ps_device_init(void)
 #ifdef PS_COMPILED_MODEL
     ps_status_t st;
 #endif
-    ps_cobs_dec_init(&rx, rx_buf, sizeof rx_buf);
-    memset(&seq_track, 0, sizeof seq_track);
-    ps_seq_track_restart(&seq_track);
-    upload_cap = POOL_BYTES;
-    clock_last = ps_port_cycles();
-    live = NULL;
-    model_source = PS_MODEL_NONE;
+    dev.version = PS_PROTOCOL_VERSION;
+    ps_cobs_dec_init(&dev.rx, dev.rx_buf, sizeof dev.rx_buf);
+    memset(&dev.seq_track, 0, sizeof dev.seq_track);
+    ps_seq_track_restart(&dev.seq_track);
+    dev.upload_cap = POOL_BYTES;
+    dev.clock_last = ps_port_cycles();
+    dev.live = NULL;
+    dev.model_source = PS_MODEL_NONE;
 #ifdef PS_COMPILED_MODEL
     st = load_compiled();
     if (st != PS_OK) {
-        compiled_ok = 0u;
-        upload_cap = POOL_BYTES;
+        dev.compiled_ok = 0u;
+        dev.upload_cap = POOL_BYTES;
     }
     unload();
 #endif
@@ -1056,46 +1065,8 @@ void ps_device_init(void)
 
 void ps_device_reset_all(void)
 {
-    /* Every static of this file back to its power-on value (zero, or its initializer), then boot. */
-    memset(pool_words, 0, sizeof pool_words);
-    memset(&net, 0, sizeof net);
-    memset(&upload_model, 0, sizeof upload_model);
-    live = NULL;
-    model_source = PS_MODEL_NONE;
-    upload_cap = 0u;
-#ifdef PS_COMPILED_MODEL
-    memset(&compiled_model, 0, sizeof compiled_model);
-    compiled_state = NULL;
-    compiled_words = 0u;
-    compiled_ok = 0u;
-#endif
-    memset(&upload, 0, sizeof upload);
-    memset(rx_buf, 0, sizeof rx_buf);
-    memset(&rx, 0, sizeof rx);
-    memset(&seq_track, 0, sizeof seq_track);
-    version = PS_PROTOCOL_VERSION;
-    handshaken = 0u;
-    memset(answer_buf, 0, sizeof answer_buf);
-    memset(scratch_buf, 0, sizeof scratch_buf);
-    memset(wire, 0, sizeof wire);
-    tx_seq = 0u;
-    memset(&last, 0, sizeof last);
-    memset(in_idx, 0, sizeof in_idx);
-    memset(in_val, 0, sizeof in_val);
-    in_count = 0u;
-    in_has_values = 0u;
-    partial = 0u;
-    partial_step = 0u;
-    rt_pending_events = 0u;
-    memset(rt_applied, 0, sizeof rt_applied);
-    rt_applied_count = 0u;
-    memset(rewards, 0, sizeof rewards);
-    reward_count = 0u;
-    memset(&rt, 0, sizeof rt);
-    clock_us = 0u;
-    clock_rem = 0u;
-    clock_last = 0u;
-    memset(&counters, 0, sizeof counters);
+    /* All device state back to its power-on value (zero) in one go, then boot. */
+    memset(&dev, 0, sizeof dev);
     ps_device_init();
 }
 
@@ -1107,8 +1078,8 @@ void ps_device_reset_all(void)
  */
 static void report_rejected(uint16_t code)
 {
-    if (handshaken) {
-        send_error(code, counters.bad_frame + counters.bad_crc, "");
+    if (dev.handshaken) {
+        send_error(code, dev.counters.bad_frame + dev.counters.bad_crc, "");
     }
 }
 
@@ -1120,31 +1091,31 @@ void ps_device_receive(const uint8_t *bytes, size_t len)
         size_t frame_len = 0u;
         ps_frame_t f;
         ps_status_t st;
-        ps_cobs_event_t ev = ps_cobs_dec_push(&rx, bytes[i], &frame, &frame_len);
+        ps_cobs_event_t ev = ps_cobs_dec_push(&dev.rx, bytes[i], &frame, &frame_len);
         if (ev == PS_COBS_NONE) {
             continue;
         }
         if (ev != PS_COBS_FRAME) {
-            counters.bad_frame++;
+            dev.counters.bad_frame++;
             report_rejected(PS_E_PROTOCOL_BAD_FRAME);
             continue;
         }
         st = ps_frame_parse(frame, frame_len, PS_MAX_FRAME, &f);
         if (st != PS_OK) {
             if (st == PS_E_PROTOCOL_BAD_CRC) {
-                counters.bad_crc++;
+                dev.counters.bad_crc++;
             } else {
-                counters.bad_frame++;
+                dev.counters.bad_frame++;
             }
             report_rejected(st == PS_E_PROTOCOL_BAD_CRC ? PS_E_PROTOCOL_BAD_CRC : PS_E_PROTOCOL_BAD_FRAME);
             continue;
         }
-        if (f.version != version && f.type != PS_MSG_HELLO) {
-            counters.bad_frame++;
+        if (f.version != dev.version && f.type != PS_MSG_HELLO) {
+            dev.counters.bad_frame++;
             continue;
         }
-        counters.frames_rx++;
-        (void)ps_seq_track_frame(&seq_track, f.seq);
+        dev.counters.frames_rx++;
+        (void)ps_seq_track_frame(&dev.seq_track, f.seq);
         handle_frame(&f);
     }
 }
@@ -1152,16 +1123,16 @@ void ps_device_receive(const uint8_t *bytes, size_t len)
 void ps_device_poll(void)
 {
     uint32_t ran = 0u;
-    if (!rt.on) {
+    if (!dev.rt.on) {
         return;
     }
     clock_update();
-    while (rt.on && rt.next_due_us <= clock_us) {
+    while (dev.rt.on && dev.rt.next_due_us <= dev.clock_us) {
         rt_step();
-        rt.next_due_us += rt.period_us;
+        dev.rt.next_due_us += dev.rt.period_us;
         if (++ran >= PS_DEVICE_RT_MAX_CATCH_UP) {
             clock_update();
-            rt.next_due_us = clock_us + rt.period_us; /* too far behind: resynchronise instead of spinning */
+            dev.rt.next_due_us = dev.clock_us + dev.rt.period_us; /* too far behind: resynchronise instead of spinning */
             break;
         }
     }
@@ -1169,10 +1140,10 @@ void ps_device_poll(void)
 
 int ps_device_realtime(void)
 {
-    return rt.on;
+    return dev.rt.on;
 }
 
 const ps_device_counters_t *ps_device_counters(void)
 {
-    return &counters;
+    return &dev.counters;
 }
