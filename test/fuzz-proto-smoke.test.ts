@@ -26,7 +26,7 @@ const HARNESSES: Record<string, { source: string; library: readonly string[]; cf
   // the generated kernels' doubled parentheses are a clang-only warning
   device: {
     source: "fuzz_device.c",
-    library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c", "ps_device.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"],
+    library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c", "ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"],
     cflags: ["-DPS_DEVICE_POOL_BYTES=65536", "-Wno-parentheses-equality"],
     maxLen: 4096,
   },

@@ -26,7 +26,7 @@ const FW = join(ROOT, "firmware");
  */
 const CORPORA = [join(FW, "fuzz", "corpus", "device"), ...(process.env["PICOSPIKE_TWIN_CORPUS"] ?? "").split(":").filter((d) => d !== "")];
 const INCLUDES = [join(FW, "include"), join(FW, "kernels")];
-const C_SOURCES = ["ps_device.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c", "ps_proto.c", "ps_wire.c", "ps_frame.c", "ps_cobs.c", "ps_crc16.c"];
+const C_SOURCES = ["ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c", "ps_proto.c", "ps_wire.c", "ps_frame.c", "ps_cobs.c", "ps_crc16.c"];
 
 const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
 const GCC = hasTool("gcc");

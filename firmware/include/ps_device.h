@@ -2,7 +2,7 @@
  * The device side of spec/protocol.md: handshake, model upload into a static RAM pool (validated
  * by ps_table.c), a compiled-in model (a const table in flash, selected with PS_COMPILED_MODEL),
  * lockstep and real-time steps on ps_net.h, rewards queued, state readback, statistics, and
- * duplicate detection with stored answers. Its executable reference is firmware-host/mock-board.ts:
+ * duplicate detection with stored answers. Its executable reference is firmware-host/mock/mock-board.ts:
  * same rules, same NACK codes, same order of checks.
  *
  * No malloc, no recursion, every loop bounded by a frame, a count checked against it, or a table
