@@ -52,7 +52,7 @@ const PARTS: ReadonlyArray<[string, readonly string[]]> = [
   ["kernels", ["ps_kernels_generated.c"]],
   ["ps_net", ["ps_net.c"]],
   ["CBOR reader + SHA-256", ["ps_table.c", "ps_sha256.c"]],
-  ["protocol + device loop", ["ps_device.c", "ps_proto.c", "ps_frame.c", "ps_cobs.c", "ps_crc16.c", "ps_main.c"]],
+  ["protocol + device loop", ["ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_proto.c", "ps_wire.c", "ps_frame.c", "ps_cobs.c", "ps_crc16.c", "ps_main.c"]],
   ["port + startup", ["port.c", "cm_startup.c"]],
   ["step loop (bench_main)", ["bench_main.c"]],
   ["libc/libgcc", ["(libc/libgcc)"]],

@@ -47,8 +47,8 @@ done
 # libFuzzer's cmp callbacks; without them it runs ~2.5x the executions at the same coverage.
 harnesses=(
   "cobs|firmware/fuzz/fuzz_cobs.c||ps_cobs.c|firmware/fuzz/corpus/cobs|1100|"
-  "proto|firmware/fuzz/fuzz_proto.c||ps_crc16.c ps_cobs.c ps_frame.c ps_proto.c|firmware/fuzz/corpus/proto|1100|"
-  "device|firmware/fuzz/fuzz_device.c|-DPS_DEVICE_POOL_BYTES=65536 -Wno-parentheses-equality|ps_frame.c ps_proto.c ps_device.c ps_table.c|firmware/fuzz/corpus/device|4096|ps_crc16.c ps_cobs.c ps_net.c ps_kernels_generated.c ps_sha256.c"
+  "proto|firmware/fuzz/fuzz_proto.c||ps_crc16.c ps_cobs.c ps_frame.c ps_wire.c ps_proto.c|firmware/fuzz/corpus/proto|1100|"
+  "device|firmware/fuzz/fuzz_device.c|-DPS_DEVICE_POOL_BYTES=65536 -Wno-parentheses-equality|ps_frame.c ps_wire.c ps_proto.c ps_device.c ps_device_step.c ps_device_model.c ps_device_realtime.c ps_device_readback.c ps_table.c|firmware/fuzz/corpus/device|4096|ps_crc16.c ps_cobs.c ps_net.c ps_kernels_generated.c ps_sha256.c"
   "table|firmware/fuzz/fuzz_table.c|-dict=firmware/fuzz/table.dict|ps_table.c ps_sha256.c|firmware/fuzz/corpus/table||"
   "table-body|firmware/fuzz/fuzz_table.c|-DPS_FUZZ_BODY -dict=firmware/fuzz/table.dict|ps_table.c ps_sha256.c|firmware/fuzz/corpus/table-body||"
 )

@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { ERROR_BANDS, ERROR_CODES } from "../runtime/errors.js";
 import { FORMAT_VERSION } from "../runtime/model.js";
 import { GENERATORS as CODEGEN_GENERATORS } from "../codegen/generators.js";
+import { fillSpec, protocolFiles, SPEC_PATH } from "../firmware-host/wire/gen-protocol.js";
 
 type Generated = [path: string, contents: string];
 
@@ -50,8 +51,13 @@ function statusHeader(): Generated {
   return ["firmware/include/ps_status_generated.h", lines.join("\n")];
 }
 
+/** The wire protocol from firmware-host/wire/schema.ts: C header and codecs, TS codecs, the tables of spec/protocol.md. */
+function protocol(): Generated[] {
+  return [...protocolFiles(), [SPEC_PATH, fillSpec(readFileSync(SPEC_PATH, "utf8"))]];
+}
+
 /** Every generator; later issues append theirs (kernels, tables). */
-export const GENERATORS: Array<() => Generated[] | Generated> = [errorsMarkdown, statusHeader];
+export const GENERATORS: Array<() => Generated[] | Generated> = [errorsMarkdown, statusHeader, protocol];
 
 function main(): void {
   const check = process.argv.includes("--check");

@@ -21,12 +21,12 @@ const FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join
 /** Each harness: its file, the firmware sources it links, extra clang flags and the fuzzer's -max_len. */
 const HARNESSES: Record<string, { source: string; library: readonly string[]; cflags: readonly string[]; maxLen: number }> = {
   cobs: { source: "fuzz_cobs.c", library: ["ps_cobs.c"], cflags: [], maxLen: 1100 },
-  proto: { source: "fuzz_proto.c", library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_proto.c"], cflags: [], maxLen: 1100 },
+  proto: { source: "fuzz_proto.c", library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c"], cflags: [], maxLen: 1100 },
   // the whole dispatcher over a fake port; a 64 KiB model pool keeps ps_device_reset_all cheap, and
   // the generated kernels' doubled parentheses are a clang-only warning
   device: {
     source: "fuzz_device.c",
-    library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_proto.c", "ps_device.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"],
+    library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c", "ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"],
     cflags: ["-DPS_DEVICE_POOL_BYTES=65536", "-Wno-parentheses-equality"],
     maxLen: 4096,
   },

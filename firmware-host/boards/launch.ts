@@ -18,7 +18,7 @@ import { flash, type FlashHandle } from "./flash/index.js";
 
 /** Sources of the device runtime, relative to firmware/ (the main loop first). */
 export const DEVICE_RUNTIME_SOURCES = [
-  "src/ps_main.c", "src/ps_device.c", "src/ps_net.c", "src/ps_kernels_generated.c", "src/ps_proto.c", "src/ps_frame.c",
+  "src/ps_main.c", "src/ps_device.c", "src/ps_device_step.c", "src/ps_device_model.c", "src/ps_device_realtime.c", "src/ps_device_readback.c", "src/ps_net.c", "src/ps_kernels_generated.c", "src/ps_proto.c", "src/ps_wire.c", "src/ps_frame.c",
   "src/ps_cobs.c", "src/ps_crc16.c", "src/ps_table.c", "src/ps_sha256.c",
 ] as const;
 

@@ -12,17 +12,18 @@ import {
   type SpikeSection, type StepResultMsg, typeOf,
 } from "../wire/messages.js";
 import type { Transport } from "../transports/transport.js";
+import { PROTOCOL, TIMING } from "../wire/schema.js";
 
 /** Per-attempt answer timeout (spec §2). */
-export const REQUEST_TIMEOUT_MS = 200;
+export const REQUEST_TIMEOUT_MS: number = TIMING.REQUEST_TIMEOUT_MS;
 /** Retransmissions after the first attempt (spec §2). */
-export const REQUEST_RETRIES = 5;
+export const REQUEST_RETRIES: number = TIMING.REQUEST_RETRIES;
 /** MODEL_END timeout: the device hashes and validates the model (spec §2). */
-export const MODEL_END_TIMEOUT_MS = 2000;
+export const MODEL_END_TIMEOUT_MS: number = TIMING.MODEL_END_TIMEOUT_MS;
 /** Total time the host keeps sending HELLO before giving up (spec §4). */
 export const HANDSHAKE_TOTAL_MS = 5000;
 /** Lowest protocol version this build speaks. */
-export const PROTOCOL_MIN = 1;
+export const PROTOCOL_MIN: number = PROTOCOL.MIN;
 /** Highest protocol version this build speaks. */
 export const PROTOCOL_MAX = PROTOCOL_VERSION;
 

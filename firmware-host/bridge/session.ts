@@ -9,10 +9,11 @@ import { isPicospikeError, PicospikeError } from "../../runtime/errors.js";
 import type { StepEvents } from "../../runtime/events.js";
 import { tableHash } from "../../runtime/format.js";
 import { bytesEqual, fromHex, sha256, toHex } from "../../runtime/hash.js";
+import { EVENTS_HEADER_MAX } from "../wire/codec.js";
 import { CRC_SIZE, HEADER_SIZE } from "../wire/frame.js";
 import { HANDSHAKE_TOTAL_MS, Link, PROTOCOL_MAX, PROTOCOL_MIN } from "./link.js";
 import {
-  CAP, type ErrorMsg, type HelloAckMsg, RESET_KIND, type RtOutputMsg, type SpikeSection, STATE_KIND, type StatsMsg,
+  CAP, type ErrorMsg, type HelloAckMsg, PREFIX_SIZE, RESET_KIND, type RtOutputMsg, type SpikeSection, STATE_KIND, type StatsMsg,
 } from "../wire/messages.js";
 import type { Transport } from "../transports/transport.js";
 
@@ -262,7 +263,7 @@ export class BoardSession {
   async upload(tableBytes: Uint8Array): Promise<number> {
     const total = tableBytes.length;
     await this.link.request({ kind: "MODEL_BEGIN", totalLength: total, sha256: sha256(tableBytes) });
-    const chunkSize = Math.min(MAX_CHUNK_DATA, this.frameCap() - HEADER_SIZE - CRC_SIZE - 4);
+    const chunkSize = Math.min(MAX_CHUNK_DATA, this.frameCap() - HEADER_SIZE - CRC_SIZE - PREFIX_SIZE.MODEL_CHUNK);
     let offset = 0;
     let resumes = 0;
     let chunks = 0;
@@ -302,8 +303,8 @@ export class BoardSession {
 
   private async stepOnce(t: number, events: StepEvents, reportMask: number, wantCost: boolean): Promise<StepOutput> {
     const budget = this.frameCap() - HEADER_SIZE - CRC_SIZE;
-    // step 4, flags 1, report_mask varint, event flags 1, count varint (≤ 3 for ≤ 2^21 events)
-    const fixed = 4 + 1 + varintSize(reportMask >>> 0) + 1 + 3;
+    // step and flags, report_mask varint, event flags and count varint
+    const fixed = PREFIX_SIZE.STEP + varintSize(reportMask >>> 0) + EVENTS_HEADER_MAX;
     const parts = splitEvents(events, budget, fixed);
     for (let p = 0; p < parts.length - 1; p++) {
       await this.link.request({ kind: "STEP", step: t, more: true, wantCost, reportMask, events: parts[p]! });
@@ -329,7 +330,7 @@ export class BoardSession {
   }
 
   private async readStateOnce(what: number, layer: number): Promise<Uint8Array> {
-    const chunkMax = this.frameCap() - 20;
+    const chunkMax = this.frameCap() - HEADER_SIZE - CRC_SIZE - PREFIX_SIZE.STATE_CHUNK;
     let out: Uint8Array | undefined;
     let offset = 0;
     for (;;) {

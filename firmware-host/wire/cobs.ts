@@ -4,8 +4,10 @@
  * `CobsDecoder` is the streaming receiver that splits a byte stream on 0x00 with a bounded buffer.
  */
 
+import { MAX_FRAME as SCHEMA_MAX_FRAME } from "./schema.js";
+
 /** Largest decoded frame, header + payload + CRC (spec §1.2). */
-export const MAX_FRAME = 512;
+export const MAX_FRAME: number = SCHEMA_MAX_FRAME;
 
 /** Largest COBS encoding of `decodedLength` bytes, delimiter excluded. */
 export function cobsMaxEncodedLength(decodedLength: number): number {

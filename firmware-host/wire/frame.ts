@@ -5,13 +5,14 @@
 import { PicospikeError } from "../../runtime/errors.js";
 import { cobsDecode, cobsEncode, MAX_FRAME } from "./cobs.js";
 import { crc16 } from "./crc16.js";
+import { CRC_SIZE as SCHEMA_CRC_SIZE, HEADER_SIZE as SCHEMA_HEADER_SIZE, PROTOCOL } from "./schema.js";
 
 /** Protocol version this build speaks. */
-export const PROTOCOL_VERSION = 1;
-/** Bytes of the frame header. */
-export const HEADER_SIZE = 6;
+export const PROTOCOL_VERSION: number = PROTOCOL.VERSION;
+/** Bytes of the frame header (schema.ts HEADER). */
+export const HEADER_SIZE: number = SCHEMA_HEADER_SIZE;
 /** Bytes of the trailing CRC. */
-export const CRC_SIZE = 2;
+export const CRC_SIZE: number = SCHEMA_CRC_SIZE;
 /** Largest payload in a MAX_FRAME frame (504). */
 export const MAX_PAYLOAD = MAX_FRAME - HEADER_SIZE - CRC_SIZE;
 

@@ -3,7 +3,9 @@
  * (firmware/test/test_proto.c), and feeds the same byte stream to the C vector tool
  * (firmware/test/proto_vectors.c) and to the TS decoder: both must accept and reject the same
  * frames with the same codes, and the C side must re-encode every message to exactly the bytes TS
- * sent. Also checks the sources compile warning-free under clang and arm-none-eabi-gcc (Cortex-M0).
+ * sent, and must decode every golden payload (testing/protocol-golden.ts) to the sample's field
+ * values (printed by the generated firmware/test/proto_dump_generated.h) and encode it back to the
+ * same bytes. Also checks the sources compile warning-free under clang and arm-none-eabi-gcc (Cortex-M0).
  * Without gcc the suite is skipped with a printed reason.
  */
 import { spawnSync } from "node:child_process";
@@ -16,11 +18,13 @@ import { CobsDecoder, cobsEncode } from "./cobs.js";
 import { crc16 } from "./crc16.js";
 import { encodeFrame, frameBytes, parseFrame } from "./frame.js";
 import { decodePayload, encodePayload, MSG, typeOf } from "./messages.js";
+import { GOLDEN_PAYLOADS } from "../testing/protocol-golden.js";
 import { SAMPLE_MESSAGES } from "../testing/protocol-samples.js";
+import { FLAG, MESSAGES } from "./schema.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FW = join(ROOT, "firmware");
-const SOURCES = ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_proto.c"].map((f) => join(FW, "src", f));
+const SOURCES = ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c"].map((f) => join(FW, "src", f));
 const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`];
 
 const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
@@ -84,6 +88,37 @@ function corpus(): Uint8Array {
   return out;
 }
 
+/**
+ * The line firmware/test/proto_dump_generated.h prints for a message, built here from the schema and
+ * the TypeScript fields: NAME then C-named fields in wire order (integers decimal, bytes hex, lists
+ * comma-separated, event values after '/', sections layer:indices joined by ';', absent optional '-').
+ */
+function dumpLine(msg: (typeof SAMPLE_MESSAGES)[number]): string {
+  const spec = MESSAGES.find((m) => m.name === msg.kind)!;
+  const get = (name: string): unknown => (msg as unknown as Record<string, unknown>)[name];
+  const list = (a: ArrayLike<number>): string => Array.from(a).join(",");
+  const ascii = (t: string): string => Buffer.from(t, "latin1").toString("hex");
+  const parts: string[] = [msg.kind];
+  for (const f of spec.fields) {
+    switch (f.kind) {
+      case "scalar": parts.push(`${f.c}=${get(f.ts) as number}`); break;
+      case "flags": parts.push(`${f.c}=${f.bits.reduce((v, b) => v | ((b.ts ? get(b.ts) === true : get(b.presence!) !== undefined) ? FLAG[b.bit] : 0), 0)}`); break;
+      case "optional": parts.push(`${f.c}=${get(f.ts) === undefined ? "-" : (get(f.ts) as number)}`); break;
+      case "bytes": parts.push(`${f.c}=${hex(get(f.ts) as Uint8Array)}`); break;
+      case "string": parts.push(`${f.c}=${ascii(get(f.ts) as string)}`); break;
+      case "rest": parts.push(`${f.c}=${f.text ? ascii(get(f.ts) as string) : hex(get(f.ts) as Uint8Array)}`); break;
+      case "events": {
+        const ev = get(f.ts) as { indices: Uint32Array; values?: Uint8Array };
+        parts.push(`${f.c}=${list(ev.indices)}${ev.values ? `/${list(ev.values)}` : ""}`);
+        break;
+      }
+      case "sections": parts.push(`${f.c}=${(get(f.ts) as Array<{ layer: number; indices: Uint32Array }>).map((x) => `${x.layer}:${list(x.indices)}`).join(";")}`); break;
+      case "u16list": parts.push(`${f.c}=${list(get(f.ts) as number[])}`); break;
+    }
+  }
+  return parts.join(" ");
+}
+
 /** What the TS side says about each chunk, in the C tool's line format. */
 function tsLines(stream: Uint8Array): string[] {
   const lines: string[] = [];
@@ -145,6 +180,15 @@ describe.skipIf(!GCC)("protocol: C and TypeScript agree", () => {
     const r = spawnSync(join(dir, "proto_vectors"), { input, encoding: "utf8", timeout: 30_000 });
     const lines = r.stdout.trimEnd().split("\n").slice(1);
     expect(lines).toEqual(frames.map((f) => `ok ${hex(f)}`));
+  });
+
+  it("C decodes every golden payload to the sample's field values and encodes it back to the same bytes", () => {
+    const frames = GOLDEN_PAYLOADS.map(([, type, golden], i) => encodeFrame({ version: 1, type, seq: i, payload: Buffer.from(golden, "hex") }));
+    const input = Uint8Array.from(frames.flatMap((f) => [...f]));
+    const r = spawnSync(join(dir, "proto_vectors"), ["--dump"], { input, encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n").slice(1);
+    expect(lines).toEqual(frames.map((f, i) => `ok ${hex(f)} | ${dumpLine(SAMPLE_MESSAGES[i]!)}`));
   });
 
   for (const [tool, extra] of [["clang", []], ["arm-none-eabi-gcc", ["-mcpu=cortex-m0", "-mthumb", "-Os"]]] as const) {

@@ -2,7 +2,7 @@
  * The device side of spec/protocol.md: handshake, model upload into a static RAM pool (validated
  * by ps_table.c), a compiled-in model (a const table in flash, selected with PS_COMPILED_MODEL),
  * lockstep and real-time steps on ps_net.h, rewards queued, state readback, statistics, and
- * duplicate detection with stored answers. Its executable reference is firmware-host/mock-board.ts:
+ * duplicate detection with stored answers. Its executable reference is firmware-host/mock/mock-board.ts:
  * same rules, same NACK codes, same order of checks.
  *
  * No malloc, no recursion, every loop bounded by a frame, a count checked against it, or a table
@@ -72,9 +72,9 @@ void ps_device_init(void);
 
 /**
  * Full reset for tests and fuzzers (never called by the firmware's main loop, so a board's
- * behaviour is that of ps_device_init alone): returns EVERY static of ps_device.c to its power-on
- * value (model pool zeroed, no model, no handshake, protocol version, sequence numbers, stored
- * answer, pending inputs and rewards, real-time mode, clock, counters), then runs ps_device_init().
+ * behaviour is that of ps_device_init alone): zeroes the one struct that holds ALL device state
+ * (model pool, model, handshake, sequence numbers, stored answer, pending inputs and rewards,
+ * real-time mode, clock, counters), which is its power-on value, then runs ps_device_init().
  * ps_device_init by itself resets only what a board needs at power-on, where statics are already
  * zero; a process that boots the dispatcher many times (firmware/fuzz/fuzz_device.c) calls this
  * instead, so the same bytes always give the same answers. ps_net.c and ps_table.c keep no state

@@ -5,7 +5,8 @@
  *                   re-encodes from the decoded fields (must equal what TS sends)
  *   err <num>       the frame or payload was rejected with status <num>
  *   oversize | malformed
- * The first line is "crc <hex>", the CRC of ASCII "123456789".
+ * The first line is "crc <hex>", the CRC of ASCII "123456789". With --dump, an "ok" line also
+ * carries " | " and the decoded fields as proto_dump_generated.h prints them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +15,10 @@
 #include "ps_crc16.h"
 #include "ps_frame.h"
 #include "ps_proto.h"
+#include "proto_dump_generated.h"
 #include "proto_roundtrip.h"
+
+static int dump;
 
 static void print_hex(const uint8_t *b, size_t n)
 {
@@ -35,6 +39,24 @@ static void handle_frame(const uint8_t *bytes, size_t len)
     if (st == PS_OK) {
         st = ps_msg_decode(f.type, f.payload, f.len, &m);
     }
+    if (st == PS_OK && dump) {
+        ps_msg_t fields = m;
+        rt_make_encodable(&m);
+        st = ps_msg_encode(&m, payload, sizeof payload, &payload_len);
+        if (st == PS_OK) {
+            st = ps_frame_encode(f.version, f.type, f.seq, payload, payload_len, PS_MAX_FRAME, wire, sizeof wire, &wire_len);
+        }
+        if (st != PS_OK) {
+            printf("err %d\n", (int)st);
+            return;
+        }
+        printf("ok ");
+        print_hex(wire, wire_len);
+        printf(" | ");
+        ps_msg_dump(&fields);
+        printf("\n");
+        return;
+    }
     if (st == PS_OK) {
         rt_make_encodable(&m);
         st = ps_msg_encode(&m, payload, sizeof payload, &payload_len);
@@ -51,12 +73,13 @@ static void handle_frame(const uint8_t *bytes, size_t len)
     printf("\n");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static uint8_t buf[PS_MAX_ENCODED];
     ps_cobs_dec_t dec;
     int c;
     const char *check = "123456789";
+    dump = argc > 1 && strcmp(argv[1], "--dump") == 0;
     printf("crc %04x\n", ps_crc16((const uint8_t *)check, strlen(check)));
     ps_cobs_dec_init(&dec, buf, sizeof buf);
     while ((c = getchar()) != EOF) {
