@@ -9,7 +9,7 @@
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
-import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity } from "../runtime/model.js";
+import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { launchBoard } from "../firmware-host/launch.js";
 import { SerialTransport } from "../firmware-host/serial-transport.js";
@@ -17,14 +17,18 @@ import { allLayersMask, BoardSession } from "../firmware-host/session.js";
 import { adaptTask } from "../models/adapt/associative.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
 
-/** The device board of this module: its cost unit under -icount is one instruction. */
-const BOARD = "mps2-an386";
+/** The device boards of this module: under -icount their cost unit is one instruction. */
+const M4 = "mps2-an386";
+const M0 = "microbit";
+/** The row whose learning-on ÷ learning-off is `picospike bench`'s summary.rstdpOnOffM4. */
+export const RSTDP_ON_OFF_ROW = "random dense 256→64 int8, R-STDP, event timing";
 /** A reward (alternating sign) is given before every REWARD_EVERY-th step of the learning run. */
 const REWARD_EVERY = 8;
 
 /** One model, learning on (the table as given) and off (the same table without Plasticity records). */
 interface PlasticWorkload {
   readonly name: string;
+  readonly board: string;
   readonly on: EventTable;
   readonly steps: readonly StepEvents[];
   readonly description: string;
@@ -51,13 +55,14 @@ function rewardAt(t: number): number {
   return t % REWARD_EVERY === REWARD_EVERY - 1 ? (t % (2 * REWARD_EVERY) === 2 * REWARD_EVERY - 1 ? -512 : 512) : 0;
 }
 
-/** A random int8 dense layer (inputs → size) with R-STDP, rate-coded input. */
-function randomPlasticDense(inputs: number, size: number, seed: number): EventTable {
+/** A random int8 dense layer (inputs → size) with R-STDP (timing as given), rate-coded input. */
+function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step"): EventTable {
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
     rule: "rstdp", preTraceShift: 3, postTraceShift: 3, traceIncrement: 1024, aPlus: 96, aMinus: 64,
     eligibilityShift: 4, learningShift: 10, baselineShift: 2, wMin: -127, wMax: 127,
+    ...(timing === "event" ? { timing } : {}),
   };
   return {
     input: { size: inputs, encoding: "rate", seed: 1 },
@@ -81,18 +86,24 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
     taskSteps.push(...task.window(p, rng));
     for (let r = 0; r < task.restSteps; r++) taskSteps.push({ indices: new Uint32Array(0) });
   }
-  const dense = randomPlasticDense(256, 64, 3);
   const g = new Xorshift32(9);
   const intensities = Uint8Array.from({ length: 256 }, () => (g.next() % 3 === 0 ? g.next() & 255 : 0));
+  const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string): PlasticWorkload => {
+    const table = randomPlasticDense(inputs, size, 3, timing);
+    return {
+      name, board, on: table, steps: encodeSample(table.input, intensities.subarray(0, inputs), stepCount, new Xorshift32(11)),
+      description: `seeded random weights, rate-coded input (a third of the inputs active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
+    };
+  };
   return [
     {
-      name: "adapt task learner (models/adapt associative)", on: task.table, steps: taskSteps.slice(0, stepCount),
+      name: "adapt task learner (models/adapt associative)", board: M4, on: task.table, steps: taskSteps.slice(0, stepCount),
       description: `${task.table.input.size} inputs → ${task.actions} rstdp LIF + lateral inhibition; pattern windows of ${task.windowSteps} steps, ${task.restSteps} rest`,
     },
-    {
-      name: "random dense 256→64 int8, R-STDP", on: dense, steps: encodeSample(dense.input, intensities, stepCount, new Xorshift32(11)),
-      description: "seeded random weights, rate-coded input (a third of the inputs active)",
-    },
+    dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, step timing"),
+    dense(256, 64, "event", M4, RSTDP_ON_OFF_ROW),
+    dense(64, 16, "step", M0, "random dense 64→16 int8, R-STDP, step timing"),
+    dense(64, 16, "event", M0, "random dense 64→16 int8, R-STDP, event timing"),
   ];
 }
 
@@ -108,6 +119,26 @@ function interpret(sim: Interpreter, steps: readonly StepEvents[], rewards: bool
   return spikes;
 }
 
+/**
+ * Plastic synapse updates per step of a run (mean): a step-timed layer updates every synapse every
+ * step; an event-timed one the rows of its pre events and the columns of its spikes (spec/ops.md
+ * §11.5); a reward step adds every synapse of an rstdp layer.
+ */
+export function synapseTouchesPerStep(table: EventTable, steps: readonly StepEvents[], spikes: readonly Uint32Array[][]): number {
+  let touches = 0;
+  steps.forEach((s, t) => {
+    table.layers.forEach((layer, l) => {
+      const p = layer.plasticity;
+      if (p === undefined || layer.input.kind !== "dense") return;
+      const { inputs, outputs } = layer.input;
+      const pre = l === 0 ? s.indices.length : spikes[t]![l - 1]!.length;
+      touches += p.timing === "event" ? pre * outputs + spikes[t]![l]!.length * inputs : inputs * outputs;
+      if (p.rule === "rstdp" && rewardAt(t) !== 0) touches += inputs * outputs;
+    });
+  });
+  return touches / steps.length;
+}
+
 /** Median wall time per step (µs) of the interpreter on `table`. */
 function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps: number): number {
   const sim = new Interpreter(table);
@@ -115,7 +146,7 @@ function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps
 }
 
 /** Runs the steps on the device from a fresh state; returns the mean cost per step, checking spikes against `expected`. */
-async function deviceCost(session: BoardSession, table: EventTable, steps: readonly StepEvents[], expected: readonly Uint32Array[][], what: string): Promise<number> {
+async function deviceCost(session: BoardSession, board: string, table: EventTable, steps: readonly StepEvents[], expected: readonly Uint32Array[][], what: string): Promise<number> {
   await session.ensureModel(encodeTable(table));
   await session.resetState(true);
   const mask = allLayersMask(table.layers.length);
@@ -123,13 +154,13 @@ async function deviceCost(session: BoardSession, table: EventTable, steps: reado
   for (let t = 0; t < steps.length; t++) {
     if (rewardAt(t) !== 0) await session.reward(t, rewardAt(t));
     const out = await session.step(t, steps[t]!, mask, true);
-    if (out.cost === undefined) throw new Error(`${BOARD} ${what}: STEP_RESULT without cost`);
+    if (out.cost === undefined) throw new Error(`${board} ${what}: STEP_RESULT without cost`);
     total += out.cost;
     for (let l = 0; l < table.layers.length; l++) {
       const device = out.sections.find((s) => s.layer === l)?.indices ?? new Uint32Array(0);
       const want = expected[t]![l]!;
       if (device.length !== want.length || device.some((x, i) => x !== want[i])) {
-        throw new Error(`${BOARD} ${what}: step ${t} layer ${l} spiked [${[...device].join(",")}] on the device, [${[...want].join(",")}] in the interpreter`);
+        throw new Error(`${board} ${what}: step ${t} layer ${l} spiked [${[...device].join(",")}] on the device, [${[...want].join(",")}] in the interpreter`);
       }
     }
   }
@@ -141,10 +172,11 @@ export const plasticityBench: BenchModule = {
   title: "Cost of learning (R-STDP on vs off)",
   description:
     "The same model with and without its Plasticity record, the same input steps and (learning on) a ±512 reward every 8 steps, side by side in one run. " +
-    "TS: the runtime Interpreter, median wall time per step. Device: mps2-an386 (Cortex-M4, arm-none-eabi-gcc -Os) under QEMU `-icount shift=0` running the generic picospike firmware; " +
+    "TS: the runtime Interpreter, median wall time per step. Device: mps2-an386 (Cortex-M4) or microbit (Cortex-M0), arm-none-eabi-gcc -Os, under QEMU `-icount shift=0` running the generic picospike firmware; " +
     "each model is uploaded over the protocol, reset, and stepped in lockstep with the cost flag: the STEP_RESULT cost is in instructions (SysTick ticks × 40), deterministic, and " +
-    "every step's spikes must equal the interpreter's. 'extra instr/plastic synapse/step' = (on − off) ÷ plastic synapses: learning decays and updates every plastic synapse every step, " +
-    "so its cost scales with synapses, not with spikes.",
+    "every step's spikes must equal the interpreter's. 'extra instr/plastic synapse/step' = (on − off) ÷ plastic synapses. 'synapse updates/step' counts what the rule touches: " +
+    "step timing (spec/ops.md §11.2) every synapse every step; event timing (§11.5) the rows of the step's pre events and the columns of its post spikes, nothing for a synapse neither of whose neurons spiked; " +
+    "both every synapse at a reward step. 'extra instr/synapse update' = (on − off) ÷ those updates.",
   async run({ quick }) {
     const stepCount = quick ? 64 : 256;
     const reps = quick ? 3 : 9;
@@ -156,38 +188,43 @@ export const plasticityBench: BenchModule = {
       const offSpikes = interpret(new Interpreter(off), w.steps, false);
       const tsOn = interpreterMicros(w.on, w.steps, reps);
       const tsOff = interpreterMicros(off, w.steps, reps);
-      return { w, off, onSpikes, offSpikes, tsOn, tsOff };
+      return { w, off, onSpikes, offSpikes, tsOn, tsOff, touches: synapseTouchesPerStep(w.on, w.steps, onSpikes) };
     });
-    const first = workloads[0]!;
-    const launched = await launchBoard(BOARD, { model: encodeTable(first.on), compiledIn: false });
-    try {
-      const session = await BoardSession.open(await SerialTransport.open(launched.port));
+    for (const board of [M4, M0]) {
+      const mine = figures.filter((f) => f.w.board === board);
+      if (mine.length === 0) continue;
+      const launched = await launchBoard(board, { model: encodeTable(mine[0]!.w.on), compiledIn: false });
       try {
-        for (const f of figures) {
-          const devOff = await deviceCost(session, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
-          const devOn = await deviceCost(session, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
-          const synapses = plasticSynapses(f.w.on);
-          const round = (x: number, d: number): number => Number(x.toFixed(d));
-          rows.push({
-            name: f.w.name,
-            figures: {
-              "TS µs/step off": round(f.tsOff, 2),
-              "TS µs/step on": round(f.tsOn, 2),
-              "TS on/off": round(f.tsOn / f.tsOff, 2),
-              [`${BOARD} instr/step off`]: Math.round(devOff),
-              [`${BOARD} instr/step on`]: Math.round(devOn),
-              [`${BOARD} on/off`]: round(devOn / devOff, 2),
-              "plastic synapses": synapses,
-              "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
-            },
-            workload: `${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
-          });
+        const session = await BoardSession.open(await SerialTransport.open(launched.port));
+        try {
+          for (const f of mine) {
+            const devOff = await deviceCost(session, board, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
+            const devOn = await deviceCost(session, board, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
+            const synapses = plasticSynapses(f.w.on);
+            const round = (x: number, d: number): number => Number(x.toFixed(d));
+            rows.push({
+              name: f.w.name,
+              figures: {
+                "TS µs/step off": round(f.tsOff, 2),
+                "TS µs/step on": round(f.tsOn, 2),
+                "TS on/off": round(f.tsOn / f.tsOff, 2),
+                "device instr/step off": Math.round(devOff),
+                "device instr/step on": Math.round(devOn),
+                "device on/off": round(devOn / devOff, 2),
+                "plastic synapses": synapses,
+                "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
+                "synapse updates/step": round(f.touches, 1),
+                "extra instr/synapse update": round((devOn - devOff) / f.touches, 2),
+              },
+              workload: `${board}; ${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
+            });
+          }
+        } finally {
+          await session.close().catch(() => undefined);
         }
       } finally {
-        await session.close().catch(() => undefined);
+        await launched.handle.stop();
       }
-    } finally {
-      await launched.handle.stop();
     }
     return rows;
   },

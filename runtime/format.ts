@@ -362,6 +362,10 @@ function validatePlasticity(p: Plasticity, layer: Layer, path: string): void {
   intIn(p.eligibilityShift, 1, 15, `${path}.eligibilityShift`);
   intIn(p.learningShift, 0, 31, `${path}.learningShift`);
   intIn(p.baselineShift, 0, 15, `${path}.baselineShift`);
+  if (p.timing !== undefined) {
+    oneOf(p.timing, ["step", "event"] as const, `${path}.timing`);
+    if (p.timing === "event" && layer.input.kind !== "dense") fail("FORMAT_OUT_OF_RANGE", `${path}: event timing applies to dense input connections, not '${layer.input.kind}'`, { path });
+  }
   const w = layer.input.weights;
   const [lo, hi] = weightRange(w.bits);
   const wMin = intIn(p.wMin, lo, hi, `${path}.wMin`);
@@ -512,6 +516,8 @@ export function layerToCbor(l: Layer): CborMap {
       rule: p.rule, preTraceShift: p.preTraceShift, postTraceShift: p.postTraceShift, traceIncrement: p.traceIncrement,
       aPlus: p.aPlus, aMinus: p.aMinus, eligibilityShift: p.eligibilityShift, learningShift: p.learningShift,
       baselineShift: p.baselineShift, wMin: p.wMin, wMax: p.wMax,
+      // written only when it changes the meaning, so a step-timed model keeps its version-1 body and hash
+      ...(p.timing === "event" ? { timing: p.timing } : {}),
     };
   }
   return out;
@@ -605,7 +611,7 @@ const LAYER_FIELDS_V2: readonly string[] = [];
 /** Neuron keys that format version 2 added (optional; absent means the version-1 meaning). */
 const NEURON_FIELDS_V2: readonly string[] = [];
 /** Plasticity keys that format version 2 added (optional; absent means the version-1 meaning). */
-const PLASTICITY_FIELDS_V2: readonly string[] = [];
+const PLASTICITY_FIELDS_V2: readonly string[] = ["timing"];
 /** Connection keys that format version 2 added (optional; absent means the version-1 meaning). */
 const CONNECTION_FIELDS_V2: readonly string[] = [];
 /** Input keys that format version 2 added (optional; absent means the version-1 meaning). */

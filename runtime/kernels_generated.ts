@@ -6,7 +6,7 @@
  * interpreter (runtime/interpreter.ts) calls these; the C kernels (firmware/src/ps_kernels_generated.c)
  * are emitted from the same description.
  */
-import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32 } from "./fixed.js";
+import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32, age, decayBy } from "./fixed.js";
 
 /** Event-table format version these kernels implement. */
 export const KERNELS_FORMAT_VERSION = 2;
@@ -1410,6 +1410,85 @@ export function plasticReward(weights: Int16Array, elig: Int16Array, count: numb
   for (let q = 0; q < count; q++) {
     const d = shrFloor32(mul16(m, elig[q]!), learningShift);
     weights[q] = clamp(satAdd32(weights[q]!, d), wMin, wMax);
+  }
+  if ((baselineShift > 0)) {
+    baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
+  }
+}
+
+/** The value at step now of every trace of an event-timed layer (spec/ops.md §11.5): out[i] = decayBy(factors, anchor[i], age(now, stamp[i])). */
+export function plasticEventTraceNow(anchor: Int16Array, stamp: Uint32Array, size: number, now: number, factors: Uint16Array, out: Int16Array): void {
+  // bounded by: trace length (neurons)
+  for (let i = 0; i < size; i++) {
+    out[i] = decayBy(factors, anchor[i]!, age(now, stamp[i]!));
+  }
+}
+
+/** Event-timed trace increments for the neurons that spiked at step now (spec/ops.md §11.5): anchor = sat16(decayBy(anchor, age) + increment), stamp = now. */
+export function plasticEventBump(anchor: Int16Array, stamp: Uint32Array, list: Uint32Array, n: number, now: number, factors: Uint16Array, increment: number): void {
+  // bounded by: spikes of the step (<= layer size)
+  for (let e = 0; e < n; e++) {
+    const i = list[e]!;
+    const x = decayBy(factors, anchor[i]!, age(now, stamp[i]!));
+    anchor[i] = sat16(satAdd32(x, increment));
+    stamp[i] = now;
+  }
+}
+
+/** Event-timed depression of a dense plastic connection (spec/ops.md §11.5): for each pre event p (its stamp not yet moved to now) and every post j, amount = q15Mul(postNow[j], aMinus) at synapse p·outputs + j. */
+export function plasticEventDepressDense(pre: Uint32Array, n: number, outputs: number, postNow: Int16Array, aMinus: number, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: pre events of the step (<= presynaptic size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const base = (p * outputs);
+    const preAge = age(now, preStamp[p]!);
+    // bounded by: post neurons
+    for (let j = 0; j < outputs; j++) {
+      const postAge = age(now, postStamp[j]!);
+      const synAge = ((preAge < postAge) ? preAge : postAge);
+      if (direct) {
+        weights[(base + j)] = clamp(satSub32(weights[(base + j)]!, shrFloor32(q15Mul(postNow[j]!, aMinus), learningShift)), wMin, wMax);
+      } else {
+        elig[(base + j)] = sat16(satSub32(decayBy(eligFactors, elig[(base + j)]!, synAge), q15Mul(postNow[j]!, aMinus)));
+      }
+    }
+  }
+}
+
+/** Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], aPlus) at synapse p·outputs + j. */
+export function plasticEventPotentiateDense(fired: Uint32Array, n: number, inputs: number, outputs: number, preNow: Int16Array, aPlus: number, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: post spikes of the step (<= layer size)
+  for (let s = 0; s < n; s++) {
+    const j = fired[s]!;
+    const postAge = age(now, postStamp[j]!);
+    // bounded by: presynaptic neurons
+    for (let p = 0; p < inputs; p++) {
+      const preAge = age(now, preStamp[p]!);
+      const synAge = ((preAge < postAge) ? preAge : postAge);
+      if (direct) {
+        weights[((p * outputs) + j)] = clamp(satAdd32(weights[((p * outputs) + j)]!, shrFloor32(q15Mul(preNow[p]!, aPlus), learningShift)), wMin, wMax);
+      } else {
+        elig[((p * outputs) + j)] = sat16(satAdd32(decayBy(eligFactors, elig[((p * outputs) + j)]!, synAge), q15Mul(preNow[p]!, aPlus)));
+      }
+    }
+  }
+}
+
+/** A reward r at the start of step now+1 for one event-timed dense rstdp layer (spec/ops.md §11.5): as plasticReward, with each eligibility read as decayBy(e, its age at step now, the step before the reward) and left as it is stored. */
+export function plasticEventRewardDense(weights: Int16Array, elig: Int16Array, inputs: number, outputs: number, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, reward: number, baseline: Int32Array, baselineShift: number, learningShift: number, wMin: number, wMax: number): void {
+  const b = baseline[0]!;
+  const error = satSub32(reward, b);
+  const m = sat16(error);
+  // bounded by: presynaptic neurons
+  for (let p = 0; p < inputs; p++) {
+    const base = (p * outputs);
+    // bounded by: post neurons
+    for (let j = 0; j < outputs; j++) {
+      const q = (base + j);
+      const e = decayBy(eligFactors, elig[q]!, ((age(now, preStamp[p]!) < age(now, postStamp[j]!)) ? age(now, preStamp[p]!) : age(now, postStamp[j]!)));
+      const d = shrFloor32(mul16(m, e), learningShift);
+      weights[q] = clamp(satAdd32(weights[q]!, d), wMin, wMax);
+    }
   }
   if ((baselineShift > 0)) {
     baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));

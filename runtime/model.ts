@@ -155,7 +155,18 @@ export interface Plasticity {
   /** Weight clamp, within the stored width. */
   readonly wMin: number;
   readonly wMax: number;
+  /**
+   * When traces and eligibility are updated (spec/ops.md §11.5; format version 2, optional):
+   * `step` (absent: the version-1 rule) decays every trace and eligibility every step; `event`
+   * keeps each one with the step it was last touched and decays it by the elapsed steps at its
+   * next event, so a synapse costs nothing in a step in which neither of its neurons spikes and no
+   * reward arrives. Dense input connections only.
+   */
+  readonly timing?: PlasticityTiming;
 }
+
+/** Plasticity timing (spec/ops.md §11.5): per step (version-1 rule) or event-driven. */
+export type PlasticityTiming = "step" | "event";
 
 /** One layer of neurons and the connections that drive it. */
 export interface Layer {

@@ -33,6 +33,8 @@ export interface RandomTableOptions {
   readonly recurrentProbability?: number;
   /** Probability that a dense/sparse spiking layer is plastic. Default 0.3. */
   readonly plasticityProbability?: number;
+  /** Probability that a plastic layer with dense input is event-timed (spec/ops.md §11.5). Default: never (and no draw, so older seeds keep their tables). */
+  readonly eventTimingProbability?: number;
   /** Input encoding. Default random. */
   readonly encoding?: InputDescription["encoding"];
   /** Readout. Default random. */
@@ -199,6 +201,12 @@ function randomPlasticity(rng: TestRng, clamp: readonly [number, number]): Plast
   };
 }
 
+/** `p` event-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
+function withTiming(rng: TestRng, p: Plasticity, kind: ConnectionKind, probability: number | undefined): Plasticity {
+  if (probability === undefined || kind !== "dense") return p;
+  return rng.chance(probability) ? { ...p, timing: "event" } : p;
+}
+
 /** A valid random event table, the same for the same seed and options. */
 export function randomTable(seed: number, options: RandomTableOptions = {}): EventTable {
   const rng = new TestRng(seed);
@@ -255,7 +263,7 @@ export function randomTable(seed: number, options: RandomTableOptions = {}): Eve
       ...(recurrent ? { recurrent } : {}),
       ...(bias ? { bias } : {}),
       neuron: randomNeuron(rng, model, threshold),
-      ...(plastic ? { plasticity: randomPlasticity(rng, clamp) } : {}),
+      ...(plastic ? { plasticity: withTiming(rng, randomPlasticity(rng, clamp), kind, options.eventTimingProbability) } : {}),
     });
     pre = post;
   });
