@@ -56,7 +56,7 @@ function rewardAt(t: number): number {
 }
 
 /** A random int8 dense layer (inputs → size) with R-STDP (timing as given), rate-coded input. */
-function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step"): EventTable {
+function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step", threshold = 600): EventTable {
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
@@ -69,7 +69,7 @@ function randomPlasticDense(inputs: number, size: number, seed: number, timing: 
     layers: [{
       name: "plastic", size,
       input: { kind: "dense", inputs, outputs: size, weights: { bits: 8, data, count: data.length, shift: Uint8Array.of(0) } },
-      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold: 600 },
+      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold },
       plasticity: rule,
     }],
     readout: { kind: "count" },
@@ -86,13 +86,16 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
     taskSteps.push(...task.window(p, rng));
     for (let r = 0; r < task.restSteps; r++) taskSteps.push({ indices: new Uint32Array(0) });
   }
-  const g = new Xorshift32(9);
-  const intensities = Uint8Array.from({ length: 256 }, () => (g.next() % 3 === 0 ? g.next() & 255 : 0));
-  const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string): PlasticWorkload => {
-    const table = randomPlasticDense(inputs, size, 3, timing);
+  // `every`: one input in `every` is active (rate-coded at a random intensity), the rest silent
+  const intensitiesOf = (every: number): Uint8Array => {
+    const g = new Xorshift32(9);
+    return Uint8Array.from({ length: 256 }, () => (g.next() % every === 0 ? g.next() & 255 : 0));
+  };
+  const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string, every = 3, threshold = 600): PlasticWorkload => {
+    const table = randomPlasticDense(inputs, size, 3, timing, threshold);
     return {
-      name, board, on: table, steps: encodeSample(table.input, intensities.subarray(0, inputs), stepCount, new Xorshift32(11)),
-      description: `seeded random weights, rate-coded input (a third of the inputs active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
+      name, board, on: table, steps: encodeSample(table.input, intensitiesOf(every).subarray(0, inputs), stepCount, new Xorshift32(11)),
+      description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
     };
   };
   return [
@@ -102,6 +105,8 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
     },
     dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, step timing"),
     dense(256, 64, "event", M4, RSTDP_ON_OFF_ROW),
+    dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, sparse activity, step timing", 16, 1500),
+    dense(256, 64, "event", M4, "random dense 256→64 int8, R-STDP, sparse activity, event timing", 16, 1500),
     dense(64, 16, "step", M0, "random dense 64→16 int8, R-STDP, step timing"),
     dense(64, 16, "event", M0, "random dense 64→16 int8, R-STDP, event timing"),
   ];

@@ -13,6 +13,7 @@ import { footprintBench } from "./footprint.bench.js";
 import { interpreterBench } from "./interpreter.bench.js";
 import { linkBench } from "./link.bench.js";
 import { peersBench } from "./peers.bench.js";
+import { RSTDP_ON_OFF_ROW, plasticityBench } from "./plasticity.bench.js";
 
 /** Headline figures by name, with the issue's targets. */
 export interface BenchSummary {
@@ -33,6 +34,8 @@ export interface BenchSummary {
   /** .cbor bytes per synapse of the MNIST MLP at int8 and int4. */
   readonly bytesPerSynapseInt8: number | null;
   readonly bytesPerSynapseInt4: number | null;
+  /** Cortex-M4 (mps2-an386) cost of learning: instructions per step with R-STDP ÷ without, the random 256→64 int8 layer, event timing (spec/ops.md §11.5). */
+  readonly rstdpOnOffM4: number | null;
   /** Targets of issue 9 (≥ for the ratio, ≤ for the rest). */
   readonly targets: Readonly<Record<string, number>>;
 }
@@ -45,11 +48,12 @@ export const TARGETS = {
   m0RuntimeCodeBytes: 8192,
   bytesPerSynapseInt8: 1.05,
   bytesPerSynapseInt4: 0.55,
+  rstdpOnOffM4: 3,
 } as const;
 
 /** The modules `picospike bench` runs. */
 export function summaryModules(quick: boolean): BenchModule[] {
-  return quick ? [interpreterBench, codegenBench, deviceBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, footprintBench, linkBench, peersBench];
+  return quick ? [interpreterBench, codegenBench, deviceBench, plasticityBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, plasticityBench, footprintBench, linkBench, peersBench];
 }
 
 function figure(rows: readonly BenchRow[] | undefined, name: (n: string) => boolean, key: string): number | null {
@@ -71,6 +75,7 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
     m0DeviceFirmwareCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("device firmware"), "runtime code B (flash − model data)"),
     bytesPerSynapseInt8: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int8", "B/synapse (.cbor)"),
     bytesPerSynapseInt4: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int4", "B/synapse (.cbor)"),
+    rstdpOnOffM4: figure(by(plasticityBench), (n) => n === RSTDP_ON_OFF_ROW, "device on/off"),
     targets: TARGETS,
   };
 }

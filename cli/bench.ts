@@ -31,6 +31,7 @@ export function register(program: Command): void {
         ["m0DeviceFirmwareCodeBytes", summary.m0DeviceFirmwareCodeBytes, ""],
         ["bytesPerSynapseInt8", summary.bytesPerSynapseInt8, `≤ ${TARGETS.bytesPerSynapseInt8}`],
         ["bytesPerSynapseInt4", summary.bytesPerSynapseInt4, `≤ ${TARGETS.bytesPerSynapseInt4}`],
+        ["rstdpOnOffM4", summary.rstdpOnOffM4, `≤ ${TARGETS.rstdpOnOffM4}`],
       ];
       const met = (value: number | null, target: string): string => {
         if (value === null) return "not measured";
