@@ -248,18 +248,35 @@ function eventDepressDense(): Kernel {
 function eventPotentiateDense(): Kernel {
   return {
     name: "plasticEventPotentiateDense",
-    doc: "Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], aPlus) at synapse p·outputs + j.",
-    params: [input("fired", "u32"), scalar("n", "u32"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preNow", "i16"), scalar("aPlus", "i32"), ...EVENT_PARAMS, ...SYNAPSE_PARAMS],
+    doc: "Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5, §11.6): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], gain[j]) at synapse p·outputs + j (gain[j] is aPlus, or the triplet gain).",
+    params: [input("fired", "u32"), scalar("n", "u32"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preNow", "i16"), input("gain", "i32"), ...EVENT_PARAMS, ...SYNAPSE_PARAMS],
     returns: "void",
     body: [
       for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
         let_("j", "u32", ld("fired", v("s"))),
         let_("postAge", "u32", prim("age", v("now"), ld("postStamp", v("j")))),
+        let_("aPlus", "i32", ld("gain", v("j"))),
         for_("p", k(0), v("inputs"), "presynaptic neurons", [
           let_("preAge", "u32", prim("age", v("now"), ld("preStamp", v("p")))),
           let_("synAge", "u32", sel(cmp("lt", v("preAge"), v("postAge")), v("preAge"), v("postAge"))),
           eventPairing(ix("add", ix("mul", v("p"), v("outputs")), v("j")), prim("q15Mul", cast("i32", ld("preNow", v("p"))), v("aPlus")), "add", "synAge"),
         ]),
+      ]),
+    ],
+  };
+}
+
+function tripletGain(): Kernel {
+  return {
+    name: "plasticTripletGain",
+    doc: "The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767).",
+    params: [input("fired", "u32"), scalar("n", "u32"), input("slow", "i16"), input("slowStamp", "u32"), scalar("now", "u32"), input("factors", "u16"), scalar("aPlus", "i32"), scalar("a3Plus", "i32"), output("gain", "i32")],
+    returns: "void",
+    body: [
+      for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
+        let_("j", "u32", ld("fired", v("s"))),
+        let_("y2", "i32", prim("decayBy", arr("factors"), cast("i32", ld("slow", v("j"))), prim("age", v("now"), ld("slowStamp", v("j"))))),
+        st("gain", v("j"), prim("clamp", prim("satAdd32", v("aPlus"), prim("q15Mul", v("y2"), v("a3Plus"))), k(0, "i32"), k(32767, "i32"))),
       ]),
     ],
   };
@@ -309,4 +326,5 @@ export const PLASTICITY_KERNELS: readonly Kernel[] = [
   eventDepressDense(),
   eventPotentiateDense(),
   eventRewardDense(),
+  tripletGain(),
 ];

@@ -1455,12 +1455,13 @@ export function plasticEventDepressDense(pre: Uint32Array, n: number, outputs: n
   }
 }
 
-/** Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], aPlus) at synapse p·outputs + j. */
-export function plasticEventPotentiateDense(fired: Uint32Array, n: number, inputs: number, outputs: number, preNow: Int16Array, aPlus: number, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+/** Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5, §11.6): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], gain[j]) at synapse p·outputs + j (gain[j] is aPlus, or the triplet gain). */
+export function plasticEventPotentiateDense(fired: Uint32Array, n: number, inputs: number, outputs: number, preNow: Int16Array, gain: Int32Array, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
   // bounded by: post spikes of the step (<= layer size)
   for (let s = 0; s < n; s++) {
     const j = fired[s]!;
     const postAge = age(now, postStamp[j]!);
+    const aPlus = gain[j]!;
     // bounded by: presynaptic neurons
     for (let p = 0; p < inputs; p++) {
       const preAge = age(now, preStamp[p]!);
@@ -1492,5 +1493,15 @@ export function plasticEventRewardDense(weights: Int16Array, elig: Int16Array, i
   }
   if ((baselineShift > 0)) {
     baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
+  }
+}
+
+/** The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767). */
+export function plasticTripletGain(fired: Uint32Array, n: number, slow: Int16Array, slowStamp: Uint32Array, now: number, factors: Uint16Array, aPlus: number, a3Plus: number, gain: Int32Array): void {
+  // bounded by: post spikes of the step (<= layer size)
+  for (let s = 0; s < n; s++) {
+    const j = fired[s]!;
+    const y2 = decayBy(factors, slow[j]!, age(now, slowStamp[j]!));
+    gain[j] = clamp(satAdd32(aPlus, q15Mul(y2, a3Plus)), 0, 32767);
   }
 }

@@ -19,7 +19,12 @@ function checkRange(what: string, value: number, min: number, max: number): void
 
 /** Checks a plasticity record against spec/table-format.md §3.6 (the interpreter accepts tables built in memory). */
 export function checkPlasticity(p: Plasticity, weights: Weights, what: string): void {
-  if (p.rule !== "stdp" && p.rule !== "rstdp") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown learning rule '${p.rule as string}'`);
+  if (p.rule !== "stdp" && p.rule !== "rstdp" && p.rule !== "triplet") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown learning rule '${p.rule as string}'`);
+  if (p.rule === "triplet") {
+    if (p.timing !== "event") fail("FORMAT_OUT_OF_RANGE", `${what}: the triplet rule needs timing 'event'`);
+    checkRange(`${what} tripletShift`, p.tripletShift ?? Number.NaN, 1, 15);
+    checkRange(`${what} a3Plus`, p.a3Plus ?? Number.NaN, 0, 32767);
+  }
   checkRange(`${what} preTraceShift`, p.preTraceShift, 1, 15);
   checkRange(`${what} postTraceShift`, p.postTraceShift, 1, 15);
   checkRange(`${what} eligibilityShift`, p.eligibilityShift, 1, 15);
@@ -55,6 +60,9 @@ export interface PlasticityState {
   /** Event timing (spec/ops.md §11.5): the step of each pre / post neuron's last event; empty for step timing. */
   readonly preStamp: Uint32Array;
   readonly postStamp: Uint32Array;
+  /** Triplet rule (spec/ops.md §11.6): the slow post trace y2 and its stamps; empty otherwise. */
+  readonly slowTrace: Int16Array;
+  readonly slowStamp: Uint32Array;
 }
 
 /** True when the layer's traces and eligibility are event-timed (spec/ops.md §11.5). */
@@ -78,6 +86,9 @@ export class PlasticLayer implements PlasticityState {
   /** Event timing: the step of each pre / post neuron's last event (traces hold their value at that step); empty for step timing. */
   readonly preStamp: Uint32Array;
   readonly postStamp: Uint32Array;
+  /** Triplet rule: the slow post trace y2 (value at its last jump) and its stamps; empty otherwise. */
+  readonly slowTrace: Int16Array;
+  readonly slowStamp: Uint32Array;
   private readonly learnAt: (pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number) => void;
   private readonly rewardAt: (r: number, now: number) => void;
   private readonly stored: Int16Array;
@@ -105,12 +116,15 @@ export class PlasticLayer implements PlasticityState {
     this.weights = weights;
     this.preTrace = new Int16Array(inputs);
     this.postTrace = new Int16Array(size);
-    const direct = p.rule === "stdp";
+    const direct = p.rule !== "rstdp";
     const elig = direct ? EMPTY_I16 : new Int16Array(weights.length);
     this.eligibility = elig;
     const event = eventTimed(p);
     this.preStamp = event ? new Uint32Array(inputs) : EMPTY_U32;
     this.postStamp = event ? new Uint32Array(size) : EMPTY_U32;
+    const triplet = p.rule === "triplet";
+    this.slowTrace = triplet ? new Int16Array(size) : EMPTY_I16;
+    this.slowStamp = triplet ? new Uint32Array(size) : EMPTY_U32;
     const { aPlus, aMinus, learningShift, wMin, wMax } = p;
     const pre = this.preTrace;
     const post = this.postTrace;
@@ -156,6 +170,12 @@ export class PlasticLayer implements PlasticityState {
       const preStamp = this.preStamp;
       const postStamp = this.postStamp;
       const { traceIncrement } = p;
+      // potentiation gain per post neuron: aPlus for pair rules, recomputed per spike for triplet (§11.6)
+      const gain = new Int32Array(size).fill(aPlus);
+      const slow = this.slowTrace;
+      const slowStamp = this.slowStamp;
+      const gSlow = decayFactors(p.tripletShift ?? 1);
+      const a3Plus = p.a3Plus ?? 0;
       this.learnAt = (ev, n, fired, nFired, now) => {
         if (n > 0) {
           K.plasticEventTraceNow(post, postStamp, size, now, gy, postNow);
@@ -164,8 +184,10 @@ export class PlasticLayer implements PlasticityState {
         }
         if (nFired > 0) {
           K.plasticEventTraceNow(pre, preStamp, inputs, now, gx, preNow);
-          K.plasticEventPotentiateDense(fired, nFired, inputs, outputs, preNow, aPlus, preStamp, postStamp, now, ge, direct, weights, elig, learningShift, wMin, wMax);
+          if (triplet) K.plasticTripletGain(fired, nFired, slow, slowStamp, now, gSlow, aPlus, a3Plus, gain);
+          K.plasticEventPotentiateDense(fired, nFired, inputs, outputs, preNow, gain, preStamp, postStamp, now, ge, direct, weights, elig, learningShift, wMin, wMax);
           K.plasticEventBump(post, postStamp, fired, nFired, now, gy, traceIncrement);
+          if (triplet) K.plasticEventBump(slow, slowStamp, fired, nFired, now, gSlow, traceIncrement);
         }
       };
       this.rewardAt = (r, now) => K.plasticEventRewardDense(weights, elig, inputs, outputs, preStamp, postStamp, (now - 1) >>> 0, ge, r, this.baseline, p.baselineShift, learningShift, wMin, wMax);
@@ -212,6 +234,8 @@ export class PlasticLayer implements PlasticityState {
     this.baseline[0] = 0;
     this.preStamp.fill(0);
     this.postStamp.fill(0);
+    this.slowTrace.fill(0);
+    this.slowStamp.fill(0);
   }
 
   /** Working weights back to the table's stored weights. */
@@ -232,7 +256,7 @@ export function packWeights(w: Int16Array, like: Weights): Weights {
 /** Bytes the plasticity section adds to a snapshot (spec/ops.md §10): per plastic layer w, x, y, e (int16 each), b (int32). */
 export function plasticSnapshotLength(states: readonly (PlasticityState | undefined)[]): number {
   let length = 0;
-  for (const st of states) if (st !== undefined) length += 2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length) + 4 + 4 * (st.preStamp.length + st.postStamp.length);
+  for (const st of states) if (st !== undefined) length += 2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length + st.slowTrace.length) + 4 + 4 * (st.preStamp.length + st.postStamp.length + st.slowStamp.length);
   return length;
 }
 
@@ -248,6 +272,8 @@ export function writePlasticSnapshot(view: DataView, o: number, states: readonly
     for (const a of [st.preStamp, st.postStamp]) {
       for (let i = 0; i < a.length; i++, o += 4) view.setUint32(o, a[i]!, true);
     }
+    for (let i = 0; i < st.slowTrace.length; i++, o += 2) view.setInt16(o, st.slowTrace[i]!, true);
+    for (let i = 0; i < st.slowStamp.length; i++, o += 4) view.setUint32(o, st.slowStamp[i]!, true);
   }
   return o;
 }
@@ -275,6 +301,12 @@ export function readPlasticSnapshot(view: DataView, o: number, states: readonly 
       for (let i = 0; i < a.length; i++, o += 4) copy[i] = view.getUint32(o, true);
       return copy;
     });
+    if (o + st.slowTrace.length * 6 > view.byteLength) mismatch("it is truncated");
+    const slow = new Int16Array(st.slowTrace.length);
+    for (let i = 0; i < slow.length; i++, o += 2) slow[i] = view.getInt16(o, true);
+    const slowStamp = new Uint32Array(st.slowStamp.length);
+    for (let i = 0; i < slowStamp.length; i++, o += 4) slowStamp[i] = view.getUint32(o, true);
+    if (slow.some((q) => q < 0)) mismatch("a trace is negative");
     const [w, x, y, e] = arrays as [Int16Array, Int16Array, Int16Array, Int16Array];
     if (w.some((q) => q < st.params.wMin || q > st.params.wMax)) mismatch("a plastic weight lies outside its clamp");
     if (x.some((q) => q < 0) || y.some((q) => q < 0)) mismatch("a trace is negative");
@@ -287,6 +319,8 @@ export function readPlasticSnapshot(view: DataView, o: number, states: readonly 
       st.baseline[0] = baseline;
       st.preStamp.set(stamps[0]!);
       st.postStamp.set(stamps[1]!);
+      st.slowTrace.set(slow);
+      st.slowStamp.set(slowStamp);
     });
   }
   return { end: o, apply: () => parsed.forEach((f) => f()) };

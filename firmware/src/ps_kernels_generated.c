@@ -1464,12 +1464,13 @@ void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, 
     }
 }
 
-void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preNow, int32_t aPlus, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preNow, const int32_t *restrict gain, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
     /* bounded by: post spikes of the step (<= layer size) */
     for (uint32_t s = 0u; s < n; s++) {
         uint32_t j = fired[s];
         uint32_t postAge = ps_age(now, postStamp[j]);
+        int32_t aPlus = gain[j];
         /* bounded by: presynaptic neurons */
         for (uint32_t p = 0u; p < inputs; p++) {
             uint32_t preAge = ps_age(now, preStamp[p]);
@@ -1501,5 +1502,15 @@ void ps_k_plastic_event_reward_dense(int16_t *restrict weights, const int16_t *r
     }
     if ((baselineShift > 0)) {
         baseline[0u] = ps_sat_add32(b, ps_shr_floor32(error, baselineShift));
+    }
+}
+
+void ps_k_plastic_triplet_gain(const uint32_t *restrict fired, uint32_t n, const int16_t *restrict slow, const uint32_t *restrict slowStamp, uint32_t now, const uint16_t *restrict factors, int32_t aPlus, int32_t a3Plus, int32_t *restrict gain)
+{
+    /* bounded by: post spikes of the step (<= layer size) */
+    for (uint32_t s = 0u; s < n; s++) {
+        uint32_t j = fired[s];
+        int32_t y2 = ps_decay_by(factors, (int32_t)slow[j], ps_age(now, slowStamp[j]));
+        gain[j] = ps_clamp(ps_sat_add32(aPlus, ps_q15_mul(y2, a3Plus)), 0, 32767);
     }
 }

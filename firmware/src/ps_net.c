@@ -116,7 +116,8 @@ static uint32_t ps_net_event_words(const ps_model_t *model, uint32_t l)
     if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EVENT) {
         return 0u;
     }
-    return pre + layer->size + (pre + 1u) / 2u + (layer->size + 1u) / 2u + 24u;
+    return pre + layer->size + (pre + 1u) / 2u + (layer->size + 1u) / 2u + 32u + layer->size
+           + (layer->plasticity.rule == PS_RULE_TRIPLET ? (layer->size + 1u) / 2u + layer->size : 0u);
 }
 
 /** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
@@ -196,6 +197,9 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->pre_now = NULL;
         s->post_now = NULL;
         s->factors = NULL;
+        s->gain = NULL;
+        s->slow = NULL;
+        s->slow_stamp = NULL;
         if (layer->has_plasticity) {
             /* weights change while learning: the §12.1 proof over the stored weights does not hold */
             s->exact_spikes = false;
@@ -222,10 +226,22 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                 s->post_now = (int16_t *)state;
                 state += (size + 1u) / 2u;
                 s->factors = (uint16_t *)state;
-                state += 24u;
+                state += 32u;
+                s->gain = (int32_t *)state;
+                state += size;
                 ps_decay_factors(s->factors, layer->plasticity.pre_trace_shift);
                 ps_decay_factors(s->factors + 16, layer->plasticity.post_trace_shift);
                 ps_decay_factors(s->factors + 32, layer->plasticity.eligibility_shift);
+                ps_decay_factors(s->factors + 48, layer->plasticity.rule == PS_RULE_TRIPLET ? layer->plasticity.triplet_shift : 1u);
+                for (uint32_t j = 0u; j < size; j++) {
+                    s->gain[j] = layer->plasticity.a_plus;
+                }
+                if (layer->plasticity.rule == PS_RULE_TRIPLET) {
+                    s->slow = (int16_t *)state;
+                    state += (size + 1u) / 2u;
+                    s->slow_stamp = state;
+                    state += size;
+                }
             }
         }
     }
@@ -258,6 +274,10 @@ void ps_net_reset(ps_net_t *net)
             if (s->pre_stamp != NULL) {
                 memset(s->pre_stamp, 0, (size_t)s->pre_size * sizeof(uint32_t));
                 memset(s->post_stamp, 0, size * sizeof(uint32_t));
+            }
+            if (s->slow != NULL) {
+                memset(s->slow, 0, size * sizeof(int16_t));
+                memset(s->slow_stamp, 0, size * sizeof(uint32_t));
             }
             s->baseline[0] = 0;
         }
@@ -417,7 +437,7 @@ static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s,
 static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, uint32_t now)
 {
     const ps_plasticity_t *p = &layer->plasticity;
-    bool direct = p->rule == PS_RULE_STDP;
+    bool direct = p->rule != PS_RULE_RSTDP;
     int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
     uint32_t outputs = layer->input.outputs;
     if (n > 0u) {
@@ -427,8 +447,15 @@ static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, con
     }
     if (s->n_spikes > 0u) {
         ps_k_plastic_event_trace_now(s->pre_trace, s->pre_stamp, s->pre_size, now, s->factors, s->pre_now);
-        ps_k_plastic_event_potentiate_dense(s->spikes, s->n_spikes, s->pre_size, outputs, s->pre_now, p->a_plus, s->pre_stamp, s->post_stamp, now, s->factors + 32, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        if (s->slow != NULL) {
+            /* §11.6: each post spike's gain from the slow trace just before it jumps */
+            ps_k_plastic_triplet_gain(s->spikes, s->n_spikes, s->slow, s->slow_stamp, now, s->factors + 48, p->a_plus, p->a3_plus, s->gain);
+        }
+        ps_k_plastic_event_potentiate_dense(s->spikes, s->n_spikes, s->pre_size, outputs, s->pre_now, s->gain, s->pre_stamp, s->post_stamp, now, s->factors + 32, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
         ps_k_plastic_event_bump(s->post_trace, s->post_stamp, s->spikes, s->n_spikes, now, s->factors + 16, p->trace_increment);
+        if (s->slow != NULL) {
+            ps_k_plastic_event_bump(s->slow, s->slow_stamp, s->spikes, s->n_spikes, now, s->factors + 48, p->trace_increment);
+        }
     }
 }
 
@@ -575,6 +602,9 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
             if (s->pre_stamp != NULL) {
                 bytes += 4u * ((size_t)s->pre_size + size); /* §11.5 event timing: the stamps (uint32 each) */
             }
+            if (s->slow != NULL) {
+                bytes += 6u * size; /* §11.6 triplet: slow trace (int16) and its stamps (uint32) */
+            }
         }
     }
     return bytes;
@@ -656,6 +686,12 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
                 }
                 for (uint32_t j = 0u; j < model->layers[l].size; j++) {
                     o = ps_net_put_u32(o, s->post_stamp[j]);
+                }
+            }
+            if (s->slow != NULL) {
+                o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
+                for (uint32_t j = 0u; j < model->layers[l].size; j++) {
+                    o = ps_net_put_u32(o, s->slow_stamp[j]);
                 }
             }
         }

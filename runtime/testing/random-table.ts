@@ -204,7 +204,10 @@ function randomPlasticity(rng: TestRng, clamp: readonly [number, number]): Plast
 /** `p` event-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
 function withTiming(rng: TestRng, p: Plasticity, kind: ConnectionKind, probability: number | undefined): Plasticity {
   if (probability === undefined || kind !== "dense") return p;
-  return rng.chance(probability) ? { ...p, timing: "event" } : p;
+  if (!rng.chance(probability)) return p;
+  // a third of the event-timed layers learn with the triplet rule (spec/ops.md §11.6)
+  if (rng.chance(1 / 3)) return { ...p, rule: "triplet", timing: "event", tripletShift: rng.int(1, 9), a3Plus: rng.int(0, 32767) };
+  return { ...p, timing: "event" };
 }
 
 /** A valid random event table, the same for the same seed and options. */

@@ -574,12 +574,15 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
   /** Event timing: the step of each pre / post neuron's last event (empty for step timing). */
   readonly preStamp: Uint32Array;
   readonly postStamp: Uint32Array;
+  /** Triplet rule: the slow post trace y2 (value at its neuron's last spike) and its stamps. */
+  readonly slowTrace: Int16Array;
+  readonly slowStamp: Uint32Array;
   /** Event timing: steps since each synapse was last touched, counted up every step (the per-step definition of §11.5). */
   private readonly synAge: Float64Array;
   private readonly event: boolean;
-  private readonly decays: { pre: number[]; post: number[]; elig: number[] };
+  private readonly decays: { pre: number[]; post: number[]; elig: number[]; slow: number[] };
   private readonly stored: Int16Array;
-  private readonly rule: "stdp" | "rstdp";
+  private readonly rule: "stdp" | "rstdp" | "triplet";
   readonly params: NonNullable<Layer["plasticity"]>;
   /** Synapses of pre p: rowStart[p] .. rowStart[p+1]-1; their post neurons and shifts. */
   private readonly rowStart: Uint32Array;
@@ -620,7 +623,9 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     this.preStamp = new Uint32Array(this.event ? inputs : 0);
     this.postStamp = new Uint32Array(this.event ? layer.size : 0);
     this.synAge = new Float64Array(this.event ? count : 0);
-    this.decays = { pre: schedule(p.preTraceShift), post: schedule(p.postTraceShift), elig: schedule(p.eligibilityShift) };
+    this.decays = { pre: schedule(p.preTraceShift), post: schedule(p.postTraceShift), elig: schedule(p.eligibilityShift), slow: schedule(p.tripletShift ?? 1) };
+    this.slowTrace = new Int16Array(p.rule === "triplet" ? layer.size : 0);
+    this.slowStamp = new Uint32Array(p.rule === "triplet" ? layer.size : 0);
   }
 
   scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
@@ -639,7 +644,7 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
 
   /** Changes synapse q by +amount or -amount (§11.2): weight at once (stdp) or eligibility (rstdp). */
   private pair(q: number, amount: number, sign: 1 | -1): void {
-    if (this.rule === "stdp") {
+    if (this.rule !== "rstdp") {
       const w = this.weights[q]! + sign * Math.floor(amount / 2 ** this.params.learningShift);
       this.weights[q] = Math.min(Math.max(w, this.params.wMin), this.params.wMax);
     } else this.eligibility[q] = sat16(this.eligibility[q]! + sign * amount);
@@ -692,14 +697,22 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     if (nFired > 0) {
       for (let s = 0; s < nFired; s++) this.postFired[fired[s]!] = 1;
       const preNow = Array.from(this.preTrace, (x, i) => decayed(x, since(this.preStamp[i]!), this.decays.pre));
+      // §11.6: a triplet post spike potentiates with A2+ plus A3+ times its slow trace just before it jumps
+      const gain = Array.from(this.postFired, (_, j) => this.rule !== "triplet" ? p.aPlus
+        : Math.min(32767, p.aPlus + q15(decayed(this.slowTrace[j]!, since(this.slowStamp[j]!), this.decays.slow), p.a3Plus!)));
       for (let q = 0; q < this.synPost.length; q++) {
-        if (this.postFired[this.synPost[q]!] === 1) this.touch(q, q15(preNow[this.synPre[q]!]!, p.aPlus), 1);
+        const j = this.synPost[q]!;
+        if (this.postFired[j] === 1) this.touch(q, q15(preNow[this.synPre[q]!]!, gain[j]!), 1);
       }
       this.postFired.fill(0);
       for (let s = 0; s < nFired; s++) {
         const j = fired[s]!;
         this.postTrace[j] = sat16(decayed(this.postTrace[j]!, since(this.postStamp[j]!), this.decays.post) + p.traceIncrement);
         this.postStamp[j] = now;
+        if (this.rule === "triplet") {
+          this.slowTrace[j] = sat16(decayed(this.slowTrace[j]!, since(this.slowStamp[j]!), this.decays.slow) + p.traceIncrement);
+          this.slowStamp[j] = now;
+        }
       }
     }
     for (let q = 0; q < this.synAge.length; q++) this.synAge[q]! += 1;
@@ -734,6 +747,8 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     this.baseline[0] = 0;
     this.preStamp.fill(0);
     this.postStamp.fill(0);
+    this.slowTrace.fill(0);
+    this.slowStamp.fill(0);
     this.synAge.fill(0);
   }
 
