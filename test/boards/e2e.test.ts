@@ -186,7 +186,7 @@ describe.each(Object.keys(TOOLS))("device runtime on %s", (boardName) => {
     }
   }, BUILD_AND_RUN_MS);
 
-  it.skipIf(missing.length > 0)("event-timed R-STDP and pair STDP (spec/ops.md §11.5): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay", async () => {
+  it.skipIf(missing.length > 0)("event-timed R-STDP, pair STDP and triplet STDP (spec/ops.md §11.5, §11.6): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay", async () => {
     const build = await builds!.generic;
     const c = await connect(build);
     try {
@@ -194,10 +194,11 @@ describe.each(Object.keys(TOOLS))("device runtime on %s", (boardName) => {
       const rstdp = associativeTask({ seed: 3, timing: "event" });
       const learner = rstdp.table.layers[0]!;
       const stdp: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "stdp", learningShift: 8 } }] };
+      const triplet: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "triplet", learningShift: 8, tripletShift: 5, a3Plus: 12000 } }] };
       expect((await c.session.ensureModel(encodeTable(rstdp.table))).uploaded).toBe(true);
       const report = await adaptOnSession(c.session, rstdp, 150, 4);
       expect(report.weightsBitExact).toBe(true);
-      for (const table of [rstdp.table, stdp]) {
+      for (const table of [rstdp.table, stdp, triplet]) {
         await c.session.ensureModel(encodeTable(table));
         await c.session.resetState(true);
         const g = new Xorshift32(21);
