@@ -200,7 +200,8 @@ export const plasticityBench: BenchModule = {
       if (mine.length === 0) continue;
       const launched = await launchBoard(board, { model: encodeTable(mine[0]!.w.on), compiledIn: false });
       try {
-        const session = await BoardSession.open(await SerialTransport.open(launched.port));
+        // generous timeouts: the figures are instruction counts, so a loaded machine only slows the run
+        const session = await BoardSession.open(await SerialTransport.open(launched.port), { timeoutMs: 3000, retries: 10, handshakeMs: 20000 });
         try {
           for (const f of mine) {
             const devOff = await deviceCost(session, board, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);

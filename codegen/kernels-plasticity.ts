@@ -170,6 +170,15 @@ function reward(): Kernel {
 // its age is the smaller of the two ages. Nothing here runs for a synapse neither of whose neurons
 // spiked in the step (rewards are the exception: they touch every synapse of the layer).
 
+/**
+ * q15Mul(trace, a) for a trace and an amplitude both in 0..32767, in 32 bits: the product is below
+ * 2^30 and non-negative, so floor(trace·a / 2^15) is a plain floor shift (no 64-bit multiply, which
+ * the Cortex-M0 does in a library call). Equal to q15Mul on that domain.
+ */
+function q15MulNonNeg(trace: Expr, a: Expr): Expr {
+  return prim("shrFloor32", prim("mul16", trace, a), k(15, "u8"));
+}
+
 /** The age of synapse (p, j)'s eligibility at `now`: the younger of its pre and post stamps. */
 function synapseAge(now: Expr, preStamp: Expr, postStamp: Expr): Expr {
   const a = prim("age", now, preStamp);
@@ -238,7 +247,7 @@ function eventDepressDense(): Kernel {
         for_("j", k(0), v("outputs"), "post neurons", [
           let_("postAge", "u32", prim("age", v("now"), ld("postStamp", v("j")))),
           let_("synAge", "u32", sel(cmp("lt", v("preAge"), v("postAge")), v("preAge"), v("postAge"))),
-          eventPairing(ix("add", v("base"), v("j")), prim("q15Mul", cast("i32", ld("postNow", v("j"))), v("aMinus")), "sub", "synAge"),
+          eventPairing(ix("add", v("base"), v("j")), q15MulNonNeg(cast("i32", ld("postNow", v("j"))), v("aMinus")), "sub", "synAge"),
         ]),
       ]),
     ],
@@ -259,7 +268,7 @@ function eventPotentiateDense(): Kernel {
         for_("p", k(0), v("inputs"), "presynaptic neurons", [
           let_("preAge", "u32", prim("age", v("now"), ld("preStamp", v("p")))),
           let_("synAge", "u32", sel(cmp("lt", v("preAge"), v("postAge")), v("preAge"), v("postAge"))),
-          eventPairing(ix("add", ix("mul", v("p"), v("outputs")), v("j")), prim("q15Mul", cast("i32", ld("preNow", v("p"))), v("aPlus")), "add", "synAge"),
+          eventPairing(ix("add", ix("mul", v("p"), v("outputs")), v("j")), q15MulNonNeg(cast("i32", ld("preNow", v("p"))), v("aPlus")), "add", "synAge"),
         ]),
       ]),
     ],
@@ -276,7 +285,7 @@ function tripletGain(): Kernel {
       for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
         let_("j", "u32", ld("fired", v("s"))),
         let_("y2", "i32", prim("decayBy", arr("factors"), cast("i32", ld("slow", v("j"))), prim("age", v("now"), ld("slowStamp", v("j"))))),
-        st("gain", v("j"), prim("clamp", prim("satAdd32", v("aPlus"), prim("q15Mul", v("y2"), v("a3Plus"))), k(0, "i32"), k(32767, "i32"))),
+        st("gain", v("j"), prim("clamp", prim("satAdd32", v("aPlus"), q15MulNonNeg(v("y2"), v("a3Plus"))), k(0, "i32"), k(32767, "i32"))),
       ]),
     ],
   };

@@ -1447,9 +1447,9 @@ export function plasticEventDepressDense(pre: Uint32Array, n: number, outputs: n
       const postAge = age(now, postStamp[j]!);
       const synAge = ((preAge < postAge) ? preAge : postAge);
       if (direct) {
-        weights[(base + j)] = clamp(satSub32(weights[(base + j)]!, shrFloor32(q15Mul(postNow[j]!, aMinus), learningShift)), wMin, wMax);
+        weights[(base + j)] = clamp(satSub32(weights[(base + j)]!, shrFloor32(shrFloor32(mul16(postNow[j]!, aMinus), 15), learningShift)), wMin, wMax);
       } else {
-        elig[(base + j)] = sat16(satSub32(decayBy(eligFactors, elig[(base + j)]!, synAge), q15Mul(postNow[j]!, aMinus)));
+        elig[(base + j)] = sat16(satSub32(decayBy(eligFactors, elig[(base + j)]!, synAge), shrFloor32(mul16(postNow[j]!, aMinus), 15)));
       }
     }
   }
@@ -1467,9 +1467,9 @@ export function plasticEventPotentiateDense(fired: Uint32Array, n: number, input
       const preAge = age(now, preStamp[p]!);
       const synAge = ((preAge < postAge) ? preAge : postAge);
       if (direct) {
-        weights[((p * outputs) + j)] = clamp(satAdd32(weights[((p * outputs) + j)]!, shrFloor32(q15Mul(preNow[p]!, aPlus), learningShift)), wMin, wMax);
+        weights[((p * outputs) + j)] = clamp(satAdd32(weights[((p * outputs) + j)]!, shrFloor32(shrFloor32(mul16(preNow[p]!, aPlus), 15), learningShift)), wMin, wMax);
       } else {
-        elig[((p * outputs) + j)] = sat16(satAdd32(decayBy(eligFactors, elig[((p * outputs) + j)]!, synAge), q15Mul(preNow[p]!, aPlus)));
+        elig[((p * outputs) + j)] = sat16(satAdd32(decayBy(eligFactors, elig[((p * outputs) + j)]!, synAge), shrFloor32(mul16(preNow[p]!, aPlus), 15)));
       }
     }
   }
@@ -1502,6 +1502,6 @@ export function plasticTripletGain(fired: Uint32Array, n: number, slow: Int16Arr
   for (let s = 0; s < n; s++) {
     const j = fired[s]!;
     const y2 = decayBy(factors, slow[j]!, age(now, slowStamp[j]!));
-    gain[j] = clamp(satAdd32(aPlus, q15Mul(y2, a3Plus)), 0, 32767);
+    gain[j] = clamp(satAdd32(aPlus, shrFloor32(mul16(y2, a3Plus), 15)), 0, 32767);
   }
 }

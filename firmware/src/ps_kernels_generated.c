@@ -1456,9 +1456,9 @@ void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, 
             uint32_t postAge = ps_age(now, postStamp[j]);
             uint32_t synAge = ((preAge < postAge) ? preAge : postAge);
             if (direct) {
-                weights[(base + j)] = (int16_t)ps_clamp(ps_sat_sub32((int32_t)weights[(base + j)], ps_shr_floor32(ps_q15_mul((int32_t)postNow[j], aMinus), learningShift)), wMin, wMax);
+                weights[(base + j)] = (int16_t)ps_clamp(ps_sat_sub32((int32_t)weights[(base + j)], ps_shr_floor32(ps_shr_floor32(ps_mul16((int32_t)postNow[j], aMinus), 15), learningShift)), wMin, wMax);
             } else {
-                elig[(base + j)] = (int16_t)ps_sat16(ps_sat_sub32(ps_decay_by(eligFactors, (int32_t)elig[(base + j)], synAge), ps_q15_mul((int32_t)postNow[j], aMinus)));
+                elig[(base + j)] = (int16_t)ps_sat16(ps_sat_sub32(ps_decay_by(eligFactors, (int32_t)elig[(base + j)], synAge), ps_shr_floor32(ps_mul16((int32_t)postNow[j], aMinus), 15)));
             }
         }
     }
@@ -1476,9 +1476,9 @@ void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_
             uint32_t preAge = ps_age(now, preStamp[p]);
             uint32_t synAge = ((preAge < postAge) ? preAge : postAge);
             if (direct) {
-                weights[((p * outputs) + j)] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[((p * outputs) + j)], ps_shr_floor32(ps_q15_mul((int32_t)preNow[p], aPlus), learningShift)), wMin, wMax);
+                weights[((p * outputs) + j)] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[((p * outputs) + j)], ps_shr_floor32(ps_shr_floor32(ps_mul16((int32_t)preNow[p], aPlus), 15), learningShift)), wMin, wMax);
             } else {
-                elig[((p * outputs) + j)] = (int16_t)ps_sat16(ps_sat_add32(ps_decay_by(eligFactors, (int32_t)elig[((p * outputs) + j)], synAge), ps_q15_mul((int32_t)preNow[p], aPlus)));
+                elig[((p * outputs) + j)] = (int16_t)ps_sat16(ps_sat_add32(ps_decay_by(eligFactors, (int32_t)elig[((p * outputs) + j)], synAge), ps_shr_floor32(ps_mul16((int32_t)preNow[p], aPlus), 15)));
             }
         }
     }
@@ -1511,6 +1511,6 @@ void ps_k_plastic_triplet_gain(const uint32_t *restrict fired, uint32_t n, const
     for (uint32_t s = 0u; s < n; s++) {
         uint32_t j = fired[s];
         int32_t y2 = ps_decay_by(factors, (int32_t)slow[j], ps_age(now, slowStamp[j]));
-        gain[j] = ps_clamp(ps_sat_add32(aPlus, ps_q15_mul(y2, a3Plus)), 0, 32767);
+        gain[j] = ps_clamp(ps_sat_add32(aPlus, ps_shr_floor32(ps_mul16(y2, a3Plus), 15)), 0, 32767);
     }
 }
