@@ -181,7 +181,10 @@ export const plasticityBench: BenchModule = {
     "each model is uploaded over the protocol, reset, and stepped in lockstep with the cost flag: the STEP_RESULT cost is in instructions (SysTick ticks × 40), deterministic, and " +
     "every step's spikes must equal the interpreter's. 'extra instr/plastic synapse/step' = (on − off) ÷ plastic synapses. 'synapse updates/step' counts what the rule touches: " +
     "step timing (spec/ops.md §11.2) every synapse every step; event timing (§11.5) the rows of the step's pre events and the columns of its post spikes, nothing for a synapse neither of whose neurons spiked; " +
-    "both every synapse at a reward step. 'extra instr/synapse update' = (on − off) ÷ those updates.",
+    "both every synapse at a reward step. 'extra instr/synapse update' = (on − off) ÷ those updates. " +
+    "What bounds the ratio: in the 256→64 rows nearly every post neuron fires every step, so event timing's post-spike columns still touch almost every synapse each step; " +
+    "and inference costs the device about 3 instructions per synaptic event there (about 51 pre events × 64 synapses per step), so even a rule that touched only the rows of the pre events " +
+    "(SpiNNaker's deferred STDP) would have to do all of a synapse's learning (eligibility decay, pairing, reward) in about 6 instructions for learning-on ÷ learning-off ≤ 3.",
   async run({ quick }) {
     const stepCount = quick ? 64 : 256;
     const reps = quick ? 3 : 9;
