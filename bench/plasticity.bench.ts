@@ -11,9 +11,8 @@ import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
 import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import { launchBoard } from "../firmware-host/launch.js";
-import { SerialTransport } from "../firmware-host/serial-transport.js";
-import { allLayersMask, BoardSession } from "../firmware-host/session.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
+import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
 import { adaptTask } from "../models/adapt/associative.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
 
@@ -198,41 +197,41 @@ export const plasticityBench: BenchModule = {
       const tsOff = interpreterMicros(off, w.steps, reps);
       return { w, off, onSpikes, offSpikes, tsOn, tsOff, touches: synapseTouchesPerStep(w.on, w.steps, onSpikes) };
     });
-    for (const board of [M4, M0]) {
-      const mine = figures.filter((f) => f.w.board === board);
+    for (const boardName of [M4, M0]) {
+      const mine = figures.filter((f) => f.w.board === boardName);
       if (mine.length === 0) continue;
-      const launched = await launchBoard(board, { model: encodeTable(mine[0]!.w.on), compiledIn: false });
+      // generous timeouts: the figures are instruction counts, so a loaded machine only slows the run
+      const board = await openBoard({
+        board: boardName, model: encodeTable(mine[0]!.w.on), compiledIn: false, recovery: false, upload: false,
+        session: { timeoutMs: 3000, retries: 10, handshakeMs: 20000 },
+      });
+      const launched = board.link.launched!;
       try {
-        // generous timeouts: the figures are instruction counts, so a loaded machine only slows the run
-        const session = await BoardSession.open(await SerialTransport.open(launched.port), { timeoutMs: 3000, retries: 10, handshakeMs: 20000 });
-        try {
-          for (const f of mine) {
-            const devOff = await deviceCost(session, board, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
-            const devOn = await deviceCost(session, board, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
-            const synapses = plasticSynapses(f.w.on);
-            const round = (x: number, d: number): number => Number(x.toFixed(d));
-            rows.push({
-              name: f.w.name,
-              figures: {
-                "TS µs/step off": round(f.tsOff, 2),
-                "TS µs/step on": round(f.tsOn, 2),
-                "TS on/off": round(f.tsOn / f.tsOff, 2),
-                "device instr/step off": Math.round(devOff),
-                "device instr/step on": Math.round(devOn),
-                "device on/off": round(devOn / devOff, 2),
-                "plastic synapses": synapses,
-                "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
-                "synapse updates/step": round(f.touches, 1),
-                "extra instr/synapse update": round((devOn - devOff) / f.touches, 2),
-              },
-              workload: `${board}; ${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
-            });
-          }
-        } finally {
-          await session.close().catch(() => undefined);
+        const session = board.session;
+        for (const f of mine) {
+          const devOff = await deviceCost(session, boardName, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
+          const devOn = await deviceCost(session, boardName, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
+          const synapses = plasticSynapses(f.w.on);
+          const round = (x: number, d: number): number => Number(x.toFixed(d));
+          rows.push({
+            name: f.w.name,
+            figures: {
+              "TS µs/step off": round(f.tsOff, 2),
+              "TS µs/step on": round(f.tsOn, 2),
+              "TS on/off": round(f.tsOn / f.tsOff, 2),
+              "device instr/step off": Math.round(devOff),
+              "device instr/step on": Math.round(devOn),
+              "device on/off": round(devOn / devOff, 2),
+              "plastic synapses": synapses,
+              "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
+              "synapse updates/step": round(f.touches, 1),
+              "extra instr/synapse update": round((devOn - devOff) / f.touches, 2),
+            },
+            workload: `${boardName}; ${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
+          });
         }
       } finally {
-        await launched.handle.stop();
+        await board.close();
       }
     }
     return rows;

@@ -16,6 +16,8 @@ import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable, Layer, NeuronParams, Weights } from "../../runtime/model.js";
 import { ReferenceInterpreter } from "../../runtime/testing/reference-interpreter.js";
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
+import { getBoard } from "../../firmware-host/boards/boards.js";
+import { qemuArgs } from "../../firmware-host/boards/qemu.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -299,7 +301,7 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
 /** Builds the host harness with `cc` (gcc by default) into dir; returns the executable path. */
 export function buildHostHarness(dir: string, cc = "gcc", extra: readonly string[] = []): string {
   const exe = join(dir, "harness");
-  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
+  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
     ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
   return exe;
 }
@@ -390,14 +392,14 @@ export function qemuSkipReason(): string | undefined {
 export function buildQemuHarness(dir: string): string {
   const elf = join(dir, "harness-m4.elf");
   execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
+    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
     ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
   return elf;
 }
 
 /** The command that runs the Cortex-M harness on a manifest under QEMU system emulation with semihosting. */
 export function qemuCommand(elf: string, manifest: string): string[] {
-  return ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf];
+  return ["qemu-system-arm", ...qemuArgs(getBoard("mps2-an386"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })];
 }
 
 /**
