@@ -229,10 +229,11 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                 state += 32u;
                 s->gain = (int32_t *)state;
                 state += size;
-                ps_decay_factors(s->factors, layer->plasticity.pre_trace_shift);
-                ps_decay_factors(s->factors + 16, layer->plasticity.post_trace_shift);
-                ps_decay_factors(s->factors + 32, layer->plasticity.eligibility_shift);
-                ps_decay_factors(s->factors + 48, layer->plasticity.rule == PS_RULE_TRIPLET ? layer->plasticity.triplet_shift : 1u);
+                const uint8_t shifts[4] = {layer->plasticity.pre_trace_shift, layer->plasticity.post_trace_shift, layer->plasticity.eligibility_shift,
+                                           layer->plasticity.rule == PS_RULE_TRIPLET ? layer->plasticity.triplet_shift : 1u};
+                for (uint32_t k = 0u; k < 4u; k++) {
+                    ps_decay_factors(s->factors + 16u * k, shifts[k]);
+                }
                 for (uint32_t j = 0u; j < size; j++) {
                     s->gain[j] = layer->plasticity.a_plus;
                 }
@@ -619,6 +620,14 @@ static uint8_t *ps_net_put_u32(uint8_t *out, uint32_t x)
     return out + 4;
 }
 
+static uint8_t *ps_net_put_u32s(uint8_t *out, const uint32_t *xs, uint32_t n)
+{
+    for (uint32_t j = 0u; j < n; j++) {
+        out = ps_net_put_u32(out, xs[j]);
+    }
+    return out;
+}
+
 static uint8_t *ps_net_put_i32s(uint8_t *out, const int32_t *xs, uint32_t n)
 {
     for (uint32_t j = 0u; j < n; j++) {
@@ -663,12 +672,8 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
         }
         memcpy(o, s->refr, layer->size);
         o += layer->size;
-        for (uint32_t j = 0u; j < layer->size; j++) {
-            o = ps_net_put_u32(o, s->counts[j]);
-        }
-        for (uint32_t k = 0u; k < s->n_spikes; k++) {
-            o = ps_net_put_u32(o, s->spikes[k]);
-        }
+        o = ps_net_put_u32s(o, s->counts, layer->size);
+        o = ps_net_put_u32s(o, s->spikes, s->n_spikes);
     }
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         const ps_layer_state_t *s = &net->layers[l];
@@ -681,18 +686,12 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
             }
             o = ps_net_put_u32(o, (uint32_t)s->baseline[0]);
             if (s->pre_stamp != NULL) {
-                for (uint32_t i = 0u; i < s->pre_size; i++) {
-                    o = ps_net_put_u32(o, s->pre_stamp[i]);
-                }
-                for (uint32_t j = 0u; j < model->layers[l].size; j++) {
-                    o = ps_net_put_u32(o, s->post_stamp[j]);
-                }
+                o = ps_net_put_u32s(o, s->pre_stamp, s->pre_size);
+                o = ps_net_put_u32s(o, s->post_stamp, model->layers[l].size);
             }
             if (s->slow != NULL) {
                 o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
-                for (uint32_t j = 0u; j < model->layers[l].size; j++) {
-                    o = ps_net_put_u32(o, s->slow_stamp[j]);
-                }
+                o = ps_net_put_u32s(o, s->slow_stamp, model->layers[l].size);
             }
         }
     }
