@@ -193,7 +193,6 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
         expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0)), what).toEqual(Array.from(st.preTrace));
         expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0)), what).toEqual(Array.from(st.postTrace));
         if (st.eligibility.length > 0) expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0)), what).toEqual(Array.from(st.eligibility));
-        expect(new Set(Array.from(replay.weights(0))).size, what).toBeGreaterThan(1);
         expect(Array.from(replay.weights(0)), `${what}: learning moved the weights`).not.toEqual(Array.from(stdp.layers[0]!.input.kind === "dense" ? stdp.layers[0]!.input.weights.data : []));
       }
     } finally {
