@@ -30,6 +30,8 @@ export const TABLE_SOURCES = ["firmware/src/ps_table.c", "firmware/src/ps_sha256
 
 /** One random case: a model and its input steps. */
 export interface Case {
+  /** Per step, how the C harness feeds its events (default: as events); the TS side always steps them as events. */
+  readonly hold?: readonly HoldMode[];
   readonly index: number;
   readonly seed: number;
   readonly table: EventTable;
@@ -111,10 +113,14 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
   return { index, seed: caseSeed, table, steps: stepList, rewards };
 }
 
+/** How the harness steps one step's events: as events, held (fold once then step held), or the held ones again (spec/ops.md §7.3). */
+export type HoldMode = "events" | "hold" | "again";
+
 /** EVENTS file bytes for the harness (see harness.c); rewards[t] (0 = none) is aimed at step t. */
-export function eventsBytes(steps: readonly StepEvents[], rewards: readonly number[] = []): Uint8Array {
+export function eventsBytes(steps: readonly StepEvents[], rewards: readonly number[] = [], hold: readonly HoldMode[] = []): Uint8Array {
+  const again = (t: number): boolean => hold[t] === "again";
   let length = 4;
-  steps.forEach((s, t) => { length += 5 + s.indices.length * (s.values ? 5 : 4) + ((rewards[t] ?? 0) !== 0 ? 4 : 0); });
+  steps.forEach((s, t) => { length += 5 + (again(t) ? 0 : s.indices.length * (s.values ? 5 : 4)) + ((rewards[t] ?? 0) !== 0 ? 4 : 0); });
   const bytes = new Uint8Array(length);
   const view = new DataView(bytes.buffer);
   let o = 0;
@@ -122,13 +128,14 @@ export function eventsBytes(steps: readonly StepEvents[], rewards: readonly numb
   o += 4;
   steps.forEach((s, t) => {
     const reward = rewards[t] ?? 0;
-    view.setUint32(o, s.indices.length, true);
-    bytes[o + 4] = (s.values ? 1 : 0) | (reward !== 0 ? 2 : 0);
+    view.setUint32(o, again(t) ? 0 : s.indices.length, true);
+    bytes[o + 4] = (s.values ? 1 : 0) | (reward !== 0 ? 2 : 0) | (hold[t] === "hold" ? 4 : 0) | (again(t) ? 8 : 0);
     o += 5;
     if (reward !== 0) {
       view.setInt32(o, reward, true);
       o += 4;
     }
+    if (again(t)) return;
     for (const i of s.indices) {
       view.setUint32(o, i, true);
       o += 4;
@@ -321,7 +328,7 @@ export function writeBatch(dir: string, cases: readonly Case[], specialised = fa
     const events = join(dir, `m${c.index}.events`);
     const out = join(dir, `m${c.index}.out`);
     if (!specialised) writeFileSync(model, encodeTable(c.table));
-    writeFileSync(events, eventsBytes(c.steps, c.rewards));
+    writeFileSync(events, eventsBytes(c.steps, c.rewards, c.hold));
     lines.push(`${specialised ? "-" : model} ${events} ${out}`);
     outs.push(out);
   }
@@ -555,6 +562,69 @@ export async function runSpecialisedTsConformance(models: number, steps: number,
       if (m !== undefined) mismatches.push(m);
       for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
     }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { models, steps, spikes, mismatches };
+}
+
+/**
+ * A case of constant input held over runs of steps (spec/ops.md §7.3, the `current` encoding's
+ * use): a random case without learning on layer 0 whose steps repeat one sample for 1 to 16 steps;
+ * the C harness folds each sample once (ps_net_hold_input) and steps it held, the TS runs step the
+ * same events one by one, so equal runs mean held input gives the step-by-step integers.
+ */
+export function makeHeldCase(seed: number, index: number, steps: number): Case {
+  const base = makeCase(seed, index, steps, false);
+  const rng = new TestRng((base.seed ^ 0x4e1d) >>> 0 || 1);
+  const stepList: StepEvents[] = [];
+  const hold: HoldMode[] = [];
+  while (stepList.length < steps) {
+    const sample = base.steps[stepList.length]!;
+    const run = Math.min(steps - stepList.length, rng.int(1, 16));
+    for (let k = 0; k < run; k++) {
+      stepList.push(sample);
+      hold.push(k === 0 ? "hold" : "again");
+    }
+  }
+  return { ...base, steps: stepList, hold };
+}
+
+/** TS check of §7.3: Interpreter.holdInput/stepHeld against the same case stepped as events; the first difference, if any. */
+export function heldTsMismatch(c: Case, stepped: Run): string | undefined {
+  const sim = new Interpreter(c.table);
+  let held: Int32Array = new Int32Array(0);
+  for (let t = 0; t < c.steps.length; t++) {
+    if (c.hold?.[t] !== "again") held = sim.holdInput(c.steps[t]!);
+    sim.stepHeld(held);
+    for (let l = 0; l < c.table.layers.length; l++) {
+      const d = diffSpikes(stepped.spikes[t]![l]!, sim.lastSpikes(l));
+      if (d !== undefined) return where(c, t, l, d, "ts-stepped", "ts-held");
+    }
+  }
+  return diffSnapshot(c, stepped.snapshot, sim.snapshot(), "ts-stepped", "ts-held");
+}
+
+/** Held-input conformance (spec/ops.md §7.3): `models` held cases through the TS interpreter (stepped and held) and C held (host, or `runner` e.g. QEMU). */
+export function runHeldConformance(models: number, steps: number, seed: number, target: "host" | "qemu" = "host"): Report {
+  const work = mkdtempSync(join(tmpdir(), "ps-conformance-held-"));
+  const mismatches: string[] = [];
+  let spikes = 0;
+  try {
+    const exe = target === "host" ? buildHostHarness(work) : buildQemuHarness(work);
+    const cases: Case[] = [];
+    for (let i = 0; i < models; i++) cases.push(makeHeldCase(seed, i, steps));
+    const { manifest, outs } = writeBatch(join(work, "batch"), cases);
+    runHarness(target === "host" ? [exe, manifest] : qemuCommand(exe, manifest));
+    cases.forEach((c, k) => {
+      const ts = runTs(c);
+      if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
+      const held = heldTsMismatch(c, ts.run);
+      if (held !== undefined) mismatches.push(held);
+      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), target === "host" ? "c-host-held" : "c-cortex-m4-qemu-held");
+      if (m !== undefined) mismatches.push(m);
+      for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
