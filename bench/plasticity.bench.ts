@@ -9,21 +9,25 @@
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
-import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity } from "../runtime/model.js";
+import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
 import { adaptTask } from "../models/adapt/associative.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
 
-/** The device board of this module: its cost unit under -icount is one instruction. */
-const BOARD = "mps2-an386";
+/** The device boards of this module: under -icount their cost unit is one instruction. */
+const M4 = "mps2-an386";
+const M0 = "microbit";
+/** The row whose learning-on ÷ learning-off is `picospike bench`'s summary.rstdpOnOffM4. */
+export const RSTDP_ON_OFF_ROW = "random dense 256→64 int8, R-STDP, event timing";
 /** A reward (alternating sign) is given before every REWARD_EVERY-th step of the learning run. */
 const REWARD_EVERY = 8;
 
 /** One model, learning on (the table as given) and off (the same table without Plasticity records). */
 interface PlasticWorkload {
   readonly name: string;
+  readonly board: string;
   readonly on: EventTable;
   readonly steps: readonly StepEvents[];
   readonly description: string;
@@ -50,20 +54,21 @@ function rewardAt(t: number): number {
   return t % REWARD_EVERY === REWARD_EVERY - 1 ? (t % (2 * REWARD_EVERY) === 2 * REWARD_EVERY - 1 ? -512 : 512) : 0;
 }
 
-/** A random int8 dense layer (inputs → size) with R-STDP, rate-coded input. */
-function randomPlasticDense(inputs: number, size: number, seed: number): EventTable {
+/** A random int8 dense layer (inputs → size) with R-STDP (timing as given), rate-coded input. */
+function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step", threshold = 600): EventTable {
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
     rule: "rstdp", preTraceShift: 3, postTraceShift: 3, traceIncrement: 1024, aPlus: 96, aMinus: 64,
     eligibilityShift: 4, learningShift: 10, baselineShift: 2, wMin: -127, wMax: 127,
+    ...(timing === "event" ? { timing } : {}),
   };
   return {
     input: { size: inputs, encoding: "rate", seed: 1 },
     layers: [{
       name: "plastic", size,
       input: { kind: "dense", inputs, outputs: size, weights: { bits: 8, data, count: data.length, shift: Uint8Array.of(0) } },
-      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold: 600 },
+      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold },
       plasticity: rule,
     }],
     readout: { kind: "count" },
@@ -80,18 +85,29 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
     taskSteps.push(...task.window(p, rng));
     for (let r = 0; r < task.restSteps; r++) taskSteps.push({ indices: new Uint32Array(0) });
   }
-  const dense = randomPlasticDense(256, 64, 3);
-  const g = new Xorshift32(9);
-  const intensities = Uint8Array.from({ length: 256 }, () => (g.next() % 3 === 0 ? g.next() & 255 : 0));
+  // `every`: one input in `every` is active (rate-coded at a random intensity), the rest silent
+  const intensitiesOf = (every: number): Uint8Array => {
+    const g = new Xorshift32(9);
+    return Uint8Array.from({ length: 256 }, () => (g.next() % every === 0 ? g.next() & 255 : 0));
+  };
+  const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string, every = 3, threshold = 600): PlasticWorkload => {
+    const table = randomPlasticDense(inputs, size, 3, timing, threshold);
+    return {
+      name, board, on: table, steps: encodeSample(table.input, intensitiesOf(every).subarray(0, inputs), stepCount, new Xorshift32(11)),
+      description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
+    };
+  };
   return [
     {
-      name: "adapt task learner (models/adapt associative)", on: task.table, steps: taskSteps.slice(0, stepCount),
+      name: "adapt task learner (models/adapt associative)", board: M4, on: task.table, steps: taskSteps.slice(0, stepCount),
       description: `${task.table.input.size} inputs → ${task.actions} rstdp LIF + lateral inhibition; pattern windows of ${task.windowSteps} steps, ${task.restSteps} rest`,
     },
-    {
-      name: "random dense 256→64 int8, R-STDP", on: dense, steps: encodeSample(dense.input, intensities, stepCount, new Xorshift32(11)),
-      description: "seeded random weights, rate-coded input (a third of the inputs active)",
-    },
+    dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, step timing"),
+    dense(256, 64, "event", M4, RSTDP_ON_OFF_ROW),
+    dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, sparse activity, step timing", 16, 1500),
+    dense(256, 64, "event", M4, "random dense 256→64 int8, R-STDP, sparse activity, event timing", 16, 1500),
+    dense(64, 16, "step", M0, "random dense 64→16 int8, R-STDP, step timing"),
+    dense(64, 16, "event", M0, "random dense 64→16 int8, R-STDP, event timing"),
   ];
 }
 
@@ -107,6 +123,26 @@ function interpret(sim: Interpreter, steps: readonly StepEvents[], rewards: bool
   return spikes;
 }
 
+/**
+ * Plastic synapse updates per step of a run (mean): a step-timed layer updates every synapse every
+ * step; an event-timed one the rows of its pre events and the columns of its spikes (spec/ops.md
+ * §11.5); a reward step adds every synapse of an rstdp layer.
+ */
+export function synapseTouchesPerStep(table: EventTable, steps: readonly StepEvents[], spikes: readonly Uint32Array[][]): number {
+  let touches = 0;
+  steps.forEach((s, t) => {
+    table.layers.forEach((layer, l) => {
+      const p = layer.plasticity;
+      if (p === undefined || layer.input.kind !== "dense") return;
+      const { inputs, outputs } = layer.input;
+      const pre = l === 0 ? s.indices.length : spikes[t]![l - 1]!.length;
+      touches += p.timing === "event" ? pre * outputs + spikes[t]![l]!.length * inputs : inputs * outputs;
+      if (p.rule === "rstdp" && rewardAt(t) !== 0) touches += inputs * outputs;
+    });
+  });
+  return touches / steps.length;
+}
+
 /** Median wall time per step (µs) of the interpreter on `table`. */
 function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps: number): number {
   const sim = new Interpreter(table);
@@ -114,7 +150,7 @@ function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps
 }
 
 /** Runs the steps on the device from a fresh state; returns the mean cost per step, checking spikes against `expected`. */
-async function deviceCost(session: BoardSession, table: EventTable, steps: readonly StepEvents[], expected: readonly Uint32Array[][], what: string): Promise<number> {
+async function deviceCost(session: BoardSession, board: string, table: EventTable, steps: readonly StepEvents[], expected: readonly Uint32Array[][], what: string): Promise<number> {
   await session.ensureModel(encodeTable(table));
   await session.resetState(true);
   const mask = allLayersMask(table.layers.length);
@@ -122,13 +158,13 @@ async function deviceCost(session: BoardSession, table: EventTable, steps: reado
   for (let t = 0; t < steps.length; t++) {
     if (rewardAt(t) !== 0) await session.reward(t, rewardAt(t));
     const out = await session.step(t, steps[t]!, mask, true);
-    if (out.cost === undefined) throw new Error(`${BOARD} ${what}: STEP_RESULT without cost`);
+    if (out.cost === undefined) throw new Error(`${board} ${what}: STEP_RESULT without cost`);
     total += out.cost;
     for (let l = 0; l < table.layers.length; l++) {
       const device = out.sections.find((s) => s.layer === l)?.indices ?? new Uint32Array(0);
       const want = expected[t]![l]!;
       if (device.length !== want.length || device.some((x, i) => x !== want[i])) {
-        throw new Error(`${BOARD} ${what}: step ${t} layer ${l} spiked [${[...device].join(",")}] on the device, [${[...want].join(",")}] in the interpreter`);
+        throw new Error(`${board} ${what}: step ${t} layer ${l} spiked [${[...device].join(",")}] on the device, [${[...want].join(",")}] in the interpreter`);
       }
     }
   }
@@ -140,10 +176,14 @@ export const plasticityBench: BenchModule = {
   title: "Cost of learning (R-STDP on vs off)",
   description:
     "The same model with and without its Plasticity record, the same input steps and (learning on) a ±512 reward every 8 steps, side by side in one run. " +
-    "TS: the runtime Interpreter, median wall time per step. Device: mps2-an386 (Cortex-M4, arm-none-eabi-gcc -Os) under QEMU `-icount shift=0` running the generic picospike firmware; " +
+    "TS: the runtime Interpreter, median wall time per step. Device: mps2-an386 (Cortex-M4) or microbit (Cortex-M0), arm-none-eabi-gcc -Os, under QEMU `-icount shift=0` running the generic picospike firmware; " +
     "each model is uploaded over the protocol, reset, and stepped in lockstep with the cost flag: the STEP_RESULT cost is in instructions (SysTick ticks × 40), deterministic, and " +
-    "every step's spikes must equal the interpreter's. 'extra instr/plastic synapse/step' = (on − off) ÷ plastic synapses: learning decays and updates every plastic synapse every step, " +
-    "so its cost scales with synapses, not with spikes.",
+    "every step's spikes must equal the interpreter's. 'extra instr/plastic synapse/step' = (on − off) ÷ plastic synapses. 'synapse updates/step' counts what the rule touches: " +
+    "step timing (spec/ops.md §11.2) every synapse every step; event timing (§11.5) the rows of the step's pre events and the columns of its post spikes, nothing for a synapse neither of whose neurons spiked; " +
+    "both every synapse at a reward step. 'extra instr/synapse update' = (on − off) ÷ those updates. " +
+    "What bounds the ratio: in the 256→64 rows nearly every post neuron fires every step, so event timing's post-spike columns still touch almost every synapse each step; " +
+    "and inference costs the device about 3 instructions per synaptic event there (about 51 pre events × 64 synapses per step), so even a rule that touched only the rows of the pre events " +
+    "(SpiNNaker's deferred STDP) would have to do all of a synapse's learning (eligibility decay, pairing, reward) in about 6 instructions for learning-on ÷ learning-off ≤ 3.",
   async run({ quick }) {
     const stepCount = quick ? 64 : 256;
     const reps = quick ? 3 : 9;
@@ -155,35 +195,44 @@ export const plasticityBench: BenchModule = {
       const offSpikes = interpret(new Interpreter(off), w.steps, false);
       const tsOn = interpreterMicros(w.on, w.steps, reps);
       const tsOff = interpreterMicros(off, w.steps, reps);
-      return { w, off, onSpikes, offSpikes, tsOn, tsOff };
+      return { w, off, onSpikes, offSpikes, tsOn, tsOff, touches: synapseTouchesPerStep(w.on, w.steps, onSpikes) };
     });
-    const first = workloads[0]!;
-    const board = await openBoard({ board: BOARD, model: encodeTable(first.on), compiledIn: false, recovery: false, upload: false });
-    const launched = board.link.launched!;
-    try {
-      const session = board.session;
-      for (const f of figures) {
-        const devOff = await deviceCost(session, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
-        const devOn = await deviceCost(session, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
-        const synapses = plasticSynapses(f.w.on);
-        const round = (x: number, d: number): number => Number(x.toFixed(d));
-        rows.push({
-          name: f.w.name,
-          figures: {
-            "TS µs/step off": round(f.tsOff, 2),
-            "TS µs/step on": round(f.tsOn, 2),
-            "TS on/off": round(f.tsOn / f.tsOff, 2),
-            [`${BOARD} instr/step off`]: Math.round(devOff),
-            [`${BOARD} instr/step on`]: Math.round(devOn),
-            [`${BOARD} on/off`]: round(devOn / devOff, 2),
-            "plastic synapses": synapses,
-            "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
-          },
-          workload: `${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
-        });
+    for (const boardName of [M4, M0]) {
+      const mine = figures.filter((f) => f.w.board === boardName);
+      if (mine.length === 0) continue;
+      // generous timeouts: the figures are instruction counts, so a loaded machine only slows the run
+      const board = await openBoard({
+        board: boardName, model: encodeTable(mine[0]!.w.on), compiledIn: false, recovery: false, upload: false,
+        session: { timeoutMs: 3000, retries: 10, handshakeMs: 20000 },
+      });
+      const launched = board.link.launched!;
+      try {
+        const session = board.session;
+        for (const f of mine) {
+          const devOff = await deviceCost(session, boardName, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
+          const devOn = await deviceCost(session, boardName, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
+          const synapses = plasticSynapses(f.w.on);
+          const round = (x: number, d: number): number => Number(x.toFixed(d));
+          rows.push({
+            name: f.w.name,
+            figures: {
+              "TS µs/step off": round(f.tsOff, 2),
+              "TS µs/step on": round(f.tsOn, 2),
+              "TS on/off": round(f.tsOn / f.tsOff, 2),
+              "device instr/step off": Math.round(devOff),
+              "device instr/step on": Math.round(devOn),
+              "device on/off": round(devOn / devOff, 2),
+              "plastic synapses": synapses,
+              "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
+              "synapse updates/step": round(f.touches, 1),
+              "extra instr/synapse update": round((devOn - devOff) / f.touches, 2),
+            },
+            workload: `${boardName}; ${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
+          });
+        }
+      } finally {
+        await board.close();
       }
-    } finally {
-      await board.close();
     }
     return rows;
   },

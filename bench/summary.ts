@@ -14,6 +14,7 @@ import { interpreterBench } from "./interpreter.bench.js";
 import { linkBench } from "./link.bench.js";
 import { peersBench } from "./peers.bench.js";
 import { snnVsAnnBench } from "./snn-vs-ann.bench.js";
+import { RSTDP_ON_OFF_ROW, plasticityBench } from "./plasticity.bench.js";
 
 /** Headline figures by name, with the issue's targets. */
 export interface BenchSummary {
@@ -44,6 +45,8 @@ export interface BenchSummary {
   readonly snnSteps: number | null;
   /** Cortex-M4 instructions per IF neuron-step (the M4 kernel with its spike-count update, 256-neuron layer). */
   readonly neuronUpdateInstrM4: number | null;
+  /** Cortex-M4 (mps2-an386) cost of learning: instructions per step with R-STDP ÷ without, the random 256→64 int8 layer, event timing (spec/ops.md §11.5). */
+  readonly rstdpOnOffM4: number | null;
   /** Targets of issue 9 (≥ for the ratio, ≤ for the rest). */
   readonly targets: Readonly<Record<string, number>>;
 }
@@ -58,11 +61,14 @@ export const TARGETS = {
   bytesPerSynapseInt4: 0.55,
   snnVsAnnInstrM4: 1.0,
   neuronUpdateInstrM4: 15,
+  rstdpOnOffM4: 3,
 } as const;
 
 /** The modules `picospike bench` runs. */
 export function summaryModules(quick: boolean): BenchModule[] {
-  return quick ? [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, footprintBench, linkBench, peersBench];
+  return quick
+    ? [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, plasticityBench, footprintBench]
+    : [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, plasticityBench, footprintBench, linkBench, peersBench];
 }
 
 function figure(rows: readonly BenchRow[] | undefined, name: (n: string) => boolean, key: string): number | null {
@@ -89,6 +95,7 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
     annAccuracy: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "int8 ANN accuracy %"),
     snnSteps: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "SNN T"),
     neuronUpdateInstrM4: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "IF neuron-step instr (M4 kernel)"),
+    rstdpOnOffM4: figure(by(plasticityBench), (n) => n === RSTDP_ON_OFF_ROW, "device on/off"),
     targets: TARGETS,
   };
 }

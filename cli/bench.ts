@@ -36,6 +36,7 @@ export function register(program: Command): void {
         ["annAccuracy", summary.annAccuracy, ""],
         ["snnSteps", summary.snnSteps, ""],
         ["neuronUpdateInstrM4", summary.neuronUpdateInstrM4, `≤ ${TARGETS.neuronUpdateInstrM4}`],
+        ["rstdpOnOffM4", summary.rstdpOnOffM4, `≤ ${TARGETS.rstdpOnOffM4}`],
       ];
       const met = (value: number | null, target: string): string => {
         if (value === null) return "not measured";

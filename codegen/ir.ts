@@ -27,7 +27,8 @@ export type ElemType = Exclude<IntType, "bool">;
 export type PrimName =
   | "satAdd32" | "satSub32" | "synContrib" | "leakShift" | "currentDecay" | "q15Mul" | "clampMin" | "int4At"
   | "shrFloor32" | "sat16" | "traceDecay" | "mul16" | "clamp"
-  | "synScale" | "mulSat32" | "addExact32" | "mulExact32";
+  | "synScale" | "mulSat32" | "addExact32" | "mulExact32"
+  | "age" | "decayBy";
 
 /**
  * Primitives whose result is exact only under a load-time proof (spec/ops.md §12.1): a kernel may
@@ -56,6 +57,9 @@ export const PRIMITIVES: Readonly<Record<PrimName, { readonly c: string; readonl
   mulSat32: { c: "ps_mul_sat32", result: "i32", arity: 2 },
   addExact32: { c: "ps_add_exact32", result: "i32", arity: 2 },
   mulExact32: { c: "ps_mul_exact32", result: "i32", arity: 2 },
+  // event-timed plasticity (spec/ops.md §11.5)
+  age: { c: "ps_age", result: "u32", arity: 2 },
+  decayBy: { c: "ps_decay_by", result: "i32", arity: 3 },
 };
 
 /** Comparison operators. */
@@ -204,6 +208,7 @@ export function typeOf(kernel: Kernel, scope: Scope, e: Expr): IntType {
       if (e.args.length !== p.arity) irError(kernel, `${e.name} takes ${p.arity} arguments`);
       e.args.forEach((a) => typeOf(kernel, scope, a));
       if (e.name === "int4At" && e.args[0]?.op !== "array") irError(kernel, "int4At reads a packed array");
+      if (e.name === "decayBy" && e.args[0]?.op !== "array") irError(kernel, "decayBy reads a factor array");
       if (PROOF_PRIMITIVES.has(e.name) && (kernel.precondition === undefined || kernel.precondition.length === 0)) {
         irError(kernel, `${e.name} is exact only under a proof: the kernel must declare its precondition`);
       }

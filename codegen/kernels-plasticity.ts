@@ -8,7 +8,7 @@
  * false (`rstdp`) changes the eligibility, which a reward later turns into a weight change.
  */
 import {
-  cast, cmp, for_, if_, input, ix, k, ld, let_, output, prim, scalar, st, v,
+  arr, cast, cmp, for_, if_, input, ix, k, ld, let_, output, prim, scalar, sel, st, v,
   type Expr, type Kernel, type Param, type Stmt,
 } from "./ir.js";
 
@@ -163,6 +163,161 @@ function reward(): Kernel {
   };
 }
 
+// ---- event timing (spec/ops.md §11.5) ------------------------------------------------------------
+// A trace is kept as the value it had at its neuron's last event (the anchor) and that step (its
+// stamp); its value at step `now` is decayBy(anchor, age(now, stamp)). A synapse's eligibility is
+// kept as its value at the synapse's last touch, the later of its pre and post neurons' stamps, so
+// its age is the smaller of the two ages. Nothing here runs for a synapse neither of whose neurons
+// spiked in the step (rewards are the exception: they touch every synapse of the layer).
+
+/**
+ * q15Mul(trace, a) for a trace and an amplitude both in 0..32767, in 32 bits: the product is below
+ * 2^30 and non-negative, so floor(trace·a / 2^15) is a plain floor shift (no 64-bit multiply, which
+ * the Cortex-M0 does in a library call). Equal to q15Mul on that domain.
+ */
+function q15MulNonNeg(trace: Expr, a: Expr): Expr {
+  return prim("shrFloor32", prim("mul16", trace, a), k(15, "u8"));
+}
+
+/** The age of synapse (p, j)'s eligibility at `now`: the younger of its pre and post stamps. */
+function synapseAge(now: Expr, preStamp: Expr, postStamp: Expr): Expr {
+  const a = prim("age", now, preStamp);
+  const b = prim("age", now, postStamp);
+  return sel(cmp("lt", a, b), a, b);
+}
+
+/**
+ * One event-timed pairing of synapse q by `amount` (≥ 0) in direction `sign` (§11.5): stdp as §11.2;
+ * rstdp: e = sat16(decayBy(e, ageVar) ± amount), re-anchored at now.
+ */
+function eventPairing(q: Expr, amount: Expr, sign: "add" | "sub", ageVar: string): Stmt {
+  const op = sign === "add" ? "satAdd32" : "satSub32";
+  return if_(v("direct"), [
+    st("weights", q, cast("i16", prim("clamp", prim(op, cast("i32", ld("weights", q)), prim("shrFloor32", amount, v("learningShift"))), v("wMin"), v("wMax")))),
+  ], [
+    st("elig", q, cast("i16", prim("sat16", prim(op, prim("decayBy", arr("eligFactors"), cast("i32", ld("elig", q)), v(ageVar)), amount)))),
+  ]);
+}
+
+function eventTraceNow(): Kernel {
+  return {
+    name: "plasticEventTraceNow",
+    doc: "The value at step now of every trace of an event-timed layer (spec/ops.md §11.5): out[i] = decayBy(factors, anchor[i], age(now, stamp[i])).",
+    params: [input("anchor", "i16"), input("stamp", "u32"), scalar("size", "u32"), scalar("now", "u32"), input("factors", "u16"), output("out", "i16")],
+    returns: "void",
+    body: [
+      for_("i", k(0), v("size"), "trace length (neurons)", [
+        st("out", v("i"), cast("i16", prim("decayBy", arr("factors"), cast("i32", ld("anchor", v("i"))), prim("age", v("now"), ld("stamp", v("i")))))),
+      ]),
+    ],
+  };
+}
+
+function eventBump(): Kernel {
+  return {
+    name: "plasticEventBump",
+    doc: "Event-timed trace increments for the neurons that spiked at step now (spec/ops.md §11.5): anchor = sat16(decayBy(anchor, age) + increment), stamp = now.",
+    params: [output("anchor", "i16"), output("stamp", "u32"), input("list", "u32"), scalar("n", "u32"), scalar("now", "u32"), input("factors", "u16"), scalar("increment", "i32")],
+    returns: "void",
+    body: [
+      for_("e", k(0), v("n"), "spikes of the step (<= layer size)", [
+        let_("i", "u32", ld("list", v("e"))),
+        let_("x", "i32", prim("decayBy", arr("factors"), cast("i32", ld("anchor", v("i"))), prim("age", v("now"), ld("stamp", v("i"))))),
+        st("anchor", v("i"), cast("i16", prim("sat16", prim("satAdd32", v("x"), v("increment"))))),
+        st("stamp", v("i"), v("now")),
+      ]),
+    ],
+  };
+}
+
+/** The stamps and eligibility factors every event-timed synapse update reads. */
+const EVENT_PARAMS: Param[] = [input("preStamp", "u32"), input("postStamp", "u32"), scalar("now", "u32"), input("eligFactors", "u16")];
+
+function eventDepressDense(): Kernel {
+  return {
+    name: "plasticEventDepressDense",
+    doc: "Event-timed depression of a dense plastic connection (spec/ops.md §11.5): for each pre event p (its stamp not yet moved to now) and every post j, amount = q15Mul(postNow[j], aMinus) at synapse p·outputs + j.",
+    params: [input("pre", "u32"), scalar("n", "u32"), scalar("outputs", "u32"), input("postNow", "i16"), scalar("aMinus", "i32"), ...EVENT_PARAMS, ...SYNAPSE_PARAMS],
+    returns: "void",
+    body: [
+      for_("e", k(0), v("n"), "pre events of the step (<= presynaptic size)", [
+        let_("p", "u32", ld("pre", v("e"))),
+        let_("base", "u32", ix("mul", v("p"), v("outputs"))),
+        let_("preAge", "u32", prim("age", v("now"), ld("preStamp", v("p")))),
+        for_("j", k(0), v("outputs"), "post neurons", [
+          let_("postAge", "u32", prim("age", v("now"), ld("postStamp", v("j")))),
+          let_("synAge", "u32", sel(cmp("lt", v("preAge"), v("postAge")), v("preAge"), v("postAge"))),
+          eventPairing(ix("add", v("base"), v("j")), q15MulNonNeg(cast("i32", ld("postNow", v("j"))), v("aMinus")), "sub", "synAge"),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function eventPotentiateDense(): Kernel {
+  return {
+    name: "plasticEventPotentiateDense",
+    doc: "Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5, §11.6): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], gain[j]) at synapse p·outputs + j (gain[j] is aPlus, or the triplet gain).",
+    params: [input("fired", "u32"), scalar("n", "u32"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preNow", "i16"), input("gain", "i32"), ...EVENT_PARAMS, ...SYNAPSE_PARAMS],
+    returns: "void",
+    body: [
+      for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
+        let_("j", "u32", ld("fired", v("s"))),
+        let_("postAge", "u32", prim("age", v("now"), ld("postStamp", v("j")))),
+        let_("aPlus", "i32", ld("gain", v("j"))),
+        for_("p", k(0), v("inputs"), "presynaptic neurons", [
+          let_("preAge", "u32", prim("age", v("now"), ld("preStamp", v("p")))),
+          let_("synAge", "u32", sel(cmp("lt", v("preAge"), v("postAge")), v("preAge"), v("postAge"))),
+          eventPairing(ix("add", ix("mul", v("p"), v("outputs")), v("j")), q15MulNonNeg(cast("i32", ld("preNow", v("p"))), v("aPlus")), "add", "synAge"),
+        ]),
+      ]),
+    ],
+  };
+}
+
+function tripletGain(): Kernel {
+  return {
+    name: "plasticTripletGain",
+    doc: "The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767).",
+    params: [input("fired", "u32"), scalar("n", "u32"), input("slow", "i16"), input("slowStamp", "u32"), scalar("now", "u32"), input("factors", "u16"), scalar("aPlus", "i32"), scalar("a3Plus", "i32"), output("gain", "i32")],
+    returns: "void",
+    body: [
+      for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
+        let_("j", "u32", ld("fired", v("s"))),
+        let_("y2", "i32", prim("decayBy", arr("factors"), cast("i32", ld("slow", v("j"))), prim("age", v("now"), ld("slowStamp", v("j"))))),
+        st("gain", v("j"), prim("clamp", prim("satAdd32", v("aPlus"), q15MulNonNeg(v("y2"), v("a3Plus"))), k(0, "i32"), k(32767, "i32"))),
+      ]),
+    ],
+  };
+}
+
+function eventRewardDense(): Kernel {
+  return {
+    name: "plasticEventRewardDense",
+    doc: "A reward r at the start of step now+1 for one event-timed dense rstdp layer (spec/ops.md §11.5): as plasticReward, with each eligibility read as decayBy(e, its age at step now, the step before the reward) and left as it is stored.",
+    params: [output("weights", "i16"), input("elig", "i16"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preStamp", "u32"), input("postStamp", "u32"), scalar("now", "u32"), input("eligFactors", "u16"),
+      scalar("reward", "i32"), output("baseline", "i32"), scalar("baselineShift", "u8"), scalar("learningShift", "u8"), scalar("wMin", "i32"), scalar("wMax", "i32")],
+    returns: "void",
+    body: [
+      let_("b", "i32", ld("baseline", k(0))),
+      let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
+      let_("m", "i32", prim("sat16", v("error"))),
+      for_("p", k(0), v("inputs"), "presynaptic neurons", [
+        let_("base", "u32", ix("mul", v("p"), v("outputs"))),
+        for_("j", k(0), v("outputs"), "post neurons", [
+          let_("q", "u32", ix("add", v("base"), v("j"))),
+          let_("e", "i32", prim("decayBy", arr("eligFactors"), cast("i32", ld("elig", v("q"))), synapseAge(v("now"), ld("preStamp", v("p")), ld("postStamp", v("j"))))),
+          let_("d", "i32", prim("shrFloor32", prim("mul16", v("m"), v("e")), v("learningShift"))),
+          st("weights", v("q"), cast("i16", prim("clamp", prim("satAdd32", cast("i32", ld("weights", v("q"))), v("d")), v("wMin"), v("wMax")))),
+        ]),
+      ]),
+      if_(cmp("gt", v("baselineShift"), k(0, "u8")), [
+        st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift")))),
+      ]),
+    ],
+  };
+}
+
 /** The plasticity kernels, in emission order (appended to codegen/kernels.ts KERNELS, which checks them). */
 export const PLASTICITY_KERNELS: readonly Kernel[] = [
   decayAll(),
@@ -175,4 +330,10 @@ export const PLASTICITY_KERNELS: readonly Kernel[] = [
   potentiateSparse(16),
   potentiateSparse(32),
   reward(),
+  eventTraceNow(),
+  eventBump(),
+  eventDepressDense(),
+  eventPotentiateDense(),
+  eventRewardDense(),
+  tripletGain(),
 ];

@@ -198,3 +198,39 @@ export function addExact32(a: number, b: number): number {
 export function mulExact32(w: number, scale: number): number {
   return w * scale;
 }
+
+/**
+ * Steps between a stamp and now, modulo 2^32 (event-timed plasticity, spec/ops.md §11.5): both are
+ * uint32 step counters, so the age stays right across the counter's wrap. C: `uint32_t ps_age(uint32_t now, uint32_t then)`.
+ */
+export function age(now: number, then: number): number {
+  return (now - then) >>> 0;
+}
+
+/**
+ * Decay over `steps` steps by the binary schedule `factors` (spec/ops.md §11.5): for each set bit i
+ * of `steps`, lowest first, x = sign(x)·floor(|x|·factors[i] / 2^15); 0 when steps ≥ 2^16. x int16
+ * range, factors 16 entries in 0..32767 (so |x|·factor < 2^30). Symmetric, and never moves away from 0.
+ * C: `int32_t ps_decay_by(const uint16_t *factors, int32_t x, uint32_t steps)`.
+ */
+export function decayBy(factors: Uint16Array, x: number, steps: number): number {
+  if (steps >= 65536) return 0;
+  const negative = x < 0;
+  let m = negative ? -x : x;
+  for (let i = 0; steps !== 0 && m !== 0; i++, steps >>>= 1) {
+    if ((steps & 1) !== 0) m = (m * factors[i]!) >>> 15;
+  }
+  return negative ? -m : m;
+}
+
+/**
+ * The binary decay schedule of a decay shift k (1..15, spec/ops.md §11.5): factors[0] = 2^15 − 2^(15−k)
+ * (one step multiplies by 1 − 2^−k), factors[i+1] = floor(factors[i]^2 / 2^15) (2^(i+1) steps).
+ * C: `void ps_decay_factors(uint16_t factors[16], unsigned k)`.
+ */
+export function decayFactors(k: number): Uint16Array {
+  const f = new Uint16Array(16);
+  f[0] = 32768 - (1 << (15 - k));
+  for (let i = 1; i < 16; i++) f[i] = (f[i - 1]! * f[i - 1]!) >>> 15;
+  return f;
+}

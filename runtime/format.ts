@@ -349,7 +349,7 @@ function validateNeuron(n: NeuronParams, isLast: boolean, path: string): void {
 
 function validatePlasticity(p: Plasticity, layer: Layer, path: string): void {
   if (!mapLike(p)) fail("FORMAT_BAD_TYPE", `${path} must be a map`, { path });
-  oneOf(p.rule, ["stdp", "rstdp"] as const, `${path}.rule`);
+  oneOf(p.rule, ["stdp", "rstdp", "triplet"] as const, `${path}.rule`);
   if (layer.input.kind !== "dense" && layer.input.kind !== "sparse") {
     fail("FORMAT_OUT_OF_RANGE", `${path}: plasticity applies to dense or sparse input connections, not '${layer.input.kind}'`, { path });
   }
@@ -362,6 +362,19 @@ function validatePlasticity(p: Plasticity, layer: Layer, path: string): void {
   intIn(p.eligibilityShift, 1, 15, `${path}.eligibilityShift`);
   intIn(p.learningShift, 0, 31, `${path}.learningShift`);
   intIn(p.baselineShift, 0, 15, `${path}.baselineShift`);
+  if (p.timing !== undefined) {
+    oneOf(p.timing, ["step", "event"] as const, `${path}.timing`);
+    if (p.timing === "event" && layer.input.kind !== "dense") fail("FORMAT_OUT_OF_RANGE", `${path}: event timing applies to dense input connections, not '${layer.input.kind}'`, { path });
+  }
+  if (p.rule === "triplet") {
+    if (p.timing !== "event") fail("FORMAT_OUT_OF_RANGE", `${path}: the triplet rule needs timing 'event'`, { path });
+    if (p.tripletShift === undefined) fail("FORMAT_MISSING_FIELD", `${path}.tripletShift is missing (the triplet rule needs it)`, { path });
+    if (p.a3Plus === undefined) fail("FORMAT_MISSING_FIELD", `${path}.a3Plus is missing (the triplet rule needs it)`, { path });
+    intIn(p.tripletShift, 1, 15, `${path}.tripletShift`);
+    intIn(p.a3Plus, 0, 32767, `${path}.a3Plus`);
+  } else if (p.tripletShift !== undefined || p.a3Plus !== undefined) {
+    fail("FORMAT_OUT_OF_RANGE", `${path}: tripletShift and a3Plus belong to the triplet rule, not '${p.rule}'`, { path });
+  }
   const w = layer.input.weights;
   const [lo, hi] = weightRange(w.bits);
   const wMin = intIn(p.wMin, lo, hi, `${path}.wMin`);
@@ -512,6 +525,10 @@ export function layerToCbor(l: Layer): CborMap {
       rule: p.rule, preTraceShift: p.preTraceShift, postTraceShift: p.postTraceShift, traceIncrement: p.traceIncrement,
       aPlus: p.aPlus, aMinus: p.aMinus, eligibilityShift: p.eligibilityShift, learningShift: p.learningShift,
       baselineShift: p.baselineShift, wMin: p.wMin, wMax: p.wMax,
+      // written only when it changes the meaning, so a step-timed model keeps its version-1 body and hash
+      ...(p.timing === "event" ? { timing: p.timing } : {}),
+      ...(p.tripletShift !== undefined ? { tripletShift: p.tripletShift } : {}),
+      ...(p.a3Plus !== undefined ? { a3Plus: p.a3Plus } : {}),
     };
   }
   return out;
@@ -605,7 +622,7 @@ const LAYER_FIELDS_V2: readonly string[] = [];
 /** Neuron keys that format version 2 added (optional; absent means the version-1 meaning). */
 const NEURON_FIELDS_V2: readonly string[] = [];
 /** Plasticity keys that format version 2 added (optional; absent means the version-1 meaning). */
-const PLASTICITY_FIELDS_V2: readonly string[] = [];
+const PLASTICITY_FIELDS_V2: readonly string[] = ["timing", "tripletShift", "a3Plus"];
 /** Connection keys that format version 2 added (optional; absent means the version-1 meaning). */
 const CONNECTION_FIELDS_V2: readonly string[] = [];
 /** Input keys that format version 2 added (optional; absent means the version-1 meaning). */

@@ -656,7 +656,7 @@ export class Interpreter {
     const reward = this.pendingRewards.get(this.steps);
     if (reward !== undefined) {
       this.pendingRewards.delete(this.steps);
-      if (reward !== 0) for (const L of this.layers) if (L.plastic?.rewarded === true) L.plastic.reward(reward);
+      if (reward !== 0) for (const L of this.layers) if (L.plastic?.rewarded === true) L.plastic.reward(reward, this.steps);
     }
     for (const L of this.layers) {
       // last step's spikes become the recurrent source; this step writes into the other buffer
@@ -674,7 +674,7 @@ export class Interpreter {
       }
       if (scatter.recurrent !== undefined) updates += scatter.recurrent(L.previousSpikes, L.previousSpikeCount, EMPTY_VALUES, false, L.acc);
       L.spikeCount = L.update(L);
-      L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount); // §11.2: right after the neuron update
+      L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount, this.steps); // §11.2: right after the neuron update
       pre = L.spikes;
       preCount = L.spikeCount;
       values = undefined;

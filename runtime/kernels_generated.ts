@@ -6,7 +6,7 @@
  * interpreter (runtime/interpreter.ts) calls these; the C kernels (firmware/src/ps_kernels_generated.c)
  * are emitted from the same description.
  */
-import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32 } from "./fixed.js";
+import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32, age, decayBy } from "./fixed.js";
 
 /** Event-table format version these kernels implement. */
 export const KERNELS_FORMAT_VERSION = 2;
@@ -1413,5 +1413,95 @@ export function plasticReward(weights: Int16Array, elig: Int16Array, count: numb
   }
   if ((baselineShift > 0)) {
     baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
+  }
+}
+
+/** The value at step now of every trace of an event-timed layer (spec/ops.md §11.5): out[i] = decayBy(factors, anchor[i], age(now, stamp[i])). */
+export function plasticEventTraceNow(anchor: Int16Array, stamp: Uint32Array, size: number, now: number, factors: Uint16Array, out: Int16Array): void {
+  // bounded by: trace length (neurons)
+  for (let i = 0; i < size; i++) {
+    out[i] = decayBy(factors, anchor[i]!, age(now, stamp[i]!));
+  }
+}
+
+/** Event-timed trace increments for the neurons that spiked at step now (spec/ops.md §11.5): anchor = sat16(decayBy(anchor, age) + increment), stamp = now. */
+export function plasticEventBump(anchor: Int16Array, stamp: Uint32Array, list: Uint32Array, n: number, now: number, factors: Uint16Array, increment: number): void {
+  // bounded by: spikes of the step (<= layer size)
+  for (let e = 0; e < n; e++) {
+    const i = list[e]!;
+    const x = decayBy(factors, anchor[i]!, age(now, stamp[i]!));
+    anchor[i] = sat16(satAdd32(x, increment));
+    stamp[i] = now;
+  }
+}
+
+/** Event-timed depression of a dense plastic connection (spec/ops.md §11.5): for each pre event p (its stamp not yet moved to now) and every post j, amount = q15Mul(postNow[j], aMinus) at synapse p·outputs + j. */
+export function plasticEventDepressDense(pre: Uint32Array, n: number, outputs: number, postNow: Int16Array, aMinus: number, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: pre events of the step (<= presynaptic size)
+  for (let e = 0; e < n; e++) {
+    const p = pre[e]!;
+    const base = (p * outputs);
+    const preAge = age(now, preStamp[p]!);
+    // bounded by: post neurons
+    for (let j = 0; j < outputs; j++) {
+      const postAge = age(now, postStamp[j]!);
+      const synAge = ((preAge < postAge) ? preAge : postAge);
+      if (direct) {
+        weights[(base + j)] = clamp(satSub32(weights[(base + j)]!, shrFloor32(shrFloor32(mul16(postNow[j]!, aMinus), 15), learningShift)), wMin, wMax);
+      } else {
+        elig[(base + j)] = sat16(satSub32(decayBy(eligFactors, elig[(base + j)]!, synAge), shrFloor32(mul16(postNow[j]!, aMinus), 15)));
+      }
+    }
+  }
+}
+
+/** Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5, §11.6): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], gain[j]) at synapse p·outputs + j (gain[j] is aPlus, or the triplet gain). */
+export function plasticEventPotentiateDense(fired: Uint32Array, n: number, inputs: number, outputs: number, preNow: Int16Array, gain: Int32Array, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  // bounded by: post spikes of the step (<= layer size)
+  for (let s = 0; s < n; s++) {
+    const j = fired[s]!;
+    const postAge = age(now, postStamp[j]!);
+    const aPlus = gain[j]!;
+    // bounded by: presynaptic neurons
+    for (let p = 0; p < inputs; p++) {
+      const preAge = age(now, preStamp[p]!);
+      const synAge = ((preAge < postAge) ? preAge : postAge);
+      if (direct) {
+        weights[((p * outputs) + j)] = clamp(satAdd32(weights[((p * outputs) + j)]!, shrFloor32(shrFloor32(mul16(preNow[p]!, aPlus), 15), learningShift)), wMin, wMax);
+      } else {
+        elig[((p * outputs) + j)] = sat16(satAdd32(decayBy(eligFactors, elig[((p * outputs) + j)]!, synAge), shrFloor32(mul16(preNow[p]!, aPlus), 15)));
+      }
+    }
+  }
+}
+
+/** A reward r at the start of step now+1 for one event-timed dense rstdp layer (spec/ops.md §11.5): as plasticReward, with each eligibility read as decayBy(e, its age at step now, the step before the reward) and left as it is stored. */
+export function plasticEventRewardDense(weights: Int16Array, elig: Int16Array, inputs: number, outputs: number, preStamp: Uint32Array, postStamp: Uint32Array, now: number, eligFactors: Uint16Array, reward: number, baseline: Int32Array, baselineShift: number, learningShift: number, wMin: number, wMax: number): void {
+  const b = baseline[0]!;
+  const error = satSub32(reward, b);
+  const m = sat16(error);
+  // bounded by: presynaptic neurons
+  for (let p = 0; p < inputs; p++) {
+    const base = (p * outputs);
+    // bounded by: post neurons
+    for (let j = 0; j < outputs; j++) {
+      const q = (base + j);
+      const e = decayBy(eligFactors, elig[q]!, ((age(now, preStamp[p]!) < age(now, postStamp[j]!)) ? age(now, preStamp[p]!) : age(now, postStamp[j]!)));
+      const d = shrFloor32(mul16(m, e), learningShift);
+      weights[q] = clamp(satAdd32(weights[q]!, d), wMin, wMax);
+    }
+  }
+  if ((baselineShift > 0)) {
+    baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
+  }
+}
+
+/** The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767). */
+export function plasticTripletGain(fired: Uint32Array, n: number, slow: Int16Array, slowStamp: Uint32Array, now: number, factors: Uint16Array, aPlus: number, a3Plus: number, gain: Int32Array): void {
+  // bounded by: post spikes of the step (<= layer size)
+  for (let s = 0; s < n; s++) {
+    const j = fired[s]!;
+    const y2 = decayBy(factors, slow[j]!, age(now, slowStamp[j]!));
+    gain[j] = clamp(satAdd32(aPlus, shrFloor32(mul16(y2, a3Plus), 15)), 0, 32767);
   }
 }

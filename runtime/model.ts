@@ -134,8 +134,12 @@ export interface NeuronParams {
  * Traces are int16 with shift decay; weights stay in [wMin, wMax] of the stored width.
  */
 export interface Plasticity {
-  /** `stdp`: weights change from the eligibility directly. `rstdp`: eligibility is gated by reward. */
-  readonly rule: "stdp" | "rstdp";
+  /**
+   * `stdp`: pair STDP, each pairing changes the weight at once. `rstdp`: pairings change the
+   * eligibility, which a reward turns into a weight change. `triplet` (format version 2, event
+   * timing only): the minimal triplet rule of Pfister & Gerstner, spec/ops.md §11.6.
+   */
+  readonly rule: "stdp" | "rstdp" | "triplet";
   /** Pre-synaptic trace decay shift, 1..15. */
   readonly preTraceShift: number;
   /** Post-synaptic trace decay shift, 1..15. */
@@ -155,7 +159,22 @@ export interface Plasticity {
   /** Weight clamp, within the stored width. */
   readonly wMin: number;
   readonly wMax: number;
+  /**
+   * When traces and eligibility are updated (spec/ops.md §11.5; format version 2, optional):
+   * `step` (absent: the version-1 rule) decays every trace and eligibility every step; `event`
+   * keeps each one with the step it was last touched and decays it by the elapsed steps at its
+   * next event, so a synapse costs nothing in a step in which neither of its neurons spikes and no
+   * reward arrives. Dense input connections only.
+   */
+  readonly timing?: PlasticityTiming;
+  /** `triplet` only (then required): decay shift 1..15 of the slow post trace y2 (tau_y). */
+  readonly tripletShift?: number;
+  /** `triplet` only (then required): triplet potentiation amplitude A3+, 0..32767 (Q15 of the slow trace). */
+  readonly a3Plus?: number;
 }
+
+/** Plasticity timing (spec/ops.md §11.5): per step (version-1 rule) or event-driven. */
+export type PlasticityTiming = "step" | "event";
 
 /** One layer of neurons and the connections that drive it. */
 export interface Layer {

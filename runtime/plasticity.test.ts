@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { traceDecay } from "./fixed.js";
+import { decayBy, decayFactors, traceDecay } from "./fixed.js";
 import { decodeTable, encodeTable } from "./format.js";
 import { Interpreter } from "./interpreter.js";
 import { DEFAULT_NEURON, type EventTable, type Plasticity } from "./model.js";
@@ -201,5 +201,93 @@ describe("saved weights (spec/ops.md §11.4)", () => {
       compared++;
     });
     expect(compared).toBeGreaterThan(0);
+  });
+});
+
+describe("event timing (spec/ops.md §11.5)", () => {
+  it("decays by the binary schedule: identity at 0 steps, symmetric, 0 from 2^16 steps on", () => {
+    const f = decayFactors(1);
+    expect([...f.slice(0, 5)]).toEqual([16384, 8192, 2048, 128, 0]);
+    expect(decayBy(f, 1000, 0)).toBe(1000);
+    expect(decayBy(f, 1000, 1)).toBe(500);
+    expect(decayBy(f, 1000, 3)).toBe(125); // ×1/2 then ×1/4
+    expect(decayBy(f, -1000, 3)).toBe(-125);
+    const g = decayFactors(4);
+    expect(g[0]).toBe(30720);
+    expect(decayBy(g, 32767, 65535)).toBe(0);
+    expect(decayBy(g, 32767, 65536)).toBe(0);
+    expect(decayBy(g, 32767, 2)).toBe(Math.floor((32767 * g[1]!) / 32768)); // 2 steps: one factor, g[1] = floor(g[0]^2 / 2^15)
+    expect(g[1]).toBe(Math.floor((30720 * 30720) / 32768));
+  });
+
+  it("interpreter (generated kernels, stamps) equals the oracle (per-synapse ages counted every step), snapshots included", () => {
+    let eventLayers = 0;
+    for (let seed = 1; seed <= 24; seed++) {
+      const kinds = seed % 2 === 0 ? (["dense", "dense"] as const) : (["dense", "sparse", "dense"] as const);
+      const table = randomTable(seed, { kinds, plasticityProbability: 0.9, eventTimingProbability: 0.8, maxNeurons: 24 });
+      const rng = new TestRng(seed * 17 + 3);
+      const a = new Interpreter(table);
+      const b = new ReferenceInterpreter(table);
+      const layers = table.layers.map((_, l) => l).filter((l) => a.isPlastic(l));
+      eventLayers += table.layers.filter((l) => l.plasticity?.timing === "event").length;
+      for (let t = 0; t < 70; t++) {
+        const idx: number[] = [];
+        for (let i = 0; i < table.input.size; i++) if (rng.chance(0.25)) idx.push(i);
+        if (rng.chance(0.2)) {
+          const r = rng.int(-32768, 32767);
+          const at = t + rng.int(0, 3);
+          a.reward(r, at);
+          b.reward(r, at);
+        }
+        if (t === 40) {
+          // both restore the other's snapshot: the stamps travel with the learning state
+          const sa = a.snapshot();
+          expect(b.snapshot()).toEqual(sa);
+          b.restore(sa);
+          a.restore(sa);
+        }
+        a.step(spike(...idx));
+        b.step(spike(...idx));
+        for (const l of layers) {
+          const pa = a.plasticity(l)!;
+          const pb = b.plasticity(l)!;
+          expect(a.weights(l), `seed ${seed} step ${t} layer ${l}`).toEqual(b.weights(l));
+          expect(pa.eligibility, `seed ${seed} step ${t} layer ${l}`).toEqual(pb.eligibility);
+          expect(pa.preTrace).toEqual(pb.preTrace);
+          expect(pa.postTrace).toEqual(pb.postTrace);
+          expect(pa.preStamp).toEqual(pb.preStamp);
+          expect(pa.postStamp).toEqual(pb.postStamp);
+        }
+      }
+    }
+    expect(eventLayers).toBeGreaterThan(20);
+  });
+
+  it("touches no synapse of a silent neuron pair: its stored eligibility and weight stay as they are", () => {
+    const table = tinyTable([100, 100, 100], 150, { timing: "event", eligibilityShift: 3 });
+    const sim = new Interpreter(table);
+    sim.step(spike(0, 1)); // post fires: synapses 0, 1 and 2 are touched
+    const e = sim.plasticity(0)!.eligibility.slice();
+    expect(e[0]).toBeGreaterThan(0);
+    for (let t = 0; t < 10; t++) sim.step(none);
+    expect(sim.plasticity(0)!.eligibility).toEqual(e); // stored at its last touch; read decayed
+    sim.reward(1000);
+    sim.step(none);
+    expect(sim.weights(0)[0]).toBeGreaterThan(100); // the decayed eligibility still credits the pairing
+    expect(sim.plasticity(0)!.eligibility).toEqual(e); // a reward reads it without moving it
+  });
+
+  it("is refused in a version-1 file and on a sparse input; a version-2 file carries it", () => {
+    const table = tinyTable([100, 100], 150, { timing: "event" });
+    const round = decodeTable(encodeTable(table));
+    expect(round.layers[0]!.plasticity!.timing).toBe("event");
+    const sparse: EventTable = {
+      ...table,
+      layers: [{ ...table.layers[0]!, input: { kind: "sparse", inputs: 2, outputs: 1, rowPtr: Uint32Array.of(0, 1, 2), cols: Uint16Array.of(0, 0), weights: { bits: 16, data: Int16Array.of(100, 100), count: 2, shift: Uint8Array.of(0) } } }],
+    };
+    expect(() => encodeTable(sparse)).toThrow(/event timing applies to dense/);
+    // without the key the body is the version-1 body: same hash as before format version 2
+    const step = tinyTable([100, 100], 150);
+    expect(decodeTable(encodeTable(step)).layers[0]!.plasticity!.timing).toBeUndefined();
   });
 });

@@ -7,10 +7,11 @@
  */
 import { fail } from "./errors.js";
 import * as K from "./kernels_generated.js";
-import { int4At, sat16 } from "./fixed.js";
+import { decayFactors, int4At, sat16 } from "./fixed.js";
 import type { EventTable, Layer, Plasticity, Weights } from "./model.js";
 
 const EMPTY_I16 = new Int16Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 
 function checkRange(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) fail("FORMAT_OUT_OF_RANGE", `${what} must be an integer in ${min}..${max}, got ${value}`);
@@ -18,7 +19,12 @@ function checkRange(what: string, value: number, min: number, max: number): void
 
 /** Checks a plasticity record against spec/table-format.md §3.6 (the interpreter accepts tables built in memory). */
 export function checkPlasticity(p: Plasticity, weights: Weights, what: string): void {
-  if (p.rule !== "stdp" && p.rule !== "rstdp") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown learning rule '${p.rule as string}'`);
+  if (p.rule !== "stdp" && p.rule !== "rstdp" && p.rule !== "triplet") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown learning rule '${p.rule as string}'`);
+  if (p.rule === "triplet") {
+    if (p.timing !== "event") fail("FORMAT_OUT_OF_RANGE", `${what}: the triplet rule needs timing 'event'`);
+    checkRange(`${what} tripletShift`, p.tripletShift ?? Number.NaN, 1, 15);
+    checkRange(`${what} a3Plus`, p.a3Plus ?? Number.NaN, 0, 32767);
+  }
   checkRange(`${what} preTraceShift`, p.preTraceShift, 1, 15);
   checkRange(`${what} postTraceShift`, p.postTraceShift, 1, 15);
   checkRange(`${what} eligibilityShift`, p.eligibilityShift, 1, 15);
@@ -27,6 +33,7 @@ export function checkPlasticity(p: Plasticity, weights: Weights, what: string): 
   checkRange(`${what} aMinus`, p.aMinus, 0, 32767);
   checkRange(`${what} learningShift`, p.learningShift, 0, 31);
   checkRange(`${what} baselineShift`, p.baselineShift, 0, 15);
+  if (p.timing !== undefined && p.timing !== "step" && p.timing !== "event") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown plasticity timing '${p.timing as string}'`);
   const half = 2 ** (weights.bits - 1);
   checkRange(`${what} wMin`, p.wMin, -half, half - 1);
   checkRange(`${what} wMax`, p.wMin <= p.wMax ? p.wMax : Number.NaN, p.wMin, half - 1);
@@ -50,6 +57,17 @@ export interface PlasticityState {
   readonly postTrace: Int16Array;
   readonly eligibility: Int16Array;
   readonly baseline: Int32Array;
+  /** Event timing (spec/ops.md §11.5): the step of each pre / post neuron's last event; empty for step timing. */
+  readonly preStamp: Uint32Array;
+  readonly postStamp: Uint32Array;
+  /** Triplet rule (spec/ops.md §11.6): the slow post trace y2 and its stamps; empty otherwise. */
+  readonly slowTrace: Int16Array;
+  readonly slowStamp: Uint32Array;
+}
+
+/** True when the layer's traces and eligibility are event-timed (spec/ops.md §11.5). */
+export function eventTimed(p: Plasticity): boolean {
+  return p.timing === "event";
 }
 
 /** One plastic layer's working weights, traces, eligibility and baseline, with its §11 kernels. */
@@ -65,6 +83,14 @@ export class PlasticLayer implements PlasticityState {
   readonly eligibility: Int16Array;
   /** Reward baseline b in baseline[0] (rstdp). */
   readonly baseline = new Int32Array(1);
+  /** Event timing: the step of each pre / post neuron's last event (traces hold their value at that step); empty for step timing. */
+  readonly preStamp: Uint32Array;
+  readonly postStamp: Uint32Array;
+  /** Triplet rule: the slow post trace y2 (value at its last jump) and its stamps; empty otherwise. */
+  readonly slowTrace: Int16Array;
+  readonly slowStamp: Uint32Array;
+  private readonly learnAt: (pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number) => void;
+  private readonly rewardAt: (r: number, now: number) => void;
   private readonly stored: Int16Array;
   private readonly depress: (pre: Uint32Array, n: number) => void;
   private readonly potentiate: (fired: Uint32Array, n: number) => void;
@@ -90,9 +116,15 @@ export class PlasticLayer implements PlasticityState {
     this.weights = weights;
     this.preTrace = new Int16Array(inputs);
     this.postTrace = new Int16Array(size);
-    const direct = p.rule === "stdp";
+    const direct = p.rule !== "rstdp";
     const elig = direct ? EMPTY_I16 : new Int16Array(weights.length);
     this.eligibility = elig;
+    const event = eventTimed(p);
+    this.preStamp = event ? new Uint32Array(inputs) : EMPTY_U32;
+    this.postStamp = event ? new Uint32Array(size) : EMPTY_U32;
+    const triplet = p.rule === "triplet";
+    this.slowTrace = triplet ? new Int16Array(size) : EMPTY_I16;
+    this.slowStamp = triplet ? new Uint32Array(size) : EMPTY_U32;
     const { aPlus, aMinus, learningShift, wMin, wMax } = p;
     const pre = this.preTrace;
     const post = this.postTrace;
@@ -128,6 +160,41 @@ export class PlasticLayer implements PlasticityState {
         };
       }
     }
+    if (event && c.kind === "dense") {
+      const outputs = c.outputs;
+      const gx = decayFactors(p.preTraceShift);
+      const gy = decayFactors(p.postTraceShift);
+      const ge = decayFactors(p.eligibilityShift);
+      const preNow = new Int16Array(inputs);
+      const postNow = new Int16Array(size);
+      const preStamp = this.preStamp;
+      const postStamp = this.postStamp;
+      const { traceIncrement } = p;
+      // potentiation gain per post neuron: aPlus for pair rules, recomputed per spike for triplet (§11.6)
+      const gain = new Int32Array(size).fill(aPlus);
+      const slow = this.slowTrace;
+      const slowStamp = this.slowStamp;
+      const gSlow = decayFactors(p.tripletShift ?? 1);
+      const a3Plus = p.a3Plus ?? 0;
+      this.learnAt = (ev, n, fired, nFired, now) => {
+        if (n > 0) {
+          K.plasticEventTraceNow(post, postStamp, size, now, gy, postNow);
+          K.plasticEventDepressDense(ev, n, outputs, postNow, aMinus, preStamp, postStamp, now, ge, direct, weights, elig, learningShift, wMin, wMax);
+          K.plasticEventBump(pre, preStamp, ev, n, now, gx, traceIncrement);
+        }
+        if (nFired > 0) {
+          K.plasticEventTraceNow(pre, preStamp, inputs, now, gx, preNow);
+          if (triplet) K.plasticTripletGain(fired, nFired, slow, slowStamp, now, gSlow, aPlus, a3Plus, gain);
+          K.plasticEventPotentiateDense(fired, nFired, inputs, outputs, preNow, gain, preStamp, postStamp, now, ge, direct, weights, elig, learningShift, wMin, wMax);
+          K.plasticEventBump(post, postStamp, fired, nFired, now, gy, traceIncrement);
+          if (triplet) K.plasticEventBump(slow, slowStamp, fired, nFired, now, gSlow, traceIncrement);
+        }
+      };
+      this.rewardAt = (r, now) => K.plasticEventRewardDense(weights, elig, inputs, outputs, preStamp, postStamp, (now - 1) >>> 0, ge, r, this.baseline, p.baselineShift, learningShift, wMin, wMax);
+    } else {
+      this.learnAt = (ev, n, fired, nFired) => this.learnStep(ev, n, fired, nFired);
+      this.rewardAt = (r) => K.plasticReward(weights, elig, weights.length, r, this.baseline, p.baselineShift, learningShift, wMin, wMax);
+    }
   }
 
   /** True for the reward-modulated rule. */
@@ -135,8 +202,15 @@ export class PlasticLayer implements PlasticityState {
     return this.params.rule === "rstdp";
   }
 
-  /** spec/ops.md §11.2, after the layer's neuron update: pre events pre[0..n), this step's spikes fired[0..nFired). */
-  learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number): void {
+  /**
+   * spec/ops.md §11.2 (§11.5 for event timing), after the layer's neuron update of step `now`
+   * (the steps since reset, modulo 2^32): pre events pre[0..n), this step's spikes fired[0..nFired).
+   */
+  learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number): void {
+    this.learnAt(pre, n, fired, nFired, now >>> 0);
+  }
+
+  private learnStep(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number): void {
     const p = this.params;
     K.plasticDecay(this.preTrace, this.preTrace.length, p.preTraceShift);
     K.plasticDecay(this.postTrace, this.postTrace.length, p.postTraceShift);
@@ -147,10 +221,9 @@ export class PlasticLayer implements PlasticityState {
     if (nFired > 0) this.potentiate(fired, nFired);
   }
 
-  /** spec/ops.md §11.3: the reward r (int16, nonzero) of this step; rstdp only. */
-  reward(r: number): void {
-    const p = this.params;
-    K.plasticReward(this.weights, this.eligibility, this.weights.length, r, this.baseline, p.baselineShift, p.learningShift, p.wMin, p.wMax);
+  /** spec/ops.md §11.3 (§11.5): the reward r (int16, nonzero) at the start of step `now` (steps since reset); rstdp only. */
+  reward(r: number, now: number): void {
+    this.rewardAt(r, now >>> 0);
   }
 
   /** Traces, eligibility and baseline to 0; the working weights stay (spec/ops.md §11.4). */
@@ -159,6 +232,10 @@ export class PlasticLayer implements PlasticityState {
     this.postTrace.fill(0);
     this.eligibility.fill(0);
     this.baseline[0] = 0;
+    this.preStamp.fill(0);
+    this.postStamp.fill(0);
+    this.slowTrace.fill(0);
+    this.slowStamp.fill(0);
   }
 
   /** Working weights back to the table's stored weights. */
@@ -179,7 +256,7 @@ export function packWeights(w: Int16Array, like: Weights): Weights {
 /** Bytes the plasticity section adds to a snapshot (spec/ops.md §10): per plastic layer w, x, y, e (int16 each), b (int32). */
 export function plasticSnapshotLength(states: readonly (PlasticityState | undefined)[]): number {
   let length = 0;
-  for (const st of states) if (st !== undefined) length += 2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length) + 4;
+  for (const st of states) if (st !== undefined) length += 2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length + st.slowTrace.length) + 4 + 4 * (st.preStamp.length + st.postStamp.length + st.slowStamp.length);
   return length;
 }
 
@@ -192,6 +269,11 @@ export function writePlasticSnapshot(view: DataView, o: number, states: readonly
     }
     view.setInt32(o, st.baseline[0]!, true);
     o += 4;
+    for (const a of [st.preStamp, st.postStamp]) {
+      for (let i = 0; i < a.length; i++, o += 4) view.setUint32(o, a[i]!, true);
+    }
+    for (let i = 0; i < st.slowTrace.length; i++, o += 2) view.setInt16(o, st.slowTrace[i]!, true);
+    for (let i = 0; i < st.slowStamp.length; i++, o += 4) view.setUint32(o, st.slowStamp[i]!, true);
   }
   return o;
 }
@@ -213,6 +295,18 @@ export function readPlasticSnapshot(view: DataView, o: number, states: readonly 
     if (o + 4 > view.byteLength) mismatch("it is truncated");
     const baseline = view.getInt32(o, true);
     o += 4;
+    const stamps = [st.preStamp, st.postStamp].map((a) => {
+      if (o + a.length * 4 > view.byteLength) mismatch("it is truncated");
+      const copy = new Uint32Array(a.length);
+      for (let i = 0; i < a.length; i++, o += 4) copy[i] = view.getUint32(o, true);
+      return copy;
+    });
+    if (o + st.slowTrace.length * 6 > view.byteLength) mismatch("it is truncated");
+    const slow = new Int16Array(st.slowTrace.length);
+    for (let i = 0; i < slow.length; i++, o += 2) slow[i] = view.getInt16(o, true);
+    const slowStamp = new Uint32Array(st.slowStamp.length);
+    for (let i = 0; i < slowStamp.length; i++, o += 4) slowStamp[i] = view.getUint32(o, true);
+    if (slow.some((q) => q < 0)) mismatch("a trace is negative");
     const [w, x, y, e] = arrays as [Int16Array, Int16Array, Int16Array, Int16Array];
     if (w.some((q) => q < st.params.wMin || q > st.params.wMax)) mismatch("a plastic weight lies outside its clamp");
     if (x.some((q) => q < 0) || y.some((q) => q < 0)) mismatch("a trace is negative");
@@ -223,6 +317,10 @@ export function readPlasticSnapshot(view: DataView, o: number, states: readonly 
       st.postTrace.set(y);
       st.eligibility.set(e);
       st.baseline[0] = baseline;
+      st.preStamp.set(stamps[0]!);
+      st.postStamp.set(stamps[1]!);
+      st.slowTrace.set(slow);
+      st.slowStamp.set(slowStamp);
     });
   }
   return { end: o, apply: () => parsed.forEach((f) => f()) };

@@ -110,6 +110,10 @@ describe.skipIf(!GCC)("C event-table reader", () => {
     for (let seed = 0; seed < 120; seed++) {
       inputs.push(encodeTable(randomTable(seed, { layers: 1 + (seed % 7), maxNeurons: 8 + (seed % 5) * 12 })));
     }
+    // format version 2 plasticity: event timing and the triplet rule (spec/ops.md §11.5, §11.6)
+    for (let seed = 0; seed < 30; seed++) {
+      inputs.push(encodeTable(randomTable(1000 + seed, { kinds: ["dense", "dense"], maxNeurons: 12, plasticityProbability: 1, eventTimingProbability: 0.8 })));
+    }
     expect(crossCheck(inputs, "valid table")).toBe(inputs.length);
   });
 

@@ -260,6 +260,15 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
     ["no layers", m((b) => { b.layers = []; b.provenance.layerScales = []; })],
     ["layers as map", m((b) => { b.layers = { a: 1 }; })],
     ["settings as array", m((b) => { b.provenance.settings = [1]; })],
+    // format version 2 plasticity keys (spec/ops.md §11.5, §11.6)
+    ["unknown plasticity timing", m((b) => { layerOf(b, "hidden").plasticity.timing = "sometimes"; })],
+    ["event timing on a sparse input", m((b) => { layerOf(b, "sparse").plasticity.timing = "event"; })],
+    ["triplet without event timing", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", tripletShift: 3, a3Plus: 10 }); })],
+    ["triplet without tripletShift", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", a3Plus: 10 }); })],
+    ["triplet with tripletShift 0", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", tripletShift: 0, a3Plus: 10 }); })],
+    ["triplet with a3Plus 32768", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", tripletShift: 3, a3Plus: 32768 }); })],
+    ["tripletShift on a stdp layer", m((b) => { layerOf(b, "hidden").plasticity.tripletShift = 3; })],
+    ["event timing in a version-1 file", envelope(bodyBytes(m((b) => { layerOf(b, "hidden").plasticity.timing = "event"; })), { version: 1 })],
   ];
 }
 
@@ -366,7 +375,8 @@ export function summaryLines(t: EventTable): string[] {
     const n = l.neuron;
     const p = l.plasticity;
     const neuronText = [MODELS.indexOf(n.model), n.reset === "subtract" ? 0 : 1, n.threshold, n.resetValue, n.leakShift, n.leakQ15, n.currentShift, n.refractory, n.vMin].join(",");
-    const plasticity = p ? [p.rule === "stdp" ? 0 : 1, p.preTraceShift, p.postTraceShift, p.traceIncrement, p.aPlus, p.aMinus, p.eligibilityShift, p.learningShift, p.baselineShift, p.wMin, p.wMax].join(",") : "-";
+    const plasticity = p ? [["stdp", "rstdp", "triplet"].indexOf(p.rule), p.preTraceShift, p.postTraceShift, p.traceIncrement, p.aPlus, p.aMinus, p.eligibilityShift, p.learningShift, p.baselineShift, p.wMin, p.wMax,
+      p.timing === "event" ? 1 : 0, p.tripletShift ?? 0, p.a3Plus ?? 0].join(",") : "-";
     const bias = l.bias ? `${l.bias.length},${fnv(l.bias)}` : `0,${FNV_START}`;
     lines.push(`layer ${i} name=${toHex(new TextEncoder().encode(l.name))} size=${l.size} shape=${s3(l.shape)} channels=${l.shape ? l.shape[0] : l.size} neuron=${neuronText} bias=${bias} plasticity=${plasticity}`);
     lines.push(connectionLine(i, "input", l.input, p !== undefined));

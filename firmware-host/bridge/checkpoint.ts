@@ -78,7 +78,7 @@ export class Checkpointer {
  * Bytes of device RAM the learning state of `table` takes: the C runtime's ps_net_plastic_bytes
  * (firmware/src/ps_net.c) computed on the host for `build`'s size report. Per plastic layer, in
  * 32-bit words each rounded up: int16 working weights, pre traces, post traces, eligibility (rstdp),
- * then one flag byte per neuron.
+ * then one flag byte per neuron, then what event timing adds.
  */
 export function plasticRamBytes(table: EventTable): number {
   let words = 0;
@@ -87,6 +87,11 @@ export function plasticRamBytes(table: EventTable): number {
     const synapses = layer.input.weights.count;
     const pre = l === 0 ? table.input.size : table.layers[l - 1]!.size;
     words += Math.ceil(synapses / 2) + Math.ceil(pre / 2) + Math.ceil(layer.size / 2) + (layer.plasticity.rule === "rstdp" ? Math.ceil(synapses / 2) : 0) + Math.ceil(layer.size / 4);
+    // event timing (spec/ops.md §11.5): stamps, trace scratch, four 16-entry decay schedules, a gain per neuron; triplet: slow trace and stamps
+    if (layer.plasticity.timing === "event") {
+      words += pre + layer.size + Math.ceil(pre / 2) + Math.ceil(layer.size / 2) + 32 + layer.size;
+      if (layer.plasticity.rule === "triplet") words += Math.ceil(layer.size / 2) + layer.size;
+    }
   });
   return words * 4;
 }

@@ -150,4 +150,38 @@ static inline uint32_t ps_xorshift32_next(uint32_t *state)
     return s;
 }
 
+/** Steps from `then` to `now`, modulo 2^32 (event-timed plasticity, spec/ops.md §11.5). */
+static inline uint32_t ps_age(uint32_t now, uint32_t then)
+{
+    return now - then;
+}
+
+/** Decay of x (int16 range) over `steps` steps by the binary schedule `factors` (spec/ops.md §11.5):
+ * per set bit i of steps, lowest first, |x| = floor(|x| * factors[i] / 2^15); 0 when steps >= 2^16. */
+static inline int32_t ps_decay_by(const uint16_t *factors, int32_t x, uint32_t steps)
+{
+    uint32_t m = x < 0 ? (uint32_t)(-x) : (uint32_t)x;
+    unsigned i = 0u;
+    if (steps >= 65536u) {
+        return 0;
+    }
+    while (steps != 0u && m != 0u) {
+        if ((steps & 1u) != 0u) {
+            m = (m * (uint32_t)factors[i]) >> 15;
+        }
+        steps >>= 1;
+        i++;
+    }
+    return x < 0 ? -(int32_t)m : (int32_t)m;
+}
+
+/** The binary decay schedule of shift k (1..15): factors[0] = 2^15 - 2^(15-k), factors[i+1] = floor(factors[i]^2 / 2^15). */
+static inline void ps_decay_factors(uint16_t *factors, unsigned k)
+{
+    factors[0] = (uint16_t)(32768u - (1u << (15u - k)));
+    for (unsigned i = 1u; i < 16u; i++) {
+        factors[i] = (uint16_t)(((uint32_t)factors[i - 1u] * (uint32_t)factors[i - 1u]) >> 15);
+    }
+}
+
 #endif /* PS_FIXED_H */

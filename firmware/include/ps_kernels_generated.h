@@ -185,4 +185,22 @@ void ps_k_plastic_potentiate_sparse_c32(const uint8_t *restrict flags, uint32_t 
 /** A reward r at the start of a step for one rstdp layer (spec/ops.md §11.3): m = sat16(r − b); every weight w = clamp(w + floor(mul16(m, e) / 2^learningShift), wMin, wMax); then, when baselineShift > 0, b += floor((r − b) / 2^baselineShift). baseline[0] holds b. */
 void ps_k_plastic_reward(int16_t *restrict weights, const int16_t *restrict elig, uint32_t count, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax);
 
+/** The value at step now of every trace of an event-timed layer (spec/ops.md §11.5): out[i] = decayBy(factors, anchor[i], age(now, stamp[i])). */
+void ps_k_plastic_event_trace_now(const int16_t *restrict anchor, const uint32_t *restrict stamp, uint32_t size, uint32_t now, const uint16_t *restrict factors, int16_t *restrict out);
+
+/** Event-timed trace increments for the neurons that spiked at step now (spec/ops.md §11.5): anchor = sat16(decayBy(anchor, age) + increment), stamp = now. */
+void ps_k_plastic_event_bump(int16_t *restrict anchor, uint32_t *restrict stamp, const uint32_t *restrict list, uint32_t n, uint32_t now, const uint16_t *restrict factors, int32_t increment);
+
+/** Event-timed depression of a dense plastic connection (spec/ops.md §11.5): for each pre event p (its stamp not yet moved to now) and every post j, amount = q15Mul(postNow[j], aMinus) at synapse p·outputs + j. */
+void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, uint32_t outputs, const int16_t *restrict postNow, int32_t aMinus, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5, §11.6): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], gain[j]) at synapse p·outputs + j (gain[j] is aPlus, or the triplet gain). */
+void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preNow, const int32_t *restrict gain, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** A reward r at the start of step now+1 for one event-timed dense rstdp layer (spec/ops.md §11.5): as plasticReward, with each eligibility read as decayBy(e, its age at step now, the step before the reward) and left as it is stored. */
+void ps_k_plastic_event_reward_dense(int16_t *restrict weights, const int16_t *restrict elig, uint32_t inputs, uint32_t outputs, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
+/** The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767). */
+void ps_k_plastic_triplet_gain(const uint32_t *restrict fired, uint32_t n, const int16_t *restrict slow, const uint32_t *restrict slowStamp, uint32_t now, const uint16_t *restrict factors, int32_t aPlus, int32_t a3Plus, int32_t *restrict gain);
+
 #endif /* PS_KERNELS_GENERATED_H */

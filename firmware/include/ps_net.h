@@ -54,6 +54,15 @@ typedef struct ps_layer_state {
     int16_t *post_trace;   /* one per neuron */
     int16_t *elig;         /* rstdp: one per synapse; NULL for stdp */
     uint8_t *flags;        /* post-spike flags for sparse potentiation, one per neuron */
+    /* event-timed plastic layers only (spec/ops.md §11.5); NULL otherwise */
+    uint32_t *pre_stamp;   /* step of each presynaptic neuron's last event (pre_trace holds its value then) */
+    uint32_t *post_stamp;  /* step of each neuron's last spike (post_trace holds its value then) */
+    int16_t *pre_now;      /* scratch: the pre traces at the current step */
+    int16_t *post_now;     /* scratch: the post traces at the current step */
+    uint16_t *factors;     /* binary decay schedules: pre [0..16), post [16..32), eligibility [32..48), slow [48..64) */
+    int32_t *gain;         /* potentiation gain per neuron: a_plus, or the triplet gain of this step's spikes */
+    int16_t *slow;         /* triplet only: slow post trace y2 at each neuron's last spike; NULL otherwise */
+    uint32_t *slow_stamp;  /* triplet only: its stamps */
     int32_t baseline[1];   /* reward baseline b */
     uint32_t synapses;     /* plastic synapses (0 when the layer does not learn) */
     uint32_t pre_size;     /* presynaptic neurons */

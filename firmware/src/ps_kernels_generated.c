@@ -1425,3 +1425,93 @@ void ps_k_plastic_reward(int16_t *restrict weights, const int16_t *restrict elig
         baseline[0u] = ps_sat_add32(b, ps_shr_floor32(error, baselineShift));
     }
 }
+
+void ps_k_plastic_event_trace_now(const int16_t *restrict anchor, const uint32_t *restrict stamp, uint32_t size, uint32_t now, const uint16_t *restrict factors, int16_t *restrict out)
+{
+    /* bounded by: trace length (neurons) */
+    for (uint32_t i = 0u; i < size; i++) {
+        out[i] = (int16_t)ps_decay_by(factors, (int32_t)anchor[i], ps_age(now, stamp[i]));
+    }
+}
+
+void ps_k_plastic_event_bump(int16_t *restrict anchor, uint32_t *restrict stamp, const uint32_t *restrict list, uint32_t n, uint32_t now, const uint16_t *restrict factors, int32_t increment)
+{
+    /* bounded by: spikes of the step (<= layer size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t i = list[e];
+        int32_t x = ps_decay_by(factors, (int32_t)anchor[i], ps_age(now, stamp[i]));
+        anchor[i] = (int16_t)ps_sat16(ps_sat_add32(x, increment));
+        stamp[i] = now;
+    }
+}
+
+void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, uint32_t outputs, const int16_t *restrict postNow, int32_t aMinus, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: pre events of the step (<= presynaptic size) */
+    for (uint32_t e = 0u; e < n; e++) {
+        uint32_t p = pre[e];
+        uint32_t base = (p * outputs);
+        uint32_t preAge = ps_age(now, preStamp[p]);
+        /* bounded by: post neurons */
+        for (uint32_t j = 0u; j < outputs; j++) {
+            uint32_t postAge = ps_age(now, postStamp[j]);
+            uint32_t synAge = ((preAge < postAge) ? preAge : postAge);
+            if (direct) {
+                weights[(base + j)] = (int16_t)ps_clamp(ps_sat_sub32((int32_t)weights[(base + j)], ps_shr_floor32(ps_shr_floor32(ps_mul16((int32_t)postNow[j], aMinus), 15), learningShift)), wMin, wMax);
+            } else {
+                elig[(base + j)] = (int16_t)ps_sat16(ps_sat_sub32(ps_decay_by(eligFactors, (int32_t)elig[(base + j)], synAge), ps_shr_floor32(ps_mul16((int32_t)postNow[j], aMinus), 15)));
+            }
+        }
+    }
+}
+
+void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preNow, const int32_t *restrict gain, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    /* bounded by: post spikes of the step (<= layer size) */
+    for (uint32_t s = 0u; s < n; s++) {
+        uint32_t j = fired[s];
+        uint32_t postAge = ps_age(now, postStamp[j]);
+        int32_t aPlus = gain[j];
+        /* bounded by: presynaptic neurons */
+        for (uint32_t p = 0u; p < inputs; p++) {
+            uint32_t preAge = ps_age(now, preStamp[p]);
+            uint32_t synAge = ((preAge < postAge) ? preAge : postAge);
+            if (direct) {
+                weights[((p * outputs) + j)] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[((p * outputs) + j)], ps_shr_floor32(ps_shr_floor32(ps_mul16((int32_t)preNow[p], aPlus), 15), learningShift)), wMin, wMax);
+            } else {
+                elig[((p * outputs) + j)] = (int16_t)ps_sat16(ps_sat_add32(ps_decay_by(eligFactors, (int32_t)elig[((p * outputs) + j)], synAge), ps_shr_floor32(ps_mul16((int32_t)preNow[p], aPlus), 15)));
+            }
+        }
+    }
+}
+
+void ps_k_plastic_event_reward_dense(int16_t *restrict weights, const int16_t *restrict elig, uint32_t inputs, uint32_t outputs, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    int32_t b = baseline[0u];
+    int32_t error = ps_sat_sub32(reward, b);
+    int32_t m = ps_sat16(error);
+    /* bounded by: presynaptic neurons */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        uint32_t base = (p * outputs);
+        /* bounded by: post neurons */
+        for (uint32_t j = 0u; j < outputs; j++) {
+            uint32_t q = (base + j);
+            int32_t e = ps_decay_by(eligFactors, (int32_t)elig[q], ((ps_age(now, preStamp[p]) < ps_age(now, postStamp[j])) ? ps_age(now, preStamp[p]) : ps_age(now, postStamp[j])));
+            int32_t d = ps_shr_floor32(ps_mul16(m, e), learningShift);
+            weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], d), wMin, wMax);
+        }
+    }
+    if ((baselineShift > 0)) {
+        baseline[0u] = ps_sat_add32(b, ps_shr_floor32(error, baselineShift));
+    }
+}
+
+void ps_k_plastic_triplet_gain(const uint32_t *restrict fired, uint32_t n, const int16_t *restrict slow, const uint32_t *restrict slowStamp, uint32_t now, const uint16_t *restrict factors, int32_t aPlus, int32_t a3Plus, int32_t *restrict gain)
+{
+    /* bounded by: post spikes of the step (<= layer size) */
+    for (uint32_t s = 0u; s < n; s++) {
+        uint32_t j = fired[s];
+        int32_t y2 = ps_decay_by(factors, (int32_t)slow[j], ps_age(now, slowStamp[j]));
+        gain[j] = ps_clamp(ps_sat_add32(aPlus, ps_shr_floor32(ps_mul16(y2, a3Plus), 15)), 0, 32767);
+    }
+}

@@ -112,6 +112,18 @@ static uint32_t ps_net_plastic_synapses(const ps_layer_t *layer)
     return layer->has_plasticity ? layer->input.weights.count : 0u;
 }
 
+/** Extra state words of an event-timed plastic layer (spec/ops.md §11.5): stamps, trace scratch, three 16-entry decay schedules. */
+static uint32_t ps_net_event_words(const ps_model_t *model, uint32_t l)
+{
+    const ps_layer_t *layer = &model->layers[l];
+    uint32_t pre = ps_net_pre_size(model, l);
+    if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EVENT) {
+        return 0u;
+    }
+    return pre + layer->size + (pre + 1u) / 2u + (layer->size + 1u) / 2u + 32u + layer->size
+           + (layer->plasticity.rule == PS_RULE_TRIPLET ? (layer->size + 1u) / 2u + layer->size : 0u);
+}
+
 /** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
 static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
 {
@@ -121,7 +133,8 @@ static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
         return 0u;
     }
     return (syn + 1u) / 2u + (ps_net_pre_size(model, l) + 1u) / 2u + (layer->size + 1u) / 2u
-           + (layer->plasticity.rule == PS_RULE_RSTDP ? (syn + 1u) / 2u : 0u) + (layer->size + 3u) / 4u;
+           + (layer->plasticity.rule == PS_RULE_RSTDP ? (syn + 1u) / 2u : 0u) + (layer->size + 3u) / 4u
+           + ps_net_event_words(model, l);
 }
 
 uint32_t ps_net_plastic_bytes(const ps_model_t *model)
@@ -183,6 +196,14 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->post_trace = NULL;
         s->elig = NULL;
         s->flags = NULL;
+        s->pre_stamp = NULL;
+        s->post_stamp = NULL;
+        s->pre_now = NULL;
+        s->post_now = NULL;
+        s->factors = NULL;
+        s->gain = NULL;
+        s->slow = NULL;
+        s->slow_stamp = NULL;
         if (layer->has_plasticity) {
             /* weights change while learning: the §12.1 proof over the stored weights does not hold */
             s->exact_spikes = false;
@@ -199,6 +220,34 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
             }
             s->flags = (uint8_t *)state;
             state += (size + 3u) / 4u;
+            if (layer->plasticity.timing == PS_TIMING_EVENT) {
+                s->pre_stamp = state;
+                state += s->pre_size;
+                s->post_stamp = state;
+                state += size;
+                s->pre_now = (int16_t *)state;
+                state += (s->pre_size + 1u) / 2u;
+                s->post_now = (int16_t *)state;
+                state += (size + 1u) / 2u;
+                s->factors = (uint16_t *)state;
+                state += 32u;
+                s->gain = (int32_t *)state;
+                state += size;
+                const uint8_t shifts[4] = {layer->plasticity.pre_trace_shift, layer->plasticity.post_trace_shift, layer->plasticity.eligibility_shift,
+                                           layer->plasticity.rule == PS_RULE_TRIPLET ? layer->plasticity.triplet_shift : 1u};
+                for (uint32_t k = 0u; k < 4u; k++) {
+                    ps_decay_factors(s->factors + 16u * k, shifts[k]);
+                }
+                for (uint32_t j = 0u; j < size; j++) {
+                    s->gain[j] = layer->plasticity.a_plus;
+                }
+                if (layer->plasticity.rule == PS_RULE_TRIPLET) {
+                    s->slow = (int16_t *)state;
+                    state += (size + 1u) / 2u;
+                    s->slow_stamp = state;
+                    state += size;
+                }
+            }
         }
     }
     ps_net_reset_weights(net);
@@ -226,6 +275,14 @@ void ps_net_reset(ps_net_t *net)
             memset(s->flags, 0, size);
             if (s->elig != NULL) {
                 memset(s->elig, 0, (size_t)s->synapses * sizeof(int16_t));
+            }
+            if (s->pre_stamp != NULL) {
+                memset(s->pre_stamp, 0, (size_t)s->pre_size * sizeof(uint32_t));
+                memset(s->post_stamp, 0, size * sizeof(uint32_t));
+            }
+            if (s->slow != NULL) {
+                memset(s->slow, 0, size * sizeof(int16_t));
+                memset(s->slow_stamp, 0, size * sizeof(uint32_t));
             }
             s->baseline[0] = 0;
         }
@@ -393,6 +450,33 @@ static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s,
     }
 }
 
+/** spec/ops.md §11.5, right after the neuron update of step `now` of an event-timed (dense) layer: only the
+ * synapses of this step's pre events and post spikes are touched. */
+static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, uint32_t now)
+{
+    const ps_plasticity_t *p = &layer->plasticity;
+    bool direct = p->rule != PS_RULE_RSTDP;
+    int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
+    uint32_t outputs = layer->input.outputs;
+    if (n > 0u) {
+        ps_k_plastic_event_trace_now(s->post_trace, s->post_stamp, layer->size, now, s->factors + 16, s->post_now);
+        ps_k_plastic_event_depress_dense(pre, n, outputs, s->post_now, p->a_minus, s->pre_stamp, s->post_stamp, now, s->factors + 32, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        ps_k_plastic_event_bump(s->pre_trace, s->pre_stamp, pre, n, now, s->factors, p->trace_increment);
+    }
+    if (s->n_spikes > 0u) {
+        ps_k_plastic_event_trace_now(s->pre_trace, s->pre_stamp, s->pre_size, now, s->factors, s->pre_now);
+        if (s->slow != NULL) {
+            /* §11.6: each post spike's gain from the slow trace just before it jumps */
+            ps_k_plastic_triplet_gain(s->spikes, s->n_spikes, s->slow, s->slow_stamp, now, s->factors + 48, p->a_plus, p->a3_plus, s->gain);
+        }
+        ps_k_plastic_event_potentiate_dense(s->spikes, s->n_spikes, s->pre_size, outputs, s->pre_now, s->gain, s->pre_stamp, s->post_stamp, now, s->factors + 32, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        ps_k_plastic_event_bump(s->post_trace, s->post_stamp, s->spikes, s->n_spikes, now, s->factors + 16, p->trace_increment);
+        if (s->slow != NULL) {
+            ps_k_plastic_event_bump(s->slow, s->slow_stamp, s->spikes, s->n_spikes, now, s->factors + 48, p->trace_increment);
+        }
+    }
+}
+
 /** spec/ops.md §11.2, right after the layer's neuron update: decay, depression, trace increments, potentiation. */
 static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n)
 {
@@ -498,7 +582,12 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             ps_layer_state_t *s = &net->layers[l];
             if (s->elig != NULL) {
                 const ps_plasticity_t *p = &layer->plasticity;
-                ps_k_plastic_reward(s->w, s->elig, s->synapses, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
+                if (s->pre_stamp != NULL) {
+                    /* §11.5: the eligibility as it was at the end of the previous step */
+                    ps_k_plastic_event_reward_dense(s->w, s->elig, s->pre_size, layer->input.outputs, s->pre_stamp, s->post_stamp, net->t_low - 1u, s->factors + 32, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
+                } else {
+                    ps_k_plastic_reward(s->w, s->elig, s->synapses, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
+                }
             }
         }
     }
@@ -526,7 +615,9 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
-        if (s->w != NULL) {
+        if (s->pre_stamp != NULL) {
+            ps_net_learn_event(layer, s, pre, pre_count, net->t_low);
+        } else if (s->w != NULL) {
             ps_net_learn(layer, s, pre, pre_count);
         }
         pre = s->spikes;
@@ -580,6 +671,12 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
         if (s->w != NULL) {
             /* the learning state of spec/ops.md §10: w, x, y, e (int16 each) and b (int32) */
             bytes += 2u * ((size_t)s->synapses + s->pre_size + size + (s->elig != NULL ? s->synapses : 0u)) + 4u;
+            if (s->pre_stamp != NULL) {
+                bytes += 4u * ((size_t)s->pre_size + size); /* §11.5 event timing: the stamps (uint32 each) */
+            }
+            if (s->slow != NULL) {
+                bytes += 6u * size; /* §11.6 triplet: slow trace (int16) and its stamps (uint32) */
+            }
         }
     }
     return bytes;
@@ -592,6 +689,14 @@ static uint8_t *ps_net_put_u32(uint8_t *out, uint32_t x)
     out[2] = (uint8_t)((x >> 16) & 0xffu);
     out[3] = (uint8_t)(x >> 24);
     return out + 4;
+}
+
+static uint8_t *ps_net_put_u32s(uint8_t *out, const uint32_t *xs, uint32_t n)
+{
+    for (uint32_t j = 0u; j < n; j++) {
+        out = ps_net_put_u32(out, xs[j]);
+    }
+    return out;
 }
 
 static uint8_t *ps_net_put_i32s(uint8_t *out, const int32_t *xs, uint32_t n)
@@ -638,12 +743,8 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
         }
         memcpy(o, s->refr, layer->size);
         o += layer->size;
-        for (uint32_t j = 0u; j < layer->size; j++) {
-            o = ps_net_put_u32(o, s->counts[j]);
-        }
-        for (uint32_t k = 0u; k < s->n_spikes; k++) {
-            o = ps_net_put_u32(o, s->spikes[k]);
-        }
+        o = ps_net_put_u32s(o, s->counts, layer->size);
+        o = ps_net_put_u32s(o, s->spikes, s->n_spikes);
     }
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         const ps_layer_state_t *s = &net->layers[l];
@@ -655,6 +756,14 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
                 o = ps_net_put_i16s(o, s->elig, s->synapses);
             }
             o = ps_net_put_u32(o, (uint32_t)s->baseline[0]);
+            if (s->pre_stamp != NULL) {
+                o = ps_net_put_u32s(o, s->pre_stamp, s->pre_size);
+                o = ps_net_put_u32s(o, s->post_stamp, model->layers[l].size);
+            }
+            if (s->slow != NULL) {
+                o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
+                o = ps_net_put_u32s(o, s->slow_stamp, model->layers[l].size);
+            }
         }
     }
     *written = need;

@@ -532,7 +532,10 @@ static const char *const N_MODEL[] = {"if", "lif-shift", "lif-q15", "cuba", "int
 static const char *const N_RESET[] = {"subtract", "value", 0};
 static const char *const N_ENCODING[] = {"spikes", "rate", "current", 0};
 static const char *const N_READOUT[] = {"count", "membrane", 0};
-static const char *const N_RULE[] = {"stdp", "rstdp", 0};
+static const char *const N_RULE[] = {"stdp", "rstdp", "triplet", 0};
+static const char *const N_TIMING[] = {"step", "event", 0};
+/* plasticity keys format version 2 added (optional; absent keeps the version-1 meaning) */
+static const char *const K_PLASTICITY_V2[] = {"timing", "tripletShift", "a3Plus", 0};
 
 /* ---- stage 4: structure (format.ts tableFromCbor) ---------------------------------------------- */
 
@@ -566,7 +569,7 @@ static int s_layer(rd_t *r, size_t l)
     if (!s_connection(r, t_get(r, l, "input"))) return 0;
     if ((v = t_get(r, l, "shape")) != NONE && !need_array(r, v)) return 0;
     if ((v = t_get(r, l, "recurrent")) != NONE && !s_connection(r, v)) return 0;
-    if ((v = t_get(r, l, "plasticity")) != NONE && !fields(r, v, K_PLASTICITY, 0)) return 0;
+    if ((v = t_get(r, l, "plasticity")) != NONE && !fields_v(r, v, K_PLASTICITY, 0, K_PLASTICITY_V2)) return 0;
     return 1;
 }
 
@@ -935,6 +938,8 @@ static int v_plasticity(rd_t *r, size_t pv, const ps_layer_t *layer, const wsrc_
     unsigned i;
     uint32_t k;
     int rule = one_of(r, t_get(r, pv, "rule"), N_RULE);
+    int timing = PS_TIMING_STEP;
+    int64_t triplet_shift = 0, a3_plus = 0;
     if (rule < 0) return 0;
     if (layer->input.kind != PS_CONN_DENSE && layer->input.kind != PS_CONN_SPARSE) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     if (layer->neuron.model == PS_NEURON_INTEGRATOR) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
@@ -945,11 +950,28 @@ static int v_plasticity(rd_t *r, size_t pv, const ps_layer_t *layer, const wsrc_
     if (!get_int(r, t_get(r, pv, "wMin"), wlo, whi, PS_E_FORMAT_OUT_OF_RANGE, &w_min)) return 0;
     if (!get_int(r, t_get(r, pv, "wMax"), wlo, whi, PS_E_FORMAT_OUT_OF_RANGE, &w_max)) return 0;
     if (w_min > w_max) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (t_get(r, pv, "timing") != NONE) {
+        timing = one_of(r, t_get(r, pv, "timing"), N_TIMING);
+        if (timing < 0) return 0;
+        if (timing == PS_TIMING_EVENT && layer->input.kind != PS_CONN_DENSE) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    }
+    if (rule == PS_RULE_TRIPLET) {
+        /* spec/ops.md §11.6: event timing only; both triplet keys required */
+        if (timing != PS_TIMING_EVENT) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (t_get(r, pv, "tripletShift") == NONE || t_get(r, pv, "a3Plus") == NONE) return fail(r, PS_E_FORMAT_MISSING_FIELD);
+        if (!get_int(r, t_get(r, pv, "tripletShift"), 1, 15, PS_E_FORMAT_OUT_OF_RANGE, &triplet_shift)) return 0;
+        if (!get_int(r, t_get(r, pv, "a3Plus"), 0, 32767, PS_E_FORMAT_OUT_OF_RANGE, &a3_plus)) return 0;
+    } else if (t_get(r, pv, "tripletShift") != NONE || t_get(r, pv, "a3Plus") != NONE) {
+        return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    }
     for (k = 0; k < w->count; k++) { /* count = stored weights, validated */
         int32_t x = weight_at(r, w, k);
         if (x < w_min || x > w_max) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     }
     out->rule = (uint8_t)rule;
+    out->timing = (uint8_t)timing;
+    out->triplet_shift = (uint8_t)triplet_shift;
+    out->a3_plus = (int16_t)a3_plus;
     out->pre_trace_shift = (uint8_t)v[0];
     out->post_trace_shift = (uint8_t)v[1];
     out->trace_increment = (int16_t)v[2];

@@ -88,9 +88,9 @@ static void dump(const uint8_t *file, size_t len)
                    (unsigned long)l->channels, n->model, n->reset, (long)n->threshold, (long)n->reset_value, n->leak_shift,
                    n->leak_q15, n->current_shift, n->refractory, (long)n->v_min, (unsigned long)l->bias_len, (unsigned long)hb);
             if (l->has_plasticity) {
-                printf(" plasticity=%u,%u,%u,%d,%d,%d,%u,%u,%u,%d,%d\n", p->rule, p->pre_trace_shift, p->post_trace_shift,
+                printf(" plasticity=%u,%u,%u,%d,%d,%d,%u,%u,%u,%d,%d,%u,%u,%d\n", p->rule, p->pre_trace_shift, p->post_trace_shift,
                        p->trace_increment, p->a_plus, p->a_minus, p->eligibility_shift, p->learning_shift, p->baseline_shift,
-                       p->w_min, p->w_max);
+                       p->w_min, p->w_max, p->timing, p->triplet_shift, p->a3_plus);
             } else {
                 printf(" plasticity=-\n");
             }

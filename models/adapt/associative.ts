@@ -13,7 +13,7 @@
 import { fail } from "../../runtime/errors.js";
 import type { StepEvents } from "../../runtime/events.js";
 import { Interpreter } from "../../runtime/interpreter.js";
-import { DEFAULT_NEURON, type EventTable } from "../../runtime/model.js";
+import { DEFAULT_NEURON, type EventTable, type PlasticityTiming } from "../../runtime/model.js";
 import { Xorshift32 } from "../../runtime/prng.js";
 
 /** What the loop needs from a learner: one lockstep step (returning the action layer's spikes) and a reward aimed at a step. */
@@ -52,6 +52,8 @@ export interface AssociativeOptions {
   readonly groupSize?: number;
   /** Seed of the random initial weights and the pattern → action map. */
   readonly seed?: number;
+  /** When the learner's traces and eligibility update (spec/ops.md §11.2 step, §11.5 event). Default step. */
+  readonly timing?: PlasticityTiming;
 }
 
 /** Per-step firing probability (of 256) of a pattern's own inputs and of the background noise on every input. */
@@ -103,6 +105,7 @@ export function associativeTask(options: AssociativeOptions = {}): AdaptTask {
         rule: "rstdp", preTraceShift: 2, postTraceShift: 2, traceIncrement: 8000, aPlus: 16384, aMinus: 4096,
         // baselineShift 0: one shared baseline near the mean reward made a late pattern's rare right answers nearly worthless (tuning: 3/4 patterns learned on most seeds)
         eligibilityShift: 3, learningShift: 21, baselineShift: 0, wMin: W_MIN, wMax: W_MAX,
+        ...(options.timing === "event" ? { timing: "event" as const } : {}),
       },
     }],
     readout: { kind: "count" },
@@ -137,6 +140,8 @@ export function associativeTask(options: AssociativeOptions = {}): AdaptTask {
 export const ADAPT_TASKS: Readonly<Record<string, (seed: number) => AdaptTask>> = {
   associative: (seed) => associativeTask({ seed }),
   "associative-2x2": (seed) => associativeTask({ patterns: 2, actions: 2, seed }),
+  // the same learner with event-timed traces and eligibility (spec/ops.md §11.5)
+  "associative-event": (seed) => ({ ...associativeTask({ seed, timing: "event" }), name: "associative-event" }),
 };
 
 /** The task named `name` (CLI_USAGE naming the known ones otherwise). */

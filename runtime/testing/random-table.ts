@@ -33,6 +33,8 @@ export interface RandomTableOptions {
   readonly recurrentProbability?: number;
   /** Probability that a dense/sparse spiking layer is plastic. Default 0.3. */
   readonly plasticityProbability?: number;
+  /** Probability that a plastic layer with dense input is event-timed (spec/ops.md §11.5). Default: never (and no draw, so older seeds keep their tables). */
+  readonly eventTimingProbability?: number;
   /** Input encoding. Default random. */
   readonly encoding?: InputDescription["encoding"];
   /** Readout. Default random. */
@@ -199,6 +201,15 @@ function randomPlasticity(rng: TestRng, clamp: readonly [number, number]): Plast
   };
 }
 
+/** `p` event-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
+function withTiming(rng: TestRng, p: Plasticity, kind: ConnectionKind, probability: number | undefined): Plasticity {
+  if (probability === undefined || kind !== "dense") return p;
+  if (!rng.chance(probability)) return p;
+  // a third of the event-timed layers learn with the triplet rule (spec/ops.md §11.6)
+  if (rng.chance(1 / 3)) return { ...p, rule: "triplet", timing: "event", tripletShift: rng.int(1, 9), a3Plus: rng.int(0, 32767) };
+  return { ...p, timing: "event" };
+}
+
 /** A valid random event table, the same for the same seed and options. */
 export function randomTable(seed: number, options: RandomTableOptions = {}): EventTable {
   const rng = new TestRng(seed);
@@ -255,7 +266,7 @@ export function randomTable(seed: number, options: RandomTableOptions = {}): Eve
       ...(recurrent ? { recurrent } : {}),
       ...(bias ? { bias } : {}),
       neuron: randomNeuron(rng, model, threshold),
-      ...(plastic ? { plasticity: randomPlasticity(rng, clamp) } : {}),
+      ...(plastic ? { plasticity: withTiming(rng, randomPlasticity(rng, clamp), kind, options.eventTimingProbability) } : {}),
     });
     pre = post;
   });

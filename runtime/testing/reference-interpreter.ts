@@ -546,6 +546,21 @@ function updateNeurons(L: LayerRuntime): void {
   L.spikeCount = fired;
 }
 
+/** §11.5's binary decay schedule of shift k, as the spec defines it: f0 = 2^15 − 2^(15−k), each next the square of the last in Q15, floored. */
+function schedule(k: number): number[] {
+  const f = [32768 - 2 ** (15 - k)];
+  for (let i = 1; i < 16; i++) f.push(Math.floor((f[i - 1]! * f[i - 1]!) / 32768));
+  return f;
+}
+
+/** x decayed over `steps` steps by the schedule `f` (§11.5): each set bit of steps, lowest first, scales |x| by f[bit] / 2^15, rounding |x| down. */
+function decayed(x: number, steps: number, f: readonly number[]): number {
+  if (steps >= 65536) return 0;
+  let m = Math.abs(x);
+  for (let bit = 0; bit < 16; bit++) if (Math.floor(steps / 2 ** bit) % 2 === 1) m = Math.floor((m * f[bit]!) / 32768);
+  return x < 0 ? -m : m;
+}
+
 /**
  * Hand-written learning state of one plastic layer (spec/ops.md §11), with its own loops: a
  * synapse list (pre, post, shift) built from the connection and the rule written as the spec reads.
@@ -556,8 +571,18 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
   readonly postTrace: Int16Array;
   readonly eligibility: Int16Array;
   readonly baseline = new Int32Array(1);
+  /** Event timing: the step of each pre / post neuron's last event (empty for step timing). */
+  readonly preStamp: Uint32Array;
+  readonly postStamp: Uint32Array;
+  /** Triplet rule: the slow post trace y2 (value at its neuron's last spike) and its stamps. */
+  readonly slowTrace: Int16Array;
+  readonly slowStamp: Uint32Array;
+  /** Event timing: steps since each synapse was last touched, counted up every step (the per-step definition of §11.5). */
+  private readonly synAge: Float64Array;
+  private readonly event: boolean;
+  private readonly decays: { pre: number[]; post: number[]; elig: number[]; slow: number[] };
   private readonly stored: Int16Array;
-  private readonly rule: "stdp" | "rstdp";
+  private readonly rule: "stdp" | "rstdp" | "triplet";
   readonly params: NonNullable<Layer["plasticity"]>;
   /** Synapses of pre p: rowStart[p] .. rowStart[p+1]-1; their post neurons and shifts. */
   private readonly rowStart: Uint32Array;
@@ -594,6 +619,13 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     this.postTrace = new Int16Array(layer.size);
     this.eligibility = new Int16Array(p.rule === "rstdp" ? count : 0);
     this.postFired = new Uint8Array(layer.size);
+    this.event = p.timing === "event";
+    this.preStamp = new Uint32Array(this.event ? inputs : 0);
+    this.postStamp = new Uint32Array(this.event ? layer.size : 0);
+    this.synAge = new Float64Array(this.event ? count : 0);
+    this.decays = { pre: schedule(p.preTraceShift), post: schedule(p.postTraceShift), elig: schedule(p.eligibilityShift), slow: schedule(p.tripletShift ?? 1) };
+    this.slowTrace = new Int16Array(p.rule === "triplet" ? layer.size : 0);
+    this.slowStamp = new Uint32Array(p.rule === "triplet" ? layer.size : 0);
   }
 
   scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
@@ -612,13 +644,17 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
 
   /** Changes synapse q by +amount or -amount (§11.2): weight at once (stdp) or eligibility (rstdp). */
   private pair(q: number, amount: number, sign: 1 | -1): void {
-    if (this.rule === "stdp") {
+    if (this.rule !== "rstdp") {
       const w = this.weights[q]! + sign * Math.floor(amount / 2 ** this.params.learningShift);
       this.weights[q] = Math.min(Math.max(w, this.params.wMin), this.params.wMax);
     } else this.eligibility[q] = sat16(this.eligibility[q]! + sign * amount);
   }
 
-  learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number): void {
+  learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number): void {
+    if (this.event) {
+      this.learnEvent(pre, n, fired, nFired, now);
+      return;
+    }
     const p = this.params;
     for (let i = 0; i < this.preTrace.length; i++) this.preTrace[i] = traceDecay(this.preTrace[i]!, p.preTraceShift);
     for (let j = 0; j < this.postTrace.length; j++) this.postTrace[j] = traceDecay(this.postTrace[j]!, p.postTraceShift);
@@ -640,13 +676,65 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     }
   }
 
+  /**
+   * §11.5 as written: a trace is its value at its neuron's last event decayed by the steps since;
+   * a synapse's eligibility its value at its last touch (a pre or post spike of the synapse)
+   * decayed by the steps since, which every synapse counts for itself, step by step.
+   */
+  private learnEvent(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number): void {
+    const p = this.params;
+    const since = (stamp: number): number => now - stamp;
+    const postNow = Array.from(this.postTrace, (y, j) => decayed(y, since(this.postStamp[j]!), this.decays.post));
+    for (let e = 0; e < n; e++) {
+      const i = pre[e]!;
+      for (let q = this.rowStart[i]!; q < this.rowStart[i + 1]!; q++) this.touch(q, q15(postNow[this.synPost[q]!]!, p.aMinus), -1);
+    }
+    for (let e = 0; e < n; e++) {
+      const i = pre[e]!;
+      this.preTrace[i] = sat16(decayed(this.preTrace[i]!, since(this.preStamp[i]!), this.decays.pre) + p.traceIncrement);
+      this.preStamp[i] = now;
+    }
+    if (nFired > 0) {
+      for (let s = 0; s < nFired; s++) this.postFired[fired[s]!] = 1;
+      const preNow = Array.from(this.preTrace, (x, i) => decayed(x, since(this.preStamp[i]!), this.decays.pre));
+      // §11.6: a triplet post spike potentiates with A2+ plus A3+ times its slow trace just before it jumps
+      const gain = Array.from(this.postFired, (_, j) => this.rule !== "triplet" ? p.aPlus
+        : Math.min(32767, p.aPlus + q15(decayed(this.slowTrace[j]!, since(this.slowStamp[j]!), this.decays.slow), p.a3Plus!)));
+      for (let q = 0; q < this.synPost.length; q++) {
+        const j = this.synPost[q]!;
+        if (this.postFired[j] === 1) this.touch(q, q15(preNow[this.synPre[q]!]!, gain[j]!), 1);
+      }
+      this.postFired.fill(0);
+      for (let s = 0; s < nFired; s++) {
+        const j = fired[s]!;
+        this.postTrace[j] = sat16(decayed(this.postTrace[j]!, since(this.postStamp[j]!), this.decays.post) + p.traceIncrement);
+        this.postStamp[j] = now;
+        if (this.rule === "triplet") {
+          this.slowTrace[j] = sat16(decayed(this.slowTrace[j]!, since(this.slowStamp[j]!), this.decays.slow) + p.traceIncrement);
+          this.slowStamp[j] = now;
+        }
+      }
+    }
+    for (let q = 0; q < this.synAge.length; q++) this.synAge[q]! += 1;
+  }
+
+  /** An event-timed pairing of synapse q: stdp as §11.2; rstdp decays its eligibility over its age first, and restarts the age. */
+  private touch(q: number, amount: number, sign: 1 | -1): void {
+    if (this.rule === "rstdp") {
+      this.eligibility[q] = sat16(decayed(this.eligibility[q]!, this.synAge[q]!, this.decays.elig) + sign * amount);
+      this.synAge[q] = 0;
+    } else this.pair(q, amount, sign);
+  }
+
   reward(r: number): void {
     if (this.rule !== "rstdp") return;
     const p = this.params;
     const b = this.baseline[0]!;
     const m = sat16(r - b);
     for (let q = 0; q < this.weights.length; q++) {
-      const w = this.weights[q]! + Math.floor((m * this.eligibility[q]!) / 2 ** p.learningShift);
+      // event timing: the eligibility at the end of the previous step (each synapse's age was counted up after it)
+      const e = this.event ? (this.synAge[q]! === 0 ? 0 : decayed(this.eligibility[q]!, this.synAge[q]! - 1, this.decays.elig)) : this.eligibility[q]!;
+      const w = this.weights[q]! + Math.floor((m * e) / 2 ** p.learningShift);
       this.weights[q] = Math.min(Math.max(w, p.wMin), p.wMax);
     }
     if (p.baselineShift > 0) this.baseline[0] = b + Math.floor((r - b) / 2 ** p.baselineShift);
@@ -657,6 +745,18 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     this.postTrace.fill(0);
     this.eligibility.fill(0);
     this.baseline[0] = 0;
+    this.preStamp.fill(0);
+    this.postStamp.fill(0);
+    this.slowTrace.fill(0);
+    this.slowStamp.fill(0);
+    this.synAge.fill(0);
+  }
+
+  /** After a snapshot restore at step `now`: each synapse's age from its neurons' restored stamps. */
+  restoredAt(now: number): void {
+    for (let q = 0; q < this.synAge.length; q++) {
+      this.synAge[q] = Math.min(now - this.preStamp[this.synPre[q]!]!, now - this.postStamp[this.synPost[q]!]!);
+    }
   }
 
   resetWeights(): void {
@@ -762,7 +862,7 @@ export class ReferenceInterpreter {
       }
       if (L.recurrent !== undefined) updates += L.recurrent.scatter(L.previousSpikes, L.previousSpikeCount, undefined, L.acc);
       updateNeurons(L);
-      L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount);
+      L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount, this.steps);
       pre = L.spikes;
       preCount = L.spikeCount;
       values = undefined;
@@ -854,5 +954,6 @@ export class ReferenceInterpreter {
     for (const L of this.layers) L.previousSpikeCount = 0;
     this.pendingRewards.clear();
     this.steps = steps;
+    for (const L of this.layers) L.plastic?.restoredAt(steps);
   }
 }

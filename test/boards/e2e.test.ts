@@ -157,6 +157,49 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
     }
   }, BUILD_AND_RUN_MS);
 
+  it.skipIf(missing.length > 0)("event-timed R-STDP, pair STDP and triplet STDP (spec/ops.md §11.5, §11.6): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay", async () => {
+    const build = await builds!.generic;
+    const c = await connect(build);
+    try {
+      const int16 = (b: Uint8Array): number[] => Array.from({ length: b.length / 2 }, (_, i) => ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16);
+      const rstdp = associativeTask({ seed: 3, timing: "event" });
+      const learner = rstdp.table.layers[0]!;
+      const stdp: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "stdp", learningShift: 8 } }] };
+      const triplet: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "triplet", learningShift: 8, tripletShift: 5, a3Plus: 12000 } }] };
+      expect((await c.session.ensureModel(encodeTable(rstdp.table))).uploaded).toBe(true);
+      const report = await adaptOnSession(c.session, rstdp, 150, 4);
+      expect(report.weightsBitExact).toBe(true);
+      for (const table of [rstdp.table, stdp, triplet]) {
+        await c.session.ensureModel(encodeTable(table));
+        await c.session.resetState(true);
+        const g = new Xorshift32(21);
+        const log = { inputs: [] as StepEvents[], rewards: [] as Array<{ step: number; value: number }>, firstStep: 0 };
+        for (let t = 0; t < 240; t++) {
+          if (t % 9 === 4) {
+            const value = ((g.next() % 4001) | 0) - 2000;
+            await c.session.reward(t + 1, value);
+            log.rewards.push({ step: t + 1, value });
+          }
+          // bursts then silence, so stamps age over long gaps as well as single steps
+          const rate = t % 60 < 25 ? 70 : 4;
+          const events: StepEvents = { indices: Uint32Array.from(Array.from({ length: table.input.size }, (_, i) => i).filter(() => g.next() >>> 24 < rate)) };
+          await c.session.step(t, events, 1);
+          log.inputs.push(events);
+        }
+        const replay = replayRun(new Interpreter(table), log);
+        const st = replay.plasticity(0)!;
+        const what = `${table.layers[0]!.plasticity!.rule} on ${boardName}`;
+        expect(Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24), what).toEqual(Array.from(replay.weights(0)));
+        expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0)), what).toEqual(Array.from(st.preTrace));
+        expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0)), what).toEqual(Array.from(st.postTrace));
+        if (st.eligibility.length > 0) expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0)), what).toEqual(Array.from(st.eligibility));
+        expect(Array.from(replay.weights(0)), `${what}: learning moved the weights`).not.toEqual(Array.from(stdp.layers[0]!.input.kind === "dense" ? stdp.layers[0]!.input.weights.data : []));
+      }
+    } finally {
+      await c.close();
+    }
+  }, BUILD_AND_RUN_MS);
+
   it.skipIf(missing.length > 0)("MLP compiled in (tables in flash): bit-exact with per-step cost; an uploaded model replaces it", async () => {
     const build = await builds!.compiled;
     if (board.flashBytes !== undefined) expect(build.size.flash).toBeLessThanOrEqual(board.flashBytes);

@@ -81,6 +81,12 @@ describe.skipIf(rvSkip !== undefined)("conformance: C kernels built by riscv64-u
 });
 
 describe("conformance covers learning (spec/ops.md §11)", () => {
+  it("a good share of the plastic dense layers are event-timed (spec/ops.md §11.5)", () => {
+    let event = 0;
+    for (let i = 0; i < 50; i++) event += makeCase(1, i, 1).table.layers.filter((l) => l.plasticity?.timing === "event").length;
+    expect(event).toBeGreaterThan(5);
+  });
+
   it("about half the random models are plastic, get random rewards, and most of those change their weights", () => {
     let plastic = 0;
     let changed = 0;
