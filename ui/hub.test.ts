@@ -35,7 +35,7 @@ describe("LiveHub", () => {
     const { hub, advance } = hubWithClock();
     const page = new FakePage();
     const link = hub.attach(page);
-    expect(page.messages[0]).toEqual({ type: "meta", meta: META });
+    expect(page.messages[0]).toEqual({ type: "meta", meta: META, health: [] });
     for (let round = 0; round < 5; round++) {
       for (let k = 0; k < 10; k++) hub.step(step(round * 10 + k));
       hub.tick();
@@ -48,7 +48,7 @@ describe("LiveHub", () => {
     expect(page.batches().every((b) => b.skipped === 0)).toBe(true);
   });
 
-  it("never has more than inFlight unacknowledged batches, and decimates for a page that fell behind, keeping divergences and the newest step", () => {
+  it("never has more than inFlight unacknowledged batches, and decimates a page that fell behind the live edge: the newest steps and every diverging step", () => {
     const { hub, advance } = hubWithClock({ batchSteps: 10, inFlight: 2, ringSteps: 10_000 });
     const page = new FakePage();
     const link = hub.attach(page);
@@ -72,6 +72,19 @@ describe("LiveHub", () => {
     expect(all).toContain(333);
     const skipped = page.batches().reduce((a, b) => a + b.skipped, 0);
     expect(all.length + skipped).toBe(1500);
+  });
+
+  it("a page that connects late catches up on the held history in full, in order", () => {
+    const { hub, advance } = hubWithClock({ batchSteps: 50 });
+    for (let i = 0; i < 400; i++) hub.step(step(i));
+    const page = new FakePage();
+    const link = hub.attach(page);
+    for (let k = 0; k < 20; k++) {
+      hub.tick();
+      advance(10);
+      link.receive(JSON.stringify({ type: "ack", seq: page.batches().at(-1)?.seq ?? 0 }));
+    }
+    expect(page.batches().flatMap((b) => b.steps.map((s) => s.i))).toEqual(Array.from({ length: 400 }, (_, i) => i));
   });
 
   it("loses the oldest steps to the ring, counted, and holds memory bounded", () => {

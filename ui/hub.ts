@@ -1,9 +1,10 @@
 /**
  * The live view's hub: a job pushes steps, divergences and trials into it (synchronously, O(1), never
  * waiting), and it feeds each connected page at a bounded rate. Every page gets at most `inFlight`
- * unacknowledged batches of at most `batchSteps` steps; a page that falls behind gets the pending
- * steps decimated (every k-th, the latest and every diverging step kept) and told how many it
- * missed. Steps live in a ring of `ringSteps`, so memory is bounded whatever the pages do, and a
+ * unacknowledged batches of at most `batchSteps` steps. A page that connects late first catches
+ * up on the history (contiguous batches); a page that falls behind the live edge is decimated: it
+ * gets the newest `batchSteps` steps and every step where a divergence was found, and is told how
+ * many it missed. Steps live in a ring of `ringSteps`, so memory is bounded whatever the pages do, and a
  * closed page is simply forgotten: the job never sees it. The recorder beside it keeps a whole run
  * (bounded by events) for a static report.
  */
@@ -44,7 +45,7 @@ export interface HubClient {
 export interface HubOptions {
   /** Steps kept for pages (the newest); older ones are lost to a page that has not received them. Default 4096. */
   readonly ringSteps?: number;
-  /** Most steps in one batch. Default 64. */
+  /** Most steps in one batch. Default 256 (with 20 batches/s: 5,120 steps/s before a page is decimated). */
   readonly batchSteps?: number;
   /** Most batches a page has not acknowledged. Default 2. */
   readonly inFlight?: number;
@@ -68,6 +69,8 @@ interface ClientState {
   lastHealthAt: number;
   /** Steps this page missed in total (decimation and ring overruns). */
   skippedTotal: number;
+  /** Catching up on the history it connected to: steps below this are sent in full. */
+  catchUpTo: number;
 }
 
 const MAX_DIVERGENCES = 1000;
@@ -92,16 +95,24 @@ export class LiveHub implements FeedSink {
   private readonly inFlight: number;
   private readonly maxBuffered: number;
   private readonly now: () => number;
+  private readonly healthOf: HealthProvider | undefined;
 
-  constructor(readonly meta: FeedMeta, private readonly options: HubOptions = {}) {
+  constructor(readonly meta: FeedMeta, options: HubOptions = {}) {
     this.ringSteps = Math.max(16, options.ringSteps ?? 4096);
-    this.batchSteps = Math.max(2, options.batchSteps ?? 64);
+    this.batchSteps = Math.max(2, options.batchSteps ?? 256);
     this.inFlight = Math.max(1, options.inFlight ?? 2);
     this.maxBuffered = options.maxBuffered ?? 1 << 20;
     this.now = options.now ?? (() => performance.now());
+    this.healthOf = options.health;
     this.ring = new Array<FeedStep | undefined>(this.ringSteps);
     this.t0 = this.now();
     this.rateMark = { at: this.t0, steps: 0, rate: 0 };
+    // The timer runs with or without pages: it also keeps the health log the report shows.
+    const tickMs = options.tickMs ?? 50;
+    if (tickMs > 0) {
+      this.timer = setInterval(() => this.tick(), tickMs);
+      this.timer.unref?.();
+    }
   }
 
   /** Steps pushed so far. */
@@ -136,14 +147,10 @@ export class LiveHub implements FeedSink {
   attach(client: HubClient): { receive(text: string): void; detach(): void } {
     const state: ClientState = {
       client, next: Math.max(0, this.pushed - this.ringSteps), seq: 0, acked: 0, divCursor: 0, trialCursor: 0, endSent: false, lastHealthAt: -Infinity, skippedTotal: 0,
+      catchUpTo: this.pushed,
     };
     this.clients.add(state);
-    this.safeSend(state, { type: "meta", meta: this.meta });
-    const tickMs = this.options.tickMs ?? 50;
-    if (tickMs > 0 && this.timer === undefined) {
-      this.timer = setInterval(() => this.tick(), tickMs);
-      this.timer.unref?.();
-    }
+    this.safeSend(state, { type: "meta", meta: this.meta, health: [...this.healthLog] });
     return {
       receive: (text) => {
         const msg = parseClientMessage(text);
@@ -151,10 +158,6 @@ export class LiveHub implements FeedSink {
       },
       detach: () => {
         this.clients.delete(state);
-        if (this.clients.size === 0 && this.timer !== undefined) {
-          clearInterval(this.timer);
-          this.timer = undefined;
-        }
       },
     };
   }
@@ -172,7 +175,7 @@ export class LiveHub implements FeedSink {
     if (now - this.rateMark.at >= 500) {
       this.rateMark = { at: now, steps: this.pushed, rate: ((this.pushed - this.rateMark.steps) * 1000) / (now - this.rateMark.at) };
     }
-    const link = this.options.health?.() ?? { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 };
+    const link = this.healthOf?.() ?? { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 };
     return { at: Math.round(now - this.t0) / 1000, steps: this.pushed, stepsPerSecond: Math.round(this.rateMark.rate * 10) / 10, ...link };
   }
 
@@ -199,18 +202,22 @@ export class LiveHub implements FeedSink {
     }
     const available = this.pushed - state.next;
     const steps: FeedStep[] = [];
-    if (available <= this.batchSteps) {
+    if (state.next < state.catchUpTo) {
+      // Catching up on the history that was there when the page connected: contiguous batches.
+      const end = Math.min(state.catchUpTo, state.next + this.batchSteps);
+      for (let i = state.next; i < end; i++) steps.push(this.ring[i % this.ringSteps]!);
+      state.next = end;
+    } else if (available <= this.batchSteps) {
       for (let i = state.next; i < this.pushed; i++) steps.push(this.ring[i % this.ringSteps]!);
+      state.next = this.pushed;
     } else {
-      // Decimate: every k-th step, always the newest, and every step where a divergence was found.
-      const stride = Math.ceil(available / (this.batchSteps - 1));
-      const keep = new Set<number>();
-      for (let i = this.pushed - 1; i >= state.next; i -= stride) keep.add(i);
-      for (const d of this.divergences) if (d.i >= state.next && d.i < this.pushed) keep.add(d.i);
-      for (const i of [...keep].sort((a, b) => a - b)) steps.push(this.ring[i % this.ringSteps]!);
+      // Behind the live edge: the newest steps, and every older step where a divergence was found.
+      const from = this.pushed - this.batchSteps;
+      for (const d of this.divergences) if (d.i >= state.next && d.i < from && steps[steps.length - 1]?.i !== d.i) steps.push(this.ring[d.i % this.ringSteps]!);
+      for (let i = from; i < this.pushed; i++) steps.push(this.ring[i % this.ringSteps]!);
       skipped += available - steps.length;
+      state.next = this.pushed;
     }
-    state.next = this.pushed;
     const divergences = this.divergences.slice(state.divCursor);
     state.divCursor = this.divergences.length;
     const trials = this.trials.slice(state.trialCursor, state.trialCursor + MAX_TRIALS_PER_BATCH);
@@ -223,7 +230,7 @@ export class LiveHub implements FeedSink {
       this.safeSend(state, { type: "batch", seq: state.seq, steps, skipped, divergences, trials, ...(healthDue ? { health } : {}) });
       return;
     }
-    if (this.summary !== null && !state.endSent && state.trialCursor >= this.trials.length) {
+    if (this.summary !== null && !state.endSent && state.trialCursor >= this.trials.length && state.next >= this.pushed) {
       state.endSent = true;
       this.safeSend(state, { type: "end", summary: this.summary });
     }

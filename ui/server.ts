@@ -95,6 +95,8 @@ export async function startUiServer(hub: LiveHub, options: { port?: number; asse
       res.writeHead(200, { ...headers, "content-type": "text/javascript; charset=utf-8" }).end(assets.script);
     } else if (path === "/app.css") {
       res.writeHead(200, { ...headers, "content-type": "text/css; charset=utf-8" }).end(assets.style);
+    } else if (path === "/favicon.ico") {
+      res.writeHead(204, headers).end();
     } else {
       res.writeHead(404, { ...headers, "content-type": "text/plain" }).end("not found\n");
     }

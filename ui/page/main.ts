@@ -100,7 +100,10 @@ class View {
   }
 
   onMessage(msg: ServerMessage): void {
-    if (msg.type === "meta") this.setMeta(msg.meta);
+    if (msg.type === "meta") {
+      this.health = [...msg.health];
+      this.setMeta(msg.meta);
+    }
     else if (msg.type === "batch") {
       this.batches++;
       this.addSteps(msg.steps);

@@ -86,19 +86,25 @@ export class Raster {
     }
     const ctx = this.canvas.getContext("2d")!;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, W, H);
     const span = this.x1 - this.x0;
     const colX = (i: number): number => Math.floor(((i - this.x0) * W) / span);
     const cw = Math.max(1, Math.floor(W / span));
     this.drawnEvents = 0;
-    // Sample boundaries.
+    // Pixels: white, sample boundaries in light grey, then the spikes.
+    const image = ctx.createImageData(W, H);
+    const px = new Uint32Array(image.data.buffer);
+    px.fill(0xffffffff);
     if (stepsPerSample !== undefined && span / stepsPerSample <= 200) {
-      ctx.fillStyle = "#e4e8ef";
-      for (const s of steps) if (s.t === 0 && s.i >= this.x0 && s.i < this.x1) ctx.fillRect(colX(s.i), 0, Math.max(1, Math.round(dpr)), H);
+      const grey = rgba("#dde2ea");
+      for (const s of steps) {
+        if (s.t !== 0 || s.i < this.x0 || s.i >= this.x1) continue;
+        const x = colX(s.i);
+        for (let y = 0; y < H; y++) px[y * W + x] = grey;
+      }
     }
+    if (!this.integrator) this.drawSpikes(px, steps, colX, cw, W, H, reference);
+    ctx.putImageData(image, 0, 0);
     if (this.integrator) this.drawMembranes(ctx, steps, colX, cw, W, H, dpr);
-    else this.drawSpikes(ctx, steps, colX, cw, W, H, reference);
     // Divergences of this layer.
     this.markers = [];
     for (const d of divergences) {
@@ -123,9 +129,7 @@ export class Raster {
     }
   }
 
-  private drawSpikes(ctx: CanvasRenderingContext2D, steps: readonly FeedStep[], colX: (i: number) => number, cw: number, W: number, H: number, reference: boolean): void {
-    const image = ctx.getImageData(0, 0, W, H);
-    const px = new Uint32Array(image.data.buffer);
+  private drawSpikes(px: Uint32Array, steps: readonly FeedStep[], colX: (i: number) => number, cw: number, W: number, H: number, reference: boolean): void {
     const rowH = Math.max(1, Math.floor(H / this.size));
     const put = (x: number, neuron: number, color: number): void => {
       const y = Math.floor((neuron * H) / this.size);
@@ -162,7 +166,6 @@ export class Raster {
         }
       }
     }
-    ctx.putImageData(image, 0, 0);
   }
 
   private drawMembranes(ctx: CanvasRenderingContext2D, steps: readonly FeedStep[], colX: (i: number) => number, cw: number, _W: number, H: number, dpr: number): void {
