@@ -547,8 +547,13 @@ class View {
     this.rewardChart?.setData([tail.map((t) => t.trial), tail.map((t) => t.reward)]);
   }
 
+  private shownDivergences = -1;
   private renderDivergences(): void {
     const meta = this.meta!;
+    // Rebuilt only when the list changes: a link being clicked must not be replaced under the pointer.
+    const key = this.divergences.length * 2 + (this.summary ? 1 : 0);
+    if (key === this.shownDivergences) return;
+    this.shownDivergences = key;
     if (this.divergences.length === 0) {
       this.divEl.textContent = meta.reference ? (this.summary ? "none: device and interpreter bit-exact" : "none so far") : "no reference run (stream shows the device only)";
       this.divEl.className = "divergences";

@@ -88,6 +88,7 @@ export class Raster {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     const span = this.x1 - this.x0;
     const colX = (i: number): number => Math.floor(((i - this.x0) * W) / span);
+    // Cells tile the canvas: step i covers [colX(i), colX(i + 1)), at least one pixel.
     const cw = Math.max(1, Math.floor(W / span));
     this.drawnEvents = 0;
     // Pixels: white, sample boundaries in light grey, then the spikes.
@@ -109,20 +110,24 @@ export class Raster {
     this.markers = [];
     for (const d of divergences) {
       if (d.layer !== this.layer || d.i < this.x0 || d.i >= this.x1) continue;
-      const x = colX(d.i) + cw / 2;
-      const y = ((d.neuron + 0.5) * H) / this.size;
+      const x = Math.floor((((d.i - this.x0) + 0.5) * W) / span);
+      const y = Math.floor(((d.neuron + 0.5) * H) / this.size);
       ctx.save();
       ctx.strokeStyle = COLORS.mark;
       ctx.lineWidth = 1.5 * dpr;
       ctx.setLineDash([4 * dpr, 3 * dpr]);
+      // The dashed line stops short of the ring, so the spike under it stays visible.
+      const gap = 9 * dpr;
       ctx.beginPath();
-      ctx.moveTo(x, 0);
-      ctx.lineTo(x, H);
+      ctx.moveTo(x + 0.5, 0);
+      ctx.lineTo(x + 0.5, Math.max(0, y - gap));
+      ctx.moveTo(x + 0.5, Math.min(H, y + gap));
+      ctx.lineTo(x + 0.5, H);
       ctx.stroke();
       ctx.setLineDash([]);
       ctx.lineWidth = 2 * dpr;
       ctx.beginPath();
-      ctx.arc(x, y, 6 * dpr, 0, 2 * Math.PI);
+      ctx.arc(x + 0.5, y + 0.5, 6 * dpr, 0, 2 * Math.PI);
       ctx.stroke();
       ctx.restore();
       this.markers.push({ layer: this.layer, i: d.i, step: d.step, neuron: d.neuron, x: x / dpr, y: y / dpr });
@@ -130,22 +135,24 @@ export class Raster {
   }
 
   private drawSpikes(px: Uint32Array, steps: readonly FeedStep[], colX: (i: number) => number, cw: number, W: number, H: number, reference: boolean): void {
-    const rowH = Math.max(1, Math.floor(H / this.size));
-    const put = (x: number, neuron: number, color: number): void => {
+    const put = (x: number, x1: number, neuron: number, color: number): void => {
       const y = Math.floor((neuron * H) / this.size);
-      for (let dy = 0; dy < rowH && y + dy < H; dy++) {
-        const row = (y + dy) * W;
-        for (let dx = 0; dx < cw && x + dx < W; dx++) px[row + x + dx] = color;
+      const y1 = Math.min(H, Math.max(y + 1, Math.floor(((neuron + 1) * H) / this.size)));
+      for (let yy = y; yy < y1; yy++) {
+        const row = yy * W;
+        for (let xx = x; xx < x1; xx++) px[row + xx] = color;
       }
       this.drawnEvents++;
     };
     for (const s of steps) {
       if (s.i < this.x0 || s.i >= this.x1) continue;
-      const x = colX(s.i);
+      const x0 = colX(s.i);
+      const xe = Math.min(W, Math.max(x0 + 1, colX(s.i + 1)));
+      const x = x0;
       const dev = this.layer < 0 ? s.in : (s.d[this.layer] ?? []);
       const ref = this.layer < 0 ? undefined : s.r?.[this.layer];
       if (!reference || ref === undefined) {
-        for (const n of dev) put(x, n, this.layer < 0 ? PX.both : PX.device);
+        for (const n of dev) put(x, xe, n, this.layer < 0 ? PX.both : PX.device);
         continue;
       }
       let a = 0;
@@ -154,14 +161,14 @@ export class Raster {
         const d = a < dev.length ? dev[a]! : Infinity;
         const r = b < ref.length ? ref[b]! : Infinity;
         if (d === r) {
-          put(x, d, PX.both);
+          put(x, xe, d, PX.both);
           a++;
           b++;
         } else if (d < r) {
-          put(x, d, PX.deviceOnly);
+          put(x, xe, d, PX.deviceOnly);
           a++;
         } else {
-          put(x, r, PX.referenceOnly);
+          put(x, xe, r, PX.referenceOnly);
           b++;
         }
       }
