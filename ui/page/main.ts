@@ -73,6 +73,8 @@ class View {
   private pendingAck = 0;
   private socket: WebSocket | null = null;
   private lastRangeText = "";
+  /** While paused: how many steps and divergences the display shows (what had arrived when paused). */
+  private frozen = { steps: 0, divergences: 0 };
 
   constructor(readonly mode: "live" | "report") {
     this.root = document.getElementById("app")!;
@@ -86,13 +88,14 @@ class View {
   }
 
   addSteps(steps: readonly FeedStep[]): void {
+    // While paused, arrivals change only the status line (the history trim below waits for resume).
     for (const s of steps) {
       const last = this.steps[this.steps.length - 1];
       if (last !== undefined && s.i <= last.i) continue;
       this.steps.push(s);
     }
     this.received += steps.length;
-    if (this.mode === "live" && this.steps.length > HISTORY + 2000) {
+    if (this.mode === "live" && !this.paused && this.steps.length > HISTORY + 2000) {
       this.skipped += this.steps.length - HISTORY;
       this.steps.splice(0, this.steps.length - HISTORY);
     }
@@ -216,13 +219,13 @@ class View {
       [[], [], ...meta.layers.map(() => [])] as unknown as uPlot.AlignedData,
       rates,
     );
-    right.append(el("h2", {}, "Link"));
+    right.append(el("h2", {}, "Link health"));
     this.healthEl = el("div", { class: "health", id: "health" });
     right.append(this.healthEl);
     const speed = el("div", { class: "chart", id: "speed" });
-    right.append(speed);
+    right.append(speed, el("div", { class: "dim" }, "steps/s against seconds since the view started"));
     this.speedChart = new uPlot(
-      { width: 420, height: 120, legend: { show: false }, scales: { x: { time: false } }, axes: [{ label: "seconds" }, { label: "steps/s", size: 50 }], series: [{}, { label: "steps/s", stroke: "#1f4e9c", width: 1.5 }] },
+      { width: 420, height: 150, legend: { show: false }, scales: { x: { time: false } }, axes: [{}, { label: "steps/s", size: 60, space: 20 }], series: [{}, { label: "steps/s", stroke: "#1f4e9c", width: 1.5 }] },
       [[], []],
       speed,
     );
@@ -303,6 +306,7 @@ class View {
   }
 
   setPaused(paused: boolean): void {
+    if (paused && !this.paused) this.frozen = { steps: this.steps.length, divergences: this.divergences.length };
     this.paused = paused;
     if (!paused) this.zoom = null;
     if (this.pauseButton) this.pauseButton.textContent = paused ? "Resume display" : "Pause display";
@@ -317,19 +321,29 @@ class View {
 
   // ---- drawing -------------------------------------------------------------------------------
 
+  /** The steps the display shows: all held, or while paused those that had arrived. */
+  private shownSteps(): FeedStep[] {
+    return this.paused && this.mode === "live" ? this.steps.slice(0, this.frozen.steps) : this.steps;
+  }
+
+  private shownDivergenceList(): FeedDivergence[] {
+    return this.paused && this.mode === "live" ? this.divergences.slice(0, this.frozen.divergences) : this.divergences;
+  }
+
   /** The run-step range the rasters show now. */
   range(): [number, number] {
     if (this.zoom) return this.zoom;
     const meta = this.meta!;
-    const last = this.steps[this.steps.length - 1];
+    const steps = this.shownSteps();
+    const last = steps[steps.length - 1];
     if (meta.stepsPerSample !== undefined && (this.mode === "report" || this.paused) && this.sampleSelect?.value) {
-      const s = this.steps.find((x) => x.s === this.sample);
+      const s = steps.find((x) => x.s === this.sample);
       if (s) return [s.i - s.t, s.i - s.t + meta.stepsPerSample];
     }
     if (this.mode === "report") {
-      const first = this.steps[0];
+      const first = steps[0];
       if (meta.stepsPerSample !== undefined && first) {
-        const s = this.steps.find((x) => x.s === this.sample) ?? first;
+        const s = steps.find((x) => x.s === this.sample) ?? first;
         return [s.i - s.t, s.i - s.t + meta.stepsPerSample];
       }
       return [first?.i ?? 0, (last?.i ?? 0) + 1];
@@ -341,8 +355,7 @@ class View {
   frame(): void {
     if (this.meta && this.dirty) {
       this.dirty = false;
-      if (!this.paused || this.mode === "report") this.render();
-      else this.renderStatus();
+      this.render();
     }
     if (this.pendingAck > 0 && this.socket?.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify({ type: "ack", seq: this.pendingAck }));
@@ -353,10 +366,11 @@ class View {
   private render(): void {
     const meta = this.meta!;
     const [x0, x1] = this.range();
-    const lo = lowerBound(this.steps, x0);
-    const hi = lowerBound(this.steps, x1);
-    const shown = this.steps.slice(lo, hi);
-    for (const r of this.rasters) r.draw(shown, x0, x1, this.divergences, meta.reference, meta.stepsPerSample);
+    const all = this.shownSteps();
+    const lo = lowerBound(all, x0);
+    const hi = lowerBound(all, x1);
+    const shown = all.slice(lo, hi);
+    for (const r of this.rasters) r.draw(shown, x0, x1, this.shownDivergenceList(), meta.reference, meta.stepsPerSample);
     const rangeText = `run steps ${x0}–${x1 - 1}${meta.stepsPerSample !== undefined && shown[0] ? ` · sample ${shown[0].s}${shown[0].label !== undefined ? ` (label ${shown[0].label})` : ""}` : ""} · drag on a raster to zoom, double-click to reset, hover for values`;
     if (rangeText !== this.lastRangeText) {
       document.getElementById("range")!.textContent = rangeText;
@@ -560,7 +574,8 @@ class View {
       return;
     }
     const list = el("ol");
-    for (const d of this.divergences.slice(0, 50)) {
+    const head = el("div", { class: "dim" }, `${this.divergences.length}${this.divergences.length >= 1000 ? "+" : ""} steps where a layer differs; click one to show it`);
+    for (const d of this.divergences.slice(0, 200)) {
       const li = el("li");
       const a = el("a", { href: "#" }, `sample ${d.sample}, step ${d.step}, ${meta.layers[d.layer]?.name ?? `layer ${d.layer}`} neuron ${d.neuron}: ${d.kind} device ${d.device}, interpreter ${d.interpreter}`);
       a.onclick = (e) => {
@@ -572,7 +587,7 @@ class View {
       li.append(a);
       list.append(li);
     }
-    this.divEl.replaceChildren(list);
+    this.divEl.replaceChildren(head, list);
     this.divEl.className = "divergences bad";
   }
 
