@@ -14,15 +14,28 @@ import { renderChart } from "../models/learning/svg.js";
 import { plasticLayers, readLearnedTable, unpackWeights, withLearningProvenance } from "../firmware-host/bridge/checkpoint.js";
 import type { BoardSession } from "../firmware-host/bridge/session.js";
 import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
+import type { StepEvents } from "../runtime/events.js";
+import type { SpikeSection } from "../firmware-host/wire/messages.js";
+import { allLayersMask } from "../firmware-host/bridge/session.js";
+import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView } from "./ui.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
 
+/** What a watcher of a closed-loop run sees (the live view): every step's reported layers and every trial's reward. */
+export interface AdaptWatcher {
+  /** Layers the device reports each step (a mask); the learner's layer is added. */
+  readonly reportMask: number;
+  onStep(t: number, input: StepEvents, sections: readonly SpikeSection[]): void;
+  onTrial(trial: number, correct: boolean, reward: { step: number; value: number }): void;
+}
+
 /** A board session as a closed-loop learner: lockstep steps reporting `layer`, rewards by REWARD. */
-export function sessionLearner(session: BoardSession, layer: number): AdaptLearner {
-  const mask = layer < 32 ? 2 ** layer >>> 0 : 0;
+export function sessionLearner(session: BoardSession, layer: number, watcher?: AdaptWatcher): AdaptLearner {
+  const mask = ((layer < 32 ? 2 ** layer >>> 0 : 0) | (watcher?.reportMask ?? 0)) >>> 0;
   const none = new Uint32Array(0);
   return {
     async step(t, events) {
       const out = await session.step(t, events, mask);
+      watcher?.onStep(t, events, out.sections);
       return out.sections.find((s) => s.layer === layer)?.indices ?? none;
     },
     async reward(targetStep, value) {
@@ -47,10 +60,18 @@ export interface AdaptReport {
 }
 
 /** Runs `task` on a connected session (model already loaded, state reset) and checks the weights against the replay. */
-export async function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal): Promise<AdaptReport> {
+export async function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal, watcher?: AdaptWatcher): Promise<AdaptReport> {
   const layer = task.table.layers.length - 1;
   await session.resetState(true);
-  const run: AdaptRun = await runAdapt(task, sessionLearner(session, layer), { trials, seed, ...(signal ? { signal } : {}) });
+  const learner = sessionLearner(session, layer, watcher);
+  let lastReward = { step: 0, value: 0 };
+  const watched: AdaptLearner = watcher
+    ? { step: (t, e) => learner.step(t, e), reward: async (step, value) => { lastReward = { step, value }; await learner.reward(step, value); } }
+    : learner;
+  const run: AdaptRun = await runAdapt(task, watched, {
+    trials, seed, ...(signal ? { signal } : {}),
+    ...(watcher ? { onTrial: (trial: number, correct: boolean) => watcher.onTrial(trial, correct, lastReward) } : {}),
+  });
   const learned = await readLearnedTable(session, task.table);
   const replay = replayRun(new Interpreter(task.table), run);
   const weightsBitExact = plasticLayers(task.table).every((l) => {
@@ -77,7 +98,7 @@ export async function adaptOnSession(session: BoardSession, task: AdaptTask, tri
 
 /** Registers the `adapt` verb. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("adapt")
     .description("closed-loop learning on a board: the host rewards the board's actions, an R-STDP layer learns on the device")
     .option("--board <name>", BOARD_HELP)
@@ -88,18 +109,43 @@ export function register(program: Command): void {
     .option("--seed <s>", "seed of the task (initial weights, pattern → action map) and of the environment", "1")
     .option("--plot <file>", "write the learning curve as SVG")
     .option("--save-weights <file>", "write the learned event table (.cbor) with provenance")
-    .option("--json", "print one JSON object on stdout")
+    .option("--json", "print one JSON object on stdout");
+  addUiOptions(cmd)
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const trials = intOption("--trials", String(opts["trials"]), 1, 1_000_000);
       const seed = intOption("--seed", String(opts["seed"]), 1, 0xffffffff);
       const task = adaptTask(String(opts["task"]), seed);
+      const boardName = String(opts["board"] ?? opts["port"] ?? "");
+      let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
+      let lag: number | null = null;
+      const view = await openLiveView(opts, feedMeta(task.table, "adapt", `adapt ${task.name} on ${boardName}: ${task.description}`, boardName, { reference: false }), {
+        health: () => (deviceRef ? linkHealth(deviceRef, () => lag)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }),
+      });
       const device = await connectDevice(
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000) },
         encodeTable(task.table),
-      );
+      ).catch(async (e: unknown) => {
+        await view?.close();
+        throw e;
+      });
+      deviceRef = device;
       const interrupt = interruptSignal();
+      let finished: Record<string, unknown> | undefined;
+      let i = 0;
+      let at = performance.now();
+      const layers = task.table.layers;
+      const watcher: AdaptWatcher | undefined = view && {
+        reportMask: allLayersMask(layers.length),
+        onStep: (t, input, sections) => {
+          const now = performance.now();
+          lag = now - at;
+          at = now;
+          view.sink.step(feedStep(i++, 0, t, input, layers.map((_, l) => sections.find((s) => s.layer === l)?.indices ?? [])));
+        },
+        onTrial: (trial, correct, reward) => view.sink.trial({ trial, correct, reward: reward.value, step: reward.step }),
+      };
       try {
-        const report = await adaptOnSession(device.session, task, trials, (seed ^ 0x9e3779b9) >>> 0 || 1, interrupt.signal);
+        const report = await adaptOnSession(device.session, task, trials, (seed ^ 0x9e3779b9) >>> 0 || 1, interrupt.signal, watcher);
         if (opts["plot"] !== undefined) {
           writeFileAtomic(String(opts["plot"]), renderChart({
             title: `picospike adapt: ${task.description} on ${device.description}`,
@@ -110,6 +156,7 @@ export function register(program: Command): void {
         }
         if (opts["saveWeights"] !== undefined) writeFileAtomic(String(opts["saveWeights"]), encodeTable(report.learned));
         const { learned: _learned, curve, ...numbers } = report;
+        finished = { device: device.description, ...numbers };
         if (opts["json"]) printJson({ device: device.description, ...numbers, curve });
         else {
           process.stdout.write(
@@ -123,6 +170,8 @@ export function register(program: Command): void {
       } finally {
         interrupt.dispose();
         await device.close();
+        if (finished === undefined) await view?.close();
       }
+      await view?.finish(finished);
     });
 }

@@ -7,6 +7,7 @@ import { fail } from "../runtime/errors.js";
 import type { InputSample } from "../runtime/events.js";
 import { encodeSample } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
+import { tableHash } from "../runtime/format.js";
 import { loadDataset, slice, image } from "../models/datasets.js";
 import { boardNames } from "../firmware-host/boards/boards.js";
 import { FaultyTransport, parseInjectSpec } from "../firmware-host/transports/fault.js";
@@ -58,7 +59,7 @@ export interface FaultReport {
 export const BOARD_HELP = `board: mock (in-process, backed by the interpreter) or ${boardNames().join(", ")} (built and started)`;
 
 /** Connects to the device named by --board/--port and makes it run `modelBytes`. */
-export async function connectDevice(opts: { board?: string; port?: string; baud?: number; inject?: string }, modelBytes: Uint8Array): Promise<Device> {
+export async function connectDevice(opts: { board?: string; port?: string; baud?: number; inject?: string; attach?: boolean }, modelBytes: Uint8Array): Promise<Device> {
   if (opts.board === undefined && opts.port === undefined) fail("CLI_USAGE", "give --board NAME or --port PATH");
   const spec = opts.inject === undefined ? undefined : parseInjectSpec(opts.inject);
   let transport: Transport;
@@ -133,6 +134,14 @@ export async function connectDevice(opts: { board?: string; port?: string; baud?
     };
   };
   try {
+    if (opts.attach === true) {
+      // Attaching (monitor) never changes what the board runs: it must already run this model.
+      const wanted = tableHash(modelBytes);
+      if (session.modelHash !== wanted) {
+        fail("DEVICE_CANNOT_MONITOR", `${description} runs ${session.modelHash === "" ? "no model" : `model ${session.modelHash.slice(0, 16)}…`}, not ${wanted.slice(0, 16)}… (--model): pass the model it runs, or flash this one first`);
+      }
+      return { session, counter, description, uploaded: false, recovery, faults, close };
+    }
     const uploaded = await recovery.ensureModel();
     return { session, counter, description, uploaded, recovery, faults, close };
   } catch (e) {

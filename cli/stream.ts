@@ -94,6 +94,7 @@ export function register(program: Command): void {
       const input = openStreamInput(String(opts["input"]), table, steps, samplesOpt, {
         realtime, dtUs: Math.max(1, Math.round(dtMs * 1000)), signal: interrupt.signal, log: (l) => process.stderr.write(l + "\n"),
       });
+      let droppedSoFar = 0;
       const boardName = String(opts["board"] ?? opts["port"] ?? "");
       let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
       let lagOf: () => number | null = () => null;
@@ -102,7 +103,7 @@ export function register(program: Command): void {
         feedMeta(table, "stream", `stream ${modelPath} to ${boardName}, input ${String(opts["input"])}${realtime ? `, real time (dt ${dtMs} ms)` : ", lockstep"}`, boardName, {
           reference: !realtime, ...(realtime ? { dtMs } : { stepsPerSample: input.steps }),
         }),
-        { health: () => (deviceRef ? linkHealth(deviceRef, () => lagOf())() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
+        { health: () => (deviceRef ? linkHealth(deviceRef, () => lagOf(), () => droppedSoFar)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
       );
       const device = await connectDevice(
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },
@@ -125,6 +126,7 @@ export function register(program: Command): void {
       const checkpoints = savePath === undefined ? undefined : new Checkpointer(device.session, table, (bytes) => writeFileAtomic(savePath, bytes), every);
       const showStatus = process.stderr.isTTY === true || !opts["json"];
       const line = (s: StreamStatus): void => {
+        droppedSoFar = s.framesDropped;
         if (!showStatus) return;
         const text = `stream: ${s.steps} steps, ${s.stepsPerSecond.toFixed(0)} steps/s, ${s.inputEvents} input events, ${s.outputSpikes} output spikes, ${s.framesDropped} dropped`;
         process.stderr.write(process.stderr.isTTY ? `\r${text}   ` : `${text}\n`);

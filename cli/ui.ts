@@ -32,16 +32,17 @@ export function feedMeta(table: EventTable, kind: FeedMeta["kind"], title: strin
   };
 }
 
-/** The link's health from a connected device's counters; `lagMs` gives the job's latest latency. */
+/** The link's health from a connected device's counters; `lagMs` gives the job's latest latency, `dropped` its frames dropped so far. */
 export function linkHealth(
   device: { session: { link: { counters: { gaps: number; badCrc: number; badFrame: number; retransmissions: number } } }; recovery: { counters: { recoveries: number } } },
   lagMs: () => number | null,
-  extraDropped: () => number = () => 0,
+  dropped?: () => number,
 ): HealthProvider {
   return () => {
     const c = device.session.link.counters;
     return {
-      lagMs: lagMs(), framesDropped: c.gaps + extraDropped(), crcRejects: c.badCrc, badFrames: c.badFrame, retransmissions: c.retransmissions,
+      // The job's own count when it has one (real time: inputs the host dropped, plus link gaps), else the link's gaps.
+      lagMs: lagMs(), framesDropped: dropped ? Math.max(dropped(), c.gaps) : c.gaps, crcRejects: c.badCrc, badFrames: c.badFrame, retransmissions: c.retransmissions,
       recoveries: device.recovery.counters.recoveries,
     };
   };

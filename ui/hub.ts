@@ -175,7 +175,12 @@ export class LiveHub implements FeedSink {
     if (now - this.rateMark.at >= 500) {
       this.rateMark = { at: now, steps: this.pushed, rate: ((this.pushed - this.rateMark.steps) * 1000) / (now - this.rateMark.at) };
     }
-    const link = this.healthOf?.() ?? { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 };
+    let link: ReturnType<HealthProvider> = { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 };
+    try {
+      link = this.healthOf?.() ?? link;
+    } catch {
+      // A job's counters that cannot be read now (closing) leave the panel at zero; never stop the timer.
+    }
     return { at: Math.round(now - this.t0) / 1000, steps: this.pushed, stepsPerSecond: Math.round(this.rateMark.rate * 10) / 10, ...link };
   }
 

@@ -569,7 +569,7 @@ class View {
     if (key === this.shownDivergences) return;
     this.shownDivergences = key;
     if (this.divergences.length === 0) {
-      this.divEl.textContent = meta.reference ? (this.summary ? "none: device and interpreter bit-exact" : "none so far") : "no reference run (stream shows the device only)";
+      this.divEl.textContent = meta.reference ? (this.summary ? "none: device and interpreter bit-exact" : "none so far") : "not compared: this run shows the device only";
       this.divEl.className = "divergences";
       return;
     }
