@@ -8,14 +8,13 @@
  * input rates, instructions = a × synaptic events + b, separates the per-event cost a from the
  * fixed per-step cost b (neuron updates + step overhead; b ÷ neurons is the per-neuron figure).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
 import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards/boards.js";
 import { estimateModelRam } from "../firmware-host/boards/launch.js";
-import { requireTool } from "../firmware-host/boards/toolchain.js";
+import { runQemu } from "../firmware-host/boards/qemu.js";
 import type { StepEvents } from "../runtime/events.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
@@ -230,35 +229,6 @@ function writeWorkload(w: DeviceWorkload, dir: string): { sources: string[]; def
   return { sources, defines };
 }
 
-/** Runs `elf` under QEMU with the board's machine and -icount shift=0 until it prints END; its stdout. */
-export function runQemu(board: string, elf: string, timeoutMs: number = QEMU_TIMEOUT_MS): Promise<string> {
-  const spec = getBoard(board);
-  if (spec.qemu === undefined) throw new Error(`${board} does not run under QEMU`);
-  const qemu = requireTool("qemu-system-arm");
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(qemu, ["-M", spec.qemu!.machine, "-nographic", "-monitor", "none", "-serial", "stdio", "-icount", "shift=0", "-kernel", elf], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`QEMU ${board} timed out after ${timeoutMs} ms; output so far:\n${out.slice(-2000)}${err}`));
-    }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString("latin1");
-      if (/^(END|ERROR.*)$/m.test(out)) {
-        clearTimeout(timer);
-        child.kill("SIGKILL");
-        resolveRun(out);
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (!/^END$/m.test(out)) reject(new Error(`QEMU ${board} exited (${code}) before END:\n${out.slice(-2000)}${err}`));
-    });
-  });
-}
-
 /** Builds the bench firmware for `w` on `board`, runs it and checks its spikes against the interpreter. */
 export async function runDeviceWorkload(board: string, w: DeviceWorkload): Promise<DeviceRun> {
   const spec = getBoard(board);
@@ -266,7 +236,7 @@ export async function runDeviceWorkload(board: string, w: DeviceWorkload): Promi
   try {
     const { sources, defines } = writeWorkload(w, dir);
     const build = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", "src/ps_kernels_generated.c", ...sources], [dir], dir, defines);
-    const out = await runQemu(board, build.image);
+    const out = await runQemu(board, build.image, QEMU_TIMEOUT_MS);
     const error = /^ERROR (\d+)$/m.exec(out);
     if (error !== null) throw new Error(`${board} ${w.name}: the device failed to load the model (status ${error[1]})`);
     const perTick = spec.qemu!.instructionsPerTick;

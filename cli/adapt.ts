@@ -7,93 +7,40 @@
  */
 import type { Command } from "commander";
 import { encodeTable } from "../runtime/format.js";
-import { Interpreter } from "../runtime/interpreter.js";
-import type { EventTable } from "../runtime/model.js";
-import { ADAPT_TASKS, adaptTask, finalAccuracy, learningCurve, replayRun, runAdapt, type AdaptLearner, type AdaptRun, type AdaptTask } from "../models/adapt/associative.js";
+import { ADAPT_TASKS, adaptTask, type AdaptTask } from "../models/adapt/associative.js";
+import { adaptOnDevice, type AdaptReport } from "../models/adapt/on-device.js";
 import { renderChart } from "../models/learning/svg.js";
-import { plasticLayers, readLearnedTable, unpackWeights, withLearningProvenance } from "../firmware-host/bridge/checkpoint.js";
 import type { BoardSession } from "../firmware-host/bridge/session.js";
-import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
-import type { StepEvents } from "../runtime/events.js";
-import type { SpikeSection } from "../firmware-host/wire/messages.js";
+import { sessionLearner, type StepWatcher } from "../firmware-host/jobs/adapt.js";
 import { allLayersMask } from "../firmware-host/bridge/session.js";
+import type { FeedSink } from "../ui/hub.js";
 import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView } from "./ui.js";
+import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
 
-/** What a watcher of a closed-loop run sees (the live view): every step's reported layers and every trial's reward. */
-export interface AdaptWatcher {
-  /** Layers the device reports each step (a mask); the learner's layer is added. */
-  readonly reportMask: number;
-  onStep(t: number, input: StepEvents, sections: readonly SpikeSection[]): void;
-  onTrial(trial: number, correct: boolean, reward: { step: number; value: number }): void;
-}
-
-/** A board session as a closed-loop learner: lockstep steps reporting `layer`, rewards by REWARD. */
-export function sessionLearner(session: BoardSession, layer: number, watcher?: AdaptWatcher): AdaptLearner {
-  const mask = ((layer < 32 ? 2 ** layer >>> 0 : 0) | (watcher?.reportMask ?? 0)) >>> 0;
-  const none = new Uint32Array(0);
-  return {
-    async step(t, events) {
-      const out = await session.step(t, events, mask);
-      watcher?.onStep(t, events, out.sections);
-      return out.sections.find((s) => s.layer === layer)?.indices ?? none;
-    },
-    async reward(targetStep, value) {
-      await session.reward(targetStep, value);
+/**
+ * Runs `task` on a connected session (model already loaded): the action layer is the last one. With
+ * `sink` (the live view), every layer of every step and every trial's reward go to it.
+ */
+export function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal, sink?: FeedSink, onLag?: (ms: number) => void): Promise<AdaptReport> {
+  const layers = task.table.layers;
+  let i = 0;
+  let at = performance.now();
+  const watcher: StepWatcher | undefined = sink && {
+    reportMask: allLayersMask(layers.length),
+    onStep: (t, input, sections) => {
+      const now = performance.now();
+      onLag?.(now - at);
+      at = now;
+      sink.step(feedStep(i++, 0, t, input, layers.map((_, l) => sections.find((s) => s.layer === l)?.indices ?? [])));
     },
   };
-}
-
-/** The result of a closed-loop run on a device, checked against the interpreter's replay. */
-export interface AdaptReport {
-  readonly task: string;
-  readonly trials: number;
-  readonly steps: number;
-  readonly rewards: number;
-  readonly finalAccuracy: number;
-  /** First trial after which the accuracy over the previous 200 trials is ≥ 90 %, or null. */
-  readonly trialsTo90: number | null;
-  readonly weightsBitExact: boolean;
-  readonly curve: Array<[number, number]>;
-  /** The device's learned table (weights read back), for --save-weights. */
-  readonly learned: EventTable;
-}
-
-/** Runs `task` on a connected session (model already loaded, state reset) and checks the weights against the replay. */
-export async function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal, watcher?: AdaptWatcher): Promise<AdaptReport> {
-  const layer = task.table.layers.length - 1;
-  await session.resetState(true);
-  const learner = sessionLearner(session, layer, watcher);
-  let lastReward = { step: 0, value: 0 };
-  const watched: AdaptLearner = watcher
-    ? { step: (t, e) => learner.step(t, e), reward: async (step, value) => { lastReward = { step, value }; await learner.reward(step, value); } }
-    : learner;
-  const run: AdaptRun = await runAdapt(task, watched, {
-    trials, seed, ...(signal ? { signal } : {}),
-    ...(watcher ? { onTrial: (trial: number, correct: boolean) => watcher.onTrial(trial, correct, lastReward) } : {}),
-  });
-  const learned = await readLearnedTable(session, task.table);
-  const replay = replayRun(new Interpreter(task.table), run);
-  const weightsBitExact = plasticLayers(task.table).every((l) => {
-    const input = learned.layers[l]!.input;
-    if (input.kind !== "dense" && input.kind !== "sparse") return false;
-    const device = unpackWeights(input.weights);
-    const host = replay.weights(l);
-    return device.length === host.length && device.every((w, q) => w === host[q]);
-  });
-  let trialsTo90: number | null = null;
-  for (let i = 200, sum = run.correct.slice(0, 200).reduce((a, b) => a + b, 0); i <= run.trials; i++) {
-    if (sum >= 180) {
-      trialsTo90 = i;
-      break;
-    }
-    if (i < run.trials) sum += run.correct[i]! - run.correct[i - 200]!;
-  }
-  return {
-    task: task.name, trials: run.trials, steps: run.inputs.length, rewards: run.rewards.length,
-    finalAccuracy: finalAccuracy(run.correct), trialsTo90, weightsBitExact, curve: learningCurve(run.correct, 200, 20),
-    learned: withLearningProvenance(learned, task.table, { steps: run.inputs.length, rewards: run.rewards.length }),
-  };
+  const learner = sessionLearner(session, layers.length - 1, watcher);
+  if (!sink) return adaptOnDevice(learner, task, trials, seed, signal);
+  // The reward of each trial (value and target step) as the environment sent it, for the reward stream.
+  let last = { step: 0, value: 0 };
+  const watched = { ...learner, reward: async (step: number, value: number) => { last = { step, value }; await learner.reward(step, value); } };
+  return adaptOnDevice(watched, task, trials, seed, signal, (trial, correct) => sink.trial({ trial, correct, reward: last.value, step: last.step }));
 }
 
 /** Registers the `adapt` verb. */
@@ -131,21 +78,8 @@ export function register(program: Command): void {
       deviceRef = device;
       const interrupt = interruptSignal();
       let finished: Record<string, unknown> | undefined;
-      let i = 0;
-      let at = performance.now();
-      const layers = task.table.layers;
-      const watcher: AdaptWatcher | undefined = view && {
-        reportMask: allLayersMask(layers.length),
-        onStep: (t, input, sections) => {
-          const now = performance.now();
-          lag = now - at;
-          at = now;
-          view.sink.step(feedStep(i++, 0, t, input, layers.map((_, l) => sections.find((s) => s.layer === l)?.indices ?? [])));
-        },
-        onTrial: (trial, correct, reward) => view.sink.trial({ trial, correct, reward: reward.value, step: reward.step }),
-      };
       try {
-        const report = await adaptOnSession(device.session, task, trials, (seed ^ 0x9e3779b9) >>> 0 || 1, interrupt.signal, watcher);
+        const report = await adaptOnSession(device.session, task, trials, (seed ^ 0x9e3779b9) >>> 0 || 1, interrupt.signal, view?.sink, (ms) => (lag = ms));
         if (opts["plot"] !== undefined) {
           writeFileAtomic(String(opts["plot"]), renderChart({
             title: `picospike adapt: ${task.description} on ${device.description}`,

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard } from "../firmware-host/boards/boards.js";
-import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/boards/launch.js";
+import { buildDevice, estimateModelRam } from "../firmware-host/boards/launch.js";
 import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
 import { printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const modelBytes = readFileOrFail(modelPath);
       const table = decodeTable(modelBytes);
       const board = getBoard(String(opts["board"]));
-      const limits = deviceLimits(board);
+      const limits = board.limits;
       const upload = opts["upload"] === true;
       const ram = estimateModelRam(table);
       // learning state (working weights, traces, eligibility) lives in RAM beside the network state (ps_net_plastic_bytes)

@@ -12,10 +12,10 @@ import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard, type FlashMethodName } from "../firmware-host/boards/boards.js";
 import { NATIVE_PORT_LINE } from "../firmware-host/boards/flash/native.js";
-import { qemuArgs, QEMU_PORT_LINE } from "../firmware-host/boards/flash/qemu.js";
+import { QEMU_PORT_LINE } from "../firmware-host/boards/flash/qemu.js";
+import { qemuArgs } from "../firmware-host/boards/qemu.js";
 import { buildDevice, startImage } from "../firmware-host/boards/launch.js";
-import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
-import { BoardSession } from "../firmware-host/bridge/session.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
 import { requireTool } from "../firmware-host/boards/toolchain.js";
 import { readFileOrFail } from "./io.js";
 
@@ -23,15 +23,9 @@ const METHODS = ["native", "qemu", "gdb", "openocd", "copy"] as const;
 
 /** Uploads `modelBytes` to the picospike firmware at `port` (skipped when it already runs that model). */
 async function uploadOver(port: string, modelBytes: Uint8Array): Promise<boolean> {
-  const transport = await SerialTransport.open(port);
-  try {
-    const session = await BoardSession.open(transport, { handshakeMs: 8000 });
-    const status = await session.ensureModel(modelBytes);
-    await session.close();
-    return status.uploaded;
-  } finally {
-    await transport.close().catch(() => undefined);
-  }
+  const board = await openBoard({ port, model: modelBytes, recovery: false, session: { handshakeMs: 8000 } });
+  await board.close();
+  return board.uploaded;
 }
 
 /** Starts `image` in the background, detached from this process; resolves with its port and pid. */

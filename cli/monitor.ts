@@ -8,12 +8,13 @@
  */
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
+import { decodeTable, tableHash } from "../runtime/format.js";
 import { NO_EVENTS, type InputSample } from "../runtime/events.js";
 import { allLayersMask } from "../firmware-host/bridge/session.js";
 import { streamToBoard } from "../firmware-host/jobs/stream.js";
 import { CAP } from "../firmware-host/wire/messages.js";
-import { connectDevice, interruptSignal, openStreamInput } from "./device.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
+import { interruptSignal, openStreamInput } from "./device.js";
 import { intOption, printJson, readFileOrFail } from "./io.js";
 import { feedMeta, feedStep, linkHealth, openLiveView } from "./ui.js";
 
@@ -59,10 +60,12 @@ export function register(program: Command): void {
         feedMeta(table, "monitor", `monitor ${where} running ${modelPath}, real time (dt ${dtMs} ms)${opts["input"] === undefined ? "" : `, input ${String(opts["input"])}`}`, where, { reference: false, dtMs }),
         { health: () => (deviceRef ? linkHealth(deviceRef, () => lag, () => dropped)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
       ))!;
-      const device = await connectDevice(
-        { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), attach: opts["port"] !== undefined },
-        modelBytes,
-      ).catch(async (e: unknown) => {
+      // Attaching to --port never changes what the board runs (no upload); a board started by --board gets the model.
+      const attach = opts["port"] !== undefined;
+      const device = await openBoard({
+        ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }),
+        baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), model: modelBytes, upload: !attach,
+      }).catch(async (e: unknown) => {
         interrupt.dispose();
         await view.close();
         throw e;
@@ -70,6 +73,11 @@ export function register(program: Command): void {
       deviceRef = device;
       let finished: Record<string, unknown> | undefined;
       try {
+        const wanted = tableHash(modelBytes);
+        if (attach && device.session.modelHash !== wanted) {
+          const running = device.session.modelHash === "" ? "no model" : `model ${device.session.modelHash.slice(0, 16)}…`;
+          fail("DEVICE_CANNOT_MONITOR", `${device.description} runs ${running}, not ${wanted.slice(0, 16)}… (--model): pass the model it runs, or flash this one first`);
+        }
         if (!device.session.has(CAP.REALTIME)) fail("DEVICE_CANNOT_MONITOR", `${device.description} cannot step in real time (its firmware lacks the REALTIME capability)`);
         process.stderr.write(`monitor: ${device.description}, real time every ${dtMs} ms; Ctrl-C stops\n`);
         let i = 0;

@@ -34,7 +34,7 @@ export function feedMeta(table: EventTable, kind: FeedMeta["kind"], title: strin
 
 /** The link's health from a connected device's counters; `lagMs` gives the job's latest latency, `dropped` its frames dropped so far. */
 export function linkHealth(
-  device: { session: { link: { counters: { gaps: number; badCrc: number; badFrame: number; retransmissions: number } } }; recovery: { counters: { recoveries: number } } },
+  device: { session: { link: { counters: { gaps: number; badCrc: number; badFrame: number; retransmissions: number } } }; recovery: { counters: { recoveries: number } } | undefined },
   lagMs: () => number | null,
   dropped?: () => number,
 ): HealthProvider {
@@ -43,7 +43,7 @@ export function linkHealth(
     return {
       // The job's own count when it has one (real time: inputs the host dropped, plus link gaps), else the link's gaps.
       lagMs: lagMs(), framesDropped: dropped ? Math.max(dropped(), c.gaps) : c.gaps, crcRejects: c.badCrc, badFrames: c.badFrame, retransmissions: c.retransmissions,
-      recoveries: device.recovery.counters.recoveries,
+      recoveries: device.recovery?.counters.recoveries ?? 0,
     };
   };
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runQemu } from "../bench/device.bench.js";
 import { buildFirmware } from "../firmware-host/boards/boards.js";
+import { runQemu } from "../firmware-host/boards/qemu.js";
 import { findTool } from "../firmware-host/boards/toolchain.js";
 
 // spec/ops.md §12.2: the C-only dense int8 spike fold equals the plain exact fold on every path

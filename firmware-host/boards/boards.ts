@@ -20,6 +20,30 @@ export interface QemuMachine {
   readonly instructionsPerTick: number;
 }
 
+/** Static sizes of the device runtime on one board (the #defines of firmware/include/ps_device.h). */
+export interface DeviceLimits {
+  /** PS_DEVICE_POOL_BYTES: RAM for models (uploaded file, reader arenas, network state). */
+  readonly poolBytes: number;
+  /** PS_DEVICE_MAX_INPUT_EVENTS: most input events of one step. */
+  readonly maxInputEvents: number;
+  /** PS_NET_MAX_LAYERS: most layers a model may have on this board. */
+  readonly maxLayers: number;
+  /** HELLO_ACK cost_unit and cost = ticks * costMul / costDiv. */
+  readonly costUnit: 1 | 2 | 3;
+  /** Multiplier of the cost formula above. */
+  readonly costMul: number;
+  /** Divisor of the cost formula above. */
+  readonly costDiv: number;
+}
+
+/** OpenOCD configuration files of a board's real-silicon counterpart (method openocd). */
+export interface OpenocdTarget {
+  /** The probe, e.g. interface/cmsis-dap.cfg. */
+  readonly interface: string;
+  /** The chip, e.g. target/nrf51.cfg. */
+  readonly target: string;
+}
+
 /** Everything picospike knows about one board. */
 export interface BoardSpec {
   /** Registry name, as given to `--board`. */
@@ -49,6 +73,22 @@ export interface BoardSpec {
   readonly qemu: QemuMachine | undefined;
   /** Flash methods that work for this board, the default first. */
   readonly flashMethods: readonly FlashMethodName[];
+  /**
+   * The device runtime's static sizes on this board. The microbit's 16 KiB hold the stack (2 KiB),
+   * the port's ring, the protocol buffers (receive, answer, scratch, wire: ~2 KiB), the input-event
+   * buffer (5 bytes per event) and the pool (9 KiB: what is left once the per-layer network state
+   * of PS_NET_MAX_LAYERS layers, with its plasticity pointers, is counted). Under QEMU
+   * `-icount shift=0` a counter tick is a fixed number of instructions, so the Cortex-M builds
+   * report instructions (40 per SysTick tick at 25 MHz, 62.5 per TIMER0 tick at 16 MHz); the
+   * native board reports wall-clock microseconds.
+   */
+  readonly limits: DeviceLimits;
+  /**
+   * OpenOCD files for method openocd; undefined when the board has no real chip. mps2-an386 has
+   * no single real chip, so its entry is an example Cortex-M4 (STM32F4) to replace with the
+   * board's own target file.
+   */
+  readonly openocd: OpenocdTarget | undefined;
 }
 
 /** Warnings are errors and the code stays C99 everywhere; sections let the linker drop dead code. */
@@ -78,6 +118,8 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 1_000_000_000,
     qemu: undefined,
     flashMethods: ["native"],
+    limits: { poolBytes: 4 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 3, costMul: 1, costDiv: 1000 },
+    openocd: undefined,
   },
   "mps2-an386": {
     name: "mps2-an386",
@@ -94,6 +136,8 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 25_000_000,
     qemu: { machine: "mps2-an386", instructionsPerTick: 40 },
     flashMethods: ["qemu", "gdb", "openocd"],
+    limits: { poolBytes: 2 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 40, costDiv: 1 },
+    openocd: { interface: "interface/cmsis-dap.cfg", target: "target/stm32f4x.cfg" },
   },
   microbit: {
     name: "microbit",
@@ -110,8 +154,15 @@ export const BOARDS: Readonly<Record<string, BoardSpec>> = {
     counterHz: 16_000_000,
     qemu: { machine: "microbit", instructionsPerTick: 62.5 },
     flashMethods: ["qemu", "gdb", "openocd", "uf2"],
+    limits: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
+    openocd: { interface: "interface/cmsis-dap.cfg", target: "target/nrf51.cfg" },
   },
 };
+
+/** The external tools building and running `board` needs (compiler, size, QEMU when emulated), for skips and hints. */
+export function boardTools(board: BoardSpec): ToolName[] {
+  return [board.compiler, board.sizeTool, ...(board.qemu === undefined ? [] : ["qemu-system-arm" as const])];
+}
 
 /** Registered board names, for `--help` and error messages. */
 export function boardNames(): string[] {

@@ -16,6 +16,8 @@ import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable, Layer, NeuronParams, Weights } from "../../runtime/model.js";
 import { ReferenceInterpreter } from "../../runtime/testing/reference-interpreter.js";
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
+import { getBoard } from "../../firmware-host/boards/boards.js";
+import { qemuArgs } from "../../firmware-host/boards/qemu.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -396,7 +398,7 @@ export function buildQemuHarness(dir: string): string {
 
 /** The command that runs the Cortex-M harness on a manifest under QEMU system emulation with semihosting. */
 export function qemuCommand(elf: string, manifest: string): string[] {
-  return ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf];
+  return ["qemu-system-arm", ...qemuArgs(getBoard("mps2-an386"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })];
 }
 
 /**

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { getBoard } from "../boards.js";
 import { flash } from "./index.js";
 import { gdbLoadArgs, gdbServerTargets } from "./gdb.js";
-import { qemuArgs, QEMU_PORT_LINE } from "./qemu.js";
+import { qemuArgs } from "../qemu.js";
+import { QEMU_PORT_LINE } from "./qemu.js";
 import { NATIVE_PORT_LINE } from "./native.js";
 import { copyFlashPlan, openocdProgramArgv } from "./real-board.js";
 

@@ -11,20 +11,13 @@ import { PicospikeError } from "../../../runtime/errors.js";
 /** A command line to run, as argv (no shell). */
 export type Argv = readonly string[];
 
-/** OpenOCD target configuration per board (real silicon counterparts of the QEMU boards). */
-const OPENOCD_TARGETS: Readonly<Record<string, { interface: string; target: string }>> = {
-  microbit: { interface: "interface/cmsis-dap.cfg", target: "target/nrf51.cfg" },
-  "mps2-an386": { interface: "interface/cmsis-dap.cfg", target: "target/stm32f4x.cfg" },
-};
-
 /**
  * `openocd -f <interface> -f <target> -c "program <elf> verify reset exit"`: writes the ELF
  * into flash through the debug probe, verifies it and starts it. `interfaceCfg` overrides the
- * probe (e.g. interface/stlink.cfg); mps2-an386 has no single real chip, so its entry is an
- * example Cortex-M4 (STM32F4) to replace with the board's own target file.
+ * probe (e.g. interface/stlink.cfg); the board's record (boards.ts) names its probe and chip.
  */
 export function openocdProgramArgv(board: BoardSpec, elf: string, interfaceCfg?: string): Argv {
-  const cfg = OPENOCD_TARGETS[board.name];
+  const cfg = board.openocd;
   if (cfg === undefined) {
     throw new PicospikeError("DEVICE_FLASH_FAILED", `board ${board.name} has no OpenOCD target (method openocd)`, { board: board.name });
   }
