@@ -16,7 +16,7 @@ import { CAP } from "../firmware-host/wire/messages.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { interruptSignal, openStreamInput } from "./device.js";
 import { intOption, printJson, readFileOrFail } from "./io.js";
-import { feedMeta, feedStep, linkHealth, openLiveView } from "./ui.js";
+import { feedMeta, feedStep, linkHealth, openLiveView, type LiveView } from "./ui.js";
 
 /** Silence for ever (the board runs on its own): one empty step per sample. */
 function* silence(): Generator<InputSample> {
@@ -56,21 +56,17 @@ export function register(program: Command): void {
       let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
       let lag: number | null = null;
       let dropped = 0;
-      const view = (await openLiveView({ ui: true, ...(opts["uiPort"] === undefined ? {} : { uiPort: opts["uiPort"] }) },
-        feedMeta(table, "monitor", `monitor ${where} running ${modelPath}, real time (dt ${dtMs} ms)${opts["input"] === undefined ? "" : `, input ${String(opts["input"])}`}`, where, { reference: false, dtMs }),
-        { health: () => (deviceRef ? linkHealth(deviceRef, () => lag, () => dropped)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
-      ))!;
       // Attaching to --port never changes what the board runs (no upload); a board started by --board gets the model.
       const attach = opts["port"] !== undefined;
       const device = await openBoard({
         ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }),
         baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), model: modelBytes, upload: !attach,
-      }).catch(async (e: unknown) => {
+      }).catch((e: unknown) => {
         interrupt.dispose();
-        await view.close();
         throw e;
       });
       deviceRef = device;
+      let view: LiveView | undefined;
       let finished: Record<string, unknown> | undefined;
       try {
         const wanted = tableHash(modelBytes);
@@ -79,6 +75,12 @@ export function register(program: Command): void {
           fail("DEVICE_CANNOT_MONITOR", `${device.description} runs ${running}, not ${wanted.slice(0, 16)}… (--model): pass the model it runs, or flash this one first`);
         }
         if (!device.session.has(CAP.REALTIME)) fail("DEVICE_CANNOT_MONITOR", `${device.description} cannot step in real time (its firmware lacks the REALTIME capability)`);
+        // The view starts once the board is attached: a board that cannot be monitored fails before any URL.
+        view = (await openLiveView({ ui: true, ...(opts["uiPort"] === undefined ? {} : { uiPort: opts["uiPort"] }) },
+          feedMeta(table, "monitor", `monitor ${where} running ${modelPath}, real time (dt ${dtMs} ms)${opts["input"] === undefined ? "" : `, input ${String(opts["input"])}`}`, where, { reference: false, dtMs }),
+          { health: () => (deviceRef ? linkHealth(deviceRef, () => lag, () => dropped)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
+        ))!;
+        const sink = view.sink;
         process.stderr.write(`monitor: ${device.description}, real time every ${dtMs} ms; Ctrl-C stops\n`);
         let i = 0;
         const summary = await streamToBoard(device.session, input.samples, {
@@ -89,7 +91,7 @@ export function register(program: Command): void {
           },
           onStep: (st) => {
             lag = st.latencyMs;
-            view.sink.step(feedStep(i++, 0, st.step, st.input, table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? [])));
+            sink.step(feedStep(i++, 0, st.step, st.input, table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? [])));
           },
         });
         const { outputs: _o, appliedInputs: _a, ...numbers } = summary;
@@ -104,8 +106,8 @@ export function register(program: Command): void {
       } finally {
         interrupt.dispose();
         await device.close();
-        if (finished === undefined) await view.close();
+        if (finished === undefined) await view?.close();
       }
-      await view.finish(finished);
+      await view!.finish(finished);
     });
 }

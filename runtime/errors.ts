@@ -89,7 +89,6 @@ export const ERROR_CODES = {
   CLI_INTERRUPTED: { num: 606, cause: "The command was interrupted (Ctrl-C) before finishing.", remedy: "Outputs written so far are complete files; rerun to finish." },
   UI_PORT_UNAVAILABLE: { num: 640, cause: "The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed).", remedy: "Pick another --ui-port, or leave it out so the system chooses a free port." },
   UI_ASSETS_MISSING: { num: 641, cause: "The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built.", remedy: "Run `npm run build` in the package (an installed package ships the built page)." },
-  UI_NO_PAGE_DATA: { num: 642, cause: "`compare --report` recorded nothing to show: no step ran.", remedy: "Give an input source with at least one sample and step." },
 
   // ---- 7xx toolchain -----------------------------------------------------------------------------
   TOOLCHAIN_DATASET: { num: 701, cause: "A dataset file is missing or malformed (bad IDX magic, sizes, truncation).", remedy: "Check --data-dir holds standard IDX files." },

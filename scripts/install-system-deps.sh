@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages picospike's boards and fuzzers need, when missing.
+# Installs the Debian packages picospike's boards, fuzzers and live-view browser tests (chromium,
+# driven by puppeteer-core: never a downloaded browser) need, when missing.
 # Safe to run repeatedly; says clearly what it could not do.
 set -u
-pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch clang libclang-rt-14-dev)
+pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch clang libclang-rt-14-dev chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -55,7 +55,6 @@ typedef enum ps_status {
     PS_E_CLI_INTERRUPTED = 606, /* The command was interrupted (Ctrl-C) before finishing. */
     PS_E_UI_PORT_UNAVAILABLE = 640, /* The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed). */
     PS_E_UI_ASSETS_MISSING = 641, /* The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built. */
-    PS_E_UI_NO_PAGE_DATA = 642, /* `compare --report` recorded nothing to show: no step ran. */
     PS_E_TOOLCHAIN_DATASET = 701, /* A dataset file is missing or malformed (bad IDX magic, sizes, truncation). */
     PS_E_TOOLCHAIN_UNSUPPORTED_LAYER = 702, /* The ANN has a layer or activation the converter cannot turn into spiking form. */
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */
