@@ -119,6 +119,32 @@ describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
     expect(readFileSync(join(dir, "ui.spk")).equals(readFileSync(join(dir, "base.spk")))).toBe(true);
   }, 600_000);
 
+  it("monitor --board mock: real time on the board's clock, every layer drawn, the summary printed and the view kept until Ctrl-C", async () => {
+    const run = background(["monitor", "--board", "mock", "--model", join(dir, "model.cbor"), "--input", "random:0.2:8", "--dt", "2", "--steps", "1500", "--json"]);
+    try {
+      const url = (await run.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/)/, 60_000))[1]!;
+      const page = await newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { received: number } } }).picospikeView.stats().received > 32, { timeout: 60_000, polling: 50 });
+      await new Promise((r) => setTimeout(r, 300));
+      const s = await stats(page);
+      expect(s.connected).toBe(true);
+      expect(s.drawn[0]).toBeGreaterThan(0);
+      expect(await page.$eval("h1", (e) => e.textContent)).toBe("picospike monitor");
+      await page.screenshot({ path: join(ARTIFACTS, "monitor-mock.png"), fullPage: true });
+      expect(pageErrors(page)).toEqual([]);
+      await page.close();
+      await run.waitFor(/ui: run finished/, 120_000);
+      run.child.kill("SIGINT");
+      expect(await run.exit).toBe(0);
+      const summary = JSON.parse(run.stdout());
+      expect(summary).toMatchObject({ mode: "realtime", device: "mock", interrupted: false });
+      expect(summary.steps).toBeGreaterThan(0);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill("SIGKILL");
+    }
+  }, 180_000);
+
   it("marks a divergence (the board runs a deliberately altered model) at its step and neuron", async () => {
     // The device gets a bias on one neuron of layer 0 that the interpreter's table lacks.
     const neuron = 3;
