@@ -82,7 +82,6 @@ export function register(program: Command): void {
         ))!;
         const sink = view.sink;
         process.stderr.write(`monitor: ${device.description}, real time every ${dtMs} ms; Ctrl-C stops\n`);
-        let i = 0;
         const summary = await streamToBoard(device.session, input.samples, {
           steps: input.steps, maxSamples: input.count, outputLayer: table.layers.length - 1, periodUs, signal: interrupt.signal, counter: device.counter,
           reportMask: allLayersMask(table.layers.length),
@@ -91,7 +90,8 @@ export function register(program: Command): void {
           },
           onStep: (st) => {
             lag = st.latencyMs;
-            sink.step(feedStep(i++, 0, st.step, st.input, table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? [])));
+            // x is the device's step: steps it ran silently (no RT_OUTPUT) stay blank.
+            sink.step(feedStep(st.step, 0, st.step, st.input, table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? [])));
           },
         });
         const { outputs: _o, appliedInputs: _a, ...numbers } = summary;

@@ -41,7 +41,8 @@ function streamWatcher(table: EventTable, view: LiveView, lockstep: boolean): { 
         reference = table.layers.map((_, l) => (l < 32 ? interp.lastSpikes(l) : new Uint32Array(0)));
         membranes = table.layers.map((layer, l) => (layer.neuron.model === "integrator" ? interp.membrane(l) : null));
       }
-      const fs = feedStep(i++, st.sample, st.step, st.input, device, reference, membranes, st.label);
+      // Real time: x is the device's step, so steps the device ran silently (no RT_OUTPUT) stay blank.
+      const fs = feedStep(lockstep ? i++ : st.step, st.sample, st.step, st.input, device, reference, membranes, st.label);
       view.sink.step(fs);
       for (const d of stepDivergences(fs)) view.sink.divergence(d);
     },
