@@ -13,6 +13,7 @@ import { compareRun, type CompareStep, type Divergence } from "../firmware-host/
 import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
 import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { renderRaster } from "./plot.js";
+import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView, stepDivergences } from "./ui.js";
 
 /** One sample's spikes on both sides, per layer (index 0 = the input). */
 interface SampleRaster {
@@ -52,7 +53,7 @@ export function compareRasterSvg(table: EventTable, raster: SampleRaster, steps:
 
 /** Registers the `compare` verb. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("compare")
     .description("run the same input on a board and on the interpreter; bit-exact verdict and first divergence")
     .argument("<model>", "event table (.cbor)")
@@ -67,18 +68,33 @@ export function register(program: Command): void {
     .option("--plot-sample <n>", "sample to plot (default: the first that diverged, else 0)")
     .option("--out <file>", "write the device's output-layer spikes as a spike file (spec/spike-file.md)")
     .option("--inject <spec>", "inject link faults both ways, e.g. corrupt=0.01,drop=0.01,reset=at:500,seed=7 (spec/protocol.md §7); lockstep results stay exact")
-    .option("--json", "print one JSON object on stdout")
+    .option("--report <file.html>", "write the run as one self-contained interactive HTML page (the live view's page, offline: pick a sample, zoom, hover)")
+    .option("--json", "print one JSON object on stdout");
+  addUiOptions(cmd)
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
       const samplesOpt = opts["samples"] === undefined ? undefined : intOption("--samples", String(opts["samples"]), 1, 1_000_000);
       const modelBytes = readFileOrFail(modelPath);
       const table = decodeTable(modelBytes);
       const input = openInput(String(opts["input"]), table, steps, samplesOpt);
+      const boardName = String(opts["board"] ?? opts["port"] ?? "");
+      // The live view starts before the device: its URL is printed while a board builds and boots.
+      let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
+      let lastStepMs: number | null = null;
+      const view = await openLiveView(opts, feedMeta(table, "compare", `compare ${modelPath} on ${boardName}, input ${String(opts["input"])}`, boardName, { reference: true, stepsPerSample: steps }), {
+        ...(opts["report"] === undefined ? {} : { reportPath: String(opts["report"]) }),
+        health: () => (deviceRef ? linkHealth(deviceRef, () => lastStepMs)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }),
+      });
       const device = await connectDevice(
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },
         modelBytes,
-      );
+      ).catch(async (e: unknown) => {
+        await view?.close();
+        throw e;
+      });
+      deviceRef = device;
       const interrupt = interruptSignal();
+      let finished: Record<string, unknown> | undefined;
       const tty = process.stderr.isTTY === true && !opts["json"];
       const plotPath = opts["plot"] === undefined ? undefined : String(opts["plot"]);
       const plotSample = opts["plotSample"] === undefined ? undefined : intOption("--plot-sample", String(opts["plotSample"]), 0, 10_000_000);
@@ -90,7 +106,19 @@ export function register(program: Command): void {
       let current0: SampleRaster | undefined;
       const outputs: Array<{ label?: number; steps: StepEvents[] }> = [];
       const labels: Array<number | undefined> = [];
+      let runStep = 0;
+      let sampleStart = 0;
+      let stepAt = performance.now();
       const onStep = (st: CompareStep): void => {
+        if (view) {
+          const now = performance.now();
+          lastStepMs = now - stepAt;
+          stepAt = now;
+          if (st.step === 0) sampleStart = runStep;
+          const fs = feedStep(runStep++, st.sample, st.step, st.input, st.device, st.interpreter, st.interpreterMembranes, labels[st.sample]);
+          view.sink.step(fs);
+          for (const d of stepDivergences(fs)) view.sink.divergence(d);
+        }
         if (outPath !== undefined) {
           if (st.step === 0) outputs.push(labels[st.sample] === undefined ? { steps: [] } : { label: labels[st.sample]!, steps: [] });
           outputs[outputs.length - 1]!.steps.push({ indices: st.device[last]! });
@@ -123,6 +151,8 @@ export function register(program: Command): void {
           onStep,
           onMembranes,
           onSample: (done, r) => {
+            const fd = r.firstDivergence;
+            if (view && fd && fd.kind === "membrane" && fd.sample === done - 1) view.sink.divergence({ ...fd, i: sampleStart + fd.step });
             if (current && kept === undefined) {
               if (plotSample !== undefined) {
                 if (plotSample === done - 1) kept = current;
@@ -157,9 +187,12 @@ export function register(program: Command): void {
           );
         }
         if (!report.bitExact) process.exitCode = report.interrupted ? 130 : 3;
+        finished = summary;
       } finally {
         interrupt.dispose();
         await device.close();
+        if (finished === undefined) await view?.close();
       }
+      await view?.finish(finished);
     });
 }

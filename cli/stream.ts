@@ -14,6 +14,40 @@ import { Checkpointer } from "../firmware-host/bridge/checkpoint.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openStreamInput } from "./device.js";
 import { tapFirstSample, writeStreamPlot } from "./stream-plot.js";
 import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { Interpreter } from "../runtime/interpreter.js";
+import { allLayersMask } from "../firmware-host/bridge/session.js";
+import type { StreamStep } from "../firmware-host/jobs/stream.js";
+import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView, stepDivergences, type LiveView } from "./ui.js";
+import type { EventTable } from "../runtime/model.js";
+
+/**
+ * The live view's watcher of a stream: every reported layer of the device and, in lockstep, the
+ * interpreter run beside it on the same input (reset with each sample), so the page overlays both.
+ */
+function streamWatcher(table: EventTable, view: LiveView, lockstep: boolean): { onStep: (st: StreamStep) => void; lagMs: () => number | null } {
+  const interp = lockstep ? new Interpreter(table) : undefined;
+  let i = 0;
+  let lag: number | null = null;
+  return {
+    lagMs: () => lag,
+    onStep: (st) => {
+      lag = st.latencyMs;
+      const device = table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? new Uint32Array(0));
+      let reference: Uint32Array[] | undefined;
+      let membranes: (Int32Array | null)[] | undefined;
+      if (interp) {
+        if (st.step === 0) interp.reset();
+        interp.step(st.input);
+        reference = table.layers.map((_, l) => (l < 32 ? interp.lastSpikes(l) : new Uint32Array(0)));
+        membranes = table.layers.map((layer, l) => (layer.neuron.model === "integrator" ? interp.membrane(l) : null));
+      }
+      // Real time: x is the device's step, so steps the device ran silently (no RT_OUTPUT) stay blank.
+      const fs = feedStep(lockstep ? i++ : st.step, st.sample, st.step, st.input, device, reference, membranes, st.label);
+      view.sink.step(fs);
+      for (const d of stepDivergences(fs)) view.sink.divergence(d);
+    },
+  };
+}
 
 function writeRecording(path: string, inputSize: number, samples: readonly RecordedSample[]): void {
   const file = encodeSpikeFile({
@@ -25,7 +59,7 @@ function writeRecording(path: string, inputSize: number, samples: readonly Recor
 
 /** Registers the `stream` verb. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("stream")
     .description("stream an input source to a board (--board or --port) and read its output spikes")
     .requiredOption("--model <file>", "event table (.cbor) the board runs (uploaded when the board runs another)")
@@ -44,7 +78,8 @@ export function register(program: Command): void {
     .option("--inject <spec>", "inject link faults both ways, e.g. corrupt=0.01,drop=0.01,reset=at:500,seed=7 (spec/protocol.md §7); lockstep results stay exact")
     .option("--save-weights <file>", "write the event table with the learned weights and provenance (atomically) at the end; a later run can start from it")
     .option("--checkpoint-every <n>", "lockstep: also write --save-weights every N steps, so a disconnect keeps what was learned")
-    .option("--json", "print one JSON object on stdout")
+    .option("--json", "print one JSON object on stdout");
+  addUiOptions(cmd)
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
       const samplesOpt = opts["samples"] === undefined ? undefined : intOption("--samples", String(opts["samples"]), 1, 1_000_000);
@@ -60,19 +95,39 @@ export function register(program: Command): void {
       const input = openStreamInput(String(opts["input"]), table, steps, samplesOpt, {
         realtime, dtUs: Math.max(1, Math.round(dtMs * 1000)), signal: interrupt.signal, log: (l) => process.stderr.write(l + "\n"),
       });
+      let droppedSoFar = 0;
+      const boardName = String(opts["board"] ?? opts["port"] ?? "");
+      let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
+      let lagOf: () => number | null = () => null;
+      const view = await openLiveView(
+        opts,
+        feedMeta(table, "stream", `stream ${modelPath} to ${boardName}, input ${String(opts["input"])}${realtime ? `, real time (dt ${dtMs} ms)` : ", lockstep"}`, boardName, {
+          reference: !realtime, ...(realtime ? { dtMs } : { stepsPerSample: input.steps }),
+        }),
+        { health: () => (deviceRef ? linkHealth(deviceRef, () => lagOf(), () => droppedSoFar)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
+      );
       const device = await connectDevice(
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },
         modelBytes,
-      );
+      ).catch(async (e: unknown) => {
+        await view?.close();
+        throw e;
+      });
+      deviceRef = device;
+      const watcher = view ? streamWatcher(table, view, !realtime) : undefined;
+      if (watcher) lagOf = watcher.lagMs;
+      let finished: Record<string, unknown> | undefined;
       const savePath = opts["saveWeights"] === undefined ? undefined : String(opts["saveWeights"]);
       const every = opts["checkpointEvery"] === undefined ? undefined : intOption("--checkpoint-every", String(opts["checkpointEvery"]), 1, 1_000_000_000);
       if (every !== undefined && (savePath === undefined || realtime)) {
         await device.close();
+        await view?.close();
         fail("CLI_USAGE", "--checkpoint-every needs --save-weights and lockstep mode");
       }
       const checkpoints = savePath === undefined ? undefined : new Checkpointer(device.session, table, (bytes) => writeFileAtomic(savePath, bytes), every);
       const showStatus = process.stderr.isTTY === true || !opts["json"];
       const line = (s: StreamStatus): void => {
+        droppedSoFar = s.framesDropped;
         if (!showStatus) return;
         const text = `stream: ${s.steps} steps, ${s.stepsPerSecond.toFixed(0)} steps/s, ${s.inputEvents} input events, ${s.outputSpikes} output spikes, ${s.framesDropped} dropped`;
         process.stderr.write(process.stderr.isTTY ? `\r${text}   ` : `${text}\n`);
@@ -85,6 +140,7 @@ export function register(program: Command): void {
           ...(checkpoints ? { afterStep: (n: number) => checkpoints.afterStep({ steps: n, rewards: 0 }) } : {}),
           window: intOption("--window", String(opts["window"]), 1, 255),
           ...(realtime ? { periodUs: Math.max(1, Math.round(dtMs * 1000)) } : {}),
+          ...(watcher ? { onStep: watcher.onStep, reportMask: allLayersMask(table.layers.length) } : {}),
         });
         if (showStatus && process.stderr.isTTY) process.stderr.write("\n");
         if (opts["out"] !== undefined) writeRecording(String(opts["out"]), table.layers[outputLayer]!.size, summary.outputs);
@@ -108,9 +164,12 @@ export function register(program: Command): void {
           );
         }
         if (summary.interrupted) process.exitCode = 130;
+        finished = result;
       } finally {
         interrupt.dispose();
         await device.close();
+        if (finished === undefined) await view?.close();
       }
+      await view?.finish(finished);
     });
 }

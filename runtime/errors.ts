@@ -79,6 +79,7 @@ export const ERROR_CODES = {
   DEVICE_DISCONNECTED: { num: 506, cause: "The device went away during a session.", remedy: "Reconnect; learned weights up to the last checkpoint are kept." },
   DEVICE_RESET: { num: 507, cause: "The device reset during a session.", remedy: "picospike re-handshakes and re-uploads; if repeated, check power." },
   DEVICE_OUT_OF_MEMORY: { num: 508, cause: "The device's static arena cannot hold the uploaded model.", remedy: "Compile the model in (flash) or use a smaller model." },
+  DEVICE_CANNOT_MONITOR: { num: 540, cause: "`monitor` cannot attach: the board runs no model, a different model than --model, or cannot step in real time.", remedy: "Pass the model the board runs (`picospike inspect` shows its hash), or flash it first; monitor needs firmware with real-time stepping." },
 
   // ---- 6xx cli ----------------------------------------------------------------------------------
   CLI_USAGE: { num: 601, cause: "The command line is not valid for this verb.", remedy: "Run the verb with --help." },
@@ -87,6 +88,8 @@ export const ERROR_CODES = {
   CLI_BAD_INPUT_FILE: { num: 604, cause: "An input file (spike file, event-camera recording, NDJSON) is malformed; the message gives the byte offset or line.", remedy: "Check the file's format against spec/." },
   CLI_WRITE_FAILED: { num: 605, cause: "An output file could not be written; nothing partial was left behind.", remedy: "Check the directory exists and is writable and the disk has room." },
   CLI_INTERRUPTED: { num: 606, cause: "The command was interrupted (Ctrl-C) before finishing.", remedy: "Outputs written so far are complete files; rerun to finish." },
+  UI_PORT_UNAVAILABLE: { num: 640, cause: "The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed).", remedy: "Pick another --ui-port, or leave it out so the system chooses a free port." },
+  UI_ASSETS_MISSING: { num: 641, cause: "The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built.", remedy: "Run `npm run build` in the package (an installed package ships the built page)." },
 
   // ---- 7xx toolchain -----------------------------------------------------------------------------
   TOOLCHAIN_DATASET: { num: 701, cause: "A dataset file is missing or malformed (bad IDX magic, sizes, truncation).", remedy: "Check --data-dir holds standard IDX files." },

@@ -18,3 +18,18 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
+// The live view's page (ui/page/): one script and one stylesheet for the browser, uPlot included
+// (no CDN: the page works offline), served by ui/server.ts and inlined into HTML reports.
+if (existsSync(new URL("../ui/page/main.ts", import.meta.url))) {
+  await build({
+    entryPoints: { app: "ui/page/main.ts" },
+    outdir: "dist/ui",
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "chrome110",
+    minify: true,
+    legalComments: "inline",
+    logLevel: "warning",
+  });
+}

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages picospike's boards and fuzzers need, when missing.
+# Installs the Debian packages picospike's boards, fuzzers and live-view browser tests (chromium,
+# driven by puppeteer-core: never a downloaded browser) need, when missing.
 # Safe to run repeatedly; says clearly what it could not do.
 set -u
 # qemu-system-misc: qemu-system-riscv32 (hifive1); gcc-riscv64-unknown-elf + picolibc: the FE310 build;
-# openocd and stlink-tools: the real-board flash commands are parse-checked with them; cmake: the library test.
-pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch clang libclang-rt-14-dev openocd stlink-tools cmake)
+# openocd and stlink-tools: the real-board flash commands are parse-checked with them; cmake: the library test;
+# chromium: the live view's browser tests.
+pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch clang libclang-rt-14-dev openocd stlink-tools cmake chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

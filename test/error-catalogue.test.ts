@@ -5,6 +5,7 @@
  * stack trace, that the message says something specific, and that no partial output is left behind.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -39,6 +40,7 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_TIMEOUT: "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
+  UI_ASSETS_MISSING: "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",
   CLI_INTERRUPTED: "Ctrl-C ends a run with its summary, complete output files and exit 130, not with this error (cli/live-stream.test.ts)",
 };
 
@@ -165,6 +167,16 @@ async function fakeDevice(device: MockBoardOptions | "silent", hearsFrames?: num
 
 /** Runs one trigger (with its fake device, if any). */
 async function runTrigger(t: Trigger): Promise<Result> {
+  if (t.args.includes("$HELDPORT")) {
+    // A loopback port another process holds (the live view's --ui-port cannot take it).
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, "127.0.0.1", resolve));
+    try {
+      return await picospike(t.args.map((a) => (a === "$HELDPORT" ? String((held.address() as AddressInfo).port) : a)), t.env);
+    } finally {
+      held.close();
+    }
+  }
   if (t.device === undefined) return picospike(t.args, t.env);
   const dev = await fakeDevice(t.device, t.deviceHearsFrames);
   try {
@@ -278,6 +290,8 @@ beforeAll(() => {
     DEVICE_UNKNOWN_BOARD: { args: compare("random:0.1:1", "dub.spk", "--board", "vax11"), mentions: "vax11", outputs: ["dub.spk"] },
     DEVICE_TOOL_MISSING: { args: ["build", model, "--board", "native", "--out", "b-tool"], env: { PATH: join(dir, "emptybin") }, mentions: "apt-get install gcc", outputs: ["b-tool"] },
     DEVICE_MODEL_TOO_LARGE: { args: ["build", big, "--board", "microbit", "--out", "b-big"], mentions: "microbit", outputs: ["b-big"], toolOutputAbove: true },
+    DEVICE_CANNOT_MONITOR: { args: ["monitor", "--port", "$PORT", "--model", model, "--steps", "2"], device: {}, mentions: "runs no model" },
+    UI_PORT_UNAVAILABLE: { args: ["compare", model, "--board", "mock", "--steps", "2", "--input", "random:0.1:1", "--ui-port", "$HELDPORT", "--report", "upu.html"], mentions: "EADDRINUSE", outputs: ["upu.html"] },
     DEVICE_PORT_UNAVAILABLE: { args: ["stream", "--model", model, "--port", join(dir, "no-such-tty"), "--input", "random:0.1:1", "--out", "dpu.spk"], mentions: "no-such-tty", outputs: ["dpu.spk"] },
     DEVICE_FLASH_FAILED: { args: ["flash", "--image", join(dir, "no-such.elf"), "--board", "native"], mentions: "no-such.elf" },
     CLI_USAGE: { args: ["run", model, "--steps", "0", "--input", "random:0.1:1"], mentions: "--steps" },

@@ -7,6 +7,15 @@ import type { StepEvents } from "../../runtime/events.js";
 import type { EventTable } from "../../runtime/model.js";
 import { readLearnedTable } from "../bridge/checkpoint.js";
 import type { BoardSession } from "../bridge/session.js";
+import type { SpikeSection } from "../wire/messages.js";
+
+/** Someone watching the run (the live view): the layers it wants reported, and every step as the device answered it. */
+export interface StepWatcher {
+  /** Layers the device reports each step besides the action layer (a mask). */
+  readonly reportMask: number;
+  /** Called after each step; synchronous, never awaited. */
+  onStep(t: number, input: StepEvents, sections: readonly SpikeSection[]): void;
+}
 
 /** The learner surface of a session whose action neurons are layer `layer`. */
 export interface SessionLearner {
@@ -21,12 +30,13 @@ export interface SessionLearner {
 }
 
 /** A board session as a learner: lockstep steps reporting `layer`, rewards by REWARD, learned weights read back. */
-export function sessionLearner(session: BoardSession, layer: number): SessionLearner {
-  const mask = layer < 32 ? 2 ** layer >>> 0 : 0;
+export function sessionLearner(session: BoardSession, layer: number, watcher?: StepWatcher): SessionLearner {
+  const mask = ((layer < 32 ? 2 ** layer >>> 0 : 0) | (watcher?.reportMask ?? 0)) >>> 0;
   const none = new Uint32Array(0);
   return {
     async step(t, events) {
       const out = await session.step(t, events, mask);
+      watcher?.onStep(t, events, out.sections);
       return out.sections.find((s) => s.layer === layer)?.indices ?? none;
     },
     async reward(targetStep, value) {

@@ -8,6 +8,7 @@
 import type { InputSample, StepEvents } from "../../runtime/events.js";
 import { NO_EVENTS } from "../../runtime/events.js";
 import type { BoardSession } from "../bridge/session.js";
+import type { SpikeSection } from "../wire/messages.js";
 import { mergeRealtimeInputs } from "../bridge/session.js";
 import type { CountingTransport } from "../transports/counting.js";
 
@@ -42,8 +43,31 @@ export interface StreamOptions {
   readonly statusEveryMs?: number;
   /** Host sleep, injectable for tests. Default setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Layers the device reports each step, a mask (default: the output layer only). Watchers such as the live view ask for all. */
+  readonly reportMask?: number;
+  /**
+   * Called with every step the device reported: lockstep after each step, real time on each
+   * RT_OUTPUT. Synchronous and not awaited: a watcher must take what it needs and return.
+   */
+  readonly onStep?: (step: StreamStep) => void;
   /** Lockstep: awaited after every step with the steps run so far (checkpoints of learned weights, firmware-host/bridge/checkpoint.ts). */
   readonly afterStep?: (steps: number) => Promise<void>;
+}
+
+/** One step as a stream's onStep watcher sees it. */
+export interface StreamStep {
+  /** Lockstep: sample index; real time: 0. */
+  readonly sample: number;
+  /** Lockstep: step within the sample; real time: device steps since the run's first step. */
+  readonly step: number;
+  /** Lockstep: the input sent; real time: the input the device applied at this step. */
+  readonly input: StepEvents;
+  /** The spikes of the reported layers. */
+  readonly sections: readonly SpikeSection[];
+  /** Lockstep: this step's round trip; real time: send → applied of the latest input applied (ms; null when none yet). */
+  readonly latencyMs: number | null;
+  /** The sample's label (lockstep, labelled sources). */
+  readonly label?: number;
 }
 
 /** Recorded events of one sample (or of the whole real-time run): per step, ascending indices. */
@@ -106,7 +130,7 @@ async function deviceLosses(session: BoardSession): Promise<number> {
 }
 
 async function streamLockstep(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
-  const mask = options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0;
+  const mask = options.reportMask ?? (options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0);
   const t0 = performance.now();
   const tx0 = options.counter?.txBytes ?? 0;
   const lossesBefore = await deviceLosses(session);
@@ -139,7 +163,9 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
       const events = sample.steps[t] ?? NO_EVENTS;
       const sent = performance.now();
       const out = await session.step(t, events, mask);
-      latencies.push(performance.now() - sent);
+      const latency = performance.now() - sent;
+      latencies.push(latency);
+      options.onStep?.({ sample: sampleCount, step: t, input: events, sections: out.sections, latencyMs: latency, ...(sample.label === undefined ? {} : { label: sample.label }) });
       steps++;
       inputEvents += events.indices.length;
       const spikes = out.sections.find((s) => s.layer === options.outputLayer)?.indices ?? new Uint32Array(0);
@@ -170,7 +196,7 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
 async function streamRealtime(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions, periodUs: number): Promise<StreamSummary> {
   const sleep = options.sleep ?? defaultSleep;
   const window = options.window ?? 8;
-  const mask = options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0;
+  const mask = options.reportMask ?? (options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0);
   const tx0 = options.counter?.txBytes ?? 0;
   const lossesBefore = await deviceLosses(session);
   const gaps0 = session.link.counters.gaps;
@@ -179,10 +205,15 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
   const outputsByStep = new Map<number, number[]>();
   const appliedByStep = new Map<number, StepEvents[]>();
   let lastDeviceStep = -1;
+  // RT_OUTPUT can arrive before startRealtime resolves: watchers count steps from the first seen until then.
+  let firstStepKnown: number | undefined;
+  let firstSeen: number | undefined;
   let outputSpikes = 0;
   const earlyApplied = new Map<number, { step: number; at: number }>();
+  let lastLag: number | null = null;
   const recordApplied = (step: number, events: StepEvents, lagMs: number): void => {
     lags.push(lagMs);
+    lastLag = lagMs;
     const list = appliedByStep.get(step) ?? [];
     list.push(events);
     appliedByStep.set(step, list);
@@ -209,6 +240,11 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
       list.push(...s.indices);
       outputsByStep.set(o.step, list);
     }
+    if (options.onStep) {
+      firstSeen ??= o.step;
+      const applied = appliedByStep.get(o.step);
+      options.onStep({ sample: 0, step: o.step - (firstStepKnown ?? firstSeen), input: applied ? mergeRealtimeInputs(applied) : NO_EVENTS, sections: o.sections, latencyMs: lastLag });
+    }
   });
   let hostSteps = 0;
   let inputEvents = 0;
@@ -217,6 +253,7 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
   let interrupted = false;
   const periodMs = periodUs / 1000;
   const firstStep = await session.startRealtime(periodUs, mask);
+  firstStepKnown = firstStep;
   const t0 = performance.now();
   let anchor = t0;
   let lastStatus = t0;

@@ -47,12 +47,15 @@ typedef enum ps_status {
     PS_E_DEVICE_DISCONNECTED = 506, /* The device went away during a session. */
     PS_E_DEVICE_RESET = 507, /* The device reset during a session. */
     PS_E_DEVICE_OUT_OF_MEMORY = 508, /* The device's static arena cannot hold the uploaded model. */
+    PS_E_DEVICE_CANNOT_MONITOR = 540, /* `monitor` cannot attach: the board runs no model, a different model than --model, or cannot step in real time. */
     PS_E_CLI_USAGE = 601, /* The command line is not valid for this verb. */
     PS_E_CLI_FILE_NOT_FOUND = 602, /* A named input file does not exist or cannot be read. */
     PS_E_CLI_BAD_SOURCE = 603, /* An input source string is not of a known `kind:detail` form. */
     PS_E_CLI_BAD_INPUT_FILE = 604, /* An input file (spike file, event-camera recording, NDJSON) is malformed; the message gives the byte offset or line. */
     PS_E_CLI_WRITE_FAILED = 605, /* An output file could not be written; nothing partial was left behind. */
     PS_E_CLI_INTERRUPTED = 606, /* The command was interrupted (Ctrl-C) before finishing. */
+    PS_E_UI_PORT_UNAVAILABLE = 640, /* The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed). */
+    PS_E_UI_ASSETS_MISSING = 641, /* The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built. */
     PS_E_TOOLCHAIN_DATASET = 701, /* A dataset file is missing or malformed (bad IDX magic, sizes, truncation). */
     PS_E_TOOLCHAIN_UNSUPPORTED_LAYER = 702, /* The ANN has a layer or activation the converter cannot turn into spiking form. */
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */

@@ -38,10 +38,12 @@ export interface AdaptReport {
   readonly learned: EventTable;
 }
 
-/** Runs `task` on `device` (model already loaded) for `trials` trials and checks its weights against the replay. */
-export async function adaptOnDevice(device: AdaptDevice, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal): Promise<AdaptReport> {
+/** Runs `task` on `device` (model already loaded) for `trials` trials and checks its weights against the replay; `onTrial` watches each trial. */
+export async function adaptOnDevice(
+  device: AdaptDevice, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal, onTrial?: (trial: number, correct: boolean) => void,
+): Promise<AdaptReport> {
   await device.resetKeepingWeights();
-  const run: AdaptRun = await runAdapt(task, device, { trials, seed, ...(signal ? { signal } : {}) });
+  const run: AdaptRun = await runAdapt(task, device, { trials, seed, ...(signal ? { signal } : {}), ...(onTrial ? { onTrial } : {}) });
   const learned = await device.learnedTable(task.table);
   const replay = replayRun(new Interpreter(task.table), run);
   const weightsBitExact = plasticLayers(task.table).every((l) => {
