@@ -32,6 +32,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   codegen: () => import("./codegen.js"),
   bench: () => import("./bench.js"),
   adapt: () => import("./adapt.js"),
+  import: () => import("./import.js"),
 };
 
 const program = new Command("picospike")

@@ -197,3 +197,30 @@ function stepNeurons(p: Prepared, n: FloatLayer["neuron"], v: Float64Array, syn:
     v[j] = n.model === "threshold" ? 0 : vj;
   }
 }
+
+/** What `run` reports for a float SNN. */
+export interface FloatRunReport {
+  readonly samples: Array<FloatSampleResult & { readonly sample: number; readonly label?: number }>;
+  readonly steps: number;
+  readonly accuracy?: number;
+}
+
+/** Runs up to `maxSamples` samples, each from the initial state. */
+export function runFloatSamples(snn: FloatSnn, samples: Iterable<InputSample>, maxSamples: number): FloatRunReport {
+  const sim = new FloatSimulator(snn);
+  const out: Array<FloatSampleResult & { sample: number; label?: number }> = [];
+  let steps = 0;
+  let labelled = 0;
+  let correct = 0;
+  for (const s of samples) {
+    if (out.length >= maxSamples) break;
+    const r = sim.runSample(s);
+    steps += s.steps.length;
+    if (s.label !== undefined) {
+      labelled++;
+      if (r.class === s.label) correct++;
+    }
+    out.push({ sample: out.length, ...(s.label === undefined ? {} : { label: s.label }), ...r });
+  }
+  return { samples: out, steps, ...(labelled > 0 ? { accuracy: correct / labelled } : {}) };
+}
