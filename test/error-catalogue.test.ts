@@ -18,6 +18,7 @@ import { writeFloatSnn, type FloatSnn } from "../models/float-snn.js";
 import { MockBoard, type MockBoardOptions } from "../firmware-host/mock/mock-board.js";
 import type { Transport } from "../firmware-host/transports/transport.js";
 import { hostileCases } from "./table-catalogue.js";
+import { writeHostileNirFiles } from "../models/nir/testing/hostile.js";
 
 const root = join(import.meta.dirname, "..");
 let dir = "";
@@ -307,6 +308,16 @@ beforeAll(() => {
   w("empty-idx/train-labels-idx1-ubyte", idx([0]));
   w("empty-idx/t10k-images-idx3-ubyte", idx([0, 28, 28]));
   w("empty-idx/t10k-labels-idx1-ubyte", idx([0]));
+});
+
+// The hostile NIR files (models/nir/testing/hostile.ts): `import` refuses each with its own code.
+beforeAll(async () => {
+  mkdirSync(join(dir, "nir"), { recursive: true });
+  for (const [file, code] of await writeHostileNirFiles(join(dir, "nir"))) {
+    if (!(code in ERROR_CODES) || TRIGGERS[code]) continue;
+    const out = `nir-${code}.json`;
+    TRIGGERS[code] = { args: ["import", file, "--out", out], mentions: /\S{3}/, outputs: [out, out.replace(/\.json$/, ".bin")] };
+  }
 });
 
 afterAll(() => {
