@@ -33,6 +33,7 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   bench: () => import("./bench.js"),
   adapt: () => import("./adapt.js"),
   import: () => import("./import.js"),
+  export: () => import("./export.js"),
 };
 
 const program = new Command("picospike")

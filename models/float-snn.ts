@@ -151,7 +151,7 @@ export function writeFloatSnn(path: string, snn: FloatSnn, writeFile: WriteFile)
   };
   const layers = snn.layers.map((l) => {
     const { weights: _w, bias, recurrent, neuron, ...rest } = l as FloatLayer & { weights?: Float32Array; recurrent?: Float32Array };
-    const { perNeuron, ...scalars } = neuron;
+    const { perNeuron, ...scalars } = withoutDefaults(neuron);
     const out: Record<string, unknown> = { ...rest, neuron: scalars };
     if (perNeuron) {
       const refs: Record<string, unknown> = {};
@@ -179,11 +179,20 @@ const PER_NEURON_KEYS: readonly (keyof PerNeuron)[] = ["threshold", "leak", "vRe
 /** Fields of a neuron that only version 2 has. */
 const V2_NEURON_KEYS = ["compare", "resetDelay", "multiSpike", "vReset", "vMin", "vInit", "synDecay", "perNeuron"] as const;
 
+/** The neuron without version-2 fields that hold their default (so a plain network stays version 1). */
+function withoutDefaults(n: FloatNeuron): FloatNeuron {
+  const out = { ...n };
+  if (out.compare === "ge") delete out.compare;
+  if (out.resetDelay === false) delete out.resetDelay;
+  if (out.multiSpike === false) delete out.multiSpike;
+  return out;
+}
+
 /** True when the network uses anything version 1 cannot say (so it is written as version 2). */
 export function usesVersion2(snn: FloatSnn): boolean {
   return snn.layers.some(
     (l) =>
-      V2_NEURON_KEYS.some((k) => l.neuron[k] !== undefined) ||
+      V2_NEURON_KEYS.some((k) => withoutDefaults(l.neuron)[k] !== undefined) ||
       l.neuron.reset === "value" ||
       l.neuron.model === "threshold" ||
       (l.neuron.model === "integrator" && l.neuron.leak !== 1) ||

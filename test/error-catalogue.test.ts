@@ -310,8 +310,12 @@ beforeAll(() => {
   w("empty-idx/t10k-labels-idx1-ubyte", idx([0]));
 });
 
-// The hostile NIR files (models/nir/testing/hostile.ts): `import` refuses each with its own code.
+// The hostile NIR files (models/nir/testing/hostile.ts): `import` refuses each with its own code;
+// `export` refuses a table NIR cannot express (this random table has a bias on a pooling layer).
 beforeAll(async () => {
+  const pooled = join(dir, "nir-export-unsupported.cbor");
+  writeFileSync(pooled, encodeTable(randomTable(5)));
+  TRIGGERS.INTERCHANGE_EXPORT_UNSUPPORTED = { args: ["export", pooled, "--to", "nir", "--out", "eu.nir"], mentions: "pooling", outputs: ["eu.nir"] };
   mkdirSync(join(dir, "nir"), { recursive: true });
   for (const [file, code] of await writeHostileNirFiles(join(dir, "nir"))) {
     if (!(code in ERROR_CODES) || TRIGGERS[code]) continue;
