@@ -580,7 +580,8 @@ export function importGraph(g: NirGraph, options: ImportOptions, path = "NIR gra
   const dtSource: AssumptionSource = options.dt !== undefined ? "flag" : dd ? "dialect" : "default";
   if (!(dt > 0 && Number.isFinite(dt))) fail("CLI_USAGE", `--dt must be a positive number of seconds, got ${dt}`);
   const settings: Settings = { dialect, dt, dtSource, options };
-  const global: Assumption[] = [{ what: "time step", value: `${dt} s${dd && options.dt === undefined ? ` (${dd.why})` : dtSource === "default" ? " (no dialect states one; pass --dt)" : ""}`, source: dtSource }];
+  const unit = dialect === "sinabs" && options.dt === undefined ? " step" : " s";
+  const global: Assumption[] = [{ what: "time step", value: `${dt}${unit}${dd && options.dt === undefined ? ` (${dd.why})` : dtSource === "default" ? " (no dialect states one; pass --dt)" : ""}`, source: dtSource }];
   const mappings: NodeMapping[] = [];
 
   const inputs = [...g.nodes.values()].filter((n) => n.type === "Input");
