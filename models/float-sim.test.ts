@@ -84,3 +84,23 @@ describe("float simulator: version-2 rules", () => {
     expect(trace(oneNeuron({ ...base, model: "threshold", compare: "gt", reset: "zero" }, 1.5), [0, 2], 3)).toEqual([1, 0, 1]);
   });
 });
+
+describe("float SNN version 2 files", () => {
+  it("round-trip every version-2 field; a plain network stays version 1", async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { readFloatSnn, writeFloatSnn } = await import("./float-snn.js");
+    const dir = mkdtempSync(join(tmpdir(), "fsnn-v2-"));
+    const write = (p: string, d: Uint8Array | string) => writeFileSync(p, d);
+    const snn = oneNeuron({ ...base, model: "lif", leak: 0.9, compare: "gt", resetDelay: true, vInit: 0.1, synDecay: 0.5, vMin: -2, perNeuron: { threshold: new Float32Array([0.75]), leak: new Float32Array([0.8]) } }, 1.5, 0.25, 0.5);
+    writeFloatSnn(join(dir, "v2.json"), snn, write);
+    expect(JSON.parse(readFileSync(join(dir, "v2.json"), "utf8")).version).toBe(2);
+    const back = readFloatSnn(join(dir, "v2.json"));
+    expect(back.layers[0]!.neuron).toEqual(snn.layers[0]!.neuron);
+    expect(back.layers[0]!.kind === "dense" && Array.from(back.layers[0]!.recurrent!)).toEqual([0.5]);
+    writeFloatSnn(join(dir, "v1.json"), oneNeuron({ ...base, compare: "ge" }, 1), write);
+    expect(JSON.parse(readFileSync(join(dir, "v1.json"), "utf8")).version).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
