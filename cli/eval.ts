@@ -7,7 +7,8 @@ import cliProgress from "cli-progress";
 import { decodeTable } from "../runtime/format.js";
 import { fail } from "../runtime/errors.js";
 import { loadDataset, slice } from "../models/datasets.js";
-import { evaluateTable } from "../models/evaluate.js";
+import { evaluateFloat, evaluateTable } from "../models/evaluate.js";
+import { readFloatSnn } from "../models/float-snn.js";
 import { intOption, printJson, readFileOrFail } from "./io.js";
 
 /** Parses `mnist` or `mnist:START:COUNT` (the test split, or part of it). */
@@ -22,7 +23,7 @@ export function register(program: Command): void {
   program
     .command("eval")
     .description("accuracy of an event table on the TS interpreter over the held-out test split")
-    .argument("<model>", "event table (.cbor)")
+    .argument("<model>", "event table (.cbor), or a float SNN (.json) run by the float simulator")
     .option("--dataset <spec>", "mnist (the 2,000 held-out digits, or the IDX test set with --data-dir) or mnist:START:COUNT", "mnist")
     .option("--steps <t>", "time steps per sample", "32")
     .option("--encoding <enc>", "input encoding (must match the one the table was quantized for: rate | current)")
@@ -32,6 +33,17 @@ export function register(program: Command): void {
       const s = (k: string) => opts[k] as string | undefined;
       const steps = intOption("--steps", s("steps")!, 1, 100000);
       const spec = parseDatasetSpec(s("dataset")!);
+      if (modelPath.endsWith(".json")) {
+        const snn = readFloatSnn(modelPath);
+        const enc = (s("encoding") ?? snn.input.encoding) as "rate" | "current";
+        if (enc !== "rate" && enc !== "current") fail("CLI_USAGE", `--encoding must be rate or current, got '${enc}'`);
+        const data = loadDataset(s("dataDir"));
+        const set = spec.count === undefined ? data.test : slice(data.test, spec.start, spec.count);
+        const r = evaluateFloat(snn, set, steps, enc);
+        if (opts["json"]) printJson({ model: modelPath, dataset: s("dataset"), encoding: enc, steps, float: true, samples: r.samples, accuracy: r.accuracy });
+        else process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.samples} samples at T=${steps} (${enc} input, float simulation)\n`);
+        return;
+      }
       const table = decodeTable(readFileOrFail(modelPath));
       const enc = s("encoding");
       if (enc !== undefined && enc !== "rate" && enc !== "current") fail("CLI_USAGE", `--encoding must be rate or current, got '${enc}'`);

@@ -33,6 +33,8 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   bench: () => import("./bench.js"),
   adapt: () => import("./adapt.js"),
   monitor: () => import("./monitor.js"),
+  import: () => import("./import.js"),
+  export: () => import("./export.js"),
 };
 
 const program = new Command("picospike")

@@ -10,6 +10,8 @@ import type { InputSample } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { intOption, printJson, readFileOrFail } from "./io.js";
 import { SOURCE_KINDS, parseSource, sourceIsEndless } from "./sources.js";
+import { readFloatSnn } from "../models/float-snn.js";
+import { runFloatSamples } from "../models/float-sim.js";
 
 /** Result of one sample. */
 export interface RunSampleResult {
@@ -21,6 +23,8 @@ export interface RunSampleResult {
   readonly outputCounts: number[];
   /** Final membranes of the last layer, for `membrane` readouts. */
   readonly outputMembrane?: number[];
+  /** The same values under the name the float run uses (both are written). */
+  readonly outputMembranes?: number[];
 }
 
 /** What `run` reports. */
@@ -63,7 +67,7 @@ export function runSamples(table: EventTable, samples: Iterable<InputSample>, ma
       ...(sample.label === undefined ? {} : { label: sample.label }),
       class: cls,
       outputCounts: Array.from(interp.spikeCounts(last)),
-      ...(table.readout.kind === "membrane" ? { outputMembrane: Array.from(interp.membrane(last)) } : {}),
+      ...(table.readout.kind === "membrane" ? { outputMembrane: Array.from(interp.membrane(last)), outputMembranes: Array.from(interp.membrane(last)) } : {}),
     });
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -94,18 +98,40 @@ function printHuman(report: RunReport, table: EventTable): void {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
+/** `run` on a float SNN: the float simulator, per-sample outputCounts (and outputMembranes for an integrating output). */
+function runFloat(modelPath: string, input: string, steps: number, samples: string | undefined, json: boolean): void {
+  const snn = readFloatSnn(modelPath);
+  const [c, h, w] = snn.input.shape;
+  const source = parseSource(input, c * h * w, steps, { shape: snn.input.shape });
+  const endless = sourceIsEndless(input);
+  const maxSamples = samples === undefined ? (endless ? 1 : Number.MAX_SAFE_INTEGER) : intOption("--samples", samples, 1, 10_000_000);
+  const report = runFloatSamples(snn, source, maxSamples);
+  if (json) {
+    printJson({ model: modelPath, input, readout: snn.readout, float: true, ...report });
+    return;
+  }
+  const lines = report.samples.map((s) => `sample ${s.sample}${s.label === undefined ? "" : ` label ${s.label}`}: class ${s.class} counts [${s.outputCounts.join(", ")}]${s.outputMembranes ? ` membrane [${s.outputMembranes.map((x) => x.toPrecision(7)).join(", ")}]` : ""}`);
+  lines.push(`${report.samples.length} samples, ${report.steps} steps (float simulation)`);
+  if (report.accuracy !== undefined) lines.push(`accuracy on labelled samples: ${(100 * report.accuracy).toFixed(2)}%`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
 /** Registers the `run` verb. */
 export function register(program: Command): void {
   program
     .command("run")
-    .description("run an event table on the TypeScript reference interpreter")
-    .argument("<model>", "event table (.cbor)")
+    .description("run an event table on the TypeScript reference interpreter, or a float SNN (.json, e.g. from import) in float")
+    .argument("<model>", "event table (.cbor) or float SNN (.json)")
     .requiredOption("--input <source>", `input source: ${Object.values(SOURCE_KINDS).map((k) => k.help).join("; ")}`)
     .requiredOption("--steps <t>", "time steps per sample (1..1000000)")
     .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")
     .action((modelPath: string, opts: { input: string; steps: string; samples?: string; json?: boolean }) => {
       const steps = intOption("--steps", opts.steps, 1, 1_000_000);
+      if (modelPath.endsWith(".json")) {
+        runFloat(modelPath, opts.input, steps, opts.samples, opts.json === true);
+        return;
+      }
       const table = decodeTable(readFileOrFail(modelPath));
       const source = parseSource(opts.input, table.input.size, steps, table.input.shape ? { shape: table.input.shape } : {});
       const endless = sourceIsEndless(opts.input);

@@ -240,7 +240,7 @@ describe("float SNN validation", () => {
     const good = JSON.parse(readFileSync(p, "utf8")) as Record<string, unknown> & { layers: Array<Record<string, unknown>> };
     const mutations: Array<(j: typeof good) => void> = [
       (j) => { j["format"] = "other"; },
-      (j) => { j["version"] = 2; },
+      (j) => { j["version"] = 3; },
       (j) => { j.layers[0]!["kind"] = "lstm"; },
       (j) => { j.layers[0]!["inputs"] = 5; },
       (j) => { (j.layers[0]!["neuron"] as Record<string, unknown>)["threshold"] = -1; },

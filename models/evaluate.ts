@@ -10,6 +10,8 @@ import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
 import { fail } from "../runtime/errors.js";
 import { image, type ImageSet } from "./datasets.js";
+import type { FloatSnn } from "./float-snn.js";
+import { FloatSimulator } from "./float-sim.js";
 
 /** Results of evaluating one table on a set of images. */
 export interface TableEvaluation {
@@ -61,4 +63,21 @@ export function evaluateTable(table: EventTable, set: ImageSet, steps: readonly 
     samples: set.count,
     perSteps: sorted.map((t, k) => ({ steps: t, accuracy: correct[k]! / set.count, meanSpikesPerSample: spikes[k]! / set.count, synEventsPerSample: syn[k]! / set.count, neuronUpdatesPerSample: neurons * t })),
   };
+}
+
+/**
+ * Accuracy of a float SNN (the float simulator, models/float-sim.ts) on a set of images, each
+ * encoded as the interpreter would encode it (`rate` spikes from the seeded PRNG, or `current`
+ * intensities worth intensity × the SNN's input scale).
+ */
+export function evaluateFloat(snn: FloatSnn, set: ImageSet, steps: number, encoding: "rate" | "current" = snn.input.encoding, seed = 1): { samples: number; accuracy: number } {
+  const size = snn.input.shape[0] * snn.input.shape[1] * snn.input.shape[2];
+  if (set.height * set.width !== size) fail("CLI_USAGE", `the model takes ${size} inputs but the dataset's images have ${set.height * set.width} pixels`);
+  const sim = new FloatSimulator(encoding === snn.input.encoding ? snn : { ...snn, input: { ...snn.input, encoding } });
+  let correct = 0;
+  for (let i = 0; i < set.count; i++) {
+    const events = encodeSample({ size, encoding, seed }, image(set, i), steps);
+    if (sim.runSample({ steps: events }).class === set.labels[i]) correct++;
+  }
+  return { samples: set.count, accuracy: set.count > 0 ? correct / set.count : 0 };
 }

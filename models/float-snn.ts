@@ -11,24 +11,56 @@ import { basename, dirname, join, resolve } from "node:path";
 
 /** Format name in every float SNN JSON file. */
 export const FLOAT_SNN_FORMAT = "picospike-float-snn";
-/** Version this build writes and reads. */
-export const FLOAT_SNN_VERSION = 1;
+/** Newest version this build writes and reads (1 is written when no version-2 field is used). */
+export const FLOAT_SNN_VERSION = 2;
 
 /** Channels, height, width (channel-major, like the event table). */
 export type Shape3 = [number, number, number];
 
+/**
+ * Per-neuron values (version 2): each array has one value per neuron of the layer and replaces the
+ * scalar of the same name (`bias` replaces the layer's bias, which is per channel for maps).
+ */
+export interface PerNeuron {
+  threshold?: Float32Array;
+  leak?: Float32Array;
+  vReset?: Float32Array;
+  vInit?: Float32Array;
+  synDecay?: Float32Array;
+  bias?: Float32Array;
+}
+
 /** Neuron parameters of one layer, in float membrane units. */
 export interface FloatNeuron {
-  /** `if`: no leak; `lif`: v ← leak·v each step; `integrator`: non-spiking readout, v ← v + input. */
-  model: "if" | "lif" | "integrator";
+  /**
+   * `if`: no leak; `lif`: v ← leak·v each step; `integrator`: non-spiking readout, v ← leak·v + input
+   * (leak 1 in version 1); `threshold` (version 2): no state, spikes when this step's input passes the threshold.
+   */
+  model: "if" | "lif" | "integrator" | "threshold";
   /** Firing threshold (> 0). */
   threshold: number;
   /** Retention per step in (0, 1]: v ← leak·v before input (1 for if and integrator). τ = −1/ln(leak) steps. */
   leak: number;
-  /** `subtract`: v ← v − threshold on a spike; `zero`: v ← 0. */
-  reset: "subtract" | "zero";
+  /** `subtract`: v ← v − threshold on a spike; `zero`: v ← 0; `value` (version 2): v ← vReset. */
+  reset: "subtract" | "zero" | "value";
   /** Steps after a spike during which the neuron ignores input and cannot fire. */
   refractory: number;
+  // ---- version 2 (spec/float-snn.md §5.1); absent = the version-1 meaning ----
+  /** Spike test: `ge` v ≥ threshold (default), `gt` v > threshold. */
+  compare?: "ge" | "gt";
+  /** Subtractive reset applied one step late, after that step's leak and input, not decayed (snnTorch). */
+  resetDelay?: boolean;
+  /** n = floor(v/threshold) spikes in one step (a graded spike count), n·threshold subtracted. */
+  multiSpike?: boolean;
+  /** Reset value for `reset: value`. */
+  vReset?: number;
+  /** Lower clamp of the membrane after reset. */
+  vMin?: number;
+  /** Membrane at the start of every sample (default 0). */
+  vInit?: number;
+  /** Current-based synapse: i ← synDecay·i + input; the membrane takes i instead of the input. */
+  synDecay?: number;
+  perNeuron?: PerNeuron;
 }
 
 interface LayerCommon {
@@ -44,6 +76,8 @@ export interface FloatDense extends LayerCommon {
   inputs: number;
   outputs: number;
   weights: Float32Array;
+  /** Version 2: this layer's own spikes of the previous step, weight of i onto j at recurrent[i * outputs + j]. */
+  recurrent?: Float32Array;
 }
 
 /** Convolution, weights [K][C][kh][kw]; output (k, oy, ox) sums inputs (c, oy*sy − py + ky, ox*sx − px + kx). */
@@ -116,9 +150,16 @@ export function writeFloatSnn(path: string, snn: FloatSnn, writeFile: WriteFile)
     return r;
   };
   const layers = snn.layers.map((l) => {
-    const { weights: _w, bias, ...rest } = l as FloatLayer & { weights?: Float32Array };
-    const out: Record<string, unknown> = { ...rest };
+    const { weights: _w, bias, recurrent, neuron, ...rest } = l as FloatLayer & { weights?: Float32Array; recurrent?: Float32Array };
+    const { perNeuron, ...scalars } = withoutDefaults(neuron);
+    const out: Record<string, unknown> = { ...rest, neuron: scalars };
+    if (perNeuron) {
+      const refs: Record<string, unknown> = {};
+      for (const [k, a] of Object.entries(perNeuron)) if (a) refs[k] = ref(a);
+      (out["neuron"] as Record<string, unknown>)["perNeuron"] = refs;
+    }
     if (l.kind !== "pool") out["weights"] = ref(l.weights);
+    if (recurrent) out["recurrent"] = ref(recurrent);
     out["bias"] = bias ? ref(bias) : null;
     return out;
   });
@@ -127,9 +168,36 @@ export function writeFloatSnn(path: string, snn: FloatSnn, writeFile: WriteFile)
   const view = new DataView(bin.buffer);
   let k = 0;
   for (const a of arrays) for (const v of a) view.setFloat32(4 * k++, v, true);
-  const json = { format: FLOAT_SNN_FORMAT, version: FLOAT_SNN_VERSION, weightsFile: binName, input: snn.input, layers, readout: snn.readout, provenance: snn.provenance };
+  const json = { format: FLOAT_SNN_FORMAT, version: usesVersion2(snn) ? 2 : 1, weightsFile: binName, input: snn.input, layers, readout: snn.readout, provenance: snn.provenance };
   writeFile(join(dirname(path), binName), bin);
   writeFile(path, JSON.stringify(json, null, 1));
+}
+
+/** Names allowed in `neuron.perNeuron`. */
+const PER_NEURON_KEYS: readonly (keyof PerNeuron)[] = ["threshold", "leak", "vReset", "vInit", "synDecay", "bias"];
+
+/** Fields of a neuron that only version 2 has. */
+const V2_NEURON_KEYS = ["compare", "resetDelay", "multiSpike", "vReset", "vMin", "vInit", "synDecay", "perNeuron"] as const;
+
+/** The neuron without version-2 fields that hold their default (so a plain network stays version 1). */
+function withoutDefaults(n: FloatNeuron): FloatNeuron {
+  const out = { ...n };
+  if (out.compare === "ge") delete out.compare;
+  if (out.resetDelay === false) delete out.resetDelay;
+  if (out.multiSpike === false) delete out.multiSpike;
+  return out;
+}
+
+/** True when the network uses anything version 1 cannot say (so it is written as version 2). */
+export function usesVersion2(snn: FloatSnn): boolean {
+  return snn.layers.some(
+    (l) =>
+      V2_NEURON_KEYS.some((k) => withoutDefaults(l.neuron)[k] !== undefined) ||
+      l.neuron.reset === "value" ||
+      l.neuron.model === "threshold" ||
+      (l.neuron.model === "integrator" && l.neuron.leak !== 1) ||
+      (l.kind === "dense" && l.recurrent !== undefined),
+  );
 }
 
 function bad(path: string, msg: string): never {
@@ -170,7 +238,8 @@ export function readFloatSnn(path: string): FloatSnn {
   const json = parseJsonFile(readModelFile(path, "float SNN", "CLI_FILE_NOT_FOUND"), path);
   if (!isObj(json)) bad(path, "top level is not an object");
   if (json["format"] !== FLOAT_SNN_FORMAT) bad(path, `format is ${JSON.stringify(json["format"])}, expected "${FLOAT_SNN_FORMAT}" (is this a float SNN written by picospike convert?)`);
-  if (json["version"] !== FLOAT_SNN_VERSION) bad(path, `version ${JSON.stringify(json["version"])} is not ${FLOAT_SNN_VERSION}`);
+  const version = json["version"];
+  if (version !== 1 && version !== 2) bad(path, `version ${JSON.stringify(version)} is not 1 or 2`);
   const wf = json["weightsFile"];
   if (typeof wf !== "string" || wf.includes("/") || wf.includes("\\") || wf === "" || wf.startsWith(".")) bad(path, "weightsFile must be a plain file name beside the JSON");
   const binBytes = readModelFile(resolve(dirname(path), wf), "float SNN weights file");
@@ -200,13 +269,27 @@ export function readFloatSnn(path: string): FloatSnn {
     const name = typeof rl["name"] === "string" && rl["name"].length > 0 ? rl["name"] : bad(path, `layer ${i} has no name`);
     const nz = rl["neuron"];
     if (!isObj(nz)) bad(path, `layer ${name}: neuron must be an object`);
+    const v2 = version === 2;
+    const models = v2 ? ["if", "lif", "integrator", "threshold"] : ["if", "lif", "integrator"];
+    const resets = v2 ? ["subtract", "zero", "value"] : ["subtract", "zero"];
     const neuron: FloatNeuron = {
-      model: nz["model"] === "if" || nz["model"] === "lif" || nz["model"] === "integrator" ? nz["model"] : bad(path, `layer ${name}: neuron.model must be if, lif or integrator`),
+      model: models.includes(nz["model"] as string) ? (nz["model"] as FloatNeuron["model"]) : bad(path, `layer ${name}: neuron.model must be ${models.join(", ")}`),
       threshold: finiteNum(nz["threshold"], `layer ${name}: neuron.threshold`, path),
       leak: finiteNum(nz["leak"], `layer ${name}: neuron.leak`, path),
-      reset: nz["reset"] === "subtract" || nz["reset"] === "zero" ? nz["reset"] : bad(path, `layer ${name}: neuron.reset must be subtract or zero`),
+      reset: resets.includes(nz["reset"] as string) ? (nz["reset"] as FloatNeuron["reset"]) : bad(path, `layer ${name}: neuron.reset must be ${resets.join(", ")}`),
       refractory: nonNegInt(nz["refractory"], `layer ${name}: neuron.refractory`, path, 255),
     };
+    if (!v2) {
+      for (const k of V2_NEURON_KEYS) if (nz[k] !== undefined) bad(path, `layer ${name}: neuron.${k} needs version 2`);
+    } else {
+      if (nz["compare"] !== undefined) neuron.compare = nz["compare"] === "ge" || nz["compare"] === "gt" ? nz["compare"] : bad(path, `layer ${name}: neuron.compare must be ge or gt`);
+      for (const k of ["resetDelay", "multiSpike"] as const) {
+        if (nz[k] !== undefined) neuron[k] = typeof nz[k] === "boolean" ? nz[k] : bad(path, `layer ${name}: neuron.${k} must be true or false`);
+      }
+      for (const k of ["vReset", "vMin", "vInit", "synDecay"] as const) {
+        if (nz[k] !== undefined) neuron[k] = finiteNum(nz[k], `layer ${name}: neuron.${k}`, path);
+      }
+    }
     const kind = rl["kind"];
     let layer: FloatLayer;
     if (kind === "dense") {
@@ -231,6 +314,21 @@ export function readFloatSnn(path: string): FloatSnn {
       bad(path, `layer ${name}: unknown kind ${JSON.stringify(kind)} (dense, conv2d or pool)`);
     }
     if (rl["bias"] !== null && rl["bias"] !== undefined) layer.bias = arr(rl["bias"], layer.kind === "dense" ? layer.outputs : layer.outShape[0], `layer ${name}: bias`);
+    const size = layerSize(layer);
+    if (v2 && nz["perNeuron"] !== undefined) {
+      const pn = nz["perNeuron"];
+      if (!isObj(pn)) bad(path, `layer ${name}: neuron.perNeuron must be an object`);
+      const perNeuron: PerNeuron = {};
+      for (const [k, v] of Object.entries(pn)) {
+        if (!PER_NEURON_KEYS.includes(k as keyof PerNeuron)) bad(path, `layer ${name}: neuron.perNeuron.${k} is not a per-neuron parameter`);
+        perNeuron[k as keyof PerNeuron] = arr(v, size, `layer ${name}: neuron.perNeuron.${k}`);
+      }
+      layer.neuron.perNeuron = perNeuron;
+    }
+    if (rl["recurrent"] !== undefined) {
+      if (!v2 || layer.kind !== "dense") bad(path, `layer ${name}: recurrent weights need version 2 and a dense layer`);
+      layer.recurrent = arr(rl["recurrent"], size * size, `layer ${name}: recurrent`);
+    }
     return layer;
   });
   const readout = json["readout"];
@@ -252,9 +350,17 @@ export function validateFloatSnn(snn: FloatSnn, path = "float SNN"): void {
   let prevShape: Shape3 | undefined = snn.input.shape;
   snn.layers.forEach((l, i) => {
     const n = l.neuron;
+    const pn = n.perNeuron ?? {};
     if (!(n.threshold > 0)) bad(path, `layer ${l.name}: threshold must be > 0`);
+    if (pn.threshold?.some((x) => !(x > 0))) bad(path, `layer ${l.name}: every per-neuron threshold must be > 0`);
     if (!(n.leak > 0 && n.leak <= 1)) bad(path, `layer ${l.name}: leak must be in (0, 1]`);
-    if (n.model !== "lif" && n.leak !== 1) bad(path, `layer ${l.name}: leak must be 1 for model ${n.model}`);
+    if (pn.leak?.some((x) => !(x > 0 && x <= 1))) bad(path, `layer ${l.name}: every per-neuron leak must be in (0, 1]`);
+    const leaky = n.model === "lif" || (n.model === "integrator" && usesVersion2(snn));
+    if (!leaky && (n.leak !== 1 || pn.leak !== undefined)) bad(path, `layer ${l.name}: leak must be 1 for model ${n.model}`);
+    if ((n.multiSpike || n.resetDelay) && n.reset !== "subtract") bad(path, `layer ${l.name}: multiSpike and resetDelay need reset subtract`);
+    if (n.reset === "value" && n.vReset === undefined && pn.vReset === undefined) bad(path, `layer ${l.name}: reset value needs vReset`);
+    const decays = pn.synDecay ?? (n.synDecay === undefined ? [] : [n.synDecay]);
+    for (const d of decays) if (!(d >= 0 && d < 1)) bad(path, `layer ${l.name}: synDecay must be in [0, 1)`);
     if (n.model === "integrator" && i !== snn.layers.length - 1) bad(path, `layer ${l.name}: only the last layer can be an integrator`);
     if (layerInputs(l) !== prevSize) bad(path, `layer ${l.name} takes ${layerInputs(l)} inputs but the previous layer has ${prevSize} neurons`);
     if (l.kind !== "dense") {

@@ -15,7 +15,7 @@
 import { fail } from "../runtime/errors.js";
 import { packInt4 } from "../runtime/format.js";
 import { DEFAULT_NEURON, type Connection, type EventTable, type Layer, type NeuronParams, type WeightBits, type Weights } from "../runtime/model.js";
-import { layerInputs, layerSize, prepareLayers, simulateFloat, disposePrepared, type FloatLayer, type FloatSnn } from "./float-snn.js";
+import { layerInputs, layerSize, prepareLayers, simulateFloat, disposePrepared, usesVersion2, type FloatLayer, type FloatSnn } from "./float-snn.js";
 
 const INT32_MAX = 2147483647;
 const INT32_MIN = -2147483648;
@@ -133,6 +133,20 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
   const bits = opts.weightBits;
   if (bits !== 4 && bits !== 8 && bits !== 16) fail("TOOLCHAIN_QUANTIZE_RULE", `weight bits must be 4, 8 or 16, got ${String(bits)}`);
   if (!Number.isInteger(opts.seed) || opts.seed < 1 || opts.seed > 0xffffffff) fail("TOOLCHAIN_QUANTIZE_RULE", `rate seed must be a nonzero uint32, got ${opts.seed}`);
+  if (usesVersion2(snn)) {
+    // The integer rules for these (spec/float-snn.md §5.1) are not in the event table yet: refuse
+    // rather than quantize a different network than the one imported.
+    const used = snn.layers.flatMap((l) => {
+      const n = l.neuron;
+      const f = (["compare", "resetDelay", "multiSpike", "vReset", "vMin", "vInit", "synDecay"] as const).filter((k) => n[k] !== undefined && !(k === "compare" && n[k] === "ge"));
+      if (n.perNeuron) f.push(...(Object.keys(n.perNeuron).map((k) => `perNeuron.${k}`) as never[]));
+      if (n.reset === "value") f.push("reset value" as never);
+      if (n.model === "threshold" || (n.model === "integrator" && n.leak !== 1)) f.push(`model ${n.model}${n.leak !== 1 ? " with leak" : ""}` as never);
+      if (l.kind === "dense" && l.recurrent) f.push("recurrent" as never);
+      return f.length ? [`${l.name}: ${f.join(", ")}`] : [];
+    });
+    if (used.length) fail("TOOLCHAIN_QUANTIZE_RULE", `this float SNN uses version-2 neuron rules the event table cannot carry yet (${used.join("; ")}); run it in float with \`picospike run SNN.json\``);
+  }
   const encoding = opts.encoding ?? snn.input.encoding;
   const qmax = 2 ** (bits - 1) - 1;
   const findings: RuleFinding[] = [];

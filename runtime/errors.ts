@@ -26,6 +26,7 @@ export const ERROR_BANDS = {
   5: "device: boards, firmware builds, flashing and transports",
   6: "cli: command-line usage and input sources",
   7: "toolchain: datasets, training, conversion and quantization",
+  8: "interchange: NIR import and export",
 } as const;
 
 /** The closed list. Keys are the codes printed as `error <CODE>: <message>`. */
@@ -97,6 +98,24 @@ export const ERROR_CODES = {
   TOOLCHAIN_BAD_MODEL: { num: 703, cause: "A model file (tfjs-layers or float SNN) is malformed or inconsistent.", remedy: "Check the model was saved by tfjs/Keras or by picospike." },
   TOOLCHAIN_QUANTIZE_RULE: { num: 704, cause: "A design rule fails at quantization (leak rounds to nothing or to a full wipe, fan-in overflows).", remedy: "The message names the layer; change time constants, bits or scaling." },
   TOOLCHAIN_TRAINING: { num: 705, cause: "Training failed (diverged to NaN, or no data).", remedy: "Lower the learning rate or check the data." },
+  // ---- 8xx interchange (NIR) ----------------------------------------------------------------
+  INTERCHANGE_NOT_HDF5: { num: 801, cause: "The file does not start with the HDF5 signature, so it is not a NIR file.", remedy: "Pass a .nir file written by `nir.write` (HDF5)." },
+  INTERCHANGE_TRUNCATED: { num: 802, cause: "The HDF5 file ends before the size its superblock declares.", remedy: "The file was cut short; export it again." },
+  INTERCHANGE_FILE_TOO_LARGE: { num: 803, cause: "The NIR file is larger than the import limit (64 MiB).", remedy: "A model that large does not fit a microcontroller; export a smaller one." },
+  INTERCHANGE_NOT_NIR: { num: 804, cause: "The file is HDF5 but not a NIR graph (no `node` group of type NIRGraph).", remedy: "Pass a file written by `nir.write`." },
+  INTERCHANGE_BAD_DATASET_TYPE: { num: 805, cause: "A NIR field has the wrong HDF5 type (e.g. a string where numbers are expected, or a compound type).", remedy: "The message names the field; export the model again with a NIR 1.x writer." },
+  INTERCHANGE_MISSING_FIELD: { num: 806, cause: "A field the node type requires is absent.", remedy: "The message names the node and the field; export the model again with a NIR 1.x writer." },
+  INTERCHANGE_SHAPE_OVERFLOW: { num: 807, cause: "A dataset's declared shape has an element count that overflows.", remedy: "The file is damaged or hostile." },
+  INTERCHANGE_TOO_DEEP: { num: 808, cause: "Groups or nested NIR graphs go deeper than the limit (8 nested graphs), or loop back on themselves.", remedy: "Flatten the graph before exporting, or check the file is not damaged." },
+  INTERCHANGE_DATASET_TOO_LARGE: { num: 809, cause: "A dataset declares more elements than the import limit (2^24 per dataset, 2^25 in all).", remedy: "A model that large does not fit a microcontroller; export a smaller one." },
+  INTERCHANGE_GZIP_BOMB: { num: 810, cause: "A compressed dataset declares more decompressed data than the import limit, from a much smaller file.", remedy: "The file is hostile or damaged; it was not decompressed." },
+  INTERCHANGE_UNKNOWN_EDGE: { num: 811, cause: "An edge names a node the graph does not have.", remedy: "The message names the edge; export the model again." },
+  INTERCHANGE_UNSUPPORTED_NODE: { num: 812, cause: "A node type (or one of its settings) has no picospike equivalent.", remedy: "The message names the node and its type; replace it in the framework before exporting." },
+  INTERCHANGE_UNSUPPORTED_GRAPH: { num: 813, cause: "The graph's shape cannot be mapped to a chain of spiking layers (branches, merges, a missing input or output, a cycle other than a one-step recurrence).", remedy: "The message names the node where mapping stopped." },
+  INTERCHANGE_BAD_PARAMETER: { num: 814, cause: "A node parameter is out of range or inconsistent (non-finite, tau <= 0, wrong length for the layer).", remedy: "The message names the node and the parameter." },
+  INTERCHANGE_HDF5_ERROR: { num: 815, cause: "The HDF5 library could not read the file (damaged structure).", remedy: "Export the model again; the message gives the library's reason." },
+  INTERCHANGE_TOO_MANY_NODES: { num: 816, cause: "The graph has more nodes, edges or group entries than the import limit (4096).", remedy: "A model that large does not fit a microcontroller." },
+  INTERCHANGE_EXPORT_UNSUPPORTED: { num: 817, cause: "The event table uses a feature NIR cannot express.", remedy: "The message names the layer and the feature." },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** Every code in the closed list. */

@@ -61,6 +61,23 @@ typedef enum ps_status {
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */
     PS_E_TOOLCHAIN_QUANTIZE_RULE = 704, /* A design rule fails at quantization (leak rounds to nothing or to a full wipe, fan-in overflows). */
     PS_E_TOOLCHAIN_TRAINING = 705, /* Training failed (diverged to NaN, or no data). */
+    PS_E_INTERCHANGE_NOT_HDF5 = 801, /* The file does not start with the HDF5 signature, so it is not a NIR file. */
+    PS_E_INTERCHANGE_TRUNCATED = 802, /* The HDF5 file ends before the size its superblock declares. */
+    PS_E_INTERCHANGE_FILE_TOO_LARGE = 803, /* The NIR file is larger than the import limit (64 MiB). */
+    PS_E_INTERCHANGE_NOT_NIR = 804, /* The file is HDF5 but not a NIR graph (no `node` group of type NIRGraph). */
+    PS_E_INTERCHANGE_BAD_DATASET_TYPE = 805, /* A NIR field has the wrong HDF5 type (e.g. a string where numbers are expected, or a compound type). */
+    PS_E_INTERCHANGE_MISSING_FIELD = 806, /* A field the node type requires is absent. */
+    PS_E_INTERCHANGE_SHAPE_OVERFLOW = 807, /* A dataset's declared shape has an element count that overflows. */
+    PS_E_INTERCHANGE_TOO_DEEP = 808, /* Groups or nested NIR graphs go deeper than the limit (8 nested graphs), or loop back on themselves. */
+    PS_E_INTERCHANGE_DATASET_TOO_LARGE = 809, /* A dataset declares more elements than the import limit (2^24 per dataset, 2^25 in all). */
+    PS_E_INTERCHANGE_GZIP_BOMB = 810, /* A compressed dataset declares more decompressed data than the import limit, from a much smaller file. */
+    PS_E_INTERCHANGE_UNKNOWN_EDGE = 811, /* An edge names a node the graph does not have. */
+    PS_E_INTERCHANGE_UNSUPPORTED_NODE = 812, /* A node type (or one of its settings) has no picospike equivalent. */
+    PS_E_INTERCHANGE_UNSUPPORTED_GRAPH = 813, /* The graph's shape cannot be mapped to a chain of spiking layers (branches, merges, a missing input or output, a cycle other than a one-step recurrence). */
+    PS_E_INTERCHANGE_BAD_PARAMETER = 814, /* A node parameter is out of range or inconsistent (non-finite, tau <= 0, wrong length for the layer). */
+    PS_E_INTERCHANGE_HDF5_ERROR = 815, /* The HDF5 library could not read the file (damaged structure). */
+    PS_E_INTERCHANGE_TOO_MANY_NODES = 816, /* The graph has more nodes, edges or group entries than the import limit (4096). */
+    PS_E_INTERCHANGE_EXPORT_UNSUPPORTED = 817, /* The event table uses a feature NIR cannot express. */
 } ps_status_t;
 
 #endif /* PS_STATUS_GENERATED_H */
