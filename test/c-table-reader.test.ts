@@ -17,7 +17,7 @@ import { encodeTable } from "../runtime/format.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import {
   bodyBytes, byteMutations, envelope, everythingTable, goldenTable, hostileCases, treeMutations, tsVerdict, wideSparseTable,
-} from "./table-catalogue.js";
+} from "../runtime/testing/table-catalogue.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");

@@ -17,7 +17,7 @@ import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { writeFloatSnn, type FloatSnn } from "../models/float-snn.js";
 import { MockBoard, type MockBoardOptions } from "../firmware-host/mock/mock-board.js";
 import type { Transport } from "../firmware-host/transports/transport.js";
-import { hostileCases } from "./table-catalogue.js";
+import { hostileCases } from "../runtime/testing/table-catalogue.js";
 
 const root = join(import.meta.dirname, "..");
 let dir = "";

@@ -96,7 +96,21 @@ async function connect(build: DeviceBuild): Promise<{ session: BoardSession; clo
   return { session: board.session, close: () => board.close() };
 }
 
-describe.each(boardNames())("device runtime on %s", (boardName) => {
+/**
+ * The boards under test: PICOSPIKE_TEST_BOARDS names them (comma-separated), or says `host` (the
+ * native board: the `native` test tier) or `qemu` (the emulated ones: the `boards` tier); all by default.
+ */
+function boardsUnderTest(): string[] {
+  const wanted = process.env["PICOSPIKE_TEST_BOARDS"];
+  if (wanted === undefined || wanted === "") return boardNames();
+  const names = wanted.split(",");
+  return boardNames().filter((name) => {
+    const board = getBoard(name);
+    return names.includes(name) || (names.includes("host") && board.cpu === "host") || (names.includes("qemu") && board.qemu !== undefined);
+  });
+}
+
+describe.each(boardsUnderTest())("device runtime on %s", (boardName) => {
   const missing = missingTools(boardTools(getBoard(boardName)));
   if (missing.length > 0) console.log(`skipping the device runtime on ${boardName}: ${missing.join(", ")} not installed`);
   const board = getBoard(boardName);
