@@ -18,6 +18,7 @@ import { ReferenceInterpreter } from "../../runtime/testing/reference-interprete
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
 import { getBoard } from "../../firmware-host/boards/boards.js";
 import { qemuArgs } from "../../firmware-host/boards/qemu.js";
+import { missingTools } from "../../firmware-host/boards/toolchain.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -380,9 +381,7 @@ const QEMU_SIZES = ["-DHARNESS_FILE_BYTES=(256ul*1024ul)", "-DHARNESS_ARENA_BYTE
 
 /** Why the QEMU route cannot run here, or undefined when it can. */
 export function qemuSkipReason(): string | undefined {
-  for (const tool of ["arm-none-eabi-gcc", "qemu-system-arm"]) {
-    if (spawnSync("which", [tool]).status !== 0) return `${tool} is not installed`;
-  }
+  for (const tool of missingTools(["arm-none-eabi-gcc", "qemu-system-arm"])) return `${tool} is not installed`;
   if (!tableReaderPresent()) return "firmware/src/ps_table.c (the C table reader) is missing";
   return undefined;
 }
