@@ -1,5 +1,5 @@
 /**
- * The headline figures of issue 9 from one run of the bench modules, for `picospike bench`
+ * The headline figures (and their targets) from one run of the bench modules, for `picospike bench`
  * (cli/bench.ts). `npm run bench` (bench/run.ts) stays the full run that writes BENCHMARKS.md.
  * --quick runs a reduced set (interpreter, TS vs C, device cost on the MLP, footprint; no peers)
  * in about a minute; the full set adds the CNN and 10k workloads on the device, the link (native pty)
@@ -33,7 +33,7 @@ export interface BenchSummary {
   /** .cbor bytes per synapse of the MNIST MLP at int8 and int4. */
   readonly bytesPerSynapseInt8: number | null;
   readonly bytesPerSynapseInt4: number | null;
-  /** Targets of issue 9 (≥ for the ratio, ≤ for the rest). */
+  /** The targets the headline figures are held to (≥ for the ratio, ≤ for the rest). */
   readonly targets: Readonly<Record<string, number>>;
 }
 

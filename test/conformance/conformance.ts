@@ -26,7 +26,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 /** C sources of the runtime the harness links (the table reader is added for .cbor loading). */
 export const NET_SOURCES = ["firmware/src/ps_net.c", "firmware/src/ps_kernels_generated.c"];
-/** C sources of the table reader (issue 3's reader; absent until it lands). */
+/** C sources of the table reader (ps_table.c; the table-reader runs skip when it is absent). */
 export const TABLE_SOURCES = ["firmware/src/ps_table.c", "firmware/src/ps_sha256.c"];
 
 /** One random case: a model and its input steps. */
