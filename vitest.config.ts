@@ -14,6 +14,7 @@ const NATIVE = [
   "test/c-table-reader.test.ts",
   "test/error-catalogue.test.ts",
   "test/boards/live.test.ts",
+  "test/library/library.test.ts",
 ];
 /** Needs arm-none-eabi-gcc and QEMU (the emulated Cortex-M boards). */
 const BOARDS = ["test/boards/echo.test.ts", "test/fold.test.ts"];

@@ -16,9 +16,10 @@ import { deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
 import { linkBench } from "./link.bench.js";
 import { plasticityBench } from "./plasticity.bench.js";
+import { snnVsAnnBench } from "./snn-vs-ann.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, plasticityBench, footprintBench, wireBench, linkBench, peersBench];
+const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, plasticityBench, footprintBench, wireBench, linkBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");

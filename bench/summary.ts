@@ -13,6 +13,7 @@ import { footprintBench } from "./footprint.bench.js";
 import { interpreterBench } from "./interpreter.bench.js";
 import { linkBench } from "./link.bench.js";
 import { peersBench } from "./peers.bench.js";
+import { snnVsAnnBench } from "./snn-vs-ann.bench.js";
 
 /** Headline figures by name, with the issue's targets. */
 export interface BenchSummary {
@@ -33,6 +34,16 @@ export interface BenchSummary {
   /** .cbor bytes per synapse of the MNIST MLP at int8 and int4. */
   readonly bytesPerSynapseInt8: number | null;
   readonly bytesPerSynapseInt4: number | null;
+  /** SNN ÷ int8 ANN instructions per inference, the shipped trained MNIST MLP on the Cortex-M4, at the SNN's chosen T (bench/snn-vs-ann.bench.ts). */
+  readonly snnVsAnnInstrM4: number | null;
+  /** The SNN's accuracy (%) on the 2,000 held-out digits at that T. */
+  readonly snnAccuracy: number | null;
+  /** The int8 ANN's accuracy (%) on the same digits. */
+  readonly annAccuracy: number | null;
+  /** The T the SNN figure was measured at. */
+  readonly snnSteps: number | null;
+  /** Cortex-M4 instructions per IF neuron-step (the M4 kernel with its spike-count update, 256-neuron layer). */
+  readonly neuronUpdateInstrM4: number | null;
   /** The targets the headline figures are held to (≥ for the ratio, ≤ for the rest). */
   readonly targets: Readonly<Record<string, number>>;
 }
@@ -45,11 +56,13 @@ export const TARGETS = {
   m0RuntimeCodeBytes: 8192,
   bytesPerSynapseInt8: 1.05,
   bytesPerSynapseInt4: 0.55,
+  snnVsAnnInstrM4: 1.0,
+  neuronUpdateInstrM4: 15,
 } as const;
 
 /** The modules `picospike bench` runs. */
 export function summaryModules(quick: boolean): BenchModule[] {
-  return quick ? [interpreterBench, codegenBench, deviceBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, footprintBench, linkBench, peersBench];
+  return quick ? [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, footprintBench] : [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, footprintBench, linkBench, peersBench];
 }
 
 function figure(rows: readonly BenchRow[] | undefined, name: (n: string) => boolean, key: string): number | null {
@@ -71,6 +84,11 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
     m0DeviceFirmwareCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("device firmware"), "runtime code B (flash − model data)"),
     bytesPerSynapseInt8: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int8", "B/synapse (.cbor)"),
     bytesPerSynapseInt4: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int4", "B/synapse (.cbor)"),
+    snnVsAnnInstrM4: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "SNN ÷ ANN"),
+    snnAccuracy: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "SNN accuracy %"),
+    annAccuracy: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "int8 ANN accuracy %"),
+    snnSteps: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "SNN T"),
+    neuronUpdateInstrM4: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "IF neuron-step instr (M4 kernel)"),
     targets: TARGETS,
   };
 }

@@ -31,6 +31,11 @@ export function register(program: Command): void {
         ["m0DeviceFirmwareCodeBytes", summary.m0DeviceFirmwareCodeBytes, ""],
         ["bytesPerSynapseInt8", summary.bytesPerSynapseInt8, `≤ ${TARGETS.bytesPerSynapseInt8}`],
         ["bytesPerSynapseInt4", summary.bytesPerSynapseInt4, `≤ ${TARGETS.bytesPerSynapseInt4}`],
+        ["snnVsAnnInstrM4", summary.snnVsAnnInstrM4, `≤ ${TARGETS.snnVsAnnInstrM4}`],
+        ["snnAccuracy", summary.snnAccuracy, ""],
+        ["annAccuracy", summary.annAccuracy, ""],
+        ["snnSteps", summary.snnSteps, ""],
+        ["neuronUpdateInstrM4", summary.neuronUpdateInstrM4, `≤ ${TARGETS.neuronUpdateInstrM4}`],
       ];
       const met = (value: number | null, target: string): string => {
         if (value === null) return "not measured";

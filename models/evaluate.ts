@@ -1,7 +1,10 @@
 /**
  * Accuracy of an event table on the TypeScript interpreter (the reference integer semantics).
  * A run of T steps is the prefix of a longer run (same inputs, same PRNG draws), so one run of
- * max(T) steps per image reads the class out at every requested T.
+ * max(T) steps per image reads the class out at every requested T. With the `current` encoding
+ * (and a layer 0 that does not learn) each image's input is folded once and held (spec/ops.md §7.3):
+ * the same integers, and synaptic events counted as a device with held input does them (the fold
+ * once, then the spikes of each step).
  */
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
@@ -12,7 +15,7 @@ import { image, type ImageSet } from "./datasets.js";
 export interface TableEvaluation {
   readonly samples: number;
   /** Per requested step count: accuracy (fraction), mean spikes and synaptic events per sample up to that step. */
-  readonly perSteps: Array<{ steps: number; accuracy: number; meanSpikesPerSample: number; synEventsPerSample: number }>;
+  readonly perSteps: Array<{ steps: number; accuracy: number; meanSpikesPerSample: number; synEventsPerSample: number; neuronUpdatesPerSample: number }>;
 }
 
 /**
@@ -27,16 +30,22 @@ export function evaluateTable(table: EventTable, set: ImageSet, steps: readonly 
   const sorted = [...new Set(steps)].sort((a, b) => a - b);
   const maxT = sorted[sorted.length - 1]!;
   const interp = new Interpreter(table);
+  const heldInput = table.input.encoding === "current" && table.layers[0]!.plasticity === undefined;
+  const neurons = table.layers.reduce((n, l) => n + l.size, 0);
   const correct = new Float64Array(sorted.length);
   const spikes = new Float64Array(sorted.length);
   const syn = new Float64Array(sorted.length);
   for (let i = 0; i < set.count; i++) {
     interp.reset();
-    const events = encodeSample(table.input, image(set, i), maxT);
+    // `current` input is the same every step: fold it once and step it held (spec/ops.md §7.3), the
+    // same integers as stepping the events, and the synaptic events a device with held input does
     const synStart = interp.synapticEvents;
+    const held = heldInput ? interp.holdInput(encodeSample(table.input, image(set, i), 1)[0]!) : undefined;
+    const events = held === undefined ? encodeSample(table.input, image(set, i), maxT) : [];
     let k = 0;
     for (let t = 1; t <= maxT; t++) {
-      interp.step(events[t - 1]!);
+      if (held !== undefined) interp.stepHeld(held);
+      else interp.step(events[t - 1]!);
       if (t === sorted[k]) {
         if (interp.readoutClass() === set.labels[i]) correct[k]! += 1;
         let s = 0;
@@ -50,6 +59,6 @@ export function evaluateTable(table: EventTable, set: ImageSet, steps: readonly 
   }
   return {
     samples: set.count,
-    perSteps: sorted.map((t, k) => ({ steps: t, accuracy: correct[k]! / set.count, meanSpikesPerSample: spikes[k]! / set.count, synEventsPerSample: syn[k]! / set.count })),
+    perSteps: sorted.map((t, k) => ({ steps: t, accuracy: correct[k]! / set.count, meanSpikesPerSample: spikes[k]! / set.count, synEventsPerSample: syn[k]! / set.count, neuronUpdatesPerSample: neurons * t })),
   };
 }

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   SEMANTICS_SHAPE_MISMATCH: { num: 201, cause: "Consecutive layers disagree: a connection's input size is not the previous layer's size.", remedy: "Check the layer shapes of the model." },
   SEMANTICS_BAD_INPUT: { num: 202, cause: "An input event names a neuron outside the input layer or carries an invalid value.", remedy: "Check the input source matches the model's input size." },
   SEMANTICS_STATE_MISMATCH: { num: 203, cause: "A state snapshot does not belong to this model (sizes differ).", remedy: "Restore snapshots only into the model that produced them." },
+  SEMANTICS_HELD_INPUT_PLASTIC: { num: 220, cause: "Held input (spec/ops.md §7.3) was asked of a model whose first layer learns: its weights change, so its input is not constant.", remedy: "Step such a model with ordinary input events (`step`), or turn its plasticity off." },
 
   // ---- 3xx codegen ----------------------------------------------------------------------------
   CODEGEN_UNSUPPORTED: { num: 301, cause: "The model uses a feature the chosen target cannot emit.", remedy: "Use a supported target or simplify the model." },

@@ -440,6 +440,7 @@ const LIF_SHIFT = NEURON_MODEL_CODE["lif-shift"];
 const LIF_Q15 = NEURON_MODEL_CODE["lif-q15"];
 const CUBA = NEURON_MODEL_CODE.cuba;
 const EMPTY_VALUES = new Uint8Array(0);
+const EMPTY_INDICES = new Uint32Array(0);
 const ZERO_BIAS = new Int32Array(1);
 
 function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean): LayerRuntime {
@@ -617,9 +618,39 @@ export class Interpreter {
   /** Applies one step of input events (spec/ops.md §6). Throws SEMANTICS_BAD_INPUT, leaving the state unchanged, on invalid events. */
   step(input: StepEvents): void {
     validateStepEvents(input, this.table.input.size);
-    let pre: Uint32Array = input.indices;
-    let preCount = input.indices.length;
-    let values: Uint8Array | undefined = input.values;
+    this.stepFrom(input, undefined);
+  }
+
+  /**
+   * Held input (spec/ops.md §7.3): layer 0's feed-forward input of `input`, folded once exactly as a
+   * step of those events folds it (one int32 per layer-0 neuron), for `stepHeld`. Leaves the state
+   * unchanged; counts the fold's synaptic events. Throws SEMANTICS_BAD_INPUT on invalid events and
+   * SEMANTICS_HELD_INPUT_PLASTIC when layer 0 learns (its input is then not constant).
+   */
+  holdInput(input: StepEvents): Int32Array {
+    validateStepEvents(input, this.table.input.size);
+    const L = this.layers[0]!;
+    if (L.plastic !== undefined) fail("SEMANTICS_HELD_INPUT_PLASTIC", "layer 0 learns: its feed-forward input cannot be held");
+    const held = new Int32Array(L.acc.length);
+    const graded = input.values !== undefined;
+    const scatter = graded ? L.gradedStep : L.spikeStep;
+    this.synapticEvents += scatter.feedForward(input.indices, input.indices.length, input.values ?? EMPTY_VALUES, graded, held);
+    return held;
+  }
+
+  /** One step whose input is the events `holdInput` folded into `held`: the same integers as `step` of those events (spec/ops.md §7.3). */
+  stepHeld(held: Int32Array): void {
+    const L = this.layers[0]!;
+    if (L.plastic !== undefined) fail("SEMANTICS_HELD_INPUT_PLASTIC", "layer 0 learns: its feed-forward input cannot be held");
+    if (held.length !== L.acc.length) fail("SEMANTICS_BAD_INPUT", `held input has ${held.length} values, layer 0 has ${L.acc.length} neurons`);
+    this.stepFrom(undefined, held);
+  }
+
+  /** spec/ops.md §6 on validated events, or (§7.3) with layer 0's feed-forward input given as `held`. */
+  private stepFrom(input: StepEvents | undefined, held: Int32Array | undefined): void {
+    let pre: Uint32Array = input?.indices ?? EMPTY_INDICES;
+    let preCount = pre.length;
+    let values: Uint8Array | undefined = input?.values;
     let updates = 0;
     // spec/ops.md §11.3: a reward acts at the start of its step, before layer 0
     const reward = this.pendingRewards.get(this.steps);
@@ -633,10 +664,14 @@ export class Interpreter {
       L.spikes = L.previousSpikes;
       L.previousSpikes = previous;
       L.previousSpikeCount = L.spikeCount;
-      L.acc.fill(0);
       const graded = values !== undefined;
       const scatter = graded ? L.gradedStep : L.spikeStep;
-      updates += scatter.feedForward(pre, preCount, values ?? EMPTY_VALUES, graded, L.acc);
+      if (held !== undefined && L === this.layers[0]) {
+        L.acc.set(held);
+      } else {
+        L.acc.fill(0);
+        updates += scatter.feedForward(pre, preCount, values ?? EMPTY_VALUES, graded, L.acc);
+      }
       if (scatter.recurrent !== undefined) updates += scatter.recurrent(L.previousSpikes, L.previousSpikeCount, EMPTY_VALUES, false, L.acc);
       L.spikeCount = L.update(L);
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount); // §11.2: right after the neuron update

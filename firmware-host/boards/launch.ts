@@ -62,14 +62,14 @@ export function modelSource(model: Uint8Array): string {
 
 /**
  * The firmware hash (spec/protocol.md §3.2): SHA-256 over, in this order, every runtime and port
- * source and every header of firmware/include/ (sorted by path relative to firmware/; each as
+ * source and every header of firmware/include/ and firmware/kernels/ (sorted by path relative to firmware/; each as
  * path, NUL, content, NUL), then the board name, NUL, and the compiler flags and defines joined by
  * single spaces (the hash define itself excluded). The model's table is not part of it (the model
  * hash names it). HELLO_ACK carries the first 8 bytes.
  */
 export function firmwareHash(board: BoardSpec, sources: readonly string[], flags: readonly string[]): Uint8Array {
   const root = firmwareRoot();
-  const headers = readdirSync(join(root, "include")).filter((f) => f.endsWith(".h")).map((f) => `include/${f}`);
+  const headers = ["include", "kernels"].flatMap((dir) => readdirSync(join(root, dir)).filter((f) => f.endsWith(".h")).map((f) => `${dir}/${f}`));
   const files = [...new Set([...sources, ...board.portSources, ...headers])].sort();
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];

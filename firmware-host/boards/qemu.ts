@@ -1,5 +1,6 @@
 /**
- * The one QEMU runner: the command line that emulates a registry board (used by the qemu and gdb
+ * The one QEMU runner: the command line that emulates a registry board (qemu-system-arm, or
+ * qemu-system-riscv32 for hifive1; the board's UART in its place among the -serial options) (used by the qemu and gdb
  * flash methods, the device bench, the fold test and the conformance suite's semihosting harness)
  * and a run-to-completion helper for images that print their results on UART0. `-icount shift=0`
  * makes virtual time advance exactly 1 ns per guest instruction, so the boards' cycle counters give
@@ -22,7 +23,22 @@ export interface QemuOptions {
   readonly extra?: readonly string[];
 }
 
-/** The qemu-system-arm arguments that run `image` (or nothing yet, for gdb) on `board`. */
+/** QEMU's announcement of the pty of `board`'s UART: label serialK, K its place among the -serial options (nucleo-f4: USART2, serial1). */
+export function qemuPortLine(board: BoardSpec): RegExp {
+  const index = board.qemu?.serial.indexOf("pty") ?? 0;
+  return new RegExp(`char device redirected to (\\S+) \\(label serial${Math.max(0, index)}\\)`);
+}
+
+/** The QEMU executable for `board` (qemu-system-arm, or qemu-system-riscv32 for hifive1); DEVICE_TOOL_MISSING naming its package when absent. */
+export function qemuTool(board: BoardSpec): string {
+  return requireTool(board.qemu?.binary ?? "qemu-system-arm");
+}
+
+/**
+ * The QEMU arguments that run `image` (or nothing yet, for gdb) on `board`. The board's UART gets
+ * the `serial` backend in its place among the machine's -serial options (the others stay as the
+ * record says, e.g. `null` for nucleo-f4's USART1).
+ */
 export function qemuArgs(board: BoardSpec, image: string | undefined, options: QemuOptions = {}): string[] {
   if (board.qemu === undefined) {
     throw new PicospikeError("DEVICE_FLASH_FAILED", `board ${board.name} does not run under QEMU`, { board: board.name });
@@ -31,7 +47,7 @@ export function qemuArgs(board: BoardSpec, image: string | undefined, options: Q
   return [
     "-M", board.qemu.machine,
     "-nographic", "-monitor", "none",
-    ...(serial === null ? [] : ["-serial", serial]),
+    ...(serial === null ? [] : board.qemu.serial.flatMap((backend) => ["-serial", backend === "pty" ? serial : backend])),
     ...(options.icount === false ? [] : ["-icount", "shift=0"]),
     ...(options.semihosting === undefined ? [] : ["-semihosting-config", ["enable=on", "target=native", ...options.semihosting.map((a) => `arg=${a}`)].join(",")]),
     ...(image === undefined ? [] : ["-kernel", image]),
@@ -47,8 +63,9 @@ export const QEMU_RUN_TIMEOUT_MS = 300_000;
  * or `ERROR…`; resolves with everything it printed. Rejects on timeout or when QEMU exits first.
  */
 export function runQemu(board: string, elf: string, timeoutMs: number = QEMU_RUN_TIMEOUT_MS): Promise<string> {
-  const args = qemuArgs(getBoard(board), elf, { serial: "stdio" });
-  const qemu = requireTool("qemu-system-arm");
+  const spec = getBoard(board);
+  const args = qemuArgs(spec, elf, { serial: "stdio" });
+  const qemu = qemuTool(spec);
   return new Promise((resolveRun, reject) => {
     const child = spawn(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -23,7 +23,7 @@ import { SAMPLE_MESSAGES } from "../testing/protocol-samples.js";
 const ROOT = resolve(import.meta.dirname, "../..");
 const FW = join(ROOT, "firmware");
 const SOURCES = ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_proto.c"].map((f) => join(FW, "src", f));
-const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`];
+const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`];
 
 /** Tool detection is the boards' (firmware-host/boards/toolchain.ts): on PATH and executable. */
 const hasTool = (tool: ToolName): boolean => findTool(tool) !== undefined;

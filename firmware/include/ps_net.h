@@ -14,6 +14,8 @@
  *     ps_net_init(&net, &model, state, WORDS);  // also resets
  *     ps_net_step(&net, indices, NULL, n);      // spikes; or values[] for graded events
  *     ps_net_readout(&net);
+ *     // constant input (the `current` encoding) held over T steps, folded once:
+ *     ps_net_hold_input(&net, indices, values, n, held); then T x ps_net_step_held(&net, held);
  */
 #ifndef PS_NET_H
 #define PS_NET_H
@@ -100,6 +102,20 @@ uint32_t ps_net_plastic_bytes(const ps_model_t *model);
  * state unchanged, when the events are invalid (spec/ops.md §7.1).
  */
 ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n);
+
+/**
+ * Held input (spec/ops.md §7.3): folds the events through layer 0's feed-forward connection once,
+ * exactly as a step of them would, into held[0..size of layer 0). Events as for ps_net_step
+ * (PS_E_SEMANTICS_BAD_INPUT otherwise); PS_E_SEMANTICS_HELD_INPUT_PLASTIC when layer 0 learns
+ * (its weights change, so its input is not constant). The net's state is not touched.
+ */
+ps_status_t ps_net_hold_input(const ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, int32_t *held);
+
+/**
+ * One step whose input is the held events of ps_net_hold_input: the same integers as ps_net_step
+ * of those events, without folding them again (for a constant `current` input held over T steps).
+ */
+ps_status_t ps_net_step_held(ps_net_t *net, const int32_t *held);
 
 /** This step's spikes of `layer` (ascending); *count receives how many. NULL for a bad layer. */
 const uint32_t *ps_net_spikes(const ps_net_t *net, uint32_t layer, uint32_t *count);

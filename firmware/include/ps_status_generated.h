@@ -24,6 +24,7 @@ typedef enum ps_status {
     PS_E_SEMANTICS_SHAPE_MISMATCH = 201, /* Consecutive layers disagree: a connection's input size is not the previous layer's size. */
     PS_E_SEMANTICS_BAD_INPUT = 202, /* An input event names a neuron outside the input layer or carries an invalid value. */
     PS_E_SEMANTICS_STATE_MISMATCH = 203, /* A state snapshot does not belong to this model (sizes differ). */
+    PS_E_SEMANTICS_HELD_INPUT_PLASTIC = 220, /* Held input (spec/ops.md §7.3) was asked of a model whose first layer learns: its weights change, so its input is not constant. */
     PS_E_CODEGEN_UNSUPPORTED = 301, /* The model uses a feature the chosen target cannot emit. */
     PS_E_CODEGEN_DRIFT = 302, /* A checked-in generated file differs from what the generator emits now. */
     PS_E_CODEGEN_COMPILE_FAILED = 303, /* The C compiler rejected the generated or firmware sources. */

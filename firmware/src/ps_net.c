@@ -11,6 +11,10 @@
 
 #include "ps_fixed.h"
 #include "ps_kernels_generated.h"
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP)
+#include "ps_neuron_m4.h"
+#define PS_NEURON_IF_FAST 1
+#endif
 
 static const int32_t ps_net_zero_bias[1] = { 0 };
 
@@ -316,6 +320,19 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
     }
     switch (p->model) {
     case PS_NEURON_IF:
+#ifdef PS_NEURON_IF_FAST
+        /* spec/ops.md §12.2 item 2: the branch-free IF update where it computes the same integers */
+        if (p->refractory == 0u && subtract && p->v_min == INT32_MIN && p->threshold > 0 && (layer->bias == NULL || bias_count == layer->size)) {
+            uint32_t fired = ps_neuron_if_m4(layer->size, layer->bias, s->acc, s->v, p->threshold, s->spikes);
+            for (uint32_t k = 0u; k < fired; k++) {
+                uint32_t *count = &s->counts[s->spikes[k]];
+                if (*count != UINT32_MAX) {
+                    *count += 1u;
+                }
+            }
+            return fired;
+        }
+#endif
         return ps_k_neuron_if(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->threshold, subtract, p->reset_value,
                               p->refractory, s->refr, s->counts, s->spikes);
     case PS_NEURON_LIF_SHIFT:
@@ -414,15 +431,66 @@ static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uin
     }
 }
 
-ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n)
+/** spec/ops.md §7.1: the events are valid input of the model. */
+static bool ps_net_events_valid(const ps_model_t *model, const uint32_t *indices, const uint8_t *values, uint32_t n)
 {
-    const ps_model_t *model = net->model;
-    /* spec/ops.md §7.1: reject before any state changes */
     for (uint32_t e = 0u; e < n; e++) {
         if (indices[e] >= model->input.size || (e > 0u && indices[e] <= indices[e - 1u]) || (values != NULL && values[e] == 0u)) {
-            return PS_E_SEMANTICS_BAD_INPUT;
+            return false;
         }
     }
+    return true;
+}
+
+ps_status_t ps_net_hold_input(const ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, int32_t *held)
+{
+    const ps_model_t *model = net->model;
+    const ps_layer_t *layer = &model->layers[0];
+    const ps_layer_state_t *s = &net->layers[0];
+    if (!ps_net_events_valid(model, indices, values, n)) {
+        return PS_E_SEMANTICS_BAD_INPUT;
+    }
+    if (s->w != NULL) {
+        return PS_E_SEMANTICS_HELD_INPUT_PLASTIC;
+    }
+    /* spec/ops.md §7.3: exactly the fold a step of these events does into layer 0's zeroed acc */
+    memset(held, 0, (size_t)layer->size * sizeof(int32_t));
+#ifdef PS_NEURON_IF_FAST
+    /* spec/ops.md §12.2 item 3: the Cortex-M4 graded fold, only where §12.1's bound holds */
+    const ps_connection_t *c = &layer->input;
+    if (values != NULL && s->exact_graded && c->kind == PS_CONN_DENSE && c->weights.bits == 8u && c->weights.shift_len == 1u &&
+        layer->size % 4u == 0u && (uint64_t)model->input.size * layer->size < (1ull << 24)) {
+        ps_held_dense_i8_m4(indices, values, n, c->weights.i8, layer->size, c->weights.shift[0], held);
+        return PS_OK;
+    }
+#endif
+    ps_net_scatter(&layer->input, layer, indices, n, values, values != NULL ? s->exact_graded : s->exact_spikes, held);
+    return PS_OK;
+}
+
+static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, const int32_t *held);
+
+ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n)
+{
+    /* spec/ops.md §7.1: reject before any state changes */
+    if (!ps_net_events_valid(net->model, indices, values, n)) {
+        return PS_E_SEMANTICS_BAD_INPUT;
+    }
+    return ps_net_step_from(net, indices, values, n, NULL);
+}
+
+ps_status_t ps_net_step_held(ps_net_t *net, const int32_t *held)
+{
+    if (net->layers[0].w != NULL) {
+        return PS_E_SEMANTICS_HELD_INPUT_PLASTIC;
+    }
+    return ps_net_step_from(net, NULL, NULL, 0u, held);
+}
+
+/** One step (spec/ops.md §6); layer 0's feed-forward input is `held` when not NULL (§7.3), else the events'. */
+static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, const uint8_t *values, uint32_t n, const int32_t *held)
+{
+    const ps_model_t *model = net->model;
     /* spec/ops.md §11.3: a reward acts at the start of its step, before layer 0 */
     if (net->reward != 0) {
         for (uint32_t l = 0u; l < model->n_layers; l++) {
@@ -446,11 +514,14 @@ ps_status_t ps_net_step(ps_net_t *net, const uint32_t *indices, const uint8_t *v
         s->spikes = s->previous;
         s->previous = previous;
         s->n_previous = s->n_spikes;
-        memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
         bool exact = pre_values != NULL ? s->exact_graded : s->exact_spikes;
-        if (s->w != NULL) {
+        if (l == 0u && held != NULL) {
+            memcpy(s->acc, held, (size_t)layer->size * sizeof(int32_t));
+        } else if (s->w != NULL) {
+            memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
             ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values);
         } else {
+            memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
             ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);

@@ -719,9 +719,31 @@ export class ReferenceInterpreter {
   /** Applies one step of input events (spec/ops.md §6). Throws SEMANTICS_BAD_INPUT, leaving the state unchanged, on invalid events. */
   step(input: StepEvents): void {
     validateStepEvents(input, this.table.input.size);
-    let pre: Uint32Array = input.indices;
-    let preCount = input.indices.length;
-    let values: Uint8Array | undefined = input.values;
+    this.stepFrom(input, undefined);
+  }
+
+  /** Layer 0's feed-forward fold of `input` (spec/ops.md §7.3); same contract as Interpreter.holdInput. */
+  holdInput(input: StepEvents): Int32Array {
+    validateStepEvents(input, this.table.input.size);
+    const L = this.layers[0]!;
+    if (L.plastic !== undefined) fail("SEMANTICS_HELD_INPUT_PLASTIC", "layer 0 learns: its feed-forward input cannot be held");
+    const held = new Int32Array(L.acc.length);
+    this.synapticEvents += L.feedForward.scatter(input.indices, input.indices.length, input.values, held);
+    return held;
+  }
+
+  /** One step with layer 0's feed-forward input `held` (spec/ops.md §7.3); same contract as Interpreter.stepHeld. */
+  stepHeld(held: Int32Array): void {
+    const L = this.layers[0]!;
+    if (L.plastic !== undefined) fail("SEMANTICS_HELD_INPUT_PLASTIC", "layer 0 learns: its feed-forward input cannot be held");
+    if (held.length !== L.acc.length) fail("SEMANTICS_BAD_INPUT", `held input has ${held.length} values, layer 0 has ${L.acc.length} neurons`);
+    this.stepFrom(undefined, held);
+  }
+
+  private stepFrom(input: StepEvents | undefined, held: Int32Array | undefined): void {
+    let pre: Uint32Array = input?.indices ?? new Uint32Array(0);
+    let preCount = pre.length;
+    let values: Uint8Array | undefined = input?.values;
     let updates = 0;
     const reward = this.pendingRewards.get(this.steps) ?? 0;
     this.pendingRewards.delete(this.steps);
@@ -732,8 +754,12 @@ export class ReferenceInterpreter {
       L.spikes = L.previousSpikes;
       L.previousSpikes = previous;
       L.previousSpikeCount = L.spikeCount;
-      L.acc.fill(0);
-      updates += L.feedForward.scatter(pre, preCount, values, L.acc);
+      if (held !== undefined && L === this.layers[0]) {
+        L.acc.set(held);
+      } else {
+        L.acc.fill(0);
+        updates += L.feedForward.scatter(pre, preCount, values, L.acc);
+      }
       if (L.recurrent !== undefined) updates += L.recurrent.scatter(L.previousSpikes, L.previousSpikeCount, undefined, L.acc);
       updateNeurons(L);
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bundleC } from "../../codegen/bundle-c.js";
 import { emitTsModel } from "../../codegen/emit-ts-model.js";
-import { compareRuns, makeCase, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
+import { compareRuns, makeCase, QEMU_CONFORMANCE_TARGETS, qemuSkipReason, ROOT, runConformance, runHeldConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
 
 const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
@@ -14,6 +14,14 @@ describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, referenc
     const report = runConformance(50, 1000, seed);
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(25_000); // the models are busy, not silent
+  }, 600_000);
+});
+
+describe.skipIf(skipReason !== undefined)("conformance: held input (spec/ops.md §7.3), folded once and stepped held, equals stepping the events", () => {
+  it("host C and the TS interpreter's holdInput/stepHeld agree with stepping every event (40 models x 300 steps of constant runs)", () => {
+    const report = runHeldConformance(40, 300, 11);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(5_000);
   }, 600_000);
 });
 
@@ -37,8 +45,36 @@ const qemuSkip = qemuSkipReason();
 if (qemuSkip !== undefined) console.log(`conformance (Cortex-M4 under QEMU): skipped: ${qemuSkip}`);
 
 describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-none-eabi-gcc for Cortex-M4, run under QEMU (mps2-an386, semihosting)", () => {
+  it("held input (spec/ops.md §7.3) agrees with stepping the events (15 models x 200 steps)", () => {
+    const report = runHeldConformance(15, 200, 12, "qemu");
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(1000);
+  }, 600_000);
+
   it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
     const report = runQemuConformance(30, 300, 2);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(10_000);
+  });
+});
+
+const m55Skip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+if (m55Skip !== undefined) console.log(`conformance (Cortex-M55 under QEMU): skipped: ${m55Skip}`);
+
+describe.skipIf(m55Skip !== undefined)("conformance: C kernels with the Helium fold, built for Cortex-M55 (the mps3-an547's flags), run under QEMU (mps3-an547, semihosting)", () => {
+  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(10_000);
+  });
+});
+
+const rvSkip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["rv32imac"]);
+if (rvSkip !== undefined) console.log(`conformance (RV32IMAC under QEMU): skipped: ${rvSkip}`);
+
+describe.skipIf(rvSkip !== undefined)("conformance: C kernels built by riscv64-unknown-elf-gcc for RV32IMAC (the hifive1's flags), run under QEMU (riscv32 virt, semihosting)", () => {
+  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["rv32imac"]);
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(10_000);
   });

@@ -18,7 +18,7 @@ import { ReferenceInterpreter } from "../../runtime/testing/reference-interprete
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
 import { getBoard } from "../../firmware-host/boards/boards.js";
 import { qemuArgs } from "../../firmware-host/boards/qemu.js";
-import { missingTools } from "../../firmware-host/boards/toolchain.js";
+import { missingTools, type ToolName } from "../../firmware-host/boards/toolchain.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -31,6 +31,8 @@ export const TABLE_SOURCES = ["firmware/src/ps_table.c", "firmware/src/ps_sha256
 
 /** One random case: a model and its input steps. */
 export interface Case {
+  /** Per step, how the C harness feeds its events (default: as events); the TS side always steps them as events. */
+  readonly hold?: readonly HoldMode[];
   readonly index: number;
   readonly seed: number;
   readonly table: EventTable;
@@ -111,10 +113,14 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
   return { index, seed: caseSeed, table, steps: stepList, rewards };
 }
 
+/** How the harness steps one step's events: as events, held (fold once then step held), or the held ones again (spec/ops.md §7.3). */
+export type HoldMode = "events" | "hold" | "again";
+
 /** EVENTS file bytes for the harness (see harness.c); rewards[t] (0 = none) is aimed at step t. */
-export function eventsBytes(steps: readonly StepEvents[], rewards: readonly number[] = []): Uint8Array {
+export function eventsBytes(steps: readonly StepEvents[], rewards: readonly number[] = [], hold: readonly HoldMode[] = []): Uint8Array {
+  const again = (t: number): boolean => hold[t] === "again";
   let length = 4;
-  steps.forEach((s, t) => { length += 5 + s.indices.length * (s.values ? 5 : 4) + ((rewards[t] ?? 0) !== 0 ? 4 : 0); });
+  steps.forEach((s, t) => { length += 5 + (again(t) ? 0 : s.indices.length * (s.values ? 5 : 4)) + ((rewards[t] ?? 0) !== 0 ? 4 : 0); });
   const bytes = new Uint8Array(length);
   const view = new DataView(bytes.buffer);
   let o = 0;
@@ -122,13 +128,14 @@ export function eventsBytes(steps: readonly StepEvents[], rewards: readonly numb
   o += 4;
   steps.forEach((s, t) => {
     const reward = rewards[t] ?? 0;
-    view.setUint32(o, s.indices.length, true);
-    bytes[o + 4] = (s.values ? 1 : 0) | (reward !== 0 ? 2 : 0);
+    view.setUint32(o, again(t) ? 0 : s.indices.length, true);
+    bytes[o + 4] = (s.values ? 1 : 0) | (reward !== 0 ? 2 : 0) | (hold[t] === "hold" ? 4 : 0) | (again(t) ? 8 : 0);
     o += 5;
     if (reward !== 0) {
       view.setInt32(o, reward, true);
       o += 4;
     }
+    if (again(t)) return;
     for (const i of s.indices) {
       view.setUint32(o, i, true);
       o += 4;
@@ -301,7 +308,7 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
 /** Builds the host harness with `cc` (gcc by default) into dir; returns the executable path. */
 export function buildHostHarness(dir: string, cc = "gcc", extra: readonly string[] = []): string {
   const exe = join(dir, "harness");
-  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
+  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
     ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
   return exe;
 }
@@ -321,7 +328,7 @@ export function writeBatch(dir: string, cases: readonly Case[], specialised = fa
     const events = join(dir, `m${c.index}.events`);
     const out = join(dir, `m${c.index}.out`);
     if (!specialised) writeFileSync(model, encodeTable(c.table));
-    writeFileSync(events, eventsBytes(c.steps, c.rewards));
+    writeFileSync(events, eventsBytes(c.steps, c.rewards, c.hold));
     lines.push(`${specialised ? "-" : model} ${events} ${out}`);
     outs.push(out);
   }
@@ -379,20 +386,77 @@ export function runConformance(models: number, steps: number, seed: number, batc
 /** Harness buffer sizes for the Cortex-M build (the mps2-an386 has 4 MiB of code and 4 MiB of data RAM). */
 const QEMU_SIZES = ["-DHARNESS_FILE_BYTES=(256ul*1024ul)", "-DHARNESS_ARENA_BYTES=(256ul*1024ul)", "-DHARNESS_STATE_WORDS=(64ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u"];
 
-/** Why the QEMU route cannot run here, or undefined when it can. */
-export function qemuSkipReason(): string | undefined {
-  for (const tool of missingTools(["arm-none-eabi-gcc", "qemu-system-arm"])) return `${tool} is not installed`;
+/** A CPU the conformance subset runs on under QEMU system emulation, with semihosting for file access. */
+export interface QemuConformanceTarget {
+  /** Label used in mismatch reports, e.g. "c-cortex-m4-qemu". */
+  readonly label: string;
+  /** External tools it needs. */
+  readonly tools: readonly ToolName[];
+  /** Builds the harness into `dir` for a run over `manifest`; returns the ELF path. */
+  build(dir: string, manifest: string): string;
+  /** The QEMU command that runs the harness on `manifest`. */
+  command(elf: string, manifest: string): string[];
+}
+
+const HARNESS_SOURCES = (): string[] => [join(ROOT, "test/conformance/harness.c"), ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))];
+
+/**
+ * The CPUs of the conformance subset. Cortex-M4 (mps2-an386; the nucleo-f4 image is built with the
+ * same compiler and flags, so its kernels are this code), and RV32IMAC (the hifive1's compiler and
+ * flags) on QEMU's riscv32 `virt` machine, whose 128 MiB hold the harness's buffers that the
+ * FE310's 16 KiB cannot (the device firmware on sifive_e is checked by the e2e tests).
+ */
+export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTarget>> = {
+  "cortex-m4": {
+    label: "c-cortex-m4-qemu",
+    tools: ["arm-none-eabi-gcc", "qemu-system-arm"],
+    build(dir) {
+      const elf = join(dir, "harness-m4.elf");
+      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+        ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf, manifest) => qemuCommand(elf, manifest),
+  },
+  "cortex-m55": {
+    label: "c-cortex-m55-helium-qemu",
+    tools: ["arm-none-eabi-gcc", "qemu-system-arm"],
+    build(dir) {
+      // the mps3-an547's flags (hard float: Helium), so the Helium fold runs; buffers sized for its 512 KiB ITCM
+      const elf = join(dir, "harness-m55.elf");
+      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m55", "-mfloat-abi=hard", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+        "-DHARNESS_FILE_BYTES=(64ul*1024ul)", "-DHARNESS_ARENA_BYTES=(64ul*1024ul)", "-DHARNESS_STATE_WORDS=(16ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u",
+        "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors_m55.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf, manifest) => ["qemu-system-arm", ...qemuArgs(getBoard("mps3-an547"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })],
+  },
+  rv32imac: {
+    label: "c-rv32imac-qemu",
+    tools: ["riscv64-unknown-elf-gcc", "qemu-system-riscv32"],
+    build(dir, manifest) {
+      const elf = join(dir, "harness-rv32.elf");
+      if (/[\s"\\]/.test(manifest)) throw new Error(`manifest path ${manifest} cannot be built in`);
+      execFileSync("riscv64-unknown-elf-gcc", [...STRICT, "-march=rv32imac", "-mabi=ilp32", "-misa-spec=2.2", "-O2",
+        "--specs=picolibc.specs", "--oslib=semihost", "--crt0=semihost",
+        "-Wl,--defsym=__flash=0x80000000", "-Wl,--defsym=__flash_size=0x2000000", "-Wl,--defsym=__ram=0x82000000", "-Wl,--defsym=__ram_size=0x2000000",
+        ...QEMU_SIZES, `-DHARNESS_MANIFEST_PATH="${manifest}"`, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf) => ["qemu-system-riscv32", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf],
+  },
+};
+
+/** Why the QEMU route for `target` cannot run here, or undefined when it can. */
+export function qemuSkipReason(target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!): string | undefined {
+  for (const tool of missingTools(target.tools)) return `${tool} is not installed`;
   if (!tableReaderPresent()) return "firmware/src/ps_table.c (the C table reader) is missing";
   return undefined;
 }
 
 /** Builds the harness for Cortex-M4 (mps2-an386) with semihosting; returns the ELF path. */
 export function buildQemuHarness(dir: string): string {
-  const elf = join(dir, "harness-m4.elf");
-  execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
-    ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
-  return elf;
+  return QEMU_CONFORMANCE_TARGETS["cortex-m4"]!.build(dir, "");
 }
 
 /** The command that runs the Cortex-M harness on a manifest under QEMU system emulation with semihosting. */
@@ -401,23 +465,23 @@ export function qemuCommand(elf: string, manifest: string): string[] {
 }
 
 /**
- * Runs `models` cases through the C kernels compiled by arm-none-eabi-gcc for Cortex-M4 under QEMU
+ * Runs `models` cases through the C kernels compiled for `target` (Cortex-M4 by default) under QEMU
  * and compares them with the TS interpreter; returns the mismatches.
  */
-export function runQemuConformance(models: number, steps: number, seed: number): Report {
+export function runQemuConformance(models: number, steps: number, seed: number, target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!): Report {
   const work = mkdtempSync(join(tmpdir(), "ps-conformance-qemu-"));
   const mismatches: string[] = [];
   let spikes = 0;
   try {
-    const elf = buildQemuHarness(work);
     const cases: Case[] = [];
     for (let i = 0; i < models; i++) cases.push(makeCase(seed, i, steps));
     const { manifest, outs } = writeBatch(join(work, "batch"), cases);
-    runHarness(qemuCommand(elf, manifest));
+    const elf = target.build(work, manifest);
+    runHarness(target.command(elf, manifest));
     cases.forEach((c, k) => {
       const ts = runTs(c);
       if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
-      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), "c-cortex-m4-qemu");
+      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), target.label);
       if (m !== undefined) mismatches.push(m);
       for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
     });
@@ -440,7 +504,10 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
       const c = makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
-      for (const [name, contents] of bundle(c.table)) writeFileSync(join(dir, name), contents);
+      for (const [name, contents] of bundle(c.table)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), contents);
+      }
       const exe = join(dir, "harness");
       const sources = bundle(c.table).map(([name]) => name).filter((n) => n.endsWith(".c")).map((n) => join(dir, n));
       execFileSync("gcc", [...STRICT, "-O2", "-DPS_HARNESS_SPECIALISED", "-I", dir, "-o", exe, join(ROOT, "test/conformance/harness.c"), ...sources], { stdio: ["ignore", "pipe", "pipe"] });
@@ -493,6 +560,69 @@ export async function runSpecialisedTsConformance(models: number, steps: number,
       if (m !== undefined) mismatches.push(m);
       for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
     }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { models, steps, spikes, mismatches };
+}
+
+/**
+ * A case of constant input held over runs of steps (spec/ops.md §7.3, the `current` encoding's
+ * use): a random case without learning on layer 0 whose steps repeat one sample for 1 to 16 steps;
+ * the C harness folds each sample once (ps_net_hold_input) and steps it held, the TS runs step the
+ * same events one by one, so equal runs mean held input gives the step-by-step integers.
+ */
+export function makeHeldCase(seed: number, index: number, steps: number): Case {
+  const base = makeCase(seed, index, steps, false);
+  const rng = new TestRng((base.seed ^ 0x4e1d) >>> 0 || 1);
+  const stepList: StepEvents[] = [];
+  const hold: HoldMode[] = [];
+  while (stepList.length < steps) {
+    const sample = base.steps[stepList.length]!;
+    const run = Math.min(steps - stepList.length, rng.int(1, 16));
+    for (let k = 0; k < run; k++) {
+      stepList.push(sample);
+      hold.push(k === 0 ? "hold" : "again");
+    }
+  }
+  return { ...base, steps: stepList, hold };
+}
+
+/** TS check of §7.3: Interpreter.holdInput/stepHeld against the same case stepped as events; the first difference, if any. */
+export function heldTsMismatch(c: Case, stepped: Run): string | undefined {
+  const sim = new Interpreter(c.table);
+  let held: Int32Array = new Int32Array(0);
+  for (let t = 0; t < c.steps.length; t++) {
+    if (c.hold?.[t] !== "again") held = sim.holdInput(c.steps[t]!);
+    sim.stepHeld(held);
+    for (let l = 0; l < c.table.layers.length; l++) {
+      const d = diffSpikes(stepped.spikes[t]![l]!, sim.lastSpikes(l));
+      if (d !== undefined) return where(c, t, l, d, "ts-stepped", "ts-held");
+    }
+  }
+  return diffSnapshot(c, stepped.snapshot, sim.snapshot(), "ts-stepped", "ts-held");
+}
+
+/** Held-input conformance (spec/ops.md §7.3): `models` held cases through the TS interpreter (stepped and held) and C held (host, or `runner` e.g. QEMU). */
+export function runHeldConformance(models: number, steps: number, seed: number, target: "host" | "qemu" = "host"): Report {
+  const work = mkdtempSync(join(tmpdir(), "ps-conformance-held-"));
+  const mismatches: string[] = [];
+  let spikes = 0;
+  try {
+    const exe = target === "host" ? buildHostHarness(work) : buildQemuHarness(work);
+    const cases: Case[] = [];
+    for (let i = 0; i < models; i++) cases.push(makeHeldCase(seed, i, steps));
+    const { manifest, outs } = writeBatch(join(work, "batch"), cases);
+    runHarness(target === "host" ? [exe, manifest] : qemuCommand(exe, manifest));
+    cases.forEach((c, k) => {
+      const ts = runTs(c);
+      if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
+      const held = heldTsMismatch(c, ts.run);
+      if (held !== undefined) mismatches.push(held);
+      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), target === "host" ? "c-host-held" : "c-cortex-m4-qemu-held");
+      if (m !== undefined) mismatches.push(m);
+      for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

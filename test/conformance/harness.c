@@ -7,7 +7,9 @@
  * With -DPS_HARNESS_SPECIALISED the model is compiled in (ps_model_generated.h from
  * `picospike codegen --target c`) and each line is `- EVENTS OUT`.
  *
- * EVENTS (little-endian): u32 steps, then per step u32 n, u8 flags (bit 0 graded, bit 1 reward),
+ * EVENTS (little-endian): u32 steps, then per step u32 n, u8 flags (bit 0 graded, bit 1 reward,
+ * bit 2 hold: fold these events once with ps_net_hold_input and step them held, bit 3 held again:
+ * step the events last held once more, n = 0 and no events follow; spec/ops.md §7.3),
  * when rewarded i32 reward (aimed at this step, spec/ops.md §11.3), n x u32 indices, and when
  * graded n x u8 values.
  * OUT (little-endian): u32 status; when 0, per step: per layer u32 n then n x u32 spikes, then u32
@@ -41,6 +43,9 @@
 #ifndef HARNESS_MAX_EVENTS
 #define HARNESS_MAX_EVENTS 65536u
 #endif
+#ifndef HARNESS_MAX_HELD
+#define HARNESS_MAX_HELD 16384u
+#endif
 #define HARNESS_SNAPSHOT_BYTES (HARNESS_STATE_WORDS * 4ul + 4096ul)
 
 #ifndef PS_HARNESS_SPECIALISED
@@ -50,6 +55,7 @@ static uint64_t arena_words[HARNESS_ARENA_BYTES / 8u];
 static uint32_t state[HARNESS_STATE_WORDS];
 static uint32_t indices[HARNESS_MAX_EVENTS];
 static uint8_t values[HARNESS_MAX_EVENTS];
+static int32_t held[HARNESS_MAX_HELD];
 static uint8_t snapshot[HARNESS_SNAPSHOT_BYTES];
 static ps_net_t net;
 
@@ -107,7 +113,13 @@ static int run(const ps_model_t *model, FILE *events, FILE *out)
         if (graded && fread(values, 1, n, events) != n) {
             return 1;
         }
-        if (ps_net_step(&net, indices, graded ? values : NULL, n) != PS_OK) {
+        if ((flags & 12u) != 0u && model->layers[0].size > HARNESS_MAX_HELD) {
+            return 1;
+        }
+        if ((flags & 4u) != 0u && ps_net_hold_input(&net, indices, graded ? values : NULL, n, held) != PS_OK) {
+            return 1;
+        }
+        if ((flags & 12u) != 0u ? ps_net_step_held(&net, held) != PS_OK : ps_net_step(&net, indices, graded ? values : NULL, n) != PS_OK) {
             return 1;
         }
         for (uint32_t l = 0u; l < model->n_layers; l++) {
@@ -143,13 +155,21 @@ int main(int argc, char **argv)
 {
     char line[3 * 1024];
     int failures = 0;
+#ifdef HARNESS_MANIFEST_PATH
+    /* picolibc's RISC-V semihosting start-up passes no usable command line: the path is built in. */
+    const char *manifest_path = HARNESS_MANIFEST_PATH;
+    (void)argc;
+    (void)argv;
+#else
     if (argc != 2) {
         fprintf(stderr, "usage: harness MANIFEST\n");
         return 2;
     }
-    FILE *manifest = fopen(argv[1], "r");
+    const char *manifest_path = argv[1];
+#endif
+    FILE *manifest = fopen(manifest_path, "r");
     if (manifest == NULL) {
-        fprintf(stderr, "harness: cannot open %s\n", argv[1]);
+        fprintf(stderr, "harness: cannot open %s\n", manifest_path);
         return 2;
     }
     while (fgets(line, (int)sizeof line, manifest) != NULL) {
