@@ -1,5 +1,5 @@
 /**
- * Device cost (issue 9): instructions per step, per synaptic event and per neuron update of
+ * Device cost: instructions per step, per synaptic event and per neuron update of
  * ps_net_step on mps2-an386 (Cortex-M4) and microbit (Cortex-M0) under QEMU `-icount shift=0`, where
  * a counter tick is a fixed number of instructions (firmware/ports/README.md). bench/device/bench_main.c
  * steps a compiled-in model over compiled-in input events and prints each step's ticks and spikes;

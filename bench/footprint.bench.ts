@@ -1,5 +1,5 @@
 /**
- * Footprint (issue 9): code size of the runtime without model data on each Cortex-M board
+ * Footprint: code size of the runtime without model data on each Cortex-M board
  * (arm-none-eabi-gcc -Os, the board flags of firmware-host/boards/boards.ts, --gc-sections), split by
  * source file from the linked image's symbols (arm-none-eabi-nm -S -l), in two variants:
  *  - the device firmware as `picospike build` links it today: protocol, device loop, ps_table.c
@@ -30,7 +30,7 @@ import { quantizeSnn } from "../models/quantize.js";
 
 const BENCH_MAIN = join(repoRoot(), "bench/device/bench_main.c");
 
-/** TensorFlow Lite Micro's published figure (not measured here), as issue 9 states it. */
+/** TensorFlow Lite Micro's published figure (not measured here), the comparison the footprint target was set against. */
 export const TFLM_PUBLISHED = "TensorFlow Lite Micro: about 10 KB of interpreter code on a Cortex-M3 without kernels (published figure quoted in issue 9; tensorflow.org states the core runtime fits in 16 KB on a Cortex-M3); not measured here";
 
 /** Bytes of flash (text/rodata/data symbols) per source-file group of a linked image. */

@@ -1,5 +1,5 @@
 /**
- * Link cost (issue 9): device→host bytes per reported spike and end-to-end latency per lockstep step
+ * Link cost: device→host bytes per reported spike and end-to-end latency per lockstep step
  * between the host (firmware-host/bridge/session.ts over node-serialport) and the native board's pty
  * (the real C device runtime, ps_main.c + ps_device.c, as a host process). The MNIST MLP runs one
  * rate-coded digit; a counting transport wraps the pty and records every byte each way (frames,

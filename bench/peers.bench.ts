@@ -1,5 +1,5 @@
 /**
- * Peer comparison (issue 9): picospike's TS interpreter against Brian2 and a PyTorch LIF loop in
+ * Peer comparison: picospike's TS interpreter against Brian2 and a PyTorch LIF loop in
  * the style of snnTorch, on the same network (the MNIST MLP 784-256-10, bench/peers/workload.ts),
  * the same input spikes (one digit, rate-coded once by picospike) and the same number of steps,
  * batch 1. For each peer the bench checks that it computed the same network (spike counts and
@@ -13,7 +13,7 @@ import type { BenchModule, BenchRow } from "./harness.js";
 import { PEERS, PEER_PYTHON, compareRuns, runPeer, runPicospike, stepsPerSecond, withWorkloadFile, type PeerSpec } from "./peers/driver.js";
 import { LIF_LEAK_SHIFT, encodeInput, mnistDigit, mnistMlp, withShiftLeak, type PeerNetwork } from "./peers/workload.js";
 
-/** Targets of issue 9: picospike steps/s ≥ this multiple of the peer's, at batch 1 on the MNIST MLP. */
+/** Targets: picospike steps/s ≥ this multiple of the peer's, at batch 1 on the MNIST MLP. */
 const TARGET_RATIO: Readonly<Record<string, number>> = { brian2: 5, torch: 2 };
 
 /** Longest a peer may take for one case (Brian2's first cython build alone takes minutes on a loaded machine). */

@@ -1,5 +1,5 @@
 /**
- * Cost of learning (issue 6): per-step cost of the same model with and without its Plasticity
+ * Cost of learning: per-step cost of the same model with and without its Plasticity
  * record, same input, same rewards, side by side in one run, on the TS interpreter (wall time) and
  * on mps2-an386 (Cortex-M4 under QEMU `-icount shift=0`: the device's STEP_RESULT cost is counted
  * in instructions, so those figures are deterministic). The device runs the generic picospike

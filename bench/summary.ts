@@ -1,5 +1,5 @@
 /**
- * The headline figures of issue 9 from one run of the bench modules, for `picospike bench`
+ * The headline figures (and their targets) from one run of the bench modules, for `picospike bench`
  * (cli/bench.ts). `npm run bench` (bench/run.ts) stays the full run that writes BENCHMARKS.md.
  * --quick runs a reduced set (interpreter, TS vs C, device cost on the MLP, footprint; no peers)
  * in about a minute; the full set adds the CNN and 10k workloads on the device, the link (native pty)
@@ -47,7 +47,7 @@ export interface BenchSummary {
   readonly neuronUpdateInstrM4: number | null;
   /** Cortex-M4 (mps2-an386) cost of learning: instructions per step with R-STDP ÷ without, the random 256→64 int8 layer, event timing (spec/ops.md §11.5). */
   readonly rstdpOnOffM4: number | null;
-  /** Targets of issue 9 (≥ for the ratio, ≤ for the rest). */
+  /** The targets the headline figures are held to (≥ for the ratio, ≤ for the rest). */
   readonly targets: Readonly<Record<string, number>>;
 }
 

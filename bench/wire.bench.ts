@@ -3,7 +3,7 @@
  * digits streamed to the native board (firmware built for the host, its serial port a pty), in
  * lockstep (STEP frames) and in real time (RT_INPUT frames at 1 ms). Counted on the transport, so
  * every byte is included: COBS, delimiters, headers, CRCs, requests and their retries.
- * Target (issue 7): at most 2.5 bytes per event.
+ * Target: at most 2.5 bytes per event.
  */
 import { encodeTable } from "../runtime/format.js";
 import { encodeSample } from "../runtime/interpreter.js";

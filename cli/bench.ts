@@ -1,5 +1,5 @@
 /**
- * `picospike bench [--quick] [--json]`: runs the benchmark modules and prints issue 9's headline
+ * `picospike bench [--quick] [--json]`: runs the benchmark modules and prints the headline
  * figures (interpreter throughput, TS vs host C, Cortex-M4/M0 instructions per synaptic event,
  * M0 runtime code size, bytes per synapse) beside their targets. --quick is a reduced set of about
  * a minute; --json prints every row too. `npm run bench` is the full run that writes BENCHMARKS.md.

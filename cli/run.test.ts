@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isPicospikeError } from "../runtime/errors.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import { Xorshift32 } from "../runtime/prng.js";
@@ -11,22 +10,13 @@ import { randomTable } from "../runtime/testing/random-table.js";
 import { runSamples } from "./run.js";
 import { intensityOfRate, parseSource, sourceIsEndless } from "./sources.js";
 import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
+import { codeOf } from "../runtime/testing/error-code.js";
 
 const root = join(import.meta.dirname, "..");
 let dir = "";
 
 function picospike(...args: string[]): CliResult {
   return runCli(args);
-}
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isPicospikeError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 beforeAll(() => {

@@ -1,5 +1,5 @@
 /**
- * Kernel selection for model-specialised C (issue 9: runtime code ≤ 8 KB on a Cortex-M0). ps_net.c
+ * Kernel selection for model-specialised C (the budget: runtime code ≤ 8 KB on a Cortex-M0). ps_net.c
  * dispatches on the model at run time, so a generic build links every kernel (≈ 12 KB at -Os on a
  * Cortex-M0). When the model is compiled in as codegen's const tables, only the kernels its
  * connection kinds, weight widths, index widths and neuron models reach can ever run; the others

@@ -7,17 +7,9 @@ import { annActivations, convertAnn, foldBatchNorm, modelBasedScales, parseAnn, 
 import { prepareLayers, readFloatSnn, simulateFloat, writeFloatSnn, type FloatDense, type FloatSnn } from "./float-snn.js";
 import { fileIOHandler } from "./io.js";
 import { initTf, tf } from "./tf.js";
+import { codeOfAsync as codeOf } from "../runtime/testing/error-code.js";
 
 const write = (p: string, d: Uint8Array | string) => writeFileSync(p, d);
-
-async function codeOf(f: () => unknown): Promise<string | undefined> {
-  try {
-    await f();
-  } catch (e) {
-    return isPicospikeError(e) ? e.code : `non-picospike: ${String(e)}`;
-  }
-  return undefined;
-}
 
 async function save(model: tf.LayersModel): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "ann-"));

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { isPicospikeError, type ErrorCode } from "./errors.js";
 import type { StepEvents } from "./events.js";
 import { NO_EVENTS } from "./events.js";
 import { INT32_MAX, INT32_MIN } from "./fixed.js";
@@ -8,6 +7,7 @@ import { DEFAULT_NEURON, type Connection, type EventTable, type Layer, type Neur
 import { XORSHIFT32_REFERENCE_SEED, Xorshift32 } from "./prng.js";
 import { ReferenceInterpreter } from "./testing/reference-interpreter.js";
 import { randomTable } from "./testing/random-table.js";
+import { codeOf as errorCode } from "./testing/error-code.js";
 
 /** The public surface both implementations share. */
 type Sim = { [K in keyof GeneratedInterpreter]: GeneratedInterpreter[K] };
@@ -53,16 +53,6 @@ function trace(interp: Sim, steps: StepEvents[], l = 0): { v: number[][]; spikes
   }
   return out;
 }
-function errorCode(f: () => unknown): ErrorCode | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isPicospikeError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
 describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
   // ---- neurons ------------------------------------------------------------------------------------
 

@@ -1,18 +1,8 @@
 import { Encoder } from "cbor-x";
 import { describe, expect, it } from "vitest";
-import { isPicospikeError, type ErrorCode } from "./errors.js";
 import { stepEvents } from "./events.js";
 import { decodeSpikeFile, encodeSpikeFile, sampleFromInput, sampleToInput, type SpikeFile } from "./spikefile.js";
-
-function codeOf(f: () => unknown): ErrorCode | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isPicospikeError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { codeOf } from "./testing/error-code.js";
 
 const FILE: SpikeFile = {
   inputSize: 4,

@@ -11,7 +11,7 @@ import { encodeCanonical } from "../runtime/cbor.js";
 import { encodeTable } from "../runtime/format.js";
 import type { ConnectionKind } from "../runtime/testing/random-table.js";
 import { randomTable } from "../runtime/testing/random-table.js";
-import { bodyBytes, envelope, everythingTable, goldenTable, hostileCases, wideSparseTable } from "../test/table-catalogue.js";
+import { bodyBytes, envelope, everythingTable, goldenTable, hostileCases, wideSparseTable } from "../runtime/testing/table-catalogue.js";
 
 /** Folder of the seed corpus. */
 export const CORPUS_DIR = resolve(import.meta.dirname, "..", "firmware", "fuzz", "corpus", "table");

@@ -13,18 +13,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findTool, type ToolName } from "../firmware-host/boards/toolchain.js";
 import { encodeTable } from "../runtime/format.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import {
   bodyBytes, byteMutations, envelope, everythingTable, goldenTable, hostileCases, treeMutations, tsVerdict, wideSparseTable,
-} from "./table-catalogue.js";
+} from "../runtime/testing/table-catalogue.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
 const SOURCES = ["ps_table.c", "ps_sha256.c"].map((f) => join(FW, "src", f));
 const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`];
 
-const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
+/** Tool detection is the boards' (firmware-host/boards/toolchain.ts): on PATH and executable. */
+const hasTool = (tool: ToolName): boolean => findTool(tool) !== undefined;
 const GCC = hasTool("gcc");
 if (!GCC) console.log("skip: test/c-table-reader.test.ts needs gcc (Debian package gcc), which is not installed");
 
@@ -151,7 +153,7 @@ describe.skipIf(!GCC)("C event-table reader", () => {
     expect(accepted).toBeLessThan(inputs.length);
   });
 
-  const targets: Array<[string, string, string[]]> = [
+  const targets: Array<[string, ToolName, string[]]> = [
     ["clang", "clang", ["-O2"]],
     ["arm-none-eabi-gcc (Cortex-M0, -Os)", "arm-none-eabi-gcc", ["-mcpu=cortex-m0", "-mthumb", "-Os"]],
   ];

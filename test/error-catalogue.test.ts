@@ -1,5 +1,5 @@
 /**
- * Bad-input catalogue (issue 8): every code of the closed error list (runtime/errors.ts) is either
+ * Bad-input catalogue: every code of the closed error list (runtime/errors.ts) is either
  * triggered through the built CLI here, or listed in NOT_REACHABLE_FROM_CLI with the reason. Each
  * trigger checks the exit status, that stderr is exactly one `error <CODE>: <message>` line with no
  * stack trace, that the message says something specific, and that no partial output is left behind.
@@ -18,7 +18,7 @@ import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { writeFloatSnn, type FloatSnn } from "../models/float-snn.js";
 import { MockBoard, type MockBoardOptions } from "../firmware-host/mock/mock-board.js";
 import type { Transport } from "../firmware-host/transports/transport.js";
-import { hostileCases } from "./table-catalogue.js";
+import { hostileCases } from "../runtime/testing/table-catalogue.js";
 import { writeHostileNirFiles } from "../models/nir/testing/hostile.js";
 
 const root = join(import.meta.dirname, "..");

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findTool } from "../firmware-host/boards/toolchain.js";
 import { protocolCorpora } from "../scripts/make-proto-corpus.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -35,7 +36,7 @@ const SECONDS = 15;
 
 /** Why libFuzzer cannot be used here, or undefined when it can. */
 function fuzzerMissing(): string | undefined {
-  if (spawnSync("clang", ["--version"], { stdio: "ignore" }).status !== 0) return "clang (Debian package clang) is not installed";
+  if (findTool("clang") === undefined) return "clang (Debian package clang) is not installed";
   const dir = mkdtempSync(join(tmpdir(), "ps-fuzzprobe-"));
   try {
     const src = join(dir, "probe.c");

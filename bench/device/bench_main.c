@@ -1,5 +1,5 @@
 /*
- * Device cost benchmark (issue 9, bench/device.bench.ts): steps a compiled-in model over compiled-in
+ * Device cost benchmark (bench/device.bench.ts): steps a compiled-in model over compiled-in
  * input events and prints, per step, the counter ticks ps_net_step took and the spikes it produced.
  * Under QEMU -icount shift=0 a tick is a fixed number of instructions (firmware/ports/README.md), and
  * ps_port_cycles_align() before each step makes every figure reproducible. UART output happens only

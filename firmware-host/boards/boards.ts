@@ -249,12 +249,17 @@ export function boardTools(board: BoardSpec): ToolName[] {
 
 /**
  * Boards the board tests run: all, or the comma-separated PICOSPIKE_TEST_BOARDS (to test one
- * board's port on a shared machine without running every QEMU board).
+ * board's port on a shared machine without running every QEMU board). Besides board names it
+ * takes `host` (the boards that run as host processes: the `native` test tier) and `qemu` (the
+ * emulated ones: the `boards` tier).
  */
 export function testedBoards(names: readonly string[], env: string | undefined = process.env["PICOSPIKE_TEST_BOARDS"]): string[] {
   if (env === undefined || env.trim() === "") return [...names];
   const wanted = new Set(env.split(",").map((n) => n.trim()));
-  return names.filter((n) => wanted.has(n));
+  return names.filter((n) => {
+    const board = Object.hasOwn(BOARDS, n) ? BOARDS[n] : undefined;
+    return wanted.has(n) || (wanted.has("host") && board?.cpu === "host") || (wanted.has("qemu") && board?.qemu !== undefined);
+  });
 }
 
 /** Registered board names, for `--help` and error messages. */

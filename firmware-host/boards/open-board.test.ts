@@ -4,7 +4,6 @@
  * board and are recovered from.
  */
 import { describe, expect, it } from "vitest";
-import { isPicospikeError } from "../../runtime/errors.js";
 import type { InputSample } from "../../runtime/events.js";
 import { encodeTable } from "../../runtime/format.js";
 import { DEFAULT_NEURON, type EventTable } from "../../runtime/model.js";
@@ -12,6 +11,7 @@ import { Xorshift32 } from "../../runtime/prng.js";
 import { compareRun } from "../jobs/compare.js";
 import { boardNames } from "./boards.js";
 import { BOARD_DRIVERS, openableBoards, openBoard } from "./open-board.js";
+import { errorOfAsync as codeOf } from "../../runtime/testing/error-code.js";
 
 const table: EventTable = {
   input: { size: 8, encoding: "spikes", seed: 1 },
@@ -30,15 +30,6 @@ function samples(count: number, steps: number, seed: number): InputSample[] {
   return Array.from({ length: count }, () => ({
     steps: Array.from({ length: steps }, () => ({ indices: Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7].filter(() => rng.next() >>> 24 < 100)) })),
   }));
-}
-
-async function codeOf(p: Promise<unknown>): Promise<[string | undefined, string]> {
-  try {
-    await p;
-  } catch (e) {
-    return isPicospikeError(e) ? [e.code, e.message] : [String(e), String(e)];
-  }
-  return [undefined, ""];
 }
 
 describe("openBoard", () => {

@@ -10,6 +10,7 @@ import { PicospikeError } from "../../runtime/errors.js";
 /** Debian package that provides each tool picospike runs. */
 export const TOOL_PACKAGES = {
   gcc: "gcc",
+  clang: "clang",
   size: "binutils",
   "arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
   "arm-none-eabi-size": "binutils-arm-none-eabi",

@@ -1,5 +1,5 @@
 /**
- * Checkpoints of on-device learning (issue 6, spec/ops.md §11.4, spec/protocol.md §5.8): the learned
+ * Checkpoints of on-device learning (spec/ops.md §11.4, spec/protocol.md §5.8): the learned
  * table is the original table with each plastic layer's stored weights replaced by the device's
  * working weights, read back with READ_STATE WEIGHTS in the stored width; its provenance records
  * where the learning started (source table hash), how many steps learned and how many rewards were

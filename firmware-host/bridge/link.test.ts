@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { isPicospikeError, PicospikeError } from "../../runtime/errors.js";
+import { PicospikeError } from "../../runtime/errors.js";
 import { cobsEncode } from "../wire/cobs.js";
 import { encodeFrame, type Frame, frameBytes } from "../wire/frame.js";
 import { Link } from "./link.js";
 import { encodePayload, type Message, MSG, type StepResultMsg, typeOf } from "../wire/messages.js";
 import { LoopbackPair } from "../transports/transport.js";
+import { codeOfAsync as codeOf } from "../../runtime/testing/error-code.js";
 
 const frameOf = (msg: Message, seq: number, version = 1): Uint8Array => encodeFrame({ version, type: typeOf(msg), seq, payload: encodePayload(msg) });
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
-  try {
-    await p;
-  } catch (e) {
-    return isPicospikeError(e) ? e.code : String(e);
-  }
-  return undefined;
-};
-
 /** A host link and a device link on a loopback pair; `answer` decides the device's reply. */
 function setup(answer: (msg: Message, frame: Frame, device: Link) => void, timeoutMs = 5) {
   const pair = new LoopbackPair();

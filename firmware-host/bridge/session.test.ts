@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { isPicospikeError } from "../../runtime/errors.js";
 import type { InputSample, StepEvents } from "../../runtime/events.js";
 import { encodeTable, hashOfTable } from "../../runtime/format.js";
 import { Interpreter } from "../../runtime/interpreter.js";
@@ -25,6 +24,7 @@ import { ForwardingTransport, LoopbackPair, type Transport } from "../transports
 import { buildDevice, startImage, type DeviceBuild } from "../boards/launch.js";
 import { SerialTransport } from "../transports/serial-transport.js";
 import { missingTools } from "../boards/toolchain.js";
+import { errorOfAsync as codeOf } from "../../runtime/testing/error-code.js";
 
 /** A transport wrapper that corrupts one byte of selected frames on their way out. */
 class CorruptingTransport extends ForwardingTransport {
@@ -149,15 +149,6 @@ function randomSamples(count: number, steps: number, seed: number, inputSize: nu
     }),
   }));
 }
-
-const codeOf = async (p: Promise<unknown>): Promise<[string | undefined, string]> => {
-  try {
-    await p;
-  } catch (e) {
-    return isPicospikeError(e) ? [e.code, e.message] : [String(e), String(e)];
-  }
-  return [undefined, ""];
-};
 
 describe.each(BOARDS)("bridge on $name", (factory) => {
   it("handshakes and reports board, capabilities and no model", async () => {

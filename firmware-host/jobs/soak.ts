@@ -1,5 +1,5 @@
 /**
- * The reliability soak (issue 8, docs/RELIABILITY.md): lockstep steps streamed to a board through
+ * The reliability soak (docs/RELIABILITY.md): lockstep steps streamed to a board through
  * the fault injector (1% byte corruption and 1% byte drops both ways) with two device resets, the
  * bridge's recovery on. Every step's spikes are checked against the reference interpreter (a
  * corrupted frame that slipped through would show as a divergence); with a learning model and a

@@ -3,6 +3,7 @@ import { isPicospikeError } from "../../runtime/errors.js";
 import { encodeFrame } from "../wire/frame.js";
 import { FaultyTransport, makeFaultSpec, NO_DIRECTION_FAULTS, parseInjectSpec, type FaultSpec } from "./fault.js";
 import { LoopbackPair } from "./transport.js";
+import { codeOf } from "../../runtime/testing/error-code.js";
 
 /** Wire frames with distinct payloads (sizes 0..29). */
 const frames = (n: number): Uint8Array[] =>
@@ -21,15 +22,6 @@ function rig(spec: FaultSpec) {
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 const flat = (list: Uint8Array[]): number[] => list.flatMap((f) => [...f]);
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return isPicospikeError(e) ? e.code : String(e);
-  }
-  return undefined;
-};
-
 afterEach(() => {
   vi.useRealTimers();
 });

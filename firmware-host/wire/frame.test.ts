@@ -1,17 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPicospikeError } from "../../runtime/errors.js";
 import { CobsDecoder } from "./cobs.js";
 import { decodeFrame, encodeFrame, MAX_PAYLOAD, nextSeq, parseFrame, seqDistance, frameBytes } from "./frame.js";
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return isPicospikeError(e) ? e.code : "not a PicospikeError";
-  }
-  return undefined;
-};
+import { codeOf } from "../../runtime/testing/error-code.js";
 
 describe("frame", () => {
   it("lays out header, payload and a little-endian CRC", () => {

@@ -1,17 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPicospikeError } from "../../runtime/errors.js";
 import { decodePayload, encodePayload, kindOfType, type Message, MSG, typeOf } from "./messages.js";
 import { SAMPLE_MESSAGES } from "../testing/protocol-samples.js";
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return isPicospikeError(e) ? e.code : `not a PicospikeError: ${String(e)}`;
-  }
-  return undefined;
-};
+import { codeOf } from "../../runtime/testing/error-code.js";
 
 describe("messages", () => {
   it("the samples cover every message type", () => {

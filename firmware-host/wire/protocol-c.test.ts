@@ -13,6 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findTool, type ToolName } from "../boards/toolchain.js";
+import { Xorshift32 } from "../../runtime/prng.js";
 import { ERROR_CODES, isPicospikeError } from "../../runtime/errors.js";
 import { CobsDecoder, cobsEncode } from "./cobs.js";
 import { crc16 } from "./crc16.js";
@@ -27,21 +29,17 @@ const FW = join(ROOT, "firmware");
 const SOURCES = ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c"].map((f) => join(FW, "src", f));
 const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`];
 
-const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
+/** Tool detection is the boards' (firmware-host/boards/toolchain.ts): on PATH and executable. */
+const hasTool = (tool: ToolName): boolean => findTool(tool) !== undefined;
 const GCC = hasTool("gcc");
 if (!GCC) console.log("skip: firmware-host/wire/protocol-c.test.ts needs gcc (Debian package gcc), which is not installed");
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
-/** Deterministic xorshift32 for the mutation corpus. */
+/** Deterministic uint32 stream for the mutation corpus: the project's one PRNG. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
+  const g = new Xorshift32(seed);
+  return () => g.next();
 }
 
 /** The stream fed to both sides: valid frames of every message, then corrupted and mutated ones. */

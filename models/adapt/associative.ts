@@ -1,5 +1,5 @@
 /**
- * Closed-loop associative learning (issue 6): the environment lives on the host, the learner is a
+ * Closed-loop associative learning: the environment lives on the host, the learner is a
  * reward-modulated STDP layer (spec/ops.md §11) on a board, the mock, or the interpreter. Each trial
  * shows one of several input spike patterns for a few steps; the action is the action neuron that
  * fired most in that window (ties broken by the environment's seeded PRNG); the environment aims a

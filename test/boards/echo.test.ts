@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Xorshift32, XORSHIFT32_REFERENCE_SEED } from "../../runtime/prng.js";
 import { boardTools, buildFirmware, getBoard, testedBoards, type BuildResult } from "../../firmware-host/boards/boards.js";
 import { flash, type FlashHandle } from "../../firmware-host/boards/flash/index.js";
 import { SerialTransport } from "../../firmware-host/transports/serial-transport.js";
@@ -18,14 +19,11 @@ const CMD_CYCLES = 0xc1;
 const CMD_WORKLOAD = 0xc2;
 const WORKLOAD_ITERATIONS = 1000;
 
-/** The echo firmware's workload (xorshift32), computed here to check the device's result. */
+/** The echo firmware's workload (xorshift32 from the reference seed), computed here to check the device's result. */
 function expectedWorkload(iterations: number): number {
-  let state = 2463534242;
-  for (let i = 0; i < iterations; i++) {
-    state = (state ^ (state << 13)) >>> 0;
-    state = (state ^ (state >>> 17)) >>> 0;
-    state = (state ^ (state << 5)) >>> 0;
-  }
+  const g = new Xorshift32(XORSHIFT32_REFERENCE_SEED);
+  let state = g.value;
+  for (let i = 0; i < iterations; i++) state = g.next();
   return state;
 }
 

@@ -18,6 +18,7 @@ import { ReferenceInterpreter } from "../../runtime/testing/reference-interprete
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
 import { getBoard } from "../../firmware-host/boards/boards.js";
 import { qemuArgs } from "../../firmware-host/boards/qemu.js";
+import { missingTools, type ToolName } from "../../firmware-host/boards/toolchain.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -25,7 +26,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 /** C sources of the runtime the harness links (the table reader is added for .cbor loading). */
 export const NET_SOURCES = ["firmware/src/ps_net.c", "firmware/src/ps_kernels_generated.c"];
-/** C sources of the table reader (issue 3's reader; absent until it lands). */
+/** C sources of the table reader (ps_table.c; the table-reader runs skip when it is absent). */
 export const TABLE_SOURCES = ["firmware/src/ps_table.c", "firmware/src/ps_sha256.c"];
 
 /** One random case: a model and its input steps. */
@@ -391,7 +392,7 @@ export interface QemuConformanceTarget {
   /** Label used in mismatch reports, e.g. "c-cortex-m4-qemu". */
   readonly label: string;
   /** External tools it needs. */
-  readonly tools: readonly string[];
+  readonly tools: readonly ToolName[];
   /** Builds the harness into `dir` for a run over `manifest`; returns the ELF path. */
   build(dir: string, manifest: string): string;
   /** The QEMU command that runs the harness on `manifest`. */
@@ -449,9 +450,7 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
 
 /** Why the QEMU route for `target` cannot run here, or undefined when it can. */
 export function qemuSkipReason(target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!): string | undefined {
-  for (const tool of target.tools) {
-    if (spawnSync("which", [tool]).status !== 0) return `${tool} is not installed`;
-  }
+  for (const tool of missingTools(target.tools)) return `${tool} is not installed`;
   if (!tableReaderPresent()) return "firmware/src/ps_table.c (the C table reader) is missing";
   return undefined;
 }

@@ -6,11 +6,11 @@
  * A peer that is not installed (scripts/install-bench-deps.sh) is skipped with its reason printed.
  */
 import { describe, expect, it } from "vitest";
-import { PEERS, compareRuns, runPeer, runPicospike, withWorkloadFile, workloadJson, type PeerSpec } from "../bench/peers/driver.js";
-import { isPicospikeError } from "../runtime/errors.js";
-import { encodeSample } from "../runtime/interpreter.js";
-import { DEFAULT_NEURON, type EventTable, type Layer } from "../runtime/model.js";
-import { Xorshift32 } from "../runtime/prng.js";
+import { PEERS, compareRuns, runPeer, runPicospike, withWorkloadFile, workloadJson, type PeerSpec } from "./driver.js";
+import { isPicospikeError } from "../../runtime/errors.js";
+import { encodeSample } from "../../runtime/interpreter.js";
+import { DEFAULT_NEURON, type EventTable, type Layer } from "../../runtime/model.js";
+import { Xorshift32 } from "../../runtime/prng.js";
 
 const INPUTS = 96;
 const STEPS = 40;
@@ -38,7 +38,7 @@ function smallNetwork(): EventTable {
     input: { size: INPUTS, encoding: "rate", seed: 7 },
     layers,
     readout: { kind: "membrane" },
-    provenance: { source: "test", tool: "test/peers.test.ts", settings: {}, layerScales: [1, 1, 1] },
+    provenance: { source: "test", tool: "bench/peers/driver.test.ts", settings: {}, layerScales: [1, 1, 1] },
   };
 }
 

@@ -4,12 +4,12 @@
  * catalogue of runtime/format.test.ts rebuilt on them, seeded byte and tree mutators, and the TS
  * verdict printed in exactly the form of firmware/test/table_dump.c.
  */
-import { ByteString, type CborMap, type CborValue, decodeCanonical, encodeCanonical } from "../runtime/cbor.js";
-import { ERROR_CODES, isPicospikeError } from "../runtime/errors.js";
-import { connectionSynapses, decodeTable, encodeTable, packInt4, weightAt } from "../runtime/format.js";
-import { sha256, toHex } from "../runtime/hash.js";
-import { type Connection, DEFAULT_NEURON, type EventTable, FORMAT_NAME, FORMAT_VERSION, type Layer, type NeuronModel } from "../runtime/model.js";
-import { TestRng } from "../runtime/testing/random-table.js";
+import { ByteString, type CborMap, type CborValue, decodeCanonical, encodeCanonical } from "../cbor.js";
+import { ERROR_CODES, isPicospikeError } from "../errors.js";
+import { connectionSynapses, decodeTable, encodeTable, packInt4, weightAt } from "../format.js";
+import { sha256, toHex } from "../hash.js";
+import { type Connection, DEFAULT_NEURON, type EventTable, FORMAT_NAME, FORMAT_VERSION, type Layer, type NeuronModel } from "../model.js";
+import { TestRng } from "./random-table.js";
 
 const neuron = (model: NeuronModel, extra: Partial<Layer["neuron"]> = {}): Layer["neuron"] => ({ ...DEFAULT_NEURON, model, threshold: 100, ...extra });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fitLine } from "../bench/device.bench.js";
-import { summarise } from "../bench/summary.js";
+import { fitLine } from "./device.bench.js";
+import { summarise } from "./summary.js";
 
 describe("bench summary", () => {
   it("fits a line exactly through points on it", () => {
