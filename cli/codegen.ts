@@ -6,16 +6,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { bundleC } from "../codegen/bundle-c.js";
 import { emitTsModel } from "../codegen/emit-ts-model.js";
+import { packageRoot } from "../firmware-host/boards/package-root.js";
 import { PicospikeError } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
 import { readFileOrFail, writeFileAtomic } from "./io.js";
-
-/** Package root (cli/ in development, dist/ when bundled: both one level down). */
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Registers the `codegen` verb. */
 export function register(program: Command): void {
@@ -28,7 +25,8 @@ export function register(program: Command): void {
     .action((model: string, opts: { target: string; out: string }) => {
       if (opts.target !== "c" && opts.target !== "ts") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
       const table = decodeTable(readFileOrFail(model));
-      const files = opts.target === "c" ? bundleC(table, basename(model), ROOT) : emitTsModel(table, basename(model), ROOT);
+      const root = packageRoot();
+      const files = opts.target === "c" ? bundleC(table, basename(model), root) : emitTsModel(table, basename(model), root);
       try {
         mkdirSync(opts.out, { recursive: true });
       } catch (e) {

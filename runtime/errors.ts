@@ -86,6 +86,7 @@ export const ERROR_CODES = {
   CLI_BAD_INPUT_FILE: { num: 604, cause: "An input file (spike file, event-camera recording, NDJSON) is malformed; the message gives the byte offset or line.", remedy: "Check the file's format against spec/." },
   CLI_WRITE_FAILED: { num: 605, cause: "An output file could not be written; nothing partial was left behind.", remedy: "Check the directory exists and is writable and the disk has room." },
   CLI_INTERRUPTED: { num: 606, cause: "The command was interrupted (Ctrl-C) before finishing.", remedy: "Outputs written so far are complete files; rerun to finish." },
+  CLI_PACKAGE_DAMAGED: { num: 610, cause: "A file the picospike package ships (firmware sources, runtime/fixed.ts, bench C) is missing from its install.", remedy: "Reinstall picospike (`npm install -g picospike` or from its tarball)." },
 
   // ---- 7xx toolchain -----------------------------------------------------------------------------
   TOOLCHAIN_DATASET: { num: 701, cause: "A dataset file is missing or malformed (bad IDX magic, sizes, truncation).", remedy: "Check --data-dir holds standard IDX files." },

@@ -1,10 +1,12 @@
 // Bundles the command line into dist/ so `picospike` starts fast (no TypeScript at run time).
-// Dependencies stay external: they are installed beside it by npm.
+// Dependencies stay external: they are installed beside it by npm (only `dependencies` are: the
+// packaging test checks every external import of the bundle against them).
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-if (!existsSync(new URL("../cli/main.ts", import.meta.url))) process.exit(0);
-await build({
+/** esbuild's options for the CLI bundle (the packaging test builds with the same, to read its imports). */
+export const BUILD_OPTIONS = {
   entryPoints: ["cli/main.ts"],
   outdir: "dist",
   entryNames: "picospike",
@@ -17,4 +19,10 @@ await build({
   packages: "external",
   sourcemap: true,
   logLevel: "warning",
-});
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // an installed package has no sources (and no esbuild): its dist/ is already built
+  if (!existsSync(new URL("../cli/main.ts", import.meta.url))) process.exit(0);
+  await build({ ...BUILD_OPTIONS, absWorkingDir: fileURLToPath(new URL("..", import.meta.url)) });
+}

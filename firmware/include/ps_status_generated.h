@@ -52,6 +52,7 @@ typedef enum ps_status {
     PS_E_CLI_BAD_INPUT_FILE = 604, /* An input file (spike file, event-camera recording, NDJSON) is malformed; the message gives the byte offset or line. */
     PS_E_CLI_WRITE_FAILED = 605, /* An output file could not be written; nothing partial was left behind. */
     PS_E_CLI_INTERRUPTED = 606, /* The command was interrupted (Ctrl-C) before finishing. */
+    PS_E_CLI_PACKAGE_DAMAGED = 610, /* A file the picospike package ships (firmware sources, runtime/fixed.ts, bench C) is missing from its install. */
     PS_E_TOOLCHAIN_DATASET = 701, /* A dataset file is missing or malformed (bad IDX magic, sizes, truncation). */
     PS_E_TOOLCHAIN_UNSUPPORTED_LAYER = 702, /* The ANN has a layer or activation the converter cannot turn into spiking form. */
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */
