@@ -100,7 +100,7 @@ const GOLDEN_TABLE: EventTable = {
   provenance: { source: "golden", tool: "test", settings: { bits: 8 }, layerScales: [0.5] },
 };
 
-// a4 {body: bstr(340) {input, layers, readout, provenance}, hash: bstr(32), format, version: 1}
+// a4 {body: bstr(340) {input, layers, readout, provenance}, hash: bstr(32), format, version: 2}
 const GOLDEN_HEX = `
 a4 64626f6479 590154
   a4 65696e707574 a3 6473656564 00 6473697a65 02 68656e636f64696e67 66737069 6b6573
@@ -115,7 +115,10 @@ a4 64626f6479 590154
        6873657474696e6773 a1 6462697473 08 6b6c617965725363616c6573 81 f93800
 64686173 68 5820 279ffdd4dc251a9508db2a74db95d8cd2c53825b6e4e18bde4ea320b02b56967
 66666f726d6174 75 7069636f7370696b652d6576656e742d7461626c65
-6776657273696f6e 01`;
+6776657273696f6e 02`;
+
+/** The same table as a version-1 file: the envelope's last byte is the version. */
+const GOLDEN_V1_HEX = GOLDEN_HEX.replace(/02$/, "01");
 
 describe("encodeTable / decodeTable round trip", () => {
   it("round-trips a table with every connection kind, neuron model, width, bias form, recurrence and plasticity", () => {
@@ -218,13 +221,16 @@ describe("golden bytes", () => {
 
   it("decodes the stored bytes to the golden table, with the stored hash", () => {
     expect(decodeTable(hex(GOLDEN_HEX))).toStrictEqual(GOLDEN_TABLE);
+    // a version-1 file of the same model: same table, same body hash
+    expect(decodeTable(hex(GOLDEN_V1_HEX))).toStrictEqual(GOLDEN_TABLE);
+    expect(tableHash(hex(GOLDEN_V1_HEX))).toBe("279ffdd4dc251a9508db2a74db95d8cd2c53825b6e4e18bde4ea320b02b56967");
     expect(tableHash(hex(GOLDEN_HEX))).toBe("279ffdd4dc251a9508db2a74db95d8cd2c53825b6e4e18bde4ea320b02b56967");
   });
 
   it("is standard CBOR that cbor-x reads, typed-array tags included", () => {
     const top = cborxDecode(hex(GOLDEN_HEX));
     expect(top.format).toBe(FORMAT_NAME);
-    expect(top.version).toBe(1);
+    expect(top.version).toBe(2);
     const body = cborxDecode(top.body);
     expect(body.layers[0].input.weights.data).toBeInstanceOf(Int8Array);
     expect(Array.from(body.layers[0].input.weights.data)).toEqual([1, -2, 3, -4]);
@@ -306,7 +312,7 @@ describe("malformed-table catalogue", () => {
   });
 
   const cases: Array<[string, () => Uint8Array, ErrorCode]> = [
-    ["wrong version", () => envelope(bodyBytes(valid), { version: 2 }), "FORMAT_VERSION_UNSUPPORTED"],
+    ["wrong version", () => envelope(bodyBytes(valid), { version: 3 }), "FORMAT_VERSION_UNSUPPORTED"],
     ["version 0", () => envelope(bodyBytes(valid), { version: 0 }), "FORMAT_VERSION_UNSUPPORTED"],
     ["wrong format name", () => envelope(bodyBytes(valid), { format: "picospike-event-tabel" }), "FORMAT_NOT_EVENT_TABLE"],
     ["not a map at the top", () => encodeCanonical([1, 2, 3]), "FORMAT_NOT_EVENT_TABLE"],

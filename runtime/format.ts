@@ -12,6 +12,7 @@ import {
   type EventTable,
   FORMAT_NAME,
   FORMAT_VERSION,
+  READABLE_FORMAT_VERSIONS,
   type InputDescription,
   type Layer,
   type NeuronParams,
@@ -530,13 +531,22 @@ function tableToCbor(t: EventTable): CborMap {
   };
 }
 
-/** Reads a map's fields, failing on missing required ones and on unknown ones. */
-function fields(v: CborValue | undefined, path: string, required: readonly string[], optional: readonly string[] = []): CborMap {
+/**
+ * Reads a map's fields, failing on missing required ones and on unknown ones. `sinceV2` keys are
+ * optional keys that format version 2 added: a version-1 file holding one is refused, so a
+ * version-1 table always keeps its version-1 meaning (spec/table-format.md §7).
+ */
+function fields(
+  v: CborValue | undefined, path: string, required: readonly string[], optional: readonly string[] = [],
+  sinceV2: readonly string[] = [], version: number = FORMAT_VERSION,
+): CborMap {
   if (v === undefined) fail("FORMAT_MISSING_FIELD", `${path} is missing`, { path });
   if (!isCborMap(v)) fail("FORMAT_BAD_TYPE", `${path} must be a map, got ${describe(v)}`, { path });
   for (const key of required) if (!(key in v)) fail("FORMAT_MISSING_FIELD", `${path}.${key} is missing`, { path });
   for (const key of Object.keys(v)) {
-    if (!required.includes(key) && !optional.includes(key)) fail("FORMAT_UNKNOWN_FIELD", `${path} has the unknown field '${key}'`, { path });
+    if (sinceV2.includes(key)) {
+      if (version < 2) fail("FORMAT_UNKNOWN_FIELD", `${path} has the field '${key}', which format version 2 added, but the file says version ${version}`, { path });
+    } else if (!required.includes(key) && !optional.includes(key)) fail("FORMAT_UNKNOWN_FIELD", `${path} has the unknown field '${key}'`, { path });
   }
   return v;
 }
@@ -555,30 +565,30 @@ function weightsFromCbor(v: CborValue | undefined, path: string): Weights {
 const SHAPE3 = (v: CborValue | undefined, path: string): Shape3 => array(v, path) as unknown as Shape3;
 const PAIR = (v: CborValue | undefined, path: string): readonly [number, number] => array(v, path) as unknown as readonly [number, number];
 
-function connectionFromCbor(v: CborValue | undefined, path: string): Connection {
-  const head = fields(v, path, ["kind"], ["inputs", "outputs", "weights", "rowPtr", "cols", "inShape", "outShape", "kernel", "stride", "padding", "weight", "shift"]);
+function connectionFromCbor(v: CborValue | undefined, path: string, version: number): Connection {
+  const head = fields(v, path, ["kind"], ["inputs", "outputs", "weights", "rowPtr", "cols", "inShape", "outShape", "kernel", "stride", "padding", "weight", "shift"], CONNECTION_FIELDS_V2, version);
   const kind = oneOf(head.kind, ["dense", "sparse", "conv2d", "pool"] as const, `${path}.kind`);
   switch (kind) {
     case "dense": {
-      const m = fields(v, path, ["kind", "inputs", "outputs", "weights"]);
+      const m = fields(v, path, ["kind", "inputs", "outputs", "weights"], [], CONNECTION_FIELDS_V2, version);
       return { kind, inputs: m.inputs as number, outputs: m.outputs as number, weights: weightsFromCbor(m.weights, `${path}.weights`) };
     }
     case "sparse": {
-      const m = fields(v, path, ["kind", "inputs", "outputs", "rowPtr", "cols", "weights"]);
+      const m = fields(v, path, ["kind", "inputs", "outputs", "rowPtr", "cols", "weights"], [], CONNECTION_FIELDS_V2, version);
       return {
         kind, inputs: m.inputs as number, outputs: m.outputs as number, rowPtr: m.rowPtr as Uint32Array,
         cols: m.cols as Uint16Array, weights: weightsFromCbor(m.weights, `${path}.weights`),
       };
     }
     case "conv2d": {
-      const m = fields(v, path, ["kind", "inShape", "outShape", "kernel", "stride", "padding", "weights"]);
+      const m = fields(v, path, ["kind", "inShape", "outShape", "kernel", "stride", "padding", "weights"], [], CONNECTION_FIELDS_V2, version);
       return {
         kind, inShape: SHAPE3(m.inShape, `${path}.inShape`), outShape: SHAPE3(m.outShape, `${path}.outShape`), kernel: PAIR(m.kernel, `${path}.kernel`),
         stride: PAIR(m.stride, `${path}.stride`), padding: PAIR(m.padding, `${path}.padding`), weights: weightsFromCbor(m.weights, `${path}.weights`),
       };
     }
     case "pool": {
-      const m = fields(v, path, ["kind", "inShape", "outShape", "kernel", "stride", "weight", "shift"]);
+      const m = fields(v, path, ["kind", "inShape", "outShape", "kernel", "stride", "weight", "shift"], [], CONNECTION_FIELDS_V2, version);
       return {
         kind, inShape: SHAPE3(m.inShape, `${path}.inShape`), outShape: SHAPE3(m.outShape, `${path}.outShape`), kernel: PAIR(m.kernel, `${path}.kernel`),
         stride: PAIR(m.stride, `${path}.stride`), weight: m.weight as number, shift: m.shift as number,
@@ -590,25 +600,36 @@ function connectionFromCbor(v: CborValue | undefined, path: string): Connection 
 const NEURON_FIELDS = ["model", "threshold", "reset", "resetValue", "leakShift", "leakQ15", "currentShift", "refractory", "vMin"] as const;
 const PLASTICITY_FIELDS = ["rule", "preTraceShift", "postTraceShift", "traceIncrement", "aPlus", "aMinus", "eligibilityShift", "learningShift", "baselineShift", "wMin", "wMax"] as const;
 
-function layerFromCbor(v: CborValue, path: string): Layer {
-  const m = fields(v, path, ["name", "size", "input", "neuron"], ["shape", "recurrent", "bias", "plasticity"]);
-  const neuron = fields(m.neuron, `${path}.neuron`, NEURON_FIELDS) as unknown as NeuronParams;
+/** Layer keys that format version 2 added (optional; absent means the version-1 meaning). */
+const LAYER_FIELDS_V2: readonly string[] = [];
+/** Neuron keys that format version 2 added (optional; absent means the version-1 meaning). */
+const NEURON_FIELDS_V2: readonly string[] = [];
+/** Plasticity keys that format version 2 added (optional; absent means the version-1 meaning). */
+const PLASTICITY_FIELDS_V2: readonly string[] = [];
+/** Connection keys that format version 2 added (optional; absent means the version-1 meaning). */
+const CONNECTION_FIELDS_V2: readonly string[] = [];
+/** Input keys that format version 2 added (optional; absent means the version-1 meaning). */
+const INPUT_FIELDS_V2: readonly string[] = [];
+
+function layerFromCbor(v: CborValue, path: string, version: number): Layer {
+  const m = fields(v, path, ["name", "size", "input", "neuron"], ["shape", "recurrent", "bias", "plasticity"], LAYER_FIELDS_V2, version);
+  const neuron = fields(m.neuron, `${path}.neuron`, NEURON_FIELDS, [], NEURON_FIELDS_V2, version) as unknown as NeuronParams;
   return {
     name: m.name as string,
     size: m.size as number,
-    input: connectionFromCbor(m.input, `${path}.input`),
+    input: connectionFromCbor(m.input, `${path}.input`, version),
     neuron: { ...neuron },
     ...(m.shape !== undefined ? { shape: SHAPE3(m.shape, `${path}.shape`) } : {}),
-    ...(m.recurrent !== undefined ? { recurrent: connectionFromCbor(m.recurrent, `${path}.recurrent`) } : {}),
+    ...(m.recurrent !== undefined ? { recurrent: connectionFromCbor(m.recurrent, `${path}.recurrent`, version) } : {}),
     ...(m.bias !== undefined ? { bias: m.bias as Int32Array } : {}),
-    ...(m.plasticity !== undefined ? { plasticity: { ...(fields(m.plasticity, `${path}.plasticity`, PLASTICITY_FIELDS) as unknown as Plasticity) } } : {}),
+    ...(m.plasticity !== undefined ? { plasticity: { ...(fields(m.plasticity, `${path}.plasticity`, PLASTICITY_FIELDS, [], PLASTICITY_FIELDS_V2, version) as unknown as Plasticity) } } : {}),
   };
 }
 
-function tableFromCbor(body: CborValue): EventTable {
+function tableFromCbor(body: CborValue, version: number): EventTable {
   const m = fields(body, "body", ["input", "layers", "readout", "provenance"]);
-  const input = fields(m.input, "input", ["size", "encoding", "seed"], ["shape"]);
-  const layers = array(m.layers, "layers").map((l, i) => layerFromCbor(l, `layers[${i}]`));
+  const input = fields(m.input, "input", ["size", "encoding", "seed"], ["shape"], INPUT_FIELDS_V2, version);
+  const layers = array(m.layers, "layers").map((l, i) => layerFromCbor(l, `layers[${i}]`, version));
   const readout = fields(m.readout, "readout", ["kind"]);
   const prov = fields(m.provenance, "provenance", ["source", "tool", "settings", "layerScales"]);
   if (!isCborMap(prov.settings)) fail("FORMAT_BAD_TYPE", `provenance.settings must be a map, got ${describe(prov.settings)}`);
@@ -650,10 +671,11 @@ export function encodeTable(table: EventTable): Uint8Array {
   return encodeCanonical({ format: FORMAT_NAME, version: FORMAT_VERSION, hash: new ByteString(sha256(body)), body: new ByteString(body) });
 }
 
-/** The envelope of a file: its checked body bytes and stored hash. */
+/** The envelope of a file: its checked body bytes, stored hash and format version. */
 interface Envelope {
   readonly body: Uint8Array;
   readonly hash: Uint8Array;
+  readonly version: number;
 }
 
 /** Reads and checks the envelope: size, well-formed canonical CBOR, name, version, hash. */
@@ -665,14 +687,14 @@ function openEnvelope(bytes: Uint8Array): Envelope {
   if (top.format !== FORMAT_NAME) fail("FORMAT_NOT_EVENT_TABLE", `format is '${top.format}', not '${FORMAT_NAME}'`);
   if (top.version === undefined) fail("FORMAT_MISSING_FIELD", "version is missing");
   if (!isInt(top.version)) fail("FORMAT_BAD_TYPE", "version must be an integer");
-  if (top.version !== FORMAT_VERSION) fail("FORMAT_VERSION_UNSUPPORTED", `format version ${top.version}; this build reads version ${FORMAT_VERSION}`);
+  if (!READABLE_FORMAT_VERSIONS.includes(top.version)) fail("FORMAT_VERSION_UNSUPPORTED", `format version ${top.version}; this build reads versions ${READABLE_FORMAT_VERSIONS.join(" and ")}`);
   const env = fields(top, "file", ["format", "version", "hash", "body"]);
   if (!(env.hash instanceof ByteString) || env.hash.bytes.length !== SHA256_BYTES) fail("FORMAT_BAD_TYPE", `hash must be a byte string of ${SHA256_BYTES} bytes`);
   if (!(env.body instanceof ByteString)) fail("FORMAT_BAD_TYPE", "body must be a byte string");
   const body = env.body.bytes;
   const actual = sha256(body);
   if (!bytesEqual(actual, env.hash.bytes)) fail("FORMAT_HASH_MISMATCH", `stored hash ${toHex(env.hash.bytes)} but the body hashes to ${toHex(actual)}`);
-  return { body, hash: env.hash.bytes };
+  return { body, hash: env.hash.bytes, version: top.version };
 }
 
 /**
@@ -682,8 +704,8 @@ function openEnvelope(bytes: Uint8Array): Envelope {
  * fresh, aligned copies that share nothing with `bytes`.
  */
 export function decodeTable(bytes: Uint8Array): EventTable {
-  const { body } = openEnvelope(bytes);
-  const table = tableFromCbor(decodeCanonical(body, CBOR_LIMITS));
+  const { body, version } = openEnvelope(bytes);
+  const table = tableFromCbor(decodeCanonical(body, CBOR_LIMITS), version);
   validateTable(table);
   // The decoder already refuses non-canonical CBOR; this also catches what only the schema fixes
   // (e.g. the column width of sparse connections).

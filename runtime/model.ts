@@ -9,8 +9,10 @@
 
 /** Format name stored in every table. */
 export const FORMAT_NAME = "picospike-event-table";
-/** Format version this build writes and reads. Bumped on any incompatible change (spec/table-format.md §Versioning). */
-export const FORMAT_VERSION = 1;
+/** Format version this build writes. Bumped on any change to what tables may hold (spec/table-format.md §7). */
+export const FORMAT_VERSION = 2;
+/** Format versions this build reads; an older table keeps its older meaning (spec/table-format.md §7). */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** Bits per stored weight. int4 weights are packed two per byte, low nibble first. */
 export type WeightBits = 4 | 8 | 16;

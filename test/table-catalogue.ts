@@ -140,7 +140,7 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
   const layerOf = (b: Record<string, any>, name: string): Record<string, any> => b.layers.find((l: any) => l.name === name);
   const m = (f: (b: Record<string, any>) => void): Uint8Array => mutated(valid, f);
   return [
-    ["wrong version", envelope(body, { version: 2 })],
+    ["wrong version", envelope(body, { version: 3 })],
     ["version 0", envelope(body, { version: 0 })],
     ["version as float", envelope(body, { version: 1.5 })],
     ["version as big float", splice(envelope(body, { version: MARKER }), f64(1e20))],

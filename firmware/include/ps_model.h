@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 /** Event-table format version this model layout mirrors (runtime/model.ts FORMAT_VERSION). */
-#define PS_MODEL_FORMAT_VERSION 1
+#define PS_MODEL_FORMAT_VERSION 2
+/** Oldest format version the table reader accepts (runtime/model.ts READABLE_FORMAT_VERSIONS). */
+#define PS_MODEL_MIN_FORMAT_VERSION 1
 /** Most layers in a table. */
 #define PS_MAX_LAYERS 64u
 /** Most neurons in one layer (and in the input); also the bound of each shape dimension. */

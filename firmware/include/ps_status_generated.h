@@ -2,7 +2,7 @@
 #ifndef PS_STATUS_GENERATED_H
 #define PS_STATUS_GENERATED_H
 
-#define PS_STATUS_FORMAT_VERSION 1
+#define PS_STATUS_FORMAT_VERSION 2
 
 /** Status of every fallible picospike C function; 0 is success, the rest is the shared error list. */
 typedef enum ps_status {

@@ -40,6 +40,7 @@ typedef struct rd {
     size_t arena_size;
     size_t used;
     int fill; /* 0: count arena bytes only; 1: write the model */
+    int version; /* the file's format version, set by open_envelope */
 } rd_t;
 
 static int fail(rd_t *r, ps_status_t e)
@@ -472,8 +473,9 @@ static int in_list(const rd_t *r, size_t key, const char *const *names)
     return 0;
 }
 
-/* fields(): a map holding every required key and no key outside required + optional. */
-static int fields(rd_t *r, size_t off, const char *const *required, const char *const *optional)
+/* fields_v(): a map holding every required key and no key outside required + optional, nor
+ * (in a version-1 file) any of the optional keys format version 2 added (format.ts fields). */
+static int fields_v(rd_t *r, size_t off, const char *const *required, const char *const *optional, const char *const *since_v2)
 {
     head_t h;
     uint64_t i;
@@ -484,10 +486,20 @@ static int fields(rd_t *r, size_t off, const char *const *required, const char *
     for (i = 0; required[i] != 0; i++)
         if (t_get(r, off, required[i]) == NONE) return fail(r, PS_E_FORMAT_MISSING_FIELD);
     for (i = 0; i < h.arg; i++) {
-        if (!in_list(r, at, required) && !in_list(r, at, optional)) return fail(r, PS_E_FORMAT_UNKNOWN_FIELD);
+        if (in_list(r, at, since_v2)) {
+            if (r->version < 2) return fail(r, PS_E_FORMAT_UNKNOWN_FIELD);
+        } else if (!in_list(r, at, required) && !in_list(r, at, optional)) {
+            return fail(r, PS_E_FORMAT_UNKNOWN_FIELD);
+        }
         at = t_skip(r, t_skip(r, at));
     }
     return 1;
+}
+
+/* fields(): fields_v() for a map to which format version 2 added no key. */
+static int fields(rd_t *r, size_t off, const char *const *required, const char *const *optional)
+{
+    return fields_v(r, off, required, optional, 0);
 }
 
 static int need_array(rd_t *r, size_t off)
@@ -1129,7 +1141,8 @@ static int open_envelope(rd_t *r, ps_model_t *model)
     if (v == NONE) return fail(r, PS_E_FORMAT_MISSING_FIELD);
     kind = t_num(r, v, &num, &neg);
     if (kind == NUM_NONE || kind == NUM_FRACTION) return fail(r, PS_E_FORMAT_BAD_TYPE);
-    if (kind != NUM_INT || num != PS_MODEL_FORMAT_VERSION) return fail(r, PS_E_FORMAT_VERSION_UNSUPPORTED);
+    if (kind != NUM_INT || neg || num < PS_MODEL_MIN_FORMAT_VERSION || num > PS_MODEL_FORMAT_VERSION) return fail(r, PS_E_FORMAT_VERSION_UNSUPPORTED);
+    r->version = (int)num;
     if (!fields(r, 0, K_ENVELOPE, 0)) return 0;
     hash_at = t_head(r, t_get(r, 0, "hash"), &h);
     if (h.major != 2u || h.arg != PS_SHA256_BYTES) return fail(r, PS_E_FORMAT_BAD_TYPE);

@@ -133,8 +133,12 @@ static void test_errors(void)
     buf[sizeof golden] = 0; /* trailing byte */
     CHECK(ps_table_read(buf, sizeof golden + 1u, arena, sizeof arena, &m) == PS_E_FORMAT_MALFORMED_CBOR);
     memcpy(buf, golden, sizeof golden);
-    buf[sizeof golden - 1u] = 2; /* version 2 */
+    buf[sizeof golden - 1u] = 3; /* version 3: newer than this build */
     CHECK(ps_table_read(buf, sizeof golden, arena, sizeof arena, &m) == PS_E_FORMAT_VERSION_UNSUPPORTED);
+    buf[sizeof golden - 1u] = 0; /* version 0 */
+    CHECK(ps_table_read(buf, sizeof golden, arena, sizeof arena, &m) == PS_E_FORMAT_VERSION_UNSUPPORTED);
+    buf[sizeof golden - 1u] = (uint8_t)(golden[sizeof golden - 1u] == 1u ? 2u : 1u); /* the other readable version */
+    CHECK(ps_table_read(buf, sizeof golden, arena, sizeof arena, &m) == PS_OK);
     memset(bomb, 0x81, sizeof bomb - 1u); /* [[[[...0...]]]]: 10000 levels, walked without recursion */
     bomb[sizeof bomb - 1u] = 0;
     CHECK(ps_table_read(bomb, sizeof bomb, arena, sizeof arena, &m) == PS_E_FORMAT_LIMIT_EXCEEDED);
