@@ -34,6 +34,15 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   adapt: () => import("./adapt.js"),
 };
 
+// A reader that stops early (`picospike learn --list | head -1`) closes the pipe: what is left to
+// print has nobody to read it, so end quietly instead of with Node's unhandled-error stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const program = new Command("picospike")
   .description("Spiking neural networks on microcontrollers: quantize, codegen, flash, stream, compare.")
   .version("0.1.0")
