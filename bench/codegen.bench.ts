@@ -101,7 +101,7 @@ async function measure(quick: boolean, transpile: Transpile | undefined): Promis
       if (specSpikes !== tsSpikes) throw new Error(`specialised TS counted ${specSpikes} spikes, the interpreter ${tsSpikes}: not the same work`);
     }
     const exe = join(work, "bench_step");
-    execFileSync("gcc", [...STRICT, "-D_POSIX_C_SOURCE=199309L", "-O2", "-I", join(ROOT, "firmware/include"), "-o", exe, join(ROOT, "bench/c/bench_step.c"),
+    execFileSync("gcc", [...STRICT, "-D_POSIX_C_SOURCE=199309L", "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", exe, join(ROOT, "bench/c/bench_step.c"),
       ...["ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"].map((f) => join(ROOT, "firmware/src", f))]);
     writeFileSync(join(work, "m.cbor"), encodeTable(table));
     writeFileSync(join(work, "m.events"), eventsBytes(steps));

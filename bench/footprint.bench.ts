@@ -1,6 +1,6 @@
 /**
  * Footprint (issue 9): code size of the runtime without model data on each Cortex-M board
- * (arm-none-eabi-gcc -Os, the board flags of firmware-host/boards.ts, --gc-sections), split by
+ * (arm-none-eabi-gcc -Os, the board flags of firmware-host/boards/boards.ts, --gc-sections), split by
  * source file from the linked image's symbols (arm-none-eabi-nm -S -l), in two variants:
  *  - the device firmware as `picospike build` links it today: protocol, device loop, ps_table.c
  *    (CBOR reader) and SHA-256, with the model compiled in as its .cbor bytes;
@@ -16,9 +16,9 @@ import { basename, join } from "node:path";
 import { emitCSource } from "../codegen/emit-c.js";
 import { kernelSelection } from "../codegen/kernel-select.js";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
-import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards.js";
-import { DEVICE_LIMITS, DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-host/launch.js";
-import { requireTool } from "../firmware-host/toolchain.js";
+import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards/boards.js";
+import { DEVICE_LIMITS, DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-host/boards/launch.js";
+import { requireTool } from "../firmware-host/boards/toolchain.js";
 import { connectionSynapses, encodeTable } from "../runtime/format.js";
 import type { EventTable } from "../runtime/model.js";
 import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
@@ -99,7 +99,7 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
   const selected = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", join(selectedDir, "ps_kernels_generated.c"), join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")], [dir], selectedDir, { PS_NET_MAX_LAYERS: `${table.layers.length}u` });
   const cpu = getBoard(board).cpu;
   return [
-    footprintRow(`${board} (${cpu}): device firmware, model as .cbor + CBOR reader + SHA-256 (today's build)`, device, "picospike build's sources (firmware-host/launch.ts) with the MNIST MLP compiled in; pool shrunk to 4 KiB (code size does not depend on it)"),
+    footprintRow(`${board} (${cpu}): device firmware, model as .cbor + CBOR reader + SHA-256 (today's build)`, device, "picospike build's sources (firmware-host/boards/launch.ts) with the MNIST MLP compiled in; pool shrunk to 4 KiB (code size does not depend on it)"),
     footprintRow(`${board} (${cpu}): codegen const tables + ps_net + every kernel + port + step loop (no reader, no SHA-256, no protocol)`, specialised, "bench/device/bench_main.c over codegen's ps_model_generated.c for the MNIST MLP"),
     footprintRow(`${board} (${cpu}): codegen const tables + ps_net + the model's kernels + port + step loop (codegen --target c)`, selected, "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs"),
   ];
@@ -138,7 +138,7 @@ function int4Mlp(): EventTable | undefined {
 export const footprintBench: BenchModule = {
   title: "Footprint: runtime code, RAM, model bytes",
   description:
-    "Runtime code is the linked image's flash (text + data, arm-none-eabi-gcc -Os -ffunction-sections --gc-sections, the board flags of firmware-host/boards.ts) minus the model's and the bench input's data, " +
+    "Runtime code is the linked image's flash (text + data, arm-none-eabi-gcc -Os -ffunction-sections --gc-sections, the board flags of firmware-host/boards/boards.ts) minus the model's and the bench input's data, " +
     "found by symbol (arm-none-eabi-nm -S -l groups every symbol by its source file). The per-part columns add up the symbols of each part; inlined helpers count in their caller; the remainder " +
     "(vectors, alignment) is in the total only. Issue 9 targets ≤ 8 KB of runtime code on the Cortex-M0 (microbit). " + TFLM_PUBLISHED + ". " +
     "Model rows: bytes per synapse of the .cbor table and of the weights (+ shifts, sparse row pointers and column indices) as they sit in flash; state RAM is ps_net's state buffer (learning off). Figures are exact sizes, one build each.",

@@ -4,7 +4,7 @@
  * figures; bench/run.ts runs every module of its list and writes results.json and BENCHMARKS.md.
  */
 import { dirname } from "node:path";
-import { firmwareRoot } from "../firmware-host/boards.js";
+import { firmwareRoot } from "../firmware-host/boards/boards.js";
 
 /**
  * The repository root (the folder holding firmware/, bench/, build/), found through the firmware

@@ -1,6 +1,6 @@
 /**
  * Link cost (issue 9): device→host bytes per reported spike and end-to-end latency per lockstep step
- * between the host (firmware-host/session.ts over node-serialport) and the native board's pty
+ * between the host (firmware-host/bridge/session.ts over node-serialport) and the native board's pty
  * (the real C device runtime, ps_main.c + ps_device.c, as a host process). The MNIST MLP runs one
  * rate-coded digit; a counting transport wraps the pty and records every byte each way (frames,
  * COBS, CRC included). Two report masks: every layer's spikes, and the output layer's only. The
@@ -10,10 +10,10 @@
  * time from the STEP request to its STEP_RESULT: noisy on a loaded machine (median and p90 shown).
  */
 import { join } from "node:path";
-import { launchBoard } from "../firmware-host/launch.js";
-import { SerialTransport } from "../firmware-host/serial-transport.js";
-import { BoardSession, allLayersMask } from "../firmware-host/session.js";
-import { CountingTransport } from "../firmware-host/stream.js";
+import { launchBoard } from "../firmware-host/boards/launch.js";
+import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
+import { BoardSession, allLayersMask } from "../firmware-host/bridge/session.js";
+import { CountingTransport } from "../firmware-host/transports/counting.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { median, repoRoot, type BenchModule, type BenchRow } from "./harness.js";

@@ -11,9 +11,9 @@ import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
 import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import { launchBoard } from "../firmware-host/launch.js";
-import { SerialTransport } from "../firmware-host/serial-transport.js";
-import { allLayersMask, BoardSession } from "../firmware-host/session.js";
+import { launchBoard } from "../firmware-host/boards/launch.js";
+import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
+import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
 import { adaptTask } from "../models/adapt/associative.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
 

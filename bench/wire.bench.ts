@@ -11,10 +11,11 @@ import { DEFAULT_NEURON, type EventTable, type Weights } from "../runtime/model.
 import { Xorshift32 } from "../runtime/prng.js";
 import type { InputSample } from "../runtime/events.js";
 import { image, loadDataset, slice } from "../models/datasets.js";
-import { launchBoard } from "../firmware-host/launch.js";
-import { SerialTransport } from "../firmware-host/serial-transport.js";
-import { BoardSession } from "../firmware-host/session.js";
-import { CountingTransport, streamToBoard } from "../firmware-host/stream.js";
+import { launchBoard } from "../firmware-host/boards/launch.js";
+import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
+import { BoardSession } from "../firmware-host/bridge/session.js";
+import { streamToBoard } from "../firmware-host/jobs/stream.js";
+import { CountingTransport } from "../firmware-host/transports/counting.js";
 import type { BenchModule, BenchRow } from "./harness.js";
 
 const STEPS = 32;

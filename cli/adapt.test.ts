@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { decodeTable, encodeTable, hashOfTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { associativeTask, interpreterLearner, replayRun, runAdapt } from "../models/adapt/associative.js";
-import { LEARNED_KEYS, plasticLayers, unpackWeights } from "../firmware-host/checkpoint.js";
-import { MockBoard } from "../firmware-host/mock-board.js";
-import { BoardSession } from "../firmware-host/session.js";
-import { LoopbackPair } from "../firmware-host/transport.js";
+import { LEARNED_KEYS, plasticLayers, unpackWeights } from "../firmware-host/bridge/checkpoint.js";
+import { MockBoard } from "../firmware-host/mock/mock-board.js";
+import { BoardSession } from "../firmware-host/bridge/session.js";
+import { LoopbackPair } from "../firmware-host/transports/transport.js";
 import { adaptOnSession } from "./adapt.js";
 
 async function mockSession(tableBytes: Uint8Array): Promise<{ session: BoardSession; board: MockBoard }> {

@@ -11,8 +11,8 @@ import { Interpreter } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
 import { ADAPT_TASKS, adaptTask, finalAccuracy, learningCurve, replayRun, runAdapt, type AdaptLearner, type AdaptRun, type AdaptTask } from "../models/adapt/associative.js";
 import { renderChart } from "../models/learning/svg.js";
-import { plasticLayers, readLearnedTable, unpackWeights, withLearningProvenance } from "../firmware-host/checkpoint.js";
-import type { BoardSession } from "../firmware-host/session.js";
+import { plasticLayers, readLearnedTable, unpackWeights, withLearningProvenance } from "../firmware-host/bridge/checkpoint.js";
+import type { BoardSession } from "../firmware-host/bridge/session.js";
 import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
 

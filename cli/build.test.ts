@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeTable } from "../runtime/format.js";
 import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { randomTable } from "../runtime/testing/random-table.js";
-import { missingTools } from "../firmware-host/toolchain.js";
+import { missingTools } from "../firmware-host/boards/toolchain.js";
 import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
 
 let dir = "";

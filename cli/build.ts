@@ -9,9 +9,9 @@ import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
-import { boardNames, getBoard } from "../firmware-host/boards.js";
-import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/launch.js";
-import { plasticRamBytes } from "../firmware-host/checkpoint.js";
+import { boardNames, getBoard } from "../firmware-host/boards/boards.js";
+import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/boards/launch.js";
+import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
 import { printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 
 /** Registers the `build` verb. */

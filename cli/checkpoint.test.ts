@@ -6,11 +6,11 @@ import { decodeTable, encodeTable, hashOfTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import { Checkpointer, LEARNED_KEYS, unpackWeights } from "../firmware-host/checkpoint.js";
-import { MockBoard } from "../firmware-host/mock-board.js";
-import { BoardSession } from "../firmware-host/session.js";
-import { streamToBoard } from "../firmware-host/stream.js";
-import { LoopbackPair } from "../firmware-host/transport.js";
+import { Checkpointer, LEARNED_KEYS, unpackWeights } from "../firmware-host/bridge/checkpoint.js";
+import { MockBoard } from "../firmware-host/mock/mock-board.js";
+import { BoardSession } from "../firmware-host/bridge/session.js";
+import { streamToBoard } from "../firmware-host/jobs/stream.js";
+import { LoopbackPair } from "../firmware-host/transports/transport.js";
 import { writeFileAtomic } from "./io.js";
 
 /** 12 inputs → 3 pair-based STDP neurons, int4 weights (packed readback). */

@@ -9,7 +9,7 @@ import { decodeTable } from "../runtime/format.js";
 import type { StepEvents } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
-import { compareRun, type CompareStep, type Divergence } from "../firmware-host/compare.js";
+import { compareRun, type CompareStep, type Divergence } from "../firmware-host/jobs/compare.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
 import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { renderRaster } from "./plot.js";

@@ -6,7 +6,7 @@ import { encodeTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
 import { randomTable } from "../runtime/testing/random-table.js";
-import { listPorts } from "../firmware-host/ports.js";
+import { listPorts } from "../firmware-host/transports/ports.js";
 import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
 
 let dir = "";

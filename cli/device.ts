@@ -1,6 +1,6 @@
 /**
  * What the device-facing verbs share: connecting to a board (`--board mock` in-process, `--port
- * PATH`, or `--board NAME` built and started through firmware-host/launch.ts), opening the input
+ * PATH`, or `--board NAME` built and started through firmware-host/boards/launch.ts), opening the input
  * source (the `mnist:START:COUNT` hook on top of cli/sources.ts), and Ctrl-C as an abort signal.
  */
 import { fail } from "../runtime/errors.js";
@@ -8,15 +8,16 @@ import type { InputSample } from "../runtime/events.js";
 import { encodeSample } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
 import { loadDataset, slice, image } from "../models/datasets.js";
-import { boardNames } from "../firmware-host/boards.js";
-import { FaultyTransport, parseInjectSpec } from "../firmware-host/fault.js";
-import { launchBoard, startImage } from "../firmware-host/launch.js";
-import { MockBoard } from "../firmware-host/mock-board.js";
-import { SerialTransport } from "../firmware-host/serial-transport.js";
-import { LockstepRecovery, ReconnectingTransport } from "../firmware-host/recovery.js";
-import { BoardSession, LOSSY_LINE_OPTIONS } from "../firmware-host/session.js";
-import { CountingTransport } from "../firmware-host/stream.js";
-import { LoopbackPair, type Transport } from "../firmware-host/transport.js";
+import { boardNames } from "../firmware-host/boards/boards.js";
+import { FaultyTransport, parseInjectSpec } from "../firmware-host/transports/fault.js";
+import { launchBoard, startImage } from "../firmware-host/boards/launch.js";
+import { MockBoard } from "../firmware-host/mock/mock-board.js";
+import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
+import { LockstepRecovery } from "../firmware-host/bridge/recovery.js";
+import { ReconnectingTransport } from "../firmware-host/transports/reconnecting.js";
+import { BoardSession, LOSSY_LINE_OPTIONS } from "../firmware-host/bridge/session.js";
+import { CountingTransport } from "../firmware-host/transports/counting.js";
+import { LoopbackPair, type Transport } from "../firmware-host/transports/transport.js";
 import { openLiveSource, parseSource, sourceIsEndless, sourceIsLive, type SourceContext } from "./sources.js";
 
 /** A connected, model-ready device. */

@@ -601,7 +601,7 @@ const serialKind: SourceKindLike = {
     const analog = analogOptions("serial", options, "delta");
     const where = `serial ${port}`;
     async function* steps(): AsyncGenerator<StepEvents> {
-      const { SerialTransport } = await import("../firmware-host/serial-transport.js");
+      const { SerialTransport } = await import("../firmware-host/transports/serial-transport.js");
       const transport = await SerialTransport.open(port, baud);
       const splitter = new LineSplitter(where);
       const queue: Array<{ text: string; atMs: number }> = [];

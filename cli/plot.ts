@@ -32,7 +32,7 @@ export interface RasterLayer {
   readonly membrane?: MembraneTrace;
 }
 
-/** Where two runs first differ (as firmware-host/compare.ts reports it). */
+/** Where two runs first differ (as firmware-host/jobs/compare.ts reports it). */
 export interface PlotDivergence {
   readonly step: number;
   readonly layer: number;

@@ -4,7 +4,7 @@
  * SerialPort.list() adds when it works.
  */
 import type { Command } from "commander";
-import { listPorts } from "../firmware-host/ports.js";
+import { listPorts } from "../firmware-host/transports/ports.js";
 import { printJson } from "./io.js";
 
 /** Registers the `ports` verb. */

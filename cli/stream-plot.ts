@@ -4,7 +4,7 @@
  */
 import type { InputSample, StepEvents } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
-import type { StreamSummary } from "../firmware-host/stream.js";
+import type { StreamSummary } from "../firmware-host/jobs/stream.js";
 import { writeFileAtomic } from "./io.js";
 import { renderRaster } from "./plot.js";
 

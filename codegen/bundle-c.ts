@@ -13,6 +13,9 @@ import { emitCModel, maxSnapshotBytes, stateWords } from "./model-c.js";
 /** Hand-written runtime files copied from the firmware tree (relative to the package root). */
 export const RUNTIME_FILES = [
   "firmware/include/ps_fixed.h",
+  "firmware/kernels/ps_fold.h",
+  "firmware/kernels/ps_fold_m0.h",
+  "firmware/kernels/ps_fold_m4.h",
   "firmware/include/ps_model.h",
   "firmware/include/ps_net.h",
   "firmware/include/ps_status_generated.h",

@@ -141,8 +141,8 @@ export function emitCHeader(): [string, string] {
 }
 
 /**
- * C-only fast paths placed at the top of a kernel: a branch to a hand-written fold of
- * firmware/include/ps_fixed.h that computes the same integers as the kernel's IR body in a cheaper
+ * C-only fast paths placed at the top of a kernel: a branch to a hand-written optimized kernel of
+ * firmware/kernels/ (picked per core by ps_fold.h) that computes the same integers as the kernel's IR body in a cheaper
  * order (spec/ops.md §12.2), proven equal by the conformance suite on the host and on the Cortex-M4.
  */
 const C_FAST_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -182,6 +182,7 @@ export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, st
     cBanner("codegen/kernels.ts"),
     '#include "ps_kernels_generated.h"',
     '#include "ps_fixed.h"',
+    '#include "ps_fold.h" /* firmware/kernels/: the optimized drop-ins for this core, if any */',
     "",
     cVersionGuard(),
     "",

@@ -1,6 +1,6 @@
 /**
  * Measures how many corrupted frames get past the receiver's checks (COBS, length field, CRC-16)
- * when a stream of frames goes through the fault injector (firmware-host/fault.ts): every accepted
+ * when a stream of frames goes through the fault injector (firmware-host/transports/fault.ts): every accepted
  * frame is compared with the frame sent under its sequence number. Prints one JSON line; the
  * figures are recorded in docs/RELIABILITY.md.
  *
@@ -8,11 +8,11 @@
  *
  * Defaults: 1,000,000 RT_INPUT frames of 0..39 events (10..70 bytes), seed 6, 1% corruption, 1% drops.
  */
-import { CobsDecoder } from "../firmware-host/cobs.js";
-import { FaultyTransport, makeFaultSpec } from "../firmware-host/fault.js";
-import { encodeFrame, frameBytes, parseFrame } from "../firmware-host/frame.js";
-import { decodePayload, encodePayload, type Message, typeOf } from "../firmware-host/messages.js";
-import { LoopbackPair } from "../firmware-host/transport.js";
+import { CobsDecoder } from "../firmware-host/wire/cobs.js";
+import { FaultyTransport, makeFaultSpec } from "../firmware-host/transports/fault.js";
+import { encodeFrame, frameBytes, parseFrame } from "../firmware-host/wire/frame.js";
+import { decodePayload, encodePayload, type Message, typeOf } from "../firmware-host/wire/messages.js";
+import { LoopbackPair } from "../firmware-host/transports/transport.js";
 import { isPicospikeError } from "../runtime/errors.js";
 
 function option(name: string, fallback: number): number {

@@ -65,7 +65,7 @@ if ! clang -fsanitize=fuzzer "$probe.c" -o "$probe" 2>/dev/null; then
   exit 2
 fi
 
-flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=c99 -Ifirmware/include)
+flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=c99 -Ifirmware/include -Ifirmware/kernels)
 
 # Runs one built harness; writes its result row to OUT/logs/NAME.result.
 run_one() {

@@ -11,9 +11,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { cobsEncode } from "../firmware-host/cobs.js";
-import { encodeFrame, frameBytes } from "../firmware-host/frame.js";
-import { encodePayload, typeOf, type Message } from "../firmware-host/messages.js";
+import { cobsEncode } from "../firmware-host/wire/cobs.js";
+import { encodeFrame, frameBytes } from "../firmware-host/wire/frame.js";
+import { encodePayload, typeOf, type Message } from "../firmware-host/wire/messages.js";
 import { SAMPLE_MESSAGES } from "../firmware-host/testing/protocol-samples.js";
 import { encodeTable } from "../runtime/format.js";
 import { DEFAULT_NEURON, type EventTable, type Plasticity } from "../runtime/model.js";

@@ -1,11 +1,11 @@
 /**
- * The reliability soak (firmware-host/soak.ts): `npx tsx scripts/soak.ts [--board native|mock]
+ * The reliability soak (firmware-host/jobs/soak.ts): `npx tsx scripts/soak.ts [--board native|mock]
  * [--seconds S] [--record]`; steps from PICOSPIKE_SOAK_STEPS (default 1,000,000), bounded by
  * --seconds (default 60). Prints the report as JSON; --record writes its figures into
  * docs/RELIABILITY.md between the soak markers.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { runSoak } from "../firmware-host/soak.js";
+import { runSoak } from "../firmware-host/jobs/soak.js";
 
 const args = process.argv.slice(2);
 const value = (name: string): string | undefined => {

@@ -22,7 +22,7 @@ import {
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
 const SOURCES = ["ps_table.c", "ps_sha256.c"].map((f) => join(FW, "src", f));
-const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`];
+const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`];
 
 const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
 const GCC = hasTool("gcc");

@@ -15,8 +15,8 @@ import { encodeSpikeFile } from "../runtime/spikefile.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { writeFloatSnn, type FloatSnn } from "../models/float-snn.js";
-import { MockBoard, type MockBoardOptions } from "../firmware-host/mock-board.js";
-import type { Transport } from "../firmware-host/transport.js";
+import { MockBoard, type MockBoardOptions } from "../firmware-host/mock/mock-board.js";
+import type { Transport } from "../firmware-host/transports/transport.js";
 import { hostileCases } from "./table-catalogue.js";
 
 const root = join(import.meta.dirname, "..");

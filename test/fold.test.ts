@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runQemu } from "../bench/device.bench.js";
-import { buildFirmware } from "../firmware-host/boards.js";
-import { findTool } from "../firmware-host/toolchain.js";
+import { buildFirmware } from "../firmware-host/boards/boards.js";
+import { findTool } from "../firmware-host/boards/toolchain.js";
 
 // spec/ops.md §12.2: the C-only dense int8 spike fold equals the plain exact fold on every path
 // (SXTAB16 int16 pairs in registers on Cortex-M4; biased 16-bit lanes in registers on Cortex-M0;

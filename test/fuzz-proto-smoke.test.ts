@@ -17,7 +17,7 @@ import { protocolCorpora } from "../scripts/make-proto-corpus.js";
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
 const CORPUS = join(FW, "fuzz", "corpus");
-const FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, "-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all"];
+const FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`, "-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all"];
 /** Each harness: its file, the firmware sources it links, extra clang flags and the fuzzer's -max_len. */
 const HARNESSES: Record<string, { source: string; library: readonly string[]; cflags: readonly string[]; maxLen: number }> = {
   cobs: { source: "fuzz_cobs.c", library: ["ps_cobs.c"], cflags: [], maxLen: 1100 },

@@ -18,7 +18,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
 const HARNESS = join(FW, "fuzz", "fuzz_table.c");
 const LIBRARY = [join(FW, "src", "ps_table.c"), join(FW, "src", "ps_sha256.c")];
-const COMMON = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, "-g", "-O1", "-fno-sanitize-recover=all"];
+const COMMON = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`, "-g", "-O1", "-fno-sanitize-recover=all"];
 const SECONDS_PER_MODE = 10;
 
 /** Why libFuzzer cannot be used here, or undefined when it can. */

@@ -1,13 +1,13 @@
 /**
- * CI soak (firmware-host/soak.ts): lockstep steps to the native board (mock when no C compiler)
+ * CI soak (firmware-host/jobs/soak.ts): lockstep steps to the native board (mock when no C compiler)
  * through 1% corruption and 1% drops both ways plus two device resets, bounded by
  * PICOSPIKE_SOAK_SECONDS (default 50, so the test takes about a minute with the build) and
  * PICOSPIKE_SOAK_STEPS (default 1,000,000). The steps run and the rate are printed; the full
  * million-step run is `scripts/soak.ts` (docs/RELIABILITY.md).
  */
 import { describe, expect, it } from "vitest";
-import { runSoak } from "../firmware-host/soak.js";
-import { missingTools } from "../firmware-host/toolchain.js";
+import { runSoak } from "../firmware-host/jobs/soak.js";
+import { missingTools } from "../firmware-host/boards/toolchain.js";
 
 const seconds = Number(process.env["PICOSPIKE_SOAK_SECONDS"] ?? 50);
 const steps = Number(process.env["PICOSPIKE_SOAK_STEPS"] ?? 1_000_000);

@@ -2,7 +2,7 @@
  * One sample of every protocol message, with non-trivial field values, shared by the TS round-trip
  * tests and the C cross-language test (which must produce the same bytes for the same fields).
  */
-import type { Message } from "../messages.js";
+import type { Message } from "../wire/messages.js";
 
 const seqBytes = (n: number, start: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (start + i * 7) & 0xff);
 

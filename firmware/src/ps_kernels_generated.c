@@ -3,6 +3,7 @@
 
 #include "ps_kernels_generated.h"
 #include "ps_fixed.h"
+#include "ps_fold.h" /* firmware/kernels/: the optimized drop-ins for this core, if any */
 
 #if PS_STATUS_FORMAT_VERSION != 2
 #error "picospike: these kernels implement event-table format version 2; regenerate them (npm run gen)"

@@ -1,5 +1,5 @@
 /*
- * Cross-language vector tool (used by firmware-host/protocol-c.test.ts). Reads a byte stream of
+ * Cross-language vector tool (used by firmware-host/wire/protocol-c.test.ts). Reads a byte stream of
  * COBS frames on stdin and prints one line per chunk the C decoder reports:
  *   ok <hex>        the frame parsed and its payload decoded; <hex> is the wire form the C side
  *                   re-encodes from the decoded fields (must equal what TS sends)

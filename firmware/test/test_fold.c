@@ -1,6 +1,6 @@
 /*
  * Bit-exactness of the C-only dense int8 spike fold (spec/ops.md §12.2, ps_fold_dense_i8_spikes in
- * ps_fixed.h) against the plain exact fold of the IR kernel, on pseudo-random cases: weights at
+ * firmware/kernels/) against the plain exact fold of the IR kernel, on pseudo-random cases: weights at
  * every offset mod 4 (rows that share one misalignment, and rows of odd or 2 mod 4 widths whose
  * starts take 2 or 4 alignments), widths of every residue mod 4 around
  * the 1..4-word register tiles, event counts past the Cortex-M0 row buckets (32, 64, 128 rows) and
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ps_fixed.h"
+#include "ps_fold.h"
 #include "ps_port.h"
 
 #define ROWS 24u

@@ -1,6 +1,6 @@
 /*
  * Host unit tests of the device-side protocol code (CRC, COBS, frames, sequence tracking,
- * messages). Built and run by firmware-host/protocol-c.test.ts; prints "ok N checks" and exits 0,
+ * messages). Built and run by firmware-host/wire/protocol-c.test.ts; prints "ok N checks" and exits 0,
  * or prints each failure and exits 1.
  */
 #include <stdio.h>

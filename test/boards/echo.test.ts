@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildFirmware, getBoard, type BuildResult } from "../../firmware-host/boards.js";
-import { flash, type FlashHandle } from "../../firmware-host/flash/index.js";
-import { SerialTransport } from "../../firmware-host/serial-transport.js";
-import { missingTools, type ToolName } from "../../firmware-host/toolchain.js";
-import type { FlashMethodName } from "../../firmware-host/boards.js";
+import { buildFirmware, getBoard, type BuildResult } from "../../firmware-host/boards/boards.js";
+import { flash, type FlashHandle } from "../../firmware-host/boards/flash/index.js";
+import { SerialTransport } from "../../firmware-host/transports/serial-transport.js";
+import { missingTools, type ToolName } from "../../firmware-host/boards/toolchain.js";
+import type { FlashMethodName } from "../../firmware-host/boards/boards.js";
 
 const CMD_CYCLES = 0xc1;
 const CMD_WORKLOAD = 0xc2;

@@ -15,7 +15,7 @@ import { DEFAULT_NEURON, type EventTable, type Weights } from "../../runtime/mod
 import { Xorshift32 } from "../../runtime/prng.js";
 import { randomTable } from "../../runtime/testing/random-table.js";
 import { writeNmnist, type TestEvent } from "../../runtime/eventfiles/testing/writers.js";
-import { missingTools } from "../../firmware-host/toolchain.js";
+import { missingTools } from "../../firmware-host/boards/toolchain.js";
 
 const root = join(import.meta.dirname, "../..");
 const bin = join(root, "bin/picospike.js");

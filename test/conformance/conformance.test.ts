@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bundleC } from "../../codegen/bundle-c.js";
 import { emitTsModel } from "../../codegen/emit-ts-model.js";
 import { compareRuns, makeCase, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
-import { missingTools } from "../../firmware-host/toolchain.js";
+import { missingTools } from "../../firmware-host/boards/toolchain.js";
 
 const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
 if (skipReason !== undefined) console.log(`conformance (host C): skipped: ${skipReason}`);

@@ -298,7 +298,7 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
 /** Builds the host harness with `cc` (gcc by default) into dir; returns the executable path. */
 export function buildHostHarness(dir: string, cc = "gcc", extra: readonly string[] = []): string {
   const exe = join(dir, "harness");
-  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
+  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
     ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
   return exe;
 }
@@ -389,7 +389,7 @@ export function qemuSkipReason(): string | undefined {
 export function buildQemuHarness(dir: string): string {
   const elf = join(dir, "harness-m4.elf");
   execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
+    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
     ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
   return elf;
 }
