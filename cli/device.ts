@@ -1,13 +1,11 @@
 /**
  * What the device-facing verbs share: connecting to a board (`--board mock` in-process, `--port
  * PATH`, or `--board NAME` built and started through firmware-host/boards/launch.ts), opening the input
- * source (the `mnist:START:COUNT` hook on top of cli/sources.ts), and Ctrl-C as an abort signal.
+ * source (cli/sources.ts), and Ctrl-C as an abort signal.
  */
 import { fail } from "../runtime/errors.js";
 import type { InputSample } from "../runtime/events.js";
-import { encodeSample } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
-import { loadDataset, slice, image } from "../models/datasets.js";
 import { boardNames } from "../firmware-host/boards/boards.js";
 import { FaultyTransport, parseInjectSpec } from "../firmware-host/transports/fault.js";
 import { launchBoard, startImage } from "../firmware-host/boards/launch.js";
@@ -18,7 +16,9 @@ import { ReconnectingTransport } from "../firmware-host/transports/reconnecting.
 import { BoardSession, LOSSY_LINE_OPTIONS } from "../firmware-host/bridge/session.js";
 import { CountingTransport } from "../firmware-host/transports/counting.js";
 import { LoopbackPair, type Transport } from "../firmware-host/transports/transport.js";
-import { openLiveSource, parseSource, sourceIsEndless, sourceIsLive, type SourceContext } from "./sources.js";
+import { openInput, openLiveSource, sourceIsLive, type SourceContext } from "./sources.js";
+
+export { openInput } from "./sources.js";
 
 /** A connected, model-ready device. */
 export interface Device {
@@ -139,33 +139,6 @@ export async function connectDevice(opts: { board?: string; port?: string; baud?
     await close();
     throw e;
   }
-}
-
-/**
- * Opens an input source for `table`: `mnist`, `mnist:START:COUNT` (held-out test digits, encoded as
- * the table's input says, each digit with a fresh encoder as `eval` does), or any cli/sources.ts kind.
- * Returns the samples and how many to take.
- */
-export function openInput(spec: string, table: EventTable, steps: number, samples: number | undefined, context: SourceContext = {}): { samples: Iterable<InputSample>; count: number } {
-  const m = /^mnist(?::(\d+):(\d+))?$/.exec(spec);
-  if (m) {
-    if (table.input.size !== 784) fail("SEMANTICS_BAD_INPUT", `mnist digits have 784 pixels, the model's input has ${table.input.size}`);
-    const test = loadDataset().test;
-    const set = m[1] === undefined ? test : slice(test, Number(m[1]), Number(m[2]));
-    const count = Math.min(samples ?? set.count, set.count);
-    return {
-      count,
-      samples: {
-        *[Symbol.iterator]() {
-          for (let i = 0; i < count; i++) yield { steps: encodeSample(table.input, image(set, i), steps), label: set.labels[i]! };
-        },
-      },
-    };
-  }
-  if (spec.startsWith("mnist")) fail("CLI_BAD_SOURCE", `'${spec}' is not mnist or mnist:START:COUNT`);
-  const source = parseSource(spec, table.input.size, steps, { ...(table.input.shape ? { shape: table.input.shape } : {}), ...context });
-  const count = samples ?? (sourceIsEndless(spec) ? 1 : Number.MAX_SAFE_INTEGER);
-  return { samples: source, count };
 }
 
 /**

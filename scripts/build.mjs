@@ -2,7 +2,8 @@
 // Dependencies stay external: they are installed beside it by npm (only `dependencies` are: the
 // packaging test checks every external import of the bundle against them).
 import { build } from "esbuild";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** esbuild's options for the CLI bundle (the packaging test builds with the same, to read its imports). */
@@ -24,5 +25,16 @@ export const BUILD_OPTIONS = {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // an installed package has no sources (and no esbuild): its dist/ is already built
   if (!existsSync(new URL("../cli/main.ts", import.meta.url))) process.exit(0);
-  await build({ ...BUILD_OPTIONS, absWorkingDir: fileURLToPath(new URL("..", import.meta.url)) });
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const result = await build({ ...BUILD_OPTIONS, absWorkingDir: root, metafile: true });
+  // Chunk names carry content hashes: remove those of earlier builds, or the package ships them all.
+  const written = new Set(Object.keys(result.metafile.outputs).map((f) => relative("dist", f)));
+  const dist = join(root, "dist");
+  for (const dir of ["", "chunks"]) {
+    if (!existsSync(join(dist, dir))) continue;
+    for (const entry of readdirSync(join(dist, dir), { withFileTypes: true })) {
+      const rel = dir === "" ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isFile() && !written.has(rel)) rmSync(join(dist, rel));
+    }
+  }
 }

@@ -126,6 +126,12 @@ export class User {
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   }
 
+  /** Runs a shell command line in the user's folder (pipes, as a user types them). */
+  shell(command: string, options: RunOptions = {}): Run {
+    const r = spawnSync("sh", ["-c", command], { cwd: options.cwd ?? this.dir, encoding: "utf8", timeout: options.timeoutMs ?? 180_000, env: { ...process.env, ...options.env } });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
   /** Starts `picospike ARGS` without waiting (for live input and for boards left running). */
   start(args: readonly string[], options: RunOptions = {}): ChildProcess {
     return spawn(this.pkg.bin, args, { cwd: options.cwd ?? this.dir, env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
