@@ -9,7 +9,7 @@ import type { InputSample } from "../runtime/events.js";
 import { encodeSample } from "../runtime/interpreter.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
-import type { EventTable } from "../runtime/model.js";
+import type { EventTable, Shape3 } from "../runtime/model.js";
 import { image, loadDataset, slice } from "../models/datasets.js";
 import { readFileOrFail } from "./io.js";
 import { LIVE_SOURCE_KINDS, type SourceContext } from "./live-sources.js";
@@ -166,4 +166,32 @@ export function openInput(spec: string, table: EventTable, steps: number, sample
 export function sourceIsLabelled(spec: string): boolean {
   const kind = spec.split(":", 1)[0]!;
   return Object.hasOwn(SOURCE_KINDS, kind) && SOURCE_KINDS[kind]!.labelled === true;
+}
+
+/** Steps each calibration sample is read for, when a source's samples are turned into intensities. */
+export const CALIBRATION_STEPS = 32;
+
+/**
+ * `count` samples of a source as calibration images for convert and quantize, which normalize and
+ * check saturation on intensities (one uint8 per input, as an image is encoded): each input's
+ * intensity is its mean drive per step over CALIBRATION_STEPS steps, an event counting its value
+ * when graded and 255 when a plain spike (a spike each step is full scale), capped at 255. The
+ * source is opened for a model with `size` inputs (and `shape`, for event-file mapping); fewer
+ * samples than asked are used when the source holds fewer.
+ */
+export function calibrationImages(spec: string, size: number, count: number, shape?: Shape3): { images: Uint8Array; count: number } {
+  const source = parseSource(spec, size, CALIBRATION_STEPS, shape ? { shape } : {});
+  const images: Uint8Array[] = [];
+  for (const sample of source) {
+    if (images.length >= count) break;
+    const drive = new Float64Array(size);
+    for (const step of sample.steps) {
+      for (let e = 0; e < step.indices.length; e++) drive[step.indices[e]!]! += step.values === undefined ? 255 : step.values[e]!;
+    }
+    images.push(Uint8Array.from(drive, (d) => Math.min(255, Math.round(d / CALIBRATION_STEPS))));
+  }
+  if (images.length === 0) fail("CLI_BAD_SOURCE", `calibration input '${spec}' holds no samples`);
+  const out = new Uint8Array(images.length * size);
+  images.forEach((img, i) => out.set(img, i * size));
+  return { images: out, count: images.length };
 }
