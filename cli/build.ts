@@ -8,11 +8,10 @@ import type { Command } from "commander";
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard } from "../firmware-host/boards/boards.js";
 import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/boards/launch.js";
 import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
-import { printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 
 /** Registers the `build` verb. */
 export function register(program: Command): void {
@@ -26,7 +25,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object on stdout")
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const modelBytes = readFileOrFail(modelPath);
-      const table = decodeTable(modelBytes);
+      const table = decodeTableFile(modelPath, modelBytes);
       const board = getBoard(String(opts["board"]));
       const limits = deviceLimits(board);
       const upload = opts["upload"] === true;

@@ -11,8 +11,7 @@ import { bundleC } from "../codegen/bundle-c.js";
 import { emitTsModel } from "../codegen/emit-ts-model.js";
 import { packageRoot } from "../firmware-host/boards/package-root.js";
 import { PicospikeError } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
-import { readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, readFileOrFail, writeFileAtomic } from "./io.js";
 
 /** Registers the `codegen` verb. */
 export function register(program: Command): void {
@@ -24,7 +23,7 @@ export function register(program: Command): void {
     .requiredOption("--out <dir>", "output folder (created)")
     .action((model: string, opts: { target: string; out: string }) => {
       if (opts.target !== "c" && opts.target !== "ts") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
-      const table = decodeTable(readFileOrFail(model));
+      const table = decodeTableFile(model, readFileOrFail(model));
       const root = packageRoot();
       const files = opts.target === "c" ? bundleC(table, basename(model), root) : emitTsModel(table, basename(model), root);
       try {

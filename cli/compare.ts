@@ -5,13 +5,12 @@
  */
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import type { StepEvents } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { compareRun, type CompareStep, type Divergence } from "../firmware-host/jobs/compare.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
-import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { renderRaster } from "./plot.js";
 
 /** One sample's spikes on both sides, per layer (index 0 = the input). */
@@ -72,7 +71,7 @@ export function register(program: Command): void {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
       const samplesOpt = opts["samples"] === undefined ? undefined : intOption("--samples", String(opts["samples"]), 1, 1_000_000);
       const modelBytes = readFileOrFail(modelPath);
-      const table = decodeTable(modelBytes);
+      const table = decodeTableFile(modelPath, modelBytes);
       const input = openInput(String(opts["input"]), table, steps, samplesOpt);
       const device = await connectDevice(
         { ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }), baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }) },

@@ -4,12 +4,12 @@
  * input source whose samples carry labels (spike files with labels, event files with `label=N`).
  */
 import type { Command } from "commander";
+import type { EventTable } from "../runtime/model.js";
 import cliProgress from "cli-progress";
-import { decodeTable } from "../runtime/format.js";
 import { fail } from "../runtime/errors.js";
 import { loadDataset, slice } from "../models/datasets.js";
 import { evaluateTable } from "../models/evaluate.js";
-import { intOption, printJson, readFileOrFail } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
 import { runSamples } from "./run.js";
 import { openInput, sourceIsEndless } from "./sources.js";
 
@@ -21,7 +21,7 @@ export function parseDatasetSpec(spec: string): { start: number; count: number |
 }
 
 /** eval over a labelled input source other than the MNIST split: every sample must carry its label. */
-function evalSource(modelPath: string, spec: string, table: ReturnType<typeof decodeTable>, steps: number, json: boolean): void {
+function evalSource(modelPath: string, spec: string, table: EventTable, steps: number, json: boolean): void {
   if (sourceIsEndless(spec)) fail("CLI_BAD_SOURCE", `'${spec}' is endless and has no labels; eval needs labelled samples (mnist, a spike file with labels, an event file with label=N)`);
   const input = openInput(spec, table, steps, undefined);
   const samples = [...input.samples];
@@ -61,7 +61,7 @@ export function register(program: Command): void {
       const s = (k: string) => opts[k] as string | undefined;
       const steps = intOption("--steps", s("steps")!, 1, 100000);
       const dataset = s("dataset")!;
-      const table = decodeTable(readFileOrFail(modelPath));
+      const table = decodeTableFile(modelPath, readFileOrFail(modelPath));
       const enc = s("encoding");
       if (enc !== undefined && enc !== "rate" && enc !== "current") fail("CLI_USAGE", `--encoding must be rate or current, got '${enc}'`);
       if (enc !== undefined && enc !== table.input.encoding) {

@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard, type FlashMethodName } from "../firmware-host/boards/boards.js";
 import { NATIVE_PORT_LINE } from "../firmware-host/boards/flash/native.js";
 import { qemuArgs, QEMU_PORT_LINE } from "../firmware-host/boards/flash/qemu.js";
@@ -19,7 +18,7 @@ import { buildDevice, startImage } from "../firmware-host/boards/launch.js";
 import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
 import { BoardSession } from "../firmware-host/bridge/session.js";
 import { requireTool } from "../firmware-host/boards/toolchain.js";
-import { readFileOrFail } from "./io.js";
+import { decodeTableFile, readFileOrFail } from "./io.js";
 
 const METHODS = ["native", "qemu", "gdb", "openocd", "copy"] as const;
 
@@ -105,7 +104,7 @@ export function register(program: Command): void {
       const image = opts["image"] === undefined ? undefined : resolve(String(opts["image"]));
       if ((modelPath === undefined) === (image === undefined) && opts["port"] === undefined) fail("CLI_USAGE", "give a model (.cbor) or --image FILE, not both");
       const modelBytes = modelPath === undefined ? undefined : readFileOrFail(modelPath);
-      if (modelBytes !== undefined) decodeTable(modelBytes); // a bad table fails here, before any build
+      if (modelBytes !== undefined) decodeTableFile(modelPath!, modelBytes); // a bad table fails here, before any build
       if (opts["port"] !== undefined) {
         if (modelBytes === undefined) fail("CLI_USAGE", "--port needs the model to upload");
         const uploaded = await uploadOver(String(opts["port"]), modelBytes);

@@ -4,11 +4,10 @@
  * per sample, and totals (spikes per layer, synaptic events, speed).
  */
 import type { Command } from "commander";
-import { decodeTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import type { InputSample } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
-import { intOption, printJson, readFileOrFail } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
 import { SOURCE_KINDS, openInput } from "./sources.js";
 
 /** Result of one sample. */
@@ -106,7 +105,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")
     .action((modelPath: string, opts: { input: string; steps: string; samples?: string; json?: boolean }) => {
       const steps = intOption("--steps", opts.steps, 1, 1_000_000);
-      const table = decodeTable(readFileOrFail(modelPath));
+      const table = decodeTableFile(modelPath, readFileOrFail(modelPath));
       const input = openInput(opts.input, table, steps, opts.samples === undefined ? undefined : intOption("--samples", opts.samples, 1, 10_000_000));
       const report = runSamples(table, input.samples, input.count);
       if (opts.json) printJson({ model: modelPath, input: opts.input, readout: table.readout.kind, ...report });

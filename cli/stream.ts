@@ -7,13 +7,12 @@
  */
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { streamToBoard, type RecordedSample, type StreamStatus } from "../firmware-host/jobs/stream.js";
 import { Checkpointer } from "../firmware-host/bridge/checkpoint.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openStreamInput } from "./device.js";
 import { tapFirstSample, writeStreamPlot } from "./stream-plot.js";
-import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 
 function writeRecording(path: string, inputSize: number, samples: readonly RecordedSample[]): void {
   const file = encodeSpikeFile({
@@ -54,7 +53,7 @@ export function register(program: Command): void {
       if (opts["outInputs"] !== undefined && !realtime) fail("CLI_USAGE", "--out-inputs records real-time runs; lockstep input is the source itself");
       const modelPath = String(opts["model"]);
       const modelBytes = readFileOrFail(modelPath);
-      const table = decodeTable(modelBytes);
+      const table = decodeTableFile(modelPath, modelBytes);
       const outputLayer = table.layers.length - 1;
       const interrupt = interruptSignal();
       const input = openStreamInput(String(opts["input"]), table, steps, samplesOpt, {
