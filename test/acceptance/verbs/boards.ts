@@ -86,7 +86,7 @@ export const stream: VerbCase = {
       for (const board of runnableBoards()) {
         it(`lockstep on ${board}: mnist digits in, output spikes out, recorded inputs replayable`, () => {
           if (missing(`stream --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = ctx.user.json<{ samples: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:2", "--steps", String(STEPS), "--out", `stream-${board}.spikes`, "--json"]);
+          const r = ctx.user.json<{ samples: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:2", "--steps", String(STEPS), "--out", `stream-out-${board}.spikes`, "--out-inputs", `stream-${board}.spikes`, "--json"]);
           expect(r.samples).toBe(2);
           ctx.user.ok(["run", ctx.model(8), "--input", `spikes:stream-${board}.spikes`, "--steps", String(STEPS)]);
         }, 300_000);
