@@ -38,6 +38,7 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_TIMEOUT: "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
+  CLI_PACKAGE_DAMAGED: "needs an install missing the package's own files (package.json, firmware/); the acceptance suite checks the tarball carries them",
   CLI_INTERRUPTED: "Ctrl-C ends a run with its summary, complete output files and exit 130, not with this error (cli/live-stream.test.ts)",
 };
 
