@@ -8,14 +8,13 @@
  * input rates, instructions = a × synaptic events + b, separates the per-event cost a from the
  * fixed per-step cost b (neuron updates + step overhead; b ÷ neurons is the per-neuron figure).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
-import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards/boards.js";
+import { buildFirmware, getBoard, testedBoards, type BuildResult } from "../firmware-host/boards/boards.js";
 import { estimateModelRam } from "../firmware-host/boards/launch.js";
-import { requireTool } from "../firmware-host/boards/toolchain.js";
+import { runQemu } from "../firmware-host/boards/qemu.js";
 import type { StepEvents } from "../runtime/events.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
@@ -31,7 +30,12 @@ const BENCH_MAIN = join(repoRoot(), "bench/device/bench_main.c");
 /** Name of the workload stepped through the ps_table reader, the path of `picospike build` (microbit). */
 export const READER_ROW = "MNIST MLP 784-256-10 int8, ps_table reader (picospike build's path)";
 /** Device boards and the cost unit of one counter tick under -icount shift=0. */
-export const DEVICE_BOARDS = ["mps2-an386", "microbit"] as const;
+export const DEVICE_BOARDS = ["mps2-an386", "microbit", "nucleo-f4", "hifive1", "mps3-an547"] as const;
+
+/** Boards under 1 MiB of RAM run the MLP only (as the compiled-in const tables and through the reader): the CNN, the 10k network and learning need more. */
+function smallRam(board: string): boolean {
+  return (getBoard(board).ramBytes ?? Number.POSITIVE_INFINITY) < 1024 * 1024;
+}
 /** Longest one QEMU run may take (a loaded 2-core machine). */
 const QEMU_TIMEOUT_MS = 300_000;
 
@@ -129,8 +133,8 @@ export function deviceWorkloads(board: string, stepsPerRate: number, quick: bool
     name: "MNIST MLP 784-256-10 int8", table: mlp.table, steps: twoRates(mlp.table, digit, stepsPerRate), rewards: [], viaReader: false,
     description: `${mlp.origin}; learning off; codegen const tables`,
   }];
-  if (board === "microbit") {
-    // 16 KB RAM: the CNN's 2,000 neurons and the 10k network's state do not fit
+  if (smallRam(board)) {
+    // 16-512 KB RAM: the CNN's 2,000 neurons and the 10k network's state, or learning's int16 working weights, do not fit
     list.push({ ...list[0]!, name: READER_ROW, viaReader: true, description: `${mlp.origin}; learning off; the .cbor read by ps_table.c as picospike build does (int8 rows inside the buffer, at whatever alignment it gives them)` });
     return list;
   }
@@ -230,35 +234,6 @@ function writeWorkload(w: DeviceWorkload, dir: string): { sources: string[]; def
   return { sources, defines };
 }
 
-/** Runs `elf` under QEMU with the board's machine and -icount shift=0 until it prints END; its stdout. */
-export function runQemu(board: string, elf: string, timeoutMs: number = QEMU_TIMEOUT_MS): Promise<string> {
-  const spec = getBoard(board);
-  if (spec.qemu === undefined) throw new Error(`${board} does not run under QEMU`);
-  const qemu = requireTool("qemu-system-arm");
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(qemu, ["-M", spec.qemu!.machine, "-nographic", "-monitor", "none", "-serial", "stdio", "-icount", "shift=0", "-kernel", elf], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`QEMU ${board} timed out after ${timeoutMs} ms; output so far:\n${out.slice(-2000)}${err}`));
-    }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString("latin1");
-      if (/^(END|ERROR.*)$/m.test(out)) {
-        clearTimeout(timer);
-        child.kill("SIGKILL");
-        resolveRun(out);
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (!/^END$/m.test(out)) reject(new Error(`QEMU ${board} exited (${code}) before END:\n${out.slice(-2000)}${err}`));
-    });
-  });
-}
-
 /** Builds the bench firmware for `w` on `board`, runs it and checks its spikes against the interpreter. */
 export async function runDeviceWorkload(board: string, w: DeviceWorkload): Promise<DeviceRun> {
   const spec = getBoard(board);
@@ -266,7 +241,7 @@ export async function runDeviceWorkload(board: string, w: DeviceWorkload): Promi
   try {
     const { sources, defines } = writeWorkload(w, dir);
     const build = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", "src/ps_kernels_generated.c", ...sources], [dir], dir, defines);
-    const out = await runQemu(board, build.image);
+    const out = await runQemu(board, build.image, QEMU_TIMEOUT_MS);
     const error = /^ERROR (\d+)$/m.exec(out);
     if (error !== null) throw new Error(`${board} ${w.name}: the device failed to load the model (status ${error[1]})`);
     const perTick = spec.qemu!.instructionsPerTick;
@@ -311,16 +286,17 @@ export function deviceFigures(w: DeviceWorkload, run: DeviceRun): Record<string,
 export const deviceBench: BenchModule = {
   title: "Device cost (QEMU -icount, instructions)",
   description:
-    "ps_net_step on mps2-an386 (Cortex-M4) and microbit (Cortex-M0), arm-none-eabi-gcc -Os, under QEMU `-icount shift=0`: instructions = counter ticks × 40 (mps2) or × 62.5 (microbit), " +
+    "ps_net_step on mps2-an386 (Cortex-M4), microbit (Cortex-M0), nucleo-f4 (Cortex-M4 STM32F4 image on netduinoplus2), hifive1 (RV32IMAC FE310 on sifive_e, riscv64-unknown-elf-gcc -Os) and mps3-an547 (Cortex-M55), arm-none-eabi-gcc -Os, under QEMU `-icount shift=0`: " +
+    "instructions = counter ticks × 40 (mps2), × 62.5 (microbit), × 125/21 (nucleo-f4: SysTick at QEMU's 168 MHz, so ±6 per step), × 1 (hifive1: mcycle counts instructions) or × 31.25 (mps3-an547: 32 MHz SysTick), " +
     "ps_port_cycles_align() before every step, so figures are deterministic (not medians: reruns give the same numbers). bench/device/bench_main.c steps the compiled-in model over " +
     "compiled-in rate-coded input at two input rates (intensities ÷ 4, then full); the TS interpreter steps the same events, supplies each step's synaptic events and must agree on every step's spike count. " +
     "The fit is a least-squares line over all steps, instructions = slope × synaptic events + intercept: the slope is the marginal cost of a synaptic event, the intercept the fixed per-step cost " +
-    "(neuron updates, accumulator clears, step overhead), shown also ÷ neurons. 'mean, all-in' divides everything by the events. The microbit (16 KB RAM) runs only the MLP, learning off: " +
+    "(neuron updates, accumulator clears, step overhead), shown also ÷ neurons. 'mean, all-in' divides everything by the events. The microbit (16 KB RAM) runs only the MLP, learning off, as do the other boards under 1 MiB of RAM (nucleo-f4, hifive1, mps3-an547): " +
     "the CNN's and the 10k network's state do not fit, and learning needs the reader's arena plus int16 working weights and eligibility (≈ 800 KB for the MLP).",
   async run({ quick }) {
     const stepsPerRate = quick ? 8 : 24;
     const rows: BenchRow[] = [];
-    for (const board of DEVICE_BOARDS) {
+    for (const board of testedBoards(DEVICE_BOARDS, process.env["PICOSPIKE_BENCH_BOARDS"])) {
       for (const w of deviceWorkloads(board, stepsPerRate, quick)) {
         const run = await runDeviceWorkload(board, w);
         rows.push({ name: `${board}: ${w.name}`, figures: deviceFigures(w, run), workload: `${w.steps.length} steps (${stepsPerRate} per input rate); ${w.description}` });

@@ -17,7 +17,7 @@ import { emitCSource } from "../codegen/emit-c.js";
 import { kernelSelection } from "../codegen/kernel-select.js";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
 import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards/boards.js";
-import { DEVICE_LIMITS, DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-host/boards/launch.js";
+import { DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-host/boards/launch.js";
 import { requireTool } from "../firmware-host/boards/toolchain.js";
 import { connectionSynapses, encodeTable } from "../runtime/format.js";
 import type { EventTable } from "../runtime/model.js";
@@ -76,7 +76,7 @@ function footprintModel(): EventTable {
 
 async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
   const table = footprintModel();
-  const limits = DEVICE_LIMITS[board]!;
+  const limits = getBoard(board).limits;
   const bytes = encodeTable(table);
   mkdirSync(dir, { recursive: true });
   // a small pool: code size does not depend on it, and the microbit's RAM cannot hold its own pool plus this table's arena

@@ -10,10 +10,8 @@
  * time from the STEP request to its STEP_RESULT: noisy on a loaded machine (median and p90 shown).
  */
 import { join } from "node:path";
-import { launchBoard } from "../firmware-host/boards/launch.js";
-import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
-import { BoardSession, allLayersMask } from "../firmware-host/bridge/session.js";
-import { CountingTransport } from "../firmware-host/transports/counting.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
+import { allLayersMask } from "../firmware-host/bridge/session.js";
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { median, repoRoot, type BenchModule, type BenchRow } from "./harness.js";
@@ -35,59 +33,56 @@ export const linkBench: BenchModule = {
     const table = mlp.table;
     const bytes = encodeTable(table);
     const steps = encodeInput(table, mnistDigit(), quick ? 30 : 100);
-    const launched = await launchBoard("native", { model: bytes });
+    // The bare link (no recovery guard); the model is uploaded below, outside the counted sections.
+    const board = await openBoard({ board: "native", model: bytes, recovery: false, upload: false });
     const rows: BenchRow[] = [];
     try {
-      const transport = new CountingTransport(await SerialTransport.open(launched.port));
-      const session = await BoardSession.open(transport);
-      try {
-        await session.ensureModel(bytes);
-        const last = table.layers.length - 1;
-        for (const [label, mask] of [["every layer reported", allLayersMask(table.layers.length)], ["output layer reported", 1 << last]] as const) {
-          await session.resetState();
-          const reference = new Interpreter(table);
-          const sent0 = transport.txBytes;
-          const received0 = transport.rxBytes;
-          const latencies: number[] = [];
-          let inputEvents = 0;
-          let reported = 0;
-          for (let t = 0; t < steps.length; t++) {
-            const events = steps[t]!;
-            const t0 = performance.now();
-            const out = await session.step(t, events, mask);
-            latencies.push((performance.now() - t0) * 1000);
-            reference.step(events);
-            inputEvents += events.indices.length;
-            for (const s of out.sections) {
-              reported += s.indices.length;
-              const expected = reference.lastSpikes(s.layer);
-              if (expected.length !== s.indices.length || expected.some((x, i) => x !== s.indices[i])) throw new Error(`link bench: step ${t} layer ${s.layer}: device spikes differ from the interpreter`);
-            }
+      const transport = board.counter;
+      const session = board.session;
+      await session.ensureModel(bytes);
+      const last = table.layers.length - 1;
+      for (const [label, mask] of [["every layer reported", allLayersMask(table.layers.length)], ["output layer reported", 1 << last]] as const) {
+        await session.resetState();
+        const reference = new Interpreter(table);
+        const sent0 = transport.txBytes;
+        const received0 = transport.rxBytes;
+        const latencies: number[] = [];
+        let inputEvents = 0;
+        let reported = 0;
+        for (let t = 0; t < steps.length; t++) {
+          const events = steps[t]!;
+          const t0 = performance.now();
+          const out = await session.step(t, events, mask);
+          latencies.push((performance.now() - t0) * 1000);
+          reference.step(events);
+          inputEvents += events.indices.length;
+          for (const s of out.sections) {
+            reported += s.indices.length;
+            const expected = reference.lastSpikes(s.layer);
+            if (expected.length !== s.indices.length || expected.some((x, i) => x !== s.indices[i])) throw new Error(`link bench: step ${t} layer ${s.layer}: device spikes differ from the interpreter`);
           }
-          const sent = transport.txBytes - sent0;
-          const received = transport.rxBytes - received0;
-          const sorted = [...latencies].sort((a, b) => a - b);
-          rows.push({
-            name: `MNIST MLP 784-256-10, ${label}`,
-            figures: {
-              "host→device B/step": round(sent / steps.length, 1),
-              "host→device B/input event": round(sent / Math.max(1, inputEvents), 3),
-              "device→host B/step": round(received / steps.length, 1),
-              // the MLP's integrator readout never spikes: no per-spike figure when nothing was reported
-              ...(reported === 0 ? {} : { "device→host B/reported spike": round(received / reported, 3) }),
-              "input events/step": round(inputEvents / steps.length, 1),
-              "reported spikes/step": round(reported / steps.length, 1),
-              "latency µs/step (median)": Math.round(median(latencies)),
-              "latency µs/step (p90)": Math.round(sorted[Math.floor(0.9 * (sorted.length - 1))]!),
-            },
-            workload: `${steps.length} lockstep steps, one MNIST digit rate-coded; ${mlp.origin}; device spikes checked against the interpreter every step`,
-          });
         }
-      } finally {
-        await session.close().catch(() => undefined);
+        const sent = transport.txBytes - sent0;
+        const received = transport.rxBytes - received0;
+        const sorted = [...latencies].sort((a, b) => a - b);
+        rows.push({
+          name: `MNIST MLP 784-256-10, ${label}`,
+          figures: {
+            "host→device B/step": round(sent / steps.length, 1),
+            "host→device B/input event": round(sent / Math.max(1, inputEvents), 3),
+            "device→host B/step": round(received / steps.length, 1),
+            // the MLP's integrator readout never spikes: no per-spike figure when nothing was reported
+            ...(reported === 0 ? {} : { "device→host B/reported spike": round(received / reported, 3) }),
+            "input events/step": round(inputEvents / steps.length, 1),
+            "reported spikes/step": round(reported / steps.length, 1),
+            "latency µs/step (median)": Math.round(median(latencies)),
+            "latency µs/step (p90)": Math.round(sorted[Math.floor(0.9 * (sorted.length - 1))]!),
+          },
+          workload: `${steps.length} lockstep steps, one MNIST digit rate-coded; ${mlp.origin}; device spikes checked against the interpreter every step`,
+        });
       }
     } finally {
-      await launched.handle.stop();
+      await board.close();
     }
     return rows;
   },

@@ -11,8 +11,7 @@ import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
 import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import { launchBoard } from "../firmware-host/boards/launch.js";
-import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
 import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
 import { adaptTask } from "../models/adapt/associative.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
@@ -159,35 +158,32 @@ export const plasticityBench: BenchModule = {
       return { w, off, onSpikes, offSpikes, tsOn, tsOff };
     });
     const first = workloads[0]!;
-    const launched = await launchBoard(BOARD, { model: encodeTable(first.on), compiledIn: false });
+    const board = await openBoard({ board: BOARD, model: encodeTable(first.on), compiledIn: false, recovery: false, upload: false });
+    const launched = board.link.launched!;
     try {
-      const session = await BoardSession.open(await SerialTransport.open(launched.port));
-      try {
-        for (const f of figures) {
-          const devOff = await deviceCost(session, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
-          const devOn = await deviceCost(session, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
-          const synapses = plasticSynapses(f.w.on);
-          const round = (x: number, d: number): number => Number(x.toFixed(d));
-          rows.push({
-            name: f.w.name,
-            figures: {
-              "TS µs/step off": round(f.tsOff, 2),
-              "TS µs/step on": round(f.tsOn, 2),
-              "TS on/off": round(f.tsOn / f.tsOff, 2),
-              [`${BOARD} instr/step off`]: Math.round(devOff),
-              [`${BOARD} instr/step on`]: Math.round(devOn),
-              [`${BOARD} on/off`]: round(devOn / devOff, 2),
-              "plastic synapses": synapses,
-              "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
-            },
-            workload: `${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
-          });
-        }
-      } finally {
-        await session.close().catch(() => undefined);
+      const session = board.session;
+      for (const f of figures) {
+        const devOff = await deviceCost(session, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
+        const devOn = await deviceCost(session, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
+        const synapses = plasticSynapses(f.w.on);
+        const round = (x: number, d: number): number => Number(x.toFixed(d));
+        rows.push({
+          name: f.w.name,
+          figures: {
+            "TS µs/step off": round(f.tsOff, 2),
+            "TS µs/step on": round(f.tsOn, 2),
+            "TS on/off": round(f.tsOn / f.tsOff, 2),
+            [`${BOARD} instr/step off`]: Math.round(devOff),
+            [`${BOARD} instr/step on`]: Math.round(devOn),
+            [`${BOARD} on/off`]: round(devOn / devOff, 2),
+            "plastic synapses": synapses,
+            "extra instr/plastic synapse/step": round((devOn - devOff) / synapses, 2),
+          },
+          workload: `${f.w.steps.length} steps; ${f.w.description}; ${launched.build.compiledIn ? "compiled in" : "uploaded"}`,
+        });
       }
     } finally {
-      await launched.handle.stop();
+      await board.close();
     }
     return rows;
   },

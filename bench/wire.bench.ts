@@ -11,11 +11,8 @@ import { DEFAULT_NEURON, type EventTable, type Weights } from "../runtime/model.
 import { Xorshift32 } from "../runtime/prng.js";
 import type { InputSample } from "../runtime/events.js";
 import { image, loadDataset, slice } from "../models/datasets.js";
-import { launchBoard } from "../firmware-host/boards/launch.js";
-import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
-import { BoardSession } from "../firmware-host/bridge/session.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
 import { streamToBoard } from "../firmware-host/jobs/stream.js";
-import { CountingTransport } from "../firmware-host/transports/counting.js";
 import type { BenchModule, BenchRow } from "./harness.js";
 
 const STEPS = 32;
@@ -51,30 +48,26 @@ export const wireBench: BenchModule = {
     const digits = quick ? 5 : 40;
     const test = slice(loadDataset().test, 0, digits);
     const samples: InputSample[] = Array.from({ length: digits }, (_, i) => ({ steps: encodeSample(table.input, image(test, i), STEPS) }));
-    const launched = await launchBoard("native", { model: bytes });
+    // The bare link (no recovery guard), as the figures have always been measured.
+    const board = await openBoard({ board: "native", model: bytes, recovery: false, upload: false });
     const rows: BenchRow[] = [];
     try {
-      const counter = new CountingTransport(await SerialTransport.open(launched.port));
-      const session = await BoardSession.open(counter);
-      try {
-        await session.ensureModel(bytes);
-        const lock = await streamToBoard(session, samples, { steps: STEPS, maxSamples: digits, outputLayer: 1, counter });
-        rows.push({
-          name: "lockstep, rate-coded MNIST",
-          figures: { "bytes/event": lock.bytesPerEvent ?? 0, "events/step": Math.round((10 * lock.inputEvents) / lock.steps) / 10, "steps/s": lock.stepsPerSecond },
-          workload: `${digits} digits × ${STEPS} steps, ${lock.inputEvents} events`,
-        });
-        const rt = await streamToBoard(session, samples, { steps: STEPS, maxSamples: digits, outputLayer: 1, counter, periodUs: 1000, window: 16 });
-        rows.push({
-          name: "real time dt = 1 ms, rate-coded MNIST",
-          figures: { "bytes/event": rt.bytesPerEvent ?? 0, "events/step": Math.round((10 * rt.inputEvents) / Math.max(1, rt.steps)) / 10, "frames dropped": rt.framesDropped, "lag p50 ms": rt.latencyP50Ms ?? 0 },
-          workload: `${digits} digits × ${STEPS} steps, ${rt.inputEvents} events sent`,
-        });
-      } finally {
-        await session.close().catch(() => undefined);
-      }
+      const { counter, session } = board;
+      await session.ensureModel(bytes);
+      const lock = await streamToBoard(session, samples, { steps: STEPS, maxSamples: digits, outputLayer: 1, counter });
+      rows.push({
+        name: "lockstep, rate-coded MNIST",
+        figures: { "bytes/event": lock.bytesPerEvent ?? 0, "events/step": Math.round((10 * lock.inputEvents) / lock.steps) / 10, "steps/s": lock.stepsPerSecond },
+        workload: `${digits} digits × ${STEPS} steps, ${lock.inputEvents} events`,
+      });
+      const rt = await streamToBoard(session, samples, { steps: STEPS, maxSamples: digits, outputLayer: 1, counter, periodUs: 1000, window: 16 });
+      rows.push({
+        name: "real time dt = 1 ms, rate-coded MNIST",
+        figures: { "bytes/event": rt.bytesPerEvent ?? 0, "events/step": Math.round((10 * rt.inputEvents) / Math.max(1, rt.steps)) / 10, "frames dropped": rt.framesDropped, "lag p50 ms": rt.latencyP50Ms ?? 0 },
+        workload: `${digits} digits × ${STEPS} steps, ${rt.inputEvents} events sent`,
+      });
     } finally {
-      await launched.handle.stop();
+      await board.close();
     }
     return rows;
   },

@@ -2,27 +2,22 @@ import { describe, expect, it } from "vitest";
 import { decodeTable, encodeTable, hashOfTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { associativeTask, interpreterLearner, replayRun, runAdapt } from "../models/adapt/associative.js";
-import { LEARNED_KEYS, plasticLayers, unpackWeights } from "../firmware-host/bridge/checkpoint.js";
-import { MockBoard } from "../firmware-host/mock/mock-board.js";
-import { BoardSession } from "../firmware-host/bridge/session.js";
-import { LoopbackPair } from "../firmware-host/transports/transport.js";
+import { LEARNED_KEYS, plasticLayers } from "../runtime/learned.js";
+import { storedWeights16 } from "../runtime/plasticity.js";
+import { openBoard, type OpenedBoard } from "../firmware-host/boards/open-board.js";
 import { adaptOnSession } from "./adapt.js";
 
-async function mockSession(tableBytes: Uint8Array): Promise<{ session: BoardSession; board: MockBoard }> {
-  const pair = new LoopbackPair();
-  const board = new MockBoard(pair.b, {});
-  const session = await BoardSession.open(pair.a, { timeoutMs: 1000, retries: 2 });
-  await session.ensureModel(tableBytes);
-  return { session, board };
+/** The mock board running `tableBytes`, opened as the CLI opens it but without recovery. */
+function mockSession(tableBytes: Uint8Array): Promise<OpenedBoard> {
+  return openBoard({ board: "mock", model: tableBytes, recovery: false, session: { timeoutMs: 1000, retries: 2 } });
 }
 
 describe("adapt: closed-loop R-STDP on the mock board", () => {
   it("4 patterns × 4 actions reach ≥ 90 % over the last 200 of 2,000 trials, device weights equal the replay", async () => {
     const task = associativeTask({ seed: 1 });
-    const { session, board } = await mockSession(encodeTable(task.table));
-    const report = await adaptOnSession(session, task, 2000, 7);
-    await session.close();
-    board.shutdown();
+    const board = await mockSession(encodeTable(task.table));
+    const report = await adaptOnSession(board.session, task, 2000, 7);
+    await board.close();
     expect(report.trials).toBe(2000);
     expect(report.finalAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(report.trialsTo90).not.toBeNull();
@@ -45,18 +40,16 @@ describe("adapt: closed-loop R-STDP on the mock board", () => {
     // interrupted: 150 trials on the mock, checkpoint, new board from the saved table, 150 more
     const first = await mockSession(encodeTable(task.table));
     const r1 = await adaptOnSession(first.session, task, 150, 11);
-    await first.session.close();
-    first.board.shutdown();
+    await first.close();
     const saved = decodeTable(encodeTable(r1.learned));
     const resumed = await mockSession(encodeTable(saved));
     const r2 = await adaptOnSession(resumed.session, { ...task, table: saved }, 150, 12);
-    await resumed.session.close();
-    resumed.board.shutdown();
+    await resumed.close();
     expect(r2.weightsBitExact).toBe(true);
     for (const l of plasticLayers(task.table)) {
       const input = r2.learned.layers[l]!.input;
       if (input.kind !== "dense") throw new Error("dense expected");
-      expect(Array.from(unpackWeights(input.weights))).toEqual(Array.from(whole.weights(l)));
+      expect(Array.from(storedWeights16(input.weights))).toEqual(Array.from(whole.weights(l)));
     }
     // and the replay of the second run's log from the saved table agrees too
     expect(Array.from(replayRun(new Interpreter(saved), second).weights(0))).toEqual(Array.from(whole.weights(0)));

@@ -7,72 +7,17 @@
  */
 import type { Command } from "commander";
 import { encodeTable } from "../runtime/format.js";
-import { Interpreter } from "../runtime/interpreter.js";
-import type { EventTable } from "../runtime/model.js";
-import { ADAPT_TASKS, adaptTask, finalAccuracy, learningCurve, replayRun, runAdapt, type AdaptLearner, type AdaptRun, type AdaptTask } from "../models/adapt/associative.js";
+import { ADAPT_TASKS, adaptTask, type AdaptTask } from "../models/adapt/associative.js";
+import { adaptOnDevice, type AdaptReport } from "../models/adapt/on-device.js";
 import { renderChart } from "../models/learning/svg.js";
-import { plasticLayers, readLearnedTable, unpackWeights, withLearningProvenance } from "../firmware-host/bridge/checkpoint.js";
 import type { BoardSession } from "../firmware-host/bridge/session.js";
+import { sessionLearner } from "../firmware-host/jobs/adapt.js";
 import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
 
-/** A board session as a closed-loop learner: lockstep steps reporting `layer`, rewards by REWARD. */
-export function sessionLearner(session: BoardSession, layer: number): AdaptLearner {
-  const mask = layer < 32 ? 2 ** layer >>> 0 : 0;
-  const none = new Uint32Array(0);
-  return {
-    async step(t, events) {
-      const out = await session.step(t, events, mask);
-      return out.sections.find((s) => s.layer === layer)?.indices ?? none;
-    },
-    async reward(targetStep, value) {
-      await session.reward(targetStep, value);
-    },
-  };
-}
-
-/** The result of a closed-loop run on a device, checked against the interpreter's replay. */
-export interface AdaptReport {
-  readonly task: string;
-  readonly trials: number;
-  readonly steps: number;
-  readonly rewards: number;
-  readonly finalAccuracy: number;
-  /** First trial after which the accuracy over the previous 200 trials is ≥ 90 %, or null. */
-  readonly trialsTo90: number | null;
-  readonly weightsBitExact: boolean;
-  readonly curve: Array<[number, number]>;
-  /** The device's learned table (weights read back), for --save-weights. */
-  readonly learned: EventTable;
-}
-
-/** Runs `task` on a connected session (model already loaded, state reset) and checks the weights against the replay. */
-export async function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal): Promise<AdaptReport> {
-  const layer = task.table.layers.length - 1;
-  await session.resetState(true);
-  const run: AdaptRun = await runAdapt(task, sessionLearner(session, layer), { trials, seed, ...(signal ? { signal } : {}) });
-  const learned = await readLearnedTable(session, task.table);
-  const replay = replayRun(new Interpreter(task.table), run);
-  const weightsBitExact = plasticLayers(task.table).every((l) => {
-    const input = learned.layers[l]!.input;
-    if (input.kind !== "dense" && input.kind !== "sparse") return false;
-    const device = unpackWeights(input.weights);
-    const host = replay.weights(l);
-    return device.length === host.length && device.every((w, q) => w === host[q]);
-  });
-  let trialsTo90: number | null = null;
-  for (let i = 200, sum = run.correct.slice(0, 200).reduce((a, b) => a + b, 0); i <= run.trials; i++) {
-    if (sum >= 180) {
-      trialsTo90 = i;
-      break;
-    }
-    if (i < run.trials) sum += run.correct[i]! - run.correct[i - 200]!;
-  }
-  return {
-    task: task.name, trials: run.trials, steps: run.inputs.length, rewards: run.rewards.length,
-    finalAccuracy: finalAccuracy(run.correct), trialsTo90, weightsBitExact, curve: learningCurve(run.correct, 200, 20),
-    learned: withLearningProvenance(learned, task.table, { steps: run.inputs.length, rewards: run.rewards.length }),
-  };
+/** Runs `task` on a connected session (model already loaded): the action layer is the last one. */
+export function adaptOnSession(session: BoardSession, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal): Promise<AdaptReport> {
+  return adaptOnDevice(sessionLearner(session, task.table.layers.length - 1), task, trials, seed, signal);
 }
 
 /** Registers the `adapt` verb. */

@@ -6,12 +6,13 @@
  */
 import type { Command } from "commander";
 import { existsSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { boardNames, getBoard } from "../firmware-host/boards/boards.js";
-import { buildDevice, deviceLimits, estimateModelRam } from "../firmware-host/boards/launch.js";
+import { buildDevice, estimateModelRam } from "../firmware-host/boards/launch.js";
 import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
 import { decodeTableFile, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { writeLibrary } from "./codegen.js";
 
 /** Registers the `build` verb. */
 export function register(program: Command): void {
@@ -19,15 +20,24 @@ export function register(program: Command): void {
     .command("build")
     .description("build the device firmware for a board (model compiled in, or generic with --upload) and report its sizes")
     .argument("<model>", "event table (.cbor)")
-    .requiredOption("--board <name>", `board: ${boardNames().join(", ")}`)
+    .option("--board <name>", `board: ${boardNames().join(", ")} (not with --lib)`)
     .requiredOption("--out <dir>", "output folder (firmware image or native executable, size.json)")
     .option("--upload", "build the generic firmware; the model is uploaded over serial at run time")
+    .option("--lib", "write the model as a C static library folder (CMake, ESP-IDF, Zephyr, Pico SDK, make; as codegen --target c) instead of firmware")
     .option("--json", "print one JSON object on stdout")
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const modelBytes = readFileOrFail(modelPath);
       const table = decodeTableFile(modelPath, modelBytes);
+      if (opts["lib"] === true) {
+        const out = resolve(String(opts["out"]));
+        const files = writeLibrary(table, basename(modelPath), out);
+        if (opts["json"]) printJson({ library: out, files });
+        else process.stdout.write(`wrote the C library for ${modelPath} to ${out} (${files.length} files; CMake target picospike, see README.md)\n`);
+        return;
+      }
+      if (opts["board"] === undefined) fail("CLI_USAGE", "--board is required (or --lib for a C library folder)");
       const board = getBoard(String(opts["board"]));
-      const limits = deviceLimits(board);
+      const limits = board.limits;
       const upload = opts["upload"] === true;
       const ram = estimateModelRam(table);
       // learning state (working weights, traces, eligibility) lives in RAM beside the network state (ps_net_plastic_bytes)

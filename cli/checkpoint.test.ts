@@ -6,11 +6,11 @@ import { decodeTable, encodeTable, hashOfTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { DEFAULT_NEURON, type EventTable } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
-import { Checkpointer, LEARNED_KEYS, unpackWeights } from "../firmware-host/bridge/checkpoint.js";
-import { MockBoard } from "../firmware-host/mock/mock-board.js";
-import { BoardSession } from "../firmware-host/bridge/session.js";
+import { LEARNED_KEYS } from "../runtime/learned.js";
+import { storedWeights16 } from "../runtime/plasticity.js";
+import { Checkpointer } from "../firmware-host/bridge/checkpoint.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
 import { streamToBoard } from "../firmware-host/jobs/stream.js";
-import { LoopbackPair } from "../firmware-host/transports/transport.js";
 import { writeFileAtomic } from "./io.js";
 
 /** 12 inputs → 3 pair-based STDP neurons, int4 weights (packed readback). */
@@ -31,10 +31,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("checkpoints of learned weights", () => {
   it("every N steps the file holds the learned table; a failing write leaves the previous checkpoint intact", async () => {
-    const pair = new LoopbackPair();
-    const board = new MockBoard(pair.b, {});
-    const session = await BoardSession.open(pair.a, { timeoutMs: 1000, retries: 2 });
-    await session.ensureModel(encodeTable(table));
+    const board = await openBoard({ board: "mock", model: encodeTable(table), recovery: false, session: { timeoutMs: 1000, retries: 2 } });
+    const session = board.session;
     const path = join(dir, "learned.cbor");
     let failFrom = Infinity;
     const checkpoints = new Checkpointer(session, table, (bytes) => writeFileAtomic(path, bytes), 40);
@@ -67,10 +65,9 @@ describe("checkpoints of learned weights", () => {
     // the step-40 weights: rerun the first 40 steps
     const at40 = new Interpreter(table);
     for (let t = 0; t < 40; t++) at40.step(sample.steps[t]!);
-    expect(Array.from(unpackWeights(input.weights))).toEqual(Array.from(at40.weights(0)));
+    expect(Array.from(storedWeights16(input.weights))).toEqual(Array.from(at40.weights(0)));
     expect(Array.from(at40.weights(0))).not.toEqual(atCheckpoint); // it kept learning after the checkpoint
-    expect(Array.from(unpackWeights(input.weights))).not.toEqual(Array.from(new Interpreter(table).weights(0))); // and learned before it
-    await session.close();
-    board.shutdown();
+    expect(Array.from(storedWeights16(input.weights))).not.toEqual(Array.from(new Interpreter(table).weights(0))); // and learned before it
+    await board.close();
   });
 });

@@ -13,26 +13,25 @@ import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
 import { boardNames, getBoard, type FlashMethodName } from "../firmware-host/boards/boards.js";
 import { NATIVE_PORT_LINE } from "../firmware-host/boards/flash/native.js";
-import { qemuArgs, QEMU_PORT_LINE } from "../firmware-host/boards/flash/qemu.js";
+import { qemuArgs, qemuPortLine, qemuTool } from "../firmware-host/boards/qemu.js";
 import { buildDevice, startImage } from "../firmware-host/boards/launch.js";
-import { SerialTransport } from "../firmware-host/transports/serial-transport.js";
-import { BoardSession } from "../firmware-host/bridge/session.js";
+import { openBoard } from "../firmware-host/boards/open-board.js";
+import { flashRealBoard } from "../firmware-host/boards/flash/real-board.js";
 import { requireTool } from "../firmware-host/boards/toolchain.js";
 import { decodeTableFile, readFileOrFail } from "./io.js";
 
-const METHODS = ["native", "qemu", "gdb", "openocd", "copy"] as const;
+const METHODS = ["native", "qemu", "gdb", "openocd", "stlink", "copy"] as const;
+
+/** Quotes an argv for printing as a shell line the user can paste. */
+function shellLine(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}
 
 /** Uploads `modelBytes` to the picospike firmware at `port` (skipped when it already runs that model). */
 async function uploadOver(port: string, modelBytes: Uint8Array): Promise<boolean> {
-  const transport = await SerialTransport.open(port);
-  try {
-    const session = await BoardSession.open(transport, { handshakeMs: 8000 });
-    const status = await session.ensureModel(modelBytes);
-    await session.close();
-    return status.uploaded;
-  } finally {
-    await transport.close().catch(() => undefined);
-  }
+  const board = await openBoard({ port, model: modelBytes, recovery: false, session: { handshakeMs: 8000 } });
+  await board.close();
+  return board.uploaded;
 }
 
 /**
@@ -50,7 +49,7 @@ function startDetached(boardName: string, method: FlashMethodName, image: string
   if (method === "native") {
     [command, args, pattern] = [image, [], NATIVE_PORT_LINE];
   } else if (method === "qemu") {
-    [command, args, pattern] = [requireTool("qemu-system-arm"), qemuArgs(board, image), QEMU_PORT_LINE];
+    [command, args, pattern] = [qemuTool(board), qemuArgs(board, image), qemuPortLine(board)];
   } else {
     fail("CLI_USAGE", `--detach works with the native and qemu methods, not ${method}`);
   }
@@ -99,6 +98,7 @@ export function register(program: Command): void {
     .option("--port <path>", "upload the model over serial to a board already running the generic picospike firmware at this port")
     .option("--out <dir>", "build folder (default: a temporary one)")
     .option("--detach", "leave the board running in the background and exit (native and qemu methods)")
+    .option("--print-only", "real boards (openocd, stlink): write .bin/.hex and print the flash command without running it")
     .action(async (modelPath: string | undefined, opts: Record<string, string | boolean | undefined>) => {
       const board = getBoard(String(opts["board"]));
       const image = opts["image"] === undefined ? undefined : resolve(String(opts["image"]));
@@ -123,6 +123,13 @@ export function register(program: Command): void {
         });
         imagePath = build.image;
         process.stderr.write(`built ${build.image} (flash ${build.size.flash} bytes, static RAM ${build.size.ram} bytes)\n`);
+      }
+      if (method === "openocd" || method === "stlink") {
+        // A real board: the probe writes its flash; its serial port is the probe's (ST-Link VCP, FTDI) one.
+        const done = await flashRealBoard(board, method, imagePath, opts["print-only"] !== true && opts["printOnly"] !== true);
+        process.stdout.write(`image: ${imagePath}\nbin: ${done.bin}\nhex: ${done.hex}\ncommand: ${shellLine(done.command)}\n`);
+        process.stdout.write(done.ran ? "flashed; reach the board with --port <its serial port, e.g. /dev/ttyACM0>\n" : "not run (--print-only)\n");
+        return;
       }
       if (opts["detach"]) {
         const started = await startDetached(board.name, method, imagePath);

@@ -1,13 +1,15 @@
 /**
  * The self-contained C folder of `picospike codegen --target c`: the model as const data
  * (codegen/model-c.ts), the generated kernels, the hand-written runtime (ps_fixed.h, ps_net, the
- * ps_model.h layout, the status list) and a README with how to call it.
+ * ps_model.h layout, the status list, the table reader for uploads), the library files
+ * (codegen/library-c.ts: picospike.h, CMakeLists.txt, Makefile, Zephyr module) and a README.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EventTable } from "../runtime/model.js";
 import { emitCHeader, emitCSource } from "./emit-c.js";
 import { kernelSelection } from "./kernel-select.js";
+import { LIBRARY_README, LIBRARY_RUNTIME_FILES, libraryFiles } from "./library-c.js";
 import { emitCModel, maxSnapshotBytes, stateWords } from "./model-c.js";
 
 /** Hand-written runtime files copied from the firmware tree (relative to the package root). */
@@ -67,14 +69,15 @@ for another model rather than pointing \`ps_net_init\` at a different table.
 
 Do not edit these files: regenerate them with \`picospike codegen\`. The kernels and the model
 carry an \`#error\` guard against a different event-table format version.
-`;
+
+${LIBRARY_README}`;
 }
 
 /** [file name, contents] of the whole folder; `root` is the package root holding firmware/. */
 export function bundleC(table: EventTable, source: string, root: string): Array<[name: string, contents: string]> {
-  const files: Array<[string, string]> = RUNTIME_FILES.map((p) => [p.slice(p.lastIndexOf("/") + 1), readFileSync(join(root, p), "utf8")]);
+  const files: Array<[string, string]> = [...RUNTIME_FILES, ...LIBRARY_RUNTIME_FILES].map((p) => [p.slice(p.lastIndexOf("/") + 1), readFileSync(join(root, p), "utf8")]);
   const [, kernelsH] = emitCHeader();
   const [, kernelsC] = emitCSource(kernelSelection(table));
-  files.push(["ps_kernels_generated.h", kernelsH], ["ps_kernels_generated.c", kernelsC], ...emitCModel(table, source), ["README.md", readme(table, source)]);
+  files.push(["ps_kernels_generated.h", kernelsH], ["ps_kernels_generated.c", kernelsC], ...emitCModel(table, source), ...libraryFiles(), ["README.md", readme(table, source)]);
   return files;
 }

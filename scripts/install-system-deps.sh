@@ -2,7 +2,9 @@
 # Installs the Debian packages picospike's boards and fuzzers need, when missing.
 # Safe to run repeatedly; says clearly what it could not do.
 set -u
-pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gdb-multiarch clang libclang-rt-14-dev)
+# qemu-system-misc: qemu-system-riscv32 (hifive1); gcc-riscv64-unknown-elf + picolibc: the FE310 build;
+# openocd and stlink-tools: the real-board flash commands are parse-checked with them; cmake: the library test.
+pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch clang libclang-rt-14-dev openocd stlink-tools cmake)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

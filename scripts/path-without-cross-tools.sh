@@ -11,7 +11,7 @@ for folder in "${folders[@]}"; do
   for program in "$folder"/*; do
     name="$(basename "$program")"
     case "$name" in
-      arm-none-eabi-*|qemu-*|clang*|gdb-multiarch|riscv64-unknown-elf-*) continue ;;
+      arm-none-eabi-*|qemu-*|clang*|gdb-multiarch|riscv64-unknown-elf-*|openocd|st-flash) continue ;;
     esac
     [ -x "$program" ] && [ ! -d "$program" ] || continue
     [ -e "$dir/$name" ] || ln -s "$program" "$dir/$name"

@@ -10,8 +10,17 @@ const scratch = mkdtempSync(join(tmpdir(), "picospike-boards-unit-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("board registry", () => {
-  it("lists the three boards with consistent memory and counters", () => {
-    expect(boardNames()).toEqual(["native", "mps2-an386", "microbit"]);
+  it("lists the boards with consistent memory and counters", () => {
+    expect(boardNames()).toEqual(["native", "mps2-an386", "microbit", "nucleo-f4", "hifive1", "mps3-an547"]);
+    // every QEMU board: one counter tick is 1e9 / Hz instructions under -icount shift=0
+    for (const name of boardNames()) {
+      const board = getBoard(name);
+      if (board.qemu !== undefined) expect(board.qemu.instructionsPerTick).toBeCloseTo(1e9 / board.counterHz, 9);
+    }
+    const f4 = getBoard("nucleo-f4");
+    expect([f4.flashBytes, f4.ramBytes, f4.qemu?.serial]).toEqual([512 * 1024, 96 * 1024, ["null", "pty"]]);
+    expect(getBoard("hifive1").ramBytes).toBe(16 * 1024);
+    expect(getBoard("mps3-an547").cflags).toContain("-mfloat-abi=hard");
     const microbit = getBoard("microbit");
     expect(microbit.ramBytes).toBe(16 * 1024);
     expect(microbit.flashBytes).toBe(256 * 1024);

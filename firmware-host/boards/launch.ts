@@ -5,13 +5,15 @@
  * the serial port it announced. A missing compiler or QEMU fails with DEVICE_TOOL_MISSING; a model
  * that does not fit the board's flash or RAM with DEVICE_MODEL_TOO_LARGE.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { isPicospikeError, PicospikeError } from "../../runtime/errors.js";
 import { sha256, toHex } from "../../runtime/hash.js";
 import type { EventTable } from "../../runtime/model.js";
-import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult, type FlashMethodName } from "./boards.js";
+import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult, type DeviceLimits, type FlashMethodName, type SizeReport } from "./boards.js";
+import { cachedEntry } from "./build-cache.js";
+import { requireTool } from "./toolchain.js";
 import { flash, type FlashHandle } from "./flash/index.js";
 
 /** Sources of the device runtime, relative to firmware/ (the main loop first). */
@@ -19,41 +21,6 @@ export const DEVICE_RUNTIME_SOURCES = [
   "src/ps_main.c", "src/ps_device.c", "src/ps_net.c", "src/ps_kernels_generated.c", "src/ps_proto.c", "src/ps_frame.c",
   "src/ps_cobs.c", "src/ps_crc16.c", "src/ps_table.c", "src/ps_sha256.c",
 ] as const;
-
-/** Static sizes of the device runtime on one board (the #defines of firmware/include/ps_device.h). */
-export interface DeviceLimits {
-  /** PS_DEVICE_POOL_BYTES: RAM for models (uploaded file, reader arenas, network state). */
-  readonly poolBytes: number;
-  /** PS_DEVICE_MAX_INPUT_EVENTS: most input events of one step. */
-  readonly maxInputEvents: number;
-  /** PS_NET_MAX_LAYERS: most layers a model may have on this board. */
-  readonly maxLayers: number;
-  /** HELLO_ACK cost_unit and cost = ticks * costMul / costDiv. */
-  readonly costUnit: 1 | 2 | 3;
-  readonly costMul: number;
-  readonly costDiv: number;
-}
-
-/**
- * Per-board limits. The microbit's 16 KiB hold the stack (2 KiB), the port's ring, the protocol
- * buffers (receive, answer, scratch, wire: ~2 KiB), the input-event buffer (5 bytes per event) and
- * the pool (9 KiB: what is left once the per-layer network state of PS_NET_MAX_LAYERS layers,
- * with its plasticity pointers, is counted). Under QEMU `-icount shift=0` a counter tick is a fixed number of instructions, so the
- * Cortex-M builds report instructions (40 per SysTick tick at 25 MHz, 62.5 per TIMER0 tick at 16 MHz);
- * the native board reports wall-clock microseconds.
- */
-export const DEVICE_LIMITS: Readonly<Record<string, DeviceLimits>> = {
-  native: { poolBytes: 4 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 3, costMul: 1, costDiv: 1000 },
-  "mps2-an386": { poolBytes: 2 * 1024 * 1024, maxInputEvents: 4096, maxLayers: 64, costUnit: 2, costMul: 40, costDiv: 1 },
-  microbit: { poolBytes: 9 * 1024, maxInputEvents: 256, maxLayers: 8, costUnit: 2, costMul: 125, costDiv: 2 },
-};
-
-/** The limits of a board. */
-export function deviceLimits(board: BoardSpec): DeviceLimits {
-  const limits = DEVICE_LIMITS[board.name];
-  if (limits === undefined) throw new PicospikeError("DEVICE_UNKNOWN_BOARD", `board ${board.name} has no device runtime limits`);
-  return limits;
-}
 
 /** A built device firmware. */
 export interface DeviceBuild extends BuildResult {
@@ -73,7 +40,7 @@ export interface DeviceBuild extends BuildResult {
 export interface BuildDeviceOptions {
   /** The model's `.cbor` bytes to compile in; absent: the generic firmware (models arrive by upload). */
   readonly model?: Uint8Array;
-  /** Output folder; a fresh temporary one by default. */
+  /** Output folder; the build cache by default (build-cache.ts). */
   readonly outDir?: string;
 }
 
@@ -120,12 +87,75 @@ export function firmwareHash(board: BoardSpec, sources: readonly string[], flags
 
 /**
  * Builds the device firmware for `boardName`: the generic firmware, or with `model` compiled in.
- * A link that overflows flash or RAM becomes DEVICE_MODEL_TOO_LARGE naming the board's sizes.
+ * Into `options.outDir` when given; else into the build cache (build-cache.ts), reused while the
+ * firmware sources, the flags, the model and the compiler stay the same. A link that overflows
+ * flash or RAM becomes DEVICE_MODEL_TOO_LARGE naming the board's sizes.
  */
 export async function buildDevice(boardName: string, options: BuildDeviceOptions = {}): Promise<DeviceBuild> {
   const board = getBoard(boardName);
-  const limits = deviceLimits(board);
-  const dir = resolve(options.outDir ?? mkdtempSync(join(tmpdir(), `picospike-${board.name}-`)));
+  if (options.outDir !== undefined) return buildDeviceInto(board, resolve(options.outDir), options.model);
+  const key = deviceBuildKey(board, options.model);
+  const entry = await cachedEntry("firmware", key, async (dir) => {
+    const built = await buildDeviceInto(board, dir, options.model);
+    const record: CachedBuild = { dir, image: basename(built.image), size: built.size, command: built.command, firmwareHash: built.firmwareHash, defines: built.defines };
+    writeFileSync(join(dir, BUILD_RECORD), JSON.stringify(record));
+  });
+  const record = JSON.parse(readFileSync(join(entry.dir, BUILD_RECORD), "utf8")) as CachedBuild;
+  return {
+    board, image: join(entry.dir, record.image), size: record.size, command: record.command.map((arg) => arg.split(record.dir).join(entry.dir)),
+    compiledIn: options.model !== undefined, modelBytes: options.model?.length ?? 0, firmwareHash: record.firmwareHash, defines: record.defines, limits: board.limits,
+  };
+}
+
+/** The file of a cache entry that records its build (sizes, command, hash, defines). */
+const BUILD_RECORD = "build.json";
+
+/** What a cache entry records about its build. */
+interface CachedBuild {
+  /** The folder it was built in (paths in `command` name it). */
+  readonly dir: string;
+  /** The image's file name in the entry. */
+  readonly image: string;
+  readonly size: SizeReport;
+  readonly command: readonly string[];
+  readonly firmwareHash: string;
+  readonly defines: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * The cache key of a device build: SHA-256 over every file under firmware/include, src and ports
+ * (a header moved or added anywhere there changes it), the board's record, the model's bytes and
+ * the compiler's identity (path, size, modification time: an upgraded compiler rebuilds).
+ */
+export function deviceBuildKey(board: BoardSpec, model: Uint8Array | undefined): string {
+  const root = firmwareRoot();
+  const h = createHash("sha256");
+  h.update(`picospike device build 1\0${JSON.stringify(board)}\0${DEVICE_RUNTIME_SOURCES.join(" ")}\0`);
+  for (const file of filesUnder(root, ["include", "src", "ports"])) h.update(`${file}\0`).update(readFileSync(join(root, file))).update("\0");
+  h.update(model === undefined ? "generic\0" : "model\0").update(model ?? new Uint8Array(0));
+  const compiler = requireTool(board.compiler);
+  const st = statSync(compiler);
+  h.update(`\0${compiler}\0${st.size}\0${st.mtimeMs}`);
+  return h.digest("hex").slice(0, 40);
+}
+
+/** Files under `dirs` of `root`, recursively, as sorted relative paths. */
+function filesUnder(root: string, dirs: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const path = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) out.push(path);
+    }
+  };
+  for (const dir of dirs) if (existsSync(join(root, dir))) walk(dir);
+  return out.sort();
+}
+
+/** buildDevice into `dir` (created when missing). */
+async function buildDeviceInto(board: BoardSpec, dir: string, model: Uint8Array | undefined): Promise<DeviceBuild> {
+  const limits = board.limits;
   mkdirSync(dir, { recursive: true });
   const sources: string[] = [...DEVICE_RUNTIME_SOURCES];
   const defines: Record<string, string | number> = {
@@ -136,9 +166,9 @@ export async function buildDevice(boardName: string, options: BuildDeviceOptions
     PS_DEVICE_COST_MUL: `${limits.costMul}u`,
     PS_DEVICE_COST_DIV: `${limits.costDiv}u`,
   };
-  if (options.model !== undefined) {
+  if (model !== undefined) {
     const modelFile = join(dir, "model_table.c");
-    writeFileSync(modelFile, modelSource(options.model));
+    writeFileSync(modelFile, modelSource(model));
     sources.push(modelFile);
     defines["PS_COMPILED_MODEL"] = 1;
   }
@@ -150,7 +180,7 @@ export async function buildDevice(boardName: string, options: BuildDeviceOptions
     built = await buildFirmware(board.name, sources, ["include"], dir, defines);
   } catch (e) {
     if (isPicospikeError(e, "CODEGEN_COMPILE_FAILED") && /will not fit in region|do not fit in RAM|overflowed by/.test(e.message)) {
-      const what = options.model === undefined ? "the generic firmware" : `the firmware with the model (${options.model.length} bytes of table) compiled in`;
+      const what = model === undefined ? "the generic firmware" : `the firmware with the model (${model.length} bytes of table) compiled in`;
       throw new PicospikeError(
         "DEVICE_MODEL_TOO_LARGE",
         `${what} does not fit ${board.name} (flash ${board.flashBytes ?? "?"} bytes, RAM ${board.ramBytes ?? "?"} bytes):\n${e.message}`,
@@ -159,7 +189,7 @@ export async function buildDevice(boardName: string, options: BuildDeviceOptions
     }
     throw e;
   }
-  return { ...built, compiledIn: options.model !== undefined, modelBytes: options.model?.length ?? 0, firmwareHash: toHex(hash), defines, limits };
+  return { ...built, compiledIn: model !== undefined, modelBytes: model?.length ?? 0, firmwareHash: toHex(hash), defines, limits };
 }
 
 /** A started board and its port. */
@@ -190,7 +220,7 @@ export interface LaunchOptions {
 
 /** True when launchBoard would compile `model` in for `board` under "auto". */
 export function prefersCompiledIn(board: BoardSpec, model: Uint8Array): boolean {
-  return model.length * 4 > deviceLimits(board).poolBytes;
+  return model.length * 4 > board.limits.poolBytes;
 }
 
 /**

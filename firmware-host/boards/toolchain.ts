@@ -17,6 +17,11 @@ export const TOOL_PACKAGES = {
   "qemu-system-arm": "qemu-system-arm",
   "gdb-multiarch": "gdb-multiarch",
   openocd: "openocd",
+  "st-flash": "stlink-tools",
+  "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf",
+  "riscv64-unknown-elf-size": "binutils-riscv64-unknown-elf",
+  "riscv64-unknown-elf-objcopy": "binutils-riscv64-unknown-elf",
+  "qemu-system-riscv32": "qemu-system-misc",
 } as const;
 
 /** A tool picospike knows how to find. */

@@ -7,21 +7,11 @@
  * caller's (the CLI writes them atomically); `Checkpointer` decides when.
  */
 import { fail } from "../../runtime/errors.js";
-import { encodeTable, hashOfTable } from "../../runtime/format.js";
+import { encodeTable } from "../../runtime/format.js";
+import { plasticLayers, withLearningProvenance, type LearningRecord } from "../../runtime/learned.js";
 import type { EventTable, Layer, Weights } from "../../runtime/model.js";
 import { STATE_KIND } from "../wire/messages.js";
 import type { BoardSession } from "./session.js";
-
-/** Provenance settings keys a learned table carries. */
-export const LEARNED_KEYS = { source: "learned.sourceHash", steps: "learned.steps", rewards: "learned.rewards" } as const;
-
-/** What a run learned, for the provenance of its checkpoint. */
-export interface LearningRecord {
-  /** Steps the device ran (learning) in this run so far. */
-  readonly steps: number;
-  /** Rewards applied in this run so far. */
-  readonly rewards: number;
-}
 
 /** Stored weights of width `like.bits` from little-endian bytes (READ_STATE WEIGHTS layout). */
 export function weightsFromBytes(bytes: Uint8Array, like: Weights): Weights {
@@ -35,17 +25,6 @@ export function weightsFromBytes(bytes: Uint8Array, like: Weights): Weights {
   return { ...like, data: Uint8Array.from(bytes) };
 }
 
-/** The device's learned weights as int16 (stored synapse order) for comparing with `Interpreter.weights`. */
-export function unpackWeights(w: Weights): Int16Array {
-  if (w.bits !== 4) return Int16Array.from(w.data);
-  return Int16Array.from({ length: w.count }, (_, q) => (((w.data[q >> 1]! >> ((q & 1) * 4)) & 15) << 28) >> 28);
-}
-
-/** Plastic layers whose weights the device learns (dense or sparse input). */
-export function plasticLayers(table: EventTable): number[] {
-  return table.layers.flatMap((l, i) => (l.plasticity !== undefined && (l.input.kind === "dense" || l.input.kind === "sparse") ? [i] : []));
-}
-
 /** Reads every plastic layer's learned weights from the device and returns `table` with them (spec/ops.md §11.4). */
 export async function readLearnedTable(session: BoardSession, table: EventTable): Promise<EventTable> {
   const layers: Layer[] = [...table.layers];
@@ -56,29 +35,6 @@ export async function readLearnedTable(session: BoardSession, table: EventTable)
     layers[l] = { ...layer, input: { ...layer.input, weights: weightsFromBytes(bytes, layer.input.weights) } };
   }
   return { ...table, layers };
-}
-
-/**
- * `learned` with provenance naming the table learning started from and the steps and rewards so far.
- * When `source` is itself a checkpoint, its source hash is kept and the counts add up.
- */
-export function withLearningProvenance(learned: EventTable, source: EventTable, record: LearningRecord): EventTable {
-  const settings = source.provenance.settings;
-  const previousSteps = typeof settings[LEARNED_KEYS.steps] === "number" ? (settings[LEARNED_KEYS.steps] as number) : 0;
-  const previousRewards = typeof settings[LEARNED_KEYS.rewards] === "number" ? (settings[LEARNED_KEYS.rewards] as number) : 0;
-  const origin = typeof settings[LEARNED_KEYS.source] === "string" ? (settings[LEARNED_KEYS.source] as string) : hashOfTable(source);
-  return {
-    ...learned,
-    provenance: {
-      ...learned.provenance,
-      settings: {
-        ...learned.provenance.settings,
-        [LEARNED_KEYS.source]: origin,
-        [LEARNED_KEYS.steps]: previousSteps + record.steps,
-        [LEARNED_KEYS.rewards]: previousRewards + record.rewards,
-      },
-    },
-  };
 }
 
 /** The encoded checkpoint table: the device's learned weights with provenance. */

@@ -10,15 +10,11 @@ import { decodeTable, encodeTable } from "../../runtime/format.js";
 import { Interpreter } from "../../runtime/interpreter.js";
 import { DEFAULT_NEURON, type EventTable } from "../../runtime/model.js";
 import { Xorshift32 } from "../../runtime/prng.js";
-import { FaultyTransport, makeFaultSpec } from "../transports/fault.js";
-import { launchBoard, startImage } from "../boards/launch.js";
+import { openBoard } from "../boards/open-board.js";
+import type { LockstepRecovery } from "../bridge/recovery.js";
+import { allLayersMask, LOSSY_LINE_OPTIONS } from "../bridge/session.js";
+import { makeFaultSpec } from "../transports/fault.js";
 import { CAP, STATE_KIND } from "../wire/messages.js";
-import { MockBoard } from "../mock/mock-board.js";
-import { LockstepRecovery } from "../bridge/recovery.js";
-import { ReconnectingTransport } from "../transports/reconnecting.js";
-import { SerialTransport } from "../transports/serial-transport.js";
-import { allLayersMask, BoardSession, LOSSY_LINE_OPTIONS } from "../bridge/session.js";
-import { LoopbackPair, type Transport } from "../transports/transport.js";
 
 /** The soak's model: 64 inputs → 32 (R-STDP) → 8. */
 export function soakTable(): EventTable {
@@ -91,41 +87,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const tableBytes = encodeTable(table);
   const seed = options.seed ?? 1;
   const sampleSteps = options.sampleSteps ?? 50;
-  let base: Transport;
-  let resetDevice: () => void;
-  let stop: () => Promise<void>;
-  let reconnect: (() => Promise<void>) | undefined;
-  if (options.board === "mock") {
-    const pair = new LoopbackPair();
-    let board = new MockBoard(pair.b);
-    resetDevice = () => {
-      board.shutdown();
-      board = new MockBoard(pair.b);
-    };
-    stop = async () => board.shutdown();
-    base = pair.a;
-  } else {
-    const launched = await launchBoard("native", { model: tableBytes, compiledIn: false });
-    let handle = launched.handle;
-    const live = new ReconnectingTransport(await SerialTransport.open(handle.port), () => SerialTransport.open(handle.port));
-    resetDevice = () => {
-      void live.replace(async () => {
-        await handle.stop();
-        handle = await startImage("native", launched.image);
-        return SerialTransport.open(handle.port);
-      }).catch(() => undefined);
-    };
-    stop = () => handle.stop();
-    reconnect = () => live.whenPresent();
-    base = live;
-  }
-  const faulty = new FaultyTransport(base, makeFaultSpec({ seed, both: { corrupt: 0.01, drop: 0.01 } }));
-  const session = await BoardSession.open(faulty, { ...LOSSY_LINE_OPTIONS, retries: options.retries ?? SOAK_RETRIES });
+  // Uploaded below, once the damage-report counter listens: the upload crosses the lossy line too.
+  const board = await openBoard({
+    board: options.board, model: tableBytes, compiledIn: false, upload: false,
+    inject: makeFaultSpec({ seed, both: { corrupt: 0.01, drop: 0.01 } }),
+    session: { ...LOSSY_LINE_OPTIONS, retries: options.retries ?? SOAK_RETRIES },
+    recovery: { checkpointEverySteps: 500 },
+  });
+  const { session } = board;
+  const faulty = board.faulty!;
+  const recovery = board.recovery!;
   let damageReports = 0;
   session.link.onMessage((msg) => {
     if (msg.kind === "ERROR" && (msg.code === 401 || msg.code === 402)) damageReports++;
   });
-  const recovery = LockstepRecovery.attach(session, { tableBytes, checkpointEverySteps: 500, ...(reconnect ? { reconnect } : {}) });
   const t0 = performance.now();
   let requests = 0;
   let steps = 0;
@@ -146,7 +121,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (resetPoints.length > 0 && progress >= resetPoints[0]!) {
         resetPoints.shift();
         resets++;
-        resetDevice();
+        board.link.resetDevice();
       }
       options.onProgress?.(steps);
       await session.resetState();
@@ -187,8 +162,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       weightsExact = same(device, reference.weights(0)) && same(device, replay.weights(0));
     }
   } finally {
-    await session.close().catch(() => undefined);
-    await stop();
+    await board.close();
   }
   const f = faulty.counters;
   const c = session.link.counters;

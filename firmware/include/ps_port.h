@@ -7,6 +7,8 @@
  *   native      host process; the UART is a pty it announces as `port: /dev/pts/N` on stdout.
  *   mps2-an386  Cortex-M4 under QEMU, CMSDK APB UART0, SysTick counter.
  *   microbit    Cortex-M0 nRF51822 under QEMU, nRF51 UART, TIMER0 counter.
+ *   nucleo-f4   STM32F401/F411/F446 Nucleo-64 (QEMU netduinoplus2), USART2, SysTick counter.
+ *   hifive1     SiFive FE310 RV32IMAC (QEMU sifive_e), UART0, mcycle counter.
  */
 #ifndef PS_PORT_H
 #define PS_PORT_H
@@ -73,6 +75,22 @@ const char *ps_port_board_name(void);
  * may return early. Microcontrollers sleep (WFI) so QEMU does not spin a host core.
  */
 void ps_port_idle(void);
+
+/*
+ * Optional (ports built with -DPS_PORT_COST_AT_RUN_TIME=1): the unit and scale of step costs
+ * decided when the image runs, for ports whose one image runs both on a QEMU model (cost in
+ * instructions under -icount) and on the real part (cost in CPU cycles). Other ports fix them at
+ * build time with PS_DEVICE_COST_UNIT/MUL/DIV (ps_device.h). cost = ticks * mul / div.
+ */
+/** Cost unit values, as HELLO_ACK's cost_unit (spec/protocol.md). */
+#define PS_PORT_COST_CYCLES 1u
+#define PS_PORT_COST_INSTRUCTIONS 2u
+/** The cost unit of ps_port_cycles() differences once scaled (PS_PORT_COST_*). */
+uint8_t ps_port_cost_unit(void);
+/** Numerator of the tick-to-cost scale. */
+uint32_t ps_port_cost_mul(void);
+/** Denominator of the tick-to-cost scale (non-zero). */
+uint32_t ps_port_cost_div(void);
 
 #ifdef __cplusplus
 }

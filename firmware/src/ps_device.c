@@ -412,9 +412,20 @@ static ps_status_t load_compiled(void)
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 
+#if defined(PS_PORT_COST_AT_RUN_TIME) && PS_PORT_COST_AT_RUN_TIME
+/* One image for a QEMU model and the real part: the port says which it runs on. */
+#define COST_UNIT ps_port_cost_unit()
+#define COST_MUL ps_port_cost_mul()
+#define COST_DIV ps_port_cost_div()
+#else
+#define COST_UNIT PS_DEVICE_COST_UNIT
+#define COST_MUL PS_DEVICE_COST_MUL
+#define COST_DIV PS_DEVICE_COST_DIV
+#endif
+
 static uint32_t scale_cost(uint32_t ticks)
 {
-    return (uint32_t)((uint64_t)ticks * PS_DEVICE_COST_MUL / PS_DEVICE_COST_DIV);
+    return (uint32_t)((uint64_t)ticks * COST_MUL / COST_DIV);
 }
 
 /**
@@ -598,7 +609,7 @@ static void do_hello(const ps_frame_t *f, const ps_hello_t *h)
     m.u.hello_ack.max_frame = PS_MAX_FRAME;
     m.u.hello_ack.max_input_events = MAX_INPUT;
     m.u.hello_ack.upload_ram = (uint32_t)upload_cap;
-    m.u.hello_ack.cost_unit = PS_DEVICE_COST_UNIT;
+    m.u.hello_ack.cost_unit = (uint8_t)COST_UNIT;
     m.u.hello_ack.state = rt.on ? PS_STATE_REALTIME : live != NULL ? PS_STATE_READY : PS_STATE_NO_MODEL;
     m.u.hello_ack.model_source = model_source;
     m.u.hello_ack.step = next_step();

@@ -6,7 +6,8 @@
  * the 1..4-word register tiles, event counts past the Cortex-M0 row buckets (32, 64, 128 rows) and
  * the 256-event int16 chunk, shifts 0..7, nonzero starting accumulators, and
  * weights all -128 or all 127 (the int16 and lane extremes). Built for each Cortex-M
- * board (the SXTAB16 register path on Cortex-M4, the biased register-lane path on Cortex-M0); it prints
+ * board (the SXTAB16 register path on Cortex-M4, the biased register-lane path on Cortex-M0, the
+ * Helium int16 vector lanes with predicated tails on Cortex-M55); it prints
  * "fold ok <cases>" or the first mismatch, then "END" (test/fold.test.ts).
  */
 #include <stddef.h>

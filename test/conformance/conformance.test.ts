@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bundleC } from "../../codegen/bundle-c.js";
 import { emitTsModel } from "../../codegen/emit-ts-model.js";
-import { compareRuns, makeCase, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
+import { compareRuns, makeCase, QEMU_CONFORMANCE_TARGETS, qemuSkipReason, ROOT, runConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
 
 const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
@@ -39,6 +39,28 @@ if (qemuSkip !== undefined) console.log(`conformance (Cortex-M4 under QEMU): ski
 describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-none-eabi-gcc for Cortex-M4, run under QEMU (mps2-an386, semihosting)", () => {
   it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
     const report = runQemuConformance(30, 300, 2);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(10_000);
+  });
+});
+
+const m55Skip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+if (m55Skip !== undefined) console.log(`conformance (Cortex-M55 under QEMU): skipped: ${m55Skip}`);
+
+describe.skipIf(m55Skip !== undefined)("conformance: C kernels with the Helium fold, built for Cortex-M55 (the mps3-an547's flags), run under QEMU (mps3-an547, semihosting)", () => {
+  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(10_000);
+  });
+});
+
+const rvSkip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["rv32imac"]);
+if (rvSkip !== undefined) console.log(`conformance (RV32IMAC under QEMU): skipped: ${rvSkip}`);
+
+describe.skipIf(rvSkip !== undefined)("conformance: C kernels built by riscv64-unknown-elf-gcc for RV32IMAC (the hifive1's flags), run under QEMU (riscv32 virt, semihosting)", () => {
+  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["rv32imac"]);
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(10_000);
   });

@@ -16,6 +16,8 @@ import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable, Layer, NeuronParams, Weights } from "../../runtime/model.js";
 import { ReferenceInterpreter } from "../../runtime/testing/reference-interpreter.js";
 import { randomTable, TestRng } from "../../runtime/testing/random-table.js";
+import { getBoard } from "../../firmware-host/boards/boards.js";
+import { qemuArgs } from "../../firmware-host/boards/qemu.js";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -376,9 +378,70 @@ export function runConformance(models: number, steps: number, seed: number, batc
 /** Harness buffer sizes for the Cortex-M build (the mps2-an386 has 4 MiB of code and 4 MiB of data RAM). */
 const QEMU_SIZES = ["-DHARNESS_FILE_BYTES=(256ul*1024ul)", "-DHARNESS_ARENA_BYTES=(256ul*1024ul)", "-DHARNESS_STATE_WORDS=(64ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u"];
 
-/** Why the QEMU route cannot run here, or undefined when it can. */
-export function qemuSkipReason(): string | undefined {
-  for (const tool of ["arm-none-eabi-gcc", "qemu-system-arm"]) {
+/** A CPU the conformance subset runs on under QEMU system emulation, with semihosting for file access. */
+export interface QemuConformanceTarget {
+  /** Label used in mismatch reports, e.g. "c-cortex-m4-qemu". */
+  readonly label: string;
+  /** External tools it needs. */
+  readonly tools: readonly string[];
+  /** Builds the harness into `dir` for a run over `manifest`; returns the ELF path. */
+  build(dir: string, manifest: string): string;
+  /** The QEMU command that runs the harness on `manifest`. */
+  command(elf: string, manifest: string): string[];
+}
+
+const HARNESS_SOURCES = (): string[] => [join(ROOT, "test/conformance/harness.c"), ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))];
+
+/**
+ * The CPUs of the conformance subset. Cortex-M4 (mps2-an386; the nucleo-f4 image is built with the
+ * same compiler and flags, so its kernels are this code), and RV32IMAC (the hifive1's compiler and
+ * flags) on QEMU's riscv32 `virt` machine, whose 128 MiB hold the harness's buffers that the
+ * FE310's 16 KiB cannot (the device firmware on sifive_e is checked by the e2e tests).
+ */
+export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTarget>> = {
+  "cortex-m4": {
+    label: "c-cortex-m4-qemu",
+    tools: ["arm-none-eabi-gcc", "qemu-system-arm"],
+    build(dir) {
+      const elf = join(dir, "harness-m4.elf");
+      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+        ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf, manifest) => qemuCommand(elf, manifest),
+  },
+  "cortex-m55": {
+    label: "c-cortex-m55-helium-qemu",
+    tools: ["arm-none-eabi-gcc", "qemu-system-arm"],
+    build(dir) {
+      // the mps3-an547's flags (hard float: Helium), so the Helium fold runs; buffers sized for its 512 KiB ITCM
+      const elf = join(dir, "harness-m55.elf");
+      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m55", "-mfloat-abi=hard", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
+        "-DHARNESS_FILE_BYTES=(64ul*1024ul)", "-DHARNESS_ARENA_BYTES=(64ul*1024ul)", "-DHARNESS_STATE_WORDS=(16ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u",
+        "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors_m55.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf, manifest) => ["qemu-system-arm", ...qemuArgs(getBoard("mps3-an547"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })],
+  },
+  rv32imac: {
+    label: "c-rv32imac-qemu",
+    tools: ["riscv64-unknown-elf-gcc", "qemu-system-riscv32"],
+    build(dir, manifest) {
+      const elf = join(dir, "harness-rv32.elf");
+      if (/[\s"\\]/.test(manifest)) throw new Error(`manifest path ${manifest} cannot be built in`);
+      execFileSync("riscv64-unknown-elf-gcc", [...STRICT, "-march=rv32imac", "-mabi=ilp32", "-misa-spec=2.2", "-O2",
+        "--specs=picolibc.specs", "--oslib=semihost", "--crt0=semihost",
+        "-Wl,--defsym=__flash=0x80000000", "-Wl,--defsym=__flash_size=0x2000000", "-Wl,--defsym=__ram=0x82000000", "-Wl,--defsym=__ram_size=0x2000000",
+        ...QEMU_SIZES, `-DHARNESS_MANIFEST_PATH="${manifest}"`, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      return elf;
+    },
+    command: (elf) => ["qemu-system-riscv32", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf],
+  },
+};
+
+/** Why the QEMU route for `target` cannot run here, or undefined when it can. */
+export function qemuSkipReason(target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!): string | undefined {
+  for (const tool of target.tools) {
     if (spawnSync("which", [tool]).status !== 0) return `${tool} is not installed`;
   }
   if (!tableReaderPresent()) return "firmware/src/ps_table.c (the C table reader) is missing";
@@ -387,36 +450,32 @@ export function qemuSkipReason(): string | undefined {
 
 /** Builds the harness for Cortex-M4 (mps2-an386) with semihosting; returns the ELF path. */
 export function buildQemuHarness(dir: string): string {
-  const elf = join(dir, "harness-m4.elf");
-  execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-    ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), join(ROOT, "test/conformance/harness.c"),
-    ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
-  return elf;
+  return QEMU_CONFORMANCE_TARGETS["cortex-m4"]!.build(dir, "");
 }
 
 /** The command that runs the Cortex-M harness on a manifest under QEMU system emulation with semihosting. */
 export function qemuCommand(elf: string, manifest: string): string[] {
-  return ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", `enable=on,target=native,arg=harness,arg=${manifest}`, "-kernel", elf];
+  return ["qemu-system-arm", ...qemuArgs(getBoard("mps2-an386"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })];
 }
 
 /**
- * Runs `models` cases through the C kernels compiled by arm-none-eabi-gcc for Cortex-M4 under QEMU
+ * Runs `models` cases through the C kernels compiled for `target` (Cortex-M4 by default) under QEMU
  * and compares them with the TS interpreter; returns the mismatches.
  */
-export function runQemuConformance(models: number, steps: number, seed: number): Report {
+export function runQemuConformance(models: number, steps: number, seed: number, target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!): Report {
   const work = mkdtempSync(join(tmpdir(), "ps-conformance-qemu-"));
   const mismatches: string[] = [];
   let spikes = 0;
   try {
-    const elf = buildQemuHarness(work);
     const cases: Case[] = [];
     for (let i = 0; i < models; i++) cases.push(makeCase(seed, i, steps));
     const { manifest, outs } = writeBatch(join(work, "batch"), cases);
-    runHarness(qemuCommand(elf, manifest));
+    const elf = target.build(work, manifest);
+    runHarness(target.command(elf, manifest));
     cases.forEach((c, k) => {
       const ts = runTs(c);
       if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
-      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), "c-cortex-m4-qemu");
+      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), target.label);
       if (m !== undefined) mismatches.push(m);
       for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
     });
@@ -439,7 +498,10 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
       const c = makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
-      for (const [name, contents] of bundle(c.table)) writeFileSync(join(dir, name), contents);
+      for (const [name, contents] of bundle(c.table)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), contents);
+      }
       const exe = join(dir, "harness");
       const sources = bundle(c.table).map(([name]) => name).filter((n) => n.endsWith(".c")).map((n) => join(dir, n));
       execFileSync("gcc", [...STRICT, "-O2", "-DPS_HARNESS_SPECIALISED", "-I", dir, "-o", exe, join(ROOT, "test/conformance/harness.c"), ...sources], { stdio: ["ignore", "pipe", "pipe"] });

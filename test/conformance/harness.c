@@ -143,13 +143,21 @@ int main(int argc, char **argv)
 {
     char line[3 * 1024];
     int failures = 0;
+#ifdef HARNESS_MANIFEST_PATH
+    /* picolibc's RISC-V semihosting start-up passes no usable command line: the path is built in. */
+    const char *manifest_path = HARNESS_MANIFEST_PATH;
+    (void)argc;
+    (void)argv;
+#else
     if (argc != 2) {
         fprintf(stderr, "usage: harness MANIFEST\n");
         return 2;
     }
-    FILE *manifest = fopen(argv[1], "r");
+    const char *manifest_path = argv[1];
+#endif
+    FILE *manifest = fopen(manifest_path, "r");
     if (manifest == NULL) {
-        fprintf(stderr, "harness: cannot open %s\n", argv[1]);
+        fprintf(stderr, "harness: cannot open %s\n", manifest_path);
         return 2;
     }
     while (fgets(line, (int)sizeof line, manifest) != NULL) {

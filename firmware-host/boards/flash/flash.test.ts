@@ -5,9 +5,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { getBoard } from "../boards.js";
 import { flash } from "./index.js";
 import { gdbLoadArgs, gdbServerTargets } from "./gdb.js";
-import { qemuArgs, QEMU_PORT_LINE } from "./qemu.js";
+import { qemuArgs, qemuPortLine } from "../qemu.js";
+import { QEMU_PORT_LINE } from "./qemu.js";
 import { NATIVE_PORT_LINE } from "./native.js";
-import { copyFlashPlan, openocdProgramArgv } from "./real-board.js";
+import { copyFlashPlan, imageConversions, openocdConfigParsed, openocdParseCheckArgv, openocdProgramArgv, realBoardCommand, stlinkWriteArgv } from "./real-board.js";
+import { findTool, runTool } from "../toolchain.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "picospike-flash-unit-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -49,6 +51,52 @@ describe("command construction", () => {
     });
     expect(() => copyFlashPlan(getBoard("mps2-an386"), "/b/firmware.elf", "/m")).toThrow(/drag-and-drop/);
   });
+});
+
+describe("the new boards' QEMU lines and real-board routes", () => {
+  it("nucleo-f4 runs on netduinoplus2 with USART2 (the second -serial) on the pty, announced as serial1", () => {
+    expect(qemuArgs(getBoard("nucleo-f4"), "/x/f.elf")).toEqual([
+      "-M", "netduinoplus2", "-nographic", "-monitor", "none", "-serial", "null", "-serial", "pty", "-icount", "shift=0", "-kernel", "/x/f.elf",
+    ]);
+    expect(qemuPortLine(getBoard("nucleo-f4")).exec("char device redirected to /dev/pts/3 (label serial1)")?.[1]).toBe("/dev/pts/3");
+    expect(qemuPortLine(getBoard("nucleo-f4")).exec("char device redirected to /dev/pts/3 (label serial0)")).toBeNull();
+    expect(getBoard("hifive1").qemu?.binary).toBe("qemu-system-riscv32");
+    expect(qemuArgs(getBoard("hifive1"), "/x/f.elf").slice(0, 2)).toEqual(["-M", "sifive_e"]);
+  });
+
+  it("builds the OpenOCD and st-flash commands for the Nucleo and the HiFive1, and .bin/.hex next to the ELF", () => {
+    expect(openocdProgramArgv(getBoard("nucleo-f4"), "/b/firmware.elf")).toEqual([
+      "openocd", "-f", "interface/stlink.cfg", "-f", "target/stm32f4x.cfg", "-c", 'program "/b/firmware.elf" verify reset exit',
+    ]);
+    expect(openocdProgramArgv(getBoard("hifive1"), "/b/firmware.elf")).toEqual(["openocd", "-f", "board/sifive-hifive1.cfg", "-c", 'program "/b/firmware.elf" verify reset exit']);
+    expect(stlinkWriteArgv(getBoard("nucleo-f4"), "/b/firmware.bin")).toEqual(["st-flash", "--reset", "write", "/b/firmware.bin", "0x08000000"]);
+    expect(realBoardCommand(getBoard("nucleo-f4"), "stlink", "/b/firmware.elf")).toEqual(["st-flash", "--reset", "write", "/b/firmware.bin", "0x08000000"]);
+    expect(() => stlinkWriteArgv(getBoard("hifive1"), "/b/f.bin")).toThrow(/no ST-Link route/);
+    expect(imageConversions(getBoard("hifive1"), "/b/firmware.elf").commands).toEqual([
+      ["riscv64-unknown-elf-objcopy", "-O", "binary", "/b/firmware.elf", "/b/firmware.bin"],
+      ["riscv64-unknown-elf-objcopy", "-O", "ihex", "/b/firmware.elf", "/b/firmware.hex"],
+    ]);
+    expect(openocdParseCheckArgv(openocdProgramArgv(getBoard("nucleo-f4"), "/b/f.elf"))).toEqual(["openocd", "-f", "interface/stlink.cfg", "-f", "target/stm32f4x.cfg", "-c", "shutdown"]);
+  });
+
+  const openocd = findTool("openocd");
+  if (openocd === undefined) console.log("skipping the OpenOCD configuration check: openocd not installed (Debian: apt-get install openocd)");
+  it.skipIf(openocd === undefined).each(["nucleo-f4", "hifive1", "microbit"])("OpenOCD reads %s's configuration files (program step replaced by shutdown)", async (name) => {
+    const [, ...args] = openocdParseCheckArgv(openocdProgramArgv(getBoard(name), "/b/firmware.elf"));
+    const run = await runTool(openocd!, args, { timeoutMs: 30_000 });
+    expect(openocdConfigParsed(run.code, run.stdout + run.stderr)).toBe(true);
+    // and a typo in a file name is caught the same way
+    const typo = await runTool(openocd!, ["-f", "interface/stlinkk.cfg", "-c", "shutdown"], { timeoutMs: 30_000 });
+    expect(openocdConfigParsed(typo.code, typo.stdout + typo.stderr)).toBe(false);
+  }, 60_000);
+
+  const stFlash = findTool("st-flash");
+  it.skipIf(stFlash === undefined)("st-flash accepts the write command's options (it stops at the missing probe, not at the command line)", async () => {
+    const [, ...args] = stlinkWriteArgv(getBoard("nucleo-f4"), join(scratch, "none.bin"));
+    writeFileSync(join(scratch, "none.bin"), new Uint8Array(16));
+    const run = await runTool(stFlash!, args, { timeoutMs: 30_000 });
+    expect(run.stdout + run.stderr).not.toMatch(/invalid command line/);
+  }, 60_000);
 });
 
 describe("flash failures are readable errors, never hangs", () => {

@@ -9,7 +9,7 @@ import type { BoardSpec } from "../boards.js";
 import { PicospikeError } from "../../../runtime/errors.js";
 import { requireTool, runTool } from "../toolchain.js";
 import { requireImage } from "./paths.js";
-import { qemuArgs, QEMU_PORT_LINE } from "./qemu.js";
+import { qemuArgs, qemuPortLine, qemuTool } from "../qemu.js";
 import { awaitPort, spawnManaged, type FlashHandle } from "./process.js";
 
 /** How to reach a GDB server: the `target` command and how to start the loaded program. */
@@ -76,13 +76,13 @@ export function freeLocalPort(): Promise<number> {
  * gdb-multiarch, resets into it and resolves with the pty of its UART.
  */
 export async function flashGdbQemu(board: BoardSpec, image: string, options: { timeoutMs?: number } = {}): Promise<FlashHandle> {
-  const qemu = requireTool("qemu-system-arm");
+  const qemu = qemuTool(board);
   const gdb = requireTool("gdb-multiarch");
   requireImage(image, false);
   const timeoutMs = options.timeoutMs ?? 20_000;
   const gdbPort = await freeLocalPort();
-  const child = spawnManaged(qemu, qemuArgs(board, undefined, ["-S", "-gdb", `tcp:127.0.0.1:${gdbPort}`]), true);
-  const handle = await awaitPort(child, "gdb", QEMU_PORT_LINE, timeoutMs);
+  const child = spawnManaged(qemu, qemuArgs(board, undefined, { extra: ["-S", "-gdb", `tcp:127.0.0.1:${gdbPort}`] }), true);
+  const handle = await awaitPort(child, "gdb", qemuPortLine(board), timeoutMs);
   const run = await runTool(gdb, gdbLoadArgs(image, gdbServerTargets.qemu(`127.0.0.1:${gdbPort}`)), { timeoutMs });
   if (run.code !== 0 || !/Start address/.test(run.stdout + run.stderr)) {
     await handle.stop();

@@ -43,6 +43,7 @@ export function flash(boardName: string, image: string, options: FlashOptions = 
     case "gdb":
       return flashGdbQemu(board, image, timing);
     case "openocd":
+    case "stlink":
     case "uf2":
       throw new PicospikeError(
         "DEVICE_FLASH_FAILED",

@@ -1,5 +1,5 @@
 /*
- * Cortex-M startup shared by mps2-an386 (M4) and microbit (M0): reset (copy .data from flash,
+ * Cortex-M startup shared by mps2-an386 (M4), nucleo-f4 (M4), mps3-an547 (M55) and microbit (M0): reset (copy .data from flash,
  * zero .bss, call main) and a HardFault handler that reports the faulting pc over the UART.
  * Thumb-1 only (runs on ARMv6-M). The linker script provides the symbols below.
  */
@@ -16,6 +16,12 @@ extern int main(void);
 
 void ps_cm_reset_handler(void) {
   const uint32_t *src = __data_load__;
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+  /* Hard-float / Helium builds (Cortex-M55): grant CP10/CP11 before any FP or MVE instruction,
+   * which would otherwise take a NOCP UsageFault. */
+  PS_REG32(0xE000ED88u) |= 0xFu << 20; /* CPACR */
+  __asm__ volatile("dsb\n\tisb" : : : "memory");
+#endif
   uint32_t *dst = __data_start__;
   while (dst < __data_end__) *dst++ = *src++;
   for (dst = __bss_start__; dst < __bss_end__; ++dst) *dst = 0u;

@@ -13,7 +13,7 @@ import { skipReason } from "../installed.js";
 
 /** Tools a board needs to build (compiler, size) and to run (QEMU). */
 function toolsOf(board: BoardSpec, running: boolean): string[] {
-  return [board.compiler, board.sizeTool, ...(running && board.qemu !== undefined ? ["qemu-system-arm"] : [])];
+  return [board.compiler, board.sizeTool, ...(running && board.qemu !== undefined ? [board.qemu.binary] : [])];
 }
 
 /** Boards the device verbs run on here: native, and the first QEMU board whose tools are present. */
