@@ -3,15 +3,14 @@
  * measures one area (the interpreter, the C kernels, the bridge, ...) and returns rows of named
  * figures; bench/run.ts runs every module of its list and writes results.json and BENCHMARKS.md.
  */
-import { dirname } from "node:path";
-import { firmwareRoot } from "../firmware-host/boards/boards.js";
+import { packageRoot } from "../firmware-host/boards/package-root.js";
 
 /**
- * The repository root (the folder holding firmware/, bench/, build/), found through the firmware
- * tree so that it is right both from source and from the bundled CLI (dist/chunks/).
+ * The package root (the folder holding firmware/, bench/c, bench/device, and build/ in a checkout):
+ * right from source, from the bundled CLI (dist/chunks/) and from an installed package.
  */
 export function repoRoot(): string {
-  return dirname(firmwareRoot().replace(/\/+$/, ""));
+  return packageRoot();
 }
 
 /** One measured case: a name, its figures, and how they were obtained. */

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { BenchModule, BenchRow } from "./harness.js";
 import { interpreterBench } from "./interpreter.bench.js";
 import { peersBench } from "./peers.bench.js";
-import { codegenBench } from "./codegen.bench.js";
+import { transformSync } from "esbuild";
+import { codegenBenchWith } from "./codegen.bench.js";
 import { wireBench } from "./wire.bench.js";
 import { deviceBench } from "./device.bench.js";
 import { footprintBench } from "./footprint.bench.js";
@@ -19,7 +20,11 @@ import { plasticityBench } from "./plasticity.bench.js";
 import { snnVsAnnBench } from "./snn-vs-ann.bench.js";
 
 /** Every benchmark module, in report order. */
-const BENCHES: readonly BenchModule[] = [interpreterBench, codegenBench, deviceBench, snnVsAnnBench, plasticityBench, footprintBench, wireBench, linkBench, peersBench];
+const BENCHES: readonly BenchModule[] = [
+  interpreterBench,
+  // the full run (a development checkout) also times the specialised TypeScript module, transpiled by esbuild
+  codegenBenchWith((ts) => transformSync(ts, { loader: "ts", format: "esm" }).code),
+  deviceBench, snnVsAnnBench, plasticityBench, footprintBench, wireBench, linkBench, peersBench];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");

@@ -8,11 +8,10 @@ import type { Command } from "commander";
 import { existsSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard } from "../firmware-host/boards/boards.js";
 import { buildDevice, estimateModelRam } from "../firmware-host/boards/launch.js";
 import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
-import { printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { writeLibrary } from "./codegen.js";
 
 /** Registers the `build` verb. */
@@ -28,7 +27,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object on stdout")
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const modelBytes = readFileOrFail(modelPath);
-      const table = decodeTable(modelBytes);
+      const table = decodeTableFile(modelPath, modelBytes);
       if (opts["lib"] === true) {
         const out = resolve(String(opts["out"]));
         const files = writeLibrary(table, basename(modelPath), out);
@@ -51,6 +50,11 @@ export function register(program: Command): void {
           `${modelPath} needs about ${poolNeed} bytes of device RAM (${upload ? `table ${modelBytes.length}, ` : ""}state ${ram.stateBytes}, learning ${plasticBytes}, arena ${ram.arenaBytes}); ` +
             `${board.name} has ${limits.poolBytes} for models${upload ? "; build without --upload to keep the table in flash" : ""}`,
         );
+      }
+      // Compiled in, the table sits in flash whole: a table larger than the flash cannot fit whatever the
+      // code, and saying so needs no compiler (the answer must not depend on which tools are installed).
+      if (!upload && board.flashBytes !== undefined && modelBytes.length > board.flashBytes) {
+        fail("DEVICE_MODEL_TOO_LARGE", `${modelPath} is ${modelBytes.length} bytes compiled in; ${board.name} has ${board.flashBytes} bytes of flash for code and model (quantize to fewer bits, or pick a board with more flash)`);
       }
       const outDir = resolve(String(opts["out"]));
       // A failed build must not leave a half-filled folder behind: remove it if this run created it.

@@ -5,28 +5,15 @@
  * model-specialised TypeScript module (model.ts, the kernels inlined with the table's constants, and
  * the primitives it imports, fixed.ts).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { bundleC } from "../codegen/bundle-c.js";
 import { emitTsModel } from "../codegen/emit-ts-model.js";
+import { packageRoot } from "../firmware-host/boards/package-root.js";
 import { PicospikeError } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import type { EventTable } from "../runtime/model.js";
-import { readFileOrFail, writeFileAtomic } from "./io.js";
-
-/**
- * Package root, which holds firmware/: one level above cli/ in development, one or two above the
- * bundle (dist/ or dist/chunks/).
- */
-function packageRoot(): string {
-  for (const up of ["..", "../.."]) {
-    const dir = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(join(dir, "firmware", "include", "ps_net.h"))) return dir;
-  }
-  return fileURLToPath(new URL("..", import.meta.url));
-}
+import { decodeTableFile, readFileOrFail, writeFileAtomic } from "./io.js";
 
 /** Writes the `codegen --target c` folder (also a static library, codegen/library-c.ts) for `table` into `out`; returns the file names. */
 export function writeLibrary(table: EventTable, source: string, out: string): string[] {
@@ -58,7 +45,7 @@ export function register(program: Command): void {
     .requiredOption("--out <dir>", "output folder (created)")
     .action((model: string, opts: { target: string; out: string }) => {
       if (opts.target !== "c" && opts.target !== "ts") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
-      const table = decodeTable(readFileOrFail(model));
+      const table = decodeTableFile(model, readFileOrFail(model));
       const files = opts.target === "c" ? bundleC(table, basename(model), packageRoot()) : emitTsModel(table, basename(model), packageRoot());
       writeFiles(files, opts.out);
       process.stdout.write(`wrote ${files.length} files to ${opts.out}\n`);

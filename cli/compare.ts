@@ -5,13 +5,12 @@
  */
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import type { StepEvents } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { compareRun, type CompareStep, type Divergence } from "../firmware-host/jobs/compare.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
-import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { renderRaster } from "./plot.js";
 import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView, stepDivergences } from "./ui.js";
 
@@ -75,7 +74,7 @@ export function register(program: Command): void {
       const steps = intOption("--steps", String(opts["steps"]), 1, 1_000_000);
       const samplesOpt = opts["samples"] === undefined ? undefined : intOption("--samples", String(opts["samples"]), 1, 1_000_000);
       const modelBytes = readFileOrFail(modelPath);
-      const table = decodeTable(modelBytes);
+      const table = decodeTableFile(modelPath, modelBytes);
       const input = openInput(String(opts["input"]), table, steps, samplesOpt);
       const boardName = String(opts["board"] ?? opts["port"] ?? "");
       // The live view starts before the device: its URL is printed while a board builds and boots.

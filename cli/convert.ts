@@ -4,7 +4,7 @@
  * calibration images from the training split.
  */
 import type { Command } from "commander";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { CONVERT_DEFAULTS, convertAnn, parseAnn, type NormMethod } from "../models/convert.js";
@@ -13,6 +13,7 @@ import { writeFloatSnn } from "../models/float-snn.js";
 import { modelJsonPath } from "../models/io.js";
 import { initTf } from "../models/tf.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
+import { calibrationImages } from "./sources.js";
 
 /** Registers the `convert` verb. */
 export function register(program: Command): void {
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option("--calibration <n>", "training images used for normalization", "1000")
     .option("--input-shape <c,h,w>", "shape of a flat vector input (default: square single-channel image)")
     .option("--data-dir <dir>", "IDX dataset directory for calibration instead of the embedded MNIST")
+    .option("--calibration-input <source>", "calibrate on any input source instead of the training images (nmnist:FILE, aedat:FILE, ndjson:FILE, spikes:FILE, mnist:START:COUNT, random:RATE:SEED; see `picospike run --help`), each sample's mean drive per input taken as its intensity")
     .option("--json", "print one JSON object with the result")
     .action(async (model: string, opts: Record<string, string | boolean | undefined>) => {
       const s = (k: string) => opts[k] as string | undefined;
@@ -46,6 +48,12 @@ export function register(program: Command): void {
         inputShape = parts.map((x) => intOption("--input-shape", x, 1, 1 << 20)) as [number, number, number];
       }
       await initTf();
+      if (existsSync(model) && statSync(model).isFile() && !model.endsWith(".json")) {
+        // a file that is not model.json would otherwise be taken for a folder (ENOTDIR on model.json)
+        fail("TOOLCHAIN_BAD_MODEL", model.endsWith(".cbor")
+          ? `${model} is an event table (.cbor), already converted and quantized; convert takes an ANN (tfjs-layers model.json or its folder). Run it with \`picospike run\`, or read it with \`picospike inspect\``
+          : `${model} is not a tfjs-layers model.json; convert takes an ANN's model.json or the folder holding it`);
+      }
       const jsonPath = modelJsonPath(model);
       const t0 = performance.now();
       const ann = parseAnn(jsonPath, inputShape);
@@ -53,10 +61,15 @@ export function register(program: Command): void {
       let images: Uint8Array = new Uint8Array(0);
       let labels: Uint8Array | undefined;
       let count = 0;
-      if (norm !== "model") {
+      const calInput = s("calibrationInput");
+      if (norm !== "model" && calInput !== undefined) {
+        const cal = calibrationImages(calInput, annSize, intOption("--calibration", s("calibration")!, 1, 1 << 20), ann.inputShape);
+        images = cal.images;
+        count = cal.count;
+      } else if (norm !== "model") {
         const data = loadDataset(s("dataDir"));
         if (data.train.height * data.train.width !== annSize) {
-          fail("CLI_USAGE", `the model takes ${annSize} inputs but the dataset's images have ${data.train.height * data.train.width} pixels`);
+          fail("CLI_USAGE", `the model takes ${annSize} inputs but the dataset's images have ${data.train.height * data.train.width} pixels; calibrate on its own input with --calibration-input SOURCE`);
         }
         count = Math.min(intOption("--calibration", s("calibration")!, 1, 1 << 20), data.train.count);
         const cal = slice(data.train, 0, count);

@@ -6,10 +6,11 @@
  * Native and QEMU boards keep running until Ctrl-C, or with `--detach` in the background (pid printed).
  */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import { boardNames, getBoard, type FlashMethodName } from "../firmware-host/boards/boards.js";
 import { NATIVE_PORT_LINE } from "../firmware-host/boards/flash/native.js";
 import { qemuArgs, qemuPortLine, qemuTool } from "../firmware-host/boards/qemu.js";
@@ -17,7 +18,7 @@ import { buildDevice, startImage } from "../firmware-host/boards/launch.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { flashRealBoard } from "../firmware-host/boards/flash/real-board.js";
 import { requireTool } from "../firmware-host/boards/toolchain.js";
-import { readFileOrFail } from "./io.js";
+import { decodeTableFile, readFileOrFail } from "./io.js";
 
 const METHODS = ["native", "qemu", "gdb", "openocd", "stlink", "copy"] as const;
 
@@ -33,8 +34,14 @@ async function uploadOver(port: string, modelBytes: Uint8Array): Promise<boolean
   return board.uploaded;
 }
 
-/** Starts `image` in the background, detached from this process; resolves with its port and pid. */
-function startDetached(boardName: string, method: FlashMethodName, image: string): Promise<{ port: string; pid: number }> {
+/**
+ * Starts `image` in the background, detached from this process; resolves with its port, pid and log.
+ * The native board is told it is detached (PS_NATIVE_DETACHED=1): it otherwise stops when the process
+ * that started it exits (parent-death signal, stdin at end of file), which left a port that vanished
+ * as soon as `flash --detach` returned. Its output goes to a log file, not to pipes whose reading end
+ * closes with this process.
+ */
+function startDetached(boardName: string, method: FlashMethodName, image: string): Promise<{ port: string; pid: number; log: string }> {
   const board = getBoard(boardName);
   let command: string;
   let args: string[];
@@ -46,30 +53,36 @@ function startDetached(boardName: string, method: FlashMethodName, image: string
   } else {
     fail("CLI_USAGE", `--detach works with the native and qemu methods, not ${method}`);
   }
-  const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PS_NATIVE_STDIN: "ignore" } });
-  return new Promise((resolvePort, reject) => {
-    let output = "";
-    const timer = setTimeout(() => done(new Error(`no serial port announced within 10 s:\n${output}`)), 10_000);
+  const log = join(tmpdir(), `picospike-${boardName}-${process.pid}-${Date.now()}.log`);
+  const fd = openSync(log, "w");
+  const child = spawn(command, args, { detached: true, stdio: ["ignore", fd, fd], env: { ...process.env, PS_NATIVE_DETACHED: "1" } });
+  closeSync(fd);
+  return new Promise<{ port: string; pid: number; log: string }>((resolvePort, reject) => {
+    const output = (): string => {
+      try {
+        return readFileSync(log, "utf8");
+      } catch {
+        return "";
+      }
+    };
+    const timer = setTimeout(() => done(new Error(`no serial port announced within 10 s:\n${output()}`)), 10_000);
+    const poll = setInterval(() => {
+      const m = pattern.exec(output());
+      if (m?.[1] !== undefined) done(undefined, m[1]);
+    }, 20);
     const done = (err?: Error, port?: string): void => {
       clearTimeout(timer);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      clearInterval(poll);
+      child.removeAllListeners("exit");
       child.unref();
       if (err !== undefined || port === undefined || child.pid === undefined) {
         if (child.pid !== undefined) child.kill("SIGKILL");
         reject(err ?? new Error("no port"));
-      } else resolvePort({ port, pid: child.pid });
+      } else resolvePort({ port, pid: child.pid, log });
     };
-    const onText = (chunk: Buffer): void => {
-      output += chunk.toString("utf8");
-      const m = pattern.exec(output);
-      if (m?.[1] !== undefined) done(undefined, m[1]);
-    };
-    child.stdout?.on("data", onText);
-    child.stderr?.on("data", onText);
     child.once("error", (e) => done(e));
-    child.once("exit", (code) => done(new Error(`exited (code ${code}) before announcing its port:\n${output}`)));
-  }).catch((e: Error) => fail("DEVICE_FLASH_FAILED", `${method}: ${e.message}`)) as Promise<{ port: string; pid: number }>;
+    child.once("exit", (code) => done(new Error(`exited (code ${code}) before announcing its port:\n${output()}`)));
+  }).catch((e: Error) => fail("DEVICE_FLASH_FAILED", `${method}: ${e.message}`));
 }
 
 /** Registers the `flash` verb. */
@@ -91,7 +104,7 @@ export function register(program: Command): void {
       const image = opts["image"] === undefined ? undefined : resolve(String(opts["image"]));
       if ((modelPath === undefined) === (image === undefined) && opts["port"] === undefined) fail("CLI_USAGE", "give a model (.cbor) or --image FILE, not both");
       const modelBytes = modelPath === undefined ? undefined : readFileOrFail(modelPath);
-      if (modelBytes !== undefined) decodeTable(modelBytes); // a bad table fails here, before any build
+      if (modelBytes !== undefined) decodeTableFile(modelPath!, modelBytes); // a bad table fails here, before any build
       if (opts["port"] !== undefined) {
         if (modelBytes === undefined) fail("CLI_USAGE", "--port needs the model to upload");
         const uploaded = await uploadOver(String(opts["port"]), modelBytes);
@@ -121,7 +134,7 @@ export function register(program: Command): void {
       if (opts["detach"]) {
         const started = await startDetached(board.name, method, imagePath);
         if (upload && modelBytes !== undefined) await uploadOver(started.port, modelBytes);
-        process.stdout.write(`port: ${started.port}\npid: ${started.pid}\n`);
+        process.stdout.write(`port: ${started.port}\npid: ${started.pid}\nlog: ${started.log}\n`);
         return;
       }
       const handle = await startImage(board.name, imagePath, method);

@@ -3,9 +3,8 @@
  * neurons, synapses, bytes, bytes per synapse, hash and design warnings.
  */
 import type { Command } from "commander";
-import { decodeTable } from "../runtime/format.js";
 import { summarizeTable, type TableSummary } from "../runtime/inspect.js";
-import { printJson, readFileOrFail } from "./io.js";
+import { decodeTableFile, printJson, readFileOrFail } from "./io.js";
 
 /** Renders rows as left-aligned text columns (numbers right-aligned). */
 function columns(rows: readonly (readonly string[])[], numeric: readonly boolean[]): string {
@@ -60,7 +59,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object on stdout")
     .action((file: string, opts: { json?: boolean }) => {
       const bytes = readFileOrFail(file);
-      const summary = summarizeTable(decodeTable(bytes), bytes);
+      const summary = summarizeTable(decodeTableFile(file, bytes), bytes);
       if (opts.json) printJson({ file, ...summary });
       else process.stdout.write(formatSummary(file, summary));
     });

@@ -5,6 +5,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fail } from "../runtime/errors.js";
+import { decodeTable } from "../runtime/format.js";
+import type { EventTable } from "../runtime/model.js";
 
 /**
  * Writes a file atomically: to a temporary sibling, fsync, then rename over the target. A crash or
@@ -53,4 +55,24 @@ export function intOption(name: string, raw: string, min: number, max: number): 
   const v = Number(raw);
   if (!Number.isInteger(v) || v < min || v > max) fail("CLI_USAGE", `${name} must be an integer in ${min}..${max}, got '${raw}'`);
   return v;
+}
+
+/**
+ * Decodes the event table read from `path`. A JSON file (a float SNN from `convert`, or an ANN's
+ * model.json) starts with `{`, which CBOR reads as a text string of impossible length: say what the
+ * file is and which verb takes it instead of reporting that length.
+ */
+export function decodeTableFile(path: string, bytes: Uint8Array): EventTable {
+  let first = 0;
+  while (first < bytes.length && (bytes[first] === 0x20 || bytes[first] === 0x0a || bytes[first] === 0x0d || bytes[first] === 0x09)) first++;
+  if (bytes[first] === 0x7b) {
+    const text = new TextDecoder().decode(bytes.subarray(first, Math.min(bytes.length, first + 4096)));
+    const what = /"format"\s*:\s*"picospike-float-snn"/.test(text)
+      ? "a float SNN JSON (from `picospike convert`); quantize it to an event table first: `picospike quantize " + path + " --out model.cbor`"
+      : /"modelTopology"/.test(text)
+        ? "an ANN's model.json; convert and quantize it first (`picospike convert`, then `picospike quantize`)"
+        : "a JSON file; this verb takes an event table (.cbor) written by `picospike quantize`";
+    fail("FORMAT_NOT_EVENT_TABLE", `${path} is ${what}`);
+  }
+  return decodeTable(bytes);
 }

@@ -65,9 +65,9 @@ describe("picospike learn", () => {
     expect(r.stdout).toMatch(/check: .*: PASS$/m);
   });
 
-  it("rejects an unknown rule with CLI_USAGE listing the rules, exit 1, no stack trace", () => {
+  it("rejects an unknown rule with CLI_USAGE listing the rules, exit 2 (every usage error), no stack trace", () => {
     const r = picospike("learn", "--rule", "backprop-by-magic");
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expectOneErrorLine(r, "CLI_USAGE");
     expect(r.stderr).toContain("unknown rule 'backprop-by-magic'");
     expect(r.stderr).toContain("pair-stdp");
@@ -75,18 +75,18 @@ describe("picospike learn", () => {
 
   it("rejects an unknown task and a missing task of a multi-task rule with CLI_USAGE", () => {
     const bad = picospike("learn", "--rule", "tempotron", "--task", "juggling");
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expectOneErrorLine(bad, "CLI_USAGE");
     expect(bad.stderr).toContain("tasks: random-patterns, capacity");
     const missing = picospike("learn", "--rule", "tempotron");
-    expect(missing.status).toBe(1);
+    expect(missing.status).toBe(2);
     expectOneErrorLine(missing, "CLI_USAGE");
     expect(missing.stderr).toContain("pass --task");
   });
 
   it("rejects a missing --rule and a bad seed with CLI_USAGE", () => {
     const none = picospike("learn");
-    expect(none.status).toBe(1);
+    expect(none.status).toBe(2);
     expectOneErrorLine(none, "CLI_USAGE");
     const seed = picospike("learn", "--rule", "pair-stdp", "--seed", "minus-one");
     expect(seed.status).not.toBe(0);

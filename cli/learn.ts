@@ -69,9 +69,9 @@ export function register(program: Command): void {
       else {
         const f = result.figure;
         process.stdout.write(`${result.rule}/${result.task}: ${f.name} = ${Number(f.value.toPrecision(4))}${f.unit ? " " + f.unit : ""}\n`);
-        process.stdout.write(`  reference: ${result.reference.value} (${result.reference.source})\n  check: ${result.reference.check}: ${result.passed ? "PASS" : "FAIL"}\n`);
+        process.stdout.write(`  reference: ${result.reference.value} (${result.reference.source})\n  check: ${result.reference.check}: ${result.passed === null ? "not made by --quick (a smaller run than the check needs; run without --quick)" : result.passed ? "PASS" : "FAIL"}\n`);
         for (const file of files) process.stdout.write(`  wrote ${file}\n`);
       }
-      if (!result.passed) process.exitCode = 3;
+      if (result.passed === false) process.exitCode = 3;
     });
 }

@@ -12,7 +12,7 @@ import { createReadStream, readSync, openSync, closeSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { fail, PicospikeError } from "../runtime/errors.js";
 import { NO_EVENTS, type InputSample, type StepEvents } from "../runtime/events.js";
-import type { Shape3 } from "../runtime/model.js";
+import type { InputDescription, Shape3 } from "../runtime/model.js";
 import {
   DeltaEncoder, SigmaDeltaEncoder, intensityFromUnit, latencyEncode, rateEncode, sampleFromFloat,
 } from "../runtime/encoders.js";
@@ -30,6 +30,10 @@ export interface SourceContext {
   readonly signal?: AbortSignal;
   /** Where live sources report detection results and drops (stderr in the CLI). */
   readonly log?: (line: string) => void;
+  /** The model's input description: dataset sources encode their images as it says (encoding, seed). */
+  readonly input?: InputDescription;
+  /** IDX dataset folder for dataset sources (--data-dir) instead of the embedded MNIST. */
+  readonly dataDir?: string;
 }
 
 /** Default step length of event-file binning when neither `dt=` nor the verb gives one: 1 ms. */

@@ -1,6 +1,7 @@
 /**
  * `picospike` command line: thin wiring of runtime/, codegen/, models/ and firmware-host/.
- * Every verb has --help; errors print one line `error <CODE>: <message>` on stderr and exit 1.
+ * Every verb has --help; errors print one line `error <CODE>: <message>` on stderr and exit 1
+ * (2 for CLI_USAGE, the command line itself is wrong).
  */
 import { Command, CommanderError } from "commander";
 import { PicospikeError } from "../runtime/errors.js";
@@ -37,6 +38,15 @@ const VERBS: Record<string, () => Promise<VerbModule>> = {
   export: () => import("./export.js"),
 };
 
+// A reader that stops early (`picospike learn --list | head -1`) closes the pipe: what is left to
+// print has nobody to read it, so end quietly instead of with Node's unhandled-error stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const program = new Command("picospike")
   .description("Spiking neural networks on microcontrollers: quantize, codegen, flash, stream, compare.")
   .version("0.1.0")
@@ -59,7 +69,8 @@ function report(e: unknown, debug: boolean): void {
     if (above !== "") process.stderr.write(above + "\n");
     process.stderr.write(`error ${e.code}: ${above === "" ? first : `${first!.replace(/:\s*$/, "")} (tool output above)`}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + "\n");
-    process.exitCode = 1;
+    // a usage error exits 2 whether commander or a verb's own check found it
+    process.exitCode = e.code === "CLI_USAGE" ? 2 : 1;
   } else if (e instanceof CommanderError) {
     if (e.exitCode !== 0) {
       const message = e.code === "commander.help" ? "no command given" : e.message.replace(/^error: /, "");

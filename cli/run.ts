@@ -1,15 +1,14 @@
 /**
- * `picospike run MODEL.cbor --input SOURCE --steps T [--samples N] [--json]`: runs an event table
+ * `picospike run MODEL.cbor --input SOURCE [--steps T] [--samples N] [--json]`: runs an event table
  * on the reference interpreter (spec/ops.md) and reports output spike counts, the readout class
  * per sample, and totals (spikes per layer, synaptic events, speed).
  */
 import type { Command } from "commander";
-import { decodeTable } from "../runtime/format.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import type { InputSample } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
-import { intOption, printJson, readFileOrFail } from "./io.js";
-import { SOURCE_KINDS, parseSource, sourceIsEndless } from "./sources.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
+import { SOURCE_KINDS, openInput, parseSource, sourceIsEndless } from "./sources.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { runFloatSamples } from "../models/float-sim.js";
 
@@ -123,7 +122,7 @@ export function register(program: Command): void {
     .description("run an event table on the TypeScript reference interpreter, or a float SNN (.json, e.g. from import) in float")
     .argument("<model>", "event table (.cbor) or float SNN (.json)")
     .requiredOption("--input <source>", `input source: ${Object.values(SOURCE_KINDS).map((k) => k.help).join("; ")}`)
-    .requiredOption("--steps <t>", "time steps per sample (1..1000000)")
+    .option("--steps <t>", "time steps per sample (1..1000000)", "32")
     .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")
     .action((modelPath: string, opts: { input: string; steps: string; samples?: string; json?: boolean }) => {
@@ -132,11 +131,9 @@ export function register(program: Command): void {
         runFloat(modelPath, opts.input, steps, opts.samples, opts.json === true);
         return;
       }
-      const table = decodeTable(readFileOrFail(modelPath));
-      const source = parseSource(opts.input, table.input.size, steps, table.input.shape ? { shape: table.input.shape } : {});
-      const endless = sourceIsEndless(opts.input);
-      const maxSamples = opts.samples === undefined ? (endless ? 1 : Number.MAX_SAFE_INTEGER) : intOption("--samples", opts.samples, 1, 10_000_000);
-      const report = runSamples(table, source, maxSamples);
+      const table = decodeTableFile(modelPath, readFileOrFail(modelPath));
+      const input = openInput(opts.input, table, steps, opts.samples === undefined ? undefined : intOption("--samples", opts.samples, 1, 10_000_000));
+      const report = runSamples(table, input.samples, input.count);
       if (opts.json) printJson({ model: modelPath, input: opts.input, readout: table.readout.kind, ...report });
       else printHuman(report, table);
     });

@@ -1,13 +1,16 @@
 /**
  * Input sources written `kind:detail` (DESIGN.md §7): each turns into samples of input events for
- * a model with `inputSize` inputs, `steps` steps each. Sources register in SOURCE_KINDS, so later
- * issues add `mnist:`, `nmnist:`, `aedat:` ... with one entry each.
+ * a model with `inputSize` inputs, `steps` steps each. Every verb that reads input (run, eval,
+ * stream, compare, and calibration in convert and quantize) opens it here, through SOURCE_KINDS:
+ * one vocabulary for all of them.
  */
 import { fail } from "../runtime/errors.js";
 import type { InputSample } from "../runtime/events.js";
 import { encodeSample } from "../runtime/interpreter.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { decodeSpikeFile, sampleToInput } from "../runtime/spikefile.js";
+import type { EventTable, Shape3 } from "../runtime/model.js";
+import { image, loadDataset, slice } from "../models/datasets.js";
 import { readFileOrFail } from "./io.js";
 import { LIVE_SOURCE_KINDS, type SourceContext } from "./live-sources.js";
 
@@ -19,6 +22,8 @@ export interface SourceKind {
   readonly help: string;
   /** True when the source never runs out of samples (so callers must bound how many they take). */
   readonly endless: boolean;
+  /** True when every sample carries a class label (eval scores these). */
+  readonly labelled?: boolean;
   /** True for sources that arrive while running (`stream` reads them with openLive, step by step). */
   readonly live?: boolean;
   /** Samples of `steps` steps for a model with `inputSize` inputs. May be endless (callers bound it). */
@@ -75,8 +80,32 @@ const spikeFileSource: SourceKind = {
   },
 };
 
+/**
+ * `mnist` or `mnist:START:COUNT`: held-out test digits (the embedded MNIST, or the IDX test set of
+ * --data-dir), labelled, each encoded as the model's input says with a fresh encoder, as eval does.
+ */
+const mnistSource: SourceKind = {
+  help: "mnist[:START:COUNT]  held-out MNIST test digits (labelled), encoded as the model's input says",
+  endless: false,
+  labelled: true,
+  open(detail, inputSize, steps, context) {
+    const m = /^(?:(\d+):(\d+))?$/.exec(detail);
+    if (!m) fail("CLI_BAD_SOURCE", `'mnist:${detail}' is not mnist or mnist:START:COUNT`);
+    if (inputSize !== 784) fail("SEMANTICS_BAD_INPUT", `mnist digits have 784 pixels, the model's input has ${inputSize}`);
+    const description = context?.input ?? { size: inputSize, encoding: "current" as const, seed: 1 };
+    const test = loadDataset(context?.dataDir).test;
+    const set = m[1] === undefined ? test : slice(test, Number(m[1]), Number(m[2]));
+    return {
+      *[Symbol.iterator]() {
+        for (let i = 0; i < set.count; i++) yield { steps: encodeSample(description, image(set, i), steps), label: set.labels[i]! };
+      },
+    };
+  },
+};
+
 /** Every source kind, by the name before the first colon. */
 export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
+  mnist: mnistSource,
   random: randomSource,
   spikes: spikeFileSource,
   ...LIVE_SOURCE_KINDS,
@@ -121,4 +150,48 @@ export function openLiveSource(spec: string, inputSize: number, chunkSteps: numb
   const { source, detail } = lookup(spec);
   if (!source.openLive) fail("CLI_BAD_SOURCE", `'${spec}' is not a live source`);
   return source.openLive(detail, inputSize, chunkSteps, context);
+}
+
+/**
+ * Opens a (non-live) source for `table`: its samples, and how many to take (`samples`, else all of
+ * a file, or 1 of an endless source). The one entry point of run, eval, compare and stream.
+ */
+export function openInput(spec: string, table: EventTable, steps: number, samples: number | undefined, context: SourceContext = {}): { samples: Iterable<InputSample>; count: number } {
+  const source = parseSource(spec, table.input.size, steps, { ...(table.input.shape ? { shape: table.input.shape } : {}), input: table.input, ...context });
+  const count = samples ?? (sourceIsEndless(spec) ? 1 : Number.MAX_SAFE_INTEGER);
+  return { samples: source, count };
+}
+
+/** True when the source string names a kind whose samples all carry labels (mnist:). */
+export function sourceIsLabelled(spec: string): boolean {
+  const kind = spec.split(":", 1)[0]!;
+  return Object.hasOwn(SOURCE_KINDS, kind) && SOURCE_KINDS[kind]!.labelled === true;
+}
+
+/** Steps each calibration sample is read for, when a source's samples are turned into intensities. */
+export const CALIBRATION_STEPS = 32;
+
+/**
+ * `count` samples of a source as calibration images for convert and quantize, which normalize and
+ * check saturation on intensities (one uint8 per input, as an image is encoded): each input's
+ * intensity is its mean drive per step over CALIBRATION_STEPS steps, an event counting its value
+ * when graded and 255 when a plain spike (a spike each step is full scale), capped at 255. The
+ * source is opened for a model with `size` inputs (and `shape`, for event-file mapping); fewer
+ * samples than asked are used when the source holds fewer.
+ */
+export function calibrationImages(spec: string, size: number, count: number, shape?: Shape3): { images: Uint8Array; count: number } {
+  const source = parseSource(spec, size, CALIBRATION_STEPS, shape ? { shape } : {});
+  const images: Uint8Array[] = [];
+  for (const sample of source) {
+    if (images.length >= count) break;
+    const drive = new Float64Array(size);
+    for (const step of sample.steps) {
+      for (let e = 0; e < step.indices.length; e++) drive[step.indices[e]!]! += step.values === undefined ? 255 : step.values[e]!;
+    }
+    images.push(Uint8Array.from(drive, (d) => Math.min(255, Math.round(d / CALIBRATION_STEPS))));
+  }
+  if (images.length === 0) fail("CLI_BAD_SOURCE", `calibration input '${spec}' holds no samples`);
+  const out = new Uint8Array(images.length * size);
+  images.forEach((img, i) => out.set(img, i * size));
+  return { images: out, count: images.length };
 }

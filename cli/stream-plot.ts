@@ -9,21 +9,25 @@ import { writeFileAtomic } from "./io.js";
 import { renderRaster } from "./plot.js";
 
 /** Wraps a source so the first sample's input is kept for the plot (lockstep records no inputs). */
-export function tapFirstSample(samples: Iterable<InputSample> | AsyncIterable<InputSample>): {
+export function tapFirstSample(samples: Iterable<InputSample> | AsyncIterable<InputSample>, keepAll = false): {
   samples: AsyncIterable<InputSample>;
   first(): InputSample | undefined;
+  all(): readonly InputSample[];
 } {
   let first: InputSample | undefined;
+  const kept: InputSample[] = [];
   return {
     samples: {
       async *[Symbol.asyncIterator]() {
         for await (const s of samples) {
           first ??= s;
+          if (keepAll) kept.push(s);
           yield s;
         }
       },
     },
     first: () => first,
+    all: () => kept,
   };
 }
 

@@ -7,13 +7,12 @@
  */
 import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
-import { decodeTable } from "../runtime/format.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { streamToBoard, type RecordedSample, type StreamStatus } from "../firmware-host/jobs/stream.js";
 import { Checkpointer } from "../firmware-host/bridge/checkpoint.js";
 import { BOARD_HELP, connectDevice, interruptSignal, openStreamInput } from "./device.js";
 import { tapFirstSample, writeStreamPlot } from "./stream-plot.js";
-import { intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { Interpreter } from "../runtime/interpreter.js";
 import { allLayersMask } from "../firmware-host/bridge/session.js";
 import type { StreamStep } from "../firmware-host/jobs/stream.js";
@@ -73,7 +72,7 @@ export function register(program: Command): void {
     .option("--dt <ms>", "real-time step period in ms (fractions allowed, ≥ 0.001)", "1")
     .option("--window <n>", "real-time: most input frames in flight before inputs are dropped", "8")
     .option("--out <file>", "write the output-layer spikes as a spike file")
-    .option("--out-inputs <file>", "real-time: write the input as the device applied it, per device step (replays the run exactly)")
+    .option("--out-inputs <file>", "write the input as a spike file, replayable with --input spikes:FILE (real time: as the device applied it, per device step; lockstep: each sample streamed)")
     .option("--plot <file.svg>", "raster plot of the input and output spikes (real time: the whole run as applied; lockstep: the first sample) with firing rates")
     .option("--inject <spec>", "inject link faults both ways, e.g. corrupt=0.01,drop=0.01,reset=at:500,seed=7 (spec/protocol.md §7); lockstep results stay exact")
     .option("--save-weights <file>", "write the event table with the learned weights and provenance (atomically) at the end; a later run can start from it")
@@ -86,10 +85,9 @@ export function register(program: Command): void {
       const realtime = opts["realtime"] === true;
       const dtMs = Number(opts["dt"]);
       if (!(dtMs >= 0.001 && dtMs <= 4_000_000)) fail("CLI_USAGE", `--dt must be a number of ms in 0.001..4000000, got '${String(opts["dt"])}'`);
-      if (opts["outInputs"] !== undefined && !realtime) fail("CLI_USAGE", "--out-inputs records real-time runs; lockstep input is the source itself");
       const modelPath = String(opts["model"]);
       const modelBytes = readFileOrFail(modelPath);
-      const table = decodeTable(modelBytes);
+      const table = decodeTableFile(modelPath, modelBytes);
       const outputLayer = table.layers.length - 1;
       const interrupt = interruptSignal();
       const input = openStreamInput(String(opts["input"]), table, steps, samplesOpt, {
@@ -133,7 +131,7 @@ export function register(program: Command): void {
         process.stderr.write(process.stderr.isTTY ? `\r${text}   ` : `${text}\n`);
       };
       try {
-        const tap = tapFirstSample(input.samples);
+        const tap = tapFirstSample(input.samples, opts["outInputs"] !== undefined && !realtime);
         const summary = await streamToBoard(device.session, tap.samples, {
           steps: input.steps, maxSamples: input.count, outputLayer, counter: device.counter, signal: interrupt.signal, onStatus: line,
           statusEveryMs: process.stderr.isTTY ? 250 : 2000,
@@ -145,6 +143,7 @@ export function register(program: Command): void {
         if (showStatus && process.stderr.isTTY) process.stderr.write("\n");
         if (opts["out"] !== undefined) writeRecording(String(opts["out"]), table.layers[outputLayer]!.size, summary.outputs);
         if (opts["outInputs"] !== undefined && summary.appliedInputs) writeRecording(String(opts["outInputs"]), table.input.size, [summary.appliedInputs]);
+        else if (opts["outInputs"] !== undefined) writeRecording(String(opts["outInputs"]), table.input.size, tap.all().slice(0, summary.samples).map((s) => (s.label === undefined ? { steps: [...s.steps] } : { steps: [...s.steps], label: s.label })));
         if (opts["plot"] !== undefined) writeStreamPlot(String(opts["plot"]), table, summary, device.description, realtime ? dtMs : undefined, tap.first());
         await checkpoints?.save({ steps: summary.steps, rewards: 0 });
         const stats = await device.session.stats().catch(() => undefined);

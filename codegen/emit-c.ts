@@ -174,6 +174,10 @@ function cStub(kernel: Kernel): string {
  * the kernels it rejects are emitted as stubs, so the linker keeps only the code the model can reach.
  */
 export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, string] {
+  const kernels = KERNELS.map((kernel) => (selected === undefined || selected(kernel) ? [cSignature(kernel), "{", ...(C_FAST_PATHS[kernel.name] ?? []), ...cBlock(kernel.body, "    "), "}", ""].join("\n") : cStub(kernel)));
+  // Only when a kernel calls it: when every kernel that does is a stub, clang's -Wunused-function
+  // (an error under the -Werror the codegen README promises) rejects an unused static function.
+  const minUsed = kernels.some((k) => k.includes("ps_k_min_u32("));
   const text = [
     cBanner("codegen/kernels.ts"),
     '#include "ps_kernels_generated.h"',
@@ -182,11 +186,8 @@ export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, st
     "",
     cVersionGuard(),
     "",
-    "/* Index arithmetic only (never state): the smaller of two unsigned indices. */",
-    // inline when selecting: the kernels that use it may all be stubs
-    `static ${selected === undefined ? "" : "inline "}uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }`,
-    "",
-    ...KERNELS.map((kernel) => (selected === undefined || selected(kernel) ? [cSignature(kernel), "{", ...(C_FAST_PATHS[kernel.name] ?? []), ...cBlock(kernel.body, "    "), "}", ""].join("\n") : cStub(kernel))),
+    ...(minUsed ? ["/* Index arithmetic only (never state): the smaller of two unsigned indices. */", "static uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }", ""] : []),
+    ...kernels,
   ].join("\n");
   return ["firmware/src/ps_kernels_generated.c", text];
 }

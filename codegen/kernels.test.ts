@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeSample, Interpreter } from "../runtime/interpreter.js";
 import { ReferenceInterpreter } from "../runtime/testing/reference-interpreter.js";
 import { randomTable, TestRng } from "../runtime/testing/random-table.js";
-import { cExpr } from "./emit-c.js";
+import { cExpr, emitCSource } from "./emit-c.js";
 import { tsExpr } from "./emit-ts.js";
 import { checkKernel, cmp, for_, ix, k, ld, let_, output, prim, ret, scalar, st, v, type Kernel } from "./ir.js";
 import { KERNELS } from "./kernels.js";
@@ -60,5 +60,18 @@ describe("generated kernels against the hand-written reference", () => {
       expect(gen.synapticEvents).toBe(ref.synapticEvents);
       expect(gen.readoutClass()).toBe(ref.readoutClass());
     }
+  });
+});
+
+describe("model-specialised C source", () => {
+  it("declares the index helper only when a kept kernel calls it (clang -Werror rejects an unused static function)", () => {
+    const [, none] = emitCSource(() => false);
+    expect(none).not.toContain("ps_k_min_u32");
+    const [, all] = emitCSource();
+    expect(all).toContain("static uint32_t ps_k_min_u32(");
+    const users = KERNELS.filter((kn) => JSON.stringify(kn.body).includes('"min"'));
+    expect(users.length).toBeGreaterThan(0);
+    const [, some] = emitCSource((kn) => kn === users[0]);
+    expect(some).toContain("static uint32_t ps_k_min_u32(");
   });
 });

@@ -254,3 +254,79 @@ describe("float SNN validation", () => {
 });
 
 export type { FloatSnn };
+
+describe("Keras/tfjs image models", () => {
+  /** Sets every BatchNormalization's moving statistics to values that change the output. */
+  function perturbBatchNorm(m: tf.LayersModel): void {
+    for (const layer of m.layers) {
+      if (layer.getClassName() !== "BatchNormalization") continue;
+      const n = layer.getWeights()[0]!.shape[0]!;
+      const ramp = (a: number, b: number) => tf.tensor1d(Array.from({ length: n }, (_, i) => a + (b * i) / n));
+      layer.setWeights([ramp(0.5, 1), ramp(-0.1, 0.3), ramp(-0.2, 0.4), ramp(0.5, 2)]);
+    }
+  }
+
+  /** Flat 784-pixel images, deterministic. */
+  function images(count: number): Uint8Array {
+    let s = 12345;
+    return Uint8Array.from({ length: count * 784 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24));
+  }
+
+  it("a CNN that starts with Reshape(784 → 28×28×1) and uses ZeroPadding2D, BN, ReLU/Activation layers, Dropout, SpatialDropout2D and GlobalAveragePooling2D converts and computes what tfjs computes", async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.inputLayer({ inputShape: [784] }));
+    m.add(tf.layers.reshape({ targetShape: [28, 28, 1] }));
+    m.add(tf.layers.zeroPadding2d({ padding: 1 }));
+    m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, useBias: false, name: "c1" }));
+    m.add(tf.layers.batchNormalization({ name: "bn1" }));
+    m.add(tf.layers.reLU());
+    m.add(tf.layers.dropout({ rate: 0.25, name: "sdrop" }));
+    m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: "same", name: "c2" }));
+    m.add(tf.layers.activation({ activation: "relu" }));
+    m.add(tf.layers.globalAveragePooling2d({}));
+    m.add(tf.layers.dense({ units: 16, name: "d1" }));
+    m.add(tf.layers.batchNormalization({ name: "bn2" }));
+    m.add(tf.layers.activation({ activation: "relu" }));
+    m.add(tf.layers.dropout({ rate: 0.5 }));
+    m.add(tf.layers.dense({ units: 10, activation: "softmax", name: "out" }));
+    perturbBatchNorm(m);
+    const path = await save(m);
+    // tfjs has no SpatialDropout2D; Keras models converted with tensorflowjs_converter carry it
+    const json = JSON.parse(readFileSync(path, "utf8")) as { modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } } };
+    json.modelTopology.config.layers.find((l) => l.config["name"] === "sdrop")!.class_name = "SpatialDropout2D";
+    writeFileSync(path, JSON.stringify(json));
+
+    const ann = parseAnn(path);
+    expect(ann.inputShape).toEqual([1, 28, 28]);
+    expect(ann.stages.map((s) => s.layer.kind)).toEqual(["conv2d", "pool", "conv2d", "pool", "dense", "dense"]);
+    const first = ann.stages[0]!.layer;
+    expect(first.kind === "conv2d" && first.padding).toEqual([1, 1]);
+    const count = 24;
+    const pixels = images(count);
+    const ours = annActivations(ann, pixels, count).predictions;
+    const theirs = tf.tidy(() => (m.predict(tf.tensor2d(Float32Array.from(pixels, (v) => v / 255), [count, 784])) as tf.Tensor).argMax(1).dataSync());
+    expect(Array.from(ours)).toEqual(Array.from(theirs));
+  });
+
+  it("refuses what it cannot convert by the layer's name, with advice that applies", async () => {
+    const reshapeMid = tf.sequential();
+    reshapeMid.add(tf.layers.dense({ inputShape: [16], units: 16, activation: "relu" }));
+    reshapeMid.add(tf.layers.reshape({ targetShape: [4, 4, 1], name: "mid" }));
+    reshapeMid.add(tf.layers.flatten());
+    reshapeMid.add(tf.layers.dense({ units: 2, activation: "softmax" }));
+    await expect(async () => parseAnn(await save(reshapeMid))).rejects.toThrow(/'mid'.*first layer/);
+    const padPool = tf.sequential();
+    padPool.add(tf.layers.zeroPadding2d({ inputShape: [6, 6, 1], padding: 1, name: "zp" }));
+    padPool.add(tf.layers.averagePooling2d({ poolSize: 2 }));
+    padPool.add(tf.layers.flatten());
+    padPool.add(tf.layers.dense({ units: 2, activation: "softmax" }));
+    await expect(async () => parseAnn(await save(padPool))).rejects.toThrow(/'zp'.*directly before a Conv2D/);
+    const asym = tf.sequential();
+    asym.add(tf.layers.zeroPadding2d({ inputShape: [6, 6, 1], padding: [[1, 0], [1, 0]], name: "zpa" }));
+    asym.add(tf.layers.conv2d({ filters: 2, kernelSize: 3 }));
+    asym.add(tf.layers.flatten());
+    asym.add(tf.layers.dense({ units: 2, activation: "softmax" }));
+    await expect(async () => parseAnn(await save(asym))).rejects.toThrow(/'zpa'.*pad equally/);
+  });
+});

@@ -173,6 +173,9 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
   let vec: number | undefined;
   let flatFrom: Shape3 | undefined;
   let inputShape: Shape3 | undefined;
+  // ZeroPadding2D not yet applied (top, bottom, left, right) and the layer that asked for it.
+  let zeroPad: [number, number, number, number] | undefined;
+  let zeroPadFrom = "";
   const need = (layer: string, role: string, shape: number[]): Float32Array => {
     const t = weightOf(named, layer, role);
     if (!t) badModel(path, `weight ${layer}/${role} is missing from the weights manifest`);
@@ -211,12 +214,23 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
     const shape = batchShape(config);
     if (shape && !inputShape) setInput(shape, name, cls);
     if (!inputShape && cls !== "InputLayer") unsupported(name, cls, "the first layer does not declare its input shape");
+    // Zero padding becomes the padding of the Conv2D it precedes; anything else in between is refused.
+    if (zeroPad !== undefined && !["Conv2D", "ZeroPadding2D", "Dropout", "SpatialDropout2D", "GaussianDropout", "AlphaDropout"].includes(cls)) {
+      unsupported(zeroPadFrom, "ZeroPadding2D", `zero padding before ${cls} '${name}'; it converts only directly before a Conv2D (pad inside the Conv2D with padding 'same' instead)`);
+    }
     const df = cfg(config, "data_format");
     if (df !== undefined && df !== null && df !== "channels_last") unsupported(name, cls, `data_format ${String(df)}; use channels_last`);
     switch (cls) {
       case "InputLayer":
         if (!shape) badModel(path, `InputLayer ${name} has no input shape`);
         break;
+      case "ZeroPadding2D": {
+        if (!map) unsupported(name, cls, "zero padding on a flat vector; give the model an [H, W, C] input");
+        const p = zeroPadding(cfg(config, "padding"), name, cls);
+        zeroPad = zeroPad === undefined ? p : [zeroPad[0] + p[0], zeroPad[1] + p[1], zeroPad[2] + p[2], zeroPad[3] + p[3]];
+        zeroPadFrom = name;
+        break;
+      }
       case "Dropout":
       case "SpatialDropout2D":
       case "GaussianDropout":
@@ -237,7 +251,22 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
           map = undefined;
           break;
         }
-        unsupported(name, cls, "only a Reshape to a flat vector is supported; use Flatten");
+        if (vec !== undefined && stages.length === 0 && Array.isArray(target) && target.length === 3) {
+          // A flat input reshaped to an [H, W, C] image before any layer (how most Keras MNIST CNNs
+          // start): the model's input is that image. The table's input is channel-major, which for one
+          // channel is the same order as the flat vector.
+          const [h, w, c] = target as number[];
+          if (![h, w, c].every((d) => Number.isInteger(d) && d! > 0) || h! * w! * c! !== vec) {
+            unsupported(name, cls, `target shape [${target.join(",")}] does not hold the ${vec} inputs; reshape to [H, W, C] with H·W·C = ${vec}`);
+          }
+          inputShape = [c!, h!, w!];
+          map = inputShape;
+          vec = undefined;
+          break;
+        }
+        unsupported(name, cls, vec !== undefined && stages.length === 0
+          ? `target shape ${JSON.stringify(target)}: a leading Reshape must give an [H, W, C] image`
+          : "a Reshape between layers is supported only to a flat vector (or use Flatten); a Reshape to an image is supported only as the first layer");
       }
       // falls through (unreachable: unsupported throws)
       case "Dense": {
@@ -281,7 +310,18 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
         const groups = cfg(config, "groups");
         if (groups !== undefined && groups !== 1) unsupported(name, cls, "grouped convolution; use groups 1");
         const [C, H, W] = map;
-        const geo = windowGeometry(cfg(config, "padding"), [H, W], [kh, kw], [sy, sx], name, cls, true);
+        // A ZeroPadding2D before it: the window runs over the padded map; padded positions read as zeros,
+        // which is what the convolution's leading padding (and reading past the trailing edge) means.
+        const [pt, pb, pl, pr] = zeroPad ?? [0, 0, 0, 0];
+        zeroPad = undefined;
+        const padded = windowGeometry(cfg(config, "padding"), [H + pt + pb, W + pl + pr], [kh, kw], [sy, sx], name, cls, true);
+        const geo = { out: padded.out, pad: [padded.pad[0] + pt, padded.pad[1] + pl] as [number, number] };
+        if (geo.pad[0] >= kh || geo.pad[1] >= kw) unsupported(zeroPadFrom, "ZeroPadding2D", `padding of ${geo.pad.join("×")} before a ${kh}×${kw} Conv2D '${name}' leaves windows over padding alone; pad less than the kernel`);
+        // the event table pads both sides alike (spec/table-format.md §3.4 geometry)
+        if (geo.out[0] !== Math.floor((H + 2 * geo.pad[0] - kh) / sy) + 1 || geo.out[1] !== Math.floor((W + 2 * geo.pad[1] - kw) / sx) + 1) {
+          const fromPad = pt + pb + pl + pr > 0;
+          unsupported(fromPad ? zeroPadFrom : name, fromPad ? "ZeroPadding2D" : cls, "padding that differs between top and bottom (or left and right) does not fit the event table's symmetric padding; pad equally on both sides");
+        }
         const k = need(name, "kernel", [kh, kw, C, K]);
         const weights = new Float32Array(K * C * kh * kw);
         for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < C; c++) for (let o = 0; o < K; o++) {
@@ -356,7 +396,7 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
         unsupported(name, cls, "max pooling has no rate-based spiking equivalent here; use AveragePooling2D (retrain the ANN)");
       // falls through (unreachable)
       default:
-        unsupported(name, cls, "layer type not supported by the converter; use Dense, Conv2D, AveragePooling2D, Flatten, Dropout, BatchNormalization and ReLU activations");
+        unsupported(name, cls, "layer type not supported by the converter; the converter takes InputLayer, Reshape (leading, to an image), ZeroPadding2D, Conv2D, Dense, BatchNormalization (after Conv2D/Dense), ReLU/Activation('relu'), AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout/SpatialDropout2D and a softmax or linear output");
     }
   }
 
@@ -382,6 +422,7 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
     return st;
   }
 
+  if (zeroPad !== undefined) unsupported(zeroPadFrom, "ZeroPadding2D", "zero padding at the end of the model; it converts only directly before a Conv2D");
   if (!inputShape) badModel(path, "the model declares no input shape");
   if (stages.length === 0) badModel(path, "the model has no Dense or Conv2D layer");
   // Hidden stages must be relu; the output is linear or softmax (replaced by the integrating readout).
@@ -393,6 +434,18 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
   });
   if (stages[stages.length - 1]!.layer.kind !== "dense" && stages[stages.length - 1]!.layer.kind !== "conv2d") badModel(path, "no output layer");
   return { inputShape, stages: stages.map((s) => ({ layer: s.layer, activation: s.activation })), modelName: topo.name };
+}
+
+/** Keras ZeroPadding2D `padding` (n, [h, w] or [[top, bottom], [left, right]]) as [top, bottom, left, right]. */
+function zeroPadding(v: unknown, name: string, cls: string): [number, number, number, number] {
+  const ok = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+  if (ok(v)) return [v, v, v, v];
+  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[0], v[1], v[1]];
+  if (Array.isArray(v) && v.length === 2 && v.every((p) => Array.isArray(p) && p.length === 2 && ok(p[0]) && ok(p[1]))) {
+    const [[t, b], [l, r]] = v as [[number, number], [number, number]];
+    return [t, b, l, r];
+  }
+  unsupported(name, cls, `padding ${JSON.stringify(v)} is not n, [h, w] or [[top, bottom], [left, right]] of non-negative integers`);
 }
 
 function hidden(): FloatLayer["neuron"] {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import { PicospikeError } from "../../runtime/errors.js";
 import { requireTool, runTool, type ToolName } from "./toolchain.js";
+import { packagePath } from "./package-root.js";
 
 /** Ways to put firmware on a board (see firmware-host/boards/flash/). */
 export type FlashMethodName = "native" | "qemu" | "gdb" | "openocd" | "stlink" | "uf2";
@@ -278,16 +279,9 @@ export function getBoard(name: string): BoardSpec {
   return board;
 }
 
-/**
- * The repository's firmware/ folder (sources, include/, ports/): the nearest one above this module,
- * which sits in firmware-host/ when run from source and in dist/ or dist/chunks/ when bundled.
- */
+/** The package's firmware/ folder (sources, include/, kernels/, ports/), wherever the package runs from. */
 export function firmwareRoot(): string {
-  for (const up of ["../firmware/", "../../firmware/", "../../../firmware/"]) {
-    const dir = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(join(dir, "include", "ps_port.h"))) return dir;
-  }
-  return fileURLToPath(new URL("../firmware/", import.meta.url));
+  return packagePath("firmware") + "/";
 }
 
 /** Section sizes of a built image, in bytes, as `size` (Berkeley format) reports them. */

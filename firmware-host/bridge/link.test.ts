@@ -202,6 +202,19 @@ function helloAck(replyTo: number, nonce: number): Message {
   };
 }
 
+describe("Link after another session", () => {
+  it("ignores an earlier session's HELLO_ACK that carries the reply_to of the request now outstanding", async () => {
+    const stats = (replyTo: number): Message => ({ kind: "STATS", replyTo, steps: 7, framesRx: 0, framesTx: 0, badFrame: 0, badCrc: 0, gaps: 0, late: 0, dropped: 0, lastCost: 0, maxCost: 0 });
+    const { host } = setup((msg, frame, device) => {
+      // what a QEMU pty still held: the answer to the previous program's HELLO, then the real answer
+      void device.send(helloAck(frame.seq, 1)).then(() => device.send(stats(frame.seq)));
+    }, 1000);
+    const answer = await host.request({ kind: "GET_STATS" });
+    expect(answer.kind).toBe("STATS");
+    expect(host.counters.staleAnswers).toBe(1);
+  });
+});
+
 describe("Link under random bytes", () => {
   it("never throws and accounts for every chunk as a frame or a counted error (property)", async () => {
     const fc = (await import("fast-check")).default;

@@ -368,7 +368,7 @@ export class Link {
     const pending = this.pending;
     if (msg.kind === "ERROR" && (msg.code === ERROR_CODES.PROTOCOL_BAD_FRAME.num || msg.code === ERROR_CODES.PROTOCOL_BAD_CRC.num)) this.damageSeen();
     if (isAnswer(msg)) {
-      if (pending && msg.replyTo === pending.seq && (pending.accept === undefined || pending.accept(msg))) {
+      if (pending && msg.replyTo === pending.seq && answerFits(pending.kind, msg) && (pending.accept === undefined || pending.accept(msg))) {
         this.settle(pending, msg);
       } else {
         this.counters.staleAnswers++;
@@ -427,4 +427,18 @@ export function mergeStepResult(parts: readonly StepResultMsg[]): StepResultMsg 
   const sections: SpikeSection[] = [...byLayer.entries()].sort((x, y) => x[0] - y[0]).map(([layer, list]) => ({ layer, indices: Uint32Array.from(list) }));
   const base = { kind: "STEP_RESULT" as const, replyTo: first.replyTo, step: first.step, more: false, part: 0, sections };
   return cost === undefined ? base : { ...base, cost };
+}
+
+/**
+ * Whether `answer` can be the answer to a request of kind `request`. Sequence numbers restart at
+ * every handshake, so an answer left in a port by an earlier session (a HELLO_ACK to a retransmitted
+ * HELLO, read by the next program to open a QEMU pty) can carry the reply_to of the request now
+ * outstanding; its kind tells it apart, and it is then counted as stale like any late answer.
+ */
+export function answerFits(request: string, answer: AnswerMessage): boolean {
+  if (answer.kind === "NACK") return true;
+  const only: Readonly<Record<string, string>> = { HELLO: "HELLO_ACK", GET_STATS: "STATS", MODEL_END: "MODEL_LOADED", READ_STATE: "STATE_CHUNK" };
+  if (Object.hasOwn(only, request)) return answer.kind === only[request];
+  // every other request is answered by ACK or STEP_RESULT, never by these
+  return answer.kind !== "HELLO_ACK" && answer.kind !== "STATS" && answer.kind !== "MODEL_LOADED" && answer.kind !== "STATE_CHUNK";
 }

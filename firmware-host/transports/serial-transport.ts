@@ -24,7 +24,7 @@ export class SerialTransport implements Transport {
       const port = new SerialPort({ path, baudRate, autoOpen: false });
       port.open((err) => {
         if (err) {
-          reject(new PicospikeError("DEVICE_PORT_UNAVAILABLE", `cannot open ${path}: ${err.message}`, { port: path }));
+          reject(new PicospikeError("DEVICE_PORT_UNAVAILABLE", `cannot open ${path}: ${openFailure(err.message, path)}`, { port: path }));
         } else {
           resolveOpen(new SerialTransport(port));
         }
@@ -75,4 +75,14 @@ export class SerialTransport implements Transport {
     for (const listener of [...this.closeListeners]) listener();
     this.closeListeners.clear();
   }
+}
+
+/**
+ * node-serialport's reason for a failed open without what the message already says: it reads
+ * "Error: No such file or directory, cannot open /dev/pts/99", which named the path twice.
+ */
+export function openFailure(message: string, path: string): string {
+  const reason = message.replace(/^Error:\s*/, "");
+  const suffix = `, cannot open ${path}`;
+  return reason.endsWith(suffix) ? reason.slice(0, -suffix.length) : reason;
 }

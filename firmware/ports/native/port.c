@@ -8,7 +8,8 @@
  * its stdin reaches end-of-file: the host that spawned it keeps a pipe open on stdin, so a host
  * that dies takes its board with it. PS_NATIVE_STDIN=ignore disables the stdin watch, for
  * running by hand with stdin redirected from /dev/null. On Linux the parent's death also sends
- * SIGTERM (PR_SET_PDEATHSIG).
+ * SIGTERM (PR_SET_PDEATHSIG). PS_NATIVE_DETACHED=1 (what `picospike flash --detach` sets) turns
+ * both off: the board outlives the process that started it and stops on a signal only.
  */
 #define _DEFAULT_SOURCE 1
 #define _XOPEN_SOURCE 600
@@ -49,7 +50,7 @@ static void die(const char *what) {
   exit(2);
 }
 
-static void install_signals(void) {
+static void install_signals(int follow_parent) {
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_handler = on_stop_signal;
@@ -59,7 +60,9 @@ static void install_signals(void) {
   sigaction(SIGHUP, &action, NULL);
   signal(SIGPIPE, SIG_IGN);
 #ifdef __linux__
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (follow_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
+#else
+  (void)follow_parent;
 #endif
 }
 
@@ -72,10 +75,12 @@ static void close_pty(void) {
 void ps_port_init(void) {
   const char *slave_path;
   const char *stdin_mode = getenv("PS_NATIVE_STDIN");
+  const char *detached_mode = getenv("PS_NATIVE_DETACHED");
+  const int detached = detached_mode != NULL && strcmp(detached_mode, "1") == 0;
   struct termios raw;
 
-  install_signals();
-  watch_stdin = !(stdin_mode != NULL && strcmp(stdin_mode, "ignore") == 0);
+  install_signals(!detached);
+  watch_stdin = !detached && !(stdin_mode != NULL && strcmp(stdin_mode, "ignore") == 0);
 
   pty_master = posix_openpt(O_RDWR | O_NOCTTY);
   if (pty_master < 0) die("posix_openpt");
