@@ -14,6 +14,13 @@ const NATIVE = [
   "test/c-table-reader.test.ts",
   "test/error-catalogue.test.ts",
   "test/boards/live.test.ts",
+  "cli/device.test.ts",
+  "firmware-host/boards/flash/flash.test.ts",
+  "test/twin.test.ts",
+  // the packed package, installed outside the repository, every README verb (gcc for the native board)
+  "test/acceptance/acceptance.test.ts",
+  // Debian's chromium against a native-board stream (skips with its reason when chromium is absent)
+  "test/ui/browser.test.ts",
 ];
 /** Needs the cross compilers and QEMU (the emulated boards; the library build runs its example under QEMU). */
 const BOARDS = ["test/boards/echo.test.ts", "test/fold.test.ts", "test/library/library.test.ts"];

@@ -18,9 +18,10 @@ import { codegen } from "./verbs/codegen.js";
 import { evalVerb, run } from "./verbs/interpreter.js";
 import { bench, demo, learn, ports } from "./verbs/misc.js";
 import { convert, inspect, quantize, train } from "./verbs/pipeline.js";
+import { exportVerb, importVerb, monitor } from "./verbs/interchange.js";
 
 /** Every verb's cases, in the order a user meets them. */
-export const VERB_CASES: readonly VerbCase[] = [demo, train, convert, quantize, inspect, run, evalVerb, codegen, build, flash, stream, compare, adapt, learn, ports, bench];
+export const VERB_CASES: readonly VerbCase[] = [demo, train, convert, importVerb, quantize, inspect, run, evalVerb, exportVerb, codegen, build, flash, stream, compare, monitor, adapt, learn, ports, bench];
 
 /** The verbs of README.md's command-reference table (first word of each row's first cell). */
 export function readmeVerbs(readme: string): string[] {
