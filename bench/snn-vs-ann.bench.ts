@@ -28,6 +28,7 @@ import { initTf } from "../models/tf.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import { decodeTable, encodeTable } from "../runtime/format.js";
 import type { EventTable } from "../runtime/model.js";
+import { fail } from "../runtime/errors.js";
 import { argmax8, quantizeAnn, runInt8Ann, type Int8Ann, type Int8Layer } from "./ann-int8.js";
 import { runQemu } from "../firmware-host/boards/qemu.js";
 import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
@@ -338,7 +339,7 @@ export const snnVsAnnBench: BenchModule = {
     const rows: BenchRow[] = [];
     // the MLP: the shipped trained pair, so that every clone measures the same trained model
     const mlp = shippedPair();
-    if (mlp === undefined) throw new Error(`the shipped MNIST MLP (${SHIPPED_MLP_DIR}) is missing`);
+    if (mlp === undefined) fail("CLI_PACKAGE_DAMAGED", `the shipped trained MNIST MLP (${SHIPPED_MLP_DIR}) is missing from ${repoRoot()}`);
     rows.push(...(await comparePair(mlp, test, () => {}, quick)));
     if (!quick) {
       const cnn = await loadPair("cnn", join(repoRoot(), "build/accuracy/cnn"));

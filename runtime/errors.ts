@@ -90,8 +90,8 @@ export const ERROR_CODES = {
   CLI_WRITE_FAILED: { num: 605, cause: "An output file could not be written; nothing partial was left behind.", remedy: "Check the directory exists and is writable and the disk has room." },
   CLI_INTERRUPTED: { num: 606, cause: "The command was interrupted (Ctrl-C) before finishing.", remedy: "Outputs written so far are complete files; rerun to finish." },
   CLI_PACKAGE_DAMAGED: { num: 610, cause: "A file the picospike package ships (firmware sources, runtime/fixed.ts, bench C) is missing from its install.", remedy: "Reinstall picospike (`npm install -g picospike` or from its tarball)." },
-  UI_PORT_UNAVAILABLE: { num: 640, cause: "The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed).", remedy: "Pick another --ui-port, or leave it out so the system chooses a free port." },
-  UI_ASSETS_MISSING: { num: 641, cause: "The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built.", remedy: "Run `npm run build` in the package (an installed package ships the built page)." },
+  CLI_UI_PORT_UNAVAILABLE: { num: 640, cause: "The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed).", remedy: "Pick another --ui-port, or leave it out so the system chooses a free port." },
+  CLI_UI_ASSETS_MISSING: { num: 641, cause: "The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built.", remedy: "Run `npm run build` in the package (an installed package ships the built page)." },
 
   // ---- 7xx toolchain -----------------------------------------------------------------------------
   TOOLCHAIN_DATASET: { num: 701, cause: "A dataset file is missing or malformed (bad IDX magic, sizes, truncation).", remedy: "Check --data-dir holds standard IDX files." },

@@ -41,7 +41,7 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_TIMEOUT: "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
-  UI_ASSETS_MISSING: "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",
+  CLI_UI_ASSETS_MISSING: "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",
   CLI_PACKAGE_DAMAGED: "needs an install missing the package's own files (package.json, firmware/); the acceptance suite checks the tarball carries them",
   CLI_INTERRUPTED: "Ctrl-C ends a run with its summary, complete output files and exit 130, not with this error (cli/live-stream.test.ts)",
 };
@@ -294,7 +294,7 @@ beforeAll(() => {
     // decided before any compiler runs, so the same answer with or without the Arm toolchain
     DEVICE_MODEL_TOO_LARGE: { args: ["build", big, "--board", "microbit", "--out", "b-big"], env: { PATH: join(dir, "emptybin") }, mentions: "microbit", outputs: ["b-big"] },
     DEVICE_CANNOT_MONITOR: { args: ["monitor", "--port", "$PORT", "--model", model, "--steps", "2"], device: {}, mentions: "runs no model" },
-    UI_PORT_UNAVAILABLE: { args: ["compare", model, "--board", "mock", "--steps", "2", "--input", "random:0.1:1", "--ui-port", "$HELDPORT", "--report", "upu.html"], mentions: "EADDRINUSE", outputs: ["upu.html"] },
+    CLI_UI_PORT_UNAVAILABLE: { args: ["compare", model, "--board", "mock", "--steps", "2", "--input", "random:0.1:1", "--ui-port", "$HELDPORT", "--report", "upu.html"], mentions: "EADDRINUSE", outputs: ["upu.html"] },
     DEVICE_PORT_UNAVAILABLE: { args: ["stream", "--model", model, "--port", join(dir, "no-such-tty"), "--input", "random:0.1:1", "--out", "dpu.spk"], mentions: "no-such-tty", outputs: ["dpu.spk"] },
     DEVICE_FLASH_FAILED: { args: ["flash", "--image", join(dir, "no-such.elf"), "--board", "native"], mentions: "no-such.elf" },
     CLI_USAGE: { args: ["run", model, "--steps", "0", "--input", "random:0.1:1"], mentions: "--steps" },

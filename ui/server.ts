@@ -23,7 +23,7 @@ export interface PageAssets {
 
 /**
  * Finds and reads dist/ui/app.js and app.css, from the bundle (dist/ or dist/chunks/) or from the
- * sources run under tsx (ui/). UI_ASSETS_MISSING when the page was not built.
+ * sources run under tsx (ui/). CLI_UI_ASSETS_MISSING when the page was not built.
  */
 export function loadPageAssets(): PageAssets {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -35,7 +35,7 @@ export function loadPageAssets(): PageAssets {
     }
     dir = dirname(dir);
   }
-  fail("UI_ASSETS_MISSING", "the live view's page (dist/ui/app.js) was not built: run `npm run build`");
+  fail("CLI_UI_ASSETS_MISSING", "the live view's page (dist/ui/app.js) was not built: run `npm run build`");
 }
 
 /** The HTML shell of the live page: the script connects back to the server it came from. */
@@ -70,7 +70,7 @@ export interface UiServer {
 
 /**
  * Starts the server on 127.0.0.1 (`port` 0: the OS picks one) serving `hub`'s page and data.
- * UI_PORT_UNAVAILABLE when the port cannot be bound.
+ * CLI_UI_PORT_UNAVAILABLE when the port cannot be bound.
  */
 export async function startUiServer(hub: LiveHub, options: { port?: number; assets?: PageAssets } = {}): Promise<UiServer> {
   const assets = options.assets ?? loadPageAssets();
@@ -126,7 +126,7 @@ export async function startUiServer(hub: LiveHub, options: { port?: number; asse
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(new PicospikeError("UI_PORT_UNAVAILABLE", `cannot serve the live view on 127.0.0.1:${options.port ?? 0}: ${e.code ?? e.message}`)),
+      reject(new PicospikeError("CLI_UI_PORT_UNAVAILABLE", `cannot serve the live view on 127.0.0.1:${options.port ?? 0}: ${e.code ?? e.message}`)),
     );
     server.listen({ host: "127.0.0.1", port: options.port ?? 0 }, () => resolve());
   });

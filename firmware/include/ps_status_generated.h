@@ -55,8 +55,8 @@ typedef enum ps_status {
     PS_E_CLI_WRITE_FAILED = 605, /* An output file could not be written; nothing partial was left behind. */
     PS_E_CLI_INTERRUPTED = 606, /* The command was interrupted (Ctrl-C) before finishing. */
     PS_E_CLI_PACKAGE_DAMAGED = 610, /* A file the picospike package ships (firmware sources, runtime/fixed.ts, bench C) is missing from its install. */
-    PS_E_UI_PORT_UNAVAILABLE = 640, /* The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed). */
-    PS_E_UI_ASSETS_MISSING = 641, /* The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built. */
+    PS_E_CLI_UI_PORT_UNAVAILABLE = 640, /* The live view's server could not listen on the asked --ui-port of 127.0.0.1 (taken, or not allowed). */
+    PS_E_CLI_UI_ASSETS_MISSING = 641, /* The live view's page (dist/ui/app.js, app.css) is not where the command expects it: the package was not built. */
     PS_E_TOOLCHAIN_DATASET = 701, /* A dataset file is missing or malformed (bad IDX magic, sizes, truncation). */
     PS_E_TOOLCHAIN_UNSUPPORTED_LAYER = 702, /* The ANN has a layer or activation the converter cannot turn into spiking form. */
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */

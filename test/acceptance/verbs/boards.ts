@@ -41,12 +41,12 @@ export const build: VerbCase = {
       }
 
       it("mistake: a float SNN JSON says what it is and which verb takes it", () => {
-        const message = expectError(ctx.user.run(["build", ctx.snn(), "--board", "native"]), "FORMAT_NOT_EVENT_TABLE");
+        const message = expectError(ctx.user.run(["build", ctx.snn(), "--board", "native", "--out", "b-snn"]), "FORMAT_NOT_EVENT_TABLE");
         expect(message).toMatch(/quantize/);
       }, 300_000);
 
       it("mistake: an unknown board lists the boards", () => {
-        expect(expectError(ctx.user.run(["build", ctx.model(8), "--board", "esp32"]), "DEVICE_UNKNOWN_BOARD")).toMatch(/native/);
+        expect(expectError(ctx.user.run(["build", ctx.model(8), "--board", "esp32", "--out", "b-esp32"]), "DEVICE_UNKNOWN_BOARD")).toMatch(/native/);
       }, 300_000);
     });
   },
@@ -92,7 +92,7 @@ export const stream: VerbCase = {
           ctx.user.ok(["run", ctx.model(8), "--input", `spikes:stream-${board}.spikes`, "--steps", String(STEPS)]);
         }, 300_000);
 
-        it(`real time on ${board}: the device clock drives ${STEPS * 3} steps`, () => {
+        it(`real time on ${board}: the device clock drives the ${STEPS * 3} steps sent (and the few it runs on while the host stops)`, () => {
           if (missing(`stream --board ${board} --realtime`, toolsOf(BOARDS[board]!, true))) return;
           if (BOARDS[board]!.qemu !== undefined) {
             // known open defect: under QEMU the device clock's step count drifts from the input's
@@ -101,7 +101,10 @@ export const stream: VerbCase = {
             return;
           }
           const r = ctx.user.json<{ steps: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:3", "--steps", String(STEPS), "--realtime", "--dt", "5", "--out-inputs", `rt-${board}.spikes`, "--json"]);
-          expect(r.steps).toBe(STEPS * 3);
+          // The device clock keeps running while the host drains and stops (spec/protocol.md §5.4), so a
+          // real-time run spans at least the steps sent and a few more; the defect was counts far off.
+          expect(r.steps).toBeGreaterThanOrEqual(STEPS * 3);
+          expect(r.steps).toBeLessThanOrEqual(STEPS * 3 * 2);
           ctx.user.ok(["run", ctx.model(8), "--input", `spikes:rt-${board}.spikes`]);
         }, 300_000);
       }
