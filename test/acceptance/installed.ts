@@ -148,6 +148,38 @@ export class User {
     }
   }
 
+  /**
+   * Runs `picospike ARGS` to the end without blocking the test worker. A run that may take longer
+   * than vitest's 60 s worker RPC timeout (QEMU boards, bench, demo) uses this: spawnSync would
+   * freeze the worker's event loop and vitest would report its own RPC as timed out.
+   */
+  runAsync(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+    return new Promise((resolvePromise) => {
+      const child = spawn(this.pkg.bin, args, { cwd: options.cwd ?? this.dir, env: { ...process.env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 180_000);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolvePromise({ status, stdout, stderr });
+      });
+      child.stdin.end(options.input ?? "");
+    });
+  }
+
+  /** runAsync, expecting success, with stdout parsed as JSON (as json). */
+  async jsonAsync<T = Record<string, unknown>>(args: readonly string[], options: RunOptions = {}): Promise<T> {
+    const r = await this.runAsync(args, options);
+    if (r.status !== 0) throw new Error(`picospike ${args.join(" ")} exited ${r.status}\n${r.stderr}`);
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      throw new Error(`picospike ${args.join(" ")} printed no JSON:\n${r.stdout}`);
+    }
+  }
+
   /** Runs ARGS and expects success; returns the run. */
   ok(args: readonly string[], options: RunOptions = {}): Run {
     const r = this.run(args, options);

@@ -8,35 +8,10 @@
 #include "../cortex-m/cm.h"
 
 #define SYSCLK_HZ 32000000u
-#define UART_BAUD 115200u
-
-/* CMSDK APB UART registers and bits. */
 #define UART0_BASE 0x49303000u
-#define UART_DATA PS_REG32(UART0_BASE + 0x00u)
-#define UART_STATE PS_REG32(UART0_BASE + 0x04u)
-#define UART_CTRL PS_REG32(UART0_BASE + 0x08u)
-#define UART_INTSTATUS PS_REG32(UART0_BASE + 0x0Cu)
-#define UART_BAUDDIV PS_REG32(UART0_BASE + 0x10u)
-#define UART_STATE_TXFULL (1u << 0)
-#define UART_STATE_RXFULL (1u << 1)
-#define UART_CTRL_TX_EN (1u << 0)
-#define UART_CTRL_RX_EN (1u << 1)
-#define UART_CTRL_RX_INTEN (1u << 3)
-#define UART_INT_RX (1u << 1)
 #define UART0_RX_IRQ 33u
-
-/* SysTick: processor clock, interrupt on wrap; period 1 ms. */
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2)
-#define SYST_PERIOD (SYSCLK_HZ / 1000u)
-
-static ps_cm_ring rx_ring;
-/* Ticks of all SysTick periods completed so far (plus what ps_port_cycles_align kept). */
-static volatile uint32_t systick_base;
-
-static void uart0_rx_irq(void);
-static void systick_irq(void);
+#define PS_CMSDK_BOARD_NAME "mps3-an547"
+#include "../cortex-m/cmsdk_port.h"
 
 /* Vectors 1..15, then IRQ 0..33 (33 = UART0 RX); the linker script writes vector 0, the initial
  * stack pointer. */
@@ -59,91 +34,3 @@ __attribute__((section(".vectors"), used)) static void (*const vector_table[15 +
     uart0_rx_irq,
 };
 #undef D
-
-/* Moves the byte in the UART into the ring; leaves it there (QEMU then holds back the rest) when
- * the ring is full, with the RX interrupt off until ps_port_uart_read makes room. */
-static void uart0_pull(void) {
-  while (UART_STATE & UART_STATE_RXFULL) {
-    if (ps_cm_ring_full(&rx_ring)) {
-      UART_CTRL &= ~UART_CTRL_RX_INTEN;
-      return;
-    }
-    ps_cm_ring_put(&rx_ring, (uint8_t)UART_DATA);
-  }
-}
-
-static void uart0_rx_irq(void) {
-  UART_INTSTATUS = UART_INT_RX; /* clear first: a byte arriving after this re-raises it */
-  uart0_pull();
-}
-
-static void systick_irq(void) { systick_base += SYST_PERIOD; }
-
-void ps_port_init(void) {
-  UART_BAUDDIV = SYSCLK_HZ / UART_BAUD;
-  UART_CTRL = UART_CTRL_TX_EN | UART_CTRL_RX_EN | UART_CTRL_RX_INTEN;
-  PS_REG32(0xE000E100u + 4u * (UART0_RX_IRQ / 32u)) = 1u << (UART0_RX_IRQ % 32u); /* NVIC_ISER1 */
-  PS_SYST_RVR = SYST_PERIOD - 1u;
-  PS_SYST_CVR = 0u;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
-}
-
-bool ps_port_running(void) { return true; }
-
-void ps_port_uart_write(const uint8_t *data, size_t len) {
-  size_t i;
-  for (i = 0; i < len; ++i) {
-    while (UART_STATE & UART_STATE_TXFULL) {
-    }
-    UART_DATA = data[i];
-  }
-}
-
-size_t ps_port_uart_read(uint8_t *buf, size_t cap) {
-  uint32_t primask = ps_cm_irq_save();
-  size_t count = ps_cm_ring_take(&rx_ring, buf, cap);
-  uart0_pull(); /* a byte that waited while the ring was full */
-  UART_CTRL |= UART_CTRL_RX_INTEN;
-  ps_cm_irq_restore(primask);
-  return count;
-}
-
-/* SysTick counts down from SYST_PERIOD-1; a wrap not yet serviced shows as PENDSTSET. */
-static uint32_t cycles_masked(void) {
-  uint32_t current = PS_SYST_CVR;
-  uint32_t base = systick_base;
-  if (PS_SCB_ICSR & PS_SCB_ICSR_PENDSTSET) {
-    current = PS_SYST_CVR;
-    base += SYST_PERIOD;
-  }
-  return base + (SYST_PERIOD - 1u - current);
-}
-
-uint32_t ps_port_cycles(void) {
-  uint32_t primask = ps_cm_irq_save();
-  uint32_t now = cycles_masked();
-  ps_cm_irq_restore(primask);
-  return now;
-}
-
-/* Stopping and restarting SysTick keeps its count but restarts the tick phase at this instant
- * (QEMU's ptimer re-bases on run); up to one tick is lost, never counted twice. */
-uint32_t ps_port_cycles_align(void) {
-  uint32_t primask = ps_cm_irq_save();
-  uint32_t now;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
-  now = cycles_masked();
-  ps_cm_irq_restore(primask);
-  return now;
-}
-
-uint32_t ps_port_cycles_hz(void) { return SYSCLK_HZ; }
-
-const char *ps_port_board_name(void) { return "mps3-an547"; }
-
-void ps_port_idle(void) {
-  uint32_t primask = ps_cm_irq_save();
-  if (rx_ring.head == rx_ring.tail) ps_cm_wfi(); /* wakes on RX or the 1 ms SysTick */
-  ps_cm_irq_restore(primask);
-}

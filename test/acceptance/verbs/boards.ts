@@ -32,9 +32,9 @@ export const build: VerbCase = {
   define(ctx: Acceptance) {
     describe("build", () => {
       for (const board of Object.values(BOARDS)) {
-        it(`builds the int4 model for ${board.name} with a size report`, () => {
+        it(`builds the int4 model for ${board.name} with a size report`, async () => {
           if (missing(`build --board ${board.name}`, toolsOf(board, false))) return;
-          const r = ctx.user.json<{ board: string; image: string }>(["build", ctx.model(4), "--board", board.name, "--out", `fw-${board.name}`, "--json"]);
+          const r = await ctx.user.jsonAsync<{ board: string; image: string }>(["build", ctx.model(4), "--board", board.name, "--out", `fw-${board.name}`, "--json"]);
           expect(r.board).toBe(board.name);
           expect(existsSync(r.image)).toBe(true);
         }, 300_000);
@@ -85,9 +85,9 @@ export const stream: VerbCase = {
   define(ctx: Acceptance) {
     describe("stream", () => {
       for (const board of runnableBoards()) {
-        it(`lockstep on ${board}: mnist digits in, output spikes out, recorded inputs replayable`, () => {
+        it(`lockstep on ${board}: mnist digits in, output spikes out, recorded inputs replayable`, async () => {
           if (missing(`stream --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = ctx.user.json<{ samples: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:2", "--steps", String(STEPS), "--out", `stream-out-${board}.spikes`, "--out-inputs", `stream-${board}.spikes`, "--json"]);
+          const r = await ctx.user.jsonAsync<{ samples: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:2", "--steps", String(STEPS), "--out", `stream-out-${board}.spikes`, "--out-inputs", `stream-${board}.spikes`, "--json"]);
           expect(r.samples).toBe(2);
           ctx.user.ok(["run", ctx.model(8), "--input", `spikes:stream-${board}.spikes`, "--steps", String(STEPS)]);
         }, 300_000);
@@ -127,9 +127,9 @@ export const compare: VerbCase = {
   define(ctx: Acceptance) {
     describe("compare", () => {
       for (const board of runnableBoards()) {
-        it(`bit-exact on ${board}, with --plot, --json and --inject`, () => {
+        it(`bit-exact on ${board}, with --plot, --json and --inject`, async () => {
           if (missing(`compare --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = ctx.user.json<CompareJson>(["compare", ctx.model(8), "--board", board, "--input", "mnist:0:2", "--steps", String(STEPS), "--plot", `cmp-${board}.svg`, "--inject", "corrupt=0.01,drop=0.01,seed=5", "--json"]);
+          const r = await ctx.user.jsonAsync<CompareJson>(["compare", ctx.model(8), "--board", board, "--input", "mnist:0:2", "--steps", String(STEPS), "--plot", `cmp-${board}.svg`, "--inject", "corrupt=0.01,drop=0.01,seed=5", "--json"]);
           expect(r.bitExact).toBe(true);
           expect(readFileSync(ctx.user.path(`cmp-${board}.svg`), "utf8")).toMatch(/^<svg|<\?xml/);
         }, 300_000);
@@ -147,9 +147,9 @@ export const adapt: VerbCase = {
   verb: "adapt",
   define(ctx: Acceptance) {
     describe("adapt", () => {
-      it("closed-loop R-STDP on the native board: learning curve, device weights equal the replay", () => {
+      it("closed-loop R-STDP on the native board: learning curve, device weights equal the replay", async () => {
         if (missing("adapt --board native", ["gcc", "size"])) return;
-        const r = ctx.user.json<Record<string, unknown>>(["adapt", "--board", "native", "--trials", "200", "--plot", "adapt.svg", "--json"]);
+        const r = await ctx.user.jsonAsync<Record<string, unknown>>(["adapt", "--board", "native", "--trials", "200", "--plot", "adapt.svg", "--json"]);
         expect(JSON.stringify(r)).toMatch(/true/);
         expect(existsSync(ctx.user.path("adapt.svg"))).toBe(true);
       }, 300_000);

@@ -8,9 +8,9 @@ export const demo: VerbCase = {
   verb: "demo",
   define(ctx: Acceptance) {
     describe("demo", () => {
-      it("runs the whole pipeline, small, on the native board", () => {
+      it("runs the whole pipeline, small, on the native board", async () => {
         if (missing("demo --board native", ["gcc", "size"])) return;
-        const r = ctx.user.json<Record<string, unknown>>(["demo", "--epochs", "1", "--eval-digits", "20", "--digits", "2", "--steps", "8", "--out", "demo", "--json"], { timeoutMs: 600_000 });
+        const r = await ctx.user.jsonAsync<Record<string, unknown>>(["demo", "--epochs", "1", "--eval-digits", "20", "--digits", "2", "--steps", "8", "--out", "demo", "--json"], { timeoutMs: 600_000 });
         expect(JSON.stringify(r)).toMatch(/"bitExact":\s*true/);
         expect(existsSync(ctx.user.path("demo"))).toBe(true);
       }, 600_000);
@@ -34,8 +34,8 @@ export const learn: VerbCase = {
         expect(r.passed).toBe(true);
       }, 300_000);
 
-      it("--quick diehl-cook reports against the check it ran, not the full one", () => {
-        const r = ctx.user.run(["learn", "--rule", "diehl-cook", "--quick", "--out", "learn-dc"], { timeoutMs: 300_000 });
+      it("--quick diehl-cook reports against the check it ran, not the full one", async () => {
+        const r = await ctx.user.runAsync(["learn", "--rule", "diehl-cook", "--quick", "--out", "learn-dc"], { timeoutMs: 300_000 });
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout).toMatch(/25 neurons/);
         expect(r.stdout).toMatch(/check: .*: not made by --quick/);
@@ -65,9 +65,9 @@ export const bench: VerbCase = {
   verb: "bench",
   define(ctx: Acceptance) {
     describe("bench", () => {
-      it("--quick runs from the installed package (no development dependencies)", () => {
+      it("--quick runs from the installed package (no development dependencies)", async () => {
         if (missing("bench --quick", ["gcc"])) return;
-        const r = ctx.user.json<{ summary: { interpreterVsNativeC: number | null } }>(["bench", "--quick", "--json"], { timeoutMs: 600_000 });
+        const r = await ctx.user.jsonAsync<{ summary: { interpreterVsNativeC: number | null } }>(["bench", "--quick", "--json"], { timeoutMs: 600_000 });
         expect(r.summary.interpreterVsNativeC).toBeGreaterThan(0);
       }, 600_000);
     });
