@@ -31,6 +31,7 @@ import type { EventTable } from "../runtime/model.js";
 import { fail } from "../runtime/errors.js";
 import { argmax8, quantizeAnn, runInt8Ann, type Int8Ann, type Int8Layer } from "./ann-int8.js";
 import { runQemu } from "../firmware-host/boards/qemu.js";
+import { missingTools } from "../firmware-host/boards/toolchain.js";
 import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
 
 /** The T values the SNN may choose from (fewest steps first). */
@@ -297,6 +298,24 @@ export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: st
   const neurons = pair.snn.layers.reduce((n, l) => n + l.size, 0);
   // the microbit's 16 KB of RAM holds the MLP's state, not the CNN's 2,000+ neurons
   const boards = pair.arch === "mlp" && !quick ? ["mps2-an386", "microbit"] : ["mps2-an386"];
+  const absent = missingTools(["arm-none-eabi-gcc", "qemu-system-arm"]);
+  if (absent.length > 0) {
+    // A machine with only Node and gcc: the accuracies and event counts are still measured; the
+    // instruction counts need the Arm toolchain and QEMU, and are left out (the summary shows null).
+    log(`[${pair.arch}] device figures skipped: ${absent.join(", ")} not installed`);
+    return [{
+      name: `mps2-an386: ${pair.arch.toUpperCase()}`,
+      figures: {
+        "int8 ANN accuracy %": Number((100 * annAcc).toFixed(2)),
+        "SNN accuracy %": Number((100 * chosen.accuracy).toFixed(2)),
+        "SNN T": chosen.steps,
+        "ANN MACs": pair.ann.macs,
+        "SNN synaptic events/inference": Math.round(chosen.synEvents),
+        "SNN neuron updates/inference": chosen.neuronUpdates,
+      },
+      workload: `${pair.origin}; accuracy on ${test.count} held-out digits; no device figures: ${absent.join(", ")} not installed`,
+    }];
+  }
   for (const board of boards) {
     const annInstr = mean(await deviceAnn(board, pair.ann, digits));
     const held = mean(await deviceSnn(board, pair.snn, digits, chosen.steps, true));
