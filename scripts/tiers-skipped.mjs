@@ -5,7 +5,7 @@ process.stdout.write(
     "npm test ran the unit and native tiers; not run:",
     "  boards  (QEMU Cortex-M boards: e2e, echo, fold)       npm run test:boards",
     "  long    (soak, long conformance, fuzz smoke, peers, demo)  npm run test:long",
-    "every tier (what CI runs): npm run test:all",
+    "every tier: npm run test:all (CI runs npm test, then boards and long)",
     "",
   ].join("\n"),
 );
