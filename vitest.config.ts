@@ -42,7 +42,14 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "unit", include: ["{runtime,codegen,models,firmware-host,ui,cli,bench,test,scripts}/**/*.test.ts"], exclude: [...configDefaults.exclude, ...NATIVE, ...BOARDS, ...LONG, E2E] } },
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["{runtime,codegen,models,firmware-host,ui,cli,bench,test,scripts}/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...NATIVE, ...BOARDS, ...LONG, E2E],
+        },
+      },
       { extends: true, test: { name: "native", include: [...NATIVE, E2E], env: { PICOSPIKE_TEST_BOARDS: "host" } } },
       { extends: true, test: { name: "boards", include: [...BOARDS, E2E], env: { PICOSPIKE_TEST_BOARDS: "qemu" } } },
       { extends: true, test: { name: "long", include: LONG } },

@@ -19,10 +19,19 @@ import type { FloatLayer } from "../models/float-snn.js";
 export type Int8Layer =
   | { kind: "dense"; inputs: number; outputs: number; w: Int8Array; bias: Int32Array; mult: Int32Array; shift: Int32Array; zpOut: number; actMin: number }
   | {
-    kind: "conv"; inShape: [number, number, number]; outShape: [number, number, number]; kernel: [number, number]; stride: [number, number];
-    /** [K][C·kh·kw], row-major patch order (c, ky, kx). */
-    w: Int8Array; bias: Int32Array; mult: Int32Array; shift: Int32Array; zpOut: number; actMin: number;
-  }
+      kind: "conv";
+      inShape: [number, number, number];
+      outShape: [number, number, number];
+      kernel: [number, number];
+      stride: [number, number];
+      /** [K][C·kh·kw], row-major patch order (c, ky, kx). */
+      w: Int8Array;
+      bias: Int32Array;
+      mult: Int32Array;
+      shift: Int32Array;
+      zpOut: number;
+      actMin: number;
+    }
   | { kind: "pool"; inShape: [number, number, number]; outShape: [number, number, number]; kernel: [number, number]; stride: [number, number] };
 
 /** A quantized network: input quantization of a pixel p (0..255) is p − 128 (scale 1/255, zero point −128). */
@@ -39,10 +48,19 @@ export function quantizeMultiplier(real: number): { mult: number; shift: number 
   if (real <= 0) return { mult: 0, shift: 0 };
   let shift = 0;
   let q = real;
-  while (q < 0.5) { q *= 2; shift--; }
-  while (q >= 1) { q /= 2; shift++; }
+  while (q < 0.5) {
+    q *= 2;
+    shift--;
+  }
+  while (q >= 1) {
+    q /= 2;
+    shift++;
+  }
   let mult = Math.round(q * 2 ** 31);
-  if (mult === 2 ** 31) { mult /= 2; shift++; }
+  if (mult === 2 ** 31) {
+    mult /= 2;
+    shift++;
+  }
   return { mult, shift };
 }
 
@@ -87,20 +105,26 @@ function floatStage(layer: FloatLayer, x: Float32Array): Float32Array {
   const [sy, sx] = layer.stride;
   const out = new Float32Array(K * OH * OW);
   if (layer.kind === "pool") {
-    for (let c = 0; c < C; c++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-      let s = 0;
-      for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) s += x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
-      out[(c * OH + oy) * OW + ox] = s * layer.weight;
-    }
+    for (let c = 0; c < C; c++)
+      for (let oy = 0; oy < OH; oy++)
+        for (let ox = 0; ox < OW; ox++) {
+          let s = 0;
+          for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) s += x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
+          out[(c * OH + oy) * OW + ox] = s * layer.weight;
+        }
     return out;
   }
-  for (let k = 0; k < K; k++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-    let s = layer.bias ? layer.bias[k]! : 0;
-    for (let c = 0; c < C; c++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-      s += layer.weights[((k * C + c) * kh + ky) * kw + kx]! * x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
-    }
-    out[(k * OH + oy) * OW + ox] = s;
-  }
+  for (let k = 0; k < K; k++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        let s = layer.bias ? layer.bias[k]! : 0;
+        for (let c = 0; c < C; c++)
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              s += layer.weights[((k * C + c) * kh + ky) * kw + kx]! * x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
+            }
+        out[(k * OH + oy) * OW + ox] = s;
+      }
   return out;
 }
 
@@ -168,7 +192,19 @@ export function quantizeAnn(ann: ParsedAnn, images: Uint8Array, count: number): 
       macs += L.inputs * outputs;
     } else {
       if (L.padding[0] !== 0 || L.padding[1] !== 0) throw new Error(`conv ${L.name}: padded convolutions are not in this peer`);
-      layers.push({ kind: "conv", inShape: [...L.inShape], outShape: [...L.outShape], kernel: [...L.kernel], stride: [...L.stride], w, bias, mult: m, shift: sh, zpOut, actMin });
+      layers.push({
+        kind: "conv",
+        inShape: [...L.inShape],
+        outShape: [...L.outShape],
+        kernel: [...L.kernel],
+        stride: [...L.stride],
+        w,
+        bias,
+        mult: m,
+        shift: sh,
+        zpOut,
+        actMin,
+      });
       macs += L.outShape[0] * L.outShape[1] * L.outShape[2] * fan;
     }
     inScale = outScale;
@@ -199,12 +235,15 @@ export function runInt8Ann(net: Int8Ann, pixels: Uint8Array): Int8Array {
       const [sy, sx] = L.stride;
       const fan = C * kh * kw;
       const out = new Int8Array(K * OH * OW);
-      for (let k = 0; k < K; k++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-        let acc = L.bias[k]!;
-        let f = k * fan;
-        for (let c = 0; c < C; c++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) acc += L.w[f++]! * x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
-        out[(k * OH + oy) * OW + ox] = clamp8(requantize(acc, L.mult[k]!, L.shift[k]!) + L.zpOut, L.actMin);
-      }
+      for (let k = 0; k < K; k++)
+        for (let oy = 0; oy < OH; oy++)
+          for (let ox = 0; ox < OW; ox++) {
+            let acc = L.bias[k]!;
+            let f = k * fan;
+            for (let c = 0; c < C; c++)
+              for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) acc += L.w[f++]! * x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
+            out[(k * OH + oy) * OW + ox] = clamp8(requantize(acc, L.mult[k]!, L.shift[k]!) + L.zpOut, L.actMin);
+          }
       x = out;
     } else {
       const [C, H, W] = L.inShape;
@@ -213,13 +252,15 @@ export function runInt8Ann(net: Int8Ann, pixels: Uint8Array): Int8Array {
       const [sy, sx] = L.stride;
       const count = kh * kw;
       const out = new Int8Array(C * OH * OW);
-      for (let c = 0; c < C; c++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-        let s = 0;
-        for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) s += x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
-        // TFLite's int8 average pool: round half away from zero, then clamp
-        const avg = s > 0 ? Math.trunc((s + (count >> 1)) / count) : Math.trunc((s - (count >> 1)) / count);
-        out[(c * OH + oy) * OW + ox] = clamp8(avg, -128);
-      }
+      for (let c = 0; c < C; c++)
+        for (let oy = 0; oy < OH; oy++)
+          for (let ox = 0; ox < OW; ox++) {
+            let s = 0;
+            for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) s += x[(c * H + oy * sy + ky) * W + ox * sx + kx]!;
+            // TFLite's int8 average pool: round half away from zero, then clamp
+            const avg = s > 0 ? Math.trunc((s + (count >> 1)) / count) : Math.trunc((s - (count >> 1)) / count);
+            out[(c * OH + oy) * OW + ox] = clamp8(avg, -128);
+          }
       x = out;
     }
   }

@@ -42,13 +42,19 @@ function eventsBytes(steps: readonly StepEvents[]): Uint8Array {
 export type Transpile = (typescript: string) => string;
 
 /** What `picospike codegen --target ts` emits for `table`, transpiled and imported from `dir`. */
-async function specialisedTs(table: ReturnType<typeof denseModel>, dir: string, transpile: Transpile): Promise<{ step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array }> {
+async function specialisedTs(
+  table: ReturnType<typeof denseModel>,
+  dir: string,
+  transpile: Transpile,
+): Promise<{ step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array }> {
   // Without "type": "module", a .js file outside the package is CommonJS to Node's loader (and to tsx,
   // which then rewrites its ESM imports into getter calls): every fixed.js primitive in the inner loop
   // became a non-inlined getter call, which made the module measure about 0.1x the interpreter here.
   writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
   for (const [name, text] of emitTsModel(table, "bench", ROOT)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transpile(text));
-  const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): { step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array } };
+  const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as {
+    createModel(): { step(s: StepEvents): void; reset(): void; lastSpikes(l: number): Uint32Array };
+  };
   return mod.createModel();
 }
 
@@ -62,7 +68,11 @@ function timeOnce(work: () => void): number {
 async function measure(quick: boolean, transpile: Transpile | undefined): Promise<BenchRow> {
   const table = denseModel(1);
   const g = new Xorshift32(5);
-  const steps = encodeSample(table.input, Uint8Array.from({ length: table.input.size }, () => g.next() & 255), STEPS);
+  const steps = encodeSample(
+    table.input,
+    Uint8Array.from({ length: table.input.size }, () => g.next() & 255),
+    STEPS,
+  );
   const reps = quick ? 3 : 9;
   // the interpreter as it runs (with the §12.3 spike fold) and with the generated IR kernels only
   const sim = new Interpreter(table);
@@ -90,19 +100,32 @@ async function measure(quick: boolean, transpile: Transpile | undefined): Promis
     if (transpile !== undefined) {
       const spec = await specialisedTs(table, work, transpile);
       let specSpikes = 0;
-      specSeconds = median(timeRuns(reps, () => {
-        spec.reset();
-        specSpikes = 0;
-        for (const s of steps) {
-          spec.step(s);
-          for (let l = 0; l < table.layers.length; l++) specSpikes += spec.lastSpikes(l).length;
-        }
-      }));
+      specSeconds = median(
+        timeRuns(reps, () => {
+          spec.reset();
+          specSpikes = 0;
+          for (const s of steps) {
+            spec.step(s);
+            for (let l = 0; l < table.layers.length; l++) specSpikes += spec.lastSpikes(l).length;
+          }
+        }),
+      );
       if (specSpikes !== tsSpikes) throw new Error(`specialised TS counted ${specSpikes} spikes, the interpreter ${tsSpikes}: not the same work`);
     }
     const exe = join(work, "bench_step");
-    execFileSync("gcc", [...STRICT, "-D_POSIX_C_SOURCE=199309L", "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", exe, join(ROOT, "bench/c/bench_step.c"),
-      ...["ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"].map((f) => join(ROOT, "firmware/src", f))]);
+    execFileSync("gcc", [
+      ...STRICT,
+      "-D_POSIX_C_SOURCE=199309L",
+      "-O2",
+      "-I",
+      join(ROOT, "firmware/include"),
+      "-I",
+      join(ROOT, "firmware/kernels"),
+      "-o",
+      exe,
+      join(ROOT, "bench/c/bench_step.c"),
+      ...["ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"].map((f) => join(ROOT, "firmware/src", f)),
+    ]);
     writeFileSync(join(work, "m.cbor"), encodeTable(table));
     writeFileSync(join(work, "m.events"), eventsBytes(steps));
     // interleaved, so all see the same load: one TS run of each, then the C program (median of 3 in-process runs), `reps` times
@@ -112,7 +135,9 @@ async function measure(quick: boolean, transpile: Transpile | undefined): Promis
     for (let r = 0; r < reps; r++) {
       tsRuns.push(timeOnce(runTs));
       irRuns.push(timeOnce(runIr));
-      const [cSecondsText, cSpikesText] = execFileSync(exe, [join(work, "m.cbor"), join(work, "m.events"), "3"], { encoding: "utf8" }).trim().split(" ");
+      const [cSecondsText, cSpikesText] = execFileSync(exe, [join(work, "m.cbor"), join(work, "m.events"), "3"], { encoding: "utf8" })
+        .trim()
+        .split(" ");
       if (Number(cSpikesText) !== tsSpikes) throw new Error(`C counted ${cSpikesText} spikes, TS ${tsSpikes}: not the same work`);
       cRuns.push(Number(cSecondsText));
     }

@@ -87,8 +87,17 @@ function twoRates(table: EventTable, intensities: Uint8Array, stepsPerRate: numb
 
 /** The R-STDP rule the learning workloads use (spec/ops.md §11): int8 clamp, modest rates. */
 const RSTDP: Plasticity = {
-  rule: "rstdp", preTraceShift: 3, postTraceShift: 3, traceIncrement: 1024, aPlus: 96, aMinus: 64,
-  eligibilityShift: 4, learningShift: 10, baselineShift: 2, wMin: -127, wMax: 127,
+  rule: "rstdp",
+  preTraceShift: 3,
+  postTraceShift: 3,
+  traceIncrement: 1024,
+  aPlus: 96,
+  aMinus: 64,
+  eligibilityShift: 4,
+  learningShift: 10,
+  baselineShift: 2,
+  wMin: -127,
+  wMax: 127,
 };
 
 /**
@@ -104,22 +113,27 @@ export function recurrentModel(size: number, fanIn: number, fanOut: number, seed
     for (let i = 0; i < inputs; i++) {
       const row = new Set<number>();
       while (row.size < per) row.add(g.next() % size);
-      [...row].sort((a, b) => a - b).forEach((c, k) => {
-        cols[i * per + k] = c;
-        data[i * per + k] = lo + (g.next() % span);
-      });
+      [...row]
+        .sort((a, b) => a - b)
+        .forEach((c, k) => {
+          cols[i * per + k] = c;
+          data[i * per + k] = lo + (g.next() % span);
+        });
       rowPtr[i + 1] = (i + 1) * per;
     }
     return { kind: "sparse", inputs, outputs: size, rowPtr, cols, weights: { bits: 8, data, count: data.length, shift: Uint8Array.of(0) } };
   };
   return {
     input: { size: 784, shape: [1, 28, 28], encoding: "rate", seed: 1 },
-    layers: [{
-      name: "reservoir", size,
-      input: sparse(784, fanIn, -20, 120),
-      recurrent: sparse(size, fanOut, -60, 120),
-      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold: 200 },
-    }],
+    layers: [
+      {
+        name: "reservoir",
+        size,
+        input: sparse(784, fanIn, -20, 120),
+        recurrent: sparse(size, fanOut, -60, 120),
+        neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold: 200 },
+      },
+    ],
     readout: { kind: "count" },
     provenance: { source: "bench", tool: "bench/device.bench.ts", settings: {}, layerScales: [1] },
   };
@@ -129,28 +143,57 @@ export function recurrentModel(size: number, fanIn: number, fanOut: number, seed
 export function deviceWorkloads(board: string, stepsPerRate: number, quick: boolean): DeviceWorkload[] {
   const mlp = mnistMlp(join(repoRoot(), TOOLCHAIN_MLP_RELATIVE));
   const digit = mnistDigit();
-  const list: DeviceWorkload[] = [{
-    name: "MNIST MLP 784-256-10 int8", table: mlp.table, steps: twoRates(mlp.table, digit, stepsPerRate), rewards: [], viaReader: false,
-    description: `${mlp.origin}; learning off; codegen const tables`,
-  }];
+  const list: DeviceWorkload[] = [
+    {
+      name: "MNIST MLP 784-256-10 int8",
+      table: mlp.table,
+      steps: twoRates(mlp.table, digit, stepsPerRate),
+      rewards: [],
+      viaReader: false,
+      description: `${mlp.origin}; learning off; codegen const tables`,
+    },
+  ];
   if (smallRam(board)) {
     // 16-512 KB RAM: the CNN's 2,000 neurons and the 10k network's state, or learning's int16 working weights, do not fit
-    list.push({ ...list[0]!, name: READER_ROW, viaReader: true, description: `${mlp.origin}; learning off; the .cbor read by ps_table.c as picospike build does (int8 rows inside the buffer, at whatever alignment it gives them)` });
+    list.push({
+      ...list[0]!,
+      name: READER_ROW,
+      viaReader: true,
+      description: `${mlp.origin}; learning off; the .cbor read by ps_table.c as picospike build does (int8 rows inside the buffer, at whatever alignment it gives them)`,
+    });
     return list;
   }
   const plastic: EventTable = { ...mlp.table, layers: mlp.table.layers.map((l, i) => (i === 0 ? { ...l, plasticity: RSTDP } : l)) };
   const steps = twoRates(plastic, digit, stepsPerRate);
   list.push({
-    name: "MNIST MLP 784-256-10 int8, R-STDP on the hidden layer", table: plastic, steps, rewards: steps.map((_, t) => (t % 8 === 7 ? (t % 16 === 15 ? -256 : 256) : 0)), viaReader: true,
+    name: "MNIST MLP 784-256-10 int8, R-STDP on the hidden layer",
+    table: plastic,
+    steps,
+    rewards: steps.map((_, t) => (t % 8 === 7 ? (t % 16 === 15 ? -256 : 256) : 0)),
+    viaReader: true,
     description: `${mlp.origin}; learning on (rstdp on the 784→256 weights; the integrator readout cannot learn; reward ±256 every 8 steps); ps_table reader (const tables carry no plasticity)`,
   });
   if (quick) return list;
   const cnn = convModel(2);
   const g = new Xorshift32(3);
   const random = Uint8Array.from({ length: 784 }, () => (g.next() % 4 === 0 ? 128 + (g.next() % 128) : 0));
-  list.push({ name: "CNN conv 8x5x5/2 → pool → dense 10", table: cnn, steps: twoRates(cnn, random, stepsPerRate), rewards: [], viaReader: false, description: "seeded random int8 (bench/interpreter.bench.ts convModel); learning off" });
+  list.push({
+    name: "CNN conv 8x5x5/2 → pool → dense 10",
+    table: cnn,
+    steps: twoRates(cnn, random, stepsPerRate),
+    rewards: [],
+    viaReader: false,
+    description: "seeded random int8 (bench/interpreter.bench.ts convModel); learning off",
+  });
   const rec = recurrentModel(10_000, 16, 10, 4);
-  list.push({ name: "sparse recurrent 10,000 LIF", table: rec, steps: twoRates(rec, random, stepsPerRate), rewards: [], viaReader: false, description: "784 inputs × 16 synapses, 10 recurrent synapses per neuron, seeded int8; learning off" });
+  list.push({
+    name: "sparse recurrent 10,000 LIF",
+    table: rec,
+    steps: twoRates(rec, random, stepsPerRate),
+    rewards: [],
+    viaReader: false,
+    description: "784 inputs × 16 synapses, 10 recurrent synapses per neuron, seeded int8; learning off",
+  });
   return list;
 }
 
@@ -185,7 +228,8 @@ function stateWordsWithLearning(table: EventTable): number {
   for (const l of table.layers) {
     if (l.plasticity !== undefined && l.input.kind !== "pool") {
       const syn = l.input.weights.count;
-      words += Math.ceil(syn / 2) + Math.ceil(pre / 2) + Math.ceil(l.size / 2) + (l.plasticity.rule === "rstdp" ? Math.ceil(syn / 2) : 0) + Math.ceil(l.size / 4);
+      words +=
+        Math.ceil(syn / 2) + Math.ceil(pre / 2) + Math.ceil(l.size / 2) + (l.plasticity.rule === "rstdp" ? Math.ceil(syn / 2) : 0) + Math.ceil(l.size / 4);
     }
     pre = l.size;
   }
@@ -214,7 +258,16 @@ function writeWorkload(w: DeviceWorkload, dir: string): { sources: string[]; def
     "extern const uint32_t bench_table_len;",
     "",
   ].join("\n");
-  const body = ['#include "bench_workload.h"', cArray("uint32_t", "bench_offsets", offsets), cArray("uint16_t", "bench_events", events), cArray("int16_t", "bench_rewards", w.steps.map((_, t) => w.rewards[t] ?? 0))];
+  const body = [
+    '#include "bench_workload.h"',
+    cArray("uint32_t", "bench_offsets", offsets),
+    cArray("uint16_t", "bench_events", events),
+    cArray(
+      "int16_t",
+      "bench_rewards",
+      w.steps.map((_, t) => w.rewards[t] ?? 0),
+    ),
+  ];
   const sources = [join(dir, "bench_workload.c")];
   const defines: Record<string, string | number> = { PS_NET_MAX_LAYERS: `${w.table.layers.length}u`, ...w.defines };
   if (w.viaReader) {
@@ -255,7 +308,10 @@ export async function runDeviceWorkload(board: string, w: DeviceWorkload): Promi
     const ts = interpreterTrace(w);
     if (instructions.length !== w.steps.length) throw new Error(`${board} ${w.name}: ${instructions.length} steps reported, ${w.steps.length} expected`);
     const differing = ts.spikes.findIndex((s, t) => s !== deviceSpikes[t]);
-    if (differing >= 0) throw new Error(`${board} ${w.name}: step ${differing} spiked ${deviceSpikes[differing]} on the device, ${ts.spikes[differing]} in the interpreter: not the same work`);
+    if (differing >= 0)
+      throw new Error(
+        `${board} ${w.name}: step ${differing} spiked ${deviceSpikes[differing]} on the device, ${ts.spikes[differing]} in the interpreter: not the same work`,
+      );
     return { board, instructions, synapticEvents: ts.events, spikes: deviceSpikes, build };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -299,7 +355,11 @@ export const deviceBench: BenchModule = {
     for (const board of testedBoards(DEVICE_BOARDS, process.env["PICOSPIKE_BENCH_BOARDS"])) {
       for (const w of deviceWorkloads(board, stepsPerRate, quick)) {
         const run = await runDeviceWorkload(board, w);
-        rows.push({ name: `${board}: ${w.name}`, figures: deviceFigures(w, run), workload: `${w.steps.length} steps (${stepsPerRate} per input rate); ${w.description}` });
+        rows.push({
+          name: `${board}: ${w.name}`,
+          figures: deviceFigures(w, run),
+          workload: `${w.steps.length} steps (${stepsPerRate} per input rate); ${w.description}`,
+        });
       }
     }
     return rows;

@@ -31,7 +31,8 @@ import { quantizeSnn } from "../models/quantize.js";
 const BENCH_MAIN = join(repoRoot(), "bench/device/bench_main.c");
 
 /** TensorFlow Lite Micro's published figure (not measured here), the comparison the footprint target was set against. */
-export const TFLM_PUBLISHED = "TensorFlow Lite Micro: about 10 KB of interpreter code on a Cortex-M3 without kernels (published figure quoted in issue 9; tensorflow.org states the core runtime fits in 16 KB on a Cortex-M3); not measured here";
+export const TFLM_PUBLISHED =
+  "TensorFlow Lite Micro: about 10 KB of interpreter code on a Cortex-M3 without kernels (published figure quoted in issue 9; tensorflow.org states the core runtime fits in 16 KB on a Cortex-M3); not measured here";
 
 /** Bytes of flash (text/rodata/data symbols) per source-file group of a linked image. */
 export function flashBySource(image: string): Map<string, number> {
@@ -52,7 +53,22 @@ const PARTS: ReadonlyArray<[string, readonly string[]]> = [
   ["kernels", ["ps_kernels_generated.c"]],
   ["ps_net", ["ps_net.c"]],
   ["CBOR reader + SHA-256", ["ps_table.c", "ps_sha256.c"]],
-  ["protocol + device loop", ["ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_proto.c", "ps_wire.c", "ps_frame.c", "ps_cobs.c", "ps_crc16.c", "ps_main.c"]],
+  [
+    "protocol + device loop",
+    [
+      "ps_device.c",
+      "ps_device_step.c",
+      "ps_device_model.c",
+      "ps_device_realtime.c",
+      "ps_device_readback.c",
+      "ps_proto.c",
+      "ps_wire.c",
+      "ps_frame.c",
+      "ps_cobs.c",
+      "ps_crc16.c",
+      "ps_main.c",
+    ],
+  ],
   ["port + startup", ["port.c", "cm_startup.c"]],
   ["step loop (bench_main)", ["bench_main.c"]],
   ["libc/libgcc", ["(libc/libgcc)"]],
@@ -82,26 +98,67 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
   // a small pool: code size does not depend on it, and the microbit's RAM cannot hold its own pool plus this table's arena
   writeFileSync(join(dir, "model_table.c"), modelSource(bytes));
   const device = await buildFirmware(board, [...DEVICE_RUNTIME_SOURCES, join(dir, "model_table.c")], [], join(dir, "device"), {
-    PS_DEVICE_POOL_BYTES: "4096ul", PS_DEVICE_MAX_INPUT_EVENTS: `${limits.maxInputEvents}u`, PS_NET_MAX_LAYERS: `${limits.maxLayers}u`,
-    PS_DEVICE_COST_UNIT: `${limits.costUnit}u`, PS_DEVICE_COST_MUL: `${limits.costMul}u`, PS_DEVICE_COST_DIV: `${limits.costDiv}u`,
-    PS_COMPILED_MODEL: 1, PS_FIRMWARE_HASH: "0,0,0,0,0,0,0,0",
+    PS_DEVICE_POOL_BYTES: "4096ul",
+    PS_DEVICE_MAX_INPUT_EVENTS: `${limits.maxInputEvents}u`,
+    PS_NET_MAX_LAYERS: `${limits.maxLayers}u`,
+    PS_DEVICE_COST_UNIT: `${limits.costUnit}u`,
+    PS_DEVICE_COST_MUL: `${limits.costMul}u`,
+    PS_DEVICE_COST_DIV: `${limits.costDiv}u`,
+    PS_COMPILED_MODEL: 1,
+    PS_FIRMWARE_HASH: "0,0,0,0,0,0,0,0",
   });
   for (const [f, text] of emitCModel(table, "footprint")) writeFileSync(join(dir, f), text);
-  writeFileSync(join(dir, "bench_workload.h"), [
-    "#include <stdint.h>", "#define BENCH_STEPS 1u", "#define BENCH_MAX_EVENTS 1u", `#define BENCH_STATE_WORDS ${stateWords(table)}u`,
-    "extern const uint32_t bench_offsets[2];", "extern const uint16_t bench_events[];", "extern const int16_t bench_rewards[];", "",
-  ].join("\n"));
-  writeFileSync(join(dir, "bench_workload.c"), '#include "bench_workload.h"\nconst uint32_t bench_offsets[2] = { 0u, 1u };\nconst uint16_t bench_events[1] = { 0u };\nconst int16_t bench_rewards[1] = { 0 };\n');
-  const specialised = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", "src/ps_kernels_generated.c", join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")], [dir], join(dir, "spec"), { PS_NET_MAX_LAYERS: `${table.layers.length}u` });
+  writeFileSync(
+    join(dir, "bench_workload.h"),
+    [
+      "#include <stdint.h>",
+      "#define BENCH_STEPS 1u",
+      "#define BENCH_MAX_EVENTS 1u",
+      `#define BENCH_STATE_WORDS ${stateWords(table)}u`,
+      "extern const uint32_t bench_offsets[2];",
+      "extern const uint16_t bench_events[];",
+      "extern const int16_t bench_rewards[];",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(dir, "bench_workload.c"),
+    '#include "bench_workload.h"\nconst uint32_t bench_offsets[2] = { 0u, 1u };\nconst uint16_t bench_events[1] = { 0u };\nconst int16_t bench_rewards[1] = { 0 };\n',
+  );
+  const specialised = await buildFirmware(
+    board,
+    [BENCH_MAIN, "src/ps_net.c", "src/ps_kernels_generated.c", join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")],
+    [dir],
+    join(dir, "spec"),
+    { PS_NET_MAX_LAYERS: `${table.layers.length}u` },
+  );
   const selectedDir = join(dir, "selected");
   mkdirSync(selectedDir, { recursive: true });
   writeFileSync(join(selectedDir, "ps_kernels_generated.c"), emitCSource(kernelSelection(table))[1]);
-  const selected = await buildFirmware(board, [BENCH_MAIN, "src/ps_net.c", join(selectedDir, "ps_kernels_generated.c"), join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")], [dir], selectedDir, { PS_NET_MAX_LAYERS: `${table.layers.length}u` });
+  const selected = await buildFirmware(
+    board,
+    [BENCH_MAIN, "src/ps_net.c", join(selectedDir, "ps_kernels_generated.c"), join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")],
+    [dir],
+    selectedDir,
+    { PS_NET_MAX_LAYERS: `${table.layers.length}u` },
+  );
   const cpu = getBoard(board).cpu;
   return [
-    footprintRow(`${board} (${cpu}): device firmware, model as .cbor + CBOR reader + SHA-256 (today's build)`, device, "picospike build's sources (firmware-host/boards/launch.ts) with the MNIST MLP compiled in; pool shrunk to 4 KiB (code size does not depend on it)"),
-    footprintRow(`${board} (${cpu}): codegen const tables + ps_net + every kernel + port + step loop (no reader, no SHA-256, no protocol)`, specialised, "bench/device/bench_main.c over codegen's ps_model_generated.c for the MNIST MLP"),
-    footprintRow(`${board} (${cpu}): codegen const tables + ps_net + the model's kernels + port + step loop (codegen --target c)`, selected, "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs"),
+    footprintRow(
+      `${board} (${cpu}): device firmware, model as .cbor + CBOR reader + SHA-256 (today's build)`,
+      device,
+      "picospike build's sources (firmware-host/boards/launch.ts) with the MNIST MLP compiled in; pool shrunk to 4 KiB (code size does not depend on it)",
+    ),
+    footprintRow(
+      `${board} (${cpu}): codegen const tables + ps_net + every kernel + port + step loop (no reader, no SHA-256, no protocol)`,
+      specialised,
+      "bench/device/bench_main.c over codegen's ps_model_generated.c for the MNIST MLP",
+    ),
+    footprintRow(
+      `${board} (${cpu}): codegen const tables + ps_net + the model's kernels + port + step loop (codegen --target c)`,
+      selected,
+      "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs",
+    ),
   ];
 }
 
@@ -110,10 +167,11 @@ function modelBytesRow(name: string, table: EventTable, origin: string): BenchRo
   const synapses = table.layers.reduce((n, l) => n + connectionSynapses(l.input) + (l.recurrent ? connectionSynapses(l.recurrent) : 0), 0);
   const cbor = encodeTable(table).length;
   let stored = 0;
-  for (const l of table.layers) for (const c of [l.input, l.recurrent]) {
-    if (c === undefined || c.kind === "pool") continue;
-    stored += c.weights.data.byteLength + c.weights.shift.length + (c.kind === "sparse" ? c.rowPtr.byteLength + c.cols.byteLength : 0);
-  }
+  for (const l of table.layers)
+    for (const c of [l.input, l.recurrent]) {
+      if (c === undefined || c.kind === "pool") continue;
+      stored += c.weights.data.byteLength + c.weights.shift.length + (c.kind === "sparse" ? c.rowPtr.byteLength + c.cols.byteLength : 0);
+    }
   const round = (x: number): number => Number(x.toFixed(3));
   return {
     name,
@@ -140,7 +198,9 @@ export const footprintBench: BenchModule = {
   description:
     "Runtime code is the linked image's flash (text + data, arm-none-eabi-gcc -Os -ffunction-sections --gc-sections, the board flags of firmware-host/boards/boards.ts) minus the model's and the bench input's data, " +
     "found by symbol (arm-none-eabi-nm -S -l groups every symbol by its source file). The per-part columns add up the symbols of each part; inlined helpers count in their caller; the remainder " +
-    "(vectors, alignment) is in the total only. Issue 9 targets ≤ 8 KB of runtime code on the Cortex-M0 (microbit). " + TFLM_PUBLISHED + ". " +
+    "(vectors, alignment) is in the total only. Issue 9 targets ≤ 8 KB of runtime code on the Cortex-M0 (microbit). " +
+    TFLM_PUBLISHED +
+    ". " +
     "Model rows: bytes per synapse of the .cbor table and of the weights (+ shifts, sparse row pointers and column indices) as they sit in flash; state RAM is ps_net's state buffer (learning off). Figures are exact sizes, one build each.",
   async run() {
     const rows: BenchRow[] = [];
@@ -155,7 +215,13 @@ export const footprintBench: BenchModule = {
     const four = int4Mlp();
     if (four !== undefined) rows.push(modelBytesRow("MNIST MLP 784-256-10 int4", four, "toolchain MNIST MLP quantized to int4 (per-layer shift)"));
     rows.push(modelBytesRow("CNN conv 8x5x5/2 → pool → dense 10 int8", convModel(2), "seeded random (bench/interpreter.bench.ts)"));
-    rows.push(modelBytesRow("sparse recurrent 10,000 LIF int8", recurrentModel(10_000, 16, 10, 4), "seeded random (bench/device.bench.ts); sparse rows cost a uint16 column index per synapse"));
+    rows.push(
+      modelBytesRow(
+        "sparse recurrent 10,000 LIF int8",
+        recurrentModel(10_000, 16, 10, 4),
+        "seeded random (bench/device.bench.ts); sparse rows cost a uint16 column index per synapse",
+      ),
+    );
     return rows;
   },
 };

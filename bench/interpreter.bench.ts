@@ -37,7 +37,12 @@ function table(layers: Layer[]): EventTable {
 export function denseModel(seed: number): EventTable {
   const g = new Xorshift32(seed);
   return table([
-    { name: "hidden", size: 256, input: { kind: "dense", inputs: INPUT_SIZE, outputs: 256, weights: randomWeights(g, INPUT_SIZE * 256) }, neuron: neuron(20000) },
+    {
+      name: "hidden",
+      size: 256,
+      input: { kind: "dense", inputs: INPUT_SIZE, outputs: 256, weights: randomWeights(g, INPUT_SIZE * 256) },
+      neuron: neuron(20000),
+    },
     { name: "out", size: 10, input: { kind: "dense", inputs: 256, outputs: 10, weights: randomWeights(g, 2560) }, neuron: neuron(2000) },
   ]);
 }
@@ -47,12 +52,24 @@ export function convModel(seed: number): EventTable {
   const g = new Xorshift32(seed);
   return table([
     {
-      name: "conv", size: 8 * 14 * 14, shape: [8, 14, 14],
-      input: { kind: "conv2d", inShape: [1, 28, 28], outShape: [8, 14, 14], kernel: [5, 5], stride: [2, 2], padding: [2, 2], weights: randomWeights(g, 8 * 25) },
+      name: "conv",
+      size: 8 * 14 * 14,
+      shape: [8, 14, 14],
+      input: {
+        kind: "conv2d",
+        inShape: [1, 28, 28],
+        outShape: [8, 14, 14],
+        kernel: [5, 5],
+        stride: [2, 2],
+        padding: [2, 2],
+        weights: randomWeights(g, 8 * 25),
+      },
       neuron: neuron(600),
     },
     {
-      name: "pool", size: 8 * 7 * 7, shape: [8, 7, 7],
+      name: "pool",
+      size: 8 * 7 * 7,
+      shape: [8, 7, 7],
       input: { kind: "pool", inShape: [8, 14, 14], outShape: [8, 7, 7], kernel: [2, 2], stride: [2, 2], weight: 64, shift: 0 },
       neuron: neuron(128),
     },
@@ -122,7 +139,10 @@ export const interpreterBench: BenchModule = {
     "(encoded before timing). Synaptic events are contributions folded into a neuron's input; each figure is the median of 7 timed runs (2 with --quick) after a warm-up.",
   run({ quick }) {
     const rows: BenchRow[] = [];
-    for (const [name, model] of [["dense 784-256-10", denseModel(1)], ["conv 1x28x28 → conv 8x5x5/2 → pool 2x2 → dense 10", convModel(2)]] as const) {
+    for (const [name, model] of [
+      ["dense 784-256-10", denseModel(1)],
+      ["conv 1x28x28 → conv 8x5x5/2 → pool 2x2 → dense 10", convModel(2)],
+    ] as const) {
       rows.push(measure(`${name}, interpreter (generated kernels)`, model, quick, new Interpreter(model)));
       rows.push(measure(`${name}, reference oracle (hand-written)`, model, quick, new ReferenceInterpreter(model)));
     }

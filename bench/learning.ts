@@ -60,13 +60,18 @@ if (arg("--tune") !== undefined) {
   }
   const tuneSeed = Number(arg("--seed") ?? "1");
   const { fit, validation } = validationSplit(embeddedMnist().train);
-  const grid = { thetaPlus: numbers(arg("--theta"), [0.0625, 0.125, 0.25]), inhibition: numbers(arg("--inhibition"), [30, 60, 120]), maxEpochs: Number(arg("--epochs") ?? "2") };
+  const grid = {
+    thetaPlus: numbers(arg("--theta"), [0.0625, 0.125, 0.25]),
+    inhibition: numbers(arg("--inhibition"), [30, 60, 120]),
+    maxEpochs: Number(arg("--epochs") ?? "2"),
+  };
   let lastPct = -1;
   const { trials } = searchDiehlCook(DIEHL_COOK_DEFAULTS, fit, validation, grid, tuneSeed, (d, t, phase) => {
     const pct = Math.floor((d / t) * 20) * 5;
     if (pct !== lastPct) process.stderr.write(`${(lastPct = pct)}% ${phase}\n`);
   });
-  for (const t of trials) process.stderr.write(`theta+ ${t.thetaPlus} inhibition ${t.inhibition} epochs ${t.epochs} ${t.readout}: validation ${t.validationAccuracy}\n`);
+  for (const t of trials)
+    process.stderr.write(`theta+ ${t.thetaPlus} inhibition ${t.inhibition} epochs ${t.epochs} ${t.readout}: validation ${t.validationAccuracy}\n`);
   // merge with what other (possibly concurrent) parts of the grid recorded, re-read just before writing
   const current = readResults() ?? { machine: "", rows: [] };
   const key = (t: DiehlCookTrial): string => `${t.thetaPlus}/${t.inhibition}/${t.epochs}/${t.readout}`;
@@ -75,7 +80,8 @@ if (arg("--tune") !== undefined) {
   for (const t of trials) merged.set(key(t), t);
   const all = [...merged.values()];
   let best = all[0] as DiehlCookTrial;
-  for (const t of all) if (t.validationAccuracy > best.validationAccuracy || (t.validationAccuracy === best.validationAccuracy && t.epochs < best.epochs)) best = t;
+  for (const t of all)
+    if (t.validationAccuracy > best.validationAccuracy || (t.validationAccuracy === best.validationAccuracy && t.epochs < best.epochs)) best = t;
   current.tuning = { ...current.tuning, "diehl-cook": { seed: tuneSeed, trials: all, best } };
   writeFileSync(resultsPath, JSON.stringify(current, null, 1) + "\n");
   process.stderr.write(`best on validation: ${JSON.stringify(best)}; recorded in ${resultsPath}\n`);
@@ -112,7 +118,17 @@ for (const task of selected) {
   process.stderr.write(` ${r.passed === null ? "NOT CHECKED" : r.passed ? "PASS" : "FAIL"} ${r.figure.name} = ${r.figure.value} (${seconds} s)\n`);
   for (const [name, svg] of Object.entries(r.plots)) writeFileSync(join(outDir, name), svg);
   if (r.floatSnn) writeFloatSnn(join(outDir, `${r.rule}-${r.task}.json`), r.floatSnn, (p, d) => writeFileSync(p, d));
-  rows.set(`${r.rule}/${r.task}`, { rule: r.rule, task: r.task, figure: r.figure, reference: r.reference, passed: r.passed, seconds, seed, quick, details: r.details });
+  rows.set(`${r.rule}/${r.task}`, {
+    rule: r.rule,
+    task: r.task,
+    figure: r.figure,
+    reference: r.reference,
+    passed: r.passed,
+    seconds,
+    seed,
+    quick,
+    details: r.details,
+  });
 }
 const ordered = TASKS.map((t) => rows.get(`${t.rule}/${t.task}`)).filter((r): r is Row => r !== undefined);
 const machine = `${cpus()[0]?.model.trim() ?? "unknown"}, ${cpus().length} cores, Node ${process.version}`;
@@ -125,7 +141,10 @@ const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Number(v.t
 const table = [
   "| rule / task | figure measured | value | published reference | check | result | time |",
   "| --- | --- | --- | --- | --- | --- | --- |",
-  ...ordered.map((r) => `| ${r.rule} / ${r.task} | ${cell(r.figure.name)} | ${fmt(r.figure.value)} ${r.figure.unit} | ${cell(r.reference.value)} (${cell(r.reference.source)}) | ${cell(r.reference.check)} | ${r.passed === null ? "not checked" : r.passed ? "pass" : "**fail**"}${r.quick ? " (quick)" : ""} | ${r.seconds} s |`),
+  ...ordered.map(
+    (r) =>
+      `| ${r.rule} / ${r.task} | ${cell(r.figure.name)} | ${fmt(r.figure.value)} ${r.figure.unit} | ${cell(r.reference.value)} (${cell(r.reference.source)}) | ${cell(r.reference.check)} | ${r.passed === null ? "not checked" : r.passed ? "pass" : "**fail**"}${r.quick ? " (quick)" : ""} | ${r.seconds} s |`,
+  ),
   "",
   `Measured on ${machine}, seed ${seed}; raw figures in [bench/learning-results.json](../bench/learning-results.json).`,
 ].join("\n");

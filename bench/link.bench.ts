@@ -41,7 +41,10 @@ export const linkBench: BenchModule = {
       const session = board.session;
       await session.ensureModel(bytes);
       const last = table.layers.length - 1;
-      for (const [label, mask] of [["every layer reported", allLayersMask(table.layers.length)], ["output layer reported", 1 << last]] as const) {
+      for (const [label, mask] of [
+        ["every layer reported", allLayersMask(table.layers.length)],
+        ["output layer reported", 1 << last],
+      ] as const) {
         await session.resetState();
         const reference = new Interpreter(table);
         const sent0 = transport.txBytes;
@@ -59,7 +62,8 @@ export const linkBench: BenchModule = {
           for (const s of out.sections) {
             reported += s.indices.length;
             const expected = reference.lastSpikes(s.layer);
-            if (expected.length !== s.indices.length || expected.some((x, i) => x !== s.indices[i])) throw new Error(`link bench: step ${t} layer ${s.layer}: device spikes differ from the interpreter`);
+            if (expected.length !== s.indices.length || expected.some((x, i) => x !== s.indices[i]))
+              throw new Error(`link bench: step ${t} layer ${s.layer}: device spikes differ from the interpreter`);
           }
         }
         const sent = transport.txBytes - sent0;

@@ -59,18 +59,30 @@ function randomPlasticDense(inputs: number, size: number, seed: number, timing: 
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
-    rule: "rstdp", preTraceShift: 3, postTraceShift: 3, traceIncrement: 1024, aPlus: 96, aMinus: 64,
-    eligibilityShift: 4, learningShift: 10, baselineShift: 2, wMin: -127, wMax: 127,
+    rule: "rstdp",
+    preTraceShift: 3,
+    postTraceShift: 3,
+    traceIncrement: 1024,
+    aPlus: 96,
+    aMinus: 64,
+    eligibilityShift: 4,
+    learningShift: 10,
+    baselineShift: 2,
+    wMin: -127,
+    wMax: 127,
     ...(timing === "event" ? { timing } : {}),
   };
   return {
     input: { size: inputs, encoding: "rate", seed: 1 },
-    layers: [{
-      name: "plastic", size,
-      input: { kind: "dense", inputs, outputs: size, weights: { bits: 8, data, count: data.length, shift: Uint8Array.of(0) } },
-      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold },
-      plasticity: rule,
-    }],
+    layers: [
+      {
+        name: "plastic",
+        size,
+        input: { kind: "dense", inputs, outputs: size, weights: { bits: 8, data, count: data.length, shift: Uint8Array.of(0) } },
+        neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold },
+        plasticity: rule,
+      },
+    ],
     readout: { kind: "count" },
     provenance: { source: "bench", tool: "bench/plasticity.bench.ts", settings: { inputs, size, seed }, layerScales: [1] },
   };
@@ -93,13 +105,19 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
   const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string, every = 3, threshold = 600): PlasticWorkload => {
     const table = randomPlasticDense(inputs, size, 3, timing, threshold);
     return {
-      name, board, on: table, steps: encodeSample(table.input, intensitiesOf(every).subarray(0, inputs), stepCount, new Xorshift32(11)),
+      name,
+      board,
+      on: table,
+      steps: encodeSample(table.input, intensitiesOf(every).subarray(0, inputs), stepCount, new Xorshift32(11)),
       description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
     };
   };
   return [
     {
-      name: "adapt task learner (models/adapt associative)", board: M4, on: task.table, steps: taskSteps.slice(0, stepCount),
+      name: "adapt task learner (models/adapt associative)",
+      board: M4,
+      on: task.table,
+      steps: taskSteps.slice(0, stepCount),
       description: `${task.table.input.size} inputs → ${task.actions} rstdp LIF + lateral inhibition; pattern windows of ${task.windowSteps} steps, ${task.restSteps} rest`,
     },
     dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, step timing"),
@@ -150,7 +168,14 @@ function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps
 }
 
 /** Runs the steps on the device from a fresh state; returns the mean cost per step, checking spikes against `expected`. */
-async function deviceCost(session: BoardSession, board: string, table: EventTable, steps: readonly StepEvents[], expected: readonly Uint32Array[][], what: string): Promise<number> {
+async function deviceCost(
+  session: BoardSession,
+  board: string,
+  table: EventTable,
+  steps: readonly StepEvents[],
+  expected: readonly Uint32Array[][],
+  what: string,
+): Promise<number> {
   await session.ensureModel(encodeTable(table));
   await session.resetState(true);
   const mask = allLayersMask(table.layers.length);
@@ -202,7 +227,11 @@ export const plasticityBench: BenchModule = {
       if (mine.length === 0) continue;
       // generous timeouts: the figures are instruction counts, so a loaded machine only slows the run
       const board = await openBoard({
-        board: boardName, model: encodeTable(mine[0]!.w.on), compiledIn: false, recovery: false, upload: false,
+        board: boardName,
+        model: encodeTable(mine[0]!.w.on),
+        compiledIn: false,
+        recovery: false,
+        upload: false,
         session: { timeoutMs: 3000, retries: 10, handshakeMs: 20000 },
       });
       const launched = board.link.launched!;

@@ -24,7 +24,14 @@ const BENCHES: readonly BenchModule[] = [
   interpreterBench,
   // the full run (a development checkout) also times the specialised TypeScript module, transpiled by esbuild
   codegenBenchWith((ts) => transformSync(ts, { loader: "ts", format: "esm" }).code),
-  deviceBench, snnVsAnnBench, plasticityBench, footprintBench, wireBench, linkBench, peersBench];
+  deviceBench,
+  snnVsAnnBench,
+  plasticityBench,
+  footprintBench,
+  wireBench,
+  linkBench,
+  peersBench,
+];
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -57,7 +64,8 @@ function markdown(m: Record<string, string | number>, date: string, sections: Ar
     lines.push(`## ${bench.title}`, "", bench.description, "");
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r.figures)))];
     lines.push(`| case | ${keys.join(" | ")} | workload |`, `| --- | ${keys.map(() => "---:").join(" | ")} | --- |`);
-    for (const r of rows) lines.push(`| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`);
+    for (const r of rows)
+      lines.push(`| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`);
     lines.push("");
   }
   return lines.join("\n");
@@ -68,10 +76,18 @@ const sections: Array<{ bench: BenchModule; rows: BenchRow[] }> = [];
 for (const bench of BENCHES) {
   process.stderr.write(`bench: ${bench.title} ...\n`);
   const rows = await bench.run({ quick });
-  for (const r of rows) process.stderr.write(`  ${r.name}: ${Object.entries(r.figures).map(([k, v]) => `${format(v)} ${k}`).join(", ")}\n`);
+  for (const r of rows)
+    process.stderr.write(
+      `  ${r.name}: ${Object.entries(r.figures)
+        .map(([k, v]) => `${format(v)} ${k}`)
+        .join(", ")}\n`,
+    );
   sections.push({ bench, rows });
 }
 const m = machine();
-writeFileSync(join(root, "bench/results.json"), JSON.stringify({ date, quick, machine: m, results: Object.fromEntries(sections.map((s) => [s.bench.title, s.rows])) }, null, 2) + "\n");
+writeFileSync(
+  join(root, "bench/results.json"),
+  JSON.stringify({ date, quick, machine: m, results: Object.fromEntries(sections.map((s) => [s.bench.title, s.rows])) }, null, 2) + "\n",
+);
 writeFileSync(join(root, "BENCHMARKS.md"), markdown(m, date, sections));
 process.stderr.write("wrote bench/results.json and BENCHMARKS.md\n");

@@ -52,14 +52,22 @@ export interface NetworkPair {
 /** Where the shipped trained MNIST MLP pair lives (int8 SNN table and int8 ANN), so that a fresh clone measures a trained model. */
 export const SHIPPED_MLP_DIR = "bench/data/mnist-mlp";
 
-interface ShippedLayer { [key: string]: unknown }
+interface ShippedLayer {
+  [key: string]: unknown;
+}
 
 /** Writes `pair` as the shipped files: the SNN as its .cbor, the ANN as JSON (int8 weights base64). */
 export function shipPair(pair: NetworkPair, dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "snn-int8.cbor"), encodeTable(pair.snn));
-  const layers = pair.ann.layers.map((L) => Object.fromEntries(Object.entries(L).map(([k, v]) =>
-    [k, v instanceof Int8Array ? { int8: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v instanceof Int32Array ? Array.from(v) : v])));
+  const layers = pair.ann.layers.map((L) =>
+    Object.fromEntries(
+      Object.entries(L).map(([k, v]) => [
+        k,
+        v instanceof Int8Array ? { int8: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v instanceof Int32Array ? Array.from(v) : v,
+      ]),
+    ),
+  );
   writeFileSync(join(dir, "ann-int8.json"), JSON.stringify({ origin: pair.origin, macs: pair.ann.macs, layers }) + "\n");
 }
 
@@ -68,11 +76,15 @@ export function shippedPair(dir: string = join(repoRoot(), SHIPPED_MLP_DIR)): Ne
   if (!existsSync(join(dir, "snn-int8.cbor")) || !existsSync(join(dir, "ann-int8.json"))) return undefined;
   const snn = decodeTable(readFileSync(join(dir, "snn-int8.cbor")));
   const json = JSON.parse(readFileSync(join(dir, "ann-int8.json"), "utf8")) as { origin: string; macs: number; layers: ShippedLayer[] };
-  const layers = json.layers.map((L) => Object.fromEntries(Object.entries(L).map(([k, v]) => {
-    if (typeof v === "object" && v !== null && "int8" in v) return [k, new Int8Array(Buffer.from((v as { int8: string }).int8, "base64"))];
-    if (k === "bias" || k === "mult" || k === "shift") return [k, Int32Array.from(v as number[])];
-    return [k, v];
-  }))) as unknown as Int8Layer[];
+  const layers = json.layers.map((L) =>
+    Object.fromEntries(
+      Object.entries(L).map(([k, v]) => {
+        if (typeof v === "object" && v !== null && "int8" in v) return [k, new Int8Array(Buffer.from((v as { int8: string }).int8, "base64"))];
+        if (k === "bias" || k === "mult" || k === "shift") return [k, Int32Array.from(v as number[])];
+        return [k, v];
+      }),
+    ),
+  ) as unknown as Int8Layer[];
   return { arch: "mlp", ann: { layers, macs: json.macs }, snn, origin: `${SHIPPED_MLP_DIR} (trained by bench/accuracy.ts, shipped: ${json.origin})` };
 }
 
@@ -99,7 +111,11 @@ export function annAccuracy(ann: Int8Ann, set: ImageSet): number {
 }
 
 /** SNN accuracy and cost per inference at each T of `steps` (a T-step run is the prefix of a longer one), held input. */
-export function snnAccuracy(table: EventTable, set: ImageSet, steps: readonly number[]): Array<{ steps: number; accuracy: number; synEvents: number; neuronUpdates: number; spikes: number }> {
+export function snnAccuracy(
+  table: EventTable,
+  set: ImageSet,
+  steps: readonly number[],
+): Array<{ steps: number; accuracy: number; synEvents: number; neuronUpdates: number; spikes: number }> {
   const sim = new Interpreter(table);
   const maxT = Math.max(...steps);
   const neurons = table.layers.reduce((n, l) => n + l.size, 0);
@@ -137,7 +153,9 @@ function writeAnnWorkload(ann: Int8Ann, digits: readonly Uint8Array[], dir: stri
     if (L.kind === "pool") {
       const [c, h, w] = L.inShape;
       const [, oh, ow] = L.outShape;
-      descriptors.push(`{ ANN_POOL, 0u, ${c}u, ${h}u, ${w}u, ${c}u, ${oh}u, ${ow}u, ${L.kernel[0]}u, ${L.kernel[1]}u, ${L.stride[0]}u, ${L.stride[1]}u, 0, 0, 0, 0, 0, -128 }`);
+      descriptors.push(
+        `{ ANN_POOL, 0u, ${c}u, ${h}u, ${w}u, ${c}u, ${oh}u, ${ow}u, ${L.kernel[0]}u, ${L.kernel[1]}u, ${L.stride[0]}u, ${L.stride[1]}u, 0, 0, 0, 0, 0, -128 }`,
+      );
       maxAct = Math.max(maxAct, c * oh * ow);
       return;
     }
@@ -146,7 +164,12 @@ function writeAnnWorkload(ann: Int8Ann, digits: readonly Uint8Array[], dir: stri
     const fan4 = Math.ceil(fan / 8) * 8; // the M4 loop takes 8 inputs per iteration
     const w = new Int8Array(rows * fan4);
     for (let o = 0; o < rows; o++) w.set(L.w.subarray(o * fan, (o + 1) * fan), o * fan4);
-    body.push(cArray("int8_t", `ann_w${k}`, w), cArray("int32_t", `ann_b${k}`, L.bias), cArray("int32_t", `ann_m${k}`, L.mult), cArray("int32_t", `ann_s${k}`, L.shift));
+    body.push(
+      cArray("int8_t", `ann_w${k}`, w),
+      cArray("int32_t", `ann_b${k}`, L.bias),
+      cArray("int32_t", `ann_m${k}`, L.mult),
+      cArray("int32_t", `ann_s${k}`, L.shift),
+    );
     const ptrs = `ann_w${k}, ann_b${k}, ann_m${k}, ann_s${k}, ${L.zpOut}, ${L.actMin}`;
     if (L.kind === "dense") {
       descriptors.push(`{ ANN_DENSE, ${fan4}u, ${L.inputs}u, 1u, 1u, ${rows}u, 1u, 1u, 1u, 1u, 1u, 1u, ${ptrs} }`);
@@ -154,7 +177,9 @@ function writeAnnWorkload(ann: Int8Ann, digits: readonly Uint8Array[], dir: stri
     } else {
       const [c, h, wd] = L.inShape;
       const [kk, oh, ow] = L.outShape;
-      descriptors.push(`{ ANN_CONV, ${fan4}u, ${c}u, ${h}u, ${wd}u, ${kk}u, ${oh}u, ${ow}u, ${L.kernel[0]}u, ${L.kernel[1]}u, ${L.stride[0]}u, ${L.stride[1]}u, ${ptrs} }`);
+      descriptors.push(
+        `{ ANN_CONV, ${fan4}u, ${c}u, ${h}u, ${wd}u, ${kk}u, ${oh}u, ${ow}u, ${L.kernel[0]}u, ${L.kernel[1]}u, ${L.stride[0]}u, ${L.stride[1]}u, ${ptrs} }`,
+      );
       maxAct = Math.max(maxAct, kk * oh * ow);
       maxPatch = Math.max(maxPatch, fan4);
     }
@@ -199,7 +224,8 @@ export async function deviceAnn(board: string, ann: Int8Ann, digits: readonly Ui
       const d = Number(m[1]);
       const expected = Array.from(runInt8Ann(ann, digits[d]!));
       const got = m[4]!.trim().split(" ").map(Number);
-      if (got.join(",") !== expected.join(",")) throw new Error(`${board} int8 ANN digit ${d}: device outputs ${got.join(",")}, bench/ann-int8.ts ${expected.join(",")}`);
+      if (got.join(",") !== expected.join(","))
+        throw new Error(`${board} int8 ANN digit ${d}: device outputs ${got.join(",")}, bench/ann-int8.ts ${expected.join(",")}`);
       instructions.push(Number(m[2]) * perTick);
     }
     if (instructions.length !== digits.length) throw new Error(`${board} int8 ANN: ${instructions.length} digits reported, ${digits.length} expected`);
@@ -230,23 +256,46 @@ export async function deviceSnn(board: string, table: EventTable, digits: readon
       expected.push({ cls: sim.readoutClass(), spikes });
     }
     const maxEvents = Math.max(1, ...digits.map((_, i) => offsets[i + 1]! - offsets[i]!));
-    writeFileSync(join(dir, "snn_workload.h"), [
-      "/* GENERATED by bench/snn-vs-ann.bench.ts */",
-      "#include <stdint.h>",
-      `#define SNN_DIGITS ${digits.length}u`,
-      `#define SNN_STEPS ${steps}u`,
-      `#define SNN_MAX_EVENTS ${maxEvents}u`,
-      `#define SNN_STATE_WORDS ${stateWords(table)}u`,
-      `#define SNN_LAYER0 ${table.layers[0]!.size}u`,
-      `extern const uint32_t snn_offsets[${digits.length + 1}];`,
-      "extern const uint16_t snn_indices[];",
-      "extern const uint8_t snn_values[];",
-      "",
-    ].join("\n"));
-    writeFileSync(join(dir, "snn_workload.c"), ['#include "snn_workload.h"', cArray("uint32_t", "snn_offsets", offsets), cArray("uint16_t", "snn_indices", indices), cArray("uint8_t", "snn_values", values)].join("\n"));
+    writeFileSync(
+      join(dir, "snn_workload.h"),
+      [
+        "/* GENERATED by bench/snn-vs-ann.bench.ts */",
+        "#include <stdint.h>",
+        `#define SNN_DIGITS ${digits.length}u`,
+        `#define SNN_STEPS ${steps}u`,
+        `#define SNN_MAX_EVENTS ${maxEvents}u`,
+        `#define SNN_STATE_WORDS ${stateWords(table)}u`,
+        `#define SNN_LAYER0 ${table.layers[0]!.size}u`,
+        `extern const uint32_t snn_offsets[${digits.length + 1}];`,
+        "extern const uint16_t snn_indices[];",
+        "extern const uint8_t snn_values[];",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(dir, "snn_workload.c"),
+      [
+        '#include "snn_workload.h"',
+        cArray("uint32_t", "snn_offsets", offsets),
+        cArray("uint16_t", "snn_indices", indices),
+        cArray("uint8_t", "snn_values", values),
+      ].join("\n"),
+    );
     for (const [name, text] of emitCModel(table, "snn-vs-ann")) writeFileSync(join(dir, name), text);
     const defines: Record<string, string | number> = { PS_NET_MAX_LAYERS: `${table.layers.length}u`, ...(held ? { SNN_HELD: 1 } : {}) };
-    const build = await buildFirmware(board, [join(repoRoot(), "bench/device/snn_infer_main.c"), "src/ps_net.c", "src/ps_kernels_generated.c", join(dir, "ps_model_generated.c"), join(dir, "snn_workload.c")], [dir], dir, defines);
+    const build = await buildFirmware(
+      board,
+      [
+        join(repoRoot(), "bench/device/snn_infer_main.c"),
+        "src/ps_net.c",
+        "src/ps_kernels_generated.c",
+        join(dir, "ps_model_generated.c"),
+        join(dir, "snn_workload.c"),
+      ],
+      [dir],
+      dir,
+      defines,
+    );
     const out = await runQemu(board, build.image);
     const error = /^ERROR (\d+)$/m.exec(out);
     if (error !== null) throw new Error(`${board} SNN: ps_net_init failed (status ${error[1]})`);
@@ -256,7 +305,8 @@ export async function deviceSnn(board: string, table: EventTable, digits: readon
       const d = Number(m[1]);
       if (m[5] !== undefined) throw new Error(`${board} SNN digit ${d}: a step failed`);
       const e = expected[d]!;
-      if (Number(m[3]) !== e.cls || Number(m[4]) !== e.spikes) throw new Error(`${board} SNN digit ${d}: class ${m[3]} / ${m[4]} spikes on the device, ${e.cls} / ${e.spikes} in the interpreter`);
+      if (Number(m[3]) !== e.cls || Number(m[4]) !== e.spikes)
+        throw new Error(`${board} SNN digit ${d}: class ${m[3]} / ${m[4]} spikes on the device, ${e.cls} / ${e.spikes} in the interpreter`);
       instructions.push(Number(m[2]) * perTick);
     }
     if (instructions.length !== digits.length) throw new Error(`${board} SNN: ${instructions.length} digits reported, ${digits.length} expected`);
@@ -303,18 +353,20 @@ export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: st
     // A machine with only Node and gcc: the accuracies and event counts are still measured; the
     // instruction counts need the Arm toolchain and QEMU, and are left out (the summary shows null).
     log(`[${pair.arch}] device figures skipped: ${absent.join(", ")} not installed`);
-    return [{
-      name: `mps2-an386: ${pair.arch.toUpperCase()}`,
-      figures: {
-        "int8 ANN accuracy %": Number((100 * annAcc).toFixed(2)),
-        "SNN accuracy %": Number((100 * chosen.accuracy).toFixed(2)),
-        "SNN T": chosen.steps,
-        "ANN MACs": pair.ann.macs,
-        "SNN synaptic events/inference": Math.round(chosen.synEvents),
-        "SNN neuron updates/inference": chosen.neuronUpdates,
+    return [
+      {
+        name: `mps2-an386: ${pair.arch.toUpperCase()}`,
+        figures: {
+          "int8 ANN accuracy %": Number((100 * annAcc).toFixed(2)),
+          "SNN accuracy %": Number((100 * chosen.accuracy).toFixed(2)),
+          "SNN T": chosen.steps,
+          "ANN MACs": pair.ann.macs,
+          "SNN synaptic events/inference": Math.round(chosen.synEvents),
+          "SNN neuron updates/inference": chosen.neuronUpdates,
+        },
+        workload: `${pair.origin}; accuracy on ${test.count} held-out digits; no device figures: ${absent.join(", ")} not installed`,
       },
-      workload: `${pair.origin}; accuracy on ${test.count} held-out digits; no device figures: ${absent.join(", ")} not installed`,
-    }];
+    ];
   }
   for (const board of boards) {
     const annInstr = mean(await deviceAnn(board, pair.ann, digits));
@@ -322,7 +374,9 @@ export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: st
     // --quick: the step-by-step path is the slow reference, left out
     const stepped = quick ? undefined : mean(await deviceSnn(board, pair.snn, digits, chosen.steps, false));
     const neuron = board === "mps2-an386" && pair.arch === "mlp" ? await deviceNeuronUpdate() : undefined;
-    log(`[${pair.arch}] ${board}: ANN ${annInstr.toFixed(0)}, SNN held ${held.toFixed(0)}${stepped !== undefined ? `, stepped ${stepped.toFixed(0)}` : ""} instructions per inference`);
+    log(
+      `[${pair.arch}] ${board}: ANN ${annInstr.toFixed(0)}, SNN held ${held.toFixed(0)}${stepped !== undefined ? `, stepped ${stepped.toFixed(0)}` : ""} instructions per inference`,
+    );
     rows.push({
       name: `${board}: ${pair.arch.toUpperCase()}`,
       figures: {
@@ -333,7 +387,12 @@ export async function comparePair(pair: NetworkPair, test: ImageSet, log: (s: st
         "SNN instr/inference (held input)": Math.round(held),
         "SNN ÷ ANN": Number((held / annInstr).toFixed(3)),
         ...(stepped !== undefined ? { "SNN instr/inference (events every step)": Math.round(stepped) } : {}),
-        ...(neuron !== undefined ? { "IF neuron-step instr (M4 kernel)": Number(neuron.fast.toFixed(2)), "IF neuron-step instr (reference kernel)": Number(neuron.reference.toFixed(2)) } : {}),
+        ...(neuron !== undefined
+          ? {
+              "IF neuron-step instr (M4 kernel)": Number(neuron.fast.toFixed(2)),
+              "IF neuron-step instr (reference kernel)": Number(neuron.reference.toFixed(2)),
+            }
+          : {}),
         "ANN MACs": pair.ann.macs,
         "SNN synaptic events/inference": Math.round(chosen.synEvents),
         "SNN neuron updates/inference": chosen.neuronUpdates,

@@ -16,7 +16,11 @@ describe("bench summary", () => {
       "Device cost (QEMU -icount, instructions)": [
         { name: "mps2-an386: MNIST MLP 784-256-10 int8", figures: { "instr/synaptic event (fit slope)": 3.5 }, workload: "" },
         { name: "microbit: MNIST MLP 784-256-10 int8", figures: { "instr/synaptic event (fit slope)": 5.25 }, workload: "" },
-        { name: "microbit: MNIST MLP 784-256-10 int8, ps_table reader (picospike build's path)", figures: { "instr/synaptic event (fit slope)": 5.5 }, workload: "" },
+        {
+          name: "microbit: MNIST MLP 784-256-10 int8, ps_table reader (picospike build's path)",
+          figures: { "instr/synaptic event (fit slope)": 5.5 },
+          workload: "",
+        },
       ],
     });
     expect(s.interpreterSynEventsPerSec).toBe(9e7);

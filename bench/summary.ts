@@ -88,7 +88,11 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
     m0InstrPerSynEvent: figure(by(deviceBench), (n) => n === "microbit: MNIST MLP 784-256-10 int8", slope),
     m0InstrPerSynEventViaReader: figure(by(deviceBench), (n) => n === `microbit: ${READER_ROW}`, slope),
     m0RuntimeCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("the model's kernels"), "runtime code B (flash − model data)"),
-    m0DeviceFirmwareCodeBytes: figure(by(footprintBench), (n) => n.startsWith("microbit") && n.includes("device firmware"), "runtime code B (flash − model data)"),
+    m0DeviceFirmwareCodeBytes: figure(
+      by(footprintBench),
+      (n) => n.startsWith("microbit") && n.includes("device firmware"),
+      "runtime code B (flash − model data)",
+    ),
     bytesPerSynapseInt8: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int8", "B/synapse (.cbor)"),
     bytesPerSynapseInt4: figure(by(footprintBench), (n) => n === "MNIST MLP 784-256-10 int4", "B/synapse (.cbor)"),
     snnVsAnnInstrM4: figure(by(snnVsAnnBench), (n) => n === "mps2-an386: MLP", "SNN ÷ ANN"),
@@ -104,7 +108,13 @@ export function summarise(results: Readonly<Record<string, readonly BenchRow[]>>
 /** The machine the figures come from. */
 export function machine(): Record<string, string | number> {
   const cores = cpus();
-  return { cpu: cores[0]?.model.trim() ?? "unknown", cores: cores.length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()} ${arch()}`, node: process.version };
+  return {
+    cpu: cores[0]?.model.trim() ?? "unknown",
+    cores: cores.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()} ${arch()}`,
+    node: process.version,
+  };
 }
 
 /** Runs the modules (progress on `log`) and returns every row by module title plus the summary. */

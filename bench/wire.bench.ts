@@ -57,13 +57,22 @@ export const wireBench: BenchModule = {
       const lock = await streamToBoard(session, samples, { steps: STEPS, maxSamples: digits, outputLayer: 1, counter });
       rows.push({
         name: "lockstep, rate-coded MNIST",
-        figures: { "bytes/event": lock.bytesPerEvent ?? 0, "events/step": Math.round((10 * lock.inputEvents) / lock.steps) / 10, "steps/s": lock.stepsPerSecond },
+        figures: {
+          "bytes/event": lock.bytesPerEvent ?? 0,
+          "events/step": Math.round((10 * lock.inputEvents) / lock.steps) / 10,
+          "steps/s": lock.stepsPerSecond,
+        },
         workload: `${digits} digits × ${STEPS} steps, ${lock.inputEvents} events`,
       });
       const rt = await streamToBoard(session, samples, { steps: STEPS, maxSamples: digits, outputLayer: 1, counter, periodUs: 1000, window: 16 });
       rows.push({
         name: "real time dt = 1 ms, rate-coded MNIST",
-        figures: { "bytes/event": rt.bytesPerEvent ?? 0, "events/step": Math.round((10 * rt.inputEvents) / Math.max(1, rt.steps)) / 10, "frames dropped": rt.framesDropped, "lag p50 ms": rt.latencyP50Ms ?? 0 },
+        figures: {
+          "bytes/event": rt.bytesPerEvent ?? 0,
+          "events/step": Math.round((10 * rt.inputEvents) / Math.max(1, rt.steps)) / 10,
+          "frames dropped": rt.framesDropped,
+          "lag p50 ms": rt.latencyP50Ms ?? 0,
+        },
         workload: `${digits} digits × ${STEPS} steps, ${rt.inputEvents} events sent`,
       });
     } finally {

@@ -17,7 +17,10 @@ function picospike(...args: string[]): CliResult {
 /** A dense 784-64-10 table: 50 KB of int8 weights, more than the microbit's model pool. */
 function wide(): EventTable {
   const dense = (inputs: number, outputs: number) => ({
-    kind: "dense" as const, inputs, outputs, weights: { bits: 8 as const, data: new Int8Array(inputs * outputs).fill(1), count: inputs * outputs, shift: Uint8Array.of(0) },
+    kind: "dense" as const,
+    inputs,
+    outputs,
+    weights: { bits: 8 as const, data: new Int8Array(inputs * outputs).fill(1), count: inputs * outputs, shift: Uint8Array.of(0) },
   });
   return {
     input: { size: 784, encoding: "spikes", seed: 1 },

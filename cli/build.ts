@@ -54,7 +54,10 @@ export function register(program: Command): void {
       // Compiled in, the table sits in flash whole: a table larger than the flash cannot fit whatever the
       // code, and saying so needs no compiler (the answer must not depend on which tools are installed).
       if (!upload && board.flashBytes !== undefined && modelBytes.length > board.flashBytes) {
-        fail("DEVICE_MODEL_TOO_LARGE", `${modelPath} is ${modelBytes.length} bytes compiled in; ${board.name} has ${board.flashBytes} bytes of flash for code and model (quantize to fewer bits, or pick a board with more flash)`);
+        fail(
+          "DEVICE_MODEL_TOO_LARGE",
+          `${modelPath} is ${modelBytes.length} bytes compiled in; ${board.name} has ${board.flashBytes} bytes of flash for code and model (quantize to fewer bits, or pick a board with more flash)`,
+        );
       }
       const outDir = resolve(String(opts["out"]));
       // A failed build must not leave a half-filled folder behind: remove it if this run created it.

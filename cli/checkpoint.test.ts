@@ -16,12 +16,32 @@ import { writeFileAtomic } from "./io.js";
 /** 12 inputs → 3 pair-based STDP neurons, int4 weights (packed readback). */
 const table: EventTable = {
   input: { size: 12, encoding: "spikes", seed: 1 },
-  layers: [{
-    name: "stdp", size: 3,
-    input: { kind: "dense", inputs: 12, outputs: 3, weights: { bits: 4, data: Uint8Array.from({ length: 18 }, (_, i) => (i * 37) & 0x77), count: 36, shift: Uint8Array.of(8) } },
-    neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 2, threshold: 2000 },
-    plasticity: { rule: "stdp", preTraceShift: 2, postTraceShift: 2, traceIncrement: 8000, aPlus: 16384, aMinus: 12000, eligibilityShift: 3, learningShift: 11, baselineShift: 0, wMin: -8, wMax: 7 },
-  }],
+  layers: [
+    {
+      name: "stdp",
+      size: 3,
+      input: {
+        kind: "dense",
+        inputs: 12,
+        outputs: 3,
+        weights: { bits: 4, data: Uint8Array.from({ length: 18 }, (_, i) => (i * 37) & 0x77), count: 36, shift: Uint8Array.of(8) },
+      },
+      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 2, threshold: 2000 },
+      plasticity: {
+        rule: "stdp",
+        preTraceShift: 2,
+        postTraceShift: 2,
+        traceIncrement: 8000,
+        aPlus: 16384,
+        aMinus: 12000,
+        eligibilityShift: 3,
+        learningShift: 11,
+        baselineShift: 0,
+        wMin: -8,
+        wMax: 7,
+      },
+    },
+  ],
   readout: { kind: "count" },
   provenance: { source: "test", tool: "test", settings: {}, layerScales: [1] },
 };
@@ -37,11 +57,15 @@ describe("checkpoints of learned weights", () => {
     let failFrom = Infinity;
     const checkpoints = new Checkpointer(session, table, (bytes) => writeFileAtomic(path, bytes), 40);
     const g = new Xorshift32(3);
-    const sample = { steps: Array.from({ length: 100 }, () => ({ indices: Uint32Array.from(Array.from({ length: 12 }, (_, i) => i).filter(() => g.next() >>> 24 < 80)) })) };
+    const sample = {
+      steps: Array.from({ length: 100 }, () => ({ indices: Uint32Array.from(Array.from({ length: 12 }, (_, i) => i).filter(() => g.next() >>> 24 < 80)) })),
+    };
     const replay = new Interpreter(table);
     let atCheckpoint: number[] = [];
     const run = streamToBoard(session, [sample], {
-      steps: 100, maxSamples: 1, outputLayer: 0,
+      steps: 100,
+      maxSamples: 1,
+      outputLayer: 0,
       afterStep: async (n) => {
         replay.step(sample.steps[n - 1]!);
         if (n === 80) {

@@ -44,7 +44,8 @@ export function register(program: Command): void {
     .requiredOption("--target <target>", "c | ts")
     .requiredOption("--out <dir>", "output folder (created)")
     .action((model: string, opts: { target: string; out: string }) => {
-      if (opts.target !== "c" && opts.target !== "ts") throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
+      if (opts.target !== "c" && opts.target !== "ts")
+        throw new PicospikeError("CODEGEN_UNSUPPORTED", `unknown target '${opts.target}' (this build emits: c, ts)`);
       const table = decodeTableFile(model, readFileOrFail(model));
       const files = opts.target === "c" ? bundleC(table, basename(model), packageRoot()) : emitTsModel(table, basename(model), packageRoot());
       writeFiles(files, opts.out);

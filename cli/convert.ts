@@ -29,7 +29,10 @@ export function register(program: Command): void {
     .option("--calibration <n>", "training images used for normalization", "1000")
     .option("--input-shape <c,h,w>", "shape of a flat vector input (default: square single-channel image)")
     .option("--data-dir <dir>", "IDX dataset directory for calibration instead of the embedded MNIST")
-    .option("--calibration-input <source>", "calibrate on any input source instead of the training images (nmnist:FILE, aedat:FILE, ndjson:FILE, spikes:FILE, mnist:START:COUNT, random:RATE:SEED; see `picospike run --help`), each sample's mean drive per input taken as its intensity")
+    .option(
+      "--calibration-input <source>",
+      "calibrate on any input source instead of the training images (nmnist:FILE, aedat:FILE, ndjson:FILE, spikes:FILE, mnist:START:COUNT, random:RATE:SEED; see `picospike run --help`), each sample's mean drive per input taken as its intensity",
+    )
     .option("--json", "print one JSON object with the result")
     .action(async (model: string, opts: Record<string, string | boolean | undefined>) => {
       const s = (k: string) => opts[k] as string | undefined;
@@ -50,9 +53,12 @@ export function register(program: Command): void {
       await initTf();
       if (existsSync(model) && statSync(model).isFile() && !model.endsWith(".json")) {
         // a file that is not model.json would otherwise be taken for a folder (ENOTDIR on model.json)
-        fail("TOOLCHAIN_BAD_MODEL", model.endsWith(".cbor")
-          ? `${model} is an event table (.cbor), already converted and quantized; convert takes an ANN (tfjs-layers model.json or its folder). Run it with \`picospike run\`, or read it with \`picospike inspect\``
-          : `${model} is not a tfjs-layers model.json; convert takes an ANN's model.json or the folder holding it`);
+        fail(
+          "TOOLCHAIN_BAD_MODEL",
+          model.endsWith(".cbor")
+            ? `${model} is an event table (.cbor), already converted and quantized; convert takes an ANN (tfjs-layers model.json or its folder). Run it with \`picospike run\`, or read it with \`picospike inspect\``
+            : `${model} is not a tfjs-layers model.json; convert takes an ANN's model.json or the folder holding it`,
+        );
       }
       const jsonPath = modelJsonPath(model);
       const t0 = performance.now();
@@ -69,7 +75,10 @@ export function register(program: Command): void {
       } else if (norm !== "model") {
         const data = loadDataset(s("dataDir"));
         if (data.train.height * data.train.width !== annSize) {
-          fail("CLI_USAGE", `the model takes ${annSize} inputs but the dataset's images have ${data.train.height * data.train.width} pixels; calibrate on its own input with --calibration-input SOURCE`);
+          fail(
+            "CLI_USAGE",
+            `the model takes ${annSize} inputs but the dataset's images have ${data.train.height * data.train.width} pixels; calibrate on its own input with --calibration-input SOURCE`,
+          );
         }
         count = Math.min(intOption("--calibration", s("calibration")!, 1, 1 << 20), data.train.count);
         const cal = slice(data.train, 0, count);
@@ -87,7 +96,12 @@ export function register(program: Command): void {
       writeFloatSnn(out, result.snn, writeFileAtomic);
       const summary = {
         out,
-        layers: result.snn.layers.map((l, i) => ({ name: l.name, kind: l.kind, neurons: l.kind === "dense" ? l.outputs : l.outShape[0] * l.outShape[1] * l.outShape[2], scale: result.scales[i] })),
+        layers: result.snn.layers.map((l, i) => ({
+          name: l.name,
+          kind: l.kind,
+          neurons: l.kind === "dense" ? l.outputs : l.outShape[0] * l.outShape[1] * l.outShape[2],
+          scale: result.scales[i],
+        })),
         norm,
         ...(norm === "percentile" ? { percentile: p } : {}),
         calibrationImages: count,
@@ -96,8 +110,11 @@ export function register(program: Command): void {
       };
       if (opts["json"]) printJson(summary);
       else {
-        process.stdout.write(`converted ${jsonPath} → ${out} (${result.snn.layers.length} layers, ${norm}${norm === "percentile" ? ` ${p}` : ""} normalization on ${count} images)\n`);
-        for (const l of summary.layers) process.stdout.write(`  ${l.name.padEnd(16)} ${l.kind.padEnd(7)} ${String(l.neurons).padStart(7)} neurons  λ=${l.scale!.toPrecision(4)}\n`);
+        process.stdout.write(
+          `converted ${jsonPath} → ${out} (${result.snn.layers.length} layers, ${norm}${norm === "percentile" ? ` ${p}` : ""} normalization on ${count} images)\n`,
+        );
+        for (const l of summary.layers)
+          process.stdout.write(`  ${l.name.padEnd(16)} ${l.kind.padEnd(7)} ${String(l.neurons).padStart(7)} neurons  λ=${l.scale!.toPrecision(4)}\n`);
       }
     });
 }

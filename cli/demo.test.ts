@@ -23,7 +23,23 @@ describe("picospike demo", () => {
     const out = join(dir, "run");
     const r = spawnSync(
       process.execPath,
-      [join(root, "bin/picospike.js"), "demo", "--out", out, "--epochs", "1", "--eval-digits", "40", "--digits", "4", "--steps", "8", "--board", "mock", "--json"],
+      [
+        join(root, "bin/picospike.js"),
+        "demo",
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "--eval-digits",
+        "40",
+        "--digits",
+        "4",
+        "--steps",
+        "8",
+        "--board",
+        "mock",
+        "--json",
+      ],
       { encoding: "utf8", cwd: dir, timeout: 240_000 },
     );
     expect(r.stderr).not.toMatch(/^error /m);

@@ -112,7 +112,8 @@ export function register(program: Command): void {
       const convert = await timed({ name: "convert", args: ["convert", f("ann/model.json"), "--out", f("snn.json")] });
       const quantize = await timed({ name: "quantize", args: ["quantize", f("snn.json"), "--weight-bits", "8", "--out", f("model.cbor")] });
       const evaluate = await timed({ name: "eval", args: ["eval", f("model.cbor"), "--dataset", `mnist:0:${evalDigits}`, "--steps", String(steps)] });
-      const build = board === "mock" ? undefined : await timed({ name: "build", args: ["build", f("model.cbor"), "--board", board, "--out", f(`firmware-${board}`)] });
+      const build =
+        board === "mock" ? undefined : await timed({ name: "build", args: ["build", f("model.cbor"), "--board", board, "--out", f(`firmware-${board}`)] });
       const compare = await timed({
         name: "compare",
         // --plot: the raster of one compared digit (the first that diverged, else the first).
@@ -147,9 +148,15 @@ export function register(program: Command): void {
           compare: compare.seconds,
           total: (Date.now() - started) / 1000,
         },
-        files: [f("ann/model.json"), f("ann/weights.bin"), f("snn.json"), f("model.cbor"), ...(build ? [String(build.result["image"])] : []), f("raster.svg"), f("summary.json")].map((p) =>
-          relative(process.cwd(), p),
-        ),
+        files: [
+          f("ann/model.json"),
+          f("ann/weights.bin"),
+          f("snn.json"),
+          f("model.cbor"),
+          ...(build ? [String(build.result["image"])] : []),
+          f("raster.svg"),
+          f("summary.json"),
+        ].map((p) => relative(process.cwd(), p)),
       };
       writeFileAtomic(f("summary.json"), JSON.stringify(summary, null, 2) + "\n");
       if (json) {
@@ -160,7 +167,10 @@ export function register(program: Command): void {
           [`int8 SNN accuracy, interpreter (${evalDigits} digits, T=${steps})`, pct(summary.snnInt8Accuracy)],
           [`device accuracy on ${board} (${String(summary.comparedDigits)} digits)`, pct(summary.deviceAccuracy)],
           ["device == interpreter, bit for bit", summary.bitExact ? "yes" : `NO, first divergence ${JSON.stringify(summary.firstDivergence)}`],
-          ["model size", `${String(summary.modelBytes)} bytes (${typeof summary.bytesPerSynapse === "number" ? summary.bytesPerSynapse.toFixed(3) : "?"} bytes/synapse)`],
+          [
+            "model size",
+            `${String(summary.modelBytes)} bytes (${typeof summary.bytesPerSynapse === "number" ? summary.bytesPerSynapse.toFixed(3) : "?"} bytes/synapse)`,
+          ],
           ...(summary.firmwareCodeBytes !== null ? [["firmware code", `${String(summary.firmwareCodeBytes)} bytes`] as [string, string]] : []),
           ["per-step cost on the device", cost ? `${cost.mean} ${cost.unit} mean, ${cost.median} median` : "not reported by this board"],
           ["wall time", `${summary.seconds.total.toFixed(1)} s`],

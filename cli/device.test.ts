@@ -37,10 +37,28 @@ describe("device verbs", () => {
   });
 
   it("compare --plot on an integrating readout draws its membranes: interpreter lines, device read-back rings every step with --every-step", () => {
-    const integrating = { ...table, layers: table.layers.map((l, k) => (k === table.layers.length - 1 ? { ...l, neuron: { ...l.neuron, model: "integrator" as const } } : l)), readout: { kind: "membrane" as const } };
+    const integrating = {
+      ...table,
+      layers: table.layers.map((l, k) => (k === table.layers.length - 1 ? { ...l, neuron: { ...l.neuron, model: "integrator" as const } } : l)),
+      readout: { kind: "membrane" as const },
+    };
     writeFileSync(join(dir, "integ.cbor"), encodeTable(integrating));
     const svg = join(dir, "integ.svg");
-    const r = picospike("compare", join(dir, "integ.cbor"), "--board", "mock", "--input", "random:0.3:2", "--steps", "10", "--samples", "1", "--every-step", "--plot", svg);
+    const r = picospike(
+      "compare",
+      join(dir, "integ.cbor"),
+      "--board",
+      "mock",
+      "--input",
+      "random:0.3:2",
+      "--steps",
+      "10",
+      "--samples",
+      "1",
+      "--every-step",
+      "--plot",
+      svg,
+    );
     expect(r.status).toBe(0);
     const text = readFileSync(svg, "utf8");
     const size = integrating.layers.at(-1)!.size;
@@ -54,8 +72,27 @@ describe("device verbs", () => {
   it("stream --realtime records outputs and applied inputs that replay exactly on the interpreter", () => {
     const outFile = join(dir, "out.cbor");
     const inFile = join(dir, "in.cbor");
-    const r = picospike("stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.2:9", "--steps", "20", "--samples", "2",
-      "--realtime", "--dt", "2", "--json", "--out", outFile, "--out-inputs", inFile);
+    const r = picospike(
+      "stream",
+      "--model",
+      join(dir, "model.cbor"),
+      "--board",
+      "mock",
+      "--input",
+      "random:0.2:9",
+      "--steps",
+      "20",
+      "--samples",
+      "2",
+      "--realtime",
+      "--dt",
+      "2",
+      "--json",
+      "--out",
+      outFile,
+      "--out-inputs",
+      inFile,
+    );
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout);
     for (const key of ["steps", "inputEvents", "outputSpikes", "framesDropped", "bytesPerEvent", "lagP50Ms", "lagP99Ms"]) expect(summary).toHaveProperty(key);
@@ -74,7 +111,20 @@ describe("device verbs", () => {
   });
 
   it("stream in lockstep gives wire bytes per event and the same spikes as compare", () => {
-    const r = picospike("stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.2:5", "--steps", "12", "--samples", "2", "--json");
+    const r = picospike(
+      "stream",
+      "--model",
+      join(dir, "model.cbor"),
+      "--board",
+      "mock",
+      "--input",
+      "random:0.2:5",
+      "--steps",
+      "12",
+      "--samples",
+      "2",
+      "--json",
+    );
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ mode: "lockstep", steps: 24, framesDropped: 0 });

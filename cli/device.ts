@@ -15,7 +15,9 @@ export { openInput } from "./sources.js";
 export type Device = OpenedBoard;
 
 /** The --board / --port help text. */
-export const BOARD_HELP = `board: mock (${boardDriver("mock").description}) or ${openableBoards().filter((name) => name !== "mock").join(", ")} (built and started)`;
+export const BOARD_HELP = `board: mock (${boardDriver("mock").description}) or ${openableBoards()
+  .filter((name) => name !== "mock")
+  .join(", ")} (built and started)`;
 
 /** The board options the device verbs share. */
 export interface DeviceOptions {
@@ -37,7 +39,11 @@ export function connectDevice(opts: DeviceOptions, modelBytes: Uint8Array): Prom
  * source as openInput does. Returns the samples, how many to take and the steps per sample.
  */
 export function openStreamInput(
-  spec: string, table: EventTable, steps: number, samples: number | undefined, context: SourceContext & { realtime: boolean },
+  spec: string,
+  table: EventTable,
+  steps: number,
+  samples: number | undefined,
+  context: SourceContext & { realtime: boolean },
 ): { samples: Iterable<InputSample> | AsyncIterable<InputSample>; count: number; steps: number } {
   if (!sourceIsLive(spec)) return { ...openInput(spec, table, steps, samples, context), steps };
   const chunk = context.realtime ? 1 : steps;

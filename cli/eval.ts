@@ -23,12 +23,14 @@ export function parseDatasetSpec(spec: string): { start: number; count: number |
 
 /** eval over a labelled input source other than the MNIST split: every sample must carry its label. */
 function evalSource(modelPath: string, spec: string, table: EventTable, steps: number, json: boolean): void {
-  if (sourceIsEndless(spec)) fail("CLI_BAD_SOURCE", `'${spec}' is endless and has no labels; eval needs labelled samples (mnist, a spike file with labels, an event file with label=N)`);
+  if (sourceIsEndless(spec))
+    fail("CLI_BAD_SOURCE", `'${spec}' is endless and has no labels; eval needs labelled samples (mnist, a spike file with labels, an event file with label=N)`);
   const input = openInput(spec, table, steps, undefined);
   const samples = [...input.samples];
   const unlabelled = samples.findIndex((x) => x.label === undefined);
   if (samples.length === 0) fail("CLI_BAD_SOURCE", `'${spec}' holds no samples`);
-  if (unlabelled >= 0) fail("CLI_BAD_SOURCE", `sample ${unlabelled} of '${spec}' has no label; eval needs labelled samples (add label=N to an event file, or use run)`);
+  if (unlabelled >= 0)
+    fail("CLI_BAD_SOURCE", `sample ${unlabelled} of '${spec}' has no label; eval needs labelled samples (add label=N to an event file, or use run)`);
   const t0 = performance.now();
   const report = runSamples(table, samples, samples.length);
   const spikes = report.spikesPerLayer.reduce((a, b) => a + b, 0);
@@ -44,7 +46,10 @@ function evalSource(modelPath: string, spec: string, table: EventTable, steps: n
     seconds: Math.round((performance.now() - t0) / 100) / 10,
   };
   if (json) printJson(summary);
-  else process.stdout.write(`accuracy ${(100 * summary.accuracy).toFixed(2)}% on ${summary.samples} samples at T=${steps} (${table.input.encoding} input); ${summary.meanSpikesPerSample.toFixed(0)} spikes and ${summary.synEventsPerSample.toFixed(0)} synaptic events per sample\n`);
+  else
+    process.stdout.write(
+      `accuracy ${(100 * summary.accuracy).toFixed(2)}% on ${summary.samples} samples at T=${steps} (${table.input.encoding} input); ${summary.meanSpikesPerSample.toFixed(0)} spikes and ${summary.synEventsPerSample.toFixed(0)} synaptic events per sample\n`,
+    );
 }
 
 /** Registers the `eval` verb. */
@@ -53,7 +58,11 @@ export function register(program: Command): void {
     .command("eval")
     .description("accuracy of an event table on the TS interpreter over the held-out test split")
     .argument("<model>", "event table (.cbor), or a float SNN (.json) run by the float simulator")
-    .option("--dataset <source>", "mnist (the 2,000 held-out digits, or the IDX test set with --data-dir), mnist:START:COUNT, or any labelled input source (spikes:FILE with labels, nmnist:FILE,label=N, ...; see `picospike run --help`)", "mnist")
+    .option(
+      "--dataset <source>",
+      "mnist (the 2,000 held-out digits, or the IDX test set with --data-dir), mnist:START:COUNT, or any labelled input source (spikes:FILE with labels, nmnist:FILE,label=N, ...; see `picospike run --help`)",
+      "mnist",
+    )
     .option("--steps <t>", "time steps per sample", "32")
     .option("--encoding <enc>", "input encoding (must match the one the table was quantized for: rate | current)")
     .option("--data-dir <dir>", "IDX dataset directory instead of the embedded MNIST")
@@ -90,12 +99,17 @@ export function register(program: Command): void {
       const data = loadDataset(s("dataDir"));
       const set = spec.count === undefined ? data.test : slice(data.test, spec.start, spec.count);
       const t0 = performance.now();
-      const bar = new cliProgress.SingleBar({ format: "eval [{bar}] {value}/{total} images | {duration_formatted}", stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        { format: "eval [{bar}] {value}/{total} images | {duration_formatted}", stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
       const showBar = process.stderr.isTTY === true;
       if (showBar) bar.start(set.count, 0);
       let result;
       try {
-        result = evaluateTable(table, set, [steps], (done) => { if (showBar && (done % 20 === 0 || done === set.count)) bar.update(done); });
+        result = evaluateTable(table, set, [steps], (done) => {
+          if (showBar && (done % 20 === 0 || done === set.count)) bar.update(done);
+        });
       } finally {
         if (showBar) bar.stop();
       }
@@ -112,6 +126,9 @@ export function register(program: Command): void {
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       if (opts["json"]) printJson(summary);
-      else process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% on ${result.samples} samples at T=${steps} (${table.input.encoding} input); ${r.meanSpikesPerSample.toFixed(0)} spikes and ${r.synEventsPerSample.toFixed(0)} synaptic events per sample\n`);
+      else
+        process.stdout.write(
+          `accuracy ${(100 * r.accuracy).toFixed(2)}% on ${result.samples} samples at T=${steps} (${table.input.encoding} input); ${r.meanSpikesPerSample.toFixed(0)} spikes and ${r.synEventsPerSample.toFixed(0)} synaptic events per sample\n`,
+        );
     });
 }

@@ -39,6 +39,9 @@ export function register(program: Command): void {
         throw e;
       }
       if (opts.json) printJson({ model: modelPath, out: opts.out, format: "nir", ...report });
-      else process.stdout.write(`exported ${modelPath} → ${opts.out} (NIR, dt ${dt} s): ${report.nodes.length} nodes, ${report.edges.length} edges\n${report.nodes.map((n) => `  ${n.node} | ${n.type} | ${n.from}`).join("\n")}\n`);
+      else
+        process.stdout.write(
+          `exported ${modelPath} → ${opts.out} (NIR, dt ${dt} s): ${report.nodes.length} nodes, ${report.edges.length} edges\n${report.nodes.map((n) => `  ${n.node} | ${n.type} | ${n.from}`).join("\n")}\n`,
+        );
     });
 }

@@ -102,7 +102,8 @@ export function register(program: Command): void {
     .action(async (modelPath: string | undefined, opts: Record<string, string | boolean | undefined>) => {
       const board = getBoard(String(opts["board"]));
       const image = opts["image"] === undefined ? undefined : resolve(String(opts["image"]));
-      if ((modelPath === undefined) === (image === undefined) && opts["port"] === undefined) fail("CLI_USAGE", "give a model (.cbor) or --image FILE, not both");
+      if ((modelPath === undefined) === (image === undefined) && opts["port"] === undefined)
+        fail("CLI_USAGE", "give a model (.cbor) or --image FILE, not both");
       const modelBytes = modelPath === undefined ? undefined : readFileOrFail(modelPath);
       if (modelBytes !== undefined) decodeTableFile(modelPath!, modelBytes); // a bad table fails here, before any build
       if (opts["port"] !== undefined) {

@@ -33,7 +33,13 @@ describe("picospike import / export", () => {
     const out = join(dir, "snn.json");
     const r = runCli(["import", join(dir, "good.nir"), "--out", out, "--json"]);
     expect(r.status, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { dialect: string; dialectSource: string; fingerprints: string[]; nodes: Array<{ node: string; assumptions: Array<{ source: string }> }>; global: Array<{ what: string; source: string }> };
+    const j = JSON.parse(r.stdout) as {
+      dialect: string;
+      dialectSource: string;
+      fingerprints: string[];
+      nodes: Array<{ node: string; assumptions: Array<{ source: string }> }>;
+      global: Array<{ what: string; source: string }>;
+    };
     expect(j.dialect).toBe("nir");
     expect(j.dialectSource).toBe("detected");
     expect(j.nodes.map((n) => n.node)).toEqual(["input", "fc", "lif", "output"]);

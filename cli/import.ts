@@ -22,7 +22,8 @@ function parseOptions(opts: Record<string, string | boolean | undefined>): Impor
   }
   const reset = s("reset");
   if (reset !== undefined) {
-    if (!["subtract", "subtract-delayed", "zero", "value"].includes(reset)) fail("CLI_USAGE", `--reset must be subtract, subtract-delayed, zero or value, got '${reset}'`);
+    if (!["subtract", "subtract-delayed", "zero", "value"].includes(reset))
+      fail("CLI_USAGE", `--reset must be subtract, subtract-delayed, zero or value, got '${reset}'`);
     out.reset = reset as NonNullable<ImportOptions["reset"]>;
   }
   const cmp = s("compare");
@@ -66,7 +67,11 @@ export function register(program: Command): void {
     .description("import a NIR model (.nir from snnTorch, Norse, sinabs, Rockpool …) as a float SNN that quantize takes")
     .argument("<model>", "NIR file (.nir, HDF5)")
     .option("--out <file>", "float SNN JSON to write (its weights go beside it as .bin)", "snn.json")
-    .option("--from <dialect>", `how the writer's simulator reads its parameters: auto (detect from the file's fingerprints) | ${DIALECTS.join(" | ")} (nir: the equations literally, forward Euler)`, "auto")
+    .option(
+      "--from <dialect>",
+      `how the writer's simulator reads its parameters: auto (detect from the file's fingerprints) | ${DIALECTS.join(" | ")} (nir: the equations literally, forward Euler)`,
+      "auto",
+    )
     .option("--dt <seconds>", "time step (default: the dialect's own: snntorch 1e-4, norse 1e-3, sinabs 1, rockpool 1e-3; nir 1e-3)")
     .option("--reset <kind>", "reset after a spike: subtract | subtract-delayed (snnTorch) | zero | value (the file's v_reset)")
     .option("--compare <op>", "threshold test: gt (v > θ) | ge (v ≥ θ)")
@@ -80,7 +85,14 @@ export function register(program: Command): void {
       const { snn, report } = await importNir(modelPath, options);
       const out = opts["out"] as string;
       writeFloatSnn(out, snn, writeFileAtomic);
-      if (opts["json"]) printJson({ model: modelPath, out, layers: snn.layers.map((l) => ({ name: l.name, kind: l.kind, model: l.neuron.model })), readout: snn.readout, ...report });
+      if (opts["json"])
+        printJson({
+          model: modelPath,
+          out,
+          layers: snn.layers.map((l) => ({ name: l.name, kind: l.kind, model: l.neuron.model })),
+          readout: snn.readout,
+          ...report,
+        });
       else printHuman(report, modelPath, out, snn.layers.length);
     });
 }

@@ -10,7 +10,12 @@ import { decodeTableFile, printJson, readFileOrFail } from "./io.js";
 function columns(rows: readonly (readonly string[])[], numeric: readonly boolean[]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows
-    .map((r) => r.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd())
+    .map((r) =>
+      r
+        .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }
 
@@ -35,7 +40,18 @@ export function formatSummary(file: string, s: TableSummary): string {
       String(l.bytes),
     ]);
   }
-  rows.push(["", "total", "", "", String(s.totals.neurons), String(s.totals.synapses), "", String(s.totals.weightBytes), String(s.totals.indexBytes), String(s.fileBytes)]);
+  rows.push([
+    "",
+    "total",
+    "",
+    "",
+    String(s.totals.neurons),
+    String(s.totals.synapses),
+    "",
+    String(s.totals.weightBytes),
+    String(s.totals.indexBytes),
+    String(s.fileBytes),
+  ]);
   const lines = [
     `${file}: event table, ${s.layers.length} layer(s), ${s.fileBytes} bytes`,
     `hash    ${s.hash}`,

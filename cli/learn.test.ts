@@ -45,7 +45,15 @@ describe("picospike learn", () => {
     const out = join(dir, "pair");
     const r = picospike("learn", "--rule", "pair-stdp", "--json", "--out", out);
     expect(r.status).toBe(0);
-    const res = JSON.parse(r.stdout) as { rule: string; task: string; figure: { name: string; value: number; unit: string }; reference: { source: string; value: string; check: string }; passed: boolean; files: string[]; seed: number };
+    const res = JSON.parse(r.stdout) as {
+      rule: string;
+      task: string;
+      figure: { name: string; value: number; unit: string };
+      reference: { source: string; value: string; check: string };
+      passed: boolean;
+      files: string[];
+      seed: number;
+    };
     expect(res.rule).toBe("pair-stdp");
     expect(res.task).toBe("window");
     expect(res.seed).toBe(1);

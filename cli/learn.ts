@@ -40,12 +40,20 @@ export function register(program: Command): void {
       const seed = intOption("--seed", opts["seed"] as string, 0, 2 ** 31 - 1);
       const outDir = opts["out"] as string;
       const digits = task.needsDigits ? loadDataset(opts["dataDir"] as string | undefined) : undefined;
-      const bar = new cliProgress.SingleBar({ format: `${task.rule}/${task.task} [{bar}] {percentage}% | {phase} | {duration_formatted}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        { format: `${task.rule}/${task.task} [{bar}] {percentage}% | {phase} | {duration_formatted}`, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
       const showBar = process.stderr.isTTY === true;
       if (showBar) bar.start(1000, 0, { phase: "start" });
       let result;
       try {
-        result = task.run({ seed, quick: opts["quick"] === true, ...(digits ? { digits: { train: digits.train, test: digits.test } } : {}), onProgress: (f, phase) => showBar && bar.update(Math.round(f * 1000), { phase }) });
+        result = task.run({
+          seed,
+          quick: opts["quick"] === true,
+          ...(digits ? { digits: { train: digits.train, test: digits.test } } : {}),
+          onProgress: (f, phase) => showBar && bar.update(Math.round(f * 1000), { phase }),
+        });
       } finally {
         if (showBar) bar.stop();
       }
@@ -64,12 +72,24 @@ export function register(program: Command): void {
         writeFloatSnn(path, result.floatSnn, writeFileAtomic);
         files.push(path);
       }
-      const summary = { rule: result.rule, task: result.task, seed, quick: opts["quick"] === true, figure: result.figure, reference: result.reference, passed: result.passed, details: result.details, files };
+      const summary = {
+        rule: result.rule,
+        task: result.task,
+        seed,
+        quick: opts["quick"] === true,
+        figure: result.figure,
+        reference: result.reference,
+        passed: result.passed,
+        details: result.details,
+        files,
+      };
       if (opts["json"]) printJson(summary);
       else {
         const f = result.figure;
         process.stdout.write(`${result.rule}/${result.task}: ${f.name} = ${Number(f.value.toPrecision(4))}${f.unit ? " " + f.unit : ""}\n`);
-        process.stdout.write(`  reference: ${result.reference.value} (${result.reference.source})\n  check: ${result.reference.check}: ${result.passed === null ? "not made by --quick (a smaller run than the check needs; run without --quick)" : result.passed ? "PASS" : "FAIL"}\n`);
+        process.stdout.write(
+          `  reference: ${result.reference.value} (${result.reference.source})\n  check: ${result.reference.check}: ${result.passed === null ? "not made by --quick (a smaller run than the check needs; run without --quick)" : result.passed ? "PASS" : "FAIL"}\n`,
+        );
         for (const file of files) process.stdout.write(`  wrote ${file}\n`);
       }
       if (result.passed === false) process.exitCode = 3;

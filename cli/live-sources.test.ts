@@ -5,9 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { isPicospikeError } from "../runtime/errors.js";
 import type { InputSample } from "../runtime/events.js";
 import { DeltaEncoder } from "../runtime/encoders.js";
-import {
-  type TestEvent, writeAedat2, writeAedat31, writeAedat4, writeEvt2, writeEvt3, writeNmnist,
-} from "../runtime/eventfiles/testing/writers.js";
+import { type TestEvent, writeAedat2, writeAedat31, writeAedat4, writeEvt2, writeEvt3, writeNmnist } from "../runtime/eventfiles/testing/writers.js";
 import { detectSerial, LineSplitter, NdjsonDecoder, parseNumberLine, splitDetail } from "./live-sources.js";
 import { openLiveSource, parseSource } from "./sources.js";
 
@@ -57,7 +55,10 @@ describe("event-file sources", () => {
       expect(steps(sample!)).toEqual([[0], [3], [12], [5, 15], []]);
       const [split] = [...parseSource(`${kind}:${p},dt=2000,crop=0:0:4:4,downsample=2,polarity=split,label=7`, 8, 2)];
       // OFF channel first: (3,0) OFF → 1; (1,1) OFF → 0; ON (0,0) → 4, (0,3) → 6, (3,3) → 7.
-      expect(steps(split!)).toEqual([[1, 4], [0, 6, 7]]);
+      expect(steps(split!)).toEqual([
+        [1, 4],
+        [0, 6, 7],
+      ]);
       expect(split!.label).toBe(7);
     });
     it(`${kind}: a truncated ${name} is CLI_BAD_INPUT_FILE with a byte offset`, () => {
@@ -68,7 +69,14 @@ describe("event-file sources", () => {
   }
 
   it("maps an N-MNIST 34x34 recording onto a 28x28 model by a centred crop", () => {
-    const p = file("center.bin", writeNmnist([{ x: 3, y: 3, p: 1, t: 0 }, { x: 30, y: 30, p: 0, t: 500 }, { x: 0, y: 0, p: 1, t: 600 }]));
+    const p = file(
+      "center.bin",
+      writeNmnist([
+        { x: 3, y: 3, p: 1, t: 0 },
+        { x: 30, y: 30, p: 0, t: 500 },
+        { x: 0, y: 0, p: 1, t: 600 },
+      ]),
+    );
     const [s] = [...parseSource(`nmnist:${p}`, 784, 2, { shape: [1, 28, 28] })];
     expect(steps(s!)).toEqual([[0, 783], []]);
     expect(code(() => parseSource(`nmnist:${p}`, 100, 2))).toMatch(/^SEMANTICS_BAD_INPUT: .*34x34 sensor maps to 1x34x34 = 1156 inputs, the model has 100/);
@@ -76,11 +84,21 @@ describe("event-file sources", () => {
 
   it("takes the binning step from the stream's --dt unless dt= is given", () => {
     const p = file("dt.bin", writeNmnist(events));
-    expect(parseSource(`nmnist:${p},crop=0:0:4:4`, 16, 10, { dtUs: 2000 })).toSatisfy((it: Iterable<InputSample>) => [...it][0]!.steps.filter((e) => e.indices.length).length === 2);
+    expect(parseSource(`nmnist:${p},crop=0:0:4:4`, 16, 10, { dtUs: 2000 })).toSatisfy(
+      (it: Iterable<InputSample>) => [...it][0]!.steps.filter((e) => e.indices.length).length === 2,
+    );
   });
 
   it("denoise and refractory filters drop isolated and repeated events", () => {
-    const p = file("noise.bin", writeNmnist([{ x: 1, y: 1, p: 1, t: 0 }, { x: 1, y: 1, p: 1, t: 10 }, { x: 2, y: 1, p: 1, t: 20 }, { x: 3, y: 3, p: 1, t: 5000 }]));
+    const p = file(
+      "noise.bin",
+      writeNmnist([
+        { x: 1, y: 1, p: 1, t: 0 },
+        { x: 1, y: 1, p: 1, t: 10 },
+        { x: 2, y: 1, p: 1, t: 20 },
+        { x: 3, y: 3, p: 1, t: 5000 },
+      ]),
+    );
     const [raw] = [...parseSource(`nmnist:${p},crop=0:0:4:4,dt=100`, 16, 60)];
     const [kept] = [...parseSource(`nmnist:${p},crop=0:0:4:4,dt=100,denoise=1000,refractory=1000`, 16, 60)];
     expect(raw!.steps.flatMap((e) => Array.from(e.indices))).toEqual([5, 6, 15]);
@@ -136,17 +154,27 @@ describe("ndjson", () => {
   it("values lines go through the chosen encoder, exactly as the runtime encoder does", () => {
     const d = new NdjsonDecoder("ndjson test", 4, analog);
     const enc = new DeltaEncoder(2, { threshold: 2 });
-    for (const row of [[0, 0], [3, 0], [3, -5], [0, -5]]) {
+    for (const row of [
+      [0, 0],
+      [3, 0],
+      [3, -5],
+      [0, -5],
+    ]) {
       expect(d.line(JSON.stringify({ values: row })).map((e) => Array.from(e.indices))).toEqual([Array.from(enc.step(row).indices)]);
     }
-    expect(code(() => new NdjsonDecoder("ndjson test", 5, analog).line('{"values":[1,2]}'))).toMatch(/^SEMANTICS_BAD_INPUT: .*2 channels give 4 inputs with the delta encoder, the model has 5/);
+    expect(code(() => new NdjsonDecoder("ndjson test", 5, analog).line('{"values":[1,2]}'))).toMatch(
+      /^SEMANTICS_BAD_INPUT: .*2 channels give 4 inputs with the delta encoder, the model has 5/,
+    );
   });
 
   it("ndjson:PATH read whole (run/compare) and live in one-step chunks give the same steps", async () => {
     const lines = ['{"t":0,"events":[1]}', '{"t":2,"events":[0,2]}', '{"events":[3]}'].join("\n");
     const p = file("e.ndjson", lines);
     const whole = [...parseSource(`ndjson:${p}`, 4, 2)];
-    expect(whole.map(steps)).toEqual([[[1], []], [[0, 2], [3]]]);
+    expect(whole.map(steps)).toEqual([
+      [[1], []],
+      [[0, 2], [3]],
+    ]);
     const live: number[][] = [];
     for await (const s of openLiveSource(`ndjson:${p}`, 4, 1)) {
       expect(s.steps.length).toBe(1);

@@ -13,9 +13,7 @@ import type { Readable } from "node:stream";
 import { fail, PicospikeError } from "../runtime/errors.js";
 import { NO_EVENTS, type InputSample, type StepEvents } from "../runtime/events.js";
 import type { InputDescription, Shape3 } from "../runtime/model.js";
-import {
-  DeltaEncoder, SigmaDeltaEncoder, intensityFromUnit, latencyEncode, rateEncode, sampleFromFloat,
-} from "../runtime/encoders.js";
+import { DeltaEncoder, SigmaDeltaEncoder, intensityFromUnit, latencyEncode, rateEncode, sampleFromFloat } from "../runtime/encoders.js";
 import { binEvents, binLayout, readEventFile, type BinOptions, type EventFileKind } from "../runtime/eventfiles/index.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { readFileOrFail } from "./io.js";
@@ -101,7 +99,11 @@ const EVENT_FILE_OPTIONS = ["dt", "crop", "downsample", "polarity", "denoise", "
  * f·w ≤ width and f·h ≤ height, and the centred f·w × f·h crop (N-MNIST 34×34 → 28×28: crop 3..30).
  */
 export function eventBinOptions(
-  kind: string, geometry: { width: number; height: number }, options: Map<string, string>, inputSize: number, context: SourceContext,
+  kind: string,
+  geometry: { width: number; height: number },
+  options: Map<string, string>,
+  inputSize: number,
+  context: SourceContext,
 ): BinOptions {
   const dtUs = intOpt(kind, options, "dt", 1, 2 ** 40) ?? context.dtUs ?? DEFAULT_DT_US;
   let polarity = choiceOpt(kind, options, "polarity", ["merge", "split", "on", "off"] as const);
@@ -125,9 +127,13 @@ export function eventBinOptions(
   }
   const base = (): BinOptions => ({
     dtUs,
-    ...(polarity ? { polarity } : {}), ...(accumulate ? { accumulate } : {}), ...(denoiseUs ? { denoiseUs } : {}),
-    ...(refractoryUs ? { refractoryUs } : {}), ...(startUs !== undefined ? { startUs } : {}),
-    ...(crop ? { crop } : {}), ...(downsample !== undefined ? { downsample } : {}),
+    ...(polarity ? { polarity } : {}),
+    ...(accumulate ? { accumulate } : {}),
+    ...(denoiseUs ? { denoiseUs } : {}),
+    ...(refractoryUs ? { refractoryUs } : {}),
+    ...(startUs !== undefined ? { startUs } : {}),
+    ...(crop ? { crop } : {}),
+    ...(downsample !== undefined ? { downsample } : {}),
   });
   const shape = context.shape;
   if (crop === undefined && downsample === undefined && shape && binLayout(geometry, base()).size !== inputSize) {
@@ -142,9 +148,11 @@ export function eventBinOptions(
   const options2 = base();
   const layout = binLayout(geometry, options2);
   if (layout.size !== inputSize) {
-    fail("SEMANTICS_BAD_INPUT",
+    fail(
+      "SEMANTICS_BAD_INPUT",
       `${kind}: the ${geometry.width}x${geometry.height} sensor maps to ${layout.shape.join("x")} = ${layout.size} inputs, the model has ${inputSize}; ` +
-      "set crop=X:Y:W:H, downsample=N and polarity=merge|split|on|off to match");
+        "set crop=X:Y:W:H, downsample=N and polarity=merge|split|on|off to match",
+    );
   }
   return options2;
 }
@@ -259,10 +267,14 @@ export class AnalogStepper {
       if (values.length === 0) fail("CLI_BAD_INPUT_FILE", `${this.where}: ${at}: a sample with no values`);
       const inputs = analogInputs(this.options, values.length);
       if (inputs !== this.inputSize) {
-        fail("SEMANTICS_BAD_INPUT", `${this.where}: ${values.length} channels give ${inputs} inputs with the ${this.options.encoder} encoder, the model has ${this.inputSize}`);
+        fail(
+          "SEMANTICS_BAD_INPUT",
+          `${this.where}: ${values.length} channels give ${inputs} inputs with the ${this.options.encoder} encoder, the model has ${this.inputSize}`,
+        );
       }
       if (this.options.encoder === "delta") this.delta = new DeltaEncoder(values.length, { threshold: this.options.threshold, graded: this.options.graded });
-      if (this.options.encoder === "sigma-delta") this.sigma = new SigmaDeltaEncoder(values.length, { fullScale: this.options.fullScale, bipolar: this.options.bipolar });
+      if (this.options.encoder === "sigma-delta")
+        this.sigma = new SigmaDeltaEncoder(values.length, { fullScale: this.options.fullScale, bipolar: this.options.bipolar });
     }
     if (values.length !== this.channels) fail("CLI_BAD_INPUT_FILE", `${this.where}: ${at}: ${values.length} values, earlier samples had ${this.channels}`);
     for (const v of values) if (!Number.isFinite(v)) fail("CLI_BAD_INPUT_FILE", `${this.where}: ${at}: value ${v} is not a finite number`);
@@ -346,7 +358,8 @@ export class NdjsonDecoder {
     if (!Array.isArray(list) || list.length > this.inputSize) this.bad(`"events" must be an array of at most ${this.inputSize} input indices`);
     const indices = new Uint32Array(list.length);
     list.forEach((v, k) => {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= this.inputSize) this.bad(`event ${JSON.stringify(v)} is not an input index in 0..${this.inputSize - 1}`);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= this.inputSize)
+        this.bad(`event ${JSON.stringify(v)} is not an input index in 0..${this.inputSize - 1}`);
       indices[k] = v;
     });
     indices.sort();
@@ -380,7 +393,10 @@ export class LineSplitter {
     const rest = chunk.subarray(start);
     if (rest.length > 0) {
       this.pendingBytes += rest.length;
-      if (this.pendingBytes > MAX_LINE_BYTES) throw new PicospikeError("CLI_BAD_INPUT_FILE", `${this.where}: line ${this.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`, { line: this.lines + 1 });
+      if (this.pendingBytes > MAX_LINE_BYTES)
+        throw new PicospikeError("CLI_BAD_INPUT_FILE", `${this.where}: line ${this.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`, {
+          line: this.lines + 1,
+        });
       this.pending.push(rest.slice());
     }
     return out;
@@ -404,7 +420,8 @@ export class LineSplitter {
       this.pending = [];
       this.pendingBytes = 0;
     }
-    if (bytes.length > MAX_LINE_BYTES) throw new PicospikeError("CLI_BAD_INPUT_FILE", `${this.where}: line ${this.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`, { line: this.lines + 1 });
+    if (bytes.length > MAX_LINE_BYTES)
+      throw new PicospikeError("CLI_BAD_INPUT_FILE", `${this.where}: line ${this.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`, { line: this.lines + 1 });
     this.lines++;
     const text = this.decoder.decode(bytes);
     return text.endsWith("\r") ? text.slice(0, -1) : text;
@@ -494,7 +511,7 @@ function readChunk(stream: Readable, signal: AbortSignal | undefined): Promise<U
 const NDJSON_OPTIONS = ANALOG_OPTION_KEYS;
 
 const ndjsonKind: SourceKindLike = {
-  help: "ndjson:-|PATH[,encoder=rate|latency|delta|sigma-delta,scale=S,threshold=N,full-scale=F,seed=N,window=T]  one JSON object per line from stdin, a file or a named pipe: {\"t\":STEP,\"events\":[i,...]} or {\"values\":[x,...]} (analog, encoded)",
+  help: 'ndjson:-|PATH[,encoder=rate|latency|delta|sigma-delta,scale=S,threshold=N,full-scale=F,seed=N,window=T]  one JSON object per line from stdin, a file or a named pipe: {"t":STEP,"events":[i,...]} or {"values":[x,...]} (analog, encoded)',
   endless: false,
   live: true,
   open(detail, inputSize, steps) {
@@ -506,7 +523,10 @@ const ndjsonKind: SourceKindLike = {
     const all: StepEvents[] = [];
     for (const line of [...splitter.push(bytes), ...splitter.end()]) {
       for (const step of decoder.line(line)) all.push(step);
-      if (all.length > MAX_NDJSON_STEPS) fail("CLI_BAD_INPUT_FILE", `${where}: line ${decoder.lines}: more than ${MAX_NDJSON_STEPS} steps; stream it with \`picospike stream\` instead`, { line: decoder.lines });
+      if (all.length > MAX_NDJSON_STEPS)
+        fail("CLI_BAD_INPUT_FILE", `${where}: line ${decoder.lines}: more than ${MAX_NDJSON_STEPS} steps; stream it with \`picospike stream\` instead`, {
+          line: decoder.lines,
+        });
     }
     const samples: InputSample[] = [];
     for (let s = 0; s < all.length; s += steps) samples.push({ steps: all.slice(s, s + steps) });
@@ -578,7 +598,10 @@ export interface SerialDetection {
 export function detectSerial(where: string, lines: ReadonlyArray<{ text: string; atMs: number }>): SerialDetection {
   const rows = lines.map((l, k) => {
     const row = parseNumberLine(l.text);
-    if (!row) fail("CLI_BAD_INPUT_FILE", `${where}: line ${k + 2} is not numbers separated by commas, tabs or spaces: ${JSON.stringify(l.text.slice(0, 80))}`, { line: k + 2 });
+    if (!row)
+      fail("CLI_BAD_INPUT_FILE", `${where}: line ${k + 2} is not numbers separated by commas, tabs or spaces: ${JSON.stringify(l.text.slice(0, 80))}`, {
+        line: k + 2,
+      });
     return row;
   });
   const channels = rows[0]?.length ?? 0;
@@ -668,7 +691,10 @@ const serialKind: SourceKindLike = {
 
 /** The sensor source kinds, by name, for cli/sources.ts's registry. */
 export const LIVE_SOURCE_KINDS: Readonly<Record<string, SourceKindLike>> = {
-  nmnist: eventFileKind("nmnist", "nmnist:FILE[,dt=µs,crop=X:Y:W:H,downsample=N,polarity=merge|split|on|off,denoise=µs,refractory=µs,accumulate=spike|count,label=N]  N-MNIST binary events binned into steps (default dt: the stream's --dt, else 1000 µs; mapped onto the model's input shape unless crop/downsample are given)"),
+  nmnist: eventFileKind(
+    "nmnist",
+    "nmnist:FILE[,dt=µs,crop=X:Y:W:H,downsample=N,polarity=merge|split|on|off,denoise=µs,refractory=µs,accumulate=spike|count,label=N]  N-MNIST binary events binned into steps (default dt: the stream's --dt, else 1000 µs; mapped onto the model's input shape unless crop/downsample are given)",
+  ),
   aedat: eventFileKind("aedat", "aedat:FILE[,options as nmnist,width=W,height=H]  AEDAT 2.0/3.1/4.0 polarity events"),
   evt2: eventFileKind("evt2", "evt2:FILE[,options as nmnist]  Prophesee EVT 2.0 raw"),
   evt3: eventFileKind("evt3", "evt3:FILE[,options as nmnist]  Prophesee EVT 3.0 raw"),

@@ -12,7 +12,19 @@ import { randomTable } from "../runtime/testing/random-table.js";
 /** Six inputs (3 channels, delta up/down) into four neurons. */
 const sensorTable: EventTable = {
   input: { size: 6, encoding: "spikes", seed: 1 },
-  layers: [{ name: "out", size: 4, input: { kind: "dense", inputs: 6, outputs: 4, weights: { bits: 8, data: Int8Array.from({ length: 24 }, (_, k) => 40 + k), count: 24, shift: Uint8Array.of(0) } }, neuron: { ...DEFAULT_NEURON, threshold: 60 } }],
+  layers: [
+    {
+      name: "out",
+      size: 4,
+      input: {
+        kind: "dense",
+        inputs: 6,
+        outputs: 4,
+        weights: { bits: 8, data: Int8Array.from({ length: 24 }, (_, k) => 40 + k), count: 24, shift: Uint8Array.of(0) },
+      },
+      neuron: { ...DEFAULT_NEURON, threshold: 60 },
+    },
+  ],
   readout: { kind: "count" },
   provenance: { source: "test", tool: "cli/live-stream.test.ts", settings: {}, layerScales: [1] },
 };
@@ -49,9 +61,14 @@ function collect(child: ReturnType<typeof spawn>): Promise<Run> {
 describe("live sources through stream", () => {
   it("Ctrl-C while stdin waits stops cleanly: summary printed, exit 130, --out files complete", async () => {
     const out = join(dir, "int-out.cbor");
-    const child = spawn(process.execPath, [bin, "stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "ndjson:-", "--realtime", "--dt", "2", "--json", "--out", out], {
-      cwd: root, stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [bin, "stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "ndjson:-", "--realtime", "--dt", "2", "--json", "--out", out],
+      {
+        cwd: root,
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     const done = collect(child);
     for (let t = 0; t < 20; t++) child.stdin!.write(JSON.stringify({ t, events: [t % table.input.size] }) + "\n");
     // Leave stdin open: the source now waits for a line that never comes, until Ctrl-C.
@@ -67,7 +84,11 @@ describe("live sources through stream", () => {
   }, 60_000);
 
   it("a malformed stdin line is CLI_BAD_INPUT_FILE with its line number", async () => {
-    const child = spawn(process.execPath, [bin, "stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "ndjson:-", "--realtime", "--dt", "1"], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [bin, "stream", "--model", join(dir, "model.cbor"), "--board", "mock", "--input", "ndjson:-", "--realtime", "--dt", "1"],
+      { cwd: root, stdio: ["pipe", "pipe", "pipe"] },
+    );
     const done = collect(child);
     child.stdin!.end('{"events":[0]}\n{"events":[0]\n');
     const r = await done;
@@ -77,18 +98,45 @@ describe("live sources through stream", () => {
 
   it("serial: a sensor on a pty printing 3 channels at 100 Hz is detected and encoded (delta)", async () => {
     // python3 holds the pty pair: it prints the device path, then writes lines to the master side.
-    const sensor = spawn("python3", ["-c", [
-      "import os, sys, time, math",
-      "m, s = os.openpty()",
-      "print(os.ttyname(s), flush=True)",
-      "for k in range(400):",
-      "    os.write(m, ('%d,%d\\t%d\\n' % (k, int(50 * math.sin(k / 5)), -k)).encode())",
-      "    time.sleep(0.01)",
-    ].join("\n")], { stdio: ["ignore", "pipe", "inherit"] });
+    const sensor = spawn(
+      "python3",
+      [
+        "-c",
+        [
+          "import os, sys, time, math",
+          "m, s = os.openpty()",
+          "print(os.ttyname(s), flush=True)",
+          "for k in range(400):",
+          "    os.write(m, ('%d,%d\\t%d\\n' % (k, int(50 * math.sin(k / 5)), -k)).encode())",
+          "    time.sleep(0.01)",
+        ].join("\n"),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     const path = await new Promise<string>((resolve) => sensor.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
     try {
-      const child = spawn(process.execPath, [bin, "stream", "--model", join(dir, "sensor.cbor"), "--board", "mock", "--input", `serial:${path}@115200,encoder=delta,threshold=2`,
-        "--realtime", "--dt", "10", "--steps", "60", "--samples", "1", "--json"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          "stream",
+          "--model",
+          join(dir, "sensor.cbor"),
+          "--board",
+          "mock",
+          "--input",
+          `serial:${path}@115200,encoder=delta,threshold=2`,
+          "--realtime",
+          "--dt",
+          "10",
+          "--steps",
+          "60",
+          "--samples",
+          "1",
+          "--json",
+        ],
+        { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+      );
       const r = await collect(child);
       expect(r.status).toBe(0);
       expect(r.stderr).toMatch(/3 channels at \d+(\.\d)? Hz/);

@@ -47,11 +47,15 @@ export function register(program: Command): void {
       const table = decodeTable(modelBytes);
       const interrupt = interruptSignal();
       const periodUs = Math.max(1, Math.round(dtMs * 1000));
-      const input = opts["input"] === undefined
-        ? { samples: silence(), count: maxSteps, steps: 1 }
-        : openStreamInput(String(opts["input"]), table, 32, Math.min(1_000_000, Math.ceil(maxSteps / 32)), {
-            realtime: true, dtUs: periodUs, signal: interrupt.signal, log: (l) => process.stderr.write(l + "\n"),
-          });
+      const input =
+        opts["input"] === undefined
+          ? { samples: silence(), count: maxSteps, steps: 1 }
+          : openStreamInput(String(opts["input"]), table, 32, Math.min(1_000_000, Math.ceil(maxSteps / 32)), {
+              realtime: true,
+              dtUs: periodUs,
+              signal: interrupt.signal,
+              log: (l) => process.stderr.write(l + "\n"),
+            });
       const where = String(opts["port"] ?? opts["board"]);
       let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
       let lag: number | null = null;
@@ -59,8 +63,11 @@ export function register(program: Command): void {
       // Attaching to --port never changes what the board runs (no upload); a board started by --board gets the model.
       const attach = opts["port"] !== undefined;
       const device = await openBoard({
-        ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }), ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }),
-        baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000), model: modelBytes, upload: !attach,
+        ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }),
+        ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }),
+        baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000),
+        model: modelBytes,
+        upload: !attach,
       }).catch((e: unknown) => {
         interrupt.dispose();
         throw e;
@@ -72,18 +79,43 @@ export function register(program: Command): void {
         const wanted = tableHash(modelBytes);
         if (attach && device.session.modelHash !== wanted) {
           const running = device.session.modelHash === "" ? "no model" : `model ${device.session.modelHash.slice(0, 16)}…`;
-          fail("DEVICE_CANNOT_MONITOR", `${device.description} runs ${running}, not ${wanted.slice(0, 16)}… (--model): pass the model it runs, or flash this one first`);
+          fail(
+            "DEVICE_CANNOT_MONITOR",
+            `${device.description} runs ${running}, not ${wanted.slice(0, 16)}… (--model): pass the model it runs, or flash this one first`,
+          );
         }
-        if (!device.session.has(CAP.REALTIME)) fail("DEVICE_CANNOT_MONITOR", `${device.description} cannot step in real time (its firmware lacks the REALTIME capability)`);
+        if (!device.session.has(CAP.REALTIME))
+          fail("DEVICE_CANNOT_MONITOR", `${device.description} cannot step in real time (its firmware lacks the REALTIME capability)`);
         // The view starts once the board is attached: a board that cannot be monitored fails before any URL.
-        view = (await openLiveView({ ui: true, ...(opts["uiPort"] === undefined ? {} : { uiPort: opts["uiPort"] }) },
-          feedMeta(table, "monitor", `monitor ${where} running ${modelPath}, real time (dt ${dtMs} ms)${opts["input"] === undefined ? "" : `, input ${String(opts["input"])}`}`, where, { reference: false, dtMs }),
-          { health: () => (deviceRef ? linkHealth(deviceRef, () => lag, () => dropped)() : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 }) },
+        view = (await openLiveView(
+          { ui: true, ...(opts["uiPort"] === undefined ? {} : { uiPort: opts["uiPort"] }) },
+          feedMeta(
+            table,
+            "monitor",
+            `monitor ${where} running ${modelPath}, real time (dt ${dtMs} ms)${opts["input"] === undefined ? "" : `, input ${String(opts["input"])}`}`,
+            where,
+            { reference: false, dtMs },
+          ),
+          {
+            health: () =>
+              deviceRef
+                ? linkHealth(
+                    deviceRef,
+                    () => lag,
+                    () => dropped,
+                  )()
+                : { lagMs: null, framesDropped: 0, crcRejects: 0, badFrames: 0, retransmissions: 0, recoveries: 0 },
+          },
         ))!;
         const sink = view.sink;
         process.stderr.write(`monitor: ${device.description}, real time every ${dtMs} ms; Ctrl-C stops\n`);
         const summary = await streamToBoard(device.session, input.samples, {
-          steps: input.steps, maxSamples: input.count, outputLayer: table.layers.length - 1, periodUs, signal: interrupt.signal, counter: device.counter,
+          steps: input.steps,
+          maxSamples: input.count,
+          outputLayer: table.layers.length - 1,
+          periodUs,
+          signal: interrupt.signal,
+          counter: device.counter,
           reportMask: allLayersMask(table.layers.length),
           onStatus: (s) => {
             dropped = s.framesDropped;
@@ -91,7 +123,15 @@ export function register(program: Command): void {
           onStep: (st) => {
             lag = st.latencyMs;
             // x is the device's step: steps it ran silently (no RT_OUTPUT) stay blank.
-            sink.step(feedStep(st.step, 0, st.step, st.input, table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? [])));
+            sink.step(
+              feedStep(
+                st.step,
+                0,
+                st.step,
+                st.input,
+                table.layers.map((_, l) => st.sections.find((s) => s.layer === l)?.indices ?? []),
+              ),
+            );
           },
         });
         const { outputs: _o, appliedInputs: _a, ...numbers } = summary;

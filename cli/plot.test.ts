@@ -17,13 +17,22 @@ describe("raster plots", () => {
     });
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("t &lt;1&gt;");
-    for (const text of ["<tspan font-weight=\"bold\">input</tspan>", "<tspan font-weight=\"bold\">out</tspan>", ">step</text>", "firing rate (spikes/step)",
-      "spike in both device and interpreter", "device only", "interpreter only", "first divergence: step 2"]) expect(svg).toContain(text);
+    for (const text of [
+      '<tspan font-weight="bold">input</tspan>',
+      '<tspan font-weight="bold">out</tspan>',
+      ">step</text>",
+      "firing rate (spikes/step)",
+      "spike in both device and interpreter",
+      "device only",
+      "interpreter only",
+      "first divergence: step 2",
+    ])
+      expect(svg).toContain(text);
     // One spike in both, one device-only (red), one interpreter-only (orange) in the output layer; two inputs.
     expect(svg.match(/fill="#1a1a1a"\/>/g)!.length).toBe(1 + 2 + 1); // legend swatch + 2 inputs + 1 shared
     expect(svg.match(/fill="#d62728"\/>/g)!.length).toBe(2); // legend + the device-only spike
     expect(svg.match(/fill="#ff9f1c"\/>/g)!.length).toBe(2);
-    expect(svg).toContain("stroke-dasharray=\"6 3\"");
+    expect(svg).toContain('stroke-dasharray="6 3"');
   });
 
   it("bins long runs into at most one column per pixel and labels time in ms with rates in Hz", () => {
@@ -39,7 +48,15 @@ describe("raster plots", () => {
     const svg = renderRaster({
       title: "membranes",
       steps: 3,
-      layers: [{ name: "readout", size: 3, spikes: [ev(), ev(), ev()], reference: [ev(), ev(), ev()], membrane: { reference, primary: new Map([[2, Int32Array.of(20, 31, -9)]]) } }],
+      layers: [
+        {
+          name: "readout",
+          size: 3,
+          spikes: [ev(), ev(), ev()],
+          reference: [ev(), ev(), ev()],
+          membrane: { reference, primary: new Map([[2, Int32Array.of(20, 31, -9)]]) },
+        },
+      ],
     });
     expect(svg).toContain("integrating; lines: interpreter, rings: device");
     expect(svg.match(/<polyline /g)!.length).toBe(3);

@@ -109,8 +109,8 @@ function membranePanel(out: string[], layer: RasterLayer, trace: MembraneTrace, 
   const lines = Math.min(layer.size, MEMBRANE_LINES);
   let lo = 0;
   let hi = 0;
-  for (const v of trace.reference) for (let j = 0; j < lines; j++) (lo = Math.min(lo, v[j]!)), (hi = Math.max(hi, v[j]!));
-  for (const v of trace.primary.values()) for (let j = 0; j < lines; j++) (lo = Math.min(lo, v[j]!)), (hi = Math.max(hi, v[j]!));
+  for (const v of trace.reference) for (let j = 0; j < lines; j++) ((lo = Math.min(lo, v[j]!)), (hi = Math.max(hi, v[j]!)));
+  for (const v of trace.primary.values()) for (let j = 0; j < lines; j++) ((lo = Math.min(lo, v[j]!)), (hi = Math.max(hi, v[j]!)));
   if (hi === lo) hi = lo + 1;
   const ticks = niceTicks(lo, hi, 4);
   const yLo = Math.min(lo, ticks[0]!);
@@ -120,10 +120,15 @@ function membranePanel(out: string[], layer: RasterLayer, trace: MembraneTrace, 
   out.push(`<rect x="${LEFT}" y="${y0}" width="${RASTER_W}" height="${MEMBRANE_H}" fill="#fafafa" stroke="#333"/>`);
   for (const t of ticks) {
     const y = sy(t);
-    out.push(`<line x1="${LEFT - 4}" y1="${y.toFixed(1)}" x2="${LEFT}" y2="${y.toFixed(1)}" stroke="#333"/><text x="${LEFT - 7}" y="${(y + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
+    out.push(
+      `<line x1="${LEFT - 4}" y1="${y.toFixed(1)}" x2="${LEFT}" y2="${y.toFixed(1)}" stroke="#333"/><text x="${LEFT - 7}" y="${(y + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`,
+    );
   }
-  if (yLo < 0 && yHi > 0) out.push(`<line x1="${LEFT}" y1="${sy(0).toFixed(1)}" x2="${LEFT + RASTER_W}" y2="${sy(0).toFixed(1)}" stroke="#999" stroke-dasharray="2 2"/>`);
-  out.push(`<text x="${LEFT}" y="${y0 - 6}" font-size="13"><tspan font-weight="bold">${esc(layer.name)}</tspan> (${layer.size} neurons, integrating; lines: ${esc(referenceName)}, rings: ${esc(primaryName)}${layer.size > lines ? `; first ${lines} drawn` : ""})</text>`);
+  if (yLo < 0 && yHi > 0)
+    out.push(`<line x1="${LEFT}" y1="${sy(0).toFixed(1)}" x2="${LEFT + RASTER_W}" y2="${sy(0).toFixed(1)}" stroke="#999" stroke-dasharray="2 2"/>`);
+  out.push(
+    `<text x="${LEFT}" y="${y0 - 6}" font-size="13"><tspan font-weight="bold">${esc(layer.name)}</tspan> (${layer.size} neurons, integrating; lines: ${esc(referenceName)}, rings: ${esc(primaryName)}${layer.size > lines ? `; first ${lines} drawn` : ""})</text>`,
+  );
   out.push(`<text transform="translate(${LEFT - 62} ${y0 + MEMBRANE_H / 2}) rotate(-90)" text-anchor="middle">membrane</text>`);
   const n = Math.min(steps, trace.reference.length);
   for (let j = 0; j < lines; j++) {
@@ -148,7 +153,9 @@ function membranePanel(out: string[], layer: RasterLayer, trace: MembraneTrace, 
   for (let j = 0; j < lines; j++) {
     const y = y0 + (j + 0.8) * rowH;
     const text = `${j}: ${last === undefined ? "–" : last[j]}${last && j === winner ? " ◀ max" : ""}`;
-    out.push(`<line x1="${rx}" y1="${(y - 4).toFixed(1)}" x2="${rx + 14}" y2="${(y - 4).toFixed(1)}" stroke="${LINE_COLORS[j % LINE_COLORS.length]}" stroke-width="2"/><text x="${rx + 18}" y="${y.toFixed(1)}" font-size="${Math.min(12, rowH)}"${last && j === winner ? ' font-weight="bold"' : ""}>${esc(text)}</text>`);
+    out.push(
+      `<line x1="${rx}" y1="${(y - 4).toFixed(1)}" x2="${rx + 14}" y2="${(y - 4).toFixed(1)}" stroke="${LINE_COLORS[j % LINE_COLORS.length]}" stroke-width="2"/><text x="${rx + 18}" y="${y.toFixed(1)}" font-size="${Math.min(12, rowH)}"${last && j === winner ? ' font-weight="bold"' : ""}>${esc(text)}</text>`,
+    );
   }
 }
 
@@ -185,12 +192,18 @@ export function renderRaster(plot: RasterPlot): string {
   const rateUnit = plot.dtMs === undefined ? "spikes/step" : "Hz";
   const toRate = (count: number): number => (plot.dtMs === undefined ? count / steps : count / ((steps * plot.dtMs) / 1000));
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${WIDTH}" height="${height}" fill="white"/>`);
   out.push(`<text x="${LEFT + RASTER_W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(plot.title)}</text>`);
   // Legend.
   const legend: Array<[string, string]> = overlay
-    ? [[BOTH, `spike in both ${primaryName} and ${referenceName}`], [PRIMARY_ONLY, `${primaryName} only`], [REFERENCE_ONLY, `${referenceName} only`]]
+    ? [
+        [BOTH, `spike in both ${primaryName} and ${referenceName}`],
+        [PRIMARY_ONLY, `${primaryName} only`],
+        [REFERENCE_ONLY, `${referenceName} only`],
+      ]
     : [[BOTH, "spike"]];
   let lx = LEFT;
   for (const [color, label] of legend) {
@@ -199,20 +212,29 @@ export function renderRaster(plot: RasterPlot): string {
   }
   if (plot.divergence) {
     out.push(`<line x1="${LEFT}" y1="62" x2="${LEFT + 12}" y2="62" stroke="${PRIMARY_ONLY}" stroke-width="2" stroke-dasharray="4 2"/>`);
-    out.push(`<circle cx="${LEFT + 24}" cy="62" r="5" fill="none" stroke="${PRIMARY_ONLY}" stroke-width="2"/><text x="${LEFT + 34}" y="66" fill="${PRIMARY_ONLY}" font-weight="bold">${esc(plot.divergence.text)}</text>`);
+    out.push(
+      `<circle cx="${LEFT + 24}" cy="62" r="5" fill="none" stroke="${PRIMARY_ONLY}" stroke-width="2"/><text x="${LEFT + 34}" y="66" fill="${PRIMARY_ONLY}" font-weight="bold">${esc(plot.divergence.text)}</text>`,
+    );
   }
   if (overlay) {
     const rx = LEFT + RASTER_W + GAP;
     out.push(`<rect x="${rx}" y="39" width="10" height="10" fill="${PRIMARY}" opacity="0.6"/><text x="${rx + 14}" y="48">${esc(primaryName)} rate</text>`);
-    out.push(`<line x1="${rx}" y1="62" x2="${rx + 10}" y2="62" stroke="${REFERENCE_RATE}" stroke-width="2"/><text x="${rx + 14}" y="66">${esc(referenceName)} rate (where different)</text>`);
+    out.push(
+      `<line x1="${rx}" y1="62" x2="${rx + 10}" y2="62" stroke="${REFERENCE_RATE}" stroke-width="2"/><text x="${rx + 14}" y="66">${esc(referenceName)} rate (where different)</text>`,
+    );
   }
   // X ticks under every panel; the axis label under the last one.
   const timeAxis = (yAxis: number, labelled: boolean): void => {
     for (const t of niceTicks(0, xMax, 8)) {
       const x = LEFT + (t / xMax) * RASTER_W;
-      out.push(`<line x1="${x}" y1="${yAxis}" x2="${x}" y2="${yAxis + 4}" stroke="#333"/><text x="${x}" y="${yAxis + 16}" text-anchor="middle">${fmt(t)}</text>`);
+      out.push(
+        `<line x1="${x}" y1="${yAxis}" x2="${x}" y2="${yAxis + 4}" stroke="#333"/><text x="${x}" y="${yAxis + 16}" text-anchor="middle">${fmt(t)}</text>`,
+      );
     }
-    if (labelled) out.push(`<text x="${LEFT + RASTER_W / 2}" y="${yAxis + 36}" text-anchor="middle">${xUnit}${columns < steps ? ` (${steps} steps, ${(steps / columns).toFixed(1)} per column)` : ""}</text>`);
+    if (labelled)
+      out.push(
+        `<text x="${LEFT + RASTER_W / 2}" y="${yAxis + 36}" text-anchor="middle">${xUnit}${columns < steps ? ` (${steps} steps, ${(steps / columns).toFixed(1)} per column)` : ""}</text>`,
+      );
   };
   let y0 = TOP;
   plot.layers.forEach((layer, li) => {
@@ -240,7 +262,9 @@ export function renderRaster(plot: RasterPlot): string {
     const draw = (key: number, color: string): void => {
       const neuron = Math.floor(key / columns);
       const col = key % columns;
-      out.push(`<rect x="${(LEFT + col * colW).toFixed(2)}" y="${(sy(neuron) - rowH / 2).toFixed(2)}" width="${Math.max(0.8, colW * 0.85).toFixed(2)}" height="${rowH.toFixed(2)}" fill="${color}"/>`);
+      out.push(
+        `<rect x="${(LEFT + col * colW).toFixed(2)}" y="${(sy(neuron) - rowH / 2).toFixed(2)}" width="${Math.max(0.8, colW * 0.85).toFixed(2)}" height="${rowH.toFixed(2)}" fill="${color}"/>`,
+      );
     };
     for (const k of a) draw(k, b.has(k) ? BOTH : PRIMARY_ONLY);
     for (const k of b) if (!a.has(k)) draw(k, REFERENCE_ONLY);
@@ -257,16 +281,21 @@ export function renderRaster(plot: RasterPlot): string {
     out.push(`<rect x="${rx}" y="${y0}" width="${RATE_W}" height="${ph}" fill="#fafafa" stroke="#333"/>`);
     for (let i = 0; i < size; i++) {
       const w = (toRate(ca[i]!) / rMax) * RATE_W;
-      if (w > 0) out.push(`<rect x="${rx}" y="${(sy(i) - rowH / 2).toFixed(2)}" width="${w.toFixed(2)}" height="${rowH.toFixed(2)}" fill="${PRIMARY}" opacity="0.6"/>`);
+      if (w > 0)
+        out.push(`<rect x="${rx}" y="${(sy(i) - rowH / 2).toFixed(2)}" width="${w.toFixed(2)}" height="${rowH.toFixed(2)}" fill="${PRIMARY}" opacity="0.6"/>`);
       if (cb && cb[i]! !== ca[i]!) {
         const xb = rx + (toRate(cb[i]!) / rMax) * RATE_W;
-        out.push(`<line x1="${xb.toFixed(2)}" y1="${(sy(i) - rowH / 2).toFixed(2)}" x2="${xb.toFixed(2)}" y2="${(sy(i) + rowH / 2).toFixed(2)}" stroke="${REFERENCE_RATE}" stroke-width="2"/>`);
+        out.push(
+          `<line x1="${xb.toFixed(2)}" y1="${(sy(i) - rowH / 2).toFixed(2)}" x2="${xb.toFixed(2)}" y2="${(sy(i) + rowH / 2).toFixed(2)}" stroke="${REFERENCE_RATE}" stroke-width="2"/>`,
+        );
       }
     }
     for (let k = 0; k * rStep <= rMax * (1 + 1e-9); k++) {
       const t = Number((k * rStep).toPrecision(10));
       const x = rx + (t / rMax) * RATE_W;
-      out.push(`<line x1="${x}" y1="${y0 + ph}" x2="${x}" y2="${y0 + ph + 4}" stroke="#333"/><text x="${x}" y="${y0 + ph + 16}" text-anchor="middle">${fmt(t)}</text>`);
+      out.push(
+        `<line x1="${x}" y1="${y0 + ph}" x2="${x}" y2="${y0 + ph + 4}" stroke="#333"/><text x="${x}" y="${y0 + ph + 16}" text-anchor="middle">${fmt(t)}</text>`,
+      );
     }
     out.push(`<text x="${rx + RATE_W / 2}" y="${y0 - 6}" text-anchor="middle">firing rate (${rateUnit})</text>`);
     // The first divergence: a ring on its neuron.
@@ -279,7 +308,9 @@ export function renderRaster(plot: RasterPlot): string {
   });
   if (plot.divergence) {
     const x = sx(plot.divergence.step + 0.5);
-    out.push(`<line x1="${x.toFixed(1)}" y1="${TOP}" x2="${x.toFixed(1)}" y2="${y0 - PANEL_GAP}" stroke="${PRIMARY_ONLY}" stroke-width="1.5" stroke-dasharray="6 3"/>`);
+    out.push(
+      `<line x1="${x.toFixed(1)}" y1="${TOP}" x2="${x.toFixed(1)}" y2="${y0 - PANEL_GAP}" stroke="${PRIMARY_ONLY}" stroke-width="1.5" stroke-dasharray="6 3"/>`,
+    );
   }
   out.push("</svg>");
   return out.join("\n") + "\n";

@@ -29,7 +29,10 @@ export function register(program: Command): void {
     .option("--calibration <n>", "training images simulated in float for the saturation check (0 = skip)", "64")
     .option("--calibration-steps <t>", "steps of that simulation", "32")
     .option("--data-dir <dir>", "IDX dataset directory for calibration instead of the embedded MNIST")
-    .option("--calibration-input <source>", "simulate on any input source instead of the training images (nmnist:FILE, aedat:FILE, ndjson:FILE, spikes:FILE, mnist:START:COUNT, random:RATE:SEED), each sample's mean drive per input taken as its intensity")
+    .option(
+      "--calibration-input <source>",
+      "simulate on any input source instead of the training images (nmnist:FILE, aedat:FILE, ndjson:FILE, spikes:FILE, mnist:START:COUNT, random:RATE:SEED), each sample's mean drive per input taken as its intensity",
+    )
     .option("--out <file>", "event table to write", "model.cbor")
     .option("--json", "print one JSON object with the result")
     .action(async (snnPath: string, opts: Record<string, string | boolean | undefined>) => {
@@ -56,11 +59,19 @@ export function register(program: Command): void {
         await initTf();
         const data = loadDataset(s("dataDir"));
         const [c, h, w] = snn.input.shape;
-        if (data.train.height * data.train.width !== c * h * w) fail("CLI_USAGE", `the SNN takes ${c * h * w} inputs but the dataset's images have ${data.train.height * data.train.width} pixels; calibrate on its own input with --calibration-input SOURCE`);
+        if (data.train.height * data.train.width !== c * h * w)
+          fail(
+            "CLI_USAGE",
+            `the SNN takes ${c * h * w} inputs but the dataset's images have ${data.train.height * data.train.width} pixels; calibrate on its own input with --calibration-input SOURCE`,
+          );
         const n = Math.min(calCount, data.train.count);
         calibration = calibrationStats(snn, slice(data.train, 0, n).pixels, n, calSteps, enc);
       }
-      const result = quantizeSnn(snn, { weightBits: Number(bitsRaw) as 4 | 8 | 16, perChannel: Boolean(opts["perChannel"]), encoding: enc, seed, source: snnFile }, calibration);
+      const result = quantizeSnn(
+        snn,
+        { weightBits: Number(bitsRaw) as 4 | 8 | 16, perChannel: Boolean(opts["perChannel"]), encoding: enc, seed, source: snnFile },
+        calibration,
+      );
       const bytes = encodeTable(result.table);
       const out = s("out")!;
       writeFileAtomic(out, bytes);
@@ -79,6 +90,9 @@ export function register(program: Command): void {
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       if (opts["json"]) printJson(summary);
-      else process.stdout.write(`quantized ${snnPath} → ${out}: ${bytes.length} bytes, ${synapses} synapses (${summary.bytesPerSynapse.toFixed(3)} bytes/synapse), int${bitsRaw}${summary.perChannel ? " per-channel" : ""}, ${enc} input, ${result.findings.length} warnings\n`);
+      else
+        process.stdout.write(
+          `quantized ${snnPath} → ${out}: ${bytes.length} bytes, ${synapses} synapses (${summary.bytesPerSynapse.toFixed(3)} bytes/synapse), int${bitsRaw}${summary.perChannel ? " per-channel" : ""}, ${enc} input, ${result.findings.length} warnings\n`,
+        );
     });
 }

@@ -109,7 +109,10 @@ function runFloat(modelPath: string, input: string, steps: number, samples: stri
     printJson({ model: modelPath, input, readout: snn.readout, float: true, ...report });
     return;
   }
-  const lines = report.samples.map((s) => `sample ${s.sample}${s.label === undefined ? "" : ` label ${s.label}`}: class ${s.class} counts [${s.outputCounts.join(", ")}]${s.outputMembranes ? ` membrane [${s.outputMembranes.map((x) => x.toPrecision(7)).join(", ")}]` : ""}`);
+  const lines = report.samples.map(
+    (s) =>
+      `sample ${s.sample}${s.label === undefined ? "" : ` label ${s.label}`}: class ${s.class} counts [${s.outputCounts.join(", ")}]${s.outputMembranes ? ` membrane [${s.outputMembranes.map((x) => x.toPrecision(7)).join(", ")}]` : ""}`,
+  );
   lines.push(`${report.samples.length} samples, ${report.steps} steps (float simulation)`);
   if (report.accuracy !== undefined) lines.push(`accuracy on labelled samples: ${(100 * report.accuracy).toFixed(2)}%`);
   process.stdout.write(lines.join("\n") + "\n");
@@ -121,7 +124,12 @@ export function register(program: Command): void {
     .command("run")
     .description("run an event table on the TypeScript reference interpreter, or a float SNN (.json, e.g. from import) in float")
     .argument("<model>", "event table (.cbor) or float SNN (.json)")
-    .requiredOption("--input <source>", `input source: ${Object.values(SOURCE_KINDS).map((k) => k.help).join("; ")}`)
+    .requiredOption(
+      "--input <source>",
+      `input source: ${Object.values(SOURCE_KINDS)
+        .map((k) => k.help)
+        .join("; ")}`,
+    )
     .option("--steps <t>", "time steps per sample (1..1000000)", "32")
     .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")

@@ -131,7 +131,12 @@ function lookup(spec: string): { source: SourceKind; detail: string } {
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const source = Object.hasOwn(SOURCE_KINDS, kind) ? SOURCE_KINDS[kind] : undefined;
   if (source === undefined) {
-    fail("CLI_BAD_SOURCE", `unknown input source '${spec}'; known kinds: ${Object.keys(SOURCE_KINDS).map((k) => `${k}:`).join(", ")}`);
+    fail(
+      "CLI_BAD_SOURCE",
+      `unknown input source '${spec}'; known kinds: ${Object.keys(SOURCE_KINDS)
+        .map((k) => `${k}:`)
+        .join(", ")}`,
+    );
   }
   return { source, detail: colon < 0 ? "" : spec.slice(colon + 1) };
 }
@@ -156,7 +161,13 @@ export function openLiveSource(spec: string, inputSize: number, chunkSteps: numb
  * Opens a (non-live) source for `table`: its samples, and how many to take (`samples`, else all of
  * a file, or 1 of an endless source). The one entry point of run, eval, compare and stream.
  */
-export function openInput(spec: string, table: EventTable, steps: number, samples: number | undefined, context: SourceContext = {}): { samples: Iterable<InputSample>; count: number } {
+export function openInput(
+  spec: string,
+  table: EventTable,
+  steps: number,
+  samples: number | undefined,
+  context: SourceContext = {},
+): { samples: Iterable<InputSample>; count: number } {
   const source = parseSource(spec, table.input.size, steps, { ...(table.input.shape ? { shape: table.input.shape } : {}), input: table.input, ...context });
   const count = samples ?? (sourceIsEndless(spec) ? 1 : Number.MAX_SAFE_INTEGER);
   return { samples: source, count };

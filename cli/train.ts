@@ -75,17 +75,23 @@ export function register(program: Command): void {
         epochs: result.history,
       };
       if (opts["json"]) printJson(summary);
-      else process.stdout.write(`${arch}: test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on ${data.test.count} images, ${summary.seconds} s (${backend}); saved ${summary.model}\n`);
+      else
+        process.stdout.write(
+          `${arch}: test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on ${data.test.count} images, ${summary.seconds} s (${backend}); saved ${summary.model}\n`,
+        );
     });
 }
 
 /** `train --snn`: options → trainSnn → DIR/snn.json (float SNN form). */
 async function trainSnnVerb(opts: Record<string, string | boolean | undefined>): Promise<void> {
   const str = (k: string) => opts[k] as string | undefined;
-  if (str("arch") !== undefined && str("arch") !== "mlp") fail("CLI_USAGE", `--snn trains an MLP only; --arch ${str("arch")} is not available (train an ANN and use \`picospike convert\`)`);
+  if (str("arch") !== undefined && str("arch") !== "mlp")
+    fail("CLI_USAGE", `--snn trains an MLP only; --arch ${str("arch")} is not available (train an ANN and use \`picospike convert\`)`);
   const surrogate = str("surrogate")!;
   if (surrogate !== "approx" && surrogate !== "fast-sigmoid") fail("CLI_USAGE", `--surrogate must be approx or fast-sigmoid, got '${surrogate}'`);
-  const hidden = str("hidden")!.split(",").map((h) => intOption("--hidden", h.trim(), 1, 4096));
+  const hidden = str("hidden")!
+    .split(",")
+    .map((h) => intOption("--hidden", h.trim(), 1, 4096));
   if (hidden.length > 8) fail("CLI_USAGE", "--hidden takes at most 8 layer sizes");
   const num = (flag: string, raw: string | undefined, dflt: number) => {
     if (raw === undefined) return dflt;
@@ -133,7 +139,10 @@ async function trainSnnVerb(opts: Record<string, string | boolean | undefined>):
     epochs: result.history,
   };
   if (opts["json"]) printJson(summary);
-  else process.stdout.write(`LIF ${summary.architecture} (${surrogate}, T=${options.steps}): float test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on ${data.test.count} images, ${summary.seconds} s (${backend}); saved ${path}\n`);
+  else
+    process.stdout.write(
+      `LIF ${summary.architecture} (${surrogate}, T=${options.steps}): float test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on ${data.test.count} images, ${summary.seconds} s (${backend}); saved ${path}\n`,
+    );
 }
 
 /** Creates the output folder up front (an unwritable one fails before training); true when this run created it. */

@@ -4,7 +4,16 @@ import { feedMeta, feedStep, stepDivergences } from "./ui.js";
 
 describe("the live view's feed from the verbs", () => {
   it("a step carries both runs' spikes as plain arrays, and membranes only when some layer integrates", () => {
-    const s = feedStep(7, 1, 3, { indices: new Uint32Array([2, 5]) }, [new Uint32Array([1]), new Uint32Array([])], [new Uint32Array([1]), new Uint32Array([0])], [null, null], 4);
+    const s = feedStep(
+      7,
+      1,
+      3,
+      { indices: new Uint32Array([2, 5]) },
+      [new Uint32Array([1]), new Uint32Array([])],
+      [new Uint32Array([1]), new Uint32Array([0])],
+      [null, null],
+      4,
+    );
     expect(s).toEqual({ i: 7, s: 1, t: 3, in: [2, 5], d: [[1], []], r: [[1], [0]], label: 4 });
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });

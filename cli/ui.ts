@@ -21,9 +21,18 @@ export function addUiOptions(cmd: Command): Command {
 }
 
 /** The page's description of `table`. */
-export function feedMeta(table: EventTable, kind: FeedMeta["kind"], title: string, board: string, options: { reference: boolean; stepsPerSample?: number; dtMs?: number }): FeedMeta {
+export function feedMeta(
+  table: EventTable,
+  kind: FeedMeta["kind"],
+  title: string,
+  board: string,
+  options: { reference: boolean; stepsPerSample?: number; dtMs?: number },
+): FeedMeta {
   return {
-    kind, title, board, reference: options.reference,
+    kind,
+    title,
+    board,
+    reference: options.reference,
     input: { size: table.input.size, ...(table.input.shape ? { shape: [...table.input.shape] as [number, number, number] } : {}) },
     layers: table.layers.map((l) => ({ name: l.name, size: l.size, integrator: l.neuron.model === "integrator" })),
     readout: table.readout.kind === "membrane" ? "membrane" : "counts",
@@ -34,7 +43,10 @@ export function feedMeta(table: EventTable, kind: FeedMeta["kind"], title: strin
 
 /** The link's health from a connected device's counters; `lagMs` gives the job's latest latency, `dropped` its frames dropped so far. */
 export function linkHealth(
-  device: { session: { link: { counters: { gaps: number; badCrc: number; badFrame: number; retransmissions: number } } }; recovery: { counters: { recoveries: number } } | undefined },
+  device: {
+    session: { link: { counters: { gaps: number; badCrc: number; badFrame: number; retransmissions: number } } };
+    recovery: { counters: { recoveries: number } } | undefined;
+  },
   lagMs: () => number | null,
   dropped?: () => number,
 ): HealthProvider {
@@ -42,7 +54,11 @@ export function linkHealth(
     const c = device.session.link.counters;
     return {
       // The job's own count when it has one (real time: inputs the host dropped, plus link gaps), else the link's gaps.
-      lagMs: lagMs(), framesDropped: dropped ? Math.max(dropped(), c.gaps) : c.gaps, crcRejects: c.badCrc, badFrames: c.badFrame, retransmissions: c.retransmissions,
+      lagMs: lagMs(),
+      framesDropped: dropped ? Math.max(dropped(), c.gaps) : c.gaps,
+      crcRejects: c.badCrc,
+      badFrames: c.badFrame,
+      retransmissions: c.retransmissions,
       recoveries: device.recovery?.counters.recoveries ?? 0,
     };
   };
@@ -52,11 +68,21 @@ const list = (a: ArrayLike<number>): number[] => Array.from(a);
 
 /** One step for the page: device spikes per layer, optionally the interpreter's and its integrator membranes. */
 export function feedStep(
-  i: number, sample: number, t: number, input: StepEvents, device: readonly ArrayLike<number>[],
-  reference?: readonly ArrayLike<number>[], membranes?: readonly (ArrayLike<number> | null)[], label?: number,
+  i: number,
+  sample: number,
+  t: number,
+  input: StepEvents,
+  device: readonly ArrayLike<number>[],
+  reference?: readonly ArrayLike<number>[],
+  membranes?: readonly (ArrayLike<number> | null)[],
+  label?: number,
 ): FeedStep {
   return {
-    i, s: sample, t, in: list(input.indices), d: device.map(list),
+    i,
+    s: sample,
+    t,
+    in: list(input.indices),
+    d: device.map(list),
     ...(reference ? { r: reference.map(list) } : {}),
     ...(membranes && membranes.some((m) => m !== null) ? { m: membranes.map((m) => (m === null ? null : list(m))) } : {}),
     ...(label === undefined ? {} : { label }),
@@ -102,7 +128,9 @@ export interface LiveView {
  * neither was asked. The page's assets are checked first so a missing build fails before the run.
  */
 export async function openLiveView(
-  opts: Record<string, string | boolean | undefined>, meta: FeedMeta, options: { reportPath?: string; health?: HealthProvider } = {},
+  opts: Record<string, string | boolean | undefined>,
+  meta: FeedMeta,
+  options: { reportPath?: string; health?: HealthProvider } = {},
 ): Promise<LiveView | undefined> {
   const wantUi = opts["ui"] === true || opts["uiPort"] !== undefined;
   if (!wantUi && options.reportPath === undefined) return undefined;
@@ -121,7 +149,8 @@ export async function openLiveView(
     async finish(summary) {
       hub?.end(summary);
       recorder?.end(summary);
-      if (recorder && options.reportPath !== undefined) writeFileAtomic(options.reportPath, reportHtml(assets.script, assets.style, recorder.data(hub?.snapshot().health ?? [])));
+      if (recorder && options.reportPath !== undefined)
+        writeFileAtomic(options.reportPath, reportHtml(assets.script, assets.style, recorder.data(hub?.snapshot().health ?? [])));
       if (server) {
         process.stderr.write(`ui: run finished; the view stays at ${server.url} until Ctrl-C\n`);
         await new Promise<void>((resolve) => {

@@ -76,9 +76,15 @@ ${LIBRARY_README}`;
 
 /** [file name, contents] of the whole folder; `root` is the package root holding firmware/. */
 export function bundleC(table: EventTable, source: string, root: string): Array<[name: string, contents: string]> {
-  const files: Array<[string, string]> = [...RUNTIME_FILES, ...LIBRARY_RUNTIME_FILES].map((p) => [p.slice(p.lastIndexOf("/") + 1), readFileSync(join(root, p), "utf8")]);
+  const files: Array<[string, string]> = [...RUNTIME_FILES, ...LIBRARY_RUNTIME_FILES].map((p) => [
+    p.slice(p.lastIndexOf("/") + 1),
+    readFileSync(join(root, p), "utf8"),
+  ]);
   const [, kernelsH] = emitCHeader();
   const [, kernelsC] = emitCSource(kernelSelection(table));
-  files.push(["ps_kernels_generated.h", kernelsH], ["ps_kernels_generated.c", kernelsC], ...emitCModel(table, source), ...libraryFiles(), ["README.md", readme(table, source)]);
+  files.push(["ps_kernels_generated.h", kernelsH], ["ps_kernels_generated.c", kernelsC], ...emitCModel(table, source), ...libraryFiles(), [
+    "README.md",
+    readme(table, source),
+  ]);
   return files;
 }

@@ -12,7 +12,13 @@ import { type Expr, type IntType, type Kernel, type Stmt, PRIMITIVES, snake } fr
 import { KERNELS } from "./kernels.js";
 
 const C_TYPE: Readonly<Record<IntType, string>> = {
-  i32: "int32_t", i16: "int16_t", i8: "int8_t", u8: "uint8_t", u16: "uint16_t", u32: "uint32_t", bool: "bool",
+  i32: "int32_t",
+  i16: "int16_t",
+  i8: "int8_t",
+  u8: "uint8_t",
+  u16: "uint16_t",
+  u32: "uint32_t",
+  bool: "bool",
 };
 
 const CMP: Readonly<Record<string, string>> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" };
@@ -40,11 +46,16 @@ export function cExpr(e: Expr): string {
       return `(${cExpr(e.a)} ${CMP[e.cmp]} ${cExpr(e.b)})`;
     case "index":
       switch (e.fn) {
-        case "add": return `(${cExpr(e.a)} + ${cExpr(e.b)})`;
-        case "sub": return `(${cExpr(e.a)} - ${cExpr(e.b)})`;
-        case "mul": return `(${cExpr(e.a)} * ${cExpr(e.b)})`;
-        case "div": return `(${cExpr(e.a)} / ${cExpr(e.b)})`;
-        case "min": return `ps_k_min_u32(${cExpr(e.a)}, ${cExpr(e.b)})`;
+        case "add":
+          return `(${cExpr(e.a)} + ${cExpr(e.b)})`;
+        case "sub":
+          return `(${cExpr(e.a)} - ${cExpr(e.b)})`;
+        case "mul":
+          return `(${cExpr(e.a)} * ${cExpr(e.b)})`;
+        case "div":
+          return `(${cExpr(e.a)} / ${cExpr(e.b)})`;
+        case "min":
+          return `ps_k_min_u32(${cExpr(e.a)}, ${cExpr(e.b)})`;
       }
       break;
     case "not":
@@ -97,7 +108,8 @@ export function cKernelName(kernel: Kernel): string {
 
 function cSignature(kernel: Kernel): string {
   const params = kernel.params.map((p) =>
-    p.kind === "scalar" ? `${C_TYPE[p.type]} ${p.name}` : `${p.mutable ? "" : "const "}${C_TYPE[p.elem]} *restrict ${p.name}`);
+    p.kind === "scalar" ? `${C_TYPE[p.type]} ${p.name}` : `${p.mutable ? "" : "const "}${C_TYPE[p.elem]} *restrict ${p.name}`,
+  );
   return `${kernel.returns === "u32" ? "uint32_t" : "void"} ${cKernelName(kernel)}(${params.join(", ")})`;
 }
 
@@ -174,7 +186,11 @@ function cStub(kernel: Kernel): string {
  * the kernels it rejects are emitted as stubs, so the linker keeps only the code the model can reach.
  */
 export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, string] {
-  const kernels = KERNELS.map((kernel) => (selected === undefined || selected(kernel) ? [cSignature(kernel), "{", ...(C_FAST_PATHS[kernel.name] ?? []), ...cBlock(kernel.body, "    "), "}", ""].join("\n") : cStub(kernel)));
+  const kernels = KERNELS.map((kernel) =>
+    selected === undefined || selected(kernel)
+      ? [cSignature(kernel), "{", ...(C_FAST_PATHS[kernel.name] ?? []), ...cBlock(kernel.body, "    "), "}", ""].join("\n")
+      : cStub(kernel),
+  );
   // Only when a kernel calls it: when every kernel that does is a stub, clang's -Wunused-function
   // (an error under the -Werror the codegen README promises) rejects an unused static function.
   const minUsed = kernels.some((k) => k.includes("ps_k_min_u32("));
@@ -186,7 +202,13 @@ export function emitCSource(selected?: (kernel: Kernel) => boolean): [string, st
     "",
     cVersionGuard(),
     "",
-    ...(minUsed ? ["/* Index arithmetic only (never state): the smaller of two unsigned indices. */", "static uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }", ""] : []),
+    ...(minUsed
+      ? [
+          "/* Index arithmetic only (never state): the smaller of two unsigned indices. */",
+          "static uint32_t ps_k_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }",
+          "",
+        ]
+      : []),
     ...kernels,
   ].join("\n");
   return ["firmware/src/ps_kernels_generated.c", text];

@@ -56,7 +56,19 @@ function bindScatter(c: Connection, post: Layer, exact: boolean, graded: boolean
   if (c.kind === "pool") {
     const [, inH, inW] = c.inShape;
     const [, outH, outW] = c.outShape;
-    for (const [k, x] of Object.entries({ inH, inW, outH, outW, kh: c.kernel[0], kw: c.kernel[1], sy: c.stride[0], sx: c.stride[1], weight: c.weight, shift: c.shift })) scalars.set(k, x);
+    for (const [k, x] of Object.entries({
+      inH,
+      inW,
+      outH,
+      outW,
+      kh: c.kernel[0],
+      kw: c.kernel[1],
+      sy: c.stride[0],
+      sx: c.stride[1],
+      weight: c.weight,
+      shift: c.shift,
+    }))
+      scalars.set(k, x);
     return { kernel: kernelNamed(`scatterPool${suffix}`), scalars, arrays };
   }
   const w = c.weights;
@@ -76,12 +88,30 @@ function bindScatter(c: Connection, post: Layer, exact: boolean, graded: boolean
   }
   const [inC, inH, inW] = c.inShape;
   const [outK, outH, outW] = c.outShape;
-  for (const [k, x] of Object.entries({ inC, inH, inW, outH, outW, outK, kh: c.kernel[0], kw: c.kernel[1], sy: c.stride[0], sx: c.stride[1], py: c.padding[0], px: c.padding[1] })) scalars.set(k, x);
+  for (const [k, x] of Object.entries({
+    inC,
+    inH,
+    inW,
+    outH,
+    outW,
+    outK,
+    kh: c.kernel[0],
+    kw: c.kernel[1],
+    sy: c.stride[0],
+    sx: c.stride[1],
+    py: c.padding[0],
+    px: c.padding[1],
+  }))
+    scalars.set(k, x);
   return { kernel: kernelNamed(`scatterConv2dW${w.bits}${suffix}`), scalars, arrays };
 }
 
 const NEURON_KERNEL: Readonly<Record<Layer["neuron"]["model"], string>> = {
-  if: "neuronIf", "lif-shift": "neuronLifShift", "lif-q15": "neuronLifQ15", cuba: "neuronCuba", integrator: "neuronIntegrator",
+  if: "neuronIf",
+  "lif-shift": "neuronLifShift",
+  "lif-q15": "neuronLifQ15",
+  cuba: "neuronCuba",
+  integrator: "neuronIntegrator",
 };
 
 /** Binding of a layer's neuron kernel (state arrays are the closure's `s<l>_*`). */
@@ -93,11 +123,24 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
   const biasPlane = layer.bias === undefined ? layer.size : perNeuron ? 1 : plane;
   const bias = consts.add(`L${l}_BIAS`, layer.bias === undefined ? new Int32Array(1) : Int32Array.from(layer.bias), "Int32Array");
   const scalars = new Map<string, Literal>([
-    ["biasCount", biasCount], ["biasPlane", biasPlane], ["vMin", p.vMin], ["threshold", p.threshold], ["resetSubtract", p.reset === "subtract"],
-    ["resetValue", p.resetValue], ["refractory", p.refractory], ["leak", p.leakShift], ["leakQ15", p.leakQ15], ["currentShift", p.currentShift],
+    ["biasCount", biasCount],
+    ["biasPlane", biasPlane],
+    ["vMin", p.vMin],
+    ["threshold", p.threshold],
+    ["resetSubtract", p.reset === "subtract"],
+    ["resetValue", p.resetValue],
+    ["refractory", p.refractory],
+    ["leak", p.leakShift],
+    ["leakQ15", p.leakQ15],
+    ["currentShift", p.currentShift],
   ]);
   const arrays = new Map<string, string>([
-    ["bias", bias], ["acc", `s${l}.acc`], ["v", `s${l}.v`], ["refr", `s${l}.refr`], ["counts", `s${l}.counts`], ["current", `s${l}.current`],
+    ["bias", bias],
+    ["acc", `s${l}.acc`],
+    ["v", `s${l}.v`],
+    ["refr", `s${l}.refr`],
+    ["counts", `s${l}.counts`],
+    ["current", `s${l}.current`],
   ]);
   return { kernel: kernelNamed(NEURON_KERNEL[p.model]), scalars, arrays };
 }
@@ -135,7 +178,11 @@ class PackedRows {
 
 /** A local function folding spikes through packed rows (runtime/fold.ts), with a scatter kernel's signature. */
 function renderFold(name: string, rows: string): string[] {
-  return [`  function ${name}(pre: Uint32Array, n: number, _values: Uint8Array, acc: Int32Array): number {`, `    return foldDenseSpikes(${rows}, pre, n, acc);`, "  }"];
+  return [
+    `  function ${name}(pre: Uint32Array, n: number, _values: Uint8Array, acc: Int32Array): number {`,
+    `    return foldDenseSpikes(${rows}, pre, n, acc);`,
+    "  }",
+  ];
 }
 
 /** A local function running a bound kernel; the parameters not bound stay parameters. */
@@ -205,7 +252,9 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
       `    // layer ${l} '${layer.name}': ${layer.size} ${layer.neuron.model}, input ${layer.input.kind}${layer.recurrent ? `, recurrent ${layer.recurrent.kind}` : ""}`,
       `    { const swap = s${l}.spikes; s${l}.spikes = s${l}.previous; s${l}.previous = swap; s${l}.previousCount = s${l}.spikeCount; }`,
       `    s${l}.acc.fill(0);`,
-      ...(l === 0 ? ["    if (values !== undefined) {", ...call("graded").map((x) => "      " + x), "    } else {", ...call("spike").map((x) => "      " + x), "    }"] : call("spike").map((x) => "    " + x)),
+      ...(l === 0
+        ? ["    if (values !== undefined) {", ...call("graded").map((x) => "      " + x), "    } else {", ...call("spike").map((x) => "      " + x), "    }"]
+        : call("spike").map((x) => "    " + x)),
       layer.neuron.model === "integrator" ? `    l${l}Update(); s${l}.spikeCount = 0;` : `    s${l}.spikeCount = l${l}Update(s${l}.spikes);`,
     );
   });
@@ -281,7 +330,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "  return {",
     "    step(input: StepEvents): void {",
     "      const { indices, values } = input;",
-    "      if (values !== undefined && values.length !== indices.length) throw new BadInputError(\"input values must be as long as the indices\");",
+    '      if (values !== undefined && values.length !== indices.length) throw new BadInputError("input values must be as long as the indices");',
     "      let last = -1;",
     "      for (let e = 0; e < indices.length; e++) {",
     "        const i = indices[e]!;",
@@ -328,7 +377,10 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "}",
     "",
   ].join("\n");
-  const files: Array<[name: string, contents: string]> = [["model.ts", model], ["fixed.ts", readFileSync(join(root, "runtime/fixed.ts"), "utf8")]];
+  const files: Array<[name: string, contents: string]> = [
+    ["model.ts", model],
+    ["fixed.ts", readFileSync(join(root, "runtime/fixed.ts"), "utf8")],
+  ];
   if (packed.used) files.push(["fold.ts", readFileSync(join(root, "runtime/fold.ts"), "utf8")]);
   return files;
 }

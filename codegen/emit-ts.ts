@@ -9,7 +9,12 @@ import { type ElemType, type Expr, type Kernel, type Stmt, PRIMITIVES, type Prim
 import { KERNELS } from "./kernels.js";
 
 const TS_ARRAY: Readonly<Record<ElemType, string>> = {
-  i32: "Int32Array", i16: "Int16Array", i8: "Int8Array", u8: "Uint8Array", u16: "Uint16Array", u32: "Uint32Array",
+  i32: "Int32Array",
+  i16: "Int16Array",
+  i8: "Int8Array",
+  u8: "Uint8Array",
+  u16: "Uint16Array",
+  u32: "Uint32Array",
 };
 
 const CMP: Readonly<Record<string, string>> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "===", ne: "!==" };
@@ -34,11 +39,16 @@ export function tsExpr(e: Expr, constants: ReadonlyMap<string, number | boolean>
       return `(${r(e.a)} ${CMP[e.cmp]} ${r(e.b)})`;
     case "index":
       switch (e.fn) {
-        case "add": return `(${r(e.a)} + ${r(e.b)})`;
-        case "sub": return `(${r(e.a)} - ${r(e.b)})`;
-        case "mul": return `(${r(e.a)} * ${r(e.b)})`;
-        case "div": return `((${r(e.a)} / ${r(e.b)}) >>> 0)`;
-        case "min": return `Math.min(${r(e.a)}, ${r(e.b)})`;
+        case "add":
+          return `(${r(e.a)} + ${r(e.b)})`;
+        case "sub":
+          return `(${r(e.a)} - ${r(e.b)})`;
+        case "mul":
+          return `(${r(e.a)} * ${r(e.b)})`;
+        case "div":
+          return `((${r(e.a)} / ${r(e.b)}) >>> 0)`;
+        case "min":
+          return `Math.min(${r(e.a)}, ${r(e.b)})`;
       }
       break;
     case "not":
@@ -65,7 +75,12 @@ export function assignedNames(body: readonly Stmt[], out: Set<string> = new Set(
 }
 
 /** Renders statements at an indentation; see tsExpr for `constants`. */
-export function tsBlock(body: readonly Stmt[], indent: string, mutable: ReadonlySet<string>, constants: ReadonlyMap<string, number | boolean> = new Map()): string[] {
+export function tsBlock(
+  body: readonly Stmt[],
+  indent: string,
+  mutable: ReadonlySet<string>,
+  constants: ReadonlyMap<string, number | boolean> = new Map(),
+): string[] {
   const x = (e: Expr): string => tsExpr(e, constants);
   const lines: string[] = [];
   for (const s of body) {
@@ -86,7 +101,11 @@ export function tsBlock(body: readonly Stmt[], indent: string, mutable: Readonly
         break;
       case "for":
         lines.push(`${indent}// bounded by: ${s.bound}`);
-        lines.push(`${indent}for (let ${s.v} = ${x(s.from)}; ${s.v} < ${x(s.to)}; ${s.v}++) {`, ...tsBlock(s.body, indent + "  ", mutable, constants), `${indent}}`);
+        lines.push(
+          `${indent}for (let ${s.v} = ${x(s.from)}; ${s.v} < ${x(s.to)}; ${s.v}++) {`,
+          ...tsBlock(s.body, indent + "  ", mutable, constants),
+          `${indent}}`,
+        );
         break;
       case "append":
         lines.push(`${indent}${s.list}[${s.count}++] = ${x(s.value)};`);
@@ -104,23 +123,58 @@ export function primitivesUsed(kernels: readonly Kernel[]): PrimName[] {
   const used = new Set<PrimName>();
   const walkE = (e: Expr): void => {
     switch (e.op) {
-      case "prim": used.add(e.name); e.args.forEach(walkE); break;
-      case "load": walkE(e.index); break;
-      case "cmp": case "index": walkE(e.a); walkE(e.b); break;
-      case "not": case "cast": walkE(e.a); break;
-      case "select": walkE(e.cond); walkE(e.a); walkE(e.b); break;
-      default: break;
+      case "prim":
+        used.add(e.name);
+        e.args.forEach(walkE);
+        break;
+      case "load":
+        walkE(e.index);
+        break;
+      case "cmp":
+      case "index":
+        walkE(e.a);
+        walkE(e.b);
+        break;
+      case "not":
+      case "cast":
+        walkE(e.a);
+        break;
+      case "select":
+        walkE(e.cond);
+        walkE(e.a);
+        walkE(e.b);
+        break;
+      default:
+        break;
     }
   };
   const walkS = (body: readonly Stmt[]): void => {
     for (const s of body) {
       switch (s.s) {
-        case "let": walkE(s.init); break;
-        case "assign": case "return": walkE(s.value); break;
-        case "store": walkE(s.index); walkE(s.value); break;
-        case "append": walkE(s.value); break;
-        case "if": walkE(s.cond); walkS(s.then); walkS(s.else); break;
-        case "for": walkE(s.from); walkE(s.to); walkS(s.body); break;
+        case "let":
+          walkE(s.init);
+          break;
+        case "assign":
+        case "return":
+          walkE(s.value);
+          break;
+        case "store":
+          walkE(s.index);
+          walkE(s.value);
+          break;
+        case "append":
+          walkE(s.value);
+          break;
+        case "if":
+          walkE(s.cond);
+          walkS(s.then);
+          walkS(s.else);
+          break;
+        case "for":
+          walkE(s.from);
+          walkE(s.to);
+          walkS(s.body);
+          break;
       }
     }
   };

@@ -5,6 +5,4 @@
 import { emitCHeader, emitCSource } from "./emit-c.js";
 import { emitTsKernels } from "./emit-ts.js";
 
-export const GENERATORS: Array<() => Array<[path: string, contents: string]>> = [
-  () => [emitTsKernels(), emitCHeader(), emitCSource()],
-];
+export const GENERATORS: Array<() => Array<[path: string, contents: string]>> = [() => [emitTsKernels(), emitCHeader(), emitCSource()]];

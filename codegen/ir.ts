@@ -25,10 +25,25 @@ export type ElemType = Exclude<IntType, "bool">;
 
 /** The primitives of spec/ops.md §3 a kernel may call (TS names; C names in PRIMITIVES). */
 export type PrimName =
-  | "satAdd32" | "satSub32" | "synContrib" | "leakShift" | "currentDecay" | "q15Mul" | "clampMin" | "int4At"
-  | "shrFloor32" | "sat16" | "traceDecay" | "mul16" | "clamp"
-  | "synScale" | "mulSat32" | "addExact32" | "mulExact32"
-  | "age" | "decayBy";
+  | "satAdd32"
+  | "satSub32"
+  | "synContrib"
+  | "leakShift"
+  | "currentDecay"
+  | "q15Mul"
+  | "clampMin"
+  | "int4At"
+  | "shrFloor32"
+  | "sat16"
+  | "traceDecay"
+  | "mul16"
+  | "clamp"
+  | "synScale"
+  | "mulSat32"
+  | "addExact32"
+  | "mulExact32"
+  | "age"
+  | "decayBy";
 
 /**
  * Primitives whose result is exact only under a load-time proof (spec/ops.md §12.1): a kernel may

@@ -7,10 +7,7 @@
  * eligibility are int16. `direct` selects the rule: true (`stdp`) changes the weight at once,
  * false (`rstdp`) changes the eligibility, which a reward later turns into a weight change.
  */
-import {
-  arr, cast, cmp, for_, if_, input, ix, k, ld, let_, output, prim, scalar, sel, st, v,
-  type Expr, type Kernel, type Param, type Stmt,
-} from "./ir.js";
+import { arr, cast, cmp, for_, if_, input, ix, k, ld, let_, output, prim, scalar, sel, st, v, type Expr, type Kernel, type Param, type Stmt } from "./ir.js";
 
 /** What every synapse update needs: the rule, the working weights, the eligibility and the clamp. */
 const SYNAPSE_PARAMS: Param[] = [
@@ -28,11 +25,17 @@ const SYNAPSE_PARAMS: Param[] = [
  */
 function pairing(q: Expr, amount: Expr, sign: "add" | "sub"): Stmt {
   const op = sign === "add" ? "satAdd32" : "satSub32";
-  return if_(v("direct"), [
-    st("weights", q, cast("i16", prim("clamp", prim(op, cast("i32", ld("weights", q)), prim("shrFloor32", amount, v("learningShift"))), v("wMin"), v("wMax")))),
-  ], [
-    st("elig", q, cast("i16", prim("sat16", prim(op, cast("i32", ld("elig", q)), amount)))),
-  ]);
+  return if_(
+    v("direct"),
+    [
+      st(
+        "weights",
+        q,
+        cast("i16", prim("clamp", prim(op, cast("i32", ld("weights", q)), prim("shrFloor32", amount, v("learningShift"))), v("wMin"), v("wMax"))),
+      ),
+    ],
+    [st("elig", q, cast("i16", prim("sat16", prim(op, cast("i32", ld("elig", q)), amount))))],
+  );
 }
 
 function decayAll(): Kernel {
@@ -95,7 +98,15 @@ function depressSparse(colBits: 16 | 32): Kernel {
   return {
     name: `plasticDepressSparseC${colBits}`,
     doc: `Depression of a sparse plastic connection with uint${colBits} columns (spec/ops.md §11.2 step 2): for each pre event p and each synapse q of its CSR row, amount = q15Mul(post[cols[q]], aMinus).`,
-    params: [input("pre", "u32"), scalar("n", "u32"), input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), input("postTrace", "i16"), scalar("aMinus", "i32"), ...SYNAPSE_PARAMS],
+    params: [
+      input("pre", "u32"),
+      scalar("n", "u32"),
+      input("rowPtr", "u32"),
+      input("cols", colBits === 16 ? "u16" : "u32"),
+      input("postTrace", "i16"),
+      scalar("aMinus", "i32"),
+      ...SYNAPSE_PARAMS,
+    ],
     returns: "void",
     body: [
       for_("e", k(0), v("n"), "pre events of the step (<= presynaptic size)", [
@@ -112,7 +123,15 @@ function potentiateDense(): Kernel {
   return {
     name: "plasticPotentiateDense",
     doc: "Potentiation of a dense plastic connection (spec/ops.md §11.2 step 5): for each post spike j and every pre p, amount = q15Mul(pre[p], aPlus) at synapse p·outputs + j.",
-    params: [input("fired", "u32"), scalar("n", "u32"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preTrace", "i16"), scalar("aPlus", "i32"), ...SYNAPSE_PARAMS],
+    params: [
+      input("fired", "u32"),
+      scalar("n", "u32"),
+      scalar("inputs", "u32"),
+      scalar("outputs", "u32"),
+      input("preTrace", "i16"),
+      scalar("aPlus", "i32"),
+      ...SYNAPSE_PARAMS,
+    ],
     returns: "void",
     body: [
       for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
@@ -129,7 +148,15 @@ function potentiateSparse(colBits: 16 | 32): Kernel {
   return {
     name: `plasticPotentiateSparseC${colBits}`,
     doc: `Potentiation of a sparse plastic connection with uint${colBits} columns (spec/ops.md §11.2 step 5): every synapse q of pre p whose post cols[q] spiked this step (flags[cols[q]] != 0) gets amount = q15Mul(pre[p], aPlus).`,
-    params: [input("flags", "u8"), scalar("inputs", "u32"), input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), input("preTrace", "i16"), scalar("aPlus", "i32"), ...SYNAPSE_PARAMS],
+    params: [
+      input("flags", "u8"),
+      scalar("inputs", "u32"),
+      input("rowPtr", "u32"),
+      input("cols", colBits === 16 ? "u16" : "u32"),
+      input("preTrace", "i16"),
+      scalar("aPlus", "i32"),
+      ...SYNAPSE_PARAMS,
+    ],
     returns: "void",
     body: [
       for_("p", k(0), v("inputs"), "presynaptic neurons", [
@@ -146,7 +173,17 @@ function reward(): Kernel {
   return {
     name: "plasticReward",
     doc: "A reward r at the start of a step for one rstdp layer (spec/ops.md §11.3): m = sat16(r − b); every weight w = clamp(w + floor(mul16(m, e) / 2^learningShift), wMin, wMax); then, when baselineShift > 0, b += floor((r − b) / 2^baselineShift). baseline[0] holds b.",
-    params: [output("weights", "i16"), input("elig", "i16"), scalar("count", "u32"), scalar("reward", "i32"), output("baseline", "i32"), scalar("baselineShift", "u8"), scalar("learningShift", "u8"), scalar("wMin", "i32"), scalar("wMax", "i32")],
+    params: [
+      output("weights", "i16"),
+      input("elig", "i16"),
+      scalar("count", "u32"),
+      scalar("reward", "i32"),
+      output("baseline", "i32"),
+      scalar("baselineShift", "u8"),
+      scalar("learningShift", "u8"),
+      scalar("wMin", "i32"),
+      scalar("wMax", "i32"),
+    ],
     returns: "void",
     body: [
       let_("b", "i32", ld("baseline", k(0))),
@@ -156,9 +193,7 @@ function reward(): Kernel {
         let_("d", "i32", prim("shrFloor32", prim("mul16", v("m"), cast("i32", ld("elig", v("q")))), v("learningShift"))),
         st("weights", v("q"), cast("i16", prim("clamp", prim("satAdd32", cast("i32", ld("weights", v("q"))), v("d")), v("wMin"), v("wMax")))),
       ]),
-      if_(cmp("gt", v("baselineShift"), k(0, "u8")), [
-        st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift")))),
-      ]),
+      if_(cmp("gt", v("baselineShift"), k(0, "u8")), [st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift"))))]),
     ],
   };
 }
@@ -192,11 +227,17 @@ function synapseAge(now: Expr, preStamp: Expr, postStamp: Expr): Expr {
  */
 function eventPairing(q: Expr, amount: Expr, sign: "add" | "sub", ageVar: string): Stmt {
   const op = sign === "add" ? "satAdd32" : "satSub32";
-  return if_(v("direct"), [
-    st("weights", q, cast("i16", prim("clamp", prim(op, cast("i32", ld("weights", q)), prim("shrFloor32", amount, v("learningShift"))), v("wMin"), v("wMax")))),
-  ], [
-    st("elig", q, cast("i16", prim("sat16", prim(op, prim("decayBy", arr("eligFactors"), cast("i32", ld("elig", q)), v(ageVar)), amount)))),
-  ]);
+  return if_(
+    v("direct"),
+    [
+      st(
+        "weights",
+        q,
+        cast("i16", prim("clamp", prim(op, cast("i32", ld("weights", q)), prim("shrFloor32", amount, v("learningShift"))), v("wMin"), v("wMax"))),
+      ),
+    ],
+    [st("elig", q, cast("i16", prim("sat16", prim(op, prim("decayBy", arr("eligFactors"), cast("i32", ld("elig", q)), v(ageVar)), amount))))],
+  );
 }
 
 function eventTraceNow(): Kernel {
@@ -217,7 +258,15 @@ function eventBump(): Kernel {
   return {
     name: "plasticEventBump",
     doc: "Event-timed trace increments for the neurons that spiked at step now (spec/ops.md §11.5): anchor = sat16(decayBy(anchor, age) + increment), stamp = now.",
-    params: [output("anchor", "i16"), output("stamp", "u32"), input("list", "u32"), scalar("n", "u32"), scalar("now", "u32"), input("factors", "u16"), scalar("increment", "i32")],
+    params: [
+      output("anchor", "i16"),
+      output("stamp", "u32"),
+      input("list", "u32"),
+      scalar("n", "u32"),
+      scalar("now", "u32"),
+      input("factors", "u16"),
+      scalar("increment", "i32"),
+    ],
     returns: "void",
     body: [
       for_("e", k(0), v("n"), "spikes of the step (<= layer size)", [
@@ -237,7 +286,15 @@ function eventDepressDense(): Kernel {
   return {
     name: "plasticEventDepressDense",
     doc: "Event-timed depression of a dense plastic connection (spec/ops.md §11.5): for each pre event p (its stamp not yet moved to now) and every post j, amount = q15Mul(postNow[j], aMinus) at synapse p·outputs + j.",
-    params: [input("pre", "u32"), scalar("n", "u32"), scalar("outputs", "u32"), input("postNow", "i16"), scalar("aMinus", "i32"), ...EVENT_PARAMS, ...SYNAPSE_PARAMS],
+    params: [
+      input("pre", "u32"),
+      scalar("n", "u32"),
+      scalar("outputs", "u32"),
+      input("postNow", "i16"),
+      scalar("aMinus", "i32"),
+      ...EVENT_PARAMS,
+      ...SYNAPSE_PARAMS,
+    ],
     returns: "void",
     body: [
       for_("e", k(0), v("n"), "pre events of the step (<= presynaptic size)", [
@@ -258,7 +315,16 @@ function eventPotentiateDense(): Kernel {
   return {
     name: "plasticEventPotentiateDense",
     doc: "Event-timed potentiation of a dense plastic connection (spec/ops.md §11.5, §11.6): for each post spike j (its stamp not yet moved to now) and every pre p, amount = q15Mul(preNow[p], gain[j]) at synapse p·outputs + j (gain[j] is aPlus, or the triplet gain).",
-    params: [input("fired", "u32"), scalar("n", "u32"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preNow", "i16"), input("gain", "i32"), ...EVENT_PARAMS, ...SYNAPSE_PARAMS],
+    params: [
+      input("fired", "u32"),
+      scalar("n", "u32"),
+      scalar("inputs", "u32"),
+      scalar("outputs", "u32"),
+      input("preNow", "i16"),
+      input("gain", "i32"),
+      ...EVENT_PARAMS,
+      ...SYNAPSE_PARAMS,
+    ],
     returns: "void",
     body: [
       for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
@@ -279,7 +345,17 @@ function tripletGain(): Kernel {
   return {
     name: "plasticTripletGain",
     doc: "The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767).",
-    params: [input("fired", "u32"), scalar("n", "u32"), input("slow", "i16"), input("slowStamp", "u32"), scalar("now", "u32"), input("factors", "u16"), scalar("aPlus", "i32"), scalar("a3Plus", "i32"), output("gain", "i32")],
+    params: [
+      input("fired", "u32"),
+      scalar("n", "u32"),
+      input("slow", "i16"),
+      input("slowStamp", "u32"),
+      scalar("now", "u32"),
+      input("factors", "u16"),
+      scalar("aPlus", "i32"),
+      scalar("a3Plus", "i32"),
+      output("gain", "i32"),
+    ],
     returns: "void",
     body: [
       for_("s", k(0), v("n"), "post spikes of the step (<= layer size)", [
@@ -295,8 +371,22 @@ function eventRewardDense(): Kernel {
   return {
     name: "plasticEventRewardDense",
     doc: "A reward r at the start of step now+1 for one event-timed dense rstdp layer (spec/ops.md §11.5): as plasticReward, with each eligibility read as decayBy(e, its age at step now, the step before the reward) and left as it is stored.",
-    params: [output("weights", "i16"), input("elig", "i16"), scalar("inputs", "u32"), scalar("outputs", "u32"), input("preStamp", "u32"), input("postStamp", "u32"), scalar("now", "u32"), input("eligFactors", "u16"),
-      scalar("reward", "i32"), output("baseline", "i32"), scalar("baselineShift", "u8"), scalar("learningShift", "u8"), scalar("wMin", "i32"), scalar("wMax", "i32")],
+    params: [
+      output("weights", "i16"),
+      input("elig", "i16"),
+      scalar("inputs", "u32"),
+      scalar("outputs", "u32"),
+      input("preStamp", "u32"),
+      input("postStamp", "u32"),
+      scalar("now", "u32"),
+      input("eligFactors", "u16"),
+      scalar("reward", "i32"),
+      output("baseline", "i32"),
+      scalar("baselineShift", "u8"),
+      scalar("learningShift", "u8"),
+      scalar("wMin", "i32"),
+      scalar("wMax", "i32"),
+    ],
     returns: "void",
     body: [
       let_("b", "i32", ld("baseline", k(0))),
@@ -306,14 +396,16 @@ function eventRewardDense(): Kernel {
         let_("base", "u32", ix("mul", v("p"), v("outputs"))),
         for_("j", k(0), v("outputs"), "post neurons", [
           let_("q", "u32", ix("add", v("base"), v("j"))),
-          let_("e", "i32", prim("decayBy", arr("eligFactors"), cast("i32", ld("elig", v("q"))), synapseAge(v("now"), ld("preStamp", v("p")), ld("postStamp", v("j"))))),
+          let_(
+            "e",
+            "i32",
+            prim("decayBy", arr("eligFactors"), cast("i32", ld("elig", v("q"))), synapseAge(v("now"), ld("preStamp", v("p")), ld("postStamp", v("j")))),
+          ),
           let_("d", "i32", prim("shrFloor32", prim("mul16", v("m"), v("e")), v("learningShift"))),
           st("weights", v("q"), cast("i16", prim("clamp", prim("satAdd32", cast("i32", ld("weights", v("q"))), v("d")), v("wMin"), v("wMax")))),
         ]),
       ]),
-      if_(cmp("gt", v("baselineShift"), k(0, "u8")), [
-        st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift")))),
-      ]),
+      if_(cmp("gt", v("baselineShift"), k(0, "u8")), [st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift"))))]),
     ],
   };
 }

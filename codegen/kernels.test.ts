@@ -50,7 +50,11 @@ describe("generated kernels against the hand-written reference", () => {
       const gen = new Interpreter(table);
       const ref = new ReferenceInterpreter(table);
       const g = new TestRng(seed);
-      const input = encodeSample(table.input, Uint8Array.from({ length: table.input.size }, () => g.next() & 255), 60);
+      const input = encodeSample(
+        table.input,
+        Uint8Array.from({ length: table.input.size }, () => g.next() & 255),
+        60,
+      );
       for (const step of input) {
         gen.step(step);
         ref.step(step);

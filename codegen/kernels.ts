@@ -7,8 +7,30 @@
  * hand-over, §6) is hand-written in both languages; it does no arithmetic on state.
  */
 import {
-  append, arr, cast, checkKernel, cmp, for_, if_, input, ix, k, ld, let_, output, prim, ret, scalar, sel, set, st, v,
-  type Expr, type Kernel, type Param, type Stmt,
+  append,
+  arr,
+  cast,
+  checkKernel,
+  cmp,
+  for_,
+  if_,
+  input,
+  ix,
+  k,
+  ld,
+  let_,
+  output,
+  prim,
+  ret,
+  scalar,
+  sel,
+  set,
+  st,
+  v,
+  type Expr,
+  type Kernel,
+  type Param,
+  type Stmt,
 } from "./ir.js";
 import { PLASTICITY_KERNELS } from "./kernels-plasticity.js";
 
@@ -28,12 +50,7 @@ function weightAt(bits: Bits, q: Expr): Expr {
 }
 
 /** Parameters every scatter kernel starts with: the presynaptic events. */
-const EVENT_PARAMS: Param[] = [
-  input("pre", "u32"),
-  scalar("n", "u32"),
-  input("values", "u8"),
-  scalar("graded", "bool"),
-];
+const EVENT_PARAMS: Param[] = [input("pre", "u32"), scalar("n", "u32"), input("values", "u8"), scalar("graded", "bool")];
 
 /** Loop over the events; binds p (presynaptic index) and value (1, or the graded value). */
 function forEachEvent(body: Stmt[]): Stmt {
@@ -103,19 +120,23 @@ function scatterDense(bits: Bits, mode: Fold): Kernel {
       let_("outputs", "u32", ix("mul", v("channels"), v("plane"))),
       forEachEvent([
         let_("base", "u32", ix("mul", v("p"), v("outputs"))),
-        if_(v("shiftPerChannel"), [
-          for_("ch", k(0), v("channels"), "post channels", [
-            let_("scale", "i32", prim("synScale", v("value"), ld("shift", v("ch")))),
-            let_("rowStart", "u32", ix("mul", v("ch"), v("plane"))),
-            for_("q", k(0), v("plane"), "neurons per post channel", [
-              let_("j", "u32", ix("add", v("rowStart"), v("q"))),
-              fold(mode, v("j"), weightAt(bits, ix("add", v("base"), v("j"))), v("scale")),
+        if_(
+          v("shiftPerChannel"),
+          [
+            for_("ch", k(0), v("channels"), "post channels", [
+              let_("scale", "i32", prim("synScale", v("value"), ld("shift", v("ch")))),
+              let_("rowStart", "u32", ix("mul", v("ch"), v("plane"))),
+              for_("q", k(0), v("plane"), "neurons per post channel", [
+                let_("j", "u32", ix("add", v("rowStart"), v("q"))),
+                fold(mode, v("j"), weightAt(bits, ix("add", v("base"), v("j"))), v("scale")),
+              ]),
             ]),
-          ]),
-        ], [
-          let_("scale", "i32", prim("synScale", v("value"), ld("shift", k(0)))),
-          for_("j", k(0), v("outputs"), "post layer size", [fold(mode, v("j"), weightAt(bits, ix("add", v("base"), v("j"))), v("scale"))]),
-        ]),
+          ],
+          [
+            let_("scale", "i32", prim("synScale", v("value"), ld("shift", k(0)))),
+            for_("j", k(0), v("outputs"), "post layer size", [fold(mode, v("j"), weightAt(bits, ix("add", v("base"), v("j"))), v("scale"))]),
+          ],
+        ),
       ]),
       ret(ix("mul", v("n"), v("outputs"))),
     ],
@@ -125,10 +146,7 @@ function scatterDense(bits: Bits, mode: Fold): Kernel {
 function scatterSparse(bits: Bits, colBits: 16 | 32, mode: Fold): Kernel {
   const { doc, precondition } = foldDoc(mode);
   const row = (scale: Expr): Stmt =>
-    for_("q", v("start"), v("end"), "CSR row length", [
-      let_("j", "u32", cast("u32", ld("cols", v("q")))),
-      fold(mode, v("j"), weightAt(bits, v("q")), scale),
-    ]);
+    for_("q", v("start"), v("end"), "CSR row length", [let_("j", "u32", cast("u32", ld("cols", v("q")))), fold(mode, v("j"), weightAt(bits, v("q")), scale)]);
   return {
     name: `scatterSparseW${bits}C${colBits}${foldSuffix(mode)}`,
     doc: `CSR fan-out with int${bits} weights and uint${colBits} columns (spec/ops.md §5.3): pre p reaches j = cols[q] (channel j / plane) with weight q for q in rowPtr[p]..rowPtr[p+1]-1, in CSR order. The event scale is hoisted per row when the shift is per layer; per channel it is looked up per synapse (no division when a channel is one neuron).${doc} Returns the synaptic updates done.`,
@@ -140,16 +158,17 @@ function scatterSparse(bits: Bits, colBits: 16 | 32, mode: Fold): Kernel {
       forEachEvent([
         let_("start", "u32", ld("rowPtr", v("p"))),
         let_("end", "u32", ld("rowPtr", ix("add", v("p"), k(1)))),
-        if_(v("shiftPerChannel"), [
-          if_(cmp("eq", v("plane"), k(1)), [
-            row(prim("synScale", v("value"), ld("shift", v("j")))),
-          ], [
-            row(prim("synScale", v("value"), ld("shift", ix("div", v("j"), v("plane"))))),
-          ]),
-        ], [
-          let_("scale", "i32", prim("synScale", v("value"), ld("shift", k(0)))),
-          row(v("scale")),
-        ]),
+        if_(
+          v("shiftPerChannel"),
+          [
+            if_(
+              cmp("eq", v("plane"), k(1)),
+              [row(prim("synScale", v("value"), ld("shift", v("j"))))],
+              [row(prim("synScale", v("value"), ld("shift", ix("div", v("j"), v("plane")))))],
+            ),
+          ],
+          [let_("scale", "i32", prim("synScale", v("value"), ld("shift", k(0)))), row(v("scale"))],
+        ),
         set("updates", ix("add", v("updates"), ix("sub", v("end"), v("start")))),
       ]),
       ret(v("updates")),
@@ -170,7 +189,11 @@ function axisRange(coord: string, pad: Expr, kernelLen: string, stride: string, 
   return [
     let_(padded, "u32", ix("add", v(coord), pad)),
     let_(hi, "u32", ix("min", ix("add", ix("div", v(padded), v(stride)), k(1)), v(outLen))),
-    let_(lo, "u32", ix("min", sel(cmp("gt", reach, v(kernelLen)), ix("div", ix("sub", ix("add", ix("sub", reach, v(kernelLen)), v(stride)), k(1)), v(stride)), k(0)), v(hi))),
+    let_(
+      lo,
+      "u32",
+      ix("min", sel(cmp("gt", reach, v(kernelLen)), ix("div", ix("sub", ix("add", ix("sub", reach, v(kernelLen)), v(stride)), k(1)), v(stride)), k(0)), v(hi)),
+    ),
   ];
 }
 
@@ -185,8 +208,14 @@ function coordinates(): Stmt[] {
 }
 
 const GEOMETRY: Param[] = [
-  scalar("inH", "u32"), scalar("inW", "u32"), scalar("outH", "u32"), scalar("outW", "u32"),
-  scalar("kh", "u32"), scalar("kw", "u32"), scalar("sy", "u32"), scalar("sx", "u32"),
+  scalar("inH", "u32"),
+  scalar("inW", "u32"),
+  scalar("outH", "u32"),
+  scalar("outW", "u32"),
+  scalar("kh", "u32"),
+  scalar("kw", "u32"),
+  scalar("sy", "u32"),
+  scalar("sx", "u32"),
 ];
 
 function scatterConv2d(bits: Bits, mode: Fold): Kernel {
@@ -211,7 +240,18 @@ function scatterConv2d(bits: Bits, mode: Fold): Kernel {
   return {
     name: `scatterConv2dW${bits}${foldSuffix(mode)}`,
     doc: `Conv2d by event-driven scatter with int${bits} weights [K][C][kh][kw] (spec/ops.md §5.4): an event at (c, y, x) reaches (k, oy, ox) with y + py − ky = oy·sy and x + px − kx = ox·sx; the scale is hoisted per output channel.${doc} Returns the synaptic updates done.`,
-    params: [...EVENT_PARAMS, scalar("inC", "u32"), ...GEOMETRY, scalar("py", "u32"), scalar("px", "u32"), scalar("outK", "u32"), weightsParam(bits), input("shift", "u8"), scalar("shiftPerChannel", "bool"), output("acc", "i32")],
+    params: [
+      ...EVENT_PARAMS,
+      scalar("inC", "u32"),
+      ...GEOMETRY,
+      scalar("py", "u32"),
+      scalar("px", "u32"),
+      scalar("outK", "u32"),
+      weightsParam(bits),
+      input("shift", "u8"),
+      scalar("shiftPerChannel", "bool"),
+      output("acc", "i32"),
+    ],
     returns: "u32",
     ...(precondition !== undefined ? { precondition } : {}),
     body: [let_("plane", "u32", ix("mul", v("inH"), v("inW"))), let_("updates", "u32", k(0)), forEachEvent(body), ret(v("updates"))],
@@ -248,7 +288,8 @@ function foldBound(j: Expr, w: Expr, shift: Expr): Stmt {
   return st("bound", j, prim("satAdd32", ld("bound", j), prim("synContrib", absWeight(w), v("vmax"), shift)));
 }
 
-const BOUND_DOC = "Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones.";
+const BOUND_DOC =
+  "Adds to bound[j], saturating, |w|·vmax·2^shift of every synapse that can reach target j in one step (spec/ops.md §12.1); run at load over the layer's connections, bound[j] < 2^31−1 for every j proves the exact kernels equal the saturating ones.";
 
 function boundDense(bits: Bits): Kernel {
   return {
@@ -275,7 +316,15 @@ function boundSparse(bits: Bits, colBits: 16 | 32): Kernel {
   return {
     name: `boundSparseW${bits}C${colBits}`,
     doc: `Accumulation bound of a CSR connection with int${bits} weights and uint${colBits} columns. ${BOUND_DOC}`,
-    params: [scalar("inputs", "u32"), input("rowPtr", "u32"), input("cols", colBits === 16 ? "u16" : "u32"), weightsParam(bits), ...POST_SHIFT, scalar("vmax", "u32"), output("bound", "i32")],
+    params: [
+      scalar("inputs", "u32"),
+      input("rowPtr", "u32"),
+      input("cols", colBits === 16 ? "u16" : "u32"),
+      weightsParam(bits),
+      ...POST_SHIFT,
+      scalar("vmax", "u32"),
+      output("bound", "i32"),
+    ],
     returns: "void",
     body: [
       for_("p", k(0), v("inputs"), "presynaptic layer size", [
@@ -292,7 +341,18 @@ function boundConv2d(bits: Bits): Kernel {
   return {
     name: `boundConv2dW${bits}`,
     doc: `Accumulation bound of a conv2d connection with int${bits} weights: an output (k, oy, ox) receives at most one contribution per tap (c, ky, kx), so every output of channel k gets the channel's sum of |w|. ${BOUND_DOC}`,
-    params: [scalar("inC", "u32"), scalar("kh", "u32"), scalar("kw", "u32"), scalar("outK", "u32"), scalar("outPlane", "u32"), weightsParam(bits), input("shift", "u8"), scalar("shiftPerChannel", "bool"), scalar("vmax", "u32"), output("bound", "i32")],
+    params: [
+      scalar("inC", "u32"),
+      scalar("kh", "u32"),
+      scalar("kw", "u32"),
+      scalar("outK", "u32"),
+      scalar("outPlane", "u32"),
+      weightsParam(bits),
+      input("shift", "u8"),
+      scalar("shiftPerChannel", "bool"),
+      scalar("vmax", "u32"),
+      output("bound", "i32"),
+    ],
     returns: "void",
     body: [
       let_("taps", "u32", ix("mul", ix("mul", v("inC"), v("kh")), v("kw"))),
@@ -300,7 +360,10 @@ function boundConv2d(bits: Bits): Kernel {
         let_("s", "u8", shiftOfChannel(v("kk"))),
         let_("total", "i32", k(0, "i32")),
         for_("t", k(0), v("taps"), "weights per output channel (C·kh·kw)", [
-          set("total", prim("satAdd32", v("total"), prim("synContrib", absWeight(weightAt(bits, ix("add", ix("mul", v("kk"), v("taps")), v("t")))), v("vmax"), v("s")))),
+          set(
+            "total",
+            prim("satAdd32", v("total"), prim("synContrib", absWeight(weightAt(bits, ix("add", ix("mul", v("kk"), v("taps")), v("t")))), v("vmax"), v("s"))),
+          ),
         ]),
         for_("o", k(0), v("outPlane"), "output plane OH·OW", [
           let_("j", "u32", ix("add", ix("mul", v("kk"), v("outPlane")), v("o"))),
@@ -315,7 +378,15 @@ function boundPool(): Kernel {
   return {
     name: "boundPool",
     doc: `Accumulation bound of a sum pooling connection: an output receives at most kh·kw contributions (one per input of its window). ${BOUND_DOC}`,
-    params: [scalar("kh", "u32"), scalar("kw", "u32"), scalar("weight", "i32"), scalar("shift", "u8"), scalar("outputs", "u32"), scalar("vmax", "u32"), output("bound", "i32")],
+    params: [
+      scalar("kh", "u32"),
+      scalar("kw", "u32"),
+      scalar("weight", "i32"),
+      scalar("shift", "u8"),
+      scalar("outputs", "u32"),
+      scalar("vmax", "u32"),
+      output("bound", "i32"),
+    ],
     returns: "void",
     body: [
       let_("contrib", "i32", prim("synContrib", absWeight(v("weight")), v("vmax"), v("shift"))),
@@ -330,7 +401,12 @@ type SpikingModel = "if" | "lifShift" | "lifQ15" | "cuba";
 
 /** Neuron parameters shared by every model kernel; bias[b] applies to neurons b·biasPlane .. (b+1)·biasPlane−1 (§4.7). */
 const NEURON_COMMON: Param[] = [
-  scalar("biasCount", "u32"), scalar("biasPlane", "u32"), input("bias", "i32"), input("acc", "i32"), scalar("vMin", "i32"), output("v", "i32"),
+  scalar("biasCount", "u32"),
+  scalar("biasPlane", "u32"),
+  input("bias", "i32"),
+  input("acc", "i32"),
+  scalar("vMin", "i32"),
+  output("v", "i32"),
 ];
 
 /** Loops over every neuron j with its bias `b` (per neuron or per channel). */
@@ -343,26 +419,37 @@ function forEachNeuron(body: Stmt[]): Stmt {
 
 function neuronSpiking(model: SpikingModel): Kernel {
   const leakParams: Param[] =
-    model === "lifShift" ? [scalar("leak", "u8")]
-      : model === "lifQ15" ? [scalar("leakQ15", "i32")]
-        : model === "cuba" ? [scalar("leak", "u8"), scalar("currentShift", "u8"), output("current", "i32")]
+    model === "lifShift"
+      ? [scalar("leak", "u8")]
+      : model === "lifQ15"
+        ? [scalar("leakQ15", "i32")]
+        : model === "cuba"
+          ? [scalar("leak", "u8"), scalar("currentShift", "u8"), output("current", "i32")]
           : [];
   const leaked: Expr =
-    model === "lifShift" || model === "cuba" ? prim("leakShift", v("x"), v("leak"))
-      : model === "lifQ15" ? prim("q15Mul", v("x"), v("leakQ15"))
-        : v("x");
+    model === "lifShift" || model === "cuba" ? prim("leakShift", v("x"), v("leak")) : model === "lifQ15" ? prim("q15Mul", v("x"), v("leakQ15")) : v("x");
   // §4.1 step 1: a cuba current evolves whether or not the membrane is refractory.
-  const inputStmts: Stmt[] = model === "cuba"
-    ? [let_("syn", "i32", prim("satAdd32", prim("currentDecay", ld("current", v("j")), v("currentShift")), ld("acc", v("j")))), st("current", v("j"), v("syn"))]
-    : [let_("syn", "i32", ld("acc", v("j")))];
+  const inputStmts: Stmt[] =
+    model === "cuba"
+      ? [
+          let_("syn", "i32", prim("satAdd32", prim("currentDecay", ld("current", v("j")), v("currentShift")), ld("acc", v("j")))),
+          st("current", v("j"), v("syn")),
+        ]
+      : [let_("syn", "i32", ld("acc", v("j")))];
   const name = `neuron${model[0]!.toUpperCase()}${model.slice(1)}`;
   return {
     name,
     doc: `One step of every ${model} neuron of a layer (spec/ops.md §4.1${model === "lifShift" ? ", §4.2" : model === "lifQ15" ? ", §4.3" : model === "cuba" ? ", §4.4" : ""}): leak, bias, input, threshold, reset, clamp, refractory; appends the neurons that spike (ascending) to spikes, counts them, and returns how many spiked.`,
     params: [
-      ...NEURON_COMMON, ...leakParams,
-      scalar("threshold", "i32"), scalar("resetSubtract", "bool"), scalar("resetValue", "i32"), scalar("refractory", "u8"),
-      output("refr", "u8"), output("counts", "u32"), output("spikes", "u32"),
+      ...NEURON_COMMON,
+      ...leakParams,
+      scalar("threshold", "i32"),
+      scalar("resetSubtract", "bool"),
+      scalar("resetValue", "i32"),
+      scalar("refractory", "u8"),
+      output("refr", "u8"),
+      output("counts", "u32"),
+      output("spikes", "u32"),
     ],
     returns: "u32",
     body: [
@@ -372,21 +459,25 @@ function neuronSpiking(model: SpikingModel): Kernel {
         let_("x", "i32", ld("v", v("j"))),
         ...(model === "if" ? [] : [set("x", leaked)]),
         let_("left", "u8", ld("refr", v("j"))),
-        if_(cmp("gt", v("left"), k(0, "u8")), [
-          // §4.1 step 2: refractory: leak and clamp only; bias and input are discarded.
-          st("refr", v("j"), cast("u8", ix("sub", v("left"), k(1, "u8")))),
-          st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
-        ], [
-          set("x", prim("satAdd32", prim("satAdd32", v("x"), v("b")), v("syn"))),
-          if_(cmp("ge", v("x"), v("threshold")), [
-            set("x", sel(v("resetSubtract"), prim("satSub32", v("x"), v("threshold")), v("resetValue"))),
-            append("spikes", "fired", v("j")),
-            let_("count", "u32", ld("counts", v("j"))),
-            if_(cmp("ne", v("count"), k(UINT32_MAX)), [st("counts", v("j"), ix("add", v("count"), k(1)))]),
-            st("refr", v("j"), v("refractory")),
-          ]),
-          st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
-        ]),
+        if_(
+          cmp("gt", v("left"), k(0, "u8")),
+          [
+            // §4.1 step 2: refractory: leak and clamp only; bias and input are discarded.
+            st("refr", v("j"), cast("u8", ix("sub", v("left"), k(1, "u8")))),
+            st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
+          ],
+          [
+            set("x", prim("satAdd32", prim("satAdd32", v("x"), v("b")), v("syn"))),
+            if_(cmp("ge", v("x"), v("threshold")), [
+              set("x", sel(v("resetSubtract"), prim("satSub32", v("x"), v("threshold")), v("resetValue"))),
+              append("spikes", "fired", v("j")),
+              let_("count", "u32", ld("counts", v("j"))),
+              if_(cmp("ne", v("count"), k(UINT32_MAX)), [st("counts", v("j"), ix("add", v("count"), k(1)))]),
+              st("refr", v("j"), v("refractory")),
+            ]),
+            st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
+          ],
+        ),
       ]),
       ret(v("fired")),
     ],

@@ -22,7 +22,13 @@ export function maxSnapshotBytes(table: EventTable): number {
   return bytes;
 }
 
-const MODEL_CODE = { if: "PS_NEURON_IF", "lif-shift": "PS_NEURON_LIF_SHIFT", "lif-q15": "PS_NEURON_LIF_Q15", cuba: "PS_NEURON_CUBA", integrator: "PS_NEURON_INTEGRATOR" } as const;
+const MODEL_CODE = {
+  if: "PS_NEURON_IF",
+  "lif-shift": "PS_NEURON_LIF_SHIFT",
+  "lif-q15": "PS_NEURON_LIF_Q15",
+  cuba: "PS_NEURON_CUBA",
+  integrator: "PS_NEURON_INTEGRATOR",
+} as const;
 const KIND_CODE = { dense: "PS_CONN_DENSE", sparse: "PS_CONN_SPARSE", conv2d: "PS_CONN_CONV2D", pool: "PS_CONN_POOL" } as const;
 const ENCODING_CODE = { spikes: "PS_ENCODING_SPIKES", rate: "PS_ENCODING_RATE", current: "PS_ENCODING_CURRENT" } as const;
 
@@ -49,8 +55,16 @@ function connection(c: Connection | undefined, prefix: string, data: string[]): 
   if (c.kind === "pool") {
     const size = c.inShape[0] * c.inShape[1] * c.inShape[2];
     const outSize = c.outShape[0] * c.outShape[1] * c.outShape[2];
-    fields.push(`.inputs = ${size}u`, `.outputs = ${outSize}u`, `.in_shape = ${shape(c.inShape)}`, `.out_shape = ${shape(c.outShape)}`,
-      `.kernel = { ${c.kernel[0]}u, ${c.kernel[1]}u }`, `.stride = { ${c.stride[0]}u, ${c.stride[1]}u }`, `.pool_weight = ${c.weight}`, `.pool_shift = ${c.shift}u`);
+    fields.push(
+      `.inputs = ${size}u`,
+      `.outputs = ${outSize}u`,
+      `.in_shape = ${shape(c.inShape)}`,
+      `.out_shape = ${shape(c.outShape)}`,
+      `.kernel = { ${c.kernel[0]}u, ${c.kernel[1]}u }`,
+      `.stride = { ${c.stride[0]}u, ${c.stride[1]}u }`,
+      `.pool_weight = ${c.weight}`,
+      `.pool_shift = ${c.shift}u`,
+    );
     return `{ ${fields.join(", ")} }`;
   }
   const w = c.weights;
@@ -67,12 +81,25 @@ function connection(c: Connection | undefined, prefix: string, data: string[]): 
     data.push(array("uint32_t", `${prefix}_row_ptr`, c.rowPtr, (x) => `${x}u`));
     const wide = c.outputs > 65536;
     data.push(array(wide ? "uint32_t" : "uint16_t", `${prefix}_cols`, c.cols, (x) => `${x}u`));
-    fields.push(`.inputs = ${c.inputs}u`, `.outputs = ${c.outputs}u`, `.row_ptr = ${prefix}_row_ptr`, `.${wide ? "cols32" : "cols16"} = ${prefix}_cols`, `.nnz = ${c.cols.length}u`);
+    fields.push(
+      `.inputs = ${c.inputs}u`,
+      `.outputs = ${c.outputs}u`,
+      `.row_ptr = ${prefix}_row_ptr`,
+      `.${wide ? "cols32" : "cols16"} = ${prefix}_cols`,
+      `.nnz = ${c.cols.length}u`,
+    );
   } else {
     const size = c.inShape[0] * c.inShape[1] * c.inShape[2];
     const outSize = c.outShape[0] * c.outShape[1] * c.outShape[2];
-    fields.push(`.inputs = ${size}u`, `.outputs = ${outSize}u`, `.in_shape = ${shape(c.inShape)}`, `.out_shape = ${shape(c.outShape)}`,
-      `.kernel = { ${c.kernel[0]}u, ${c.kernel[1]}u }`, `.stride = { ${c.stride[0]}u, ${c.stride[1]}u }`, `.padding = { ${c.padding[0]}u, ${c.padding[1]}u }`);
+    fields.push(
+      `.inputs = ${size}u`,
+      `.outputs = ${outSize}u`,
+      `.in_shape = ${shape(c.inShape)}`,
+      `.out_shape = ${shape(c.outShape)}`,
+      `.kernel = { ${c.kernel[0]}u, ${c.kernel[1]}u }`,
+      `.stride = { ${c.stride[0]}u, ${c.stride[1]}u }`,
+      `.padding = { ${c.padding[0]}u, ${c.padding[1]}u }`,
+    );
   }
   return `{ ${fields.join(", ")} }`;
 }
@@ -84,11 +111,16 @@ function layerInit(layer: Layer, l: number, data: string[]): string {
   if (layer.bias !== undefined) data.push(array("int32_t", `ps_l${l}_bias`, layer.bias, int32Literal));
   const channels = layer.shape !== undefined ? layer.shape[0] : layer.size;
   const fields = [
-    `.name = ps_l${l}_name`, `.name_len = ${nameBytes.length}u`, `.size = ${layer.size}u`,
-    `.has_shape = ${layer.shape !== undefined ? 1 : 0}u`, `.shape = ${shape(layer.shape)}`, `.channels = ${channels}u`,
+    `.name = ps_l${l}_name`,
+    `.name_len = ${nameBytes.length}u`,
+    `.size = ${layer.size}u`,
+    `.has_shape = ${layer.shape !== undefined ? 1 : 0}u`,
+    `.shape = ${shape(layer.shape)}`,
+    `.channels = ${channels}u`,
     `.input = ${connection(layer.input, `ps_l${l}_in`, data)}`,
     `.recurrent = ${connection(layer.recurrent, `ps_l${l}_rec`, data)}`,
-    `.bias = ${layer.bias !== undefined ? `ps_l${l}_bias` : "NULL"}`, `.bias_len = ${layer.bias?.length ?? 0}u`,
+    `.bias = ${layer.bias !== undefined ? `ps_l${l}_bias` : "NULL"}`,
+    `.bias_len = ${layer.bias?.length ?? 0}u`,
     `.neuron = { .model = ${MODEL_CODE[n.model]}, .reset = ${n.reset === "subtract" ? "PS_RESET_SUBTRACT" : "PS_RESET_VALUE"}, .leak_shift = ${n.leakShift}u, ` +
       `.current_shift = ${n.currentShift}u, .refractory = ${n.refractory}u, .leak_q15 = ${n.leakQ15}u, .threshold = ${int32Literal(n.threshold)}, ` +
       `.reset_value = ${int32Literal(n.resetValue)}, .v_min = ${int32Literal(n.vMin)} }`,
@@ -155,5 +187,8 @@ export function emitCModel(table: EventTable, source: string): Array<[name: stri
     "};",
     "",
   ].join("\n");
-  return [["ps_model_generated.h", header], ["ps_model_generated.c", source_]];
+  return [
+    ["ps_model_generated.h", header],
+    ["ps_model_generated.c", source_],
+  ];
 }

@@ -23,8 +23,22 @@ async function tinyMlp(): Promise<string> {
   m.add(tf.layers.dense({ inputShape: [4], units: 2, activation: "relu", name: "h" }));
   m.add(tf.layers.dense({ units: 2, activation: "softmax", name: "o" }));
   // h0 = relu(x0 + x1 − 0.1), h1 = relu(x2 + x3); o0 = h0 − h1, o1 = h1 − h0 + 0.05
-  m.getLayer("h").setWeights([tf.tensor2d([[1, 0], [1, 0], [0, 1], [0, 1]]), tf.tensor1d([-0.1, 0])]);
-  m.getLayer("o").setWeights([tf.tensor2d([[1, -1], [-1, 1]]), tf.tensor1d([0, 0.05])]);
+  m.getLayer("h").setWeights([
+    tf.tensor2d([
+      [1, 0],
+      [1, 0],
+      [0, 1],
+      [0, 1],
+    ]),
+    tf.tensor1d([-0.1, 0]),
+  ]);
+  m.getLayer("o").setWeights([
+    tf.tensor2d([
+      [1, -1],
+      [-1, 1],
+    ]),
+    tf.tensor1d([0, 0.05]),
+  ]);
   return save(m);
 }
 
@@ -41,7 +55,15 @@ describe("normalization and folding arithmetic", () => {
   });
 
   it("folds batch norm into a dense layer", () => {
-    const layer: FloatDense = { kind: "dense", name: "d", inputs: 2, outputs: 2, weights: Float32Array.from([1, 2, 3, 4]), bias: Float32Array.from([0.5, -1]), neuron: { model: "if", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } };
+    const layer: FloatDense = {
+      kind: "dense",
+      name: "d",
+      inputs: 2,
+      outputs: 2,
+      weights: Float32Array.from([1, 2, 3, 4]),
+      bias: Float32Array.from([0.5, -1]),
+      neuron: { model: "if", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+    };
     // γ = [2, 1], β = [0, 1], μ = [0.5, 1], σ² = [3, 0], ε = 1 → factor [1, 1]·γ/√(σ²+ε) = [1, 1]
     foldBatchNorm(layer, Float32Array.from([2, 1]), Float32Array.from([0, 1]), Float32Array.from([0.5, 1]), Float32Array.from([3, 0]), 1);
     expect(Array.from(layer.weights)).toEqual([1, 2, 3, 4]);
@@ -83,7 +105,10 @@ describe("conversion keeps the ANN's decisions", () => {
     const images = Uint8Array.from([200, 180, 10, 0, /**/ 0, 30, 120, 90, /**/ 90, 40, 60, 50, /**/ 0, 0, 0, 0]);
     const res = convertAnn(ann, images, 4, CONVERT_DEFAULTS, "tiny");
     const model = await tf.loadLayersModel(fileIOHandler(path));
-    const x = tf.tensor2d(Float32Array.from(images, (v) => v / 255), [4, 4]);
+    const x = tf.tensor2d(
+      Float32Array.from(images, (v) => v / 255),
+      [4, 4],
+    );
     const annPred = Array.from((model.predict(x) as tf.Tensor).argMax(-1).dataSync());
     expect(annPred).toEqual([0, 1, 1, 1]);
     const sim = simulateFloat(res.snn, prepareLayers(res.snn), images, 4, [64]);
@@ -92,9 +117,22 @@ describe("conversion keeps the ANN's decisions", () => {
 
   it("on a small CNN (conv same → avgpool → flatten → dense): layouts match tfjs", async () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 3, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.randomNormal({ seed: 3 }), biasInitializer: "zeros", name: "c1" }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [6, 6, 1],
+        filters: 3,
+        kernelSize: 3,
+        padding: "same",
+        activation: "relu",
+        kernelInitializer: tf.initializers.randomNormal({ seed: 3 }),
+        biasInitializer: "zeros",
+        name: "c1",
+      }),
+    );
     m.add(tf.layers.averagePooling2d({ poolSize: 2, name: "p1" }));
-    m.add(tf.layers.conv2d({ filters: 4, kernelSize: 2, strides: 1, activation: "relu", kernelInitializer: tf.initializers.randomNormal({ seed: 4 }), name: "c2" }));
+    m.add(
+      tf.layers.conv2d({ filters: 4, kernelSize: 2, strides: 1, activation: "relu", kernelInitializer: tf.initializers.randomNormal({ seed: 4 }), name: "c2" }),
+    );
     m.add(tf.layers.flatten({ name: "f" }));
     m.add(tf.layers.dense({ units: 5, activation: "softmax", kernelInitializer: tf.initializers.randomNormal({ seed: 5 }), name: "d" }));
     const path = await save(m);
@@ -104,7 +142,10 @@ describe("conversion keeps the ANN's decisions", () => {
     const images = new Uint8Array(n * 36);
     let seed = 7;
     for (let i = 0; i < images.length; i++) images[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
-    const x = tf.tensor4d(Float32Array.from(images, (v) => v / 255), [n, 6, 6, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from(images, (v) => v / 255),
+      [n, 6, 6, 1],
+    );
     const annPred = Array.from((m.predict(x) as tf.Tensor).argMax(-1).dataSync());
     // Our forward pass over the parsed (channel-major, permuted) layers must decide as tfjs does.
     expect(Array.from(annActivations(ann, images, n).predictions)).toEqual(annPred);
@@ -191,11 +232,31 @@ describe("convert error paths", () => {
           name: "model",
           layers: [
             { class_name: "InputLayer", name: "input_1", config: { batch_input_shape: [null, 4], dtype: "float32", name: "input_1" }, inbound_nodes: [] },
-            { class_name: "Dense", name: "dense", config: { name: "dense", units: 2, activation: "linear", use_bias: false }, inbound_nodes: [[["input_1", 0, 0, {}]]] },
-            { class_name: "BatchNormalization", name: "batch_normalization", config: { name: "batch_normalization", axis: [1], epsilon: 0, center: true, scale: true }, inbound_nodes: [[["dense", 0, 0, {}]]] },
-            { class_name: "ReLU", name: "re_lu", config: { name: "re_lu", max_value: null, negative_slope: 0.0, threshold: 0.0 }, inbound_nodes: [[["batch_normalization", 0, 0, {}]]] },
+            {
+              class_name: "Dense",
+              name: "dense",
+              config: { name: "dense", units: 2, activation: "linear", use_bias: false },
+              inbound_nodes: [[["input_1", 0, 0, {}]]],
+            },
+            {
+              class_name: "BatchNormalization",
+              name: "batch_normalization",
+              config: { name: "batch_normalization", axis: [1], epsilon: 0, center: true, scale: true },
+              inbound_nodes: [[["dense", 0, 0, {}]]],
+            },
+            {
+              class_name: "ReLU",
+              name: "re_lu",
+              config: { name: "re_lu", max_value: null, negative_slope: 0.0, threshold: 0.0 },
+              inbound_nodes: [[["batch_normalization", 0, 0, {}]]],
+            },
             { class_name: "Dropout", name: "dropout", config: { name: "dropout", rate: 0.5 }, inbound_nodes: [[["re_lu", 0, 0, {}]]] },
-            { class_name: "Dense", name: "dense_1", config: { name: "dense_1", units: 2, activation: "softmax", use_bias: true }, inbound_nodes: [[["dropout", 0, 0, {}]]] },
+            {
+              class_name: "Dense",
+              name: "dense_1",
+              config: { name: "dense_1", units: 2, activation: "softmax", use_bias: true },
+              inbound_nodes: [[["dropout", 0, 0, {}]]],
+            },
           ],
         },
       },
@@ -211,7 +272,16 @@ describe("convert error paths", () => {
     ];
     const floats = Float32Array.from(weights.flatMap((w) => w.v));
     writeFileSync(join(dir, "group1-shard1of1.bin"), new Uint8Array(floats.buffer));
-    writeFileSync(join(dir, "model.json"), JSON.stringify({ format: "layers-model", generatedBy: "keras v2.15.0", convertedBy: "TensorFlow.js Converter v4.22.0", modelTopology: topology, weightsManifest: [{ paths: ["group1-shard1of1.bin"], weights: weights.map(({ v: _v, ...w }) => w) }] }));
+    writeFileSync(
+      join(dir, "model.json"),
+      JSON.stringify({
+        format: "layers-model",
+        generatedBy: "keras v2.15.0",
+        convertedBy: "TensorFlow.js Converter v4.22.0",
+        modelTopology: topology,
+        weightsManifest: [{ paths: ["group1-shard1of1.bin"], weights: weights.map(({ v: _v, ...w }) => w) }],
+      }),
+    );
     const ann = parseAnn(join(dir, "model.json"));
     expect(ann.stages.length).toBe(2);
     const d = ann.stages[0]!.layer as FloatDense;
@@ -231,15 +301,33 @@ describe("float SNN validation", () => {
     writeFloatSnn(p, res.snn, write);
     const good = JSON.parse(readFileSync(p, "utf8")) as Record<string, unknown> & { layers: Array<Record<string, unknown>> };
     const mutations: Array<(j: typeof good) => void> = [
-      (j) => { j["format"] = "other"; },
-      (j) => { j["version"] = 3; },
-      (j) => { j.layers[0]!["kind"] = "lstm"; },
-      (j) => { j.layers[0]!["inputs"] = 5; },
-      (j) => { (j.layers[0]!["neuron"] as Record<string, unknown>)["threshold"] = -1; },
-      (j) => { (j.layers[0]!["neuron"] as Record<string, unknown>)["leak"] = 0.5; }, // leak ≠ 1 on an if neuron
-      (j) => { (j.layers[0]!["weights"] as Record<string, unknown>)["offset"] = 1e6; },
-      (j) => { j["weightsFile"] = "../x.bin"; },
-      (j) => { j["readout"] = "vote"; },
+      (j) => {
+        j["format"] = "other";
+      },
+      (j) => {
+        j["version"] = 3;
+      },
+      (j) => {
+        j.layers[0]!["kind"] = "lstm";
+      },
+      (j) => {
+        j.layers[0]!["inputs"] = 5;
+      },
+      (j) => {
+        (j.layers[0]!["neuron"] as Record<string, unknown>)["threshold"] = -1;
+      },
+      (j) => {
+        (j.layers[0]!["neuron"] as Record<string, unknown>)["leak"] = 0.5;
+      }, // leak ≠ 1 on an if neuron
+      (j) => {
+        (j.layers[0]!["weights"] as Record<string, unknown>)["offset"] = 1e6;
+      },
+      (j) => {
+        j["weightsFile"] = "../x.bin";
+      },
+      (j) => {
+        j["readout"] = "vote";
+      },
     ];
     for (const mutate of mutations) {
       const j = JSON.parse(JSON.stringify(good)) as typeof good;
@@ -269,7 +357,7 @@ describe("Keras/tfjs image models", () => {
   /** Flat 784-pixel images, deterministic. */
   function images(count: number): Uint8Array {
     let s = 12345;
-    return Uint8Array.from({ length: count * 784 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24));
+    return Uint8Array.from({ length: count * 784 }, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24);
   }
 
   it("a CNN that starts with Reshape(784 → 28×28×1) and uses ZeroPadding2D, BN, ReLU/Activation layers, Dropout, SpatialDropout2D and GlobalAveragePooling2D converts and computes what tfjs computes", async () => {
@@ -293,7 +381,9 @@ describe("Keras/tfjs image models", () => {
     perturbBatchNorm(m);
     const path = await save(m);
     // tfjs has no SpatialDropout2D; Keras models converted with tensorflowjs_converter carry it
-    const json = JSON.parse(readFileSync(path, "utf8")) as { modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } } };
+    const json = JSON.parse(readFileSync(path, "utf8")) as {
+      modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } };
+    };
     json.modelTopology.config.layers.find((l) => l.config["name"] === "sdrop")!.class_name = "SpatialDropout2D";
     writeFileSync(path, JSON.stringify(json));
 
@@ -305,7 +395,18 @@ describe("Keras/tfjs image models", () => {
     const count = 24;
     const pixels = images(count);
     const ours = annActivations(ann, pixels, count).predictions;
-    const theirs = tf.tidy(() => (m.predict(tf.tensor2d(Float32Array.from(pixels, (v) => v / 255), [count, 784])) as tf.Tensor).argMax(1).dataSync());
+    const theirs = tf.tidy(() =>
+      (
+        m.predict(
+          tf.tensor2d(
+            Float32Array.from(pixels, (v) => v / 255),
+            [count, 784],
+          ),
+        ) as tf.Tensor
+      )
+        .argMax(1)
+        .dataSync(),
+    );
     expect(Array.from(ours)).toEqual(Array.from(theirs));
   });
 
@@ -323,7 +424,16 @@ describe("Keras/tfjs image models", () => {
     padPool.add(tf.layers.dense({ units: 2, activation: "softmax" }));
     await expect(async () => parseAnn(await save(padPool))).rejects.toThrow(/'zp'.*directly before a Conv2D/);
     const asym = tf.sequential();
-    asym.add(tf.layers.zeroPadding2d({ inputShape: [6, 6, 1], padding: [[1, 0], [1, 0]], name: "zpa" }));
+    asym.add(
+      tf.layers.zeroPadding2d({
+        inputShape: [6, 6, 1],
+        padding: [
+          [1, 0],
+          [1, 0],
+        ],
+        name: "zpa",
+      }),
+    );
     asym.add(tf.layers.conv2d({ filters: 2, kernelSize: 3 }));
     asym.add(tf.layers.flatten());
     asym.add(tf.layers.dense({ units: 2, activation: "softmax" }));

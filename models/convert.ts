@@ -92,7 +92,8 @@ function topologyLayers(topology: unknown, path: string): { name: string; layers
   const config = topo["config"];
   let rawLayers: unknown;
   let name = "model";
-  if (Array.isArray(config)) rawLayers = config; // old Keras Sequential: config is the layer list
+  if (Array.isArray(config))
+    rawLayers = config; // old Keras Sequential: config is the layer list
   else if (isObj(config)) {
     rawLayers = config["layers"];
     if (typeof config["name"] === "string") name = config["name"];
@@ -120,7 +121,8 @@ function topologyLayers(topology: unknown, path: string): { name: string; layers
           if (Array.isArray(hist)) src = hist[0];
         }
       }
-      if (src !== prev) unsupported(l.name, l.cls, "the model is not a single chain of layers (branches, merges or reordered inputs); only Sequential-like models convert");
+      if (src !== prev)
+        unsupported(l.name, l.cls, "the model is not a single chain of layers (branches, merges or reordered inputs); only Sequential-like models convert");
     });
   } else if (cls !== "Sequential") {
     badModel(path, `model class ${JSON.stringify(cls)} is not Sequential or Model`);
@@ -179,7 +181,8 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
   const need = (layer: string, role: string, shape: number[]): Float32Array => {
     const t = weightOf(named, layer, role);
     if (!t) badModel(path, `weight ${layer}/${role} is missing from the weights manifest`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) badModel(path, `weight ${layer}/${role} has shape [${t.shape.join(",")}], expected [${shape.join(",")}]`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      badModel(path, `weight ${layer}/${role} has shape [${t.shape.join(",")}], expected [${shape.join(",")}]`);
     return t.dataSync() as Float32Array;
   };
   const setInput = (shape: number[], lname: string, cls: string) => {
@@ -206,7 +209,11 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
     // A new linear stage starts: the previous one must be done (relu) — a hidden linear stage has no spiking form.
     const s = lastStage();
     if (s && s.activation !== "relu" && s.layer.kind !== "pool") {
-      unsupported(s.activationFrom, "activation", `hidden layer '${s.layer.name}' has ${s.activation} activation before layer '${lname}' (${cls}); use relu on every hidden layer`);
+      unsupported(
+        s.activationFrom,
+        "activation",
+        `hidden layer '${s.layer.name}' has ${s.activation} activation before layer '${lname}' (${cls}); use relu on every hidden layer`,
+      );
     }
   };
 
@@ -216,7 +223,11 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
     if (!inputShape && cls !== "InputLayer") unsupported(name, cls, "the first layer does not declare its input shape");
     // Zero padding becomes the padding of the Conv2D it precedes; anything else in between is refused.
     if (zeroPad !== undefined && !["Conv2D", "ZeroPadding2D", "Dropout", "SpatialDropout2D", "GaussianDropout", "AlphaDropout"].includes(cls)) {
-      unsupported(zeroPadFrom, "ZeroPadding2D", `zero padding before ${cls} '${name}'; it converts only directly before a Conv2D (pad inside the Conv2D with padding 'same' instead)`);
+      unsupported(
+        zeroPadFrom,
+        "ZeroPadding2D",
+        `zero padding before ${cls} '${name}'; it converts only directly before a Conv2D (pad inside the Conv2D with padding 'same' instead)`,
+      );
     }
     const df = cfg(config, "data_format");
     if (df !== undefined && df !== null && df !== "channels_last") unsupported(name, cls, `data_format ${String(df)}; use channels_last`);
@@ -264,9 +275,13 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
           vec = undefined;
           break;
         }
-        unsupported(name, cls, vec !== undefined && stages.length === 0
-          ? `target shape ${JSON.stringify(target)}: a leading Reshape must give an [H, W, C] image`
-          : "a Reshape between layers is supported only to a flat vector (or use Flatten); a Reshape to an image is supported only as the first layer");
+        unsupported(
+          name,
+          cls,
+          vec !== undefined && stages.length === 0
+            ? `target shape ${JSON.stringify(target)}: a leading Reshape must give an [H, W, C] image`
+            : "a Reshape between layers is supported only to a flat vector (or use Flatten); a Reshape to an image is supported only as the first layer",
+        );
       }
       // falls through (unreachable: unsupported throws)
       case "Dense": {
@@ -282,11 +297,13 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
           // tfjs flattens NHWC maps as (y*W + x)*C + c; the event table is channel-major (c*H + y)*W + x.
           const [C, H, W] = flatFrom;
           weights = new Float32Array(k.length);
-          for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-            const src = ((y * W + x) * C + c) * out;
-            const dst = ((c * H + y) * W + x) * out;
-            weights.set(k.subarray(src, src + out), dst);
-          }
+          for (let c = 0; c < C; c++)
+            for (let y = 0; y < H; y++)
+              for (let x = 0; x < W; x++) {
+                const src = ((y * W + x) * C + c) * out;
+                const dst = ((c * H + y) * W + x) * out;
+                weights.set(k.subarray(src, src + out), dst);
+              }
         }
         const useBias = cfg(config, "use_bias") !== false;
         const layer: FloatLayer = { kind: "dense", name, inputs: vec, outputs: out, weights, neuron: hidden() };
@@ -316,19 +333,41 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
         zeroPad = undefined;
         const padded = windowGeometry(cfg(config, "padding"), [H + pt + pb, W + pl + pr], [kh, kw], [sy, sx], name, cls, true);
         const geo = { out: padded.out, pad: [padded.pad[0] + pt, padded.pad[1] + pl] as [number, number] };
-        if (geo.pad[0] >= kh || geo.pad[1] >= kw) unsupported(zeroPadFrom, "ZeroPadding2D", `padding of ${geo.pad.join("×")} before a ${kh}×${kw} Conv2D '${name}' leaves windows over padding alone; pad less than the kernel`);
+        if (geo.pad[0] >= kh || geo.pad[1] >= kw)
+          unsupported(
+            zeroPadFrom,
+            "ZeroPadding2D",
+            `padding of ${geo.pad.join("×")} before a ${kh}×${kw} Conv2D '${name}' leaves windows over padding alone; pad less than the kernel`,
+          );
         // the event table pads both sides alike (spec/table-format.md §3.4 geometry)
         if (geo.out[0] !== Math.floor((H + 2 * geo.pad[0] - kh) / sy) + 1 || geo.out[1] !== Math.floor((W + 2 * geo.pad[1] - kw) / sx) + 1) {
           const fromPad = pt + pb + pl + pr > 0;
-          unsupported(fromPad ? zeroPadFrom : name, fromPad ? "ZeroPadding2D" : cls, "padding that differs between top and bottom (or left and right) does not fit the event table's symmetric padding; pad equally on both sides");
+          unsupported(
+            fromPad ? zeroPadFrom : name,
+            fromPad ? "ZeroPadding2D" : cls,
+            "padding that differs between top and bottom (or left and right) does not fit the event table's symmetric padding; pad equally on both sides",
+          );
         }
         const k = need(name, "kernel", [kh, kw, C, K]);
         const weights = new Float32Array(K * C * kh * kw);
-        for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < C; c++) for (let o = 0; o < K; o++) {
-          weights[((o * C + c) * kh + a) * kw + b] = k[((a * kw + b) * C + c) * K + o]!;
-        }
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++)
+            for (let c = 0; c < C; c++)
+              for (let o = 0; o < K; o++) {
+                weights[((o * C + c) * kh + a) * kw + b] = k[((a * kw + b) * C + c) * K + o]!;
+              }
         const outShape: Shape3 = [K, geo.out[0], geo.out[1]];
-        const layer: FloatLayer = { kind: "conv2d", name, inShape: map, outShape, kernel: [kh, kw], stride: [sy, sx], padding: geo.pad, weights, neuron: hidden() };
+        const layer: FloatLayer = {
+          kind: "conv2d",
+          name,
+          inShape: map,
+          outShape,
+          kernel: [kh, kw],
+          stride: [sy, sx],
+          padding: geo.pad,
+          weights,
+          neuron: hidden(),
+        };
         if (cfg(config, "use_bias") !== false) layer.bias = Float32Array.from(need(name, "bias", [K]));
         stages.push(stageWithActivation(layer, config, name, cls));
         map = outShape;
@@ -396,14 +435,19 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
         unsupported(name, cls, "max pooling has no rate-based spiking equivalent here; use AveragePooling2D (retrain the ANN)");
       // falls through (unreachable)
       default:
-        unsupported(name, cls, "layer type not supported by the converter; the converter takes InputLayer, Reshape (leading, to an image), ZeroPadding2D, Conv2D, Dense, BatchNormalization (after Conv2D/Dense), ReLU/Activation('relu'), AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout/SpatialDropout2D and a softmax or linear output");
+        unsupported(
+          name,
+          cls,
+          "layer type not supported by the converter; the converter takes InputLayer, Reshape (leading, to an image), ZeroPadding2D, Conv2D, Dense, BatchNormalization (after Conv2D/Dense), ReLU/Activation('relu'), AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout/SpatialDropout2D and a softmax or linear output",
+        );
     }
   }
 
   function applyActivation(act: string, lname: string, cls: string): void {
     const s = lastStage();
     if (act === "linear") return;
-    if (act !== "relu" && act !== "softmax") unsupported(lname, cls, `activation '${act}' has no spiking form; use relu (hidden layers) or softmax/linear (output)`);
+    if (act !== "relu" && act !== "softmax")
+      unsupported(lname, cls, `activation '${act}' has no spiking form; use relu (hidden layers) or softmax/linear (output)`);
     if (!s || s.layer.kind === "pool" || s.activation !== "linear") {
       if (s && act === "relu" && s.activation === "relu") return; // relu after relu (or after pooling of relu outputs) is identity
       unsupported(lname, cls, `${act} must directly follow a Dense or Conv2D layer`);
@@ -428,9 +472,12 @@ function buildStages(topo: ReturnType<typeof topologyLayers>, named: Record<stri
   // Hidden stages must be relu; the output is linear or softmax (replaced by the integrating readout).
   stages.forEach((s, i) => {
     const last = i === stages.length - 1;
-    if (!last && s.activation !== "relu") unsupported(s.activationFrom, "activation", `hidden layer '${s.layer.name}' has ${s.activation} activation; use relu`);
-    if (last && s.layer.kind === "pool") unsupported(s.layer.name, "AveragePooling2D", "the model ends with pooling; end with a Dense layer (softmax or linear)");
-    if (last && s.activation === "relu") unsupported(s.activationFrom, "activation", `the output layer '${s.layer.name}' has relu; use softmax or linear for the output`);
+    if (!last && s.activation !== "relu")
+      unsupported(s.activationFrom, "activation", `hidden layer '${s.layer.name}' has ${s.activation} activation; use relu`);
+    if (last && s.layer.kind === "pool")
+      unsupported(s.layer.name, "AveragePooling2D", "the model ends with pooling; end with a Dense layer (softmax or linear)");
+    if (last && s.activation === "relu")
+      unsupported(s.activationFrom, "activation", `the output layer '${s.layer.name}' has relu; use softmax or linear for the output`);
   });
   if (stages[stages.length - 1]!.layer.kind !== "dense" && stages[stages.length - 1]!.layer.kind !== "conv2d") badModel(path, "no output layer");
   return { inputShape, stages: stages.map((s) => ({ layer: s.layer, activation: s.activation })), modelName: topo.name };
@@ -453,7 +500,15 @@ function hidden(): FloatLayer["neuron"] {
 }
 
 /** Output size and leading padding of a window op with Keras padding semantics. */
-function windowGeometry(padding: unknown, inHW: [number, number], k: [number, number], s: [number, number], name: string, cls: string, allowSame: boolean): { out: [number, number]; pad: [number, number] } {
+function windowGeometry(
+  padding: unknown,
+  inHW: [number, number],
+  k: [number, number],
+  s: [number, number],
+  name: string,
+  cls: string,
+  allowSame: boolean,
+): { out: [number, number]; pad: [number, number] } {
   const mode = padding ?? "valid";
   const out: [number, number] = [0, 0];
   const pad: [number, number] = [0, 0];
@@ -501,7 +556,12 @@ export function percentile(values: Float32Array, p: number): number {
  * stages after ReLU, the output stage before softmax. Returns one array per stage (positive values
  * only, since normalization looks at positive activity) and the class decisions.
  */
-export function annActivations(ann: ParsedAnn, images: Uint8Array, count: number, batch = 250): { positive: Float32Array[]; max: number[]; predictions: Int32Array } {
+export function annActivations(
+  ann: ParsedAnn,
+  images: Uint8Array,
+  count: number,
+  batch = 250,
+): { positive: Float32Array[]; max: number[]; predictions: Int32Array } {
   const snn = annAsFloatSnn(ann);
   const prepared = prepareLayers(snn);
   const chunks: Float32Array[][] = ann.stages.map(() => []);
@@ -543,8 +603,17 @@ export function annActivations(ann: ParsedAnn, images: Uint8Array, count: number
 
 /** The parsed ANN as an (unnormalized) float SNN, for running the ANN with the same layout code. */
 function annAsFloatSnn(ann: ParsedAnn, encoding: "current" | "rate" = "current"): FloatSnn {
-  const layers = ann.stages.map((s, i) => (i === ann.stages.length - 1 ? { ...s.layer, neuron: { model: "integrator" as const, threshold: 1, leak: 1, reset: "subtract" as const, refractory: 0 } } : s.layer));
-  return { input: { shape: ann.inputShape, encoding, scale: 1 / 255 }, layers, readout: "membrane", provenance: { source: ann.modelName, tool: "picospike", settings: {} } };
+  const layers = ann.stages.map((s, i) =>
+    i === ann.stages.length - 1
+      ? { ...s.layer, neuron: { model: "integrator" as const, threshold: 1, leak: 1, reset: "subtract" as const, refractory: 0 } }
+      : s.layer,
+  );
+  return {
+    input: { shape: ann.inputShape, encoding, scale: 1 / 255 },
+    layers,
+    readout: "membrane",
+    provenance: { source: ann.modelName, tool: "picospike", settings: {} },
+  };
 }
 
 /**

@@ -68,13 +68,40 @@ describe("IDX reader", () => {
   it("rejects malformed files with TOOLCHAIN_DATASET", () => {
     const cases: Array<(dir: string) => void> = [
       () => undefined, // missing files
-      (dir) => { writeSet(dir, "train", 3); writeSet(dir, "t10k", 2); writeFileSync(join(dir, "t10k-images-idx3-ubyte"), idx([2, 2, 2], [1, 2, 3])); }, // truncated
-      (dir) => { writeSet(dir, "train", 3); writeSet(dir, "t10k", 2); writeFileSync(join(dir, "t10k-images-idx3-ubyte"), new Uint8Array([1, 2, 8, 3])); }, // bad magic
-      (dir) => { writeSet(dir, "train", 3); writeSet(dir, "t10k", 2); writeFileSync(join(dir, "t10k-images-idx3-ubyte"), idx([2, 2, 2], new Array(8).fill(0), 0x0d)); }, // float type
-      (dir) => { writeSet(dir, "train", 3); writeSet(dir, "t10k", 2, false, [1, 12]); }, // label > 9
-      (dir) => { writeSet(dir, "train", 3); writeSet(dir, "t10k", 2); writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idx([3], [1, 2, 3])); }, // count mismatch
-      (dir) => { writeSet(dir, "train", 3); writeFileSync(join(dir, "t10k-images-idx3-ubyte.gz"), new Uint8Array([31, 139, 8, 0, 1, 2])); writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idx([2], [1, 2])); }, // bad gzip
-      (dir) => { writeSet(dir, "train", 3); writeSet(dir, "t10k", 2); writeFileSync(join(dir, "t10k-images-idx3-ubyte"), idx([2, 2], [1, 2, 3, 4])); }, // wrong rank
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeSet(dir, "t10k", 2);
+        writeFileSync(join(dir, "t10k-images-idx3-ubyte"), idx([2, 2, 2], [1, 2, 3]));
+      }, // truncated
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeSet(dir, "t10k", 2);
+        writeFileSync(join(dir, "t10k-images-idx3-ubyte"), new Uint8Array([1, 2, 8, 3]));
+      }, // bad magic
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeSet(dir, "t10k", 2);
+        writeFileSync(join(dir, "t10k-images-idx3-ubyte"), idx([2, 2, 2], new Array(8).fill(0), 0x0d));
+      }, // float type
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeSet(dir, "t10k", 2, false, [1, 12]);
+      }, // label > 9
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeSet(dir, "t10k", 2);
+        writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idx([3], [1, 2, 3]));
+      }, // count mismatch
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeFileSync(join(dir, "t10k-images-idx3-ubyte.gz"), new Uint8Array([31, 139, 8, 0, 1, 2]));
+        writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), idx([2], [1, 2]));
+      }, // bad gzip
+      (dir) => {
+        writeSet(dir, "train", 3);
+        writeSet(dir, "t10k", 2);
+        writeFileSync(join(dir, "t10k-images-idx3-ubyte"), idx([2, 2], [1, 2, 3, 4]));
+      }, // wrong rank
     ];
     for (const make of cases) {
       const dir = mkdtempSync(join(tmpdir(), "idxbad-"));

@@ -82,7 +82,10 @@ export function slice(set: ImageSet, start: number, count: number): ImageSet {
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > set.count) {
     fail("CLI_BAD_SOURCE", `dataset range ${start}:${count} is outside the ${set.count} images of the split`);
   }
-  return subset(set, Array.from({ length: count }, (_, k) => start + k));
+  return subset(
+    set,
+    Array.from({ length: count }, (_, k) => start + k),
+  );
 }
 
 /** The image i of a set as its own array (a view, not a copy). */

@@ -11,8 +11,23 @@ function snn(encoding: "current" | "rate"): FloatSnn {
   return {
     input: { shape: [1, 2, 2], encoding, scale: 1 / 255 },
     layers: [
-      { kind: "dense", name: "h", inputs: 4, outputs: 3, weights: Float32Array.from([0.6, 0, 0.2, 0, 0.6, 0.2, 0.6, 0, 0.2, 0, 0.6, 0.2]), bias: Float32Array.from([0, 0, -0.05]), neuron: { model: "if", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
-      { kind: "dense", name: "o", inputs: 3, outputs: 2, weights: Float32Array.from([1, -0.5, -0.5, 1, 0.1, 0.1]), neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
+      {
+        kind: "dense",
+        name: "h",
+        inputs: 4,
+        outputs: 3,
+        weights: Float32Array.from([0.6, 0, 0.2, 0, 0.6, 0.2, 0.6, 0, 0.2, 0, 0.6, 0.2]),
+        bias: Float32Array.from([0, 0, -0.05]),
+        neuron: { model: "if", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+      },
+      {
+        kind: "dense",
+        name: "o",
+        inputs: 3,
+        outputs: 2,
+        weights: Float32Array.from([1, -0.5, -0.5, 1, 0.1, 0.1]),
+        neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+      },
     ],
     readout: "membrane",
     provenance: { source: "hand", tool: "test", settings: {} },

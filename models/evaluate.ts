@@ -61,7 +61,13 @@ export function evaluateTable(table: EventTable, set: ImageSet, steps: readonly 
   }
   return {
     samples: set.count,
-    perSteps: sorted.map((t, k) => ({ steps: t, accuracy: correct[k]! / set.count, meanSpikesPerSample: spikes[k]! / set.count, synEventsPerSample: syn[k]! / set.count, neuronUpdatesPerSample: neurons * t })),
+    perSteps: sorted.map((t, k) => ({
+      steps: t,
+      accuracy: correct[k]! / set.count,
+      meanSpikesPerSample: spikes[k]! / set.count,
+      synEventsPerSample: syn[k]! / set.count,
+      neuronUpdatesPerSample: neurons * t,
+    })),
   };
 }
 
@@ -70,7 +76,13 @@ export function evaluateTable(table: EventTable, set: ImageSet, steps: readonly 
  * encoded as the interpreter would encode it (`rate` spikes from the seeded PRNG, or `current`
  * intensities worth intensity × the SNN's input scale).
  */
-export function evaluateFloat(snn: FloatSnn, set: ImageSet, steps: number, encoding: "rate" | "current" = snn.input.encoding, seed = 1): { samples: number; accuracy: number } {
+export function evaluateFloat(
+  snn: FloatSnn,
+  set: ImageSet,
+  steps: number,
+  encoding: "rate" | "current" = snn.input.encoding,
+  seed = 1,
+): { samples: number; accuracy: number } {
   const size = snn.input.shape[0] * snn.input.shape[1] * snn.input.shape[2];
   if (set.height * set.width !== size) fail("CLI_USAGE", `the model takes ${size} inputs but the dataset's images have ${set.height * set.width} pixels`);
   const sim = new FloatSimulator(encoding === snn.input.encoding ? snn : { ...snn, input: { ...snn.input, encoding } });

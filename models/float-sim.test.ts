@@ -9,7 +9,18 @@ import { FloatSimulator } from "./float-sim.js";
 function oneNeuron(neuron: FloatNeuron, w: number, bias = 0, recurrent?: number): FloatSnn {
   return {
     input: { shape: [1, 1, 1], encoding: "rate", scale: 1 },
-    layers: [{ kind: "dense", name: "n", neuron, inputs: 1, outputs: 1, weights: new Float32Array([w]), bias: new Float32Array([bias]), ...(recurrent === undefined ? {} : { recurrent: new Float32Array([recurrent]) }) }],
+    layers: [
+      {
+        kind: "dense",
+        name: "n",
+        neuron,
+        inputs: 1,
+        outputs: 1,
+        weights: new Float32Array([w]),
+        bias: new Float32Array([bias]),
+        ...(recurrent === undefined ? {} : { recurrent: new Float32Array([recurrent]) }),
+      },
+    ],
     readout: neuron.model === "integrator" ? "membrane" : "count",
     provenance: { source: "test", tool: "test", settings: {} },
   };
@@ -64,7 +75,7 @@ describe("float simulator: version-2 rules", () => {
     const snn = oneNeuron({ ...base, model: "integrator", synDecay: 0.5 }, 0.6);
     const sim = new FloatSimulator(snn);
     const r = sim.runSample({ steps: [stepEvents([0]), stepEvents([0]), stepEvents([])] });
-    expect(r.outputMembranes![0]).toBeCloseTo(1.95, 6) // w is stored as float32;
+    expect(r.outputMembranes![0]).toBeCloseTo(1.95, 6); // w is stored as float32;
   });
 
   it("a leaky integrator readout (LI) keeps its membrane", () => {
@@ -93,7 +104,22 @@ describe("float SNN version 2 files", () => {
     const { readFloatSnn, writeFloatSnn } = await import("./float-snn.js");
     const dir = mkdtempSync(join(tmpdir(), "fsnn-v2-"));
     const write = (p: string, d: Uint8Array | string) => writeFileSync(p, d);
-    const snn = oneNeuron({ ...base, model: "lif", leak: 0.9, compare: "gt", resetDelay: true, vInit: 0.1, synDecay: 0.5, vMin: -2, perNeuron: { threshold: new Float32Array([0.75]), leak: new Float32Array([0.8]) } }, 1.5, 0.25, 0.5);
+    const snn = oneNeuron(
+      {
+        ...base,
+        model: "lif",
+        leak: 0.9,
+        compare: "gt",
+        resetDelay: true,
+        vInit: 0.1,
+        synDecay: 0.5,
+        vMin: -2,
+        perNeuron: { threshold: new Float32Array([0.75]), leak: new Float32Array([0.8]) },
+      },
+      1.5,
+      0.25,
+      0.5,
+    );
     writeFloatSnn(join(dir, "v2.json"), snn, write);
     expect(JSON.parse(readFileSync(join(dir, "v2.json"), "utf8")).version).toBe(2);
     const back = readFloatSnn(join(dir, "v2.json"));

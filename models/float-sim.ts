@@ -166,7 +166,16 @@ export class FloatSimulator {
  * count-down; synapse (i ← decay·i + bias + input, when there is one); leak; bias and input (or i); the delayed subtraction of last
  * step's spikes; the spike test (`≥` or `>`, n = floor(v/θ) for multi-spike); reset; floor.
  */
-function stepNeurons(p: Prepared, n: FloatLayer["neuron"], v: Float64Array, syn: Float64Array | undefined, I: Float64Array, spikes: Float64Array, prev: Float64Array, refractory: Int32Array): void {
+function stepNeurons(
+  p: Prepared,
+  n: FloatLayer["neuron"],
+  v: Float64Array,
+  syn: Float64Array | undefined,
+  I: Float64Array,
+  spikes: Float64Array,
+  prev: Float64Array,
+  refractory: Int32Array,
+): void {
   const gt = n.compare === "gt";
   for (let j = 0; j < p.size; j++) {
     spikes[j] = 0;

@@ -168,7 +168,15 @@ export function writeFloatSnn(path: string, snn: FloatSnn, writeFile: WriteFile)
   const view = new DataView(bin.buffer);
   let k = 0;
   for (const a of arrays) for (const v of a) view.setFloat32(4 * k++, v, true);
-  const json = { format: FLOAT_SNN_FORMAT, version: usesVersion2(snn) ? 2 : 1, weightsFile: binName, input: snn.input, layers, readout: snn.readout, provenance: snn.provenance };
+  const json = {
+    format: FLOAT_SNN_FORMAT,
+    version: usesVersion2(snn) ? 2 : 1,
+    weightsFile: binName,
+    input: snn.input,
+    layers,
+    readout: snn.readout,
+    provenance: snn.provenance,
+  };
   writeFile(join(dirname(path), binName), bin);
   writeFile(path, JSON.stringify(json, null, 1));
 }
@@ -237,11 +245,13 @@ function finiteNum(v: unknown, what: string, path: string): number {
 export function readFloatSnn(path: string): FloatSnn {
   const json = parseJsonFile(readModelFile(path, "float SNN", "CLI_FILE_NOT_FOUND"), path);
   if (!isObj(json)) bad(path, "top level is not an object");
-  if (json["format"] !== FLOAT_SNN_FORMAT) bad(path, `format is ${JSON.stringify(json["format"])}, expected "${FLOAT_SNN_FORMAT}" (is this a float SNN written by picospike convert?)`);
+  if (json["format"] !== FLOAT_SNN_FORMAT)
+    bad(path, `format is ${JSON.stringify(json["format"])}, expected "${FLOAT_SNN_FORMAT}" (is this a float SNN written by picospike convert?)`);
   const version = json["version"];
   if (version !== 1 && version !== 2) bad(path, `version ${JSON.stringify(version)} is not 1 or 2`);
   const wf = json["weightsFile"];
-  if (typeof wf !== "string" || wf.includes("/") || wf.includes("\\") || wf === "" || wf.startsWith(".")) bad(path, "weightsFile must be a plain file name beside the JSON");
+  if (typeof wf !== "string" || wf.includes("/") || wf.includes("\\") || wf === "" || wf.startsWith("."))
+    bad(path, "weightsFile must be a plain file name beside the JSON");
   const binBytes = readModelFile(resolve(dirname(path), wf), "float SNN weights file");
   if (binBytes.length % 4 !== 0) bad(path, `weights file ${wf} has ${binBytes.length} bytes, not a multiple of 4`);
   const floats = new Float32Array(binBytes.length / 4);
@@ -261,7 +271,11 @@ export function readFloatSnn(path: string): FloatSnn {
   if (!isObj(input)) bad(path, "input must be an object");
   const enc = input["encoding"];
   if (enc !== "current" && enc !== "rate") bad(path, `input.encoding must be current or rate, got ${JSON.stringify(enc)}`);
-  const snnInput = { shape: shape3(input["shape"], "input.shape", path), encoding: enc as "current" | "rate", scale: finiteNum(input["scale"], "input.scale", path) };
+  const snnInput = {
+    shape: shape3(input["shape"], "input.shape", path),
+    encoding: enc as "current" | "rate",
+    scale: finiteNum(input["scale"], "input.scale", path),
+  };
   const rawLayers = json["layers"];
   if (!Array.isArray(rawLayers) || rawLayers.length === 0 || rawLayers.length > 64) bad(path, "layers must be a list of 1..64 layers");
   const layers: FloatLayer[] = rawLayers.map((rl, i) => {
@@ -273,16 +287,21 @@ export function readFloatSnn(path: string): FloatSnn {
     const models = v2 ? ["if", "lif", "integrator", "threshold"] : ["if", "lif", "integrator"];
     const resets = v2 ? ["subtract", "zero", "value"] : ["subtract", "zero"];
     const neuron: FloatNeuron = {
-      model: models.includes(nz["model"] as string) ? (nz["model"] as FloatNeuron["model"]) : bad(path, `layer ${name}: neuron.model must be ${models.join(", ")}`),
+      model: models.includes(nz["model"] as string)
+        ? (nz["model"] as FloatNeuron["model"])
+        : bad(path, `layer ${name}: neuron.model must be ${models.join(", ")}`),
       threshold: finiteNum(nz["threshold"], `layer ${name}: neuron.threshold`, path),
       leak: finiteNum(nz["leak"], `layer ${name}: neuron.leak`, path),
-      reset: resets.includes(nz["reset"] as string) ? (nz["reset"] as FloatNeuron["reset"]) : bad(path, `layer ${name}: neuron.reset must be ${resets.join(", ")}`),
+      reset: resets.includes(nz["reset"] as string)
+        ? (nz["reset"] as FloatNeuron["reset"])
+        : bad(path, `layer ${name}: neuron.reset must be ${resets.join(", ")}`),
       refractory: nonNegInt(nz["refractory"], `layer ${name}: neuron.refractory`, path, 255),
     };
     if (!v2) {
       for (const k of V2_NEURON_KEYS) if (nz[k] !== undefined) bad(path, `layer ${name}: neuron.${k} needs version 2`);
     } else {
-      if (nz["compare"] !== undefined) neuron.compare = nz["compare"] === "ge" || nz["compare"] === "gt" ? nz["compare"] : bad(path, `layer ${name}: neuron.compare must be ge or gt`);
+      if (nz["compare"] !== undefined)
+        neuron.compare = nz["compare"] === "ge" || nz["compare"] === "gt" ? nz["compare"] : bad(path, `layer ${name}: neuron.compare must be ge or gt`);
       for (const k of ["resetDelay", "multiSpike"] as const) {
         if (nz[k] !== undefined) neuron[k] = typeof nz[k] === "boolean" ? nz[k] : bad(path, `layer ${name}: neuron.${k} must be true or false`);
       }
@@ -313,7 +332,8 @@ export function readFloatSnn(path: string): FloatSnn {
     } else {
       bad(path, `layer ${name}: unknown kind ${JSON.stringify(kind)} (dense, conv2d or pool)`);
     }
-    if (rl["bias"] !== null && rl["bias"] !== undefined) layer.bias = arr(rl["bias"], layer.kind === "dense" ? layer.outputs : layer.outShape[0], `layer ${name}: bias`);
+    if (rl["bias"] !== null && rl["bias"] !== undefined)
+      layer.bias = arr(rl["bias"], layer.kind === "dense" ? layer.outputs : layer.outShape[0], `layer ${name}: bias`);
     const size = layerSize(layer);
     if (v2 && nz["perNeuron"] !== undefined) {
       const pn = nz["perNeuron"];
@@ -335,7 +355,11 @@ export function readFloatSnn(path: string): FloatSnn {
   if (readout !== "membrane" && readout !== "count") bad(path, `readout must be membrane or count`);
   const prov = json["provenance"];
   const provenance: FloatSnn["provenance"] = isObj(prov)
-    ? { source: String(prov["source"] ?? ""), tool: String(prov["tool"] ?? ""), settings: isObj(prov["settings"]) ? (prov["settings"] as Record<string, string | number | boolean>) : {} }
+    ? {
+        source: String(prov["source"] ?? ""),
+        tool: String(prov["tool"] ?? ""),
+        settings: isObj(prov["settings"]) ? (prov["settings"] as Record<string, string | number | boolean>) : {},
+      }
     : { source: "", tool: "", settings: {} };
   if (isObj(prov) && Array.isArray(prov["normalization"])) provenance.normalization = (prov["normalization"] as unknown[]).map(Number);
   const snn: FloatSnn = { input: snnInput, layers, readout, provenance };
@@ -370,10 +394,14 @@ export function validateFloatSnn(snn: FloatSnn, path = "float SNN"): void {
       const pad = l.kind === "conv2d" ? l.padding : [0, 0];
       if (l.kind === "pool" && l.outShape[0] !== l.inShape[0]) bad(path, `layer ${l.name}: pooling keeps the channel count`);
       for (const d of [0, 1] as const) {
-        if (!windowOut(l.inShape[d + 1]!, l.kernel[d], l.stride[d], pad[d]!, l.outShape[d + 1]!)) bad(path, `layer ${l.name}: output ${l.outShape.join("x")} does not fit input, kernel, stride and padding`);
+        if (!windowOut(l.inShape[d + 1]!, l.kernel[d], l.stride[d], pad[d]!, l.outShape[d + 1]!))
+          bad(path, `layer ${l.name}: output ${l.outShape.join("x")} does not fit input, kernel, stride and padding`);
         if (pad[d]! >= l.kernel[d]) bad(path, `layer ${l.name}: padding must be smaller than the kernel`);
       }
-      if (l.kind === "pool" && ((l.outShape[1] - 1) * l.stride[0] + l.kernel[0] > l.inShape[1] || (l.outShape[2] - 1) * l.stride[1] + l.kernel[1] > l.inShape[2])) {
+      if (
+        l.kind === "pool" &&
+        ((l.outShape[1] - 1) * l.stride[0] + l.kernel[0] > l.inShape[1] || (l.outShape[2] - 1) * l.stride[1] + l.kernel[1] > l.inShape[2])
+      ) {
         bad(path, `layer ${l.name}: pooling windows must lie inside the input (no padding)`);
       }
     }
@@ -424,8 +452,13 @@ export function prepareLayers(snn: FloatSnn): PreparedLayer[] {
     const bottom = (oh - 1) * sy + kh - h - py;
     const right = (ow - 1) * sx + kw - wd - px;
     const fit = (x: tf.Tensor4D): tf.Tensor4D => {
-      let y = x.rank === 4 ? x : (x as tf.Tensor).reshape([x.shape[0]!, c, h, wd]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
-      y = tf.pad(y, [[0, 0], [py, Math.max(0, bottom)], [px, Math.max(0, right)], [0, 0]]);
+      let y = x.rank === 4 ? x : ((x as tf.Tensor).reshape([x.shape[0]!, c, h, wd]).transpose([0, 2, 3, 1]) as tf.Tensor4D);
+      y = tf.pad(y, [
+        [0, 0],
+        [py, Math.max(0, bottom)],
+        [px, Math.max(0, right)],
+        [0, 0],
+      ]);
       if (bottom < 0 || right < 0) y = y.slice([0, 0, 0, 0], [-1, h + py + Math.min(0, bottom), wd + px + Math.min(0, right), -1]);
       return y;
     };
@@ -456,7 +489,10 @@ export function prepareLayers(snn: FloatSnn): PreparedLayer[] {
 /** Input images [B, h*w*c] (0..255, channel-major) as the float input tensor, NHWC when the input is a map. */
 export function inputTensor(snn: FloatSnn, images: Uint8Array, batch: number): tf.Tensor {
   const [c, h, w] = snn.input.shape;
-  const x = tf.tensor2d(Float32Array.from(images, (v) => v * snn.input.scale), [batch, c * h * w]);
+  const x = tf.tensor2d(
+    Float32Array.from(images, (v) => v * snn.input.scale),
+    [batch, c * h * w],
+  );
   const firstIsDense = snn.layers[0]!.kind === "dense";
   return firstIsDense ? x : x.reshape([batch, c, h, w]).transpose([0, 2, 3, 1]);
 }
@@ -479,7 +515,15 @@ export interface FloatSimResult {
  * `current` input feeds intensity × scale every step; `rate` input spikes with probability
  * intensity/256 per step (seeded).
  */
-export function simulateFloat(snn: FloatSnn, prepared: PreparedLayer[], images: Uint8Array, batch: number, checkpoints: number[], encoding: "current" | "rate" = snn.input.encoding, seed = 1): FloatSimResult {
+export function simulateFloat(
+  snn: FloatSnn,
+  prepared: PreparedLayer[],
+  images: Uint8Array,
+  batch: number,
+  checkpoints: number[],
+  encoding: "current" | "rate" = snn.input.encoding,
+  seed = 1,
+): FloatSimResult {
   const steps = Math.max(...checkpoints);
   const predictions = checkpoints.map(() => new Int32Array(batch));
   const spikes = new Float64Array(batch);
@@ -496,7 +540,13 @@ export function simulateFloat(snn: FloatSnn, prepared: PreparedLayer[], images: 
   let spikeTotal = tf.zeros([batch]);
   for (let t = 1; t <= steps; t++) {
     const next = tf.tidy(() => {
-      let act: tf.Tensor = encoding === "rate" ? tf.randomUniform(x.shape, 0, 1, "float32", seed * 100003 + t).less(probs!).toFloat() : x;
+      let act: tf.Tensor =
+        encoding === "rate"
+          ? tf
+              .randomUniform(x.shape, 0, 1, "float32", seed * 100003 + t)
+              .less(probs!)
+              .toFloat()
+          : x;
       const nv: tf.Tensor[] = [];
       const nr: Array<tf.Tensor | undefined> = [];
       let stepSpikes: tf.Tensor = tf.zeros([batch]);

@@ -90,7 +90,8 @@ interface ModelJson {
 export function loadArtifacts(jsonPath: string): io.ModelArtifacts {
   const json = parseJsonFile(readModelFile(jsonPath, "model", "CLI_FILE_NOT_FOUND"), jsonPath) as ModelJson;
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail("TOOLCHAIN_BAD_MODEL", `${jsonPath}: top level is not an object`);
-  if (typeof json.modelTopology !== "object" || json.modelTopology === null) fail("TOOLCHAIN_BAD_MODEL", `${jsonPath}: no modelTopology (is this a tfjs-layers model.json?)`);
+  if (typeof json.modelTopology !== "object" || json.modelTopology === null)
+    fail("TOOLCHAIN_BAD_MODEL", `${jsonPath}: no modelTopology (is this a tfjs-layers model.json?)`);
   if (!Array.isArray(json.weightsManifest)) fail("TOOLCHAIN_BAD_MODEL", `${jsonPath}: no weightsManifest`);
   const specs: io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];

@@ -9,8 +9,23 @@ function tinySnn(leak = 1, encoding: "current" | "rate" = "rate"): FloatSnn {
   return {
     input: { shape: [1, 1, 2], encoding, scale: 1 / 255 },
     layers: [
-      { kind: "dense", name: "h", inputs: 2, outputs: 2, weights: Float32Array.from([0.5, -0.25, 0.125, 1.0]), bias: Float32Array.from([0.1, 0]), neuron: { model: leak === 1 ? "if" : "lif", threshold: 1, leak, reset: "subtract", refractory: 0 } },
-      { kind: "dense", name: "o", inputs: 2, outputs: 2, weights: Float32Array.from([1, 0, 0, 1]), neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
+      {
+        kind: "dense",
+        name: "h",
+        inputs: 2,
+        outputs: 2,
+        weights: Float32Array.from([0.5, -0.25, 0.125, 1.0]),
+        bias: Float32Array.from([0.1, 0]),
+        neuron: { model: leak === 1 ? "if" : "lif", threshold: 1, leak, reset: "subtract", refractory: 0 },
+      },
+      {
+        kind: "dense",
+        name: "o",
+        inputs: 2,
+        outputs: 2,
+        weights: Float32Array.from([1, 0, 0, 1]),
+        neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+      },
     ],
     readout: "membrane",
     provenance: { source: "test", tool: "test", settings: { norm: "max" } },
@@ -85,8 +100,24 @@ describe("quantization arithmetic", () => {
     const snn: FloatSnn = {
       input: { shape: [1, 2, 2], encoding: "rate", scale: 1 / 255 },
       layers: [
-        { kind: "pool", name: "p", inShape: [1, 2, 2], outShape: [1, 1, 1], kernel: [2, 2], stride: [2, 2], weight: 0.25, neuron: { model: "if", threshold: 1, leak: 1, reset: "zero", refractory: 0 } },
-        { kind: "dense", name: "o", inputs: 1, outputs: 2, weights: Float32Array.from([1, -1]), neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
+        {
+          kind: "pool",
+          name: "p",
+          inShape: [1, 2, 2],
+          outShape: [1, 1, 1],
+          kernel: [2, 2],
+          stride: [2, 2],
+          weight: 0.25,
+          neuron: { model: "if", threshold: 1, leak: 1, reset: "zero", refractory: 0 },
+        },
+        {
+          kind: "dense",
+          name: "o",
+          inputs: 1,
+          outputs: 2,
+          weights: Float32Array.from([1, -1]),
+          neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+        },
       ],
       readout: "membrane",
       provenance: { source: "", tool: "", settings: {} },
@@ -124,7 +155,14 @@ describe("leak and design rules", () => {
       ...tinySnn(1, "current"),
       input: { shape: [1, 1, 4096], encoding: "current", scale: 1 / 255 },
       layers: [
-        { kind: "dense", name: "w", inputs: 4096, outputs: 1, weights: new Float32Array(4096).fill(0.01), neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
+        {
+          kind: "dense",
+          name: "w",
+          inputs: 4096,
+          outputs: 1,
+          weights: new Float32Array(4096).fill(0.01),
+          neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+        },
       ],
     };
     expect(quantizeSnn(wide, { ...opts, weightBits: 16 }).findings.map((f) => f.rule)).toContain("fan-in-overflow");

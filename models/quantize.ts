@@ -59,24 +59,43 @@ export interface QuantizeResult {
 }
 
 /** Integer form of a float leak factor (spec/ops.md §4.2–4.3) and the rule findings it raises. */
-export function integerLeak(leak: number, thresholdUnits: number, layer: string): { params: Pick<NeuronParams, "model" | "leakShift" | "leakQ15">; findings: RuleFinding[] } {
+export function integerLeak(
+  leak: number,
+  thresholdUnits: number,
+  layer: string,
+): { params: Pick<NeuronParams, "model" | "leakShift" | "leakQ15">; findings: RuleFinding[] } {
   const findings: RuleFinding[] = [];
   if (leak >= 1) return { params: { model: "if", leakShift: 0, leakQ15: 32767 }, findings };
   // Shift form when β is (within 1% of its decay) 1 − 2^−k: cheaper on the device.
   const k = Math.round(-Math.log2(1 - leak));
   if (k >= 1 && k <= 31 && Math.abs(1 - 2 ** -k - leak) <= 0.01 * (1 - leak)) {
     if (2 ** k > thresholdUnits) {
-      findings.push({ level: "warning", layer, rule: "leak-ineffective", message: `layer ${layer}: leak shift ${k} removes nothing from membranes below 2^${k} units, above the threshold (${thresholdUnits}); the layer behaves as IF below threshold` });
+      findings.push({
+        level: "warning",
+        layer,
+        rule: "leak-ineffective",
+        message: `layer ${layer}: leak shift ${k} removes nothing from membranes below 2^${k} units, above the threshold (${thresholdUnits}); the layer behaves as IF below threshold`,
+      });
     }
     return { params: { model: "lif-shift", leakShift: k, leakQ15: 32767 }, findings };
   }
   const q = Math.round(leak * 32768);
   if (q >= 32768) {
-    findings.push({ level: "warning", layer, rule: "leak-no-leak", message: `layer ${layer}: leak factor ${leak} (τ = ${(-1 / Math.log(leak)).toFixed(0)} steps) rounds to no leak in Q15; quantized as IF` });
+    findings.push({
+      level: "warning",
+      layer,
+      rule: "leak-no-leak",
+      message: `layer ${layer}: leak factor ${leak} (τ = ${(-1 / Math.log(leak)).toFixed(0)} steps) rounds to no leak in Q15; quantized as IF`,
+    });
     return { params: { model: "if", leakShift: 0, leakQ15: 32767 }, findings };
   }
   if (q <= 0) {
-    findings.push({ level: "error", layer, rule: "leak-full-wipe", message: `layer ${layer}: leak factor ${leak} (τ = ${(-1 / Math.log(leak)).toFixed(3)} steps) rounds to 0 in Q15: the membrane would be wiped every step; use a longer time constant` });
+    findings.push({
+      level: "error",
+      layer,
+      rule: "leak-full-wipe",
+      message: `layer ${layer}: leak factor ${leak} (τ = ${(-1 / Math.log(leak)).toFixed(3)} steps) rounds to 0 in Q15: the membrane would be wiped every step; use a longer time constant`,
+    });
     return { params: { model: "lif-q15", leakShift: 0, leakQ15: 0 }, findings };
   }
   return { params: { model: "lif-q15", leakShift: 0, leakQ15: q }, findings };
@@ -132,20 +151,27 @@ function packWeights(values: Int32Array, bits: WeightBits, shifts: number[]): We
 export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: CalibrationStats): QuantizeResult {
   const bits = opts.weightBits;
   if (bits !== 4 && bits !== 8 && bits !== 16) fail("TOOLCHAIN_QUANTIZE_RULE", `weight bits must be 4, 8 or 16, got ${String(bits)}`);
-  if (!Number.isInteger(opts.seed) || opts.seed < 1 || opts.seed > 0xffffffff) fail("TOOLCHAIN_QUANTIZE_RULE", `rate seed must be a nonzero uint32, got ${opts.seed}`);
+  if (!Number.isInteger(opts.seed) || opts.seed < 1 || opts.seed > 0xffffffff)
+    fail("TOOLCHAIN_QUANTIZE_RULE", `rate seed must be a nonzero uint32, got ${opts.seed}`);
   if (usesVersion2(snn)) {
     // The integer rules for these (spec/float-snn.md §5.1) are not in the event table yet: refuse
     // rather than quantize a different network than the one imported.
     const used = snn.layers.flatMap((l) => {
       const n = l.neuron;
-      const f = (["compare", "resetDelay", "multiSpike", "vReset", "vMin", "vInit", "synDecay"] as const).filter((k) => n[k] !== undefined && !(k === "compare" && n[k] === "ge"));
+      const f = (["compare", "resetDelay", "multiSpike", "vReset", "vMin", "vInit", "synDecay"] as const).filter(
+        (k) => n[k] !== undefined && !(k === "compare" && n[k] === "ge"),
+      );
       if (n.perNeuron) f.push(...(Object.keys(n.perNeuron).map((k) => `perNeuron.${k}`) as never[]));
       if (n.reset === "value") f.push("reset value" as never);
       if (n.model === "threshold" || (n.model === "integrator" && n.leak !== 1)) f.push(`model ${n.model}${n.leak !== 1 ? " with leak" : ""}` as never);
       if (l.kind === "dense" && l.recurrent) f.push("recurrent" as never);
       return f.length ? [`${l.name}: ${f.join(", ")}`] : [];
     });
-    if (used.length) fail("TOOLCHAIN_QUANTIZE_RULE", `this float SNN uses version-2 neuron rules the event table cannot carry yet (${used.join("; ")}); run it in float with \`picospike run SNN.json\``);
+    if (used.length)
+      fail(
+        "TOOLCHAIN_QUANTIZE_RULE",
+        `this float SNN uses version-2 neuron rules the event table cannot carry yet (${used.join("; ")}); run it in float with \`picospike run SNN.json\``,
+      );
   }
   const encoding = opts.encoding ?? snn.input.encoding;
   const qmax = 2 ** (bits - 1) - 1;
@@ -163,7 +189,8 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
       const m = (l.weight * inUnit) / scale;
       const shift = Math.max(0, Math.ceil(Math.log2(Math.abs(m) / 32767)));
       const weight = Math.round(m / 2 ** shift);
-      if (weight === 0) findings.push({ level: "error", layer: l.name, rule: "weight-zero", message: `layer ${l.name}: pooling weight ${l.weight} rounds to 0` });
+      if (weight === 0)
+        findings.push({ level: "error", layer: l.name, rule: "weight-zero", message: `layer ${l.name}: pooling weight ${l.weight} rounds to 0` });
       connection = { kind: "pool", inShape: l.inShape, outShape: l.outShape, kernel: l.kernel, stride: l.stride, weight, shift };
       maxContribution = Math.abs(weight) * 2 ** shift * maxEvent;
     } else {
@@ -182,15 +209,21 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
         q[i] = Math.max(-qmax, Math.min(qmax, Math.round((l.weights[i]! * inUnit) / step)));
       }
       const weights = packWeights(q, bits, chosen.shifts);
-      connection = l.kind === "dense"
-        ? { kind: "dense", inputs: l.inputs, outputs: l.outputs, weights }
-        : { kind: "conv2d", inShape: l.inShape, outShape: l.outShape, kernel: l.kernel, stride: l.stride, padding: l.padding, weights };
+      connection =
+        l.kind === "dense"
+          ? { kind: "dense", inputs: l.inputs, outputs: l.outputs, weights }
+          : { kind: "conv2d", inShape: l.inShape, outShape: l.outShape, kernel: l.kernel, stride: l.stride, padding: l.padding, weights };
       maxContribution = qmax * maxEvent * 2 ** Math.max(...chosen.shifts);
     }
     scales.push(scale);
     const thresholdUnits = Math.round(theta / scale);
     if (thresholdUnits < 1 || thresholdUnits > INT32_MAX) {
-      findings.push({ level: "error", layer: l.name, rule: "threshold-range", message: `layer ${l.name}: threshold ${theta} is ${thresholdUnits} membrane units, outside 1..2^31−1` });
+      findings.push({
+        level: "error",
+        layer: l.name,
+        rule: "threshold-range",
+        message: `layer ${l.name}: threshold ${theta} is ${thresholdUnits} membrane units, outside 1..2^31−1`,
+      });
     }
     let bias: Int32Array | undefined;
     let maxBias = 0;
@@ -203,20 +236,34 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
         bias[i] = Math.max(INT32_MIN, Math.min(INT32_MAX, b));
         maxBias = Math.max(maxBias, Math.abs(bias[i]!));
       }
-      if (clipped > 0) findings.push({ level: "error", layer: l.name, rule: "bias-range", message: `layer ${l.name}: ${clipped} biases exceed int32 in the layer's unit` });
+      if (clipped > 0)
+        findings.push({ level: "error", layer: l.name, rule: "bias-range", message: `layer ${l.name}: ${clipped} biases exceed int32 in the layer's unit` });
     }
     const worst = fanIn(l) * maxContribution + maxBias;
     if (worst > INT32_MAX) {
-      findings.push({ level: "warning", layer: l.name, rule: "fan-in-overflow", message: `layer ${l.name}: worst-case input of one step (fan-in ${fanIn(l)} × largest contribution) is ${worst.toExponential(2)} > 2^31−1; sums saturate instead of wrapping` });
+      findings.push({
+        level: "warning",
+        layer: l.name,
+        rule: "fan-in-overflow",
+        message: `layer ${l.name}: worst-case input of one step (fan-in ${fanIn(l)} × largest contribution) is ${worst.toExponential(2)} > 2^31−1; sums saturate instead of wrapping`,
+      });
     }
     if (calibration) {
       const vMax = (calibration.maxMembrane[li] ?? 0) / scale;
       const inMax = (calibration.maxStepInput[li] ?? 0) / scale;
       if (vMax > INT32_MAX || inMax > INT32_MAX) {
-        findings.push({ level: "warning", layer: l.name, rule: "saturation", message: `layer ${l.name}: on ${calibration.images} calibration images over ${calibration.steps} steps the membrane reached ${vMax.toExponential(2)} units (input ${inMax.toExponential(2)}), beyond int32: it saturates` });
+        findings.push({
+          level: "warning",
+          layer: l.name,
+          rule: "saturation",
+          message: `layer ${l.name}: on ${calibration.images} calibration images over ${calibration.steps} steps the membrane reached ${vMax.toExponential(2)} units (input ${inMax.toExponential(2)}), beyond int32: it saturates`,
+        });
       }
     }
-    const leak = l.neuron.model === "lif" ? integerLeak(l.neuron.leak, thresholdUnits, l.name) : { params: { model: l.neuron.model === "integrator" ? ("integrator" as const) : ("if" as const), leakShift: 0, leakQ15: 32767 }, findings: [] };
+    const leak =
+      l.neuron.model === "lif"
+        ? integerLeak(l.neuron.leak, thresholdUnits, l.name)
+        : { params: { model: l.neuron.model === "integrator" ? ("integrator" as const) : ("if" as const), leakShift: 0, leakQ15: 32767 }, findings: [] };
     findings.push(...leak.findings);
     const neuron: NeuronParams = {
       ...DEFAULT_NEURON,
@@ -227,14 +274,19 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
       refractory: l.neuron.refractory,
     };
     const name = truncateUtf8(l.name, 64);
-    const layer: Layer = l.kind === "dense"
-      ? { name, size: layerSize(l), input: connection, neuron, ...(bias ? { bias } : {}) }
-      : { name, size: layerSize(l), shape: l.outShape, input: connection, neuron, ...(bias ? { bias } : {}) };
+    const layer: Layer =
+      l.kind === "dense"
+        ? { name, size: layerSize(l), input: connection, neuron, ...(bias ? { bias } : {}) }
+        : { name, size: layerSize(l), shape: l.outShape, input: connection, neuron, ...(bias ? { bias } : {}) };
     return layer;
   });
   const errors = findings.filter((f) => f.level === "error");
   if (errors.length > 0) fail("TOOLCHAIN_QUANTIZE_RULE", errors.map((e) => e.message).join("; "), { findings: errors });
-  const convertSettings = Object.fromEntries(Object.entries(snn.provenance.settings).slice(0, 40).map(([k, v]) => [`convert.${k}`.slice(0, 64), v]));
+  const convertSettings = Object.fromEntries(
+    Object.entries(snn.provenance.settings)
+      .slice(0, 40)
+      .map(([k, v]) => [`convert.${k}`.slice(0, 64), v]),
+  );
   const table: EventTable = {
     input: { size: layerInputs(snn.layers[0]!), shape: snn.input.shape, encoding, seed: opts.seed >>> 0 },
     layers,

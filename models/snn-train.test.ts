@@ -7,8 +7,16 @@ import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import { disposePrepared, prepareLayers, readFloatSnn, simulateFloat, writeFloatSnn } from "./float-snn.js";
 import { quantizeSnn } from "./quantize.js";
 import {
-  SNN_TRAIN_DEFAULTS, approxDerivative, checkSnnOptions, fastSigmoidDerivative, forwardSnn, leakOfShift, spikeFunction, toFloatSnn,
-  type SnnParams, type Surrogate,
+  SNN_TRAIN_DEFAULTS,
+  approxDerivative,
+  checkSnnOptions,
+  fastSigmoidDerivative,
+  forwardSnn,
+  leakOfShift,
+  spikeFunction,
+  toFloatSnn,
+  type SnnParams,
+  type Surrogate,
 } from "./snn-train.js";
 import { initTf, tf } from "./tf.js";
 
@@ -63,12 +71,16 @@ describe("spike function", () => {
     const dy = tf.tensor1d([1, 2, -1, 0.5]);
     const fast = spikeFunction("fast-sigmoid", 1, 5, {});
     expect(Array.from(fast(v).dataSync())).toEqual([0, 1, 1, 0]);
-    const g = tf.grad((x: tf.Tensor) => fast(x).mul(dy).sum())(v).dataSync();
+    const g = tf
+      .grad((x: tf.Tensor) => fast(x).mul(dy).sum())(v)
+      .dataSync();
     [0.2, 1, 1.5, -3].forEach((x, i) => expect(g[i]).toBeCloseTo([1, 2, -1, 0.5][i]! * fastSigmoidDerivative(x, 1, 5), 6));
     const holder: { value?: tf.Tensor } = {};
     const approx = spikeFunction("approx", 1, 5, holder);
     holder.value = tf.tensor1d([0.5, 0.25, 0, 1]);
-    const ga = tf.grad((x: tf.Tensor) => approx(x).mul(dy).sum())(v).dataSync();
+    const ga = tf
+      .grad((x: tf.Tensor) => approx(x).mul(dy).sum())(v)
+      .dataSync();
     expect(Array.from(ga)).toEqual([0.5, 0.5, -0, 0.5]);
   });
 });
@@ -81,17 +93,30 @@ const W0 = numbers(12, 7).map((x) => 1.5 * x);
 const B0 = numbers(4, 8).map((x) => 0.3 * x + 0.2);
 const W1 = numbers(8, 9);
 const B1 = numbers(2, 10).map((x) => 0.1 * x);
-const X = [[0.9, 0.4, 0.7], [0.2, 1, 0.5]];
+const X = [
+  [0.9, 0.4, 0.7],
+  [0.2, 1, 0.5],
+];
 const LABELS = [1, 0];
 
-interface RefParams { w0: number[]; b0: number[]; w1: number[]; b1: number[] }
+interface RefParams {
+  w0: number[];
+  b0: number[];
+  w1: number[];
+  b1: number[];
+}
 
 /**
  * Reference in float64: runs the hard forward and returns its pre-spike membranes, spikes and the
  * approx derivative; with `frozen` it runs the surrogate-linearised forward around that run
  * (s = s* + S̃(v) − S̃(v*)), whose exact gradient is what BPTT with the surrogate computes.
  */
-interface RefRun { loss: number; vpre: number[][][]; spikes: number[][][]; deriv: number[][] }
+interface RefRun {
+  loss: number;
+  vpre: number[][][];
+  spikes: number[][][];
+  deriv: number[][];
+}
 
 function reference(p: RefParams, surrogate: Surrogate, frozen?: RefRun): RefRun {
   const leak = leakOfShift(LEAK_SHIFT);
@@ -125,10 +150,12 @@ function reference(p: RefParams, surrogate: Surrogate, frozen?: RefRun): RefRun 
     loss += (lse - out[LABELS[b]!]!) / X.length;
     vpreAll.push(vpres);
     spikesAll.push(spikes);
-    derivAll.push(Array.from({ length: nH }, (_, j) => {
-      const steps = spikes.flatMap((s, t) => (s[j]! >= 0.5 ? [t + 1] : []));
-      return approxDerivative(steps, STEPS, leak, 1);
-    }));
+    derivAll.push(
+      Array.from({ length: nH }, (_, j) => {
+        const steps = spikes.flatMap((s, t) => (s[j]! >= 0.5 ? [t + 1] : []));
+        return approxDerivative(steps, STEPS, leak, 1);
+      }),
+    );
   });
   return { loss, vpre: vpreAll, spikes: spikesAll, deriv: derivAll };
 }
@@ -178,10 +205,12 @@ describe("BPTT gradients", () => {
     const x = tf.tensor2d([[0.9, 0.4, 0.7]]);
     const params = tfParams({ w0: W0, b0: B0, w1: [1, 0, 1, 0, 1, 0, 1, 0], b1: [0, 0] });
     const holders: Array<{ value?: tf.Tensor }> = [{}];
-    const g = tf.grad((b: tf.Tensor) => {
-      const p: SnnParams = { weights: params.weights, biases: [b as tf.Variable, params.biases[1]!] };
-      return forwardSnn(p, x, { steps: STEPS, leakShift: 0, surrogate: "approx", sigmoidSlope: 5 }, holders).logits.slice([0, 0], [1, 1]).sum();
-    })(params.biases[0]!).dataSync();
+    const g = tf
+      .grad((b: tf.Tensor) => {
+        const p: SnnParams = { weights: params.weights, biases: [b as tf.Variable, params.biases[1]!] };
+        return forwardSnn(p, x, { steps: STEPS, leakShift: 0, surrogate: "approx", sigmoidSlope: 5 }, holders).logits.slice([0, 0], [1, 1]).sum();
+      })(params.biases[0]!)
+      .dataSync();
     // d(total spikes)/d(bias) = T steps × 1/θ for firing neurons, 0 for silent ones.
     const d = holders[0]!.value!.dataSync();
     Array.from(g).forEach((gi, j) => expect(gi).toBeCloseTo(d[j]! > 0 ? STEPS : 0, 4));
@@ -216,8 +245,13 @@ describe("float SNN output", () => {
 
     const count = 40;
     const pixels = Uint8Array.from(numbers(count * 64, 5), (x) => Math.floor((x + 1) * 128));
-    const x = tf.tensor2d(Float32Array.from(pixels, (p) => p / 255), [count, 64]);
-    const ours = forwardSnn(params, x, { ...opts, surrogate: "fast-sigmoid" }).logits.argMax(-1).dataSync();
+    const x = tf.tensor2d(
+      Float32Array.from(pixels, (p) => p / 255),
+      [count, 64],
+    );
+    const ours = forwardSnn(params, x, { ...opts, surrogate: "fast-sigmoid" })
+      .logits.argMax(-1)
+      .dataSync();
     const prepared = prepareLayers(back);
     const sim = simulateFloat(back, prepared, pixels, count, [opts.steps]);
     disposePrepared(prepared);

@@ -111,7 +111,11 @@ export function spikeFunction(surrogate: Surrogate, threshold: number, slope: nu
           if (!holder.value) throw new Error("approx surrogate: derivative not computed before the gradient");
           return [dy.mul(holder.value)];
         }
-        const x = saved[0]!.sub(threshold).abs().mul(slope / threshold).add(1);
+        const x = saved[0]!
+          .sub(threshold)
+          .abs()
+          .mul(slope / threshold)
+          .add(1);
         return [dy.div(x.square().mul(threshold))];
       },
     };
@@ -155,7 +159,12 @@ export interface SnnForward {
  * receive, per hidden layer, the `approx` derivative computed from that layer's spike trains
  * (kept out of tidy scopes: the caller disposes `holders[l].value`).
  */
-export function forwardSnn(params: SnnParams, x: tf.Tensor2D, opts: Pick<SnnTrainOptions, "steps" | "leakShift" | "surrogate" | "sigmoidSlope">, holders?: Array<{ value?: tf.Tensor }>): SnnForward {
+export function forwardSnn(
+  params: SnnParams,
+  x: tf.Tensor2D,
+  opts: Pick<SnnTrainOptions, "steps" | "leakShift" | "surrogate" | "sigmoidSlope">,
+  holders?: Array<{ value?: tf.Tensor }>,
+): SnnForward {
   const leak = leakOfShift(opts.leakShift);
   const theta = SNN_THRESHOLD;
   const hiddenCount = params.weights.length - 1;
@@ -207,11 +216,20 @@ function oneHot(set: ImageSet, order: ArrayLike<number>, classes: number): tf.Te
 }
 
 /** Fraction of `set` the SNN classifies correctly (membrane argmax after the window). */
-export function snnAccuracy(params: SnnParams, set: ImageSet, opts: Pick<SnnTrainOptions, "steps" | "leakShift" | "surrogate" | "sigmoidSlope">, batch = 500): number {
+export function snnAccuracy(
+  params: SnnParams,
+  set: ImageSet,
+  opts: Pick<SnnTrainOptions, "steps" | "leakShift" | "surrogate" | "sigmoidSlope">,
+  batch = 500,
+): number {
   let correct = 0;
   for (let start = 0; start < set.count; start += batch) {
     const order = Array.from({ length: Math.min(batch, set.count - start) }, (_, k) => start + k);
-    const pred = tf.tidy(() => forwardSnn(params, imagesTensor(set, "mlp", order) as tf.Tensor2D, { ...opts, surrogate: "fast-sigmoid" }).logits.argMax(-1).dataSync());
+    const pred = tf.tidy(() =>
+      forwardSnn(params, imagesTensor(set, "mlp", order) as tf.Tensor2D, { ...opts, surrogate: "fast-sigmoid" })
+        .logits.argMax(-1)
+        .dataSync(),
+    );
     for (let k = 0; k < order.length; k++) if (pred[k] === set.labels[order[k]!]) correct++;
   }
   return correct / set.count;
@@ -229,14 +247,16 @@ export interface SnnTrainResult {
 /** Checks options; CLI_USAGE for values out of range or a BPTT working set over the bound. */
 export function checkSnnOptions(opts: SnnTrainOptions, inputs: number): void {
   const bad = (msg: string): never => fail("CLI_USAGE", msg);
-  if (opts.hidden.length < 1 || opts.hidden.length > 8 || opts.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) bad("hidden layers: 1..8 sizes, each 1..4096");
+  if (opts.hidden.length < 1 || opts.hidden.length > 8 || opts.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096))
+    bad("hidden layers: 1..8 sizes, each 1..4096");
   if (!Number.isInteger(opts.steps) || opts.steps < 1 || opts.steps > 256) bad(`steps must be 1..256, got ${opts.steps}`);
   if (!Number.isInteger(opts.leakShift) || opts.leakShift < 0 || opts.leakShift > 16) bad(`leak shift must be 0..16, got ${opts.leakShift}`);
   if (!(opts.sigmoidSlope > 0 && opts.sigmoidSlope <= 1000)) bad(`sigmoid slope must be in (0, 1000], got ${opts.sigmoidSlope}`);
   if (!(opts.learningRate > 0 && opts.learningRate < 1)) bad(`learning rate must be in (0, 1), got ${opts.learningRate}`);
   const neurons = opts.hidden.reduce((a, b) => a + b, 0) + 10;
   const cells = opts.steps * opts.batchSize * neurons;
-  if (cells > MAX_BPTT_CELLS) bad(`BPTT keeps steps × batch × neurons = ${cells} values per tensor kind, over the bound ${MAX_BPTT_CELLS}; lower --steps or --batch-size`);
+  if (cells > MAX_BPTT_CELLS)
+    bad(`BPTT keeps steps × batch × neurons = ${cells} values per tensor kind, over the bound ${MAX_BPTT_CELLS}; lower --steps or --batch-size`);
   if (inputs * opts.hidden[0]! > 1 << 26) bad("first layer too large");
 }
 
@@ -298,7 +318,8 @@ export async function trainSnn(train: ImageSet, test: ImageSet, opts: SnnTrainOp
   let testAccuracy = 0;
   try {
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
-      (optimizer as unknown as { learningRate: number }).learningRate = opts.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / opts.epochs)));
+      (optimizer as unknown as { learningRate: number }).learningRate =
+        opts.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * epoch) / opts.epochs)));
       const order = Array.from({ length: train.count }, (_, i) => i);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1));

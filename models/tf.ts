@@ -78,19 +78,27 @@ export function registerWasmGradientKernels(): void {
       const values = tf.tidy(() => {
         const x = engine.makeTensorFromTensorInfo(xInfo) as tf.Tensor4D;
         const dy = engine.makeTensorFromTensorInfo(dyInfo) as tf.Tensor4D;
-        const info = tf.backend_util.computeConv2DInfo(
-          x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, "channelsLast");
+        const info = tf.backend_util.computeConv2DInfo(x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, "channelsLast");
         const { padInfo, strideHeight: sy, strideWidth: sx } = info;
         const [kh, kw, cin, cout] = a.filterShape;
-        const xp = tf.pad(x, [[0, 0], [padInfo.top, Math.max(0, padInfo.bottom)], [padInfo.left, Math.max(0, padInfo.right)], [0, 0]]);
+        const xp = tf.pad(x, [
+          [0, 0],
+          [padInfo.top, Math.max(0, padInfo.bottom)],
+          [padInfo.left, Math.max(0, padInfo.right)],
+          [0, 0],
+        ]);
         const xt = xp.transpose([3, 1, 2, 0]) as tf.Tensor4D; // [Ci, Hp, Wp, N]
         const dyf = dy.transpose([1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, N, Co]
         const full = tf.conv2d(xt, dyf, 1, "valid", "NHWC", [sy, sx]); // [Ci, Hp − sy(OH−1), Wp − sx(OW−1), Co]
         return full.slice([0, 0, 0, 0], [cin, kh, kw, cout]).transpose([1, 2, 0, 3]).dataSync() as Float32Array;
       });
       // The wasm backend's own allocator: the result lives in its heap like any kernel output.
-      return (backend as unknown as { makeOutput(shape: number[], dtype: string, offset?: number, values?: Float32Array): tf.TensorInfo })
-        .makeOutput(a.filterShape, "float32", undefined, values);
+      return (backend as unknown as { makeOutput(shape: number[], dtype: string, offset?: number, values?: Float32Array): tf.TensorInfo }).makeOutput(
+        a.filterShape,
+        "float32",
+        undefined,
+        values,
+      );
     },
   });
 }
@@ -123,7 +131,11 @@ export interface TrainingProgress {
 export function trainingProgress(epochs: number, batchesPerEpoch: number, quiet: boolean): TrainingProgress {
   const history: EpochMetrics[] = [];
   const bar = new cliProgress.SingleBar(
-    { format: "epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | acc {acc} | test {test} | {duration_formatted}", stream: process.stderr, hideCursor: false },
+    {
+      format: "epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | acc {acc} | test {test} | {duration_formatted}",
+      stream: process.stderr,
+      hideCursor: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   let epoch = 0;
@@ -133,20 +145,30 @@ export function trainingProgress(epochs: number, batchesPerEpoch: number, quiet:
   if (!quiet) bar.start(epochs * batchesPerEpoch, 0, { epoch: 1, epochs, loss: "-", acc: "-", test: "-" });
   return {
     history,
-    beginEpoch: (e) => { epoch = e; lossSum = 0; accSum = 0; count = 0; },
+    beginEpoch: (e) => {
+      epoch = e;
+      lossSum = 0;
+      accSum = 0;
+      count = 0;
+    },
     endEpoch: (testAcc) => {
-      const m: EpochMetrics = testAcc === undefined
-        ? { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count) }
-        : { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count), testAcc };
+      const m: EpochMetrics =
+        testAcc === undefined
+          ? { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count) }
+          : { epoch, loss: lossSum / Math.max(1, count), acc: accSum / Math.max(1, count), testAcc };
       history.push(m);
       if (!quiet) bar.update({ test: testAcc === undefined ? "-" : testAcc.toFixed(4) });
       // Without a terminal the bar does not draw: one line per epoch instead.
       if (!quiet && !process.stderr.isTTY) {
-        process.stderr.write(`epoch ${epoch + 1}/${epochs} loss ${m.loss.toFixed(4)} acc ${m.acc.toFixed(4)}${testAcc === undefined ? "" : ` test ${testAcc.toFixed(4)}`}\n`);
+        process.stderr.write(
+          `epoch ${epoch + 1}/${epochs} loss ${m.loss.toFixed(4)} acc ${m.acc.toFixed(4)}${testAcc === undefined ? "" : ` test ${testAcc.toFixed(4)}`}\n`,
+        );
       }
       return m;
     },
-    stop: () => { if (!quiet) bar.stop(); },
+    stop: () => {
+      if (!quiet) bar.stop();
+    },
     callbacks: {
       onBatchEnd: async (_b, logs) => {
         lossSum += logs?.["loss"] ?? 0;

@@ -133,7 +133,8 @@ export async function trainAnn(train: ImageSet, test: ImageSet, opts: TrainOptio
       x.dispose();
       y.dispose();
       const loss = h.history["loss"]?.[0];
-      if (typeof loss !== "number" || !Number.isFinite(loss)) fail("TOOLCHAIN_TRAINING", `training diverged at epoch ${epoch + 1} (loss ${String(loss)}); lower --lr`);
+      if (typeof loss !== "number" || !Number.isFinite(loss))
+        fail("TOOLCHAIN_TRAINING", `training diverged at epoch ${epoch + 1} (loss ${String(loss)}); lower --lr`);
       testAccuracy = accuracy(model, test, opts.arch);
       progress.endEpoch(testAccuracy);
     }

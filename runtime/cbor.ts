@@ -73,8 +73,12 @@ export function typedArrayTag(a: CborTypedArray): TypedArrayTag {
 /** True for the typed arrays the codec carries as tags. */
 export function isCborTypedArray(v: unknown): v is CborTypedArray {
   return (
-    v instanceof Uint8Array || v instanceof Int8Array || v instanceof Uint16Array ||
-    v instanceof Uint32Array || v instanceof Int16Array || v instanceof Int32Array
+    v instanceof Uint8Array ||
+    v instanceof Int8Array ||
+    v instanceof Uint16Array ||
+    v instanceof Uint32Array ||
+    v instanceof Int16Array ||
+    v instanceof Int32Array
   );
 }
 
@@ -295,7 +299,9 @@ class Reader {
 
   need(n: number, what: string): void {
     if (n > this.bytes.length - this.pos) {
-      fail("FORMAT_TRUNCATED", `data ends inside ${what} at byte ${this.pos} (${n} more bytes declared, ${this.bytes.length - this.pos} left)`, { offset: this.pos });
+      fail("FORMAT_TRUNCATED", `data ends inside ${what} at byte ${this.pos} (${n} more bytes declared, ${this.bytes.length - this.pos} left)`, {
+        offset: this.pos,
+      });
     }
   }
 
@@ -382,8 +388,10 @@ class Reader {
   }
 
   checkContainer(count: number, depth: number, start: number, what: string): void {
-    if (depth > this.limits.maxDepth) fail("FORMAT_LIMIT_EXCEEDED", `${what} at byte ${start} nests deeper than ${this.limits.maxDepth} levels`, { offset: start });
-    if (count > this.limits.maxItems) fail("FORMAT_LIMIT_EXCEEDED", `${what} at byte ${start} declares ${count} entries; the limit is ${this.limits.maxItems}`, { offset: start });
+    if (depth > this.limits.maxDepth)
+      fail("FORMAT_LIMIT_EXCEEDED", `${what} at byte ${start} nests deeper than ${this.limits.maxDepth} levels`, { offset: start });
+    if (count > this.limits.maxItems)
+      fail("FORMAT_LIMIT_EXCEEDED", `${what} at byte ${start} declares ${count} entries; the limit is ${this.limits.maxItems}`, { offset: start });
   }
 
   map(count: number, depth: number, start: number): CborMap {
@@ -415,7 +423,8 @@ class Reader {
     if (this.bytes[contentStart]! >> 5 !== 2) fail("FORMAT_BAD_TYPE", `tag ${tag} at byte ${start} does not enclose a byte string`, { offset: start });
     const h = this.head();
     const n = this.stringLength(h.arg, this.limits.maxByteStringBytes, "a typed array", h.start);
-    if (n % info.size !== 0) fail("FORMAT_MALFORMED_CBOR", `${info.name} array at byte ${start} has ${n} bytes, not a multiple of ${info.size}`, { offset: start });
+    if (n % info.size !== 0)
+      fail("FORMAT_MALFORMED_CBOR", `${info.name} array at byte ${start} has ${n} bytes, not a multiple of ${info.size}`, { offset: start });
     // A fresh, aligned copy: never a view into the input (which may be unaligned or reused).
     // (Explicit copy: on a Node Buffer, .slice() would return a view.)
     const copy = new Uint8Array(n);

@@ -182,7 +182,8 @@ export class DeltaEncoder {
   ) {
     intParam("channels", channels, 1, 1 << 24);
     this.threshold = intParam("delta threshold", options.threshold, 1, 2 ** 30);
-    if (options.initial !== undefined && options.initial !== "first" && options.initial !== "zero") usage(`delta initial must be first or zero, got ${String(options.initial)}`);
+    if (options.initial !== undefined && options.initial !== "first" && options.initial !== "zero")
+      usage(`delta initial must be first or zero, got ${String(options.initial)}`);
     this.reference = new Float64Array(channels);
   }
 

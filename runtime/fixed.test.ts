@@ -1,7 +1,24 @@
 import { describe, expect, it } from "vitest";
 import {
-  INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, int4FromNibble, leakShift, q15Mul, sat32, satAdd32, satSub32,
-  shlSat32, shrFloor32, shrFloor64, synContrib, synScale, mulSat32, addExact32, mulExact32,
+  INT32_MAX,
+  INT32_MIN,
+  clampMin,
+  currentDecay,
+  int4At,
+  int4FromNibble,
+  leakShift,
+  q15Mul,
+  sat32,
+  satAdd32,
+  satSub32,
+  shlSat32,
+  shrFloor32,
+  shrFloor64,
+  synContrib,
+  synScale,
+  mulSat32,
+  addExact32,
+  mulExact32,
 } from "./fixed.js";
 
 describe("saturating arithmetic", () => {

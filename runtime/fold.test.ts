@@ -32,7 +32,10 @@ describe("spike fold of spec/ops.md §12.3 against the IR kernels", () => {
           const [lo, hi] = bits === 8 ? [-128, 127] : [-8, 7];
           const values = Array.from({ length: INPUTS * outputs }, () => (fill === "min" ? lo : fill === "max" ? hi : rng.int(lo, hi)));
           const data = bits === 8 ? Int8Array.from(values) : packInt4(values);
-          for (const [channels, plane] of [[1, outputs], [outputs, 1]] as const) {
+          for (const [channels, plane] of [
+            [1, outputs],
+            [outputs, 1],
+          ] as const) {
             const shift = channels === 1 ? Uint8Array.of(rng.int(0, 4)) : Uint8Array.from({ length: channels }, () => rng.int(0, 4));
             const perChannel = channels !== 1;
             const weightAt = bits === 8 ? (q: number) => (data as Int8Array)[q]! : (q: number) => int4At(data as Uint8Array, q);
@@ -58,7 +61,14 @@ describe("spike fold of spec/ops.md §12.3 against the IR kernels", () => {
   it("does not pack a connection above MAX_PACKED_BYTES (the interpreter keeps the IR kernel)", () => {
     const outputs = 3;
     const inputs = MAX_PACKED_BYTES / 8 + 1;
-    expect(packDenseRows(inputs, outputs, () => 0, () => 0)).toBeUndefined();
+    expect(
+      packDenseRows(
+        inputs,
+        outputs,
+        () => 0,
+        () => 0,
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -66,7 +76,8 @@ describe("spike lists of spec/ops.md §12.3 item 2 against the IR kernels", () =
   const EMPTY = new Uint8Array(0);
   const widths = [4, 8, 16] as const;
   const range = { 4: [-8, 7], 8: [-128, 127], 16: [-32768, 32767] } as const;
-  const stored = (bits: 4 | 8 | 16, values: number[]): Uint8Array | Int8Array | Int16Array => (bits === 4 ? packInt4(values) : bits === 8 ? Int8Array.from(values) : Int16Array.from(values));
+  const stored = (bits: 4 | 8 | 16, values: number[]): Uint8Array | Int8Array | Int16Array =>
+    bits === 4 ? packInt4(values) : bits === 8 ? Int8Array.from(values) : Int16Array.from(values);
 
   it("conv2d: the integers and update counts of scatterConv2dW{4,8,16}Exact over random geometries", () => {
     const rng = new TestRng(77);
@@ -82,7 +93,11 @@ describe("spike lists of spec/ops.md §12.3 item 2 against the IR kernels", () =
       const data = stored(bits, values);
       const perChannel = rng.chance(0.5);
       const shift = perChannel ? Uint8Array.from({ length: outK }, () => rng.int(0, 6)) : Uint8Array.of(rng.int(0, 6));
-      const lists = windowSpikeLists({ inC, inH, inW, outK, outH, outW, kh, kw, sy, sx, py, px }, false, (kk, c, ky, kx) => values[((kk * inC + c) * kh + ky) * kw + kx]! * 2 ** shift[perChannel ? kk : 0]!);
+      const lists = windowSpikeLists(
+        { inC, inH, inW, outK, outH, outW, kh, kw, sy, sx, py, px },
+        false,
+        (kk, c, ky, kx) => values[((kk * inC + c) * kh + ky) * kw + kx]! * 2 ** shift[perChannel ? kk : 0]!,
+      );
       const inputs = inC * inH * inW;
       const pre = spikesOf(rng, inputs, rng.int(0, inputs));
       const want = Int32Array.from({ length: outK * outH * outW }, () => rng.int(-1000, 1000));
@@ -156,12 +171,26 @@ describe("the interpreter with the spike fold against the hand-written oracle", 
     const neuron = { ...DEFAULT_NEURON, model: "lif-shift" as const, leakShift: 3 };
     const layers: Layer[] = [
       {
-        name: "hidden", size: 50,
-        input: { kind: "dense", inputs: 700, outputs: 50, weights: weights(700 * 50, Uint8Array.from({ length: 50 }, () => rng.int(0, 2))) },
+        name: "hidden",
+        size: 50,
+        input: {
+          kind: "dense",
+          inputs: 700,
+          outputs: 50,
+          weights: weights(
+            700 * 50,
+            Uint8Array.from({ length: 50 }, () => rng.int(0, 2)),
+          ),
+        },
         recurrent: { kind: "dense", inputs: 50, outputs: 50, weights: weights(2500, Uint8Array.of(1)) },
         neuron: { ...neuron, threshold: bits === 8 ? 20000 : 1500 },
       },
-      { name: "out", size: 7, input: { kind: "dense", inputs: 50, outputs: 7, weights: weights(350, Uint8Array.of(2)) }, neuron: { ...neuron, threshold: 900 } },
+      {
+        name: "out",
+        size: 7,
+        input: { kind: "dense", inputs: 50, outputs: 7, weights: weights(350, Uint8Array.of(2)) },
+        neuron: { ...neuron, threshold: 900 },
+      },
     ];
     return {
       input: { size: 700, encoding: "rate", seed: seed + 1 },
@@ -179,7 +208,11 @@ describe("the interpreter with the spike fold against the hand-written oracle", 
       const irOnly = new Interpreter(table, { folds: false });
       const ref = new ReferenceInterpreter(table);
       const rng = new TestRng(bits);
-      const input = encodeSample(table.input, Uint8Array.from({ length: 700 }, () => 150 + rng.int(0, 105)), 40);
+      const input = encodeSample(
+        table.input,
+        Uint8Array.from({ length: 700 }, () => 150 + rng.int(0, 105)),
+        40,
+      );
       expect(Math.max(...input.map((s) => s.indices.length))).toBeGreaterThan(256);
       let hidden = 0;
       for (const step of input) {

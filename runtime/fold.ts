@@ -122,7 +122,14 @@ export function foldDenseSpikes(rows: PackedDenseRows, pre: Uint32Array, n: numb
     let k = 0;
     // a tile of 8 words (24 outputs) summed in locals over the chunk's events
     for (; k + TILE_WORDS <= words; k += TILE_WORDS) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        s4 = 0,
+        s5 = 0,
+        s6 = 0,
+        s7 = 0;
       for (let e = e0; e < e1; e++) {
         const b = pre[e]! * words + k;
         s0 += lanes[b]!;
@@ -203,7 +210,11 @@ export interface WindowGeometry {
  * channel c). `contribAt(kk, c, ky, kx)` is that synapse's w·2^shift. Entries are in the IR kernel's
  * order (output channel, then output row, then column). Undefined above MAX_PACKED_BYTES.
  */
-export function windowSpikeLists(g: WindowGeometry, pool: boolean, contribAt: (kk: number, c: number, ky: number, kx: number) => number): SpikeLists | undefined {
+export function windowSpikeLists(
+  g: WindowGeometry,
+  pool: boolean,
+  contribAt: (kk: number, c: number, ky: number, kx: number) => number,
+): SpikeLists | undefined {
   const rows = Array.from({ length: g.inH }, (_, y) => windowRange(y, g.py, g.kh, g.sy, g.outH));
   const cols = Array.from({ length: g.inW }, (_, x) => windowRange(x, g.px, g.kw, g.sx, g.outW));
   const reach = (r: [number, number]): number => r[1] - r[0];

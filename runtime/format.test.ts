@@ -51,7 +51,15 @@ function everythingTable(): EventTable {
         name: "conv",
         size: 2 * 4 * 4,
         shape: [2, 4, 4],
-        input: { kind: "conv2d", inShape: [1, 4, 4], outShape: [2, 4, 4], kernel: [3, 3], stride: [1, 1], padding: [1, 1], weights: { bits: 4, count: 18, data: packInt4(Array.from({ length: 18 }, (_, k) => (k % 16) - 8)), shift: Uint8Array.of(2, 3) } },
+        input: {
+          kind: "conv2d",
+          inShape: [1, 4, 4],
+          outShape: [2, 4, 4],
+          kernel: [3, 3],
+          stride: [1, 1],
+          padding: [1, 1],
+          weights: { bits: 4, count: 18, data: packInt4(Array.from({ length: 18 }, (_, k) => (k % 16) - 8)), shift: Uint8Array.of(2, 3) },
+        },
         bias: Int32Array.of(5, -5),
         neuron: neuron("lif-shift", { leakShift: 3, refractory: 2 }),
       },
@@ -60,42 +68,108 @@ function everythingTable(): EventTable {
         size: 2 * 2 * 2,
         shape: [2, 2, 2],
         input: { kind: "pool", inShape: [2, 4, 4], outShape: [2, 2, 2], kernel: [2, 2], stride: [2, 2], weight: 3, shift: 4 },
-        recurrent: { kind: "conv2d", inShape: [2, 2, 2], outShape: [2, 2, 2], kernel: [3, 3], stride: [1, 1], padding: [1, 1], weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => k - 18), shift: Uint8Array.of(0) } },
+        recurrent: {
+          kind: "conv2d",
+          inShape: [2, 2, 2],
+          outShape: [2, 2, 2],
+          kernel: [3, 3],
+          stride: [1, 1],
+          padding: [1, 1],
+          weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => k - 18), shift: Uint8Array.of(0) },
+        },
         neuron: neuron("lif-q15", { leakQ15: 30000, reset: "value", resetValue: -7, vMin: -1000 }),
       },
       {
         name: "sparse",
         size: 6,
-        input: { kind: "sparse", inputs: 8, outputs: 6, rowPtr: Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 9), cols: Uint16Array.of(0, 5, 3, 1, 2, 4, 0, 5, 2), weights: { bits: 16, count: 9, data: Int16Array.of(300, -300, 1000, -1000, 5, 6, 7, 8, 9), shift: Uint8Array.from([0, 1, 2, 3, 4, 5]) } },
-        recurrent: { kind: "dense", inputs: 6, outputs: 6, weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => (k * 7) % 11 - 5), shift: Uint8Array.of(1) } },
+        input: {
+          kind: "sparse",
+          inputs: 8,
+          outputs: 6,
+          rowPtr: Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 9),
+          cols: Uint16Array.of(0, 5, 3, 1, 2, 4, 0, 5, 2),
+          weights: { bits: 16, count: 9, data: Int16Array.of(300, -300, 1000, -1000, 5, 6, 7, 8, 9), shift: Uint8Array.from([0, 1, 2, 3, 4, 5]) },
+        },
+        recurrent: {
+          kind: "dense",
+          inputs: 6,
+          outputs: 6,
+          weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => ((k * 7) % 11) - 5), shift: Uint8Array.of(1) },
+        },
         bias: Int32Array.of(1, 2, 3, 4, 5, 6),
         neuron: neuron("cuba", { leakShift: 4, currentShift: 2 }),
-        plasticity: { rule: "rstdp", preTraceShift: 3, postTraceShift: 4, traceIncrement: 1024, aPlus: 100, aMinus: 120, eligibilityShift: 5, learningShift: 8, baselineShift: 4, wMin: -1000, wMax: 1000 },
+        plasticity: {
+          rule: "rstdp",
+          preTraceShift: 3,
+          postTraceShift: 4,
+          traceIncrement: 1024,
+          aPlus: 100,
+          aMinus: 120,
+          eligibilityShift: 5,
+          learningShift: 8,
+          baselineShift: 4,
+          wMin: -1000,
+          wMax: 1000,
+        },
       },
       {
         name: "hidden",
         size: 5,
-        input: { kind: "dense", inputs: 6, outputs: 5, weights: { bits: 8, count: 30, data: Int8Array.from({ length: 30 }, (_, k) => 60 - 4 * k), shift: Uint8Array.of(0) } },
+        input: {
+          kind: "dense",
+          inputs: 6,
+          outputs: 5,
+          weights: { bits: 8, count: 30, data: Int8Array.from({ length: 30 }, (_, k) => 60 - 4 * k), shift: Uint8Array.of(0) },
+        },
         neuron: neuron("if"),
-        plasticity: { rule: "stdp", preTraceShift: 1, postTraceShift: 15, traceIncrement: 32767, aPlus: 0, aMinus: 32767, eligibilityShift: 15, learningShift: 31, baselineShift: 0, wMin: -128, wMax: 127 },
+        plasticity: {
+          rule: "stdp",
+          preTraceShift: 1,
+          postTraceShift: 15,
+          traceIncrement: 32767,
+          aPlus: 0,
+          aMinus: 32767,
+          eligibilityShift: 15,
+          learningShift: 31,
+          baselineShift: 0,
+          wMin: -128,
+          wMax: 127,
+        },
       },
       {
         name: "readout",
         size: 3,
-        input: { kind: "dense", inputs: 5, outputs: 3, weights: { bits: 4, count: 15, data: packInt4([1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1]), shift: Uint8Array.of(1, 2, 3) } },
+        input: {
+          kind: "dense",
+          inputs: 5,
+          outputs: 3,
+          weights: { bits: 4, count: 15, data: packInt4([1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1]), shift: Uint8Array.of(1, 2, 3) },
+        },
         bias: Int32Array.of(-1, 0, 1),
         neuron: { ...DEFAULT_NEURON, model: "integrator" },
       },
     ],
     readout: { kind: "membrane" },
-    provenance: { source: "hand-made", tool: "format.test", settings: { percentile: 99.9, bits: 8, folded: true, name: "ünïcödé" }, layerScales: [0.5, 1.25e-3, 3, 1e-300, 0.1] },
+    provenance: {
+      source: "hand-made",
+      tool: "format.test",
+      settings: { percentile: 99.9, bits: 8, folded: true, name: "ünïcödé" },
+      layerScales: [0.5, 1.25e-3, 3, 1e-300, 0.1],
+    },
   };
 }
 
 /** The golden table: one dense int8 layer. Its bytes are stored below and checked by hand. */
 const GOLDEN_TABLE: EventTable = {
   input: { size: 2, encoding: "spikes", seed: 0 },
-  layers: [{ name: "out", size: 2, input: { kind: "dense", inputs: 2, outputs: 2, weights: { bits: 8, count: 4, data: Int8Array.of(1, -2, 3, -4), shift: Uint8Array.of(1) } }, neuron: { ...DEFAULT_NEURON, threshold: 16 } }],
+  layers: [
+    {
+      name: "out",
+      size: 2,
+      input: { kind: "dense", inputs: 2, outputs: 2, weights: { bits: 8, count: 4, data: Int8Array.of(1, -2, 3, -4), shift: Uint8Array.of(1) } },
+      neuron: { ...DEFAULT_NEURON, threshold: 16 },
+    },
+  ],
   readout: { kind: "count" },
   provenance: { source: "golden", tool: "test", settings: { bits: 8 }, layerScales: [0.5] },
 };
@@ -193,7 +267,11 @@ describe("determinism", () => {
   function reverseKeys<T>(v: T): T {
     if (Array.isArray(v)) return v.map(reverseKeys) as T;
     if (v && typeof v === "object" && !ArrayBuffer.isView(v)) {
-      return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverseKeys(x)])) as T;
+      return Object.fromEntries(
+        Object.entries(v)
+          .reverse()
+          .map(([k, x]) => [k, reverseKeys(x)]),
+      ) as T;
     }
     return v;
   }
@@ -252,11 +330,28 @@ describe("canonical CBOR codec", () => {
   const limits = { maxDepth: 8, maxItems: 64, maxTextBytes: 256, maxByteStringBytes: 1 << 20 };
   it("writes shortest heads, shortest exact floats and integers as integers", () => {
     const cases: Array<[CborValue, string]> = [
-      [0, "00"], [23, "17"], [24, "1818"], [255, "18ff"], [256, "190100"], [65536, "1a00010000"],
-      [2 ** 32, "1b0000000100000000"], [-1, "20"], [-2147483648, "3a7fffffff"], [2 ** 40, "1b0000010000000000"],
-      [0.5, "f93800"], [-0, "00"], [2.0, "02"], [65504.5, "fa477fe080"], [0.1, "fb3fb999999999999a"],
-      [5.960464477539063e-8, "f90001"], [1e-300, "fb01a56e1fc2f8f359"],
-      ["a", "6161"], [true, "f5"], [false, "f4"], [[], "80"], [{ b: 1, aa: 2, a: 3 }, "a3616103616201626161" + "02"],
+      [0, "00"],
+      [23, "17"],
+      [24, "1818"],
+      [255, "18ff"],
+      [256, "190100"],
+      [65536, "1a00010000"],
+      [2 ** 32, "1b0000000100000000"],
+      [-1, "20"],
+      [-2147483648, "3a7fffffff"],
+      [2 ** 40, "1b0000010000000000"],
+      [0.5, "f93800"],
+      [-0, "00"],
+      [2.0, "02"],
+      [65504.5, "fa477fe080"],
+      [0.1, "fb3fb999999999999a"],
+      [5.960464477539063e-8, "f90001"],
+      [1e-300, "fb01a56e1fc2f8f359"],
+      ["a", "6161"],
+      [true, "f5"],
+      [false, "f4"],
+      [[], "80"],
+      [{ b: 1, aa: 2, a: 3 }, "a3616103616201626161" + "02"],
     ];
     for (const [value, expected] of cases) {
       const bytes = encodeCanonical(value);
@@ -318,89 +413,574 @@ describe("malformed-table catalogue", () => {
     ["not a map at the top", () => encodeCanonical([1, 2, 3]), "FORMAT_NOT_EVENT_TABLE"],
     ["other CBOR map", () => encodeCanonical({ hello: "world" }), "FORMAT_NOT_EVENT_TABLE"],
     ["hash of another body", () => envelope(bodyBytes(valid), { hash: new ByteString(sha256(Uint8Array.of(1))) }), "FORMAT_HASH_MISMATCH"],
-    ["a flipped body byte", () => { const b = valid.slice(); b[200]! ^= 1; return b; }, "FORMAT_HASH_MISMATCH"],
+    [
+      "a flipped body byte",
+      () => {
+        const b = valid.slice();
+        b[200]! ^= 1;
+        return b;
+      },
+      "FORMAT_HASH_MISMATCH",
+    ],
     ["short hash", () => envelope(bodyBytes(valid), { hash: new ByteString(new Uint8Array(31)) }), "FORMAT_BAD_TYPE"],
     ["missing hash", () => encodeCanonical({ format: FORMAT_NAME, version: 1, body: new ByteString(bodyBytes(valid)) }), "FORMAT_MISSING_FIELD"],
-    ["unknown envelope key", () => encodeCanonical({ format: FORMAT_NAME, version: 1, body: new ByteString(bodyBytes(valid)), hash: new ByteString(sha256(bodyBytes(valid))), extra: 1 }), "FORMAT_UNKNOWN_FIELD"],
-    ["body head not shortest", () => { const b = bodyBytes(valid); return envelope(Uint8Array.from([0xb8, 0x04, ...b.subarray(1)])); }, "FORMAT_NON_CANONICAL"],
-    ["body keys out of order", () => {
-      const body = bodyTree(valid);
-      const parts = ["layers", "input", "readout", "provenance"].map((k) => [...encodeCanonical(k), ...encodeCanonical(body[k])]);
-      return envelope(Uint8Array.from([0xa4, ...parts.flat()]));
-    }, "FORMAT_NON_CANONICAL"],
-    ["indefinite-length body", () => { const b = bodyBytes(valid); return envelope(Uint8Array.from([0xbf, ...b.subarray(1), 0xff])); }, "FORMAT_NON_CANONICAL"],
+    [
+      "unknown envelope key",
+      () =>
+        encodeCanonical({ format: FORMAT_NAME, version: 1, body: new ByteString(bodyBytes(valid)), hash: new ByteString(sha256(bodyBytes(valid))), extra: 1 }),
+      "FORMAT_UNKNOWN_FIELD",
+    ],
+    [
+      "body head not shortest",
+      () => {
+        const b = bodyBytes(valid);
+        return envelope(Uint8Array.from([0xb8, 0x04, ...b.subarray(1)]));
+      },
+      "FORMAT_NON_CANONICAL",
+    ],
+    [
+      "body keys out of order",
+      () => {
+        const body = bodyTree(valid);
+        const parts = ["layers", "input", "readout", "provenance"].map((k) => [...encodeCanonical(k), ...encodeCanonical(body[k])]);
+        return envelope(Uint8Array.from([0xa4, ...parts.flat()]));
+      },
+      "FORMAT_NON_CANONICAL",
+    ],
+    [
+      "indefinite-length body",
+      () => {
+        const b = bodyBytes(valid);
+        return envelope(Uint8Array.from([0xbf, ...b.subarray(1), 0xff]));
+      },
+      "FORMAT_NON_CANONICAL",
+    ],
     ["trailing byte after the file", () => Uint8Array.from([...valid, 0]), "FORMAT_MALFORMED_CBOR"],
-    ["sparse column ≥ outputs", () => mutated(valid, (b) => { layerOf(b, "sparse").input.cols[8] = 6; }), "FORMAT_INDEX_OUT_OF_BOUNDS"],
-    ["sparse columns not ascending", () => mutated(valid, (b) => { layerOf(b, "sparse").input.cols = Uint16Array.of(5, 0, 3, 1, 2, 4, 0, 5, 2); }), "FORMAT_INDEX_OUT_OF_BOUNDS"],
-    ["rowPtr decreasing", () => mutated(valid, (b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 1, 3, 5, 5, 6, 8, 9); }), "FORMAT_INDEX_OUT_OF_BOUNDS"],
-    ["rowPtr[0] ≠ 0", () => mutated(valid, (b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(1, 2, 2, 3, 5, 5, 6, 8, 9); }), "FORMAT_INDEX_OUT_OF_BOUNDS"],
-    ["rowPtr too short", () => mutated(valid, (b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 9); }), "FORMAT_SIZE_MISMATCH"],
-    ["rowPtr end ≠ nnz", () => mutated(valid, (b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 8); }), "FORMAT_SIZE_MISMATCH"],
-    ["sparse cols as uint32 for few outputs", () => mutated(valid, (b) => { const c = layerOf(b, "sparse").input; c.cols = Uint32Array.from(c.cols); }), "FORMAT_BAD_TYPE"],
-    ["dims whose product overflows", () => mutated(valid, (b) => { b.input.shape = [65536, 65536, 65536]; }), "FORMAT_LIMIT_EXCEEDED"],
-    ["input larger than 2^20", () => mutated(valid, (b) => { b.input.size = 2 ** 20 + 1; }), "FORMAT_LIMIT_EXCEEDED"],
-    ["synapses beyond 2^26", () => mutated(valid, (b) => {
-      b.input = { size: 8192, encoding: "spikes", seed: 0 };
-      b.layers = [{ name: "big", size: 8193, input: { kind: "dense", inputs: 8192, outputs: 8193, weights: { bits: 8, count: 1, data: Int8Array.of(1), shift: Uint8Array.of(0) } }, neuron: b.layers[3].neuron }];
-      b.provenance.layerScales = [1];
-    }), "FORMAT_LIMIT_EXCEEDED"],
-    ["65 layers", () => mutated(valid, (b) => { b.layers = Array.from({ length: 65 }, () => b.layers[0]); }), "FORMAT_LIMIT_EXCEEDED"],
+    [
+      "sparse column ≥ outputs",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").input.cols[8] = 6;
+        }),
+      "FORMAT_INDEX_OUT_OF_BOUNDS",
+    ],
+    [
+      "sparse columns not ascending",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").input.cols = Uint16Array.of(5, 0, 3, 1, 2, 4, 0, 5, 2);
+        }),
+      "FORMAT_INDEX_OUT_OF_BOUNDS",
+    ],
+    [
+      "rowPtr decreasing",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 1, 3, 5, 5, 6, 8, 9);
+        }),
+      "FORMAT_INDEX_OUT_OF_BOUNDS",
+    ],
+    [
+      "rowPtr[0] ≠ 0",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").input.rowPtr = Uint32Array.of(1, 2, 2, 3, 5, 5, 6, 8, 9);
+        }),
+      "FORMAT_INDEX_OUT_OF_BOUNDS",
+    ],
+    [
+      "rowPtr too short",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 9);
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "rowPtr end ≠ nnz",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 8);
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "sparse cols as uint32 for few outputs",
+      () =>
+        mutated(valid, (b) => {
+          const c = layerOf(b, "sparse").input;
+          c.cols = Uint32Array.from(c.cols);
+        }),
+      "FORMAT_BAD_TYPE",
+    ],
+    [
+      "dims whose product overflows",
+      () =>
+        mutated(valid, (b) => {
+          b.input.shape = [65536, 65536, 65536];
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
+    [
+      "input larger than 2^20",
+      () =>
+        mutated(valid, (b) => {
+          b.input.size = 2 ** 20 + 1;
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
+    [
+      "synapses beyond 2^26",
+      () =>
+        mutated(valid, (b) => {
+          b.input = { size: 8192, encoding: "spikes", seed: 0 };
+          b.layers = [
+            {
+              name: "big",
+              size: 8193,
+              input: { kind: "dense", inputs: 8192, outputs: 8193, weights: { bits: 8, count: 1, data: Int8Array.of(1), shift: Uint8Array.of(0) } },
+              neuron: b.layers[3].neuron,
+            },
+          ];
+          b.provenance.layerScales = [1];
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
+    [
+      "65 layers",
+      () =>
+        mutated(valid, (b) => {
+          b.layers = Array.from({ length: 65 }, () => b.layers[0]);
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
     ["nesting bomb as the file", () => hex("81".repeat(10000) + "00"), "FORMAT_LIMIT_EXCEEDED"],
     ["nesting bomb in a hashed body", () => envelope(hex("81".repeat(10000) + "00")), "FORMAT_LIMIT_EXCEEDED"],
-    ["nesting in a setting", () => mutated(valid, (b) => { b.provenance.settings.deep = [[[[[[[[1]]]]]]]]; }), "FORMAT_LIMIT_EXCEEDED"],
+    [
+      "nesting in a setting",
+      () =>
+        mutated(valid, (b) => {
+          b.provenance.settings.deep = [[[[[[[[1]]]]]]]];
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
     ["body claiming 2^60 bytes", () => Uint8Array.from([0xa4, ...encodeCanonical("body"), 0x5b, 0x10, 0, 0, 0, 0, 0, 0, 0]), "FORMAT_LIMIT_EXCEEDED"],
     ["body claiming more bytes than the file has", () => Uint8Array.from([0xa4, ...encodeCanonical("body"), 0x5a, 0, 1, 0, 0, 1, 2, 3]), "FORMAT_TRUNCATED"],
     ["file over 64 MiB", () => new Uint8Array(LIMITS.maxFileBytes + 1), "FORMAT_LIMIT_EXCEEDED"],
-    ["int16 tag where int8 expected", () => mutated(valid, (b) => { const w = layerOf(b, "hidden").input.weights; w.data = Int16Array.from(w.data); }), "FORMAT_BAD_TYPE"],
-    ["int8 tag where int32 bias expected", () => mutated(valid, (b) => { layerOf(b, "conv").bias = Int8Array.of(5, -5); }), "FORMAT_BAD_TYPE"],
-    ["plain byte string where a typed array is expected", () => mutated(valid, (b) => { layerOf(b, "hidden").input.weights.shift = new ByteString(Uint8Array.of(0)); }), "FORMAT_BAD_TYPE"],
-    ["text where an integer is expected", () => mutated(valid, (b) => { layerOf(b, "hidden").size = "5"; }), "FORMAT_BAD_TYPE"],
-    ["float where an integer is expected", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron.threshold = 100.5; }), "FORMAT_BAD_TYPE"],
-    ["missing neuron", () => mutated(valid, (b) => { delete layerOf(b, "hidden").neuron; }), "FORMAT_MISSING_FIELD"],
-    ["missing threshold", () => mutated(valid, (b) => { delete layerOf(b, "hidden").neuron.threshold; }), "FORMAT_MISSING_FIELD"],
-    ["missing weights", () => mutated(valid, (b) => { delete layerOf(b, "hidden").input.weights; }), "FORMAT_MISSING_FIELD"],
-    ["missing readout", () => mutated(valid, (b) => { delete b.readout; }), "FORMAT_MISSING_FIELD"],
-    ["conv shape on a flat layer", () => mutated(valid, (b) => { delete layerOf(b, "conv").shape; }), "FORMAT_MISSING_FIELD"],
-    ["unknown field", () => mutated(valid, (b) => { layerOf(b, "hidden").delay = 1; }), "FORMAT_UNKNOWN_FIELD"],
-    ["__proto__ field", () => mutated(valid, (b) => { Object.defineProperty(layerOf(b, "hidden"), "__proto__", { value: 1, enumerable: true }); }), "FORMAT_UNKNOWN_FIELD"],
-    ["unknown connection kind", () => mutated(valid, (b) => { layerOf(b, "hidden").input.kind = "lstm"; }), "FORMAT_UNKNOWN_KIND"],
-    ["unknown neuron model", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron.model = "hodgkin-huxley"; }), "FORMAT_UNKNOWN_KIND"],
-    ["unknown encoding", () => mutated(valid, (b) => { b.input.encoding = "latency"; }), "FORMAT_UNKNOWN_KIND"],
-    ["unknown readout", () => mutated(valid, (b) => { b.readout.kind = "first-spike"; }), "FORMAT_UNKNOWN_KIND"],
-    ["unknown learning rule", () => mutated(valid, (b) => { layerOf(b, "hidden").plasticity.rule = "bcm"; }), "FORMAT_UNKNOWN_KIND"],
-    ["layer input size ≠ previous layer size", () => mutated(valid, (b) => { const c = layerOf(b, "hidden").input; c.inputs = 5; c.weights.count = 25; c.weights.data = c.weights.data.slice(0, 25); }), "SEMANTICS_SHAPE_MISMATCH"],
-    ["conv inShape ≠ previous shape", () => mutated(valid, (b) => { layerOf(b, "pool").input.inShape = [2, 4, 2]; }), "SEMANTICS_SHAPE_MISMATCH"],
-    ["conv outShape inconsistent with stride", () => mutated(valid, (b) => { layerOf(b, "conv").input.stride = [2, 1]; }), "FORMAT_SIZE_MISMATCH"],
-    ["pool changing channels", () => mutated(valid, (b) => { const l = layerOf(b, "pool"); l.input.outShape = [1, 2, 2]; l.shape = [1, 2, 2]; l.size = 4; }), "FORMAT_SIZE_MISMATCH"],
-    ["padding ≥ kernel", () => mutated(valid, (b) => { layerOf(b, "conv").input.padding = [3, 1]; }), "FORMAT_OUT_OF_RANGE"],
-    ["weight count ≠ dims", () => mutated(valid, (b) => { layerOf(b, "hidden").input.weights.count = 29; }), "FORMAT_SIZE_MISMATCH"],
-    ["weight data shorter than count", () => mutated(valid, (b) => { const w = layerOf(b, "hidden").input.weights; w.data = w.data.slice(0, 29); }), "FORMAT_SIZE_MISMATCH"],
-    ["int4 data of the wrong length", () => mutated(valid, (b) => { const w = layerOf(b, "readout").input.weights; w.data = Uint8Array.from([...w.data, 0]); }), "FORMAT_SIZE_MISMATCH"],
-    ["int4 padding nibble set", () => mutated(valid, (b) => { const w = layerOf(b, "readout").input.weights; w.data[7] |= 0x10; }), "FORMAT_OUT_OF_RANGE"],
-    ["shift of wrong length", () => mutated(valid, (b) => { layerOf(b, "readout").input.weights.shift = Uint8Array.of(1, 2); }), "FORMAT_SIZE_MISMATCH"],
-    ["shift above 23", () => mutated(valid, (b) => { layerOf(b, "hidden").input.weights.shift = Uint8Array.of(24); }), "FORMAT_OUT_OF_RANGE"],
-    ["bias of wrong length", () => mutated(valid, (b) => { layerOf(b, "conv").bias = Int32Array.of(1, 2, 3); }), "FORMAT_SIZE_MISMATCH"],
-    ["weight bits 12", () => mutated(valid, (b) => { layerOf(b, "hidden").input.weights.bits = 12; }), "FORMAT_OUT_OF_RANGE"],
-    ["threshold 0", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron.threshold = 0; }), "FORMAT_OUT_OF_RANGE"],
-    ["threshold beyond int32", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron.threshold = 2 ** 31; }), "FORMAT_OUT_OF_RANGE"],
-    ["leakShift on an IF neuron", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron.leakShift = 3; }), "FORMAT_OUT_OF_RANGE"],
-    ["leakQ15 above 32767", () => mutated(valid, (b) => { layerOf(b, "pool").neuron.leakQ15 = 32768; }), "FORMAT_OUT_OF_RANGE"],
-    ["refractory 256", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron.refractory = 256; }), "FORMAT_OUT_OF_RANGE"],
-    ["reset value above threshold", () => mutated(valid, (b) => { layerOf(b, "pool").neuron.resetValue = 100; }), "FORMAT_OUT_OF_RANGE"],
-    ["integrator before the last layer", () => mutated(valid, (b) => { layerOf(b, "hidden").neuron = { ...layerOf(b, "readout").neuron }; delete layerOf(b, "hidden").plasticity; }), "FORMAT_OUT_OF_RANGE"],
-    ["count readout of an integrator", () => mutated(valid, (b) => { b.readout.kind = "count"; }), "FORMAT_OUT_OF_RANGE"],
-    ["rate encoding with seed 0", () => mutated(valid, (b) => { b.input.seed = 0; }), "FORMAT_OUT_OF_RANGE"],
-    ["plasticity wMin > wMax", () => mutated(valid, (b) => { const p = layerOf(b, "hidden").plasticity; p.wMin = 10; p.wMax = -10; }), "FORMAT_OUT_OF_RANGE"],
-    ["plasticity clamp beyond the width", () => mutated(valid, (b) => { layerOf(b, "hidden").plasticity.wMax = 128; }), "FORMAT_OUT_OF_RANGE"],
-    ["weights outside the plasticity clamp", () => mutated(valid, (b) => { layerOf(b, "sparse").plasticity.wMax = 999; }), "FORMAT_OUT_OF_RANGE"],
-    ["plasticity trace shift 0", () => mutated(valid, (b) => { layerOf(b, "hidden").plasticity.preTraceShift = 0; }), "FORMAT_OUT_OF_RANGE"],
-    ["plasticity on a conv layer", () => mutated(valid, (b) => { layerOf(b, "conv").plasticity = { ...layerOf(b, "hidden").plasticity, wMin: -8, wMax: 7 }; }), "FORMAT_OUT_OF_RANGE"],
-    ["layer scales ≠ layers", () => mutated(valid, (b) => { b.provenance.layerScales = [1]; }), "FORMAT_SIZE_MISMATCH"],
-    ["negative layer scale", () => mutated(valid, (b) => { b.provenance.layerScales[0] = -0.5; }), "FORMAT_OUT_OF_RANGE"],
-    ["empty layer name", () => mutated(valid, (b) => { layerOf(b, "hidden").name = ""; }), "FORMAT_OUT_OF_RANGE"],
-    ["layer name of 65 bytes", () => mutated(valid, (b) => { layerOf(b, "hidden").name = "x".repeat(65); }), "FORMAT_LIMIT_EXCEEDED"],
-    ["text of 257 bytes", () => mutated(valid, (b) => { b.provenance.source = "x".repeat(257); }), "FORMAT_LIMIT_EXCEEDED"],
-    ["no layers", () => mutated(valid, (b) => { b.layers = []; b.provenance.layerScales = []; }), "FORMAT_OUT_OF_RANGE"],
+    [
+      "int16 tag where int8 expected",
+      () =>
+        mutated(valid, (b) => {
+          const w = layerOf(b, "hidden").input.weights;
+          w.data = Int16Array.from(w.data);
+        }),
+      "FORMAT_BAD_TYPE",
+    ],
+    [
+      "int8 tag where int32 bias expected",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "conv").bias = Int8Array.of(5, -5);
+        }),
+      "FORMAT_BAD_TYPE",
+    ],
+    [
+      "plain byte string where a typed array is expected",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").input.weights.shift = new ByteString(Uint8Array.of(0));
+        }),
+      "FORMAT_BAD_TYPE",
+    ],
+    [
+      "text where an integer is expected",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").size = "5";
+        }),
+      "FORMAT_BAD_TYPE",
+    ],
+    [
+      "float where an integer is expected",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron.threshold = 100.5;
+        }),
+      "FORMAT_BAD_TYPE",
+    ],
+    [
+      "missing neuron",
+      () =>
+        mutated(valid, (b) => {
+          delete layerOf(b, "hidden").neuron;
+        }),
+      "FORMAT_MISSING_FIELD",
+    ],
+    [
+      "missing threshold",
+      () =>
+        mutated(valid, (b) => {
+          delete layerOf(b, "hidden").neuron.threshold;
+        }),
+      "FORMAT_MISSING_FIELD",
+    ],
+    [
+      "missing weights",
+      () =>
+        mutated(valid, (b) => {
+          delete layerOf(b, "hidden").input.weights;
+        }),
+      "FORMAT_MISSING_FIELD",
+    ],
+    [
+      "missing readout",
+      () =>
+        mutated(valid, (b) => {
+          delete b.readout;
+        }),
+      "FORMAT_MISSING_FIELD",
+    ],
+    [
+      "conv shape on a flat layer",
+      () =>
+        mutated(valid, (b) => {
+          delete layerOf(b, "conv").shape;
+        }),
+      "FORMAT_MISSING_FIELD",
+    ],
+    [
+      "unknown field",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").delay = 1;
+        }),
+      "FORMAT_UNKNOWN_FIELD",
+    ],
+    [
+      "__proto__ field",
+      () =>
+        mutated(valid, (b) => {
+          Object.defineProperty(layerOf(b, "hidden"), "__proto__", { value: 1, enumerable: true });
+        }),
+      "FORMAT_UNKNOWN_FIELD",
+    ],
+    [
+      "unknown connection kind",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").input.kind = "lstm";
+        }),
+      "FORMAT_UNKNOWN_KIND",
+    ],
+    [
+      "unknown neuron model",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron.model = "hodgkin-huxley";
+        }),
+      "FORMAT_UNKNOWN_KIND",
+    ],
+    [
+      "unknown encoding",
+      () =>
+        mutated(valid, (b) => {
+          b.input.encoding = "latency";
+        }),
+      "FORMAT_UNKNOWN_KIND",
+    ],
+    [
+      "unknown readout",
+      () =>
+        mutated(valid, (b) => {
+          b.readout.kind = "first-spike";
+        }),
+      "FORMAT_UNKNOWN_KIND",
+    ],
+    [
+      "unknown learning rule",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").plasticity.rule = "bcm";
+        }),
+      "FORMAT_UNKNOWN_KIND",
+    ],
+    [
+      "layer input size ≠ previous layer size",
+      () =>
+        mutated(valid, (b) => {
+          const c = layerOf(b, "hidden").input;
+          c.inputs = 5;
+          c.weights.count = 25;
+          c.weights.data = c.weights.data.slice(0, 25);
+        }),
+      "SEMANTICS_SHAPE_MISMATCH",
+    ],
+    [
+      "conv inShape ≠ previous shape",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "pool").input.inShape = [2, 4, 2];
+        }),
+      "SEMANTICS_SHAPE_MISMATCH",
+    ],
+    [
+      "conv outShape inconsistent with stride",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "conv").input.stride = [2, 1];
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "pool changing channels",
+      () =>
+        mutated(valid, (b) => {
+          const l = layerOf(b, "pool");
+          l.input.outShape = [1, 2, 2];
+          l.shape = [1, 2, 2];
+          l.size = 4;
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "padding ≥ kernel",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "conv").input.padding = [3, 1];
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "weight count ≠ dims",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").input.weights.count = 29;
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "weight data shorter than count",
+      () =>
+        mutated(valid, (b) => {
+          const w = layerOf(b, "hidden").input.weights;
+          w.data = w.data.slice(0, 29);
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "int4 data of the wrong length",
+      () =>
+        mutated(valid, (b) => {
+          const w = layerOf(b, "readout").input.weights;
+          w.data = Uint8Array.from([...w.data, 0]);
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "int4 padding nibble set",
+      () =>
+        mutated(valid, (b) => {
+          const w = layerOf(b, "readout").input.weights;
+          w.data[7] |= 0x10;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "shift of wrong length",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "readout").input.weights.shift = Uint8Array.of(1, 2);
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "shift above 23",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").input.weights.shift = Uint8Array.of(24);
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "bias of wrong length",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "conv").bias = Int32Array.of(1, 2, 3);
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "weight bits 12",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").input.weights.bits = 12;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "threshold 0",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron.threshold = 0;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "threshold beyond int32",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron.threshold = 2 ** 31;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "leakShift on an IF neuron",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron.leakShift = 3;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "leakQ15 above 32767",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "pool").neuron.leakQ15 = 32768;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "refractory 256",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron.refractory = 256;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "reset value above threshold",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "pool").neuron.resetValue = 100;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "integrator before the last layer",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").neuron = { ...layerOf(b, "readout").neuron };
+          delete layerOf(b, "hidden").plasticity;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "count readout of an integrator",
+      () =>
+        mutated(valid, (b) => {
+          b.readout.kind = "count";
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "rate encoding with seed 0",
+      () =>
+        mutated(valid, (b) => {
+          b.input.seed = 0;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "plasticity wMin > wMax",
+      () =>
+        mutated(valid, (b) => {
+          const p = layerOf(b, "hidden").plasticity;
+          p.wMin = 10;
+          p.wMax = -10;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "plasticity clamp beyond the width",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").plasticity.wMax = 128;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "weights outside the plasticity clamp",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "sparse").plasticity.wMax = 999;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "plasticity trace shift 0",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").plasticity.preTraceShift = 0;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "plasticity on a conv layer",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "conv").plasticity = { ...layerOf(b, "hidden").plasticity, wMin: -8, wMax: 7 };
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "layer scales ≠ layers",
+      () =>
+        mutated(valid, (b) => {
+          b.provenance.layerScales = [1];
+        }),
+      "FORMAT_SIZE_MISMATCH",
+    ],
+    [
+      "negative layer scale",
+      () =>
+        mutated(valid, (b) => {
+          b.provenance.layerScales[0] = -0.5;
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "empty layer name",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").name = "";
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
+    [
+      "layer name of 65 bytes",
+      () =>
+        mutated(valid, (b) => {
+          layerOf(b, "hidden").name = "x".repeat(65);
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
+    [
+      "text of 257 bytes",
+      () =>
+        mutated(valid, (b) => {
+          b.provenance.source = "x".repeat(257);
+        }),
+      "FORMAT_LIMIT_EXCEEDED",
+    ],
+    [
+      "no layers",
+      () =>
+        mutated(valid, (b) => {
+          b.layers = [];
+          b.provenance.layerScales = [];
+        }),
+      "FORMAT_OUT_OF_RANGE",
+    ],
   ];
   it.each(cases)("%s", (_, make, code) => {
     expectCode(() => decodeTable(make()), code);
@@ -420,15 +1000,19 @@ describe("hostile input property", () => {
 
   it("random byte mutations of a file only ever give PicospikeError", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat({ max: valid.length }), (edits, cut) => {
-        const b = valid.slice(0, Math.max(cut, 1));
-        for (const [pos, byte] of edits) if (pos < b.length) b[pos] = byte;
-        try {
-          decodeTable(b);
-        } catch (e) {
-          if (!(e instanceof PicospikeError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.nat({ max: valid.length }),
+        (edits, cut) => {
+          const b = valid.slice(0, Math.max(cut, 1));
+          for (const [pos, byte] of edits) if (pos < b.length) b[pos] = byte;
+          try {
+            decodeTable(b);
+          } catch (e) {
+            if (!(e instanceof PicospikeError)) throw e;
+          }
+        },
+      ),
       { numRuns: 400, seed: 1 },
     );
   });

@@ -184,7 +184,8 @@ function validateWeights(w: Weights, count: number, channels: number, path: stri
   else if (bits === 16) typed(w.data, Int16Array, "int16le (tag 77)", `${path}.data`);
   else typed(w.data, Uint8Array, "uint8 (tag 64, packed int4)", `${path}.data`);
   const dataLength = bits === 4 ? Math.ceil(count / 2) : count;
-  if (w.data.length !== dataLength) fail("FORMAT_SIZE_MISMATCH", `${path}.data has ${w.data.length} elements; ${count} ${bits}-bit weights need ${dataLength}`, { path });
+  if (w.data.length !== dataLength)
+    fail("FORMAT_SIZE_MISMATCH", `${path}.data has ${w.data.length} elements; ${count} ${bits}-bit weights need ${dataLength}`, { path });
   if (bits === 4 && count % 2 === 1 && w.data[dataLength - 1]! >> 4 !== 0) {
     fail("FORMAT_OUT_OF_RANGE", `${path}.data: the unused high nibble of the last byte must be 0`, { path });
   }
@@ -198,7 +199,13 @@ function validateWeights(w: Weights, count: number, channels: number, path: stri
 }
 
 /** Synapse count of a conv2d connection: (output, input) pairs whose input lies inside the map. */
-export function convSynapses(inShape: Shape3, outShape: Shape3, kernel: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number]): number {
+export function convSynapses(
+  inShape: Shape3,
+  outShape: Shape3,
+  kernel: readonly [number, number],
+  stride: readonly [number, number],
+  padding: readonly [number, number],
+): number {
   const validAlong = (inLen: number, outLen: number, k: number, s: number, p: number): number => {
     let total = 0;
     for (let o = 0; o < outLen; o++) {
@@ -207,7 +214,12 @@ export function convSynapses(inShape: Shape3, outShape: Shape3, kernel: readonly
     }
     return total;
   };
-  return outShape[0] * inShape[0] * validAlong(inShape[1], outShape[1], kernel[0], stride[0], padding[0]) * validAlong(inShape[2], outShape[2], kernel[1], stride[1], padding[1]);
+  return (
+    outShape[0] *
+    inShape[0] *
+    validAlong(inShape[1], outShape[1], kernel[0], stride[0], padding[0]) *
+    validAlong(inShape[2], outShape[2], kernel[1], stride[1], padding[1])
+  );
 }
 
 /** Synapse count of any connection (spec/table-format.md §4 "Synapses"). Assumes a validated connection. */
@@ -231,7 +243,13 @@ function checkSynapseBudget(n: number, used: number, path: string): void {
 }
 
 /** Checks the geometry of conv2d/pool; returns the validated shapes. */
-function validateGeometry(c: { inShape: unknown; outShape: unknown; kernel: unknown; stride: unknown }, padding: readonly [number, number], pre: Population, post: Population, path: string): void {
+function validateGeometry(
+  c: { inShape: unknown; outShape: unknown; kernel: unknown; stride: unknown },
+  padding: readonly [number, number],
+  pre: Population,
+  post: Population,
+  path: string,
+): void {
   shapeProduct(c.inShape, `${path}.inShape`);
   shapeProduct(c.outShape, `${path}.outShape`);
   const inShape = c.inShape as Shape3;
@@ -239,9 +257,11 @@ function validateGeometry(c: { inShape: unknown; outShape: unknown; kernel: unkn
   const kernel = pair(c.kernel, 1, LIMITS.maxKernel, `${path}.kernel`);
   const stride = pair(c.stride, 1, LIMITS.maxKernel, `${path}.stride`);
   if (!pre.shape) fail("SEMANTICS_SHAPE_MISMATCH", `${path} needs a spatial input but ${pre.what} has no shape`, { path });
-  if (!sameShape(inShape, pre.shape)) fail("SEMANTICS_SHAPE_MISMATCH", `${path}.inShape [${inShape.join(", ")}] is not the shape [${pre.shape.join(", ")}] of ${pre.what}`, { path });
+  if (!sameShape(inShape, pre.shape))
+    fail("SEMANTICS_SHAPE_MISMATCH", `${path}.inShape [${inShape.join(", ")}] is not the shape [${pre.shape.join(", ")}] of ${pre.what}`, { path });
   if (!post.shape) fail("FORMAT_MISSING_FIELD", `${path} produces a feature map, so ${post.what} needs a shape`, { path });
-  if (!sameShape(outShape, post.shape)) fail("FORMAT_SIZE_MISMATCH", `${path}.outShape [${outShape.join(", ")}] is not the shape [${post.shape.join(", ")}] of ${post.what}`, { path });
+  if (!sameShape(outShape, post.shape))
+    fail("FORMAT_SIZE_MISMATCH", `${path}.outShape [${outShape.join(", ")}] is not the shape [${post.shape.join(", ")}] of ${post.what}`, { path });
   for (let axis = 0; axis < 2; axis++) {
     const inLen = inShape[axis + 1]!;
     const k = kernel[axis]!;
@@ -250,7 +270,11 @@ function validateGeometry(c: { inShape: unknown; outShape: unknown; kernel: unkn
     if (inLen + 2 * p < k) fail("FORMAT_OUT_OF_RANGE", `${path}: kernel side ${k} is larger than the padded input side ${inLen + 2 * p}`, { path });
     const expected = Math.floor((inLen + 2 * p - k) / stride[axis]!) + 1;
     if (outShape[axis + 1] !== expected) {
-      fail("FORMAT_SIZE_MISMATCH", `${path}.outShape[${axis + 1}] is ${outShape[axis + 1]}; input ${inLen}, kernel ${k}, stride ${stride[axis]}, padding ${p} give ${expected}`, { path });
+      fail(
+        "FORMAT_SIZE_MISMATCH",
+        `${path}.outShape[${axis + 1}] is ${outShape[axis + 1]}; input ${inLen}, kernel ${k}, stride ${stride[axis]}, padding ${p} give ${expected}`,
+        { path },
+      );
     }
   }
 }
@@ -276,7 +300,8 @@ function validateConnection(c: Connection, pre: Population, post: Population, us
     if (rowPtr.length !== inputs + 1) fail("FORMAT_SIZE_MISMATCH", `${path}.rowPtr has ${rowPtr.length} entries; inputs + 1 = ${inputs + 1}`, { path });
     if (rowPtr[0] !== 0) fail("FORMAT_INDEX_OUT_OF_BOUNDS", `${path}.rowPtr[0] is ${rowPtr[0]}; it must be 0`, { path });
     for (let i = 0; i < inputs; i++) {
-      if (rowPtr[i + 1]! < rowPtr[i]!) fail("FORMAT_INDEX_OUT_OF_BOUNDS", `${path}.rowPtr decreases at entry ${i + 1} (${rowPtr[i]} → ${rowPtr[i + 1]})`, { path });
+      if (rowPtr[i + 1]! < rowPtr[i]!)
+        fail("FORMAT_INDEX_OUT_OF_BOUNDS", `${path}.rowPtr decreases at entry ${i + 1} (${rowPtr[i]} → ${rowPtr[i + 1]})`, { path });
     }
     const nnz = rowPtr[inputs]!;
     checkSynapseBudget(nnz, used, path);
@@ -309,7 +334,8 @@ function validateConnection(c: Connection, pre: Population, post: Population, us
   }
   const pool = c as Extract<Connection, { kind: "pool" }>;
   validateGeometry(pool, [0, 0], pre, post, path);
-  if (pool.outShape[0] !== pool.inShape[0]) fail("FORMAT_SIZE_MISMATCH", `${path}: pooling keeps channels, but outShape[0] ${pool.outShape[0]} ≠ inShape[0] ${pool.inShape[0]}`, { path });
+  if (pool.outShape[0] !== pool.inShape[0])
+    fail("FORMAT_SIZE_MISMATCH", `${path}: pooling keeps channels, but outShape[0] ${pool.outShape[0]} ≠ inShape[0] ${pool.inShape[0]}`, { path });
   intIn(pool.weight, -32768, 32767, `${path}.weight`);
   intIn(pool.shift, 0, LIMITS.maxShift, `${path}.shift`);
   const n = connectionSynapses(pool);
@@ -364,7 +390,8 @@ function validatePlasticity(p: Plasticity, layer: Layer, path: string): void {
   intIn(p.baselineShift, 0, 15, `${path}.baselineShift`);
   if (p.timing !== undefined) {
     oneOf(p.timing, ["step", "event"] as const, `${path}.timing`);
-    if (p.timing === "event" && layer.input.kind !== "dense") fail("FORMAT_OUT_OF_RANGE", `${path}: event timing applies to dense input connections, not '${layer.input.kind}'`, { path });
+    if (p.timing === "event" && layer.input.kind !== "dense")
+      fail("FORMAT_OUT_OF_RANGE", `${path}: event timing applies to dense input connections, not '${layer.input.kind}'`, { path });
   }
   if (p.rule === "triplet") {
     if (p.timing !== "event") fail("FORMAT_OUT_OF_RANGE", `${path}: the triplet rule needs timing 'event'`, { path });
@@ -406,7 +433,8 @@ function validateProvenance(p: Provenance, layerCount: number): void {
   text(p.tool, 0, LIMITS.maxTextBytes, `${path}.tool`);
   if (!mapLike(p.settings)) fail("FORMAT_BAD_TYPE", `${path}.settings must be a map`, { path });
   const keys = Object.keys(p.settings);
-  if (keys.length > LIMITS.maxSettings) fail("FORMAT_LIMIT_EXCEEDED", `${path}.settings has ${keys.length} entries; the limit is ${LIMITS.maxSettings}`, { path });
+  if (keys.length > LIMITS.maxSettings)
+    fail("FORMAT_LIMIT_EXCEEDED", `${path}.settings has ${keys.length} entries; the limit is ${LIMITS.maxSettings}`, { path });
   for (const key of keys) {
     text(key, 1, LIMITS.maxSettingKeyBytes, `${path}.settings key '${key}'`);
     const v: unknown = p.settings[key];
@@ -417,7 +445,8 @@ function validateProvenance(p: Provenance, layerCount: number): void {
     } else if (typeof v !== "boolean") fail("FORMAT_BAD_TYPE", `${path}.settings.${key} must be a string, number or boolean, got ${describe(v)}`, { path });
   }
   if (!Array.isArray(p.layerScales)) fail("FORMAT_BAD_TYPE", `${path}.layerScales must be an array`, { path });
-  if (p.layerScales.length !== layerCount) fail("FORMAT_SIZE_MISMATCH", `${path}.layerScales has ${p.layerScales.length} entries for ${layerCount} layers`, { path });
+  if (p.layerScales.length !== layerCount)
+    fail("FORMAT_SIZE_MISMATCH", `${path}.layerScales has ${p.layerScales.length} entries for ${layerCount} layers`, { path });
   p.layerScales.forEach((s, i) => {
     if (typeof s !== "number") fail("FORMAT_BAD_TYPE", `${path}.layerScales[${i}] must be a number`, { path });
     if (!Number.isFinite(s) || s <= 0) fail("FORMAT_OUT_OF_RANGE", `${path}.layerScales[${i}] is ${s}; it must be finite and > 0`, { path });
@@ -472,7 +501,8 @@ export function validateTable(table: EventTable, options: ValidateOptions = {}):
   if (!mapLike(table.readout)) fail("FORMAT_BAD_TYPE", "readout must be a map");
   const readout = oneOf(table.readout.kind, ["count", "membrane"] as const, "readout.kind");
   const last = table.layers[table.layers.length - 1]!;
-  if (readout === "count" && last.neuron.model === "integrator") fail("FORMAT_OUT_OF_RANGE", "readout 'count' needs a spiking last layer, but it is an integrator");
+  if (readout === "count" && last.neuron.model === "integrator")
+    fail("FORMAT_OUT_OF_RANGE", "readout 'count' needs a spiking last layer, but it is an integrator");
   validateProvenance(table.provenance, table.layers.length);
   return synapses;
 }
@@ -498,9 +528,25 @@ function connectionToCbor(c: Connection): CborMap {
         weights: weightsToCbor(c.weights),
       };
     case "conv2d":
-      return { kind: c.kind, inShape: [...c.inShape], outShape: [...c.outShape], kernel: [...c.kernel], stride: [...c.stride], padding: [...c.padding], weights: weightsToCbor(c.weights) };
+      return {
+        kind: c.kind,
+        inShape: [...c.inShape],
+        outShape: [...c.outShape],
+        kernel: [...c.kernel],
+        stride: [...c.stride],
+        padding: [...c.padding],
+        weights: weightsToCbor(c.weights),
+      };
     case "pool":
-      return { kind: c.kind, inShape: [...c.inShape], outShape: [...c.outShape], kernel: [...c.kernel], stride: [...c.stride], weight: c.weight, shift: c.shift };
+      return {
+        kind: c.kind,
+        inShape: [...c.inShape],
+        outShape: [...c.outShape],
+        kernel: [...c.kernel],
+        stride: [...c.stride],
+        weight: c.weight,
+        shift: c.shift,
+      };
   }
 }
 
@@ -512,8 +558,15 @@ export function layerToCbor(l: Layer): CborMap {
     size: l.size,
     input: connectionToCbor(l.input),
     neuron: {
-      model: n.model, threshold: n.threshold, reset: n.reset, resetValue: n.resetValue, leakShift: n.leakShift,
-      leakQ15: n.leakQ15, currentShift: n.currentShift, refractory: n.refractory, vMin: n.vMin,
+      model: n.model,
+      threshold: n.threshold,
+      reset: n.reset,
+      resetValue: n.resetValue,
+      leakShift: n.leakShift,
+      leakQ15: n.leakQ15,
+      currentShift: n.currentShift,
+      refractory: n.refractory,
+      vMin: n.vMin,
     },
   };
   if (l.shape) out.shape = [...l.shape];
@@ -522,9 +575,17 @@ export function layerToCbor(l: Layer): CborMap {
   if (l.plasticity) {
     const p = l.plasticity;
     out.plasticity = {
-      rule: p.rule, preTraceShift: p.preTraceShift, postTraceShift: p.postTraceShift, traceIncrement: p.traceIncrement,
-      aPlus: p.aPlus, aMinus: p.aMinus, eligibilityShift: p.eligibilityShift, learningShift: p.learningShift,
-      baselineShift: p.baselineShift, wMin: p.wMin, wMax: p.wMax,
+      rule: p.rule,
+      preTraceShift: p.preTraceShift,
+      postTraceShift: p.postTraceShift,
+      traceIncrement: p.traceIncrement,
+      aPlus: p.aPlus,
+      aMinus: p.aMinus,
+      eligibilityShift: p.eligibilityShift,
+      learningShift: p.learningShift,
+      baselineShift: p.baselineShift,
+      wMin: p.wMin,
+      wMax: p.wMax,
       // written only when it changes the meaning, so a step-timed model keeps its version-1 body and hash
       ...(p.timing === "event" ? { timing: p.timing } : {}),
       ...(p.tripletShift !== undefined ? { tripletShift: p.tripletShift } : {}),
@@ -554,15 +615,20 @@ function tableToCbor(t: EventTable): CborMap {
  * version-1 table always keeps its version-1 meaning (spec/table-format.md §7).
  */
 function fields(
-  v: CborValue | undefined, path: string, required: readonly string[], optional: readonly string[] = [],
-  sinceV2: readonly string[] = [], version: number = FORMAT_VERSION,
+  v: CborValue | undefined,
+  path: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+  sinceV2: readonly string[] = [],
+  version: number = FORMAT_VERSION,
 ): CborMap {
   if (v === undefined) fail("FORMAT_MISSING_FIELD", `${path} is missing`, { path });
   if (!isCborMap(v)) fail("FORMAT_BAD_TYPE", `${path} must be a map, got ${describe(v)}`, { path });
   for (const key of required) if (!(key in v)) fail("FORMAT_MISSING_FIELD", `${path}.${key} is missing`, { path });
   for (const key of Object.keys(v)) {
     if (sinceV2.includes(key)) {
-      if (version < 2) fail("FORMAT_UNKNOWN_FIELD", `${path} has the field '${key}', which format version 2 added, but the file says version ${version}`, { path });
+      if (version < 2)
+        fail("FORMAT_UNKNOWN_FIELD", `${path} has the field '${key}', which format version 2 added, but the file says version ${version}`, { path });
     } else if (!required.includes(key) && !optional.includes(key)) fail("FORMAT_UNKNOWN_FIELD", `${path} has the unknown field '${key}'`, { path });
   }
   return v;
@@ -583,7 +649,14 @@ const SHAPE3 = (v: CborValue | undefined, path: string): Shape3 => array(v, path
 const PAIR = (v: CborValue | undefined, path: string): readonly [number, number] => array(v, path) as unknown as readonly [number, number];
 
 function connectionFromCbor(v: CborValue | undefined, path: string, version: number): Connection {
-  const head = fields(v, path, ["kind"], ["inputs", "outputs", "weights", "rowPtr", "cols", "inShape", "outShape", "kernel", "stride", "padding", "weight", "shift"], CONNECTION_FIELDS_V2, version);
+  const head = fields(
+    v,
+    path,
+    ["kind"],
+    ["inputs", "outputs", "weights", "rowPtr", "cols", "inShape", "outShape", "kernel", "stride", "padding", "weight", "shift"],
+    CONNECTION_FIELDS_V2,
+    version,
+  );
   const kind = oneOf(head.kind, ["dense", "sparse", "conv2d", "pool"] as const, `${path}.kind`);
   switch (kind) {
     case "dense": {
@@ -593,29 +666,55 @@ function connectionFromCbor(v: CborValue | undefined, path: string, version: num
     case "sparse": {
       const m = fields(v, path, ["kind", "inputs", "outputs", "rowPtr", "cols", "weights"], [], CONNECTION_FIELDS_V2, version);
       return {
-        kind, inputs: m.inputs as number, outputs: m.outputs as number, rowPtr: m.rowPtr as Uint32Array,
-        cols: m.cols as Uint16Array, weights: weightsFromCbor(m.weights, `${path}.weights`),
+        kind,
+        inputs: m.inputs as number,
+        outputs: m.outputs as number,
+        rowPtr: m.rowPtr as Uint32Array,
+        cols: m.cols as Uint16Array,
+        weights: weightsFromCbor(m.weights, `${path}.weights`),
       };
     }
     case "conv2d": {
       const m = fields(v, path, ["kind", "inShape", "outShape", "kernel", "stride", "padding", "weights"], [], CONNECTION_FIELDS_V2, version);
       return {
-        kind, inShape: SHAPE3(m.inShape, `${path}.inShape`), outShape: SHAPE3(m.outShape, `${path}.outShape`), kernel: PAIR(m.kernel, `${path}.kernel`),
-        stride: PAIR(m.stride, `${path}.stride`), padding: PAIR(m.padding, `${path}.padding`), weights: weightsFromCbor(m.weights, `${path}.weights`),
+        kind,
+        inShape: SHAPE3(m.inShape, `${path}.inShape`),
+        outShape: SHAPE3(m.outShape, `${path}.outShape`),
+        kernel: PAIR(m.kernel, `${path}.kernel`),
+        stride: PAIR(m.stride, `${path}.stride`),
+        padding: PAIR(m.padding, `${path}.padding`),
+        weights: weightsFromCbor(m.weights, `${path}.weights`),
       };
     }
     case "pool": {
       const m = fields(v, path, ["kind", "inShape", "outShape", "kernel", "stride", "weight", "shift"], [], CONNECTION_FIELDS_V2, version);
       return {
-        kind, inShape: SHAPE3(m.inShape, `${path}.inShape`), outShape: SHAPE3(m.outShape, `${path}.outShape`), kernel: PAIR(m.kernel, `${path}.kernel`),
-        stride: PAIR(m.stride, `${path}.stride`), weight: m.weight as number, shift: m.shift as number,
+        kind,
+        inShape: SHAPE3(m.inShape, `${path}.inShape`),
+        outShape: SHAPE3(m.outShape, `${path}.outShape`),
+        kernel: PAIR(m.kernel, `${path}.kernel`),
+        stride: PAIR(m.stride, `${path}.stride`),
+        weight: m.weight as number,
+        shift: m.shift as number,
       };
     }
   }
 }
 
 const NEURON_FIELDS = ["model", "threshold", "reset", "resetValue", "leakShift", "leakQ15", "currentShift", "refractory", "vMin"] as const;
-const PLASTICITY_FIELDS = ["rule", "preTraceShift", "postTraceShift", "traceIncrement", "aPlus", "aMinus", "eligibilityShift", "learningShift", "baselineShift", "wMin", "wMax"] as const;
+const PLASTICITY_FIELDS = [
+  "rule",
+  "preTraceShift",
+  "postTraceShift",
+  "traceIncrement",
+  "aPlus",
+  "aMinus",
+  "eligibilityShift",
+  "learningShift",
+  "baselineShift",
+  "wMin",
+  "wMax",
+] as const;
 
 /** Layer keys that format version 2 added (optional; absent means the version-1 meaning). */
 const LAYER_FIELDS_V2: readonly string[] = [];
@@ -639,7 +738,9 @@ function layerFromCbor(v: CborValue, path: string, version: number): Layer {
     ...(m.shape !== undefined ? { shape: SHAPE3(m.shape, `${path}.shape`) } : {}),
     ...(m.recurrent !== undefined ? { recurrent: connectionFromCbor(m.recurrent, `${path}.recurrent`, version) } : {}),
     ...(m.bias !== undefined ? { bias: m.bias as Int32Array } : {}),
-    ...(m.plasticity !== undefined ? { plasticity: { ...(fields(m.plasticity, `${path}.plasticity`, PLASTICITY_FIELDS, [], PLASTICITY_FIELDS_V2, version) as unknown as Plasticity) } } : {}),
+    ...(m.plasticity !== undefined
+      ? { plasticity: { ...(fields(m.plasticity, `${path}.plasticity`, PLASTICITY_FIELDS, [], PLASTICITY_FIELDS_V2, version) as unknown as Plasticity) } }
+      : {}),
   };
 }
 
@@ -700,13 +801,16 @@ function openEnvelope(bytes: Uint8Array): Envelope {
   if (!(bytes instanceof Uint8Array)) fail("FORMAT_BAD_TYPE", "an event table must be given as bytes");
   if (bytes.length > LIMITS.maxFileBytes) fail("FORMAT_LIMIT_EXCEEDED", `the file has ${bytes.length} bytes; the limit is ${LIMITS.maxFileBytes}`);
   const top = decodeCanonical(bytes, { ...CBOR_LIMITS, maxDepth: 1 });
-  if (!isCborMap(top) || typeof top.format !== "string") fail("FORMAT_NOT_EVENT_TABLE", "the file is CBOR but not an event table (no format name at the top level)");
+  if (!isCborMap(top) || typeof top.format !== "string")
+    fail("FORMAT_NOT_EVENT_TABLE", "the file is CBOR but not an event table (no format name at the top level)");
   if (top.format !== FORMAT_NAME) fail("FORMAT_NOT_EVENT_TABLE", `format is '${top.format}', not '${FORMAT_NAME}'`);
   if (top.version === undefined) fail("FORMAT_MISSING_FIELD", "version is missing");
   if (!isInt(top.version)) fail("FORMAT_BAD_TYPE", "version must be an integer");
-  if (!READABLE_FORMAT_VERSIONS.includes(top.version)) fail("FORMAT_VERSION_UNSUPPORTED", `format version ${top.version}; this build reads versions ${READABLE_FORMAT_VERSIONS.join(" and ")}`);
+  if (!READABLE_FORMAT_VERSIONS.includes(top.version))
+    fail("FORMAT_VERSION_UNSUPPORTED", `format version ${top.version}; this build reads versions ${READABLE_FORMAT_VERSIONS.join(" and ")}`);
   const env = fields(top, "file", ["format", "version", "hash", "body"]);
-  if (!(env.hash instanceof ByteString) || env.hash.bytes.length !== SHA256_BYTES) fail("FORMAT_BAD_TYPE", `hash must be a byte string of ${SHA256_BYTES} bytes`);
+  if (!(env.hash instanceof ByteString) || env.hash.bytes.length !== SHA256_BYTES)
+    fail("FORMAT_BAD_TYPE", `hash must be a byte string of ${SHA256_BYTES} bytes`);
   if (!(env.body instanceof ByteString)) fail("FORMAT_BAD_TYPE", "body must be a byte string");
   const body = env.body.bytes;
   const actual = sha256(body);

@@ -11,10 +11,48 @@ function smallTable(over: { dense?: Partial<Layer>; sparseWeights?: Int16Array }
   return {
     input: { size: 9, shape: [1, 3, 3], encoding: "spikes", seed: 0 },
     layers: [
-      { name: "conv", size: 9, shape: [1, 3, 3], input: { kind: "conv2d", inShape: [1, 3, 3], outShape: [1, 3, 3], kernel: [3, 3], stride: [1, 1], padding: [1, 1], weights: { bits: 8, count: 9, data: Int8Array.of(1, 1, 1, 1, 5, 1, 1, 1, 1), shift: Uint8Array.of(0) } }, neuron: neuron() },
-      { name: "pool", size: 1, shape: [1, 1, 1], input: { kind: "pool", inShape: [1, 3, 3], outShape: [1, 1, 1], kernel: [2, 2], stride: [2, 2], weight: 4, shift: 1 }, neuron: neuron() },
-      { name: "sparse", size: 4, input: { kind: "sparse", inputs: 1, outputs: 4, rowPtr: Uint32Array.of(0, 3), cols: Uint16Array.of(0, 2, 3), weights: { bits: 16, count: 3, data: over.sparseWeights ?? Int16Array.of(20, 30, 40), shift: Uint8Array.of(0, 0, 0, 9) } }, neuron: neuron() },
-      { name: "dense", size: 2, input: { kind: "dense", inputs: 4, outputs: 2, weights: { bits: 4, count: 8, data: Uint8Array.of(0x21, 0x43, 0x65, 0x07), shift: Uint8Array.of(0) } }, neuron: neuron(), ...over.dense },
+      {
+        name: "conv",
+        size: 9,
+        shape: [1, 3, 3],
+        input: {
+          kind: "conv2d",
+          inShape: [1, 3, 3],
+          outShape: [1, 3, 3],
+          kernel: [3, 3],
+          stride: [1, 1],
+          padding: [1, 1],
+          weights: { bits: 8, count: 9, data: Int8Array.of(1, 1, 1, 1, 5, 1, 1, 1, 1), shift: Uint8Array.of(0) },
+        },
+        neuron: neuron(),
+      },
+      {
+        name: "pool",
+        size: 1,
+        shape: [1, 1, 1],
+        input: { kind: "pool", inShape: [1, 3, 3], outShape: [1, 1, 1], kernel: [2, 2], stride: [2, 2], weight: 4, shift: 1 },
+        neuron: neuron(),
+      },
+      {
+        name: "sparse",
+        size: 4,
+        input: {
+          kind: "sparse",
+          inputs: 1,
+          outputs: 4,
+          rowPtr: Uint32Array.of(0, 3),
+          cols: Uint16Array.of(0, 2, 3),
+          weights: { bits: 16, count: 3, data: over.sparseWeights ?? Int16Array.of(20, 30, 40), shift: Uint8Array.of(0, 0, 0, 9) },
+        },
+        neuron: neuron(),
+      },
+      {
+        name: "dense",
+        size: 2,
+        input: { kind: "dense", inputs: 4, outputs: 2, weights: { bits: 4, count: 8, data: Uint8Array.of(0x21, 0x43, 0x65, 0x07), shift: Uint8Array.of(0) } },
+        neuron: neuron(),
+        ...over.dense,
+      },
     ],
     readout: { kind: "count" },
     provenance: { source: "inspect.test", tool: "test", settings: {}, layerScales: [1, 1, 1, 1] },
@@ -59,11 +97,21 @@ describe("summarizeTable", () => {
 
   it("warns about thresholds no input can reach, and only then", () => {
     // dense weights: every weight into neuron 1 (odd indices) is negative → neuron 1 can never fire.
-    const negative = smallTable({ dense: { input: { kind: "dense", inputs: 4, outputs: 2, weights: { bits: 4, count: 8, data: Uint8Array.of(0xf1, 0xf1, 0xf1, 0xf1), shift: Uint8Array.of(0) } } } });
+    const negative = smallTable({
+      dense: {
+        input: { kind: "dense", inputs: 4, outputs: 2, weights: { bits: 4, count: 8, data: Uint8Array.of(0xf1, 0xf1, 0xf1, 0xf1), shift: Uint8Array.of(0) } },
+      },
+    });
     const s = summarizeTable(negative, encodeTable(negative));
     expect(s.warnings.filter((w) => w.includes("'dense'") && w.includes("1 of 2 neurons can never reach"))).toHaveLength(1);
     // With a leak, a drive of 1 per step tops out at (1+1)·2^2 − 1 = 7 < 10.
-    const leaky = smallTable({ dense: { input: { kind: "dense", inputs: 4, outputs: 2, weights: { bits: 4, count: 8, data: Uint8Array.of(0x01, 0, 0, 0), shift: Uint8Array.of(0) } }, bias: Int32Array.of(0, 1), neuron: neuron({ model: "lif-shift", leakShift: 2 }) } });
+    const leaky = smallTable({
+      dense: {
+        input: { kind: "dense", inputs: 4, outputs: 2, weights: { bits: 4, count: 8, data: Uint8Array.of(0x01, 0, 0, 0), shift: Uint8Array.of(0) } },
+        bias: Int32Array.of(0, 1),
+        neuron: neuron({ model: "lif-shift", leakShift: 2 }),
+      },
+    });
     const l = summarizeTable(leaky, encodeTable(leaky));
     expect(l.warnings.some((w) => w.includes("'dense'") && w.includes("2 of 2 neurons can never reach the threshold 10 (at most 7"))).toBe(true);
     // In the plain table only sparse neuron 1, which no synapse reaches, is unreachable.

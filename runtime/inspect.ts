@@ -133,7 +133,9 @@ function layerWarnings(table: EventTable, layer: Layer, index: number): string[]
       }
     }
     if (unreachable > 0) {
-      out.push(`${tag}: ${unreachable} of ${layer.size} neurons can never reach the threshold ${n.threshold} (at most ${Math.floor(best)} with every input firing every step)`);
+      out.push(
+        `${tag}: ${unreachable} of ${layer.size} neurons can never reach the threshold ${n.threshold} (at most ${Math.floor(best)} with every input firing every step)`,
+      );
     }
   }
   if (n.model === "lif-shift" && n.leakShift === 0) out.push(`${tag}: lif-shift with leakShift 0 has no leak (it behaves as 'if')`);
@@ -157,7 +159,8 @@ function layerWarnings(table: EventTable, layer: Layer, index: number): string[]
       if (v > hi) hi = v;
     }
     if (w.count > 0 && lo === 0 && hi === 0) out.push(`${tag}: every ${role} weight is 0, so it carries no signal`);
-    else if (w.bits === 16 && lo >= -128 && hi <= 127) out.push(`${tag}: ${role} weights are int16 but all lie in ${lo}..${hi}, which fits int8 (half the bytes)`);
+    else if (w.bits === 16 && lo >= -128 && hi <= 127)
+      out.push(`${tag}: ${role} weights are int16 but all lie in ${lo}..${hi}, which fits int8 (half the bytes)`);
     if (w.shift.length > 1) {
       let smin = 255;
       let smax = 0;

@@ -65,7 +65,12 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
       // step1: acc [3+1, -2+5] = [4,3] -> v [7,1]; 7 >= 5 spikes -> 7-5 = 2
       // step2: acc [1,5] -> v [3,6]; 6 spikes -> 1
       // step3: no input, no leak -> [3,1]
-      expect(r.v).toEqual([[3, -2], [2, 1], [3, 1], [3, 1]]);
+      expect(r.v).toEqual([
+        [3, -2],
+        [2, 1],
+        [3, 1],
+        [3, 1],
+      ]);
       expect(r.spikes).toEqual([[], [0], [1], []]);
       expect(Array.from(sim.spikeCounts(0))).toEqual([1, 1]);
       expect(sim.t).toBe(4);
@@ -82,7 +87,7 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
       up.step(ev(0)); // v = sat(2 * 2147418112) = INT32_MAX -> spike
       expect(Array.from(up.lastSpikes(0))).toEqual([0]);
 
-      const down = new Interpreter(net(2, [layer(1, dense(2, 1, w16([-32768, -32768], [16]))) ]));
+      const down = new Interpreter(net(2, [layer(1, dense(2, 1, w16([-32768, -32768], [16])))]));
       down.step(ev(0, 1)); // acc = sat(-2^31 - 2^31) = INT32_MIN
       expect(down.membrane(0)[0]).toBe(INT32_MIN);
       down.step(ev(0)); // v = sat(INT32_MIN - 2^31) = INT32_MIN, no wrap to 0
@@ -162,7 +167,10 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
       // IF, threshold 10, refractory 2, bias 1, weight 9, input every step.
       // t0: 0+1+9 = 10 fires -> 0, r=2; t1, t2: refractory (v stays 0); t3: 10 fires again; ...
       const sim = new Interpreter(net(1, [layer(1, dense(1, 1, w8([9])), { threshold: 10, refractory: 2 }, { bias: Int32Array.from([1]) })]));
-      const r = trace(sim, Array.from({ length: 7 }, () => ev(0)));
+      const r = trace(
+        sim,
+        Array.from({ length: 7 }, () => ev(0)),
+      );
       expect(r.spikes).toEqual([[0], [], [], [0], [], [], [0]]);
       expect(r.v.map((v) => v[0])).toEqual([0, 0, 0, 0, 0, 0, 0]);
     });
@@ -214,10 +222,14 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
 
   describe("integrator readout", () => {
     it("integrates without firing and reads the argmax membrane, ties to the lowest index", () => {
-      const table = net(2, [
-        layer(2, dense(2, 2, w8([10, 0, 0, 10])), { threshold: 10 }),
-        layer(3, dense(2, 3, w8([2, 5, 5, 7, 0, 0])), { model: "integrator", threshold: 1 }, { bias: Int32Array.from([1, 0, 0]) }),
-      ], "membrane");
+      const table = net(
+        2,
+        [
+          layer(2, dense(2, 2, w8([10, 0, 0, 10])), { threshold: 10 }),
+          layer(3, dense(2, 3, w8([2, 5, 5, 7, 0, 0])), { model: "integrator", threshold: 1 }, { bias: Int32Array.from([1, 0, 0]) }),
+        ],
+        "membrane",
+      );
       const sim = new Interpreter(table);
       sim.step(ev(0)); // layer0 neuron0 fires; layer1 v = [1+2, 5, 5] (same step) -> tie 1, 2 -> class 1
       expect(Array.from(sim.membrane(1))).toEqual([3, 5, 5]);
@@ -245,8 +257,11 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
       // int4 weights [-1, 7, -8, 3] packed low nibble first: 0x7F, 0x38; shift 2 (x4)
       // pre0: cols [2, 0, 2] weights [-1, 7, -8] -> acc[2] = -4 - 32 = -36, acc[0] = 28; pre1: col 1 weight 3 -> 12
       const sparse: Connection = {
-        kind: "sparse", inputs: 2, outputs: 3,
-        rowPtr: Uint32Array.from([0, 3, 4]), cols: Uint16Array.from([2, 0, 2, 1]),
+        kind: "sparse",
+        inputs: 2,
+        outputs: 3,
+        rowPtr: Uint32Array.from([0, 3, 4]),
+        cols: Uint16Array.from([2, 0, 2, 1]),
         weights: { bits: 4, data: Uint8Array.from([0x7f, 0x38]), count: 4, shift: Uint8Array.from([2]) },
       };
       const sim = new Interpreter(net(2, [layer(3, sparse)]));
@@ -280,7 +295,16 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
   });
 
   /** Direct gather: out[k][oy][ox] = sum of w[k][c][ky][kx] << shift over present input events (value 1). */
-  function naiveConv(inShape: Shape3, outShape: Shape3, kernel: [number, number], stride: [number, number], padding: [number, number], w: number[], shift: number[], events: Set<number>): number[] {
+  function naiveConv(
+    inShape: Shape3,
+    outShape: Shape3,
+    kernel: [number, number],
+    stride: [number, number],
+    padding: [number, number],
+    w: number[],
+    shift: number[],
+    events: Set<number>,
+  ): number[] {
     const [C, H, W] = inShape;
     const [K, OH, OW] = outShape;
     const out: number[] = [];
@@ -294,7 +318,8 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
                 const y = oy * stride[0] - padding[0] + ky;
                 const x = ox * stride[1] - padding[1] + kx;
                 if (y < 0 || y >= H || x < 0 || x >= W) continue; // zero padding
-                if (events.has((c * H + y) * W + x)) sum += w[((k * C + c) * kernel[0] + ky) * kernel[1] + kx]! * 2 ** (shift.length === 1 ? shift[0]! : shift[k]!);
+                if (events.has((c * H + y) * W + x))
+                  sum += w[((k * C + c) * kernel[0] + ky) * kernel[1] + kx]! * 2 ** (shift.length === 1 ? shift[0]! : shift[k]!);
               }
           out.push(sum);
         }
@@ -336,7 +361,15 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
         const wCount = cfg.K * C * cfg.kernel[0] * cfg.kernel[1];
         const weights = Array.from({ length: wCount }, () => rnd(256) - 128);
         const shift = cfg.perK ? Array.from({ length: cfg.K }, () => rnd(4)) : [1];
-        const conv: Connection = { kind: "conv2d", inShape: cfg.inShape, outShape, kernel: cfg.kernel, stride: cfg.stride, padding: cfg.padding, weights: w8(weights, shift) };
+        const conv: Connection = {
+          kind: "conv2d",
+          inShape: cfg.inShape,
+          outShape,
+          kernel: cfg.kernel,
+          stride: cfg.stride,
+          padding: cfg.padding,
+          weights: w8(weights, shift),
+        };
         const sim = new Interpreter(net(C * H * W, [layer(cfg.K * OH * OW, conv, { threshold: INT32_MAX })]));
         for (let trial = 0; trial < 5; trial++) {
           const events = new Set<number>();
@@ -382,7 +415,11 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
         spikes.push([Array.from(sim.lastSpikes(0)), Array.from(sim.lastSpikes(1))]);
       }
       // t0: neuron0 fires; t1: neuron1 receives the recurrent spike and fires, layer1 fires in the same step; t2: quiet
-      expect(spikes).toEqual([[[0], []], [[1], [0]], [[], []]]);
+      expect(spikes).toEqual([
+        [[0], []],
+        [[1], [0]],
+        [[], []],
+      ]);
     });
 
     it("reset forgets the last step's spikes", () => {
@@ -439,9 +476,15 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
 
     it("current gives graded events, spikes a binary frame", () => {
       const cur = encodeSample({ ...base, encoding: "current" }, Uint8Array.from([0, 77]), 2);
-      expect(cur.map((s) => [Array.from(s.indices), Array.from(s.values ?? [])])).toEqual([[[1], [77]], [[1], [77]]]);
+      expect(cur.map((s) => [Array.from(s.indices), Array.from(s.values ?? [])])).toEqual([
+        [[1], [77]],
+        [[1], [77]],
+      ]);
       const spk = encodeSample({ ...base, encoding: "spikes" }, Uint8Array.from([9, 0]), 2);
-      expect(spk.map((s) => [Array.from(s.indices), s.values])).toEqual([[[0], undefined], [[0], undefined]]);
+      expect(spk.map((s) => [Array.from(s.indices), s.values])).toEqual([
+        [[0], undefined],
+        [[0], undefined],
+      ]);
     });
 
     it("rejects samples of the wrong size and bad step counts", () => {
@@ -454,11 +497,20 @@ describe.each(IMPLEMENTATIONS)("%s", (_name, Interpreter) => {
     function busyTable(): EventTable {
       const g = new Xorshift32(99);
       const rw = (n: number): number[] => Array.from({ length: n }, () => (g.next() % 61) - 20);
-      return net(6, [
-        layer(5, dense(6, 5, w8(rw(30))), { model: "cuba", currentShift: 2, leakShift: 3, threshold: 40, refractory: 2 }, { recurrent: dense(5, 5, w8(rw(25))) }),
-        layer(4, dense(5, 4, w8(rw(20))), { model: "lif-q15", leakQ15: 30000, threshold: 30, reset: "value", resetValue: -5, vMin: -50 }),
-        layer(3, dense(4, 3, w8(rw(12))), { model: "integrator" }),
-      ], "membrane");
+      return net(
+        6,
+        [
+          layer(
+            5,
+            dense(6, 5, w8(rw(30))),
+            { model: "cuba", currentShift: 2, leakShift: 3, threshold: 40, refractory: 2 },
+            { recurrent: dense(5, 5, w8(rw(25))) },
+          ),
+          layer(4, dense(5, 4, w8(rw(20))), { model: "lif-q15", leakQ15: 30000, threshold: 30, reset: "value", resetValue: -5, vMin: -50 }),
+          layer(3, dense(4, 3, w8(rw(12))), { model: "integrator" }),
+        ],
+        "membrane",
+      );
     }
 
     it("a restored interpreter continues identically", () => {

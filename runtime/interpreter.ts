@@ -85,9 +85,7 @@ function checkShape(what: string, shape: Shape3): void {
 
 /** Stored weights, checked against the count the geometry needs, by width. */
 type CheckedWeights =
-  | { readonly bits: 4; readonly data: Uint8Array }
-  | { readonly bits: 8; readonly data: Int8Array }
-  | { readonly bits: 16; readonly data: Int16Array };
+  { readonly bits: 4; readonly data: Uint8Array } | { readonly bits: 8; readonly data: Int8Array } | { readonly bits: 16; readonly data: Int16Array };
 
 function checkWeights(weights: Weights, expectedCount: number, what: string): CheckedWeights {
   if (weights.count !== expectedCount) {
@@ -125,7 +123,15 @@ function once<T>(build: () => T): () => T {
  * The packed spike fold of spec/ops.md §12.3 item 1 over a dense connection; it hands steps of graded
  * values to the IR kernel `exact`. Undefined when the packed weights would be too large.
  */
-function denseSpikeFold(inputs: number, outputs: number, weightAt: (q: number) => number, shift: Uint8Array, perChannel: boolean, plane: number, exact: Scatter): () => Scatter | undefined {
+function denseSpikeFold(
+  inputs: number,
+  outputs: number,
+  weightAt: (q: number) => number,
+  shift: Uint8Array,
+  perChannel: boolean,
+  plane: number,
+  exact: Scatter,
+): () => Scatter | undefined {
   return once(() => {
     const rows = packDenseRows(inputs, outputs, weightAt, (j) => shift[perChannel ? Math.floor(j / plane) : 0]!);
     return rows === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldDenseSpikes(rows, pre, n, acc));
@@ -139,7 +145,9 @@ function denseSpikeFold(inputs: number, outputs: number, weightAt: (q: number) =
 function listSpikeFold(build: () => SpikeLists | undefined, exact: Scatter): () => Scatter | undefined {
   return once(() => {
     const lists = build();
-    return lists === undefined ? undefined : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldSpikeLists(lists, pre, n, acc));
+    return lists === undefined
+      ? undefined
+      : (pre, n, values, graded, acc) => (graded ? exact(pre, n, values, graded, acc) : foldSpikeLists(lists, pre, n, acc));
   });
 }
 
@@ -172,11 +180,12 @@ function denseScatter(inputs: number, outputs: number, weights: Weights, post: P
         spikeFold: denseSpikeFold(inputs, outputs, weightReader(weights), shift, perChannel, plane, exact),
       };
     }
-    case 16: return {
-      sat: (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterDenseW16Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundDenseW16(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
-    };
+    case 16:
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterDenseW16(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterDenseW16Exact(pre, n, values, graded, channels, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundDenseW16(inputs, channels, w.data, shift, perChannel, plane, vmax, out),
+      };
   }
 }
 
@@ -197,7 +206,9 @@ function sparseScatter(c: Extract<Connection, { kind: "sparse" }>, post: PostCha
   const perChannel = weights.shift.length !== 1;
   const weightAt = weightReader(weights);
   const { plane } = post;
-  return withListFold(kernels, () => sparseSpikeLists(rowPtr, cols, (q, j) => spikeContribution(weightAt(q), weights.shift[perChannel ? Math.floor(j / plane) : 0]!)));
+  return withListFold(kernels, () =>
+    sparseSpikeLists(rowPtr, cols, (q, j) => spikeContribution(weightAt(q), weights.shift[perChannel ? Math.floor(j / plane) : 0]!)),
+  );
 }
 
 function sparseKernels(c: Extract<Connection, { kind: "sparse" }>, post: PostChannels, what: string): BoundConnection {
@@ -218,40 +229,46 @@ function sparseKernels(c: Extract<Connection, { kind: "sparse" }>, post: PostCha
   const { plane } = post;
   if (cols instanceof Uint16Array) {
     switch (w.bits) {
-      case 4: return {
-        sat: (pre, n, values, graded, acc) => K.scatterSparseW4C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
-        exact: (pre, n, values, graded, acc) => K.scatterSparseW4C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
-        bound: (vmax, out) => K.boundSparseW4C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
-      };
-      case 8: return {
-        sat: (pre, n, values, graded, acc) => K.scatterSparseW8C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
-        exact: (pre, n, values, graded, acc) => K.scatterSparseW8C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
-        bound: (vmax, out) => K.boundSparseW8C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
-      };
-      case 16: return {
-        sat: (pre, n, values, graded, acc) => K.scatterSparseW16C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
-        exact: (pre, n, values, graded, acc) => K.scatterSparseW16C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
-        bound: (vmax, out) => K.boundSparseW16C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
-      };
+      case 4:
+        return {
+          sat: (pre, n, values, graded, acc) => K.scatterSparseW4C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+          exact: (pre, n, values, graded, acc) => K.scatterSparseW4C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+          bound: (vmax, out) => K.boundSparseW4C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
+        };
+      case 8:
+        return {
+          sat: (pre, n, values, graded, acc) => K.scatterSparseW8C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+          exact: (pre, n, values, graded, acc) => K.scatterSparseW8C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+          bound: (vmax, out) => K.boundSparseW8C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
+        };
+      case 16:
+        return {
+          sat: (pre, n, values, graded, acc) => K.scatterSparseW16C16(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+          exact: (pre, n, values, graded, acc) => K.scatterSparseW16C16Exact(pre, n, values, graded, rowPtr, cols, w.data, shift, perChannel, plane, acc),
+          bound: (vmax, out) => K.boundSparseW16C16(inputs, rowPtr, cols, w.data, shift, perChannel, plane, vmax, out),
+        };
     }
   }
   const cols32 = cols instanceof Uint32Array ? cols : Uint32Array.from(cols);
   switch (w.bits) {
-    case 4: return {
-      sat: (pre, n, values, graded, acc) => K.scatterSparseW4C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterSparseW4C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundSparseW4C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
-    };
-    case 8: return {
-      sat: (pre, n, values, graded, acc) => K.scatterSparseW8C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterSparseW8C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundSparseW8C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
-    };
-    case 16: return {
-      sat: (pre, n, values, graded, acc) => K.scatterSparseW16C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterSparseW16C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
-      bound: (vmax, out) => K.boundSparseW16C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
-    };
+    case 4:
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterSparseW4C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterSparseW4C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundSparseW4C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
+      };
+    case 8:
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterSparseW8C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterSparseW8C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundSparseW8C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
+      };
+    case 16:
+      return {
+        sat: (pre, n, values, graded, acc) => K.scatterSparseW16C32(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+        exact: (pre, n, values, graded, acc) => K.scatterSparseW16C32Exact(pre, n, values, graded, rowPtr, cols32, w.data, shift, perChannel, plane, acc),
+        bound: (vmax, out) => K.boundSparseW16C32(inputs, rowPtr, cols32, w.data, shift, perChannel, plane, vmax, out),
+      };
   }
 }
 
@@ -292,21 +309,30 @@ function conv2dKernels(c: Extract<Connection, { kind: "conv2d" }>, what: string)
   const { shift } = c.weights;
   const outPlane = outH * outW;
   switch (w.bits) {
-    case 4: return {
-      sat: (pre, n, values, graded, acc) => K.scatterConv2dW4(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterConv2dW4Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
-      bound: (vmax, out) => K.boundConv2dW4(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
-    };
-    case 8: return {
-      sat: (pre, n, values, graded, acc) => K.scatterConv2dW8(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterConv2dW8Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
-      bound: (vmax, out) => K.boundConv2dW8(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
-    };
-    case 16: return {
-      sat: (pre, n, values, graded, acc) => K.scatterConv2dW16(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
-      exact: (pre, n, values, graded, acc) => K.scatterConv2dW16Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
-      bound: (vmax, out) => K.boundConv2dW16(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
-    };
+    case 4:
+      return {
+        sat: (pre, n, values, graded, acc) =>
+          K.scatterConv2dW4(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+        exact: (pre, n, values, graded, acc) =>
+          K.scatterConv2dW4Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+        bound: (vmax, out) => K.boundConv2dW4(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
+      };
+    case 8:
+      return {
+        sat: (pre, n, values, graded, acc) =>
+          K.scatterConv2dW8(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+        exact: (pre, n, values, graded, acc) =>
+          K.scatterConv2dW8Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+        bound: (vmax, out) => K.boundConv2dW8(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
+      };
+    case 16:
+      return {
+        sat: (pre, n, values, graded, acc) =>
+          K.scatterConv2dW16(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+        exact: (pre, n, values, graded, acc) =>
+          K.scatterConv2dW16Exact(pre, n, values, graded, inC, inH, inW, outH, outW, kh, kw, sy, sx, py, px, outK, w.data, shift, perChannel, acc),
+        bound: (vmax, out) => K.boundConv2dW16(inC, kh, kw, outK, outPlane, w.data, shift, perChannel, vmax, out),
+      };
   }
 }
 
@@ -480,13 +506,64 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
   const update = ((): ((L: LayerRuntime) => number) => {
     switch (model) {
       case IF:
-        return (L) => K.neuronIf(biasCount, biasPlane, bias, L.acc, vMin, L.v, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+        return (L) =>
+          K.neuronIf(biasCount, biasPlane, bias, L.acc, vMin, L.v, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
       case LIF_SHIFT:
-        return (L) => K.neuronLifShift(biasCount, biasPlane, bias, L.acc, vMin, L.v, leakShift, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+        return (L) =>
+          K.neuronLifShift(
+            biasCount,
+            biasPlane,
+            bias,
+            L.acc,
+            vMin,
+            L.v,
+            leakShift,
+            threshold,
+            resetSubtract,
+            resetValue,
+            refractory,
+            L.refractoryLeft,
+            L.counts,
+            L.spikes,
+          );
       case LIF_Q15:
-        return (L) => K.neuronLifQ15(biasCount, biasPlane, bias, L.acc, vMin, L.v, leakQ15, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+        return (L) =>
+          K.neuronLifQ15(
+            biasCount,
+            biasPlane,
+            bias,
+            L.acc,
+            vMin,
+            L.v,
+            leakQ15,
+            threshold,
+            resetSubtract,
+            resetValue,
+            refractory,
+            L.refractoryLeft,
+            L.counts,
+            L.spikes,
+          );
       case CUBA:
-        return (L) => K.neuronCuba(biasCount, biasPlane, bias, L.acc, vMin, L.v, leakShift, currentShift, L.current, threshold, resetSubtract, resetValue, refractory, L.refractoryLeft, L.counts, L.spikes);
+        return (L) =>
+          K.neuronCuba(
+            biasCount,
+            biasPlane,
+            bias,
+            L.acc,
+            vMin,
+            L.v,
+            leakShift,
+            currentShift,
+            L.current,
+            threshold,
+            resetSubtract,
+            resetValue,
+            refractory,
+            L.refractoryLeft,
+            L.counts,
+            L.spikes,
+          );
       default:
         return (L) => {
           K.neuronIntegrator(biasCount, biasPlane, bias, L.acc, vMin, L.v);
@@ -498,7 +575,8 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
   const compiled = compileConnection(layer.input, inputs, size, post, `${what} input`);
   // a plastic layer folds through its int16 working weights, which change: always saturating (no §12.1 proof)
   const plastic = layer.plasticity === undefined ? undefined : new PlasticLayer(layer, inputs, what);
-  const feedForward: BoundConnection = plastic === undefined ? compiled : { sat: plastic.scatter, exact: plastic.scatter, bound: (_vmax, out) => out.fill(INT32_MAX) };
+  const feedForward: BoundConnection =
+    plastic === undefined ? compiled : { sat: plastic.scatter, exact: plastic.scatter, bound: (_vmax, out) => out.fill(INT32_MAX) };
   const recurrent = layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`);
   const spikeStep = stepScatter(size, feedForward, 1, recurrent, folds);
   return {
@@ -717,7 +795,10 @@ export class Interpreter {
 
   /** The table with every plastic layer's stored weights replaced by its working weights (spec/ops.md §11.4). */
   learnedTable(): EventTable {
-    return learnedTableOf(this.table, this.layers.map((L) => L.plastic));
+    return learnedTableOf(
+      this.table,
+      this.layers.map((L) => L.plastic),
+    );
   }
 
   private layer(index: number): LayerRuntime {

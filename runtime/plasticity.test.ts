@@ -7,20 +7,37 @@ import { ReferenceInterpreter } from "./testing/reference-interpreter.js";
 import { randomTable, TestRng } from "./testing/random-table.js";
 
 const RULE: Plasticity = {
-  rule: "rstdp", preTraceShift: 1, postTraceShift: 1, traceIncrement: 1000, aPlus: 16384, aMinus: 8192,
-  eligibilityShift: 2, learningShift: 4, baselineShift: 0, wMin: -10000, wMax: 10000,
+  rule: "rstdp",
+  preTraceShift: 1,
+  postTraceShift: 1,
+  traceIncrement: 1000,
+  aPlus: 16384,
+  aMinus: 8192,
+  eligibilityShift: 2,
+  learningShift: 4,
+  baselineShift: 0,
+  wMin: -10000,
+  wMax: 10000,
 };
 
 /** inputs → one IF neuron (reset to 0, threshold `threshold`), dense int16 weights, the rule above with `over`. */
 function tinyTable(weights: number[], threshold: number, over: Partial<Plasticity> = {}): EventTable {
   return {
     input: { size: weights.length, encoding: "spikes", seed: 1 },
-    layers: [{
-      name: "post", size: 1,
-      input: { kind: "dense", inputs: weights.length, outputs: 1, weights: { bits: 16, data: Int16Array.from(weights), count: weights.length, shift: Uint8Array.of(0) } },
-      neuron: { ...DEFAULT_NEURON, threshold, reset: "value", resetValue: 0 },
-      plasticity: { ...RULE, ...over },
-    }],
+    layers: [
+      {
+        name: "post",
+        size: 1,
+        input: {
+          kind: "dense",
+          inputs: weights.length,
+          outputs: 1,
+          weights: { bits: 16, data: Int16Array.from(weights), count: weights.length, shift: Uint8Array.of(0) },
+        },
+        neuron: { ...DEFAULT_NEURON, threshold, reset: "value", resetValue: 0 },
+        plasticity: { ...RULE, ...over },
+      },
+    ],
     readout: { kind: "count" },
     provenance: { source: "test", tool: "test", settings: {}, layerScales: [1] },
   };
@@ -41,7 +58,10 @@ describe("trace decay (spec/ops.md §11.1)", () => {
 });
 
 describe("R-STDP by hand (spec/ops.md §11.2, §11.3)", () => {
-  for (const [name, Sim] of [["generated", Interpreter], ["reference", ReferenceInterpreter]] as const) {
+  for (const [name, Sim] of [
+    ["generated", Interpreter],
+    ["reference", ReferenceInterpreter],
+  ] as const) {
     it(`${name}: traces, eligibility and the rewarded weight match hand-derived values`, () => {
       const sim = new Sim(tinyTable([10], 1));
       const st = sim.plasticity(0)!;
@@ -111,7 +131,9 @@ describe("R-STDP by hand (spec/ops.md §11.2, §11.3)", () => {
  * `delay` steps after the pairing strengthens the synapse only when the pairing was causal.
  */
 function pairingExperiment(causal: boolean, rewarded: boolean, delay: number): number {
-  const sim = new Interpreter(tinyTable([1, 100], 50, { preTraceShift: 3, postTraceShift: 3, eligibilityShift: 5, aPlus: 8192, aMinus: 8192, learningShift: 8, wMin: 0, wMax: 1000 }));
+  const sim = new Interpreter(
+    tinyTable([1, 100], 50, { preTraceShift: 3, postTraceShift: 3, eligibilityShift: 5, aPlus: 8192, aMinus: 8192, learningShift: 8, wMin: 0, wMax: 1000 }),
+  );
   for (let trial = 0; trial < 20; trial++) {
     const [first, second] = causal ? [0, 1] : [1, 0];
     sim.step(spike(first));
@@ -283,7 +305,19 @@ describe("event timing (spec/ops.md §11.5)", () => {
     expect(round.layers[0]!.plasticity!.timing).toBe("event");
     const sparse: EventTable = {
       ...table,
-      layers: [{ ...table.layers[0]!, input: { kind: "sparse", inputs: 2, outputs: 1, rowPtr: Uint32Array.of(0, 1, 2), cols: Uint16Array.of(0, 0), weights: { bits: 16, data: Int16Array.of(100, 100), count: 2, shift: Uint8Array.of(0) } } }],
+      layers: [
+        {
+          ...table.layers[0]!,
+          input: {
+            kind: "sparse",
+            inputs: 2,
+            outputs: 1,
+            rowPtr: Uint32Array.of(0, 1, 2),
+            cols: Uint16Array.of(0, 0),
+            weights: { bits: 16, data: Int16Array.of(100, 100), count: 2, shift: Uint8Array.of(0) },
+          },
+        },
+      ],
     };
     expect(() => encodeTable(sparse)).toThrow(/event timing applies to dense/);
     // without the key the body is the version-1 body: same hash as before format version 2

@@ -33,7 +33,8 @@ export function checkPlasticity(p: Plasticity, weights: Weights, what: string): 
   checkRange(`${what} aMinus`, p.aMinus, 0, 32767);
   checkRange(`${what} learningShift`, p.learningShift, 0, 31);
   checkRange(`${what} baselineShift`, p.baselineShift, 0, 15);
-  if (p.timing !== undefined && p.timing !== "step" && p.timing !== "event") fail("FORMAT_UNKNOWN_KIND", `${what}: unknown plasticity timing '${p.timing as string}'`);
+  if (p.timing !== undefined && p.timing !== "step" && p.timing !== "event")
+    fail("FORMAT_UNKNOWN_KIND", `${what}: unknown plasticity timing '${p.timing as string}'`);
   const half = 2 ** (weights.bits - 1);
   checkRange(`${what} wMin`, p.wMin, -half, half - 1);
   checkRange(`${what} wMax`, p.wMin <= p.wMax ? p.wMax : Number.NaN, p.wMin, half - 1);
@@ -102,7 +103,8 @@ export class PlasticLayer implements PlasticityState {
     const p = layer.plasticity;
     const c = layer.input;
     if (p === undefined) throw new RangeError(`${what} is not plastic`);
-    if (c.kind !== "dense" && c.kind !== "sparse") fail("FORMAT_OUT_OF_RANGE", `${what}: plasticity applies to dense or sparse input connections, not '${c.kind}'`);
+    if (c.kind !== "dense" && c.kind !== "sparse")
+      fail("FORMAT_OUT_OF_RANGE", `${what}: plasticity applies to dense or sparse input connections, not '${c.kind}'`);
     if (layer.neuron.model === "integrator") fail("FORMAT_OUT_OF_RANGE", `${what}: an integrator layer cannot be plastic`);
     checkPlasticity(p, c.weights, what);
     this.params = p;
@@ -185,12 +187,45 @@ export class PlasticLayer implements PlasticityState {
         if (nFired > 0) {
           K.plasticEventTraceNow(pre, preStamp, inputs, now, gx, preNow);
           if (triplet) K.plasticTripletGain(fired, nFired, slow, slowStamp, now, gSlow, aPlus, a3Plus, gain);
-          K.plasticEventPotentiateDense(fired, nFired, inputs, outputs, preNow, gain, preStamp, postStamp, now, ge, direct, weights, elig, learningShift, wMin, wMax);
+          K.plasticEventPotentiateDense(
+            fired,
+            nFired,
+            inputs,
+            outputs,
+            preNow,
+            gain,
+            preStamp,
+            postStamp,
+            now,
+            ge,
+            direct,
+            weights,
+            elig,
+            learningShift,
+            wMin,
+            wMax,
+          );
           K.plasticEventBump(post, postStamp, fired, nFired, now, gy, traceIncrement);
           if (triplet) K.plasticEventBump(slow, slowStamp, fired, nFired, now, gSlow, traceIncrement);
         }
       };
-      this.rewardAt = (r, now) => K.plasticEventRewardDense(weights, elig, inputs, outputs, preStamp, postStamp, (now - 1) >>> 0, ge, r, this.baseline, p.baselineShift, learningShift, wMin, wMax);
+      this.rewardAt = (r, now) =>
+        K.plasticEventRewardDense(
+          weights,
+          elig,
+          inputs,
+          outputs,
+          preStamp,
+          postStamp,
+          (now - 1) >>> 0,
+          ge,
+          r,
+          this.baseline,
+          p.baselineShift,
+          learningShift,
+          wMin,
+          wMax,
+        );
     } else {
       this.learnAt = (ev, n, fired, nFired) => this.learnStep(ev, n, fired, nFired);
       this.rewardAt = (r) => K.plasticReward(weights, elig, weights.length, r, this.baseline, p.baselineShift, learningShift, wMin, wMax);
@@ -256,7 +291,12 @@ export function packWeights(w: Int16Array, like: Weights): Weights {
 /** Bytes the plasticity section adds to a snapshot (spec/ops.md §10): per plastic layer w, x, y, e (int16 each), b (int32). */
 export function plasticSnapshotLength(states: readonly (PlasticityState | undefined)[]): number {
   let length = 0;
-  for (const st of states) if (st !== undefined) length += 2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length + st.slowTrace.length) + 4 + 4 * (st.preStamp.length + st.postStamp.length + st.slowStamp.length);
+  for (const st of states)
+    if (st !== undefined)
+      length +=
+        2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length + st.slowTrace.length) +
+        4 +
+        4 * (st.preStamp.length + st.postStamp.length + st.slowStamp.length);
   return length;
 }
 
@@ -282,7 +322,12 @@ export function writePlasticSnapshot(view: DataView, o: number, states: readonly
  * Parses the plasticity section at byte o (checking weights against the clamp, traces ≥ 0, the
  * baseline in int16) without changing anything; `apply` then installs it. `mismatch` throws.
  */
-export function readPlasticSnapshot(view: DataView, o: number, states: readonly (PlasticityState | undefined)[], mismatch: (why: string) => never): { end: number; apply: () => void } {
+export function readPlasticSnapshot(
+  view: DataView,
+  o: number,
+  states: readonly (PlasticityState | undefined)[],
+  mismatch: (why: string) => never,
+): { end: number; apply: () => void } {
   const parsed: Array<() => void> = [];
   for (const st of states) {
     if (st === undefined) continue;
@@ -337,7 +382,8 @@ export const MAX_PENDING_REWARDS = 1024;
  */
 export function queueReward(pending: Map<number, number>, nextStep: number, value: number, targetStep: number): void {
   if (!Number.isInteger(value) || value < -32768 || value > 32767) fail("SEMANTICS_BAD_INPUT", `a reward is an integer in -32768..32767, got ${value}`);
-  if (!Number.isSafeInteger(targetStep) || targetStep < nextStep) fail("SEMANTICS_BAD_INPUT", `reward aimed at step ${targetStep}, but the next step is ${nextStep}`);
+  if (!Number.isSafeInteger(targetStep) || targetStep < nextStep)
+    fail("SEMANTICS_BAD_INPUT", `reward aimed at step ${targetStep}, but the next step is ${nextStep}`);
   const queued = pending.get(targetStep);
   if (queued === undefined && pending.size >= MAX_PENDING_REWARDS) fail("SEMANTICS_BAD_INPUT", `more than ${MAX_PENDING_REWARDS} steps with pending rewards`);
   pending.set(targetStep, sat16((queued ?? 0) + value));

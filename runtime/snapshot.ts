@@ -60,7 +60,11 @@ export function writeSnapshot(layers: readonly SnapshotLayer[], steps: number): 
     for (let j = 0; j < L.size; j++) u32(L.counts[j]!);
     for (let s = 0; s < L.spikeCount; s++) u32(L.spikes[s]!);
   }
-  writePlasticSnapshot(view, o, layers.map((L) => L.plastic));
+  writePlasticSnapshot(
+    view,
+    o,
+    layers.map((L) => L.plastic),
+  );
   return bytes;
 }
 
@@ -109,7 +113,12 @@ export function readSnapshot(bytes: Uint8Array, layers: readonly SnapshotLayer[]
     }
     return { v, current, refractoryLeft, counts, spikes, spikeCount };
   });
-  const plastic = readPlasticSnapshot(view, o, layers.map((L) => L.plastic), mismatch);
+  const plastic = readPlasticSnapshot(
+    view,
+    o,
+    layers.map((L) => L.plastic),
+    mismatch,
+  );
   if (plastic.end !== bytes.length) mismatch("trailing bytes");
   return {
     steps,

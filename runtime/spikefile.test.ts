@@ -33,14 +33,18 @@ describe("spike files", () => {
     // and back
     expect(sampleFromInput(s)).toEqual(FILE.samples[0]);
     expect(sampleFromInput({ steps: [stepEvents([2, 0], [1, 9])] })).toEqual({
-      steps: 1, step: Uint32Array.from([0, 0]), index: Uint32Array.from([0, 2]), value: Uint8Array.from([9, 1]),
+      steps: 1,
+      step: Uint32Array.from([0, 0]),
+      index: Uint32Array.from([0, 2]),
+      value: Uint8Array.from([9, 1]),
     });
   });
 
   it("rejects malformed documents with CLI_BAD_INPUT_FILE", () => {
     const ok = raw({ ...base, samples: [{ steps: 1, step: new Uint32Array(0), index: new Uint32Array(0) }] });
     expect(decodeSpikeFile(ok).samples.length).toBe(1);
-    const sample = (s: Record<string, unknown>): Uint8Array => raw({ ...base, samples: [{ steps: 3, step: Uint32Array.from([0]), index: Uint32Array.from([0]), ...s }] });
+    const sample = (s: Record<string, unknown>): Uint8Array =>
+      raw({ ...base, samples: [{ steps: 3, step: Uint32Array.from([0]), index: Uint32Array.from([0]), ...s }] });
     const cases: Array<[string, Uint8Array]> = [
       ["truncated", ok.subarray(0, ok.length - 3)],
       ["trailing byte", Uint8Array.from([...ok, 0])],
@@ -67,6 +71,8 @@ describe("spike files", () => {
   });
 
   it("refuses to write an invalid file", () => {
-    expect(codeOf(() => encodeSpikeFile({ inputSize: 2, samples: [{ steps: 1, step: Uint32Array.from([0]), index: Uint32Array.from([5]) }] }))).toBe("CLI_BAD_INPUT_FILE");
+    expect(codeOf(() => encodeSpikeFile({ inputSize: 2, samples: [{ steps: 1, step: Uint32Array.from([0]), index: Uint32Array.from([5]) }] }))).toBe(
+      "CLI_BAD_INPUT_FILE",
+    );
   });
 });

@@ -3,7 +3,8 @@ import { checkFile, checkRepository, importSpecifiers } from "./check-imports.js
 
 describe("import-boundary check", () => {
   it("reads static, re-export, side-effect and dynamic imports", () => {
-    const src = 'import a from "./a.js";\nimport type { B } from "../b.js";\nexport { c } from "./c.js";\nimport "./d.js";\nconst e = await imp' + 'ort("../e.js");\n';
+    const src =
+      'import a from "./a.js";\nimport type { B } from "../b.js";\nexport { c } from "./c.js";\nimport "./d.js";\nconst e = await imp' + 'ort("../e.js");\n';
     expect(importSpecifiers(src).sort()).toEqual(["../b.js", "../e.js", "./a.js", "./c.js", "./d.js"]);
   });
 
@@ -18,7 +19,9 @@ describe("import-boundary check", () => {
     expect(rules("cli/x.ts", 'import { y } from "../test/y.js";')).toHaveLength(1);
     expect(rules("scripts/x.ts", 'import { y } from "../bench/y.js";')).toHaveLength(1);
     expect(rules("firmware-host/jobs/x.ts", 'import { y } from "../../cli/y.js";')).toHaveLength(1);
-    expect(rules("cli/x.ts", 'import { a } from "../models/a.js";\nimport { b } from "../firmware-host/b.js";\nimport { c } from "../runtime/c.js";')).toEqual([]);
+    expect(rules("cli/x.ts", 'import { a } from "../models/a.js";\nimport { b } from "../firmware-host/b.js";\nimport { c } from "../runtime/c.js";')).toEqual(
+      [],
+    );
     expect(rules("firmware-host/jobs/x.ts", 'import { y } from "../../runtime/y.js";\nimport { z } from "../bridge/z.js";')).toEqual([]);
     // (split so this file's own text holds no dynamic import for the repository scan to find)
     expect(rules("cli/bench.ts", "const m = await imp" + 'ort("../bench/summary.js");')).toEqual([]);

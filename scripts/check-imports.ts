@@ -38,11 +38,7 @@ export interface Violation {
 /** Import specifiers of a source text: `import … from`, `export … from`, side-effect imports and `import(…)`. */
 export function importSpecifiers(source: string): string[] {
   const out: string[] = [];
-  const patterns = [
-    /^\s*(?:import|export)\s[^;'"]*?\bfrom\s*["']([^"']+)["']/gm,
-    /^\s*import\s*["']([^"']+)["']/gm,
-    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
-  ];
+  const patterns = [/^\s*(?:import|export)\s[^;'"]*?\bfrom\s*["']([^"']+)["']/gm, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\(\s*["']([^"']+)["']\s*\)/g];
   for (const re of patterns) for (const m of source.matchAll(re)) out.push(m[1]!);
   return out;
 }
@@ -67,7 +63,8 @@ export function checkFile(file: string, source: string): Violation[] {
       else if (to === "test" && from !== "test") found.push({ file, specifier, rule: "nothing outside test/ imports test/" });
       else if (from === "ui" && to !== "runtime") found.push({ file, specifier, rule: "ui/ imports only runtime/ of ours" });
       else if (SIBLINGS.has(from) && SIBLINGS.has(to)) found.push({ file, specifier, rule: "codegen/, models/ and firmware-host/ do not import each other" });
-      else if (to === "cli" && from !== "cli" && from !== "test" && from !== "bench") found.push({ file, specifier, rule: "only cli/ (and tests and benches) import cli/" });
+      else if (to === "cli" && from !== "cli" && from !== "test" && from !== "bench")
+        found.push({ file, specifier, rule: "only cli/ (and tests and benches) import cli/" });
     } else if (from === "runtime" && !isTest && NODE_MODULES.has(specifier.split("/")[0]!)) {
       found.push({ file, specifier, rule: "runtime/ uses no Node API (it runs in a browser too)" });
     }

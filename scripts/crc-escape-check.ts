@@ -64,7 +64,9 @@ async function main(): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, 10));
   const injected = faulty.counters.hostToDevice;
-  console.log(JSON.stringify({ frames, seed, framesDamaged: injected.framesDamaged, bytesDropped: injected.bytesDropped, bitsFlipped: injected.bitsFlipped, ...seen }));
+  console.log(
+    JSON.stringify({ frames, seed, framesDamaged: injected.framesDamaged, bytesDropped: injected.bytesDropped, bitsFlipped: injected.bitsFlipped, ...seen }),
+  );
 }
 
 await main();

@@ -32,15 +32,38 @@ export function corpusFiles(): Map<string, Uint8Array> {
   files.set("valid-int4.cbor", encodeTable(randomTable(20, { ...small, layers: 3, weightBits: [4] })));
   files.set("valid-int16.cbor", encodeTable(randomTable(21, { ...small, layers: 3, weightBits: [16] })));
   files.set("valid-integrator.cbor", encodeTable(randomTable(22, { ...small, layers: 2, models: ["integrator", "cuba"], readout: "membrane" })));
-  files.set("valid-plastic.cbor", encodeTable(randomTable(23, { ...small, kinds: ["dense", "sparse"], plasticityProbability: 1, models: ["lif-shift", "lif-q15"] })));
+  files.set(
+    "valid-plastic.cbor",
+    encodeTable(randomTable(23, { ...small, kinds: ["dense", "sparse"], plasticityProbability: 1, models: ["lif-shift", "lif-q15"] })),
+  );
   files.set("valid-rate.cbor", encodeTable(randomTable(24, { ...small, layers: 4, encoding: "rate" })));
   const everything = encodeTable(everythingTable());
   files.set("bad-truncated.cbor", everything.subarray(0, everything.length - 40));
-  files.set("bad-hash.cbor", (() => { const b = everything.slice(); b[150]! ^= 4; return b; })());
+  files.set(
+    "bad-hash.cbor",
+    (() => {
+      const b = everything.slice();
+      b[150]! ^= 4;
+      return b;
+    })(),
+  );
   files.set("bad-truncated-body.cbor", envelope(bodyBytes(everything).subarray(0, 300)));
-  const wanted = new Set(["sparse columns not ascending", "int4 padding nibble set", "weights outside the plasticity clamp", "conv outShape inconsistent with stride", "huge float where an integer is expected"]);
+  const wanted = new Set([
+    "sparse columns not ascending",
+    "int4 padding nibble set",
+    "weights outside the plasticity clamp",
+    "conv outShape inconsistent with stride",
+    "huge float where an integer is expected",
+  ]);
   for (const [name, bytes] of hostileCases()) {
-    if (wanted.has(name)) files.set(`bad-${name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase()}.cbor`, bytes);
+    if (wanted.has(name))
+      files.set(
+        `bad-${name
+          .replace(/[^a-z0-9]+/gi, "-")
+          .replace(/^-|-$/g, "")
+          .toLowerCase()}.cbor`,
+        bytes,
+      );
   }
   return files;
 }
@@ -48,12 +71,82 @@ export function corpusFiles(): Map<string, Uint8Array> {
 /** Dictionary entries: every key and name of the format as encoded CBOR text, and the typed-array tags. */
 export function dictionary(): string {
   const words = [
-    "body", "hash", "format", "version", "picospike-event-table", "input", "layers", "readout", "provenance", "size", "shape", "encoding", "seed",
-    "name", "recurrent", "bias", "neuron", "plasticity", "kind", "inputs", "outputs", "weights", "rowPtr", "cols", "inShape", "outShape", "kernel",
-    "stride", "padding", "weight", "shift", "bits", "count", "data", "model", "threshold", "reset", "resetValue", "leakShift", "leakQ15",
-    "currentShift", "refractory", "vMin", "rule", "preTraceShift", "postTraceShift", "traceIncrement", "aPlus", "aMinus", "eligibilityShift",
-    "learningShift", "baselineShift", "wMin", "wMax", "source", "tool", "settings", "layerScales", "dense", "sparse", "conv2d", "pool", "if",
-    "lif-shift", "lif-q15", "cuba", "integrator", "subtract", "value", "spikes", "rate", "current", "count", "membrane", "stdp", "rstdp",
+    "body",
+    "hash",
+    "format",
+    "version",
+    "picospike-event-table",
+    "input",
+    "layers",
+    "readout",
+    "provenance",
+    "size",
+    "shape",
+    "encoding",
+    "seed",
+    "name",
+    "recurrent",
+    "bias",
+    "neuron",
+    "plasticity",
+    "kind",
+    "inputs",
+    "outputs",
+    "weights",
+    "rowPtr",
+    "cols",
+    "inShape",
+    "outShape",
+    "kernel",
+    "stride",
+    "padding",
+    "weight",
+    "shift",
+    "bits",
+    "count",
+    "data",
+    "model",
+    "threshold",
+    "reset",
+    "resetValue",
+    "leakShift",
+    "leakQ15",
+    "currentShift",
+    "refractory",
+    "vMin",
+    "rule",
+    "preTraceShift",
+    "postTraceShift",
+    "traceIncrement",
+    "aPlus",
+    "aMinus",
+    "eligibilityShift",
+    "learningShift",
+    "baselineShift",
+    "wMin",
+    "wMax",
+    "source",
+    "tool",
+    "settings",
+    "layerScales",
+    "dense",
+    "sparse",
+    "conv2d",
+    "pool",
+    "if",
+    "lif-shift",
+    "lif-q15",
+    "cuba",
+    "integrator",
+    "subtract",
+    "value",
+    "spikes",
+    "rate",
+    "current",
+    "count",
+    "membrane",
+    "stdp",
+    "rstdp",
   ];
   const esc = (b: Uint8Array): string => [...b].map((x) => `\\x${x.toString(16).padStart(2, "0")}`).join("");
   const lines = ["# CBOR-encoded keys and names of the event-table format (scripts/make-fuzz-corpus.ts)"];

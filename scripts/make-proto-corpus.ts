@@ -83,7 +83,13 @@ function cobsCorpus(): Map<string, Uint8Array> {
   files.set("nonzero-254", cat(header(2), nonZero(254)));
   files.set("nonzero-255", cat(header(2), nonZero(255)));
   files.set("nonzero-508", cat(header(4), nonZero(508)));
-  files.set("mixed-512", cat(header(6), Uint8Array.from({ length: 512 }, (_, i) => (i % 7 === 0 ? 0 : (i * 31) & 0xff))));
+  files.set(
+    "mixed-512",
+    cat(
+      header(6),
+      Uint8Array.from({ length: 512 }, (_, i) => (i % 7 === 0 ? 0 : (i * 31) & 0xff)),
+    ),
+  );
   files.set("small-cap", cat([9, 0, 1], nonZero(40)));
   SAMPLE_MESSAGES.forEach((msg, i) => {
     // Decoded frames (zeros inside) for the round trip, and wire bytes for the stream decoder.
@@ -104,8 +110,17 @@ const RECORD_PAYLOAD_MAX = 255;
 const RECORD_CHUNK_DATA = RECORD_PAYLOAD_MAX - 6;
 
 const RSTDP: Plasticity = {
-  rule: "rstdp", preTraceShift: 2, postTraceShift: 2, traceIncrement: 1024, aPlus: 96, aMinus: 64,
-  eligibilityShift: 3, learningShift: 6, baselineShift: 2, wMin: -100, wMax: 100,
+  rule: "rstdp",
+  preTraceShift: 2,
+  postTraceShift: 2,
+  traceIncrement: 1024,
+  aPlus: 96,
+  aMinus: 64,
+  eligibilityShift: 3,
+  learningShift: 6,
+  baselineShift: 2,
+  wMin: -100,
+  wMax: 100,
 };
 
 /** Two small tables: a plastic (R-STDP int8 dense, then pair STDP int4 with recurrence) and a plain sparse one. */
@@ -115,15 +130,32 @@ function deviceModels(): Map<string, EventTable> {
     input: { size: 8, encoding: "rate", seed: 1 },
     layers: [
       {
-        name: "learn", size: 4,
-        input: { kind: "dense", inputs: 8, outputs: 4, weights: { bits: 8, count: 32, data: Int8Array.from({ length: 32 }, (_, k) => ((k * 37) % 61) - 10), shift: Uint8Array.of(0) } },
+        name: "learn",
+        size: 4,
+        input: {
+          kind: "dense",
+          inputs: 8,
+          outputs: 4,
+          weights: { bits: 8, count: 32, data: Int8Array.from({ length: 32 }, (_, k) => ((k * 37) % 61) - 10), shift: Uint8Array.of(0) },
+        },
         neuron: { ...DEFAULT_NEURON, threshold: 40 },
         plasticity: RSTDP,
       },
       {
-        name: "out", size: 3,
-        input: { kind: "dense", inputs: 4, outputs: 3, weights: { bits: 4, count: 12, data: Uint8Array.from({ length: 6 }, (_, k) => (k * 53) & 0x77), shift: Uint8Array.of(2, 2, 2) } },
-        recurrent: { kind: "dense", inputs: 3, outputs: 3, weights: { bits: 8, count: 9, data: Int8Array.of(0, -5, -5, -5, 0, -5, -5, -5, 0), shift: Uint8Array.of(0) } },
+        name: "out",
+        size: 3,
+        input: {
+          kind: "dense",
+          inputs: 4,
+          outputs: 3,
+          weights: { bits: 4, count: 12, data: Uint8Array.from({ length: 6 }, (_, k) => (k * 53) & 0x77), shift: Uint8Array.of(2, 2, 2) },
+        },
+        recurrent: {
+          kind: "dense",
+          inputs: 3,
+          outputs: 3,
+          weights: { bits: 8, count: 9, data: Int8Array.of(0, -5, -5, -5, 0, -5, -5, -5, 0), shift: Uint8Array.of(0) },
+        },
         neuron: { ...DEFAULT_NEURON, threshold: 12 },
         plasticity: { ...RSTDP, rule: "stdp", wMin: -8, wMax: 7 },
       },
@@ -133,15 +165,28 @@ function deviceModels(): Map<string, EventTable> {
   };
   const plain: EventTable = {
     input: { size: 6, encoding: "rate", seed: 2 },
-    layers: [{
-      name: "sparse", size: 5,
-      input: { kind: "sparse", inputs: 6, outputs: 5, rowPtr: Uint32Array.of(0, 2, 3, 5, 6, 8, 9), cols: Uint16Array.of(0, 3, 1, 2, 4, 0, 1, 4, 3), weights: { bits: 16, count: 9, data: Int16Array.of(300, -20, 500, 90, 700, -300, 250, 400, 1000), shift: Uint8Array.of(3) } },
-      neuron: { ...DEFAULT_NEURON, threshold: 30 },
-    }],
+    layers: [
+      {
+        name: "sparse",
+        size: 5,
+        input: {
+          kind: "sparse",
+          inputs: 6,
+          outputs: 5,
+          rowPtr: Uint32Array.of(0, 2, 3, 5, 6, 8, 9),
+          cols: Uint16Array.of(0, 3, 1, 2, 4, 0, 1, 4, 3),
+          weights: { bits: 16, count: 9, data: Int16Array.of(300, -20, 500, 90, 700, -300, 250, 400, 1000), shift: Uint8Array.of(3) },
+        },
+        neuron: { ...DEFAULT_NEURON, threshold: 30 },
+      },
+    ],
     readout: { kind: "count" },
     provenance: { ...provenance, layerScales: [1] },
   };
-  return new Map([["plastic", plastic], ["plain", plain]]);
+  return new Map([
+    ["plastic", plastic],
+    ["plain", plain],
+  ]);
 }
 
 /** fuzz_device.c input builder: frame records with increasing sequence numbers, ticks and raw bytes. */
@@ -197,7 +242,8 @@ class Session {
     return this.send({ kind: "MODEL_END" });
   }
   step(step: number, indices: readonly number[], options: { more?: boolean; values?: readonly number[] } = {}): this {
-    const events = options.values === undefined ? { indices: Uint32Array.from(indices) } : { indices: Uint32Array.from(indices), values: Uint8Array.from(options.values) };
+    const events =
+      options.values === undefined ? { indices: Uint32Array.from(indices) } : { indices: Uint32Array.from(indices), values: Uint8Array.from(options.values) };
     return this.send({ kind: "STEP", step, more: options.more ?? false, wantCost: true, reportMask: 0xffffffff, events });
   }
   bytes(): Uint8Array {
@@ -228,20 +274,48 @@ function deviceCorpus(): Map<string, Uint8Array> {
   files.set("session-lockstep-learning", learn.bytes());
 
   // STEP in parts (MORE), with and without values, then one out of order and one out of range.
-  files.set("session-step-parts", new Session().hello().upload(plastic)
-    .step(0, [0, 2], { more: true }).step(0, [4, 6], { more: true, values: [3, 255] }).step(0, [7])
-    .step(1, [5], { more: true }).step(1, [2]).step(1, [9]).step(2, [1]).bytes());
+  files.set(
+    "session-step-parts",
+    new Session()
+      .hello()
+      .upload(plastic)
+      .step(0, [0, 2], { more: true })
+      .step(0, [4, 6], { more: true, values: [3, 255] })
+      .step(0, [7])
+      .step(1, [5], { more: true })
+      .step(1, [2])
+      .step(1, [9])
+      .step(2, [1])
+      .bytes(),
+  );
 
   // Real time: start, inputs, time passing, a reward, stop, lockstep again.
   const rt = new Session().hello().upload(plastic).send({ kind: "RT_START", periodUs: 1000, wantCost: true, reportMask: 3 });
-  rt.send({ kind: "RT_INPUT", events: { indices: Uint32Array.from(all(8)) } }).send({ kind: "RT_INPUT", events: { indices: Uint32Array.of(1, 2), values: Uint8Array.of(4, 250) } });
-  rt.tick(3).send({ kind: "REWARD", targetStep: 0, reward: 500 }).send({ kind: "RT_INPUT", events: { indices: Uint32Array.of(0, 6) } }).tick(10);
-  rt.send({ kind: "STEP", step: 0, more: false, wantCost: false, reportMask: 1, events: { indices: new Uint32Array(0) } }).send({ kind: "RT_STOP" }).send({ kind: "GET_STATS" }).step(20, [1]);
+  rt.send({ kind: "RT_INPUT", events: { indices: Uint32Array.from(all(8)) } }).send({
+    kind: "RT_INPUT",
+    events: { indices: Uint32Array.of(1, 2), values: Uint8Array.of(4, 250) },
+  });
+  rt.tick(3)
+    .send({ kind: "REWARD", targetStep: 0, reward: 500 })
+    .send({ kind: "RT_INPUT", events: { indices: Uint32Array.of(0, 6) } })
+    .tick(10);
+  rt.send({ kind: "STEP", step: 0, more: false, wantCost: false, reportMask: 1, events: { indices: new Uint32Array(0) } })
+    .send({ kind: "RT_STOP" })
+    .send({ kind: "GET_STATS" })
+    .step(20, [1]);
   files.set("session-realtime", rt.bytes());
 
   // The plain sparse model, then a second upload replacing it, with a failed one in between.
-  const swap = new Session().hello().upload(plain).step(0, [0, 1, 2, 3, 4, 5]).step(1, [5]).send({ kind: "READ_STATE", what: 1, layer: 0, offset: 0, length: 18 });
-  swap.send({ kind: "MODEL_BEGIN", totalLength: 40, sha256: new Uint8Array(32) }).send({ kind: "MODEL_CHUNK", offset: 0, data: new Uint8Array(40).fill(0xa0) }).send({ kind: "MODEL_END" });
+  const swap = new Session()
+    .hello()
+    .upload(plain)
+    .step(0, [0, 1, 2, 3, 4, 5])
+    .step(1, [5])
+    .send({ kind: "READ_STATE", what: 1, layer: 0, offset: 0, length: 18 });
+  swap
+    .send({ kind: "MODEL_BEGIN", totalLength: 40, sha256: new Uint8Array(32) })
+    .send({ kind: "MODEL_CHUNK", offset: 0, data: new Uint8Array(40).fill(0xa0) })
+    .send({ kind: "MODEL_END" });
   swap.upload(plastic).step(0, [3]);
   files.set("session-model-swap", swap.bytes());
 
@@ -254,14 +328,30 @@ function deviceCorpus(): Map<string, Uint8Array> {
   const good = frameBytes({ version: 1, type: 0x50, seq: 9, payload: new Uint8Array(0) });
   const badCrc = good.slice();
   badCrc[badCrc.length - 1]! ^= 0x40;
-  files.set("session-damaged", new Session().hello().raw([5, 1, 0, 3, 0xff, 0]).raw([...cobsEncode(badCrc), 0]).raw([...cobsEncode(good), 0])
-    .raw(new Uint8Array(300).fill(7)).send({ kind: "GET_STATS" }).versioned(1, 0x7e, []).versioned(2, 0x50, []).send({ kind: "GET_STATS" }).bytes());
+  files.set(
+    "session-damaged",
+    new Session()
+      .hello()
+      .raw([5, 1, 0, 3, 0xff, 0])
+      .raw([...cobsEncode(badCrc), 0])
+      .raw([...cobsEncode(good), 0])
+      .raw(new Uint8Array(300).fill(7))
+      .send({ kind: "GET_STATS" })
+      .versioned(1, 0x7e, [])
+      .versioned(2, 0x50, [])
+      .send({ kind: "GET_STATS" })
+      .bytes(),
+  );
   return files;
 }
 
 /** Every corpus directory under firmware/fuzz/corpus/ and its files. */
 export function protocolCorpora(): Map<string, Map<string, Uint8Array>> {
-  return new Map([["cobs", cobsCorpus()], ["proto", protoCorpus()], ["device", deviceCorpus()]]);
+  return new Map([
+    ["cobs", cobsCorpus()],
+    ["proto", protoCorpus()],
+    ["device", deviceCorpus()],
+  ]);
 }
 
 function main(argv: readonly string[]): number {

@@ -48,9 +48,15 @@ for (const name of fixtureCases(root)) {
     });
     if (all) samplesEqual++;
   });
-  const flagText = Object.entries(flags).map(([k, v]) => `--${k} ${String(v)}`).join(" ") || "—";
-  const what = fc.outputKind === "membrane" ? `${countsEqual}/${counts} final membranes (max \\|Δv\\| ${maxDiff.toExponential(1)})` : `${countsEqual}/${counts}`;
-  rows.push(`| ${name} | ${fc.framework} | ${report.dialect} (${report.dt}) | ${flagText} | ${samplesEqual}/${fc.samples.length} | ${what} | not yet: quantize refuses the version-2 rules (see below) |`);
+  const flagText =
+    Object.entries(flags)
+      .map(([k, v]) => `--${k} ${String(v)}`)
+      .join(" ") || "—";
+  const what =
+    fc.outputKind === "membrane" ? `${countsEqual}/${counts} final membranes (max \\|Δv\\| ${maxDiff.toExponential(1)})` : `${countsEqual}/${counts}`;
+  rows.push(
+    `| ${name} | ${fc.framework} | ${report.dialect} (${report.dt}) | ${flagText} | ${samplesEqual}/${fc.samples.length} | ${what} | not yet: quantize refuses the version-2 rules (see below) |`,
+  );
 }
 const table = rows.join("\n");
 const docPath = join(repo, "docs/NIR.md");

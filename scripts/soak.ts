@@ -18,7 +18,9 @@ const steps = Number(process.env["PICOSPIKE_SOAK_STEPS"] ?? 1_000_000);
 const started = performance.now();
 let lastPrint = started;
 const report = await runSoak({
-  board, steps, seconds,
+  board,
+  steps,
+  seconds,
   // One line a minute on stderr, so a long run can be watched.
   onProgress: (done) => {
     const now = performance.now();
@@ -51,7 +53,11 @@ if (args.includes("--record")) {
     `| host sequence gaps (frames lost, counted) | ${d.gaps} |`,
     `| retransmissions (of them fast, on detected damage) | ${d.retransmissions} (${d.fastRetransmissions}) |`,
     `| recoveries (resets detected, re-uploads, steps replayed) | ${r.recoveries} (${r.resetsDetected}, ${r.reuploads}, ${r.replayedSteps}) |`,
-    `| recoveries by cause | ${Object.entries(r.causes).map(([why, n]) => `${why}: ${n}`).join(", ") || "none"} |`,
+    `| recoveries by cause | ${
+      Object.entries(r.causes)
+        .map(([why, n]) => `${why}: ${n}`)
+        .join(", ") || "none"
+    } |`,
     `| learned-weights checkpoints | ${r.checkpoints} |`,
     `| steps diverging from the interpreter (corrupted frames accepted) | **${report.divergentSteps}** |`,
     `| requests completed (none failed; ${r.recoveries - r.resetsDetected} timeouts reported and recovered) | ${report.requestsCompleted} |`,

@@ -25,7 +25,9 @@ if (missing) {
 const dir = mkdtempSync(join(tmpdir(), "picospike-shot-"));
 try {
   const report = join(dir, "report.html");
-  execFileSync(process.execPath, ["bin/picospike.js", "compare", model, "--board", board, "--input", "mnist:0:12", "--steps", "32", "--report", report], { stdio: "inherit" });
+  execFileSync(process.execPath, ["bin/picospike.js", "compare", model, "--board", board, "--input", "mnist:0:12", "--steps", "32", "--report", report], {
+    stdio: "inherit",
+  });
   const chromium = await launchChromium();
   try {
     const page = await chromium.browser.newPage();

@@ -17,7 +17,15 @@ import { findTool, type ToolName } from "../firmware-host/boards/toolchain.js";
 import { encodeTable } from "../runtime/format.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import {
-  bodyBytes, byteMutations, envelope, everythingTable, goldenTable, hostileCases, treeMutations, tsVerdict, wideSparseTable,
+  bodyBytes,
+  byteMutations,
+  envelope,
+  everythingTable,
+  goldenTable,
+  hostileCases,
+  treeMutations,
+  tsVerdict,
+  wideSparseTable,
 } from "../runtime/testing/table-catalogue.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -121,7 +129,10 @@ describe.skipIf(!GCC)("C event-table reader", () => {
 
   it("rejects the malformed catalogue with the TS reader's codes", () => {
     const cases = hostileCases();
-    const accepted = crossCheck(cases.map(([, b]) => b), "hostile case");
+    const accepted = crossCheck(
+      cases.map(([, b]) => b),
+      "hostile case",
+    );
     expect(accepted).toBe(0);
   });
 
@@ -131,7 +142,12 @@ describe.skipIf(!GCC)("C event-table reader", () => {
     expect(crossCheck(inputs, "truncation")).toBe(0);
     // Truncating the body inside a well-formed envelope reaches the body decoder instead.
     const body = bodyBytes(files[1]!);
-    expect(crossCheck(Array.from({ length: body.length }, (_, n) => envelope(body.subarray(0, n))), "truncated body")).toBe(0);
+    expect(
+      crossCheck(
+        Array.from({ length: body.length }, (_, n) => envelope(body.subarray(0, n))),
+        "truncated body",
+      ),
+    ).toBe(0);
   });
 
   it("agrees on seeded byte mutations of files and of re-hashed bodies", () => {

@@ -30,7 +30,8 @@ let dir = "";
  */
 const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   SEMANTICS_STATE_MISMATCH: "only Interpreter.restore raises it, and no verb restores an interpreter snapshot",
-  SEMANTICS_HELD_INPUT_PLASTIC: "only Interpreter.holdInput/stepHeld and ps_net_hold_input raise it, and evaluation holds input only when layer 0 does not learn",
+  SEMANTICS_HELD_INPUT_PLASTIC:
+    "only Interpreter.holdInput/stepHeld and ps_net_hold_input raise it, and evaluation holds input only when layer 0 does not learn",
   CODEGEN_DRIFT: "raised by `npm run gen:check` (scripts/gen.ts), not by the picospike CLI",
   CODEGEN_MISMATCH: "raised by the conformance harness (test/conformance) when C and TS kernels disagree: a picospike bug, not an input",
   PROTOCOL_BAD_FRAME: "a frame failing COBS or its length check is dropped and counted (compare/stream --json faults), never fatal",
@@ -38,10 +39,12 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_UNKNOWN_MESSAGE: "the host drops device frames of unknown type and never sends one, so no device NACKs with it",
   PROTOCOL_BAD_PAYLOAD: "needs a malformed payload under a valid CRC from a device; corrupted frames fail the CRC first",
   PROTOCOL_SEQUENCE_GAP: "informational: gaps are counted in the link's counters and reported in --json, never raised",
-  PROTOCOL_TIMEOUT: "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
+  PROTOCOL_TIMEOUT:
+    "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
-  CLI_UI_ASSETS_MISSING: "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",
+  CLI_UI_ASSETS_MISSING:
+    "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",
   CLI_PACKAGE_DAMAGED: "needs an install missing the package's own files (package.json, firmware/); the acceptance suite checks the tarball carries them",
   CLI_INTERRUPTED: "Ctrl-C ends a run with its summary, complete output files and exit 130, not with this error (cli/live-stream.test.ts)",
 };
@@ -106,7 +109,11 @@ class RelayTransport implements Transport {
   private readonly closeListeners = new Set<() => void>();
   /** Frame delimiters (0x00) still to pass to the mock; bytes after the last are swallowed. */
   private delimitersLeft: number;
-  constructor(private readonly child: ChildProcess, private readonly firstBytes: Buffer, hearsFrames = Infinity) {
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly firstBytes: Buffer,
+    hearsFrames = Infinity,
+  ) {
     this.delimitersLeft = hearsFrames;
     child.on("close", () => {
       this.open = false;
@@ -174,7 +181,10 @@ async function runTrigger(t: Trigger): Promise<Result> {
     const held = createServer();
     await new Promise<void>((resolve) => held.listen(0, "127.0.0.1", resolve));
     try {
-      return await picospike(t.args.map((a) => (a === "$HELDPORT" ? String((held.address() as AddressInfo).port) : a)), t.env);
+      return await picospike(
+        t.args.map((a) => (a === "$HELDPORT" ? String((held.address() as AddressInfo).port) : a)),
+        t.env,
+      );
     } finally {
       held.close();
     }
@@ -182,7 +192,10 @@ async function runTrigger(t: Trigger): Promise<Result> {
   if (t.device === undefined) return picospike(t.args, t.env);
   const dev = await fakeDevice(t.device, t.deviceHearsFrames);
   try {
-    return await picospike(t.args.map((a) => (a === "$PORT" ? dev.port : a)), t.env);
+    return await picospike(
+      t.args.map((a) => (a === "$PORT" ? dev.port : a)),
+      t.env,
+    );
   } finally {
     dev.stop();
   }
@@ -218,8 +231,22 @@ function wipingSnn(): FloatSnn {
   return {
     input: { shape: [1, 1, 2], encoding: "rate", scale: 1 / 255 },
     layers: [
-      { kind: "dense", name: "h", inputs: 2, outputs: 2, weights: Float32Array.from([0.5, -0.25, 0.125, 1]), neuron: { model: "lif", threshold: 1, leak: 1e-6, reset: "subtract", refractory: 0 } },
-      { kind: "dense", name: "o", inputs: 2, outputs: 2, weights: Float32Array.from([1, 0, 0, 1]), neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
+      {
+        kind: "dense",
+        name: "h",
+        inputs: 2,
+        outputs: 2,
+        weights: Float32Array.from([0.5, -0.25, 0.125, 1]),
+        neuron: { model: "lif", threshold: 1, leak: 1e-6, reset: "subtract", refractory: 0 },
+      },
+      {
+        kind: "dense",
+        name: "o",
+        inputs: 2,
+        outputs: 2,
+        weights: Float32Array.from([1, 0, 0, 1]),
+        neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+      },
     ],
     readout: "membrane",
     provenance: { source: "test", tool: "error-catalogue", settings: {} },
@@ -263,53 +290,153 @@ beforeAll(() => {
   const bigTable: EventTable = {
     ...bigBase,
     input: { size: 784, encoding: "spikes", seed: 1 },
-    layers: [{
-      name: "wide", size: 400, neuron: DEFAULT_NEURON,
-      input: { kind: "dense", inputs: 784, outputs: 400, weights: { bits: 8, count: 784 * 400, data: new Int8Array(784 * 400).fill(3), shift: new Uint8Array(1) } },
-    }],
+    layers: [
+      {
+        name: "wide",
+        size: 400,
+        neuron: DEFAULT_NEURON,
+        input: {
+          kind: "dense",
+          inputs: 784,
+          outputs: 400,
+          weights: { bits: 8, count: 784 * 400, data: new Int8Array(784 * 400).fill(3), shift: new Uint8Array(1) },
+        },
+      },
+    ],
     readout: { kind: "count" },
     provenance: { ...bigBase.provenance, layerScales: [1] },
   };
   const big = w("big.cbor", encodeTable(bigTable));
-  const compare = (input: string, out: string, ...more: string[]): string[] => ["compare", model, "--board", "mock", "--steps", "4", "--input", input, "--out", out, ...more];
+  const compare = (input: string, out: string, ...more: string[]): string[] => [
+    "compare",
+    model,
+    "--board",
+    "mock",
+    "--steps",
+    "4",
+    "--input",
+    input,
+    "--out",
+    out,
+    ...more,
+  ];
 
   Object.assign(TRIGGERS, {
     SEMANTICS_BAD_INPUT: {
-      args: compare(`spikes:${w("wide.spk", encodeSpikeFile({ inputSize: n + 1, samples: [{ steps: 1, step: Uint32Array.of(0), index: Uint32Array.of(n) }] }))}`, "sbi.spk"),
-      mentions: `${n + 1} inputs`, outputs: ["sbi.spk"],
+      args: compare(
+        `spikes:${w("wide.spk", encodeSpikeFile({ inputSize: n + 1, samples: [{ steps: 1, step: Uint32Array.of(0), index: Uint32Array.of(n) }] }))}`,
+        "sbi.spk",
+      ),
+      mentions: `${n + 1} inputs`,
+      outputs: ["sbi.spk"],
     },
     CODEGEN_UNSUPPORTED: { args: ["codegen", model, "--target", "rust", "--out", "cg-rust"], mentions: "rust", outputs: ["cg-rust"] },
     CODEGEN_COMPILE_FAILED: {
-      args: ["build", model, "--board", "native", "--out", "b-cc"], mentions: "gcc", outputs: ["b-cc"], toolOutputAbove: true,
+      args: ["build", model, "--board", "native", "--out", "b-cc"],
+      mentions: "gcc",
+      outputs: ["b-cc"],
+      toolOutputAbove: true,
       env: { PATH: join(dir, "fakebin") },
     },
-    PROTOCOL_VERSION_MISMATCH: { args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "pvm.spk"], device: { protoRange: [7, 9] }, mentions: /7/, outputs: ["pvm.spk"] },
-    PROTOCOL_HANDSHAKE_FAILED: { args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "phf.spk"], device: "silent", mentions: "HELLO_ACK", outputs: ["phf.spk"] },
-    PROTOCOL_MODEL_MISMATCH: { args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "pmm.spk"], device: { uploadRam: 0 }, mentions: "cannot take uploads", outputs: ["pmm.spk"] },
-    DEVICE_OUT_OF_MEMORY: { args: ["stream", "--model", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "oom.spk"], device: { uploadRam: 64 }, mentions: "upload RAM (64 bytes)", outputs: ["oom.spk"] },
+    PROTOCOL_VERSION_MISMATCH: {
+      args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "pvm.spk"],
+      device: { protoRange: [7, 9] },
+      mentions: /7/,
+      outputs: ["pvm.spk"],
+    },
+    PROTOCOL_HANDSHAKE_FAILED: {
+      args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "phf.spk"],
+      device: "silent",
+      mentions: "HELLO_ACK",
+      outputs: ["phf.spk"],
+    },
+    PROTOCOL_MODEL_MISMATCH: {
+      args: ["compare", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "pmm.spk"],
+      device: { uploadRam: 0 },
+      mentions: "cannot take uploads",
+      outputs: ["pmm.spk"],
+    },
+    DEVICE_OUT_OF_MEMORY: {
+      args: ["stream", "--model", model, "--port", "$PORT", "--steps", "2", "--input", "random:0.1:1", "--out", "oom.spk"],
+      device: { uploadRam: 64 },
+      mentions: "upload RAM (64 bytes)",
+      outputs: ["oom.spk"],
+    },
     // the port vanishes for longer than the recovery's 10 s window (spec/protocol.md §4.6 (a))
-    DEVICE_DISCONNECTED: { args: compare("random:0.1:1", "ddc.spk", "--samples", "3", "--inject", "unplug=at:5:15s"), mentions: "handshake", outputs: ["ddc.spk"] },
+    DEVICE_DISCONNECTED: {
+      args: compare("random:0.1:1", "ddc.spk", "--samples", "3", "--inject", "unplug=at:5:15s"),
+      mentions: "handshake",
+      outputs: ["ddc.spk"],
+    },
     DEVICE_UNKNOWN_BOARD: { args: compare("random:0.1:1", "dub.spk", "--board", "vax11"), mentions: "vax11", outputs: ["dub.spk"] },
-    DEVICE_TOOL_MISSING: { args: ["build", model, "--board", "native", "--out", "b-tool"], env: { PATH: join(dir, "emptybin") }, mentions: "apt-get install gcc", outputs: ["b-tool"] },
+    DEVICE_TOOL_MISSING: {
+      args: ["build", model, "--board", "native", "--out", "b-tool"],
+      env: { PATH: join(dir, "emptybin") },
+      mentions: "apt-get install gcc",
+      outputs: ["b-tool"],
+    },
     // decided before any compiler runs, so the same answer with or without the Arm toolchain
-    DEVICE_MODEL_TOO_LARGE: { args: ["build", big, "--board", "microbit", "--out", "b-big"], env: { PATH: join(dir, "emptybin") }, mentions: "microbit", outputs: ["b-big"] },
+    DEVICE_MODEL_TOO_LARGE: {
+      args: ["build", big, "--board", "microbit", "--out", "b-big"],
+      env: { PATH: join(dir, "emptybin") },
+      mentions: "microbit",
+      outputs: ["b-big"],
+    },
     DEVICE_CANNOT_MONITOR: { args: ["monitor", "--port", "$PORT", "--model", model, "--steps", "2"], device: {}, mentions: "runs no model" },
-    CLI_UI_PORT_UNAVAILABLE: { args: ["compare", model, "--board", "mock", "--steps", "2", "--input", "random:0.1:1", "--ui-port", "$HELDPORT", "--report", "upu.html"], mentions: "EADDRINUSE", outputs: ["upu.html"] },
-    DEVICE_PORT_UNAVAILABLE: { args: ["stream", "--model", model, "--port", join(dir, "no-such-tty"), "--input", "random:0.1:1", "--out", "dpu.spk"], mentions: "no-such-tty", outputs: ["dpu.spk"] },
+    CLI_UI_PORT_UNAVAILABLE: {
+      args: ["compare", model, "--board", "mock", "--steps", "2", "--input", "random:0.1:1", "--ui-port", "$HELDPORT", "--report", "upu.html"],
+      mentions: "EADDRINUSE",
+      outputs: ["upu.html"],
+    },
+    DEVICE_PORT_UNAVAILABLE: {
+      args: ["stream", "--model", model, "--port", join(dir, "no-such-tty"), "--input", "random:0.1:1", "--out", "dpu.spk"],
+      mentions: "no-such-tty",
+      outputs: ["dpu.spk"],
+    },
     DEVICE_FLASH_FAILED: { args: ["flash", "--image", join(dir, "no-such.elf"), "--board", "native"], mentions: "no-such.elf" },
     CLI_USAGE: { args: ["run", model, "--steps", "0", "--input", "random:0.1:1"], mentions: "--steps" },
     CLI_FILE_NOT_FOUND: { args: ["codegen", "missing.cbor", "--target", "c", "--out", "cg-missing"], mentions: "missing.cbor", outputs: ["cg-missing"] },
     CLI_BAD_SOURCE: { args: compare("bogus:1", "cbs.spk"), mentions: "bogus:1", outputs: ["cbs.spk"] },
-    CLI_BAD_INPUT_FILE: { args: compare(`spikes:${w("cut.spk", spikes.slice(0, spikes.length - 3))}`, "cbif.spk"), mentions: "spike file", outputs: ["cbif.spk"] },
+    CLI_BAD_INPUT_FILE: {
+      args: compare(`spikes:${w("cut.spk", spikes.slice(0, spikes.length - 3))}`, "cbif.spk"),
+      mentions: "spike file",
+      outputs: ["cbif.spk"],
+    },
     CLI_WRITE_FAILED: { args: compare("random:0.1:1", "no-such-dir/out.spk"), mentions: "no-such-dir/out.spk", outputs: ["no-such-dir"] },
     TOOLCHAIN_DATASET: { args: ["eval", model, "--data-dir", "idx-bad"], mentions: "bad IDX magic" },
     TOOLCHAIN_UNSUPPORTED_LAYER: {
-      args: ["convert", w("lstm/model.json", JSON.stringify({ format: "layers-model", modelTopology: { class_name: "Sequential", config: { name: "s", layers: [{ class_name: "LSTM", config: { name: "l", units: 4, batch_input_shape: [null, 28, 28] } }] } }, weightsManifest: [] })), "--norm", "model", "--out", "lstm-out/snn.json"],
-      mentions: "LSTM", outputs: ["lstm-out"],
+      args: [
+        "convert",
+        w(
+          "lstm/model.json",
+          JSON.stringify({
+            format: "layers-model",
+            modelTopology: {
+              class_name: "Sequential",
+              config: { name: "s", layers: [{ class_name: "LSTM", config: { name: "l", units: 4, batch_input_shape: [null, 28, 28] } }] },
+            },
+            weightsManifest: [],
+          }),
+        ),
+        "--norm",
+        "model",
+        "--out",
+        "lstm-out/snn.json",
+      ],
+      mentions: "LSTM",
+      outputs: ["lstm-out"],
     },
-    TOOLCHAIN_BAD_MODEL: { args: ["quantize", w("bad-snn.json", '{"format":"picospike-float-snn","version":1}'), "--calibration", "0", "--out", "tbm.cbor"], mentions: "bad-snn.json", outputs: ["tbm.cbor"] },
+    TOOLCHAIN_BAD_MODEL: {
+      args: ["quantize", w("bad-snn.json", '{"format":"picospike-float-snn","version":1}'), "--calibration", "0", "--out", "tbm.cbor"],
+      mentions: "bad-snn.json",
+      outputs: ["tbm.cbor"],
+    },
     TOOLCHAIN_QUANTIZE_RULE: { args: ["quantize", "wipe/snn.json", "--calibration", "0", "--out", "tqr.cbor"], mentions: "layer h", outputs: ["tqr.cbor"] },
-    TOOLCHAIN_TRAINING: { args: ["train", "--snn", "--data-dir", "empty-idx", "--epochs", "1", "--quiet", "--out", "tt-out"], mentions: "no training images", outputs: ["tt-out"] },
+    TOOLCHAIN_TRAINING: {
+      args: ["train", "--snn", "--data-dir", "empty-idx", "--epochs", "1", "--quiet", "--out", "tt-out"],
+      mentions: "no training images",
+      outputs: ["tt-out"],
+    },
   } satisfies Partial<Record<ErrorCode, Trigger>>);
 
   mkdirSync(join(dir, "emptybin"));
@@ -363,7 +490,12 @@ describe("bad-input catalogue", () => {
   });
 
   it("commander's own usage errors are one CLI_USAGE line too (no help text after them)", async () => {
-    const results = await Promise.all([["compare", "a.cbor", "b.cbor"], ["run", "model.cbor", "--no-such-option"]].map((args) => picospike(args)));
+    const results = await Promise.all(
+      [
+        ["compare", "a.cbor", "b.cbor"],
+        ["run", "model.cbor", "--no-such-option"],
+      ].map((args) => picospike(args)),
+    );
     for (const r of results) {
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^error CLI_USAGE: \S.{10,}\n$/);
@@ -373,7 +505,9 @@ describe("bad-input catalogue", () => {
   it("a device that hangs mid-run: the timed-out request leads to recovery, then DEVICE_DISCONNECTED naming it (why PROTOCOL_TIMEOUT is not final)", async () => {
     const r = await runTrigger({
       args: ["compare", "model.cbor", "--port", "$PORT", "--steps", "4", "--input", "random:0.1:1", "--samples", "3", "--out", "hang.spk"],
-      device: {}, deviceHearsFrames: 12, mentions: "",
+      device: {},
+      deviceHearsFrames: 12,
+      mentions: "",
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^error DEVICE_DISCONNECTED: .*no answer to [A-Z_]+ \(seq \d+\) after 6 attempts/);

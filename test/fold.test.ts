@@ -15,11 +15,15 @@ const SOURCE = join(import.meta.dirname, "../firmware/test/test_fold.c");
 const armMissing = findTool("arm-none-eabi-gcc") === undefined || findTool("qemu-system-arm") === undefined;
 
 describe.skipIf(armMissing)("tiled dense int8 spike fold (spec/ops.md §12.2; ARM only, the host keeps the plain loop)", () => {
-  it.each(["mps2-an386", "microbit", "nucleo-f4", "mps3-an547"])("is bit-exact with the plain fold on %s under QEMU", async (board) => {
-    const build = await buildFirmware(board, [SOURCE], [], join(work, board));
-    const out = await runQemu(board, build.image, 120_000);
-    expect(out).toMatch(/^fold ok 4320$/m);
-  }, 240_000);
+  it.each(["mps2-an386", "microbit", "nucleo-f4", "mps3-an547"])(
+    "is bit-exact with the plain fold on %s under QEMU",
+    async (board) => {
+      const build = await buildFirmware(board, [SOURCE], [], join(work, board));
+      const out = await runQemu(board, build.image, 120_000);
+      expect(out).toMatch(/^fold ok 4320$/m);
+    },
+    240_000,
+  );
 });
 
 // spec/ops.md §12.2 items 2-3: the Cortex-M4 IF update and held-input graded fold
@@ -30,7 +34,11 @@ const NEURON_HEADER = join(import.meta.dirname, "../firmware/kernels/ps_neuron_m
 const KERNELS = join(import.meta.dirname, "../firmware/src/ps_kernels_generated.c");
 const MUTANTS: Array<[name: string, from: string, to: string]> = [
   ["no saturation on the bias add", "qadd %[x], %[x], %[b]", "add %[x], %[x], %[b]"],
-  ["threshold test v > theta", '"itt ge\\n\\t"\n            "subge %[x], %[x], %[theta]\\n\\t"\n            "addge', '"itt gt\\n\\t"\n            "subgt %[x], %[x], %[theta]\\n\\t"\n            "addgt'],
+  [
+    "threshold test v > theta",
+    '"itt ge\\n\\t"\n            "subge %[x], %[x], %[theta]\\n\\t"\n            "addge',
+    '"itt gt\\n\\t"\n            "subgt %[x], %[x], %[theta]\\n\\t"\n            "addgt',
+  ],
   ["lane 3 reads byte 1", "smlatb %[a3]", "smlabb %[a3]"],
   ["a chunk of 63 events", "n - start : 64u", "n - start : 63u"],
   ["scale by 2^(shift+1)", "(uint32_t)a1 << shift", "(uint32_t)a1 << (shift + 1u)"],
@@ -43,14 +51,18 @@ describe.skipIf(armMissing)("Cortex-M4 IF update and held-input fold (spec/ops.m
     expect(out).toMatch(/^neuron ok 580$/m);
   }, 240_000);
 
-  it.each(MUTANTS)("catches the mutant: %s", async (name, from, to) => {
-    const text = readFileSync(NEURON_HEADER, "utf8");
-    expect(text.includes(from)).toBe(true);
-    const dir = join(work, `mutant-${MUTANTS.findIndex((m) => m[0] === name)}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "ps_neuron_m4_mutant.h"), text.replace(from, to));
-    const build = await buildFirmware("mps2-an386", [NEURON_SOURCE, KERNELS], [dir], dir, { PS_NEURON_MUTANT: 1 });
-    const out = await runQemu("mps2-an386", build.image, 120_000);
-    expect(out).toMatch(/^neuron FAIL /m);
-  }, 240_000);
+  it.each(MUTANTS)(
+    "catches the mutant: %s",
+    async (name, from, to) => {
+      const text = readFileSync(NEURON_HEADER, "utf8");
+      expect(text.includes(from)).toBe(true);
+      const dir = join(work, `mutant-${MUTANTS.findIndex((m) => m[0] === name)}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "ps_neuron_m4_mutant.h"), text.replace(from, to));
+      const build = await buildFirmware("mps2-an386", [NEURON_SOURCE, KERNELS], [dir], dir, { PS_NEURON_MUTANT: 1 });
+      const out = await runQemu("mps2-an386", build.image, 120_000);
+      expect(out).toMatch(/^neuron FAIL /m);
+    },
+    240_000,
+  );
 });

@@ -18,7 +18,19 @@ import { protocolCorpora } from "../scripts/make-proto-corpus.js";
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
 const CORPUS = join(FW, "fuzz", "corpus");
-const FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`, "-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all"];
+const FLAGS = [
+  "-std=c99",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
+  "-pedantic",
+  `-I${join(FW, "include")}`,
+  `-I${join(FW, "kernels")}`,
+  "-g",
+  "-O1",
+  "-fsanitize=fuzzer,address,undefined",
+  "-fno-sanitize-recover=all",
+];
 /** Each harness: its file, the firmware sources it links, extra clang flags and the fuzzer's -max_len. */
 const HARNESSES: Record<string, { source: string; library: readonly string[]; cflags: readonly string[]; maxLen: number }> = {
   cobs: { source: "fuzz_cobs.c", library: ["ps_cobs.c"], cflags: [], maxLen: 1100 },
@@ -27,7 +39,22 @@ const HARNESSES: Record<string, { source: string; library: readonly string[]; cf
   // the generated kernels' doubled parentheses are a clang-only warning
   device: {
     source: "fuzz_device.c",
-    library: ["ps_crc16.c", "ps_cobs.c", "ps_frame.c", "ps_wire.c", "ps_proto.c", "ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c"],
+    library: [
+      "ps_crc16.c",
+      "ps_cobs.c",
+      "ps_frame.c",
+      "ps_wire.c",
+      "ps_proto.c",
+      "ps_device.c",
+      "ps_device_step.c",
+      "ps_device_model.c",
+      "ps_device_realtime.c",
+      "ps_device_readback.c",
+      "ps_net.c",
+      "ps_kernels_generated.c",
+      "ps_table.c",
+      "ps_sha256.c",
+    ],
     cflags: ["-DPS_DEVICE_POOL_BYTES=65536", "-Wno-parentheses-equality"],
     maxLen: 4096,
   },
@@ -42,7 +69,9 @@ function fuzzerMissing(): string | undefined {
     const src = join(dir, "probe.c");
     writeFileSync(src, "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n");
     const r = spawnSync("clang", ["-fsanitize=fuzzer,address,undefined", src, "-o", join(dir, "probe")], { encoding: "utf8" });
-    return r.status === 0 ? undefined : `clang cannot link -fsanitize=fuzzer (libFuzzer runtime missing; Debian package libclang-rt-14-dev): ${r.stderr.split("\n")[0]}`;
+    return r.status === 0
+      ? undefined
+      : `clang cannot link -fsanitize=fuzzer (libFuzzer runtime missing; Debian package libclang-rt-14-dev): ${r.stderr.split("\n")[0]}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -62,9 +91,18 @@ describe("protocol fuzz corpora", () => {
 });
 
 /** Runs a harness for `seconds` with the checked-in seeds; resolves with its exit status and output. */
-function fuzz(bin: string, work: string, seeds: string, artifacts: string, seconds: number, maxLen: number): Promise<{ status: number | null; output: string }> {
+function fuzz(
+  bin: string,
+  work: string,
+  seeds: string,
+  artifacts: string,
+  seconds: number,
+  maxLen: number,
+): Promise<{ status: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(bin, [work, seeds, `-max_total_time=${seconds}`, `-max_len=${maxLen}`, "-print_final_stats=1", `-artifact_prefix=${artifacts}/`], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, [work, seeds, `-max_total_time=${seconds}`, `-max_len=${maxLen}`, "-print_final_stats=1", `-artifact_prefix=${artifacts}/`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (b: Buffer) => void (output += b.toString()));
     child.stderr.on("data", (b: Buffer) => void (output += b.toString()));

@@ -19,7 +19,18 @@ const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
 const HARNESS = join(FW, "fuzz", "fuzz_table.c");
 const LIBRARY = [join(FW, "src", "ps_table.c"), join(FW, "src", "ps_sha256.c")];
-const COMMON = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", `-I${join(FW, "include")}`, `-I${join(FW, "kernels")}`, "-g", "-O1", "-fno-sanitize-recover=all"];
+const COMMON = [
+  "-std=c99",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
+  "-pedantic",
+  `-I${join(FW, "include")}`,
+  `-I${join(FW, "kernels")}`,
+  "-g",
+  "-O1",
+  "-fno-sanitize-recover=all",
+];
 const SECONDS_PER_MODE = 10;
 
 /** Why libFuzzer cannot be used here, or undefined when it can. */
@@ -30,7 +41,9 @@ function fuzzerMissing(): string | undefined {
     const src = join(dir, "probe.c");
     writeFileSync(src, "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n");
     const r = spawnSync("clang", ["-fsanitize=fuzzer,address,undefined", src, "-o", join(dir, "probe")], { encoding: "utf8" });
-    return r.status === 0 ? undefined : `clang cannot link -fsanitize=fuzzer (libFuzzer runtime missing; Debian package libclang-rt-14-dev): ${r.stderr.split("\n")[0]}`;
+    return r.status === 0
+      ? undefined
+      : `clang cannot link -fsanitize=fuzzer (libFuzzer runtime missing; Debian package libclang-rt-14-dev): ${r.stderr.split("\n")[0]}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -41,8 +54,15 @@ if (MISSING) console.log(`skip: test/fuzz-smoke.test.ts: ${MISSING}`);
 
 describe("fuzz corpus", () => {
   it("is exactly what scripts/make-fuzz-corpus.ts generates", () => {
-    for (const [dir, files] of [[CORPUS_DIR, corpusFiles()], [BODY_CORPUS_DIR, bodyCorpusFiles()]] as const) {
-      expect(readdirSync(dir).filter((f) => f.endsWith(".cbor")).sort()).toEqual([...files.keys()].sort());
+    for (const [dir, files] of [
+      [CORPUS_DIR, corpusFiles()],
+      [BODY_CORPUS_DIR, bodyCorpusFiles()],
+    ] as const) {
+      expect(
+        readdirSync(dir)
+          .filter((f) => f.endsWith(".cbor"))
+          .sort(),
+      ).toEqual([...files.keys()].sort());
       for (const [name, bytes] of files) expect(new Uint8Array(readFileSync(join(dir, name))), name).toEqual(bytes);
     }
     expect(readFileSync(DICT_PATH, "utf8")).toBe(dictionary());
@@ -79,11 +99,15 @@ describe.skipIf(MISSING !== undefined)("libFuzzer smoke run of the C table reade
     const artifacts = join(dir, `artifacts-${defines.length}`);
     mkdirSync(scratch);
     mkdirSync(artifacts);
-    const r = spawnSync(exe, [`-max_total_time=${SECONDS_PER_MODE}`, "-seed=1", `-dict=${DICT_PATH}`, `-artifact_prefix=${artifacts}/`, "-print_final_stats=1", scratch, seeds], {
-      encoding: "utf8",
-      maxBuffer: 1 << 26,
-      timeout: (SECONDS_PER_MODE + 60) * 1000,
-    });
+    const r = spawnSync(
+      exe,
+      [`-max_total_time=${SECONDS_PER_MODE}`, "-seed=1", `-dict=${DICT_PATH}`, `-artifact_prefix=${artifacts}/`, "-print_final_stats=1", scratch, seeds],
+      {
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+        timeout: (SECONDS_PER_MODE + 60) * 1000,
+      },
+    );
     const tail = r.stderr.split("\n").slice(-25).join("\n");
     expect(r.status, `${mode}: libFuzzer reported a finding\n${tail}`).toBe(0);
     expect(r.stderr).toMatch(/Done \d+ runs/);

@@ -28,12 +28,15 @@ const tauOf = (k: number): number => -1 / Math.log(1 - 2 ** -k);
 function pairNet(rule: Plasticity): EventTable {
   return {
     input: { size: 2, encoding: "spikes", seed: 1 },
-    layers: [{
-      name: "post", size: 1,
-      input: { kind: "dense", inputs: 2, outputs: 1, weights: { bits: 16, data: Int16Array.of(0, 32767), count: 2, shift: Uint8Array.of(2) } },
-      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 1, threshold: 100000, reset: "value", resetValue: 0 },
-      plasticity: rule,
-    }],
+    layers: [
+      {
+        name: "post",
+        size: 1,
+        input: { kind: "dense", inputs: 2, outputs: 1, weights: { bits: 16, data: Int16Array.of(0, 32767), count: 2, shift: Uint8Array.of(2) } },
+        neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 1, threshold: 100000, reset: "value", resetValue: 0 },
+        plasticity: rule,
+      },
+    ],
     readout: { kind: "count" },
     provenance: { source: "test", tool: "test/learning-rules.test.ts", settings: {}, layerScales: [1] },
   };
@@ -62,9 +65,18 @@ describe("integer pair STDP (event timing) vs the float pair rule", () => {
   const k = { plus: 4, minus: 4 };
   const float: PairParams = { aPlus: 0.005, aMinus: 0.00525, tauPlusMs: tauOf(k.plus), tauMinusMs: tauOf(k.minus), interaction: "all-to-all" };
   const rule: Plasticity = {
-    rule: "stdp", timing: "event", preTraceShift: k.plus, postTraceShift: k.minus, traceIncrement: INCREMENT,
-    aPlus: Math.round(float.aPlus * SCALE), aMinus: Math.round(float.aMinus * SCALE),
-    eligibilityShift: 1, learningShift: LEARNING_SHIFT, baselineShift: 0, wMin: -32768, wMax: 32767,
+    rule: "stdp",
+    timing: "event",
+    preTraceShift: k.plus,
+    postTraceShift: k.minus,
+    traceIncrement: INCREMENT,
+    aPlus: Math.round(float.aPlus * SCALE),
+    aMinus: Math.round(float.aMinus * SCALE),
+    eligibilityShift: 1,
+    learningShift: LEARNING_SHIFT,
+    baselineShift: 0,
+    wMin: -32768,
+    wMax: 32767,
   };
   it("reproduces the window of one pairing within 4 % of A+ at every Δt in −60..60 ms", () => {
     const table = pairNet(rule);
@@ -83,9 +95,20 @@ describe("integer triplet STDP (event timing) vs Pfister & Gerstner's minimal vi
   const k = { plus: 4, minus: 5, y: 7 };
   const float: TripletParams = { ...ref, tauPlusMs: tauOf(k.plus), tauMinusMs: tauOf(k.minus), tauYMs: tauOf(k.y) };
   const rule: Plasticity = {
-    rule: "triplet", timing: "event", preTraceShift: k.plus, postTraceShift: k.minus, tripletShift: k.y, traceIncrement: INCREMENT,
-    aPlus: Math.round(ref.a2Plus * SCALE), a3Plus: Math.round(ref.a3Plus * SCALE * (32768 / INCREMENT)), aMinus: Math.round(ref.a2Minus * SCALE),
-    eligibilityShift: 1, learningShift: LEARNING_SHIFT, baselineShift: 0, wMin: -32768, wMax: 32767,
+    rule: "triplet",
+    timing: "event",
+    preTraceShift: k.plus,
+    postTraceShift: k.minus,
+    tripletShift: k.y,
+    traceIncrement: INCREMENT,
+    aPlus: Math.round(ref.a2Plus * SCALE),
+    a3Plus: Math.round(ref.a3Plus * SCALE * (32768 / INCREMENT)),
+    aMinus: Math.round(ref.a2Minus * SCALE),
+    eligibilityShift: 1,
+    learningShift: LEARNING_SHIFT,
+    baselineShift: 0,
+    wMin: -32768,
+    wMax: 32767,
   };
   it("reproduces the pairing-frequency curve (60 pairs, Δt = ±10 ms, 0.1-50 Hz) within 5 % + 0.01", () => {
     const table = pairNet(rule);
@@ -99,7 +122,9 @@ describe("integer triplet STDP (event timing) vs Pfister & Gerstner's minimal vi
         const got = integerChange(table, pre, post);
         const want = pairingProtocol(float, hz, dt, 60);
         curve.push([hz, dt, got, want]);
-        expect(Math.abs(got - want), `${hz} Hz, Δt ${dt}: integer ${got.toFixed(4)}, float ${want.toFixed(4)}`).toBeLessThanOrEqual(0.05 * Math.abs(want) + 0.01);
+        expect(Math.abs(got - want), `${hz} Hz, Δt ${dt}: integer ${got.toFixed(4)}, float ${want.toFixed(4)}`).toBeLessThanOrEqual(
+          0.05 * Math.abs(want) + 0.01,
+        );
       }
     }
     // the triplet rule's signature: post-pre pairing turns from depression at low rates to potentiation at 40-50 Hz

@@ -13,17 +13,23 @@ const seconds = Number(process.env["PICOSPIKE_SOAK_SECONDS"] ?? 50);
 const steps = Number(process.env["PICOSPIKE_SOAK_STEPS"] ?? 1_000_000);
 
 describe("soak", () => {
-  it("no corrupted frame accepted, every request delivered, learned weights = checkpoint + replayed log", async () => {
-    const board = missingTools(["gcc"]).length === 0 ? "native" : "mock";
-    const report = await runSoak({ board, steps, seconds });
-    process.stdout.write(`soak: ${report.steps} steps on ${board} in ${report.seconds} s (${report.stepsPerSecond}/s), ${report.recovery.recoveries} recoveries, ${report.recovery.checkpoints} checkpoints\n`);
-    expect(report.divergentSteps).toBe(0);
-    expect(report.injected.resets).toBe(2);
-    expect(report.recovery.resetsDetected).toBeGreaterThanOrEqual(2);
-    expect(report.detected.badCrc + report.detected.badFrame).toBeGreaterThan(0);
-    // Damage is reported and answered by fast retransmission (spec/protocol.md §2).
-    expect(report.detected.damageReports).toBeGreaterThan(0);
-    expect(report.detected.fastRetransmissions).toBeGreaterThan(0);
-    if (report.learning) expect(report.weightsExact).toBe(true);
-  }, (seconds + 120) * 1000);
+  it(
+    "no corrupted frame accepted, every request delivered, learned weights = checkpoint + replayed log",
+    async () => {
+      const board = missingTools(["gcc"]).length === 0 ? "native" : "mock";
+      const report = await runSoak({ board, steps, seconds });
+      process.stdout.write(
+        `soak: ${report.steps} steps on ${board} in ${report.seconds} s (${report.stepsPerSecond}/s), ${report.recovery.recoveries} recoveries, ${report.recovery.checkpoints} checkpoints\n`,
+      );
+      expect(report.divergentSteps).toBe(0);
+      expect(report.injected.resets).toBe(2);
+      expect(report.recovery.resetsDetected).toBeGreaterThanOrEqual(2);
+      expect(report.detected.badCrc + report.detected.badFrame).toBeGreaterThan(0);
+      // Damage is reported and answered by fast retransmission (spec/protocol.md §2).
+      expect(report.detected.damageReports).toBeGreaterThan(0);
+      expect(report.detected.fastRetransmissions).toBeGreaterThan(0);
+      if (report.learning) expect(report.weightsExact).toBe(true);
+    },
+    (seconds + 120) * 1000,
+  );
 });

@@ -26,7 +26,22 @@ const FW = join(ROOT, "firmware");
  */
 const CORPORA = [join(FW, "fuzz", "corpus", "device"), ...(process.env["PICOSPIKE_TWIN_CORPUS"] ?? "").split(":").filter((d) => d !== "")];
 const INCLUDES = [join(FW, "include"), join(FW, "kernels")];
-const C_SOURCES = ["ps_device.c", "ps_device_step.c", "ps_device_model.c", "ps_device_realtime.c", "ps_device_readback.c", "ps_net.c", "ps_kernels_generated.c", "ps_table.c", "ps_sha256.c", "ps_proto.c", "ps_wire.c", "ps_frame.c", "ps_cobs.c", "ps_crc16.c"];
+const C_SOURCES = [
+  "ps_device.c",
+  "ps_device_step.c",
+  "ps_device_model.c",
+  "ps_device_realtime.c",
+  "ps_device_readback.c",
+  "ps_net.c",
+  "ps_kernels_generated.c",
+  "ps_table.c",
+  "ps_sha256.c",
+  "ps_proto.c",
+  "ps_wire.c",
+  "ps_frame.c",
+  "ps_cobs.c",
+  "ps_crc16.c",
+];
 
 const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
 const GCC = hasTool("gcc");
@@ -155,10 +170,23 @@ describe.skipIf(!GCC)("twins: the mock board and the C device send the same byte
     dir = mkdtempSync(join(tmpdir(), "picospike-twin-"));
     exe = join(dir, "twin_device");
     const hash = Array.from(MOCK_FIRMWARE_HASH, (b: number) => `0x${b.toString(16)}`).join(",");
-    const r = spawnSync("gcc", [
-      "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", ...INCLUDES.map((d) => `-I${d}`), `-DPS_FIRMWARE_HASH=${hash}`,
-      join(FW, "test", "twin_device.c"), ...C_SOURCES.map((f) => join(FW, "src", f)), "-o", exe,
-    ], { encoding: "utf8" });
+    const r = spawnSync(
+      "gcc",
+      [
+        "-std=c99",
+        "-O1",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        ...INCLUDES.map((d) => `-I${d}`),
+        `-DPS_FIRMWARE_HASH=${hash}`,
+        join(FW, "test", "twin_device.c"),
+        ...C_SOURCES.map((f) => join(FW, "src", f)),
+        "-o",
+        exe,
+      ],
+      { encoding: "utf8" },
+    );
     if (r.status !== 0) throw new Error(`gcc failed:\n${r.stderr}`);
   }, 120_000);
   afterAll(() => {
@@ -166,10 +194,17 @@ describe.skipIf(!GCC)("twins: the mock board and the C device send the same byte
   });
 
   it("every session of the dispatcher corpus gives byte-identical output", async () => {
-    const corpus = CORPORA.flatMap((dir) => readdirSync(dir).sort().map((f) => join(dir, f)));
+    const corpus = CORPORA.flatMap((dir) =>
+      readdirSync(dir)
+        .sort()
+        .map((f) => join(dir, f)),
+    );
     const mutantDir = join(dir, "mutants");
     mkdirSync(mutantDir);
-    const derived = mutants(corpus.map((f) => new Uint8Array(readFileSync(f))), MUTANTS).map((bytes, i) => {
+    const derived = mutants(
+      corpus.map((f) => new Uint8Array(readFileSync(f))),
+      MUTANTS,
+    ).map((bytes, i) => {
       const file = join(mutantDir, `mutant-${String(i).padStart(5, "0")}`);
       writeFileSync(file, bytes);
       return file;
@@ -196,7 +231,9 @@ describe.skipIf(!GCC)("twins: the mock board and the C device send the same byte
       frames += ts.length;
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`twin: ${files.length} sessions (${corpus.length} of the corpus, ${derived.length} mutants), ${frames} frames byte-identical between the mock and the C device in ${seconds.toFixed(2)} s`);
+    console.log(
+      `twin: ${files.length} sessions (${corpus.length} of the corpus, ${derived.length} mutants), ${frames} frames byte-identical between the mock and the C device in ${seconds.toFixed(2)} s`,
+    );
     expect(files.length).toBeGreaterThan(MUTANTS);
   }, 300_000);
 });

@@ -91,7 +91,11 @@ export interface FeedHealth {
 
 /** Server → page messages. */
 export type ServerMessage =
-  | { readonly type: "meta"; readonly meta: FeedMeta; /** Health snapshots so far (a page that connects late sees the run's rate). */ readonly health: readonly FeedHealth[] }
+  | {
+      readonly type: "meta";
+      readonly meta: FeedMeta;
+      /** Health snapshots so far (a page that connects late sees the run's rate). */ readonly health: readonly FeedHealth[];
+    }
   | {
       readonly type: "batch";
       /** Batch number, echoed by the page's ack (flow control). */

@@ -4,8 +4,17 @@ import { decide, parseClientMessage, reportHtml, type FeedMeta, type FeedStep, t
 import { FeedRecorder, LiveHub, type HubClient } from "./hub.js";
 
 const META: FeedMeta = {
-  kind: "compare", title: "test", board: "mock", input: { size: 8 }, layers: [{ name: "hidden", size: 4, integrator: false }, { name: "out", size: 2, integrator: false }],
-  reference: true, stepsPerSample: 4, readout: "counts",
+  kind: "compare",
+  title: "test",
+  board: "mock",
+  input: { size: 8 },
+  layers: [
+    { name: "hidden", size: 4, integrator: false },
+    { name: "out", size: 2, integrator: false },
+  ],
+  reference: true,
+  stepsPerSample: 4,
+  readout: "counts",
 };
 
 function step(i: number): FeedStep {
@@ -155,10 +164,20 @@ describe("parseClientMessage (bounded)", () => {
     expect(parseClientMessage("x".repeat(1000))).toBeNull();
   });
   it("never throws on arbitrary text (fuzz)", () => {
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), (s) => {
-      const m = parseClientMessage(s);
-      expect(m === null || (m.type === "ack" && Number.isSafeInteger(m.seq))).toBe(true);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        (s) => {
+          const m = parseClientMessage(s);
+          expect(m === null || (m.type === "ack" && Number.isSafeInteger(m.seq))).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -97,7 +97,10 @@ export class LiveHub implements FeedSink {
   private readonly now: () => number;
   private readonly healthOf: HealthProvider | undefined;
 
-  constructor(readonly meta: FeedMeta, options: HubOptions = {}) {
+  constructor(
+    readonly meta: FeedMeta,
+    options: HubOptions = {},
+  ) {
     this.ringSteps = Math.max(16, options.ringSteps ?? 4096);
     this.batchSteps = Math.max(2, options.batchSteps ?? 256);
     this.inFlight = Math.max(1, options.inFlight ?? 2);
@@ -146,7 +149,15 @@ export class LiveHub implements FeedSink {
   /** Adds a page; returns the function that removes it (call it when the page's socket closes). */
   attach(client: HubClient): { receive(text: string): void; detach(): void } {
     const state: ClientState = {
-      client, next: Math.max(0, this.pushed - this.ringSteps), seq: 0, acked: 0, divCursor: 0, trialCursor: 0, endSent: false, lastHealthAt: -Infinity, skippedTotal: 0,
+      client,
+      next: Math.max(0, this.pushed - this.ringSteps),
+      seq: 0,
+      acked: 0,
+      divCursor: 0,
+      trialCursor: 0,
+      endSent: false,
+      lastHealthAt: -Infinity,
+      skippedTotal: 0,
       catchUpTo: this.pushed,
     };
     this.clients.add(state);
@@ -254,7 +265,15 @@ export class LiveHub implements FeedSink {
     const oldest = Math.max(0, this.pushed - this.ringSteps);
     const steps: FeedStep[] = [];
     for (let i = oldest; i < this.pushed; i++) steps.push(this.ring[i % this.ringSteps]!);
-    return { meta: this.meta, steps, divergences: [...this.divergences], trials: [...this.trials], health: [...this.healthLog], summary: this.summary, skipped: oldest };
+    return {
+      meta: this.meta,
+      steps,
+      divergences: [...this.divergences],
+      trials: [...this.trials],
+      health: [...this.healthLog],
+      summary: this.summary,
+      skipped: oldest,
+    };
   }
 }
 
@@ -267,7 +286,10 @@ export class FeedRecorder implements FeedSink {
   private skipped = 0;
   private summary: Readonly<Record<string, unknown>> | null = null;
 
-  constructor(readonly meta: FeedMeta, private readonly maxEvents = 4_000_000) {}
+  constructor(
+    readonly meta: FeedMeta,
+    private readonly maxEvents = 4_000_000,
+  ) {}
 
   step(step: FeedStep): void {
     let n = step.in.length + 1;

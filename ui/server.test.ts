@@ -5,7 +5,15 @@ import type { FeedMeta, ServerMessage } from "./feed.js";
 import { LiveHub } from "./hub.js";
 import { allowedHost, allowedOrigin, startUiServer, type UiServer } from "./server.js";
 
-const META: FeedMeta = { kind: "stream", title: "t", board: "mock", input: { size: 4 }, layers: [{ name: "out", size: 2, integrator: false }], reference: false, readout: "counts" };
+const META: FeedMeta = {
+  kind: "stream",
+  title: "t",
+  board: "mock",
+  input: { size: 4 },
+  layers: [{ name: "out", size: 2, integrator: false }],
+  reference: false,
+  readout: "counts",
+};
 const ASSETS = { script: "/* app */", style: "/* css */" };
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -20,7 +28,11 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
   });
 }
 
-function openSocket(port: number, headers: Record<string, string>, onMessage?: (ws: WebSocket, msg: ServerMessage) => void): Promise<{ ok: boolean; ws: WebSocket }> {
+function openSocket(
+  port: number,
+  headers: Record<string, string>,
+  onMessage?: (ws: WebSocket, msg: ServerMessage) => void,
+): Promise<{ ok: boolean; ws: WebSocket }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/live`, { headers });
     if (onMessage) ws.on("message", (data) => onMessage(ws, JSON.parse(String(data)) as ServerMessage));

@@ -89,7 +89,11 @@ export async function startUiServer(hub: LiveHub, options: { port?: number; asse
       return;
     }
     if (path === "/" || path === "/index.html") {
-      res.writeHead(200, { ...headers, "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'" });
+      res.writeHead(200, {
+        ...headers,
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
+      });
       res.end(livePage(hub.meta.title));
     } else if (path === "/app.js") {
       res.writeHead(200, { ...headers, "content-type": "text/javascript; charset=utf-8" }).end(assets.script);

@@ -30,7 +30,13 @@ function smallNetwork(): EventTable {
   const g = new Xorshift32(12345);
   const perNeuronShift = Uint8Array.from({ length: 24 }, (_, j) => j % 3);
   const layers: Layer[] = [
-    { name: "lif", size: 48, input: dense(g, INPUTS, 48, Uint8Array.of(2)), bias: biases(g, 48), neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 3000 } },
+    {
+      name: "lif",
+      size: 48,
+      input: dense(g, INPUTS, 48, Uint8Array.of(2)),
+      bias: biases(g, 48),
+      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 3000 },
+    },
     { name: "if", size: 24, input: dense(g, 48, 24, perNeuronShift), neuron: { ...DEFAULT_NEURON, model: "if", threshold: 900 } },
     { name: "out", size: 10, input: dense(g, 24, 10, Uint8Array.of(1)), bias: biases(g, 10), neuron: { ...DEFAULT_NEURON, model: "integrator" } },
   ];

@@ -84,12 +84,14 @@ export function workloadJson(table: EventTable, input: readonly StepEvents[]): s
     const c = layer.input;
     const p = layer.neuron;
     if (c.kind !== "dense") fail("CODEGEN_UNSUPPORTED", `${what}: the peers implement dense connections only, not ${c.kind}`);
-    if (layer.recurrent !== undefined || layer.plasticity !== undefined) fail("CODEGEN_UNSUPPORTED", `${what}: recurrent or plastic layers are not implemented by the peers`);
+    if (layer.recurrent !== undefined || layer.plasticity !== undefined)
+      fail("CODEGEN_UNSUPPORTED", `${what}: recurrent or plastic layers are not implemented by the peers`);
     if (!PEER_MODELS.has(p.model)) fail("CODEGEN_UNSUPPORTED", `${what}: neuron model ${p.model} is not implemented by the peers`);
     if (p.refractory !== 0 || p.vMin !== -2147483648 || (p.model !== "integrator" && p.reset !== "subtract")) {
       fail("CODEGEN_UNSUPPORTED", `${what}: the peers implement reset by subtraction without refractory period or clamp`);
     }
-    if (c.inputs !== inputs || c.outputs !== layer.size) fail("SEMANTICS_SHAPE_MISMATCH", `${what}: connects ${c.inputs} → ${c.outputs}, needs ${inputs} → ${layer.size}`);
+    if (c.inputs !== inputs || c.outputs !== layer.size)
+      fail("SEMANTICS_SHAPE_MISMATCH", `${what}: connects ${c.inputs} → ${c.outputs}, needs ${inputs} → ${layer.size}`);
     if (layer.shape !== undefined && c.weights.shift.length > 1) fail("CODEGEN_UNSUPPORTED", `${what}: per-channel shifts of a shaped layer`);
     inputs = layer.size;
     return {
@@ -104,7 +106,8 @@ export function workloadJson(table: EventTable, input: readonly StepEvents[]): s
     };
   });
   const steps = input.map((e, t) => {
-    if (e.values !== undefined && e.values.some((v) => v !== 1)) fail("CODEGEN_UNSUPPORTED", `peer workload: step ${t} has graded events; the peers take spikes only`);
+    if (e.values !== undefined && e.values.some((v) => v !== 1))
+      fail("CODEGEN_UNSUPPORTED", `peer workload: step ${t} has graded events; the peers take spikes only`);
     return Array.from(e.indices);
   });
   return JSON.stringify({ format: "picospike-peer-workload", version: 1, inputSize: table.input.size, steps: input.length, input: steps, layers });
@@ -182,8 +185,13 @@ export function runPeer(peer: PeerSpec, workloadPath: string, runs: number, time
         : { status: "failed", reason: `${peer.id} exited with ${r.status ?? r.signal}: ${why}` };
     }
     let parsed: {
-      available?: boolean; reason?: string; info?: Record<string, string | number>;
-      seconds?: number[]; steps?: number; counts?: number[][]; membranes?: number[][];
+      available?: boolean;
+      reason?: string;
+      info?: Record<string, string | number>;
+      seconds?: number[];
+      steps?: number;
+      counts?: number[][];
+      membranes?: number[][];
     };
     try {
       parsed = JSON.parse(readFileSync(out, "utf8")) as typeof parsed;

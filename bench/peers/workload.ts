@@ -42,8 +42,12 @@ export interface PeerWorkload extends PeerNetwork {
 function isMlp784(table: EventTable): boolean {
   const [hidden, out] = table.layers;
   return (
-    table.layers.length === 2 && table.input.size === 784 &&
-    hidden?.input.kind === "dense" && hidden.size === 256 && out?.input.kind === "dense" && out.size === 10
+    table.layers.length === 2 &&
+    table.input.size === 784 &&
+    hidden?.input.kind === "dense" &&
+    hidden.size === 256 &&
+    out?.input.kind === "dense" &&
+    out.size === 10
   );
 }
 
@@ -70,9 +74,7 @@ export function mnistMlp(path: string = TOOLCHAIN_MLP_PATH): PeerNetwork {
 
 /** The same network with shift leak (`lif-shift`, `leakShift`) on every IF layer; integrators stay. */
 export function withShiftLeak(network: PeerNetwork, leakShift: number = LIF_LEAK_SHIFT): PeerNetwork {
-  const layers = network.table.layers.map((l): Layer =>
-    l.neuron.model === "if" ? { ...l, neuron: { ...l.neuron, model: "lif-shift", leakShift } } : l,
-  );
+  const layers = network.table.layers.map((l): Layer => (l.neuron.model === "if" ? { ...l, neuron: { ...l.neuron, model: "lif-shift", leakShift } } : l));
   return { table: { ...network.table, layers }, origin: network.origin };
 }
 

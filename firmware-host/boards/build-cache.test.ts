@@ -45,9 +45,16 @@ describe("cachedEntry", () => {
   });
 
   it("a failed fill caches nothing and leaves no temporary folder", async () => {
-    await expect(cachedEntry("k", "bad", async () => {
-      throw new Error("compiler exploded");
-    }, root)).rejects.toThrow("compiler exploded");
+    await expect(
+      cachedEntry(
+        "k",
+        "bad",
+        async () => {
+          throw new Error("compiler exploded");
+        },
+        root,
+      ),
+    ).rejects.toThrow("compiler exploded");
     expect(readdirSync(join(root, "k"))).toEqual([]);
   });
 
@@ -75,21 +82,25 @@ describe("buildDevice without --out", () => {
     }
   });
 
-  it.skipIf(missing.length > 0)("leaves nothing in $TMPDIR and builds the same firmware once, even when asked twice at once", async () => {
-    const model = Uint8Array.of(1, 2, 3);
-    const [a, b] = await Promise.all([buildDevice("native", { model }), buildDevice("native", { model })]);
-    const c = await buildDevice("native", { model });
-    expect(readdirSync(tmp)).toEqual([]);
-    expect(b.image).toBe(a.image);
-    expect(c.image).toBe(a.image);
-    expect(c.firmwareHash).toBe(a.firmwareHash);
-    expect(c.size).toEqual(a.size);
-    expect(existsSync(a.image)).toBe(true);
-    expect(a.image.startsWith(join(root, "firmware"))).toBe(true);
-    expect(readdirSync(join(root, "firmware"))).toHaveLength(1);
-    // the generic firmware is another entry
-    const generic = await buildDevice("native");
-    expect(generic.image).not.toBe(a.image);
-    expect(readdirSync(join(root, "firmware"))).toHaveLength(2);
-  }, 120_000);
+  it.skipIf(missing.length > 0)(
+    "leaves nothing in $TMPDIR and builds the same firmware once, even when asked twice at once",
+    async () => {
+      const model = Uint8Array.of(1, 2, 3);
+      const [a, b] = await Promise.all([buildDevice("native", { model }), buildDevice("native", { model })]);
+      const c = await buildDevice("native", { model });
+      expect(readdirSync(tmp)).toEqual([]);
+      expect(b.image).toBe(a.image);
+      expect(c.image).toBe(a.image);
+      expect(c.firmwareHash).toBe(a.firmwareHash);
+      expect(c.size).toEqual(a.size);
+      expect(existsSync(a.image)).toBe(true);
+      expect(a.image.startsWith(join(root, "firmware"))).toBe(true);
+      expect(readdirSync(join(root, "firmware"))).toHaveLength(1);
+      // the generic firmware is another entry
+      const generic = await buildDevice("native");
+      expect(generic.image).not.toBe(a.image);
+      expect(readdirSync(join(root, "firmware"))).toHaveLength(2);
+    },
+    120_000,
+  );
 });

@@ -106,12 +106,14 @@ function sweepStale(base: string): void {
 function evictOldest(base: string): void {
   const entries = readdirSync(base).filter((name) => !name.startsWith("."));
   if (entries.length <= MAX_ENTRIES) return;
-  const aged = entries.map((name) => {
-    try {
-      return { name, at: statSync(join(base, name)).mtimeMs };
-    } catch {
-      return { name, at: 0 };
-    }
-  }).sort((a, b) => a.at - b.at);
+  const aged = entries
+    .map((name) => {
+      try {
+        return { name, at: statSync(join(base, name)).mtimeMs };
+      } catch {
+        return { name, at: 0 };
+      }
+    })
+    .sort((a, b) => a.at - b.at);
   for (const { name } of aged.slice(0, aged.length - MAX_ENTRIES)) rmSync(join(base, name), { recursive: true, force: true });
 }

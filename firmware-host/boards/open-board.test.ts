@@ -15,11 +15,19 @@ import { errorOfAsync as codeOf } from "../../runtime/testing/error-code.js";
 
 const table: EventTable = {
   input: { size: 8, encoding: "spikes", seed: 1 },
-  layers: [{
-    name: "out", size: 4,
-    input: { kind: "dense", inputs: 8, outputs: 4, weights: { bits: 8, data: Int8Array.from({ length: 32 }, (_, q) => ((q * 29) % 61) - 20), count: 32, shift: Uint8Array.of(3) } },
-    neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 300 },
-  }],
+  layers: [
+    {
+      name: "out",
+      size: 4,
+      input: {
+        kind: "dense",
+        inputs: 8,
+        outputs: 4,
+        weights: { bits: 8, data: Int8Array.from({ length: 32 }, (_, q) => ((q * 29) % 61) - 20), count: 32, shift: Uint8Array.of(3) },
+      },
+      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 300 },
+    },
+  ],
   readout: { kind: "count" },
   provenance: { source: "test", tool: "test", settings: {}, layerScales: [1] },
 };
@@ -66,7 +74,12 @@ describe("openBoard", () => {
   });
 
   it("routes injected device resets to the board, and recovery keeps compare bit-exact", async () => {
-    const board = await openBoard({ board: "mock", model: bytes, inject: "corrupt=0.01,drop=0.01,reset=at:100,seed=5", session: { timeoutMs: 100, adaptiveTimeoutMinMs: 3 } });
+    const board = await openBoard({
+      board: "mock",
+      model: bytes,
+      inject: "corrupt=0.01,drop=0.01,reset=at:100,seed=5",
+      session: { timeoutMs: 100, adaptiveTimeoutMinMs: 3 },
+    });
     try {
       const first = board.link.mock!();
       const report = await compareRun(board.session, table, samples(6, 40, 9), { steps: 40 });

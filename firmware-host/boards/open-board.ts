@@ -128,11 +128,13 @@ function registryDriver(name: string): BoardDriver {
         description,
         resetDevice: () => {
           // Power-cycle: the process ends (its pty with it) and starts again on a new pty.
-          void live.replace(async () => {
-            await handle.stop();
-            handle = await startImage(name, image, request.method);
-            return SerialTransport.open(handle.port, request.baud);
-          }).catch(() => undefined);
+          void live
+            .replace(async () => {
+              await handle.stop();
+              handle = await startImage(name, image, request.method);
+              return SerialTransport.open(handle.port, request.baud);
+            })
+            .catch(() => undefined);
         },
         whenPresent: () => live.whenPresent(),
         stop: () => handle.stop(),
@@ -261,18 +263,27 @@ export async function openBoard(options: OpenBoardOptions): Promise<OpenedBoard>
     await link.stop().catch(() => undefined);
   };
   const model = options.model;
-  const recovery = options.recovery === false || model === undefined ? undefined : LockstepRecovery.attach(session, {
-    ...options.recovery,
-    tableBytes: model,
-    ...(link.whenPresent ? { reconnect: link.whenPresent } : {}),
-  });
+  const recovery =
+    options.recovery === false || model === undefined
+      ? undefined
+      : LockstepRecovery.attach(session, {
+          ...options.recovery,
+          tableBytes: model,
+          ...(link.whenPresent ? { reconnect: link.whenPresent } : {}),
+        });
   const faults = (): FaultReport | undefined => {
     if (faulty === undefined || options.inject === undefined) return undefined;
     const c = session.link.counters;
     return {
-      spec: typeof options.inject === "string" ? options.inject : "custom", injected: faulty.snapshot(),
-      framesRejected: c.badCrc + c.badFrame, badCrc: c.badCrc, badFrame: c.badFrame, gaps: c.gaps, retransmissions: c.retransmissions,
-      recoveries: recovery?.counters.recoveries ?? 0, ...(recovery ? { recovery: { ...recovery.counters } } : {}),
+      spec: typeof options.inject === "string" ? options.inject : "custom",
+      injected: faulty.snapshot(),
+      framesRejected: c.badCrc + c.badFrame,
+      badCrc: c.badCrc,
+      badFrame: c.badFrame,
+      gaps: c.gaps,
+      retransmissions: c.retransmissions,
+      recoveries: recovery?.counters.recoveries ?? 0,
+      ...(recovery ? { recovery: { ...recovery.counters } } : {}),
     };
   };
   try {

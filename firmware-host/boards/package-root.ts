@@ -34,7 +34,8 @@ export function findPackageRoot(start: string): string | undefined {
 export function packageRoot(): string {
   if (cached !== undefined) return cached;
   const found = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
-  if (found === undefined) throw new PicospikeError("CLI_PACKAGE_DAMAGED", `cannot find the picospike package folder above ${fileURLToPath(import.meta.url)} (a damaged install?)`);
+  if (found === undefined)
+    throw new PicospikeError("CLI_PACKAGE_DAMAGED", `cannot find the picospike package folder above ${fileURLToPath(import.meta.url)} (a damaged install?)`);
   cached = found;
   return found;
 }

@@ -45,11 +45,16 @@ export function qemuArgs(board: BoardSpec, image: string | undefined, options: Q
   }
   const serial = options.serial === undefined ? "pty" : options.serial;
   return [
-    "-M", board.qemu.machine,
-    "-nographic", "-monitor", "none",
+    "-M",
+    board.qemu.machine,
+    "-nographic",
+    "-monitor",
+    "none",
     ...(serial === null ? [] : board.qemu.serial.flatMap((backend) => ["-serial", backend === "pty" ? serial : backend])),
     ...(options.icount === false ? [] : ["-icount", "shift=0"]),
-    ...(options.semihosting === undefined ? [] : ["-semihosting-config", ["enable=on", "target=native", ...options.semihosting.map((a) => `arg=${a}`)].join(",")]),
+    ...(options.semihosting === undefined
+      ? []
+      : ["-semihosting-config", ["enable=on", "target=native", ...options.semihosting.map((a) => `arg=${a}`)].join(",")]),
     ...(image === undefined ? [] : ["-kernel", image]),
     ...(options.extra ?? []),
   ];

@@ -75,11 +75,7 @@ export interface ToolRun {
 const MAX_CAPTURE_CHARS = 1 << 20;
 
 /** Runs a tool to completion (no shell), capturing its output; kills it after `timeoutMs`. */
-export function runTool(
-  path: string,
-  args: readonly string[],
-  options: { timeoutMs?: number; cwd?: string } = {},
-): Promise<ToolRun> {
+export function runTool(path: string, args: readonly string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<ToolRun> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });

@@ -86,7 +86,12 @@ export function plasticRamBytes(table: EventTable): number {
     if (layer.plasticity === undefined || (layer.input.kind !== "dense" && layer.input.kind !== "sparse")) return;
     const synapses = layer.input.weights.count;
     const pre = l === 0 ? table.input.size : table.layers[l - 1]!.size;
-    words += Math.ceil(synapses / 2) + Math.ceil(pre / 2) + Math.ceil(layer.size / 2) + (layer.plasticity.rule === "rstdp" ? Math.ceil(synapses / 2) : 0) + Math.ceil(layer.size / 4);
+    words +=
+      Math.ceil(synapses / 2) +
+      Math.ceil(pre / 2) +
+      Math.ceil(layer.size / 2) +
+      (layer.plasticity.rule === "rstdp" ? Math.ceil(synapses / 2) : 0) +
+      Math.ceil(layer.size / 4);
     // event timing (spec/ops.md §11.5): stamps, trace scratch, four 16-entry decay schedules, a gain per neuron; triplet: slow trace and stamps
     if (layer.plasticity.timing === "event") {
       words += pre + layer.size + Math.ceil(pre / 2) + Math.ceil(layer.size / 2) + 32 + layer.size;

@@ -42,7 +42,6 @@ class Tap extends ForwardingTransport {
     }
     await super.write(bytes);
   }
-
 }
 
 function tryParse(bytes: Uint8Array): Frame | undefined {

@@ -105,8 +105,14 @@ describe("Link", () => {
 
   it("merges STEP_RESULT parts and retries until it holds all of them", async () => {
     let attempt = 0;
-    const part = (frameSeq: number, p: number, more: boolean, indices: number[]): StepResultMsg =>
-      ({ kind: "STEP_RESULT", replyTo: frameSeq, step: 4, more, part: p, sections: [{ layer: 1, indices: Uint32Array.from(indices) }] });
+    const part = (frameSeq: number, p: number, more: boolean, indices: number[]): StepResultMsg => ({
+      kind: "STEP_RESULT",
+      replyTo: frameSeq,
+      step: 4,
+      more,
+      part: p,
+      sections: [{ layer: 1, indices: Uint32Array.from(indices) }],
+    });
     const { host } = setup((msg, frame, device) => {
       attempt++;
       if (attempt > 1) void device.send(part(frame.seq, 0, true, [1, 2]));
@@ -174,7 +180,10 @@ describe("Link", () => {
     expect(ack).toMatchObject({ board: "native", nonce: 0xabcdef01, protoVersion: 1 });
     await host.send({ kind: "RT_INPUT", events: { indices: new Uint32Array(0) } });
     await settle();
-    expect(seen).toEqual([{ kind: "HELLO", seq: 0 }, { kind: "RT_INPUT", seq: 0 }]);
+    expect(seen).toEqual([
+      { kind: "HELLO", seq: 0 },
+      { kind: "RT_INPUT", seq: 0 },
+    ]);
     expect(device.counters.badFrame).toBe(0); // the flush byte is not a bad frame
   });
 
@@ -197,14 +206,42 @@ describe("Link", () => {
 
 function helloAck(replyTo: number, nonce: number): Message {
   return {
-    kind: "HELLO_ACK", replyTo, protoMin: 1, protoMax: 1, protoVersion: 1, nonce, capabilities: 1, board: "native",
-    firmwareHash: new Uint8Array(8), modelHash: new Uint8Array(32), maxFrame: 512, maxInputEvents: 784, uploadRam: 0, costUnit: 0, state: 0, modelSource: 0, step: 0,
+    kind: "HELLO_ACK",
+    replyTo,
+    protoMin: 1,
+    protoMax: 1,
+    protoVersion: 1,
+    nonce,
+    capabilities: 1,
+    board: "native",
+    firmwareHash: new Uint8Array(8),
+    modelHash: new Uint8Array(32),
+    maxFrame: 512,
+    maxInputEvents: 784,
+    uploadRam: 0,
+    costUnit: 0,
+    state: 0,
+    modelSource: 0,
+    step: 0,
   };
 }
 
 describe("Link after another session", () => {
   it("ignores an earlier session's HELLO_ACK that carries the reply_to of the request now outstanding", async () => {
-    const stats = (replyTo: number): Message => ({ kind: "STATS", replyTo, steps: 7, framesRx: 0, framesTx: 0, badFrame: 0, badCrc: 0, gaps: 0, late: 0, dropped: 0, lastCost: 0, maxCost: 0 });
+    const stats = (replyTo: number): Message => ({
+      kind: "STATS",
+      replyTo,
+      steps: 7,
+      framesRx: 0,
+      framesTx: 0,
+      badFrame: 0,
+      badCrc: 0,
+      gaps: 0,
+      late: 0,
+      dropped: 0,
+      lastCost: 0,
+      maxCost: 0,
+    });
     const { host } = setup((msg, frame, device) => {
       // what a QEMU pty still held: the answer to the previous program's HELLO, then the real answer
       void device.send(helloAck(frame.seq, 1)).then(() => device.send(stats(frame.seq)));
@@ -218,16 +255,19 @@ describe("Link after another session", () => {
 describe("Link under random bytes", () => {
   it("never throws and accounts for every chunk as a frame or a counted error (property)", async () => {
     const fc = (await import("fast-check")).default;
-    await fc.assert(fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 6 }), async (slices) => {
-      const pair = new LoopbackPair();
-      const host = new Link(pair.a);
-      let dispatched = 0;
-      host.onMessage(() => dispatched++);
-      for (const s of slices) await pair.b.write(s);
-      await settle();
-      const c = host.counters;
-      expect(c.framesRx).toBe(dispatched + c.unknownType + c.badPayload + c.staleAnswers);
-      await host.close();
-    }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 6 }), async (slices) => {
+        const pair = new LoopbackPair();
+        const host = new Link(pair.a);
+        let dispatched = 0;
+        host.onMessage(() => dispatched++);
+        for (const s of slices) await pair.b.write(s);
+        await settle();
+        const c = host.counters;
+        expect(c.framesRx).toBe(dispatched + c.unknownType + c.badPayload + c.staleAnswers);
+        await host.close();
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -8,8 +8,17 @@ import { ERROR_CODES, PicospikeError, errorCodeFromNum } from "../../runtime/err
 import { CobsDecoder, MAX_FRAME } from "../wire/cobs.js";
 import { encodeFrame, type Frame, nextSeq, parseFrame, PROTOCOL_VERSION, seqDistance } from "../wire/frame.js";
 import {
-  type AnswerMessage, decodePayload, encodePayload, type HelloAckMsg, isAnswer, isRequestKind, type Message, MSG,
-  type SpikeSection, type StepResultMsg, typeOf,
+  type AnswerMessage,
+  decodePayload,
+  encodePayload,
+  type HelloAckMsg,
+  isAnswer,
+  isRequestKind,
+  type Message,
+  MSG,
+  type SpikeSection,
+  type StepResultMsg,
+  typeOf,
 } from "../wire/messages.js";
 import type { Transport } from "../transports/transport.js";
 import { PROTOCOL, TIMING } from "../wire/schema.js";
@@ -98,7 +107,16 @@ interface Pending {
 export class Link {
   /** Live counters (read them; the link updates them). */
   readonly counters: LinkCounters = {
-    framesRx: 0, framesTx: 0, badFrame: 0, badCrc: 0, gaps: 0, late: 0, unknownType: 0, badPayload: 0, retransmissions: 0, fastRetransmissions: 0,
+    framesRx: 0,
+    framesTx: 0,
+    badFrame: 0,
+    badCrc: 0,
+    gaps: 0,
+    late: 0,
+    unknownType: 0,
+    badPayload: 0,
+    retransmissions: 0,
+    fastRetransmissions: 0,
     staleAnswers: 0,
   };
   /** Protocol version of the session (set by the handshake). */
@@ -121,7 +139,10 @@ export class Link {
   private srtt: number | undefined;
   private rttvar = 0;
 
-  constructor(private readonly transport: Transport, options: LinkOptions = {}) {
+  constructor(
+    private readonly transport: Transport,
+    options: LinkOptions = {},
+  ) {
     this.maxFrame = options.maxFrame ?? MAX_FRAME;
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     this.retries = options.retries ?? REQUEST_RETRIES;
@@ -199,9 +220,14 @@ export class Link {
     if (answer.kind !== "HELLO_ACK") throw new PicospikeError("PROTOCOL_HANDSHAKE_FAILED", `device answered HELLO with ${answer.kind}`);
     const chosen = answer.protoVersion;
     if (chosen < PROTOCOL_MIN || chosen > PROTOCOL_MAX || chosen < answer.protoMin || chosen > answer.protoMax) {
-      throw new PicospikeError("PROTOCOL_VERSION_MISMATCH", `device speaks protocol ${answer.protoMin}..${answer.protoMax}, host ${PROTOCOL_MIN}..${PROTOCOL_MAX}`, {
-        deviceMin: answer.protoMin, deviceMax: answer.protoMax,
-      });
+      throw new PicospikeError(
+        "PROTOCOL_VERSION_MISMATCH",
+        `device speaks protocol ${answer.protoMin}..${answer.protoMax}, host ${PROTOCOL_MIN}..${PROTOCOL_MAX}`,
+        {
+          deviceMin: answer.protoMin,
+          deviceMax: answer.protoMax,
+        },
+      );
     }
     this.version = chosen;
     // The device restarted its numbering when it answered; the host restarts now (spec §4).
@@ -268,25 +294,41 @@ export class Link {
         this.pending = undefined;
       };
       const pending: Pending = {
-        seq, kind: msg.kind, accept: options.accept, parts: new Map(), lastPart: undefined,
+        seq,
+        kind: msg.kind,
+        accept: options.accept,
+        parts: new Map(),
+        lastPart: undefined,
         // HELLO keeps its paced attempts: noise from a booting board must not use up the handshake.
-        retransmitNow: this.fastRetransmit && msg.kind !== "HELLO" ? () => {
-          if (timer !== undefined) clearTimeout(timer);
-          if (attempt <= retries) this.counters.fastRetransmissions++;
-          attemptOnce();
-        } : undefined,
+        retransmitNow:
+          this.fastRetransmit && msg.kind !== "HELLO"
+            ? () => {
+                if (timer !== undefined) clearTimeout(timer);
+                if (attempt <= retries) this.counters.fastRetransmissions++;
+                attemptOnce();
+              }
+            : undefined,
         resolve: (answer) => {
           // Karn: only answers to a first attempt measure the round trip.
           if (attempt === 1) this.observeRtt(performance.now() - sentAt);
           finish();
           resolve(answer);
         },
-        reject: (error) => { finish(); reject(error); },
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
       };
       const attemptOnce = (): void => {
         if (this.pending !== pending) return;
         if (attempt > retries) {
-          pending.reject(new PicospikeError("PROTOCOL_TIMEOUT", `no answer to ${msg.kind} (seq ${seq}) after ${attempt} attempts of ${timeoutMs} ms`, { seq, kind: msg.kind, attempts: attempt }));
+          pending.reject(
+            new PicospikeError("PROTOCOL_TIMEOUT", `no answer to ${msg.kind} (seq ${seq}) after ${attempt} attempts of ${timeoutMs} ms`, {
+              seq,
+              kind: msg.kind,
+              attempts: attempt,
+            }),
+          );
           return;
         }
         if (attempt > 0) this.counters.retransmissions++;
@@ -382,7 +424,13 @@ export class Link {
     if (answer.kind === "NACK") {
       const code = errorCodeFromNum(answer.code);
       const text = code ? ERROR_CODES[code].cause : `unknown error number ${answer.code}`;
-      pending.reject(new PicospikeError(code ?? "PROTOCOL_BAD_PAYLOAD", `device refused ${pending.kind}: ${text}`, { nack: answer.code, detail: answer.detail, seq: pending.seq }));
+      pending.reject(
+        new PicospikeError(code ?? "PROTOCOL_BAD_PAYLOAD", `device refused ${pending.kind}: ${text}`, {
+          nack: answer.code,
+          detail: answer.detail,
+          seq: pending.seq,
+        }),
+      );
       return;
     }
     if (answer.kind !== "STEP_RESULT") {
@@ -419,7 +467,8 @@ export function mergeStepResult(parts: readonly StepResultMsg[]): StepResultMsg 
     for (const s of part.sections) {
       const list = byLayer.get(s.layer) ?? [];
       const prev = list.length > 0 ? list[list.length - 1]! : -1;
-      if (s.indices.length > 0 && s.indices[0]! <= prev) throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `STEP_RESULT parts repeat spikes of layer ${s.layer}`);
+      if (s.indices.length > 0 && s.indices[0]! <= prev)
+        throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `STEP_RESULT parts repeat spikes of layer ${s.layer}`);
       for (const i of s.indices) list.push(i);
       byLayer.set(s.layer, list);
     }

@@ -25,14 +25,42 @@ function smallTable(plastic: boolean): EventTable {
     input: { size: 8, encoding: "spikes", seed: 1 },
     layers: [
       {
-        name: "hidden", size: 6,
-        input: { kind: "dense", inputs: 8, outputs: 6, weights: { bits: 8, data: Int8Array.from({ length: 48 }, (_, q) => ((q * 7) % 23) - 4), count: 48, shift: Uint8Array.of(4) } },
+        name: "hidden",
+        size: 6,
+        input: {
+          kind: "dense",
+          inputs: 8,
+          outputs: 6,
+          weights: { bits: 8, data: Int8Array.from({ length: 48 }, (_, q) => ((q * 7) % 23) - 4), count: 48, shift: Uint8Array.of(4) },
+        },
         neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 500 },
-        ...(plastic ? { plasticity: { rule: "rstdp" as const, preTraceShift: 2, postTraceShift: 2, traceIncrement: 4000, aPlus: 16384, aMinus: 8192, eligibilityShift: 4, learningShift: 12, baselineShift: 2, wMin: -60, wMax: 60 } } : {}),
+        ...(plastic
+          ? {
+              plasticity: {
+                rule: "rstdp" as const,
+                preTraceShift: 2,
+                postTraceShift: 2,
+                traceIncrement: 4000,
+                aPlus: 16384,
+                aMinus: 8192,
+                eligibilityShift: 4,
+                learningShift: 12,
+                baselineShift: 2,
+                wMin: -60,
+                wMax: 60,
+              },
+            }
+          : {}),
       },
       {
-        name: "out", size: 3,
-        input: { kind: "dense", inputs: 6, outputs: 3, weights: { bits: 8, data: Int8Array.from({ length: 18 }, (_, q) => ((q * 5) % 17) + 2), count: 18, shift: Uint8Array.of(4) } },
+        name: "out",
+        size: 3,
+        input: {
+          kind: "dense",
+          inputs: 6,
+          outputs: 3,
+          weights: { bits: 8, data: Int8Array.from({ length: 18 }, (_, q) => ((q * 5) % 17) + 2), count: 18, shift: Uint8Array.of(4) },
+        },
         neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 400 },
       },
     ],
@@ -144,12 +172,16 @@ describe("recovery in the bridge", () => {
   it("ReconnectingTransport reopens a closed port with backoff, and gives up within its bound", async () => {
     let opens = 0;
     let pair = new LoopbackPair();
-    const t = new ReconnectingTransport(pair.a, async () => {
-      opens++;
-      if (opens < 3) throw new Error("not yet");
-      pair = new LoopbackPair();
-      return pair.a;
-    }, { maxWaitMs: 2000, sleep: async () => undefined });
+    const t = new ReconnectingTransport(
+      pair.a,
+      async () => {
+        opens++;
+        if (opens < 3) throw new Error("not yet");
+        pair = new LoopbackPair();
+        return pair.a;
+      },
+      { maxWaitMs: 2000, sleep: async () => undefined },
+    );
     const old = pair;
     await old.b.close(); // the port vanishes
     await t.whenPresent();
@@ -160,9 +192,13 @@ describe("recovery in the bridge", () => {
     await pair.b.write(Uint8Array.of(9));
     await new Promise((res) => setTimeout(res, 0));
     expect(got).toEqual([9]);
-    const never = new ReconnectingTransport(new LoopbackPair().a, async () => {
-      throw new Error("gone");
-    }, { maxWaitMs: 30 });
+    const never = new ReconnectingTransport(
+      new LoopbackPair().a,
+      async () => {
+        throw new Error("gone");
+      },
+      { maxWaitMs: 30 },
+    );
     await expect(never.replace()).rejects.toMatchObject({ code: "DEVICE_DISCONNECTED" });
     expect(never.isOpen).toBe(false);
     await t.close();

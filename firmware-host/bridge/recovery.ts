@@ -103,7 +103,16 @@ function weightsFromBytes(bytes: Uint8Array, like: Weights): Weights {
 /** The guard: logs, checkpoints and recovers a session's lockstep operations. */
 export class LockstepRecovery implements SessionGuard {
   /** What recovery did so far. */
-  readonly counters: RecoveryCounters = { recoveries: 0, resetsDetected: 0, handshakeRetries: 0, reuploads: 0, replayedOps: 0, replayedSteps: 0, checkpoints: 0, causes: {} };
+  readonly counters: RecoveryCounters = {
+    recoveries: 0,
+    resetsDetected: 0,
+    handshakeRetries: 0,
+    reuploads: 0,
+    replayedOps: 0,
+    replayedSteps: 0,
+    checkpoints: 0,
+    causes: {},
+  };
   private readonly table: EventTable;
   private readonly original: Checkpoint;
   private restore: Checkpoint;
@@ -114,7 +123,10 @@ export class LockstepRecovery implements SessionGuard {
   private inside = false;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  private constructor(private readonly session: BoardSession, private readonly options: RecoveryOptions) {
+  private constructor(
+    private readonly session: BoardSession,
+    private readonly options: RecoveryOptions,
+  ) {
     this.table = decodeTable(options.tableBytes);
     this.original = { tableBytes: options.tableBytes, hash: tableHash(options.tableBytes), atStep: 0 };
     this.restore = this.original;
@@ -250,7 +262,8 @@ export class LockstepRecovery implements SessionGuard {
         if (performance.now() + delay > deadline) {
           const why = cause instanceof Error ? cause.message : String(cause);
           throw new PicospikeError("DEVICE_DISCONNECTED", `the device did not answer a new handshake within ${limit} ms (after: ${why})`, {
-            recoveries: this.counters.recoveries, final: true,
+            recoveries: this.counters.recoveries,
+            final: true,
           });
         }
         await this.sleep(delay);

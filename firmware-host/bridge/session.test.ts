@@ -29,7 +29,10 @@ import { errorOfAsync as codeOf } from "../../runtime/testing/error-code.js";
 /** A transport wrapper that corrupts one byte of selected frames on their way out. */
 class CorruptingTransport extends ForwardingTransport {
   corrupted = 0;
-  constructor(inner: Transport, private readonly shouldCorrupt: (type: number, count: number) => boolean) {
+  constructor(
+    inner: Transport,
+    private readonly shouldCorrupt: (type: number, count: number) => boolean,
+  ) {
     super(inner);
   }
   private seen = new Map<number, number>();
@@ -97,11 +100,7 @@ interface Connected {
 interface BoardFactory {
   readonly name: string;
   /** Connects a host session; `wrap` may interpose on the host's transport. */
-  connect(options: {
-    mock?: MockBoardOptions;
-    session?: SessionOptions;
-    wrap?: (t: Transport) => Transport;
-  }): Promise<Connected>;
+  connect(options: { mock?: MockBoardOptions; session?: SessionOptions; wrap?: (t: Transport) => Transport }): Promise<Connected>;
 }
 
 const FAST: SessionOptions = { timeoutMs: 20, retries: 5, handshakeMs: 400 };
@@ -122,17 +121,28 @@ const BOARDS: BoardFactory[] = [
       return { session: s, mock: board, close: () => s.close() };
     },
   },
-  ...(nativeMissing.length > 0 ? [] : [{
-    name: "native firmware over its pty",
-    // Mock options (frame size, faults, clock) do not apply: the firmware has its own fixed limits.
-    async connect({ session, wrap }: { session?: SessionOptions; wrap?: (t: Transport) => Transport }): Promise<Connected> {
-      nativeBuild ??= buildDevice("native", { outDir: nativeDir });
-      const handle = await startImage("native", (await nativeBuild).image);
-      const transport = await SerialTransport.open(handle.port);
-      const s = await BoardSession.open(wrap ? wrap(transport) : transport, { timeoutMs: 250, retries: 5, handshakeMs: 3000, ...session });
-      return { session: s, mock: undefined, close: async () => { await s.close(); await handle.stop(); } };
-    },
-  }]),
+  ...(nativeMissing.length > 0
+    ? []
+    : [
+        {
+          name: "native firmware over its pty",
+          // Mock options (frame size, faults, clock) do not apply: the firmware has its own fixed limits.
+          async connect({ session, wrap }: { session?: SessionOptions; wrap?: (t: Transport) => Transport }): Promise<Connected> {
+            nativeBuild ??= buildDevice("native", { outDir: nativeDir });
+            const handle = await startImage("native", (await nativeBuild).image);
+            const transport = await SerialTransport.open(handle.port);
+            const s = await BoardSession.open(wrap ? wrap(transport) : transport, { timeoutMs: 250, retries: 5, handshakeMs: 3000, ...session });
+            return {
+              session: s,
+              mock: undefined,
+              close: async () => {
+                await s.close();
+                await handle.stop();
+              },
+            };
+          },
+        },
+      ]),
 ];
 
 const table: EventTable = randomTable(7, { kinds: ["dense", "sparse", "dense"], encoding: "spikes", readout: "count", maxNeurons: 40 });
@@ -292,8 +302,13 @@ describe.each(BOARDS)("bridge on $name", (factory) => {
     const report = await compareRun(c.session, table, samples, { steps: 10, membranesEveryStep: true });
     expect(report.bitExact).toBe(false);
     expect(report.firstDivergence).toEqual({
-      sample: 0, step: flip.afterStep, layer: flip.layer, neuron: flip.neuron, kind: "membrane",
-      device: expected ^ (1 << flip.bit), interpreter: expected,
+      sample: 0,
+      step: flip.afterStep,
+      layer: flip.layer,
+      neuron: flip.neuron,
+      kind: "membrane",
+      device: expected ^ (1 << flip.bit),
+      interpreter: expected,
     });
     await c.close();
   });
@@ -326,7 +341,13 @@ describe.each(BOARDS)("bridge on $name", (factory) => {
     expect(next).toBe(7);
     const applied = new Map<number, number[]>();
     for (const o of outputs) if (o.appliedSeqs.length > 0) applied.set(o.step, [...o.appliedSeqs]);
-    expect([...applied.entries()]).toEqual([[0, [sent[0], sent[1]]], [1, [sent[2]]], [2, [sent[3]]], [3, [sent[4]]], [4, [sent[5]]]]);
+    expect([...applied.entries()]).toEqual([
+      [0, [sent[0], sent[1]]],
+      [1, [sent[2]]],
+      [2, [sent[3]]],
+      [3, [sent[4]]],
+      [4, [sent[5]]],
+    ]);
     // Replaying the applied inputs step by step through the interpreter gives the same output spikes.
     const interp = new Interpreter(table);
     const bySeq = new Map(sent.map((s, k) => [s, samples[k]!]));

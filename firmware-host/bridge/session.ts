@@ -13,7 +13,15 @@ import { EVENTS_HEADER_MAX } from "../wire/codec.js";
 import { CRC_SIZE, HEADER_SIZE } from "../wire/frame.js";
 import { HANDSHAKE_TOTAL_MS, Link, PROTOCOL_MAX, PROTOCOL_MIN } from "./link.js";
 import {
-  CAP, type ErrorMsg, type HelloAckMsg, PREFIX_SIZE, RESET_KIND, type RtOutputMsg, type SpikeSection, STATE_KIND, type StatsMsg,
+  CAP,
+  type ErrorMsg,
+  type HelloAckMsg,
+  PREFIX_SIZE,
+  RESET_KIND,
+  type RtOutputMsg,
+  type SpikeSection,
+  STATE_KIND,
+  type StatsMsg,
 } from "../wire/messages.js";
 import type { Transport } from "../transports/transport.js";
 
@@ -91,7 +99,9 @@ export function allLayersMask(layerCount: number): number {
 
 /** Names of the capability bits set in `caps`. */
 export function capabilityNames(caps: number): string[] {
-  return Object.entries(CAP).filter(([, bit]) => (caps & bit) !== 0).map(([name]) => name.toLowerCase());
+  return Object.entries(CAP)
+    .filter(([, bit]) => (caps & bit) !== 0)
+    .map(([name]) => name.toLowerCase());
 }
 
 function varintSize(v: number): number {
@@ -186,13 +196,20 @@ export class BoardSession {
         );
       }
       if (isPicospikeError(e, "PROTOCOL_VERSION_MISMATCH")) {
-        throw new PicospikeError("PROTOCOL_VERSION_MISMATCH", `${e.message}: rebuild and flash the firmware with this picospike version`, e.detail as Record<string, unknown>);
+        throw new PicospikeError(
+          "PROTOCOL_VERSION_MISMATCH",
+          `${e.message}: rebuild and flash the firmware with this picospike version`,
+          e.detail as Record<string, unknown>,
+        );
       }
       throw e;
     }
     if (!(info.capabilities & CAP.LOCKSTEP) && !(info.capabilities & CAP.REALTIME)) {
       await link.close().catch(() => undefined);
-      throw new PicospikeError("PROTOCOL_HANDSHAKE_FAILED", `device ${info.board} announces neither lockstep nor real-time stepping (capabilities: ${capabilityNames(info.capabilities).join(", ") || "none"})`);
+      throw new PicospikeError(
+        "PROTOCOL_HANDSHAKE_FAILED",
+        `device ${info.board} announces neither lockstep nor real-time stepping (capabilities: ${capabilityNames(info.capabilities).join(", ") || "none"})`,
+      );
     }
     return new BoardSession(link, info, options);
   }
@@ -236,7 +253,10 @@ export class BoardSession {
   private require(cap: number, what: string): void {
     if (!this.has(cap)) {
       const name = capabilityNames(cap)[0] ?? String(cap);
-      throw new PicospikeError("CODEGEN_UNSUPPORTED", `device ${this.info.board} cannot ${what} (no ${name} capability; it has: ${capabilityNames(this.info.capabilities).join(", ")})`);
+      throw new PicospikeError(
+        "CODEGEN_UNSUPPORTED",
+        `device ${this.info.board} cannot ${what} (no ${name} capability; it has: ${capabilityNames(this.info.capabilities).join(", ")})`,
+      );
     }
   }
 
@@ -250,10 +270,16 @@ export class BoardSession {
     if (this.modelHash === wanted) return { uploaded: false, hash: wanted, chunks: 0 };
     const running = this.modelHash === "" ? "no model" : `model ${this.modelHash.slice(0, 16)}…`;
     if (!this.has(CAP.UPLOAD)) {
-      throw new PicospikeError("PROTOCOL_MODEL_MISMATCH", `device ${this.info.board} runs ${running}, not ${wanted.slice(0, 16)}…, and cannot take uploads: build and flash the firmware with this model`);
+      throw new PicospikeError(
+        "PROTOCOL_MODEL_MISMATCH",
+        `device ${this.info.board} runs ${running}, not ${wanted.slice(0, 16)}…, and cannot take uploads: build and flash the firmware with this model`,
+      );
     }
     if (tableBytes.length > this.info.uploadRam) {
-      throw new PicospikeError("DEVICE_OUT_OF_MEMORY", `device ${this.info.board} runs ${running}; the model (${tableBytes.length} bytes) exceeds its upload RAM (${this.info.uploadRam} bytes): compile the model into the firmware`);
+      throw new PicospikeError(
+        "DEVICE_OUT_OF_MEMORY",
+        `device ${this.info.board} runs ${running}; the model (${tableBytes.length} bytes) exceeds its upload RAM (${this.info.uploadRam} bytes): compile the model into the firmware`,
+      );
     }
     const chunks = await this.upload(tableBytes);
     return { uploaded: true, hash: this.modelHash, chunks };
@@ -273,7 +299,10 @@ export class BoardSession {
       try {
         const ack = await this.link.request({ kind: "MODEL_CHUNK", offset, data });
         if (ack.kind !== "ACK" || ack.info <= offset || ack.info > total) {
-          throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device acknowledged chunk at ${offset} with byte count ${ack.kind === "ACK" ? ack.info : ack.kind}`);
+          throw new PicospikeError(
+            "PROTOCOL_BAD_PAYLOAD",
+            `device acknowledged chunk at ${offset} with byte count ${ack.kind === "ACK" ? ack.info : ack.kind}`,
+          );
         }
         offset = ack.info;
       } catch (e) {
@@ -286,7 +315,10 @@ export class BoardSession {
     if (loaded.kind !== "MODEL_LOADED") throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device answered MODEL_END with ${loaded.kind}`);
     const wanted = fromHex(tableHash(tableBytes));
     if (!bytesEqual(loaded.modelHash, wanted)) {
-      throw new PicospikeError("PROTOCOL_MODEL_MISMATCH", `device loaded model ${toHex(loaded.modelHash).slice(0, 16)}…, expected ${toHex(wanted).slice(0, 16)}…`);
+      throw new PicospikeError(
+        "PROTOCOL_MODEL_MISMATCH",
+        `device loaded model ${toHex(loaded.modelHash).slice(0, 16)}…, expected ${toHex(wanted).slice(0, 16)}…`,
+      );
     }
     this.modelHashBytes = loaded.modelHash;
     return chunks;
@@ -311,7 +343,10 @@ export class BoardSession {
     }
     const result = await this.link.request({ kind: "STEP", step: t, more: false, wantCost, reportMask, events: parts[parts.length - 1]! });
     if (result.kind !== "STEP_RESULT" || result.step !== t) {
-      throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `device answered STEP ${t} with ${result.kind}${result.kind === "STEP_RESULT" ? ` for step ${result.step}` : ""}`);
+      throw new PicospikeError(
+        "PROTOCOL_BAD_PAYLOAD",
+        `device answered STEP ${t} with ${result.kind}${result.kind === "STEP_RESULT" ? ` for step ${result.step}` : ""}`,
+      );
     }
     return result.cost === undefined ? { step: t, sections: result.sections } : { step: t, sections: result.sections, cost: result.cost };
   }

@@ -31,7 +31,7 @@ export interface SessionLearner {
 
 /** A board session as a learner: lockstep steps reporting `layer`, rewards by REWARD, learned weights read back. */
 export function sessionLearner(session: BoardSession, layer: number, watcher?: StepWatcher): SessionLearner {
-  const mask = ((layer < 32 ? 2 ** layer >>> 0 : 0) | (watcher?.reportMask ?? 0)) >>> 0;
+  const mask = ((layer < 32 ? (2 ** layer) >>> 0 : 0) | (watcher?.reportMask ?? 0)) >>> 0;
   const none = new Uint32Array(0);
   return {
     async step(t, events) {

@@ -147,7 +147,15 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
       arrays.push(device);
       if (first !== null) continue;
       if (device.length !== reference.length) {
-        first = { sample, step, layer: l, neuron: Math.min(device.length, reference.length), kind: "membrane", device: device.length, interpreter: reference.length };
+        first = {
+          sample,
+          step,
+          layer: l,
+          neuron: Math.min(device.length, reference.length),
+          kind: "membrane",
+          device: device.length,
+          interpreter: reference.length,
+        };
         continue;
       }
       for (let j = 0; j < device.length; j++) {

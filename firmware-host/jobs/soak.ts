@@ -22,14 +22,38 @@ export function soakTable(): EventTable {
     input: { size: 64, encoding: "spikes", seed: 1 },
     layers: [
       {
-        name: "hidden", size: 32,
-        input: { kind: "dense", inputs: 64, outputs: 32, weights: { bits: 8, data: Int8Array.from({ length: 2048 }, (_, q) => ((q * 37) % 41) - 12), count: 2048, shift: Uint8Array.of(4) } },
+        name: "hidden",
+        size: 32,
+        input: {
+          kind: "dense",
+          inputs: 64,
+          outputs: 32,
+          weights: { bits: 8, data: Int8Array.from({ length: 2048 }, (_, q) => ((q * 37) % 41) - 12), count: 2048, shift: Uint8Array.of(4) },
+        },
         neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 900 },
-        plasticity: { rule: "rstdp", preTraceShift: 2, postTraceShift: 2, traceIncrement: 4000, aPlus: 16384, aMinus: 8192, eligibilityShift: 4, learningShift: 12, baselineShift: 2, wMin: -60, wMax: 60 },
+        plasticity: {
+          rule: "rstdp",
+          preTraceShift: 2,
+          postTraceShift: 2,
+          traceIncrement: 4000,
+          aPlus: 16384,
+          aMinus: 8192,
+          eligibilityShift: 4,
+          learningShift: 12,
+          baselineShift: 2,
+          wMin: -60,
+          wMax: 60,
+        },
       },
       {
-        name: "out", size: 8,
-        input: { kind: "dense", inputs: 32, outputs: 8, weights: { bits: 8, data: Int8Array.from({ length: 256 }, (_, q) => ((q * 11) % 23) - 4), count: 256, shift: Uint8Array.of(4) } },
+        name: "out",
+        size: 8,
+        input: {
+          kind: "dense",
+          inputs: 32,
+          outputs: 8,
+          weights: { bits: 8, data: Int8Array.from({ length: 256 }, (_, q) => ((q * 11) % 23) - 4), count: 256, shift: Uint8Array.of(4) },
+        },
         neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 500 },
       },
     ],
@@ -67,7 +91,15 @@ export interface SoakReport {
   readonly divergentSteps: number;
   /** Learned weights equal to the reference run and to the last checkpoint plus the replayed log (null without learning). */
   readonly weightsExact: boolean | null;
-  readonly injected: { framesHostToDevice: number; framesDeviceToHost: number; framesDamagedHostToDevice: number; framesDamagedDeviceToHost: number; bytesDropped: number; bitsFlipped: number; resets: number };
+  readonly injected: {
+    framesHostToDevice: number;
+    framesDeviceToHost: number;
+    framesDamagedHostToDevice: number;
+    framesDamagedDeviceToHost: number;
+    bytesDropped: number;
+    bitsFlipped: number;
+    resets: number;
+  };
   /**
    * What the host detected: frames rejected (bad CRC, bad COBS/length), sequence gaps (frames lost,
    * mostly the device's damage reports), retransmissions and, of them, fast ones (spec §2), and
@@ -89,7 +121,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const sampleSteps = options.sampleSteps ?? 50;
   // Uploaded below, once the damage-report counter listens: the upload crosses the lossy line too.
   const board = await openBoard({
-    board: options.board, model: tableBytes, compiledIn: false, upload: false,
+    board: options.board,
+    model: tableBytes,
+    compiledIn: false,
+    upload: false,
     inject: makeFaultSpec({ seed, both: { corrupt: 0.01, drop: 0.01 } }),
     session: { ...LOSSY_LINE_OPTIONS, retries: options.retries ?? SOAK_RETRIES },
     recovery: { checkpointEverySteps: 500 },
@@ -168,13 +203,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const c = session.link.counters;
   const elapsed = (performance.now() - t0) / 1000;
   return {
-    board: options.board, steps, seconds: Math.round(elapsed * 10) / 10, learning, divergentSteps: divergent, weightsExact,
+    board: options.board,
+    steps,
+    seconds: Math.round(elapsed * 10) / 10,
+    learning,
+    divergentSteps: divergent,
+    weightsExact,
     injected: {
-      framesHostToDevice: f.hostToDevice.frames, framesDeviceToHost: f.deviceToHost.frames,
-      framesDamagedHostToDevice: f.hostToDevice.framesDamaged, framesDamagedDeviceToHost: f.deviceToHost.framesDamaged,
-      bytesDropped: f.hostToDevice.bytesDropped + f.deviceToHost.bytesDropped, bitsFlipped: f.hostToDevice.bitsFlipped + f.deviceToHost.bitsFlipped, resets,
+      framesHostToDevice: f.hostToDevice.frames,
+      framesDeviceToHost: f.deviceToHost.frames,
+      framesDamagedHostToDevice: f.hostToDevice.framesDamaged,
+      framesDamagedDeviceToHost: f.deviceToHost.framesDamaged,
+      bytesDropped: f.hostToDevice.bytesDropped + f.deviceToHost.bytesDropped,
+      bitsFlipped: f.hostToDevice.bitsFlipped + f.deviceToHost.bitsFlipped,
+      resets,
     },
-    detected: { badCrc: c.badCrc, badFrame: c.badFrame, gaps: c.gaps, retransmissions: c.retransmissions, fastRetransmissions: c.fastRetransmissions, damageReports },
+    detected: {
+      badCrc: c.badCrc,
+      badFrame: c.badFrame,
+      gaps: c.gaps,
+      retransmissions: c.retransmissions,
+      fastRetransmissions: c.fastRetransmissions,
+      damageReports,
+    },
     recovery: { ...recovery.counters },
     requestsCompleted: requests,
     stepsPerSecond: Math.round(steps / elapsed),

@@ -120,7 +120,11 @@ const round3 = (x: number | null): number | null => (x === null ? null : Math.ro
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Streams `samples` to the device and returns the summary; lockstep unless `periodUs` is set. */
-export async function streamToBoard(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
+export async function streamToBoard(
+  session: BoardSession,
+  samples: Iterable<InputSample> | AsyncIterable<InputSample>,
+  options: StreamOptions,
+): Promise<StreamSummary> {
   return options.periodUs === undefined ? streamLockstep(session, samples, options) : streamRealtime(session, samples, options, options.periodUs);
 }
 
@@ -129,8 +133,12 @@ async function deviceLosses(session: BoardSession): Promise<number> {
   return s.gaps + s.dropped;
 }
 
-async function streamLockstep(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions): Promise<StreamSummary> {
-  const mask = options.reportMask ?? (options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0);
+async function streamLockstep(
+  session: BoardSession,
+  samples: Iterable<InputSample> | AsyncIterable<InputSample>,
+  options: StreamOptions,
+): Promise<StreamSummary> {
+  const mask = options.reportMask ?? (options.outputLayer < 32 ? (2 ** options.outputLayer) >>> 0 : 0);
   const t0 = performance.now();
   const tx0 = options.counter?.txBytes ?? 0;
   const lossesBefore = await deviceLosses(session);
@@ -145,7 +153,14 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
   let lastStatus = t0;
   const status = (): StreamStatus => {
     const elapsedMs = performance.now() - t0;
-    return { steps, stepsPerSecond: steps / Math.max(1e-3, elapsedMs / 1000), inputEvents, outputSpikes, framesDropped: session.link.counters.gaps - gaps0, elapsedMs };
+    return {
+      steps,
+      stepsPerSecond: steps / Math.max(1e-3, elapsedMs / 1000),
+      inputEvents,
+      outputSpikes,
+      framesDropped: session.link.counters.gaps - gaps0,
+      elapsedMs,
+    };
   };
   for await (const sample of samples) {
     if (sampleCount >= options.maxSamples) break;
@@ -165,7 +180,14 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
       const out = await session.step(t, events, mask);
       const latency = performance.now() - sent;
       latencies.push(latency);
-      options.onStep?.({ sample: sampleCount, step: t, input: events, sections: out.sections, latencyMs: latency, ...(sample.label === undefined ? {} : { label: sample.label }) });
+      options.onStep?.({
+        sample: sampleCount,
+        step: t,
+        input: events,
+        sections: out.sections,
+        latencyMs: latency,
+        ...(sample.label === undefined ? {} : { label: sample.label }),
+      });
       steps++;
       inputEvents += events.indices.length;
       const spikes = out.sections.find((s) => s.layer === options.outputLayer)?.indices ?? new Uint32Array(0);
@@ -186,17 +208,32 @@ async function streamLockstep(session: BoardSession, samples: Iterable<InputSamp
   const framesDropped = (await deviceLosses(session)) - lossesBefore + session.link.counters.gaps - gaps0;
   options.onStatus?.(status());
   return {
-    mode: "lockstep", steps, samples: sampleCount, inputEvents, outputSpikes, framesDropped, inputsDropped: 0,
+    mode: "lockstep",
+    steps,
+    samples: sampleCount,
+    inputEvents,
+    outputSpikes,
+    framesDropped,
+    inputsDropped: 0,
     bytesPerEvent: options.counter && inputEvents > 0 ? round3((options.counter.txBytes - tx0) / inputEvents) : null,
-    stepsPerSecond: Math.round(steps / Math.max(1e-3, seconds)), seconds: round3(seconds)!,
-    latencyP50Ms: round3(quantile(latencies, 0.5)), latencyP99Ms: round3(quantile(latencies, 0.99)), interrupted, outputs,
+    stepsPerSecond: Math.round(steps / Math.max(1e-3, seconds)),
+    seconds: round3(seconds)!,
+    latencyP50Ms: round3(quantile(latencies, 0.5)),
+    latencyP99Ms: round3(quantile(latencies, 0.99)),
+    interrupted,
+    outputs,
   };
 }
 
-async function streamRealtime(session: BoardSession, samples: Iterable<InputSample> | AsyncIterable<InputSample>, options: StreamOptions, periodUs: number): Promise<StreamSummary> {
+async function streamRealtime(
+  session: BoardSession,
+  samples: Iterable<InputSample> | AsyncIterable<InputSample>,
+  options: StreamOptions,
+  periodUs: number,
+): Promise<StreamSummary> {
   const sleep = options.sleep ?? defaultSleep;
   const window = options.window ?? 8;
-  const mask = options.reportMask ?? (options.outputLayer < 32 ? 2 ** options.outputLayer >>> 0 : 0);
+  const mask = options.reportMask ?? (options.outputLayer < 32 ? (2 ** options.outputLayer) >>> 0 : 0);
   const tx0 = options.counter?.txBytes ?? 0;
   const lossesBefore = await deviceLosses(session);
   const gaps0 = session.link.counters.gaps;
@@ -243,7 +280,13 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
     if (options.onStep) {
       firstSeen ??= o.step;
       const applied = appliedByStep.get(o.step);
-      options.onStep({ sample: 0, step: o.step - (firstStepKnown ?? firstSeen), input: applied ? mergeRealtimeInputs(applied) : NO_EVENTS, sections: o.sections, latencyMs: lastLag });
+      options.onStep({
+        sample: 0,
+        step: o.step - (firstStepKnown ?? firstSeen),
+        input: applied ? mergeRealtimeInputs(applied) : NO_EVENTS,
+        sections: o.sections,
+        latencyMs: lastLag,
+      });
     }
   });
   let hostSteps = 0;
@@ -261,7 +304,14 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
   const status = (): StreamStatus => {
     const elapsedMs = performance.now() - t0;
     const steps = Math.max(0, (stoppedAt ?? lastDeviceStep + 1) - firstStep);
-    return { steps, stepsPerSecond: steps / Math.max(1e-3, elapsedMs / 1000), inputEvents, outputSpikes, framesDropped: hostDropped + session.link.counters.gaps - gaps0, elapsedMs };
+    return {
+      steps,
+      stepsPerSecond: steps / Math.max(1e-3, elapsedMs / 1000),
+      inputEvents,
+      outputSpikes,
+      framesDropped: hostDropped + session.link.counters.gaps - gaps0,
+      elapsedMs,
+    };
   };
   try {
     outer: for await (const sample of samples) {
@@ -328,11 +378,22 @@ async function streamRealtime(session: BoardSession, samples: Iterable<InputSamp
   }
   options.onStatus?.(status());
   return {
-    mode: "realtime", steps: length, samples: sampleCount, inputEvents, outputSpikes, framesDropped, inputsDropped: hostDropped + notApplied,
+    mode: "realtime",
+    steps: length,
+    samples: sampleCount,
+    inputEvents,
+    outputSpikes,
+    framesDropped,
+    inputsDropped: hostDropped + notApplied,
     bytesPerEvent: options.counter && inputEvents > 0 ? round3((options.counter.txBytes - tx0) / inputEvents) : null,
-    stepsPerSecond: Math.round(length / Math.max(1e-3, seconds)), seconds: round3(seconds)!,
-    latencyP50Ms: round3(quantile(lags, 0.5)), latencyP99Ms: round3(quantile(lags, 0.99)), interrupted,
-    outputs: [{ steps: outSteps }], appliedInputs: { steps: inSteps }, firstStep,
+    stepsPerSecond: Math.round(length / Math.max(1e-3, seconds)),
+    seconds: round3(seconds)!,
+    latencyP50Ms: round3(quantile(lags, 0.5)),
+    latencyP99Ms: round3(quantile(lags, 0.99)),
+    interrupted,
+    outputs: [{ steps: outSteps }],
+    appliedInputs: { steps: inSteps },
+    firstStep,
     lagFirstTenthP50Ms: round3(quantile(lags.slice(0, Math.ceil(lags.length / 10)), 0.5)),
     lagLastTenthP50Ms: round3(quantile(lags.slice(lags.length - Math.ceil(lags.length / 10)), 0.5)),
   };

@@ -20,8 +20,19 @@ import type { Transport } from "../transports/transport.js";
 import { CobsDecoder, MAX_FRAME } from "../wire/cobs.js";
 import { encodeFrame, nextSeq, parseFrame, PROTOCOL_VERSION, seqDistance, type Frame } from "../wire/frame.js";
 import {
-  CAP, COST_UNIT, decodePayload, DEVICE_STATE, encodePayload, isRequestKind, kindOfType, MODEL_HASH_SIZE, MODEL_SOURCE, MSG, RESET_KIND,
-  type Message, typeOf,
+  CAP,
+  COST_UNIT,
+  decodePayload,
+  DEVICE_STATE,
+  encodePayload,
+  isRequestKind,
+  kindOfType,
+  MODEL_HASH_SIZE,
+  MODEL_SOURCE,
+  MSG,
+  RESET_KIND,
+  type Message,
+  typeOf,
 } from "../wire/messages.js";
 import { loadModel, modelBegin, modelChunk, modelEnd } from "./model.js";
 import { readState } from "./readback.js";
@@ -116,7 +127,10 @@ export class MockBoard {
   private last: { seq: number; type: number; answer: Uint8Array[] } | undefined;
   private outQueue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly transport: Transport, options: MockBoardOptions = {}) {
+  constructor(
+    private readonly transport: Transport,
+    options: MockBoardOptions = {},
+  ) {
     this.board = options.board ?? "mock";
     [this.protoMin, this.protoMax] = options.protoRange ?? [1, 1];
     const maxFrame = options.maxFrame ?? MAX_FRAME;
@@ -330,13 +344,24 @@ export class MockBoard {
     this.last = undefined;
     this.expectedRx = undefined; // the next frame starts gap tracking (spec §4)
     const ack: Message = {
-      kind: "HELLO_ACK", replyTo: frame.seq, protoMin: this.protoMin, protoMax: this.protoMax, protoVersion: hi, nonce: msg.nonce,
-      capabilities: CAP.LOCKSTEP | CAP.REALTIME | (this.d.uploadRam > 0 ? CAP.UPLOAD : 0) | CAP.STATE_READBACK | CAP.PLASTICITY
-        | (hasCost(this.d) ? CAP.COST : 0),
-      board: this.board, firmwareHash: MOCK_FIRMWARE_HASH, modelHash: this.d.modelHash, maxFrame: this.d.maxFrame,
-      maxInputEvents: this.d.maxInputEvents, uploadRam: this.d.uploadRam, costUnit: this.d.costUnit,
+      kind: "HELLO_ACK",
+      replyTo: frame.seq,
+      protoMin: this.protoMin,
+      protoMax: this.protoMax,
+      protoVersion: hi,
+      nonce: msg.nonce,
+      capabilities:
+        CAP.LOCKSTEP | CAP.REALTIME | (this.d.uploadRam > 0 ? CAP.UPLOAD : 0) | CAP.STATE_READBACK | CAP.PLASTICITY | (hasCost(this.d) ? CAP.COST : 0),
+      board: this.board,
+      firmwareHash: MOCK_FIRMWARE_HASH,
+      modelHash: this.d.modelHash,
+      maxFrame: this.d.maxFrame,
+      maxInputEvents: this.d.maxInputEvents,
+      uploadRam: this.d.uploadRam,
+      costUnit: this.d.costUnit,
       state: this.d.rt ? DEVICE_STATE.REALTIME : this.d.interp ? DEVICE_STATE.READY : DEVICE_STATE.NO_MODEL,
-      modelSource: this.d.modelSource, step: nextStep(this.d) >>> 0,
+      modelSource: this.d.modelSource,
+      step: nextStep(this.d) >>> 0,
     };
     this.sendNew(ack);
   }
@@ -374,10 +399,22 @@ export class MockBoard {
         return ack(0);
       case "GET_STATS": {
         const c = d.counters;
-        return [{
-          kind: "STATS", replyTo: seq, steps: c.steps >>> 0, framesRx: c.framesRx >>> 0, framesTx: c.framesTx >>> 0, badFrame: c.badFrame >>> 0,
-          badCrc: c.badCrc >>> 0, gaps: c.gaps >>> 0, late: c.late >>> 0, dropped: c.dropped >>> 0, lastCost: d.lastCost >>> 0, maxCost: d.maxCost >>> 0,
-        }];
+        return [
+          {
+            kind: "STATS",
+            replyTo: seq,
+            steps: c.steps >>> 0,
+            framesRx: c.framesRx >>> 0,
+            framesTx: c.framesTx >>> 0,
+            badFrame: c.badFrame >>> 0,
+            badCrc: c.badCrc >>> 0,
+            gaps: c.gaps >>> 0,
+            late: c.late >>> 0,
+            dropped: c.dropped >>> 0,
+            lastCost: d.lastCost >>> 0,
+            maxCost: d.maxCost >>> 0,
+          },
+        ];
       }
       default:
         throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"));

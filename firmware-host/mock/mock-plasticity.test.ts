@@ -11,12 +11,32 @@ import { LoopbackPair } from "../transports/transport.js";
 /** 8 inputs → 4 rstdp LIF neurons, int8 weights. */
 const table: EventTable = {
   input: { size: 8, encoding: "spikes", seed: 1 },
-  layers: [{
-    name: "act", size: 4,
-    input: { kind: "dense", inputs: 8, outputs: 4, weights: { bits: 8, data: Int8Array.from({ length: 32 }, (_, q) => (q * 7) % 20), count: 32, shift: Uint8Array.of(4) } },
-    neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 600 },
-    plasticity: { rule: "rstdp", preTraceShift: 2, postTraceShift: 2, traceIncrement: 4000, aPlus: 16384, aMinus: 8192, eligibilityShift: 4, learningShift: 12, baselineShift: 2, wMin: -60, wMax: 60 },
-  }],
+  layers: [
+    {
+      name: "act",
+      size: 4,
+      input: {
+        kind: "dense",
+        inputs: 8,
+        outputs: 4,
+        weights: { bits: 8, data: Int8Array.from({ length: 32 }, (_, q) => (q * 7) % 20), count: 32, shift: Uint8Array.of(4) },
+      },
+      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 600 },
+      plasticity: {
+        rule: "rstdp",
+        preTraceShift: 2,
+        postTraceShift: 2,
+        traceIncrement: 4000,
+        aPlus: 16384,
+        aMinus: 8192,
+        eligibilityShift: 4,
+        learningShift: 12,
+        baselineShift: 2,
+        wMin: -60,
+        wMax: 60,
+      },
+    },
+  ],
   readout: { kind: "count" },
   provenance: { source: "test", tool: "test", settings: {}, layerScales: [1] },
 };
@@ -47,7 +67,9 @@ describe("mock board learning (spec/protocol.md REWARD, READ_STATE)", () => {
     expect(elig.length).toBe(64);
     await session.resetState(true);
     const reset = await session.readState(STATE_KIND.WEIGHTS, 0);
-    expect(Array.from(Int8Array.from(reset, (b) => (b << 24) >> 24))).toEqual(Array.from(table.layers[0]!.input.kind === "dense" ? table.layers[0]!.input.weights.data : []));
+    expect(Array.from(Int8Array.from(reset, (b) => (b << 24) >> 24))).toEqual(
+      Array.from(table.layers[0]!.input.kind === "dense" ? table.layers[0]!.input.weights.data : []),
+    );
     await session.close();
   });
 });

@@ -48,18 +48,28 @@ export function readState(d: MockDevice, msg: Extract<Message, { kind: "READ_STA
   if (msg.what === STATE_KIND.MEMBRANE) array = int32Bytes(interp.membrane(msg.layer));
   else if (msg.what === STATE_KIND.WEIGHTS) {
     // a plastic layer's weights are the learned ones, in the stored width (spec/ops.md §11.4)
-    array = interp.isPlastic(msg.layer) && layer.input.kind !== "pool" && layer.input.kind !== "conv2d"
-      ? weightBytes({ ...layer.input, weights: packWeights(interp.weights(msg.layer), layer.input.weights) })
-      : weightBytes(layer.input);
+    array =
+      interp.isPlastic(msg.layer) && layer.input.kind !== "pool" && layer.input.kind !== "conv2d"
+        ? weightBytes({ ...layer.input, weights: packWeights(interp.weights(msg.layer), layer.input.weights) })
+        : weightBytes(layer.input);
   } else if (msg.what === STATE_KIND.RECURRENT_WEIGHTS) array = layer.recurrent ? weightBytes(layer.recurrent) : undefined;
   else {
     // traces and eligibility: only plastic layers have them (eligibility only rstdp ones)
     const st = interp.plasticity(msg.layer);
-    const trace = st === undefined ? undefined : msg.what === STATE_KIND.PRE_TRACE ? st.preTrace : msg.what === STATE_KIND.POST_TRACE ? st.postTrace : st.eligibility;
+    const trace =
+      st === undefined ? undefined : msg.what === STATE_KIND.PRE_TRACE ? st.preTrace : msg.what === STATE_KIND.POST_TRACE ? st.postTrace : st.eligibility;
     array = trace === undefined || (msg.what === STATE_KIND.ELIGIBILITY && st?.params.rule !== "rstdp") ? undefined : int16Bytes(trace);
   }
   if (array === undefined) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"));
   if (msg.offset > array.length) throw new Nack(nackCode("PROTOCOL_BAD_PAYLOAD"), array.length);
   const n = Math.min(msg.length, array.length - msg.offset, d.maxFrame - HEADER_SIZE - CRC_SIZE - PREFIX_SIZE.STATE_CHUNK);
-  return { kind: "STATE_CHUNK", replyTo: seq, what: msg.what, layer: msg.layer, offset: msg.offset, total: array.length, data: array.slice(msg.offset, msg.offset + n) };
+  return {
+    kind: "STATE_CHUNK",
+    replyTo: seq,
+    what: msg.what,
+    layer: msg.layer,
+    offset: msg.offset,
+    total: array.length,
+    data: array.slice(msg.offset, msg.offset + n),
+  };
 }

@@ -26,7 +26,14 @@ export interface MockFaults {
 
 /** Device counters reported by STATS (spec §3.2). */
 export interface DeviceCounters {
-  steps: number; framesRx: number; framesTx: number; badFrame: number; badCrc: number; gaps: number; late: number; dropped: number;
+  steps: number;
+  framesRx: number;
+  framesTx: number;
+  badFrame: number;
+  badCrc: number;
+  gaps: number;
+  late: number;
+  dropped: number;
 }
 
 /** Everything the mock device holds: its fixed facts, then its mutable state. */
@@ -63,7 +70,10 @@ export interface MockDevice {
 
 /** A NACK-able failure inside a request handler. */
 export class Nack extends Error {
-  constructor(readonly code: number, readonly detail = 0) {
+  constructor(
+    readonly code: number,
+    readonly detail = 0,
+  ) {
     super(`NACK ${code}`);
   }
 }

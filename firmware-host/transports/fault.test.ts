@@ -7,7 +7,9 @@ import { codeOf } from "../../runtime/testing/error-code.js";
 
 /** Wire frames with distinct payloads (sizes 0..29). */
 const frames = (n: number): Uint8Array[] =>
-  Array.from({ length: n }, (_, i) => encodeFrame({ version: 1, type: 0x24, seq: i, payload: Uint8Array.from({ length: i % 30 }, (_, k) => (i * 13 + k) & 0xff) }));
+  Array.from({ length: n }, (_, i) =>
+    encodeFrame({ version: 1, type: 0x24, seq: i, payload: Uint8Array.from({ length: i % 30 }, (_, k) => (i * 13 + k) & 0xff) }),
+  );
 
 /** A host-side FaultyTransport on a loopback pair, collecting what reaches each end. */
 function rig(spec: FaultSpec) {
@@ -136,7 +138,9 @@ describe("FaultyTransport", () => {
     for (const f of list) await cut.faulty.write(f);
     await settle();
     const chunks: number[][] = [[]];
-    for (const b of cut.atDevice) if (b === 0) chunks.push([]); else chunks[chunks.length - 1]!.push(b);
+    for (const b of cut.atDevice)
+      if (b === 0) chunks.push([]);
+      else chunks[chunks.length - 1]!.push(b);
     chunks.pop();
     expect(chunks.length).toBe(6);
     chunks.forEach((c, i) => {

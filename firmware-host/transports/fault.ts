@@ -62,15 +62,17 @@ export const DEFAULT_REORDER_HOLD_MS = 20;
 export const MAX_FAULT_DELAY_MS = 60_000;
 
 /** Builds a full FaultSpec: `both` applies to each direction, then the per-direction fields override it. */
-export function makeFaultSpec(parts: {
-  readonly seed?: number;
-  readonly both?: Partial<DirectionFaults>;
-  readonly hostToDevice?: Partial<DirectionFaults>;
-  readonly deviceToHost?: Partial<DirectionFaults>;
-  readonly resetAt?: readonly number[];
-  readonly resetEvery?: number;
-  readonly unplug?: readonly UnplugEvent[];
-} = {}): FaultSpec {
+export function makeFaultSpec(
+  parts: {
+    readonly seed?: number;
+    readonly both?: Partial<DirectionFaults>;
+    readonly hostToDevice?: Partial<DirectionFaults>;
+    readonly deviceToHost?: Partial<DirectionFaults>;
+    readonly resetAt?: readonly number[];
+    readonly resetEvery?: number;
+    readonly unplug?: readonly UnplugEvent[];
+  } = {},
+): FaultSpec {
   const spec: FaultSpec = {
     seed: parts.seed ?? DEFAULT_FAULT_SEED,
     hostToDevice: { ...NO_DIRECTION_FAULTS, ...parts.both, ...parts.hostToDevice },
@@ -87,18 +89,23 @@ export function makeFaultSpec(parts: {
 /** What is wrong with a spec, or undefined. */
 function faultSpecProblem(spec: FaultSpec): string | undefined {
   if (!Number.isInteger(spec.seed) || spec.seed < 1 || spec.seed > 0xffffffff) return `seed must be an integer in 1..4294967295, got ${spec.seed}`;
-  for (const [dir, f] of [["h2d", spec.hostToDevice], ["d2h", spec.deviceToHost]] as const) {
+  for (const [dir, f] of [
+    ["h2d", spec.hostToDevice],
+    ["d2h", spec.deviceToHost],
+  ] as const) {
     for (const key of ["corrupt", "drop", "dup", "reorder", "truncate"] as const) {
       const p = f[key];
       if (!Number.isFinite(p) || p < 0 || p > 1) return `${dir}.${key} must be a probability in 0..1, got ${p}`;
     }
-    if (!Number.isInteger(f.delayMs) || f.delayMs < 0 || f.delayMs > MAX_FAULT_DELAY_MS) return `${dir}.delay must be 0..${MAX_FAULT_DELAY_MS} ms, got ${f.delayMs}`;
+    if (!Number.isInteger(f.delayMs) || f.delayMs < 0 || f.delayMs > MAX_FAULT_DELAY_MS)
+      return `${dir}.delay must be 0..${MAX_FAULT_DELAY_MS} ms, got ${f.delayMs}`;
   }
   for (const n of spec.resetAt) if (!Number.isInteger(n) || n < 1) return `reset frame counts must be integers ≥ 1, got ${n}`;
   if (!Number.isInteger(spec.resetEvery) || spec.resetEvery < 0) return `reset=every needs an integer ≥ 1, got ${spec.resetEvery}`;
   for (const u of spec.unplug) {
     if (!Number.isInteger(u.atFrame) || u.atFrame < 1) return `unplug frame counts must be integers ≥ 1, got ${u.atFrame}`;
-    if (!Number.isInteger(u.forMs) || u.forMs < 1 || u.forMs > MAX_FAULT_DELAY_MS) return `unplug durations must be 1..${MAX_FAULT_DELAY_MS} ms, got ${u.forMs}`;
+    if (!Number.isInteger(u.forMs) || u.forMs < 1 || u.forMs > MAX_FAULT_DELAY_MS)
+      return `unplug durations must be 1..${MAX_FAULT_DELAY_MS} ms, got ${u.forMs}`;
   }
   return undefined;
 }
@@ -234,7 +241,16 @@ export interface FaultCounters {
 }
 
 const zeroDirectionCounters = (): DirectionFaultCounters => ({
-  frames: 0, bytes: 0, bytesDropped: 0, bitsFlipped: 0, framesDamaged: 0, framesTruncated: 0, framesDuplicated: 0, framesReordered: 0, framesDelayed: 0, bytesLostUnplugged: 0,
+  frames: 0,
+  bytes: 0,
+  bytesDropped: 0,
+  bitsFlipped: 0,
+  framesDamaged: 0,
+  framesTruncated: 0,
+  framesDuplicated: 0,
+  framesReordered: 0,
+  framesDelayed: 0,
+  bytesLostUnplugged: 0,
 });
 
 // ---- one direction ---------------------------------------------------------------------------
@@ -403,12 +419,15 @@ class FaultLane {
     if (this.queueTimer !== undefined) return;
     const head = this.queue[0];
     if (head === undefined) return;
-    this.queueTimer = setTimeout(() => {
-      this.queueTimer = undefined;
-      const now = Date.now();
-      while (this.queue.length > 0 && this.queue[0]!.due <= now) this.deliver(this.queue.shift()!.bytes);
-      this.arm();
-    }, Math.max(0, head.due - Date.now()));
+    this.queueTimer = setTimeout(
+      () => {
+        this.queueTimer = undefined;
+        const now = Date.now();
+        while (this.queue.length > 0 && this.queue[0]!.due <= now) this.deliver(this.queue.shift()!.bytes);
+        this.arm();
+      },
+      Math.max(0, head.due - Date.now()),
+    );
   }
 }
 
@@ -447,12 +466,28 @@ export class FaultyTransport implements Transport {
   private writes: Array<Promise<void>> = [];
   private faultsOn = true;
 
-  constructor(private readonly inner: Transport, readonly spec: FaultSpec, options: FaultyTransportOptions = {}) {
+  constructor(
+    private readonly inner: Transport,
+    readonly spec: FaultSpec,
+    options: FaultyTransportOptions = {},
+  ) {
     const problem = faultSpecProblem(spec);
     if (problem !== undefined) throw new PicospikeError("SEMANTICS_BAD_INPUT", `fault spec: ${problem}`);
     const holdMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
-    this.h2d = new FaultLane(spec.hostToDevice, spec.seed, holdMs, (bytes) => this.writeInner(bytes), () => this.hostFrame());
-    this.d2h = new FaultLane(spec.deviceToHost, otherSeed(spec.seed), holdMs, (bytes) => this.emit(bytes), () => undefined);
+    this.h2d = new FaultLane(
+      spec.hostToDevice,
+      spec.seed,
+      holdMs,
+      (bytes) => this.writeInner(bytes),
+      () => this.hostFrame(),
+    );
+    this.d2h = new FaultLane(
+      spec.deviceToHost,
+      otherSeed(spec.seed),
+      holdMs,
+      (bytes) => this.emit(bytes),
+      () => undefined,
+    );
     this.counters = { hostToDevice: this.h2d.counters, deviceToHost: this.d2h.counters, resets: 0, unplugs: 0, writesRefused: 0 };
     this.unplugs = [...spec.unplug];
     this.resets = [...spec.resetAt];

@@ -58,7 +58,11 @@ export async function listPorts(options: ListPortsOptions = {}): Promise<PortInf
       // not a symlink: skip
     }
   }
-  const patterns: Array<[RegExp, PortInfo["kind"]]> = [[/^ttyUSB\d+$/, "usb"], [/^ttyACM\d+$/, "acm"], [/^ttyS\d+$/, "serial"]];
+  const patterns: Array<[RegExp, PortInfo["kind"]]> = [
+    [/^ttyUSB\d+$/, "usb"],
+    [/^ttyACM\d+$/, "acm"],
+    [/^ttyS\d+$/, "serial"],
+  ];
   for (const name of entries(dev)) {
     const match = patterns.find(([re]) => re.test(name));
     if (match && isCharDevice(join(dev, name))) ports.push({ path: join(dev, name), kind: match[1] });
@@ -85,7 +89,7 @@ async function serialportList(timeoutMs: number): Promise<Array<{ path: string; 
     });
     const list = await Promise.race([SerialPort.list(), timeout]).finally(() => clearTimeout(timer));
     return list.map((p) => {
-      const description = [("manufacturer" in p ? p.manufacturer : undefined), ("serialNumber" in p ? p.serialNumber : undefined)].filter(Boolean).join(" ");
+      const description = ["manufacturer" in p ? p.manufacturer : undefined, "serialNumber" in p ? p.serialNumber : undefined].filter(Boolean).join(" ");
       return description ? { path: p.path, description } : { path: p.path };
     });
   } catch {

@@ -37,7 +37,11 @@ export class ReconnectingTransport implements Transport {
   private reopening: Promise<void> | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(first: Transport, private open: () => Promise<Transport>, private readonly options: ReconnectOptions = {}) {
+  constructor(
+    first: Transport,
+    private open: () => Promise<Transport>,
+    private readonly options: ReconnectOptions = {},
+  ) {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.attach(first);
   }
@@ -93,14 +97,18 @@ export class ReconnectingTransport implements Transport {
 
   private attach(t: Transport): void {
     this.inner = t;
-    this.detach.push(t.onData((bytes) => {
-      for (const l of [...this.dataListeners]) l(bytes);
-    }));
-    this.detach.push(t.onClose(() => {
-      if (this.inner !== t) return;
-      this.release();
-      if (!this.closed) void this.startReopen().catch(() => undefined);
-    }));
+    this.detach.push(
+      t.onData((bytes) => {
+        for (const l of [...this.dataListeners]) l(bytes);
+      }),
+    );
+    this.detach.push(
+      t.onClose(() => {
+        if (this.inner !== t) return;
+        this.release();
+        if (!this.closed) void this.startReopen().catch(() => undefined);
+      }),
+    );
   }
 
   private release(): void {

@@ -41,11 +41,13 @@ describe("COBS", () => {
     expect(cobsDecode(Uint8Array.of(0x02, 0))).toBeUndefined();
   });
   it("round-trips random data (property)", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (d) => {
-      const e = cobsEncode(d);
-      expect(e.includes(0)).toBe(false);
-      expect(cobsDecode(e)).toEqual(d);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (d) => {
+        const e = cobsEncode(d);
+        expect(e.includes(0)).toBe(false);
+        expect(cobsDecode(e)).toEqual(d);
+      }),
+    );
   });
 });
 
@@ -65,17 +67,22 @@ describe("CobsDecoder", () => {
   it("reports an oversize chunk and resynchronises at the next zero", () => {
     const dec = new CobsDecoder(16);
     const out = dec.push(Uint8Array.from([...new Uint8Array(40).fill(7), 0, ...cobsEncode(Uint8Array.of(9)), 0]));
-    expect(out).toEqual([{ kind: "oversize", length: 40 }, { kind: "frame", bytes: Uint8Array.of(9) }]);
+    expect(out).toEqual([
+      { kind: "oversize", length: 40 },
+      { kind: "frame", bytes: Uint8Array.of(9) },
+    ]);
   });
   it("random byte streams yield only frames or counted errors, never exceptions (property)", () => {
-    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 700 }), { maxLength: 8 }), (slices) => {
-      const dec = new CobsDecoder();
-      for (const s of slices) {
-        for (const c of dec.push(s)) {
-          expect(["frame", "oversize", "malformed"]).toContain(c.kind);
-          if (c.kind === "frame") expect(c.bytes.length).toBeLessThanOrEqual(MAX_ENCODED);
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 700 }), { maxLength: 8 }), (slices) => {
+        const dec = new CobsDecoder();
+        for (const s of slices) {
+          for (const c of dec.push(s)) {
+            expect(["frame", "oversize", "malformed"]).toContain(c.kind);
+            if (c.kind === "frame") expect(c.bytes.length).toBeLessThanOrEqual(MAX_ENCODED);
+          }
         }
-      }
-    }));
+      }),
+    );
   });
 });

@@ -69,9 +69,7 @@ export function cobsDecode(chunk: Uint8Array): Uint8Array | undefined {
 
 /** What the streaming decoder hands out: a decoded frame, or a counted error. */
 export type CobsChunk =
-  | { readonly kind: "frame"; readonly bytes: Uint8Array }
-  | { readonly kind: "oversize"; readonly length: number }
-  | { readonly kind: "malformed" };
+  { readonly kind: "frame"; readonly bytes: Uint8Array } | { readonly kind: "oversize"; readonly length: number } | { readonly kind: "malformed" };
 
 /**
  * Streaming COBS receiver: feed it bytes in any slicing; it yields decoded frames and reports

@@ -96,7 +96,10 @@ export class Writer {
 /** Little-endian reader of one payload; any read past its end is PROTOCOL_BAD_PAYLOAD. */
 export class Reader {
   private pos = 0;
-  constructor(private readonly bytes: Uint8Array, private readonly what: string) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly what: string,
+  ) {}
   /** Bytes not yet read. */
   get remaining(): number {
     return this.bytes.length - this.pos;

@@ -12,12 +12,14 @@ describe("frame", () => {
     expect(parseFrame(b).seq).toBe(0x1234);
   });
   it("round-trips random frames through COBS (property)", () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: MAX_PAYLOAD }), (type, seq, payload) => {
-      const wire = encodeFrame({ version: 1, type, seq, payload });
-      expect(wire[wire.length - 1]).toBe(0);
-      const f = decodeFrame(wire.subarray(0, wire.length - 1));
-      expect(f).toEqual({ version: 1, type, seq, payload });
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: MAX_PAYLOAD }), (type, seq, payload) => {
+        const wire = encodeFrame({ version: 1, type, seq, payload });
+        expect(wire[wire.length - 1]).toBe(0);
+        const f = decodeFrame(wire.subarray(0, wire.length - 1));
+        expect(f).toEqual({ version: 1, type, seq, payload });
+      }),
+    );
   });
   it("refuses payloads over the limit", () => {
     expect(codeOf(() => encodeFrame({ version: 1, type: 1, seq: 0, payload: new Uint8Array(MAX_PAYLOAD + 1) }))).toBe("PROTOCOL_BAD_PAYLOAD");
@@ -33,13 +35,15 @@ describe("frame", () => {
     expect(codeOf(() => decodeFrame(Uint8Array.of(9, 1)))).toBe("PROTOCOL_BAD_FRAME");
   });
   it("random streams through decoder + parser give frames or typed errors only (property)", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
-      for (const c of new CobsDecoder().push(bytes)) {
-        if (c.kind !== "frame") continue;
-        const code = codeOf(() => parseFrame(c.bytes));
-        expect([undefined, "PROTOCOL_BAD_FRAME", "PROTOCOL_BAD_CRC"]).toContain(code);
-      }
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        for (const c of new CobsDecoder().push(bytes)) {
+          if (c.kind !== "frame") continue;
+          const code = codeOf(() => parseFrame(c.bytes));
+          expect([undefined, "PROTOCOL_BAD_FRAME", "PROTOCOL_BAD_CRC"]).toContain(code);
+        }
+      }),
+    );
   });
   it("wraps sequence numbers and measures distance modulo 2^16", () => {
     expect(nextSeq(0xffff)).toBe(0);

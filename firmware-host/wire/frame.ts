@@ -32,7 +32,10 @@ export interface Frame {
 export function frameBytes(frame: Frame, maxFrame: number = MAX_FRAME): Uint8Array {
   const size = HEADER_SIZE + frame.payload.length + CRC_SIZE;
   if (size > maxFrame) {
-    throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `payload of ${frame.payload.length} bytes exceeds the frame limit of ${maxFrame} bytes`, { type: frame.type, size });
+    throw new PicospikeError("PROTOCOL_BAD_PAYLOAD", `payload of ${frame.payload.length} bytes exceeds the frame limit of ${maxFrame} bytes`, {
+      type: frame.type,
+      size,
+    });
   }
   const out = new Uint8Array(size);
   out[0] = frame.version & 0xff;

@@ -4,8 +4,20 @@
  * drift-checked by `npm run gen:check`). Deterministic: the output depends only on the schema.
  */
 import {
-  CAPABILITIES, CRC_SIZE, ENUMS, FLAG, HEADER, HEADER_SIZE, MAX_FRAME, MESSAGES, PROTOCOL, SIZES, TIMING,
-  type Field, type MessageSpec, type ScalarType,
+  CAPABILITIES,
+  CRC_SIZE,
+  ENUMS,
+  FLAG,
+  HEADER,
+  HEADER_SIZE,
+  MAX_FRAME,
+  MESSAGES,
+  PROTOCOL,
+  SIZES,
+  TIMING,
+  type Field,
+  type MessageSpec,
+  type ScalarType,
 } from "./schema.js";
 
 /** Path of the generated C header. */
@@ -27,10 +39,14 @@ const C_SCALAR: Record<ScalarType, string> = { u8: "uint8_t", u16: "uint16_t", u
 /** Bytes of a field when its size is fixed, undefined when it varies. */
 function fixedSize(f: Field): number | undefined {
   switch (f.kind) {
-    case "scalar": return SCALAR_SIZE[f.type];
-    case "flags": return 1;
-    case "bytes": return SIZES[f.size].value;
-    default: return undefined;
+    case "scalar":
+      return SCALAR_SIZE[f.type];
+    case "flags":
+      return 1;
+    case "bytes":
+      return SIZES[f.size].value;
+    default:
+      return undefined;
   }
 }
 
@@ -45,14 +61,12 @@ export function prefixSize(m: MessageSpec): number {
   return n;
 }
 
-
 const cStructName = (m: MessageSpec): string => `ps_${m.cStruct ?? m.name.toLowerCase()}_t`;
 const cMember = (m: MessageSpec): string => m.cMember ?? m.name.toLowerCase();
 const pascal = (name: string): string => name.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, ch: string) => ch.toUpperCase());
 const tsInterface = (m: MessageSpec): string => `${pascal(m.name)}Msg`;
 const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, "0").toUpperCase()}`;
-const flagMask = (bits: readonly { bit: keyof typeof FLAG }[], c: boolean): string =>
-  bits.map((b) => (c ? `PS_STEP_${b.bit}` : `FLAG.${b.bit}`)).join(" | ");
+const flagMask = (bits: readonly { bit: keyof typeof FLAG }[], c: boolean): string => bits.map((b) => (c ? `PS_STEP_${b.bit}` : `FLAG.${b.bit}`)).join(" | ");
 const flagsField = (m: MessageSpec): Extract<Field, { kind: "flags" }> | undefined =>
   m.fields.find((f): f is Extract<Field, { kind: "flags" }> => f.kind === "flags");
 
@@ -62,16 +76,30 @@ function cStructFields(m: MessageSpec): string[] {
   const out: string[] = [];
   for (const f of m.fields) {
     switch (f.kind) {
-      case "scalar": out.push(`${C_SCALAR[f.type]} ${f.c}; /* ${f.doc} */`); break;
-      case "flags": out.push(`uint8_t ${f.c}; /* ${f.bits.map((b) => `PS_STEP_${b.bit}`).join(" | ")}: ${f.doc} */`); break;
-      case "optional": out.push(`${C_SCALAR[f.type]} ${f.c}; /* ${f.doc}; present when PS_STEP_${f.when} (0 when absent) */`); break;
-      case "bytes": out.push(`const uint8_t *${f.c}; /* PS_${f.size} bytes: ${f.doc} */`); break;
-      case "string": out.push(`uint8_t ${f.lenC};`, `const char *${f.c}; /* ${f.lenC} bytes, not NUL-terminated: ${f.doc} */`); break;
+      case "scalar":
+        out.push(`${C_SCALAR[f.type]} ${f.c}; /* ${f.doc} */`);
+        break;
+      case "flags":
+        out.push(`uint8_t ${f.c}; /* ${f.bits.map((b) => `PS_STEP_${b.bit}`).join(" | ")}: ${f.doc} */`);
+        break;
+      case "optional":
+        out.push(`${C_SCALAR[f.type]} ${f.c}; /* ${f.doc}; present when PS_STEP_${f.when} (0 when absent) */`);
+        break;
+      case "bytes":
+        out.push(`const uint8_t *${f.c}; /* PS_${f.size} bytes: ${f.doc} */`);
+        break;
+      case "string":
+        out.push(`uint8_t ${f.lenC};`, `const char *${f.c}; /* ${f.lenC} bytes, not NUL-terminated: ${f.doc} */`);
+        break;
       case "rest":
         out.push(`${C_SCALAR[f.lenType]} ${f.lenC};`, `const ${f.text ? "char" : "uint8_t"} *${f.c}; /* ${f.lenC} bytes: ${f.doc} */`);
         break;
-      case "events": out.push(`ps_events_t ${f.c}; /* ${f.doc} */`); break;
-      case "sections": out.push(`ps_sections_t ${f.c}; /* ${f.doc} */`); break;
+      case "events":
+        out.push(`ps_events_t ${f.c}; /* ${f.doc} */`);
+        break;
+      case "sections":
+        out.push(`ps_sections_t ${f.c}; /* ${f.doc} */`);
+        break;
       case "u16list":
         out.push(
           `uint8_t ${f.countC};`,
@@ -138,7 +166,9 @@ function cHeader(): string {
     L.push(`} ${name};`, "");
   }
   L.push(
-    `/** Any message; type selects the union member (${MESSAGES.filter((m) => m.fields.length === 0).map((m) => m.name).join(", ")} have none). */`,
+    `/** Any message; type selects the union member (${MESSAGES.filter((m) => m.fields.length === 0)
+      .map((m) => m.name)
+      .join(", ")} have none). */`,
     "typedef struct ps_msg {",
     "    uint8_t type;",
     "    union {",
@@ -170,7 +200,11 @@ function cHeader(): string {
   for (const m of MESSAGES) {
     for (const f of m.fields) {
       if (f.kind !== "u16list") continue;
-      L.push(`/** The i-th ${f.c} value of a decoded (or encodable) ${m.name}. */`, `uint16_t ps_${m.name.toLowerCase()}_${f.c}(const ${cStructName(m)} *m, uint8_t i);`, "");
+      L.push(
+        `/** The i-th ${f.c} value of a decoded (or encodable) ${m.name}. */`,
+        `uint16_t ps_${m.name.toLowerCase()}_${f.c}(const ${cStructName(m)} *m, uint8_t i);`,
+        "",
+      );
     }
   }
   L.push("#endif /* PS_PROTO_H */", "");
@@ -215,8 +249,10 @@ function cEncodeField(m: MessageSpec, f: Field): string[] {
         `ps_put_bytes(&w, ${f.text ? "(const uint8_t *)" : ""}${p}${f.c}, ${p}${f.lenC});`,
       ];
     }
-    case "events": return [`ps_put_events(&w, &${p}${f.c});`];
-    case "sections": return [`ps_put_sections(&w, &${p}${f.c});`];
+    case "events":
+      return [`ps_put_events(&w, &${p}${f.c});`];
+    case "sections":
+      return [`ps_put_sections(&w, &${p}${f.c});`];
     case "u16list":
       return [
         `ps_put_u8(&w, ${p}${f.countC});`,
@@ -262,21 +298,16 @@ function cDecodeField(m: MessageSpec, f: Field): string[] {
       if (f.min > 0) bad.push(`n < ${f.min}u`);
       if (f.max !== undefined) bad.push(`n > PS_${f.max}`);
       if (bad.length > 0) out.push(`if (${bad.join(" || ")}) {`, "    ps_reader_fail(&r);", "    n = 0u;", "}");
-      out.push(
-        `${p}${f.lenC} = (${C_SCALAR[f.lenType]})n;`,
-        `${p}${f.c} = ${f.text ? "(const char *)" : ""}ps_get_bytes(&r, n);`,
-      );
+      out.push(`${p}${f.lenC} = (${C_SCALAR[f.lenType]})n;`, `${p}${f.c} = ${f.text ? "(const char *)" : ""}ps_get_bytes(&r, n);`);
       if (f.text) out.push(`if (r.status == PS_OK && !ps_printable(${p}${f.c}, n)) {`, "    ps_reader_fail(&r);", "}");
       return out;
     }
-    case "events": return [`ps_get_events(&r, &${p}${f.c});`];
-    case "sections": return [`ps_get_sections(&r, &${p}${f.c});`];
+    case "events":
+      return [`ps_get_events(&r, &${p}${f.c});`];
+    case "sections":
+      return [`ps_get_sections(&r, &${p}${f.c});`];
     case "u16list":
-      return [
-        `${p}${f.countC} = ps_get_u8(&r);`,
-        `${p}${f.c} = NULL;`,
-        `${p}${f.c}_raw = ps_get_bytes(&r, 2u * (size_t)${p}${f.countC});`,
-      ];
+      return [`${p}${f.countC} = ps_get_u8(&r);`, `${p}${f.c} = NULL;`, `${p}${f.c}_raw = ps_get_bytes(&r, 2u * (size_t)${p}${f.countC});`];
   }
 }
 
@@ -395,18 +426,28 @@ function cDumpField(m: MessageSpec, f: Field): string[] {
   switch (f.kind) {
     case "scalar":
       return f.type === "i16" ? [`printf(" ${f.c}=%d", (int)${p}${f.c});`] : [`printf(" ${f.c}=%lu", (unsigned long)${p}${f.c});`];
-    case "flags": return [`printf(" ${f.c}=%u", (unsigned)${p}${f.c});`];
+    case "flags":
+      return [`printf(" ${f.c}=%u", (unsigned)${p}${f.c});`];
     case "optional": {
       const flags = flagsField(m)!;
       return [
-        `if ((${p}${flags.c} & PS_STEP_${f.when}) != 0u) {`, `    printf(" ${f.c}=%lu", (unsigned long)${p}${f.c});`, "} else {", `    printf(" ${f.c}=-");`, "}",
+        `if ((${p}${flags.c} & PS_STEP_${f.when}) != 0u) {`,
+        `    printf(" ${f.c}=%lu", (unsigned long)${p}${f.c});`,
+        "} else {",
+        `    printf(" ${f.c}=-");`,
+        "}",
       ];
     }
-    case "bytes": return [`dump_hex(" ${f.c}=", ${p}${f.c}, PS_${f.size});`];
-    case "string": return [`dump_hex(" ${f.c}=", (const uint8_t *)${p}${f.c}, ${p}${f.lenC});`];
-    case "rest": return [`dump_hex(" ${f.c}=", (const uint8_t *)${p}${f.c}, ${p}${f.lenC});`];
-    case "events": return [`dump_events(" ${f.c}=", &${p}${f.c});`];
-    case "sections": return [`dump_sections(" ${f.c}=", &${p}${f.c});`];
+    case "bytes":
+      return [`dump_hex(" ${f.c}=", ${p}${f.c}, PS_${f.size});`];
+    case "string":
+      return [`dump_hex(" ${f.c}=", (const uint8_t *)${p}${f.c}, ${p}${f.lenC});`];
+    case "rest":
+      return [`dump_hex(" ${f.c}=", (const uint8_t *)${p}${f.c}, ${p}${f.lenC});`];
+    case "events":
+      return [`dump_events(" ${f.c}=", &${p}${f.c});`];
+    case "sections":
+      return [`dump_sections(" ${f.c}=", &${p}${f.c});`];
     case "u16list":
       return [
         `printf(" ${f.c}=");`,
@@ -501,15 +542,24 @@ function cDump(): string {
 
 function tsFieldType(f: Field): string[] {
   switch (f.kind) {
-    case "scalar": return [`readonly ${f.ts}: number;`];
-    case "flags": return f.bits.filter((b) => b.ts).map((b) => `readonly ${b.ts}: boolean;`);
-    case "optional": return [`readonly ${f.ts}?: number;`];
-    case "bytes": return [`readonly ${f.ts}: Uint8Array;`];
-    case "string": return [`readonly ${f.ts}: string;`];
-    case "rest": return [`readonly ${f.ts}: ${f.text ? "string" : "Uint8Array"};`];
-    case "events": return [`readonly ${f.ts}: StepEvents;`];
-    case "sections": return [`readonly ${f.ts}: readonly SpikeSection[];`];
-    case "u16list": return [`readonly ${f.ts}: readonly number[];`];
+    case "scalar":
+      return [`readonly ${f.ts}: number;`];
+    case "flags":
+      return f.bits.filter((b) => b.ts).map((b) => `readonly ${b.ts}: boolean;`);
+    case "optional":
+      return [`readonly ${f.ts}?: number;`];
+    case "bytes":
+      return [`readonly ${f.ts}: Uint8Array;`];
+    case "string":
+      return [`readonly ${f.ts}: string;`];
+    case "rest":
+      return [`readonly ${f.ts}: ${f.text ? "string" : "Uint8Array"};`];
+    case "events":
+      return [`readonly ${f.ts}: StepEvents;`];
+    case "sections":
+      return [`readonly ${f.ts}: readonly SpikeSection[];`];
+    case "u16list":
+      return [`readonly ${f.ts}: readonly number[];`];
   }
 }
 
@@ -526,14 +576,20 @@ function tsEncodeField(m: MessageSpec, f: Field): string[] {
       const parts = f.bits.map((b) => (b.ts ? `(${v(b.ts)} ? FLAG.${b.bit} : 0)` : `(${v(b.presence!)} !== undefined ? FLAG.${b.bit} : 0)`));
       return [`w.u8(${parts.join(" | ")});`];
     }
-    case "optional": return [`if (${v(f.ts)} !== undefined) w.${f.type}(${v(f.ts)}, "${f.ts}");`];
-    case "bytes": return [`writeFixed(w, ${v(f.ts)}, ${f.size}, "${f.ts}");`];
-    case "string": return [`writeText(w, ${v(f.ts)}, ${f.min}, ${f.max}, true, "${f.ts}");`];
+    case "optional":
+      return [`if (${v(f.ts)} !== undefined) w.${f.type}(${v(f.ts)}, "${f.ts}");`];
+    case "bytes":
+      return [`writeFixed(w, ${v(f.ts)}, ${f.size}, "${f.ts}");`];
+    case "string":
+      return [`writeText(w, ${v(f.ts)}, ${f.min}, ${f.max}, true, "${f.ts}");`];
     case "rest":
       return f.text ? [`writeText(w, ${v(f.ts)}, ${f.min}, ${f.max ?? "MAX_PAYLOAD"}, false, "${f.ts}");`] : [`writeRest(w, ${v(f.ts)}, ${f.min}, "${f.ts}");`];
-    case "events": return [`writeEvents(w, ${v(f.ts)});`];
-    case "sections": return [`writeSections(w, ${v(f.ts)});`];
-    case "u16list": return [`writeU16List(w, ${v(f.ts)}, "${f.ts}");`];
+    case "events":
+      return [`writeEvents(w, ${v(f.ts)});`];
+    case "sections":
+      return [`writeSections(w, ${v(f.ts)});`];
+    case "u16list":
+      return [`writeU16List(w, ${v(f.ts)}, "${f.ts}");`];
   }
 }
 
@@ -545,15 +601,24 @@ function tsDecodeField(m: MessageSpec, f: Field): string[] {
       if (f.max !== undefined) out.push(`if (${f.ts} > ${f.max}) badPayload(\`${m.name}: ${f.ts} \${${f.ts}} is above ${f.max}\`);`);
       return out;
     }
-    case "flags": return [`const flags = r.u8();`, `checkFlags(flags, ${flagMask(f.bits, false)}, "${m.name}");`];
-    case "optional": return [`const ${f.ts} = flags & FLAG.${f.when} ? r.${f.type}() : undefined;`];
-    case "bytes": return [`const ${f.ts} = r.raw(${f.size});`];
-    case "string": return [`const ${f.ts} = readText(r, ${f.min}, ${f.max}, true, "${f.ts}");`];
+    case "flags":
+      return [`const flags = r.u8();`, `checkFlags(flags, ${flagMask(f.bits, false)}, "${m.name}");`];
+    case "optional":
+      return [`const ${f.ts} = flags & FLAG.${f.when} ? r.${f.type}() : undefined;`];
+    case "bytes":
+      return [`const ${f.ts} = r.raw(${f.size});`];
+    case "string":
+      return [`const ${f.ts} = readText(r, ${f.min}, ${f.max}, true, "${f.ts}");`];
     case "rest":
-      return [f.text ? `const ${f.ts} = readText(r, ${f.min}, ${f.max ?? "MAX_PAYLOAD"}, false, "${f.ts}");` : `const ${f.ts} = readRest(r, ${f.min}, "${f.ts}");`];
-    case "events": return [`const ${f.ts} = readEvents(r);`];
-    case "sections": return [`const ${f.ts} = readSections(r);`];
-    case "u16list": return [`const ${f.ts} = readU16List(r);`];
+      return [
+        f.text ? `const ${f.ts} = readText(r, ${f.min}, ${f.max ?? "MAX_PAYLOAD"}, false, "${f.ts}");` : `const ${f.ts} = readRest(r, ${f.min}, "${f.ts}");`,
+      ];
+    case "events":
+      return [`const ${f.ts} = readEvents(r);`];
+    case "sections":
+      return [`const ${f.ts} = readSections(r);`];
+    case "u16list":
+      return [`const ${f.ts} = readU16List(r);`];
   }
 }
 
@@ -600,12 +665,25 @@ function tsCodecs(): string {
     "export type MessageKind = keyof typeof MSG;",
     "",
     "/** HELLO_ACK capability bits (spec §3.2). */",
-    `export const CAP = { ${Object.entries(CAPABILITIES).map(([k, c]) => `${k}: ${c.bit}`).join(", ")} } as const;`,
+    `export const CAP = { ${Object.entries(CAPABILITIES)
+      .map(([k, c]) => `${k}: ${c.bit}`)
+      .join(", ")} } as const;`,
   ];
   for (const [name, e] of Object.entries(ENUMS)) {
-    L.push(`/** ${e.doc} */`, `export const ${name} = { ${Object.entries(e.values).map(([k, v]) => `${k}: ${v}`).join(", ")} } as const;`);
+    L.push(
+      `/** ${e.doc} */`,
+      `export const ${name} = { ${Object.entries(e.values)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", ")} } as const;`,
+    );
   }
-  L.push("/** Bits of the flags byte of STEP, STEP_RESULT, RT_START and RT_OUTPUT. */", `export const FLAG = { ${Object.entries(FLAG).map(([k, v]) => `${k}: ${v}`).join(", ")} } as const;`, "");
+  L.push(
+    "/** Bits of the flags byte of STEP, STEP_RESULT, RT_START and RT_OUTPUT. */",
+    `export const FLAG = { ${Object.entries(FLAG)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ")} } as const;`,
+    "",
+  );
   for (const [k, s] of Object.entries(SIZES)) L.push(`/** ${s.doc} */`, `export const ${k} = ${s.value};`);
   L.push("", "/** Bytes of each payload before its first field of varying size (the whole payload when none varies). */", "export const PREFIX_SIZE = {");
   for (const m of MESSAGES) L.push(`  ${m.name}: ${prefixSize(m)},`);
@@ -699,15 +777,24 @@ function tsCodecs(): string {
 
 function fieldSpec(f: Field): string {
   switch (f.kind) {
-    case "scalar": return `\`${f.c}\` ${f.type}${f.min !== undefined ? ` ≥ ${f.min}` : ""}${f.max !== undefined ? ` ≤ ${f.max}` : ""}`;
-    case "flags": return `\`${f.c}\` u8 (${f.bits.map((b) => `${b.bit} 0x${FLAG[b.bit].toString(16).padStart(2, "0")}`).join(", ")})`;
-    case "optional": return `[\`${f.c}\` ${f.type} if ${f.when}]`;
-    case "bytes": return `\`${f.c}\` [${SIZES[f.size].value}]`;
-    case "string": return `\`${f.lenC}\` u8, \`${f.c}\`[${f.min}..${SIZES[f.max].value}] ASCII`;
-    case "rest": return `\`${f.c}\`[${f.min}..${f.max !== undefined ? SIZES[f.max].value : ""}]${f.text ? " ASCII" : ""} (rest)`;
-    case "events": return `\`${f.c}\` (event list)`;
-    case "sections": return `\`${f.c}\` (sections)`;
-    case "u16list": return `\`${f.countC}\` u8, \`${f.c}\` u16 × ${f.countC}`;
+    case "scalar":
+      return `\`${f.c}\` ${f.type}${f.min !== undefined ? ` ≥ ${f.min}` : ""}${f.max !== undefined ? ` ≤ ${f.max}` : ""}`;
+    case "flags":
+      return `\`${f.c}\` u8 (${f.bits.map((b) => `${b.bit} 0x${FLAG[b.bit].toString(16).padStart(2, "0")}`).join(", ")})`;
+    case "optional":
+      return `[\`${f.c}\` ${f.type} if ${f.when}]`;
+    case "bytes":
+      return `\`${f.c}\` [${SIZES[f.size].value}]`;
+    case "string":
+      return `\`${f.lenC}\` u8, \`${f.c}\`[${f.min}..${SIZES[f.max].value}] ASCII`;
+    case "rest":
+      return `\`${f.c}\`[${f.min}..${f.max !== undefined ? SIZES[f.max].value : ""}]${f.text ? " ASCII" : ""} (rest)`;
+    case "events":
+      return `\`${f.c}\` (event list)`;
+    case "sections":
+      return `\`${f.c}\` (sections)`;
+    case "u16list":
+      return `\`${f.countC}\` u8, \`${f.c}\` u16 × ${f.countC}`;
   }
 }
 
@@ -734,7 +821,13 @@ export function specRegions(): Record<string, string> {
   for (const [k, c] of Object.entries(CAPABILITIES)) caps.push(`| ${hex2(c.bit).replace("0X", "0x")} | ${k} | ${c.doc} |`);
   const layouts = ["| message | payload fields, in order | fixed prefix (bytes) |", "| --- | --- | --- |"];
   for (const m of MESSAGES) layouts.push(`| ${m.name} | ${m.fields.length === 0 ? "(empty)" : m.fields.map(fieldSpec).join(", ")} | ${prefixSize(m)} |`);
-  return { header: header.join("\n"), requests: requests.join("\n"), "message-types": types.join("\n"), capabilities: caps.join("\n"), layouts: layouts.join("\n") };
+  return {
+    header: header.join("\n"),
+    requests: requests.join("\n"),
+    "message-types": types.join("\n"),
+    capabilities: caps.join("\n"),
+    layouts: layouts.join("\n"),
+  };
 }
 
 /** Replaces every `<!-- BEGIN GENERATED: name -->` … `<!-- END GENERATED: name -->` region of `text`; throws on a missing marker. */
@@ -753,5 +846,10 @@ export function fillSpec(text: string): string {
 
 /** Every protocol output but the spec: [path, contents]. */
 export function protocolFiles(): Array<[path: string, contents: string]> {
-  return [[C_HEADER_PATH, cHeader()], [C_SOURCE_PATH, cSource()], [C_DUMP_PATH, cDump()], [TS_PATH, tsCodecs()]];
+  return [
+    [C_HEADER_PATH, cHeader()],
+    [C_SOURCE_PATH, cSource()],
+    [C_DUMP_PATH, cDump()],
+    [TS_PATH, tsCodecs()],
+  ];
 }

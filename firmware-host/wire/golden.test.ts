@@ -16,10 +16,13 @@ describe("golden bytes", () => {
     expect(GOLDEN_PAYLOADS.length).toBe(SAMPLE_MESSAGES.length);
     expect(new Set(GOLDEN_PAYLOADS.map(([kind]) => kind))).toEqual(new Set(Object.keys(MSG)));
   });
-  it.each(SAMPLE_MESSAGES.map((m, i) => [`${i} ${m.kind}`, m, GOLDEN_PAYLOADS[i]!] as const))("%s encodes to its golden bytes and back", (_, msg, [kind, type, golden]) => {
-    expect(msg.kind).toBe(kind);
-    expect(typeOf(msg)).toBe(type);
-    expect(hex(encodePayload(msg))).toBe(golden);
-    expect(decodePayload(type, new Uint8Array(Buffer.from(golden, "hex")))).toEqual(msg);
-  });
+  it.each(SAMPLE_MESSAGES.map((m, i) => [`${i} ${m.kind}`, m, GOLDEN_PAYLOADS[i]!] as const))(
+    "%s encodes to its golden bytes and back",
+    (_, msg, [kind, type, golden]) => {
+      expect(msg.kind).toBe(kind);
+      expect(typeOf(msg)).toBe(type);
+      expect(hex(encodePayload(msg))).toBe(golden);
+      expect(decodePayload(type, new Uint8Array(Buffer.from(golden, "hex")))).toEqual(msg);
+    },
+  );
 });

@@ -17,7 +17,11 @@ describe("messages", () => {
       const payload = encodePayload(msg);
       const extended = Uint8Array.from([...payload, 0]);
       // ERROR text, chunks and STATE_CHUNK data are "rest of payload": a trailing byte is data there.
-      if (!["ERROR", "MODEL_CHUNK", "STATE_CHUNK"].includes(msg.kind)) expect(codeOf(() => decodePayload(typeOf(msg), extended)), msg.kind).toBe("PROTOCOL_BAD_PAYLOAD");
+      if (!["ERROR", "MODEL_CHUNK", "STATE_CHUNK"].includes(msg.kind))
+        expect(
+          codeOf(() => decodePayload(typeOf(msg), extended)),
+          msg.kind,
+        ).toBe("PROTOCOL_BAD_PAYLOAD");
       for (let n = 0; n < payload.length; n++) {
         const code = codeOf(() => decodePayload(typeOf(msg), payload.subarray(0, n)));
         if (code === undefined) {
@@ -59,20 +63,25 @@ describe("messages", () => {
   });
   it("random payloads of every type decode or fail with a typed error only (property)", () => {
     const types = Object.values(MSG);
-    fc.assert(fc.property(fc.constantFrom(...types), fc.uint8Array({ maxLength: 520 }), (type, payload) => {
-      const code = codeOf(() => decodePayload(type, payload));
-      expect([undefined, "PROTOCOL_BAD_PAYLOAD"]).toContain(code);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.uint8Array({ maxLength: 520 }), (type, payload) => {
+        const code = codeOf(() => decodePayload(type, payload));
+        expect([undefined, "PROTOCOL_BAD_PAYLOAD"]).toContain(code);
+      }),
+      { numRuns: 3000 },
+    );
   });
   it("random STEP and STEP_RESULT messages round-trip (property)", () => {
     const sortedUnique = fc.uniqueArray(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 40 }).map((a) => Uint32Array.from(a.sort((x, y) => x - y)));
-    fc.assert(fc.property(sortedUnique, fc.boolean(), fc.integer({ min: 0, max: 0xffffffff }), (indices, withValues, step) => {
-      const events = withValues ? { indices, values: Uint8Array.from(indices, (i) => (i % 255) + 1) } : { indices };
-      const msgs: Message[] = [
-        { kind: "STEP", step, more: withValues, wantCost: !withValues, reportMask: step, events },
-        { kind: "STEP_RESULT", replyTo: step & 0xffff, step, more: false, part: 1, sections: [{ layer: 3, indices }] },
-      ];
-      for (const m of msgs) expect(decodePayload(typeOf(m), encodePayload(m))).toEqual(m);
-    }));
+    fc.assert(
+      fc.property(sortedUnique, fc.boolean(), fc.integer({ min: 0, max: 0xffffffff }), (indices, withValues, step) => {
+        const events = withValues ? { indices, values: Uint8Array.from(indices, (i) => (i % 255) + 1) } : { indices };
+        const msgs: Message[] = [
+          { kind: "STEP", step, more: withValues, wantCost: !withValues, reportMask: step, events },
+          { kind: "STEP_RESULT", replyTo: step & 0xffff, step, more: false, part: 1, sections: [{ layer: 3, indices }] },
+        ];
+        for (const m of msgs) expect(decodePayload(typeOf(m), encodePayload(m))).toEqual(m);
+      }),
+    );
   });
 });

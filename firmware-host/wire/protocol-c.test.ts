@@ -99,19 +99,35 @@ function dumpLine(msg: (typeof SAMPLE_MESSAGES)[number]): string {
   const parts: string[] = [msg.kind];
   for (const f of spec.fields) {
     switch (f.kind) {
-      case "scalar": parts.push(`${f.c}=${get(f.ts) as number}`); break;
-      case "flags": parts.push(`${f.c}=${f.bits.reduce((v, b) => v | ((b.ts ? get(b.ts) === true : get(b.presence!) !== undefined) ? FLAG[b.bit] : 0), 0)}`); break;
-      case "optional": parts.push(`${f.c}=${get(f.ts) === undefined ? "-" : (get(f.ts) as number)}`); break;
-      case "bytes": parts.push(`${f.c}=${hex(get(f.ts) as Uint8Array)}`); break;
-      case "string": parts.push(`${f.c}=${ascii(get(f.ts) as string)}`); break;
-      case "rest": parts.push(`${f.c}=${f.text ? ascii(get(f.ts) as string) : hex(get(f.ts) as Uint8Array)}`); break;
+      case "scalar":
+        parts.push(`${f.c}=${get(f.ts) as number}`);
+        break;
+      case "flags":
+        parts.push(`${f.c}=${f.bits.reduce((v, b) => v | ((b.ts ? get(b.ts) === true : get(b.presence!) !== undefined) ? FLAG[b.bit] : 0), 0)}`);
+        break;
+      case "optional":
+        parts.push(`${f.c}=${get(f.ts) === undefined ? "-" : (get(f.ts) as number)}`);
+        break;
+      case "bytes":
+        parts.push(`${f.c}=${hex(get(f.ts) as Uint8Array)}`);
+        break;
+      case "string":
+        parts.push(`${f.c}=${ascii(get(f.ts) as string)}`);
+        break;
+      case "rest":
+        parts.push(`${f.c}=${f.text ? ascii(get(f.ts) as string) : hex(get(f.ts) as Uint8Array)}`);
+        break;
       case "events": {
         const ev = get(f.ts) as { indices: Uint32Array; values?: Uint8Array };
         parts.push(`${f.c}=${list(ev.indices)}${ev.values ? `/${list(ev.values)}` : ""}`);
         break;
       }
-      case "sections": parts.push(`${f.c}=${(get(f.ts) as Array<{ layer: number; indices: Uint32Array }>).map((x) => `${x.layer}:${list(x.indices)}`).join(";")}`); break;
-      case "u16list": parts.push(`${f.c}=${list(get(f.ts) as number[])}`); break;
+      case "sections":
+        parts.push(`${f.c}=${(get(f.ts) as Array<{ layer: number; indices: Uint32Array }>).map((x) => `${x.layer}:${list(x.indices)}`).join(";")}`);
+        break;
+      case "u16list":
+        parts.push(`${f.c}=${list(get(f.ts) as number[])}`);
+        break;
     }
   }
   return parts.join(" ");
@@ -141,7 +157,10 @@ describe.skipIf(!GCC)("protocol: C and TypeScript agree", () => {
   let dir = "";
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "picospike-proto-"));
-    for (const [name, main] of [["test_proto", "test_proto.c"], ["proto_vectors", "proto_vectors.c"]] as const) {
+    for (const [name, main] of [
+      ["test_proto", "test_proto.c"],
+      ["proto_vectors", "proto_vectors.c"],
+    ] as const) {
       const r = spawnSync("gcc", [...STRICT, "-O1", ...SOURCES, join(FW, "test", main), "-o", join(dir, name)], { encoding: "utf8" });
       if (r.status !== 0) throw new Error(`gcc failed for ${main}:\n${r.stderr}`);
     }
@@ -166,7 +185,7 @@ describe.skipIf(!GCC)("protocol: C and TypeScript agree", () => {
     expect(cLines.length).toBe(ts.length);
     for (let i = 0; i < ts.length; i++) expect(cLines[i], `chunk ${i}`).toBe(ts[i]);
     // The corpus exercises acceptance and every kind of rejection.
-    const kinds = new Set(ts.map((l) => l.split(" ")[0] === "err" ? l : l.split(" ")[0]));
+    const kinds = new Set(ts.map((l) => (l.split(" ")[0] === "err" ? l : l.split(" ")[0])));
     for (const k of ["ok", "err 401", "err 402", "err 404", "err 408", "oversize", "malformed"]) expect(kinds).toContain(k);
     // Enough of the mutated payloads must survive decoding to compare re-encodings, not just rejections.
     expect(ts.filter((l) => l.startsWith("ok")).length).toBeGreaterThan(200);
@@ -189,7 +208,10 @@ describe.skipIf(!GCC)("protocol: C and TypeScript agree", () => {
     expect(lines).toEqual(frames.map((f, i) => `ok ${hex(f)} | ${dumpLine(SAMPLE_MESSAGES[i]!)}`));
   });
 
-  for (const [tool, extra] of [["clang", []], ["arm-none-eabi-gcc", ["-mcpu=cortex-m0", "-mthumb", "-Os"]]] as const) {
+  for (const [tool, extra] of [
+    ["clang", []],
+    ["arm-none-eabi-gcc", ["-mcpu=cortex-m0", "-mthumb", "-Os"]],
+  ] as const) {
     const present = hasTool(tool);
     if (!present) console.log(`skip: ${tool} is not installed, so the warning check with it is not run`);
     it.skipIf(!present)(`compiles warning-free with ${tool} ${extra.join(" ")}`, () => {

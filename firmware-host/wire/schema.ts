@@ -26,7 +26,15 @@ export interface FlagBit {
 /** A field of a message payload, in wire order. `c` is its C member name; `ts` its TypeScript name. */
 export type Field =
   /** An integer; `max` names a constant of `ENUMS`/`SIZES` (or a number) it may not exceed; `min` its least value. */
-  | { readonly kind: "scalar"; readonly c: string; readonly ts: string; readonly type: ScalarType; readonly doc: string; readonly min?: number; readonly max?: number }
+  | {
+      readonly kind: "scalar";
+      readonly c: string;
+      readonly ts: string;
+      readonly type: ScalarType;
+      readonly doc: string;
+      readonly min?: number;
+      readonly max?: number;
+    }
   /** A u8 of flag bits; any other bit set is a bad payload. */
   | { readonly kind: "flags"; readonly c: string; readonly doc: string; readonly bits: readonly FlagBit[] }
   /** A scalar present only when flag bit `when` is set (C: 0 when absent; TS: the key is absent). */
@@ -34,12 +42,27 @@ export type Field =
   /** Exactly `size` raw bytes (a constant of SIZES). */
   | { readonly kind: "bytes"; readonly c: string; readonly ts: string; readonly size: keyof typeof SIZES; readonly doc: string }
   /** u8 length, then that many printable ASCII bytes, length min..max. */
-  | { readonly kind: "string"; readonly c: string; readonly ts: string; readonly lenC: string; readonly min: number; readonly max: keyof typeof SIZES; readonly doc: string }
+  | {
+      readonly kind: "string";
+      readonly c: string;
+      readonly ts: string;
+      readonly lenC: string;
+      readonly min: number;
+      readonly max: keyof typeof SIZES;
+      readonly doc: string;
+    }
   /** The rest of the payload: printable ASCII text (TS string) or data (TS Uint8Array), min..max bytes. */
   | {
-    readonly kind: "rest"; readonly c: string; readonly ts: string; readonly lenC: string; readonly lenType: "u8" | "u16"; readonly text: boolean;
-    readonly min: number; readonly max?: keyof typeof SIZES; readonly doc: string;
-  }
+      readonly kind: "rest";
+      readonly c: string;
+      readonly ts: string;
+      readonly lenC: string;
+      readonly lenType: "u8" | "u16";
+      readonly text: boolean;
+      readonly min: number;
+      readonly max?: keyof typeof SIZES;
+      readonly doc: string;
+    }
   /** An event list (spec §3.1). */
   | { readonly kind: "events"; readonly c: string; readonly ts: string; readonly doc: string }
   /** Spike sections (spec §3.1). */
@@ -112,7 +135,8 @@ export const ENUMS = {
   DEVICE_STATE: { c: "PS_STATE_", doc: "Device states in HELLO_ACK.", values: { NO_MODEL: 0, READY: 1, REALTIME: 2 } },
   MODEL_SOURCE: { c: "PS_MODEL_", doc: "Where the device's model came from.", values: { NONE: 0, COMPILED_IN: 1, UPLOADED: 2 } },
   STATE_KIND: {
-    c: "PS_STATE_", doc: "READ_STATE `what` values.",
+    c: "PS_STATE_",
+    doc: "READ_STATE `what` values.",
     values: { MEMBRANE: 0, WEIGHTS: 1, RECURRENT_WEIGHTS: 2, PRE_TRACE: 3, POST_TRACE: 4, ELIGIBILITY: 5 },
   },
   RESET_KIND: { c: "PS_RESET_", doc: "RESET_STATE `what` values.", values: { DYNAMIC: 0, WEIGHTS: 1 } },
@@ -147,12 +171,20 @@ function camel(snake: string): string {
 /** Every message of protocol version 1, by type number. */
 export const MESSAGES: readonly MessageSpec[] = [
   {
-    name: "HELLO", type: 0x01, dir: "H→D", role: "request", answers: "HELLO_ACK, or NACK",
+    name: "HELLO",
+    type: 0x01,
+    dir: "H→D",
+    role: "request",
+    answers: "HELLO_ACK, or NACK",
     doc: "HELLO: host's protocol range and a nonce echoed by the answer.",
     fields: [u8("proto_min", "lowest version the host speaks"), u8("proto_max", "highest version the host speaks"), u32("nonce", "echoed by HELLO_ACK")],
   },
   {
-    name: "HELLO_ACK", type: 0x02, dir: "D→H", role: "answer", doc: "HELLO_ACK: what the device is, speaks and runs.",
+    name: "HELLO_ACK",
+    type: 0x02,
+    dir: "D→H",
+    role: "answer",
+    doc: "HELLO_ACK: what the device is, speaks and runs.",
     fields: [
       replyTo,
       u8("proto_min", "device's lowest version (frozen)"),
@@ -173,61 +205,138 @@ export const MESSAGES: readonly MessageSpec[] = [
     ],
   },
   {
-    name: "ACK", type: 0x03, dir: "D→H", role: "answer", doc: "ACK: a request succeeded; `info` is request-specific (spec §3.2).",
+    name: "ACK",
+    type: 0x03,
+    dir: "D→H",
+    role: "answer",
+    doc: "ACK: a request succeeded; `info` is request-specific (spec §3.2).",
     fields: [replyTo, u32("info", "request-specific")],
   },
   {
-    name: "NACK", type: 0x04, dir: "D→H", role: "answer", doc: "NACK: a request failed with a code from the shared error list.",
+    name: "NACK",
+    type: 0x04,
+    dir: "D→H",
+    role: "answer",
+    doc: "NACK: a request failed with a code from the shared error list.",
     fields: [replyTo, u16("code", "error number"), u32("detail", "code-specific")],
   },
   {
-    name: "ERROR", type: 0x05, dir: "both", role: "fire-and-forget", doc: "ERROR: unsolicited error report, either direction.", cStruct: "error_msg",
+    name: "ERROR",
+    type: 0x05,
+    dir: "both",
+    role: "fire-and-forget",
+    doc: "ERROR: unsolicited error report, either direction.",
+    cStruct: "error_msg",
     fields: [
-      u16("code", "error number"), u32("detail", "code-specific"),
-      { kind: "rest", c: "text", ts: "text", lenC: "text_len", lenType: "u8", text: true, min: 0, max: "MAX_ERROR_TEXT", doc: "printable ASCII, the rest of the payload" },
+      u16("code", "error number"),
+      u32("detail", "code-specific"),
+      {
+        kind: "rest",
+        c: "text",
+        ts: "text",
+        lenC: "text_len",
+        lenType: "u8",
+        text: true,
+        min: 0,
+        max: "MAX_ERROR_TEXT",
+        doc: "printable ASCII, the rest of the payload",
+      },
     ],
   },
   {
-    name: "MODEL_BEGIN", type: 0x10, dir: "H→D", role: "request", answers: "ACK, or NACK",
+    name: "MODEL_BEGIN",
+    type: 0x10,
+    dir: "H→D",
+    role: "request",
+    answers: "ACK, or NACK",
     doc: "MODEL_BEGIN: start an upload of `totalLength` bytes whose SHA-256 is `sha256`.",
-    fields: [u32("total_len", "bytes to be uploaded", "totalLength"), { kind: "bytes", c: "sha256", ts: "sha256", size: "MODEL_HASH_SIZE", doc: "SHA-256 of the bytes to be uploaded" }],
+    fields: [
+      u32("total_len", "bytes to be uploaded", "totalLength"),
+      { kind: "bytes", c: "sha256", ts: "sha256", size: "MODEL_HASH_SIZE", doc: "SHA-256 of the bytes to be uploaded" },
+    ],
   },
   {
-    name: "MODEL_CHUNK", type: 0x11, dir: "H→D", role: "request", answers: "ACK, or NACK", doc: "MODEL_CHUNK: upload bytes at `offset`.",
+    name: "MODEL_CHUNK",
+    type: 0x11,
+    dir: "H→D",
+    role: "request",
+    answers: "ACK, or NACK",
+    doc: "MODEL_CHUNK: upload bytes at `offset`.",
     fields: [
       u32("offset", "bytes received so far"),
       { kind: "rest", c: "data", ts: "data", lenC: "len", lenType: "u16", text: false, min: 1, doc: "the bytes, the rest of the payload" },
     ],
   },
-  { name: "MODEL_END", type: 0x12, dir: "H→D", role: "request", answers: "MODEL_LOADED, or NACK", doc: "MODEL_END: validate and load the uploaded model.", fields: [] },
   {
-    name: "MODEL_LOADED", type: 0x13, dir: "D→H", role: "answer", doc: "MODEL_LOADED: the uploaded model is live; its content hash.",
+    name: "MODEL_END",
+    type: 0x12,
+    dir: "H→D",
+    role: "request",
+    answers: "MODEL_LOADED, or NACK",
+    doc: "MODEL_END: validate and load the uploaded model.",
+    fields: [],
+  },
+  {
+    name: "MODEL_LOADED",
+    type: 0x13,
+    dir: "D→H",
+    role: "answer",
+    doc: "MODEL_LOADED: the uploaded model is live; its content hash.",
     fields: [replyTo, { kind: "bytes", c: "model_hash", ts: "modelHash", size: "MODEL_HASH_SIZE", doc: "the table's content hash" }],
   },
   {
-    name: "STEP", type: 0x20, dir: "H→D", role: "request", note: "lockstep",
+    name: "STEP",
+    type: 0x20,
+    dir: "H→D",
+    role: "request",
+    note: "lockstep",
     answers: "STEP_RESULT (one or more parts), or ACK (for a STEP with the MORE flag), or NACK",
     doc: "STEP: lockstep step `step` with (a part of) its input events.",
     fields: [
       u32("step", "must equal the device's next step"),
-      { kind: "flags", c: "flags", doc: "MORE: more events for this step follow; COST: report the step's cost", bits: [{ bit: "MORE", ts: "more" }, { bit: "COST", ts: "wantCost" }] },
+      {
+        kind: "flags",
+        c: "flags",
+        doc: "MORE: more events for this step follow; COST: report the step's cost",
+        bits: [
+          { bit: "MORE", ts: "more" },
+          { bit: "COST", ts: "wantCost" },
+        ],
+      },
       { kind: "scalar", c: "report_mask", ts: "reportMask", type: "varint", doc: "bit L: report the spikes of layer L" },
       { kind: "events", c: "events", ts: "events", doc: "input events" },
     ],
   },
   {
-    name: "STEP_RESULT", type: 0x21, dir: "D→H", role: "answer", doc: "STEP_RESULT: (a part of) the output spikes of a lockstep step.",
+    name: "STEP_RESULT",
+    type: 0x21,
+    dir: "D→H",
+    role: "answer",
+    doc: "STEP_RESULT: (a part of) the output spikes of a lockstep step.",
     fields: [
       replyTo,
       u32("step", "the step run"),
-      { kind: "flags", c: "flags", doc: "MORE: further parts follow; COST: `cost` present", bits: [{ bit: "MORE", ts: "more" }, { bit: "COST", presence: "cost" }] },
+      {
+        kind: "flags",
+        c: "flags",
+        doc: "MORE: further parts follow; COST: `cost` present",
+        bits: [
+          { bit: "MORE", ts: "more" },
+          { bit: "COST", presence: "cost" },
+        ],
+      },
       u8("part", "part number, from 0"),
       { kind: "optional", c: "cost", ts: "cost", type: "u32", when: "COST", doc: "the step's cost in cost_unit" },
       { kind: "sections", c: "sections", ts: "sections", doc: "output spikes" },
     ],
   },
   {
-    name: "RT_START", type: 0x22, dir: "H→D", role: "request", answers: "ACK, or NACK", doc: "RT_START: run steps from the device clock every `periodUs`.",
+    name: "RT_START",
+    type: 0x22,
+    dir: "H→D",
+    role: "request",
+    answers: "ACK, or NACK",
+    doc: "RT_START: run steps from the device clock every `periodUs`.",
     fields: [
       u32("period_us", "step period in µs, at least 1", "periodUs", { min: 1 }),
       { kind: "flags", c: "flags", doc: "COST: report each step's cost", bits: [{ bit: "COST", ts: "wantCost" }] },
@@ -236,46 +345,87 @@ export const MESSAGES: readonly MessageSpec[] = [
   },
   { name: "RT_STOP", type: 0x23, dir: "H→D", role: "request", answers: "ACK, or NACK", doc: "RT_STOP: stop real-time mode.", fields: [] },
   {
-    name: "RT_INPUT", type: 0x24, dir: "H→D", role: "fire-and-forget", doc: "RT_INPUT: events applied at the device's next step.",
+    name: "RT_INPUT",
+    type: 0x24,
+    dir: "H→D",
+    role: "fire-and-forget",
+    doc: "RT_INPUT: events applied at the device's next step.",
     fields: [{ kind: "events", c: "events", ts: "events", doc: "input events" }],
   },
   {
-    name: "RT_OUTPUT", type: 0x25, dir: "D→H", role: "fire-and-forget", doc: "RT_OUTPUT: what happened at a real-time step.",
+    name: "RT_OUTPUT",
+    type: 0x25,
+    dir: "D→H",
+    role: "fire-and-forget",
+    doc: "RT_OUTPUT: what happened at a real-time step.",
     fields: [
       u32("step", "the real-time step"),
       { kind: "flags", c: "flags", doc: "COST: `cost` present", bits: [{ bit: "COST", presence: "cost" }] },
       { kind: "optional", c: "cost", ts: "cost", type: "u32", when: "COST", doc: "the step's cost in cost_unit" },
-      { kind: "u16list", c: "applied", ts: "appliedSeqs", countC: "applied_count", doc: "sequence numbers of the RT_INPUT frames applied at the start of `step`" },
+      {
+        kind: "u16list",
+        c: "applied",
+        ts: "appliedSeqs",
+        countC: "applied_count",
+        doc: "sequence numbers of the RT_INPUT frames applied at the start of `step`",
+      },
       { kind: "sections", c: "sections", ts: "sections", doc: "output spikes" },
     ],
   },
   {
-    name: "REWARD", type: 0x30, dir: "H→D", role: "request", answers: "ACK, or NACK", doc: "REWARD: a reward for R-STDP, applied at the start of `targetStep`.",
+    name: "REWARD",
+    type: 0x30,
+    dir: "H→D",
+    role: "request",
+    answers: "ACK, or NACK",
+    doc: "REWARD: a reward for R-STDP, applied at the start of `targetStep`.",
     fields: [u32("target_step", "step at whose start it applies"), { kind: "scalar", c: "reward", ts: "reward", type: "i16", doc: "the reward" }],
   },
   {
-    name: "READ_STATE", type: 0x40, dir: "H→D", role: "request", answers: "STATE_CHUNK, or NACK",
+    name: "READ_STATE",
+    type: 0x40,
+    dir: "H→D",
+    role: "request",
+    answers: "STATE_CHUNK, or NACK",
     doc: "READ_STATE: read `length` bytes at `offset` of a state array of `layer`.",
     fields: [
       u8("what", "STATE_KIND", "what", { max: ENUMS.STATE_KIND.values.ELIGIBILITY }),
-      u8("layer", "layer index"), u32("offset", "byte offset"), u16("length", "bytes wanted"),
+      u8("layer", "layer index"),
+      u32("offset", "byte offset"),
+      u16("length", "bytes wanted"),
     ],
   },
   {
-    name: "STATE_CHUNK", type: 0x41, dir: "D→H", role: "answer", doc: "STATE_CHUNK: bytes of a state array.",
+    name: "STATE_CHUNK",
+    type: 0x41,
+    dir: "D→H",
+    role: "answer",
+    doc: "STATE_CHUNK: bytes of a state array.",
     fields: [
-      replyTo, u8("what", "STATE_KIND"), u8("layer", "layer index"), u32("offset", "byte offset"), u32("total", "size of the whole array in bytes"),
+      replyTo,
+      u8("what", "STATE_KIND"),
+      u8("layer", "layer index"),
+      u32("offset", "byte offset"),
+      u32("total", "size of the whole array in bytes"),
       { kind: "rest", c: "data", ts: "data", lenC: "data_len", lenType: "u16", text: false, min: 0, doc: "the bytes, the rest of the payload" },
     ],
   },
   {
-    name: "RESET_STATE", type: 0x42, dir: "H→D", role: "request", answers: "ACK, or NACK",
+    name: "RESET_STATE",
+    type: 0x42,
+    dir: "H→D",
+    role: "request",
+    answers: "ACK, or NACK",
     doc: "RESET_STATE: reset dynamic state (and weights with RESET_KIND.WEIGHTS).",
     fields: [u8("what", "RESET_KIND", "what", { max: ENUMS.RESET_KIND.values.WEIGHTS })],
   },
   { name: "GET_STATS", type: 0x50, dir: "H→D", role: "request", answers: "STATS", doc: "GET_STATS: ask for the device counters.", fields: [] },
   {
-    name: "STATS", type: 0x51, dir: "D→H", role: "answer", doc: "STATS: the device counters (spec §3.2).",
+    name: "STATS",
+    type: 0x51,
+    dir: "D→H",
+    role: "answer",
+    doc: "STATS: the device counters (spec §3.2).",
     fields: [
       replyTo,
       u32("steps", "steps run since boot"),

@@ -95,19 +95,30 @@ export function associativeTask(options: AssociativeOptions = {}): AdaptTask {
   const inhibit = Int8Array.from({ length: actions * actions }, (_, q) => (Math.floor(q / actions) === q % actions ? 0 : -128));
   const table: EventTable = {
     input: { size: inputs, encoding: "spikes", seed: 1 },
-    layers: [{
-      name: "actions",
-      size: actions,
-      input: { kind: "dense", inputs, outputs: actions, weights: { bits: 8, data: initial, count: initial.length, shift: Uint8Array.of(4) } },
-      recurrent: { kind: "dense", inputs: actions, outputs: actions, weights: { bits: 8, data: inhibit, count: inhibit.length, shift: Uint8Array.of(5) } },
-      neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 3000, vMin: -4000 },
-      plasticity: {
-        rule: "rstdp", preTraceShift: 2, postTraceShift: 2, traceIncrement: 8000, aPlus: 16384, aMinus: 4096,
-        // baselineShift 0: one shared baseline near the mean reward made a late pattern's rare right answers nearly worthless (tuning: 3/4 patterns learned on most seeds)
-        eligibilityShift: 3, learningShift: 21, baselineShift: 0, wMin: W_MIN, wMax: W_MAX,
-        ...(options.timing === "event" ? { timing: "event" as const } : {}),
+    layers: [
+      {
+        name: "actions",
+        size: actions,
+        input: { kind: "dense", inputs, outputs: actions, weights: { bits: 8, data: initial, count: initial.length, shift: Uint8Array.of(4) } },
+        recurrent: { kind: "dense", inputs: actions, outputs: actions, weights: { bits: 8, data: inhibit, count: inhibit.length, shift: Uint8Array.of(5) } },
+        neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 3, threshold: 3000, vMin: -4000 },
+        plasticity: {
+          rule: "rstdp",
+          preTraceShift: 2,
+          postTraceShift: 2,
+          traceIncrement: 8000,
+          aPlus: 16384,
+          aMinus: 4096,
+          // baselineShift 0: one shared baseline near the mean reward made a late pattern's rare right answers nearly worthless (tuning: 3/4 patterns learned on most seeds)
+          eligibilityShift: 3,
+          learningShift: 21,
+          baselineShift: 0,
+          wMin: W_MIN,
+          wMax: W_MAX,
+          ...(options.timing === "event" ? { timing: "event" as const } : {}),
+        },
       },
-    }],
+    ],
     readout: { kind: "count" },
     provenance: {
       source: `associative task ${patterns} patterns x ${actions} actions`,
@@ -119,7 +130,12 @@ export function associativeTask(options: AssociativeOptions = {}): AdaptTask {
   return {
     name: "associative",
     description: `${patterns} input patterns (${groupSize} inputs each) → ${actions} action neurons, reward ±`,
-    table, patterns, actions, windowSteps: 10, restSteps: 6, reward: 1024,
+    table,
+    patterns,
+    actions,
+    windowSteps: 10,
+    restSteps: 6,
+    reward: 1024,
     target: (pattern) => targets[pattern]!,
     window(pattern, rng) {
       const steps: StepEvents[] = [];
@@ -232,8 +248,14 @@ export async function runAdapt(task: AdaptTask, learner: AdaptLearner, options: 
     options.onTrial?.(trial, right);
   }
   return {
-    trials: done, patterns: patterns.slice(0, done), actions: actions.slice(0, done), correct: correct.slice(0, done),
-    inputs, rewards, firstStep, nextStep: t,
+    trials: done,
+    patterns: patterns.slice(0, done),
+    actions: actions.slice(0, done),
+    correct: correct.slice(0, done),
+    inputs,
+    rewards,
+    firstStep,
+    nextStep: t,
   };
 }
 

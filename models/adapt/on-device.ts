@@ -40,7 +40,12 @@ export interface AdaptReport {
 
 /** Runs `task` on `device` (model already loaded) for `trials` trials and checks its weights against the replay; `onTrial` watches each trial. */
 export async function adaptOnDevice(
-  device: AdaptDevice, task: AdaptTask, trials: number, seed: number, signal?: AbortSignal, onTrial?: (trial: number, correct: boolean) => void,
+  device: AdaptDevice,
+  task: AdaptTask,
+  trials: number,
+  seed: number,
+  signal?: AbortSignal,
+  onTrial?: (trial: number, correct: boolean) => void,
 ): Promise<AdaptReport> {
   await device.resetKeepingWeights();
   const run: AdaptRun = await runAdapt(task, device, { trials, seed, ...(signal ? { signal } : {}), ...(onTrial ? { onTrial } : {}) });
@@ -62,8 +67,14 @@ export async function adaptOnDevice(
     if (i < run.trials) sum += run.correct[i]! - run.correct[i - 200]!;
   }
   return {
-    task: task.name, trials: run.trials, steps: run.inputs.length, rewards: run.rewards.length,
-    finalAccuracy: finalAccuracy(run.correct), trialsTo90, weightsBitExact, curve: learningCurve(run.correct, 200, 20),
+    task: task.name,
+    trials: run.trials,
+    steps: run.inputs.length,
+    rewards: run.rewards.length,
+    finalAccuracy: finalAccuracy(run.correct),
+    trialsTo90,
+    weightsBitExact,
+    curve: learningCurve(run.correct, 200, 20),
     learned: withLearningProvenance(learned, task.table, { steps: run.inputs.length, rewards: run.rewards.length }),
   };
 }

@@ -140,7 +140,14 @@ export class DiehlCookNet {
     for (let attempt = 0; attempt < 6; attempt++) {
       counts.fill(0);
       const buckets = this.encode(pixels, offset, p.maxRateHz + attempt * p.rateBoostHz);
-      const exc = new LifPopulation(p.nExc, { tauMs: p.tauMs, vRest: p.vRest, vReset: p.vReset, vThreshold: p.vThreshold, refractoryMs: p.refractoryMs, dtMs: 1 });
+      const exc = new LifPopulation(p.nExc, {
+        tauMs: p.tauMs,
+        vRest: p.vRest,
+        vReset: p.vReset,
+        vThreshold: p.vThreshold,
+        refractoryMs: p.refractoryMs,
+        dtMs: 1,
+      });
       exc.thresholdOffsets.set(this.theta);
       const input = new Float64Array(p.nExc);
       const preTrace = new Float64Array(p.nInputs);
@@ -280,7 +287,8 @@ export interface DigitSet {
 
 /** Images first .. first + count - 1 of a set (views, no copy). */
 export function digitRange(set: DigitSet, first: number, count: number): DigitSet {
-  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 1 || first + count > set.count) fail("SEMANTICS_BAD_INPUT", `digit range ${first}:${count} is outside the ${set.count} digits`);
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 1 || first + count > set.count)
+    fail("SEMANTICS_BAD_INPUT", `digit range ${first}:${count} is outside the ${set.count} digits`);
   const px = set.pixels.length / set.count;
   return { count, pixels: set.pixels.subarray(first * px, (first + count) * px), labels: set.labels.subarray(first, first + count) };
 }
@@ -352,7 +360,14 @@ export interface DiehlCookGrid {
  * `validation` with both readouts. Returns every trial and the best (ties: fewer epochs, then
  * the earlier grid point).
  */
-export function searchDiehlCook(base: DiehlCookParams, fit: DigitSet, validation: DigitSet, grid: DiehlCookGrid, seed: number, onProgress?: (done: number, total: number, phase: string) => void): { trials: DiehlCookTrial[]; best: DiehlCookTrial } {
+export function searchDiehlCook(
+  base: DiehlCookParams,
+  fit: DigitSet,
+  validation: DigitSet,
+  grid: DiehlCookGrid,
+  seed: number,
+  onProgress?: (done: number, total: number, phase: string) => void,
+): { trials: DiehlCookTrial[]; best: DiehlCookTrial } {
   checkRange("maxEpochs", grid.maxEpochs, 1, 100);
   const trials: DiehlCookTrial[] = [];
   const total = grid.thetaPlus.length * grid.inhibition.length * grid.maxEpochs * (2 * fit.count + validation.count);
@@ -370,7 +385,8 @@ export function searchDiehlCook(base: DiehlCookParams, fit: DigitSet, validation
       }
     }
   let best = trials[0] as DiehlCookTrial;
-  for (const t of trials) if (t.validationAccuracy > best.validationAccuracy || (t.validationAccuracy === best.validationAccuracy && t.epochs < best.epochs)) best = t;
+  for (const t of trials)
+    if (t.validationAccuracy > best.validationAccuracy || (t.validationAccuracy === best.validationAccuracy && t.epochs < best.epochs)) best = t;
   return { trials, best };
 }
 
@@ -386,10 +402,18 @@ export interface DiehlCookResult {
  * Trains on `train` for `epochs` passes (unsupervised), labels the neurons from a learning-off
  * pass over the training digits, and measures accuracy on `test` with `readout`.
  */
-export function runDiehlCook(net: DiehlCookNet, train: DigitSet, test: DigitSet, epochs: number, onProgress?: (done: number, total: number, phase: string) => void, readout: DiehlCookReadout = "mean"): DiehlCookResult {
+export function runDiehlCook(
+  net: DiehlCookNet,
+  train: DigitSet,
+  test: DigitSet,
+  epochs: number,
+  onProgress?: (done: number, total: number, phase: string) => void,
+  readout: DiehlCookReadout = "mean",
+): DiehlCookResult {
   checkRange("epochs", epochs, 1, 100);
   const n = net.params.nInputs;
-  if (train.pixels.length !== train.count * n || test.pixels.length !== test.count * n) fail("SEMANTICS_BAD_INPUT", `digit sets must have ${n} pixels per image`);
+  if (train.pixels.length !== train.count * n || test.pixels.length !== test.count * n)
+    fail("SEMANTICS_BAD_INPUT", `digit sets must have ${n} pixels per image`);
   const total = epochs * train.count + train.count + test.count;
   let done = 0;
   for (let ep = 0; ep < epochs; ep++) learnEpoch(net, train, () => onProgress?.(++done, total, "learn"));
@@ -400,5 +424,10 @@ export function runDiehlCook(net: DiehlCookNet, train: DigitSet, test: DigitSet,
     onProgress?.(++done, total, "test");
   }
   const covered = new Set(Array.from(net.labels).filter((l) => l >= 0));
-  return { trainPresentations: epochs * train.count, testAccuracy: correct / test.count, labelledNeurons: Array.from(net.labels).filter((l) => l >= 0).length, classesCovered: covered.size };
+  return {
+    trainPresentations: epochs * train.count,
+    testAccuracy: correct / test.count,
+    labelledNeurons: Array.from(net.labels).filter((l) => l >= 0).length,
+    classesCovered: covered.size,
+  };
 }

@@ -25,7 +25,10 @@ describe("Diehl & Cook style unsupervised STDP (tiny)", () => {
     expect(Math.max(...net.theta)).toBeGreaterThan(0);
     const snn = exportDiehlCook(net);
     expect(() => validateFloatSnn(snn)).not.toThrow();
-    expect(snn.layers.map((l) => l.kind === "dense" && [l.inputs, l.outputs])).toEqual([[784, 20], [20, 10]]);
+    expect(snn.layers.map((l) => l.kind === "dense" && [l.inputs, l.outputs])).toEqual([
+      [784, 20],
+      [20, 10],
+    ]);
   });
 });
 

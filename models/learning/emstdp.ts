@@ -36,7 +36,16 @@ export interface EmstdpParams {
 }
 
 /** The 784-100-10 network. */
-export const EMSTDP_DEFAULTS: EmstdpParams = { nInputs: 784, nHidden: 100, nOutputs: 10, steps: 32, threshold: 1, learningRate: 0.5, errorGain: 1, feedback: "symmetric" };
+export const EMSTDP_DEFAULTS: EmstdpParams = {
+  nInputs: 784,
+  nHidden: 100,
+  nOutputs: 10,
+  steps: 32,
+  threshold: 1,
+  learningRate: 0.5,
+  errorGain: 1,
+  feedback: "symmetric",
+};
 
 /** A two-layer IF network trained with the two-phase local rule. */
 export class EmstdpNet {
@@ -191,10 +200,18 @@ export class EmstdpNet {
 }
 
 /** Trains for `epochs` shuffled passes; `onProgress` sees images done / total. Returns per-epoch test accuracy. */
-export function trainEmstdp(net: EmstdpNet, train: DigitSet, test: DigitSet, epochs: number, seed: number, onProgress?: (done: number, total: number) => void): number[] {
+export function trainEmstdp(
+  net: EmstdpNet,
+  train: DigitSet,
+  test: DigitSet,
+  epochs: number,
+  seed: number,
+  onProgress?: (done: number, total: number) => void,
+): number[] {
   checkRange("epochs", epochs, 1, 1000);
   const n = net.params.nInputs;
-  if (train.pixels.length !== train.count * n || test.pixels.length !== test.count * n) fail("SEMANTICS_BAD_INPUT", `digit sets must have ${n} pixels per image`);
+  if (train.pixels.length !== train.count * n || test.pixels.length !== test.count * n)
+    fail("SEMANTICS_BAD_INPUT", `digit sets must have ${n} pixels per image`);
   const rng = new Rng(seed);
   const order = Array.from({ length: train.count }, (_, k) => k);
   const curve: number[] = [];

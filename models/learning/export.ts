@@ -39,14 +39,36 @@ export function exportDiehlCook(net: DiehlCookNet, readout: DiehlCookReadout = "
   return {
     input: { shape: side * side === p.nInputs ? [1, side, side] : [1, 1, p.nInputs], encoding: "rate", scale: 1 / 255 },
     layers: [
-      { kind: "dense", name: "excitatory", inputs: p.nInputs, outputs: p.nExc, weights: w1, neuron: { model: "lif", threshold: 1, leak: Math.exp(-1 / p.tauMs), reset: "zero", refractory: p.refractoryMs } },
-      { kind: "dense", name: "labels", inputs: p.nExc, outputs: 10, weights: w2, neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 } },
+      {
+        kind: "dense",
+        name: "excitatory",
+        inputs: p.nInputs,
+        outputs: p.nExc,
+        weights: w1,
+        neuron: { model: "lif", threshold: 1, leak: Math.exp(-1 / p.tauMs), reset: "zero", refractory: p.refractoryMs },
+      },
+      {
+        kind: "dense",
+        name: "labels",
+        inputs: p.nExc,
+        outputs: 10,
+        weights: w2,
+        neuron: { model: "integrator", threshold: 1, leak: 1, reset: "subtract", refractory: 0 },
+      },
     ],
     readout: "membrane",
     provenance: {
       source: "diehl-cook",
       tool: "picospike learn",
-      settings: { nExc: p.nExc, thetaPlus: p.thetaPlus, inhibition: p.inhibition, readout, maxRateHz: p.maxRateHz, droppedLateralInhibition: true, droppedResetAboveRest: true },
+      settings: {
+        nExc: p.nExc,
+        thetaPlus: p.thetaPlus,
+        inhibition: p.inhibition,
+        readout,
+        maxRateHz: p.maxRateHz,
+        droppedLateralInhibition: true,
+        droppedResetAboveRest: true,
+      },
     },
   };
 }

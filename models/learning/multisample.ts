@@ -172,7 +172,8 @@ export class ProbabilisticSnn {
           if (eOut) {
             const base = (c * nOut + o) * oStride;
             const g = s - pr;
-            for (let i = 0; i < oStride; i++) eOut[base + i] = p.eligibilityDecay * (eOut[base + i] as number) + (1 - p.eligibilityDecay) * g * (preO[i] as number);
+            for (let i = 0; i < oStride; i++)
+              eOut[base + i] = p.eligibilityDecay * (eOut[base + i] as number) + (1 - p.eligibilityDecay) * g * (preO[i] as number);
           }
         }
         logLik[c] = (logLik[c] as number) + ll;
@@ -186,7 +187,7 @@ export class ProbabilisticSnn {
         let max = -Infinity;
         for (let c = 0; c < k; c++) max = Math.max(max, signal[c] as number);
         let z = 0;
-        for (let c = 0; c < k; c++) z += (weights[c] = Math.exp((signal[c] as number) - max));
+        for (let c = 0; c < k; c++) z += weights[c] = Math.exp((signal[c] as number) - max);
         for (let c = 0; c < k; c++) weights[c] = (weights[c] as number) / z;
         const lr = p.learningRate;
         for (let c = 0; c < k; c++) {

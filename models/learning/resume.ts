@@ -132,7 +132,13 @@ export interface ResumeResult {
 }
 
 /** Trains a fresh neuron on `target` for `trials` trials. */
-export function trainResume(p: ResumeParams, target: readonly number[], trials: number, seed: number, onTrial?: (trial: number, distance: number) => void): ResumeResult {
+export function trainResume(
+  p: ResumeParams,
+  target: readonly number[],
+  trials: number,
+  seed: number,
+  onTrial?: (trial: number, distance: number) => void,
+): ResumeResult {
   checkRange("trials", trials, 1, 1e6);
   const neuron = new ResumeNeuron(p, new Rng(seed));
   const initialOutput = neuron.run();

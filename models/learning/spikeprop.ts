@@ -277,7 +277,16 @@ export interface SpikePropTraining {
 }
 
 /** Defaults: the paper's learning rate; RProp's usual factors 1.2 / 0.5; QuickProp's mu 1.75. */
-export const SPIKEPROP_TRAINING: SpikePropTraining = { optimizer: "gradient", maxEpochs: 3000, targetSse: 1, learningRate: 0.01, rpropInit: 0.001, rpropMin: 1e-6, rpropMax: 0.02, quickpropMaxGrowth: 1.75 };
+export const SPIKEPROP_TRAINING: SpikePropTraining = {
+  optimizer: "gradient",
+  maxEpochs: 3000,
+  targetSse: 1,
+  learningRate: 0.01,
+  rpropInit: 0.001,
+  rpropMin: 1e-6,
+  rpropMax: 0.02,
+  quickpropMaxGrowth: 1.75,
+};
 
 /** The result of a training run. */
 export interface SpikePropResult {
@@ -290,7 +299,12 @@ export interface SpikePropResult {
 }
 
 /** Full-batch training on `samples`; `onEpoch` sees each epoch's SSE. */
-export function trainSpikeProp(net: SpikePropNet, samples: readonly TimingSample[], opts: SpikePropTraining, onEpoch?: (epoch: number, sse: number) => void): SpikePropResult {
+export function trainSpikeProp(
+  net: SpikePropNet,
+  samples: readonly TimingSample[],
+  opts: SpikePropTraining,
+  onEpoch?: (epoch: number, sse: number) => void,
+): SpikePropResult {
   checkRange("maxEpochs", opts.maxEpochs, 1, 1e6);
   const layers = [net.hidden.w, net.output.w];
   const grads = layers.map((w) => new Float64Array(w.length));

@@ -12,7 +12,8 @@ describe("pair STDP window", () => {
 
   it("is exponential in Δt with the configured amplitudes and time constants", () => {
     for (const { dtMs, dw } of window) {
-      const expected = dtMs > 0 ? PAIR_DEFAULTS.aPlus * Math.exp(-dtMs / PAIR_DEFAULTS.tauPlusMs) : -PAIR_DEFAULTS.aMinus * Math.exp(dtMs / PAIR_DEFAULTS.tauMinusMs);
+      const expected =
+        dtMs > 0 ? PAIR_DEFAULTS.aPlus * Math.exp(-dtMs / PAIR_DEFAULTS.tauPlusMs) : -PAIR_DEFAULTS.aMinus * Math.exp(dtMs / PAIR_DEFAULTS.tauMinusMs);
       expect(dw).toBeCloseTo(expected, 12);
     }
     // log|dw| is linear in Δt on each side: slope -1/tau.

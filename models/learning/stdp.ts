@@ -38,7 +38,17 @@ export interface TripletParams {
  */
 export const PFISTER_MINIMAL: Readonly<Record<"visual" | "hippocampal", TripletParams>> = {
   visual: { tauPlusMs: 16.8, tauMinusMs: 33.7, tauXMs: 101, tauYMs: 114, a2Plus: 0, a3Plus: 6.5e-3, a2Minus: 7.1e-3, a3Minus: 0, interaction: "all-to-all" },
-  hippocampal: { tauPlusMs: 16.8, tauMinusMs: 33.7, tauXMs: 946, tauYMs: 40, a2Plus: 5.3e-3, a3Plus: 8e-3, a2Minus: 3.5e-3, a3Minus: 0, interaction: "all-to-all" },
+  hippocampal: {
+    tauPlusMs: 16.8,
+    tauMinusMs: 33.7,
+    tauXMs: 946,
+    tauYMs: 40,
+    a2Plus: 5.3e-3,
+    a3Plus: 8e-3,
+    a2Minus: 3.5e-3,
+    a3Minus: 0,
+    interaction: "all-to-all",
+  },
 };
 
 /** Parameters of classic pair STDP (Bi & Poo window; Song, Miller & Abbott 2000 amplitudes). */
@@ -55,7 +65,17 @@ export const PAIR_DEFAULTS: PairParams = { aPlus: 0.005, aMinus: 0.00525, tauPlu
 
 /** The triplet parameters that make the triplet rule the pair rule. */
 export function pairAsTriplet(p: PairParams): TripletParams {
-  return { tauPlusMs: p.tauPlusMs, tauMinusMs: p.tauMinusMs, tauXMs: 100, tauYMs: 100, a2Plus: p.aPlus, a3Plus: 0, a2Minus: p.aMinus, a3Minus: 0, interaction: p.interaction };
+  return {
+    tauPlusMs: p.tauPlusMs,
+    tauMinusMs: p.tauMinusMs,
+    tauXMs: 100,
+    tauYMs: 100,
+    a2Plus: p.aPlus,
+    a3Plus: 0,
+    a2Minus: p.aMinus,
+    a3Minus: 0,
+    interaction: p.interaction,
+  };
 }
 
 function checkTrain(name: string, times: readonly number[]): void {

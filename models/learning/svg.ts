@@ -71,33 +71,47 @@ export function renderChart(chart: Chart): string {
   out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(chart.title)}</text>`);
   // axes and ticks
   out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  const xTicks = chart.logX ? ticks(Math.floor(x0), Math.ceil(x1), Math.ceil(x1) - Math.floor(x0)).map((e) => 10 ** e).filter((v) => Math.log10(v) >= x0 - 1e-9 && Math.log10(v) <= x1 + 1e-9) : ticks(x0, x1);
+  const xTicks = chart.logX
+    ? ticks(Math.floor(x0), Math.ceil(x1), Math.ceil(x1) - Math.floor(x0))
+        .map((e) => 10 ** e)
+        .filter((v) => Math.log10(v) >= x0 - 1e-9 && Math.log10(v) <= x1 + 1e-9)
+    : ticks(x0, x1);
   for (const t of xTicks) {
     const x = sx(t);
-    out.push(`<line x1="${x}" y1="${M.top + ph}" x2="${x}" y2="${M.top + ph + 5}" stroke="#333"/><text x="${x}" y="${M.top + ph + 18}" text-anchor="middle">${fmt(t)}</text>`);
+    out.push(
+      `<line x1="${x}" y1="${M.top + ph}" x2="${x}" y2="${M.top + ph + 5}" stroke="#333"/><text x="${x}" y="${M.top + ph + 18}" text-anchor="middle">${fmt(t)}</text>`,
+    );
     out.push(`<line x1="${x}" y1="${M.top}" x2="${x}" y2="${M.top + ph}" stroke="#eee"/>`);
   }
   for (const t of ticks(y0, y1)) {
     const y = sy(t);
-    out.push(`<line x1="${M.left - 5}" y1="${y}" x2="${M.left}" y2="${y}" stroke="#333"/><text x="${M.left - 8}" y="${y + 4}" text-anchor="end">${fmt(t)}</text>`);
+    out.push(
+      `<line x1="${M.left - 5}" y1="${y}" x2="${M.left}" y2="${y}" stroke="#333"/><text x="${M.left - 8}" y="${y + 4}" text-anchor="end">${fmt(t)}</text>`,
+    );
     out.push(`<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#eee"/>`);
   }
   out.push(`<text x="${M.left + pw / 2}" y="${H - 12}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`);
   for (const h of chart.hLines ?? []) {
     const y = sy(h.y);
-    out.push(`<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#555" stroke-dasharray="5 4"/><text x="${M.left + pw - 4}" y="${y - 4}" text-anchor="end" fill="#555">${escapeXml(h.label)}</text>`);
+    out.push(
+      `<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#555" stroke-dasharray="5 4"/><text x="${M.left + pw - 4}" y="${y - 4}" text-anchor="end" fill="#555">${escapeXml(h.label)}</text>`,
+    );
   }
   chart.series.forEach((s, k) => {
     const color = COLORS[k % COLORS.length] as string;
     const valid = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!chart.logX || x > 0));
     if ((s.style ?? "line") === "line" && valid.length > 1)
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${valid.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${valid.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`,
+      );
     if (valid.length <= 200 || s.style === "points")
       for (const [x, y] of valid) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${s.style === "points" ? 3.5 : 3}" fill="${color}"/>`);
     // legend
     const ly = M.top + 10 + k * 16;
-    out.push(`<rect x="${M.left + 10}" y="${ly - 8}" width="12" height="10" fill="${color}"/><text x="${M.left + 27}" y="${ly + 1}">${escapeXml(s.name)}</text>`);
+    out.push(
+      `<rect x="${M.left + 10}" y="${ly - 8}" width="12" height="10" fill="${color}"/><text x="${M.left + 27}" y="${ly + 1}">${escapeXml(s.name)}</text>`,
+    );
   });
   out.push("</svg>");
   return out.join("\n") + "\n";

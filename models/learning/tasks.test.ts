@@ -18,7 +18,11 @@ describe("learning task registry", () => {
 
   it("names unknown rules and tasks with CLI_USAGE", () => {
     expect(findTask("spikeprop", undefined).task).toBe("xor");
-    for (const [rule, task] of [["nope", undefined], ["tempotron", undefined], ["tempotron", "nope"]] as const) {
+    for (const [rule, task] of [
+      ["nope", undefined],
+      ["tempotron", undefined],
+      ["tempotron", "nope"],
+    ] as const) {
       try {
         findTask(rule, task);
         expect.unreachable();

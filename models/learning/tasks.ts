@@ -98,7 +98,11 @@ export const TASKS: readonly LearningTask[] = [
         rule: "pair-stdp",
         task: "window",
         figure: { name: "fitted tau+ / tau- of the window", value: tauPlus, unit: "ms" },
-        reference: { source: "Bi & Poo 1998; Song, Miller & Abbott 2000", value: `LTP for Δt>0, LTD for Δt<0, exponential with tau = ${PAIR_DEFAULTS.tauPlusMs} ms`, check: "signs right at every Δt and fitted tau± equal the configured 20 ms" },
+        reference: {
+          source: "Bi & Poo 1998; Song, Miller & Abbott 2000",
+          value: `LTP for Δt>0, LTD for Δt<0, exponential with tau = ${PAIR_DEFAULTS.tauPlusMs} ms`,
+          check: "signs right at every Δt and fitted tau± equal the configured 20 ms",
+        },
         passed,
         details: { tauPlusMs: tauPlus, tauMinusMs: tauMinus, window: win },
         plots: {
@@ -106,7 +110,10 @@ export const TASKS: readonly LearningTask[] = [
             title: "Pair STDP window (one pair)",
             xLabel: "Δt = t_post − t_pre (ms)",
             yLabel: "Δw",
-            series: [{ name: "all-to-all = nearest for one pair", points: win.map((p) => [p.dtMs, p.dw]) }, { name: "nearest-spike", points: nearest.map((p) => [p.dtMs, p.dw]), style: "points" }],
+            series: [
+              { name: "all-to-all = nearest for one pair", points: win.map((p) => [p.dtMs, p.dw]) },
+              { name: "nearest-spike", points: nearest.map((p) => [p.dtMs, p.dw]), style: "points" },
+            ],
             hLines: [{ y: 0, label: "" }],
           }),
         },
@@ -119,7 +126,8 @@ export const TASKS: readonly LearningTask[] = [
     description: "60 pairs at Δt = ±10 ms, 0.1-50 Hz, minimal models of Pfister & Gerstner 2006",
     needsDigits: false,
     run() {
-      const curves = (set: "visual" | "hippocampal", dt: number): Array<[number, number]> => FREQS.map((f) => [f, pairingProtocol(PFISTER_MINIMAL[set], f, dt)]);
+      const curves = (set: "visual" | "hippocampal", dt: number): Array<[number, number]> =>
+        FREQS.map((f) => [f, pairingProtocol(PFISTER_MINIMAL[set], f, dt)]);
       const vPlus = curves("visual", 10);
       const vMinus = curves("visual", -10);
       // distance to each data point in units of its standard error (the figure's error bars)
@@ -139,9 +147,19 @@ export const TASKS: readonly LearningTask[] = [
         rule: "triplet-stdp",
         task: "pairing-frequency",
         figure: { name: "largest |model − data| over the Sjöström points, in standard errors of the data (visual minimal model)", value: maxZ, unit: "SEM" },
-        reference: { source: "Pfister & Gerstner 2006 (Table 3 minimal model, Fig. 5) / Sjöström et al. 2001", value: "post-pre: LTD at ≤20 Hz, LTP at 40-50 Hz; model within the data's error bars", check: "post-pre LTD at 1 Hz, LTP at 40 and 50 Hz, every point within 2 SEM of the data" },
+        reference: {
+          source: "Pfister & Gerstner 2006 (Table 3 minimal model, Fig. 5) / Sjöström et al. 2001",
+          value: "post-pre: LTD at ≤20 Hz, LTP at 40-50 Hz; model within the data's error bars",
+          check: "post-pre LTD at 1 Hz, LTP at 40 and 50 Hz, every point within 2 SEM of the data",
+        },
         passed,
-        details: { largestAbsoluteError: maxErr,  visualPrePost: vPlus, visualPostPre: vMinus, hippocampalPrePost: curves("hippocampal", 10), hippocampalPostPre: curves("hippocampal", -10) },
+        details: {
+          largestAbsoluteError: maxErr,
+          visualPrePost: vPlus,
+          visualPostPre: vMinus,
+          hippocampalPrePost: curves("hippocampal", 10),
+          hippocampalPostPre: curves("hippocampal", -10),
+        },
         plots: {
           "triplet-pairing-frequency.svg": renderChart({
             title: "Triplet STDP: 60 pairings vs frequency (visual cortex minimal model)",
@@ -175,7 +193,11 @@ export const TASKS: readonly LearningTask[] = [
         rule: "voltage-stdp",
         task: "pairing-frequency",
         figure: { name: "post-pre sign-change frequency", value: cross ?? Number.NaN, unit: "Hz" },
-        reference: { source: "Clopath et al. 2010 Fig. 2b", value: "post-pre pairing: LTD at low frequency, LTP above ≈30 Hz", check: "the sign change lies between 15 and 40 Hz" },
+        reference: {
+          source: "Clopath et al. 2010 Fig. 2b",
+          value: "post-pre pairing: LTD at low frequency, LTP above ≈30 Hz",
+          check: "the sign change lies between 15 and 40 Hz",
+        },
         passed,
         details: { prePost: plus, postPre: minus },
         plots: {
@@ -183,7 +205,10 @@ export const TASKS: readonly LearningTask[] = [
             title: "Voltage-based STDP (Clopath 2010): 5 pairings vs frequency",
             xLabel: "pairing frequency (Hz)",
             yLabel: "Δw",
-            series: [{ name: "Δt = +10 ms (pre-post)", points: plus }, { name: "Δt = −10 ms (post-pre)", points: minus }],
+            series: [
+              { name: "Δt = +10 ms (pre-post)", points: plus },
+              { name: "Δt = −10 ms (post-pre)", points: minus },
+            ],
             hLines: [{ y: 0, label: "" }],
           }),
         },
@@ -210,10 +235,21 @@ export const TASKS: readonly LearningTask[] = [
         rule: "tempotron",
         task: "random-patterns",
         figure: { name: "training errors after learning (load 1.5, N = 200)", value: r.errors, unit: "patterns" },
-        reference: { source: "Gütig & Sompolinsky 2006 Fig. 3", value: "capacity ≈ 3 patterns per synapse for large N: load 1.5 is learnable without error", check: "zero training errors at load 1.5" },
+        reference: {
+          source: "Gütig & Sompolinsky 2006 Fig. 3",
+          value: "capacity ≈ 3 patterns per synapse for large N: load 1.5 is learnable without error",
+          check: "zero training errors at load 1.5",
+        },
         passed: r.errors === 0,
         details: { epochs: r.epochs, patterns: patterns.length },
-        plots: { "tempotron-learning.svg": renderChart({ title: "Tempotron: errors per epoch (N = 200, P = 300)", xLabel: "epoch", yLabel: "misclassified patterns", series: [{ name: "errors", points: curve }] }) },
+        plots: {
+          "tempotron-learning.svg": renderChart({
+            title: "Tempotron: errors per epoch (N = 200, P = 300)",
+            xLabel: "epoch",
+            yLabel: "misclassified patterns",
+            series: [{ name: "errors", points: curve }],
+          }),
+        },
       };
     },
   },
@@ -233,7 +269,11 @@ export const TASKS: readonly LearningTask[] = [
         rule: "tempotron",
         task: "capacity",
         figure: { name: `largest load learned without error (N = ${p.nAfferents}, ≤ ${maxEpochs} epochs)`, value: maxSolved, unit: "patterns/synapse" },
-        reference: { source: "Gütig & Sompolinsky 2006 Fig. 3", value: "α_c ≈ 3 for N → ∞ (lower for finite N and limited training)", check: "loads up to 1.5 all learned" },
+        reference: {
+          source: "Gütig & Sompolinsky 2006 Fig. 3",
+          value: "α_c ≈ 3 for N → ∞ (lower for finite N and limited training)",
+          check: "loads up to 1.5 all learned",
+        },
         passed: pts.filter((q) => q.load <= 1.5).every((q) => q.solved),
         details: { points: pts },
         plots: {
@@ -266,7 +306,13 @@ export const TASKS: readonly LearningTask[] = [
         passed: ratio < 0.1,
         details: { target, initialOutput: r.initialOutput, finalOutput: r.finalOutput, initialDistance: r.initialDistance, finalDistance: r.finalDistance },
         plots: {
-          "resume-distance.svg": renderChart({ title: "ReSuMe: van Rossum distance to the target", xLabel: "trial", yLabel: "distance", series: [{ name: "distance", points: r.distances.map((d, k) => [k + 1, d]) }], hLines: [{ y: 0.1 * r.initialDistance, label: "10% of start" }] }),
+          "resume-distance.svg": renderChart({
+            title: "ReSuMe: van Rossum distance to the target",
+            xLabel: "trial",
+            yLabel: "distance",
+            series: [{ name: "distance", points: r.distances.map((d, k) => [k + 1, d]) }],
+            hLines: [{ y: 0.1 * r.initialDistance, label: "10% of start" }],
+          }),
           "resume-raster.svg": renderChart({
             title: "ReSuMe: output spikes before and after learning",
             xLabel: "time (ms)",
@@ -308,8 +354,16 @@ export const TASKS: readonly LearningTask[] = [
       return {
         rule: "spikeprop",
         task: "xor",
-        figure: { name: `mean epochs to SSE < 1 ms² over ${seeds.length} seed(s), gradient descent (RProp: ${rp.toFixed(0)}, QuickProp: ${qp.toFixed(0)})`, value: g, unit: "epochs" },
-        reference: { source: "Bohte et al. 2002 (≈250 epochs); McKennoch et al. 2006 (RProp/QuickProp much faster)", value: "XOR learned to SSE < 1 ms²; the variants need fewer epochs", check: "every run converges and RProp's and QuickProp's mean epochs < gradient's" },
+        figure: {
+          name: `mean epochs to SSE < 1 ms² over ${seeds.length} seed(s), gradient descent (RProp: ${rp.toFixed(0)}, QuickProp: ${qp.toFixed(0)})`,
+          value: g,
+          unit: "epochs",
+        },
+        reference: {
+          source: "Bohte et al. 2002 (≈250 epochs); McKennoch et al. 2006 (RProp/QuickProp much faster)",
+          value: "XOR learned to SSE < 1 ms²; the variants need fewer epochs",
+          check: "every run converges and RProp's and QuickProp's mean epochs < gradient's",
+        },
         passed: converged && rp < g && qp < g,
         details: { epochsGradient: runs.gradient, epochsRprop: runs.rprop, epochsQuickprop: runs.quickprop, meanGradient: g, meanRprop: rp, meanQuickprop: qp },
         plots: {
@@ -317,7 +371,11 @@ export const TASKS: readonly LearningTask[] = [
             title: "SpikeProp on XOR: sum-squared error",
             xLabel: "epoch",
             yLabel: "SSE (ms²)",
-            series: [{ name: "gradient descent", points: curves["gradient"] ?? [] }, { name: "RProp", points: curves["rprop"] ?? [] }, { name: "QuickProp", points: curves["quickprop"] ?? [] }],
+            series: [
+              { name: "gradient descent", points: curves["gradient"] ?? [] },
+              { name: "RProp", points: curves["rprop"] ?? [] },
+              { name: "QuickProp", points: curves["quickprop"] ?? [] },
+            ],
             hLines: [{ y: 1, label: "1 ms²" }],
           }),
         },
@@ -367,10 +425,22 @@ export const TASKS: readonly LearningTask[] = [
         rule: "emstdp",
         task: "mnist",
         figure: { name: `held-out accuracy (${test.count} digits, 784-100-10, T = ${EMSTDP_DEFAULTS.steps} per phase)`, value: acc, unit: "fraction" },
-        reference: { source: "Shrestha et al. ICONS 2019; EMSTDP (Shrestha et al. 2021): ≈ 94-97% on MNIST", value: "≥ 0.90", check: "accuracy ≥ 0.90 with a 784-100-10 network" },
+        reference: {
+          source: "Shrestha et al. ICONS 2019; EMSTDP (Shrestha et al. 2021): ≈ 94-97% on MNIST",
+          value: "≥ 0.90",
+          check: "accuracy ≥ 0.90 with a 784-100-10 network",
+        },
         passed: opts.quick ? null : acc >= 0.9,
         details: { accuracyPerEpoch: curve, epochs, trainImages: train.count },
-        plots: { "emstdp-accuracy.svg": renderChart({ title: "EMSTDP-style local learning: held-out accuracy", xLabel: "epoch", yLabel: "accuracy", series: [{ name: "784-100-10 IF", points: curve.map((a, k) => [k + 1, a]) }], hLines: [{ y: 0.9, label: "90%" }] }) },
+        plots: {
+          "emstdp-accuracy.svg": renderChart({
+            title: "EMSTDP-style local learning: held-out accuracy",
+            xLabel: "epoch",
+            yLabel: "accuracy",
+            series: [{ name: "784-100-10 IF", points: curve.map((a, k) => [k + 1, a]) }],
+            hLines: [{ y: 0.9, label: "90%" }],
+          }),
+        },
         floatSnn: net.toFloatSnn(),
       };
     },
@@ -392,41 +462,81 @@ export const TASKS: readonly LearningTask[] = [
       // per seed, every K trains on the same data in the same order (paired comparison)
       const perSeed: Array<Array<{ k: number; logLikelihoodPerStep: number; accuracy: number }>> = [];
       seeds.forEach((s, si) => {
-        perSeed.push(multiSampleSweep(train, test, ks, p, epochs, s, (d, t) => opts.onProgress?.((si + d / t) / seeds.length, `seed ${si + 1}/${seeds.length}`)));
+        perSeed.push(
+          multiSampleSweep(train, test, ks, p, epochs, s, (d, t) => opts.onProgress?.((si + d / t) / seeds.length, `seed ${si + 1}/${seeds.length}`)),
+        );
       });
-      const column = (i: number, key: "logLikelihoodPerStep" | "accuracy"): number[] => perSeed.map((r) => (r[i] as { logLikelihoodPerStep: number; accuracy: number })[key]);
+      const column = (i: number, key: "logLikelihoodPerStep" | "accuracy"): number[] =>
+        perSeed.map((r) => (r[i] as { logLikelihoodPerStep: number; accuracy: number })[key]);
       const perK = ks.map((k, i) => {
         const ll = meanCi95(column(i, "logLikelihoodPerStep"));
         const acc = meanCi95(column(i, "accuracy"));
         // paired differences with K = 1 on the same seed remove the seed-to-seed spread they share
         const dLl = meanCi95(column(i, "logLikelihoodPerStep").map((v, si) => v - (column(0, "logLikelihoodPerStep")[si] as number)));
         const dAcc = meanCi95(column(i, "accuracy").map((v, si) => v - (column(0, "accuracy")[si] as number)));
-        return { k, logLikelihoodPerStep: ll.mean, logLikelihoodCi95: ll.halfWidth, accuracy: acc.mean, accuracyCi95: acc.halfWidth, llMinusK1: dLl.mean, llMinusK1Ci95: dLl.halfWidth, accMinusK1: dAcc.mean, accMinusK1Ci95: dAcc.halfWidth };
+        return {
+          k,
+          logLikelihoodPerStep: ll.mean,
+          logLikelihoodCi95: ll.halfWidth,
+          accuracy: acc.mean,
+          accuracyCi95: acc.halfWidth,
+          llMinusK1: dLl.mean,
+          llMinusK1Ci95: dLl.halfWidth,
+          accMinusK1: dAcc.mean,
+          accMinusK1Ci95: dAcc.halfWidth,
+        };
       });
       const first = perK[0] as (typeof perK)[number];
       const last = perK[perK.length - 1] as (typeof perK)[number];
       const monotoneLl = perK.every((r, i) => i === 0 || r.logLikelihoodPerStep >= (perK[i - 1] as (typeof perK)[number]).logLikelihoodPerStep);
       const monotoneAcc = perK.every((r, i) => i === 0 || r.accuracy >= (perK[i - 1] as (typeof perK)[number]).accuracy);
-      const band = (key: "logLikelihoodPerStep" | "accuracy", ci: "logLikelihoodCi95" | "accuracyCi95", sign: 1 | -1): Array<[number, number]> => perK.map((r) => [r.k, r[key] + sign * r[ci]]);
+      const band = (key: "logLikelihoodPerStep" | "accuracy", ci: "logLikelihoodCi95" | "accuracyCi95", sign: 1 | -1): Array<[number, number]> =>
+        perK.map((r) => [r.k, r[key] + sign * r[ci]]);
       return {
         rule: "multisample",
         task: "digits",
-        figure: { name: `test log-likelihood per step, K = ${ks[ks.length - 1]} minus K = 1 (paired, mean of ${seeds.length} seeds; 95% CI ± ${last.llMinusK1Ci95.toFixed(3)})`, value: last.llMinusK1, unit: "nats" },
-        reference: { source: "Jang & Simeone 2021, multi-sample online learning (GEM-SNN), figs. on K", value: "log-likelihood and accuracy improve as K grows", check: "K = 5 beats K = 1 on both mean test log-likelihood and mean accuracy" },
+        figure: {
+          name: `test log-likelihood per step, K = ${ks[ks.length - 1]} minus K = 1 (paired, mean of ${seeds.length} seeds; 95% CI ± ${last.llMinusK1Ci95.toFixed(3)})`,
+          value: last.llMinusK1,
+          unit: "nats",
+        },
+        reference: {
+          source: "Jang & Simeone 2021, multi-sample online learning (GEM-SNN), figs. on K",
+          value: "log-likelihood and accuracy improve as K grows",
+          check: "K = 5 beats K = 1 on both mean test log-likelihood and mean accuracy",
+        },
         passed: last.logLikelihoodPerStep > first.logLikelihoodPerStep && last.accuracy > first.accuracy,
-        details: { perK, monotoneLogLikelihood: monotoneLl, monotoneAccuracy: monotoneAcc, perSeed, trainSamples: train.length, testSamples: test.length, seeds, epochs, learningRate: p.learningRate },
+        details: {
+          perK,
+          monotoneLogLikelihood: monotoneLl,
+          monotoneAccuracy: monotoneAcc,
+          perSeed,
+          trainSamples: train.length,
+          testSamples: test.length,
+          seeds,
+          epochs,
+          learningRate: p.learningRate,
+        },
         plots: {
           "multisample-k.svg": renderChart({
             title: `Multi-sample learning: test log-likelihood vs K (mean and 95% CI over ${seeds.length} seeds)`,
             xLabel: "compartments K",
             yLabel: "log-likelihood per step (nats)",
-            series: [{ name: "GEM-SNN mean", points: perK.map((r) => [r.k, r.logLikelihoodPerStep]) }, { name: "upper 95%", points: band("logLikelihoodPerStep", "logLikelihoodCi95", 1) }, { name: "lower 95%", points: band("logLikelihoodPerStep", "logLikelihoodCi95", -1) }],
+            series: [
+              { name: "GEM-SNN mean", points: perK.map((r) => [r.k, r.logLikelihoodPerStep]) },
+              { name: "upper 95%", points: band("logLikelihoodPerStep", "logLikelihoodCi95", 1) },
+              { name: "lower 95%", points: band("logLikelihoodPerStep", "logLikelihoodCi95", -1) },
+            ],
           }),
           "multisample-accuracy.svg": renderChart({
             title: `Multi-sample learning: test accuracy vs K (mean and 95% CI over ${seeds.length} seeds)`,
             xLabel: "compartments K",
             yLabel: "accuracy (3 classes)",
-            series: [{ name: "GEM-SNN mean", points: perK.map((r) => [r.k, r.accuracy]) }, { name: "upper 95%", points: band("accuracy", "accuracyCi95", 1) }, { name: "lower 95%", points: band("accuracy", "accuracyCi95", -1) }],
+            series: [
+              { name: "GEM-SNN mean", points: perK.map((r) => [r.k, r.accuracy]) },
+              { name: "upper 95%", points: band("accuracy", "accuracyCi95", 1) },
+              { name: "lower 95%", points: band("accuracy", "accuracyCi95", -1) },
+            ],
           }),
         },
       };
@@ -461,7 +571,9 @@ function weightMosaic(weights: Float64Array, nInputs: number, nExc: number): str
   const cols = Math.ceil(Math.sqrt(nExc));
   const cell = side * 3 + 4;
   const rows = Math.ceil(nExc / cols);
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${cols * cell}" height="${rows * cell + 24}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="white"/><text x="4" y="16">Learned input weights per excitatory neuron (dark = strong)</text>`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * cell}" height="${rows * cell + 24}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="white"/><text x="4" y="16">Learned input weights per excitatory neuron (dark = strong)</text>`,
+  ];
   for (let e = 0; e < nExc; e++) {
     let max = 1e-9;
     for (let j = 0; j < nInputs; j++) max = Math.max(max, weights[j * nExc + e] as number);

@@ -82,7 +82,8 @@ export class Tempotron {
   }
 
   private prepare(p: LatencyPattern): PreparedPattern {
-    if (p.spikeTimes.length !== this.params.nAfferents) fail("SEMANTICS_BAD_INPUT", `pattern has ${p.spikeTimes.length} afferents, tempotron ${this.params.nAfferents}`);
+    if (p.spikeTimes.length !== this.params.nAfferents)
+      fail("SEMANTICS_BAD_INPUT", `pattern has ${p.spikeTimes.length} afferents, tempotron ${this.params.nAfferents}`);
     const order = Int32Array.from({ length: p.spikeTimes.length }, (_, i) => i).sort((a, b) => (p.spikeTimes[a] as number) - (p.spikeTimes[b] as number));
     return { label: p.label, order, times: p.spikeTimes };
   }
@@ -132,7 +133,12 @@ export class Tempotron {
    * Trains until every pattern is classified correctly or `maxEpochs` pass; `onEpoch` sees the
    * error count of each epoch. Returns the epochs used and the final error count.
    */
-  train(patterns: readonly LatencyPattern[], maxEpochs: number, rng: Rng, onEpoch?: (epoch: number, errors: number) => void): { epochs: number; errors: number } {
+  train(
+    patterns: readonly LatencyPattern[],
+    maxEpochs: number,
+    rng: Rng,
+    onEpoch?: (epoch: number, errors: number) => void,
+  ): { epochs: number; errors: number } {
     const prepared = patterns.map((p) => this.prepare(p));
     const order = prepared.map((_, i) => i);
     const { learningRate, momentum } = this.params;
@@ -174,7 +180,13 @@ export interface CapacityPoint {
 }
 
 /** Trains a fresh tempotron at each load alpha (P = alpha N patterns) and records the outcome. */
-export function capacityCurve(loads: readonly number[], p: TempotronParams, maxEpochs: number, seed: number, onPoint?: (pt: CapacityPoint) => void): CapacityPoint[] {
+export function capacityCurve(
+  loads: readonly number[],
+  p: TempotronParams,
+  maxEpochs: number,
+  seed: number,
+  onPoint?: (pt: CapacityPoint) => void,
+): CapacityPoint[] {
   return loads.map((load) => {
     const rng = new Rng(seed + Math.round(load * 1000));
     const patterns = randomPatterns(Math.round(load * p.nAfferents), p, rng);

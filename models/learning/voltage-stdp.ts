@@ -147,7 +147,13 @@ export function simulateVoltageStdp(
  * `frequencyHz`, the post spike `dtMs` after the pre spike (negative: post first). Returns the
  * weight change and how many post spikes the drive produced (one per pairing is expected).
  */
-export function voltagePairing(frequencyHz: number, dtMs: number, pairs = 5, neuron: AdexParams = CLOPATH_ADEX, rule: ClopathParams = CLOPATH_VISUAL): { dw: number; postSpikes: number } {
+export function voltagePairing(
+  frequencyHz: number,
+  dtMs: number,
+  pairs = 5,
+  neuron: AdexParams = CLOPATH_ADEX,
+  rule: ClopathParams = CLOPATH_VISUAL,
+): { dw: number; postSpikes: number } {
   checkRange("frequency", frequencyHz, 1e-3, 1000);
   checkRange("pairs", pairs, 1, 10000);
   const period = 1000 / frequencyHz;

@@ -6,7 +6,8 @@
 import { writeHdf5Tree, type H5WriteNode } from "./hdf5.js";
 
 /** A field value: a number array with its shape, an integer array, or a string. */
-export type NirField = { f32: ArrayLike<number>; shape?: number[] } | { f64: ArrayLike<number>; shape?: number[] } | { i64: ArrayLike<number>; shape?: number[] } | string;
+export type NirField =
+  { f32: ArrayLike<number>; shape?: number[] } | { f64: ArrayLike<number>; shape?: number[] } | { i64: ArrayLike<number>; shape?: number[] } | string;
 
 /** Nodes by name: their type and fields; nested graphs as `{ type: "NIRGraph", nodes, edges }`. */
 export interface NirSpecNode {
@@ -30,7 +31,13 @@ export function graphTree(nodes: Record<string, NirSpecNode>, edges: ReadonlyArr
       const g = graphTree(n.nodes ?? {}, n.edges ?? []);
       return [name, g];
     }
-    return [name, { kind: "group", children: [["type", { kind: "string", value: n.type }], ...Object.entries(n.fields ?? {}).map(([k, v]) => [k, field(v)] as [string, H5WriteNode])] }];
+    return [
+      name,
+      {
+        kind: "group",
+        children: [["type", { kind: "string", value: n.type }], ...Object.entries(n.fields ?? {}).map(([k, v]) => [k, field(v)] as [string, H5WriteNode])],
+      },
+    ];
   });
   return {
     kind: "group",
@@ -43,6 +50,17 @@ export function graphTree(nodes: Record<string, NirSpecNode>, edges: ReadonlyArr
 }
 
 /** Writes a NIR file with the given graph and NIR version string. */
-export async function writeNirFile(path: string, nodes: Record<string, NirSpecNode>, edges: ReadonlyArray<readonly [string, string]>, version = "1.0.0"): Promise<void> {
-  await writeHdf5Tree(path, { kind: "group", children: [["node", graphTree(nodes, edges)], ["version", { kind: "string", value: version }]] });
+export async function writeNirFile(
+  path: string,
+  nodes: Record<string, NirSpecNode>,
+  edges: ReadonlyArray<readonly [string, string]>,
+  version = "1.0.0",
+): Promise<void> {
+  await writeHdf5Tree(path, {
+    kind: "group",
+    children: [
+      ["node", graphTree(nodes, edges)],
+      ["version", { kind: "string", value: version }],
+    ],
+  });
 }

@@ -19,13 +19,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const IF = (n: number): NirSpecNode => ({ type: "IF", fields: { r: { f32: new Array(n).fill(1) }, v_threshold: { f32: new Array(n).fill(0.5) } } });
 const NODES: Record<string, NirSpecNode> = {
   input: { type: "Input", fields: { shape: { i64: [4] } } },
-  fc: { type: "Affine", fields: { weight: { f32: [0.3, 0.1, -0.2, 0.4, 0.2, 0.2, 0.1, -0.1, 0.5, -0.3, 0.2, 0.1], shape: [3, 4] }, bias: { f32: [0.01, 0, -0.02] } } },
+  fc: {
+    type: "Affine",
+    fields: { weight: { f32: [0.3, 0.1, -0.2, 0.4, 0.2, 0.2, 0.1, -0.1, 0.5, -0.3, 0.2, 0.1], shape: [3, 4] }, bias: { f32: [0.01, 0, -0.02] } },
+  },
   n1: IF(3),
   fc2: { type: "Affine", fields: { weight: { f32: [0.3, 0.1, -0.2, 0.4, 0.2, 0.6], shape: [2, 3] }, bias: { f32: [0, 0] } } },
   n2: IF(2),
   output: { type: "Output", fields: { shape: { i64: [2] } } },
 };
-const EDGES: Array<[string, string]> = [["input", "fc"], ["fc", "n1"], ["n1", "fc2"], ["fc2", "n2"], ["n2", "output"]];
+const EDGES: Array<[string, string]> = [
+  ["input", "fc"],
+  ["fc", "n1"],
+  ["n1", "fc2"],
+  ["fc2", "n2"],
+  ["n2", "output"],
+];
 
 /** Node types along the path from Input to Output. */
 function pathTypes(nodes: ReadonlyMap<string, { type: string }>, edges: ReadonlyArray<readonly [string, string]>): string[] {

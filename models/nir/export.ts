@@ -52,7 +52,14 @@ function unsupported(layer: Layer, why: string): never {
 }
 
 /** The NIR node(s) of one connection, in order, with the float weight of one stored unit (`unit`). */
-function connectionNodes(layer: Layer, c: Connection, unit: number, bias: Float64Array | undefined, name: string, perChannelBias: boolean): Array<[string, H5WriteNode]> {
+function connectionNodes(
+  layer: Layer,
+  c: Connection,
+  unit: number,
+  bias: Float64Array | undefined,
+  name: string,
+  perChannelBias: boolean,
+): Array<[string, H5WriteNode]> {
   if (c.kind === "dense" || c.kind === "sparse") {
     const { inputs, outputs } = c;
     const w = new Float64Array(inputs * outputs);
@@ -109,7 +116,10 @@ export function exportGraph(table: EventTable, dt: number): { tree: H5WriteNode 
   if (!(dt > 0 && Number.isFinite(dt))) fail("CLI_USAGE", `--dt must be a positive number of seconds, got ${dt}`);
   const scales = table.provenance.layerScales;
   if (scales.length !== table.layers.length || scales.some((s) => !(s > 0 && Number.isFinite(s)))) {
-    fail("INTERCHANGE_EXPORT_UNSUPPORTED", "the table's provenance has no usable layer scales (float value of one membrane unit per layer), so weights cannot be dequantized");
+    fail(
+      "INTERCHANGE_EXPORT_UNSUPPORTED",
+      "the table's provenance has no usable layer scales (float value of one membrane unit per layer), so weights cannot be dequantized",
+    );
   }
   const nodes: Array<[string, H5WriteNode]> = [];
   const report: ExportReport = { dt, nodes: [], edges: [] };
@@ -132,7 +142,14 @@ export function exportGraph(table: EventTable, dt: number): { tree: H5WriteNode 
       edges.push([prev, `${layer.name}.flatten`]);
       prev = `${layer.name}.flatten`;
     }
-    const conn = connectionNodes(layer, layer.input, s, bias && layer.input.kind !== "conv2d" && layer.input.kind !== "pool" && layer.bias!.length !== n ? expandBias(bias, n) : bias, wName, perChannelBias);
+    const conn = connectionNodes(
+      layer,
+      layer.input,
+      s,
+      bias && layer.input.kind !== "conv2d" && layer.input.kind !== "pool" && layer.bias!.length !== n ? expandBias(bias, n) : bias,
+      wName,
+      perChannelBias,
+    );
     for (const [name, node] of conn) {
       nodes.push([name, node]);
       edges.push([prev, name]);
@@ -163,10 +180,29 @@ export function exportGraph(table: EventTable, dt: number): { tree: H5WriteNode 
       ["type", str("NIRGraph")],
       ["nodes", { kind: "group", children: nodes }],
       ["edges", { kind: "strings", shape: [edges.length, 2], data: edges.flatMap((e) => [e[0], e[1]]) }],
-      ["metadata", { kind: "group", children: [["picospike_dt", str(String(dt))], ["picospike_readout", str(table.readout.kind)], ["picospike_source", str(table.provenance.source)]] }],
+      [
+        "metadata",
+        {
+          kind: "group",
+          children: [
+            ["picospike_dt", str(String(dt))],
+            ["picospike_readout", str(table.readout.kind)],
+            ["picospike_source", str(table.provenance.source)],
+          ],
+        },
+      ],
     ],
   };
-  return { tree: { kind: "group", children: [["node", graph], ["version", str(NIR_EXPORT_VERSION)]] }, report };
+  return {
+    tree: {
+      kind: "group",
+      children: [
+        ["node", graph],
+        ["version", str(NIR_EXPORT_VERSION)],
+      ],
+    },
+    report,
+  };
 }
 
 /** The `type` string of a node group built by group(). */
@@ -209,7 +245,8 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
   const vReset = p.reset === "value" ? p.resetValue * s : 0;
   const threshold = p.threshold * s;
   if (p.reset === "subtract") meta["picospike_reset"] = "subtract: v <- v - threshold (NIR's v_reset cannot say it; v_reset is written as 0)";
-  const retention = p.model === "lif-shift" || p.model === "cuba" ? (p.leakShift === 0 ? 1 : 1 - 2 ** -p.leakShift) : p.model === "lif-q15" ? p.leakQ15 / 32768 : 1;
+  const retention =
+    p.model === "lif-shift" || p.model === "cuba" ? (p.leakShift === 0 ? 1 : 1 - 2 ** -p.leakShift) : p.model === "lif-q15" ? p.leakQ15 / 32768 : 1;
   switch (p.model) {
     case "integrator":
       return { node: group("I", { r: full(1 / dt) }, meta), type: "I" };
@@ -219,7 +256,10 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
     case "lif-q15": {
       if (retention === 1) return { node: group("IF", { r: full(1 / dt), v_threshold: full(threshold), v_reset: full(vReset) }, meta), type: "IF" };
       const tau = tauOf(retention);
-      return { node: group("LIF", { tau: full(tau), r: full(tau / dt), v_leak: full(0), v_threshold: full(threshold), v_reset: full(vReset) }, meta), type: "LIF" };
+      return {
+        node: group("LIF", { tau: full(tau), r: full(tau / dt), v_leak: full(0), v_threshold: full(threshold), v_reset: full(vReset) }, meta),
+        type: "LIF",
+      };
     }
     case "cuba": {
       const alpha = p.currentShift === 0 ? 0 : 1 - 2 ** -p.currentShift;
@@ -227,7 +267,19 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
       const tauMem = retention === 1 ? 1e9 : tauOf(retention);
       if (retention === 1) meta["picospike_leak"] = "none (tau_mem written as 1e9 s)";
       return {
-        node: group("CubaLIF", { tau_syn: full(tauSyn), tau_mem: full(tauMem), r: full(tauMem / dt), v_leak: full(0), v_threshold: full(threshold), v_reset: full(vReset), w_in: full(tauSyn / dt) }, meta),
+        node: group(
+          "CubaLIF",
+          {
+            tau_syn: full(tauSyn),
+            tau_mem: full(tauMem),
+            r: full(tauMem / dt),
+            v_leak: full(0),
+            v_threshold: full(threshold),
+            v_reset: full(vReset),
+            w_in: full(tauSyn / dt),
+          },
+          meta,
+        ),
         type: "CubaLIF",
       };
     }

@@ -32,7 +32,9 @@ export function readFixtureCase(root: string, name: string): FixtureCase {
   const exp = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Record<string, unknown>;
   const T = exp["steps_per_sample"] as number;
   const count = exp["samples"] as number;
-  const lines = readFileSync(join(dir, "input.ndjson"), "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(join(dir, "input.ndjson"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const steps = lines.map((l) => {
     const o = JSON.parse(l) as { t: number; events: number[] };
     return { t: o.t, events: stepEvents(o.events) };
@@ -47,5 +49,15 @@ export function readFixtureCase(root: string, name: string): FixtureCase {
 
 /** Every case folder under the root (those holding a model.nir). */
 export function fixtureCases(root: string): string[] {
-  return ["snntorch-leaky-mlp", "snntorch-leaky-zero", "snntorch-synaptic", "snntorch-conv", "snntorch-rleaky", "norse-lif-mlp", "norse-cubalif-mlp", "sinabs-iaf-conv", "rockpool-lif"].filter((c) => existsSync(join(root, c, "model.nir")));
+  return [
+    "snntorch-leaky-mlp",
+    "snntorch-leaky-zero",
+    "snntorch-synaptic",
+    "snntorch-conv",
+    "snntorch-rleaky",
+    "norse-lif-mlp",
+    "norse-cubalif-mlp",
+    "sinabs-iaf-conv",
+    "rockpool-lif",
+  ].filter((c) => existsSync(join(root, c, "model.nir")));
 }

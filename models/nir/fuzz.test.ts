@@ -41,24 +41,28 @@ function mutate(base: Uint8Array, muts: Array<{ kind: "set" | "cut" | "insert"; 
 }
 
 describe("NIR import fuzz", () => {
-  it(`damaged files import or are refused with an interchange code (${RUNS} runs)`, async () => {
-    const seen = new Map<string, number>();
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (muts) => {
-        const path = join(dir, "case.nir");
-        writeFileSync(path, mutate(good, muts));
-        let code = "accepted";
-        try {
-          await importNir(path, { from: "auto" });
-        } catch (e) {
-          if (!isPicospikeError(e)) throw e;
-          code = e.code;
-          expect(code.startsWith("INTERCHANGE_") || code === "TOOLCHAIN_BAD_MODEL", `${code}: ${e.message}`).toBe(true);
-        }
-        seen.set(code, (seen.get(code) ?? 0) + 1);
-      }),
-      { numRuns: RUNS },
-    );
-    console.log(`NIR fuzz: ${RUNS} runs, outcomes ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
-  }, 60_000 + RUNS * 500); // a run opens the file through HDF5 (WebAssembly): tens of ms each on a loaded machine
+  it(
+    `damaged files import or are refused with an interchange code (${RUNS} runs)`,
+    async () => {
+      const seen = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (muts) => {
+          const path = join(dir, "case.nir");
+          writeFileSync(path, mutate(good, muts));
+          let code = "accepted";
+          try {
+            await importNir(path, { from: "auto" });
+          } catch (e) {
+            if (!isPicospikeError(e)) throw e;
+            code = e.code;
+            expect(code.startsWith("INTERCHANGE_") || code === "TOOLCHAIN_BAD_MODEL", `${code}: ${e.message}`).toBe(true);
+          }
+          seen.set(code, (seen.get(code) ?? 0) + 1);
+        }),
+        { numRuns: RUNS },
+      );
+      console.log(`NIR fuzz: ${RUNS} runs, outcomes ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
+    },
+    60_000 + RUNS * 500,
+  ); // a run opens the file through HDF5 (WebAssembly): tens of ms each on a loaded machine
 });

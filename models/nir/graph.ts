@@ -24,7 +24,17 @@ export type NirNode =
   | { type: "Affine"; name: string; weight: Tensor; bias: Tensor }
   | { type: "Linear"; name: string; weight: Tensor }
   | { type: "Scale"; name: string; scale: Tensor }
-  | { type: "Conv1d" | "Conv2d"; name: string; weight: Tensor; bias: Tensor | undefined; stride: number[]; padding: Padding; dilation: number[]; groups: number; inputShape: number[] | undefined }
+  | {
+      type: "Conv1d" | "Conv2d";
+      name: string;
+      weight: Tensor;
+      bias: Tensor | undefined;
+      stride: number[];
+      padding: Padding;
+      dilation: number[];
+      groups: number;
+      inputShape: number[] | undefined;
+    }
   | { type: "SumPool2d" | "AvgPool2d"; name: string; kernel: number[]; stride: number[]; padding: number[] }
   | { type: "Flatten"; name: string; startDim: number; endDim: number; inputType: number[] | undefined }
   | { type: "IF"; name: string; r: Tensor; vThreshold: Tensor; vReset: Tensor | undefined }
@@ -115,7 +125,8 @@ function flatten(g: H5Group, prefix: string, depth: number, nodes: Map<string, N
   }
   if (edgeSet.kind !== "strings") fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: ${where}: 'edges' must be strings`);
   const n = edgeSet.data.length;
-  if (n !== 0 && (edgeSet.shape.length !== 2 || edgeSet.shape[1] !== 2)) fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: ${where}: 'edges' must have shape [E, 2], got [${edgeSet.shape.join(", ")}]`);
+  if (n !== 0 && (edgeSet.shape.length !== 2 || edgeSet.shape[1] !== 2))
+    fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: ${where}: 'edges' must have shape [E, 2], got [${edgeSet.shape.join(", ")}]`);
   if (n / 2 > MAX_NODES * 4) fail("INTERCHANGE_TOO_MANY_NODES", `${path}: ${where} has ${n / 2} edges`);
   for (let e = 0; e < n; e += 2) {
     const [src, dst] = [edgeSet.data[e]!, edgeSet.data[e + 1]!];
@@ -126,7 +137,11 @@ function flatten(g: H5Group, prefix: string, depth: number, nodes: Map<string, N
     const to = local.get(dst)!;
     const sources = from.sub ? from.outputs : [`${prefix}${src}`];
     const targets = to.sub ? to.inputs : [`${prefix}${dst}`];
-    if (sources.length === 0 || targets.length === 0) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: ${where}: edge ${src} -> ${dst} meets a nested graph without an ${sources.length === 0 ? "Output" : "Input"} node`);
+    if (sources.length === 0 || targets.length === 0)
+      fail(
+        "INTERCHANGE_UNSUPPORTED_GRAPH",
+        `${path}: ${where}: edge ${src} -> ${dst} meets a nested graph without an ${sources.length === 0 ? "Output" : "Input"} node`,
+      );
     for (const s of sources) for (const t of targets) edges.push([s, t]);
   }
 }
@@ -137,7 +152,8 @@ function tensor(node: H5Group, field: string, name: string, type: string, path: 
     if (required) fail("INTERCHANGE_MISSING_FIELD", `${path}: node ${name} (${type}) has no '${field}'`);
     return undefined;
   }
-  if (c.kind !== "numbers") fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: node ${name} (${type}): '${field}' must be numbers, got ${c.kind === "group" ? "a group" : "strings"}`);
+  if (c.kind !== "numbers")
+    fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: node ${name} (${type}): '${field}' must be numbers, got ${c.kind === "group" ? "a group" : "strings"}`);
   for (const x of c.data) if (!Number.isFinite(x)) fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): '${field}' holds a non-finite value`);
   return { shape: c.shape, data: c.data, stored: c.stored };
 }
@@ -147,9 +163,12 @@ function ints(node: H5Group, field: string, name: string, type: string, path: st
   const t = tensor(node, field, name, type, path, fallback === undefined);
   if (t === undefined) return fallback!;
   const v = Array.from(t.data);
-  for (const x of v) if (!Number.isInteger(x) || Math.abs(x) > 1 << 24) fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): '${field}' must hold integers, got ${x}`);
+  for (const x of v)
+    if (!Number.isInteger(x) || Math.abs(x) > 1 << 24)
+      fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): '${field}' must hold integers, got ${x}`);
   if (dims !== undefined && v.length === 1 && t.shape.length === 0) return new Array<number>(dims).fill(v[0]!);
-  if (dims !== undefined && v.length !== dims) fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): '${field}' must have ${dims} entries, got ${v.length}`);
+  if (dims !== undefined && v.length !== dims)
+    fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): '${field}' must have ${dims} entries, got ${v.length}`);
   return v;
 }
 
@@ -170,12 +189,14 @@ function parseNode(name: string, type: string, g: H5Group, path: string): NirNod
     case "Conv2d": {
       const dims = type === "Conv1d" ? 1 : 2;
       const weight = t("weight");
-      if (weight.shape.length !== dims + 2) fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): weight must have ${dims + 2} dimensions, got [${weight.shape.join(", ")}]`);
+      if (weight.shape.length !== dims + 2)
+        fail("INTERCHANGE_BAD_PARAMETER", `${path}: node ${name} (${type}): weight must have ${dims + 2} dimensions, got [${weight.shape.join(", ")}]`);
       const padField = g.children.get("padding");
       let padding: Padding;
       const padStr = str(padField);
       if (padStr !== undefined) {
-        if (padStr !== "same" && padStr !== "valid") fail("INTERCHANGE_UNSUPPORTED_NODE", `${path}: node ${name} (${type}): padding '${padStr}' is not "same", "valid" or numbers`);
+        if (padStr !== "same" && padStr !== "valid")
+          fail("INTERCHANGE_UNSUPPORTED_NODE", `${path}: node ${name} (${type}): padding '${padStr}' is not "same", "valid" or numbers`);
         padding = padStr;
       } else {
         padding = ints(g, "padding", name, type, path, dims, new Array<number>(dims).fill(0));
@@ -195,7 +216,13 @@ function parseNode(name: string, type: string, g: H5Group, path: string): NirNod
     }
     case "SumPool2d":
     case "AvgPool2d":
-      return { type, name, kernel: ints(g, "kernel_size", name, type, path, 2), stride: ints(g, "stride", name, type, path, 2), padding: ints(g, "padding", name, type, path, 2, [0, 0]) };
+      return {
+        type,
+        name,
+        kernel: ints(g, "kernel_size", name, type, path, 2),
+        stride: ints(g, "stride", name, type, path, 2),
+        padding: ints(g, "padding", name, type, path, 2, [0, 0]),
+      };
     case "Flatten":
       return {
         type,
@@ -213,7 +240,17 @@ function parseNode(name: string, type: string, g: H5Group, path: string): NirNod
     case "I":
       return { type, name, r: t("r") };
     case "CubaLIF":
-      return { type, name, tauSyn: t("tau_syn"), tauMem: t("tau_mem"), r: t("r"), vLeak: t("v_leak"), vThreshold: t("v_threshold"), wIn: opt("w_in") ?? ones(), vReset: opt("v_reset") };
+      return {
+        type,
+        name,
+        tauSyn: t("tau_syn"),
+        tauMem: t("tau_mem"),
+        r: t("r"),
+        vLeak: t("v_leak"),
+        vThreshold: t("v_threshold"),
+        wIn: opt("w_in") ?? ones(),
+        vReset: opt("v_reset"),
+      };
     case "CubaLI":
       return { type, name, tauSyn: t("tau_syn"), tauMem: t("tau_mem"), r: t("r"), vLeak: t("v_leak"), wIn: opt("w_in") ?? ones() };
     case "Threshold":
@@ -221,7 +258,10 @@ function parseNode(name: string, type: string, g: H5Group, path: string): NirNod
     case "Delay":
       return { type, name, delay: t("delay") };
     default:
-      fail("INTERCHANGE_UNSUPPORTED_NODE", `${path}: node ${name} has type ${type}, which picospike cannot map (supported: Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, I, CubaLIF, CubaLI, Threshold, Delay, NIRGraph)`);
+      fail(
+        "INTERCHANGE_UNSUPPORTED_NODE",
+        `${path}: node ${name} has type ${type}, which picospike cannot map (supported: Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, SumPool2d, AvgPool2d, Flatten, IF, LIF, LI, I, CubaLIF, CubaLI, Threshold, Delay, NIRGraph)`,
+      );
   }
 }
 

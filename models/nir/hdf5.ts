@@ -133,9 +133,11 @@ export async function readHdf5Tree(path: string): Promise<H5Group> {
 }
 
 function walkGroup(lib: H5, group: InstanceType<H5["Group"]>, where: string, depth: number, budget: Budget, path: string): H5Group {
-  if (depth > MAX_GROUP_DEPTH) fail("INTERCHANGE_TOO_DEEP", `${path}: group ${where} is nested more than ${MAX_GROUP_DEPTH} levels deep (or loops back on itself)`);
+  if (depth > MAX_GROUP_DEPTH)
+    fail("INTERCHANGE_TOO_DEEP", `${path}: group ${where} is nested more than ${MAX_GROUP_DEPTH} levels deep (or loops back on itself)`);
   const keys = group.keys();
-  if (keys.length > MAX_GROUP_ENTRIES) fail("INTERCHANGE_TOO_MANY_NODES", `${path}: group ${where} has ${keys.length} entries, over the ${MAX_GROUP_ENTRIES} limit`);
+  if (keys.length > MAX_GROUP_ENTRIES)
+    fail("INTERCHANGE_TOO_MANY_NODES", `${path}: group ${where} has ${keys.length} entries, over the ${MAX_GROUP_ENTRIES} limit`);
   const children = new Map<string, H5Group | H5Dataset>();
   for (const key of keys) {
     if (++budget.objects > MAX_OBJECTS) fail("INTERCHANGE_TOO_MANY_NODES", `${path}: more than ${MAX_OBJECTS} objects in the file`);
@@ -154,33 +156,52 @@ function readDataset(ds: InstanceType<H5["Dataset"]>, where: string, budget: Bud
   const n = shapeElements(shape, `${path}: dataset ${where}`);
   const compressed = ds.filters.length > 0;
   if (n > MAX_DATASET_ELEMENTS || budget.elements + n > MAX_TOTAL_ELEMENTS) {
-    if (compressed) fail("INTERCHANGE_GZIP_BOMB", `${path}: compressed dataset ${where} declares ${n} elements [${shape.join(", ")}], over the import limit; it was not decompressed`);
-    fail("INTERCHANGE_DATASET_TOO_LARGE", `${path}: dataset ${where} declares ${n} elements [${shape.join(", ")}], over the import limit of ${MAX_DATASET_ELEMENTS} (and ${MAX_TOTAL_ELEMENTS} in all)`);
+    if (compressed)
+      fail(
+        "INTERCHANGE_GZIP_BOMB",
+        `${path}: compressed dataset ${where} declares ${n} elements [${shape.join(", ")}], over the import limit; it was not decompressed`,
+      );
+    fail(
+      "INTERCHANGE_DATASET_TOO_LARGE",
+      `${path}: dataset ${where} declares ${n} elements [${shape.join(", ")}], over the import limit of ${MAX_DATASET_ELEMENTS} (and ${MAX_TOTAL_ELEMENTS} in all)`,
+    );
   }
   if (meta.chunks) {
     const chunk = shapeElements(meta.chunks, `${path}: chunks of ${where}`);
-    if (chunk > MAX_DATASET_ELEMENTS) fail(compressed ? "INTERCHANGE_GZIP_BOMB" : "INTERCHANGE_DATASET_TOO_LARGE", `${path}: dataset ${where} declares chunks of ${chunk} elements, over the import limit`);
+    if (chunk > MAX_DATASET_ELEMENTS)
+      fail(
+        compressed ? "INTERCHANGE_GZIP_BOMB" : "INTERCHANGE_DATASET_TOO_LARGE",
+        `${path}: dataset ${where} declares chunks of ${chunk} elements, over the import limit`,
+      );
   }
   budget.elements += n;
   // H5T classes: 0 integer, 1 float, 3 string
   if (meta.type === 3) {
     if (meta.size > MAX_STRING_BYTES && !meta.vlen) fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: string dataset ${where} has ${meta.size}-byte elements`);
     const v = ds.value;
-    const data = typeof v === "string" ? [v] : Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} mixes strings and other values`))) : fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} is not a string dataset`);
-    for (const s of data) if (s.length > MAX_STRING_BYTES) fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} holds a string of ${s.length} characters`);
+    const data =
+      typeof v === "string"
+        ? [v]
+        : Array.isArray(v)
+          ? v.map((x) => (typeof x === "string" ? x : fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} mixes strings and other values`)))
+          : fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} is not a string dataset`);
+    for (const s of data)
+      if (s.length > MAX_STRING_BYTES) fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} holds a string of ${s.length} characters`);
     return { kind: "strings", shape, data };
   }
   if (meta.type !== 0 && meta.type !== 1) {
     fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} has HDF5 type class ${meta.type} (neither numbers nor a string)`);
   }
-  if (meta.type === 1 && meta.size !== 4 && meta.size !== 8) fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} holds ${meta.size * 8}-bit floats (float32 or float64 expected)`);
+  if (meta.type === 1 && meta.size !== 4 && meta.size !== 8)
+    fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} holds ${meta.size * 8}-bit floats (float32 or float64 expected)`);
   if (meta.type === 0 && meta.size > 8) fail("INTERCHANGE_BAD_DATASET_TYPE", `${path}: dataset ${where} holds ${meta.size * 8}-bit integers`);
   const v = ds.value;
   const data = new Float64Array(n);
   if (typeof v === "number" || typeof v === "bigint") {
     data[0] = Number(v);
   } else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-    if ((v as { length: number }).length !== n) fail("INTERCHANGE_HDF5_ERROR", `${path}: dataset ${where} gave ${(v as { length: number }).length} values for ${n} declared`);
+    if ((v as { length: number }).length !== n)
+      fail("INTERCHANGE_HDF5_ERROR", `${path}: dataset ${where} gave ${(v as { length: number }).length} values for ${n} declared`);
     const arr = v as unknown as ArrayLike<number | bigint>;
     for (let i = 0; i < n; i++) data[i] = Number(arr[i]!);
   } else {
@@ -213,7 +234,12 @@ export async function writeHdf5Tree(path: string, root: H5WriteNode & { kind: "g
       } else if (node.kind === "strings") {
         g.create_dataset({ name, data: [...node.data], shape: [...node.shape] });
       } else {
-        const data = node.kind === "float32" ? Float32Array.from(node.data) : node.kind === "float64" ? Float64Array.from(node.data) : BigInt64Array.from(Array.from(node.data, (x) => BigInt(x)));
+        const data =
+          node.kind === "float32"
+            ? Float32Array.from(node.data)
+            : node.kind === "float64"
+              ? Float64Array.from(node.data)
+              : BigInt64Array.from(Array.from(node.data, (x) => BigInt(x)));
         g.create_dataset({ name, data, shape: [...node.shape], dtype: node.kind === "float32" ? "<f" : node.kind === "float64" ? "<d" : "<q" });
       }
     };

@@ -97,10 +97,12 @@ export function detectDialect(g: NirGraph): { dialect: Dialect; reasons: string[
     score[d] += s;
     why[d].push(reason);
   };
-  const ratio = (a: Tensor, b: Tensor, f: (x: number, y: number) => number): boolean => a.data.length > 0 && Array.from(a.data).every((x, i) => Math.abs(f(x, b.data[b.data.length === 1 ? 0 : i]!) - 1) < 1e-3);
+  const ratio = (a: Tensor, b: Tensor, f: (x: number, y: number) => number): boolean =>
+    a.data.length > 0 && Array.from(a.data).every((x, i) => Math.abs(f(x, b.data[b.data.length === 1 ? 0 : i]!) - 1) < 1e-3);
   if (names.some((n) => /_(LinearTorch|LIFTorch|ExpSynTorch)$/.test(n))) add("rockpool", 3, "node names end in LinearTorch/LIFTorch (Rockpool module names)");
   const input = nodes.find((n) => n.type === "Input");
-  if (input && input.type === "Input" && input.shape.length === 2 && input.shape[0] === 1) add("rockpool", 1, `Input shape [${input.shape.join(", ")}] keeps a batch dimension (Rockpool)`);
+  if (input && input.type === "Input" && input.shape.length === 2 && input.shape[0] === 1)
+    add("rockpool", 1, `Input shape [${input.shape.join(", ")}] keeps a batch dimension (Rockpool)`);
   if (names.includes("input_tensor") || names.some((n) => /^_\d+$/.test(n))) add("norse", 3, "node names input_tensor / _0, _1 … (Norse's to_nir)");
   if (names.some((n) => /^\d+\.(lif|w_rec)$/.test(n))) add("snntorch", 3, "node names N.lif / N.w_rec (snnTorch recurrent layers)");
   for (const n of nodes) {
@@ -117,10 +119,13 @@ export function detectDialect(g: NirGraph): { dialect: Dialect; reasons: string[
       break;
     }
   }
-  if (nodes.some((n) => n.type === "IF") && !nodes.some((n) => n.type === "LIF" || n.type === "CubaLIF")) add("sinabs", 2, "IF neurons only (sinabs IAF layers export as IF)");
+  if (nodes.some((n) => n.type === "IF") && !nodes.some((n) => n.type === "LIF" || n.type === "CubaLIF"))
+    add("sinabs", 2, "IF neurons only (sinabs IAF layers export as IF)");
   if (nodes.some((n) => n.type === "SumPool2d")) add("sinabs", 1, "SumPool2d nodes (sinabs)");
-  if (names.every((n) => /^(\d+|input|output)$/.test(n)) && !nodes.some((n) => n.type === "LIF" || n.type === "CubaLIF")) add("sinabs", 1, "nodes named 0, 1, … with input/output and no LIF (sinabs' to_nir)");
-  if (names.every((n) => /^(\d+(\.\w+)?|input|output)$/.test(n)) && nodes.some((n) => n.type === "LIF" || n.type === "CubaLIF")) add("snntorch", 1, "nodes named 0, 1, … with input/output and LIF neurons (snnTorch's export_to_nir)");
+  if (names.every((n) => /^(\d+|input|output)$/.test(n)) && !nodes.some((n) => n.type === "LIF" || n.type === "CubaLIF"))
+    add("sinabs", 1, "nodes named 0, 1, … with input/output and no LIF (sinabs' to_nir)");
+  if (names.every((n) => /^(\d+(\.\w+)?|input|output)$/.test(n)) && nodes.some((n) => n.type === "LIF" || n.type === "CubaLIF"))
+    add("snntorch", 1, "nodes named 0, 1, … with input/output and LIF neurons (snnTorch's export_to_nir)");
   const best = DIALECTS.filter((d) => d !== "nir").sort((a, b) => score[b] - score[a])[0]!;
   if (score[best] < 2) return { dialect: "nir", reasons: ["no writer's fingerprint found: reading the NIR equations literally (forward Euler)"] };
   return { dialect: best, reasons: why[best] };
@@ -165,7 +170,8 @@ function linearOp(node: NirNode, inShape: number[]): LinearOp {
       const w = node.weight;
       if (w.shape.length !== 2) badParam(node, `weight must be 2-dimensional, got [${w.shape.join(", ")}]`);
       const [out, inp] = [w.shape[0]!, w.shape[1]!];
-      if (inp !== size) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}) takes ${inp} inputs but receives ${size} ([${inShape.join(", ")}])`);
+      if (inp !== size)
+        fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}) takes ${inp} inputs but receives ${size} ([${inShape.join(", ")}])`);
       let bias: Float64Array | undefined;
       if (node.type === "Affine") {
         if (node.bias.data.length !== out && node.bias.data.length !== 1) badParam(node, `bias has ${node.bias.data.length} values for ${out} outputs`);
@@ -207,7 +213,8 @@ function linearOp(node: NirNode, inShape: number[]): LinearOp {
       const is1d = node.type === "Conv1d";
       if (node.groups !== 1) unsupported(node, `groups = ${node.groups}; only groups = 1 is supported`);
       const shape = is1d ? (inShape.length === 2 ? [inShape[0]!, 1, inShape[1]!] : undefined) : inShape.length === 3 ? inShape : undefined;
-      if (!shape) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}) receives shape [${inShape.join(", ")}], not ${is1d ? "[C, L]" : "[C, H, W]"}`);
+      if (!shape)
+        fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}) receives shape [${inShape.join(", ")}], not ${is1d ? "[C, L]" : "[C, H, W]"}`);
       const [C, H, W] = shape as [number, number, number];
       const ws = node.weight.shape;
       const K = ws[0]!;
@@ -234,7 +241,8 @@ function linearOp(node: NirNode, inShape: number[]): LinearOp {
       if (pads.some((p) => p < 0)) badParam(node, "padding must be ≥ 0");
       const OH = windowSize(H, kh, sy, pads[0], pads[1], dy);
       const OW = windowSize(W, kw, sx, pads[2], pads[3], dx);
-      if (OH < 1 || OW < 1) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}): kernel larger than its padded input [${shape.join(", ")}]`);
+      if (OH < 1 || OW < 1)
+        fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}): kernel larger than its padded input [${shape.join(", ")}]`);
       if (!is1d && node.inputShape && (node.inputShape[0] !== H || node.inputShape[1] !== W)) {
         fail("INTERCHANGE_UNSUPPORTED_GRAPH", `node ${node.name} (${node.type}) declares input ${node.inputShape.join("x")} but receives ${H}x${W}`);
       }
@@ -315,7 +323,16 @@ function linearOp(node: NirNode, inShape: number[]): LinearOp {
 /** The synaptic part of a float SNN layer built from a run of linear ops. */
 type Synapses =
   | { kind: "dense"; inputs: number; outputs: number; weights: Float64Array; bias: Float64Array }
-  | { kind: "conv2d"; inShape: Shape3; outShape: Shape3; kernel: [number, number]; stride: [number, number]; padding: [number, number]; weights: Float64Array; bias: Float64Array }
+  | {
+      kind: "conv2d";
+      inShape: Shape3;
+      outShape: Shape3;
+      kernel: [number, number];
+      stride: [number, number];
+      padding: [number, number];
+      weights: Float64Array;
+      bias: Float64Array;
+    }
   | { kind: "pool"; inShape: Shape3; outShape: Shape3; kernel: [number, number]; stride: [number, number]; weight: number; bias: Float64Array };
 
 /** Largest dense matrix made by composing linear ops. */
@@ -344,12 +361,35 @@ function synapsesOf(ops: LinearOp[], inShape: number[]): { syn: Synapses; mappin
   }
   bias.set(b);
   if (one?.conv) {
-    const c = one.conv as { C: number; H: number; W: number; K: number; OH: number; OW: number; kh: number; kw: number; sy: number; sx: number; dy: number; dx: number; pads: number[] };
+    const c = one.conv as {
+      C: number;
+      H: number;
+      W: number;
+      K: number;
+      OH: number;
+      OW: number;
+      kh: number;
+      kw: number;
+      sy: number;
+      sx: number;
+      dy: number;
+      dx: number;
+      pads: number[];
+    };
     const p = c.pads;
     const bottomOk = (c.OH - 1) * c.sy - p[0]! + c.kh > c.H - 1 + p[1]! + 1 ? false : true;
     if (c.dy === 1 && c.dx === 1 && p[0]! < c.kh && p[2]! < c.kw && bottomOk) {
       return {
-        syn: { kind: "conv2d", inShape: [c.C, c.H, c.W], outShape: [c.K, c.OH, c.OW], kernel: [c.kh, c.kw], stride: [c.sy, c.sx], padding: [p[0]!, p[2]!], weights: Float64Array.from((one.node as { weight: Tensor }).weight.data), bias },
+        syn: {
+          kind: "conv2d",
+          inShape: [c.C, c.H, c.W],
+          outShape: [c.K, c.OH, c.OW],
+          kernel: [c.kh, c.kw],
+          stride: [c.sy, c.sx],
+          padding: [p[0]!, p[2]!],
+          weights: Float64Array.from((one.node as { weight: Tensor }).weight.data),
+          bias,
+        },
         mapping: `conv2d ${c.C}x${c.H}x${c.W} → ${c.K}x${c.OH}x${c.OW}, kernel ${c.kh}x${c.kw}, stride ${c.sy}x${c.sx}, padding ${p[0]}x${p[2]}`,
       };
     }
@@ -358,10 +398,16 @@ function synapsesOf(ops: LinearOp[], inShape: number[]): { syn: Synapses; mappin
     const q = one.pool;
     const s3 = toShape3(inShape);
     const o3 = toShape3(outShape);
-    return { syn: { kind: "pool", inShape: s3, outShape: o3, kernel: [q["kh"]!, q["kw"]!], stride: [q["sy"]!, q["sx"]!], weight: q["weight"]!, bias }, mapping: `pool ${q["kh"]}x${q["kw"]} stride ${q["sy"]}x${q["sx"]}, weight ${q["weight"]}` };
+    return {
+      syn: { kind: "pool", inShape: s3, outShape: o3, kernel: [q["kh"]!, q["kw"]!], stride: [q["sy"]!, q["sx"]!], weight: q["weight"]!, bias },
+      mapping: `pool ${q["kh"]}x${q["kw"]} stride ${q["sy"]}x${q["sx"]}, weight ${q["weight"]}`,
+    };
   }
   if (nIn * nOut > MAX_COMPOSED_WEIGHTS) {
-    fail("INTERCHANGE_UNSUPPORTED_GRAPH", `nodes ${ops.map((o) => `${o.node.name} (${o.node.type})`).join(", ")} compose into a ${nIn}x${nOut} dense map, over the ${MAX_COMPOSED_WEIGHTS}-weight limit`);
+    fail(
+      "INTERCHANGE_UNSUPPORTED_GRAPH",
+      `nodes ${ops.map((o) => `${o.node.name} (${o.node.type})`).join(", ")} compose into a ${nIn}x${nOut} dense map, over the ${MAX_COMPOSED_WEIGHTS}-weight limit`,
+    );
   }
   const weights = new Float64Array(nIn * nOut);
   const e = new Float64Array(nIn);
@@ -429,7 +475,11 @@ function mapNeuron(node: NirNode, n: number, s: Settings, isLast: boolean, notes
     tau.map((t) => {
       if (!(t > 0)) badParam(node, `'${field}' must be > 0, got ${t}`);
       const d = exact ? Math.exp(-dt / t) : 1 - dt / t;
-      if (!(d >= 0 && d <= 1)) badParam(node, `'${field}' = ${t} s is shorter than the step ${dt} s: forward Euler would be unstable (pass --dt, or --from with the writer's dialect)`);
+      if (!(d >= 0 && d <= 1))
+        badParam(
+          node,
+          `'${field}' = ${t} s is shorter than the step ${dt} s: forward Euler would be unstable (pass --dt, or --from with the writer's dialect)`,
+        );
       return d;
     });
   const leakRule = exact ? "exact exponential e^(−dt/τ)" : "forward Euler 1 − dt/τ";
@@ -482,11 +532,16 @@ function mapNeuron(node: NirNode, n: number, s: Settings, isLast: boolean, notes
         note("synapse", "current jumps by the full input (Norse LIFCell): w_in·τ_syn/dt in NIR's Euler form", "dialect");
       } else {
         gain = leak.map((l, j) => (1 - l) * r[j]! * (1 - synDecay![j]!) * wIn[j]!);
-        note("synapse", `forward Euler I ← I + dt/τ_syn·(−I + w_in·S); v uses the new I${dialect === "snntorch" ? " (= snnTorch Synaptic: syn ← α·syn + input)" : ""}`, "dialect");
+        note(
+          "synapse",
+          `forward Euler I ← I + dt/τ_syn·(−I + w_in·S); v uses the new I${dialect === "snntorch" ? " (= snnTorch Synaptic: syn ← α·syn + input)" : ""}`,
+          "dialect",
+        );
       }
       // the layer's bias enters the synaptic current (spec/float-snn.md §5.1), so a resting level
       // on the membrane itself has no place: refuse rather than approximate it
-      if (vLeak.some((x) => x !== 0)) unsupported(node, "v_leak ≠ 0 with a current-based synapse is not supported (the float SNN's bias feeds the synaptic current)");
+      if (vLeak.some((x) => x !== 0))
+        unsupported(node, "v_leak ≠ 0 with a current-based synapse is not supported (the float SNN's bias feeds the synaptic current)");
       note("leak", `${leakRule} at dt ${dt}`, "dialect");
       if (node.type === "CubaLIF") {
         threshold = f(node.vThreshold, "v_threshold");
@@ -513,7 +568,10 @@ function mapNeuron(node: NirNode, n: number, s: Settings, isLast: boolean, notes
     // reset
     const dialectReset: { r: NonNullable<ImportOptions["reset"]>; why: string } =
       dialect === "snntorch"
-        ? { r: "subtract-delayed", why: "snnTorch's default reset_mechanism 'subtract' with reset_delay: v − θ·S[t−1], one step late and not decayed (the file says v_reset = 0 either way; pass --reset zero for reset_mechanism 'zero')" }
+        ? {
+            r: "subtract-delayed",
+            why: "snnTorch's default reset_mechanism 'subtract' with reset_delay: v − θ·S[t−1], one step late and not decayed (the file says v_reset = 0 either way; pass --reset zero for reset_mechanism 'zero')",
+          }
         : dialect === "sinabs" || dialect === "rockpool"
           ? { r: "subtract", why: `${dialect === "sinabs" ? "sinabs MembraneSubtract" : "Rockpool LIFTorch"}: n·θ subtracted` }
           : { r: "value", why: "NIR: v ← v_reset after a spike" };
@@ -546,7 +604,11 @@ function mapNeuron(node: NirNode, n: number, s: Settings, isLast: boolean, notes
       if (!uniform(threshold!)) unsupported(node, "a membrane floor of −threshold needs one threshold for the whole layer");
       neuron.vMin = -threshold![0]!;
     } else if (vMinOpt !== "none") neuron.vMin = vMinOpt;
-    note("membrane floor", neuron.vMin === undefined ? "none" : `${neuron.vMin}${vMinOpt === "-threshold" ? " (−θ: sinabs' min_v_mem as its from_nir rebuilds it)" : ""}`, o.vMin !== undefined ? "flag" : "dialect");
+    note(
+      "membrane floor",
+      neuron.vMin === undefined ? "none" : `${neuron.vMin}${vMinOpt === "-threshold" ? " (−θ: sinabs' min_v_mem as its from_nir rebuilds it)" : ""}`,
+      o.vMin !== undefined ? "flag" : "dialect",
+    );
   } else if (model === "threshold") {
     neuron.compare = o.compare ?? "gt";
     neuron.reset = "zero";
@@ -555,7 +617,8 @@ function mapNeuron(node: NirNode, n: number, s: Settings, isLast: boolean, notes
   const init = o.initial ?? (dialect === "norse" ? "v_leak" : "zero");
   let vInit: Float64Array | undefined;
   if (init === "v_leak" && vLeak && vLeak.some((x) => x !== 0)) vInit = vLeak;
-  if (model !== "threshold") note("initial membrane", init === "v_leak" ? "v_leak (Norse starts every sample at v = v_leak)" : "0", o.initial ? "flag" : "dialect");
+  if (model !== "threshold")
+    note("initial membrane", init === "v_leak" ? "v_leak (Norse starts every sample at v = v_leak)" : "0", o.initial ? "flag" : "dialect");
   return {
     neuron,
     gain,
@@ -581,12 +644,22 @@ export function importGraph(g: NirGraph, options: ImportOptions, path = "NIR gra
   if (!(dt > 0 && Number.isFinite(dt))) fail("CLI_USAGE", `--dt must be a positive number of seconds, got ${dt}`);
   const settings: Settings = { dialect, dt, dtSource, options };
   const unit = dialect === "sinabs" && options.dt === undefined ? " step" : " s";
-  const global: Assumption[] = [{ what: "time step", value: `${dt}${unit}${dd && options.dt === undefined ? ` (${dd.why})` : dtSource === "default" ? " (no dialect states one; pass --dt)" : ""}`, source: dtSource }];
+  const global: Assumption[] = [
+    {
+      what: "time step",
+      value: `${dt}${unit}${dd && options.dt === undefined ? ` (${dd.why})` : dtSource === "default" ? " (no dialect states one; pass --dt)" : ""}`,
+      source: dtSource,
+    },
+  ];
   const mappings: NodeMapping[] = [];
 
   const inputs = [...g.nodes.values()].filter((n) => n.type === "Input");
   const outputs = [...g.nodes.values()].filter((n) => n.type === "Output");
-  if (inputs.length !== 1 || outputs.length !== 1) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: the graph has ${inputs.length} Input and ${outputs.length} Output nodes; picospike maps graphs with exactly one of each`);
+  if (inputs.length !== 1 || outputs.length !== 1)
+    fail(
+      "INTERCHANGE_UNSUPPORTED_GRAPH",
+      `${path}: the graph has ${inputs.length} Input and ${outputs.length} Output nodes; picospike maps graphs with exactly one of each`,
+    );
   const input = inputs[0] as Extract<NirNode, { type: "Input" }>;
   const output = outputs[0]!;
   const succ = new Map<string, string[]>();
@@ -633,16 +706,22 @@ export function importGraph(g: NirGraph, options: ImportOptions, path = "NIR gra
   const seen = new Set<string>();
   let cur = input.name;
   for (;;) {
-    if (seen.has(cur)) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: node ${cur} is reached twice: a cycle that is not a one-step recurrence of one neuron layer`);
+    if (seen.has(cur))
+      fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: node ${cur} is reached twice: a cycle that is not a one-step recurrence of one neuron layer`);
     seen.add(cur);
     const node = g.nodes.get(cur)!;
     path_.push(node);
     if (cur === output.name) break;
     const next = succ.get(cur)!.filter((s) => !inCycle.has(s));
-    if (next.length !== 1) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: node ${cur} (${node.type}) has ${next.length} forward successors; picospike maps a chain of layers (no branches${next.length === 0 ? ", and the Output must be reached" : ""})`);
+    if (next.length !== 1)
+      fail(
+        "INTERCHANGE_UNSUPPORTED_GRAPH",
+        `${path}: node ${cur} (${node.type}) has ${next.length} forward successors; picospike maps a chain of layers (no branches${next.length === 0 ? ", and the Output must be reached" : ""})`,
+      );
     cur = next[0]!;
     const fwdPred = pred.get(cur)!.filter((p) => !inCycle.has(p));
-    if (fwdPred.length !== 1) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: node ${cur} (${g.nodes.get(cur)!.type}) has ${fwdPred.length} forward inputs; merges are not supported`);
+    if (fwdPred.length !== 1)
+      fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: node ${cur} (${g.nodes.get(cur)!.type}) has ${fwdPred.length} forward inputs; merges are not supported`);
   }
   const unused = [...g.nodes.keys()].filter((k) => !seen.has(k) && !inCycle.has(k));
   if (unused.length) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: nodes ${unused.join(", ")} are not on the path from Input to Output`);
@@ -653,7 +732,8 @@ export function importGraph(g: NirGraph, options: ImportOptions, path = "NIR gra
     inShape = [inShape[1]!];
     global.push({ what: "input shape", value: `[${input.shape.join(", ")}] read as [${inShape[0]}]: a leading batch dimension of 1`, source: "file" });
   }
-  if (inShape.length === 0 || inShape.length > 3 || inShape.some((d) => !(d >= 1))) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: Input shape [${input.shape.join(", ")}] is not [N], [C, L] or [C, H, W]`);
+  if (inShape.length === 0 || inShape.length > 3 || inShape.some((d) => !(d >= 1)))
+    fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: Input shape [${input.shape.join(", ")}] is not [N], [C, L] or [C, H, W]`);
   mappings.push({ node: input.name, type: "Input", mappedTo: `input ${toShape3(inShape).join("x")}, each event a spike worth 1`, assumptions: [] });
   const snnInputShape = toShape3(inShape);
 
@@ -664,19 +744,32 @@ export function importGraph(g: NirGraph, options: ImportOptions, path = "NIR gra
   for (let k = 1; k < path_.length; k++) {
     const node = path_[k]!;
     if (node.type === "Output") {
-      if (ops.some((o) => o.node.type !== "Flatten")) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: nodes ${ops.map((o) => o.node.name).join(", ")} come after the last neuron layer; the output must be a neuron layer`);
-      if (prod(node.shape) !== prod(shape)) global.push({ what: "output shape", value: `[${node.shape.join(", ")}] holds the ${prod(shape)} neurons of the last layer`, source: "file" });
+      if (ops.some((o) => o.node.type !== "Flatten"))
+        fail(
+          "INTERCHANGE_UNSUPPORTED_GRAPH",
+          `${path}: nodes ${ops.map((o) => o.node.name).join(", ")} come after the last neuron layer; the output must be a neuron layer`,
+        );
+      if (prod(node.shape) !== prod(shape))
+        global.push({ what: "output shape", value: `[${node.shape.join(", ")}] holds the ${prod(shape)} neurons of the last layer`, source: "file" });
       mappings.push({ node: node.name, type: "Output", mappedTo: `readout of layer ${layers[layers.length - 1]?.name ?? "?"}`, assumptions: [] });
       break;
     }
-    if (node.type === "Delay") fail("INTERCHANGE_UNSUPPORTED_NODE", `node ${node.name} (Delay): a delay on the forward path is not supported (only a one-step delay inside a recurrent loop)`);
+    if (node.type === "Delay")
+      fail(
+        "INTERCHANGE_UNSUPPORTED_NODE",
+        `node ${node.name} (Delay): a delay on the forward path is not supported (only a one-step delay inside a recurrent loop)`,
+      );
     if (!NEURON_TYPES.has(node.type)) {
       const op = linearOp(node, shape);
       ops.push(op);
       shape = op.outShape;
       continue;
     }
-    if (layers.length === 0 && ops.length === 0) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: neuron node ${node.name} takes the input directly; picospike needs synapses (an Affine, Linear or Conv) before the first neuron layer`);
+    if (layers.length === 0 && ops.length === 0)
+      fail(
+        "INTERCHANGE_UNSUPPORTED_GRAPH",
+        `${path}: neuron node ${node.name} takes the input directly; picospike needs synapses (an Affine, Linear or Conv) before the first neuron layer`,
+      );
     const { syn, mapping } = synapsesOf(ops, runIn);
     for (const op of ops) mappings.push({ node: op.node.name, type: op.node.type, mappedTo: `synapses of layer ${node.name}: ${mapping}`, assumptions: [] });
     const n = prod(shape);
@@ -686,7 +779,11 @@ export function importGraph(g: NirGraph, options: ImportOptions, path = "NIR gra
     const layer = buildLayer(node.name, syn, nm, n, shape);
     const chain = recurrent.get(node.name);
     if (chain) {
-      if (layer.kind !== "dense") fail("INTERCHANGE_UNSUPPORTED_GRAPH", `${path}: recurrent loop on ${node.name}, whose input is a ${layer.kind} map; only dense layers can be recurrent`);
+      if (layer.kind !== "dense")
+        fail(
+          "INTERCHANGE_UNSUPPORTED_GRAPH",
+          `${path}: recurrent loop on ${node.name}, whose input is a ${layer.kind} map; only dense layers can be recurrent`,
+        );
       layer.recurrent = recurrentWeights(chain, n, nm.gain, layer, settings, notes, mappings, node.name);
     }
     layers.push(layer);
@@ -723,7 +820,8 @@ function f32(a: Float64Array): Float32Array {
 
 /** Folds the neuron's input gain into the synapses and builds the float SNN layer. */
 function buildLayer(name: string, syn: Synapses, nm: NeuronMap, n: number, shape: number[]): FloatLayer {
-  if (layerSizeOf(syn) !== n) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `layer ${name}: ${layerSizeOf(syn)} synaptic outputs for ${n} neurons ([${shape.join(", ")}])`);
+  if (layerSizeOf(syn) !== n)
+    fail("INTERCHANGE_UNSUPPORTED_GRAPH", `layer ${name}: ${layerSizeOf(syn)} synaptic outputs for ${n} neurons ([${shape.join(", ")}])`);
   const bias = new Float64Array(n);
   for (let j = 0; j < n; j++) bias[j] = syn.bias[j]! * nm.gain[j]! + nm.drive[j]!;
   const perNeuron: PerNeuron = {};
@@ -736,7 +834,13 @@ function buildLayer(name: string, syn: Synapses, nm: NeuronMap, n: number, shape
     const [K, OH, OW] = syn.outShape;
     const per = OH * OW;
     // a map's weights are shared per channel: the gain must be one per channel
-    for (let k = 0; k < K; k++) for (let j = k * per; j < (k + 1) * per; j++) if (nm.gain[j] !== nm.gain[k * per]) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `layer ${name}: neuron parameters differ within a channel, so the input gain cannot be folded into shared ${syn.kind} weights`);
+    for (let k = 0; k < K; k++)
+      for (let j = k * per; j < (k + 1) * per; j++)
+        if (nm.gain[j] !== nm.gain[k * per])
+          fail(
+            "INTERCHANGE_UNSUPPORTED_GRAPH",
+            `layer ${name}: neuron parameters differ within a channel, so the input gain cannot be folded into shared ${syn.kind} weights`,
+          );
     const chBias = new Float32Array(K);
     let perChannel = true;
     for (let k = 0; k < K; k++) {
@@ -749,11 +853,32 @@ function buildLayer(name: string, syn: Synapses, nm: NeuronMap, n: number, shape
       const [kh, kw] = syn.kernel;
       const w = new Float32Array(syn.weights.length);
       for (let k = 0; k < K; k++) for (let r = 0; r < C * kh * kw; r++) w[k * C * kh * kw + r] = syn.weights[k * C * kh * kw + r]! * nm.gain[k * per]!;
-      layer = { kind: "conv2d", name, neuron: nm.neuron, inShape: syn.inShape, outShape: syn.outShape, kernel: syn.kernel, stride: syn.stride, padding: syn.padding, weights: w, bias: chBias };
+      layer = {
+        kind: "conv2d",
+        name,
+        neuron: nm.neuron,
+        inShape: syn.inShape,
+        outShape: syn.outShape,
+        kernel: syn.kernel,
+        stride: syn.stride,
+        padding: syn.padding,
+        weights: w,
+        bias: chBias,
+      };
     } else {
       const g0 = nm.gain[0]!;
       if (!uniform(nm.gain)) fail("INTERCHANGE_UNSUPPORTED_GRAPH", `layer ${name}: a pooling layer needs one input gain for all neurons`);
-      layer = { kind: "pool", name, neuron: nm.neuron, inShape: syn.inShape, outShape: syn.outShape, kernel: syn.kernel, stride: syn.stride, weight: syn.weight * g0, bias: chBias };
+      layer = {
+        kind: "pool",
+        name,
+        neuron: nm.neuron,
+        inShape: syn.inShape,
+        outShape: syn.outShape,
+        kernel: syn.kernel,
+        stride: syn.stride,
+        weight: syn.weight * g0,
+        bias: chBias,
+      };
     }
   }
   if (nm.threshold) perNeuron.threshold = f32(nm.threshold);
@@ -783,13 +908,23 @@ function layerSizeOf(s: Synapses): number {
 }
 
 /** The recurrent loop's weights (fan-out order, gain folded) and its bias folded into the layer's. */
-function recurrentWeights(chain: NirNode[], n: number, gain: Float64Array, layer: FloatLayer & { kind: "dense" }, s: Settings, notes: Assumption[], mappings: NodeMapping[], name: string): Float32Array {
+function recurrentWeights(
+  chain: NirNode[],
+  n: number,
+  gain: Float64Array,
+  layer: FloatLayer & { kind: "dense" },
+  s: Settings,
+  notes: Assumption[],
+  mappings: NodeMapping[],
+  name: string,
+): Float32Array {
   const ops: LinearOp[] = [];
   let shape = [n];
   for (const node of chain) {
     if (node.type === "Delay") {
       const d = node.delay.data;
-      if (!Array.from(d).every((x) => Math.abs(x - s.dt) <= 1e-6 * s.dt)) unsupported(node, `a delay of ${d[0]} s is not one step of ${s.dt} s; only a one-step delay in a recurrent loop is supported`);
+      if (!Array.from(d).every((x) => Math.abs(x - s.dt) <= 1e-6 * s.dt))
+        unsupported(node, `a delay of ${d[0]} s is not one step of ${s.dt} s; only a one-step delay in a recurrent loop is supported`);
       mappings.push({ node: node.name, type: node.type, mappedTo: `the one-step delay of layer ${name}'s recurrent loop`, assumptions: [] });
       continue;
     }
@@ -805,7 +940,11 @@ function recurrentWeights(chain: NirNode[], n: number, gain: Float64Array, layer
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rec[i * n + j] = syn.weights[i * n + j]! * gain[j]!;
   const bias = layer.bias!;
   for (let j = 0; j < n; j++) bias[j] = bias[j]! + syn.bias[j]! * gain[j]!;
-  notes.push({ what: "recurrence", value: "the loop delivers the previous step's spikes (one-step recurrence); its bias acts every step from t = 0", source: "file" });
+  notes.push({
+    what: "recurrence",
+    value: "the loop delivers the previous step's spikes (one-step recurrence); its bias acts every step from t = 0",
+    source: "file",
+  });
   void layerSize;
   return rec;
 }

@@ -19,7 +19,10 @@ async function imp(nodes: Record<string, NirSpecNode>, edges: Array<[string, str
 }
 const chain = (...names: string[]): Array<[string, string]> => names.slice(1).map((n, i) => [names[i]!, n]);
 const IF = (n: number, thr = 0.5): NirSpecNode => ({ type: "IF", fields: { r: { f32: new Array(n).fill(1) }, v_threshold: { f32: new Array(n).fill(thr) } } });
-const io = (inShape: number[], out: number[]) => ({ input: { type: "Input", fields: { shape: { i64: inShape } } }, output: { type: "Output", fields: { shape: { i64: out } } } });
+const io = (inShape: number[], out: number[]) => ({
+  input: { type: "Input", fields: { shape: { i64: inShape } } },
+  output: { type: "Output", fields: { shape: { i64: out } } },
+});
 
 describe("NIR node kinds", () => {
   it("Conv2d with padding 'same' stays a convolution; AvgPool2d → Flatten → Linear compose into one dense map", async () => {
@@ -27,7 +30,17 @@ describe("NIR node kinds", () => {
     const { snn } = await imp(
       {
         ...io([1, 4, 4], [3]),
-        c: { type: "Conv2d", fields: { weight: { f32: w, shape: [2, 1, 3, 3] }, bias: { f32: [0, 0] }, stride: { i64: [1, 1] }, padding: "same", dilation: { i64: [1, 1] }, groups: { i64: [1], shape: [] } } },
+        c: {
+          type: "Conv2d",
+          fields: {
+            weight: { f32: w, shape: [2, 1, 3, 3] },
+            bias: { f32: [0, 0] },
+            stride: { i64: [1, 1] },
+            padding: "same",
+            dilation: { i64: [1, 1] },
+            groups: { i64: [1], shape: [] },
+          },
+        },
         n1: IF(2 * 16),
         p: { type: "AvgPool2d", fields: { kernel_size: { i64: [2], shape: [] }, stride: { i64: [2], shape: [] }, padding: { i64: [0, 0] } } },
         f: { type: "Flatten", fields: { start_dim: { i64: [0], shape: [] }, end_dim: { i64: [-1], shape: [] } } },
@@ -38,7 +51,10 @@ describe("NIR node kinds", () => {
     );
     expect(snn.layers.map((l) => l.kind)).toEqual(["conv2d", "dense"]);
     const conv = snn.layers[0]!;
-    expect(conv.kind === "conv2d" && [conv.outShape, conv.padding]).toEqual([[2, 4, 4], [1, 1]]);
+    expect(conv.kind === "conv2d" && [conv.outShape, conv.padding]).toEqual([
+      [2, 4, 4],
+      [1, 1],
+    ]);
     const dense = snn.layers[1]!;
     // each pooled output averages 4 inputs: weight 1/4 from every map neuron
     expect(dense.kind === "dense" && dense.weights[0]).toBeCloseTo(0.25, 7);
@@ -48,7 +64,17 @@ describe("NIR node kinds", () => {
     const { snn } = await imp(
       {
         ...io([2, 6], [4]),
-        c: { type: "Conv1d", fields: { weight: { f32: new Array(1 * 2 * 3).fill(1), shape: [1, 2, 3] }, bias: { f32: [0] }, stride: { i64: [1] }, padding: "valid", dilation: { i64: [2] }, groups: { i64: [1], shape: [] } } },
+        c: {
+          type: "Conv1d",
+          fields: {
+            weight: { f32: new Array(1 * 2 * 3).fill(1), shape: [1, 2, 3] },
+            bias: { f32: [0] },
+            stride: { i64: [1] },
+            padding: "valid",
+            dilation: { i64: [2] },
+            groups: { i64: [1], shape: [] },
+          },
+        },
         s: { type: "Scale", fields: { scale: { f32: [2] } } },
         n: IF(2),
         a: { type: "Affine", fields: { weight: { f32: new Array(8).fill(1), shape: [4, 2] }, bias: { f32: [0, 0, 0, 0] } } },
@@ -64,25 +90,37 @@ describe("NIR node kinds", () => {
 
   it("a nested NIRGraph is flattened; a Delay of one step closes a recurrent loop", async () => {
     const { snn, report } = await imp(
-        {
-          ...io([2], [2]),
-          a: { type: "Affine", fields: { weight: { f32: [1, 0, 0, 1], shape: [2, 2] }, bias: { f32: [0, 0] } } },
-          sub: {
-            type: "NIRGraph",
-            nodes: {
-              input: { type: "Input", fields: { shape: { i64: [2] } } },
-              lif: { type: "LIF", fields: { tau: { f32: [2, 2] }, r: { f32: [2, 2] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [1, 1] } } },
-              rec: { type: "Linear", fields: { weight: { f32: [0, 1, 1, 0], shape: [2, 2] } } },
-              d: { type: "Delay", fields: { delay: { f32: [1, 1] } } },
-              output: { type: "Output", fields: { shape: { i64: [2] } } },
-            },
-            edges: [["input", "lif"], ["lif", "rec"], ["rec", "d"], ["d", "lif"], ["lif", "output"]],
+      {
+        ...io([2], [2]),
+        a: { type: "Affine", fields: { weight: { f32: [1, 0, 0, 1], shape: [2, 2] }, bias: { f32: [0, 0] } } },
+        sub: {
+          type: "NIRGraph",
+          nodes: {
+            input: { type: "Input", fields: { shape: { i64: [2] } } },
+            lif: { type: "LIF", fields: { tau: { f32: [2, 2] }, r: { f32: [2, 2] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [1, 1] } } },
+            rec: { type: "Linear", fields: { weight: { f32: [0, 1, 1, 0], shape: [2, 2] } } },
+            d: { type: "Delay", fields: { delay: { f32: [1, 1] } } },
+            output: { type: "Output", fields: { shape: { i64: [2] } } },
           },
-          b: { type: "Affine", fields: { weight: { f32: [1, 0, 0, 1], shape: [2, 2] }, bias: { f32: [0, 0] } } },
-          n: IF(2),
+          edges: [
+            ["input", "lif"],
+            ["lif", "rec"],
+            ["rec", "d"],
+            ["d", "lif"],
+            ["lif", "output"],
+          ],
         },
-        [["input", "a"], ["a", "sub"], ["sub", "b"], ["b", "n"], ["n", "output"]],
-      );
+        b: { type: "Affine", fields: { weight: { f32: [1, 0, 0, 1], shape: [2, 2] }, bias: { f32: [0, 0] } } },
+        n: IF(2),
+      },
+      [
+        ["input", "a"],
+        ["a", "sub"],
+        ["sub", "b"],
+        ["b", "n"],
+        ["n", "output"],
+      ],
+    );
     expect(snn.layers.map((l) => l.name)).toEqual(["sub.lif", "n"]);
     const lif = snn.layers[0]!;
     expect(lif.kind === "dense" && Array.from(lif.recurrent!)).toEqual([0, 1, 1, 0].map((x) => x * 1)); // gain (1 − leak)·r = 0.5·2 = 1
@@ -117,7 +155,14 @@ describe("NIR node kinds", () => {
   it("refuses groups ≠ 1, naming the node and its type", async () => {
     await expect(
       imp(
-        { ...io([2, 4, 4], [2]), c: { type: "Conv2d", fields: { weight: { f32: new Array(2 * 1 * 1 * 1).fill(1), shape: [2, 1, 1, 1] }, bias: { f32: [0, 0] }, groups: { i64: [2], shape: [] } } }, n: IF(32) },
+        {
+          ...io([2, 4, 4], [2]),
+          c: {
+            type: "Conv2d",
+            fields: { weight: { f32: new Array(2 * 1 * 1 * 1).fill(1), shape: [2, 1, 1, 1] }, bias: { f32: [0, 0] }, groups: { i64: [2], shape: [] } },
+          },
+          n: IF(32),
+        },
         chain("input", "c", "n", "output"),
       ),
     ).rejects.toThrow(/node c \(Conv2d\): groups = 2/);

@@ -4,16 +4,7 @@
  * only). `readAedat` picks the version from the first header line.
  */
 import { FlatRegion } from "./flatbuf.js";
-import {
-  EventColumns,
-  type EventStream,
-  type GeometryOverride,
-  MAX_SENSOR_SIDE,
-  MAX_TIME_US,
-  badInput,
-  checkGeometry,
-  scanHeaderLines,
-} from "./stream.js";
+import { EventColumns, type EventStream, type GeometryOverride, MAX_SENSOR_SIDE, MAX_TIME_US, badInput, checkGeometry, scanHeaderLines } from "./stream.js";
 
 const HASH = 0x23;
 
@@ -23,7 +14,11 @@ export function readAedat(bytes: Uint8Array, geometry?: GeometryOverride): Event
   if (version === "2.0") return readAedat2(bytes, geometry);
   if (version === "3.1") return readAedat31(bytes, geometry);
   if (version === "4.0") return readAedat4(bytes, geometry);
-  return badInput("AEDAT", 0, version === undefined ? "missing '#!AER-DAT<version>' first line" : `AEDAT version ${version} is not supported (2.0, 3.1 and 4.0 are)`);
+  return badInput(
+    "AEDAT",
+    0,
+    version === undefined ? "missing '#!AER-DAT<version>' first line" : `AEDAT version ${version} is not supported (2.0, 3.1 and 4.0 are)`,
+  );
 }
 
 /** The version named by a file's `#!AER-DAT<v>` first line, or undefined when there is none. */
@@ -71,7 +66,8 @@ export function readAedat2(bytes: Uint8Array, geometry?: GeometryOverride): Even
     const ts = view.getUint32(off + 4, false);
     if (last >= 0 && last - ts > 0x80000000) wraps++;
     last = ts;
-    if (addr > 0xffff) badInput(A2, off, `address 0x${addr.toString(16)} is not a DVS128 address (bits 16-31 set; other sensors' AEDAT 2.0 layouts are not supported)`);
+    if (addr > 0xffff)
+      badInput(A2, off, `address 0x${addr.toString(16)} is not a DVS128 address (bits 16-31 set; other sensors' AEDAT 2.0 layouts are not supported)`);
     if (addr & 0x8000) continue;
     const x = DVS128_SIDE - 1 - ((addr >>> 1) & 0x7f);
     const y = (addr >>> 8) & 0x7f;
@@ -135,7 +131,8 @@ export function readAedat31(bytes: Uint8Array, geometry?: GeometryOverride): Eve
   const out = new EventColumns(Math.floor((bytes.length - dataOffset) / 8), Math.floor((bytes.length - dataOffset) / 8));
   let off = dataOffset;
   while (off < bytes.length) {
-    if (bytes.length - off < AEDAT3_PACKET_HEADER_BYTES) badInput(A3, off, `truncated packet header: ${bytes.length - off} of ${AEDAT3_PACKET_HEADER_BYTES} bytes`);
+    if (bytes.length - off < AEDAT3_PACKET_HEADER_BYTES)
+      badInput(A3, off, `truncated packet header: ${bytes.length - off} of ${AEDAT3_PACKET_HEADER_BYTES} bytes`);
     const type = view.getInt16(off, true);
     const size = view.getInt32(off + 4, true);
     const tsOffset = view.getInt32(off + 8, true);
@@ -214,7 +211,11 @@ export function readAedat4(bytes: Uint8Array, geometry?: GeometryOverride): Even
   const compressionName = AEDAT4_COMPRESSION[compression];
   if (compressionName === undefined) badInput(A4, compressionAt, `unknown compression type ${compression}`);
   if (compressionName !== "NONE") {
-    badInput(A4, compressionAt, `packets are ${compressionName}-compressed; this build reads only uncompressed AEDAT 4.0 (no ${compressionName.startsWith("LZ4") ? "LZ4" : "Zstandard"} decoder is available): re-export the recording with compression NONE`);
+    badInput(
+      A4,
+      compressionAt,
+      `packets are ${compressionName}-compressed; this build reads only uncompressed AEDAT 4.0 (no ${compressionName.startsWith("LZ4") ? "LZ4" : "Zstandard"} decoder is available): re-export the recording with compression NONE`,
+    );
   }
   const tablePosAt = header.field(root, 1);
   const dataTablePosition = tablePosAt < 0 ? -1 : header.i64(tablePosAt, "dataTablePosition");
@@ -233,7 +234,8 @@ export function readAedat4(bytes: Uint8Array, geometry?: GeometryOverride): Even
   const dataStart = headerStart + headerSize;
   let dataEnd = bytes.length;
   if (dataTablePosition >= 0) {
-    if (dataTablePosition < dataStart || dataTablePosition > bytes.length) badInput(A4, tablePosAt, `dataTablePosition ${dataTablePosition} is outside the packet area ${dataStart}..${bytes.length}`);
+    if (dataTablePosition < dataStart || dataTablePosition > bytes.length)
+      badInput(A4, tablePosAt, `dataTablePosition ${dataTablePosition} is outside the packet area ${dataStart}..${bytes.length}`);
     dataEnd = dataTablePosition;
   }
   const limit = Math.floor((dataEnd - dataStart) / AEDAT4_EVENT_BYTES);
@@ -259,7 +261,8 @@ function readEventPacket(bytes: Uint8Array, start: number, end: number, out: Eve
   if (prefix > end - start - 4) badInput(A4, start, `event packet size prefix ${prefix} exceeds the packet (${end - start - 4} bytes)`);
   const fb = new FlatRegion(A4, bytes, start + 4, start + 4 + prefix);
   const id = fb.identifier();
-  if (id !== "EVTS" && id !== "\0\0\0\0") badInput(A4, start + 8, `event stream packet has file identifier '${id.replace(/[^\x20-\x7e]/g, "?")}' (expected EVTS)`);
+  if (id !== "EVTS" && id !== "\0\0\0\0")
+    badInput(A4, start + 8, `event stream packet has file identifier '${id.replace(/[^\x20-\x7e]/g, "?")}' (expected EVTS)`);
   const root = fb.root();
   const elementsAt = fb.field(root, 0);
   if (elementsAt < 0) return;

@@ -32,15 +32,43 @@ describe("binEvents", () => {
   it("bins by dt from the first event, merges polarities, and dedupes within a step", () => {
     const s = binEvents(events, { dtUs: 1000 });
     expect(binLayout(events, { dtUs: 1000 }).shape).toEqual([1, 3, 4]);
-    expect(plain(s)).toEqual([[[0, 1], [11, 1]], [[1, 1]], [], [[6, 1]]]);
+    expect(plain(s)).toEqual([
+      [
+        [0, 1],
+        [11, 1],
+      ],
+      [[1, 1]],
+      [],
+      [[6, 1]],
+    ]);
   });
 
   it("counts events per neuron with accumulate=count and splits polarity into OFF/ON channels", () => {
-    expect(plain(binEvents(events, { dtUs: 1000, accumulate: "count" }))[0]).toEqual([[0, 1], [11, 2]]);
+    expect(plain(binEvents(events, { dtUs: 1000, accumulate: "count" }))[0]).toEqual([
+      [0, 1],
+      [11, 2],
+    ]);
     const split = binEvents(events, { dtUs: 1000, polarity: "split" });
     // channel c of (x, y) is index (c * 3 + y) * 4 + x
-    expect(plain(split)).toEqual([[[11, 1], [12, 1], [23, 1]], [[13, 1]], [], [[6, 1]]]);
-    expect(plain(binEvents(events, { dtUs: 1000, polarity: "on" }))).toEqual([[[0, 1], [11, 1]], [[1, 1]], [], []]);
+    expect(plain(split)).toEqual([
+      [
+        [11, 1],
+        [12, 1],
+        [23, 1],
+      ],
+      [[13, 1]],
+      [],
+      [[6, 1]],
+    ]);
+    expect(plain(binEvents(events, { dtUs: 1000, polarity: "on" }))).toEqual([
+      [
+        [0, 1],
+        [11, 1],
+      ],
+      [[1, 1]],
+      [],
+      [],
+    ]);
     expect(plain(binEvents(events, { dtUs: 1000, polarity: "off" }))[0]).toEqual([[11, 1]]);
   });
 
@@ -55,7 +83,13 @@ describe("binEvents", () => {
   });
 
   it("refuses bad parameters and recordings longer than maxSteps with CLI_USAGE", () => {
-    for (const bad of [{ dtUs: 0 }, { dtUs: 1.5 }, { dtUs: 10, downsample: 0 }, { dtUs: 10, crop: { x: 3, y: 0, width: 2, height: 1 } }, { dtUs: 1, maxSteps: 100 }]) {
+    for (const bad of [
+      { dtUs: 0 },
+      { dtUs: 1.5 },
+      { dtUs: 10, downsample: 0 },
+      { dtUs: 10, crop: { x: 3, y: 0, width: 2, height: 1 } },
+      { dtUs: 1, maxSteps: 100 },
+    ]) {
       let err: unknown;
       try {
         binEvents(events, bad);

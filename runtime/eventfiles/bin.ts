@@ -189,7 +189,8 @@ export function binEvents(stream: EventStream, options: BinOptions): InputSample
     let end = -1;
     for (let k = 0; k < n; k++) if (events.t[k]! >= start && events.t[k]! > end) end = events.t[k]!;
     steps = end < 0 ? 0 : floorDiv(end - start, dt) + 1;
-    if (steps > maxSteps) usage(`the recording spans ${steps} steps of ${dt} µs, more than maxSteps ${maxSteps}: use a larger dt, fewer steps, or raise maxSteps`);
+    if (steps > maxSteps)
+      usage(`the recording spans ${steps} steps of ${dt} µs, more than maxSteps ${maxSteps}: use a larger dt, fewer steps, or raise maxSteps`);
   } else intIn("steps", steps, 0, maxSteps);
 
   // Counting sort by step: stepOf[k] (or -1 for dropped), then one bucket per step.

@@ -45,10 +45,8 @@ function readsOrRejects(read: Reader, bytes: Uint8Array): void {
   }
 }
 
-const event = (w: number, h: number): fc.Arbitrary<TestEvent> =>
-  fc.record({ x: fc.nat(w - 1), y: fc.nat(h - 1), p: fc.nat(1), t: fc.nat(5_000_000) });
-const sortedEvents = (w: number, h: number): fc.Arbitrary<TestEvent[]> =>
-  fc.array(event(w, h), { maxLength: 30 }).map((es) => es.sort((a, b) => a.t - b.t));
+const event = (w: number, h: number): fc.Arbitrary<TestEvent> => fc.record({ x: fc.nat(w - 1), y: fc.nat(h - 1), p: fc.nat(1), t: fc.nat(5_000_000) });
+const sortedEvents = (w: number, h: number): fc.Arbitrary<TestEvent[]> => fc.array(event(w, h), { maxLength: 30 }).map((es) => es.sort((a, b) => a.t - b.t));
 
 const formats: [string, Reader, (es: TestEvent[]) => Uint8Array, number, number][] = [
   ["N-MNIST", (b) => readNmnist(b), writeNmnist, 34, 34],

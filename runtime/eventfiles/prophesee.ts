@@ -53,7 +53,12 @@ export function readRawHeader(format: string, bytes: Uint8Array): RawHeader {
   return { ...(evt !== undefined && { evt }), ...(width !== undefined && { width }), ...(height !== undefined && { height }), dataOffset };
 }
 
-function geometryOf(format: string, header: RawHeader, geometry: GeometryOverride | undefined, expectEvt: string): { width: number | undefined; height: number | undefined } {
+function geometryOf(
+  format: string,
+  header: RawHeader,
+  geometry: GeometryOverride | undefined,
+  expectEvt: string,
+): { width: number | undefined; height: number | undefined } {
   checkGeometry(format, geometry);
   if (header.evt !== undefined && header.evt !== expectEvt) badInput(format, 0, `the header declares EVT ${header.evt}, not EVT ${expectEvt}`);
   return { width: geometry?.width ?? header.width, height: geometry?.height ?? header.height };

@@ -181,7 +181,12 @@ describe("Prophesee EVT 2.0", () => {
 
   it("unwraps EVT_TIME_HIGH when it falls by half its range", () => {
     const t0 = 2 ** 34 - 64 * 3;
-    const s = readEvt2(writeEvt2([{ x: 1, y: 1, p: 1, t: t0 }, { x: 2, y: 2, p: 0, t: 2 ** 34 + 70 }]));
+    const s = readEvt2(
+      writeEvt2([
+        { x: 1, y: 1, p: 1, t: t0 },
+        { x: 2, y: 2, p: 0, t: 2 ** 34 + 70 },
+      ]),
+    );
     expect(Array.from(s.t)).toEqual([t0, 2 ** 34 + 70]);
   });
 

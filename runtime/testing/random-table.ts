@@ -10,9 +10,7 @@
  */
 import { channelsOf, packInt4, weightRange } from "../format.js";
 import { Xorshift32 } from "../prng.js";
-import type {
-  Connection, EventTable, InputDescription, Layer, NeuronModel, NeuronParams, Plasticity, Shape3, WeightBits, Weights,
-} from "../model.js";
+import type { Connection, EventTable, InputDescription, Layer, NeuronModel, NeuronParams, Plasticity, Shape3, WeightBits, Weights } from "../model.js";
 
 /** Connection kinds a random layer can take as its input. */
 export type ConnectionKind = Connection["kind"];
@@ -117,13 +115,26 @@ interface Built {
 }
 
 /** A connection of `kind` from `pre`; picks the post population when `post` is not given. */
-function buildConnection(rng: TestRng, kind: ConnectionKind, pre: Pop, post: Pop | undefined, bits: WeightBits, clamp: readonly [number, number], maxNeurons: number, isLast: boolean): Built {
+function buildConnection(
+  rng: TestRng,
+  kind: ConnectionKind,
+  pre: Pop,
+  post: Pop | undefined,
+  bits: WeightBits,
+  clamp: readonly [number, number],
+  maxNeurons: number,
+  isLast: boolean,
+): Built {
   const [lo, hi] = clamp;
   if (kind === "dense" || kind === "sparse") {
-    const target: Pop = post ?? (isLast ? { size: rng.int(2, 10), shape: undefined } : (() => {
-      const shape = flatShape(rng, maxNeurons);
-      return { size: shape[0] * shape[1] * shape[2], shape };
-    })());
+    const target: Pop =
+      post ??
+      (isLast
+        ? { size: rng.int(2, 10), shape: undefined }
+        : (() => {
+            const shape = flatShape(rng, maxNeurons);
+            return { size: shape[0] * shape[1] * shape[2], shape };
+          })());
     const channels = channelsOf(target.size, target.shape);
     if (kind === "dense") {
       const { weights, typical } = randomWeights(rng, pre.size * target.size, channels, bits, lo, hi);
@@ -169,7 +180,18 @@ function buildConnection(rng: TestRng, kind: ConnectionKind, pre: Pop, post: Pop
 }
 
 function randomNeuron(rng: TestRng, model: NeuronModel, threshold: number): NeuronParams {
-  if (model === "integrator") return { model, threshold, reset: "subtract", resetValue: 0, leakShift: 0, leakQ15: 32767, currentShift: 0, refractory: 0, vMin: rng.chance(0.5) ? INT32_MIN : Math.max(INT32_MIN, -threshold * 8) };
+  if (model === "integrator")
+    return {
+      model,
+      threshold,
+      reset: "subtract",
+      resetValue: 0,
+      leakShift: 0,
+      leakQ15: 32767,
+      currentShift: 0,
+      refractory: 0,
+      vMin: rng.chance(0.5) ? INT32_MIN : Math.max(INT32_MIN, -threshold * 8),
+    };
   const vMin = rng.chance(0.5) ? INT32_MIN : Math.max(INT32_MIN, -threshold * rng.int(1, 8));
   const reset = rng.chance(0.5) ? "subtract" : "value";
   return {
@@ -219,15 +241,22 @@ export function randomTable(seed: number, options: RandomTableOptions = {}): Eve
   const pRecurrent = options.recurrentProbability ?? 0.3;
   const pPlastic = options.plasticityProbability ?? 0.3;
   const layerCount = options.kinds?.length ?? Math.min(64, Math.max(1, options.layers ?? 4));
-  const kinds = options.kinds ?? (() => {
-    const base = rng.shuffle(ALL_KINDS);
-    while (base.length < layerCount) base.push(rng.pick(ALL_KINDS));
-    return base.slice(0, layerCount);
-  })();
+  const kinds =
+    options.kinds ??
+    (() => {
+      const base = rng.shuffle(ALL_KINDS);
+      while (base.length < layerCount) base.push(rng.pick(ALL_KINDS));
+      return base.slice(0, layerCount);
+    })();
   const readout = options.readout ?? rng.pick(["count", "membrane"] as const);
   const encoding = options.encoding ?? rng.pick(["spikes", "rate", "current"] as const);
   const inShape: Shape3 = [rng.int(1, 2), rng.int(4, 8), rng.int(4, 8)];
-  const input: InputDescription = { size: inShape[0] * inShape[1] * inShape[2], shape: inShape, encoding, seed: encoding === "rate" ? rng.int(1, 0xffffffff) : 0 };
+  const input: InputDescription = {
+    size: inShape[0] * inShape[1] * inShape[2],
+    shape: inShape,
+    encoding,
+    seed: encoding === "rate" ? rng.int(1, 0xffffffff) : 0,
+  };
 
   let pre: Pop = { size: input.size, shape: inShape };
   const layers: Layer[] = [];

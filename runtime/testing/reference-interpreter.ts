@@ -10,9 +10,7 @@
  */
 import { fail } from "../errors.js";
 import type { StepEvents } from "../events.js";
-import {
-  INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib,
-} from "../fixed.js";
+import { INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib } from "../fixed.js";
 import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
 import { NEURON_MODEL_CODE, validateStepEvents } from "../interpreter.js";
 import { readSnapshot, writeSnapshot } from "../snapshot.js";
@@ -698,8 +696,9 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
       for (let s = 0; s < nFired; s++) this.postFired[fired[s]!] = 1;
       const preNow = Array.from(this.preTrace, (x, i) => decayed(x, since(this.preStamp[i]!), this.decays.pre));
       // §11.6: a triplet post spike potentiates with A2+ plus A3+ times its slow trace just before it jumps
-      const gain = Array.from(this.postFired, (_, j) => this.rule !== "triplet" ? p.aPlus
-        : Math.min(32767, p.aPlus + q15(decayed(this.slowTrace[j]!, since(this.slowStamp[j]!), this.decays.slow), p.a3Plus!)));
+      const gain = Array.from(this.postFired, (_, j) =>
+        this.rule !== "triplet" ? p.aPlus : Math.min(32767, p.aPlus + q15(decayed(this.slowTrace[j]!, since(this.slowStamp[j]!), this.decays.slow), p.a3Plus!)),
+      );
       for (let q = 0; q < this.synPost.length; q++) {
         const j = this.synPost[q]!;
         if (this.postFired[j] === 1) this.touch(q, q15(preNow[this.synPre[q]!]!, gain[j]!), 1);
@@ -900,7 +899,10 @@ export class ReferenceInterpreter {
 
   /** The table with learned weights (spec/ops.md §11.4). */
   learnedTable(): EventTable {
-    return learnedTableOf(this.table, this.layers.map((L) => L.plastic));
+    return learnedTableOf(
+      this.table,
+      this.layers.map((L) => L.plastic),
+    );
   }
 
   private layer(index: number): LayerRuntime {

@@ -19,40 +19,114 @@ export function everythingTable(): EventTable {
     input: { size: 16, shape: [1, 4, 4], encoding: "rate", seed: 12345 },
     layers: [
       {
-        name: "conv", size: 32, shape: [2, 4, 4],
-        input: { kind: "conv2d", inShape: [1, 4, 4], outShape: [2, 4, 4], kernel: [3, 3], stride: [1, 1], padding: [1, 1], weights: { bits: 4, count: 18, data: packInt4(Array.from({ length: 18 }, (_, k) => (k % 16) - 8)), shift: Uint8Array.of(2, 3) } },
+        name: "conv",
+        size: 32,
+        shape: [2, 4, 4],
+        input: {
+          kind: "conv2d",
+          inShape: [1, 4, 4],
+          outShape: [2, 4, 4],
+          kernel: [3, 3],
+          stride: [1, 1],
+          padding: [1, 1],
+          weights: { bits: 4, count: 18, data: packInt4(Array.from({ length: 18 }, (_, k) => (k % 16) - 8)), shift: Uint8Array.of(2, 3) },
+        },
         bias: Int32Array.of(5, -5),
         neuron: neuron("lif-shift", { leakShift: 3, refractory: 2 }),
       },
       {
-        name: "pool", size: 8, shape: [2, 2, 2],
+        name: "pool",
+        size: 8,
+        shape: [2, 2, 2],
         input: { kind: "pool", inShape: [2, 4, 4], outShape: [2, 2, 2], kernel: [2, 2], stride: [2, 2], weight: 3, shift: 4 },
-        recurrent: { kind: "conv2d", inShape: [2, 2, 2], outShape: [2, 2, 2], kernel: [3, 3], stride: [1, 1], padding: [1, 1], weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => k - 18), shift: Uint8Array.of(0) } },
+        recurrent: {
+          kind: "conv2d",
+          inShape: [2, 2, 2],
+          outShape: [2, 2, 2],
+          kernel: [3, 3],
+          stride: [1, 1],
+          padding: [1, 1],
+          weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => k - 18), shift: Uint8Array.of(0) },
+        },
         neuron: neuron("lif-q15", { leakQ15: 30000, reset: "value", resetValue: -7, vMin: -1000 }),
       },
       {
-        name: "sparse", size: 6,
-        input: { kind: "sparse", inputs: 8, outputs: 6, rowPtr: Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 9), cols: Uint16Array.of(0, 5, 3, 1, 2, 4, 0, 5, 2), weights: { bits: 16, count: 9, data: Int16Array.of(300, -300, 1000, -1000, 5, 6, 7, 8, 9), shift: Uint8Array.from([0, 1, 2, 3, 4, 5]) } },
-        recurrent: { kind: "dense", inputs: 6, outputs: 6, weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => ((k * 7) % 11) - 5), shift: Uint8Array.of(1) } },
+        name: "sparse",
+        size: 6,
+        input: {
+          kind: "sparse",
+          inputs: 8,
+          outputs: 6,
+          rowPtr: Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 9),
+          cols: Uint16Array.of(0, 5, 3, 1, 2, 4, 0, 5, 2),
+          weights: { bits: 16, count: 9, data: Int16Array.of(300, -300, 1000, -1000, 5, 6, 7, 8, 9), shift: Uint8Array.from([0, 1, 2, 3, 4, 5]) },
+        },
+        recurrent: {
+          kind: "dense",
+          inputs: 6,
+          outputs: 6,
+          weights: { bits: 8, count: 36, data: Int8Array.from({ length: 36 }, (_, k) => ((k * 7) % 11) - 5), shift: Uint8Array.of(1) },
+        },
         bias: Int32Array.of(1, 2, 3, 4, 5, 6),
         neuron: neuron("cuba", { leakShift: 4, currentShift: 2 }),
-        plasticity: { rule: "rstdp", preTraceShift: 3, postTraceShift: 4, traceIncrement: 1024, aPlus: 100, aMinus: 120, eligibilityShift: 5, learningShift: 8, baselineShift: 4, wMin: -1000, wMax: 1000 },
+        plasticity: {
+          rule: "rstdp",
+          preTraceShift: 3,
+          postTraceShift: 4,
+          traceIncrement: 1024,
+          aPlus: 100,
+          aMinus: 120,
+          eligibilityShift: 5,
+          learningShift: 8,
+          baselineShift: 4,
+          wMin: -1000,
+          wMax: 1000,
+        },
       },
       {
-        name: "hidden", size: 5,
-        input: { kind: "dense", inputs: 6, outputs: 5, weights: { bits: 8, count: 30, data: Int8Array.from({ length: 30 }, (_, k) => 60 - 4 * k), shift: Uint8Array.of(0) } },
+        name: "hidden",
+        size: 5,
+        input: {
+          kind: "dense",
+          inputs: 6,
+          outputs: 5,
+          weights: { bits: 8, count: 30, data: Int8Array.from({ length: 30 }, (_, k) => 60 - 4 * k), shift: Uint8Array.of(0) },
+        },
         neuron: neuron("if"),
-        plasticity: { rule: "stdp", preTraceShift: 1, postTraceShift: 15, traceIncrement: 32767, aPlus: 0, aMinus: 32767, eligibilityShift: 15, learningShift: 31, baselineShift: 0, wMin: -128, wMax: 127 },
+        plasticity: {
+          rule: "stdp",
+          preTraceShift: 1,
+          postTraceShift: 15,
+          traceIncrement: 32767,
+          aPlus: 0,
+          aMinus: 32767,
+          eligibilityShift: 15,
+          learningShift: 31,
+          baselineShift: 0,
+          wMin: -128,
+          wMax: 127,
+        },
       },
       {
-        name: "readout", size: 3,
-        input: { kind: "dense", inputs: 5, outputs: 3, weights: { bits: 4, count: 15, data: packInt4([1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1]), shift: Uint8Array.of(1, 2, 3) } },
+        name: "readout",
+        size: 3,
+        input: {
+          kind: "dense",
+          inputs: 5,
+          outputs: 3,
+          weights: { bits: 4, count: 15, data: packInt4([1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1]), shift: Uint8Array.of(1, 2, 3) },
+        },
         bias: Int32Array.of(-1, 0, 1),
         neuron: { ...DEFAULT_NEURON, model: "integrator" },
       },
     ],
     readout: { kind: "membrane" },
-    provenance: { source: "hand-made", tool: "table-catalogue", settings: { percentile: 99.9, bits: 8, folded: true, name: "ünïcödé", "7": "index key" }, layerScales: [0.5, 1.25e-3, 3, 1e-300, 0.1] },
+    provenance: {
+      source: "hand-made",
+      tool: "table-catalogue",
+      settings: { percentile: 99.9, bits: 8, folded: true, name: "ünïcödé", "7": "index key" },
+      layerScales: [0.5, 1.25e-3, 3, 1e-300, 0.1],
+    },
   };
 }
 
@@ -61,11 +135,21 @@ export function wideSparseTable(): EventTable {
   const outputs = 70000;
   return {
     input: { size: 3, encoding: "current", seed: 0 },
-    layers: [{
-      name: "wide", size: outputs,
-      input: { kind: "sparse", inputs: 3, outputs, rowPtr: Uint32Array.of(0, 2, 2, 4), cols: Uint32Array.of(0, 69999, 65536, 65537), weights: { bits: 8, count: 4, data: Int8Array.of(1, -1, 127, -128), shift: Uint8Array.of(23) } },
-      neuron: { ...DEFAULT_NEURON, threshold: 2147483647, vMin: -2147483648 },
-    }],
+    layers: [
+      {
+        name: "wide",
+        size: outputs,
+        input: {
+          kind: "sparse",
+          inputs: 3,
+          outputs,
+          rowPtr: Uint32Array.of(0, 2, 2, 4),
+          cols: Uint32Array.of(0, 69999, 65536, 65537),
+          weights: { bits: 8, count: 4, data: Int8Array.of(1, -1, 127, -128), shift: Uint8Array.of(23) },
+        },
+        neuron: { ...DEFAULT_NEURON, threshold: 2147483647, vMin: -2147483648 },
+      },
+    ],
     readout: { kind: "count" },
     provenance: { source: "", tool: "", settings: {}, layerScales: [1024.5] },
   };
@@ -75,7 +159,14 @@ export function wideSparseTable(): EventTable {
 export function goldenTable(): EventTable {
   return {
     input: { size: 2, encoding: "spikes", seed: 0 },
-    layers: [{ name: "out", size: 2, input: { kind: "dense", inputs: 2, outputs: 2, weights: { bits: 8, count: 4, data: Int8Array.of(1, -2, 3, -4), shift: Uint8Array.of(1) } }, neuron: { ...DEFAULT_NEURON, threshold: 16 } }],
+    layers: [
+      {
+        name: "out",
+        size: 2,
+        input: { kind: "dense", inputs: 2, outputs: 2, weights: { bits: 8, count: 4, data: Int8Array.of(1, -2, 3, -4), shift: Uint8Array.of(1) } },
+        neuron: { ...DEFAULT_NEURON, threshold: 16 },
+      },
+    ],
     readout: { kind: "count" },
     provenance: { source: "golden", tool: "test", settings: { bits: 8 }, layerScales: [0.5] },
   };
@@ -150,7 +241,14 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
     ["not a map at the top", encodeCanonical([1, 2, 3])],
     ["other CBOR map", encodeCanonical({ hello: "world" })],
     ["hash of another body", envelope(body, { hash: new ByteString(sha256(Uint8Array.of(1))) })],
-    ["a flipped body byte", (() => { const b = valid.slice(); b[200]! ^= 1; return b; })()],
+    [
+      "a flipped body byte",
+      (() => {
+        const b = valid.slice();
+        b[200]! ^= 1;
+        return b;
+      })(),
+    ],
     ["short hash", envelope(body, { hash: new ByteString(new Uint8Array(31)) })],
     ["hash as typed array", envelope(body, { hash: sha256(body) })],
     ["missing hash", encodeCanonical({ format: FORMAT_NAME, version: 1, body: new ByteString(body) })],
@@ -160,115 +258,627 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
     ["body as text", encodeCanonical({ format: FORMAT_NAME, version: 1, body: "x", hash: new ByteString(sha256(body)) })],
     ["body head not shortest", envelope(Uint8Array.from([0xb8, 0x04, ...body.subarray(1)]))],
     ["indefinite-length body", envelope(Uint8Array.from([0xbf, ...body.subarray(1), 0xff]))],
-    ["body keys out of order", (() => {
-      const b = bodyTree(valid);
-      const parts = ["layers", "input", "readout", "provenance"].map((k) => [...encodeCanonical(k), ...encodeCanonical(b[k])]);
-      return envelope(Uint8Array.from([0xa4, ...parts.flat()]));
-    })()],
+    [
+      "body keys out of order",
+      (() => {
+        const b = bodyTree(valid);
+        const parts = ["layers", "input", "readout", "provenance"].map((k) => [...encodeCanonical(k), ...encodeCanonical(b[k])]);
+        return envelope(Uint8Array.from([0xa4, ...parts.flat()]));
+      })(),
+    ],
     ["trailing byte after the file", Uint8Array.from([...valid, 0])],
     ["trailing byte after the body", envelope(Uint8Array.from([...body, 0]))],
     ["empty file", new Uint8Array(0)],
-    ["sparse column ≥ outputs", m((b) => { layerOf(b, "sparse").input.cols[8] = 6; })],
-    ["sparse columns not ascending", m((b) => { layerOf(b, "sparse").input.cols = Uint16Array.of(5, 0, 3, 1, 2, 4, 0, 5, 2); })],
-    ["rowPtr decreasing", m((b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 1, 3, 5, 5, 6, 8, 9); })],
-    ["rowPtr[0] ≠ 0", m((b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(1, 2, 2, 3, 5, 5, 6, 8, 9); })],
-    ["rowPtr too short", m((b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 9); })],
-    ["rowPtr end ≠ nnz", m((b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 8); })],
-    ["rowPtr end huge", m((b) => { layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 0xffffffff); })],
-    ["sparse cols as uint32 for few outputs", m((b) => { const c = layerOf(b, "sparse").input; c.cols = Uint32Array.from(c.cols); })],
-    ["dims whose product overflows", m((b) => { b.input.shape = [65536, 65536, 65536]; })],
-    ["shape of 2 dims", m((b) => { b.input.shape = [4, 4]; })],
-    ["input larger than 2^20", m((b) => { b.input.size = 2 ** 20 + 1; })],
-    ["synapses beyond 2^26", m((b) => {
-      b.input = { size: 8192, encoding: "spikes", seed: 0 };
-      b.layers = [{ name: "big", size: 8193, input: { kind: "dense", inputs: 8192, outputs: 8193, weights: { bits: 8, count: 1, data: Int8Array.of(1), shift: Uint8Array.of(0) } }, neuron: b.layers[3].neuron }];
-      b.provenance.layerScales = [1];
-    })],
-    ["65 layers", m((b) => { b.layers = Array.from({ length: 65 }, () => b.layers[0]); })],
+    [
+      "sparse column ≥ outputs",
+      m((b) => {
+        layerOf(b, "sparse").input.cols[8] = 6;
+      }),
+    ],
+    [
+      "sparse columns not ascending",
+      m((b) => {
+        layerOf(b, "sparse").input.cols = Uint16Array.of(5, 0, 3, 1, 2, 4, 0, 5, 2);
+      }),
+    ],
+    [
+      "rowPtr decreasing",
+      m((b) => {
+        layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 1, 3, 5, 5, 6, 8, 9);
+      }),
+    ],
+    [
+      "rowPtr[0] ≠ 0",
+      m((b) => {
+        layerOf(b, "sparse").input.rowPtr = Uint32Array.of(1, 2, 2, 3, 5, 5, 6, 8, 9);
+      }),
+    ],
+    [
+      "rowPtr too short",
+      m((b) => {
+        layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 9);
+      }),
+    ],
+    [
+      "rowPtr end ≠ nnz",
+      m((b) => {
+        layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 8);
+      }),
+    ],
+    [
+      "rowPtr end huge",
+      m((b) => {
+        layerOf(b, "sparse").input.rowPtr = Uint32Array.of(0, 2, 2, 3, 5, 5, 6, 8, 0xffffffff);
+      }),
+    ],
+    [
+      "sparse cols as uint32 for few outputs",
+      m((b) => {
+        const c = layerOf(b, "sparse").input;
+        c.cols = Uint32Array.from(c.cols);
+      }),
+    ],
+    [
+      "dims whose product overflows",
+      m((b) => {
+        b.input.shape = [65536, 65536, 65536];
+      }),
+    ],
+    [
+      "shape of 2 dims",
+      m((b) => {
+        b.input.shape = [4, 4];
+      }),
+    ],
+    [
+      "input larger than 2^20",
+      m((b) => {
+        b.input.size = 2 ** 20 + 1;
+      }),
+    ],
+    [
+      "synapses beyond 2^26",
+      m((b) => {
+        b.input = { size: 8192, encoding: "spikes", seed: 0 };
+        b.layers = [
+          {
+            name: "big",
+            size: 8193,
+            input: { kind: "dense", inputs: 8192, outputs: 8193, weights: { bits: 8, count: 1, data: Int8Array.of(1), shift: Uint8Array.of(0) } },
+            neuron: b.layers[3].neuron,
+          },
+        ];
+        b.provenance.layerScales = [1];
+      }),
+    ],
+    [
+      "65 layers",
+      m((b) => {
+        b.layers = Array.from({ length: 65 }, () => b.layers[0]);
+      }),
+    ],
     ["nesting bomb as the file", hexBytes("81".repeat(10000) + "00")],
     ["nesting bomb in a hashed body", envelope(hexBytes("81".repeat(10000) + "00"))],
-    ["nesting in a setting", m((b) => { b.provenance.settings.deep = [[[[[[[[1]]]]]]]]; })],
+    [
+      "nesting in a setting",
+      m((b) => {
+        b.provenance.settings.deep = [[[[[[[[1]]]]]]]];
+      }),
+    ],
     ["body claiming 2^60 bytes", Uint8Array.from([0xa4, ...encodeCanonical("body"), 0x5b, 0x10, 0, 0, 0, 0, 0, 0, 0])],
     ["body claiming more bytes than the file has", Uint8Array.from([0xa4, ...encodeCanonical("body"), 0x5a, 0, 1, 0, 0, 1, 2, 3])],
-    ["int16 tag where int8 expected", m((b) => { const w = layerOf(b, "hidden").input.weights; w.data = Int16Array.from(w.data); })],
-    ["int8 tag where int32 bias expected", m((b) => { layerOf(b, "conv").bias = Int8Array.of(5, -5); })],
-    ["plain byte string where a typed array is expected", m((b) => { layerOf(b, "hidden").input.weights.shift = new ByteString(Uint8Array.of(0)); })],
-    ["text where an integer is expected", m((b) => { layerOf(b, "hidden").size = "5"; })],
-    ["float where an integer is expected", m((b) => { layerOf(b, "hidden").neuron.threshold = 100.5; })],
-    ["huge float where an integer is expected", rawBody(valid, (b) => { layerOf(b, "hidden").neuron.threshold = MARKER; }, f64(1e300))],
-    ["huge negative float where an integer is expected", rawBody(valid, (b) => { layerOf(b, "hidden").neuron.vMin = MARKER; }, f64(-1e300))],
-    ["huge float as a weight count", rawBody(valid, (b) => { layerOf(b, "hidden").input.weights.count = MARKER; }, f64(1e20))],
-    ["huge float as a layer size", rawBody(valid, (b) => { layerOf(b, "hidden").size = MARKER; }, Uint8Array.of(0xfa, 0x62, 0x80, 0, 0))],
-    ["huge float as a layer scale", rawBody(valid, (b) => { b.provenance.layerScales[1] = MARKER; }, f64(1e20))],
-    ["missing neuron", m((b) => { delete layerOf(b, "hidden").neuron; })],
-    ["missing threshold", m((b) => { delete layerOf(b, "hidden").neuron.threshold; })],
-    ["missing weights", m((b) => { delete layerOf(b, "hidden").input.weights; })],
-    ["missing readout", m((b) => { delete b.readout; })],
-    ["conv shape on a flat layer", m((b) => { delete layerOf(b, "conv").shape; })],
-    ["unknown field", m((b) => { layerOf(b, "hidden").delay = 1; })],
-    ["__proto__ field", m((b) => { Object.defineProperty(layerOf(b, "hidden"), "__proto__", { value: 1, enumerable: true }); })],
-    ["index-key setting of a bad type after an empty key", m((b) => { b.provenance.settings[""] = 1; b.provenance.settings["12"] = [1]; })],
-    ["empty setting key", m((b) => { b.provenance.settings[""] = 1; })],
-    ["setting key of 65 bytes", m((b) => { b.provenance.settings["k".repeat(65)] = 1; })],
-    ["setting of a huge integral float", rawBody(valid, (b) => { b.provenance.settings.big = MARKER; }, Uint8Array.of(0xfa, 0x62, 0x80, 0, 0))],
-    ["setting as bytes", m((b) => { b.provenance.settings.raw = new ByteString(Uint8Array.of(1)); })],
-    ["unknown connection kind", m((b) => { layerOf(b, "hidden").input.kind = "lstm"; })],
-    ["connection kind as number", m((b) => { layerOf(b, "hidden").input.kind = 1; })],
-    ["key of another connection kind", m((b) => { layerOf(b, "hidden").input.padding = [0, 0]; })],
-    ["unknown neuron model", m((b) => { layerOf(b, "hidden").neuron.model = "hodgkin-huxley"; })],
-    ["unknown encoding", m((b) => { b.input.encoding = "latency"; })],
-    ["unknown readout", m((b) => { b.readout.kind = "first-spike"; })],
-    ["unknown learning rule", m((b) => { layerOf(b, "hidden").plasticity.rule = "bcm"; })],
-    ["layer input size ≠ previous layer size", m((b) => { const c = layerOf(b, "hidden").input; c.inputs = 5; c.weights.count = 25; c.weights.data = c.weights.data.slice(0, 25); })],
-    ["conv inShape ≠ previous shape", m((b) => { layerOf(b, "pool").input.inShape = [2, 4, 2]; })],
-    ["conv outShape inconsistent with stride", m((b) => { layerOf(b, "conv").input.stride = [2, 1]; })],
-    ["pool changing channels", m((b) => { const l = layerOf(b, "pool"); l.input.outShape = [1, 2, 2]; l.shape = [1, 2, 2]; l.size = 4; })],
-    ["padding ≥ kernel", m((b) => { layerOf(b, "conv").input.padding = [3, 1]; })],
-    ["kernel larger than the padded input", m((b) => { layerOf(b, "conv").input.kernel = [9, 3]; })],
-    ["weight count ≠ dims", m((b) => { layerOf(b, "hidden").input.weights.count = 29; })],
-    ["weight count beyond 2^26", m((b) => { layerOf(b, "hidden").input.weights.count = 2 ** 27; })],
-    ["weight data shorter than count", m((b) => { const w = layerOf(b, "hidden").input.weights; w.data = w.data.slice(0, 29); })],
-    ["int4 data of the wrong length", m((b) => { const w = layerOf(b, "readout").input.weights; w.data = Uint8Array.from([...w.data, 0]); })],
-    ["int4 padding nibble set", m((b) => { layerOf(b, "readout").input.weights.data[7] |= 0x10; })],
-    ["shift of wrong length", m((b) => { layerOf(b, "readout").input.weights.shift = Uint8Array.of(1, 2); })],
-    ["shift above 23", m((b) => { layerOf(b, "hidden").input.weights.shift = Uint8Array.of(24); })],
-    ["bias of wrong length", m((b) => { layerOf(b, "conv").bias = Int32Array.of(1, 2, 3); })],
-    ["weight bits 12", m((b) => { layerOf(b, "hidden").input.weights.bits = 12; })],
-    ["weight bits as text", m((b) => { layerOf(b, "hidden").input.weights.bits = "8"; })],
-    ["threshold 0", m((b) => { layerOf(b, "hidden").neuron.threshold = 0; })],
-    ["threshold beyond int32", m((b) => { layerOf(b, "hidden").neuron.threshold = 2 ** 31; })],
-    ["leakShift on an IF neuron", m((b) => { layerOf(b, "hidden").neuron.leakShift = 3; })],
-    ["leakQ15 above 32767", m((b) => { layerOf(b, "pool").neuron.leakQ15 = 32768; })],
-    ["refractory 256", m((b) => { layerOf(b, "hidden").neuron.refractory = 256; })],
-    ["reset value above threshold", m((b) => { layerOf(b, "pool").neuron.resetValue = 100; })],
-    ["integrator before the last layer", m((b) => { layerOf(b, "hidden").neuron = { ...layerOf(b, "readout").neuron }; delete layerOf(b, "hidden").plasticity; })],
-    ["count readout of an integrator", m((b) => { b.readout.kind = "count"; })],
-    ["rate encoding with seed 0", m((b) => { b.input.seed = 0; })],
-    ["seed beyond uint32", m((b) => { b.input.seed = 2 ** 32; })],
-    ["plasticity wMin > wMax", m((b) => { const p = layerOf(b, "hidden").plasticity; p.wMin = 10; p.wMax = -10; })],
-    ["plasticity clamp beyond the width", m((b) => { layerOf(b, "hidden").plasticity.wMax = 128; })],
-    ["weights outside the plasticity clamp", m((b) => { layerOf(b, "sparse").plasticity.wMax = 999; })],
-    ["plasticity trace shift 0", m((b) => { layerOf(b, "hidden").plasticity.preTraceShift = 0; })],
-    ["plasticity on a conv layer", m((b) => { layerOf(b, "conv").plasticity = { ...layerOf(b, "hidden").plasticity, wMin: -8, wMax: 7 }; })],
-    ["layer scales ≠ layers", m((b) => { b.provenance.layerScales = [1]; })],
-    ["negative layer scale", m((b) => { b.provenance.layerScales[0] = -0.5; })],
-    ["zero layer scale", m((b) => { b.provenance.layerScales[0] = 0; })],
-    ["layer scale as text", m((b) => { b.provenance.layerScales[0] = "1"; })],
-    ["empty layer name", m((b) => { layerOf(b, "hidden").name = ""; })],
-    ["layer name of 65 bytes", m((b) => { layerOf(b, "hidden").name = "x".repeat(65); })],
-    ["text of 257 bytes", m((b) => { b.provenance.source = "x".repeat(257); })],
-    ["no layers", m((b) => { b.layers = []; b.provenance.layerScales = []; })],
-    ["layers as map", m((b) => { b.layers = { a: 1 }; })],
-    ["settings as array", m((b) => { b.provenance.settings = [1]; })],
+    [
+      "int16 tag where int8 expected",
+      m((b) => {
+        const w = layerOf(b, "hidden").input.weights;
+        w.data = Int16Array.from(w.data);
+      }),
+    ],
+    [
+      "int8 tag where int32 bias expected",
+      m((b) => {
+        layerOf(b, "conv").bias = Int8Array.of(5, -5);
+      }),
+    ],
+    [
+      "plain byte string where a typed array is expected",
+      m((b) => {
+        layerOf(b, "hidden").input.weights.shift = new ByteString(Uint8Array.of(0));
+      }),
+    ],
+    [
+      "text where an integer is expected",
+      m((b) => {
+        layerOf(b, "hidden").size = "5";
+      }),
+    ],
+    [
+      "float where an integer is expected",
+      m((b) => {
+        layerOf(b, "hidden").neuron.threshold = 100.5;
+      }),
+    ],
+    [
+      "huge float where an integer is expected",
+      rawBody(
+        valid,
+        (b) => {
+          layerOf(b, "hidden").neuron.threshold = MARKER;
+        },
+        f64(1e300),
+      ),
+    ],
+    [
+      "huge negative float where an integer is expected",
+      rawBody(
+        valid,
+        (b) => {
+          layerOf(b, "hidden").neuron.vMin = MARKER;
+        },
+        f64(-1e300),
+      ),
+    ],
+    [
+      "huge float as a weight count",
+      rawBody(
+        valid,
+        (b) => {
+          layerOf(b, "hidden").input.weights.count = MARKER;
+        },
+        f64(1e20),
+      ),
+    ],
+    [
+      "huge float as a layer size",
+      rawBody(
+        valid,
+        (b) => {
+          layerOf(b, "hidden").size = MARKER;
+        },
+        Uint8Array.of(0xfa, 0x62, 0x80, 0, 0),
+      ),
+    ],
+    [
+      "huge float as a layer scale",
+      rawBody(
+        valid,
+        (b) => {
+          b.provenance.layerScales[1] = MARKER;
+        },
+        f64(1e20),
+      ),
+    ],
+    [
+      "missing neuron",
+      m((b) => {
+        delete layerOf(b, "hidden").neuron;
+      }),
+    ],
+    [
+      "missing threshold",
+      m((b) => {
+        delete layerOf(b, "hidden").neuron.threshold;
+      }),
+    ],
+    [
+      "missing weights",
+      m((b) => {
+        delete layerOf(b, "hidden").input.weights;
+      }),
+    ],
+    [
+      "missing readout",
+      m((b) => {
+        delete b.readout;
+      }),
+    ],
+    [
+      "conv shape on a flat layer",
+      m((b) => {
+        delete layerOf(b, "conv").shape;
+      }),
+    ],
+    [
+      "unknown field",
+      m((b) => {
+        layerOf(b, "hidden").delay = 1;
+      }),
+    ],
+    [
+      "__proto__ field",
+      m((b) => {
+        Object.defineProperty(layerOf(b, "hidden"), "__proto__", { value: 1, enumerable: true });
+      }),
+    ],
+    [
+      "index-key setting of a bad type after an empty key",
+      m((b) => {
+        b.provenance.settings[""] = 1;
+        b.provenance.settings["12"] = [1];
+      }),
+    ],
+    [
+      "empty setting key",
+      m((b) => {
+        b.provenance.settings[""] = 1;
+      }),
+    ],
+    [
+      "setting key of 65 bytes",
+      m((b) => {
+        b.provenance.settings["k".repeat(65)] = 1;
+      }),
+    ],
+    [
+      "setting of a huge integral float",
+      rawBody(
+        valid,
+        (b) => {
+          b.provenance.settings.big = MARKER;
+        },
+        Uint8Array.of(0xfa, 0x62, 0x80, 0, 0),
+      ),
+    ],
+    [
+      "setting as bytes",
+      m((b) => {
+        b.provenance.settings.raw = new ByteString(Uint8Array.of(1));
+      }),
+    ],
+    [
+      "unknown connection kind",
+      m((b) => {
+        layerOf(b, "hidden").input.kind = "lstm";
+      }),
+    ],
+    [
+      "connection kind as number",
+      m((b) => {
+        layerOf(b, "hidden").input.kind = 1;
+      }),
+    ],
+    [
+      "key of another connection kind",
+      m((b) => {
+        layerOf(b, "hidden").input.padding = [0, 0];
+      }),
+    ],
+    [
+      "unknown neuron model",
+      m((b) => {
+        layerOf(b, "hidden").neuron.model = "hodgkin-huxley";
+      }),
+    ],
+    [
+      "unknown encoding",
+      m((b) => {
+        b.input.encoding = "latency";
+      }),
+    ],
+    [
+      "unknown readout",
+      m((b) => {
+        b.readout.kind = "first-spike";
+      }),
+    ],
+    [
+      "unknown learning rule",
+      m((b) => {
+        layerOf(b, "hidden").plasticity.rule = "bcm";
+      }),
+    ],
+    [
+      "layer input size ≠ previous layer size",
+      m((b) => {
+        const c = layerOf(b, "hidden").input;
+        c.inputs = 5;
+        c.weights.count = 25;
+        c.weights.data = c.weights.data.slice(0, 25);
+      }),
+    ],
+    [
+      "conv inShape ≠ previous shape",
+      m((b) => {
+        layerOf(b, "pool").input.inShape = [2, 4, 2];
+      }),
+    ],
+    [
+      "conv outShape inconsistent with stride",
+      m((b) => {
+        layerOf(b, "conv").input.stride = [2, 1];
+      }),
+    ],
+    [
+      "pool changing channels",
+      m((b) => {
+        const l = layerOf(b, "pool");
+        l.input.outShape = [1, 2, 2];
+        l.shape = [1, 2, 2];
+        l.size = 4;
+      }),
+    ],
+    [
+      "padding ≥ kernel",
+      m((b) => {
+        layerOf(b, "conv").input.padding = [3, 1];
+      }),
+    ],
+    [
+      "kernel larger than the padded input",
+      m((b) => {
+        layerOf(b, "conv").input.kernel = [9, 3];
+      }),
+    ],
+    [
+      "weight count ≠ dims",
+      m((b) => {
+        layerOf(b, "hidden").input.weights.count = 29;
+      }),
+    ],
+    [
+      "weight count beyond 2^26",
+      m((b) => {
+        layerOf(b, "hidden").input.weights.count = 2 ** 27;
+      }),
+    ],
+    [
+      "weight data shorter than count",
+      m((b) => {
+        const w = layerOf(b, "hidden").input.weights;
+        w.data = w.data.slice(0, 29);
+      }),
+    ],
+    [
+      "int4 data of the wrong length",
+      m((b) => {
+        const w = layerOf(b, "readout").input.weights;
+        w.data = Uint8Array.from([...w.data, 0]);
+      }),
+    ],
+    [
+      "int4 padding nibble set",
+      m((b) => {
+        layerOf(b, "readout").input.weights.data[7] |= 0x10;
+      }),
+    ],
+    [
+      "shift of wrong length",
+      m((b) => {
+        layerOf(b, "readout").input.weights.shift = Uint8Array.of(1, 2);
+      }),
+    ],
+    [
+      "shift above 23",
+      m((b) => {
+        layerOf(b, "hidden").input.weights.shift = Uint8Array.of(24);
+      }),
+    ],
+    [
+      "bias of wrong length",
+      m((b) => {
+        layerOf(b, "conv").bias = Int32Array.of(1, 2, 3);
+      }),
+    ],
+    [
+      "weight bits 12",
+      m((b) => {
+        layerOf(b, "hidden").input.weights.bits = 12;
+      }),
+    ],
+    [
+      "weight bits as text",
+      m((b) => {
+        layerOf(b, "hidden").input.weights.bits = "8";
+      }),
+    ],
+    [
+      "threshold 0",
+      m((b) => {
+        layerOf(b, "hidden").neuron.threshold = 0;
+      }),
+    ],
+    [
+      "threshold beyond int32",
+      m((b) => {
+        layerOf(b, "hidden").neuron.threshold = 2 ** 31;
+      }),
+    ],
+    [
+      "leakShift on an IF neuron",
+      m((b) => {
+        layerOf(b, "hidden").neuron.leakShift = 3;
+      }),
+    ],
+    [
+      "leakQ15 above 32767",
+      m((b) => {
+        layerOf(b, "pool").neuron.leakQ15 = 32768;
+      }),
+    ],
+    [
+      "refractory 256",
+      m((b) => {
+        layerOf(b, "hidden").neuron.refractory = 256;
+      }),
+    ],
+    [
+      "reset value above threshold",
+      m((b) => {
+        layerOf(b, "pool").neuron.resetValue = 100;
+      }),
+    ],
+    [
+      "integrator before the last layer",
+      m((b) => {
+        layerOf(b, "hidden").neuron = { ...layerOf(b, "readout").neuron };
+        delete layerOf(b, "hidden").plasticity;
+      }),
+    ],
+    [
+      "count readout of an integrator",
+      m((b) => {
+        b.readout.kind = "count";
+      }),
+    ],
+    [
+      "rate encoding with seed 0",
+      m((b) => {
+        b.input.seed = 0;
+      }),
+    ],
+    [
+      "seed beyond uint32",
+      m((b) => {
+        b.input.seed = 2 ** 32;
+      }),
+    ],
+    [
+      "plasticity wMin > wMax",
+      m((b) => {
+        const p = layerOf(b, "hidden").plasticity;
+        p.wMin = 10;
+        p.wMax = -10;
+      }),
+    ],
+    [
+      "plasticity clamp beyond the width",
+      m((b) => {
+        layerOf(b, "hidden").plasticity.wMax = 128;
+      }),
+    ],
+    [
+      "weights outside the plasticity clamp",
+      m((b) => {
+        layerOf(b, "sparse").plasticity.wMax = 999;
+      }),
+    ],
+    [
+      "plasticity trace shift 0",
+      m((b) => {
+        layerOf(b, "hidden").plasticity.preTraceShift = 0;
+      }),
+    ],
+    [
+      "plasticity on a conv layer",
+      m((b) => {
+        layerOf(b, "conv").plasticity = { ...layerOf(b, "hidden").plasticity, wMin: -8, wMax: 7 };
+      }),
+    ],
+    [
+      "layer scales ≠ layers",
+      m((b) => {
+        b.provenance.layerScales = [1];
+      }),
+    ],
+    [
+      "negative layer scale",
+      m((b) => {
+        b.provenance.layerScales[0] = -0.5;
+      }),
+    ],
+    [
+      "zero layer scale",
+      m((b) => {
+        b.provenance.layerScales[0] = 0;
+      }),
+    ],
+    [
+      "layer scale as text",
+      m((b) => {
+        b.provenance.layerScales[0] = "1";
+      }),
+    ],
+    [
+      "empty layer name",
+      m((b) => {
+        layerOf(b, "hidden").name = "";
+      }),
+    ],
+    [
+      "layer name of 65 bytes",
+      m((b) => {
+        layerOf(b, "hidden").name = "x".repeat(65);
+      }),
+    ],
+    [
+      "text of 257 bytes",
+      m((b) => {
+        b.provenance.source = "x".repeat(257);
+      }),
+    ],
+    [
+      "no layers",
+      m((b) => {
+        b.layers = [];
+        b.provenance.layerScales = [];
+      }),
+    ],
+    [
+      "layers as map",
+      m((b) => {
+        b.layers = { a: 1 };
+      }),
+    ],
+    [
+      "settings as array",
+      m((b) => {
+        b.provenance.settings = [1];
+      }),
+    ],
     // format version 2 plasticity keys (spec/ops.md §11.5, §11.6)
-    ["unknown plasticity timing", m((b) => { layerOf(b, "hidden").plasticity.timing = "sometimes"; })],
-    ["event timing on a sparse input", m((b) => { layerOf(b, "sparse").plasticity.timing = "event"; })],
-    ["triplet without event timing", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", tripletShift: 3, a3Plus: 10 }); })],
-    ["triplet without tripletShift", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", a3Plus: 10 }); })],
-    ["triplet with tripletShift 0", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", tripletShift: 0, a3Plus: 10 }); })],
-    ["triplet with a3Plus 32768", m((b) => { Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", tripletShift: 3, a3Plus: 32768 }); })],
-    ["tripletShift on a stdp layer", m((b) => { layerOf(b, "hidden").plasticity.tripletShift = 3; })],
-    ["event timing in a version-1 file", envelope(bodyBytes(m((b) => { layerOf(b, "hidden").plasticity.timing = "event"; })), { version: 1 })],
+    [
+      "unknown plasticity timing",
+      m((b) => {
+        layerOf(b, "hidden").plasticity.timing = "sometimes";
+      }),
+    ],
+    [
+      "event timing on a sparse input",
+      m((b) => {
+        layerOf(b, "sparse").plasticity.timing = "event";
+      }),
+    ],
+    [
+      "triplet without event timing",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", tripletShift: 3, a3Plus: 10 });
+      }),
+    ],
+    [
+      "triplet without tripletShift",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", a3Plus: 10 });
+      }),
+    ],
+    [
+      "triplet with tripletShift 0",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", tripletShift: 0, a3Plus: 10 });
+      }),
+    ],
+    [
+      "triplet with a3Plus 32768",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "event", tripletShift: 3, a3Plus: 32768 });
+      }),
+    ],
+    [
+      "tripletShift on a stdp layer",
+      m((b) => {
+        layerOf(b, "hidden").plasticity.tripletShift = 3;
+      }),
+    ],
+    [
+      "event timing in a version-1 file",
+      envelope(
+        bodyBytes(
+          m((b) => {
+            layerOf(b, "hidden").plasticity.timing = "event";
+          }),
+        ),
+        { version: 1 },
+      ),
+    ],
   ];
 }
 
@@ -289,10 +899,68 @@ export function byteMutations(file: Uint8Array, count: number, seed: number, max
 /** Values a tree mutation can put anywhere: every CBOR type the format knows, at edges of ranges. */
 function replacementPool(): CborValue[] {
   return [
-    0, 1, -1, 2, 3, 4, 8, 16, 23, 24, 31, 32767, 32768, -32768, 65536, 65537, 2 ** 20, 2 ** 20 + 1, 2 ** 26, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32 - 1, 2 ** 32,
-    2 ** 53 - 1, -(2 ** 53 - 1), 0.5, -0.5, 1e-300, 65504.5, "", "x", "dense", "sparse", "conv2d", "pool", "if", "integrator", "value", "subtract", "rate", "count", "stdp",
-    true, false, [], [1], [1, 1], [1, 1, 1], [4, 4, 1], [2, 2], {}, { kind: "dense" }, new ByteString(Uint8Array.of(1)), Uint8Array.of(0), Uint8Array.of(24, 1), Int8Array.of(-1, 1),
-    Uint16Array.of(0, 1), Uint32Array.of(0, 1), Int16Array.of(-1), Int32Array.of(7), Int32Array.of(1, 2, 3, 4, 5, 6),
+    0,
+    1,
+    -1,
+    2,
+    3,
+    4,
+    8,
+    16,
+    23,
+    24,
+    31,
+    32767,
+    32768,
+    -32768,
+    65536,
+    65537,
+    2 ** 20,
+    2 ** 20 + 1,
+    2 ** 26,
+    2 ** 31 - 1,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 53 - 1,
+    -(2 ** 53 - 1),
+    0.5,
+    -0.5,
+    1e-300,
+    65504.5,
+    "",
+    "x",
+    "dense",
+    "sparse",
+    "conv2d",
+    "pool",
+    "if",
+    "integrator",
+    "value",
+    "subtract",
+    "rate",
+    "count",
+    "stdp",
+    true,
+    false,
+    [],
+    [1],
+    [1, 1],
+    [1, 1, 1],
+    [4, 4, 1],
+    [2, 2],
+    {},
+    { kind: "dense" },
+    new ByteString(Uint8Array.of(1)),
+    Uint8Array.of(0),
+    Uint8Array.of(24, 1),
+    Int8Array.of(-1, 1),
+    Uint16Array.of(0, 1),
+    Uint32Array.of(0, 1),
+    Int16Array.of(-1),
+    Int32Array.of(7),
+    Int32Array.of(1, 2, 3, 4, 5, 6),
   ];
 }
 
@@ -352,7 +1020,9 @@ function connectionLine(i: number, role: string, c: Connection, writable: boolea
   const prod = (s: readonly number[]): number => s[0]! * s[1]! * s[2]!;
   const inputs = spatial ? prod(c.inShape) : c.inputs;
   const outputs = spatial ? prod(c.outShape) : c.outputs;
-  const shapes = spatial ? `inShape=${c.inShape.join(",")} outShape=${c.outShape.join(",")} kernel=${c.kernel.join(",")} stride=${c.stride.join(",")}` : "inShape=0,0,0 outShape=0,0,0 kernel=0,0 stride=0,0";
+  const shapes = spatial
+    ? `inShape=${c.inShape.join(",")} outShape=${c.outShape.join(",")} kernel=${c.kernel.join(",")} stride=${c.stride.join(",")}`
+    : "inShape=0,0,0 outShape=0,0,0 kernel=0,0 stride=0,0";
   const padding = c.kind === "conv2d" ? c.padding.join(",") : "0,0";
   const w = c.kind === "pool" ? undefined : c.weights;
   const weights = w ? `${w.bits},${w.count},${fnv([...range(w.count)].map((k) => weightAt(w, k)))},rw${writable ? 1 : 0}` : `0,0,${FNV_START},rw0`;
@@ -374,11 +1044,39 @@ export function summaryLines(t: EventTable): string[] {
   t.layers.forEach((l, i) => {
     const n = l.neuron;
     const p = l.plasticity;
-    const neuronText = [MODELS.indexOf(n.model), n.reset === "subtract" ? 0 : 1, n.threshold, n.resetValue, n.leakShift, n.leakQ15, n.currentShift, n.refractory, n.vMin].join(",");
-    const plasticity = p ? [["stdp", "rstdp", "triplet"].indexOf(p.rule), p.preTraceShift, p.postTraceShift, p.traceIncrement, p.aPlus, p.aMinus, p.eligibilityShift, p.learningShift, p.baselineShift, p.wMin, p.wMax,
-      p.timing === "event" ? 1 : 0, p.tripletShift ?? 0, p.a3Plus ?? 0].join(",") : "-";
+    const neuronText = [
+      MODELS.indexOf(n.model),
+      n.reset === "subtract" ? 0 : 1,
+      n.threshold,
+      n.resetValue,
+      n.leakShift,
+      n.leakQ15,
+      n.currentShift,
+      n.refractory,
+      n.vMin,
+    ].join(",");
+    const plasticity = p
+      ? [
+          ["stdp", "rstdp", "triplet"].indexOf(p.rule),
+          p.preTraceShift,
+          p.postTraceShift,
+          p.traceIncrement,
+          p.aPlus,
+          p.aMinus,
+          p.eligibilityShift,
+          p.learningShift,
+          p.baselineShift,
+          p.wMin,
+          p.wMax,
+          p.timing === "event" ? 1 : 0,
+          p.tripletShift ?? 0,
+          p.a3Plus ?? 0,
+        ].join(",")
+      : "-";
     const bias = l.bias ? `${l.bias.length},${fnv(l.bias)}` : `0,${FNV_START}`;
-    lines.push(`layer ${i} name=${toHex(new TextEncoder().encode(l.name))} size=${l.size} shape=${s3(l.shape)} channels=${l.shape ? l.shape[0] : l.size} neuron=${neuronText} bias=${bias} plasticity=${plasticity}`);
+    lines.push(
+      `layer ${i} name=${toHex(new TextEncoder().encode(l.name))} size=${l.size} shape=${s3(l.shape)} channels=${l.shape ? l.shape[0] : l.size} neuron=${neuronText} bias=${bias} plasticity=${plasticity}`,
+    );
     lines.push(connectionLine(i, "input", l.input, p !== undefined));
     if (l.recurrent) lines.push(connectionLine(i, "recurrent", l.recurrent, false));
   });

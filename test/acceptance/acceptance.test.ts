@@ -21,7 +21,27 @@ import { convert, inspect, quantize, train } from "./verbs/pipeline.js";
 import { exportVerb, importVerb, monitor } from "./verbs/interchange.js";
 
 /** Every verb's cases, in the order a user meets them. */
-export const VERB_CASES: readonly VerbCase[] = [demo, train, convert, importVerb, quantize, inspect, run, evalVerb, exportVerb, codegen, build, flash, stream, compare, monitor, adapt, learn, ports, bench];
+export const VERB_CASES: readonly VerbCase[] = [
+  demo,
+  train,
+  convert,
+  importVerb,
+  quantize,
+  inspect,
+  run,
+  evalVerb,
+  exportVerb,
+  codegen,
+  build,
+  flash,
+  stream,
+  compare,
+  monitor,
+  adapt,
+  learn,
+  ports,
+  bench,
+];
 
 /** The verbs of README.md's command-reference table (first word of each row's first cell). */
 export function readmeVerbs(readme: string): string[] {

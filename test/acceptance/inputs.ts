@@ -31,10 +31,11 @@ export function writeInputs(dir: string): Record<"nmnist" | "aedat" | "evt2" | "
   const spikeSample = (label: number, offset: number) => {
     const step: number[] = [];
     const index: number[] = [];
-    for (let t = 0; t < steps; t++) for (let i = offset; i < 784; i += 37) {
-      step.push(t);
-      index.push(i);
-    }
+    for (let t = 0; t < steps; t++)
+      for (let i = offset; i < 784; i += 37) {
+        step.push(t);
+        index.push(i);
+      }
     return { label, steps, step: Uint32Array.from(step), index: Uint32Array.from(index) };
   };
   writeFileSync(join(dir, "in.spikes"), encodeSpikeFile({ inputSize: 784, samples: [spikeSample(1, 0), spikeSample(7, 5)] }));

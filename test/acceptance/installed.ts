@@ -49,7 +49,12 @@ export interface RunOptions {
 
 /** Where npm keeps its cache for these runs (the user's own, read only through --offline). */
 function npm(args: readonly string[], cwd: string): string {
-  return execFileSync("npm", [...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+  return execFileSync("npm", [...args], {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, npm_config_update_notifier: "false" },
+  });
 }
 
 /** Production dependency folders of this checkout, relative to node_modules (top level only: nested ones come along). */
@@ -81,7 +86,11 @@ function linkTree(from: string, to: string): void {
 export function packAndInstall(): InstalledPackage {
   const root = mkdtempSync(join(tmpdir(), "picospike-pkg-"));
   const t0 = performance.now();
-  const packed = JSON.parse(npm(["pack", "--json", "--pack-destination", root], REPO)) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
+  const packed = JSON.parse(npm(["pack", "--json", "--pack-destination", root], REPO)) as Array<{
+    filename: string;
+    size: number;
+    files: Array<{ path: string }>;
+  }>;
   const packSeconds = (performance.now() - t0) / 1000;
   const info = packed[0]!;
   const tarball = join(root, info.filename);
@@ -92,7 +101,16 @@ export function packAndInstall(): InstalledPackage {
   const installSeconds = (performance.now() - t1) / 1000;
   const bin = join(prefix, "node_modules", ".bin", "picospike");
   if (!existsSync(bin)) throw new Error(`npm install left no ${bin}`);
-  return { tarball, tarballBytes: statSync(tarball).size, tarballFiles: info.files.length, files: info.files.map((f) => f.path), prefix, bin, packSeconds, installSeconds };
+  return {
+    tarball,
+    tarballBytes: statSync(tarball).size,
+    tarballFiles: info.files.length,
+    files: info.files.map((f) => f.path),
+    prefix,
+    bin,
+    packSeconds,
+    installSeconds,
+  };
 }
 
 /** An empty folder outside the repository, where the user types the commands. */
@@ -128,7 +146,12 @@ export class User {
 
   /** Runs a shell command line in the user's folder (pipes, as a user types them). */
   shell(command: string, options: RunOptions = {}): Run {
-    const r = spawnSync("sh", ["-c", command], { cwd: options.cwd ?? this.dir, encoding: "utf8", timeout: options.timeoutMs ?? 180_000, env: { ...process.env, ...options.env } });
+    const r = spawnSync("sh", ["-c", command], {
+      cwd: options.cwd ?? this.dir,
+      encoding: "utf8",
+      timeout: options.timeoutMs ?? 180_000,
+      env: { ...process.env, ...options.env },
+    });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   }
 

@@ -75,7 +75,13 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 async function connect(build: DeviceBuild): Promise<{ session: BoardSession; close: () => Promise<void> }> {
   // A 1 s per-attempt timeout instead of the spec's 200 ms: QEMU boards on a loaded shared machine
   // answer a 500-byte MODEL_CHUNK in 100-300 ms and now and then later (the test checks bits, not speed).
-  const board = await openBoard({ board: build.board.name, image: build.image, recovery: false, upload: false, session: { handshakeMs: 8000, timeoutMs: 1000 } });
+  const board = await openBoard({
+    board: build.board.name,
+    image: build.image,
+    recovery: false,
+    upload: false,
+    session: { handshakeMs: 8000, timeoutMs: 1000 },
+  });
   return { session: board.session, close: () => board.close() };
 }
 
@@ -84,145 +90,180 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
   if (missing.length > 0) console.log(`skipping the device runtime on ${boardName}: ${missing.join(", ")} not installed`);
   const board = getBoard(boardName);
   // Both builds start at once (2 cores) and are shared by the tests below.
-  const builds = missing.length > 0 ? undefined : {
-    generic: buildDevice(boardName, { outDir: join(outDir, `${boardName}-generic`) }),
-    compiled: buildDevice(boardName, { outDir: join(outDir, `${boardName}-mlp`), model: mlpBytes }),
-  };
+  const builds =
+    missing.length > 0
+      ? undefined
+      : {
+          generic: buildDevice(boardName, { outDir: join(outDir, `${boardName}-generic`) }),
+          compiled: buildDevice(boardName, { outDir: join(outDir, `${boardName}-mlp`), model: mlpBytes }),
+        };
   builds?.generic.catch(() => undefined);
   builds?.compiled.catch(() => undefined);
 
-  it.skipIf(missing.length > 0)("generic firmware: the small model uploaded runs bit-exact; the MLP too where RAM allows", async () => {
-    const build = await builds!.generic;
-    const c = await connect(build);
-    try {
-      expect(c.session.info.board).toBe(boardName);
-      expect(c.session.info.modelSource).toBe(MODEL_SOURCE.NONE);
-      expect(Buffer.from(c.session.info.firmwareHash).toString("hex")).toBe(build.firmwareHash);
-      expect((await c.session.ensureModel(smallBytes)).uploaded).toBe(true);
-      const report = await compareRun(c.session, small, randomSamples(small, 2, 3), { steps: STEPS });
-      expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 2, steps: 2 * STEPS, deviceAccuracy: 1, interpreterAccuracy: 1 });
-      expect(report.membraneChecks).toBe(2 * small.layers.length);
-      if (mlpBytes.length <= c.session.info.uploadRam) {
-        expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(true);
-        const r2 = await compareRun(c.session, mlp, mlpSamples(mlp, 2, 7), { steps: STEPS });
-        expect(r2).toMatchObject({ bitExact: true, firstDivergence: null, deviceAccuracy: 1 });
-      } else {
-        // The MLP's table exceeds the upload RAM: the host says so before sending a byte.
-        await expect(c.session.ensureModel(mlpBytes)).rejects.toMatchObject({ code: "DEVICE_OUT_OF_MEMORY" });
-      }
-    } finally {
-      await c.close();
-    }
-  }, BUILD_AND_RUN_MS);
-
-  it.skipIf(missing.length > 0)("on-device R-STDP: rewards at their target step, learned weights and traces bit-identical to the interpreter's replay", async () => {
-    const build = await builds!.generic;
-    const c = await connect(build);
-    try {
-      expect(c.session.info.capabilities & 0x08).toBe(0x08); // PLASTICITY
-      const task = associativeTask({ seed: 2 });
-      expect((await c.session.ensureModel(encodeTable(task.table))).uploaded).toBe(true);
-      // a closed-loop run: the host's rewards depend on the device's actions
-      const report = await adaptOnSession(c.session, task, 300, 5);
-      expect(report.weightsBitExact).toBe(true);
-      // a plain reward log on top, then traces and eligibility read back against the replay
-      await c.session.resetState(true);
-      const g = new Xorshift32(9);
-      const log = { inputs: [] as StepEvents[], rewards: [] as Array<{ step: number; value: number }>, firstStep: 0 };
-      for (let t = 0; t < 200; t++) {
-        if (t % 7 === 3) {
-          const value = ((g.next() % 4001) | 0) - 2000;
-          expect(await c.session.reward(t + 2, value)).toBe(t + 2);
-          log.rewards.push({ step: t + 2, value });
+  it.skipIf(missing.length > 0)(
+    "generic firmware: the small model uploaded runs bit-exact; the MLP too where RAM allows",
+    async () => {
+      const build = await builds!.generic;
+      const c = await connect(build);
+      try {
+        expect(c.session.info.board).toBe(boardName);
+        expect(c.session.info.modelSource).toBe(MODEL_SOURCE.NONE);
+        expect(Buffer.from(c.session.info.firmwareHash).toString("hex")).toBe(build.firmwareHash);
+        expect((await c.session.ensureModel(smallBytes)).uploaded).toBe(true);
+        const report = await compareRun(c.session, small, randomSamples(small, 2, 3), { steps: STEPS });
+        expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 2, steps: 2 * STEPS, deviceAccuracy: 1, interpreterAccuracy: 1 });
+        expect(report.membraneChecks).toBe(2 * small.layers.length);
+        if (mlpBytes.length <= c.session.info.uploadRam) {
+          expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(true);
+          const r2 = await compareRun(c.session, mlp, mlpSamples(mlp, 2, 7), { steps: STEPS });
+          expect(r2).toMatchObject({ bitExact: true, firstDivergence: null, deviceAccuracy: 1 });
+        } else {
+          // The MLP's table exceeds the upload RAM: the host says so before sending a byte.
+          await expect(c.session.ensureModel(mlpBytes)).rejects.toMatchObject({ code: "DEVICE_OUT_OF_MEMORY" });
         }
-        const events: StepEvents = { indices: Uint32Array.from(Array.from({ length: task.table.input.size }, (_, i) => i).filter(() => g.next() >>> 24 < 40)) };
-        await c.session.step(t, events, 1);
-        log.inputs.push(events);
+      } finally {
+        await c.close();
       }
-      log.rewards.sort((a, b) => a.step - b.step);
-      const replay = replayRun(new Interpreter(task.table), log);
-      const int16 = (b: Uint8Array): number[] => Array.from({ length: b.length / 2 }, (_, i) => ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16);
-      const weights = await c.session.readState(STATE_KIND.WEIGHTS, 0);
-      expect(Array.from(weights, (b) => (b << 24) >> 24)).toEqual(Array.from(replay.weights(0)));
-      const st = replay.plasticity(0)!;
-      expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0))).toEqual(Array.from(st.preTrace));
-      expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0))).toEqual(Array.from(st.postTrace));
-      expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0))).toEqual(Array.from(st.eligibility));
-      // RESET_STATE 1 puts the stored weights back
-      await c.session.resetState(true);
-      const stored = task.table.layers[0]!.input;
-      expect(Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24)).toEqual(Array.from(stored.kind === "dense" ? stored.weights.data : []));
-    } finally {
-      await c.close();
-    }
-  }, BUILD_AND_RUN_MS);
+    },
+    BUILD_AND_RUN_MS,
+  );
 
-  it.skipIf(missing.length > 0)("event-timed R-STDP, pair STDP and triplet STDP (spec/ops.md §11.5, §11.6): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay", async () => {
-    const build = await builds!.generic;
-    const c = await connect(build);
-    try {
-      const int16 = (b: Uint8Array): number[] => Array.from({ length: b.length / 2 }, (_, i) => ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16);
-      const rstdp = associativeTask({ seed: 3, timing: "event" });
-      const learner = rstdp.table.layers[0]!;
-      const stdp: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "stdp", learningShift: 8 } }] };
-      const triplet: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "triplet", learningShift: 8, tripletShift: 5, a3Plus: 12000 } }] };
-      expect((await c.session.ensureModel(encodeTable(rstdp.table))).uploaded).toBe(true);
-      const report = await adaptOnSession(c.session, rstdp, 150, 4);
-      expect(report.weightsBitExact).toBe(true);
-      for (const table of [rstdp.table, stdp, triplet]) {
-        await c.session.ensureModel(encodeTable(table));
+  it.skipIf(missing.length > 0)(
+    "on-device R-STDP: rewards at their target step, learned weights and traces bit-identical to the interpreter's replay",
+    async () => {
+      const build = await builds!.generic;
+      const c = await connect(build);
+      try {
+        expect(c.session.info.capabilities & 0x08).toBe(0x08); // PLASTICITY
+        const task = associativeTask({ seed: 2 });
+        expect((await c.session.ensureModel(encodeTable(task.table))).uploaded).toBe(true);
+        // a closed-loop run: the host's rewards depend on the device's actions
+        const report = await adaptOnSession(c.session, task, 300, 5);
+        expect(report.weightsBitExact).toBe(true);
+        // a plain reward log on top, then traces and eligibility read back against the replay
         await c.session.resetState(true);
-        const g = new Xorshift32(21);
+        const g = new Xorshift32(9);
         const log = { inputs: [] as StepEvents[], rewards: [] as Array<{ step: number; value: number }>, firstStep: 0 };
-        for (let t = 0; t < 240; t++) {
-          if (t % 9 === 4) {
+        for (let t = 0; t < 200; t++) {
+          if (t % 7 === 3) {
             const value = ((g.next() % 4001) | 0) - 2000;
-            await c.session.reward(t + 1, value);
-            log.rewards.push({ step: t + 1, value });
+            expect(await c.session.reward(t + 2, value)).toBe(t + 2);
+            log.rewards.push({ step: t + 2, value });
           }
-          // bursts then silence, so stamps age over long gaps as well as single steps
-          const rate = t % 60 < 25 ? 70 : 4;
-          const events: StepEvents = { indices: Uint32Array.from(Array.from({ length: table.input.size }, (_, i) => i).filter(() => g.next() >>> 24 < rate)) };
+          const events: StepEvents = {
+            indices: Uint32Array.from(Array.from({ length: task.table.input.size }, (_, i) => i).filter(() => g.next() >>> 24 < 40)),
+          };
           await c.session.step(t, events, 1);
           log.inputs.push(events);
         }
-        const replay = replayRun(new Interpreter(table), log);
+        log.rewards.sort((a, b) => a.step - b.step);
+        const replay = replayRun(new Interpreter(task.table), log);
+        const int16 = (b: Uint8Array): number[] => Array.from({ length: b.length / 2 }, (_, i) => ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16);
+        const weights = await c.session.readState(STATE_KIND.WEIGHTS, 0);
+        expect(Array.from(weights, (b) => (b << 24) >> 24)).toEqual(Array.from(replay.weights(0)));
         const st = replay.plasticity(0)!;
-        const what = `${table.layers[0]!.plasticity!.rule} on ${boardName}`;
-        expect(Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24), what).toEqual(Array.from(replay.weights(0)));
-        expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0)), what).toEqual(Array.from(st.preTrace));
-        expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0)), what).toEqual(Array.from(st.postTrace));
-        if (st.eligibility.length > 0) expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0)), what).toEqual(Array.from(st.eligibility));
-        expect(Array.from(replay.weights(0)), `${what}: learning moved the weights`).not.toEqual(Array.from(stdp.layers[0]!.input.kind === "dense" ? stdp.layers[0]!.input.weights.data : []));
+        expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0))).toEqual(Array.from(st.preTrace));
+        expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0))).toEqual(Array.from(st.postTrace));
+        expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0))).toEqual(Array.from(st.eligibility));
+        // RESET_STATE 1 puts the stored weights back
+        await c.session.resetState(true);
+        const stored = task.table.layers[0]!.input;
+        expect(Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24)).toEqual(
+          Array.from(stored.kind === "dense" ? stored.weights.data : []),
+        );
+      } finally {
+        await c.close();
       }
-    } finally {
-      await c.close();
-    }
-  }, BUILD_AND_RUN_MS);
+    },
+    BUILD_AND_RUN_MS,
+  );
 
-  it.skipIf(missing.length > 0)("MLP compiled in (tables in flash): bit-exact with per-step cost; an uploaded model replaces it", async () => {
-    const build = await builds!.compiled;
-    if (board.flashBytes !== undefined) expect(build.size.flash).toBeLessThanOrEqual(board.flashBytes);
-    const c = await connect(build);
-    try {
-      expect(c.session.info.modelSource).toBe(MODEL_SOURCE.COMPILED_IN);
-      expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(false);
-      expect(c.session.modelHash).toBe(hashOfTable(mlp));
-      const report = await compareRun(c.session, mlp, mlpSamples(mlp, 3, 7), { steps: STEPS });
-      expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 3, deviceAccuracy: 1, interpreterAccuracy: 1 });
-      // Per-step cost from the device counter (instructions under QEMU -icount, µs natively).
-      await c.session.resetState();
-      const sample = mlpSamples(mlp, 1, 9)[0]!;
-      const costs: number[] = [];
-      for (let t = 0; t < 4; t++) costs.push((await c.session.step(t, sample.steps[t]!, allLayersMask(2), true)).cost ?? -1);
-      expect(costs.every((x) => x >= 0)).toBe(true);
-      console.log(`${boardName}: MLP 784-32-10 compiled in: flash ${build.size.flash} B (table ${build.modelBytes} B), static RAM ${build.size.ram} B; cost of steps 0..3 (unit ${c.session.info.costUnit}): ${costs.join(", ")}`);
-      // The small model uploaded over serial replaces the compiled-in one; MODEL_BEGIN brings it back.
-      expect((await c.session.ensureModel(smallBytes)).uploaded).toBe(true);
-      const r2 = await compareRun(c.session, small, randomSamples(small, 1, 4), { steps: STEPS });
-      expect(r2.bitExact).toBe(true);
-    } finally {
-      await c.close();
-    }
-  }, BUILD_AND_RUN_MS);
+  it.skipIf(missing.length > 0)(
+    "event-timed R-STDP, pair STDP and triplet STDP (spec/ops.md §11.5, §11.6): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay",
+    async () => {
+      const build = await builds!.generic;
+      const c = await connect(build);
+      try {
+        const int16 = (b: Uint8Array): number[] => Array.from({ length: b.length / 2 }, (_, i) => ((b[2 * i]! | (b[2 * i + 1]! << 8)) << 16) >> 16);
+        const rstdp = associativeTask({ seed: 3, timing: "event" });
+        const learner = rstdp.table.layers[0]!;
+        const stdp: EventTable = { ...rstdp.table, layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "stdp", learningShift: 8 } }] };
+        const triplet: EventTable = {
+          ...rstdp.table,
+          layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "triplet", learningShift: 8, tripletShift: 5, a3Plus: 12000 } }],
+        };
+        expect((await c.session.ensureModel(encodeTable(rstdp.table))).uploaded).toBe(true);
+        const report = await adaptOnSession(c.session, rstdp, 150, 4);
+        expect(report.weightsBitExact).toBe(true);
+        for (const table of [rstdp.table, stdp, triplet]) {
+          await c.session.ensureModel(encodeTable(table));
+          await c.session.resetState(true);
+          const g = new Xorshift32(21);
+          const log = { inputs: [] as StepEvents[], rewards: [] as Array<{ step: number; value: number }>, firstStep: 0 };
+          for (let t = 0; t < 240; t++) {
+            if (t % 9 === 4) {
+              const value = ((g.next() % 4001) | 0) - 2000;
+              await c.session.reward(t + 1, value);
+              log.rewards.push({ step: t + 1, value });
+            }
+            // bursts then silence, so stamps age over long gaps as well as single steps
+            const rate = t % 60 < 25 ? 70 : 4;
+            const events: StepEvents = {
+              indices: Uint32Array.from(Array.from({ length: table.input.size }, (_, i) => i).filter(() => g.next() >>> 24 < rate)),
+            };
+            await c.session.step(t, events, 1);
+            log.inputs.push(events);
+          }
+          const replay = replayRun(new Interpreter(table), log);
+          const st = replay.plasticity(0)!;
+          const what = `${table.layers[0]!.plasticity!.rule} on ${boardName}`;
+          expect(
+            Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24),
+            what,
+          ).toEqual(Array.from(replay.weights(0)));
+          expect(int16(await c.session.readState(STATE_KIND.PRE_TRACE, 0)), what).toEqual(Array.from(st.preTrace));
+          expect(int16(await c.session.readState(STATE_KIND.POST_TRACE, 0)), what).toEqual(Array.from(st.postTrace));
+          if (st.eligibility.length > 0) expect(int16(await c.session.readState(STATE_KIND.ELIGIBILITY, 0)), what).toEqual(Array.from(st.eligibility));
+          expect(Array.from(replay.weights(0)), `${what}: learning moved the weights`).not.toEqual(
+            Array.from(stdp.layers[0]!.input.kind === "dense" ? stdp.layers[0]!.input.weights.data : []),
+          );
+        }
+      } finally {
+        await c.close();
+      }
+    },
+    BUILD_AND_RUN_MS,
+  );
+
+  it.skipIf(missing.length > 0)(
+    "MLP compiled in (tables in flash): bit-exact with per-step cost; an uploaded model replaces it",
+    async () => {
+      const build = await builds!.compiled;
+      if (board.flashBytes !== undefined) expect(build.size.flash).toBeLessThanOrEqual(board.flashBytes);
+      const c = await connect(build);
+      try {
+        expect(c.session.info.modelSource).toBe(MODEL_SOURCE.COMPILED_IN);
+        expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(false);
+        expect(c.session.modelHash).toBe(hashOfTable(mlp));
+        const report = await compareRun(c.session, mlp, mlpSamples(mlp, 3, 7), { steps: STEPS });
+        expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 3, deviceAccuracy: 1, interpreterAccuracy: 1 });
+        // Per-step cost from the device counter (instructions under QEMU -icount, µs natively).
+        await c.session.resetState();
+        const sample = mlpSamples(mlp, 1, 9)[0]!;
+        const costs: number[] = [];
+        for (let t = 0; t < 4; t++) costs.push((await c.session.step(t, sample.steps[t]!, allLayersMask(2), true)).cost ?? -1);
+        expect(costs.every((x) => x >= 0)).toBe(true);
+        console.log(
+          `${boardName}: MLP 784-32-10 compiled in: flash ${build.size.flash} B (table ${build.modelBytes} B), static RAM ${build.size.ram} B; cost of steps 0..3 (unit ${c.session.info.costUnit}): ${costs.join(", ")}`,
+        );
+        // The small model uploaded over serial replaces the compiled-in one; MODEL_BEGIN brings it back.
+        expect((await c.session.ensureModel(smallBytes)).uploaded).toBe(true);
+        const r2 = await compareRun(c.session, small, randomSamples(small, 1, 4), { steps: STEPS });
+        expect(r2.bitExact).toBe(true);
+      } finally {
+        await c.close();
+      }
+    },
+    BUILD_AND_RUN_MS,
+  );
 });

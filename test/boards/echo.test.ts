@@ -90,16 +90,18 @@ function buildEcho(board: string): Promise<BuildResult> {
   return build;
 }
 
-const cases: Array<{ board: string; method: FlashMethodName; tools: ToolName[] }> = ([
-  { board: "native", method: "native", tools: ["gcc", "size"] },
-  { board: "mps2-an386", method: "qemu", tools: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"] },
-  { board: "mps2-an386", method: "gdb", tools: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm", "gdb-multiarch"] },
-  { board: "microbit", method: "qemu", tools: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"] },
-  { board: "nucleo-f4", method: "qemu", tools: boardTools(getBoard("nucleo-f4")) },
-  { board: "nucleo-f4", method: "gdb", tools: [...boardTools(getBoard("nucleo-f4")), "gdb-multiarch"] },
-  { board: "hifive1", method: "qemu", tools: boardTools(getBoard("hifive1")) },
-  { board: "mps3-an547", method: "qemu", tools: boardTools(getBoard("mps3-an547")) },
-] as Array<{ board: string; method: FlashMethodName; tools: ToolName[] }>).filter((c) => testedBoards([c.board]).length > 0);
+const cases: Array<{ board: string; method: FlashMethodName; tools: ToolName[] }> = (
+  [
+    { board: "native", method: "native", tools: ["gcc", "size"] },
+    { board: "mps2-an386", method: "qemu", tools: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"] },
+    { board: "mps2-an386", method: "gdb", tools: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm", "gdb-multiarch"] },
+    { board: "microbit", method: "qemu", tools: ["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"] },
+    { board: "nucleo-f4", method: "qemu", tools: boardTools(getBoard("nucleo-f4")) },
+    { board: "nucleo-f4", method: "gdb", tools: [...boardTools(getBoard("nucleo-f4")), "gdb-multiarch"] },
+    { board: "hifive1", method: "qemu", tools: boardTools(getBoard("hifive1")) },
+    { board: "mps3-an547", method: "qemu", tools: boardTools(getBoard("mps3-an547")) },
+  ] as Array<{ board: string; method: FlashMethodName; tools: ToolName[] }>
+).filter((c) => testedBoards([c.board]).length > 0);
 
 /** Workload costs per board, across methods and runs: deterministic boards must agree. */
 const costsByBoard = new Map<string, number[]>();
@@ -162,7 +164,9 @@ describe("board bring-up with the echo firmware", () => {
             all.push(...costs);
             costsByBoard.set(board, all);
             expect(new Set(all).size).toBe(1);
-            console.log(`${board} via ${method}: workload ${costs[0]} ticks = ${(costs[0] ?? 0) * spec.qemu.instructionsPerTick} instructions; image ${JSON.stringify(build.size)}`);
+            console.log(
+              `${board} via ${method}: workload ${costs[0]} ticks = ${(costs[0] ?? 0) * spec.qemu.instructionsPerTick} instructions; image ${JSON.stringify(build.size)}`,
+            );
           }
         } finally {
           await transport.close();

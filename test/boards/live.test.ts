@@ -95,16 +95,41 @@ describe.skipIf(missing.length > 0)("live streaming on the native board", () => 
     const out = join(dir, "live-out.cbor");
     const inputs = join(dir, "live-in.cbor");
     const r = await runWithLiveStdin(
-      ["stream", "--model", model, "--board", "native", "--input", "ndjson:-", "--realtime", "--dt", "2", "--json", "--out", out, "--out-inputs", inputs, "--plot", join(dir, "live.svg")],
-      lines, 8,
+      [
+        "stream",
+        "--model",
+        model,
+        "--board",
+        "native",
+        "--input",
+        "ndjson:-",
+        "--realtime",
+        "--dt",
+        "2",
+        "--json",
+        "--out",
+        out,
+        "--out-inputs",
+        inputs,
+        "--plot",
+        join(dir, "live.svg"),
+      ],
+      lines,
+      8,
     );
     expect(r.stderr).not.toMatch(/^error /m);
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout);
-    console.log(`ndjson live on native: ${summary.steps} steps, ${summary.inputEvents} input events, ${summary.framesDropped} dropped, lag p50 ${summary.lagP50Ms} ms, p99 ${summary.lagP99Ms} ms, ${summary.bytesPerEvent} bytes/event`);
+    console.log(
+      `ndjson live on native: ${summary.steps} steps, ${summary.inputEvents} input events, ${summary.framesDropped} dropped, lag p50 ${summary.lagP50Ms} ms, p99 ${summary.lagP99Ms} ms, ${summary.bytesPerEvent} bytes/event`,
+    );
     expect(summary.inputEvents).toBeGreaterThan(0);
     const replay = join(dir, "replay-out.cbor");
-    const c = spawnSync(process.execPath, [bin, "compare", model, "--board", "native", "--input", `spikes:${inputs}`, "--steps", String(summary.steps), "--out", replay, "--json"], { cwd: root, encoding: "utf8" });
+    const c = spawnSync(
+      process.execPath,
+      [bin, "compare", model, "--board", "native", "--input", `spikes:${inputs}`, "--steps", String(summary.steps), "--out", replay, "--json"],
+      { cwd: root, encoding: "utf8" },
+    );
     expect(c.stderr).toBe("");
     expect(JSON.parse(c.stdout)).toMatchObject({ bitExact: true, steps: summary.steps, outputSpikes: summary.outputSpikes });
     expect(Buffer.compare(readFileSync(replay), readFileSync(out))).toBe(0);
@@ -116,9 +141,15 @@ describe.skipIf(missing.length > 0)("live streaming on the native board", () => 
     const ms = 1500;
     const file = join(dir, "sweep.bin");
     writeFileSync(file, writeNmnist(sweep(ms, 6, 9)));
-    const r = spawnSync(process.execPath, [bin, "stream", "--model", model, "--board", "native", "--input", `nmnist:${file}`, "--steps", String(ms), "--realtime", "--dt", "1", "--json"], {
-      cwd: root, encoding: "utf8", timeout: 200_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [bin, "stream", "--model", model, "--board", "native", "--input", `nmnist:${file}`, "--steps", String(ms), "--realtime", "--dt", "1", "--json"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 200_000,
+      },
+    );
     expect(r.stderr).not.toMatch(/^error /m);
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout);

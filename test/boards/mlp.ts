@@ -21,4 +21,3 @@ export function mlpTable(hidden: number, seed: number): EventTable {
     provenance: { source: "test", tool: "test/boards/e2e.test.ts", settings: {}, layerScales: [1, 1] },
   };
 }
-

@@ -25,5 +25,7 @@ if (skip !== undefined) {
 }
 const report = opts.qemu ? runQemuConformance(models, steps, seed) : runConformance(models, steps, seed);
 for (const m of report.mismatches) process.stdout.write(`MISMATCH ${m}\n`);
-process.stdout.write(`conformance: ${report.models} models x ${report.steps} steps (seed ${seed}), ${report.spikes} spikes, ${report.mismatches.length} mismatches, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+process.stdout.write(
+  `conformance: ${report.models} models x ${report.steps} steps (seed ${seed}), ${report.spikes} spikes, ${report.mismatches.length} mismatches, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+);
 process.exitCode = report.mismatches.length === 0 ? 0 : 1;

@@ -1,20 +1,41 @@
 import { describe, expect, it } from "vitest";
 import { bundleC } from "../../codegen/bundle-c.js";
 import { emitTsModel } from "../../codegen/emit-ts-model.js";
-import { compareRuns, makeCase, QEMU_CONFORMANCE_TARGETS, qemuSkipReason, ROOT, runConformance, runHeldConformance, runQemuConformance, runSpecialisedConformance, runSpecialisedTsConformance, runTs, tableReaderPresent } from "./conformance.js";
+import {
+  compareRuns,
+  makeCase,
+  QEMU_CONFORMANCE_TARGETS,
+  qemuSkipReason,
+  ROOT,
+  runConformance,
+  runHeldConformance,
+  runQemuConformance,
+  runSpecialisedConformance,
+  runSpecialisedTsConformance,
+  runTs,
+  tableReaderPresent,
+} from "./conformance.js";
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
 
-const skipReason = !tableReaderPresent() ? "firmware/src/ps_table.c (the C table reader) is missing" : missingTools(["gcc"]).length > 0 ? "gcc is not installed" : undefined;
+const skipReason = !tableReaderPresent()
+  ? "firmware/src/ps_table.c (the C table reader) is missing"
+  : missingTools(["gcc"]).length > 0
+    ? "gcc is not installed"
+    : undefined;
 if (skipReason !== undefined) console.log(`conformance (host C): skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)("conformance: TS interpreter, reference oracle and host C kernels", () => {
   // 200 random models x 1000 steps, as 4 seeds x 50 models: each test stays short enough that a
   // loaded machine does not starve vitest's worker RPC (a single 200-model test did).
-  it.each([1, 2, 3, 4])("agree on every layer's spikes at every step and the final state bytes (seed %i: 50 random models x 1000 steps)", (seed) => {
-    const report = runConformance(50, 1000, seed);
-    expect(report.mismatches).toEqual([]);
-    expect(report.spikes).toBeGreaterThan(25_000); // the models are busy, not silent
-  }, 600_000);
+  it.each([1, 2, 3, 4])(
+    "agree on every layer's spikes at every step and the final state bytes (seed %i: 50 random models x 1000 steps)",
+    (seed) => {
+      const report = runConformance(50, 1000, seed);
+      expect(report.mismatches).toEqual([]);
+      expect(report.spikes).toBeGreaterThan(25_000); // the models are busy, not silent
+    },
+    600_000,
+  );
 });
 
 describe.skipIf(skipReason !== undefined)("conformance: held input (spec/ops.md §7.3), folded once and stepped held, equals stepping the events", () => {
@@ -61,24 +82,30 @@ describe.skipIf(qemuSkip !== undefined)("conformance: C kernels built by arm-non
 const m55Skip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
 if (m55Skip !== undefined) console.log(`conformance (Cortex-M55 under QEMU): skipped: ${m55Skip}`);
 
-describe.skipIf(m55Skip !== undefined)("conformance: C kernels with the Helium fold, built for Cortex-M55 (the mps3-an547's flags), run under QEMU (mps3-an547, semihosting)", () => {
-  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
-    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
-    expect(report.mismatches).toEqual([]);
-    expect(report.spikes).toBeGreaterThan(10_000);
-  });
-});
+describe.skipIf(m55Skip !== undefined)(
+  "conformance: C kernels with the Helium fold, built for Cortex-M55 (the mps3-an547's flags), run under QEMU (mps3-an547, semihosting)",
+  () => {
+    it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+      const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["cortex-m55"]);
+      expect(report.mismatches).toEqual([]);
+      expect(report.spikes).toBeGreaterThan(10_000);
+    });
+  },
+);
 
 const rvSkip = qemuSkipReason(QEMU_CONFORMANCE_TARGETS["rv32imac"]);
 if (rvSkip !== undefined) console.log(`conformance (RV32IMAC under QEMU): skipped: ${rvSkip}`);
 
-describe.skipIf(rvSkip !== undefined)("conformance: C kernels built by riscv64-unknown-elf-gcc for RV32IMAC (the hifive1's flags), run under QEMU (riscv32 virt, semihosting)", () => {
-  it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
-    const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["rv32imac"]);
-    expect(report.mismatches).toEqual([]);
-    expect(report.spikes).toBeGreaterThan(10_000);
-  });
-});
+describe.skipIf(rvSkip !== undefined)(
+  "conformance: C kernels built by riscv64-unknown-elf-gcc for RV32IMAC (the hifive1's flags), run under QEMU (riscv32 virt, semihosting)",
+  () => {
+    it("agree with the TS interpreter on a subset (30 models x 300 steps)", () => {
+      const report = runQemuConformance(30, 300, 2, QEMU_CONFORMANCE_TARGETS["rv32imac"]);
+      expect(report.mismatches).toEqual([]);
+      expect(report.spikes).toBeGreaterThan(10_000);
+    });
+  },
+);
 
 describe("conformance covers learning (spec/ops.md §11)", () => {
   it("a good share of the plastic dense layers are event-timed (spec/ops.md §11.5)", () => {
@@ -114,6 +141,8 @@ describe("conformance reports", () => {
     expect(message).toBe(`seed ${c.seed} model 3 step ${t} layer ${l} neuron ${run.spikes[t]![l]![0]}: ts spiked, c-host silent`);
     const snap = run.snapshot.slice();
     snap[16 + 12] = snap[16 + 12]! ^ 1; // layer 0 v[0], lowest byte
-    expect(compareRuns(c, run, { status: 0, spikes: run.spikes, snapshot: snap }, "c-host")).toMatch(new RegExp(`^seed ${c.seed} model 3 final state layer 0 v\\[0\\]: ts -?\\d+, c-host -?\\d+$`));
+    expect(compareRuns(c, run, { status: 0, spikes: run.spikes, snapshot: snap }, "c-host")).toMatch(
+      new RegExp(`^seed ${c.seed} model 3 final state layer 0 v\\[0\\]: ts -?\\d+, c-host -?\\d+$`),
+    );
   });
 });

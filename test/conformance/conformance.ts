@@ -121,7 +121,9 @@ export type HoldMode = "events" | "hold" | "again";
 export function eventsBytes(steps: readonly StepEvents[], rewards: readonly number[] = [], hold: readonly HoldMode[] = []): Uint8Array {
   const again = (t: number): boolean => hold[t] === "again";
   let length = 4;
-  steps.forEach((s, t) => { length += 5 + (again(t) ? 0 : s.indices.length * (s.values ? 5 : 4)) + ((rewards[t] ?? 0) !== 0 ? 4 : 0); });
+  steps.forEach((s, t) => {
+    length += 5 + (again(t) ? 0 : s.indices.length * (s.values ? 5 : 4)) + ((rewards[t] ?? 0) !== 0 ? 4 : 0);
+  });
   const bytes = new Uint8Array(length);
   const view = new DataView(bytes.buffer);
   let o = 0;
@@ -265,7 +267,11 @@ function where(c: Case, t: number, l: number, d: [number, boolean, boolean], nam
 function diffSnapshot(c: Case, a: Uint8Array, b: Uint8Array, nameA: string, nameB: string): string | undefined {
   const n = Math.min(a.length, b.length);
   let first = -1;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) { first = i; break; }
+  for (let i = 0; i < n; i++)
+    if (a[i] !== b[i]) {
+      first = i;
+      break;
+    }
   if (first < 0 && a.length === b.length) return undefined;
   if (first < 0) first = n;
   // walk the layout of spec/ops.md §10 (using a's spike counts) to name the field
@@ -276,13 +282,27 @@ function diffSnapshot(c: Case, a: Uint8Array, b: Uint8Array, nameA: string, name
     const size = c.table.layers[l]!.size;
     const cuba = c.table.layers[l]!.neuron.model === "cuba";
     const spikes = o + 12 <= a.length ? view.getUint32(o + 8, true) : 0;
-    const fields: Array<[string, number]> = [["header", 12], ["v", size * 4], ["i", cuba ? size * 4 : 0], ["r", size], ["count", size * 4], ["lastSpike", spikes * 4]];
+    const fields: Array<[string, number]> = [
+      ["header", 12],
+      ["v", size * 4],
+      ["i", cuba ? size * 4 : 0],
+      ["r", size],
+      ["count", size * 4],
+      ["lastSpike", spikes * 4],
+    ];
     for (const [name, len] of fields) {
       if (first < o + len) {
         const width = name === "r" ? 1 : 4;
         const neuron = Math.floor((first - o) / width);
         const at = o + neuron * width;
-        const read = (x: Uint8Array): number | string => (at + width > x.length ? "absent" : width === 1 ? x[at]! : name === "v" || name === "i" ? new DataView(x.buffer, x.byteOffset).getInt32(at, true) : new DataView(x.buffer, x.byteOffset).getUint32(at, true));
+        const read = (x: Uint8Array): number | string =>
+          at + width > x.length
+            ? "absent"
+            : width === 1
+              ? x[at]!
+              : name === "v" || name === "i"
+                ? new DataView(x.buffer, x.byteOffset).getInt32(at, true)
+                : new DataView(x.buffer, x.byteOffset).getUint32(at, true);
         place = `layer ${l} ${name}[${neuron}]: ${nameA} ${read(a)}, ${nameB} ${read(b)}`;
         return `seed ${c.seed} model ${c.index} final state ${place}`;
       }
@@ -301,7 +321,8 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
       if (d !== undefined) return where(c, t, l, d, "ts", cName);
     }
     const [a, b] = [ts.weightHashes?.[t], cRun.weightHashes?.[t]];
-    if (a !== undefined && b !== undefined && a !== b) return `seed ${c.seed} model ${c.index} step ${t}: plastic weights differ (hash ts ${a.toString(16)}, ${cName} ${b.toString(16)})`;
+    if (a !== undefined && b !== undefined && a !== b)
+      return `seed ${c.seed} model ${c.index} step ${t}: plastic weights differ (hash ts ${a.toString(16)}, ${cName} ${b.toString(16)})`;
   }
   return diffSnapshot(c, ts.snapshot, cRun.snapshot, "ts", cName);
 }
@@ -309,8 +330,23 @@ export function compareRuns(c: Case, ts: Run, cRun: Run, cName: string): string 
 /** Builds the host harness with `cc` (gcc by default) into dir; returns the executable path. */
 export function buildHostHarness(dir: string, cc = "gcc", extra: readonly string[] = []): string {
   const exe = join(dir, "harness");
-  execFileSync(cc, [...STRICT, "-O2", "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), ...extra, "-o", exe, join(ROOT, "test/conformance/harness.c"),
-    ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s))], { stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(
+    cc,
+    [
+      ...STRICT,
+      "-O2",
+      "-I",
+      join(ROOT, "firmware/include"),
+      "-I",
+      join(ROOT, "firmware/kernels"),
+      ...extra,
+      "-o",
+      exe,
+      join(ROOT, "test/conformance/harness.c"),
+      ...[...NET_SOURCES, ...TABLE_SOURCES].map((s) => join(ROOT, s)),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   return exe;
 }
 
@@ -385,7 +421,12 @@ export function runConformance(models: number, steps: number, seed: number, batc
 }
 
 /** Harness buffer sizes for the Cortex-M build (the mps2-an386 has 4 MiB of code and 4 MiB of data RAM). */
-const QEMU_SIZES = ["-DHARNESS_FILE_BYTES=(256ul*1024ul)", "-DHARNESS_ARENA_BYTES=(256ul*1024ul)", "-DHARNESS_STATE_WORDS=(64ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u"];
+const QEMU_SIZES = [
+  "-DHARNESS_FILE_BYTES=(256ul*1024ul)",
+  "-DHARNESS_ARENA_BYTES=(256ul*1024ul)",
+  "-DHARNESS_STATE_WORDS=(64ul*1024ul)",
+  "-DHARNESS_MAX_EVENTS=4096u",
+];
 
 /** A CPU the conformance subset runs on under QEMU system emulation, with semihosting for file access. */
 export interface QemuConformanceTarget {
@@ -413,8 +454,27 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
     tools: ["arm-none-eabi-gcc", "qemu-system-arm"],
     build(dir) {
       const elf = join(dir, "harness-m4.elf");
-      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-        ...QEMU_SIZES, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      execFileSync(
+        "arm-none-eabi-gcc",
+        [
+          ...STRICT,
+          "-mcpu=cortex-m4",
+          "-mthumb",
+          "-O2",
+          "--specs=rdimon.specs",
+          "-Wl,--section-start=.vectors=0x0",
+          ...QEMU_SIZES,
+          "-I",
+          join(ROOT, "firmware/include"),
+          "-I",
+          join(ROOT, "firmware/kernels"),
+          "-o",
+          elf,
+          join(ROOT, "test/conformance/qemu_vectors.c"),
+          ...HARNESS_SOURCES(),
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
       return elf;
     },
     command: (elf, manifest) => qemuCommand(elf, manifest),
@@ -425,13 +485,39 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
     build(dir) {
       // the mps3-an547's flags (hard float: Helium), so the Helium fold runs; buffers sized for its 512 KiB ITCM
       const elf = join(dir, "harness-m55.elf");
-      execFileSync("arm-none-eabi-gcc", [...STRICT, "-mcpu=cortex-m55", "-mfloat-abi=hard", "-mthumb", "-O2", "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0",
-        // HARNESS_MAX_HELD as small as the state: newlib's heap (semihosting fopen's buffers) lives in what the image leaves of the ITCM
-        "-DHARNESS_FILE_BYTES=(64ul*1024ul)", "-DHARNESS_ARENA_BYTES=(64ul*1024ul)", "-DHARNESS_STATE_WORDS=(16ul*1024ul)", "-DHARNESS_MAX_EVENTS=4096u", "-DHARNESS_MAX_HELD=4096u",
-        "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, join(ROOT, "test/conformance/qemu_vectors_m55.c"), ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      execFileSync(
+        "arm-none-eabi-gcc",
+        [
+          ...STRICT,
+          "-mcpu=cortex-m55",
+          "-mfloat-abi=hard",
+          "-mthumb",
+          "-O2",
+          "--specs=rdimon.specs",
+          "-Wl,--section-start=.vectors=0x0",
+          // HARNESS_MAX_HELD as small as the state: newlib's heap (semihosting fopen's buffers) lives in what the image leaves of the ITCM
+          "-DHARNESS_FILE_BYTES=(64ul*1024ul)",
+          "-DHARNESS_ARENA_BYTES=(64ul*1024ul)",
+          "-DHARNESS_STATE_WORDS=(16ul*1024ul)",
+          "-DHARNESS_MAX_EVENTS=4096u",
+          "-DHARNESS_MAX_HELD=4096u",
+          "-I",
+          join(ROOT, "firmware/include"),
+          "-I",
+          join(ROOT, "firmware/kernels"),
+          "-o",
+          elf,
+          join(ROOT, "test/conformance/qemu_vectors_m55.c"),
+          ...HARNESS_SOURCES(),
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
       return elf;
     },
-    command: (elf, manifest) => ["qemu-system-arm", ...qemuArgs(getBoard("mps3-an547"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] })],
+    command: (elf, manifest) => [
+      "qemu-system-arm",
+      ...qemuArgs(getBoard("mps3-an547"), elf, { serial: null, icount: false, semihosting: ["harness", manifest] }),
+    ],
   },
   rv32imac: {
     label: "c-rv32imac-qemu",
@@ -439,13 +525,49 @@ export const QEMU_CONFORMANCE_TARGETS: Readonly<Record<string, QemuConformanceTa
     build(dir, manifest) {
       const elf = join(dir, "harness-rv32.elf");
       if (/[\s"\\]/.test(manifest)) throw new Error(`manifest path ${manifest} cannot be built in`);
-      execFileSync("riscv64-unknown-elf-gcc", [...STRICT, "-march=rv32imac", "-mabi=ilp32", "-misa-spec=2.2", "-O2",
-        "--specs=picolibc.specs", "--oslib=semihost", "--crt0=semihost",
-        "-Wl,--defsym=__flash=0x80000000", "-Wl,--defsym=__flash_size=0x2000000", "-Wl,--defsym=__ram=0x82000000", "-Wl,--defsym=__ram_size=0x2000000",
-        ...QEMU_SIZES, `-DHARNESS_MANIFEST_PATH="${manifest}"`, "-I", join(ROOT, "firmware/include"), "-I", join(ROOT, "firmware/kernels"), "-o", elf, ...HARNESS_SOURCES()], { stdio: ["ignore", "pipe", "pipe"] });
+      execFileSync(
+        "riscv64-unknown-elf-gcc",
+        [
+          ...STRICT,
+          "-march=rv32imac",
+          "-mabi=ilp32",
+          "-misa-spec=2.2",
+          "-O2",
+          "--specs=picolibc.specs",
+          "--oslib=semihost",
+          "--crt0=semihost",
+          "-Wl,--defsym=__flash=0x80000000",
+          "-Wl,--defsym=__flash_size=0x2000000",
+          "-Wl,--defsym=__ram=0x82000000",
+          "-Wl,--defsym=__ram_size=0x2000000",
+          ...QEMU_SIZES,
+          `-DHARNESS_MANIFEST_PATH="${manifest}"`,
+          "-I",
+          join(ROOT, "firmware/include"),
+          "-I",
+          join(ROOT, "firmware/kernels"),
+          "-o",
+          elf,
+          ...HARNESS_SOURCES(),
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
       return elf;
     },
-    command: (elf) => ["qemu-system-riscv32", "-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf],
+    command: (elf) => [
+      "qemu-system-riscv32",
+      "-M",
+      "virt",
+      "-bios",
+      "none",
+      "-nographic",
+      "-monitor",
+      "none",
+      "-semihosting-config",
+      "enable=on,target=native",
+      "-kernel",
+      elf,
+    ],
   },
 };
 
@@ -470,7 +592,12 @@ export function qemuCommand(elf: string, manifest: string): string[] {
  * Runs `models` cases through the C kernels compiled for `target` (Cortex-M4 by default) under QEMU
  * and compares them with the TS interpreter; returns the mismatches.
  */
-export function runQemuConformance(models: number, steps: number, seed: number, target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!): Report {
+export function runQemuConformance(
+  models: number,
+  steps: number,
+  seed: number,
+  target: QemuConformanceTarget = QEMU_CONFORMANCE_TARGETS["cortex-m4"]!,
+): Report {
   const work = mkdtempSync(join(tmpdir(), "ps-conformance-qemu-"));
   const mismatches: string[] = [];
   let spikes = 0;
@@ -511,8 +638,13 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
         writeFileSync(join(dir, name), contents);
       }
       const exe = join(dir, "harness");
-      const sources = bundle(c.table).map(([name]) => name).filter((n) => n.endsWith(".c")).map((n) => join(dir, n));
-      execFileSync("gcc", [...STRICT, "-O2", "-DPS_HARNESS_SPECIALISED", "-I", dir, "-o", exe, join(ROOT, "test/conformance/harness.c"), ...sources], { stdio: ["ignore", "pipe", "pipe"] });
+      const sources = bundle(c.table)
+        .map(([name]) => name)
+        .filter((n) => n.endsWith(".c"))
+        .map((n) => join(dir, n));
+      execFileSync("gcc", [...STRICT, "-O2", "-DPS_HARNESS_SPECIALISED", "-I", dir, "-o", exe, join(ROOT, "test/conformance/harness.c"), ...sources], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       const { manifest, outs } = writeBatch(join(dir, "batch"), [c], true);
       runHarness([exe, manifest]);
       const ts = runTs(c);
@@ -537,7 +669,12 @@ interface SpecialisedTsModel {
  * Runs cases through the model-specialised TypeScript (`picospike codegen --target ts`): each
  * emitted module is transpiled (esbuild), imported, stepped, and compared with the interpreter.
  */
-export async function runSpecialisedTsConformance(models: number, steps: number, seed: number, emit: (table: EventTable) => Array<[string, string]>): Promise<Report> {
+export async function runSpecialisedTsConformance(
+  models: number,
+  steps: number,
+  seed: number,
+  emit: (table: EventTable) => Array<[string, string]>,
+): Promise<Report> {
   const { transformSync } = await import("esbuild");
   const work = mkdtempSync(join(tmpdir(), "ps-conformance-ts-"));
   const mismatches: string[] = [];
@@ -549,7 +686,8 @@ export async function runSpecialisedTsConformance(models: number, steps: number,
       mkdirSync(dir, { recursive: true });
       // ESM as emitted: without type=module, tsx loads the .js as CommonJS and every imported primitive becomes a getter call (slow, not wrong)
       writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
-      for (const [name, text] of emit(c.table)) writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);
+      for (const [name, text] of emit(c.table))
+        writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), transformSync(text, { loader: "ts", format: "esm" }).code);
       const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): SpecialisedTsModel };
       const model = mod.createModel();
       const run: Run = { status: 0, spikes: [], snapshot: new Uint8Array(0) };
@@ -621,7 +759,12 @@ export function runHeldConformance(models: number, steps: number, seed: number, 
       if (ts.mismatch !== undefined) mismatches.push(ts.mismatch);
       const held = heldTsMismatch(c, ts.run);
       if (held !== undefined) mismatches.push(held);
-      const m = compareRuns(c, ts.run, parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length), target === "host" ? "c-host-held" : "c-cortex-m4-qemu-held");
+      const m = compareRuns(
+        c,
+        ts.run,
+        parseRun(readFileSync(outs[k]!), c.steps.length, c.table.layers.length),
+        target === "host" ? "c-host-held" : "c-cortex-m4-qemu-held",
+      );
       if (m !== undefined) mismatches.push(m);
       for (const row of ts.run.spikes) for (const a of row) spikes += a.length;
     });

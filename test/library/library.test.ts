@@ -87,7 +87,8 @@ if(CMAKE_CROSSCOMPILING)
 endif()
 `;
 
-const cmakeSkip = missingTools(["gcc"]).length > 0 ? "gcc is not installed" : spawnSync("cmake", ["--version"]).status !== 0 ? "cmake is not installed" : undefined;
+const cmakeSkip =
+  missingTools(["gcc"]).length > 0 ? "gcc is not installed" : spawnSync("cmake", ["--version"]).status !== 0 ? "cmake is not installed" : undefined;
 if (cmakeSkip !== undefined) console.log(`library tests skipped: ${cmakeSkip}`);
 const armMissing = missingTools(["arm-none-eabi-gcc", "qemu-system-arm"]);
 if (armMissing.length > 0) console.log(`library test for arm-none-eabi skipped: ${armMissing.join(", ")} not installed`);
@@ -136,14 +137,31 @@ describe.skipIf(cmakeSkip !== undefined)("firmware as a library (codegen --targe
     expect(out).toMatch(/\d+: \d/); // the output layer spikes on this digit
   }, 120_000);
 
-  it.skipIf(armMissing.length > 0)("cmake for arm-none-eabi (toolchain file): Cortex-M4 image under QEMU gives the same spikes and class", async () => {
-    const build = join(work, "build-arm");
-    await run("cmake", ["-S", example, "-B", build, `-DPICOSPIKE_DIR=${lib}`, `-DCMAKE_TOOLCHAIN_FILE=${join(lib, "arm-none-eabi.cmake")}`, "-DPICOSPIKE_CPU=cortex-m4", "-DCMAKE_BUILD_TYPE=MinSizeRel"]);
-    await run("cmake", ["--build", build, "-j", "1"]);
-    const elf = join(build, "example");
-    const out = await run("qemu-system-arm", ["-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf], 60_000);
-    expect(out).toBe(expectedOutput());
-  }, 120_000);
+  it.skipIf(armMissing.length > 0)(
+    "cmake for arm-none-eabi (toolchain file): Cortex-M4 image under QEMU gives the same spikes and class",
+    async () => {
+      const build = join(work, "build-arm");
+      await run("cmake", [
+        "-S",
+        example,
+        "-B",
+        build,
+        `-DPICOSPIKE_DIR=${lib}`,
+        `-DCMAKE_TOOLCHAIN_FILE=${join(lib, "arm-none-eabi.cmake")}`,
+        "-DPICOSPIKE_CPU=cortex-m4",
+        "-DCMAKE_BUILD_TYPE=MinSizeRel",
+      ]);
+      await run("cmake", ["--build", build, "-j", "1"]);
+      const elf = join(build, "example");
+      const out = await run(
+        "qemu-system-arm",
+        ["-M", "mps2-an386", "-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf],
+        60_000,
+      );
+      expect(out).toBe(expectedOutput());
+    },
+    120_000,
+  );
 
   it("the plain Makefile builds libpicospike.a that links the same example", async () => {
     await run("make", ["-C", lib, "-s"]);

@@ -12,7 +12,10 @@ import { describe, expect, it } from "vitest";
 import { BUILD_OPTIONS } from "../../scripts/build.mjs";
 
 const ROOT = join(import.meta.dirname, "../..");
-const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** Packages the bundle may import that are not dependencies: loaded only when the user installed them, in a try. */
 const OPTIONAL = new Set(["@tensorflow/tfjs-node"]); // models/tf.ts: the native tfjs backend, when present
@@ -33,7 +36,10 @@ describe("the CLI bundle", () => {
     expect(external.size).toBeGreaterThan(0);
     const builtins = new Set(builtinModules);
     const wrong = [...external]
-      .filter(([spec]) => !spec.startsWith("node:") && !builtins.has(spec) && !Object.hasOwn(manifest.dependencies, packageOf(spec)) && !OPTIONAL.has(packageOf(spec)))
+      .filter(
+        ([spec]) =>
+          !spec.startsWith("node:") && !builtins.has(spec) && !Object.hasOwn(manifest.dependencies, packageOf(spec)) && !OPTIONAL.has(packageOf(spec)),
+      )
       .map(([spec, file]) => `${spec} (imported by ${file})`);
     expect(wrong).toEqual([]);
     for (const optional of OPTIONAL) expect(Object.hasOwn(manifest.devDependencies, optional), `${optional} is a devDependency`).toBe(false);

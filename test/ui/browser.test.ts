@@ -35,7 +35,15 @@ if (noGcc && !noBrowser) console.log(`skipping the native-board browser test: ${
 
 let dir = "";
 let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
-const table: EventTable = randomTable(11, { kinds: ["dense", "dense", "dense"], encoding: "spikes", readout: "count", maxNeurons: 48, models: ["if", "lif-shift"], recurrentProbability: 0, plasticityProbability: 0 });
+const table: EventTable = randomTable(11, {
+  kinds: ["dense", "dense", "dense"],
+  encoding: "spikes",
+  readout: "count",
+  maxNeurons: 48,
+  models: ["if", "lif-shift"],
+  recurrentProbability: 0,
+  plasticityProbability: 0,
+});
 
 beforeAll(async () => {
   if (noBrowser) return;
@@ -52,7 +60,13 @@ afterAll(async () => {
 });
 
 /** The built CLI run in the background: its output so far, a wait for a line, Ctrl-C, its exit. */
-function background(args: string[]): { child: ChildProcess; stderr: () => string; stdout: () => string; waitFor: (re: RegExp, ms: number) => Promise<RegExpExecArray>; exit: Promise<number | null> } {
+function background(args: string[]): {
+  child: ChildProcess;
+  stderr: () => string;
+  stdout: () => string;
+  waitFor: (re: RegExp, ms: number) => Promise<RegExpExecArray>;
+  exit: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, "bin/picospike.js"), ...args], { cwd: PACKAGE_ROOT });
   let out = "";
   let err = "";
@@ -71,7 +85,16 @@ function background(args: string[]): { child: ChildProcess; stderr: () => string
   return { child, stderr: () => err, stdout: () => out, waitFor, exit };
 }
 
-interface Stats { received: number; held: number; skipped: number; connected: boolean; ended: boolean; lastStep: number; drawn: number[]; markers: Array<{ layer: number; i: number; step: number; neuron: number; x: number; y: number }> }
+interface Stats {
+  received: number;
+  held: number;
+  skipped: number;
+  connected: boolean;
+  ended: boolean;
+  lastStep: number;
+  drawn: number[];
+  markers: Array<{ layer: number; i: number; step: number; neuron: number; x: number; y: number }>;
+}
 const stats = (page: Page): Promise<Stats> => page.evaluate(() => (window as unknown as { picospikeView: { stats(): Stats } }).picospikeView.stats());
 
 async function newPage(): Promise<Page> {
@@ -87,45 +110,68 @@ async function newPage(): Promise<Page> {
 const pageErrors = (page: Page): string[] => (page as unknown as { errors: string[] }).errors;
 
 describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
-  it.skipIf(noGcc !== undefined)("stream --board native --ui: the page connects and draws non-empty rasters; closing it mid-run leaves the stream's results unchanged", async () => {
-    const common = ["stream", "--board", "native", "--model", join(dir, "model.cbor"), "--input", "random:0.15:5", "--steps", "32", "--samples", "150"];
-    const base = runCli([...common, "--out", join(dir, "base.spk"), "--json"], 300_000);
-    expect(base.status, base.stderr).toBe(0);
-    const run = background([...common, "--out", join(dir, "ui.spk"), "--json", "--ui"]);
-    try {
-      const url = (await run.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/)/, 60_000))[1]!;
-      const page = await newPage();
-      await page.goto(url);
-      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { received: number } } }).picospikeView.stats().received > 64, { timeout: 120_000, polling: 50 });
-      await new Promise((r) => setTimeout(r, 300)); // a few animation frames
-      const s = await stats(page);
-      expect(s.connected).toBe(true);
-      expect(s.drawn[0]).toBeGreaterThan(0); // input events
-      expect(s.drawn.slice(1).some((n) => n > 0)).toBe(true); // device spikes in some layer
-      await page.screenshot({ path: join(ARTIFACTS, "stream-native-live.png"), fullPage: true });
-      expect(pageErrors(page)).toEqual([]);
-      const endedBeforeClose = s.ended;
-      await page.close();
-      expect(endedBeforeClose).toBe(false); // the page went away mid-run
-      await run.waitFor(/ui: run finished/, 300_000);
-      run.child.kill("SIGINT");
-      expect(await run.exit).toBe(0);
-    } finally {
-      if (run.child.exitCode === null) run.child.kill("SIGKILL");
-    }
-    const a = JSON.parse(base.stdout);
-    const b = JSON.parse(run.stdout());
-    for (const k of ["steps", "samples", "inputEvents", "outputSpikes", "framesDropped", "mode"]) expect(b[k], k).toEqual(a[k]);
-    expect(readFileSync(join(dir, "ui.spk")).equals(readFileSync(join(dir, "base.spk")))).toBe(true);
-  }, 600_000);
+  it.skipIf(noGcc !== undefined)(
+    "stream --board native --ui: the page connects and draws non-empty rasters; closing it mid-run leaves the stream's results unchanged",
+    async () => {
+      const common = ["stream", "--board", "native", "--model", join(dir, "model.cbor"), "--input", "random:0.15:5", "--steps", "32", "--samples", "150"];
+      const base = runCli([...common, "--out", join(dir, "base.spk"), "--json"], 300_000);
+      expect(base.status, base.stderr).toBe(0);
+      const run = background([...common, "--out", join(dir, "ui.spk"), "--json", "--ui"]);
+      try {
+        const url = (await run.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/)/, 60_000))[1]!;
+        const page = await newPage();
+        await page.goto(url);
+        await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { received: number } } }).picospikeView.stats().received > 64, {
+          timeout: 120_000,
+          polling: 50,
+        });
+        await new Promise((r) => setTimeout(r, 300)); // a few animation frames
+        const s = await stats(page);
+        expect(s.connected).toBe(true);
+        expect(s.drawn[0]).toBeGreaterThan(0); // input events
+        expect(s.drawn.slice(1).some((n) => n > 0)).toBe(true); // device spikes in some layer
+        await page.screenshot({ path: join(ARTIFACTS, "stream-native-live.png"), fullPage: true });
+        expect(pageErrors(page)).toEqual([]);
+        const endedBeforeClose = s.ended;
+        await page.close();
+        expect(endedBeforeClose).toBe(false); // the page went away mid-run
+        await run.waitFor(/ui: run finished/, 300_000);
+        run.child.kill("SIGINT");
+        expect(await run.exit).toBe(0);
+      } finally {
+        if (run.child.exitCode === null) run.child.kill("SIGKILL");
+      }
+      const a = JSON.parse(base.stdout);
+      const b = JSON.parse(run.stdout());
+      for (const k of ["steps", "samples", "inputEvents", "outputSpikes", "framesDropped", "mode"]) expect(b[k], k).toEqual(a[k]);
+      expect(readFileSync(join(dir, "ui.spk")).equals(readFileSync(join(dir, "base.spk")))).toBe(true);
+    },
+    600_000,
+  );
 
   it("monitor --board mock: real time on the board's clock, every layer drawn, the summary printed and the view kept until Ctrl-C", async () => {
-    const run = background(["monitor", "--board", "mock", "--model", join(dir, "model.cbor"), "--input", "random:0.2:8", "--dt", "2", "--steps", "1500", "--json"]);
+    const run = background([
+      "monitor",
+      "--board",
+      "mock",
+      "--model",
+      join(dir, "model.cbor"),
+      "--input",
+      "random:0.2:8",
+      "--dt",
+      "2",
+      "--steps",
+      "1500",
+      "--json",
+    ]);
     try {
       const url = (await run.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/)/, 60_000))[1]!;
       const page = await newPage();
       await page.goto(url);
-      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { received: number } } }).picospikeView.stats().received > 32, { timeout: 60_000, polling: 50 });
+      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { received: number } } }).picospikeView.stats().received > 32, {
+        timeout: 60_000,
+        polling: 50,
+      });
       await new Promise((r) => setTimeout(r, 300));
       const s = await stats(page);
       expect(s.connected).toBe(true);
@@ -162,10 +208,13 @@ describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
     const page = await newPage();
     try {
       await page.goto(server.url);
-      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { connected: boolean } } }).picospikeView.stats().connected, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { connected: boolean } } }).picospikeView.stats().connected, {
+        timeout: 20_000,
+      });
       let i = 0;
       const report = await compareRun(session, table, parseSource("random:0.1:9", table.input.size, 24), {
-        steps: 24, maxSamples: 12,
+        steps: 24,
+        maxSamples: 12,
         onStep: (st) => {
           const fs = feedStep(i++, st.sample, st.step, st.input, st.device, st.interpreter, st.interpreterMembranes);
           hub.step(fs);
@@ -175,7 +224,9 @@ describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
       hub.end({ bitExact: report.bitExact });
       const fd = report.firstDivergence!;
       expect(fd).toMatchObject({ kind: "spike", layer: 0, neuron, device: 1, interpreter: 0 });
-      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { ended: boolean } } }).picospikeView.stats().ended, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { ended: boolean } } }).picospikeView.stats().ended, {
+        timeout: 20_000,
+      });
       // The list names it; clicking it brings its step into view, ringed.
       const first = await page.$("#divergences li a");
       expect(await first!.evaluate((a) => a.textContent)).toContain(`sample ${fd.sample}, step ${fd.step}, ${table.layers[0]!.name} neuron ${neuron}`);
@@ -217,18 +268,31 @@ describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
   }, 120_000);
 
   it("keeps up at a stated event rate: 1,000 steps/s of 150 events, the newest step always arrives, every step drawn or counted as skipped", async () => {
-    const meta = { kind: "stream" as const, title: "synthetic 150,000 events/s", board: "synthetic", input: { size: 1024 }, layers: [{ name: "hidden", size: 256, integrator: false }, { name: "out", size: 10, integrator: false }], reference: false, readout: "counts" as const };
+    const meta = {
+      kind: "stream" as const,
+      title: "synthetic 150,000 events/s",
+      board: "synthetic",
+      input: { size: 1024 },
+      layers: [
+        { name: "hidden", size: 256, integrator: false },
+        { name: "out", size: 10, integrator: false },
+      ],
+      reference: false,
+      readout: "counts" as const,
+    };
     const hub = new LiveHub(meta);
     const server = await startUiServer(hub, { assets: loadPageAssets() });
     const page = await newPage();
     try {
       await page.goto(server.url);
-      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { connected: boolean } } }).picospikeView.stats().connected, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { connected: boolean } } }).picospikeView.stats().connected, {
+        timeout: 20_000,
+      });
       const total = 3000;
       const seconds = 3;
       let pushed = 0;
       let x = 1;
-      const rand = (n: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+      const rand = (n: number): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n;
       const t0 = performance.now();
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
@@ -246,9 +310,13 @@ describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
       });
       const rate = (total * 150) / ((performance.now() - t0) / 1000);
       hub.end({ steps: total });
-      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { ended: boolean } } }).picospikeView.stats().ended, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as unknown as { picospikeView: { stats(): { ended: boolean } } }).picospikeView.stats().ended, {
+        timeout: 30_000,
+      });
       const s = await stats(page);
-      console.log(`live view at ${Math.round(rate).toLocaleString("en-US")} events/s: the page received ${s.received} of ${total} steps (${((100 * s.received) / total).toFixed(1)} %), ${s.skipped} decimated`);
+      console.log(
+        `live view at ${Math.round(rate).toLocaleString("en-US")} events/s: the page received ${s.received} of ${total} steps (${((100 * s.received) / total).toFixed(1)} %), ${s.skipped} decimated`,
+      );
       expect(s.lastStep).toBe(total - 1);
       expect(s.received + s.skipped).toBe(total);
       expect(s.drawn[0]).toBeGreaterThan(0);
@@ -262,7 +330,10 @@ describe.skipIf(noBrowser !== undefined)("the live view in chromium", () => {
 
   it("compare --report: one static file that draws offline, with a sample picker, hover values and drag-zoom", async () => {
     const file = join(dir, "report.html");
-    const r = runCli(["compare", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.15:3", "--steps", "20", "--samples", "5", "--report", file], 120_000);
+    const r = runCli(
+      ["compare", join(dir, "model.cbor"), "--board", "mock", "--input", "random:0.15:3", "--steps", "20", "--samples", "5", "--report", file],
+      120_000,
+    );
     expect(r.status, r.stderr).toBe(0);
     const html = readFileSync(file, "utf8");
     expect(html).not.toMatch(/<script src=|<link /);

@@ -9,7 +9,18 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { decide, readoutLayer, reportHtml, type FeedDivergence, type FeedHealth, type FeedMeta, type FeedStep, type FeedTrial, type ReportData, type ServerMessage } from "../feed.js";
+import {
+  decide,
+  readoutLayer,
+  reportHtml,
+  type FeedDivergence,
+  type FeedHealth,
+  type FeedMeta,
+  type FeedStep,
+  type FeedTrial,
+  type ReportData,
+  type ServerMessage,
+} from "../feed.js";
 import { COLORS, Raster, type Marker } from "./raster.js";
 
 /** Steps a live page keeps (older ones leave the history and the downloaded report). */
@@ -25,7 +36,9 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 function fmt(x: number | null | undefined, digits = 0): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return x === null || x === undefined || !Number.isFinite(x)
+    ? "–"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 /** Binary search: first index in `steps` with i >= x. */
@@ -106,8 +119,7 @@ class View {
     if (msg.type === "meta") {
       this.health = [...msg.health];
       this.setMeta(msg.meta);
-    }
-    else if (msg.type === "batch") {
+    } else if (msg.type === "batch") {
       this.batches++;
       this.addSteps(msg.steps);
       this.skipped += msg.skipped;
@@ -183,7 +195,8 @@ class View {
         `<span><i style="background:${COLORS.deviceOnly}"></i>device only</span>` +
         `<span><i style="background:${COLORS.referenceOnly}"></i>interpreter only</span>` +
         `<span><i class="ring"></i>divergence</span>`;
-    } else legend.innerHTML = `<span><i style="background:${COLORS.device}"></i>device spikes</span><span><i style="background:${COLORS.both}"></i>input events</span>`;
+    } else
+      legend.innerHTML = `<span><i style="background:${COLORS.device}"></i>device spikes</span><span><i style="background:${COLORS.both}"></i>input events</span>`;
     left.append(legend);
     this.rasters = [];
     const panel = (name: string, size: number, layer: number, integrator: boolean): void => {
@@ -211,10 +224,16 @@ class View {
     right.append(rates);
     this.rateChart = new uPlot(
       {
-        width: 420, height: 170, legend: { show: true },
+        width: 420,
+        height: 170,
+        legend: { show: true },
         scales: { x: { time: false } },
         axes: [{ label: "run step" }, { size: 50 }],
-        series: [{ label: "step" }, { label: "input", stroke: "#555", width: 1.5 }, ...meta.layers.map((l, k) => ({ label: l.name, stroke: PALETTE[k % PALETTE.length]!, width: 1.5 }))],
+        series: [
+          { label: "step" },
+          { label: "input", stroke: "#555", width: 1.5 },
+          ...meta.layers.map((l, k) => ({ label: l.name, stroke: PALETTE[k % PALETTE.length]!, width: 1.5 })),
+        ],
       },
       [[], [], ...meta.layers.map(() => [])] as unknown as uPlot.AlignedData,
       rates,
@@ -225,7 +244,14 @@ class View {
     const speed = el("div", { class: "chart", id: "speed" });
     right.append(speed, el("div", { class: "dim" }, "steps/s against seconds since the view started"));
     this.speedChart = new uPlot(
-      { width: 420, height: 150, legend: { show: false }, scales: { x: { time: false } }, axes: [{}, { label: "steps/s", size: 60, space: 20 }], series: [{}, { label: "steps/s", stroke: "#1f4e9c", width: 1.5 }] },
+      {
+        width: 420,
+        height: 150,
+        legend: { show: false },
+        scales: { x: { time: false } },
+        axes: [{}, { label: "steps/s", size: 60, space: 20 }],
+        series: [{}, { label: "steps/s", stroke: "#1f4e9c", width: 1.5 }],
+      },
       [[], []],
       speed,
     );
@@ -234,7 +260,14 @@ class View {
       const curve = el("div", { class: "chart", id: "curve" });
       right.append(curve);
       this.curveChart = new uPlot(
-        { width: 420, height: 150, legend: { show: false }, scales: { x: { time: false }, y: { range: [0, 1] } }, axes: [{ label: "trial" }, { size: 40 }], series: [{}, { label: "accuracy", stroke: "#2ca02c", width: 2 }] },
+        {
+          width: 420,
+          height: 150,
+          legend: { show: false },
+          scales: { x: { time: false }, y: { range: [0, 1] } },
+          axes: [{ label: "trial" }, { size: 40 }],
+          series: [{}, { label: "accuracy", stroke: "#2ca02c", width: 2 }],
+        },
         [[], []],
         curve,
       );
@@ -243,7 +276,11 @@ class View {
       right.append(rewards);
       this.rewardChart = new uPlot(
         {
-          width: 420, height: 110, legend: { show: false }, scales: { x: { time: false } }, axes: [{ label: "trial" }, { size: 40 }],
+          width: 420,
+          height: 110,
+          legend: { show: false },
+          scales: { x: { time: false } },
+          axes: [{ label: "trial" }, { size: 40 }],
           series: [{}, { label: "reward", stroke: "#9467bd", width: 0, points: { show: true, size: 3, fill: "#9467bd" } }],
         },
         [[], []],
@@ -525,9 +562,14 @@ class View {
     const h = this.health[this.health.length - 1];
     const rows: Array<[string, string]> = h
       ? [
-          ["steps", fmt(h.steps)], ["steps/s", fmt(h.stepsPerSecond, 1)], ["lag", h.lagMs === null ? "–" : `${fmt(h.lagMs, 2)} ms`],
-          ["frames dropped", fmt(h.framesDropped)], ["CRC rejects", fmt(h.crcRejects)], ["bad frames", fmt(h.badFrames)],
-          ["retransmissions", fmt(h.retransmissions)], ["recoveries", fmt(h.recoveries)],
+          ["steps", fmt(h.steps)],
+          ["steps/s", fmt(h.stepsPerSecond, 1)],
+          ["lag", h.lagMs === null ? "–" : `${fmt(h.lagMs, 2)} ms`],
+          ["frames dropped", fmt(h.framesDropped)],
+          ["CRC rejects", fmt(h.crcRejects)],
+          ["bad frames", fmt(h.badFrames)],
+          ["retransmissions", fmt(h.retransmissions)],
+          ["recoveries", fmt(h.recoveries)],
           ["steps not drawn", fmt(this.skipped)],
         ]
       : [["link", "no report yet"]];
@@ -569,15 +611,27 @@ class View {
     if (key === this.shownDivergences) return;
     this.shownDivergences = key;
     if (this.divergences.length === 0) {
-      this.divEl.textContent = meta.reference ? (this.summary ? "none: device and interpreter bit-exact" : "none so far") : "not compared: this run shows the device only";
+      this.divEl.textContent = meta.reference
+        ? this.summary
+          ? "none: device and interpreter bit-exact"
+          : "none so far"
+        : "not compared: this run shows the device only";
       this.divEl.className = "divergences";
       return;
     }
     const list = el("ol");
-    const head = el("div", { class: "dim" }, `${this.divergences.length}${this.divergences.length >= 1000 ? "+" : ""} steps where a layer differs; click one to show it`);
+    const head = el(
+      "div",
+      { class: "dim" },
+      `${this.divergences.length}${this.divergences.length >= 1000 ? "+" : ""} steps where a layer differs; click one to show it`,
+    );
     for (const d of this.divergences.slice(0, 200)) {
       const li = el("li");
-      const a = el("a", { href: "#" }, `sample ${d.sample}, step ${d.step}, ${meta.layers[d.layer]?.name ?? `layer ${d.layer}`} neuron ${d.neuron}: ${d.kind} device ${d.device}, interpreter ${d.interpreter}`);
+      const a = el(
+        "a",
+        { href: "#" },
+        `sample ${d.sample}, step ${d.step}, ${meta.layers[d.layer]?.name ?? `layer ${d.layer}`} neuron ${d.neuron}: ${d.kind} device ${d.device}, interpreter ${d.interpreter}`,
+      );
       a.onclick = (e) => {
         e.preventDefault();
         this.zoom = [Math.max(0, d.i - 16), d.i + 16];
@@ -595,7 +649,15 @@ class View {
 
   /** What is shown, as report data. */
   data(): ReportData {
-    return { meta: this.meta!, steps: this.steps, divergences: this.divergences, trials: this.trials, health: this.health, summary: this.summary, skipped: this.skipped };
+    return {
+      meta: this.meta!,
+      steps: this.steps,
+      divergences: this.divergences,
+      trials: this.trials,
+      health: this.health,
+      summary: this.summary,
+      skipped: this.skipped,
+    };
   }
 
   /** The self-contained HTML of what is shown. */
@@ -622,10 +684,29 @@ class View {
   }
 
   /** State for tests. */
-  stats(): { received: number; held: number; skipped: number; batches: number; connected: boolean; ended: boolean; paused: boolean; lastStep: number; drawn: number[]; markers: Marker[] } {
+  stats(): {
+    received: number;
+    held: number;
+    skipped: number;
+    batches: number;
+    connected: boolean;
+    ended: boolean;
+    paused: boolean;
+    lastStep: number;
+    drawn: number[];
+    markers: Marker[];
+  } {
     return {
-      received: this.received, held: this.steps.length, skipped: this.skipped, batches: this.batches, connected: this.connected, ended: this.summary !== null,
-      paused: this.paused, lastStep: this.steps[this.steps.length - 1]?.i ?? -1, drawn: this.rasters.map((r) => r.drawnEvents), markers: this.rasters.flatMap((r) => r.markers),
+      received: this.received,
+      held: this.steps.length,
+      skipped: this.skipped,
+      batches: this.batches,
+      connected: this.connected,
+      ended: this.summary !== null,
+      paused: this.paused,
+      lastStep: this.steps[this.steps.length - 1]?.i ?? -1,
+      drawn: this.rasters.map((r) => r.drawnEvents),
+      markers: this.rasters.flatMap((r) => r.markers),
     };
   }
 

@@ -47,7 +47,12 @@ export class Raster {
   private x0 = 0;
   private x1 = 1;
 
-  constructor(readonly layer: LayerRef, readonly size: number, readonly integrator: boolean, parent: HTMLElement) {
+  constructor(
+    readonly layer: LayerRef,
+    readonly size: number,
+    readonly integrator: boolean,
+    parent: HTMLElement,
+  ) {
     this.canvas = document.createElement("canvas");
     this.canvas.className = "raster";
     this.canvas.dataset["layer"] = String(layer);
@@ -73,7 +78,14 @@ export class Raster {
    * Draws steps with run index in [x0, x1) (`steps` ascending by i), sample boundaries as faint
    * lines, and the divergences of this layer.
    */
-  draw(steps: readonly FeedStep[], x0: number, x1: number, divergences: readonly FeedDivergence[], reference: boolean, stepsPerSample: number | undefined): void {
+  draw(
+    steps: readonly FeedStep[],
+    x0: number,
+    x1: number,
+    divergences: readonly FeedDivergence[],
+    reference: boolean,
+    stepsPerSample: number | undefined,
+  ): void {
     this.x0 = x0;
     this.x1 = Math.max(x0 + 1, x1);
     const dpr = Math.min(2, window.devicePixelRatio || 1);
@@ -110,7 +122,7 @@ export class Raster {
     this.markers = [];
     for (const d of divergences) {
       if (d.layer !== this.layer || d.i < this.x0 || d.i >= this.x1) continue;
-      const x = Math.floor((((d.i - this.x0) + 0.5) * W) / span);
+      const x = Math.floor(((d.i - this.x0 + 0.5) * W) / span);
       const y = Math.floor(((d.neuron + 0.5) * H) / this.size);
       ctx.save();
       ctx.strokeStyle = COLORS.mark;
@@ -175,14 +187,23 @@ export class Raster {
     }
   }
 
-  private drawMembranes(ctx: CanvasRenderingContext2D, steps: readonly FeedStep[], colX: (i: number) => number, cw: number, _W: number, H: number, dpr: number): void {
+  private drawMembranes(
+    ctx: CanvasRenderingContext2D,
+    steps: readonly FeedStep[],
+    colX: (i: number) => number,
+    cw: number,
+    _W: number,
+    H: number,
+    dpr: number,
+  ): void {
     let lo = Infinity;
     let hi = -Infinity;
     const shown = steps.filter((s) => s.i >= this.x0 && s.i < this.x1 && s.m?.[this.layer]);
-    for (const s of shown) for (const v of s.m![this.layer]!) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
+    for (const s of shown)
+      for (const v of s.m![this.layer]!) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     if (shown.length === 0) return;
     if (hi === lo) hi = lo + 1;
     const pad = 6 * dpr;

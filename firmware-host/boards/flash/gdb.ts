@@ -86,9 +86,13 @@ export async function flashGdbQemu(board: BoardSpec, image: string, options: { t
   const run = await runTool(gdb, gdbLoadArgs(image, gdbServerTargets.qemu(`127.0.0.1:${gdbPort}`)), { timeoutMs });
   if (run.code !== 0 || !/Start address/.test(run.stdout + run.stderr)) {
     await handle.stop();
-    throw new PicospikeError("DEVICE_FLASH_FAILED", `gdb load into QEMU failed (${run.timedOut ? "timed out" : `exit ${run.code}`}):\n${run.stdout}${run.stderr}`, {
-      method: "gdb",
-    });
+    throw new PicospikeError(
+      "DEVICE_FLASH_FAILED",
+      `gdb load into QEMU failed (${run.timedOut ? "timed out" : `exit ${run.code}`}):\n${run.stdout}${run.stderr}`,
+      {
+        method: "gdb",
+      },
+    );
   }
   return handle;
 }

@@ -30,9 +30,13 @@ export function flash(boardName: string, image: string, options: FlashOptions = 
   const board = getBoard(boardName);
   const method = options.method ?? board.flashMethods[0];
   if (method === undefined || !board.flashMethods.includes(method)) {
-    throw new PicospikeError("DEVICE_FLASH_FAILED", `board ${board.name} cannot be flashed with ${String(method)} (methods: ${board.flashMethods.join(", ")})`, {
-      board: board.name,
-    });
+    throw new PicospikeError(
+      "DEVICE_FLASH_FAILED",
+      `board ${board.name} cannot be flashed with ${String(method)} (methods: ${board.flashMethods.join(", ")})`,
+      {
+        board: board.name,
+      },
+    );
   }
   const timing = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   switch (method) {
@@ -45,10 +49,9 @@ export function flash(boardName: string, image: string, options: FlashOptions = 
     case "openocd":
     case "stlink":
     case "uf2":
-      throw new PicospikeError(
-        "DEVICE_FLASH_FAILED",
-        `method ${method} needs a real board and probe; see firmware/ports/README.md for the exact command`,
-        { board: board.name, method },
-      );
+      throw new PicospikeError("DEVICE_FLASH_FAILED", `method ${method} needs a real board and probe; see firmware/ports/README.md for the exact command`, {
+        board: board.name,
+        method,
+      });
   }
 }

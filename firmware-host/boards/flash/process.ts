@@ -70,12 +70,7 @@ const MAX_OUTPUT_CHARS = 64 * 1024;
  * child exiting first, failing to start, or `timeoutMs` passing is DEVICE_FLASH_FAILED (and the
  * child is stopped). Returns a handle whose stop() ends the child.
  */
-export function awaitPort(
-  child: ChildProcess,
-  method: string,
-  pattern: RegExp,
-  timeoutMs: number,
-): Promise<FlashHandle> {
+export function awaitPort(child: ChildProcess, method: string, pattern: RegExp, timeoutMs: number): Promise<FlashHandle> {
   let output = "";
   const group = live.get(child) ?? false;
   let stopping: Promise<void> | undefined;
@@ -98,9 +93,7 @@ export function awaitPort(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void stop().then(() =>
-        reject(new PicospikeError("DEVICE_FLASH_FAILED", `${method}: ${why}${output ? `\n${output}` : ""}`, { method })),
-      );
+      void stop().then(() => reject(new PicospikeError("DEVICE_FLASH_FAILED", `${method}: ${why}${output ? `\n${output}` : ""}`, { method })));
     };
     const onText = (chunk: Buffer): void => {
       if (output.length < MAX_OUTPUT_CHARS) output += chunk.toString("utf8");

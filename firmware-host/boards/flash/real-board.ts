@@ -68,7 +68,14 @@ export function imageConversions(board: BoardSpec, elf: string): { bin: string; 
   const stem = elf.replace(/\.elf$/, "");
   const bin = `${stem}.bin`;
   const hex = `${stem}.hex`;
-  return { bin, hex, commands: [[tool, "-O", "binary", elf, bin], [tool, "-O", "ihex", elf, hex]] };
+  return {
+    bin,
+    hex,
+    commands: [
+      [tool, "-O", "binary", elf, bin],
+      [tool, "-O", "ihex", elf, hex],
+    ],
+  };
 }
 
 /** The command that flashes `elf` on a real board with `method` (openocd, stlink), for printing and running. */
@@ -122,7 +129,9 @@ export interface RealBoardFlash {
  */
 export async function flashRealBoard(board: BoardSpec, method: "openocd" | "stlink", elf: string, run: boolean): Promise<RealBoardFlash> {
   if (!board.flashMethods.includes(method)) {
-    throw new PicospikeError("DEVICE_FLASH_FAILED", `board ${board.name} cannot be flashed with ${method} (methods: ${board.flashMethods.join(", ")})`, { board: board.name });
+    throw new PicospikeError("DEVICE_FLASH_FAILED", `board ${board.name} cannot be flashed with ${method} (methods: ${board.flashMethods.join(", ")})`, {
+      board: board.name,
+    });
   }
   requireImage(elf, false);
   const images = imageConversions(board, elf);
@@ -135,10 +144,14 @@ export async function flashRealBoard(board: BoardSpec, method: "openocd" | "stli
   const [tool, ...args] = command;
   const done = await runTool(requireTool(tool as ToolName), args, { timeoutMs: 180_000 });
   if (done.code !== 0) {
-    throw new PicospikeError("DEVICE_FLASH_FAILED", `${command.join(" ")} failed (${done.timedOut ? "timed out" : `exit ${done.code}`}); is the board's probe connected?\n${done.stderr}${done.stdout}`, {
-      board: board.name,
-      method,
-    });
+    throw new PicospikeError(
+      "DEVICE_FLASH_FAILED",
+      `${command.join(" ")} failed (${done.timedOut ? "timed out" : `exit ${done.code}`}); is the board's probe connected?\n${done.stderr}${done.stdout}`,
+      {
+        board: board.name,
+        method,
+      },
+    );
   }
   return { command, bin: images.bin, hex: images.hex, ran: true };
 }

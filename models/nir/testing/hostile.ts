@@ -38,11 +38,18 @@ export const CATALOGUE: ReadonlyArray<[string, ErrorCode]> = [
 export const GOOD: Record<string, NirSpecNode> = {
   input: { type: "Input", fields: { shape: { i64: [3] } } },
   fc: { type: "Affine", fields: { weight: { f32: [1, 0, 0, 0, 1, 0], shape: [2, 3] }, bias: { f32: [0, 0] } } },
-  lif: { type: "LIF", fields: { tau: { f32: [0.002, 0.002] }, r: { f32: [1, 1] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [0.5, 0.5] }, v_reset: { f32: [0, 0] } } },
+  lif: {
+    type: "LIF",
+    fields: { tau: { f32: [0.002, 0.002] }, r: { f32: [1, 1] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [0.5, 0.5] }, v_reset: { f32: [0, 0] } },
+  },
   output: { type: "Output", fields: { shape: { i64: [2] } } },
 };
 /** Its edges. */
-export const EDGES = [["input", "fc"], ["fc", "lif"], ["lif", "output"]] as const;
+export const EDGES = [
+  ["input", "fc"],
+  ["fc", "lif"],
+  ["lif", "output"],
+] as const;
 
 /** Writes a raw HDF5 file with h5wasm for the structures the NIR builder cannot make. */
 async function rawFile(path: string, build: (f: InstanceType<typeof h5wasm.File>) => void): Promise<void> {
@@ -73,12 +80,24 @@ export async function writeHostileNirFiles(dir: string): Promise<Array<[string, 
     f.create_dataset({ name: "data", data: new Float32Array([1, 2, 3]) });
   });
   await writeNirFile(p("wrong-type.nir"), { ...GOOD, fc: { type: "Affine", fields: { weight: "a string, not numbers", bias: { f32: [0, 0] } } } }, EDGES);
-  await writeNirFile(p("missing-field.nir"), { ...GOOD, lif: { type: "LIF", fields: { r: { f32: [1, 1] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [0.5, 0.5] } } } }, EDGES);
+  await writeNirFile(
+    p("missing-field.nir"),
+    { ...GOOD, lif: { type: "LIF", fields: { r: { f32: [1, 1] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [0.5, 0.5] } } } },
+    EDGES,
+  );
   await writeNirFile(p("unknown-edge.nir"), GOOD, [...EDGES, ["lif", "nowhere"]]);
   await writeNirFile(p("unsupported-node.nir"), { ...GOOD, fc: { type: "Hypercube", fields: {} } }, EDGES);
   await writeNirFile(p("branch.nir"), { ...GOOD, fc2: GOOD["fc"]! }, [...EDGES, ["input", "fc2"], ["fc2", "lif"]]);
-  await writeNirFile(p("bad-parameter.nir"), { ...GOOD, lif: { type: "LIF", fields: { tau: { f32: [-1, 0.002] }, r: { f32: [1, 1] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [0.5, 0.5] } } } }, EDGES);
-  await writeNirFile(p("nan.nir"), { ...GOOD, fc: { type: "Affine", fields: { weight: { f32: [NaN, 0, 0, 0, 1, 0], shape: [2, 3] }, bias: { f32: [0, 0] } } } }, EDGES);
+  await writeNirFile(
+    p("bad-parameter.nir"),
+    { ...GOOD, lif: { type: "LIF", fields: { tau: { f32: [-1, 0.002] }, r: { f32: [1, 1] }, v_leak: { f32: [0, 0] }, v_threshold: { f32: [0.5, 0.5] } } } },
+    EDGES,
+  );
+  await writeNirFile(
+    p("nan.nir"),
+    { ...GOOD, fc: { type: "Affine", fields: { weight: { f32: [NaN, 0, 0, 0, 1, 0], shape: [2, 3] }, bias: { f32: [0, 0] } } } },
+    EDGES,
+  );
   // dimensions declared through a resizable (chunked, never written) dataset: nothing allocated
   const declared = (name: string, dims: number[], gzip: boolean) =>
     rawFile(p(name), (f) => {
@@ -90,7 +109,14 @@ export async function writeHostileNirFiles(dir: string): Promise<Array<[string, 
       n.create_group("fc");
       const fc = n.get("fc") as InstanceType<typeof h5wasm.Group>;
       fc.create_dataset({ name: "type", data: "Linear" });
-      const ds = fc.create_dataset({ name: "weight", data: new Float32Array(1), shape: dims.map(() => 1), maxshape: dims.map(() => null), chunks: dims.map(() => 1), ...(gzip ? { compression: "gzip" as const } : {}) });
+      const ds = fc.create_dataset({
+        name: "weight",
+        data: new Float32Array(1),
+        shape: dims.map(() => 1),
+        maxshape: dims.map(() => null),
+        chunks: dims.map(() => 1),
+        ...(gzip ? { compression: "gzip" as const } : {}),
+      });
       ds.resize(dims);
       g.create_dataset({ name: "edges", data: ["fc", "fc"], shape: [1, 2] });
     });

@@ -268,7 +268,9 @@ function rawHeader(evt: "2.0" | "3.0", options: RawOptions): number[] {
   const w = options.width ?? 640;
   const h = options.height ?? 480;
   const fmt = evt === "2.0" ? "EVT2" : "EVT3";
-  return ascii(`% camera_integrator_name Prophesee\n% date 2024-01-01 00:00:00\n% evt ${evt}\n% format ${fmt};height=${h};width=${w}\n% geometry ${w}x${h}\n${options.noEnd ? "" : "% end\n"}`);
+  return ascii(
+    `% camera_integrator_name Prophesee\n% date 2024-01-01 00:00:00\n% evt ${evt}\n% format ${fmt};height=${h};width=${w}\n% geometry ${w}x${h}\n${options.noEnd ? "" : "% end\n"}`,
+  );
 }
 
 /** EVT 2.0: an EVT_TIME_HIGH word whenever time bits 33..6 change, a CD word per event, and a trigger word to skip. */
@@ -279,7 +281,7 @@ export function writeEvt2(events: readonly TestEvent[], options: RawOptions = {}
     const absHigh = Math.floor(e.t / 64);
     while (high >= 0 && absHigh - high >= 2 ** 27) {
       high += 2 ** 27 - 1;
-      words.push(((0x8 << 28) | high % 2 ** 28) >>> 0);
+      words.push(((0x8 << 28) | (high % 2 ** 28)) >>> 0);
     }
     if (absHigh !== high) {
       const h = absHigh % 2 ** 28;
@@ -312,11 +314,11 @@ export function writeEvt3(events: readonly TestEvent[], options: RawOptions & { 
     // As a camera does, never let the high half jump by 2^11 or more at once (that reads as a loop).
     while (high >= 0 && absHigh - high >= 2048) {
       high += 2047;
-      words.push(0x8000 | high % 4096);
+      words.push(0x8000 | (high % 4096));
       low = 0;
     }
     if (absHigh !== high) {
-      words.push(0x8000 | absHigh % 4096);
+      words.push(0x8000 | (absHigh % 4096));
       high = absHigh;
       low = 0;
     }

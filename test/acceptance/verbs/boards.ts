@@ -34,7 +34,15 @@ export const build: VerbCase = {
       for (const board of Object.values(BOARDS)) {
         it(`builds the int4 model for ${board.name} with a size report`, async () => {
           if (missing(`build --board ${board.name}`, toolsOf(board, false))) return;
-          const r = await ctx.user.jsonAsync<{ board: string; image: string }>(["build", ctx.model(4), "--board", board.name, "--out", `fw-${board.name}`, "--json"]);
+          const r = await ctx.user.jsonAsync<{ board: string; image: string }>([
+            "build",
+            ctx.model(4),
+            "--board",
+            board.name,
+            "--out",
+            `fw-${board.name}`,
+            "--json",
+          ]);
           expect(r.board).toBe(board.name);
           expect(existsSync(r.image)).toBe(true);
         }, 300_000);
@@ -87,7 +95,22 @@ export const stream: VerbCase = {
       for (const board of runnableBoards()) {
         it(`lockstep on ${board}: mnist digits in, output spikes out, recorded inputs replayable`, async () => {
           if (missing(`stream --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = await ctx.user.jsonAsync<{ samples: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:2", "--steps", String(STEPS), "--out", `stream-out-${board}.spikes`, "--out-inputs", `stream-${board}.spikes`, "--json"]);
+          const r = await ctx.user.jsonAsync<{ samples: number }>([
+            "stream",
+            "--board",
+            board,
+            "--model",
+            ctx.model(8),
+            "--input",
+            "mnist:0:2",
+            "--steps",
+            String(STEPS),
+            "--out",
+            `stream-out-${board}.spikes`,
+            "--out-inputs",
+            `stream-${board}.spikes`,
+            "--json",
+          ]);
           expect(r.samples).toBe(2);
           ctx.user.ok(["run", ctx.model(8), "--input", `spikes:stream-${board}.spikes`, "--steps", String(STEPS)]);
         }, 300_000);
@@ -100,7 +123,23 @@ export const stream: VerbCase = {
             skipReason(`stream --board ${board} --realtime`, "real-time step counting under QEMU is an open defect");
             return;
           }
-          const r = ctx.user.json<{ steps: number }>(["stream", "--board", board, "--model", ctx.model(8), "--input", "mnist:0:3", "--steps", String(STEPS), "--realtime", "--dt", "5", "--out-inputs", `rt-${board}.spikes`, "--json"]);
+          const r = ctx.user.json<{ steps: number }>([
+            "stream",
+            "--board",
+            board,
+            "--model",
+            ctx.model(8),
+            "--input",
+            "mnist:0:3",
+            "--steps",
+            String(STEPS),
+            "--realtime",
+            "--dt",
+            "5",
+            "--out-inputs",
+            `rt-${board}.spikes`,
+            "--json",
+          ]);
           // The device clock keeps running while the host drains and stops (spec/protocol.md §5.4), so a
           // real-time run spans at least the steps sent and a few more; the defect was counts far off.
           expect(r.steps).toBeGreaterThanOrEqual(STEPS * 3);
@@ -111,7 +150,10 @@ export const stream: VerbCase = {
 
       it("live NDJSON from stdin to the native board", () => {
         if (missing("stream ndjson:- --board native", ["gcc", "size"])) return;
-        const r = ctx.user.json<{ samples: number }>(["stream", "--board", "native", "--model", ctx.model(8), "--input", "ndjson:-", "--steps", String(STEPS), "--json"], { input: ndjsonLines(STEPS * 2) });
+        const r = ctx.user.json<{ samples: number }>(
+          ["stream", "--board", "native", "--model", ctx.model(8), "--input", "ndjson:-", "--steps", String(STEPS), "--json"],
+          { input: ndjsonLines(STEPS * 2) },
+        );
         expect(r.samples).toBeGreaterThan(0);
       }, 300_000);
 
@@ -129,14 +171,40 @@ export const compare: VerbCase = {
       for (const board of runnableBoards()) {
         it(`bit-exact on ${board}, with --plot, --json and --inject`, async () => {
           if (missing(`compare --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = await ctx.user.jsonAsync<CompareJson>(["compare", ctx.model(8), "--board", board, "--input", "mnist:0:2", "--steps", String(STEPS), "--plot", `cmp-${board}.svg`, "--inject", "corrupt=0.01,drop=0.01,seed=5", "--json"]);
+          const r = await ctx.user.jsonAsync<CompareJson>([
+            "compare",
+            ctx.model(8),
+            "--board",
+            board,
+            "--input",
+            "mnist:0:2",
+            "--steps",
+            String(STEPS),
+            "--plot",
+            `cmp-${board}.svg`,
+            "--inject",
+            "corrupt=0.01,drop=0.01,seed=5",
+            "--json",
+          ]);
           expect(r.bitExact).toBe(true);
           expect(readFileSync(ctx.user.path(`cmp-${board}.svg`), "utf8")).toMatch(/^<svg|<\?xml/);
         }, 300_000);
       }
 
       it("on the in-process mock board, from a spike file", () => {
-        const r = ctx.user.json<CompareJson>(["compare", ctx.model(4), "--board", "mock", "--input", "random:0.05:3", "--samples", "2", "--steps", String(STEPS), "--json"]);
+        const r = ctx.user.json<CompareJson>([
+          "compare",
+          ctx.model(4),
+          "--board",
+          "mock",
+          "--input",
+          "random:0.05:3",
+          "--samples",
+          "2",
+          "--steps",
+          String(STEPS),
+          "--json",
+        ]);
         expect(r.bitExact).toBe(true);
       }, 300_000);
     });

@@ -38,7 +38,15 @@ function interpreterClass(ctx: Acceptance): number {
     const step = Uint32Array.from({ length: STEPS * INPUT.length }, (_, i) => Math.floor(i / INPUT.length));
     const index = Uint32Array.from({ length: STEPS * INPUT.length }, (_, i) => INPUT[i % INPUT.length]!);
     writeFileSync(ctx.user.path("codegen-input.spikes"), encodeSpikeFile({ inputSize: 784, samples: [{ steps: STEPS, step, index }] }));
-    const r = ctx.user.json<{ samples: Array<{ class: number }> }>(["run", ctx.model(8), "--input", "spikes:codegen-input.spikes", "--steps", String(STEPS), "--json"]);
+    const r = ctx.user.json<{ samples: Array<{ class: number }> }>([
+      "run",
+      ctx.model(8),
+      "--input",
+      "spikes:codegen-input.spikes",
+      "--steps",
+      String(STEPS),
+      "--json",
+    ]);
     return r.samples[0]!.class;
   });
 }
@@ -55,7 +63,9 @@ export const codegen: VerbCase = {
             return ctx.user.path("model-c");
           });
           if (missing(`codegen C compiled with ${compiler}`, [compiler])) return;
-          const sources = readdirSync(dir).filter((f) => f.endsWith(".c")).map((f) => join(dir, f));
+          const sources = readdirSync(dir)
+            .filter((f) => f.endsWith(".c"))
+            .map((f) => join(dir, f));
           const exe = join(dir, `main-${compiler}`);
           execFileSync(compiler, [...STRICT, "-O1", "-I", dir, "-o", exe, ...sources], { stdio: "pipe" });
           expect(Number(execFileSync(exe, { encoding: "utf8" }).trim())).toBe(interpreterClass(ctx));
@@ -70,13 +80,23 @@ export const codegen: VerbCase = {
         for (const f of readdirSync(dir).filter((n) => n.endsWith(".ts"))) {
           writeFileSync(join(dir, f.replace(/\.ts$/, ".js")), transformSync(readFileSync(join(dir, f), "utf8"), { loader: "ts", format: "esm" }).code);
         }
-        const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): { step(s: { indices: Uint32Array }): void; readoutClass(): number } };
+        const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as {
+          createModel(): { step(s: { indices: Uint32Array }): void; readoutClass(): number };
+        };
         const model = mod.createModel();
         for (let t = 0; t < STEPS; t++) model.step({ indices: Uint32Array.from(INPUT) });
         const step = Uint32Array.from({ length: STEPS * INPUT.length }, (_, i) => Math.floor(i / INPUT.length));
         const index = Uint32Array.from({ length: STEPS * INPUT.length }, (_, i) => INPUT[i % INPUT.length]!);
         writeFileSync(ctx.user.path("codegen-input4.spikes"), encodeSpikeFile({ inputSize: 784, samples: [{ steps: STEPS, step, index }] }));
-        const r = ctx.user.json<{ samples: Array<{ class: number }> }>(["run", ctx.model(4), "--input", "spikes:codegen-input4.spikes", "--steps", String(STEPS), "--json"]);
+        const r = ctx.user.json<{ samples: Array<{ class: number }> }>([
+          "run",
+          ctx.model(4),
+          "--input",
+          "spikes:codegen-input4.spikes",
+          "--steps",
+          String(STEPS),
+          "--json",
+        ]);
         expect(model.readoutClass()).toBe(r.samples[0]!.class);
       }, 300_000);
 

@@ -24,12 +24,26 @@ export const importVerb: VerbCase = {
       it("maps a snnTorch export with its dialect detected, and the float SNN runs on the fixture's input", () => {
         const fixture = snntorchFixture();
         if (fixture === undefined) return;
-        const report = ctx.user.json<{ dialect: string; dialectSource: string; nodes: unknown[] }>(["import", join(fixture, "model.nir"), "--out", "nir-snn.json", "--json"]);
+        const report = ctx.user.json<{ dialect: string; dialectSource: string; nodes: unknown[] }>([
+          "import",
+          join(fixture, "model.nir"),
+          "--out",
+          "nir-snn.json",
+          "--json",
+        ]);
         expect(report.dialect).toBe("snntorch");
         expect(report.dialectSource).toBe("detected");
         expect(report.nodes.length).toBeGreaterThan(0);
         expect(existsSync(ctx.user.path("nir-snn.json"))).toBe(true);
-        const run = ctx.user.json<{ samples: Array<{ outputCounts: number[] }> }>(["run", "nir-snn.json", "--input", `ndjson:${join(fixture, "input.ndjson")}`, "--steps", String(STEPS), "--json"]);
+        const run = ctx.user.json<{ samples: Array<{ outputCounts: number[] }> }>([
+          "run",
+          "nir-snn.json",
+          "--input",
+          `ndjson:${join(fixture, "input.ndjson")}`,
+          "--steps",
+          String(STEPS),
+          "--json",
+        ]);
         expect(run.samples.length).toBeGreaterThan(0);
         expect(Array.isArray(run.samples[0]!.outputCounts)).toBe(true);
       }, 300_000);
@@ -68,7 +82,20 @@ export const monitor: VerbCase = {
   define(ctx: Acceptance) {
     describe("monitor", () => {
       it("attaches the live view to a mock board running the model, prints its URL and summary, and stops on Ctrl-C", async () => {
-        const child = ctx.user.start(["monitor", "--board", "mock", "--model", ctx.model(8), "--input", "random:0.2:8", "--dt", "2", "--steps", "200", "--json"]);
+        const child = ctx.user.start([
+          "monitor",
+          "--board",
+          "mock",
+          "--model",
+          ctx.model(8),
+          "--input",
+          "random:0.2:8",
+          "--dt",
+          "2",
+          "--steps",
+          "200",
+          "--json",
+        ]);
         let stdout = "";
         let stderr = "";
         child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));

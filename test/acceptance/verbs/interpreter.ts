@@ -22,7 +22,10 @@ export const run: VerbCase = {
         it(`runs on input source ${kind}`, () => {
           const s = sources(ctx);
           const spec = kind === "mnist" ? "mnist:0:2" : kind === "random" ? "random:0.1:7" : kind === "ndjsonStdin" ? "ndjson:-" : s[kind];
-          const r = ctx.user.json<RunJson>(["run", ctx.model(8), "--input", spec, "--steps", String(STEPS), "--json"], kind === "ndjsonStdin" ? { input: ndjsonLines(STEPS) } : {});
+          const r = ctx.user.json<RunJson>(
+            ["run", ctx.model(8), "--input", spec, "--steps", String(STEPS), "--json"],
+            kind === "ndjsonStdin" ? { input: ndjsonLines(STEPS) } : {},
+          );
           expect(r.samples.length).toBeGreaterThan(0);
         }, 300_000);
       }

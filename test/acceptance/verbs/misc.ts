@@ -10,7 +10,10 @@ export const demo: VerbCase = {
     describe("demo", () => {
       it("runs the whole pipeline, small, on the native board", async () => {
         if (missing("demo --board native", ["gcc", "size"])) return;
-        const r = await ctx.user.jsonAsync<Record<string, unknown>>(["demo", "--epochs", "1", "--eval-digits", "20", "--digits", "2", "--steps", "8", "--out", "demo", "--json"], { timeoutMs: 600_000 });
+        const r = await ctx.user.jsonAsync<Record<string, unknown>>(
+          ["demo", "--epochs", "1", "--eval-digits", "20", "--digits", "2", "--steps", "8", "--out", "demo", "--json"],
+          { timeoutMs: 600_000 },
+        );
         expect(JSON.stringify(r)).toMatch(/"bitExact":\s*true/);
         expect(existsSync(ctx.user.path("demo"))).toBe(true);
       }, 600_000);

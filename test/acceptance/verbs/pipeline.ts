@@ -38,7 +38,17 @@ export const convert: VerbCase = {
       }, 300_000);
 
       it("calibrates on any input source (--calibration-input)", () => {
-        const r = ctx.user.json<{ out: string }>(["convert", ctx.ann(), "--out", "snn-cal.json", "--calibration-input", "random:0.2:3", "--calibration", "20", "--json"]);
+        const r = ctx.user.json<{ out: string }>([
+          "convert",
+          ctx.ann(),
+          "--out",
+          "snn-cal.json",
+          "--calibration-input",
+          "random:0.2:3",
+          "--calibration",
+          "20",
+          "--json",
+        ]);
         expect(r.out).toBe("snn-cal.json");
         ctx.user.ok(["quantize", "snn-cal.json", "--calibration-input", "random:0.2:3", "--calibration", "4", "--out", "cal.cbor"]);
       }, 300_000);
