@@ -34,7 +34,7 @@ export function register(program: Command): void {
     )
     .option(
       "--calibrate-steps <t>",
-      "the run length T (steps) the calibration is tuned for: run the table with about this many steps",
+      "the run length T (steps) the calibration is tuned for: run the table with this many steps (a shift for fewer steps overshoots on longer runs; e.g. 8 for `eval --steps 8`)",
       String(CALIBRATE_DEFAULTS.steps),
     )
     .option(

@@ -32,7 +32,11 @@ export type CalibrationMethod = "none" | "shift" | "bias";
 /** The methods by name, for option parsing. */
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ["none", "shift", "bias"];
 
-/** Defaults of `picospike convert`: the method, the run length it is tuned for, and the images the bias calibration simulates. */
+/**
+ * Defaults of `picospike convert`: the method, the run length it is tuned for (32, the steps `run`,
+ * `eval` and `stream` default to: a shift tuned for fewer steps overshoots on longer runs), and the
+ * images the bias calibration simulates.
+ */
 export const CALIBRATE_DEFAULTS: { readonly method: CalibrationMethod; readonly steps: number; readonly images: number } = {
   method: "shift",
   steps: 8,
