@@ -39,7 +39,7 @@ export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ["none", "shift
  */
 export const CALIBRATE_DEFAULTS: { readonly method: CalibrationMethod; readonly steps: number; readonly images: number } = {
   method: "shift",
-  steps: 8,
+  steps: 32,
   images: 256,
 };
 
