@@ -351,6 +351,9 @@ function render(reports: ArchReport[], backend: string, testCount: number): stri
   // The directly trained SNN section belongs to bench/snn-accuracy.ts: keep it as it is.
   const previous = existsSync("docs/ACCURACY.md") ? readFileSync("docs/ACCURACY.md", "utf8") : "";
   const snnSection = /<!-- SNN-TRAIN -->[\s\S]*<!-- \/SNN-TRAIN -->/.exec(previous)?.[0];
+  // So does the percentile × calibration study of bench/calibration-study.ts.
+  const studySection = /<!-- CALIBRATION-STUDY -->[\s\S]*<!-- \/CALIBRATION-STUDY -->/.exec(previous)?.[0];
+  if (studySection) lines.push("", studySection);
   lines.push("");
   lines.push(snnSection ?? "Directly trained SNNs: run `nice npx tsx bench/snn-accuracy.ts`.");
   lines.push("");
