@@ -90,21 +90,20 @@ describe("picospike convert --calibrate", () => {
     expect(JSON.parse(r.stdout).calibrate).toEqual({ method: "none" });
   });
 
-  it("bad values fail with CLI_USAGE on one line and write nothing", () => {
+  // One CLI run per test: a long synchronous run per test keeps vitest's worker from answering its RPC.
+  it.each([
+    ["--calibrate", "bogus"],
+    ["--calibrate-steps", "0"],
+    ["--calibrate-steps", "x"],
+    ["--calibrate-images", "0"],
+    ["--calibrate", "bias", "--reset", "zero"],
+  ])("%s %s … fails with CLI_USAGE on one line and writes nothing", (...args: string[]) => {
     const out = join(dir, "bad.json");
-    for (const args of [
-      ["--calibrate", "bogus"],
-      ["--calibrate-steps", "0"],
-      ["--calibrate-steps", "x"],
-      ["--calibrate-images", "0"],
-      ["--calibrate", "bias", "--reset", "zero"],
-    ]) {
-      const r = runCli(["convert", model, "--out", out, ...args, ...cal]);
-      expect(r.status, args.join(" ")).not.toBe(0);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stderr).toMatch(/^error CLI_USAGE: /);
-      expect(r.stderr).toMatch(/--calibrate/);
-    }
+    const r = runCli(["convert", model, "--out", out, ...args, ...cal]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error CLI_USAGE: /);
+    expect(r.stderr).toMatch(/--calibrate/);
     expect(() => readFloatSnn(out)).toThrow();
   });
 });
