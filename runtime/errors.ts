@@ -213,6 +213,11 @@ export const ERROR_CODES = {
     cause: "`monitor` cannot attach: the board runs no model, a different model than --model, or cannot step in real time.",
     remedy: "Pass the model the board runs (`picospike inspect` shows its hash), or flash it first; monitor needs firmware with real-time stepping.",
   },
+  DEVICE_LEARNING_NOT_BUILT: {
+    num: 541,
+    cause: "The model learns by a rule (spec/ops.md §11: step or event timing, triplet) that this firmware was built without (PS_NET_LEARNING).",
+    remedy: "Rebuild the firmware with every rule (the default) or with the bits the model needs (codegen/kernel-select.ts learningMask).",
+  },
 
   // ---- 6xx cli ----------------------------------------------------------------------------------
   CLI_USAGE: { num: 601, cause: "The command line is not valid for this verb.", remedy: "Run the verb with --help." },

@@ -44,6 +44,8 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_TIMEOUT:
     "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
+  DEVICE_LEARNING_NOT_BUILT:
+    "only ps_net_init of a build given -DPS_NET_LEARNING without a rule raises it (codegen library builds, test/c-learning-switch.test.ts); the firmware `picospike build` makes has every rule",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
   CLI_UI_ASSETS_MISSING:
     "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",

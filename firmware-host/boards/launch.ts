@@ -156,15 +156,15 @@ interface CachedBuild {
 }
 
 /**
- * The cache key of a device build: SHA-256 over every file under firmware/include, src and ports
- * (a header moved or added anywhere there changes it), the board's record, the model's bytes and
+ * The cache key of a device build: SHA-256 over every file under firmware/include, kernels, src and
+ * ports (a header moved or added anywhere there changes it; the optimized kernels' headers too), the board's record, the model's bytes and
  * the compiler's identity (path, size, modification time: an upgraded compiler rebuilds).
  */
 export function deviceBuildKey(board: BoardSpec, model: Uint8Array | undefined): string {
   const root = firmwareRoot();
   const h = createHash("sha256");
   h.update(`picospike device build 1\0${JSON.stringify(board)}\0${DEVICE_RUNTIME_SOURCES.join(" ")}\0`);
-  for (const file of filesUnder(root, ["include", "src", "ports"]))
+  for (const file of filesUnder(root, ["include", "kernels", "src", "ports"]))
     h.update(`${file}\0`)
       .update(readFileSync(join(root, file)))
       .update("\0");

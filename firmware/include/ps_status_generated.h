@@ -48,6 +48,7 @@ typedef enum ps_status {
     PS_E_DEVICE_RESET = 507, /* The device reset during a session. */
     PS_E_DEVICE_OUT_OF_MEMORY = 508, /* The device's static arena cannot hold the uploaded model. */
     PS_E_DEVICE_CANNOT_MONITOR = 540, /* `monitor` cannot attach: the board runs no model, a different model than --model, or cannot step in real time. */
+    PS_E_DEVICE_LEARNING_NOT_BUILT = 541, /* The model learns by a rule (spec/ops.md §11: step or event timing, triplet) that this firmware was built without (PS_NET_LEARNING). */
     PS_E_CLI_USAGE = 601, /* The command line is not valid for this verb. */
     PS_E_CLI_FILE_NOT_FOUND = 602, /* A named input file does not exist or cannot be read. */
     PS_E_CLI_BAD_SOURCE = 603, /* An input source string is not of a known `kind:detail` form. */
