@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_PACKED_BYTES, packedDenseBytes } from "../runtime/fold.js";
 import { Interpreter, NEURON_MODEL_CODE, SNAPSHOT_MAGIC } from "../runtime/interpreter.js";
-import { FORMAT_VERSION, type Connection, type EventTable, type Layer } from "../runtime/model.js";
+import { FORMAT_VERSION, usesNeuronRules, type Connection, type EventTable, type Layer } from "../runtime/model.js";
 import { assignedNames, primitivesUsed, tsBlock } from "./emit-ts.js";
 import type { Kernel } from "./ir.js";
 import { KERNELS } from "./kernels.js";
@@ -134,7 +134,27 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
     ["leakQ15", p.leakQ15],
     ["currentShift", p.currentShift],
   ]);
+  let kernel = NEURON_KERNEL[p.model];
+  const extra: Array<[string, string]> = [];
+  if (usesNeuronRules(p)) {
+    // spec/ops.md §4.9: the rule kernels, with the interpreter's arguments
+    const q15Cuba = p.model === "cuba" && p.synapse === "q15";
+    kernel = p.model === "integrator" ? "neuronIntegratorQ15" : "neuronRule";
+    scalars.set("leakKind", p.model === "lif-q15" || q15Cuba ? 2 : p.model === "lif-shift" || p.model === "cuba" ? 1 : 0);
+    scalars.set("leakBits", p.leakShift);
+    scalars.set("leakPerNeuron", p.leakQ15s !== undefined);
+    scalars.set("currentKind", q15Cuba ? 2 : p.model === "cuba" ? 1 : 0);
+    scalars.set("currentPerNeuron", p.currentQ15s !== undefined);
+    scalars.set("compareGt", p.compare === "gt");
+    scalars.set("resetDelay", p.resetDelay === true);
+    extra.push(["leaks", consts.add(`L${l}_LEAKS`, p.leakQ15s !== undefined ? Uint16Array.from(p.leakQ15s) : Uint16Array.of(p.leakQ15), "Uint16Array")]);
+    extra.push([
+      "currents",
+      consts.add(`L${l}_CURRENTS`, p.currentQ15s !== undefined ? Uint16Array.from(p.currentQ15s) : Uint16Array.of(p.currentQ15 ?? 0), "Uint16Array"),
+    ]);
+  }
   const arrays = new Map<string, string>([
+    ...extra,
     ["bias", bias],
     ["acc", `s${l}.acc`],
     ["v", `s${l}.v`],
@@ -142,7 +162,7 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
     ["counts", `s${l}.counts`],
     ["current", `s${l}.current`],
   ]);
-  return { kernel: kernelNamed(NEURON_KERNEL[p.model]), scalars, arrays };
+  return { kernel: kernelNamed(kernel), scalars, arrays };
 }
 
 /**
@@ -214,7 +234,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
   table.layers.forEach((layer, l) => {
     const cuba = layer.neuron.model === "cuba";
     stateLines.push(
-      `  const s${l} = { v: new Int32Array(${layer.size}), current: new Int32Array(${cuba ? layer.size : 0}), refr: new Uint8Array(${layer.size}), ` +
+      `  const s${l} = { vInit: ${layer.neuron.vInit ?? 0}, v: new Int32Array(${layer.size}).fill(${layer.neuron.vInit ?? 0}), current: new Int32Array(${cuba ? layer.size : 0}), refr: new Uint8Array(${layer.size}), ` +
         `counts: new Uint32Array(${layer.size}), acc: new Int32Array(${layer.size}), spikes: new Uint32Array(${layer.size}), spikeCount: 0, ` +
         `previous: new Uint32Array(${layer.size}), previousCount: 0 };`,
     );
@@ -344,7 +364,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "      steps++;",
     "    },",
     "    reset(): void {",
-    "      for (const L of layers) { L.v.fill(0); L.current.fill(0); L.refr.fill(0); L.counts.fill(0); L.spikeCount = 0; L.previousCount = 0; }",
+    "      for (const L of layers) { L.v.fill(L.vInit); L.current.fill(0); L.refr.fill(0); L.counts.fill(0); L.spikeCount = 0; L.previousCount = 0; }",
     "      steps = 0;",
     "    },",
     "    get t() { return steps; },",

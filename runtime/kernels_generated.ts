@@ -160,6 +160,74 @@ export function neuronIntegrator(biasCount: number, biasPlane: number, bias: Int
   }
 }
 
+/** One step of every spiking neuron of a layer with the version-2 rules of spec/ops.md §4.9: leakKind and currentKind 0 none, 1 shift by leakBits / currentShift (§4.2, §4.4), 2 Q15 (per layer, or per neuron when leakPerNeuron/currentPerNeuron; the Q15 current takes the bias); `>` or `≥`; the subtraction of last step's spike one step late (resetDelay: pending when the stored v passes the test); then reset, clamp, refractory. Appends the neurons that spike (ascending) to spikes, counts them, and returns how many spiked. */
+export function neuronRule(biasCount: number, biasPlane: number, bias: Int32Array, acc: Int32Array, vMin: number, v: Int32Array, leakKind: number, leakBits: number, leaks: Uint16Array, leakPerNeuron: boolean, currentKind: number, currentShift: number, currents: Uint16Array, currentPerNeuron: boolean, current: Int32Array, threshold: number, compareGt: boolean, resetDelay: boolean, resetSubtract: boolean, resetValue: number, refractory: number, refr: Uint8Array, counts: Uint32Array, spikes: Uint32Array): number {
+  let fired = 0;
+  // bounded by: bias entries (neurons or channels)
+  for (let bi = 0; bi < biasCount; bi++) {
+    const b = bias[bi]!;
+    // bounded by: neurons per bias entry
+    for (let q = 0; q < biasPlane; q++) {
+      const j = ((bi * biasPlane) + q);
+      let syn = acc[j]!;
+      let drive = b;
+      if ((currentKind === 1)) {
+        syn = satAdd32(currentDecay(current[j]!, currentShift), acc[j]!);
+        current[j] = syn;
+      }
+      if ((currentKind === 2)) {
+        syn = satAdd32(satAdd32(q15Mul(current[j]!, currents[(currentPerNeuron ? j : 0)]!), b), acc[j]!);
+        current[j] = syn;
+        drive = 0;
+      }
+      let x = v[j]!;
+      const pending = (resetDelay ? (compareGt ? (x > threshold) : (x >= threshold)) : resetDelay);
+      if ((leakKind === 1)) {
+        x = leakShift(x, leakBits);
+      }
+      if ((leakKind === 2)) {
+        x = q15Mul(x, leaks[(leakPerNeuron ? j : 0)]!);
+      }
+      const left = refr[j]!;
+      if ((left > 0)) {
+        refr[j] = (left - 1);
+        v[j] = clampMin(x, vMin);
+      } else {
+        x = satAdd32(satAdd32(x, drive), syn);
+        if (pending) {
+          x = satSub32(x, threshold);
+        }
+        if ((compareGt ? (x > threshold) : (x >= threshold))) {
+          if (!resetDelay) {
+            x = (resetSubtract ? satSub32(x, threshold) : resetValue);
+          }
+          spikes[fired++] = j;
+          const count = counts[j]!;
+          if ((count !== 4294967295)) {
+            counts[j] = (count + 1);
+          }
+          refr[j] = refractory;
+        }
+        v[j] = clampMin(x, vMin);
+      }
+    }
+  }
+  return fired;
+}
+
+/** One step of every leaking integrator neuron of a layer (spec/ops.md §4.9): v = clampMin(satAdd32(satAdd32(q15Mul(v, leak), b), acc), vMin) with leak = leaks[j], or leaks[0] when the layer has one; never spikes. */
+export function neuronIntegratorQ15(biasCount: number, biasPlane: number, bias: Int32Array, acc: Int32Array, vMin: number, v: Int32Array, leaks: Uint16Array, leakPerNeuron: boolean): void {
+  // bounded by: bias entries (neurons or channels)
+  for (let bi = 0; bi < biasCount; bi++) {
+    const b = bias[bi]!;
+    // bounded by: neurons per bias entry
+    for (let q = 0; q < biasPlane; q++) {
+      const j = ((bi * biasPlane) + q);
+      v[j] = clampMin(satAdd32(satAdd32(q15Mul(v[j]!, leaks[(leakPerNeuron ? j : 0)]!), b), acc[j]!), vMin);
+    }
+  }
+}
+
 /** Dense fan-out with int4 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 export function scatterDenseW4(pre: Uint32Array, n: number, values: Uint8Array, graded: boolean, channels: number, weights: Uint8Array, shift: Uint8Array, shiftPerChannel: boolean, plane: number, acc: Int32Array): number {
   const outputs = (channels * plane);

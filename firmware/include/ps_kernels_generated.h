@@ -32,6 +32,12 @@ uint32_t ps_k_neuron_cuba(uint32_t biasCount, uint32_t biasPlane, const int32_t 
 /** One step of every integrator neuron of a layer (spec/ops.md §4.5): v = clampMin(satAdd32(satAdd32(v, b), acc), vMin); never spikes. */
 void ps_k_neuron_integrator(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v);
 
+/** One step of every spiking neuron of a layer with the version-2 rules of spec/ops.md §4.9: leakKind and currentKind 0 none, 1 shift by leakBits / currentShift (§4.2, §4.4), 2 Q15 (per layer, or per neuron when leakPerNeuron/currentPerNeuron; the Q15 current takes the bias); `>` or `≥`; the subtraction of last step's spike one step late (resetDelay: pending when the stored v passes the test); then reset, clamp, refractory. Appends the neurons that spike (ascending) to spikes, counts them, and returns how many spiked. */
+uint32_t ps_k_neuron_rule(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, uint8_t leakKind, uint8_t leakBits, const uint16_t *restrict leaks, bool leakPerNeuron, uint8_t currentKind, uint8_t currentShift, const uint16_t *restrict currents, bool currentPerNeuron, int32_t *restrict current, int32_t threshold, bool compareGt, bool resetDelay, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes);
+
+/** One step of every leaking integrator neuron of a layer (spec/ops.md §4.9): v = clampMin(satAdd32(satAdd32(q15Mul(v, leak), b), acc), vMin) with leak = leaks[j], or leaks[0] when the layer has one; never spikes. */
+void ps_k_neuron_integrator_q15(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, const uint16_t *restrict leaks, bool leakPerNeuron);
+
 /** Dense fan-out with int4 weights (spec/ops.md §5.2): pre p reaches every j with weight p·outputs + j; post neuron j = ch·plane + q is in channel ch. With one shift per layer the event's scale value·2^shift is hoisted out of one flat loop over the row; per channel it is hoisted per channel. Saturating fold (spec/ops.md §3). Returns the synaptic updates done. */
 uint32_t ps_k_scatter_dense_w4(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc);
 
