@@ -147,6 +147,8 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
     scalars.set("currentPerNeuron", p.currentQ15s !== undefined);
     scalars.set("compareGt", p.compare === "gt");
     scalars.set("resetDelay", p.resetDelay === true);
+    scalars.set("multiSpike", p.multiSpike === true);
+    extra.push(["values", `s${l}.values`]);
     extra.push(["leaks", consts.add(`L${l}_LEAKS`, p.leakQ15s !== undefined ? Uint16Array.from(p.leakQ15s) : Uint16Array.of(p.leakQ15), "Uint16Array")]);
     extra.push([
       "currents",
@@ -236,13 +238,15 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     stateLines.push(
       `  const s${l} = { vInit: ${layer.neuron.vInit ?? 0}, v: new Int32Array(${layer.size}).fill(${layer.neuron.vInit ?? 0}), current: new Int32Array(${cuba ? layer.size : 0}), refr: new Uint8Array(${layer.size}), ` +
         `counts: new Uint32Array(${layer.size}), acc: new Int32Array(${layer.size}), spikes: new Uint32Array(${layer.size}), spikeCount: 0, ` +
-        `previous: new Uint32Array(${layer.size}), previousCount: 0 };`,
+        `previous: new Uint32Array(${layer.size}), previousCount: 0, values: new Uint8Array(${layer.neuron.multiSpike === true ? layer.size : 1}) };`,
     );
-    // the graded variants (layer 0 only) reuse the spike variant's module constants
-    const kinds = l === 0 ? (["spike", "graded"] as const) : (["spike"] as const);
+    // layer 0 has both variants (the graded one reuses the spike variant's module constants); the layer
+    // after a multi-spike layer only takes graded events (spec/ops.md §4.9)
+    const prevMulti = l > 0 && table.layers[l - 1]!.neuron.multiSpike === true;
+    const kinds = l === 0 ? (["spike", "graded"] as const) : prevMulti ? (["graded"] as const) : (["spike"] as const);
     for (const kind of kinds) {
       const exact = kind === "spike" ? proofs[l]!.spikes : proofs[l]!.graded;
-      const ff = bindScatter(layer.input, layer, exact, kind === "graded", `L${l}_IN`, kind === "spike" ? consts : new Constants());
+      const ff = bindScatter(layer.input, layer, exact, kind === "graded", `L${l}_IN`, kind === "spike" || l > 0 ? consts : new Constants());
       // graded feed-forward steps keep the IR kernel (§12.3); recurrent events are always spikes
       const ffRows = kind === "spike" ? packed.rows(layer.input, layer, exact, `L${l}_IN`) : undefined;
       if (ffRows !== undefined) fns.push(...renderFold(`l${l}FeedForward_${kind}`, ffRows));
@@ -251,7 +255,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
         kernelsUsed.push(ff.kernel);
       }
       if (layer.recurrent !== undefined) {
-        const rec = bindScatter(layer.recurrent, layer, exact, false, `L${l}_REC`, kind === "spike" ? consts : new Constants());
+        const rec = bindScatter(layer.recurrent, layer, exact, false, `L${l}_REC`, kind === "spike" || l > 0 ? consts : new Constants());
         const recRows = packed.rows(layer.recurrent, layer, exact, `L${l}_REC`);
         if (recRows !== undefined) fns.push(...renderFold(`l${l}Recurrent_${kind}`, recRows));
         else {
@@ -265,7 +269,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     fns.push(...renderFunction(`l${l}Update`, neuron));
     const input = l === 0 ? "input.indices, input.indices.length" : `s${l - 1}.spikes, s${l - 1}.spikeCount`;
     const call = (kind: "spike" | "graded"): string[] => [
-      `updates += l${l}FeedForward_${kind}(${input}, ${kind === "graded" ? "values" : "EMPTY"}, s${l}.acc);`,
+      `updates += l${l}FeedForward_${kind}(${input}, ${kind === "graded" ? (l === 0 ? "values" : `s${l - 1}.values`) : "EMPTY"}, s${l}.acc);`,
       ...(layer.recurrent !== undefined ? [`updates += l${l}Recurrent_${kind}(s${l}.previous, s${l}.previousCount, EMPTY, s${l}.acc);`] : []),
     ];
     stepLines.push(
@@ -274,7 +278,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
       `    s${l}.acc.fill(0);`,
       ...(l === 0
         ? ["    if (values !== undefined) {", ...call("graded").map((x) => "      " + x), "    } else {", ...call("spike").map((x) => "      " + x), "    }"]
-        : call("spike").map((x) => "    " + x)),
+        : call(prevMulti ? "graded" : "spike").map((x) => "    " + x)),
       layer.neuron.model === "integrator" ? `    l${l}Update(); s${l}.spikeCount = 0;` : `    s${l}.spikeCount = l${l}Update(s${l}.spikes);`,
     );
   });

@@ -503,7 +503,7 @@ function retention(array: string, perNeuron: string): Expr {
 function neuronRule(): Kernel {
   return {
     name: "neuronRule",
-    doc: "One step of every spiking neuron of a layer with the version-2 rules of spec/ops.md §4.9: leakKind and currentKind 0 none, 1 shift by leakBits / currentShift (§4.2, §4.4), 2 Q15 (per layer, or per neuron when leakPerNeuron/currentPerNeuron; the Q15 current takes the bias); `>` or `≥`; the subtraction of last step's spike one step late (resetDelay: pending when the stored v passes the test); then reset, clamp, refractory. Appends the neurons that spike (ascending) to spikes, counts them, and returns how many spiked.",
+    doc: "One step of every spiking neuron of a layer with the version-2 rules of spec/ops.md §4.9: leakKind and currentKind 0 none, 1 shift by leakBits / currentShift (§4.2, §4.4), 2 Q15 (per layer, or per neuron when leakPerNeuron/currentPerNeuron; the Q15 current takes the bias); `>` or `≥`; the subtraction of last step's spike one step late (resetDelay: pending when the stored v passes the test); then reset (multiSpike: n = min(floor(v/θ), 255) spikes, n·θ subtracted, n written to values[k] beside spikes[k]), clamp, refractory. Appends the neurons that spike (ascending) to spikes, counts them (n each), and returns how many spiked.",
     params: [
       ...NEURON_COMMON,
       scalar("leakKind", "u8"),
@@ -518,12 +518,14 @@ function neuronRule(): Kernel {
       scalar("threshold", "i32"),
       scalar("compareGt", "bool"),
       scalar("resetDelay", "bool"),
+      scalar("multiSpike", "bool"),
       scalar("resetSubtract", "bool"),
       scalar("resetValue", "i32"),
       scalar("refractory", "u8"),
       output("refr", "u8"),
       output("counts", "u32"),
       output("spikes", "u32"),
+      output("values", "u8"),
     ],
     returns: "u32",
     body: [
@@ -557,10 +559,13 @@ function neuronRule(): Kernel {
             set("x", prim("satAdd32", prim("satAdd32", v("x"), v("drive")), v("syn"))),
             if_(v("pending"), [set("x", prim("satSub32", v("x"), v("threshold")))]),
             if_(spikeTest(v("x")), [
-              if_(not(v("resetDelay")), [set("x", sel(v("resetSubtract"), prim("satSub32", v("x"), v("threshold")), v("resetValue")))]),
+              // a multi-spike neuron emits n = min(floor(v/θ), 255) spikes as one graded event and subtracts n·θ
+              let_("n", "u32", sel(v("multiSpike"), prim("spikeCount", v("x"), v("threshold")), k(1))),
+              if_(not(v("resetDelay")), [set("x", sel(v("resetSubtract"), prim("subCount", v("x"), v("n"), v("threshold")), v("resetValue")))]),
+              if_(v("multiSpike"), [st("values", v("fired"), cast("u8", v("n")))]),
               append("spikes", "fired", v("j")),
               let_("count", "u32", ld("counts", v("j"))),
-              if_(cmp("ne", v("count"), k(UINT32_MAX)), [st("counts", v("j"), ix("add", v("count"), k(1)))]),
+              st("counts", v("j"), sel(cmp("gt", v("count"), ix("sub", k(UINT32_MAX), v("n"))), k(UINT32_MAX), ix("add", v("count"), v("n")))),
               st("refr", v("j"), v("refractory")),
             ]),
             st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),

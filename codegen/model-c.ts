@@ -11,7 +11,7 @@ import { FORMAT_VERSION } from "../runtime/model.js";
 /** uint32_t words of ps_net state the model needs (the formula of ps_net_state_words in ps_net.c). */
 export function stateWords(table: EventTable): number {
   let words = 0;
-  for (const l of table.layers) words += l.size * (l.neuron.model === "cuba" ? 6 : 5) + Math.ceil(l.size / 4);
+  for (const l of table.layers) words += l.size * (l.neuron.model === "cuba" ? 6 : 5) + Math.ceil(l.size / 4) * (l.neuron.multiSpike === true ? 2 : 1);
   return words;
 }
 
@@ -118,6 +118,7 @@ function layerInit(layer: Layer, l: number, data: string[]): string {
   const v2 = [
     n.compare === "gt" ? ".compare_gt = 1u" : "",
     n.resetDelay === true ? ".reset_delay = 1u" : "",
+    n.multiSpike === true ? ".multi_spike = 1u" : "",
     q15Cuba ? ".synapse_q15 = 1u" : "",
     rules ? ".rules = 1u" : "",
     n.currentQ15 ? `.current_q15 = ${n.currentQ15}u` : "",

@@ -234,8 +234,13 @@ describe("version-2 rules (spec/float-snn.md §5.1 → spec/ops.md §4.9)", () =
   });
 
   it("refuses what the event table cannot carry, naming the layer and the rule", () => {
-    const multi = ruleSnn({ ...base, model: "if", leak: 1, multiSpike: true });
-    expect(() => quantizeSnn(multi, opts)).toThrow(/h: multiSpike/);
+    const multi = ruleSnn({ ...base, model: "if", leak: 1, multiSpike: true }, { recurrent: new Float32Array(9) });
+    expect(() => quantizeSnn(multi, opts)).toThrow(/h: multiSpike with recurrent/);
+    expect(quantizeSnn(ruleSnn({ ...base, model: "if", leak: 1, multiSpike: true, vMin: -1 }), opts).table.layers[0]!.neuron).toMatchObject({
+      model: "if",
+      multiSpike: true,
+      vMin: -65536,
+    });
     const perThreshold = ruleSnn({ ...base, model: "lif", perNeuron: { threshold: Float32Array.from([1, 2, 1]) } });
     expect(() => quantizeSnn(perThreshold, opts)).toThrow(/perNeuron\.threshold/);
   });

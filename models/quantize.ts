@@ -160,7 +160,7 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
       const n = l.neuron;
       const pn = n.perNeuron ?? {};
       const f: string[] = [];
-      if (n.multiSpike) f.push("multiSpike (several spikes per step: the event table carries one spike per neuron and step)");
+      if (n.multiSpike && l.kind === "dense" && l.recurrent) f.push("multiSpike with recurrent weights (recurrent events are single spikes)");
       for (const k of ["threshold", "vReset", "vInit"] as const) {
         const a = pn[k];
         if (a && a.some((x) => x !== a[0])) f.push(`perNeuron.${k} (one value per layer in the event table)`);
@@ -182,7 +182,8 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
   const scales: number[] = [];
   const layers: Layer[] = snn.layers.map((l, li) => {
     const inUnit = li === 0 && encoding === "current" ? snn.input.scale : 1;
-    const maxEvent = li === 0 && encoding === "current" ? 255 : 1;
+    // a multi-spike layer's events carry up to 255 spikes (spec/ops.md §4.9)
+    const maxEvent = (li === 0 && encoding === "current") || (li > 0 && snn.layers[li - 1]!.neuron.multiSpike === true) ? 255 : 1;
     const theta = l.neuron.threshold;
     let connection: Connection;
     let recurrent: Connection | undefined;
@@ -324,6 +325,7 @@ function usesRules(l: FloatLayer): boolean {
   return (
     (n.compare !== undefined && n.compare !== "ge") ||
     n.resetDelay === true ||
+    n.multiSpike === true ||
     n.reset === "value" ||
     n.vMin !== undefined ||
     n.vInit !== undefined ||
@@ -397,7 +399,7 @@ function ruleNeuron(l: FloatLayer, scale: number, threshold: number, findings: R
   }
   const reset =
     n.reset === "subtract"
-      ? { reset: "subtract" as const, resetValue: 0, ...(n.resetDelay ? { resetDelay: true } : {}) }
+      ? { reset: "subtract" as const, resetValue: 0, ...(n.resetDelay ? { resetDelay: true } : {}), ...(n.multiSpike ? { multiSpike: true } : {}) }
       : { reset: "value" as const, resetValue: Math.max(vMin, Math.min(threshold - 1, vReset)) };
   const compare = n.compare === "gt" ? { compare: "gt" as const } : {};
   const stateless = n.model === "threshold";

@@ -361,6 +361,8 @@ function validateNeuron(n: NeuronParams, isLast: boolean, size: number, path: st
   const compare = n.compare === undefined ? "ge" : oneOf(n.compare, ["ge", "gt"] as const, `${path}.compare`);
   if (n.resetDelay !== undefined && typeof n.resetDelay !== "boolean") fail("FORMAT_BAD_TYPE", `${path}.resetDelay must be a boolean`, { path });
   const resetDelay = n.resetDelay === true;
+  if (n.multiSpike !== undefined && typeof n.multiSpike !== "boolean") fail("FORMAT_BAD_TYPE", `${path}.multiSpike must be a boolean`, { path });
+  const multiSpike = n.multiSpike === true;
   const vInit = n.vInit === undefined ? 0 : intIn(n.vInit, INT32_MIN, INT32_MAX, `${path}.vInit`);
   const synapse = n.synapse === undefined ? "shift" : oneOf(n.synapse, ["shift", "q15"] as const, `${path}.synapse`);
   const currentQ15 = n.currentQ15 === undefined ? undefined : intIn(n.currentQ15, 0, 32767, `${path}.currentQ15`);
@@ -391,7 +393,7 @@ function validateNeuron(n: NeuronParams, isLast: boolean, size: number, path: st
     if (!isLast) fail("FORMAT_OUT_OF_RANGE", `${path}: an integrator never spikes, so it may only be the last layer`, { path });
     if (reset !== "subtract") fail("FORMAT_OUT_OF_RANGE", `${path}.reset must be 'subtract' for an integrator (it never resets)`, { path });
     unused("refractory", refractory, 0);
-    rule(compare === "ge" && !resetDelay, "an integrator has no spike test (compare, resetDelay)");
+    rule(compare === "ge" && !resetDelay && !multiSpike, "an integrator has no spike test (compare, resetDelay, multiSpike)");
     return;
   }
   if (vMin >= threshold) fail("FORMAT_OUT_OF_RANGE", `${path}.vMin ${vMin} must be below the threshold ${threshold}`, { path });
@@ -399,6 +401,7 @@ function validateNeuron(n: NeuronParams, isLast: boolean, size: number, path: st
     fail("FORMAT_OUT_OF_RANGE", `${path}.resetValue ${resetValue} must be in [vMin, threshold) = [${vMin}, ${threshold})`, { path });
   }
   rule(!resetDelay || (reset === "subtract" && refractory === 0), "resetDelay needs reset 'subtract' and refractory 0");
+  rule(!multiSpike || (reset === "subtract" && !resetDelay), "multiSpike needs reset 'subtract' without resetDelay");
   // a membrane that starts at or above the threshold would make §4.9's pending test see a spike that never happened
   rule(vInit < threshold, `vInit ${vInit} must be below the threshold ${threshold}`);
 }
@@ -505,6 +508,7 @@ export function validateTable(table: EventTable, options: ValidateOptions = {}):
   if (table.layers.length < 1) fail("FORMAT_OUT_OF_RANGE", "a table needs at least one layer");
   if (table.layers.length > LIMITS.maxLayers) fail("FORMAT_LIMIT_EXCEEDED", `${table.layers.length} layers; the limit is ${LIMITS.maxLayers}`);
   let synapses = 0;
+  let prevMulti = false;
   table.layers.forEach((layer, i) => {
     const path = `layers[${i}]`;
     if (!mapLike(layer)) fail("FORMAT_BAD_TYPE", `${path} must be a map`, { path });
@@ -526,6 +530,13 @@ export function validateTable(table: EventTable, options: ValidateOptions = {}):
       }
     }
     if (layer.plasticity !== undefined) validatePlasticity(layer.plasticity, layer, `${where}.plasticity`);
+    // spec/ops.md §4.9: a multi-spike layer's events are graded; recurrence and learning take spikes
+    const multi = layer.neuron.multiSpike === true;
+    if (multi && (layer.recurrent !== undefined || layer.plasticity !== undefined))
+      fail("FORMAT_OUT_OF_RANGE", `${where}: a multi-spike layer can have neither a recurrent connection nor plasticity`, { path });
+    if (prevMulti && layer.plasticity !== undefined)
+      fail("FORMAT_OUT_OF_RANGE", `${where}: a layer fed by a multi-spike layer cannot learn (its input events are graded)`, { path });
+    prevMulti = multi;
     prev = self;
   });
   if (!mapLike(table.readout)) fail("FORMAT_BAD_TYPE", "readout must be a map");
@@ -602,6 +613,7 @@ export function layerToCbor(l: Layer): CborMap {
       // is written back as read, so decoding and re-encoding keeps the bytes
       ...(n.compare !== undefined ? { compare: n.compare } : {}),
       ...(n.resetDelay !== undefined ? { resetDelay: n.resetDelay } : {}),
+      ...(n.multiSpike !== undefined ? { multiSpike: n.multiSpike } : {}),
       ...(n.vInit !== undefined ? { vInit: n.vInit } : {}),
       ...(n.synapse !== undefined ? { synapse: n.synapse } : {}),
       ...(n.currentQ15 !== undefined ? { currentQ15: n.currentQ15 } : {}),
@@ -759,7 +771,7 @@ const PLASTICITY_FIELDS = [
 /** Layer keys that format version 2 added (optional; absent means the version-1 meaning). */
 const LAYER_FIELDS_V2: readonly string[] = [];
 /** Neuron keys that format version 2 added (optional; absent means the version-1 meaning). */
-const NEURON_FIELDS_V2: readonly string[] = ["compare", "resetDelay", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s"];
+const NEURON_FIELDS_V2: readonly string[] = ["compare", "resetDelay", "multiSpike", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s"];
 /** Plasticity keys that format version 2 added (optional; absent means the version-1 meaning). */
 const PLASTICITY_FIELDS_V2: readonly string[] = ["timing", "tripletShift", "a3Plus"];
 /** Connection keys that format version 2 added (optional; absent means the version-1 meaning). */

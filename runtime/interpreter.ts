@@ -410,6 +410,9 @@ interface LayerRuntime {
   readonly update: (L: LayerRuntime) => number;
   /** Learning state of a plastic layer (spec/ops.md §11); its scatter is the feed-forward one. */
   readonly plastic: PlasticLayer | undefined;
+  /** Multi-spike layer (spec/ops.md §4.9): its events carry `spikeValues[k]` spikes of neuron `spikes[k]`. */
+  readonly multi: boolean;
+  readonly spikeValues: Uint8Array;
   /** The membrane every reset starts from (spec/ops.md §4.9 `vInit`; 0 when absent). */
   readonly vInit: number;
   readonly v: Int32Array;
@@ -472,7 +475,7 @@ const EMPTY_VALUES = new Uint8Array(0);
 const EMPTY_INDICES = new Uint32Array(0);
 const ZERO_BIAS = new Int32Array(1);
 
-function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean): LayerRuntime {
+function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean, prevMulti: boolean): LayerRuntime {
   const what = `layer ${index} '${layer.name}'`;
   const size = layer.size;
   checkInt(`${what} size`, size, 1, 0x7fffffff);
@@ -530,6 +533,9 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
       const currentKind = q15Cuba ? 2 : model === CUBA ? 1 : 0;
       const compareGt = p.compare === "gt";
       const resetDelay = p.resetDelay === true;
+      const multiSpike = p.multiSpike === true;
+      if (multiSpike && (layer.recurrent !== undefined || layer.plasticity !== undefined))
+        fail("FORMAT_OUT_OF_RANGE", `${what}: a multi-spike layer can have neither a recurrent connection nor plasticity`);
       return (L) =>
         K.neuronRule(
           biasCount,
@@ -550,12 +556,14 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
           threshold,
           compareGt,
           resetDelay,
+          multiSpike,
           resetSubtract,
           resetValue,
           refractory,
           L.refractoryLeft,
           L.counts,
           L.spikes,
+          L.spikeValues,
         );
     }
     switch (model) {
@@ -638,8 +646,10 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
     model,
     refractory,
     spikeStep,
-    // only layer 0 receives graded values (§6); deeper layers never take this path
-    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent, folds) : spikeStep,
+    // layer 0 and the layer after a multi-spike layer receive graded values (§6, §4.9); other layers never take this path
+    gradedStep: index === 0 || prevMulti ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent, folds) : spikeStep,
+    multi: p.multiSpike === true,
+    spikeValues: new Uint8Array(p.multiSpike === true ? size : 0),
     update,
     plastic,
     vInit,
@@ -708,7 +718,7 @@ export class Interpreter {
     const layers: LayerRuntime[] = [];
     let inputs = table.input.size;
     table.layers.forEach((layer, l) => {
-      layers.push(buildLayer(layer, l, inputs, options.folds ?? true));
+      layers.push(buildLayer(layer, l, inputs, options.folds ?? true, l > 0 && table.layers[l - 1]!.neuron.multiSpike === true));
       inputs = layer.size;
     });
     this.layers = layers;
@@ -810,7 +820,7 @@ export class Interpreter {
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount, this.steps); // §11.2: right after the neuron update
       pre = L.spikes;
       preCount = L.spikeCount;
-      values = undefined;
+      values = L.multi ? L.spikeValues : undefined;
     }
     this.synapticEvents += updates;
     this.steps++;

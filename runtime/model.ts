@@ -132,6 +132,8 @@ export interface NeuronParams {
   readonly compare?: "ge" | "gt";
   /** Reset subtract one step late, after the leak and the input, not decayed (snnTorch's default). */
   readonly resetDelay?: boolean;
+  /** Reset subtract only: a neuron emits n = min(floor(v / threshold), 255) spikes in one step (one event of value n) and subtracts n·threshold (sinabs, Rockpool). */
+  readonly multiSpike?: boolean;
   /** Membrane at every reset (default 0). */
   readonly vInit?: number;
   /** cuba only: `shift` (default, §4.4) or `q15` (Q15 retentions; the bias enters the current). */
@@ -146,7 +148,7 @@ export interface NeuronParams {
 
 /** True when a layer's neurons use a version-2 step rule (spec/ops.md §4.9), which runs the rule kernels. */
 export function usesNeuronRules(n: NeuronParams): boolean {
-  return n.compare === "gt" || n.resetDelay === true || n.synapse === "q15" || n.leakQ15s !== undefined;
+  return n.compare === "gt" || n.resetDelay === true || n.multiSpike === true || n.synapse === "q15" || n.leakQ15s !== undefined;
 }
 
 /**

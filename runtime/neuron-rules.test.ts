@@ -98,6 +98,28 @@ describe.each(IMPLEMENTATIONS)("version-2 neuron rules: %s", (_name, Sim) => {
     expect(run(new Sim(t), [100, 0, 0])).toMatchObject({ i: [100, 25, 6], v: [100, 25, 6] });
   });
 
+  it("multiSpike: n = min(floor(v/θ), 255) spikes as one event of value n, n·θ subtracted, counted n times (sinabs, Rockpool)", () => {
+    const t = table(1, { multiSpike: true });
+    const next: Layer = {
+      name: "o",
+      size: 1,
+      input: { kind: "dense", inputs: 1, outputs: 1, weights: { bits: 16, data: Int16Array.of(2), count: 1, shift: Uint8Array.of(0) } },
+      neuron: { ...DEFAULT_NEURON, model: "integrator" },
+    };
+    const two: EventTable = { ...t, layers: [t.layers[0]!, next], readout: { kind: "membrane" }, provenance: { ...t.provenance, layerScales: [1, 1] } };
+    const sim = new Sim(two);
+    // 35 ≥ 10: n = 3, v = 5, the next layer receives one event of value 3: 2·3 = 6; then 5 + 9 = 14: n = 1, v = 4
+    expect(run(sim, [35, 9])).toMatchObject({ v: [5, 4], s: [1, 1] });
+    expect(Array.from(sim.membrane(1))).toEqual([8]);
+    expect(Array.from((sim as Interpreter).spikeCounts(0))).toEqual([4]);
+    // the cap: θ 1 and v 1000 give 255 spikes, 745 left over
+    const capTable = table(1, { multiSpike: true, threshold: 1 });
+    (capTable.layers[0]!.input as { weights: { data: Int16Array } }).weights.data[0] = 1000;
+    const capped = new Sim(capTable);
+    expect(run(capped, [1, 0, 0])).toMatchObject({ v: [745, 490, 235], s: [1, 1, 1] });
+    expect(Array.from((capped as Interpreter).spikeCounts(0))).toEqual([765]);
+  });
+
   it("a leaking integrator: v = a·v + b + input", () => {
     const t = table(1, { model: "integrator", leakQ15s: Uint16Array.of(16384) }, [1]);
     expect(run(new Sim(t), [20, 0, 0])).toMatchObject({ v: [21, 11, 6], s: [0, 0, 0] });
@@ -129,5 +151,13 @@ describe("version-2 neuron keys in the event table", () => {
     expect(bad({ model: "lif-q15", leakQ15s: Uint16Array.of(40000) })).toBe("FORMAT_OUT_OF_RANGE");
     expect(bad({ compare: "lt" as never })).toBe("FORMAT_UNKNOWN_KIND");
     expect(bad({ model: "cuba", synapse: "q15", currentShift: 1 })).toBe("FORMAT_OUT_OF_RANGE");
+  });
+});
+
+describe("multi-spike primitives (spec/ops.md §3, §4.9)", () => {
+  it("spikeCount is min(floor(v/θ), 255) and subCount v − n·θ", async () => {
+    const { spikeCount, subCount } = await import("./fixed.js");
+    expect([spikeCount(35, 10), spikeCount(10, 10), spikeCount(2147483647, 1), spikeCount(2147483647, 2147483647)]).toEqual([3, 1, 255, 1]);
+    expect([subCount(35, 3, 10), subCount(2147483647, 255, 1), subCount(2147483647, 1, 2147483647)]).toEqual([5, 2147483392, 0]);
   });
 });

@@ -118,6 +118,7 @@ export function dictionary(): string {
     // format version 2 neuron keys (spec/ops.md §4.9)
     "compare",
     "resetDelay",
+    "multiSpike",
     "vInit",
     "synapse",
     "currentQ15",

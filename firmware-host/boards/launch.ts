@@ -290,7 +290,7 @@ export function estimateModelRam(table: EventTable): { stateBytes: number; arena
   let arena = 0;
   const align8 = (n: number): number => Math.ceil(n / 8) * 8;
   for (const layer of table.layers) {
-    stateWords += layer.size * (layer.neuron.model === "cuba" ? 6 : 5) + Math.ceil(layer.size / 4);
+    stateWords += layer.size * (layer.neuron.model === "cuba" ? 6 : 5) + Math.ceil(layer.size / 4) * (layer.neuron.multiSpike === true ? 2 : 1);
     arena += 256;
     if (layer.bias) arena += align8(layer.bias.length * 4);
     for (const c of [layer.input, layer.recurrent]) {

@@ -130,6 +130,7 @@ typedef struct ps_neuron {
     /* format version 2 (spec/ops.md §4.9); zero/NULL keeps the version-1 meaning */
     uint8_t compare_gt;        /* 1: spike when v > threshold; 0: v >= threshold */
     uint8_t reset_delay;       /* 1: subtract last step's spike one step late (reset subtract only) */
+    uint8_t multi_spike;       /* 1: n = min(floor(v/threshold), 255) spikes per step as one graded event */
     uint8_t synapse_q15;       /* cuba: 1 = Q15 form (Q15 retentions, the bias enters the current) */
     uint8_t rules;             /* 1 when any step rule of §4.9 applies: the layer runs the rule kernels */
     uint16_t current_q15;      /* cuba in Q15 form: current retention, 0..32767 */

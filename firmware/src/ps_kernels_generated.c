@@ -164,7 +164,7 @@ void ps_k_neuron_integrator(uint32_t biasCount, uint32_t biasPlane, const int32_
     }
 }
 
-uint32_t ps_k_neuron_rule(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, uint8_t leakKind, uint8_t leakBits, const uint16_t *restrict leaks, bool leakPerNeuron, uint8_t currentKind, uint8_t currentShift, const uint16_t *restrict currents, bool currentPerNeuron, int32_t *restrict current, int32_t threshold, bool compareGt, bool resetDelay, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes)
+uint32_t ps_k_neuron_rule(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, uint8_t leakKind, uint8_t leakBits, const uint16_t *restrict leaks, bool leakPerNeuron, uint8_t currentKind, uint8_t currentShift, const uint16_t *restrict currents, bool currentPerNeuron, int32_t *restrict current, int32_t threshold, bool compareGt, bool resetDelay, bool multiSpike, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes, uint8_t *restrict values)
 {
     uint32_t fired = 0u;
     /* bounded by: bias entries (neurons or channels) */
@@ -202,14 +202,16 @@ uint32_t ps_k_neuron_rule(uint32_t biasCount, uint32_t biasPlane, const int32_t 
                     x = ps_sat_sub32(x, threshold);
                 }
                 if ((compareGt ? (x > threshold) : (x >= threshold))) {
+                    uint32_t n = (multiSpike ? ps_spike_count(x, threshold) : 1u);
                     if (!resetDelay) {
-                        x = (resetSubtract ? ps_sat_sub32(x, threshold) : resetValue);
+                        x = (resetSubtract ? ps_sub_count(x, n, threshold) : resetValue);
+                    }
+                    if (multiSpike) {
+                        values[fired] = (uint8_t)n;
                     }
                     spikes[fired++] = j;
                     uint32_t count = counts[j];
-                    if ((count != UINT32_MAX)) {
-                        counts[j] = (count + 1u);
-                    }
+                    counts[j] = ((count > (UINT32_MAX - n)) ? UINT32_MAX : (count + n));
                     refr[j] = refractory;
                 }
                 v[j] = ps_clamp_min(x, vMin);

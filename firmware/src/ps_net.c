@@ -154,6 +154,9 @@ uint32_t ps_net_state_words(const ps_model_t *model)
         uint32_t size = layer->size;
         /* v, acc, counts, spikes, previous (+ current for cuba), then refractory bytes */
         words += size * (layer->neuron.model == PS_NEURON_CUBA ? 6u : 5u) + (size + 3u) / 4u + ps_net_plastic_words(model, l);
+        if (layer->neuron.multi_spike) {
+            words += (size + 3u) / 4u; /* spec/ops.md §4.9: the value of each event */
+        }
     }
     return words;
 }
@@ -186,9 +189,15 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         }
         s->refr = (uint8_t *)state;
         state += (size + 3u) / 4u;
+        s->values = NULL;
+        if (layer->neuron.multi_spike) {
+            s->values = (uint8_t *)state;
+            state += (size + 3u) / 4u;
+        }
         /* spec/ops.md §12.1: prove once whether plain int32 folds equal the saturating ones */
         s->exact_spikes = ps_net_exact(layer, 1u, s->acc);
-        s->exact_graded = l == 0u ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
+        /* layer 0 and the layer after a multi-spike layer take graded events (spec/ops.md §4.9) */
+        s->exact_graded = (l == 0u || model->layers[l - 1u].neuron.multi_spike) ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
         s->synapses = ps_net_plastic_synapses(layer);
         s->pre_size = ps_net_pre_size(model, l);
         s->w = NULL;
@@ -378,6 +387,7 @@ static uint32_t ps_net_update_rules(const ps_layer_t *layer, ps_layer_state_t *s
     const uint16_t *leaks = p->leak_q15s != NULL ? p->leak_q15s : leak_one;
     const uint16_t *currents = p->current_q15s != NULL ? p->current_q15s : current_one;
     int32_t no_current[1] = { 0 };
+    uint8_t no_values[1] = { 0 };
     uint8_t leak_kind;
     uint8_t current_kind;
     if (p->model == PS_NEURON_INTEGRATOR) {
@@ -388,8 +398,8 @@ static uint32_t ps_net_update_rules(const ps_layer_t *layer, ps_layer_state_t *s
     current_kind = p->synapse_q15 ? 2u : p->model == PS_NEURON_CUBA ? 1u : 0u;
     return ps_k_neuron_rule(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, leak_kind, p->leak_shift, leaks, p->leak_q15s != NULL, current_kind,
                             p->current_shift, currents, p->current_q15s != NULL, s->current != NULL ? s->current : no_current, p->threshold,
-                            p->compare_gt != 0u, p->reset_delay != 0u, p->reset == PS_RESET_SUBTRACT, p->reset_value, p->refractory, s->refr, s->counts,
-                            s->spikes);
+                            p->compare_gt != 0u, p->reset_delay != 0u, p->multi_spike != 0u, p->reset == PS_RESET_SUBTRACT, p->reset_value, p->refractory,
+                            s->refr, s->counts, s->spikes, s->values != NULL ? s->values : no_values);
 }
 
 /** Runs the layer's neuron kernel on s->acc; returns how many neurons spiked (spec/ops.md §4). */
@@ -660,7 +670,7 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
         }
         pre = s->spikes;
         pre_count = s->n_spikes;
-        pre_values = NULL;
+        pre_values = s->values; /* graded events of a multi-spike layer (spec/ops.md §4.9), else spikes */
     }
     net->t_low++;
     if (net->t_low == 0u) {

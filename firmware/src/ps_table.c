@@ -536,7 +536,7 @@ static const char *const N_RULE[] = {"stdp", "rstdp", "triplet", 0};
 static const char *const N_TIMING[] = {"step", "event", 0};
 /* plasticity keys format version 2 added (optional; absent keeps the version-1 meaning) */
 static const char *const K_PLASTICITY_V2[] = {"timing", "tripletShift", "a3Plus", 0};
-static const char *const K_NEURON_V2[] = {"compare", "resetDelay", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s", 0};
+static const char *const K_NEURON_V2[] = {"compare", "resetDelay", "multiSpike", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s", 0};
 static const char *const N_COMPARE[] = {"ge", "gt", 0};
 static const char *const N_SYNAPSE[] = {"shift", "q15", 0};
 
@@ -650,6 +650,7 @@ typedef struct pop {
     uint32_t size;
     uint8_t has_shape;
     ps_shape3_t shape;
+    uint8_t multi; /* a multi-spike layer: its events are graded (spec/ops.md §4.9) */
 } pop_t;
 
 static uint32_t pop_channels(const pop_t *p)
@@ -921,7 +922,7 @@ static int get_retentions(rd_t *r, size_t off, uint32_t size, const uint16_t **o
 /* validateNeuron(). */
 static int v_neuron(rd_t *r, size_t nv, int is_last, uint32_t size, ps_neuron_t *out)
 {
-    int model, reset, compare = 0, reset_delay = 0, synapse = 0, q15_cuba;
+    int model, reset, compare = 0, reset_delay = 0, multi_spike = 0, synapse = 0, q15_cuba;
     int64_t threshold, reset_value, leak_shift, leak_q15, current_shift, refractory, v_min, v_init = 0, current_q15 = -1;
     const uint16_t *leaks, *currents;
     model = one_of(r, t_get(r, nv, "model"), N_MODEL);
@@ -938,6 +939,7 @@ static int v_neuron(rd_t *r, size_t nv, int is_last, uint32_t size, ps_neuron_t 
     /* version-2 keys (spec/ops.md §4.9), in format.ts's order */
     if (t_get(r, nv, "compare") != NONE && (compare = one_of(r, t_get(r, nv, "compare"), N_COMPARE)) < 0) return 0;
     if (t_get(r, nv, "resetDelay") != NONE && !get_bool(r, t_get(r, nv, "resetDelay"), &reset_delay)) return 0;
+    if (t_get(r, nv, "multiSpike") != NONE && !get_bool(r, t_get(r, nv, "multiSpike"), &multi_spike)) return 0;
     if (t_get(r, nv, "vInit") != NONE && !get_int(r, t_get(r, nv, "vInit"), INT32_MIN_, INT32_MAX_, PS_E_FORMAT_OUT_OF_RANGE, &v_init)) return 0;
     if (t_get(r, nv, "synapse") != NONE && (synapse = one_of(r, t_get(r, nv, "synapse"), N_SYNAPSE)) < 0) return 0;
     if (t_get(r, nv, "currentQ15") != NONE && !get_int(r, t_get(r, nv, "currentQ15"), 0, 32767, PS_E_FORMAT_OUT_OF_RANGE, &current_q15)) return 0;
@@ -956,21 +958,23 @@ static int v_neuron(rd_t *r, size_t nv, int is_last, uint32_t size, ps_neuron_t 
     if (reset == PS_RESET_SUBTRACT && reset_value != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     if (model == PS_NEURON_INTEGRATOR) {
         if (!is_last || reset != PS_RESET_SUBTRACT || refractory != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
-        if (compare != 0 || reset_delay) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (compare != 0 || reset_delay || multi_spike) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     } else {
         if (v_min >= threshold) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
         if (reset == PS_RESET_VALUE && (reset_value < v_min || reset_value >= threshold)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
         if (reset_delay && (reset != PS_RESET_SUBTRACT || refractory != 0)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (multi_spike && (reset != PS_RESET_SUBTRACT || reset_delay)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
         if (v_init >= threshold) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     }
     out->compare_gt = (uint8_t)compare;
     out->reset_delay = (uint8_t)reset_delay;
+    out->multi_spike = (uint8_t)multi_spike;
     out->synapse_q15 = (uint8_t)q15_cuba;
     out->current_q15 = (uint16_t)(current_q15 < 0 ? 0 : current_q15);
     out->v_init = (int32_t)v_init;
     out->leak_q15s = leaks;
     out->current_q15s = currents;
-    out->rules = (uint8_t)(compare != 0 || reset_delay || q15_cuba || t_get(r, nv, "leakQ15s") != NONE);
+    out->rules = (uint8_t)(compare != 0 || reset_delay || multi_spike || q15_cuba || t_get(r, nv, "leakQ15s") != NONE);
     out->model = (uint8_t)model;
     out->reset = (uint8_t)reset;
     out->threshold = (int32_t)threshold;
@@ -1163,6 +1167,10 @@ static int v_layer(rd_t *r, size_t l, int is_last, pop_t *prev, uint64_t *synaps
         if (!v_plasticity(r, t_get(r, l, "plasticity"), out, &w, &out->plasticity)) return 0;
         out->has_plasticity = 1;
     }
+    /* spec/ops.md §4.9: a multi-spike layer's events are graded; recurrence and learning take spikes */
+    if (out->neuron.multi_spike && (out->recurrent.kind != PS_CONN_NONE || plastic)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (prev->multi && plastic) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    self.multi = out->neuron.multi_spike;
     *prev = self;
     return 1;
 }
@@ -1179,6 +1187,7 @@ static int v_table(rd_t *r, ps_model_t *model)
     ps_layer_t *slots;
     int kind;
     if (!v_input(r, t_get(r, 0, "input"), &model->input, &prev)) return 0;
+    prev.multi = 0;
     at = t_head(r, layers, &h);
     n = (uint32_t)h.arg;
     if (n < 1u) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);

@@ -85,10 +85,10 @@ static void dump(const uint8_t *file, size_t len)
             for (k = 0; n->current_q15s != 0 && k < l->size; k++) hc = fnv_add(hc, n->current_q15s[k]);
             printf("layer %lu name=", (unsigned long)i);
             for (k = 0; k < l->name_len; k++) printf("%02x", l->name[k]);
-            printf(" size=%lu shape=%lu,%lu,%lu channels=%lu neuron=%u,%u,%ld,%ld,%u,%u,%u,%u,%ld,%u,%u,%u,%u,%ld,%u,%lu,%u,%lu bias=%lu,%lu",
+            printf(" size=%lu shape=%lu,%lu,%lu channels=%lu neuron=%u,%u,%ld,%ld,%u,%u,%u,%u,%ld,%u,%u,%u,%u,%u,%ld,%u,%lu,%u,%lu bias=%lu,%lu",
                    (unsigned long)l->size, (unsigned long)l->shape.c, (unsigned long)l->shape.h, (unsigned long)l->shape.w,
                    (unsigned long)l->channels, n->model, n->reset, (long)n->threshold, (long)n->reset_value, n->leak_shift,
-                   n->leak_q15, n->current_shift, n->refractory, (long)n->v_min, n->compare_gt, n->reset_delay, n->synapse_q15,
+                   n->leak_q15, n->current_shift, n->refractory, (long)n->v_min, n->compare_gt, n->reset_delay, n->multi_spike, n->synapse_q15,
                    n->current_q15, (long)n->v_init, n->leak_q15s != 0, (unsigned long)hl, n->current_q15s != 0, (unsigned long)hc,
                    (unsigned long)l->bias_len, (unsigned long)hb);
             if (l->has_plasticity) {

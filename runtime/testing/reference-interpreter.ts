@@ -421,6 +421,9 @@ interface LayerRuntime {
   /** Version-2 rules (spec/ops.md §4.9), expanded per neuron. */
   readonly compareGt: boolean;
   readonly resetDelay: boolean;
+  readonly multiSpike: boolean;
+  /** Spikes per event of this step (multi-spike layers), beside `spikes`. */
+  readonly spikeValues: Uint8Array;
   readonly vInit: number;
   readonly q15Cuba: boolean;
   /** Membrane retention per neuron (Q15) for lif-q15, Q15 cuba and a leaking integrator; undefined otherwise. */
@@ -496,6 +499,8 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     vMin: p.vMin,
     compareGt: p.compare === "gt",
     resetDelay: p.resetDelay === true,
+    multiSpike: p.multiSpike === true,
+    spikeValues: new Uint8Array(size),
     vInit: p.vInit ?? 0,
     q15Cuba: model === CUBA && p.synapse === "q15",
     leaks:
@@ -566,10 +571,15 @@ function updateNeurons(L: LayerRuntime): void {
     x = satAdd32(satAdd32(x, b), input);
     if (spikedLast[j] === 1) x = satSub32(x, threshold);
     if (passes(x)) {
-      if (!resetDelay) x = resetSubtract ? x - threshold : resetValue;
+      // §4.9 multi-spike: as many whole thresholds as v holds, at most 255, as one event of that value
+      let n = 1;
+      if (L.multiSpike) {
+        n = Math.min(255, Math.floor(x / threshold));
+        x -= n * threshold;
+      } else if (!resetDelay) x = resetSubtract ? x - threshold : resetValue;
+      L.spikeValues[fired] = n;
       spikes[fired++] = j;
-      const c = counts[j]!;
-      if (c !== 0xffffffff) counts[j] = c + 1;
+      counts[j] = Math.min(0xffffffff, counts[j]! + n);
       refractoryLeft[j] = refractory;
     }
     v[j] = clampMin(x, vMin);
@@ -897,7 +907,7 @@ export class ReferenceInterpreter {
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount, this.steps);
       pre = L.spikes;
       preCount = L.spikeCount;
-      values = undefined;
+      values = L.multiSpike ? L.spikeValues : undefined;
     }
     this.synapticEvents += updates;
     this.steps++;

@@ -17,7 +17,7 @@ const neuron = (model: NeuronModel, extra: Partial<Layer["neuron"]> = {}): Layer
 export function rulesTable(): EventTable {
   const t = everythingTable();
   const rules: Record<string, Partial<Layer["neuron"]>> = {
-    conv: { compare: "gt", vInit: -3, refractory: 0, resetDelay: true },
+    conv: { compare: "gt", vInit: -3, multiSpike: true },
     pool: { leakQ15: 32767, leakQ15s: Uint16Array.from({ length: 8 }, (_, j) => 1000 * j + 7), vInit: 4 },
     sparse: { synapse: "q15", leakShift: 0, currentShift: 0, leakQ15: 20000, currentQ15s: Uint16Array.of(0, 1, 16384, 32767, 5, 6), compare: "gt" },
     hidden: { compare: "ge", resetDelay: true },
@@ -844,6 +844,12 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
     ["resetDelay as int", m((b) => void (layerOf(b, "hidden").neuron.resetDelay = 1))],
     ["resetDelay with reset value", m((b) => void (layerOf(b, "pool").neuron.resetDelay = true))],
     ["resetDelay with a refractory period", m((b) => Object.assign(layerOf(b, "hidden").neuron, { resetDelay: true, refractory: 2 }))],
+    ["multiSpike as text", m((b) => void (layerOf(b, "hidden").neuron.multiSpike = "yes"))],
+    ["multiSpike with reset value", m((b) => void (layerOf(b, "pool").neuron.multiSpike = true))],
+    ["multiSpike with resetDelay", m((b) => Object.assign(layerOf(b, "hidden").neuron, { multiSpike: true, resetDelay: true, refractory: 0 }))],
+    ["multiSpike on an integrator", m((b) => void (layerOf(b, "readout").neuron.multiSpike = true))],
+    ["multiSpike on a plastic layer", m((b) => void (layerOf(b, "hidden").neuron.multiSpike = true))],
+    ["multiSpike before a plastic layer", m((b) => void (layerOf(b, "sparse").neuron.multiSpike = true))],
     ["vInit at the threshold", m((b) => void (layerOf(b, "hidden").neuron.vInit = 100))],
     ["vInit as float", m((b) => void (layerOf(b, "hidden").neuron.vInit = 1.5))],
     ["synapse q15 on lif-q15", m((b) => void (layerOf(b, "pool").neuron.synapse = "q15"))],
@@ -1095,6 +1101,7 @@ export function summaryLines(t: EventTable): string[] {
       // format version 2 (spec/ops.md §4.9)
       n.compare === "gt" ? 1 : 0,
       n.resetDelay === true ? 1 : 0,
+      n.multiSpike === true ? 1 : 0,
       n.model === "cuba" && n.synapse === "q15" ? 1 : 0,
       n.currentQ15 ?? 0,
       n.vInit ?? 0,

@@ -124,6 +124,19 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
   const ruleRng = new TestRng((caseSeed ^ 0x7a11e5) >>> 0 || 1);
   if (ruleRng.chance(0.5)) {
     table = { ...table, layers: table.layers.map((l) => (ruleRng.chance(0.7) ? { ...l, neuron: ruleNeuron(ruleRng, l.neuron, l.size) } : l)) };
+    // several spikes per step (graded events to the next layer) where the format allows it
+    const multi = (l: Layer, next: Layer | undefined): boolean =>
+      l.neuron.model !== "integrator" &&
+      l.recurrent === undefined &&
+      l.plasticity === undefined &&
+      next?.plasticity === undefined &&
+      l.neuron.resetDelay !== true;
+    table = {
+      ...table,
+      layers: table.layers.map((l, i) =>
+        multi(l, table.layers[i + 1]) && ruleRng.chance(0.4) ? { ...l, neuron: { ...l.neuron, multiSpike: true, reset: "subtract", resetValue: 0 } } : l,
+      ),
+    };
   }
   validateTable(table);
   const size = table.input.size;
