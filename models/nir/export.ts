@@ -242,6 +242,7 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
       vMin: p.vMin,
       // format version 2 (spec/ops.md §4.9), only where set
       resetDelay: p.resetDelay === true ? true : undefined,
+      multiSpike: p.multiSpike === true ? true : undefined,
       vInit: p.vInit ? p.vInit : undefined,
       synapse: q15Cuba ? "q15" : undefined,
       currentQ15: q15Cuba && p.currentQ15s === undefined ? (p.currentQ15 ?? 0) : undefined,
@@ -260,6 +261,8 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
     meta["picospike_reset"] = p.resetDelay
       ? "subtract one step late: v[t] = leak·v[t-1] + input[t] - threshold·S[t-1] (snnTorch's reset_delay; NIR's v_reset cannot say it; v_reset is written as 0)"
       : "subtract: v <- v - threshold (NIR's v_reset cannot say it; v_reset is written as 0)";
+  if (p.multiSpike)
+    meta["picospike_spikes"] = "several per step: n = min(floor(v / threshold), 255) spikes as one event of value n, v <- v - n·threshold (NIR cannot say it)";
   if (p.vInit) meta["picospike_v_init"] = `${p.vInit * s} (the membrane at every reset; NIR has no initial state)`;
   // Per neuron: the membrane retention λ_j (Q15 where the rules of spec/ops.md §4.9 give one per neuron).
   const q15 = p.model === "lif-q15" || q15Cuba || (p.model === "integrator" && p.leakQ15s !== undefined);
