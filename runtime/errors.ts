@@ -271,6 +271,11 @@ export const ERROR_CODES = {
     remedy: "The message names the layer; change time constants, bits or scaling.",
   },
   TOOLCHAIN_TRAINING: { num: 705, cause: "Training failed (diverged to NaN, or no data).", remedy: "Lower the learning rate or check the data." },
+  TOOLCHAIN_CALIBRATION: {
+    num: 706,
+    cause: "Post-conversion calibration cannot run: the SNN is not a converted one (IF hidden layers, integrator readout), or it has no calibration images.",
+    remedy: "Calibrate the float SNN `picospike convert` writes, with calibration images (--calibration N or --calibration-input).",
+  },
   // ---- 8xx interchange (NIR) ----------------------------------------------------------------
   INTERCHANGE_NOT_HDF5: {
     num: 801,

@@ -32,6 +32,8 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   SEMANTICS_STATE_MISMATCH: "only Interpreter.restore raises it, and no verb restores an interpreter snapshot",
   SEMANTICS_HELD_INPUT_PLASTIC:
     "only Interpreter.holdInput/stepHeld and ps_net_hold_input raise it, and evaluation holds input only when layer 0 does not learn",
+  TOOLCHAIN_CALIBRATION:
+    "convert checks --calibrate, --reset and the calibration images before calibrating, and the SNN it calibrates is its own conversion (IF layers, integrator readout); only models/calibrate.ts called on another float SNN raises it (models/calibrate.test.ts)",
   CODEGEN_DRIFT: "raised by `npm run gen:check` (scripts/gen.ts), not by the picospike CLI",
   CODEGEN_MISMATCH: "raised by the conformance harness (test/conformance) when C and TS kernels disagree: a picospike bug, not an input",
   PROTOCOL_BAD_FRAME: "a frame failing COBS or its length check is dropped and counted (compare/stream --json faults), never fatal",

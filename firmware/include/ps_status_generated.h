@@ -62,6 +62,7 @@ typedef enum ps_status {
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */
     PS_E_TOOLCHAIN_QUANTIZE_RULE = 704, /* A design rule fails at quantization (leak rounds to nothing or to a full wipe, fan-in overflows). */
     PS_E_TOOLCHAIN_TRAINING = 705, /* Training failed (diverged to NaN, or no data). */
+    PS_E_TOOLCHAIN_CALIBRATION = 706, /* Post-conversion calibration cannot run: the SNN is not a converted one (IF hidden layers, integrator readout), or it has no calibration images. */
     PS_E_INTERCHANGE_NOT_HDF5 = 801, /* The file does not start with the HDF5 signature, so it is not a NIR file. */
     PS_E_INTERCHANGE_TRUNCATED = 802, /* The HDF5 file ends before the size its superblock declares. */
     PS_E_INTERCHANGE_FILE_TOO_LARGE = 803, /* The NIR file is larger than the import limit (64 MiB). */
