@@ -5,7 +5,7 @@
  * connection kinds, weight widths, index widths and neuron models reach can ever run; the others
  * are emitted as stubs (codegen/emit-c.ts emitCSource) so ps_net.c links unchanged.
  */
-import type { Connection, EventTable } from "../runtime/model.js";
+import { usesNeuronRules, type Connection, type EventTable } from "../runtime/model.js";
 import { snake, type Kernel } from "./ir.js";
 
 /** The scatter/bound family name of a connection, as in the kernel names (`dense_w8`, `sparse_w8_c16`, `conv2d_w4`, `pool`). */
@@ -73,6 +73,8 @@ export function kernelSelection(table: EventTable): (kernel: Kernel) => boolean 
     }
     if (layer.recurrent !== undefined) families.add(family(layer.recurrent));
     neurons.add(layer.neuron.model.replace(/-/g, "_"));
+    // spec/ops.md §4.9: a layer with a version-2 rule runs the rule kernels instead
+    if (usesNeuronRules(layer.neuron)) neurons.add(layer.neuron.model === "integrator" ? "integrator_q15" : "rule");
   }
   return (kernel) => {
     const name = snake(kernel.name);

@@ -61,6 +61,7 @@ typedef struct ps_layer_state {
     uint32_t *spikes;      /* this step's spikes, ascending, n_spikes of them */
     uint32_t *previous;    /* the previous step's spikes (the recurrent source) */
     uint8_t *refr;         /* refractory counters, size */
+    uint8_t *values;       /* multi-spike layers: spikes per event of this step, beside spikes; NULL otherwise */
     uint32_t n_spikes;
     uint32_t n_previous;
     bool exact_spikes;     /* spec/ops.md §12.1 bound proven for steps of spikes: plain int32 kernels */
@@ -94,7 +95,7 @@ typedef struct ps_net {
     ps_layer_state_t layers[PS_NET_MAX_LAYERS];
 } ps_net_t;
 
-/** uint32_t words of state buffer the model needs (per layer: v, acc, counts, two spike lists, refractory bytes, cuba currents). */
+/** uint32_t words of state buffer the model needs (per layer: v, acc, counts, two spike lists, refractory bytes, cuba currents, multi-spike event values). */
 uint32_t ps_net_state_words(const ps_model_t *model);
 
 /**

@@ -172,6 +172,9 @@ uint32_t ps_net_state_words(const ps_model_t *model)
         uint32_t size = layer->size;
         /* v, acc, counts, spikes, previous (+ current for cuba), then refractory bytes */
         words += size * (layer->neuron.model == PS_NEURON_CUBA ? 6u : 5u) + (size + 3u) / 4u + ps_net_plastic_words(model, l);
+        if (layer->neuron.multi_spike) {
+            words += (size + 3u) / 4u; /* spec/ops.md §4.9: the value of each event */
+        }
     }
     return words;
 }
@@ -209,9 +212,15 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         }
         s->refr = (uint8_t *)state;
         state += (size + 3u) / 4u;
+        s->values = NULL;
+        if (layer->neuron.multi_spike) {
+            s->values = (uint8_t *)state;
+            state += (size + 3u) / 4u;
+        }
         /* spec/ops.md §12.1: prove once whether plain int32 folds equal the saturating ones */
         s->exact_spikes = ps_net_exact(layer, 1u, s->acc);
-        s->exact_graded = l == 0u ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
+        /* layer 0 and the layer after a multi-spike layer take graded events (spec/ops.md §4.9) */
+        s->exact_graded = (l == 0u || model->layers[l - 1u].neuron.multi_spike) ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
         s->synapses = ps_net_plastic_synapses(layer);
         s->pre_size = ps_net_pre_size(model, l);
         s->w = NULL;
@@ -284,7 +293,15 @@ void ps_net_reset(ps_net_t *net)
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         ps_layer_state_t *s = &net->layers[l];
         size_t size = model->layers[l].size;
-        memset(s->v, 0, size * sizeof(int32_t));
+        int32_t v_init = model->layers[l].neuron.v_init;
+        if (v_init == 0) {
+            memset(s->v, 0, size * sizeof(int32_t));
+        } else {
+            /* spec/ops.md §4.9: every reset starts the membrane at vInit */
+            for (size_t j = 0u; j < size; j++) {
+                s->v[j] = v_init;
+            }
+        }
         memset(s->counts, 0, size * sizeof(uint32_t));
         memset(s->refr, 0, size);
         if (s->current != NULL) {
@@ -380,6 +397,34 @@ static void ps_net_scatter(const ps_connection_t *c, const ps_layer_t *post, con
     }
 }
 
+/**
+ * The neuron step of a layer with the version-2 rules of spec/ops.md §4.9 (one generic kernel; the
+ * optimized kernels of §12.2 never see these layers). A per-layer retention is passed as a
+ * one-entry array.
+ */
+static uint32_t ps_net_update_rules(const ps_layer_t *layer, ps_layer_state_t *s, uint32_t bias_count, uint32_t bias_plane, const int32_t *bias)
+{
+    const ps_neuron_t *p = &layer->neuron;
+    const uint16_t leak_one[1] = { p->leak_q15 };
+    const uint16_t current_one[1] = { p->current_q15 };
+    const uint16_t *leaks = p->leak_q15s != NULL ? p->leak_q15s : leak_one;
+    const uint16_t *currents = p->current_q15s != NULL ? p->current_q15s : current_one;
+    int32_t no_current[1] = { 0 };
+    uint8_t no_values[1] = { 0 };
+    uint8_t leak_kind;
+    uint8_t current_kind;
+    if (p->model == PS_NEURON_INTEGRATOR) {
+        ps_k_neuron_integrator_q15(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, leaks, p->leak_q15s != NULL);
+        return 0u;
+    }
+    leak_kind = (p->model == PS_NEURON_LIF_Q15 || p->synapse_q15) ? 2u : (p->model == PS_NEURON_LIF_SHIFT || p->model == PS_NEURON_CUBA) ? 1u : 0u;
+    current_kind = p->synapse_q15 ? 2u : p->model == PS_NEURON_CUBA ? 1u : 0u;
+    return ps_k_neuron_rule(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, leak_kind, p->leak_shift, leaks, p->leak_q15s != NULL, current_kind,
+                            p->current_shift, currents, p->current_q15s != NULL, s->current != NULL ? s->current : no_current, p->threshold,
+                            p->compare_gt != 0u, p->reset_delay != 0u, p->multi_spike != 0u, p->reset == PS_RESET_SUBTRACT, p->reset_value, p->refractory,
+                            s->refr, s->counts, s->spikes, s->values != NULL ? s->values : no_values);
+}
+
 /** Runs the layer's neuron kernel on s->acc; returns how many neurons spiked (spec/ops.md §4). */
 static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
 {
@@ -397,6 +442,9 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
             bias_count = ps_net_channels(layer);
             bias_plane = ps_net_plane(layer);
         }
+    }
+    if (p->rules) {
+        return ps_net_update_rules(layer, s, bias_count, bias_plane, bias);
     }
     switch (p->model) {
     case PS_NEURON_IF:
@@ -645,7 +693,7 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
         }
         pre = s->spikes;
         pre_count = s->n_spikes;
-        pre_values = NULL;
+        pre_values = s->values; /* graded events of a multi-spike layer (spec/ops.md §4.9), else spikes */
     }
     net->t_low++;
     if (net->t_low == 0u) {
