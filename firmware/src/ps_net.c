@@ -518,8 +518,33 @@ static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uin
 /** spec/ops.md §7.1: the events are valid input of the model. */
 static bool ps_net_events_valid(const ps_model_t *model, const uint32_t *indices, const uint8_t *values, uint32_t n)
 {
-    for (uint32_t e = 0u; e < n; e++) {
-        if (indices[e] >= model->input.size || (e > 0u && indices[e] <= indices[e - 1u]) || (values != NULL && values[e] == 0u)) {
+    if (n == 0u) {
+        return true;
+    }
+    /* strictly ascending with the last below the input size means every index is: one compare an
+     * event on the step's path (this runs on every event, so it is counted in the per-event cost) */
+    const uint32_t *p = indices + 1;
+    const uint32_t *end = indices + n;
+    uint32_t previous = indices[0];
+    for (; end - p >= 2; p += 2) {
+        uint32_t a = p[0];
+        uint32_t b = p[1];
+        if (a <= previous || b <= a) {
+            return false;
+        }
+        previous = b;
+    }
+    if (p != end) {
+        if (*p <= previous) {
+            return false;
+        }
+        previous = *p;
+    }
+    if (previous >= model->input.size) {
+        return false;
+    }
+    for (uint32_t e = 0u; values != NULL && e < n; e++) {
+        if (values[e] == 0u) {
             return false;
         }
     }
