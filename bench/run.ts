@@ -3,8 +3,10 @@
  * regenerates BENCHMARKS.md with the machine description. Add a module by appending it to BENCHES.
  *
  *   tsx bench/run.ts [--quick]     (--quick: fewer repetitions, for a smoke run; files still written)
+ *   tsx bench/run.ts --only "Device cost"   (the modules whose title starts so: their rows spliced, by name,
+ *       into bench/results.json and BENCHMARKS.md's existing tables; every other row and note kept)
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchModule, BenchRow } from "./harness.js";
@@ -35,6 +37,8 @@ const BENCHES: readonly BenchModule[] = [
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 
 function machine(): Record<string, string | number> {
   const cores = cpus();
@@ -71,9 +75,39 @@ function markdown(m: Record<string, string | number>, date: string, sections: Ar
   return lines.join("\n");
 }
 
+/** One table line of `row` under the section's existing header columns `keys`. */
+function tableLine(r: BenchRow, keys: readonly string[]): string {
+  return `| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`;
+}
+
+/** Replaces (by name) or appends the rows of each section in bench/results.json and in BENCHMARKS.md's tables, leaving the rest as it is. */
+function splice(sections: Array<{ bench: BenchModule; rows: BenchRow[] }>): void {
+  const resultsPath = join(root, "bench/results.json");
+  const results = JSON.parse(readFileSync(resultsPath, "utf8")) as { results: Record<string, BenchRow[]> };
+  const mdPath = join(root, "BENCHMARKS.md");
+  const lines = readFileSync(mdPath, "utf8").split("\n");
+  for (const { bench, rows } of sections) {
+    const old = results.results[bench.title] ?? [];
+    results.results[bench.title] = [...old.map((o) => rows.find((r) => r.name === o.name) ?? o), ...rows.filter((r) => !old.some((o) => o.name === r.name))];
+    const heading = lines.indexOf(`## ${bench.title}`);
+    if (heading < 0) throw new Error(`BENCHMARKS.md has no section "## ${bench.title}": run the full bench once`);
+    const header = lines.findIndex((l, i) => i > heading && l.startsWith("| case |"));
+    const keys = lines[header]!.split(" | ").slice(1, -1);
+    let last = header + 1;
+    while (lines[last + 1]?.startsWith("| ")) last++;
+    for (const r of rows) {
+      const at = lines.findIndex((l, i) => i > header && i <= last && l.startsWith(`| ${r.name} |`));
+      if (at >= 0) lines[at] = tableLine(r, keys);
+      else lines.splice(++last, 0, tableLine(r, keys));
+    }
+  }
+  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(mdPath, lines.join("\n"));
+}
+
 const date = new Date().toISOString().slice(0, 10);
 const sections: Array<{ bench: BenchModule; rows: BenchRow[] }> = [];
-for (const bench of BENCHES) {
+for (const bench of BENCHES.filter((b) => only === undefined || b.title.startsWith(only))) {
   process.stderr.write(`bench: ${bench.title} ...\n`);
   const rows = await bench.run({ quick });
   for (const r of rows)
@@ -83,6 +117,12 @@ for (const bench of BENCHES) {
         .join(", ")}\n`,
     );
   sections.push({ bench, rows });
+}
+if (only !== undefined) {
+  if (sections.length === 0) throw new Error(`no bench module's title starts with "${only}"`);
+  splice(sections);
+  process.stderr.write("spliced the rows into bench/results.json and BENCHMARKS.md\n");
+  process.exit(0);
 }
 const m = machine();
 writeFileSync(
