@@ -15,7 +15,7 @@
  * Cost: per row of a tile of 3 words (12 outputs), one LDM of the 3 words and 5 instructions per
  * word (EOR, ADD, LSR, AND, ADD), two rows per LDM/STM of their start pointers, which the tile
  * advances in place by 12 bytes for the next tile: 35 instructions per two rows of 12 synapses
- * (1.46 per synapse) plus 4 per round of 8 rows.
+ * (1.46 per synapse) plus 3 per round of 4 rows.
  */
 #ifndef PS_FOLD_M0_H
 #define PS_FOLD_M0_H
@@ -44,8 +44,9 @@
  * ARMv6-M: for each word-aligned row pointer p = *s, starts <= s < end (1..128 rows), the `words`
  * (1..3) aligned words at p, biased (XOR 0x80 per byte): lanes[2k] = F of word k, lanes[2k + 1] = H
  * of word k (as above). With words = 3 each *s becomes p + 12, for the next tile; with 1 or 2 (the
- * last tile of a row) the pointers are left as they are. Three words take rounds of 4 pairs of rows,
- * entered at pair 4 - (pairs mod 4) after one row when their number is odd.
+ * last tile of a row) the pointers are left as they are. Three words take rounds of 2 pairs of rows
+ * (more would cost code bytes the micro:bit's runtime figure counts), entered at the second pair
+ * when their number is odd, after one row when the rows' number is odd.
  */
 static __attribute__((naked, noinline)) void ps_fold_sum_words_m0(PS_M0_ARG uintptr_t *starts, PS_M0_ARG const uintptr_t *end, PS_M0_ARG uint32_t *lanes, PS_M0_ARG uint32_t words)
 {
@@ -103,21 +104,13 @@ static __attribute__((naked, noinline)) void ps_fold_sum_words_m0(PS_M0_ARG uint
             "bne 3f\n\t"
             "b 9f\n\t"
             "3:\n\t"
-            "lsls r2, r2, #28\n\t" /* C = bit 1, N = bit 0 of the pairs left */
-            "bcs 2f\n\t"
-            "bmi 7f\n\t"
-            "b 4f\n\t"
-            "2:\n\t"
+            "lsls r2, r2, #28\n\t" /* N = bit 0 of the pairs left */
             "bmi 5f\n\t"
-            "b 6f\n\t"
             "4:\n\t" PS_M0_PAIR3
             "5:\n\t" PS_M0_PAIR3
-            "6:\n\t" PS_M0_PAIR3
-            "7:\n\t" PS_M0_PAIR3
             "ldr r2, [sp, #16]\n\t"
             "cmp r0, r2\n\t"
-            "beq 9f\n\t"
-            "b 4b\n\t"
+            "bne 4b\n\t"
             "9:\n\t"
             "ldr r2, [sp, #20]\n\t"
             "mov r3, r8\n\t"
