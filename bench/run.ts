@@ -3,8 +3,10 @@
  * regenerates BENCHMARKS.md with the machine description. Add a module by appending it to BENCHES.
  *
  *   tsx bench/run.ts [--quick]     (--quick: fewer repetitions, for a smoke run; files still written)
- *   tsx bench/run.ts --only "Device cost"   (the modules whose title starts so: their rows spliced, by name,
- *       into bench/results.json and BENCHMARKS.md's existing tables; every other row and note kept)
+ *   tsx bench/run.ts --only "Cost of learning"   (one module, by title prefix: its section of
+ *     BENCHMARKS.md and its entry of bench/results.json are replaced, the rest kept as measured)
+ *   tsx bench/run.ts --only "Device cost" --rows   (its rows spliced by name into the existing table
+ *     and entry, every other row and note kept: a module measured board by board, PICOSPIKE_BENCH_BOARDS)
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
@@ -64,6 +66,12 @@ function markdown(m: Record<string, string | number>, date: string, sections: Ar
     "Raw figures: [bench/results.json](bench/results.json).",
     "",
   ];
+  return lines.concat(sectionLines(sections, date)).join("\n");
+}
+
+/** The markdown of the modules' sections; a section measured apart from the full run (`--only`) says when. */
+function sectionLines(sections: Array<{ bench: BenchModule; rows: BenchRow[] }>, date?: string): string[] {
+  const lines: string[] = [];
   for (const { bench, rows } of sections) {
     lines.push(`## ${bench.title}`, "", bench.description, "");
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r.figures)))];
@@ -71,43 +79,23 @@ function markdown(m: Record<string, string | number>, date: string, sections: Ar
     for (const r of rows)
       lines.push(`| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`);
     lines.push("");
+    if (date === undefined)
+      lines.splice(
+        lines.length - 1,
+        0,
+        "",
+        `This section alone measured ${new Date().toISOString().slice(0, 10)}${quick ? " (quick run)" : ""} (\`tsx bench/run.ts --only "${bench.title}"\`).`,
+      );
   }
-  return lines.join("\n");
-}
-
-/** One table line of `row` under the section's existing header columns `keys`. */
-function tableLine(r: BenchRow, keys: readonly string[]): string {
-  return `| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`;
-}
-
-/** Replaces (by name) or appends the rows of each section in bench/results.json and in BENCHMARKS.md's tables, leaving the rest as it is. */
-function splice(sections: Array<{ bench: BenchModule; rows: BenchRow[] }>): void {
-  const resultsPath = join(root, "bench/results.json");
-  const results = JSON.parse(readFileSync(resultsPath, "utf8")) as { results: Record<string, BenchRow[]> };
-  const mdPath = join(root, "BENCHMARKS.md");
-  const lines = readFileSync(mdPath, "utf8").split("\n");
-  for (const { bench, rows } of sections) {
-    const old = results.results[bench.title] ?? [];
-    results.results[bench.title] = [...old.map((o) => rows.find((r) => r.name === o.name) ?? o), ...rows.filter((r) => !old.some((o) => o.name === r.name))];
-    const heading = lines.indexOf(`## ${bench.title}`);
-    if (heading < 0) throw new Error(`BENCHMARKS.md has no section "## ${bench.title}": run the full bench once`);
-    const header = lines.findIndex((l, i) => i > heading && l.startsWith("| case |"));
-    const keys = lines[header]!.split(" | ").slice(1, -1);
-    let last = header + 1;
-    while (lines[last + 1]?.startsWith("| ")) last++;
-    for (const r of rows) {
-      const at = lines.findIndex((l, i) => i > header && i <= last && l.startsWith(`| ${r.name} |`));
-      if (at >= 0) lines[at] = tableLine(r, keys);
-      else lines.splice(++last, 0, tableLine(r, keys));
-    }
-  }
-  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(mdPath, lines.join("\n"));
+  return lines;
 }
 
 const date = new Date().toISOString().slice(0, 10);
 const sections: Array<{ bench: BenchModule; rows: BenchRow[] }> = [];
-for (const bench of BENCHES.filter((b) => only === undefined || b.title.startsWith(only))) {
+const chosen = only === undefined ? BENCHES : BENCHES.filter((b) => b.title.startsWith(only));
+if (only !== undefined && chosen.length !== 1)
+  throw new Error(`--only "${only}" names ${chosen.length} modules; titles: ${BENCHES.map((b) => b.title).join("; ")}`);
+for (const bench of chosen) {
   process.stderr.write(`bench: ${bench.title} ...\n`);
   const rows = await bench.run({ quick });
   for (const r of rows)
@@ -118,13 +106,57 @@ for (const bench of BENCHES.filter((b) => only === undefined || b.title.startsWi
     );
   sections.push({ bench, rows });
 }
-if (only !== undefined) {
-  if (sections.length === 0) throw new Error(`no bench module's title starts with "${only}"`);
-  splice(sections);
-  process.stderr.write("spliced the rows into bench/results.json and BENCHMARKS.md\n");
+/** One table line of `r` under the section's existing header columns `keys`. */
+function tableLine(r: BenchRow, keys: readonly string[]): string {
+  return `| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`;
+}
+
+/** Replaces (by name) or appends the module's rows in bench/results.json and in BENCHMARKS.md's table, leaving the rest as it is. */
+function spliceRows(bench: BenchModule, rows: readonly BenchRow[]): void {
+  const resultsPath = join(root, "bench/results.json");
+  const results = JSON.parse(readFileSync(resultsPath, "utf8")) as { results: Record<string, BenchRow[]> };
+  const old = results.results[bench.title] ?? [];
+  results.results[bench.title] = [...old.map((o) => rows.find((r) => r.name === o.name) ?? o), ...rows.filter((r) => !old.some((o) => o.name === r.name))];
+  const mdPath = join(root, "BENCHMARKS.md");
+  const lines = readFileSync(mdPath, "utf8").split("\n");
+  const heading = lines.indexOf(`## ${bench.title}`);
+  if (heading < 0) throw new Error(`BENCHMARKS.md has no section "## ${bench.title}": run the full bench once`);
+  const header = lines.findIndex((l, i) => i > heading && l.startsWith("| case |"));
+  const keys = lines[header]!.split(" | ").slice(1, -1);
+  let last = header + 1;
+  while (lines[last + 1]?.startsWith("| ")) last++;
+  for (const r of rows) {
+    const at = lines.findIndex((l, i) => i > header && i <= last && l.startsWith(`| ${r.name} |`));
+    if (at >= 0) lines[at] = tableLine(r, keys);
+    else lines.splice(++last, 0, tableLine(r, keys));
+  }
+  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(mdPath, lines.join("\n"));
+}
+
+const m = machine();
+if (only !== undefined && process.argv.includes("--rows")) {
+  spliceRows(sections[0]!.bench, sections[0]!.rows);
+  process.stderr.write(`spliced the rows of "${sections[0]!.bench.title}" into bench/results.json and BENCHMARKS.md\n`);
   process.exit(0);
 }
-const m = machine();
+if (only !== undefined) {
+  // splice one module into the files of the last full run
+  const { bench, rows } = sections[0]!;
+  const resultsPath = join(root, "bench/results.json");
+  const results = JSON.parse(readFileSync(resultsPath, "utf8")) as { results: Record<string, BenchRow[]> };
+  results.results[bench.title] = rows;
+  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
+  const doc = readFileSync(join(root, "BENCHMARKS.md"), "utf8").split("\n");
+  const start = doc.indexOf(`## ${bench.title}`);
+  if (start < 0) throw new Error(`BENCHMARKS.md has no section "## ${bench.title}": run the full bench once`);
+  let end = doc.findIndex((line, i) => i > start && line.startsWith("## "));
+  if (end < 0) end = doc.length;
+  doc.splice(start, end - start, ...sectionLines(sections));
+  writeFileSync(join(root, "BENCHMARKS.md"), doc.join("\n"));
+  process.stderr.write(`replaced "${bench.title}" in bench/results.json and BENCHMARKS.md\n`);
+  process.exit(0);
+}
 writeFileSync(
   join(root, "bench/results.json"),
   JSON.stringify({ date, quick, machine: m, results: Object.fromEntries(sections.map((s) => [s.bench.title, s.rows])) }, null, 2) + "\n",

@@ -7,6 +7,7 @@ import { fail } from "../runtime/errors.js";
 import type { InputSample } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { boardDriver, openableBoards, openBoard, type OpenedBoard } from "../firmware-host/boards/open-board.js";
+import type { EmulatedClock } from "../firmware-host/boards/qemu.js";
 import { openInput, openLiveSource, sourceIsLive, type SourceContext } from "./sources.js";
 
 export { openInput } from "./sources.js";
@@ -25,6 +26,8 @@ export interface DeviceOptions {
   readonly port?: string;
   readonly baud?: number;
   readonly inject?: string;
+  /** What an emulated board's clock follows (`host` for real-time work). */
+  readonly clock?: EmulatedClock;
 }
 
 /** Connects to the device named by --board/--port and makes it run `modelBytes` (through firmware-host's board factory). */

@@ -15,6 +15,7 @@ import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult
 import { cachedEntry } from "./build-cache.js";
 import { requireTool } from "./toolchain.js";
 import { flash, type FlashHandle } from "./flash/index.js";
+import type { EmulatedClock } from "./qemu.js";
 
 /** Sources of the device runtime, relative to firmware/ (the main loop first). */
 export const DEVICE_RUNTIME_SOURCES = [
@@ -155,15 +156,15 @@ interface CachedBuild {
 }
 
 /**
- * The cache key of a device build: SHA-256 over every file under firmware/include, src and ports
- * (a header moved or added anywhere there changes it), the board's record, the model's bytes and
+ * The cache key of a device build: SHA-256 over every file under firmware/include, kernels, src and
+ * ports (a header moved or added anywhere there changes it; the optimized kernels' headers too), the board's record, the model's bytes and
  * the compiler's identity (path, size, modification time: an upgraded compiler rebuilds).
  */
 export function deviceBuildKey(board: BoardSpec, model: Uint8Array | undefined): string {
   const root = firmwareRoot();
   const h = createHash("sha256");
   h.update(`picospike device build 1\0${JSON.stringify(board)}\0${DEVICE_RUNTIME_SOURCES.join(" ")}\0`);
-  for (const file of filesUnder(root, ["include", "src", "ports"]))
+  for (const file of filesUnder(root, ["include", "kernels", "src", "ports"]))
     h.update(`${file}\0`)
       .update(readFileSync(join(root, file)))
       .update("\0");
@@ -251,6 +252,8 @@ export interface LaunchOptions {
   readonly outDir?: string;
   /** Flash method; the board's default when absent. */
   readonly method?: FlashMethodName;
+  /** What an emulated board's clock follows; default `instructions`. */
+  readonly clock?: EmulatedClock;
 }
 
 /** True when launchBoard would compile `model` in for `board` under "auto". */
@@ -270,13 +273,13 @@ export async function launchBoard(boardName: string, options: LaunchOptions = {}
     ...(compile && model !== undefined ? { model } : {}),
     ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
   });
-  const handle = await startImage(board.name, build.image, options.method);
+  const handle = await startImage(board.name, build.image, options.method, options.clock);
   return { board: board.name, port: handle.port, handle, image: build.image, build };
 }
 
 /** Starts an already built image with a flash method (the board's default when absent). */
-export function startImage(boardName: string, image: string, method?: FlashMethodName): Promise<FlashHandle> {
-  return flash(boardName, image, method === undefined ? {} : { method });
+export function startImage(boardName: string, image: string, method?: FlashMethodName, clock?: EmulatedClock): Promise<FlashHandle> {
+  return flash(boardName, image, { ...(method === undefined ? {} : { method }), ...(clock === undefined ? {} : { clock }) });
 }
 
 /**

@@ -1447,6 +1447,12 @@ void ps_k_plastic_event_bump(int16_t *restrict anchor, uint32_t *restrict stamp,
 
 void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, uint32_t outputs, const int16_t *restrict postNow, int32_t aMinus, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EVENT_FAST
+    if (!direct) {
+        ps_plastic_event_depress_elig(pre, n, outputs, postNow, aMinus, preStamp, postStamp, now, eligFactors, elig);
+        return;
+    }
+#endif
     /* bounded by: pre events of the step (<= presynaptic size) */
     for (uint32_t e = 0u; e < n; e++) {
         uint32_t p = pre[e];
@@ -1467,6 +1473,12 @@ void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, 
 
 void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preNow, const int32_t *restrict gain, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EVENT_FAST
+    if (!direct) {
+        ps_plastic_event_potentiate_elig(fired, n, inputs, outputs, preNow, gain, preStamp, postStamp, now, eligFactors, elig);
+        return;
+    }
+#endif
     /* bounded by: post spikes of the step (<= layer size) */
     for (uint32_t s = 0u; s < n; s++) {
         uint32_t j = fired[s];
@@ -1487,6 +1499,17 @@ void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_
 
 void ps_k_plastic_event_reward_dense(int16_t *restrict weights, const int16_t *restrict elig, uint32_t inputs, uint32_t outputs, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EVENT_FAST
+    {
+        int32_t b0 = baseline[0u];
+        int32_t error0 = ps_sat_sub32(reward, b0);
+        ps_plastic_event_reward_weights(weights, elig, inputs, outputs, preStamp, postStamp, now, eligFactors, ps_sat16(error0), learningShift, wMin, wMax);
+        if (baselineShift > 0u) {
+            baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));
+        }
+        return;
+    }
+#endif
     int32_t b = baseline[0u];
     int32_t error = ps_sat_sub32(reward, b);
     int32_t m = ps_sat16(error);

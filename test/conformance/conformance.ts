@@ -661,6 +661,8 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
 /** What a `picospike codegen --target ts` module exports (the part the suite drives). */
 interface SpecialisedTsModel {
   step(input: StepEvents): void;
+  holdInput(input: StepEvents): Int32Array;
+  stepHeld(held: Int32Array): void;
   lastSpikes(layer: number): Uint32Array;
   snapshot(): Uint8Array;
 }
@@ -668,12 +670,15 @@ interface SpecialisedTsModel {
 /**
  * Runs cases through the model-specialised TypeScript (`picospike codegen --target ts`): each
  * emitted module is transpiled (esbuild), imported, stepped, and compared with the interpreter.
+ * With `held`, the cases are makeHeldCase's and the module folds each sample once (holdInput) and
+ * steps it held (stepHeld), against the interpreter stepping the events one by one.
  */
 export async function runSpecialisedTsConformance(
   models: number,
   steps: number,
   seed: number,
   emit: (table: EventTable) => Array<[string, string]>,
+  held = false,
 ): Promise<Report> {
   const { transformSync } = await import("esbuild");
   const work = mkdtempSync(join(tmpdir(), "ps-conformance-ts-"));
@@ -681,7 +686,7 @@ export async function runSpecialisedTsConformance(
   let spikes = 0;
   try {
     for (let i = 0; i < models; i++) {
-      const c = makeCase(seed, i, steps, false);
+      const c = held ? makeHeldCase(seed, i, steps) : makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
       // ESM as emitted: without type=module, tsx loads the .js as CommonJS and every imported primitive becomes a getter call (slow, not wrong)
@@ -691,8 +696,14 @@ export async function runSpecialisedTsConformance(
       const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): SpecialisedTsModel };
       const model = mod.createModel();
       const run: Run = { status: 0, spikes: [], snapshot: new Uint8Array(0) };
-      for (const s of c.steps) {
-        model.step(s);
+      let folded: Int32Array | undefined;
+      for (const [k, s] of c.steps.entries()) {
+        const mode = c.hold?.[k] ?? "events";
+        if (mode === "events") model.step(s);
+        else {
+          if (mode === "hold") folded = model.holdInput(s);
+          model.stepHeld(folded!);
+        }
         run.spikes.push(c.table.layers.map((_, l) => model.lastSpikes(l).slice()));
       }
       const ts = runTs(c);
