@@ -14,6 +14,9 @@
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP)
 #include "ps_neuron_m4.h"
 #define PS_NEURON_IF_FAST 1
+#elif defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_ARCH_6M__)
+#include "ps_neuron_m0.h"
+#define PS_NEURON_IF_M0 1
 #endif
 
 static const int32_t ps_net_zero_bias[1] = { 0 };
@@ -400,10 +403,14 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
     }
     switch (p->model) {
     case PS_NEURON_IF:
-#ifdef PS_NEURON_IF_FAST
+#if defined(PS_NEURON_IF_FAST) || defined(PS_NEURON_IF_M0)
         /* spec/ops.md §12.2 item 2: the branch-free IF update where it computes the same integers */
         if (p->refractory == 0u && subtract && p->v_min == INT32_MIN && p->threshold > 0 && (layer->bias == NULL || bias_count == layer->size)) {
+#ifdef PS_NEURON_IF_M0
+            uint32_t fired = ps_neuron_if_m0(layer->size, layer->bias, s->acc, s->v, p->threshold, s->spikes);
+#else
             uint32_t fired = ps_neuron_if_m4(layer->size, layer->bias, s->acc, s->v, p->threshold, s->spikes);
+#endif
             for (uint32_t k = 0u; k < fired; k++) {
                 uint32_t *count = &s->counts[s->spikes[k]];
                 if (*count != UINT32_MAX) {
