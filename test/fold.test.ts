@@ -101,23 +101,25 @@ describe.skipIf(armMissing)("Cortex-M4 IF update and held-input fold (spec/ops.m
   );
 });
 
-// spec/ops.md §12.2 item 2 on ARMv6-M (firmware/kernels/ps_neuron_m0.h): the IF update equals the
-// reference kernel; each mutant (a dropped saturation, a wrong saturated value, a strict threshold
-// test, no subtraction on a spike) must be caught.
+// spec/ops.md §12.2 item 2 on ARMv6-M (firmware/kernels/ps_neuron_m0.h): the IF and LIF shift-leak
+// updates equal the reference kernels; each mutant (a dropped saturation, a wrong saturated value, a
+// strict threshold test, a wrong leak, no subtraction on a spike) must be caught.
 const NEURON_M0_SOURCE = join(import.meta.dirname, "../firmware/test/test_neuron_m0.c");
 const NEURON_M0_HEADER = join(KERNELS_DIR, "ps_neuron_m0.h");
 const NEURON_M0_MUTANTS: Array<[name: string, from: string, to: string]> = [
   ["no saturation on the bias add", '"bvc 2f', '"b 2f'],
   ["saturation to the wrong end", '"asrs %[x], %[x], #31', '"lsrs %[x], %[x], #31'],
   ["threshold test v > theta", '"blt 4f', '"ble 4f'],
+  ["LIF leak by a logical shift", '"asrs %[y], %[t]', '"lsrs %[y], %[t]'],
+  ["LIF leak added", '"subs %[x], %[x], %[y]', '"adds %[x], %[x], %[y]'],
   ["no reset by subtraction", '"subs %[x], %[x], %[theta]\\n\\t"\n                         "stm %[slot]', '"stm %[slot]'],
 ];
 
-describe.skipIf(armMissing)("ARMv6-M IF update (spec/ops.md §12.2 item 2)", () => {
-  it("is bit-exact with the reference kernel on microbit under QEMU", async () => {
+describe.skipIf(armMissing)("ARMv6-M IF and LIF shift-leak updates (spec/ops.md §12.2 item 2)", () => {
+  it("is bit-exact with the reference kernels on microbit under QEMU", async () => {
     const build = await buildFirmware("microbit", [NEURON_M0_SOURCE, KERNELS], [], join(work, "neuron-m0"));
     const out = await runQemu("microbit", build.image, 120_000);
-    expect(out).toMatch(/^neuron ok 400$/m);
+    expect(out).toMatch(/^neuron ok 800$/m);
   }, 240_000);
 
   it.each(NEURON_M0_MUTANTS)(

@@ -423,6 +423,20 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
         return ps_k_neuron_if(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->threshold, subtract, p->reset_value,
                               p->refractory, s->refr, s->counts, s->spikes);
     case PS_NEURON_LIF_SHIFT:
+#ifdef PS_NEURON_IF_M0
+        /* spec/ops.md §12.2 item 2: the IF update's conditions and a leak shift of at least 1 */
+        if (p->refractory == 0u && subtract && p->v_min == INT32_MIN && p->threshold > 0 && p->leak_shift >= 1u &&
+            (layer->bias == NULL || bias_count == layer->size)) {
+            uint32_t fired = ps_neuron_lif_shift_m0(layer->size, layer->bias, s->acc, s->v, p->leak_shift, p->threshold, s->spikes);
+            for (uint32_t k = 0u; k < fired; k++) {
+                uint32_t *count = &s->counts[s->spikes[k]];
+                if (*count != UINT32_MAX) {
+                    *count += 1u;
+                }
+            }
+            return fired;
+        }
+#endif
         return ps_k_neuron_lif_shift(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->leak_shift, p->threshold, subtract,
                                      p->reset_value, p->refractory, s->refr, s->counts, s->spikes);
     case PS_NEURON_LIF_Q15:
