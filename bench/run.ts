@@ -5,6 +5,8 @@
  *   tsx bench/run.ts [--quick]     (--quick: fewer repetitions, for a smoke run; files still written)
  *   tsx bench/run.ts --only "Cost of learning"   (one module, by title prefix: its section of
  *     BENCHMARKS.md and its entry of bench/results.json are replaced, the rest kept as measured)
+ *   tsx bench/run.ts --only "Device cost" --rows   (its rows spliced by name into the existing table
+ *     and entry, every other row and note kept: a module measured board by board, PICOSPIKE_BENCH_BOARDS)
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
@@ -104,7 +106,40 @@ for (const bench of chosen) {
     );
   sections.push({ bench, rows });
 }
+/** One table line of `r` under the section's existing header columns `keys`. */
+function tableLine(r: BenchRow, keys: readonly string[]): string {
+  return `| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`;
+}
+
+/** Replaces (by name) or appends the module's rows in bench/results.json and in BENCHMARKS.md's table, leaving the rest as it is. */
+function spliceRows(bench: BenchModule, rows: readonly BenchRow[]): void {
+  const resultsPath = join(root, "bench/results.json");
+  const results = JSON.parse(readFileSync(resultsPath, "utf8")) as { results: Record<string, BenchRow[]> };
+  const old = results.results[bench.title] ?? [];
+  results.results[bench.title] = [...old.map((o) => rows.find((r) => r.name === o.name) ?? o), ...rows.filter((r) => !old.some((o) => o.name === r.name))];
+  const mdPath = join(root, "BENCHMARKS.md");
+  const lines = readFileSync(mdPath, "utf8").split("\n");
+  const heading = lines.indexOf(`## ${bench.title}`);
+  if (heading < 0) throw new Error(`BENCHMARKS.md has no section "## ${bench.title}": run the full bench once`);
+  const header = lines.findIndex((l, i) => i > heading && l.startsWith("| case |"));
+  const keys = lines[header]!.split(" | ").slice(1, -1);
+  let last = header + 1;
+  while (lines[last + 1]?.startsWith("| ")) last++;
+  for (const r of rows) {
+    const at = lines.findIndex((l, i) => i > header && i <= last && l.startsWith(`| ${r.name} |`));
+    if (at >= 0) lines[at] = tableLine(r, keys);
+    else lines.splice(++last, 0, tableLine(r, keys));
+  }
+  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(mdPath, lines.join("\n"));
+}
+
 const m = machine();
+if (only !== undefined && process.argv.includes("--rows")) {
+  spliceRows(sections[0]!.bench, sections[0]!.rows);
+  process.stderr.write(`spliced the rows of "${sections[0]!.bench.title}" into bench/results.json and BENCHMARKS.md\n`);
+  process.exit(0);
+}
 if (only !== undefined) {
   // splice one module into the files of the last full run
   const { bench, rows } = sections[0]!;

@@ -18,6 +18,7 @@ export const RUNTIME_FILES = [
   "firmware/kernels/ps_fold.h",
   "firmware/kernels/ps_fold_m0.h",
   "firmware/kernels/ps_fold_m4.h",
+  "firmware/kernels/ps_neuron_m0.h",
   "firmware/kernels/ps_neuron_m4.h",
   "firmware/kernels/ps_plastic_fast.h",
   "firmware/include/ps_model.h",

@@ -36,12 +36,12 @@ function int32Literal(x: number): string {
   return x === -2147483648 ? "INT32_MIN" : String(x);
 }
 
-/** A const array definition, 16 values per line. */
-function array(type: string, name: string, values: ArrayLike<number>, literal: (x: number) => string = String): string {
+/** A const array definition, 16 values per line; `attribute` goes between the declarator and the initializer. */
+function array(type: string, name: string, values: ArrayLike<number>, literal: (x: number) => string = String, attribute = ""): string {
   const items = Array.from(values, literal);
   const lines: string[] = [];
   for (let i = 0; i < items.length; i += 16) lines.push("    " + items.slice(i, i + 16).join(", ") + ",");
-  return `static const ${type} ${name}[${Math.max(1, items.length)}] = {\n${items.length === 0 ? "    0" : lines.join("\n")}\n};\n`;
+  return `static const ${type} ${name}[${Math.max(1, items.length)}]${attribute} = {\n${items.length === 0 ? "    0" : lines.join("\n")}\n};\n`;
 }
 
 function shape(s: readonly [number, number, number] | undefined): string {
@@ -70,8 +70,9 @@ function connection(c: Connection | undefined, prefix: string, data: string[]): 
   const w = c.weights;
   const wName = `${prefix}_w`;
   const sName = `${prefix}_shift`;
+  // word-aligned rows let the Cortex-M4 fold read two weight words per LDRD (firmware/kernels/ps_fold_m4.h)
   if (w.bits === 4) data.push(array("uint8_t", wName, w.data));
-  else if (w.bits === 8) data.push(array("int8_t", wName, w.data));
+  else if (w.bits === 8) data.push(array("int8_t", wName, w.data, String, " PS_WEIGHTS_ALIGNED"));
   else data.push(array("int16_t", wName, w.data));
   data.push(array("uint8_t", sName, w.shift));
   const ptr = w.bits === 4 ? "packed4" : w.bits === 8 ? "i8" : "i16";

@@ -26,6 +26,16 @@
 #define PS_MAX_NEURONS (1ul << 20)
 /** Most synapses over all connections of a table (spec section 4). */
 #define PS_MAX_SYNAPSES (1ul << 26)
+/**
+ * Word alignment of compiled-in int8 weight arrays (codegen's const tables): rows of a multiple of 4
+ * weights then start on word boundaries, which the Cortex-M4 fold reads two words per LDRD
+ * (firmware/kernels/ps_fold_m4.h). Only a speed matter: every kernel takes rows at any alignment.
+ */
+#if defined(__GNUC__)
+#define PS_WEIGHTS_ALIGNED __attribute__((aligned(4)))
+#else
+#define PS_WEIGHTS_ALIGNED
+#endif
 /** Largest weight shift exponent. */
 #define PS_MAX_SHIFT 23u
 

@@ -8,8 +8,8 @@
  * equals acc[j] + scale * (sum over e of w[pre[e]][j]): the same integers, with no int32 overflow in
  * any order or grouping of the events. Cores with the DSP extension (__ARM_FEATURE_DSP, Cortex-M4/M7)
  * keep 16 outputs' sums in registers across the events as int16 pairs (SXTAB16, see
- * ps_fold_sum_words_m4), in chunks of at most 256 events (|sum| <= 128 * 256 fits int16). ARMv6-M
- * (Cortex-M0) keeps 16 outputs' sums in registers across the events, as biased bytes in 16-bit lanes
+ * ps_fold_tile16a_m4), in chunks of at most 256 events (|sum| <= 128 * 256 fits int16). ARMv6-M
+ * (Cortex-M0) keeps 12 outputs' sums in registers across the events, as biased bytes in 16-bit lanes
  * of whole aligned words (see ps_fold_sum_words_m0), so it needs no aligned rows and no sums in RAM.
  * Helium (__ARM_FEATURE_MVE, Cortex-M55) keeps 48 outputs' sums in int16 vector lanes (VLDRB.S16 +
  * VADD.I16, predicated tails; see ps_fold_mve.h), in the same 256-event chunks.

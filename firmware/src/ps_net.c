@@ -14,6 +14,9 @@
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_FEATURE_DSP)
 #include "ps_neuron_m4.h"
 #define PS_NEURON_IF_FAST 1
+#elif defined(__GNUC__) && defined(__OPTIMIZE__) && defined(__ARM_ARCH_6M__)
+#include "ps_neuron_m0.h"
+#define PS_NEURON_IF_M0 1
 #endif
 
 static const int32_t ps_net_zero_bias[1] = { 0 };
@@ -448,10 +451,14 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
     }
     switch (p->model) {
     case PS_NEURON_IF:
-#ifdef PS_NEURON_IF_FAST
+#if defined(PS_NEURON_IF_FAST) || defined(PS_NEURON_IF_M0)
         /* spec/ops.md §12.2 item 2: the branch-free IF update where it computes the same integers */
         if (p->refractory == 0u && subtract && p->v_min == INT32_MIN && p->threshold > 0 && (layer->bias == NULL || bias_count == layer->size)) {
+#ifdef PS_NEURON_IF_M0
+            uint32_t fired = ps_neuron_if_m0(layer->size, layer->bias, s->acc, s->v, p->threshold, s->spikes);
+#else
             uint32_t fired = ps_neuron_if_m4(layer->size, layer->bias, s->acc, s->v, p->threshold, s->spikes);
+#endif
             for (uint32_t k = 0u; k < fired; k++) {
                 uint32_t *count = &s->counts[s->spikes[k]];
                 if (*count != UINT32_MAX) {
@@ -464,6 +471,20 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
         return ps_k_neuron_if(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->threshold, subtract, p->reset_value,
                               p->refractory, s->refr, s->counts, s->spikes);
     case PS_NEURON_LIF_SHIFT:
+#ifdef PS_NEURON_IF_M0
+        /* spec/ops.md §12.2 item 2: the IF update's conditions and a leak shift of at least 1 */
+        if (p->refractory == 0u && subtract && p->v_min == INT32_MIN && p->threshold > 0 && p->leak_shift >= 1u &&
+            (layer->bias == NULL || bias_count == layer->size)) {
+            uint32_t fired = ps_neuron_lif_shift_m0(layer->size, layer->bias, s->acc, s->v, p->leak_shift, p->threshold, s->spikes);
+            for (uint32_t k = 0u; k < fired; k++) {
+                uint32_t *count = &s->counts[s->spikes[k]];
+                if (*count != UINT32_MAX) {
+                    *count += 1u;
+                }
+            }
+            return fired;
+        }
+#endif
         return ps_k_neuron_lif_shift(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, p->leak_shift, p->threshold, subtract,
                                      p->reset_value, p->refractory, s->refr, s->counts, s->spikes);
     case PS_NEURON_LIF_Q15:
@@ -589,8 +610,33 @@ static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uin
 /** spec/ops.md §7.1: the events are valid input of the model. */
 static bool ps_net_events_valid(const ps_model_t *model, const uint32_t *indices, const uint8_t *values, uint32_t n)
 {
-    for (uint32_t e = 0u; e < n; e++) {
-        if (indices[e] >= model->input.size || (e > 0u && indices[e] <= indices[e - 1u]) || (values != NULL && values[e] == 0u)) {
+    if (n == 0u) {
+        return true;
+    }
+    /* strictly ascending with the last below the input size means every index is: one compare an
+     * event on the step's path (this runs on every event, so it is counted in the per-event cost) */
+    const uint32_t *p = indices + 1;
+    const uint32_t *end = indices + n;
+    uint32_t previous = indices[0];
+    for (; end - p >= 2; p += 2) {
+        uint32_t a = p[0];
+        uint32_t b = p[1];
+        if (a <= previous || b <= a) {
+            return false;
+        }
+        previous = b;
+    }
+    if (p != end) {
+        if (*p <= previous) {
+            return false;
+        }
+        previous = *p;
+    }
+    if (previous >= model->input.size) {
+        return false;
+    }
+    for (uint32_t e = 0u; values != NULL && e < n; e++) {
+        if (values[e] == 0u) {
             return false;
         }
     }

@@ -14,7 +14,13 @@
 #include <stdint.h>
 
 #include "ps_fixed.h"
+#ifdef PS_FOLD_MUTANT
+/* test/fold.test.ts: a deliberately broken copy of this core's fold header, which the test must catch */
+#define PS_FOLD_DENSE_I8_SPIKES 1
+#include "ps_fold_mutant.h"
+#else
 #include "ps_fold.h"
+#endif
 #include "ps_port.h"
 
 #define ROWS 24u
@@ -52,7 +58,8 @@ static void put_u32(uint32_t value)
 
 int main(void)
 {
-    static const uint32_t widths[] = { 1u, 7u, 8u, 9u, 10u, 12u, 13u, 14u, 15u, 16u, 17u, 24u, 40u, 63u, 64u, 65u, 100u, 128u, 129u, 136u, 255u, 256u, 257u, 264u };
+    /* every residue mod 4, and mod 16 after 16-output tiles (Cortex-M4 tails of 1..15) and mod 12 (ARMv6-M 3-word tiles) */
+    static const uint32_t widths[] = { 1u, 4u, 5u, 6u, 7u, 8u, 9u, 10u, 12u, 13u, 14u, 15u, 16u, 17u, 18u, 19u, 24u, 30u, 35u, 40u, 63u, 64u, 65u, 100u, 128u, 129u, 136u, 255u, 256u, 257u, 264u };
     static const uint32_t events[] = { 0u, 1u, 2u, 3u, 17u, 32u, 33u, 64u, 65u, 128u, 129u, 255u, 256u, 257u, 300u };
     uint32_t state = 0x9e3779b9u;
     uint32_t cases = 0u;
