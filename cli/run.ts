@@ -8,7 +8,7 @@ import { Interpreter } from "../runtime/interpreter.js";
 import type { InputSample } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
-import { SOURCE_KINDS, openInput, parseSource, sourceIsEndless } from "./sources.js";
+import { openInput, parseSource, sourceHelp, sourceIsEndless } from "../firmware-host/sources/registry.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { runFloatSamples } from "../models/float-sim.js";
 
@@ -124,12 +124,7 @@ export function register(program: Command): void {
     .command("run")
     .description("run an event table on the TypeScript reference interpreter, or a float SNN (.json, e.g. from import) in float")
     .argument("<model>", "event table (.cbor) or float SNN (.json)")
-    .requiredOption(
-      "--input <source>",
-      `input source: ${Object.values(SOURCE_KINDS)
-        .map((k) => k.help)
-        .join("; ")}`,
-    )
+    .requiredOption("--input <source>", `input source: ${sourceHelp()}`)
     .option("--steps <t>", "time steps per sample (1..1000000)", "32")
     .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")

@@ -9,7 +9,8 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { embeddedMnist, image } from "../../models/datasets.js";
+import { embeddedMnist } from "../../firmware-host/sources/datasets.js";
+import { image } from "../../runtime/datasets.js";
 import { readFloatSnn } from "../../models/float-snn.js";
 import { quantizeSnn } from "../../models/quantize.js";
 import type { StepEvents } from "../../runtime/events.js";
