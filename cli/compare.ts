@@ -12,7 +12,7 @@ import { compareRun, type CompareStep, type Divergence } from "../firmware-host/
 import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
 import { openInput, sourceSyntax } from "../firmware-host/sources/registry.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
-import { renderRaster } from "./plot.js";
+import { renderRaster } from "../runtime/plot/raster.js";
 import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView, stepDivergences } from "./ui.js";
 
 /** One sample's spikes on both sides, per layer (index 0 = the input). */
