@@ -7,17 +7,17 @@
 import { writeFileSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
-import type { BenchModule, BenchRow } from "./harness.js";
-import { interpreterBench } from "./interpreter.bench.js";
-import { peersBench } from "./peers.bench.js";
+import type { BenchModule, BenchRow } from "../perf/harness.js";
+import { interpreterBench } from "../perf/interpreter.bench.js";
+import { peersBench } from "../perf/peers.bench.js";
 import { transformSync } from "esbuild";
-import { codegenBenchWith } from "./codegen.bench.js";
+import { codegenBenchWith } from "../perf/codegen.bench.js";
 import { wireBench } from "./wire.bench.js";
-import { deviceBench } from "./device.bench.js";
-import { footprintBench } from "./footprint.bench.js";
-import { linkBench } from "./link.bench.js";
-import { plasticityBench } from "./plasticity.bench.js";
-import { snnVsAnnBench } from "./snn-vs-ann.bench.js";
+import { deviceBench } from "../perf/device.bench.js";
+import { footprintBench } from "../perf/footprint.bench.js";
+import { linkBench } from "../perf/link.bench.js";
+import { plasticityBench } from "../perf/plasticity.bench.js";
+import { snnVsAnnBench } from "../perf/snn-vs-ann.bench.js";
 
 /** Every benchmark module, in report order. */
 const BENCHES: readonly BenchModule[] = [

@@ -14,7 +14,7 @@ import { loadDataset } from "../firmware-host/sources/datasets.js";
 import { image, slice } from "../runtime/datasets.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { streamToBoard } from "../firmware-host/jobs/stream.js";
-import type { BenchModule, BenchRow } from "./harness.js";
+import type { BenchModule, BenchRow } from "../perf/harness.js";
 
 const STEPS = 32;
 

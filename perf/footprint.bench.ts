@@ -214,12 +214,12 @@ export const footprintBench: BenchModule = {
     rows.push(modelBytesRow("MNIST MLP 784-256-10 int8", mlp.table, mlp.origin));
     const four = int4Mlp();
     if (four !== undefined) rows.push(modelBytesRow("MNIST MLP 784-256-10 int4", four, "toolchain MNIST MLP quantized to int4 (per-layer shift)"));
-    rows.push(modelBytesRow("CNN conv 8x5x5/2 → pool → dense 10 int8", convModel(2), "seeded random (bench/interpreter.bench.ts)"));
+    rows.push(modelBytesRow("CNN conv 8x5x5/2 → pool → dense 10 int8", convModel(2), "seeded random (perf/interpreter.bench.ts)"));
     rows.push(
       modelBytesRow(
         "sparse recurrent 10,000 LIF int8",
         recurrentModel(10_000, 16, 10, 4),
-        "seeded random (bench/device.bench.ts); sparse rows cost a uint16 column index per synapse",
+        "seeded random (perf/device.bench.ts); sparse rows cost a uint16 column index per synapse",
       ),
     );
     return rows;
