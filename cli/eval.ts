@@ -12,7 +12,7 @@ import { slice } from "../runtime/datasets.js";
 import { evaluateFloat, evaluateTable } from "../models/evaluate.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
-import { runSamples } from "./run.js";
+import { runSamples } from "../runtime/run.js";
 import { openInput, sourceIsEndless } from "../firmware-host/sources/registry.js";
 
 /** Parses `mnist` or `mnist:START:COUNT` (the test split, or part of it). */

@@ -3,14 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeTable } from "../runtime/format.js";
-import { Interpreter, encodeSample } from "../runtime/interpreter.js";
-import { Xorshift32 } from "../runtime/prng.js";
-import { encodeSpikeFile } from "../runtime/spikefile.js";
 import { randomTable } from "../runtime/testing/random-table.js";
 import { parseSource } from "../firmware-host/sources/registry.js";
-import { runSamples } from "./run.js";
+import { runSamples } from "../runtime/run.js";
 import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
-import { codeOf } from "../runtime/testing/error-code.js";
 
 const root = join(import.meta.dirname, "..");
 let dir = "";
@@ -35,25 +31,6 @@ function* take<T>(it: Iterable<T>, n: number): Generator<T> {
     if (--n <= 0) return;
   }
 }
-
-describe("runSamples", () => {
-  it("resets between samples and reports what an interpreter run by hand reports", () => {
-    const table = randomTable(5, { kinds: ["dense", "dense"] });
-    const samples = [...take(parseSource("random:0.3:9", table.input.size, 12), 3)];
-    const report = runSamples(table, samples, 10);
-    const interp = new Interpreter(table);
-    const last = table.layers.length - 1;
-    samples.forEach((s, n) => {
-      interp.reset();
-      for (const e of s.steps) interp.step(e);
-      expect(report.samples[n]!.class).toBe(interp.readoutClass());
-      expect(report.samples[n]!.outputCounts).toEqual(Array.from(interp.spikeCounts(last)));
-    });
-    expect(report.samples.length).toBe(3);
-    expect(report.steps).toBe(36);
-    expect(report.synapticEvents).toBe(interp.synapticEvents);
-  });
-});
 
 describe("picospike run", () => {
   const table = randomTable(7, { kinds: ["conv2d", "pool", "dense"] });
