@@ -42,7 +42,9 @@ export function flashBySource(image: string): Map<string, number> {
   for (const line of out.split("\n")) {
     const m = /^[0-9a-f]+ ([0-9a-f]+) ([A-Za-z]) (\S+)(?:\t(.*))?$/.exec(line);
     if (m === null || "bBnN".includes(m[2]!)) continue; // .bss takes no flash
-    const file = m[4] === undefined || m[4].includes("libgcc") || !m[4].includes(".c") ? "(libc/libgcc)" : basename(m[4].replace(/:\d+$/, ""));
+    const source = m[4] === undefined || m[4].includes("libgcc") ? undefined : basename(m[4].replace(/:\d+$/, ""));
+    // Functions defined in our port and harness headers count with the part that includes them.
+    const file = source !== undefined && (source.endsWith(".c") || PART_HEADERS.has(source)) ? source : "(libc/libgcc)";
     groups.set(file, (groups.get(file) ?? 0) + parseInt(m[1]!, 16));
   }
   return groups;
@@ -69,10 +71,12 @@ const PARTS: ReadonlyArray<[string, readonly string[]]> = [
       "ps_main.c",
     ],
   ],
-  ["port + startup", ["port.c", "cm_startup.c"]],
-  ["step loop (bench_main)", ["bench_main.c"]],
+  ["port + startup", ["port.c", "cm_startup.c", "cmsdk_port.h", "cm_systick.h", "cm.h"]],
+  ["step loop (bench_main)", ["bench_main.c", "ps_port_text.h"]],
   ["libc/libgcc", ["(libc/libgcc)"]],
 ];
+/** The headers of ours that define functions (the ports' shared bodies, the benches' text output). */
+const PART_HEADERS = new Set(PARTS.flatMap(([, files]) => files.filter((f) => f.endsWith(".h"))));
 const MODEL_FILES = new Set(["model_table.c", "ps_model_generated.c", "bench_workload.c"]);
 
 function footprintRow(name: string, build: BuildResult, workload: string): BenchRow {
