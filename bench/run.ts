@@ -5,9 +5,9 @@
  *   tsx bench/run.ts [--quick]     (--quick: fewer repetitions, for a smoke run; files still written)
  */
 import { writeFileSync } from "node:fs";
-import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchModule, BenchRow } from "../perf/harness.js";
+import { machine } from "../perf/summary.js";
 import { interpreterBench } from "../perf/interpreter.bench.js";
 import { peersBench } from "../perf/peers.bench.js";
 import { transformSync } from "esbuild";
@@ -35,17 +35,6 @@ const BENCHES: readonly BenchModule[] = [
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
-
-function machine(): Record<string, string | number> {
-  const cores = cpus();
-  return {
-    cpu: cores[0]?.model.trim() ?? "unknown",
-    cores: cores.length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    os: `${platform()} ${release()} ${arch()}`,
-    node: process.version,
-  };
-}
 
 function format(x: number): string {
   return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)} k` : String(x);
