@@ -5,6 +5,7 @@
  */
 import { fail } from "../runtime/errors.js";
 import { boardDriver, openableBoards, openBoard, type OpenedBoard } from "../firmware-host/boards/open-board.js";
+import type { EmulatedClock } from "../firmware-host/boards/qemu.js";
 
 /** A connected, model-ready device (the board factory's open board). */
 export type Device = OpenedBoard;
@@ -20,6 +21,8 @@ export interface DeviceOptions {
   readonly port?: string;
   readonly baud?: number;
   readonly inject?: string;
+  /** What an emulated board's clock follows (`host` for real-time work). */
+  readonly clock?: EmulatedClock;
 }
 
 /** Connects to the device named by --board/--port and makes it run `modelBytes` (through firmware-host's board factory). */

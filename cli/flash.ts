@@ -13,7 +13,7 @@ import type { Command } from "commander";
 import { fail } from "../runtime/errors.js";
 import { boardNames, getBoard, type FlashMethodName } from "../firmware-host/boards/boards.js";
 import { NATIVE_PORT_LINE } from "../firmware-host/boards/flash/native.js";
-import { qemuArgs, qemuPortLine, qemuTool } from "../firmware-host/boards/qemu.js";
+import { qemuArgs, qemuPortLine, qemuTool, type EmulatedClock } from "../firmware-host/boards/qemu.js";
 import { buildDevice, startImage } from "../firmware-host/boards/launch.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { flashRealBoard } from "../firmware-host/boards/flash/real-board.js";
@@ -41,7 +41,7 @@ async function uploadOver(port: string, modelBytes: Uint8Array): Promise<boolean
  * as soon as `flash --detach` returned. Its output goes to a log file, not to pipes whose reading end
  * closes with this process.
  */
-function startDetached(boardName: string, method: FlashMethodName, image: string): Promise<{ port: string; pid: number; log: string }> {
+function startDetached(boardName: string, method: FlashMethodName, image: string, clock: EmulatedClock): Promise<{ port: string; pid: number; log: string }> {
   const board = getBoard(boardName);
   let command: string;
   let args: string[];
@@ -49,7 +49,7 @@ function startDetached(boardName: string, method: FlashMethodName, image: string
   if (method === "native") {
     [command, args, pattern] = [image, [], NATIVE_PORT_LINE];
   } else if (method === "qemu") {
-    [command, args, pattern] = [qemuTool(board), qemuArgs(board, image), qemuPortLine(board)];
+    [command, args, pattern] = [qemuTool(board), qemuArgs(board, image, { icount: clock !== "host" }), qemuPortLine(board)];
   } else {
     fail("CLI_USAGE", `--detach works with the native and qemu methods, not ${method}`);
   }
@@ -97,6 +97,11 @@ export function register(program: Command): void {
     .option("--upload", "build the generic firmware and upload the model over serial")
     .option("--port <path>", "upload the model over serial to a board already running the generic picospike firmware at this port")
     .option("--out <dir>", "build folder (default: a temporary one)")
+    .option(
+      "--clock <kind>",
+      "what an emulated (QEMU) board's clock follows: instructions (1 ns per instruction: deterministic step costs; the default) or host (the wall clock: for stream --realtime or monitor over --port)",
+      "instructions",
+    )
     .option("--detach", "leave the board running in the background and exit (native and qemu methods)")
     .option("--print-only", "real boards (openocd, stlink): write .bin/.hex and print the flash command without running it")
     .action(async (modelPath: string | undefined, opts: Record<string, string | boolean | undefined>) => {
@@ -116,6 +121,9 @@ export function register(program: Command): void {
       if (methodName !== undefined && !(METHODS as readonly string[]).includes(methodName)) fail("CLI_USAGE", `--method must be one of ${METHODS.join(", ")}`);
       const method: FlashMethodName = methodName === undefined ? board.flashMethods[0]! : methodName === "copy" ? "uf2" : (methodName as FlashMethodName);
       const upload = opts["upload"] === true;
+      const clockName = String(opts["clock"]);
+      if (clockName !== "instructions" && clockName !== "host") fail("CLI_USAGE", `--clock must be instructions or host, got '${clockName}'`);
+      const clock: EmulatedClock = clockName;
       let imagePath = image;
       if (imagePath === undefined) {
         const build = await buildDevice(board.name, {
@@ -133,12 +141,12 @@ export function register(program: Command): void {
         return;
       }
       if (opts["detach"]) {
-        const started = await startDetached(board.name, method, imagePath);
+        const started = await startDetached(board.name, method, imagePath, clock);
         if (upload && modelBytes !== undefined) await uploadOver(started.port, modelBytes);
         process.stdout.write(`port: ${started.port}\npid: ${started.pid}\nlog: ${started.log}\n`);
         return;
       }
-      const handle = await startImage(board.name, imagePath, method);
+      const handle = await startImage(board.name, imagePath, method, clock);
       try {
         if (upload && modelBytes !== undefined) await uploadOver(handle.port, modelBytes);
         process.stdout.write(`port: ${handle.port}\n`);

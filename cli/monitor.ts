@@ -69,6 +69,7 @@ export function register(program: Command): void {
         baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000),
         model: modelBytes,
         upload: !attach,
+        clock: "host", // monitoring is real time: an emulated board's clock follows the wall clock
       }).catch((e: unknown) => {
         interrupt.dispose();
         throw e;

@@ -138,6 +138,8 @@ export function register(program: Command): void {
         ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }),
         baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000),
         ...(opts["inject"] === undefined ? {} : { inject: String(opts["inject"]) }),
+        // an emulated board's clock must follow the wall clock the host paces real-time inputs by
+        ...(realtime ? { clock: "host" as const } : {}),
       },
       modelBytes,
     ).catch(async (e: unknown) => {
@@ -211,6 +213,11 @@ export function register(program: Command): void {
             `latency p50 ${summary.latencyP50Ms ?? "-"} ms, p99 ${summary.latencyP99Ms ?? "-"} ms${summary.interrupted ? " (interrupted)" : ""}\n`,
         );
       }
+      if (realtime && summary.inputsDropped > 0)
+        process.stderr.write(
+          `warning: ${summary.inputsDropped} input frames were not applied in real time: the line or the board carries less than one input frame ` +
+            `every ${dtMs} ms (at most --window ${String(opts["window"])} frames may be in flight); a larger --dt or --window, or a sparser input, keeps up\n`,
+        );
       if (summary.interrupted) process.exitCode = 130;
       finished = result;
     } finally {

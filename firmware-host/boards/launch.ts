@@ -15,6 +15,7 @@ import { buildFirmware, firmwareRoot, getBoard, type BoardSpec, type BuildResult
 import { cachedEntry } from "./build-cache.js";
 import { requireTool } from "./toolchain.js";
 import { flash, type FlashHandle } from "./flash/index.js";
+import type { EmulatedClock } from "./qemu.js";
 
 /** Sources of the device runtime, relative to firmware/ (the main loop first). */
 export const DEVICE_RUNTIME_SOURCES = [
@@ -251,6 +252,8 @@ export interface LaunchOptions {
   readonly outDir?: string;
   /** Flash method; the board's default when absent. */
   readonly method?: FlashMethodName;
+  /** What an emulated board's clock follows; default `instructions`. */
+  readonly clock?: EmulatedClock;
 }
 
 /** True when launchBoard would compile `model` in for `board` under "auto". */
@@ -270,13 +273,13 @@ export async function launchBoard(boardName: string, options: LaunchOptions = {}
     ...(compile && model !== undefined ? { model } : {}),
     ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
   });
-  const handle = await startImage(board.name, build.image, options.method);
+  const handle = await startImage(board.name, build.image, options.method, options.clock);
   return { board: board.name, port: handle.port, handle, image: build.image, build };
 }
 
 /** Starts an already built image with a flash method (the board's default when absent). */
-export function startImage(boardName: string, image: string, method?: FlashMethodName): Promise<FlashHandle> {
-  return flash(boardName, image, method === undefined ? {} : { method });
+export function startImage(boardName: string, image: string, method?: FlashMethodName, clock?: EmulatedClock): Promise<FlashHandle> {
+  return flash(boardName, image, { ...(method === undefined ? {} : { method }), ...(clock === undefined ? {} : { clock }) });
 }
 
 /**

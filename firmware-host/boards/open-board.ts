@@ -20,6 +20,7 @@ import { LoopbackPair, type Transport } from "../transports/transport.js";
 import { BOARDS, type FlashMethodName } from "./boards.js";
 import type { FlashHandle } from "./flash/index.js";
 import { launchBoard, startImage, type LaunchedBoard } from "./launch.js";
+import type { EmulatedClock } from "./qemu.js";
 
 /** What a driver hands the factory: a transport to the board and how to restart and stop it. */
 export interface BoardLink {
@@ -55,6 +56,8 @@ export interface ConnectRequest {
   readonly reconnect?: boolean;
   /** Options of the mock board. */
   readonly mock?: MockBoardOptions;
+  /** What an emulated (QEMU) board's clock follows: `host` for real-time work; default `instructions`. */
+  readonly clock?: EmulatedClock;
 }
 
 /** A kind of board the factory can open by name. */
@@ -102,12 +105,13 @@ function registryDriver(name: string): BoardDriver {
           ...(request.model === undefined ? {} : { model: request.model }),
           ...(request.compiledIn === undefined ? {} : { compiledIn: request.compiledIn }),
           ...(request.method === undefined ? {} : { method: request.method }),
+          ...(request.clock === undefined ? {} : { clock: request.clock }),
         });
         image = launched.image;
         handle = launched.handle;
       } else {
         image = request.image;
-        handle = await startImage(name, image, request.method);
+        handle = await startImage(name, image, request.method, request.clock);
       }
       const port = handle.port;
       let serial: SerialTransport;
@@ -131,7 +135,7 @@ function registryDriver(name: string): BoardDriver {
           void live
             .replace(async () => {
               await handle.stop();
-              handle = await startImage(name, image, request.method);
+              handle = await startImage(name, image, request.method, request.clock);
               return SerialTransport.open(handle.port, request.baud);
             })
             .catch(() => undefined);

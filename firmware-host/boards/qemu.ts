@@ -11,6 +11,14 @@ import { PicospikeError } from "../../runtime/errors.js";
 import { getBoard, type BoardSpec } from "./boards.js";
 import { requireTool } from "./toolchain.js";
 
+/**
+ * What an emulated board's clock follows: `instructions` (-icount shift=0: 1 ns of virtual time per
+ * guest instruction, so step costs are deterministic instruction counts, but the guest's clock runs
+ * at the emulator's pace, slower than the wall clock) or `host` (no -icount: the guest's timers follow
+ * the host's clock, which real-time streaming needs; costs are then wall-clock ticks, not instructions).
+ */
+export type EmulatedClock = "instructions" | "host";
+
 /** How QEMU is asked to run a board. */
 export interface QemuOptions {
   /** Where UART0 goes: a pty (default; QEMU announces it), stdio, or QEMU's default (null: no -serial flag). */

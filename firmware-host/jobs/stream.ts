@@ -295,10 +295,12 @@ async function streamRealtime(
   let sampleCount = 0;
   let interrupted = false;
   const periodMs = periodUs / 1000;
+  // The run's time counts from RT_START going out: the device's clock starts when it arrives, so
+  // the steps it runs before RT_STOP's answer are at most this span over the period (plus one).
+  const t0 = performance.now();
   const firstStep = await session.startRealtime(periodUs, mask);
   firstStepKnown = firstStep;
-  const t0 = performance.now();
-  let anchor = t0;
+  let anchor = performance.now();
   let lastStatus = t0;
   let stoppedAt: number | undefined;
   const status = (): StreamStatus => {

@@ -9,6 +9,12 @@ static void clock_update(void)
 {
     uint32_t now = ps_port_cycles();
     uint32_t hz = ps_port_cycles_hz();
+    /* A counter read that steps back (QEMU's SysTick after ps_port_cycles_align re-phases it was seen
+     * going back by a few hundred ticks) would wrap to a difference of about 2^32 ticks and run
+     * PS_DEVICE_RT_MAX_CATCH_UP steps at once: the device clock holds instead, never running backwards. */
+    if ((int32_t)(now - ps_dev.clock_last) < 0) {
+        return;
+    }
     ps_dev.clock_rem += (uint64_t)(uint32_t)(now - ps_dev.clock_last) * 1000000u;
     ps_dev.clock_last = now;
     ps_dev.clock_us += ps_dev.clock_rem / hz;

@@ -9,7 +9,7 @@ import type { BoardSpec } from "../boards.js";
 import { PicospikeError } from "../../../runtime/errors.js";
 import { requireTool, runTool } from "../toolchain.js";
 import { requireImage } from "./paths.js";
-import { qemuArgs, qemuPortLine, qemuTool } from "../qemu.js";
+import { qemuArgs, qemuPortLine, qemuTool, type EmulatedClock } from "../qemu.js";
 import { awaitPort, spawnManaged, type FlashHandle } from "./process.js";
 
 /** How to reach a GDB server: the `target` command and how to start the loaded program. */
@@ -75,13 +75,13 @@ export function freeLocalPort(): Promise<number> {
  * Starts QEMU for `board` empty and halted with its gdbstub on 127.0.0.1, loads `image` with
  * gdb-multiarch, resets into it and resolves with the pty of its UART.
  */
-export async function flashGdbQemu(board: BoardSpec, image: string, options: { timeoutMs?: number } = {}): Promise<FlashHandle> {
+export async function flashGdbQemu(board: BoardSpec, image: string, options: { timeoutMs?: number; clock?: EmulatedClock } = {}): Promise<FlashHandle> {
   const qemu = qemuTool(board);
   const gdb = requireTool("gdb-multiarch");
   requireImage(image, false);
   const timeoutMs = options.timeoutMs ?? 20_000;
   const gdbPort = await freeLocalPort();
-  const child = spawnManaged(qemu, qemuArgs(board, undefined, { extra: ["-S", "-gdb", `tcp:127.0.0.1:${gdbPort}`] }), true);
+  const child = spawnManaged(qemu, qemuArgs(board, undefined, { icount: options.clock !== "host", extra: ["-S", "-gdb", `tcp:127.0.0.1:${gdbPort}`] }), true);
   const handle = await awaitPort(child, "gdb", qemuPortLine(board), timeoutMs);
   const run = await runTool(gdb, gdbLoadArgs(image, gdbServerTargets.qemu(`127.0.0.1:${gdbPort}`)), { timeoutMs });
   if (run.code !== 0 || !/Start address/.test(run.stdout + run.stderr)) {

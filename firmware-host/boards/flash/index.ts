@@ -11,6 +11,7 @@ import { flashGdbQemu } from "./gdb.js";
 import { flashNative } from "./native.js";
 import { flashQemu } from "./qemu.js";
 import type { FlashHandle } from "./process.js";
+import type { EmulatedClock } from "../qemu.js";
 
 export type { FlashHandle } from "./process.js";
 
@@ -20,6 +21,8 @@ export interface FlashOptions {
   readonly method?: FlashMethodName;
   /** How long to wait for the board to announce its port, in ms. */
   readonly timeoutMs?: number;
+  /** What an emulated board's clock follows (QEMU methods); default `instructions`. */
+  readonly clock?: EmulatedClock;
 }
 
 /**
@@ -39,13 +42,14 @@ export function flash(boardName: string, image: string, options: FlashOptions = 
     );
   }
   const timing = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const emulated = { ...timing, ...(options.clock === undefined ? {} : { clock: options.clock }) };
   switch (method) {
     case "native":
       return flashNative(image, timing);
     case "qemu":
-      return flashQemu(board, image, timing);
+      return flashQemu(board, image, emulated);
     case "gdb":
-      return flashGdbQemu(board, image, timing);
+      return flashGdbQemu(board, image, emulated);
     case "openocd":
     case "stlink":
     case "uf2":
