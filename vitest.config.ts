@@ -12,6 +12,7 @@ const NATIVE = [
   "firmware-host/wire/protocol-c.test.ts",
   "cli/build.test.ts",
   "test/c-table-reader.test.ts",
+  "test/c-learning-switch.test.ts",
   "test/error-catalogue.test.ts",
   "test/boards/live.test.ts",
   "cli/device.test.ts",

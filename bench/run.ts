@@ -3,8 +3,10 @@
  * regenerates BENCHMARKS.md with the machine description. Add a module by appending it to BENCHES.
  *
  *   tsx bench/run.ts [--quick]     (--quick: fewer repetitions, for a smoke run; files still written)
+ *   tsx bench/run.ts --only "Cost of learning"   (one module, by title prefix: its section of
+ *     BENCHMARKS.md and its entry of bench/results.json are replaced, the rest kept as measured)
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchModule, BenchRow } from "../perf/harness.js";
 import { machine } from "../perf/summary.js";
@@ -35,6 +37,8 @@ const BENCHES: readonly BenchModule[] = [
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 
 function format(x: number): string {
   return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)} k` : String(x);
@@ -49,6 +53,12 @@ function markdown(m: Record<string, string | number>, date: string, sections: Ar
     "Raw figures: [bench/results.json](bench/results.json).",
     "",
   ];
+  return lines.concat(sectionLines(sections, date)).join("\n");
+}
+
+/** The markdown of the modules' sections; a section measured apart from the full run (`--only`) says when. */
+function sectionLines(sections: Array<{ bench: BenchModule; rows: BenchRow[] }>, date?: string): string[] {
+  const lines: string[] = [];
   for (const { bench, rows } of sections) {
     lines.push(`## ${bench.title}`, "", bench.description, "");
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r.figures)))];
@@ -56,13 +66,23 @@ function markdown(m: Record<string, string | number>, date: string, sections: Ar
     for (const r of rows)
       lines.push(`| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`);
     lines.push("");
+    if (date === undefined)
+      lines.splice(
+        lines.length - 1,
+        0,
+        "",
+        `This section alone measured ${new Date().toISOString().slice(0, 10)}${quick ? " (quick run)" : ""} (\`tsx bench/run.ts --only "${bench.title}"\`).`,
+      );
   }
-  return lines.join("\n");
+  return lines;
 }
 
 const date = new Date().toISOString().slice(0, 10);
 const sections: Array<{ bench: BenchModule; rows: BenchRow[] }> = [];
-for (const bench of BENCHES) {
+const chosen = only === undefined ? BENCHES : BENCHES.filter((b) => b.title.startsWith(only));
+if (only !== undefined && chosen.length !== 1)
+  throw new Error(`--only "${only}" names ${chosen.length} modules; titles: ${BENCHES.map((b) => b.title).join("; ")}`);
+for (const bench of chosen) {
   process.stderr.write(`bench: ${bench.title} ...\n`);
   const rows = await bench.run({ quick });
   for (const r of rows)
@@ -74,6 +94,23 @@ for (const bench of BENCHES) {
   sections.push({ bench, rows });
 }
 const m = machine();
+if (only !== undefined) {
+  // splice one module into the files of the last full run
+  const { bench, rows } = sections[0]!;
+  const resultsPath = join(root, "bench/results.json");
+  const results = JSON.parse(readFileSync(resultsPath, "utf8")) as { results: Record<string, BenchRow[]> };
+  results.results[bench.title] = rows;
+  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
+  const doc = readFileSync(join(root, "BENCHMARKS.md"), "utf8").split("\n");
+  const start = doc.indexOf(`## ${bench.title}`);
+  if (start < 0) throw new Error(`BENCHMARKS.md has no section "## ${bench.title}": run the full bench once`);
+  let end = doc.findIndex((line, i) => i > start && line.startsWith("## "));
+  if (end < 0) end = doc.length;
+  doc.splice(start, end - start, ...sectionLines(sections));
+  writeFileSync(join(root, "BENCHMARKS.md"), doc.join("\n"));
+  process.stderr.write(`replaced "${bench.title}" in bench/results.json and BENCHMARKS.md\n`);
+  process.exit(0);
+}
 writeFileSync(
   join(root, "bench/results.json"),
   JSON.stringify({ date, quick, machine: m, results: Object.fromEntries(sections.map((s) => [s.bench.title, s.rows])) }, null, 2) + "\n",

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { CONVERT_DEFAULTS, convertAnn, parseAnn, type NormMethod } from "../models/convert.js";
+import { CALIBRATE_DEFAULTS, CALIBRATION_METHODS, calibrateSnn, type CalibrationMethod } from "../models/calibrate.js";
 import { loadDataset } from "../firmware-host/sources/datasets.js";
 import { slice } from "../runtime/datasets.js";
 import { writeFloatSnn } from "../models/float-snn.js";
@@ -28,6 +29,20 @@ export function register(program: Command): void {
     .option("--reset <mode>", "reset after a spike: subtract | zero", CONVERT_DEFAULTS.reset)
     .option("--encoding <enc>", "default input encoding recorded for quantization: current | rate", CONVERT_DEFAULTS.encoding)
     .option("--calibration <n>", "training images used for normalization", "1000")
+    .option(
+      "--calibrate <method>",
+      `calibration for short runs, no retraining: none | shift (bias θ/2T per step: rounding instead of flooring) | bias (shift, then layer-wise bias calibration to the ANN's mean activations, Li et al. 2021); default ${CALIBRATE_DEFAULTS.method}, none with --reset zero`,
+    )
+    .option(
+      "--calibrate-steps <t>",
+      "the run length T (steps) the calibration is tuned for: run the table with this many steps (a shift for fewer steps overshoots on longer runs; e.g. 8 for `eval --steps 8`)",
+      String(CALIBRATE_DEFAULTS.steps),
+    )
+    .option(
+      "--calibrate-images <n>",
+      "calibration images the bias calibration simulates (the first of the --calibration images)",
+      String(CALIBRATE_DEFAULTS.images),
+    )
     .option("--input-shape <c,h,w>", "shape of a flat vector input (default: square single-channel image)")
     .option("--data-dir <dir>", "IDX dataset directory for calibration instead of the embedded MNIST")
     .option(
@@ -45,6 +60,15 @@ export function register(program: Command): void {
       if (reset !== "subtract" && reset !== "zero") fail("CLI_USAGE", `--reset must be subtract or zero, got '${reset}'`);
       const encoding = s("encoding");
       if (encoding !== "current" && encoding !== "rate") fail("CLI_USAGE", `--encoding must be current or rate, got '${encoding}'`);
+      const calibrate = (s("calibrate") ?? (reset === "subtract" ? CALIBRATE_DEFAULTS.method : "none")) as CalibrationMethod;
+      if (!CALIBRATION_METHODS.includes(calibrate)) fail("CLI_USAGE", `--calibrate must be ${CALIBRATION_METHODS.join(", ")}, got '${s("calibrate")}'`);
+      const calSteps = intOption("--calibrate-steps", s("calibrateSteps")!, 1, 1024);
+      const calImages = intOption("--calibrate-images", s("calibrateImages")!, 1, 1 << 16);
+      if (calibrate !== "none" && reset !== "subtract")
+        fail(
+          "CLI_USAGE",
+          `--calibrate ${calibrate} needs --reset subtract (the rounding it corrects is the one of reset by subtraction); use --calibrate none`,
+        );
       let inputShape: [number, number, number] | undefined;
       if (s("inputShape") !== undefined) {
         const parts = s("inputShape")!.split(",");
@@ -69,11 +93,13 @@ export function register(program: Command): void {
       let labels: Uint8Array | undefined;
       let count = 0;
       const calInput = s("calibrationInput");
-      if (norm !== "model" && calInput !== undefined) {
+      // Bias calibration simulates calibration images even when normalization is model-based.
+      const needImages = norm !== "model" || calibrate === "bias";
+      if (needImages && calInput !== undefined) {
         const cal = calibrationImages(calInput, annSize, intOption("--calibration", s("calibration")!, 1, 1 << 20), ann.inputShape);
         images = cal.images;
         count = cal.count;
-      } else if (norm !== "model") {
+      } else if (needImages) {
         const data = loadDataset(s("dataDir"));
         if (data.train.height * data.train.width !== annSize) {
           fail(
@@ -86,7 +112,16 @@ export function register(program: Command): void {
         images = cal.pixels;
         labels = cal.labels;
       }
-      const result = convertAnn(ann, images, count, { norm, percentile: p, reset, encoding, ...(inputShape ? { inputShape } : {}) }, jsonPath, labels);
+      const result = convertAnn(
+        ann,
+        images,
+        norm === "model" ? 0 : count,
+        { norm, percentile: p, reset, encoding, ...(inputShape ? { inputShape } : {}) },
+        jsonPath,
+        labels,
+      );
+      const calCount = calibrate === "bias" ? Math.min(calImages, count) : 0;
+      const calibrated = calibrateSnn(result.snn, images, calCount, { method: calibrate, steps: calSteps });
       let out = s("out")!;
       if (!out.endsWith(".json")) out = join(out, "snn.json");
       try {
@@ -94,7 +129,7 @@ export function register(program: Command): void {
       } catch (e) {
         fail("CLI_WRITE_FAILED", `cannot create ${dirname(out)}: ${(e as Error).message}`);
       }
-      writeFloatSnn(out, result.snn, writeFileAtomic);
+      writeFloatSnn(out, calibrated.snn, writeFileAtomic);
       const summary = {
         out,
         layers: result.snn.layers.map((l, i) => ({
@@ -106,13 +141,23 @@ export function register(program: Command): void {
         norm,
         ...(norm === "percentile" ? { percentile: p } : {}),
         calibrationImages: count,
+        calibrate:
+          calibrate === "none"
+            ? { method: "none" }
+            : {
+                method: calibrate,
+                steps: calSteps,
+                images: calCount,
+                meanErrorBefore: calibrated.report.meanErrorBefore,
+                meanErrorAfter: calibrated.report.meanErrorAfter,
+              },
         ...(result.calibrationAnnAccuracy !== undefined ? { calibrationAnnAccuracy: result.calibrationAnnAccuracy } : {}),
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       if (opts["json"]) printJson(summary);
       else {
         process.stdout.write(
-          `converted ${jsonPath} → ${out} (${result.snn.layers.length} layers, ${norm}${norm === "percentile" ? ` ${p}` : ""} normalization on ${count} images)\n`,
+          `converted ${jsonPath} → ${out} (${result.snn.layers.length} layers, ${norm}${norm === "percentile" ? ` ${p}` : ""} normalization on ${count} images${calibrate === "none" ? "" : `, ${calibrate} calibration for T=${calSteps}`})\n`,
         );
         for (const l of summary.layers)
           process.stdout.write(`  ${l.name.padEnd(16)} ${l.kind.padEnd(7)} ${String(l.neurons).padStart(7)} neurons  λ=${l.scale!.toPrecision(4)}\n`);

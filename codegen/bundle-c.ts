@@ -19,6 +19,7 @@ export const RUNTIME_FILES = [
   "firmware/kernels/ps_fold_m0.h",
   "firmware/kernels/ps_fold_m4.h",
   "firmware/kernels/ps_neuron_m4.h",
+  "firmware/kernels/ps_plastic_fast.h",
   "firmware/include/ps_model.h",
   "firmware/include/ps_net.h",
   "firmware/include/ps_status_generated.h",

@@ -166,6 +166,36 @@ const C_FAST_PATHS: Readonly<Record<string, readonly string[]>> = {
     "    }",
     "#endif",
   ],
+  // spec/ops.md §12.2 item 4: event-timed rstdp with the rule tested once and cheaper arithmetic (firmware/kernels/ps_plastic_fast.h)
+  plasticEventDepressDense: [
+    "#ifdef PS_PLASTIC_EVENT_FAST",
+    "    if (!direct) {",
+    "        ps_plastic_event_depress_elig(pre, n, outputs, postNow, aMinus, preStamp, postStamp, now, eligFactors, elig);",
+    "        return;",
+    "    }",
+    "#endif",
+  ],
+  plasticEventPotentiateDense: [
+    "#ifdef PS_PLASTIC_EVENT_FAST",
+    "    if (!direct) {",
+    "        ps_plastic_event_potentiate_elig(fired, n, inputs, outputs, preNow, gain, preStamp, postStamp, now, eligFactors, elig);",
+    "        return;",
+    "    }",
+    "#endif",
+  ],
+  plasticEventRewardDense: [
+    "#ifdef PS_PLASTIC_EVENT_FAST",
+    "    {",
+    "        int32_t b0 = baseline[0u];",
+    "        int32_t error0 = ps_sat_sub32(reward, b0);",
+    "        ps_plastic_event_reward_weights(weights, elig, inputs, outputs, preStamp, postStamp, now, eligFactors, ps_sat16(error0), learningShift, wMin, wMax);",
+    "        if (baselineShift > 0u) {",
+    "            baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));",
+    "        }",
+    "        return;",
+    "    }",
+    "#endif",
+  ],
 };
 
 /** A kernel a model-specialised build never calls: same signature, no work (see codegen/kernel-select.ts). */

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_PACKED_BYTES, packedDenseBytes } from "../runtime/fold.js";
 import { Interpreter, NEURON_MODEL_CODE, SNAPSHOT_MAGIC } from "../runtime/interpreter.js";
-import { FORMAT_VERSION, type Connection, type EventTable, type Layer } from "../runtime/model.js";
+import { FORMAT_VERSION, usesNeuronRules, type Connection, type EventTable, type Layer } from "../runtime/model.js";
 import { assignedNames, primitivesUsed, tsBlock } from "./emit-ts.js";
 import type { Kernel } from "./ir.js";
 import { KERNELS } from "./kernels.js";
@@ -134,7 +134,29 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
     ["leakQ15", p.leakQ15],
     ["currentShift", p.currentShift],
   ]);
+  let kernel = NEURON_KERNEL[p.model];
+  const extra: Array<[string, string]> = [];
+  if (usesNeuronRules(p)) {
+    // spec/ops.md §4.9: the rule kernels, with the interpreter's arguments
+    const q15Cuba = p.model === "cuba" && p.synapse === "q15";
+    kernel = p.model === "integrator" ? "neuronIntegratorQ15" : "neuronRule";
+    scalars.set("leakKind", p.model === "lif-q15" || q15Cuba ? 2 : p.model === "lif-shift" || p.model === "cuba" ? 1 : 0);
+    scalars.set("leakBits", p.leakShift);
+    scalars.set("leakPerNeuron", p.leakQ15s !== undefined);
+    scalars.set("currentKind", q15Cuba ? 2 : p.model === "cuba" ? 1 : 0);
+    scalars.set("currentPerNeuron", p.currentQ15s !== undefined);
+    scalars.set("compareGt", p.compare === "gt");
+    scalars.set("resetDelay", p.resetDelay === true);
+    scalars.set("multiSpike", p.multiSpike === true);
+    extra.push(["values", `s${l}.values`]);
+    extra.push(["leaks", consts.add(`L${l}_LEAKS`, p.leakQ15s !== undefined ? Uint16Array.from(p.leakQ15s) : Uint16Array.of(p.leakQ15), "Uint16Array")]);
+    extra.push([
+      "currents",
+      consts.add(`L${l}_CURRENTS`, p.currentQ15s !== undefined ? Uint16Array.from(p.currentQ15s) : Uint16Array.of(p.currentQ15 ?? 0), "Uint16Array"),
+    ]);
+  }
   const arrays = new Map<string, string>([
+    ...extra,
     ["bias", bias],
     ["acc", `s${l}.acc`],
     ["v", `s${l}.v`],
@@ -142,7 +164,7 @@ function bindNeuron(layer: Layer, l: number, consts: Constants): Binding {
     ["counts", `s${l}.counts`],
     ["current", `s${l}.current`],
   ]);
-  return { kernel: kernelNamed(NEURON_KERNEL[p.model]), scalars, arrays };
+  return { kernel: kernelNamed(kernel), scalars, arrays };
 }
 
 /**
@@ -214,15 +236,17 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
   table.layers.forEach((layer, l) => {
     const cuba = layer.neuron.model === "cuba";
     stateLines.push(
-      `  const s${l} = { v: new Int32Array(${layer.size}), current: new Int32Array(${cuba ? layer.size : 0}), refr: new Uint8Array(${layer.size}), ` +
+      `  const s${l} = { vInit: ${layer.neuron.vInit ?? 0}, v: new Int32Array(${layer.size}).fill(${layer.neuron.vInit ?? 0}), current: new Int32Array(${cuba ? layer.size : 0}), refr: new Uint8Array(${layer.size}), ` +
         `counts: new Uint32Array(${layer.size}), acc: new Int32Array(${layer.size}), spikes: new Uint32Array(${layer.size}), spikeCount: 0, ` +
-        `previous: new Uint32Array(${layer.size}), previousCount: 0 };`,
+        `previous: new Uint32Array(${layer.size}), previousCount: 0, values: new Uint8Array(${layer.neuron.multiSpike === true ? layer.size : 1}) };`,
     );
-    // the graded variants (layer 0 only) reuse the spike variant's module constants
-    const kinds = l === 0 ? (["spike", "graded"] as const) : (["spike"] as const);
+    // layer 0 has both variants (the graded one reuses the spike variant's module constants); the layer
+    // after a multi-spike layer only takes graded events (spec/ops.md §4.9)
+    const prevMulti = l > 0 && table.layers[l - 1]!.neuron.multiSpike === true;
+    const kinds = l === 0 ? (["spike", "graded"] as const) : prevMulti ? (["graded"] as const) : (["spike"] as const);
     for (const kind of kinds) {
       const exact = kind === "spike" ? proofs[l]!.spikes : proofs[l]!.graded;
-      const ff = bindScatter(layer.input, layer, exact, kind === "graded", `L${l}_IN`, kind === "spike" ? consts : new Constants());
+      const ff = bindScatter(layer.input, layer, exact, kind === "graded", `L${l}_IN`, kind === "spike" || l > 0 ? consts : new Constants());
       // graded feed-forward steps keep the IR kernel (§12.3); recurrent events are always spikes
       const ffRows = kind === "spike" ? packed.rows(layer.input, layer, exact, `L${l}_IN`) : undefined;
       if (ffRows !== undefined) fns.push(...renderFold(`l${l}FeedForward_${kind}`, ffRows));
@@ -231,7 +255,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
         kernelsUsed.push(ff.kernel);
       }
       if (layer.recurrent !== undefined) {
-        const rec = bindScatter(layer.recurrent, layer, exact, false, `L${l}_REC`, kind === "spike" ? consts : new Constants());
+        const rec = bindScatter(layer.recurrent, layer, exact, false, `L${l}_REC`, kind === "spike" || l > 0 ? consts : new Constants());
         const recRows = packed.rows(layer.recurrent, layer, exact, `L${l}_REC`);
         if (recRows !== undefined) fns.push(...renderFold(`l${l}Recurrent_${kind}`, recRows));
         else {
@@ -245,16 +269,27 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     fns.push(...renderFunction(`l${l}Update`, neuron));
     const input = l === 0 ? "input.indices, input.indices.length" : `s${l - 1}.spikes, s${l - 1}.spikeCount`;
     const call = (kind: "spike" | "graded"): string[] => [
-      `updates += l${l}FeedForward_${kind}(${input}, ${kind === "graded" ? "values" : "EMPTY"}, s${l}.acc);`,
+      `updates += l${l}FeedForward_${kind}(${input}, ${kind === "graded" ? (l === 0 ? "values" : `s${l - 1}.values`) : "EMPTY"}, s${l}.acc);`,
       ...(layer.recurrent !== undefined ? [`updates += l${l}Recurrent_${kind}(s${l}.previous, s${l}.previousCount, EMPTY, s${l}.acc);`] : []),
     ];
+    // held input (spec/ops.md §7.3): layer 0's feed-forward sum was folded once by holdInput; its
+    // recurrent events are spikes, as in the interpreter's held step
+    const heldCall = ["s0.acc.set(held);", ...call("spike").slice(1)];
     stepLines.push(
       `    // layer ${l} '${layer.name}': ${layer.size} ${layer.neuron.model}, input ${layer.input.kind}${layer.recurrent ? `, recurrent ${layer.recurrent.kind}` : ""}`,
       `    { const swap = s${l}.spikes; s${l}.spikes = s${l}.previous; s${l}.previous = swap; s${l}.previousCount = s${l}.spikeCount; }`,
       `    s${l}.acc.fill(0);`,
       ...(l === 0
-        ? ["    if (values !== undefined) {", ...call("graded").map((x) => "      " + x), "    } else {", ...call("spike").map((x) => "      " + x), "    }"]
-        : call("spike").map((x) => "    " + x)),
+        ? [
+            "    if (held !== undefined) {",
+            ...heldCall.map((x) => "      " + x),
+            "    } else if (values !== undefined) {",
+            ...call("graded").map((x) => "      " + x),
+            "    } else {",
+            ...call("spike").map((x) => "      " + x),
+            "    }",
+          ]
+        : call(prevMulti ? "graded" : "spike").map((x) => "    " + x)),
       layer.neuron.model === "integrator" ? `    l${l}Update(); s${l}.spikeCount = 0;` : `    s${l}.spikeCount = l${l}Update(s${l}.spikes);`,
     );
   });
@@ -286,6 +321,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "",
     ...consts.lines,
     "const EMPTY = new Uint8Array(0);",
+    "const NO_INPUT: StepEvents = { indices: new Uint32Array(0) };",
     `/** Input size of the model. */`,
     `export const INPUT_SIZE = ${table.input.size};`,
     "",
@@ -297,6 +333,10 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "/** The model's state and step; the same API as the interpreter's for stepping and reading back. */",
     "export interface SpecialisedModel {",
     "  step(input: StepEvents): void;",
+    "  /** Layer 0's feed-forward input of `input` folded once (spec/ops.md §7.3), for stepHeld; the state is unchanged. */",
+    "  holdInput(input: StepEvents): Int32Array;",
+    "  /** One step whose input is what holdInput folded: the same integers as step() of those events. */",
+    "  stepHeld(held: Int32Array): void;",
     "  reset(): void;",
     "  readonly t: number;",
     "  readonly synapticEvents: number;",
@@ -327,8 +367,7 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "    if (L === undefined) throw new RangeError(`layer ${layer} does not exist (the model has ${layers.length})`);",
     "    return L;",
     "  }",
-    "  return {",
-    "    step(input: StepEvents): void {",
+    "  function validate(input: StepEvents): void {",
     "      const { indices, values } = input;",
     '      if (values !== undefined && values.length !== indices.length) throw new BadInputError("input values must be as long as the indices");',
     "      let last = -1;",
@@ -338,13 +377,34 @@ export function emitTsModel(table: EventTable, source: string, root: string): Ar
     "        if (values !== undefined && values[e] === 0) throw new BadInputError(`input event ${e} has value 0 (values are 1..255)`);",
     "        last = i;",
     "      }",
+    "  }",
+    "  /** One step (spec/ops.md §6) of validated `input`, or (§7.3) with layer 0's feed-forward input `held`. */",
+    "  function advance(input: StepEvents, held: Int32Array | undefined): void {",
+    "      const { values } = input;",
     "      let updates = 0;",
     ...stepLines.map((x) => "  " + x),
     "      synapticEvents += updates;",
     "      steps++;",
+    "  }",
+    "  return {",
+    "    step(input: StepEvents): void {",
+    "      validate(input);",
+    "      advance(input, undefined);",
+    "    },",
+    "    holdInput(input: StepEvents): Int32Array {",
+    "      validate(input);",
+    `      const held = new Int32Array(${table.layers[0]!.size});`,
+    "      synapticEvents += input.values !== undefined",
+    "        ? l0FeedForward_graded(input.indices, input.indices.length, input.values, held)",
+    "        : l0FeedForward_spike(input.indices, input.indices.length, EMPTY, held);",
+    "      return held;",
+    "    },",
+    "    stepHeld(held: Int32Array): void {",
+    `      if (held.length !== ${table.layers[0]!.size}) throw new BadInputError(\`held input has \${held.length} values, layer 0 has ${table.layers[0]!.size} neurons\`);`,
+    "      advance(NO_INPUT, held);",
     "    },",
     "    reset(): void {",
-    "      for (const L of layers) { L.v.fill(0); L.current.fill(0); L.refr.fill(0); L.counts.fill(0); L.spikeCount = 0; L.previousCount = 0; }",
+    "      for (const L of layers) { L.v.fill(L.vInit); L.current.fill(0); L.refr.fill(0); L.counts.fill(0); L.spikeCount = 0; L.previousCount = 0; }",
     "      steps = 0;",
     "    },",
     "    get t() { return steps; },",

@@ -43,7 +43,9 @@ export type PrimName =
   | "addExact32"
   | "mulExact32"
   | "age"
-  | "decayBy";
+  | "decayBy"
+  | "spikeCount"
+  | "subCount";
 
 /**
  * Primitives whose result is exact only under a load-time proof (spec/ops.md §12.1): a kernel may
@@ -75,6 +77,9 @@ export const PRIMITIVES: Readonly<Record<PrimName, { readonly c: string; readonl
   // event-timed plasticity (spec/ops.md §11.5)
   age: { c: "ps_age", result: "u32", arity: 2 },
   decayBy: { c: "ps_decay_by", result: "i32", arity: 3 },
+  // multi-spike neurons (spec/ops.md §4.9)
+  spikeCount: { c: "ps_spike_count", result: "u32", arity: 2 },
+  subCount: { c: "ps_sub_count", result: "i32", arity: 3 },
 };
 
 /** Comparison operators. */

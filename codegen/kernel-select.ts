@@ -5,41 +5,89 @@
  * connection kinds, weight widths, index widths and neuron models reach can ever run; the others
  * are emitted as stubs (codegen/emit-c.ts emitCSource) so ps_net.c links unchanged.
  */
-import type { Connection, EventTable } from "../runtime/model.js";
+import { usesNeuronRules, type Connection, type EventTable } from "../runtime/model.js";
 import { snake, type Kernel } from "./ir.js";
 
 /** The scatter/bound family name of a connection, as in the kernel names (`dense_w8`, `sparse_w8_c16`, `conv2d_w4`, `pool`). */
-function family(c: Connection, plastic: boolean): string[] {
-  if (c.kind === "pool") return ["pool"];
-  const names = [c.kind === "sparse" ? `sparse_w${c.weights.bits}_c${c.outputs > 65536 ? 32 : 16}` : `${c.kind}_w${c.weights.bits}`];
-  // a plastic layer folds through its int16 working weights (spec/ops.md §11.1)
-  if (plastic) names.push(c.kind === "sparse" ? `sparse_w16_c${c.outputs > 65536 ? 32 : 16}` : `${c.kind}_w16`);
-  return names;
+function family(c: Connection): string {
+  if (c.kind === "pool") return "pool";
+  return c.kind === "sparse" ? `sparse_w${c.weights.bits}_c${c.outputs > 65536 ? 32 : 16}` : `${c.kind}_w${c.weights.bits}`;
+}
+
+/** The family a plastic layer folds through: its int16 working weights (spec/ops.md §11.1), saturating only. */
+function workingFamily(c: Connection): string {
+  return c.kind === "sparse" ? `sparse_w16_c${c.outputs > 65536 ? 32 : 16}` : `${c.kind}_w16`;
+}
+
+/** ps_net.h's PS_NET_LEARN_* bits: step timing (spec/ops.md §11.2), event timing (§11.5), triplet (§11.6). */
+export const LEARN_BITS = { step: 1, event: 2, triplet: 4 } as const;
+
+/**
+ * The PS_NET_LEARNING value (ps_net.h) a build running only `table` needs: the bits of the
+ * learning rules its plastic layers use, 0 when nothing learns (ps_net.c then has no learning code).
+ */
+export function learningMask(table: EventTable): number {
+  let mask = 0;
+  for (const layer of table.layers) {
+    const p = layer.plasticity;
+    if (p === undefined) continue;
+    if (p.timing === "event") mask |= LEARN_BITS.event | (p.rule === "triplet" ? LEARN_BITS.triplet : 0);
+    else mask |= LEARN_BITS.step;
+  }
+  return mask;
+}
+
+/** Which learning rules' plasticity kernels (codegen/kernels-plasticity.ts) serve: step-timed, event-timed, triplet. */
+function plasticKernelRule(name: string): number {
+  if (name === "plastic_triplet_gain") return LEARN_BITS.triplet;
+  if (name.startsWith("plastic_event_")) return LEARN_BITS.event;
+  return LEARN_BITS.step;
+}
+
+/** The connection a step-timed plasticity kernel serves (`dense`, `sparse_c16`, `sparse_c32`), or undefined for any. */
+function plasticKernelConnection(name: string): string | undefined {
+  if (name === "plastic_mark") return "sparse";
+  const m = /_(dense|sparse_c16|sparse_c32)$/.exec(name);
+  return m === null ? undefined : m[1];
 }
 
 /**
  * A predicate that is true for every kernel a network of `table` can call: the scatter and bound
  * kernels (exact and saturating) of its connections' families, the neuron updates of its models,
- * the plasticity kernels when a layer learns, and every kernel of no family (argmax).
+ * the plasticity kernels of the learning rules its layers use (learningMask), and every kernel of
+ * no family (argmax).
  */
 export function kernelSelection(table: EventTable): (kernel: Kernel) => boolean {
   const families = new Set<string>();
   const neurons = new Set<string>();
-  let plastic = false;
+  const learning = learningMask(table);
+  const working = new Set<string>();
+  const plasticInputs = new Set<string>();
   for (const layer of table.layers) {
-    const learns = layer.plasticity !== undefined;
-    plastic ||= learns;
-    for (const f of family(layer.input, learns)) families.add(f);
-    if (layer.recurrent !== undefined) for (const f of family(layer.recurrent, false)) families.add(f);
+    families.add(family(layer.input));
+    if (layer.plasticity !== undefined && layer.input.kind !== "pool") {
+      working.add(workingFamily(layer.input));
+      const c = layer.input;
+      const kind = c.kind === "sparse" ? `sparse_c${c.outputs > 65536 ? 32 : 16}` : c.kind;
+      plasticInputs.add(kind).add(kind.startsWith("sparse") ? "sparse" : kind);
+    }
+    if (layer.recurrent !== undefined) families.add(family(layer.recurrent));
     neurons.add(layer.neuron.model.replace(/-/g, "_"));
+    // spec/ops.md §4.9: a layer with a version-2 rule runs the rule kernels instead
+    if (usesNeuronRules(layer.neuron)) neurons.add(layer.neuron.model === "integrator" ? "integrator_q15" : "rule");
   }
   return (kernel) => {
     const name = snake(kernel.name);
     const scatter = /^(?:scatter|bound)_(.+?)(?:_exact)?$/.exec(name);
-    if (scatter !== null) return families.has(scatter[1]!);
+    // a plastic layer's working weights fold saturating, with no bound proof (ps_net.c)
+    if (scatter !== null) return families.has(scatter[1]!) || (name.startsWith("scatter_") && !name.endsWith("_exact") && working.has(scatter[1]!));
     const neuron = /^neuron_(.+)$/.exec(name);
     if (neuron !== null) return neurons.has(neuron[1]!);
-    if (name.startsWith("plastic_")) return plastic;
+    // a step-timed rule's kernels for sparse input stay with the dense ones (a few hundred bytes)
+    if (name.startsWith("plastic_")) {
+      const connection = plasticKernelConnection(name);
+      return (learning & plasticKernelRule(name)) !== 0 && (connection === undefined || plasticInputs.has(connection));
+    }
     return true;
   };
 }

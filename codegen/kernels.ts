@@ -18,6 +18,7 @@ import {
   ix,
   k,
   ld,
+  not,
   let_,
   output,
   prim,
@@ -484,6 +485,121 @@ function neuronSpiking(model: SpikingModel): Kernel {
   };
 }
 
+/** The spike test of spec/ops.md §4.9: x > threshold when compareGt, else x >= threshold. */
+function spikeTest(x: Expr): Expr {
+  return sel(v("compareGt"), cmp("gt", x, v("threshold")), cmp("ge", x, v("threshold")));
+}
+
+/** The retention of neuron j from a per-neuron array, or its entry 0 when the layer has one value. */
+function retention(array: string, perNeuron: string): Expr {
+  return cast("i32", ld(array, sel(v(perNeuron), v("j"), k(0))));
+}
+
+/**
+ * One step of every neuron of a layer that uses a version-2 rule (spec/ops.md §4.9): any spiking
+ * model, its leak and synapse chosen by `leakKind` and `currentKind` (0 none, 1 shift, 2 Q15).
+ * Layers without these rules keep their own kernels, so the rules cost them nothing.
+ */
+function neuronRule(): Kernel {
+  return {
+    name: "neuronRule",
+    doc: "One step of every spiking neuron of a layer with the version-2 rules of spec/ops.md §4.9: leakKind and currentKind 0 none, 1 shift by leakBits / currentShift (§4.2, §4.4), 2 Q15 (per layer, or per neuron when leakPerNeuron/currentPerNeuron; the Q15 current takes the bias); `>` or `≥`; the subtraction of last step's spike one step late (resetDelay: pending when the stored v passes the test); then reset (multiSpike: n = min(floor(v/θ), 255) spikes, n·θ subtracted, n written to values[k] beside spikes[k]), clamp, refractory. Appends the neurons that spike (ascending) to spikes, counts them (n each), and returns how many spiked.",
+    params: [
+      ...NEURON_COMMON,
+      scalar("leakKind", "u8"),
+      scalar("leakBits", "u8"),
+      input("leaks", "u16"),
+      scalar("leakPerNeuron", "bool"),
+      scalar("currentKind", "u8"),
+      scalar("currentShift", "u8"),
+      input("currents", "u16"),
+      scalar("currentPerNeuron", "bool"),
+      output("current", "i32"),
+      scalar("threshold", "i32"),
+      scalar("compareGt", "bool"),
+      scalar("resetDelay", "bool"),
+      scalar("multiSpike", "bool"),
+      scalar("resetSubtract", "bool"),
+      scalar("resetValue", "i32"),
+      scalar("refractory", "u8"),
+      output("refr", "u8"),
+      output("counts", "u32"),
+      output("spikes", "u32"),
+      output("values", "u8"),
+    ],
+    returns: "u32",
+    body: [
+      let_("fired", "u32", k(0)),
+      forEachNeuron([
+        // §4.9 step 1: the current evolves whether or not the membrane is refractory
+        let_("syn", "i32", ld("acc", v("j"))),
+        let_("drive", "i32", v("b")),
+        if_(cmp("eq", v("currentKind"), k(1, "u8")), [
+          set("syn", prim("satAdd32", prim("currentDecay", ld("current", v("j")), v("currentShift")), ld("acc", v("j")))),
+          st("current", v("j"), v("syn")),
+        ]),
+        if_(cmp("eq", v("currentKind"), k(2, "u8")), [
+          set(
+            "syn",
+            prim("satAdd32", prim("satAdd32", prim("q15Mul", ld("current", v("j")), retention("currents", "currentPerNeuron")), v("b")), ld("acc", v("j"))),
+          ),
+          st("current", v("j"), v("syn")),
+          set("drive", k(0, "i32")),
+        ]),
+        let_("x", "i32", ld("v", v("j"))),
+        // step 2: a neuron with resetDelay never resets at once, so its stored v passes the test exactly when it spiked last step
+        let_("pending", "bool", sel(v("resetDelay"), spikeTest(v("x")), v("resetDelay"))),
+        if_(cmp("eq", v("leakKind"), k(1, "u8")), [set("x", prim("leakShift", v("x"), v("leakBits")))]),
+        if_(cmp("eq", v("leakKind"), k(2, "u8")), [set("x", prim("q15Mul", v("x"), retention("leaks", "leakPerNeuron")))]),
+        let_("left", "u8", ld("refr", v("j"))),
+        if_(
+          cmp("gt", v("left"), k(0, "u8")),
+          [st("refr", v("j"), cast("u8", ix("sub", v("left"), k(1, "u8")))), st("v", v("j"), prim("clampMin", v("x"), v("vMin")))],
+          [
+            set("x", prim("satAdd32", prim("satAdd32", v("x"), v("drive")), v("syn"))),
+            if_(v("pending"), [set("x", prim("satSub32", v("x"), v("threshold")))]),
+            if_(spikeTest(v("x")), [
+              // a multi-spike neuron emits n = min(floor(v/θ), 255) spikes as one graded event and subtracts n·θ
+              let_("n", "u32", sel(v("multiSpike"), prim("spikeCount", v("x"), v("threshold")), k(1))),
+              if_(not(v("resetDelay")), [set("x", sel(v("resetSubtract"), prim("subCount", v("x"), v("n"), v("threshold")), v("resetValue")))]),
+              if_(v("multiSpike"), [st("values", v("fired"), cast("u8", v("n")))]),
+              append("spikes", "fired", v("j")),
+              let_("count", "u32", ld("counts", v("j"))),
+              st("counts", v("j"), sel(cmp("gt", v("count"), ix("sub", k(UINT32_MAX), v("n"))), k(UINT32_MAX), ix("add", v("count"), v("n")))),
+              st("refr", v("j"), v("refractory")),
+            ]),
+            st("v", v("j"), prim("clampMin", v("x"), v("vMin"))),
+          ],
+        ),
+      ]),
+      ret(v("fired")),
+    ],
+  };
+}
+
+/** The leaking readout of spec/ops.md §4.9: an integrator whose membrane keeps a Q15 retention per neuron (or one per layer). */
+function neuronIntegratorQ15(): Kernel {
+  return {
+    name: "neuronIntegratorQ15",
+    doc: "One step of every leaking integrator neuron of a layer (spec/ops.md §4.9): v = clampMin(satAdd32(satAdd32(q15Mul(v, leak), b), acc), vMin) with leak = leaks[j], or leaks[0] when the layer has one; never spikes.",
+    params: [...NEURON_COMMON, input("leaks", "u16"), scalar("leakPerNeuron", "bool")],
+    returns: "void",
+    body: [
+      forEachNeuron([
+        st(
+          "v",
+          v("j"),
+          prim(
+            "clampMin",
+            prim("satAdd32", prim("satAdd32", prim("q15Mul", ld("v", v("j")), retention("leaks", "leakPerNeuron")), v("b")), ld("acc", v("j"))),
+            v("vMin"),
+          ),
+        ),
+      ]),
+    ],
+  };
+}
+
 function neuronIntegrator(): Kernel {
   return {
     name: "neuronIntegrator",
@@ -517,6 +633,8 @@ export const KERNELS: readonly Kernel[] = [
   neuronSpiking("lifQ15"),
   neuronSpiking("cuba"),
   neuronIntegrator(),
+  neuronRule(),
+  neuronIntegratorQ15(),
   ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterDense(bits, mode))),
   ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 16, mode))),
   ...FOLDS.flatMap((mode) => WEIGHT_WIDTHS.map((bits) => scatterSparse(bits, 32, mode))),

@@ -4,14 +4,14 @@
  * `picospike codegen MODEL.cbor --target c` writes this next to the runtime sources.
  */
 import { connectionSynapses, hashOfTable } from "../runtime/format.js";
-import type { Connection, EventTable, Layer } from "../runtime/model.js";
+import { usesNeuronRules, type Connection, type EventTable, type Layer } from "../runtime/model.js";
 import { cBanner } from "./emit-c.js";
 import { FORMAT_VERSION } from "../runtime/model.js";
 
 /** uint32_t words of ps_net state the model needs (the formula of ps_net_state_words in ps_net.c). */
 export function stateWords(table: EventTable): number {
   let words = 0;
-  for (const l of table.layers) words += l.size * (l.neuron.model === "cuba" ? 6 : 5) + Math.ceil(l.size / 4);
+  for (const l of table.layers) words += l.size * (l.neuron.model === "cuba" ? 6 : 5) + Math.ceil(l.size / 4) * (l.neuron.multiSpike === true ? 2 : 1);
   return words;
 }
 
@@ -109,7 +109,26 @@ function layerInit(layer: Layer, l: number, data: string[]): string {
   const nameBytes = new TextEncoder().encode(layer.name);
   data.push(array("uint8_t", `ps_l${l}_name`, nameBytes, (x) => `${x}u`));
   if (layer.bias !== undefined) data.push(array("int32_t", `ps_l${l}_bias`, layer.bias, int32Literal));
+  if (n.leakQ15s !== undefined) data.push(array("uint16_t", `ps_l${l}_leaks`, n.leakQ15s, (x) => `${x}u`));
+  if (n.currentQ15s !== undefined) data.push(array("uint16_t", `ps_l${l}_currents`, n.currentQ15s, (x) => `${x}u`));
   const channels = layer.shape !== undefined ? layer.shape[0] : layer.size;
+  // the version-2 rules of spec/ops.md §4.9, as ps_table.c's v_neuron fills them (zero/NULL when absent)
+  const q15Cuba = n.model === "cuba" && n.synapse === "q15";
+  const rules = usesNeuronRules(n);
+  const v2 = [
+    n.compare === "gt" ? ".compare_gt = 1u" : "",
+    n.resetDelay === true ? ".reset_delay = 1u" : "",
+    n.multiSpike === true ? ".multi_spike = 1u" : "",
+    q15Cuba ? ".synapse_q15 = 1u" : "",
+    rules ? ".rules = 1u" : "",
+    n.currentQ15 ? `.current_q15 = ${n.currentQ15}u` : "",
+    n.vInit ? `.v_init = ${int32Literal(n.vInit)}` : "",
+    n.leakQ15s !== undefined ? `.leak_q15s = ps_l${l}_leaks` : "",
+    n.currentQ15s !== undefined ? `.current_q15s = ps_l${l}_currents` : "",
+  ]
+    .filter((x) => x !== "")
+    .map((x) => `, ${x}`)
+    .join("");
   const fields = [
     `.name = ps_l${l}_name`,
     `.name_len = ${nameBytes.length}u`,
@@ -123,7 +142,7 @@ function layerInit(layer: Layer, l: number, data: string[]): string {
     `.bias_len = ${layer.bias?.length ?? 0}u`,
     `.neuron = { .model = ${MODEL_CODE[n.model]}, .reset = ${n.reset === "subtract" ? "PS_RESET_SUBTRACT" : "PS_RESET_VALUE"}, .leak_shift = ${n.leakShift}u, ` +
       `.current_shift = ${n.currentShift}u, .refractory = ${n.refractory}u, .leak_q15 = ${n.leakQ15}u, .threshold = ${int32Literal(n.threshold)}, ` +
-      `.reset_value = ${int32Literal(n.resetValue)}, .v_min = ${int32Literal(n.vMin)} }`,
+      `.reset_value = ${int32Literal(n.resetValue)}, .v_min = ${int32Literal(n.vMin)}${v2} }`,
   ];
   return `    {\n        ${fields.join(",\n        ")}\n    }`;
 }

@@ -168,3 +168,91 @@ describe("leak and design rules", () => {
     expect(quantizeSnn(wide, { ...opts, weightBits: 16 }).findings.map((f) => f.rule)).toContain("fan-in-overflow");
   });
 });
+
+describe("version-2 rules (spec/float-snn.md §5.1 → spec/ops.md §4.9)", () => {
+  /** One dense layer of 3 neurons over 2 inputs with the given neuron (and per-neuron fields). */
+  function ruleSnn(neuron: FloatSnn["layers"][number]["neuron"], extra: { recurrent?: Float32Array } = {}): FloatSnn {
+    return {
+      input: { shape: [1, 1, 2], encoding: "rate", scale: 1 / 255 },
+      layers: [
+        {
+          kind: "dense",
+          name: "h",
+          inputs: 2,
+          outputs: 3,
+          weights: Float32Array.from([0.5, 0.25, 0.75, -0.25, 0.5, 1.0]),
+          bias: Float32Array.from([0.01, 0, -0.01]),
+          neuron,
+          ...extra,
+        },
+      ],
+      readout: "count",
+      provenance: { source: "test", tool: "test", settings: {} },
+    };
+  }
+  const base = { threshold: 1, leak: 0.9, reset: "subtract" as const, refractory: 0 };
+
+  it("maps snnTorch Leaky: per-neuron β to leakQ15s, > to gt, the late subtraction to resetDelay", () => {
+    const snn = ruleSnn({ ...base, model: "lif", compare: "gt", resetDelay: true, perNeuron: { leak: Float32Array.from([0.8, 0.9, 0.95]) } });
+    const n = quantizeSnn(snn, opts).table.layers[0]!.neuron;
+    expect(n).toMatchObject({ model: "lif-q15", leakQ15: 32767, compare: "gt", resetDelay: true, reset: "subtract", threshold: 65536 });
+    expect(Array.from(n.leakQ15s!)).toEqual([26214, 29491, 31130]);
+  });
+
+  it("maps Norse LIFBox: reset to v_reset, start at v_leak, one β for the layer when every neuron has the same", () => {
+    const snn = ruleSnn({
+      ...base,
+      model: "lif",
+      reset: "value",
+      vReset: -0.25,
+      vInit: 0.05,
+      compare: "gt",
+      perNeuron: { leak: new Float32Array(3).fill(0.5) },
+    });
+    const n = quantizeSnn(snn, opts).table.layers[0]!.neuron;
+    expect(n).toMatchObject({ model: "lif-q15", leakQ15: 16384, reset: "value", resetValue: -16384, vInit: 3277, compare: "gt" });
+    expect(n.leakQ15s).toBeUndefined();
+  });
+
+  it("maps the current-based synapse to cuba in Q15 form, and a leaking integrator to leakQ15s", () => {
+    const snn = ruleSnn({ ...base, model: "lif", synDecay: 0.75, perNeuron: { leak: Float32Array.from([0.5, 0.6, 0.7]) } });
+    const n = quantizeSnn(snn, opts).table.layers[0]!.neuron;
+    expect(n).toMatchObject({ model: "cuba", synapse: "q15", currentQ15: 24576, leakShift: 0, currentShift: 0 });
+    expect(Array.from(n.leakQ15s!)).toEqual([16384, 19661, 22938]);
+    const readout: FloatSnn = { ...ruleSnn({ ...base, model: "integrator", leak: 0.96 }), readout: "membrane" };
+    const r = quantizeSnn(readout, opts).table.layers[0]!.neuron;
+    expect(r.model).toBe("integrator");
+    expect(Array.from(r.leakQ15s!)).toEqual([31457, 31457, 31457]);
+  });
+
+  it("quantizes recurrent weights in the layer's unit", () => {
+    const rec = Float32Array.from([0, 0.5, -0.5, 0.25, 0, 0, 0, 0, 0.125]);
+    const t = quantizeSnn(ruleSnn({ ...base, model: "lif", compare: "gt" }, { recurrent: rec }), { ...opts, weightBits: 16 }).table;
+    const c = t.layers[0]!.recurrent as DenseConnection;
+    const s = t.provenance.layerScales[0]!;
+    weights(c).forEach((q, k) => expect(q * 2 ** c.weights.shift[0]! * s).toBeCloseTo(rec[k]!, 4));
+  });
+
+  it("refuses what the event table cannot carry, naming the layer and the rule", () => {
+    const multi = ruleSnn({ ...base, model: "if", leak: 1, multiSpike: true }, { recurrent: new Float32Array(9) });
+    expect(() => quantizeSnn(multi, opts)).toThrow(/h: multiSpike with recurrent/);
+    expect(quantizeSnn(ruleSnn({ ...base, model: "if", leak: 1, multiSpike: true, vMin: -1 }), opts).table.layers[0]!.neuron).toMatchObject({
+      model: "if",
+      multiSpike: true,
+      vMin: -65536,
+    });
+    const perThreshold = ruleSnn({ ...base, model: "lif", perNeuron: { threshold: Float32Array.from([1, 2, 1]) } });
+    expect(() => quantizeSnn(perThreshold, opts)).toThrow(/perNeuron\.threshold/);
+  });
+
+  it("runs as the float simulation does on a hand trace (int16: exact up to Q15 rounding)", async () => {
+    const { FloatSimulator } = await import("./float-sim.js");
+    const { Interpreter } = await import("../runtime/interpreter.js");
+    const snn = ruleSnn({ ...base, model: "lif", compare: "gt", resetDelay: true, synDecay: 0.5, perNeuron: { leak: Float32Array.from([0.8, 0.9, 0.95]) } });
+    const steps = Array.from({ length: 40 }, (_, t) => ({ indices: Uint32Array.from(t % 3 === 0 ? [0, 1] : t % 3 === 1 ? [0] : []) }));
+    const float = new FloatSimulator(snn).runSample({ steps });
+    const sim = new Interpreter(quantizeSnn(snn, { ...opts, weightBits: 16 }).table);
+    for (const s of steps) sim.step(s);
+    expect(Array.from(sim.spikeCounts(0))).toEqual(float.outputCounts);
+  });
+});

@@ -154,17 +154,20 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
   if (!Number.isInteger(opts.seed) || opts.seed < 1 || opts.seed > 0xffffffff)
     fail("TOOLCHAIN_QUANTIZE_RULE", `rate seed must be a nonzero uint32, got ${opts.seed}`);
   if (usesVersion2(snn)) {
-    // The integer rules for these (spec/float-snn.md §5.1) are not in the event table yet: refuse
-    // rather than quantize a different network than the one imported.
+    // Version-2 rules map to the integer rules of spec/ops.md §4.9; what the event table cannot carry
+    // yet is refused by name rather than quantized into a different network than the one imported.
     const used = snn.layers.flatMap((l) => {
       const n = l.neuron;
-      const f = (["compare", "resetDelay", "multiSpike", "vReset", "vMin", "vInit", "synDecay"] as const).filter(
-        (k) => n[k] !== undefined && !(k === "compare" && n[k] === "ge"),
-      );
-      if (n.perNeuron) f.push(...(Object.keys(n.perNeuron).map((k) => `perNeuron.${k}`) as never[]));
-      if (n.reset === "value") f.push("reset value" as never);
-      if (n.model === "threshold" || (n.model === "integrator" && n.leak !== 1)) f.push(`model ${n.model}${n.leak !== 1 ? " with leak" : ""}` as never);
-      if (l.kind === "dense" && l.recurrent) f.push("recurrent" as never);
+      const pn = n.perNeuron ?? {};
+      const f: string[] = [];
+      if (n.multiSpike && l.kind === "dense" && l.recurrent) f.push("multiSpike with recurrent weights (recurrent events are single spikes)");
+      for (const k of ["threshold", "vReset", "vInit"] as const) {
+        const a = pn[k];
+        if (a && a.some((x) => x !== a[0])) f.push(`perNeuron.${k} (one value per layer in the event table)`);
+      }
+      if (n.synDecay !== undefined || pn.synDecay) {
+        if (n.model === "integrator" || n.model === "threshold") f.push(`a synapse on model ${n.model}`);
+      }
       return f.length ? [`${l.name}: ${f.join(", ")}`] : [];
     });
     if (used.length)
@@ -179,9 +182,11 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
   const scales: number[] = [];
   const layers: Layer[] = snn.layers.map((l, li) => {
     const inUnit = li === 0 && encoding === "current" ? snn.input.scale : 1;
-    const maxEvent = li === 0 && encoding === "current" ? 255 : 1;
+    // a multi-spike layer's events carry up to 255 spikes (spec/ops.md §4.9)
+    const maxEvent = (li === 0 && encoding === "current") || (li > 0 && snn.layers[li - 1]!.neuron.multiSpike === true) ? 255 : 1;
     const theta = l.neuron.threshold;
     let connection: Connection;
+    let recurrent: Connection | undefined;
     let scale: number;
     let maxContribution: number;
     if (l.kind === "pool") {
@@ -214,6 +219,10 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
           ? { kind: "dense", inputs: l.inputs, outputs: l.outputs, weights }
           : { kind: "conv2d", inShape: l.inShape, outShape: l.outShape, kernel: l.kernel, stride: l.stride, padding: l.padding, weights };
       maxContribution = qmax * maxEvent * 2 ** Math.max(...chosen.shifts);
+      if (l.kind === "dense" && l.recurrent) {
+        // the layer's own spikes of the previous step (spec/ops.md §5.6), in the same membrane unit
+        recurrent = quantizeRecurrent(l.recurrent, l.outputs, scale, bits, qmax, opts.perChannel, l.name, findings);
+      }
     }
     scales.push(scale);
     const thresholdUnits = Math.round(theta / scale);
@@ -260,24 +269,33 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
         });
       }
     }
-    const leak =
-      l.neuron.model === "lif"
-        ? integerLeak(l.neuron.leak, thresholdUnits, l.name)
-        : { params: { model: l.neuron.model === "integrator" ? ("integrator" as const) : ("if" as const), leakShift: 0, leakQ15: 32767 }, findings: [] };
-    findings.push(...leak.findings);
-    const neuron: NeuronParams = {
-      ...DEFAULT_NEURON,
-      ...leak.params,
-      threshold: Math.max(1, Math.min(INT32_MAX, thresholdUnits)),
-      reset: l.neuron.reset === "zero" ? "value" : "subtract",
-      resetValue: 0,
-      refractory: l.neuron.refractory,
-    };
+    const threshold = Math.max(1, Math.min(INT32_MAX, thresholdUnits));
+    let neuron: NeuronParams;
+    if (usesRules(l)) {
+      const rules = ruleNeuron(l, scale, threshold, findings);
+      neuron = rules.neuron;
+      if (rules.bias) bias = rules.bias;
+    } else {
+      const leak =
+        l.neuron.model === "lif"
+          ? integerLeak(l.neuron.leak, thresholdUnits, l.name)
+          : { params: { model: l.neuron.model === "integrator" ? ("integrator" as const) : ("if" as const), leakShift: 0, leakQ15: 32767 }, findings: [] };
+      findings.push(...leak.findings);
+      neuron = {
+        ...DEFAULT_NEURON,
+        ...leak.params,
+        threshold,
+        reset: l.neuron.reset === "zero" ? "value" : "subtract",
+        resetValue: 0,
+        refractory: l.neuron.refractory,
+      };
+    }
     const name = truncateUtf8(l.name, 64);
+    const extra = { ...(bias ? { bias } : {}), ...(recurrent ? { recurrent } : {}) };
     const layer: Layer =
       l.kind === "dense"
-        ? { name, size: layerSize(l), input: connection, neuron, ...(bias ? { bias } : {}) }
-        : { name, size: layerSize(l), shape: l.outShape, input: connection, neuron, ...(bias ? { bias } : {}) };
+        ? { name, size: layerSize(l), input: connection, neuron, ...extra }
+        : { name, size: layerSize(l), shape: l.outShape, input: connection, neuron, ...extra };
     return layer;
   });
   const errors = findings.filter((f) => f.level === "error");
@@ -299,6 +317,160 @@ export function quantizeSnn(snn: FloatSnn, opts: QuantizeOptions, calibration?: 
     },
   };
   return { table, findings, scales };
+}
+
+/** Whether a float layer uses a version-2 rule (spec/float-snn.md §5.1), which quantizes to spec/ops.md §4.9. */
+function usesRules(l: FloatLayer): boolean {
+  const n = l.neuron;
+  return (
+    (n.compare !== undefined && n.compare !== "ge") ||
+    n.resetDelay === true ||
+    n.multiSpike === true ||
+    n.reset === "value" ||
+    n.vMin !== undefined ||
+    n.vInit !== undefined ||
+    n.synDecay !== undefined ||
+    n.perNeuron !== undefined ||
+    n.model === "threshold" ||
+    (n.model === "integrator" && n.leak !== 1)
+  );
+}
+
+/**
+ * A float retention β as Q15 (spec/ops.md §4.9: round(β·32768), applied with a floor). Euler
+ * (1 − dt/τ) and exact-exponential (e^(−dt/τ)) decays are both just β here. β = 1 keeps 32767 (the
+ * slowest leak Q15 has) with a warning; β that rounds to 0 wipes the state every step.
+ */
+function q15Retention(beta: number, what: string, layer: string, findings: RuleFinding[]): number {
+  const q = Math.round(beta * 32768);
+  if (q >= 32768) {
+    findings.push({
+      level: "warning",
+      layer,
+      rule: "leak-no-leak",
+      message: `layer ${layer}: ${what} ${beta} is 32767/32768 in Q15 (the slowest leak the rule has)`,
+    });
+    return 32767;
+  }
+  if (q <= 0 && beta > 0) {
+    findings.push({
+      level: "warning",
+      layer,
+      rule: "leak-full-wipe",
+      message: `layer ${layer}: ${what} ${beta} rounds to 0 in Q15: the state is wiped every step`,
+    });
+  }
+  return Math.max(0, q);
+}
+
+/** A per-neuron or per-layer retention: a per-neuron array only when the values differ. */
+function retentions(scalar: number, per: Float32Array | undefined, what: string, layer: string, findings: RuleFinding[]): { one: number; each?: Uint16Array } {
+  if (!per) return { one: q15Retention(scalar, what, layer, findings) };
+  const each = Uint16Array.from(per, (b) => q15Retention(b, what, layer, findings));
+  return each.every((x) => x === each[0]) ? { one: each[0]! } : { one: 32767, each };
+}
+
+/** Membrane units of a float value in the layer's unit, saturated to int32. */
+function units(x: number, scale: number): number {
+  return Math.max(INT32_MIN, Math.min(INT32_MAX, Math.round(x / scale)));
+}
+
+/**
+ * The integer neuron of a layer with version-2 rules (spec/ops.md §4.9): Q15 retentions (per neuron
+ * where the float SNN has them), `>` or `≥`, the delayed subtraction, reset to a value, the floor,
+ * the initial membrane, the Q15 current-based synapse, the leaking readout. Per-neuron biases
+ * replace the layer's bias.
+ */
+function ruleNeuron(l: FloatLayer, scale: number, threshold: number, findings: RuleFinding[]): { neuron: NeuronParams; bias?: Int32Array } {
+  const n = l.neuron;
+  const pn = n.perNeuron ?? {};
+  const vMin = n.vMin === undefined ? INT32_MIN : Math.min(threshold - 1, units(n.vMin, scale));
+  const vInit = units(pn.vInit ? pn.vInit[0]! : (n.vInit ?? 0), scale);
+  const vReset = units(pn.vReset ? pn.vReset[0]! : n.reset === "value" ? (n.vReset ?? 0) : 0, scale);
+  const bias = pn.bias ? Int32Array.from(pn.bias, (b) => units(b, scale)) : undefined;
+  const common = { threshold, vMin, refractory: n.refractory, ...(vInit !== 0 ? { vInit: Math.min(threshold - 1, vInit) } : {}) };
+  if (n.model === "integrator") {
+    const leak = retentions(n.leak, pn.leak, "leak", l.name, findings);
+    const size = layerSize(l);
+    return {
+      neuron: { ...DEFAULT_NEURON, model: "integrator", vMin, ...(vInit !== 0 ? { vInit } : {}), leakQ15s: leak.each ?? new Uint16Array(size).fill(leak.one) },
+      ...(bias ? { bias } : {}),
+    };
+  }
+  const reset =
+    n.reset === "subtract"
+      ? { reset: "subtract" as const, resetValue: 0, ...(n.resetDelay ? { resetDelay: true } : {}), ...(n.multiSpike ? { multiSpike: true } : {}) }
+      : { reset: "value" as const, resetValue: Math.max(vMin, Math.min(threshold - 1, vReset)) };
+  const compare = n.compare === "gt" ? { compare: "gt" as const } : {};
+  const stateless = n.model === "threshold";
+  const leak = stateless ? { one: 0 } : n.model === "if" ? { one: 32767 } : retentions(n.leak, pn.leak, "leak", l.name, findings);
+  if (n.synDecay !== undefined || pn.synDecay) {
+    const syn = retentions(n.synDecay ?? 0, pn.synDecay, "synDecay", l.name, findings);
+    return {
+      neuron: {
+        ...DEFAULT_NEURON,
+        ...common,
+        ...reset,
+        ...compare,
+        model: "cuba",
+        synapse: "q15",
+        leakQ15: leak.one,
+        ...(leak.each ? { leakQ15s: leak.each } : {}),
+        ...(syn.each ? { currentQ15s: syn.each } : syn.one !== 0 ? { currentQ15: syn.one } : {}),
+      },
+      ...(bias ? { bias } : {}),
+    };
+  }
+  const model = n.model === "if" ? ("if" as const) : ("lif-q15" as const);
+  return {
+    neuron: {
+      ...DEFAULT_NEURON,
+      ...common,
+      ...reset,
+      ...compare,
+      model,
+      leakQ15: model === "if" ? 32767 : leak.one,
+      ...(model !== "if" && leak.each ? { leakQ15s: leak.each } : {}),
+    },
+    ...(bias ? { bias } : {}),
+  };
+}
+
+/** Quantizes recurrent weights (outputs × outputs) in the layer's membrane unit, per channel or per layer like the feed-forward ones. */
+function quantizeRecurrent(
+  w: Float32Array,
+  outputs: number,
+  scale: number,
+  bits: WeightBits,
+  qmax: number,
+  perChannel: boolean,
+  layer: string,
+  findings: RuleFinding[],
+): Connection {
+  const chMax = new Float64Array(perChannel ? outputs : 1);
+  for (let i = 0; i < w.length; i++) {
+    const c = perChannel ? i % outputs : 0;
+    chMax[c] = Math.max(chMax[c]!, Math.abs(w[i]!));
+  }
+  const shifts = Array.from(chMax, (m) => (m > 0 ? Math.max(0, Math.ceil(Math.log2(m / (qmax * scale)) - 1e-12)) : 0));
+  if (Math.max(...shifts) > 23) {
+    findings.push({ level: "error", layer, rule: "saturation", message: `layer ${layer}: recurrent weights need a shift above 23 in the layer's unit` });
+  }
+  const q = new Int32Array(w.length);
+  for (let i = 0; i < q.length; i++) {
+    const step = scale * 2 ** Math.min(23, shifts[perChannel ? i % outputs : 0]!);
+    q[i] = Math.max(-qmax, Math.min(qmax, Math.round(w[i]! / step)));
+  }
+  return {
+    kind: "dense",
+    inputs: outputs,
+    outputs,
+    weights: packWeights(
+      q,
+      bits,
+      shifts.map((x) => Math.min(23, x)),
+    ),
+  };
 }
 
 function truncateUtf8(s: string, maxBytes: number): string {

@@ -14,13 +14,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { emitCSource } from "../codegen/emit-c.js";
-import { kernelSelection } from "../codegen/kernel-select.js";
+import { kernelSelection, learningMask } from "../codegen/kernel-select.js";
 import { emitCModel, stateWords } from "../codegen/model-c.js";
 import { buildFirmware, getBoard, type BuildResult } from "../firmware-host/boards/boards.js";
 import { DEVICE_RUNTIME_SOURCES, modelSource } from "../firmware-host/boards/launch.js";
 import { requireTool } from "../firmware-host/boards/toolchain.js";
 import { connectionSynapses, encodeTable } from "../runtime/format.js";
-import type { EventTable } from "../runtime/model.js";
+import type { EventTable, Plasticity, PlasticityTiming } from "../runtime/model.js";
 import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
 import { convModel } from "./interpreter.bench.js";
 import { DEVICE_BOARDS, TOOLCHAIN_MLP_RELATIVE, recurrentModel } from "./device.bench.js";
@@ -94,6 +94,27 @@ function footprintModel(): EventTable {
   return mnistMlp(join(repoRoot(), TOOLCHAIN_MLP_RELATIVE)).table;
 }
 
+/** The R-STDP rule of the learner footprint rows (its values do not change the code). */
+const FOOTPRINT_RSTDP: Plasticity = {
+  rule: "rstdp",
+  preTraceShift: 3,
+  postTraceShift: 3,
+  traceIncrement: 1024,
+  aPlus: 96,
+  aMinus: 64,
+  eligibilityShift: 4,
+  learningShift: 10,
+  baselineShift: 2,
+  wMin: -127,
+  wMax: 127,
+};
+
+/** `table` with R-STDP (the given timing) on its first layer. */
+function withRstdp(table: EventTable, timing: PlasticityTiming): EventTable {
+  const rule: Plasticity = { ...FOOTPRINT_RSTDP, ...(timing === "event" ? { timing } : {}) };
+  return { ...table, layers: table.layers.map((l, i) => (i === 0 ? { ...l, plasticity: rule } : l)) };
+}
+
 async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
   const table = footprintModel();
   const limits = getBoard(board).limits;
@@ -136,16 +157,21 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
     join(dir, "spec"),
     { PS_NET_MAX_LAYERS: `${table.layers.length}u` },
   );
-  const selectedDir = join(dir, "selected");
-  mkdirSync(selectedDir, { recursive: true });
-  writeFileSync(join(selectedDir, "ps_kernels_generated.c"), emitCSource(kernelSelection(table))[1]);
-  const selected = await buildFirmware(
-    board,
-    [BENCH_MAIN, "src/ps_net.c", join(selectedDir, "ps_kernels_generated.c"), join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")],
-    [dir],
-    selectedDir,
-    { PS_NET_MAX_LAYERS: `${table.layers.length}u` },
-  );
+  // ps_net built with only the learning rules the table uses (PS_NET_LEARNING; none for the MLP)
+  const selectedFor = async (t: EventTable, name: string): Promise<BuildResult> => {
+    const out = join(dir, name);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "ps_kernels_generated.c"), emitCSource(kernelSelection(t))[1]);
+    return buildFirmware(
+      board,
+      [BENCH_MAIN, "src/ps_net.c", join(out, "ps_kernels_generated.c"), join(dir, "ps_model_generated.c"), join(dir, "bench_workload.c")],
+      [dir],
+      out,
+      { PS_NET_MAX_LAYERS: `${t.layers.length}u`, PS_NET_LEARNING: `${learningMask(t)}u` },
+    );
+  };
+  const selected = await selectedFor(table, "selected");
+  const learners = await Promise.all((["step", "event"] as const).map((timing) => selectedFor(withRstdp(table, timing), `learner-${timing}`)));
   const cpu = getBoard(board).cpu;
   return [
     footprintRow(
@@ -161,7 +187,14 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
     footprintRow(
       `${board} (${cpu}): codegen const tables + ps_net + the model's kernels + port + step loop (codegen --target c)`,
       selected,
-      "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs",
+      "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs; ps_net without learning code (-DPS_NET_LEARNING=0, codegen/kernel-select.ts learningMask)",
+    ),
+    ...(["step", "event"] as const).map((timing, i) =>
+      footprintRow(
+        `${board} (${cpu}): as above, with R-STDP ${timing} timing built in (spec/ops.md ${timing === "step" ? "§11.2" : "§11.5"})`,
+        learners[i]!,
+        `the MLP's kernels plus the plasticity kernels of R-STDP with ${timing} timing and ps_net with that rule only (-DPS_NET_LEARNING=${learningMask(withRstdp(table, timing))}); the code a learner of that rule links (codegen's const tables carry no plasticity, so this model itself does not learn)`,
+      ),
     ),
   ];
 }

@@ -213,6 +213,11 @@ export const ERROR_CODES = {
     cause: "`monitor` cannot attach: the board runs no model, a different model than --model, or cannot step in real time.",
     remedy: "Pass the model the board runs (`picospike inspect` shows its hash), or flash it first; monitor needs firmware with real-time stepping.",
   },
+  DEVICE_LEARNING_NOT_BUILT: {
+    num: 541,
+    cause: "The model learns by a rule (spec/ops.md §11: step or event timing, triplet) that this firmware was built without (PS_NET_LEARNING).",
+    remedy: "Rebuild the firmware with every rule (the default) or with the bits the model needs (codegen/kernel-select.ts learningMask).",
+  },
 
   // ---- 6xx cli ----------------------------------------------------------------------------------
   CLI_USAGE: { num: 601, cause: "The command line is not valid for this verb.", remedy: "Run the verb with --help." },
@@ -271,6 +276,11 @@ export const ERROR_CODES = {
     remedy: "The message names the layer; change time constants, bits or scaling.",
   },
   TOOLCHAIN_TRAINING: { num: 705, cause: "Training failed (diverged to NaN, or no data).", remedy: "Lower the learning rate or check the data." },
+  TOOLCHAIN_CALIBRATION: {
+    num: 706,
+    cause: "Post-conversion calibration cannot run: the SNN is not a converted one (IF hidden layers, integrator readout), or it has no calibration images.",
+    remedy: "Calibrate the float SNN `picospike convert` writes, with calibration images (--calibration N or --calibration-input).",
+  },
   // ---- 8xx interchange (NIR) ----------------------------------------------------------------
   INTERCHANGE_NOT_HDF5: {
     num: 801,

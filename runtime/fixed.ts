@@ -107,6 +107,22 @@ export function q15Mul(v: number, a: number): number {
 }
 
 /**
+ * Spikes a multi-spike neuron emits (spec/ops.md §4.9): min(floor(v / theta), 255), for v >= theta >= 1.
+ * C: `uint32_t ps_spike_count(int32_t v, int32_t theta)`.
+ */
+export function spikeCount(v: number, theta: number): number {
+  return Math.min(Math.floor(v / theta), 255);
+}
+
+/**
+ * The membrane after n spikes of a multi-spike neuron (spec/ops.md §4.9): v − n·theta, for n·theta <= v
+ * (exact: the result lies in 0..v). C: `int32_t ps_sub_count(int32_t v, uint32_t n, int32_t theta)`.
+ */
+export function subCount(v: number, n: number, theta: number): number {
+  return v - n * theta;
+}
+
+/**
  * Lower clamp (the `vMin` rule): max(v, lo).
  * C: `int32_t ps_clamp_min(int32_t v, int32_t lo)`.
  */

@@ -343,7 +343,7 @@ function validateConnection(c: Connection, pre: Population, post: Population, us
   return n;
 }
 
-function validateNeuron(n: NeuronParams, isLast: boolean, path: string): void {
+function validateNeuron(n: NeuronParams, isLast: boolean, size: number, path: string): void {
   if (!mapLike(n)) fail("FORMAT_BAD_TYPE", `${path} must be a map`, { path });
   const model = oneOf(n.model, ["if", "lif-shift", "lif-q15", "cuba", "integrator"] as const, `${path}.model`);
   const threshold = intIn(n.threshold, 1, INT32_MAX, `${path}.threshold`);
@@ -357,20 +357,53 @@ function validateNeuron(n: NeuronParams, isLast: boolean, path: string): void {
   const unused = (field: string, value: number, neutral: number): void => {
     if (value !== neutral) fail("FORMAT_OUT_OF_RANGE", `${path}.${field} is ${value}, but model '${model}' does not use it; it must be ${neutral}`, { path });
   };
-  if (model !== "lif-shift" && model !== "cuba") unused("leakShift", leakShift, 0);
-  if (model !== "lif-q15") unused("leakQ15", leakQ15, 32767);
-  if (model !== "cuba") unused("currentShift", currentShift, 0);
+  // version-2 keys (spec/ops.md §4.9), checked in the order of the C reader (ps_table.c v_neuron)
+  const compare = n.compare === undefined ? "ge" : oneOf(n.compare, ["ge", "gt"] as const, `${path}.compare`);
+  if (n.resetDelay !== undefined && typeof n.resetDelay !== "boolean") fail("FORMAT_BAD_TYPE", `${path}.resetDelay must be a boolean`, { path });
+  const resetDelay = n.resetDelay === true;
+  if (n.multiSpike !== undefined && typeof n.multiSpike !== "boolean") fail("FORMAT_BAD_TYPE", `${path}.multiSpike must be a boolean`, { path });
+  const multiSpike = n.multiSpike === true;
+  const vInit = n.vInit === undefined ? 0 : intIn(n.vInit, INT32_MIN, INT32_MAX, `${path}.vInit`);
+  const synapse = n.synapse === undefined ? "shift" : oneOf(n.synapse, ["shift", "q15"] as const, `${path}.synapse`);
+  const currentQ15 = n.currentQ15 === undefined ? undefined : intIn(n.currentQ15, 0, 32767, `${path}.currentQ15`);
+  const retentions = (field: "leakQ15s" | "currentQ15s"): Uint16Array | undefined => {
+    const a = n[field];
+    if (a === undefined) return undefined;
+    typed(a, Uint16Array, "uint16le (tag 69)", `${path}.${field}`);
+    if (a.length !== size) fail("FORMAT_SIZE_MISMATCH", `${path}.${field} has ${a.length} entries for ${size} neurons`, { path });
+    for (let j = 0; j < a.length; j++) if (a[j]! > 32767) fail("FORMAT_OUT_OF_RANGE", `${path}.${field}[${j}] is ${a[j]}; it must be 0..32767`, { path });
+    return a;
+  };
+  const leakQ15s = retentions("leakQ15s");
+  const currentQ15s = retentions("currentQ15s");
+  const q15Cuba = model === "cuba" && synapse === "q15";
+  const rule = (ok: boolean, message: string): void => {
+    if (!ok) fail("FORMAT_OUT_OF_RANGE", `${path}: ${message}`, { path });
+  };
+  rule(synapse === "shift" || model === "cuba", "synapse 'q15' is a cuba form");
+  rule(currentQ15 === undefined || q15Cuba, "currentQ15 belongs to a cuba layer with synapse 'q15'");
+  rule(currentQ15s === undefined || (q15Cuba && currentQ15 === undefined), "currentQ15s belongs to a cuba layer with synapse 'q15' and replaces currentQ15");
+  rule(leakQ15s === undefined || model === "lif-q15" || q15Cuba || model === "integrator", `leakQ15s does not apply to model '${model}'`);
+  if (leakQ15s !== undefined) unused("leakQ15", leakQ15, 32767);
+  if (model !== "lif-shift" && !(model === "cuba" && !q15Cuba)) unused("leakShift", leakShift, 0);
+  if (model !== "lif-q15" && !q15Cuba) unused("leakQ15", leakQ15, 32767);
+  if (model !== "cuba" || q15Cuba) unused("currentShift", currentShift, 0);
   if (reset === "subtract") unused("resetValue", resetValue, 0);
   if (model === "integrator") {
     if (!isLast) fail("FORMAT_OUT_OF_RANGE", `${path}: an integrator never spikes, so it may only be the last layer`, { path });
     if (reset !== "subtract") fail("FORMAT_OUT_OF_RANGE", `${path}.reset must be 'subtract' for an integrator (it never resets)`, { path });
     unused("refractory", refractory, 0);
+    rule(compare === "ge" && !resetDelay && !multiSpike, "an integrator has no spike test (compare, resetDelay, multiSpike)");
     return;
   }
   if (vMin >= threshold) fail("FORMAT_OUT_OF_RANGE", `${path}.vMin ${vMin} must be below the threshold ${threshold}`, { path });
   if (reset === "value" && (resetValue < vMin || resetValue >= threshold)) {
     fail("FORMAT_OUT_OF_RANGE", `${path}.resetValue ${resetValue} must be in [vMin, threshold) = [${vMin}, ${threshold})`, { path });
   }
+  rule(!resetDelay || (reset === "subtract" && refractory === 0), "resetDelay needs reset 'subtract' and refractory 0");
+  rule(!multiSpike || (reset === "subtract" && !resetDelay), "multiSpike needs reset 'subtract' without resetDelay");
+  // a membrane that starts at or above the threshold would make §4.9's pending test see a spike that never happened
+  rule(vInit < threshold, `vInit ${vInit} must be below the threshold ${threshold}`);
 }
 
 function validatePlasticity(p: Plasticity, layer: Layer, path: string): void {
@@ -475,6 +508,7 @@ export function validateTable(table: EventTable, options: ValidateOptions = {}):
   if (table.layers.length < 1) fail("FORMAT_OUT_OF_RANGE", "a table needs at least one layer");
   if (table.layers.length > LIMITS.maxLayers) fail("FORMAT_LIMIT_EXCEEDED", `${table.layers.length} layers; the limit is ${LIMITS.maxLayers}`);
   let synapses = 0;
+  let prevMulti = false;
   table.layers.forEach((layer, i) => {
     const path = `layers[${i}]`;
     if (!mapLike(layer)) fail("FORMAT_BAD_TYPE", `${path} must be a map`, { path });
@@ -485,7 +519,7 @@ export function validateTable(table: EventTable, options: ValidateOptions = {}):
       fail("FORMAT_SIZE_MISMATCH", `${where}.shape [${layer.shape.join(", ")}] does not hold ${size} neurons`, { path });
     }
     const self: Population = { size, shape: layer.shape, what: `layer ${i} '${name}'` };
-    validateNeuron(layer.neuron, i === table.layers.length - 1, `${where}.neuron`);
+    validateNeuron(layer.neuron, i === table.layers.length - 1, size, `${where}.neuron`);
     synapses += validateConnection(layer.input, prev, self, synapses, anyColsWidth, `${where}.input`);
     if (layer.recurrent !== undefined) synapses += validateConnection(layer.recurrent, self, self, synapses, anyColsWidth, `${where}.recurrent`);
     if (layer.bias !== undefined) {
@@ -496,6 +530,13 @@ export function validateTable(table: EventTable, options: ValidateOptions = {}):
       }
     }
     if (layer.plasticity !== undefined) validatePlasticity(layer.plasticity, layer, `${where}.plasticity`);
+    // spec/ops.md §4.9: a multi-spike layer's events are graded; recurrence and learning take spikes
+    const multi = layer.neuron.multiSpike === true;
+    if (multi && (layer.recurrent !== undefined || layer.plasticity !== undefined))
+      fail("FORMAT_OUT_OF_RANGE", `${where}: a multi-spike layer can have neither a recurrent connection nor plasticity`, { path });
+    if (prevMulti && layer.plasticity !== undefined)
+      fail("FORMAT_OUT_OF_RANGE", `${where}: a layer fed by a multi-spike layer cannot learn (its input events are graded)`, { path });
+    prevMulti = multi;
     prev = self;
   });
   if (!mapLike(table.readout)) fail("FORMAT_BAD_TYPE", "readout must be a map");
@@ -567,6 +608,17 @@ export function layerToCbor(l: Layer): CborMap {
       currentShift: n.currentShift,
       refractory: n.refractory,
       vMin: n.vMin,
+      // version-2 keys only when set (the quantizer sets them only where they change the meaning), so a
+      // model without them keeps its version-1 body and hash; a key holding its default is valid and
+      // is written back as read, so decoding and re-encoding keeps the bytes
+      ...(n.compare !== undefined ? { compare: n.compare } : {}),
+      ...(n.resetDelay !== undefined ? { resetDelay: n.resetDelay } : {}),
+      ...(n.multiSpike !== undefined ? { multiSpike: n.multiSpike } : {}),
+      ...(n.vInit !== undefined ? { vInit: n.vInit } : {}),
+      ...(n.synapse !== undefined ? { synapse: n.synapse } : {}),
+      ...(n.currentQ15 !== undefined ? { currentQ15: n.currentQ15 } : {}),
+      ...(n.leakQ15s !== undefined ? { leakQ15s: n.leakQ15s } : {}),
+      ...(n.currentQ15s !== undefined ? { currentQ15s: n.currentQ15s } : {}),
     },
   };
   if (l.shape) out.shape = [...l.shape];
@@ -719,7 +771,7 @@ const PLASTICITY_FIELDS = [
 /** Layer keys that format version 2 added (optional; absent means the version-1 meaning). */
 const LAYER_FIELDS_V2: readonly string[] = [];
 /** Neuron keys that format version 2 added (optional; absent means the version-1 meaning). */
-const NEURON_FIELDS_V2: readonly string[] = [];
+const NEURON_FIELDS_V2: readonly string[] = ["compare", "resetDelay", "multiSpike", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s"];
 /** Plasticity keys that format version 2 added (optional; absent means the version-1 meaning). */
 const PLASTICITY_FIELDS_V2: readonly string[] = ["timing", "tripletShift", "a3Plus"];
 /** Connection keys that format version 2 added (optional; absent means the version-1 meaning). */

@@ -16,7 +16,7 @@ import type { StepEvents } from "./events.js";
 import { INT32_MAX, INT32_MIN, int4At } from "./fixed.js";
 import { foldDenseSpikes, foldSpikeLists, packDenseRows, sparseSpikeLists, windowSpikeLists, type SpikeLists } from "./fold.js";
 import * as K from "./kernels_generated.js";
-import type { Connection, EventTable, InputDescription, Layer, NeuronModel, Shape3, Weights } from "./model.js";
+import { usesNeuronRules, type Connection, type EventTable, type InputDescription, type Layer, type NeuronModel, type Shape3, type Weights } from "./model.js";
 import { PlasticLayer, learnedTableOf, queueReward, type PlasticityState } from "./plasticity.js";
 import { Xorshift32 } from "./prng.js";
 import { readSnapshot, writeSnapshot } from "./snapshot.js";
@@ -410,6 +410,11 @@ interface LayerRuntime {
   readonly update: (L: LayerRuntime) => number;
   /** Learning state of a plastic layer (spec/ops.md §11); its scatter is the feed-forward one. */
   readonly plastic: PlasticLayer | undefined;
+  /** Multi-spike layer (spec/ops.md §4.9): its events carry `spikeValues[k]` spikes of neuron `spikes[k]`. */
+  readonly multi: boolean;
+  readonly spikeValues: Uint8Array;
+  /** The membrane every reset starts from (spec/ops.md §4.9 `vInit`; 0 when absent). */
+  readonly vInit: number;
   readonly v: Int32Array;
   /** Synaptic current (cuba), length size; length 0 for other models. */
   readonly current: Int32Array;
@@ -465,11 +470,12 @@ const IF = NEURON_MODEL_CODE.if;
 const LIF_SHIFT = NEURON_MODEL_CODE["lif-shift"];
 const LIF_Q15 = NEURON_MODEL_CODE["lif-q15"];
 const CUBA = NEURON_MODEL_CODE.cuba;
+const INTEGRATOR = NEURON_MODEL_CODE.integrator;
 const EMPTY_VALUES = new Uint8Array(0);
 const EMPTY_INDICES = new Uint32Array(0);
 const ZERO_BIAS = new Int32Array(1);
 
-function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean): LayerRuntime {
+function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean, prevMulti: boolean): LayerRuntime {
   const what = `layer ${index} '${layer.name}'`;
   const size = layer.size;
   checkInt(`${what} size`, size, 1, 0x7fffffff);
@@ -503,7 +509,63 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
   }
   const { threshold, resetValue, leakShift, leakQ15, currentShift, refractory, vMin } = p;
   const resetSubtract = p.reset === "subtract";
+  const vInit = p.vInit ?? 0;
+  checkInt(`${what} vInit`, vInit, INT32_MIN, INT32_MAX);
+  const rules = usesNeuronRules(p);
   const update = ((): ((L: LayerRuntime) => number) => {
+    if (rules) {
+      // spec/ops.md §4.9: one kernel for every spiking model with a version-2 rule, one for the leaking readout
+      const q15Cuba = model === CUBA && p.synapse === "q15";
+      const leaks = p.leakQ15s !== undefined ? Uint16Array.from(p.leakQ15s) : Uint16Array.of(leakQ15);
+      const leakPerNeuron = p.leakQ15s !== undefined;
+      if (leaks.length !== (leakPerNeuron ? size : 1) || leaks.some((a) => a > 32767))
+        fail("FORMAT_OUT_OF_RANGE", `${what}: leakQ15s must hold ${size} values 0..32767`);
+      if (model === INTEGRATOR)
+        return (L) => {
+          K.neuronIntegratorQ15(biasCount, biasPlane, bias, L.acc, vMin, L.v, leaks, leakPerNeuron);
+          return 0;
+        };
+      const currents = p.currentQ15s !== undefined ? Uint16Array.from(p.currentQ15s) : Uint16Array.of(p.currentQ15 ?? 0);
+      const currentPerNeuron = p.currentQ15s !== undefined;
+      if (currents.length !== (currentPerNeuron ? size : 1) || currents.some((a) => a > 32767))
+        fail("FORMAT_OUT_OF_RANGE", `${what}: currentQ15s must hold ${size} values 0..32767`);
+      const leakKind = model === LIF_Q15 || q15Cuba ? 2 : model === LIF_SHIFT || model === CUBA ? 1 : 0;
+      const currentKind = q15Cuba ? 2 : model === CUBA ? 1 : 0;
+      const compareGt = p.compare === "gt";
+      const resetDelay = p.resetDelay === true;
+      const multiSpike = p.multiSpike === true;
+      if (multiSpike && (layer.recurrent !== undefined || layer.plasticity !== undefined))
+        fail("FORMAT_OUT_OF_RANGE", `${what}: a multi-spike layer can have neither a recurrent connection nor plasticity`);
+      return (L) =>
+        K.neuronRule(
+          biasCount,
+          biasPlane,
+          bias,
+          L.acc,
+          vMin,
+          L.v,
+          leakKind,
+          leakShift,
+          leaks,
+          leakPerNeuron,
+          currentKind,
+          currentShift,
+          currents,
+          currentPerNeuron,
+          L.current,
+          threshold,
+          compareGt,
+          resetDelay,
+          multiSpike,
+          resetSubtract,
+          resetValue,
+          refractory,
+          L.refractoryLeft,
+          L.counts,
+          L.spikes,
+          L.spikeValues,
+        );
+    }
     switch (model) {
       case IF:
         return (L) =>
@@ -584,11 +646,14 @@ function buildLayer(layer: Layer, index: number, inputs: number, folds: boolean)
     model,
     refractory,
     spikeStep,
-    // only layer 0 receives graded values (§6); deeper layers never take this path
-    gradedStep: index === 0 ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent, folds) : spikeStep,
+    // layer 0 and the layer after a multi-spike layer receive graded values (§6, §4.9); other layers never take this path
+    gradedStep: index === 0 || prevMulti ? stepScatter(size, feedForward, MAX_EVENT_VALUE, recurrent, folds) : spikeStep,
+    multi: p.multiSpike === true,
+    spikeValues: new Uint8Array(p.multiSpike === true ? size : 0),
     update,
     plastic,
-    v: new Int32Array(size),
+    vInit,
+    v: new Int32Array(size).fill(vInit),
     current: new Int32Array(model === CUBA ? size : 0),
     refractoryLeft: new Uint8Array(size),
     counts: new Uint32Array(size),
@@ -653,7 +718,7 @@ export class Interpreter {
     const layers: LayerRuntime[] = [];
     let inputs = table.input.size;
     table.layers.forEach((layer, l) => {
-      layers.push(buildLayer(layer, l, inputs, options.folds ?? true));
+      layers.push(buildLayer(layer, l, inputs, options.folds ?? true, l > 0 && table.layers[l - 1]!.neuron.multiSpike === true));
       inputs = layer.size;
     });
     this.layers = layers;
@@ -681,7 +746,7 @@ export class Interpreter {
   /** Sets all state to its initial value (spec/ops.md §10): membranes, currents, counters, counts 0; no spikes; t = 0. */
   reset(): void {
     for (const L of this.layers) {
-      L.v.fill(0);
+      L.v.fill(L.vInit);
       L.current.fill(0);
       L.refractoryLeft.fill(0);
       L.counts.fill(0);
@@ -755,7 +820,7 @@ export class Interpreter {
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount, this.steps); // §11.2: right after the neuron update
       pre = L.spikes;
       preCount = L.spikeCount;
-      values = undefined;
+      values = L.multi ? L.spikeValues : undefined;
     }
     this.synapticEvents += updates;
     this.steps++;

@@ -6,7 +6,7 @@
  * interpreter (runtime/interpreter.ts) calls these; the C kernels (firmware/src/ps_kernels_generated.c)
  * are emitted from the same description.
  */
-import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32, age, decayBy } from "./fixed.js";
+import { satAdd32, satSub32, synContrib, leakShift, currentDecay, q15Mul, clampMin, int4At, shrFloor32, sat16, traceDecay, mul16, clamp, synScale, mulSat32, addExact32, mulExact32, age, decayBy, spikeCount, subCount } from "./fixed.js";
 
 /** Event-table format version these kernels implement. */
 export const KERNELS_FORMAT_VERSION = 2;
@@ -156,6 +156,76 @@ export function neuronIntegrator(biasCount: number, biasPlane: number, bias: Int
     for (let q = 0; q < biasPlane; q++) {
       const j = ((bi * biasPlane) + q);
       v[j] = clampMin(satAdd32(satAdd32(v[j]!, b), acc[j]!), vMin);
+    }
+  }
+}
+
+/** One step of every spiking neuron of a layer with the version-2 rules of spec/ops.md §4.9: leakKind and currentKind 0 none, 1 shift by leakBits / currentShift (§4.2, §4.4), 2 Q15 (per layer, or per neuron when leakPerNeuron/currentPerNeuron; the Q15 current takes the bias); `>` or `≥`; the subtraction of last step's spike one step late (resetDelay: pending when the stored v passes the test); then reset (multiSpike: n = min(floor(v/θ), 255) spikes, n·θ subtracted, n written to values[k] beside spikes[k]), clamp, refractory. Appends the neurons that spike (ascending) to spikes, counts them (n each), and returns how many spiked. */
+export function neuronRule(biasCount: number, biasPlane: number, bias: Int32Array, acc: Int32Array, vMin: number, v: Int32Array, leakKind: number, leakBits: number, leaks: Uint16Array, leakPerNeuron: boolean, currentKind: number, currentShift: number, currents: Uint16Array, currentPerNeuron: boolean, current: Int32Array, threshold: number, compareGt: boolean, resetDelay: boolean, multiSpike: boolean, resetSubtract: boolean, resetValue: number, refractory: number, refr: Uint8Array, counts: Uint32Array, spikes: Uint32Array, values: Uint8Array): number {
+  let fired = 0;
+  // bounded by: bias entries (neurons or channels)
+  for (let bi = 0; bi < biasCount; bi++) {
+    const b = bias[bi]!;
+    // bounded by: neurons per bias entry
+    for (let q = 0; q < biasPlane; q++) {
+      const j = ((bi * biasPlane) + q);
+      let syn = acc[j]!;
+      let drive = b;
+      if ((currentKind === 1)) {
+        syn = satAdd32(currentDecay(current[j]!, currentShift), acc[j]!);
+        current[j] = syn;
+      }
+      if ((currentKind === 2)) {
+        syn = satAdd32(satAdd32(q15Mul(current[j]!, currents[(currentPerNeuron ? j : 0)]!), b), acc[j]!);
+        current[j] = syn;
+        drive = 0;
+      }
+      let x = v[j]!;
+      const pending = (resetDelay ? (compareGt ? (x > threshold) : (x >= threshold)) : resetDelay);
+      if ((leakKind === 1)) {
+        x = leakShift(x, leakBits);
+      }
+      if ((leakKind === 2)) {
+        x = q15Mul(x, leaks[(leakPerNeuron ? j : 0)]!);
+      }
+      const left = refr[j]!;
+      if ((left > 0)) {
+        refr[j] = (left - 1);
+        v[j] = clampMin(x, vMin);
+      } else {
+        x = satAdd32(satAdd32(x, drive), syn);
+        if (pending) {
+          x = satSub32(x, threshold);
+        }
+        if ((compareGt ? (x > threshold) : (x >= threshold))) {
+          const n = (multiSpike ? spikeCount(x, threshold) : 1);
+          if (!resetDelay) {
+            x = (resetSubtract ? subCount(x, n, threshold) : resetValue);
+          }
+          if (multiSpike) {
+            values[fired] = n;
+          }
+          spikes[fired++] = j;
+          const count = counts[j]!;
+          counts[j] = ((count > (4294967295 - n)) ? 4294967295 : (count + n));
+          refr[j] = refractory;
+        }
+        v[j] = clampMin(x, vMin);
+      }
+    }
+  }
+  return fired;
+}
+
+/** One step of every leaking integrator neuron of a layer (spec/ops.md §4.9): v = clampMin(satAdd32(satAdd32(q15Mul(v, leak), b), acc), vMin) with leak = leaks[j], or leaks[0] when the layer has one; never spikes. */
+export function neuronIntegratorQ15(biasCount: number, biasPlane: number, bias: Int32Array, acc: Int32Array, vMin: number, v: Int32Array, leaks: Uint16Array, leakPerNeuron: boolean): void {
+  // bounded by: bias entries (neurons or channels)
+  for (let bi = 0; bi < biasCount; bi++) {
+    const b = bias[bi]!;
+    // bounded by: neurons per bias entry
+    for (let q = 0; q < biasPlane; q++) {
+      const j = ((bi * biasPlane) + q);
+      v[j] = clampMin(satAdd32(satAdd32(q15Mul(v[j]!, leaks[(leakPerNeuron ? j : 0)]!), b), acc[j]!), vMin);
     }
   }
 }

@@ -127,6 +127,28 @@ export interface NeuronParams {
   readonly refractory: number;
   /** Lower clamp of the membrane (int32); INT32_MIN means unclamped. */
   readonly vMin: number;
+  // Format version 2 (spec/ops.md §4.9); each absent keeps the version-1 meaning.
+  /** Spike test: `ge` (default) v >= threshold, `gt` v > threshold. */
+  readonly compare?: "ge" | "gt";
+  /** Reset subtract one step late, after the leak and the input, not decayed (snnTorch's default). */
+  readonly resetDelay?: boolean;
+  /** Reset subtract only: a neuron emits n = min(floor(v / threshold), 255) spikes in one step (one event of value n) and subtracts n·threshold (sinabs, Rockpool). */
+  readonly multiSpike?: boolean;
+  /** Membrane at every reset (default 0). */
+  readonly vInit?: number;
+  /** cuba only: `shift` (default, §4.4) or `q15` (Q15 retentions; the bias enters the current). */
+  readonly synapse?: "shift" | "q15";
+  /** cuba in Q15 form: the current's retention, 0..32767 (default 0). */
+  readonly currentQ15?: number;
+  /** One membrane retention per neuron (lif-q15, cuba in Q15 form, integrator), replacing leakQ15. */
+  readonly leakQ15s?: Uint16Array;
+  /** cuba in Q15 form: one current retention per neuron, replacing currentQ15. */
+  readonly currentQ15s?: Uint16Array;
+}
+
+/** True when a layer's neurons use a version-2 step rule (spec/ops.md §4.9), which runs the rule kernels. */
+export function usesNeuronRules(n: NeuronParams): boolean {
+  return n.compare === "gt" || n.resetDelay === true || n.multiSpike === true || n.synapse === "q15" || n.leakQ15s !== undefined;
 }
 
 /**

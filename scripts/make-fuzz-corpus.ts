@@ -11,7 +11,7 @@ import { encodeCanonical } from "../runtime/cbor.js";
 import { encodeTable } from "../runtime/format.js";
 import type { ConnectionKind } from "../runtime/testing/random-table.js";
 import { randomTable } from "../runtime/testing/random-table.js";
-import { bodyBytes, envelope, everythingTable, goldenTable, hostileCases, wideSparseTable } from "../runtime/testing/table-catalogue.js";
+import { bodyBytes, envelope, everythingTable, goldenTable, rulesTable, hostileCases, wideSparseTable } from "../runtime/testing/table-catalogue.js";
 
 /** Folder of the seed corpus. */
 export const CORPUS_DIR = resolve(import.meta.dirname, "..", "firmware", "fuzz", "corpus", "table");
@@ -26,6 +26,7 @@ export function corpusFiles(): Map<string, Uint8Array> {
   const small = { maxNeurons: 8, recurrentProbability: 0.5, plasticityProbability: 0.5 };
   files.set("valid-golden.cbor", encodeTable(goldenTable()));
   files.set("valid-everything.cbor", encodeTable(everythingTable()));
+  files.set("valid-rules.cbor", encodeTable(rulesTable()));
   files.set("valid-wide-sparse.cbor", encodeTable(wideSparseTable()));
   const kinds: readonly ConnectionKind[] = ["dense", "sparse", "conv2d", "pool"];
   kinds.forEach((kind, i) => files.set(`valid-${kind}.cbor`, encodeTable(randomTable(10 + i, { ...small, kinds: [kind, "dense"] }))));
@@ -114,6 +115,18 @@ export function dictionary(): string {
     "currentShift",
     "refractory",
     "vMin",
+    // format version 2 neuron keys (spec/ops.md §4.9)
+    "compare",
+    "resetDelay",
+    "multiSpike",
+    "vInit",
+    "synapse",
+    "currentQ15",
+    "leakQ15s",
+    "currentQ15s",
+    "gt",
+    "ge",
+    "q15",
     "rule",
     "preTraceShift",
     "postTraceShift",

@@ -23,6 +23,7 @@ import {
   everythingTable,
   goldenTable,
   hostileCases,
+  rulesTable,
   treeMutations,
   tsVerdict,
   wideSparseTable,
@@ -116,7 +117,7 @@ describe.skipIf(!GCC)("C event-table reader", () => {
   });
 
   it("accepts random valid tables of every kind with the same hash and the same decoded model", () => {
-    const inputs: Uint8Array[] = [encodeTable(everythingTable()), encodeTable(wideSparseTable()), encodeTable(goldenTable())];
+    const inputs: Uint8Array[] = [encodeTable(everythingTable()), encodeTable(wideSparseTable()), encodeTable(goldenTable()), encodeTable(rulesTable())];
     for (let seed = 0; seed < 120; seed++) {
       inputs.push(encodeTable(randomTable(seed, { layers: 1 + (seed % 7), maxNeurons: 8 + (seed % 5) * 12 })));
     }

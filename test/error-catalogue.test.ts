@@ -32,6 +32,8 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   SEMANTICS_STATE_MISMATCH: "only Interpreter.restore raises it, and no verb restores an interpreter snapshot",
   SEMANTICS_HELD_INPUT_PLASTIC:
     "only Interpreter.holdInput/stepHeld and ps_net_hold_input raise it, and evaluation holds input only when layer 0 does not learn",
+  TOOLCHAIN_CALIBRATION:
+    "convert checks --calibrate, --reset and the calibration images before calibrating, and the SNN it calibrates is its own conversion (IF layers, integrator readout); only models/calibrate.ts called on another float SNN raises it (models/calibrate.test.ts)",
   CODEGEN_DRIFT: "raised by `npm run gen:check` (scripts/gen.ts), not by the picospike CLI",
   CODEGEN_MISMATCH: "raised by the conformance harness (test/conformance) when C and TS kernels disagree: a picospike bug, not an input",
   PROTOCOL_BAD_FRAME: "a frame failing COBS or its length check is dropped and counted (compare/stream --json faults), never fatal",
@@ -42,6 +44,8 @@ const NOT_REACHABLE_FROM_CLI: Partial<Record<ErrorCode, string>> = {
   PROTOCOL_TIMEOUT:
     "every verb that talks to a device runs its requests through the bridge's recovery, so an unanswered request leads to a new handshake, and a device that stays mute ends in DEVICE_DISCONNECTED naming the timed-out request (shown by 'a device that hangs mid-run' below)",
   PROTOCOL_BUSY: "a device NACK for a full queue; lockstep waits for each answer and real time drops frames instead (counted)",
+  DEVICE_LEARNING_NOT_BUILT:
+    "only ps_net_init of a build given -DPS_NET_LEARNING without a rule raises it (codegen library builds, test/c-learning-switch.test.ts); the firmware `picospike build` makes has every rule",
   DEVICE_RESET: "the device's boot announcement; the bridge handles it by re-handshaking and replaying (spec/protocol.md §4.6)",
   CLI_UI_ASSETS_MISSING:
     "the built CLI is bundled together with the live view's page (scripts/build.mjs writes dist/ui beside dist/picospike.js, and the package ships both); only a half-built checkout lacks it",

@@ -156,15 +156,15 @@ interface CachedBuild {
 }
 
 /**
- * The cache key of a device build: SHA-256 over every file under firmware/include, src and ports
- * (a header moved or added anywhere there changes it), the board's record, the model's bytes and
+ * The cache key of a device build: SHA-256 over every file under firmware/include, kernels, src and
+ * ports (a header moved or added anywhere there changes it; the optimized kernels' headers too), the board's record, the model's bytes and
  * the compiler's identity (path, size, modification time: an upgraded compiler rebuilds).
  */
 export function deviceBuildKey(board: BoardSpec, model: Uint8Array | undefined): string {
   const root = firmwareRoot();
   const h = createHash("sha256");
   h.update(`picospike device build 1\0${JSON.stringify(board)}\0${DEVICE_RUNTIME_SOURCES.join(" ")}\0`);
-  for (const file of filesUnder(root, ["include", "src", "ports"]))
+  for (const file of filesUnder(root, ["include", "kernels", "src", "ports"]))
     h.update(`${file}\0`)
       .update(readFileSync(join(root, file)))
       .update("\0");
@@ -284,8 +284,9 @@ export function startImage(boardName: string, image: string, method?: FlashMetho
 
 /**
  * RAM a model needs on the device beside its table bytes: the network state (ps_net_state_words:
- * per neuron 5 words, 6 for cuba, plus a refractory byte) and the reader's arena (aligned copies of
- * every int16/int32/uint32 array and of plastic weights, plus about 256 bytes of structs per layer).
+ * per neuron 5 words, 6 for cuba, plus a refractory byte, and an event-value byte on multi-spike layers)
+ * and the reader's arena (aligned copies of every int16/int32/uint32 array, of per-neuron retentions
+ * and of plastic weights, plus about 320 bytes of structs per layer).
  * An estimate for build-time checks; the device computes the exact figure when it loads the model.
  */
 export function estimateModelRam(table: EventTable): { stateBytes: number; arenaBytes: number } {
@@ -293,9 +294,11 @@ export function estimateModelRam(table: EventTable): { stateBytes: number; arena
   let arena = 0;
   const align8 = (n: number): number => Math.ceil(n / 8) * 8;
   for (const layer of table.layers) {
-    stateWords += layer.size * (layer.neuron.model === "cuba" ? 6 : 5) + Math.ceil(layer.size / 4);
-    arena += 256;
+    stateWords += layer.size * (layer.neuron.model === "cuba" ? 6 : 5) + Math.ceil(layer.size / 4) * (layer.neuron.multiSpike === true ? 2 : 1);
+    arena += 320; // sizeof(ps_layer_t) is 304 bytes on a 32-bit core
     if (layer.bias) arena += align8(layer.bias.length * 4);
+    // per-neuron Q15 retentions (spec/ops.md §4.9), copied as uint16
+    for (const a of [layer.neuron.leakQ15s, layer.neuron.currentQ15s]) if (a !== undefined) arena += align8(a.length * 2);
     for (const c of [layer.input, layer.recurrent]) {
       if (c === undefined || c.kind === "pool") continue;
       if (c.weights.bits === 16 || layer.plasticity !== undefined) arena += align8(c.weights.data.byteLength);

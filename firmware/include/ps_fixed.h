@@ -71,6 +71,19 @@ static inline int32_t ps_q15_mul(int32_t v, int32_t a)
     return (int32_t)ps_shr_floor64((int64_t)v * (int64_t)a, 15u);
 }
 
+/** Spikes of a multi-spike neuron: min(floor(v / theta), 255), for v >= theta >= 1 (spec/ops.md §4.9). */
+static inline uint32_t ps_spike_count(int32_t v, int32_t theta)
+{
+    uint32_t n = (uint32_t)v / (uint32_t)theta;
+    return n < 255u ? n : 255u;
+}
+
+/** v - n * theta for n * theta <= v (spec/ops.md §4.9): exact, the result lies in 0..v. */
+static inline int32_t ps_sub_count(int32_t v, uint32_t n, int32_t theta)
+{
+    return (int32_t)((int64_t)v - (int64_t)n * (int64_t)theta);
+}
+
 /** max(v, lo). */
 static inline int32_t ps_clamp_min(int32_t v, int32_t lo)
 {

@@ -127,6 +127,16 @@ typedef struct ps_neuron {
     int32_t threshold;         /* 1..INT32_MAX */
     int32_t reset_value;       /* reset value: in [v_min, threshold); subtract: 0 */
     int32_t v_min;             /* lower membrane clamp; INT32_MIN = unclamped */
+    /* format version 2 (spec/ops.md §4.9); zero/NULL keeps the version-1 meaning */
+    uint8_t compare_gt;        /* 1: spike when v > threshold; 0: v >= threshold */
+    uint8_t reset_delay;       /* 1: subtract last step's spike one step late (reset subtract only) */
+    uint8_t multi_spike;       /* 1: n = min(floor(v/threshold), 255) spikes per step as one graded event */
+    uint8_t synapse_q15;       /* cuba: 1 = Q15 form (Q15 retentions, the bias enters the current) */
+    uint8_t rules;             /* 1 when any step rule of §4.9 applies: the layer runs the rule kernels */
+    uint16_t current_q15;      /* cuba in Q15 form: current retention, 0..32767 */
+    int32_t v_init;            /* membrane at every reset */
+    const uint16_t *leak_q15s;    /* per-neuron membrane retention (size entries) or NULL */
+    const uint16_t *current_q15s; /* per-neuron current retention (size entries) or NULL */
 } ps_neuron_t;
 
 /** Learning parameters of a plastic layer's input connection (Plasticity), spec/ops.md. */

@@ -32,6 +32,23 @@
 #define PS_NET_MAX_LAYERS 64u
 #endif
 
+/*
+ * The learning rules compiled into ps_net (spec/ops.md §11), one bit each. A build may leave out
+ * what its models never use (codegen/kernel-select.ts learningMask derives the bits a table needs;
+ * `-DPS_NET_LEARNING=0` drops all learning code, which keeps an inference-only Cortex-M0 build
+ * small); ps_net_init refuses a model that needs a rule left out with PS_E_DEVICE_LEARNING_NOT_BUILT.
+ */
+/** Step timing (§11.2): stdp and rstdp, dense and sparse. */
+#define PS_NET_LEARN_STEP 1u
+/** Event timing (§11.5): stdp and rstdp, dense. */
+#define PS_NET_LEARN_EVENT 2u
+/** The triplet rule (§11.6; needs PS_NET_LEARN_EVENT too). */
+#define PS_NET_LEARN_TRIPLET 4u
+#ifndef PS_NET_LEARNING
+/** Every rule (the generic firmware, which accepts any uploaded table). */
+#define PS_NET_LEARNING 7u
+#endif
+
 /** Snapshot magic "PSS1" little-endian (spec/ops.md §10). */
 #define PS_NET_SNAPSHOT_MAGIC 0x31535350ul
 
@@ -44,6 +61,7 @@ typedef struct ps_layer_state {
     uint32_t *spikes;      /* this step's spikes, ascending, n_spikes of them */
     uint32_t *previous;    /* the previous step's spikes (the recurrent source) */
     uint8_t *refr;         /* refractory counters, size */
+    uint8_t *values;       /* multi-spike layers: spikes per event of this step, beside spikes; NULL otherwise */
     uint32_t n_spikes;
     uint32_t n_previous;
     bool exact_spikes;     /* spec/ops.md §12.1 bound proven for steps of spikes: plain int32 kernels */
@@ -77,13 +95,14 @@ typedef struct ps_net {
     ps_layer_state_t layers[PS_NET_MAX_LAYERS];
 } ps_net_t;
 
-/** uint32_t words of state buffer the model needs (per layer: v, acc, counts, two spike lists, refractory bytes, cuba currents). */
+/** uint32_t words of state buffer the model needs (per layer: v, acc, counts, two spike lists, refractory bytes, cuba currents, multi-spike event values). */
 uint32_t ps_net_state_words(const ps_model_t *model);
 
 /**
  * Binds `net` to `model` with state in `state[0..words)` and resets it. Returns
  * PS_E_DEVICE_OUT_OF_MEMORY when the buffer is too small or the model has more than
- * PS_NET_MAX_LAYERS layers. `model` and `state` must outlive `net`.
+ * PS_NET_MAX_LAYERS layers, PS_E_DEVICE_LEARNING_NOT_BUILT when a layer learns by a rule this
+ * build left out (PS_NET_LEARNING). `model` and `state` must outlive `net`.
  */
 ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state, uint32_t words);
 

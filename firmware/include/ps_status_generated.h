@@ -48,6 +48,7 @@ typedef enum ps_status {
     PS_E_DEVICE_RESET = 507, /* The device reset during a session. */
     PS_E_DEVICE_OUT_OF_MEMORY = 508, /* The device's static arena cannot hold the uploaded model. */
     PS_E_DEVICE_CANNOT_MONITOR = 540, /* `monitor` cannot attach: the board runs no model, a different model than --model, or cannot step in real time. */
+    PS_E_DEVICE_LEARNING_NOT_BUILT = 541, /* The model learns by a rule (spec/ops.md §11: step or event timing, triplet) that this firmware was built without (PS_NET_LEARNING). */
     PS_E_CLI_USAGE = 601, /* The command line is not valid for this verb. */
     PS_E_CLI_FILE_NOT_FOUND = 602, /* A named input file does not exist or cannot be read. */
     PS_E_CLI_BAD_SOURCE = 603, /* An input source string is not of a known `kind:detail` form. */
@@ -62,6 +63,7 @@ typedef enum ps_status {
     PS_E_TOOLCHAIN_BAD_MODEL = 703, /* A model file (tfjs-layers or float SNN) is malformed or inconsistent. */
     PS_E_TOOLCHAIN_QUANTIZE_RULE = 704, /* A design rule fails at quantization (leak rounds to nothing or to a full wipe, fan-in overflows). */
     PS_E_TOOLCHAIN_TRAINING = 705, /* Training failed (diverged to NaN, or no data). */
+    PS_E_TOOLCHAIN_CALIBRATION = 706, /* Post-conversion calibration cannot run: the SNN is not a converted one (IF hidden layers, integrator readout), or it has no calibration images. */
     PS_E_INTERCHANGE_NOT_HDF5 = 801, /* The file does not start with the HDF5 signature, so it is not a NIR file. */
     PS_E_INTERCHANGE_TRUNCATED = 802, /* The HDF5 file ends before the size its superblock declares. */
     PS_E_INTERCHANGE_FILE_TOO_LARGE = 803, /* The NIR file is larger than the import limit (64 MiB). */

@@ -35,4 +35,9 @@
 #endif
 #endif /* optimized Cortex-M */
 
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+/* event-timed R-STDP (spec/ops.md §12.2 item 4): plain C for every core, measured to pay on the Cortex-M4 and M0 */
+#include "ps_plastic_fast.h"
+#endif
+
 #endif /* PS_FOLD_H */

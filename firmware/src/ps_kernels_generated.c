@@ -164,6 +164,76 @@ void ps_k_neuron_integrator(uint32_t biasCount, uint32_t biasPlane, const int32_
     }
 }
 
+uint32_t ps_k_neuron_rule(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, uint8_t leakKind, uint8_t leakBits, const uint16_t *restrict leaks, bool leakPerNeuron, uint8_t currentKind, uint8_t currentShift, const uint16_t *restrict currents, bool currentPerNeuron, int32_t *restrict current, int32_t threshold, bool compareGt, bool resetDelay, bool multiSpike, bool resetSubtract, int32_t resetValue, uint8_t refractory, uint8_t *restrict refr, uint32_t *restrict counts, uint32_t *restrict spikes, uint8_t *restrict values)
+{
+    uint32_t fired = 0u;
+    /* bounded by: bias entries (neurons or channels) */
+    for (uint32_t bi = 0u; bi < biasCount; bi++) {
+        int32_t b = bias[bi];
+        /* bounded by: neurons per bias entry */
+        for (uint32_t q = 0u; q < biasPlane; q++) {
+            uint32_t j = ((bi * biasPlane) + q);
+            int32_t syn = acc[j];
+            int32_t drive = b;
+            if ((currentKind == 1)) {
+                syn = ps_sat_add32(ps_current_decay(current[j], currentShift), acc[j]);
+                current[j] = syn;
+            }
+            if ((currentKind == 2)) {
+                syn = ps_sat_add32(ps_sat_add32(ps_q15_mul(current[j], (int32_t)currents[(currentPerNeuron ? j : 0u)]), b), acc[j]);
+                current[j] = syn;
+                drive = 0;
+            }
+            int32_t x = v[j];
+            bool pending = (resetDelay ? (compareGt ? (x > threshold) : (x >= threshold)) : resetDelay);
+            if ((leakKind == 1)) {
+                x = ps_leak_shift(x, leakBits);
+            }
+            if ((leakKind == 2)) {
+                x = ps_q15_mul(x, (int32_t)leaks[(leakPerNeuron ? j : 0u)]);
+            }
+            uint8_t left = refr[j];
+            if ((left > 0)) {
+                refr[j] = (uint8_t)(left - 1);
+                v[j] = ps_clamp_min(x, vMin);
+            } else {
+                x = ps_sat_add32(ps_sat_add32(x, drive), syn);
+                if (pending) {
+                    x = ps_sat_sub32(x, threshold);
+                }
+                if ((compareGt ? (x > threshold) : (x >= threshold))) {
+                    uint32_t n = (multiSpike ? ps_spike_count(x, threshold) : 1u);
+                    if (!resetDelay) {
+                        x = (resetSubtract ? ps_sub_count(x, n, threshold) : resetValue);
+                    }
+                    if (multiSpike) {
+                        values[fired] = (uint8_t)n;
+                    }
+                    spikes[fired++] = j;
+                    uint32_t count = counts[j];
+                    counts[j] = ((count > (UINT32_MAX - n)) ? UINT32_MAX : (count + n));
+                    refr[j] = refractory;
+                }
+                v[j] = ps_clamp_min(x, vMin);
+            }
+        }
+    }
+    return fired;
+}
+
+void ps_k_neuron_integrator_q15(uint32_t biasCount, uint32_t biasPlane, const int32_t *restrict bias, const int32_t *restrict acc, int32_t vMin, int32_t *restrict v, const uint16_t *restrict leaks, bool leakPerNeuron)
+{
+    /* bounded by: bias entries (neurons or channels) */
+    for (uint32_t bi = 0u; bi < biasCount; bi++) {
+        int32_t b = bias[bi];
+        /* bounded by: neurons per bias entry */
+        for (uint32_t q = 0u; q < biasPlane; q++) {
+            uint32_t j = ((bi * biasPlane) + q);
+            v[j] = ps_clamp_min(ps_sat_add32(ps_sat_add32(ps_q15_mul(v[j], (int32_t)leaks[(leakPerNeuron ? j : 0u)]), b), acc[j]), vMin);
+        }
+    }
+}
+
 uint32_t ps_k_scatter_dense_w4(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const uint8_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
     uint32_t outputs = (channels * plane);
@@ -1447,6 +1517,12 @@ void ps_k_plastic_event_bump(int16_t *restrict anchor, uint32_t *restrict stamp,
 
 void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, uint32_t outputs, const int16_t *restrict postNow, int32_t aMinus, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EVENT_FAST
+    if (!direct) {
+        ps_plastic_event_depress_elig(pre, n, outputs, postNow, aMinus, preStamp, postStamp, now, eligFactors, elig);
+        return;
+    }
+#endif
     /* bounded by: pre events of the step (<= presynaptic size) */
     for (uint32_t e = 0u; e < n; e++) {
         uint32_t p = pre[e];
@@ -1467,6 +1543,12 @@ void ps_k_plastic_event_depress_dense(const uint32_t *restrict pre, uint32_t n, 
 
 void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_t n, uint32_t inputs, uint32_t outputs, const int16_t *restrict preNow, const int32_t *restrict gain, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EVENT_FAST
+    if (!direct) {
+        ps_plastic_event_potentiate_elig(fired, n, inputs, outputs, preNow, gain, preStamp, postStamp, now, eligFactors, elig);
+        return;
+    }
+#endif
     /* bounded by: post spikes of the step (<= layer size) */
     for (uint32_t s = 0u; s < n; s++) {
         uint32_t j = fired[s];
@@ -1487,6 +1569,17 @@ void ps_k_plastic_event_potentiate_dense(const uint32_t *restrict fired, uint32_
 
 void ps_k_plastic_event_reward_dense(int16_t *restrict weights, const int16_t *restrict elig, uint32_t inputs, uint32_t outputs, const uint32_t *restrict preStamp, const uint32_t *restrict postStamp, uint32_t now, const uint16_t *restrict eligFactors, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EVENT_FAST
+    {
+        int32_t b0 = baseline[0u];
+        int32_t error0 = ps_sat_sub32(reward, b0);
+        ps_plastic_event_reward_weights(weights, elig, inputs, outputs, preStamp, postStamp, now, eligFactors, ps_sat16(error0), learningShift, wMin, wMax);
+        if (baselineShift > 0u) {
+            baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));
+        }
+        return;
+    }
+#endif
     int32_t b = baseline[0u];
     int32_t error = ps_sat_sub32(reward, b);
     int32_t m = ps_sat16(error);

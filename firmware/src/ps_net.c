@@ -100,6 +100,24 @@ static bool ps_net_exact(const ps_layer_t *layer, uint32_t vmax, int32_t *scratc
 
 static int16_t ps_net_no_elig[1];
 
+/* The learning rules of this build (PS_NET_LEARNING, ps_net.h) as constant conditions: the
+ * compiler folds the code of a rule left out away, while every call stays visible to it. */
+#define PS_NET_LEARNS ((PS_NET_LEARNING) != 0u)
+#define PS_NET_HAS(rule) (((PS_NET_LEARNING) & (rule)) != 0u)
+
+/** True when this build has the rule(s) layer's plasticity needs (ps_net.h PS_NET_LEARNING). */
+static bool ps_net_rule_built(const ps_layer_t *layer)
+{
+    const ps_plasticity_t *p = &layer->plasticity;
+    if (!layer->has_plasticity) {
+        return true;
+    }
+    if (p->timing != PS_TIMING_EVENT) {
+        return PS_NET_HAS(PS_NET_LEARN_STEP);
+    }
+    return PS_NET_HAS(PS_NET_LEARN_EVENT) && (p->rule != PS_RULE_TRIPLET || PS_NET_HAS(PS_NET_LEARN_TRIPLET));
+}
+
 /** Presynaptic neurons of layer l (the input size for layer 0). */
 static uint32_t ps_net_pre_size(const ps_model_t *model, uint32_t l)
 {
@@ -154,6 +172,9 @@ uint32_t ps_net_state_words(const ps_model_t *model)
         uint32_t size = layer->size;
         /* v, acc, counts, spikes, previous (+ current for cuba), then refractory bytes */
         words += size * (layer->neuron.model == PS_NEURON_CUBA ? 6u : 5u) + (size + 3u) / 4u + ps_net_plastic_words(model, l);
+        if (layer->neuron.multi_spike) {
+            words += (size + 3u) / 4u; /* spec/ops.md §4.9: the value of each event */
+        }
     }
     return words;
 }
@@ -162,6 +183,11 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
 {
     if (model->n_layers > PS_NET_MAX_LAYERS || ps_net_state_words(model) > words) {
         return PS_E_DEVICE_OUT_OF_MEMORY;
+    }
+    for (uint32_t l = 0u; l < model->n_layers; l++) {
+        if (!ps_net_rule_built(&model->layers[l])) {
+            return PS_E_DEVICE_LEARNING_NOT_BUILT;
+        }
     }
     net->model = model;
     for (uint32_t l = 0u; l < model->n_layers; l++) {
@@ -186,9 +212,15 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         }
         s->refr = (uint8_t *)state;
         state += (size + 3u) / 4u;
+        s->values = NULL;
+        if (layer->neuron.multi_spike) {
+            s->values = (uint8_t *)state;
+            state += (size + 3u) / 4u;
+        }
         /* spec/ops.md §12.1: prove once whether plain int32 folds equal the saturating ones */
         s->exact_spikes = ps_net_exact(layer, 1u, s->acc);
-        s->exact_graded = l == 0u ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
+        /* layer 0 and the layer after a multi-spike layer take graded events (spec/ops.md §4.9) */
+        s->exact_graded = (l == 0u || model->layers[l - 1u].neuron.multi_spike) ? ps_net_exact(layer, 255u, s->acc) : s->exact_spikes;
         s->synapses = ps_net_plastic_synapses(layer);
         s->pre_size = ps_net_pre_size(model, l);
         s->w = NULL;
@@ -204,7 +236,7 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->gain = NULL;
         s->slow = NULL;
         s->slow_stamp = NULL;
-        if (layer->has_plasticity) {
+        if (PS_NET_LEARNS && layer->has_plasticity) {
             /* weights change while learning: the §12.1 proof over the stored weights does not hold */
             s->exact_spikes = false;
             s->exact_graded = false;
@@ -220,7 +252,7 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
             }
             s->flags = (uint8_t *)state;
             state += (size + 3u) / 4u;
-            if (layer->plasticity.timing == PS_TIMING_EVENT) {
+            if (PS_NET_HAS(PS_NET_LEARN_EVENT) && layer->plasticity.timing == PS_TIMING_EVENT) {
                 s->pre_stamp = state;
                 state += s->pre_size;
                 s->post_stamp = state;
@@ -241,7 +273,7 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                 for (uint32_t j = 0u; j < size; j++) {
                     s->gain[j] = layer->plasticity.a_plus;
                 }
-                if (layer->plasticity.rule == PS_RULE_TRIPLET) {
+                if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && layer->plasticity.rule == PS_RULE_TRIPLET) {
                     s->slow = (int16_t *)state;
                     state += (size + 1u) / 2u;
                     s->slow_stamp = state;
@@ -261,7 +293,15 @@ void ps_net_reset(ps_net_t *net)
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         ps_layer_state_t *s = &net->layers[l];
         size_t size = model->layers[l].size;
-        memset(s->v, 0, size * sizeof(int32_t));
+        int32_t v_init = model->layers[l].neuron.v_init;
+        if (v_init == 0) {
+            memset(s->v, 0, size * sizeof(int32_t));
+        } else {
+            /* spec/ops.md §4.9: every reset starts the membrane at vInit */
+            for (size_t j = 0u; j < size; j++) {
+                s->v[j] = v_init;
+            }
+        }
         memset(s->counts, 0, size * sizeof(uint32_t));
         memset(s->refr, 0, size);
         if (s->current != NULL) {
@@ -269,18 +309,18 @@ void ps_net_reset(ps_net_t *net)
         }
         s->n_spikes = 0u;
         s->n_previous = 0u;
-        if (s->w != NULL) {
+        if (PS_NET_LEARNS && s->w != NULL) {
             memset(s->pre_trace, 0, (size_t)s->pre_size * sizeof(int16_t));
             memset(s->post_trace, 0, size * sizeof(int16_t));
             memset(s->flags, 0, size);
             if (s->elig != NULL) {
                 memset(s->elig, 0, (size_t)s->synapses * sizeof(int16_t));
             }
-            if (s->pre_stamp != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                 memset(s->pre_stamp, 0, (size_t)s->pre_size * sizeof(uint32_t));
                 memset(s->post_stamp, 0, size * sizeof(uint32_t));
             }
-            if (s->slow != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 memset(s->slow, 0, size * sizeof(int16_t));
                 memset(s->slow_stamp, 0, size * sizeof(uint32_t));
             }
@@ -357,6 +397,34 @@ static void ps_net_scatter(const ps_connection_t *c, const ps_layer_t *post, con
     }
 }
 
+/**
+ * The neuron step of a layer with the version-2 rules of spec/ops.md §4.9 (one generic kernel; the
+ * optimized kernels of §12.2 never see these layers). A per-layer retention is passed as a
+ * one-entry array.
+ */
+static uint32_t ps_net_update_rules(const ps_layer_t *layer, ps_layer_state_t *s, uint32_t bias_count, uint32_t bias_plane, const int32_t *bias)
+{
+    const ps_neuron_t *p = &layer->neuron;
+    const uint16_t leak_one[1] = { p->leak_q15 };
+    const uint16_t current_one[1] = { p->current_q15 };
+    const uint16_t *leaks = p->leak_q15s != NULL ? p->leak_q15s : leak_one;
+    const uint16_t *currents = p->current_q15s != NULL ? p->current_q15s : current_one;
+    int32_t no_current[1] = { 0 };
+    uint8_t no_values[1] = { 0 };
+    uint8_t leak_kind;
+    uint8_t current_kind;
+    if (p->model == PS_NEURON_INTEGRATOR) {
+        ps_k_neuron_integrator_q15(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, leaks, p->leak_q15s != NULL);
+        return 0u;
+    }
+    leak_kind = (p->model == PS_NEURON_LIF_Q15 || p->synapse_q15) ? 2u : (p->model == PS_NEURON_LIF_SHIFT || p->model == PS_NEURON_CUBA) ? 1u : 0u;
+    current_kind = p->synapse_q15 ? 2u : p->model == PS_NEURON_CUBA ? 1u : 0u;
+    return ps_k_neuron_rule(bias_count, bias_plane, bias, s->acc, p->v_min, s->v, leak_kind, p->leak_shift, leaks, p->leak_q15s != NULL, current_kind,
+                            p->current_shift, currents, p->current_q15s != NULL, s->current != NULL ? s->current : no_current, p->threshold,
+                            p->compare_gt != 0u, p->reset_delay != 0u, p->multi_spike != 0u, p->reset == PS_RESET_SUBTRACT, p->reset_value, p->refractory,
+                            s->refr, s->counts, s->spikes, s->values != NULL ? s->values : no_values);
+}
+
 /** Runs the layer's neuron kernel on s->acc; returns how many neurons spiked (spec/ops.md §4). */
 static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
 {
@@ -374,6 +442,9 @@ static uint32_t ps_net_update(const ps_layer_t *layer, ps_layer_state_t *s)
             bias_count = ps_net_channels(layer);
             bias_plane = ps_net_plane(layer);
         }
+    }
+    if (p->rules) {
+        return ps_net_update_rules(layer, s, bias_count, bias_plane, bias);
     }
     switch (p->model) {
     case PS_NEURON_IF:
@@ -413,7 +484,7 @@ void ps_net_reset_weights(ps_net_t *net)
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         ps_layer_state_t *s = &net->layers[l];
         const ps_weights_t *w = &model->layers[l].input.weights;
-        for (uint32_t q = 0u; q < s->synapses && s->w != NULL; q++) {
+        for (uint32_t q = 0u; PS_NET_LEARNS && q < s->synapses && s->w != NULL; q++) {
             s->w[q] = (int16_t)(w->bits == 4u ? ps_int4_at(w->packed4, q) : w->bits == 8u ? (int32_t)w->i8[q] : (int32_t)w->i16[q]);
         }
     }
@@ -465,13 +536,13 @@ static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, con
     }
     if (s->n_spikes > 0u) {
         ps_k_plastic_event_trace_now(s->pre_trace, s->pre_stamp, s->pre_size, now, s->factors, s->pre_now);
-        if (s->slow != NULL) {
+        if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
             /* §11.6: each post spike's gain from the slow trace just before it jumps */
             ps_k_plastic_triplet_gain(s->spikes, s->n_spikes, s->slow, s->slow_stamp, now, s->factors + 48, p->a_plus, p->a3_plus, s->gain);
         }
         ps_k_plastic_event_potentiate_dense(s->spikes, s->n_spikes, s->pre_size, outputs, s->pre_now, s->gain, s->pre_stamp, s->post_stamp, now, s->factors + 32, direct, s->w, elig, p->learning_shift, p->w_min, p->w_max);
         ps_k_plastic_event_bump(s->post_trace, s->post_stamp, s->spikes, s->n_spikes, now, s->factors + 16, p->trace_increment);
-        if (s->slow != NULL) {
+        if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
             ps_k_plastic_event_bump(s->slow, s->slow_stamp, s->spikes, s->n_spikes, now, s->factors + 48, p->trace_increment);
         }
     }
@@ -576,16 +647,16 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
 {
     const ps_model_t *model = net->model;
     /* spec/ops.md §11.3: a reward acts at the start of its step, before layer 0 */
-    if (net->reward != 0) {
+    if (PS_NET_LEARNS && net->reward != 0) {
         for (uint32_t l = 0u; l < model->n_layers; l++) {
             const ps_layer_t *layer = &model->layers[l];
             ps_layer_state_t *s = &net->layers[l];
             if (s->elig != NULL) {
                 const ps_plasticity_t *p = &layer->plasticity;
-                if (s->pre_stamp != NULL) {
+                if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                     /* §11.5: the eligibility as it was at the end of the previous step */
                     ps_k_plastic_event_reward_dense(s->w, s->elig, s->pre_size, layer->input.outputs, s->pre_stamp, s->post_stamp, net->t_low - 1u, s->factors + 32, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
-                } else {
+                } else if (PS_NET_HAS(PS_NET_LEARN_STEP)) {
                     ps_k_plastic_reward(s->w, s->elig, s->synapses, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
                 }
             }
@@ -606,7 +677,7 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
         bool exact = pre_values != NULL ? s->exact_graded : s->exact_spikes;
         if (l == 0u && held != NULL) {
             memcpy(s->acc, held, (size_t)layer->size * sizeof(int32_t));
-        } else if (s->w != NULL) {
+        } else if (PS_NET_LEARNS && s->w != NULL) {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
             ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values);
         } else {
@@ -615,14 +686,14 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
-        if (s->pre_stamp != NULL) {
+        if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
             ps_net_learn_event(layer, s, pre, pre_count, net->t_low);
-        } else if (s->w != NULL) {
+        } else if (PS_NET_HAS(PS_NET_LEARN_STEP) && s->w != NULL) {
             ps_net_learn(layer, s, pre, pre_count);
         }
         pre = s->spikes;
         pre_count = s->n_spikes;
-        pre_values = NULL;
+        pre_values = s->values; /* graded events of a multi-spike layer (spec/ops.md §4.9), else spikes */
     }
     net->t_low++;
     if (net->t_low == 0u) {
@@ -668,13 +739,13 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
         size_t size = model->layers[l].size;
         bytes += 12u + size * 4u + (net->layers[l].current != NULL ? size * 4u : 0u) + size + size * 4u + (size_t)net->layers[l].n_spikes * 4u;
         const ps_layer_state_t *s = &net->layers[l];
-        if (s->w != NULL) {
+        if (PS_NET_LEARNS && s->w != NULL) {
             /* the learning state of spec/ops.md §10: w, x, y, e (int16 each) and b (int32) */
             bytes += 2u * ((size_t)s->synapses + s->pre_size + size + (s->elig != NULL ? s->synapses : 0u)) + 4u;
-            if (s->pre_stamp != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                 bytes += 4u * ((size_t)s->pre_size + size); /* §11.5 event timing: the stamps (uint32 each) */
             }
-            if (s->slow != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 bytes += 6u * size; /* §11.6 triplet: slow trace (int16) and its stamps (uint32) */
             }
         }
@@ -748,7 +819,7 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
     }
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         const ps_layer_state_t *s = &net->layers[l];
-        if (s->w != NULL) {
+        if (PS_NET_LEARNS && s->w != NULL) {
             o = ps_net_put_i16s(o, s->w, s->synapses);
             o = ps_net_put_i16s(o, s->pre_trace, s->pre_size);
             o = ps_net_put_i16s(o, s->post_trace, model->layers[l].size);
@@ -756,11 +827,11 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
                 o = ps_net_put_i16s(o, s->elig, s->synapses);
             }
             o = ps_net_put_u32(o, (uint32_t)s->baseline[0]);
-            if (s->pre_stamp != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                 o = ps_net_put_u32s(o, s->pre_stamp, s->pre_size);
                 o = ps_net_put_u32s(o, s->post_stamp, model->layers[l].size);
             }
-            if (s->slow != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
                 o = ps_net_put_u32s(o, s->slow_stamp, model->layers[l].size);
             }

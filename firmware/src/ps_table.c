@@ -536,6 +536,9 @@ static const char *const N_RULE[] = {"stdp", "rstdp", "triplet", 0};
 static const char *const N_TIMING[] = {"step", "event", 0};
 /* plasticity keys format version 2 added (optional; absent keeps the version-1 meaning) */
 static const char *const K_PLASTICITY_V2[] = {"timing", "tripletShift", "a3Plus", 0};
+static const char *const K_NEURON_V2[] = {"compare", "resetDelay", "multiSpike", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s", 0};
+static const char *const N_COMPARE[] = {"ge", "gt", 0};
+static const char *const N_SYNAPSE[] = {"shift", "q15", 0};
 
 /* ---- stage 4: structure (format.ts tableFromCbor) ---------------------------------------------- */
 
@@ -565,7 +568,7 @@ static int s_layer(rd_t *r, size_t l)
 {
     size_t v;
     if (!fields(r, l, K_LAYER, K_LAYER_OPT)) return 0;
-    if (!fields(r, t_get(r, l, "neuron"), K_NEURON, 0)) return 0;
+    if (!fields_v(r, t_get(r, l, "neuron"), K_NEURON, 0, K_NEURON_V2)) return 0;
     if (!s_connection(r, t_get(r, l, "input"))) return 0;
     if ((v = t_get(r, l, "shape")) != NONE && !need_array(r, v)) return 0;
     if ((v = t_get(r, l, "recurrent")) != NONE && !s_connection(r, v)) return 0;
@@ -647,6 +650,7 @@ typedef struct pop {
     uint32_t size;
     uint8_t has_shape;
     ps_shape3_t shape;
+    uint8_t multi; /* a multi-spike layer: its events are graded (spec/ops.md §4.9) */
 } pop_t;
 
 static uint32_t pop_channels(const pop_t *p)
@@ -889,11 +893,38 @@ static int v_connection(rd_t *r, size_t c, const pop_t *pre, const pop_t *post, 
     return 1;
 }
 
-/* validateNeuron(). */
-static int v_neuron(rd_t *r, size_t nv, int is_last, ps_neuron_t *out)
+/* A CBOR boolean (simple value 20 false, 21 true). */
+static int get_bool(rd_t *r, size_t off, int *out)
 {
-    int model, reset;
-    int64_t threshold, reset_value, leak_shift, leak_q15, current_shift, refractory, v_min;
+    head_t h;
+    if (off == NONE) return fail(r, PS_E_FORMAT_BAD_TYPE);
+    (void)t_head(r, off, &h);
+    if (h.major != 7u || (h.ai != 20u && h.ai != 21u)) return fail(r, PS_E_FORMAT_BAD_TYPE);
+    *out = h.ai == 21u;
+    return 1;
+}
+
+/* A version-2 per-neuron Q15 retention array (format.ts validateNeuron `retentions`): NULL when absent. */
+static int get_retentions(rd_t *r, size_t off, uint32_t size, const uint16_t **out)
+{
+    size_t payload;
+    uint32_t n, j;
+    *out = 0;
+    if (off == NONE) return 1;
+    if (!get_typed(r, off, 69u, &payload, &n)) return 0;
+    if (n != size) return fail(r, PS_E_FORMAT_SIZE_MISMATCH);
+    for (j = 0; j < n; j++)
+        if (le16(r->p + payload + 2u * j) > 32767u) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    *out = (const uint16_t *)copy_array(r, payload, n, 2u);
+    return 1;
+}
+
+/* validateNeuron(). */
+static int v_neuron(rd_t *r, size_t nv, int is_last, uint32_t size, ps_neuron_t *out)
+{
+    int model, reset, compare = 0, reset_delay = 0, multi_spike = 0, synapse = 0, q15_cuba;
+    int64_t threshold, reset_value, leak_shift, leak_q15, current_shift, refractory, v_min, v_init = 0, current_q15 = -1;
+    const uint16_t *leaks, *currents;
     model = one_of(r, t_get(r, nv, "model"), N_MODEL);
     if (model < 0) return 0;
     if (!get_int(r, t_get(r, nv, "threshold"), 1, INT32_MAX_, PS_E_FORMAT_OUT_OF_RANGE, &threshold)) return 0;
@@ -905,17 +936,45 @@ static int v_neuron(rd_t *r, size_t nv, int is_last, ps_neuron_t *out)
     if (!get_int(r, t_get(r, nv, "currentShift"), 0, 31, PS_E_FORMAT_OUT_OF_RANGE, &current_shift)) return 0;
     if (!get_int(r, t_get(r, nv, "refractory"), 0, 255, PS_E_FORMAT_OUT_OF_RANGE, &refractory)) return 0;
     if (!get_int(r, t_get(r, nv, "vMin"), INT32_MIN_, INT32_MAX_, PS_E_FORMAT_OUT_OF_RANGE, &v_min)) return 0;
+    /* version-2 keys (spec/ops.md §4.9), in format.ts's order */
+    if (t_get(r, nv, "compare") != NONE && (compare = one_of(r, t_get(r, nv, "compare"), N_COMPARE)) < 0) return 0;
+    if (t_get(r, nv, "resetDelay") != NONE && !get_bool(r, t_get(r, nv, "resetDelay"), &reset_delay)) return 0;
+    if (t_get(r, nv, "multiSpike") != NONE && !get_bool(r, t_get(r, nv, "multiSpike"), &multi_spike)) return 0;
+    if (t_get(r, nv, "vInit") != NONE && !get_int(r, t_get(r, nv, "vInit"), INT32_MIN_, INT32_MAX_, PS_E_FORMAT_OUT_OF_RANGE, &v_init)) return 0;
+    if (t_get(r, nv, "synapse") != NONE && (synapse = one_of(r, t_get(r, nv, "synapse"), N_SYNAPSE)) < 0) return 0;
+    if (t_get(r, nv, "currentQ15") != NONE && !get_int(r, t_get(r, nv, "currentQ15"), 0, 32767, PS_E_FORMAT_OUT_OF_RANGE, &current_q15)) return 0;
+    if (!get_retentions(r, t_get(r, nv, "leakQ15s"), size, &leaks)) return 0;
+    if (!get_retentions(r, t_get(r, nv, "currentQ15s"), size, &currents)) return 0;
+    q15_cuba = model == PS_NEURON_CUBA && synapse == 1;
+    if (synapse == 1 && model != PS_NEURON_CUBA) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (current_q15 >= 0 && !q15_cuba) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (t_get(r, nv, "currentQ15s") != NONE && (!q15_cuba || current_q15 >= 0)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (t_get(r, nv, "leakQ15s") != NONE && model != PS_NEURON_LIF_Q15 && !q15_cuba && model != PS_NEURON_INTEGRATOR) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (t_get(r, nv, "leakQ15s") != NONE && leak_q15 != 32767) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     /* unused parameters hold their neutral value */
-    if (model != PS_NEURON_LIF_SHIFT && model != PS_NEURON_CUBA && leak_shift != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
-    if (model != PS_NEURON_LIF_Q15 && leak_q15 != 32767) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
-    if (model != PS_NEURON_CUBA && current_shift != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (model != PS_NEURON_LIF_SHIFT && !(model == PS_NEURON_CUBA && !q15_cuba) && leak_shift != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (model != PS_NEURON_LIF_Q15 && !q15_cuba && leak_q15 != 32767) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if ((model != PS_NEURON_CUBA || q15_cuba) && current_shift != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     if (reset == PS_RESET_SUBTRACT && reset_value != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     if (model == PS_NEURON_INTEGRATOR) {
         if (!is_last || reset != PS_RESET_SUBTRACT || refractory != 0) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (compare != 0 || reset_delay || multi_spike) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     } else {
         if (v_min >= threshold) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
         if (reset == PS_RESET_VALUE && (reset_value < v_min || reset_value >= threshold)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (reset_delay && (reset != PS_RESET_SUBTRACT || refractory != 0)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (multi_spike && (reset != PS_RESET_SUBTRACT || reset_delay)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (v_init >= threshold) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     }
+    out->compare_gt = (uint8_t)compare;
+    out->reset_delay = (uint8_t)reset_delay;
+    out->multi_spike = (uint8_t)multi_spike;
+    out->synapse_q15 = (uint8_t)q15_cuba;
+    out->current_q15 = (uint16_t)(current_q15 < 0 ? 0 : current_q15);
+    out->v_init = (int32_t)v_init;
+    out->leak_q15s = leaks;
+    out->current_q15s = currents;
+    out->rules = (uint8_t)(compare != 0 || reset_delay || multi_spike || q15_cuba || t_get(r, nv, "leakQ15s") != NONE);
     out->model = (uint8_t)model;
     out->reset = (uint8_t)reset;
     out->threshold = (int32_t)threshold;
@@ -1093,7 +1152,7 @@ static int v_layer(rd_t *r, size_t l, int is_last, pop_t *prev, uint64_t *synaps
     self.has_shape = out->has_shape;
     self.shape = out->shape;
     out->channels = pop_channels(&self);
-    if (!v_neuron(r, t_get(r, l, "neuron"), is_last, &out->neuron)) return 0;
+    if (!v_neuron(r, t_get(r, l, "neuron"), is_last, out->size, &out->neuron)) return 0;
     if (!v_connection(r, t_get(r, l, "input"), prev, &self, synapses, plastic, &out->input, &w)) return 0;
     if ((v = t_get(r, l, "recurrent")) != NONE && !v_connection(r, v, &self, &self, synapses, 0, &out->recurrent, &wrec)) return 0;
     if ((v = t_get(r, l, "bias")) != NONE) {
@@ -1108,6 +1167,10 @@ static int v_layer(rd_t *r, size_t l, int is_last, pop_t *prev, uint64_t *synaps
         if (!v_plasticity(r, t_get(r, l, "plasticity"), out, &w, &out->plasticity)) return 0;
         out->has_plasticity = 1;
     }
+    /* spec/ops.md §4.9: a multi-spike layer's events are graded; recurrence and learning take spikes */
+    if (out->neuron.multi_spike && (out->recurrent.kind != PS_CONN_NONE || plastic)) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    if (prev->multi && plastic) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    self.multi = out->neuron.multi_spike;
     *prev = self;
     return 1;
 }
@@ -1124,6 +1187,7 @@ static int v_table(rd_t *r, ps_model_t *model)
     ps_layer_t *slots;
     int kind;
     if (!v_input(r, t_get(r, 0, "input"), &model->input, &prev)) return 0;
+    prev.multi = 0;
     at = t_head(r, layers, &h);
     n = (uint32_t)h.arg;
     if (n < 1u) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);

@@ -79,14 +79,18 @@ static void dump(const uint8_t *file, size_t len)
             const ps_layer_t *l = &m.layers[i];
             const ps_neuron_t *n = &l->neuron;
             const ps_plasticity_t *p = &l->plasticity;
-            uint32_t hb = fnv_start();
+            uint32_t hb = fnv_start(), hl = fnv_start(), hc = fnv_start();
             for (k = 0; k < l->bias_len; k++) hb = fnv_add(hb, l->bias[k]);
+            for (k = 0; n->leak_q15s != 0 && k < l->size; k++) hl = fnv_add(hl, n->leak_q15s[k]);
+            for (k = 0; n->current_q15s != 0 && k < l->size; k++) hc = fnv_add(hc, n->current_q15s[k]);
             printf("layer %lu name=", (unsigned long)i);
             for (k = 0; k < l->name_len; k++) printf("%02x", l->name[k]);
-            printf(" size=%lu shape=%lu,%lu,%lu channels=%lu neuron=%u,%u,%ld,%ld,%u,%u,%u,%u,%ld bias=%lu,%lu",
+            printf(" size=%lu shape=%lu,%lu,%lu channels=%lu neuron=%u,%u,%ld,%ld,%u,%u,%u,%u,%ld,%u,%u,%u,%u,%u,%ld,%u,%lu,%u,%lu bias=%lu,%lu",
                    (unsigned long)l->size, (unsigned long)l->shape.c, (unsigned long)l->shape.h, (unsigned long)l->shape.w,
                    (unsigned long)l->channels, n->model, n->reset, (long)n->threshold, (long)n->reset_value, n->leak_shift,
-                   n->leak_q15, n->current_shift, n->refractory, (long)n->v_min, (unsigned long)l->bias_len, (unsigned long)hb);
+                   n->leak_q15, n->current_shift, n->refractory, (long)n->v_min, n->compare_gt, n->reset_delay, n->multi_spike, n->synapse_q15,
+                   n->current_q15, (long)n->v_init, n->leak_q15s != 0, (unsigned long)hl, n->current_q15s != 0, (unsigned long)hc,
+                   (unsigned long)l->bias_len, (unsigned long)hb);
             if (l->has_plasticity) {
                 printf(" plasticity=%u,%u,%u,%d,%d,%d,%u,%u,%u,%d,%d,%u,%u,%d\n", p->rule, p->pre_trace_shift, p->post_trace_shift,
                        p->trace_increment, p->a_plus, p->a_minus, p->eligibility_shift, p->learning_shift, p->baseline_shift,

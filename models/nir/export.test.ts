@@ -9,7 +9,7 @@ import { FloatSimulator } from "../float-sim.js";
 import { quantizeSnn } from "../quantize.js";
 import { writeNirFile, type NirSpecNode } from "./build-nir.js";
 import { exportNir } from "./export.js";
-import { readHdf5Tree } from "./hdf5.js";
+import { readHdf5Tree, type H5Group } from "./hdf5.js";
 import { parseNirTree, spliceNestedIo } from "./graph.js";
 import { importNir } from "./import.js";
 
@@ -75,6 +75,41 @@ describe("NIR export", () => {
     const sim = new FloatSimulator(again.snn);
     const interp = new Interpreter(table);
     const steps = Array.from({ length: 40 }, (_, t) => stepEvents([t % 4, (t * 3 + 1) % 4].filter((x, i, a) => a.indexOf(x) === i)));
+    for (const s of steps) interp.step(s);
+    expect(sim.runSample({ steps }).outputCounts).toEqual(Array.from(interp.spikeCounts(1)));
+  });
+
+  it("exports the version-2 rules (spec/ops.md §4.9): per-neuron τ, > and the late subtraction in the metadata, and reads back running as the table does", async () => {
+    const lif = (n: number, tau: number[]): NirSpecNode => ({
+      type: "LIF",
+      fields: {
+        tau: { f32: tau },
+        r: { f32: tau.map((t) => t / 1e-4) },
+        v_leak: { f32: new Array(n).fill(0) },
+        v_threshold: { f32: new Array(n).fill(0.5) },
+        v_reset: { f32: new Array(n).fill(0) },
+      },
+    });
+    const nodes = { ...NODES, n1: lif(3, [5e-4, 1e-3, 2e-3]), n2: lif(2, [1e-3, 1e-3]) };
+    await writeNirFile(join(dir, "in3.nir"), nodes, EDGES);
+    const { snn } = await importNir(join(dir, "in3.nir"), { from: "nir", dt: 1e-4, compare: "gt", reset: "subtract-delayed" });
+    const { table } = quantizeSnn(snn, { weightBits: 16, perChannel: false, seed: 1, source: "test" });
+    expect(table.layers[0]!.neuron).toMatchObject({ model: "lif-q15", compare: "gt", resetDelay: true });
+    await exportNir(table, join(dir, "out3.nir"), 1e-4);
+    const tree = await readHdf5Tree(join(dir, "out3.nir"));
+    const back = spliceNestedIo(parseNirTree(tree, "out3.nir"));
+    const n1 = back.nodes.get("n1") as unknown as { tau: { data: Float64Array } };
+    const q = table.layers[0]!.neuron.leakQ15s!;
+    n1.tau.data.forEach((t, j) => expect(t).toBeCloseTo(1e-4 / (1 - q[j]! / 32768), 9));
+    const child = (g: H5Group, name: string): H5Group => g.children.get(name) as H5Group;
+    const metadata = child(child(child(tree, "node"), "nodes"), "n1").children.get("metadata") as H5Group;
+    const text = metadata.children.get("picospike_semantics") as { data: readonly string[] };
+    const semantics = JSON.parse(text.data[0]!) as Record<string, unknown>;
+    expect(semantics).toMatchObject({ compare: ">", resetDelay: true, leakQ15s: Array.from(q) });
+    const again = await importNir(join(dir, "out3.nir"), { from: "nir", dt: 1e-4, compare: "gt", reset: "subtract-delayed" });
+    const sim = new FloatSimulator(again.snn);
+    const interp = new Interpreter(table);
+    const steps = Array.from({ length: 60 }, (_, t) => stepEvents([t % 4, (t * 3 + 1) % 4].filter((x, i, a) => a.indexOf(x) === i)));
     for (const s of steps) interp.step(s);
     expect(sim.runSample({ steps }).outputCounts).toEqual(Array.from(interp.spikeCounts(1)));
   });

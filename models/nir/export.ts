@@ -224,12 +224,15 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
   const p = layer.neuron;
   const n = layer.size;
   const full = (x: number): H5WriteNode => f32(new Float64Array(n).fill(x), shape);
+  const each = (x: Float64Array): H5WriteNode => f32(x, shape);
   const tauOf = (retention: number): number => dt / (1 - retention);
+  const q15Cuba = p.model === "cuba" && p.synapse === "q15";
+  const test = p.compare === "gt" ? ">" : ">=";
   const meta: Record<string, string> = {
     picospike_semantics: JSON.stringify({
       model: p.model,
       threshold: p.threshold,
-      compare: ">=",
+      compare: test,
       reset: p.reset,
       resetValue: p.reset === "value" ? p.resetValue : undefined,
       leakShift: p.leakShift,
@@ -237,46 +240,73 @@ function neuronNode(layer: Layer, s: number, dt: number, shape: number[]): { nod
       currentShift: p.currentShift,
       refractory: p.refractory,
       vMin: p.vMin,
+      // format version 2 (spec/ops.md §4.9), only where set
+      resetDelay: p.resetDelay === true ? true : undefined,
+      multiSpike: p.multiSpike === true ? true : undefined,
+      vInit: p.vInit ? p.vInit : undefined,
+      synapse: q15Cuba ? "q15" : undefined,
+      currentQ15: q15Cuba && p.currentQ15s === undefined ? (p.currentQ15 ?? 0) : undefined,
+      leakQ15s: p.leakQ15s ? Array.from(p.leakQ15s) : undefined,
+      currentQ15s: p.currentQ15s ? Array.from(p.currentQ15s) : undefined,
       scale: s,
-      order: "leak, bias, synaptic input, threshold test (v >= threshold), reset, clamp (spec/ops.md)",
+      order: q15Cuba
+        ? `current i = q15(i, currentQ15) + bias + input; leak v = q15(v, leakQ15); v += i; ${p.resetDelay ? "subtract threshold if the neuron spiked last step; " : ""}threshold test (v ${test} threshold), reset, clamp (spec/ops.md §4.9)`
+        : `leak, bias, synaptic input, ${p.resetDelay ? "subtract threshold if the neuron spiked last step, " : ""}threshold test (v ${test} threshold), ${p.resetDelay ? "no reset now" : "reset"}, clamp (spec/ops.md)`,
     }),
     picospike_dt: String(dt),
   };
   const vReset = p.reset === "value" ? p.resetValue * s : 0;
   const threshold = p.threshold * s;
-  if (p.reset === "subtract") meta["picospike_reset"] = "subtract: v <- v - threshold (NIR's v_reset cannot say it; v_reset is written as 0)";
-  const retention =
-    p.model === "lif-shift" || p.model === "cuba" ? (p.leakShift === 0 ? 1 : 1 - 2 ** -p.leakShift) : p.model === "lif-q15" ? p.leakQ15 / 32768 : 1;
+  if (p.reset === "subtract")
+    meta["picospike_reset"] = p.resetDelay
+      ? "subtract one step late: v[t] = leak·v[t-1] + input[t] - threshold·S[t-1] (snnTorch's reset_delay; NIR's v_reset cannot say it; v_reset is written as 0)"
+      : "subtract: v <- v - threshold (NIR's v_reset cannot say it; v_reset is written as 0)";
+  if (p.multiSpike)
+    meta["picospike_spikes"] = "several per step: n = min(floor(v / threshold), 255) spikes as one event of value n, v <- v - n·threshold (NIR cannot say it)";
+  if (p.vInit) meta["picospike_v_init"] = `${p.vInit * s} (the membrane at every reset; NIR has no initial state)`;
+  // Per neuron: the membrane retention λ_j (Q15 where the rules of spec/ops.md §4.9 give one per neuron).
+  const q15 = p.model === "lif-q15" || q15Cuba || (p.model === "integrator" && p.leakQ15s !== undefined);
+  const retention = p.model === "lif-shift" || (p.model === "cuba" && !q15Cuba) ? (p.leakShift === 0 ? 1 : 1 - 2 ** -p.leakShift) : q15 ? p.leakQ15 / 32768 : 1;
+  const retentions = p.leakQ15s ? Float64Array.from(p.leakQ15s, (a) => a / 32768) : new Float64Array(n).fill(retention);
+  const taus = retentions.map(tauOf);
   switch (p.model) {
     case "integrator":
+      if (p.leakQ15s !== undefined) {
+        // the leaking readout: NIR's LI, whose Euler step at dt is v <- λ·v + input with r = τ/dt
+        return { node: group("LI", { tau: each(taus), r: each(taus.map((t) => t / dt)), v_leak: full(0) }, meta), type: "LI" };
+      }
       return { node: group("I", { r: full(1 / dt) }, meta), type: "I" };
     case "if":
       return { node: group("IF", { r: full(1 / dt), v_threshold: full(threshold), v_reset: full(vReset) }, meta), type: "IF" };
     case "lif-shift":
     case "lif-q15": {
-      if (retention === 1) return { node: group("IF", { r: full(1 / dt), v_threshold: full(threshold), v_reset: full(vReset) }, meta), type: "IF" };
-      const tau = tauOf(retention);
+      if (p.leakQ15s === undefined && retention === 1)
+        return { node: group("IF", { r: full(1 / dt), v_threshold: full(threshold), v_reset: full(vReset) }, meta), type: "IF" };
       return {
-        node: group("LIF", { tau: full(tau), r: full(tau / dt), v_leak: full(0), v_threshold: full(threshold), v_reset: full(vReset) }, meta),
+        node: group("LIF", { tau: each(taus), r: each(taus.map((t) => t / dt)), v_leak: full(0), v_threshold: full(threshold), v_reset: full(vReset) }, meta),
         type: "LIF",
       };
     }
     case "cuba": {
-      const alpha = p.currentShift === 0 ? 0 : 1 - 2 ** -p.currentShift;
-      const tauSyn = tauOf(alpha);
-      const tauMem = retention === 1 ? 1e9 : tauOf(retention);
-      if (retention === 1) meta["picospike_leak"] = "none (tau_mem written as 1e9 s)";
+      const alphas = q15Cuba
+        ? p.currentQ15s
+          ? Float64Array.from(p.currentQ15s, (a) => a / 32768)
+          : new Float64Array(n).fill((p.currentQ15 ?? 0) / 32768)
+        : new Float64Array(n).fill(p.currentShift === 0 ? 0 : 1 - 2 ** -p.currentShift);
+      const tauSyn = alphas.map(tauOf);
+      const tauMem = taus.map((t, j) => (retentions[j] === 1 ? 1e9 : t));
+      if (retentions.some((x) => x === 1)) meta["picospike_leak"] = "none where tau_mem is written as 1e9 s";
       return {
         node: group(
           "CubaLIF",
           {
-            tau_syn: full(tauSyn),
-            tau_mem: full(tauMem),
-            r: full(tauMem / dt),
+            tau_syn: each(tauSyn),
+            tau_mem: each(tauMem),
+            r: each(tauMem.map((t) => t / dt)),
             v_leak: full(0),
             v_threshold: full(threshold),
             v_reset: full(vReset),
-            w_in: full(tauSyn / dt),
+            w_in: each(tauSyn.map((t) => t / dt)),
           },
           meta,
         ),

@@ -10,7 +10,7 @@
  */
 import { fail } from "../errors.js";
 import type { StepEvents } from "../events.js";
-import { INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, synContrib } from "../fixed.js";
+import { INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, satSub32, synContrib } from "../fixed.js";
 import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
 import { NEURON_MODEL_CODE, validateStepEvents } from "../interpreter.js";
 import { readSnapshot, writeSnapshot } from "../snapshot.js";
@@ -418,6 +418,18 @@ interface LayerRuntime {
   readonly currentShift: number;
   readonly refractory: number;
   readonly vMin: number;
+  /** Version-2 rules (spec/ops.md §4.9), expanded per neuron. */
+  readonly compareGt: boolean;
+  readonly resetDelay: boolean;
+  readonly multiSpike: boolean;
+  /** Spikes per event of this step (multi-spike layers), beside `spikes`. */
+  readonly spikeValues: Uint8Array;
+  readonly vInit: number;
+  readonly q15Cuba: boolean;
+  /** Membrane retention per neuron (Q15) for lif-q15, Q15 cuba and a leaking integrator; undefined otherwise. */
+  readonly leaks: Int32Array | undefined;
+  /** Current retention per neuron (Q15 cuba). */
+  readonly currents: Int32Array;
   /** Bias per neuron (per-channel biases expanded; zeros when the layer has none). */
   readonly bias: Int32Array;
   readonly feedForward: CompiledConnection;
@@ -485,11 +497,24 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
     currentShift: p.currentShift,
     refractory: p.refractory,
     vMin: p.vMin,
+    compareGt: p.compare === "gt",
+    resetDelay: p.resetDelay === true,
+    multiSpike: p.multiSpike === true,
+    spikeValues: new Uint8Array(size),
+    vInit: p.vInit ?? 0,
+    q15Cuba: model === CUBA && p.synapse === "q15",
+    leaks:
+      p.leakQ15s !== undefined
+        ? Int32Array.from(p.leakQ15s)
+        : model === LIF_Q15 || (model === CUBA && p.synapse === "q15")
+          ? new Int32Array(size).fill(p.leakQ15)
+          : undefined,
+    currents: p.currentQ15s !== undefined ? Int32Array.from(p.currentQ15s) : new Int32Array(size).fill(p.currentQ15 ?? 0),
     bias,
     feedForward: plastic ?? storedFeedForward,
     plastic,
     recurrent: layer.recurrent === undefined ? undefined : compileConnection(layer.recurrent, size, size, post, `${what} recurrent`),
-    v: new Int32Array(size),
+    v: new Int32Array(size).fill(p.vInit ?? 0),
     current: new Int32Array(model === CUBA ? size : 0),
     refractoryLeft: new Uint8Array(size),
     counts: new Uint32Array(size),
@@ -507,22 +532,34 @@ function buildLayer(layer: Layer, index: number, inputs: number): LayerRuntime {
  */
 function updateNeurons(L: LayerRuntime): void {
   const { size, model, threshold, resetSubtract, resetValue, leakShift: ls, leakQ15, currentShift, refractory, vMin } = L;
-  const { v, current, refractoryLeft, counts, acc, bias, spikes } = L;
+  const { v, current, refractoryLeft, counts, acc, bias, spikes, leaks, currents, q15Cuba, compareGt, resetDelay } = L;
+  // §4.9: the delayed subtraction is for the spikes of the previous step, read from that step's spike list
+  const spikedLast = new Uint8Array(size);
+  if (resetDelay) for (let k = 0; k < L.previousSpikeCount; k++) spikedLast[L.previousSpikes[k]!] = 1;
+  const passes = (x: number): boolean => (compareGt ? x > threshold : x >= threshold);
   let fired = 0;
   for (let j = 0; j < size; j++) {
     let input = acc[j]!;
-    if (model === CUBA) {
+    let b = bias[j]!;
+    if (q15Cuba) {
+      // §4.9 step 1: the Q15 current takes the bias
+      input = satAdd32(satAdd32(q15Mul(current[j]!, currents[j]!), b), input);
+      current[j] = input;
+      b = 0;
+    } else if (model === CUBA) {
       // §4.4: the current evolves even while the membrane is refractory.
       input = satAdd32(currentDecay(current[j]!, currentShift), input);
       current[j] = input;
     }
     let x = v[j]!;
     if (model === INTEGRATOR) {
-      v[j] = clampMin(satAdd32(satAdd32(x, bias[j]!), input), vMin);
+      if (leaks !== undefined) x = q15Mul(x, leaks[j]!);
+      v[j] = clampMin(satAdd32(satAdd32(x, b), input), vMin);
       continue;
     }
     // leak
-    if (model === LIF_SHIFT || model === CUBA) x = leakShift(x, ls);
+    if (leaks !== undefined) x = q15Mul(x, leaks[j]!);
+    else if (model === LIF_SHIFT || model === CUBA) x = leakShift(x, ls);
     else if (model === LIF_Q15) x = q15Mul(x, leakQ15);
     const left = refractoryLeft[j]!;
     if (left > 0) {
@@ -531,12 +568,18 @@ function updateNeurons(L: LayerRuntime): void {
       v[j] = clampMin(x, vMin);
       continue;
     }
-    x = satAdd32(satAdd32(x, bias[j]!), input);
-    if (x >= threshold) {
-      x = resetSubtract ? x - threshold : resetValue;
+    x = satAdd32(satAdd32(x, b), input);
+    if (spikedLast[j] === 1) x = satSub32(x, threshold);
+    if (passes(x)) {
+      // §4.9 multi-spike: as many whole thresholds as v holds, at most 255, as one event of that value
+      let n = 1;
+      if (L.multiSpike) {
+        n = Math.min(255, Math.floor(x / threshold));
+        x -= n * threshold;
+      } else if (!resetDelay) x = resetSubtract ? x - threshold : resetValue;
+      L.spikeValues[fired] = n;
       spikes[fired++] = j;
-      const c = counts[j]!;
-      if (c !== 0xffffffff) counts[j] = c + 1;
+      counts[j] = Math.min(0xffffffff, counts[j]! + n);
       refractoryLeft[j] = refractory;
     }
     v[j] = clampMin(x, vMin);
@@ -803,7 +846,7 @@ export class ReferenceInterpreter {
   /** Sets all state to its initial value (spec/ops.md §10): membranes, currents, counters, counts 0; no spikes; t = 0. */
   reset(): void {
     for (const L of this.layers) {
-      L.v.fill(0);
+      L.v.fill(L.vInit);
       L.current.fill(0);
       L.refractoryLeft.fill(0);
       L.counts.fill(0);
@@ -864,7 +907,7 @@ export class ReferenceInterpreter {
       L.plastic?.learn(pre, preCount, L.spikes, L.spikeCount, this.steps);
       pre = L.spikes;
       preCount = L.spikeCount;
-      values = undefined;
+      values = L.multiSpike ? L.spikeValues : undefined;
     }
     this.synapticEvents += updates;
     this.steps++;

@@ -13,6 +13,19 @@ import { TestRng } from "./random-table.js";
 
 const neuron = (model: NeuronModel, extra: Partial<Layer["neuron"]> = {}): Layer["neuron"] => ({ ...DEFAULT_NEURON, model, threshold: 100, ...extra });
 
+/** everythingTable with every version-2 neuron rule (spec/ops.md §4.9) on its layers. */
+export function rulesTable(): EventTable {
+  const t = everythingTable();
+  const rules: Record<string, Partial<Layer["neuron"]>> = {
+    conv: { compare: "gt", vInit: -3, multiSpike: true },
+    pool: { leakQ15: 32767, leakQ15s: Uint16Array.from({ length: 8 }, (_, j) => 1000 * j + 7), vInit: 4 },
+    sparse: { synapse: "q15", leakShift: 0, currentShift: 0, leakQ15: 20000, currentQ15s: Uint16Array.of(0, 1, 16384, 32767, 5, 6), compare: "gt" },
+    hidden: { compare: "ge", resetDelay: true },
+    readout: { leakQ15s: Uint16Array.of(30000, 31000, 32000), vInit: -9 },
+  };
+  return { ...t, layers: t.layers.map((l) => ({ ...l, neuron: { ...l.neuron, ...rules[l.name] } })) };
+}
+
 /** A hand-made table with every connection kind, neuron model, weight width and optional part. */
 export function everythingTable(): EventTable {
   return {
@@ -825,6 +838,37 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
         b.provenance.settings = [1];
       }),
     ],
+    // format version 2 neuron keys (spec/ops.md §4.9): layers pool (lif-q15, 8, reset value), sparse (cuba, 6), hidden (if, 5), readout (integrator, 3)
+    ["compare 'lt'", m((b) => void (layerOf(b, "hidden").neuron.compare = "lt"))],
+    ["compare as int", m((b) => void (layerOf(b, "hidden").neuron.compare = 1))],
+    ["resetDelay as int", m((b) => void (layerOf(b, "hidden").neuron.resetDelay = 1))],
+    ["resetDelay with reset value", m((b) => void (layerOf(b, "pool").neuron.resetDelay = true))],
+    ["resetDelay with a refractory period", m((b) => Object.assign(layerOf(b, "hidden").neuron, { resetDelay: true, refractory: 2 }))],
+    ["multiSpike as text", m((b) => void (layerOf(b, "hidden").neuron.multiSpike = "yes"))],
+    ["multiSpike with reset value", m((b) => void (layerOf(b, "pool").neuron.multiSpike = true))],
+    ["multiSpike with resetDelay", m((b) => Object.assign(layerOf(b, "hidden").neuron, { multiSpike: true, resetDelay: true, refractory: 0 }))],
+    ["multiSpike on an integrator", m((b) => void (layerOf(b, "readout").neuron.multiSpike = true))],
+    ["multiSpike on a plastic layer", m((b) => void (layerOf(b, "hidden").neuron.multiSpike = true))],
+    ["multiSpike before a plastic layer", m((b) => void (layerOf(b, "sparse").neuron.multiSpike = true))],
+    ["vInit at the threshold", m((b) => void (layerOf(b, "hidden").neuron.vInit = 100))],
+    ["vInit as float", m((b) => void (layerOf(b, "hidden").neuron.vInit = 1.5))],
+    ["synapse q15 on lif-q15", m((b) => void (layerOf(b, "pool").neuron.synapse = "q15"))],
+    ["synapse 'exp'", m((b) => void (layerOf(b, "sparse").neuron.synapse = "exp"))],
+    ["synapse q15 with a leak shift", m((b) => void (layerOf(b, "sparse").neuron.synapse = "q15"))],
+    ["currentQ15 on shift cuba", m((b) => void (layerOf(b, "sparse").neuron.currentQ15 = 5))],
+    [
+      "currentQ15 and currentQ15s together",
+      m((b) => Object.assign(layerOf(b, "sparse").neuron, { synapse: "q15", leakShift: 0, currentShift: 0, currentQ15: 5, currentQ15s: new Uint16Array(6) })),
+    ],
+    ["currentQ15 32768", m((b) => Object.assign(layerOf(b, "sparse").neuron, { synapse: "q15", leakShift: 0, currentShift: 0, currentQ15: 32768 }))],
+    ["leakQ15s of the wrong length", m((b) => Object.assign(layerOf(b, "pool").neuron, { leakQ15: 32767, leakQ15s: new Uint16Array(7) }))],
+    ["leakQ15s with 40000", m((b) => Object.assign(layerOf(b, "pool").neuron, { leakQ15: 32767, leakQ15s: new Uint16Array(8).fill(40000) }))],
+    ["leakQ15s as int32", m((b) => Object.assign(layerOf(b, "pool").neuron, { leakQ15: 32767, leakQ15s: new Int32Array(8) }))],
+    ["leakQ15s beside a leakQ15", m((b) => void (layerOf(b, "pool").neuron.leakQ15s = new Uint16Array(8)))],
+    ["leakQ15s on if", m((b) => void (layerOf(b, "hidden").neuron.leakQ15s = new Uint16Array(5)))],
+    ["compare gt on an integrator", m((b) => void (layerOf(b, "readout").neuron.compare = "gt"))],
+    ["unknown neuron key", m((b) => void (layerOf(b, "hidden").neuron.resetLater = true))],
+    ["neuron compare in a version-1 file", envelope(bodyBytes(m((b) => void (layerOf(b, "hidden").neuron.compare = "gt"))), { version: 1 })],
     // format version 2 plasticity keys (spec/ops.md §11.5, §11.6)
     [
       "unknown plasticity timing",
@@ -1054,6 +1098,17 @@ export function summaryLines(t: EventTable): string[] {
       n.currentShift,
       n.refractory,
       n.vMin,
+      // format version 2 (spec/ops.md §4.9)
+      n.compare === "gt" ? 1 : 0,
+      n.resetDelay === true ? 1 : 0,
+      n.multiSpike === true ? 1 : 0,
+      n.model === "cuba" && n.synapse === "q15" ? 1 : 0,
+      n.currentQ15 ?? 0,
+      n.vInit ?? 0,
+      n.leakQ15s ? 1 : 0,
+      n.leakQ15s ? fnv(n.leakQ15s) : FNV_START,
+      n.currentQ15s ? 1 : 0,
+      n.currentQ15s ? fnv(n.currentQ15s) : FNV_START,
     ].join(",");
     const plasticity = p
       ? [

@@ -60,6 +60,12 @@ describe("conformance: model-specialised TypeScript (picospike codegen --target 
     expect(report.mismatches).toEqual([]);
     expect(report.spikes).toBeGreaterThan(1000);
   });
+
+  it("held input (spec/ops.md §7.3): holdInput + stepHeld give the integers of stepping the events (8 models x 200 steps)", async () => {
+    const report = await runSpecialisedTsConformance(8, 200, 13, (table) => emitTsModel(table, "conformance", ROOT), true);
+    expect(report.mismatches).toEqual([]);
+    expect(report.spikes).toBeGreaterThan(500);
+  });
 });
 
 const qemuSkip = qemuSkipReason();

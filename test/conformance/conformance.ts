@@ -62,6 +62,30 @@ function extremeNeuron(rng: TestRng, n: NeuronParams): NeuronParams {
   };
 }
 
+/**
+ * Draws the version-2 neuron rules of spec/ops.md §4.9 onto a layer: `>`, the delayed subtraction,
+ * an initial membrane, per-neuron Q15 retentions, the Q15 current-based synapse, the leaking readout.
+ */
+function ruleNeuron(rng: TestRng, n: NeuronParams, size: number): NeuronParams {
+  const retentions = (): Uint16Array => Uint16Array.from({ length: size }, () => rng.pick([0, 1, 16384, 32767, rng.int(0, 32767)]));
+  if (n.model === "integrator") {
+    const leaks = rng.chance(0.7) ? { leakQ15s: retentions() } : {};
+    return { ...n, ...leaks, vInit: rng.pick([0, Math.max(n.vMin, -1000), n.vMin, INT32_MAX]) };
+  }
+  let out: NeuronParams = { ...n, compare: rng.chance(0.5) ? "gt" : "ge" };
+  if (n.model === "lif-q15" && rng.chance(0.6)) out = { ...out, leakQ15: 32767, leakQ15s: retentions() };
+  if (n.model === "cuba" && rng.chance(0.7)) {
+    out = { ...out, synapse: "q15", leakShift: 0, currentShift: 0, leakQ15: rng.pick([0, 16384, 32767, rng.int(0, 32767)]) };
+    if (rng.chance(0.5)) out = { ...out, leakQ15: 32767, leakQ15s: retentions() };
+    out = rng.chance(0.5) ? { ...out, currentQ15s: retentions() } : { ...out, currentQ15: rng.pick([0, 1, 16384, 32767]) };
+  }
+  if (rng.chance(0.5)) out = { ...out, reset: "subtract", resetValue: 0, refractory: 0, resetDelay: true };
+  const lo = out.vMin;
+  const hi = out.threshold - 1;
+  const vInit = rng.pick([0, lo, hi, Math.min(hi, 5), Math.max(lo, -5)]);
+  return { ...out, vInit: Math.min(hi, Math.max(lo, vInit)) };
+}
+
 /** Raises weight shifts (up to 23) so that contributions saturate. */
 function extremeShift(rng: TestRng, w: Weights): Weights {
   return { ...w, shift: Uint8Array.from(w.shift, (s) => (rng.chance(0.5) ? rng.pick([16, 20, 23]) : s)) };
@@ -96,6 +120,24 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
     ...(big ? { maxNeurons: 400 } : {}),
   });
   if (rng.chance(0.6)) table = { ...table, layers: table.layers.map((l) => extremeLayer(rng, l)) };
+  // the version-2 neuron rules, from their own stream so the cases drawn before them stay the same
+  const ruleRng = new TestRng((caseSeed ^ 0x7a11e5) >>> 0 || 1);
+  if (ruleRng.chance(0.5)) {
+    table = { ...table, layers: table.layers.map((l) => (ruleRng.chance(0.7) ? { ...l, neuron: ruleNeuron(ruleRng, l.neuron, l.size) } : l)) };
+    // several spikes per step (graded events to the next layer) where the format allows it
+    const multi = (l: Layer, next: Layer | undefined): boolean =>
+      l.neuron.model !== "integrator" &&
+      l.recurrent === undefined &&
+      l.plasticity === undefined &&
+      next?.plasticity === undefined &&
+      l.neuron.resetDelay !== true;
+    table = {
+      ...table,
+      layers: table.layers.map((l, i) =>
+        multi(l, table.layers[i + 1]) && ruleRng.chance(0.4) ? { ...l, neuron: { ...l.neuron, multiSpike: true, reset: "subtract", resetValue: 0 } } : l,
+      ),
+    };
+  }
   validateTable(table);
   const size = table.input.size;
   const graded = table.input.encoding === "current" || rng.chance(0.25);
@@ -661,6 +703,8 @@ export function runSpecialisedConformance(models: number, steps: number, seed: n
 /** What a `picospike codegen --target ts` module exports (the part the suite drives). */
 interface SpecialisedTsModel {
   step(input: StepEvents): void;
+  holdInput(input: StepEvents): Int32Array;
+  stepHeld(held: Int32Array): void;
   lastSpikes(layer: number): Uint32Array;
   snapshot(): Uint8Array;
 }
@@ -668,12 +712,15 @@ interface SpecialisedTsModel {
 /**
  * Runs cases through the model-specialised TypeScript (`picospike codegen --target ts`): each
  * emitted module is transpiled (esbuild), imported, stepped, and compared with the interpreter.
+ * With `held`, the cases are makeHeldCase's and the module folds each sample once (holdInput) and
+ * steps it held (stepHeld), against the interpreter stepping the events one by one.
  */
 export async function runSpecialisedTsConformance(
   models: number,
   steps: number,
   seed: number,
   emit: (table: EventTable) => Array<[string, string]>,
+  held = false,
 ): Promise<Report> {
   const { transformSync } = await import("esbuild");
   const work = mkdtempSync(join(tmpdir(), "ps-conformance-ts-"));
@@ -681,7 +728,7 @@ export async function runSpecialisedTsConformance(
   let spikes = 0;
   try {
     for (let i = 0; i < models; i++) {
-      const c = makeCase(seed, i, steps, false);
+      const c = held ? makeHeldCase(seed, i, steps) : makeCase(seed, i, steps, false);
       const dir = join(work, `m${i}`);
       mkdirSync(dir, { recursive: true });
       // ESM as emitted: without type=module, tsx loads the .js as CommonJS and every imported primitive becomes a getter call (slow, not wrong)
@@ -691,8 +738,14 @@ export async function runSpecialisedTsConformance(
       const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { createModel(): SpecialisedTsModel };
       const model = mod.createModel();
       const run: Run = { status: 0, spikes: [], snapshot: new Uint8Array(0) };
-      for (const s of c.steps) {
-        model.step(s);
+      let folded: Int32Array | undefined;
+      for (const [k, s] of c.steps.entries()) {
+        const mode = c.hold?.[k] ?? "events";
+        if (mode === "events") model.step(s);
+        else {
+          if (mode === "hold") folded = model.holdInput(s);
+          model.stepHeld(folded!);
+        }
         run.spikes.push(c.table.layers.map((_, l) => model.lastSpikes(l).slice()));
       }
       const ts = runTs(c);

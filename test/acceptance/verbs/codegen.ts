@@ -81,7 +81,12 @@ export const codegen: VerbCase = {
           writeFileSync(join(dir, f.replace(/\.ts$/, ".js")), transformSync(readFileSync(join(dir, f), "utf8"), { loader: "ts", format: "esm" }).code);
         }
         const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as {
-          createModel(): { step(s: { indices: Uint32Array }): void; readoutClass(): number };
+          createModel(): {
+            step(s: { indices: Uint32Array }): void;
+            holdInput(s: { indices: Uint32Array }): Int32Array;
+            stepHeld(held: Int32Array): void;
+            readoutClass(): number;
+          };
         };
         const model = mod.createModel();
         for (let t = 0; t < STEPS; t++) model.step({ indices: Uint32Array.from(INPUT) });
@@ -98,6 +103,11 @@ export const codegen: VerbCase = {
           "--json",
         ]);
         expect(model.readoutClass()).toBe(r.samples[0]!.class);
+        // the constant input folded once and stepped held (spec/ops.md §7.3) computes the same
+        const heldModel = mod.createModel();
+        const held = heldModel.holdInput({ indices: Uint32Array.from(INPUT) });
+        for (let t = 0; t < STEPS; t++) heldModel.stepHeld(held);
+        expect(heldModel.readoutClass()).toBe(r.samples[0]!.class);
       }, 300_000);
 
       it("mistake: an unknown target names the ones there are", () => {

@@ -1,0 +1,56 @@
+/**
+ * ps_net built with a subset of the learning rules (PS_NET_LEARNING, firmware/include/ps_net.h):
+ * firmware/test/test_learning_switch.c, built with gcc for several masks, must initialise exactly
+ * the plastic layers whose rule was built and refuse the others with DEVICE_LEARNING_NOT_BUILT.
+ * Without gcc the suite is skipped with a printed reason.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { findTool } from "../firmware-host/boards/toolchain.js";
+import { ERROR_CODES } from "../runtime/errors.js";
+import { LEARN_BITS } from "../codegen/kernel-select.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const FW = join(ROOT, "firmware");
+const GCC = findTool("gcc") !== undefined;
+if (!GCC) console.log("skip: test/c-learning-switch.test.ts needs gcc (Debian package gcc), which is not installed");
+const dir = mkdtempSync(join(tmpdir(), "ps-learn-switch-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** ps_net_init's status for: a layer that does not learn, rstdp step timing, rstdp event timing, triplet. */
+function statuses(mask: number): number[] {
+  const exe = join(dir, `switch${mask}`);
+  const sources = [join(FW, "test", "test_learning_switch.c"), join(FW, "src", "ps_net.c"), join(FW, "src", "ps_kernels_generated.c")];
+  const flags = [
+    "-std=c99",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+    "-O1",
+    `-I${join(FW, "include")}`,
+    `-I${join(FW, "kernels")}`,
+    `-DPS_NET_LEARNING=${mask}u`,
+  ];
+  const built = spawnSync("gcc", [...flags, ...sources, "-o", exe], { encoding: "utf8" });
+  expect(built.status, built.stderr).toBe(0);
+  const ran = spawnSync(exe, [], { encoding: "utf8" });
+  expect(ran.status, ran.stderr).toBe(0);
+  return ran.stdout.trim().split(" ").map(Number);
+}
+
+describe.skipIf(!GCC)("ps_net with a subset of the learning rules built in (PS_NET_LEARNING)", () => {
+  const refused = ERROR_CODES.DEVICE_LEARNING_NOT_BUILT.num;
+  it.each([
+    [0, [0, refused, refused, refused]],
+    [LEARN_BITS.step, [0, 0, refused, refused]],
+    [LEARN_BITS.event, [0, refused, 0, refused]],
+    [LEARN_BITS.event | LEARN_BITS.triplet, [0, refused, 0, 0]],
+    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet, [0, 0, 0, 0]],
+  ])("mask %i: builds warning-free and initialises only the rules it has", (mask, want) => {
+    expect(statuses(mask)).toEqual(want);
+  });
+});
