@@ -31,7 +31,7 @@ const LONG = [
   "test/conformance/**/*.test.ts",
   "test/fuzz-smoke.test.ts",
   "test/fuzz-proto-smoke.test.ts",
-  "bench/peers/driver.test.ts",
+  "perf/peers/driver.test.ts",
   "cli/demo.test.ts",
 ];
 /** The board end-to-end suite runs in two tiers: the native board with `native`, the QEMU boards with `boards`. */
@@ -47,7 +47,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["{runtime,codegen,models,firmware-host,ui,cli,bench,test,scripts}/**/*.test.ts"],
+          include: ["{runtime,codegen,models,firmware-host,ui,cli,perf,bench,test,scripts}/**/*.test.ts"],
           exclude: [...configDefaults.exclude, ...NATIVE, ...BOARDS, ...LONG, E2E],
         },
       },

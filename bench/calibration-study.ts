@@ -12,7 +12,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calibrateSnn, type CalibrationMethod } from "../models/calibrate.js";
 import { CONVERT_DEFAULTS, convertAnn, parseAnn } from "../models/convert.js";
-import { embeddedMnist, slice } from "../models/datasets.js";
+import { embeddedMnist } from "../firmware-host/sources/datasets.js";
+import { slice } from "../runtime/datasets.js";
 import { disposePrepared, prepareLayers, simulateFloat, type FloatSnn } from "../models/float-snn.js";
 import { initTf } from "../models/tf.js";
 

@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { embeddedMnist } from "../models/datasets.js";
+import { embeddedMnist } from "../firmware-host/sources/datasets.js";
 import { writeFloatSnn } from "../models/float-snn.js";
 import { DIEHL_COOK_DEFAULTS, searchDiehlCook, validationSplit, type DiehlCookTrial } from "../models/learning/diehl-cook.js";
 import { TASKS, type TaskResult } from "../models/learning/tasks.js";

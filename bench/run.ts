@@ -9,19 +9,19 @@
  *     and entry, every other row and note kept: a module measured board by board, PICOSPIKE_BENCH_BOARDS)
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { arch, cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
-import type { BenchModule, BenchRow } from "./harness.js";
-import { interpreterBench } from "./interpreter.bench.js";
-import { peersBench } from "./peers.bench.js";
+import type { BenchModule, BenchRow } from "../perf/harness.js";
+import { machine } from "../perf/summary.js";
+import { interpreterBench } from "../perf/interpreter.bench.js";
+import { peersBench } from "../perf/peers.bench.js";
 import { transformSync } from "esbuild";
-import { codegenBenchWith } from "./codegen.bench.js";
+import { codegenBenchWith } from "../perf/codegen.bench.js";
 import { wireBench } from "./wire.bench.js";
-import { deviceBench } from "./device.bench.js";
-import { footprintBench } from "./footprint.bench.js";
-import { linkBench } from "./link.bench.js";
-import { plasticityBench } from "./plasticity.bench.js";
-import { snnVsAnnBench } from "./snn-vs-ann.bench.js";
+import { deviceBench } from "../perf/device.bench.js";
+import { footprintBench } from "../perf/footprint.bench.js";
+import { linkBench } from "../perf/link.bench.js";
+import { plasticityBench } from "../perf/plasticity.bench.js";
+import { snnVsAnnBench } from "../perf/snn-vs-ann.bench.js";
 
 /** Every benchmark module, in report order. */
 const BENCHES: readonly BenchModule[] = [
@@ -41,17 +41,6 @@ const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-
-function machine(): Record<string, string | number> {
-  const cores = cpus();
-  return {
-    cpu: cores[0]?.model.trim() ?? "unknown",
-    cores: cores.length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    os: `${platform()} ${release()} ${arch()}`,
-    node: process.version,
-  };
-}
 
 function format(x: number): string {
   return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)} k` : String(x);

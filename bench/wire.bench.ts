@@ -10,10 +10,11 @@ import { encodeSample } from "../runtime/interpreter.js";
 import { DEFAULT_NEURON, type EventTable, type Weights } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import type { InputSample } from "../runtime/events.js";
-import { image, loadDataset, slice } from "../models/datasets.js";
+import { loadDataset } from "../firmware-host/sources/datasets.js";
+import { image, slice } from "../runtime/datasets.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { streamToBoard } from "../firmware-host/jobs/stream.js";
-import type { BenchModule, BenchRow } from "./harness.js";
+import type { BenchModule, BenchRow } from "../perf/harness.js";
 
 const STEPS = 32;
 

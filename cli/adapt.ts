@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { encodeTable } from "../runtime/format.js";
 import { ADAPT_TASKS, adaptTask, type AdaptTask } from "../models/adapt/associative.js";
 import { adaptOnDevice, type AdaptReport } from "../models/adapt/on-device.js";
-import { renderChart } from "../models/learning/svg.js";
+import { renderChart } from "../runtime/plot/chart.js";
 import type { BoardSession } from "../firmware-host/bridge/session.js";
 import { sessionLearner, type StepWatcher } from "../firmware-host/jobs/adapt.js";
 import { allLayersMask } from "../firmware-host/bridge/session.js";

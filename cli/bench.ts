@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option("--quick", "reduced set, about a minute (no peers, fewer repetitions and steps)")
     .option("--json", "print the summary and every row as JSON on stdout")
     .action(async (opts: { quick?: boolean; json?: boolean }) => {
-      const { machine, runSummary, TARGETS } = await import("../bench/summary.js");
+      const { machine, runSummary, TARGETS } = await import("../perf/summary.js");
       const quick = opts.quick === true;
       const { results, summary } = await runSummary(quick, (line) => process.stderr.write(line + "\n"));
       if (opts.json === true) {

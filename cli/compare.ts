@@ -9,9 +9,10 @@ import type { StepEvents } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { compareRun, type CompareStep, type Divergence } from "../firmware-host/jobs/compare.js";
-import { BOARD_HELP, connectDevice, interruptSignal, openInput } from "./device.js";
+import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
+import { openInput, sourceSyntax } from "../firmware-host/sources/registry.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
-import { renderRaster } from "./plot.js";
+import { renderRaster } from "../runtime/plot/raster.js";
 import { addUiOptions, feedMeta, feedStep, linkHealth, openLiveView, stepDivergences } from "./ui.js";
 
 /** One sample's spikes on both sides, per layer (index 0 = the input). */
@@ -77,10 +78,7 @@ export function register(program: Command): void {
     .option("--board <name>", BOARD_HELP)
     .option("--port <path>", "serial port or pty of a board running picospike firmware")
     .option("--baud <rate>", "baud rate for --port", "115200")
-    .requiredOption(
-      "--input <source>",
-      "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE, nmnist:|aedat:|evt2:|evt3:FILE[,dt=µs,...], ndjson:-|PATH (spec/input-formats.md §7)",
-    )
+    .requiredOption("--input <source>", `input source: ${sourceSyntax()} (spec/input-formats.md §7; details in \`picospike run --help\`)`)
     .option("--steps <t>", "steps per sample", "32")
     .option("--samples <n>", "samples to take (default: all, or 1 for endless sources)")
     .option("--every-step", "read membranes back after every step, not only at the end of each sample")

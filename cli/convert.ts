@@ -9,12 +9,13 @@ import { dirname, join } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { CONVERT_DEFAULTS, convertAnn, parseAnn, type NormMethod } from "../models/convert.js";
 import { CALIBRATE_DEFAULTS, CALIBRATION_METHODS, calibrateSnn, type CalibrationMethod } from "../models/calibrate.js";
-import { loadDataset, slice } from "../models/datasets.js";
+import { loadDataset } from "../firmware-host/sources/datasets.js";
+import { slice } from "../runtime/datasets.js";
 import { writeFloatSnn } from "../models/float-snn.js";
 import { modelJsonPath } from "../models/io.js";
 import { initTf } from "../models/tf.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
-import { calibrationImages } from "./sources.js";
+import { calibrationImages } from "../firmware-host/sources/registry.js";
 
 /** Registers the `convert` verb. */
 export function register(program: Command): void {

@@ -7,12 +7,13 @@ import type { Command } from "commander";
 import type { EventTable } from "../runtime/model.js";
 import cliProgress from "cli-progress";
 import { fail } from "../runtime/errors.js";
-import { loadDataset, slice } from "../models/datasets.js";
+import { loadDataset } from "../firmware-host/sources/datasets.js";
+import { slice } from "../runtime/datasets.js";
 import { evaluateFloat, evaluateTable } from "../models/evaluate.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
-import { runSamples } from "./run.js";
-import { openInput, sourceIsEndless } from "./sources.js";
+import { runSamples } from "../runtime/run.js";
+import { openInput, sourceIsEndless } from "../firmware-host/sources/registry.js";
 
 /** Parses `mnist` or `mnist:START:COUNT` (the test split, or part of it). */
 export function parseDatasetSpec(spec: string): { start: number; count: number | undefined } {

@@ -2,7 +2,7 @@
  * File and console helpers every verb uses, so that outputs are never half-written and
  * `--json` prints exactly one object.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fail } from "../runtime/errors.js";
 import { decodeTable } from "../runtime/format.js";
@@ -36,14 +36,8 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   }
 }
 
-/** Reads a whole file, turning a missing or unreadable file into CLI_FILE_NOT_FOUND. */
-export function readFileOrFail(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    fail("CLI_FILE_NOT_FOUND", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
+/** Reads a whole file, turning a missing or unreadable file into CLI_FILE_NOT_FOUND (the input sources' reader). */
+export { readFileOrFail } from "../firmware-host/sources/read.js";
 
 /** Prints one machine-readable JSON object on stdout (the `--json` contract). */
 export function printJson(value: unknown): void {

@@ -9,7 +9,7 @@ import cliProgress from "cli-progress";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../runtime/errors.js";
-import { loadDataset } from "../models/datasets.js";
+import { loadDataset } from "../firmware-host/sources/datasets.js";
 import { writeFloatSnn } from "../models/float-snn.js";
 import { TASKS, findTask } from "../models/learning/tasks.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";

@@ -14,7 +14,8 @@ import { allLayersMask } from "../firmware-host/bridge/session.js";
 import { streamToBoard } from "../firmware-host/jobs/stream.js";
 import { CAP } from "../firmware-host/wire/messages.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
-import { interruptSignal, openStreamInput } from "./device.js";
+import { interruptSignal } from "./device.js";
+import { openStreamInput } from "../firmware-host/sources/registry.js";
 import { intOption, printJson, readFileOrFail } from "./io.js";
 import { feedMeta, feedStep, linkHealth, openLiveView, type LiveView } from "./ui.js";
 

@@ -9,12 +9,13 @@ import type { Command } from "commander";
 import { encodeTable } from "../runtime/format.js";
 import { fail } from "../runtime/errors.js";
 import { connectionSynapses } from "../runtime/format.js";
-import { loadDataset, slice } from "../models/datasets.js";
+import { loadDataset } from "../firmware-host/sources/datasets.js";
+import { slice } from "../runtime/datasets.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { calibrationStats, quantizeSnn } from "../models/quantize.js";
 import { initTf } from "../models/tf.js";
 import { intOption, printJson, writeFileAtomic } from "./io.js";
-import { calibrationImages } from "./sources.js";
+import { calibrationImages } from "../firmware-host/sources/registry.js";
 
 /** Registers the `quantize` verb. */
 export function register(program: Command): void {

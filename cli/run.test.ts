@@ -3,14 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeTable } from "../runtime/format.js";
-import { Interpreter, encodeSample } from "../runtime/interpreter.js";
-import { Xorshift32 } from "../runtime/prng.js";
-import { encodeSpikeFile } from "../runtime/spikefile.js";
 import { randomTable } from "../runtime/testing/random-table.js";
-import { runSamples } from "./run.js";
-import { intensityOfRate, parseSource, sourceIsEndless } from "./sources.js";
+import { parseSource } from "../firmware-host/sources/registry.js";
+import { runSamples } from "../runtime/run.js";
 import { buildCli, runCli, type CliResult } from "./testing/run-cli.js";
-import { codeOf } from "../runtime/testing/error-code.js";
 
 const root = join(import.meta.dirname, "..");
 let dir = "";
@@ -28,38 +24,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("input sources", () => {
-  it("random: one xorshift32 stream across samples, rate turned into an intensity", () => {
-    expect([0, 0.1, 0.5, 1].map(intensityOfRate)).toEqual([0, 26, 128, 255]); // round(rate*256), max 255
-    const [a, b] = [...take(parseSource("random:0.5:42", 5, 3), 2)];
-    const prng = new Xorshift32(42);
-    const desc = { size: 5, encoding: "rate", seed: 42 } as const;
-    const first = encodeSample(desc, new Uint8Array(5).fill(128), 3, prng);
-    const second = encodeSample(desc, new Uint8Array(5).fill(128), 3, prng);
-    expect(a!.steps.map((s) => Array.from(s.indices))).toEqual(first.map((s) => Array.from(s.indices)));
-    expect(b!.steps.map((s) => Array.from(s.indices))).toEqual(second.map((s) => Array.from(s.indices)));
-    expect(sourceIsEndless("random:0.5:42")).toBe(true);
-    expect(sourceIsEndless("spikes:x")).toBe(false);
-  });
-
-  it("rejects unknown kinds and malformed details", () => {
-    for (const bad of ["bogus:1", "random", "random:2:1", "random:0.5:0", "random:0.5", "random:x:1", "spikes:"]) {
-      expect([bad, codeOf(() => parseSource(bad, 4, 2))]).toEqual([bad, "CLI_BAD_SOURCE"]);
-    }
-    expect(codeOf(() => parseSource(`spikes:${join(root, "no-such-file.spk")}`, 4, 2))).toBe("CLI_FILE_NOT_FOUND");
-  });
-
-  it("spikes: reads a spike file and checks its input size", () => {
-    const file = join(dir, "in.spk");
-    writeFileSync(file, encodeSpikeFile({ inputSize: 3, samples: [{ label: 1, steps: 2, step: Uint32Array.from([0, 1]), index: Uint32Array.from([2, 0]) }] }));
-    const samples = [...parseSource(`spikes:${file}`, 3, 4)];
-    expect(samples.length).toBe(1);
-    expect(samples[0]!.label).toBe(1);
-    expect(samples[0]!.steps.map((s) => Array.from(s.indices))).toEqual([[2], [0], [], []]);
-    expect(codeOf(() => parseSource(`spikes:${file}`, 4, 4))).toBe("SEMANTICS_BAD_INPUT");
-  });
-});
-
 function* take<T>(it: Iterable<T>, n: number): Generator<T> {
   if (n <= 0) return;
   for (const x of it) {
@@ -67,25 +31,6 @@ function* take<T>(it: Iterable<T>, n: number): Generator<T> {
     if (--n <= 0) return;
   }
 }
-
-describe("runSamples", () => {
-  it("resets between samples and reports what an interpreter run by hand reports", () => {
-    const table = randomTable(5, { kinds: ["dense", "dense"] });
-    const samples = [...take(parseSource("random:0.3:9", table.input.size, 12), 3)];
-    const report = runSamples(table, samples, 10);
-    const interp = new Interpreter(table);
-    const last = table.layers.length - 1;
-    samples.forEach((s, n) => {
-      interp.reset();
-      for (const e of s.steps) interp.step(e);
-      expect(report.samples[n]!.class).toBe(interp.readoutClass());
-      expect(report.samples[n]!.outputCounts).toEqual(Array.from(interp.spikeCounts(last)));
-    });
-    expect(report.samples.length).toBe(3);
-    expect(report.steps).toBe(36);
-    expect(report.synapticEvents).toBe(interp.synapticEvents);
-  });
-});
 
 describe("picospike run", () => {
   const table = randomTable(7, { kinds: ["conv2d", "pool", "dense"] });

@@ -4,84 +4,12 @@
  * per sample, and totals (spikes per layer, synaptic events, speed).
  */
 import type { Command } from "commander";
-import { Interpreter } from "../runtime/interpreter.js";
-import type { InputSample } from "../runtime/events.js";
+import { runSamples, type RunReport } from "../runtime/run.js";
 import type { EventTable } from "../runtime/model.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
-import { SOURCE_KINDS, openInput, parseSource, sourceIsEndless } from "./sources.js";
+import { openInput, parseSource, sourceHelp, sourceIsEndless } from "../firmware-host/sources/registry.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { runFloatSamples } from "../models/float-sim.js";
-
-/** Result of one sample. */
-export interface RunSampleResult {
-  readonly sample: number;
-  readonly label?: number;
-  /** Readout class (spec/ops.md §9). */
-  readonly class: number;
-  /** Spikes per neuron of the last layer over the sample. */
-  readonly outputCounts: number[];
-  /** Final membranes of the last layer, for `membrane` readouts. */
-  readonly outputMembrane?: number[];
-  /** The same values under the name the float run uses (both are written). */
-  readonly outputMembranes?: number[];
-}
-
-/** What `run` reports. */
-export interface RunReport {
-  readonly samples: RunSampleResult[];
-  readonly steps: number;
-  /** Spikes per layer summed over all samples. */
-  readonly spikesPerLayer: number[];
-  readonly synapticEvents: number;
-  /** Fraction of labelled samples whose class equals the label (absent without labels). */
-  readonly accuracy?: number;
-  readonly seconds: number;
-  readonly stepsPerSecond: number;
-  readonly synapticEventsPerSecond: number;
-}
-
-/** Runs up to `maxSamples` samples of `samples` through a fresh interpreter, resetting it before each. */
-export function runSamples(table: EventTable, samples: Iterable<InputSample>, maxSamples: number): RunReport {
-  const interp = new Interpreter(table);
-  const last = table.layers.length - 1;
-  const spikesPerLayer = new Array<number>(table.layers.length).fill(0);
-  const results: RunSampleResult[] = [];
-  let totalSteps = 0;
-  let labelled = 0;
-  let correct = 0;
-  const t0 = performance.now();
-  for (const sample of samples) {
-    if (results.length >= maxSamples) break;
-    interp.reset();
-    for (const events of sample.steps) interp.step(events);
-    totalSteps += sample.steps.length;
-    for (let l = 0; l <= last; l++) for (const c of interp.spikeCounts(l)) spikesPerLayer[l]! += c;
-    const cls = interp.readoutClass();
-    if (sample.label !== undefined) {
-      labelled++;
-      if (cls === sample.label) correct++;
-    }
-    results.push({
-      sample: results.length,
-      ...(sample.label === undefined ? {} : { label: sample.label }),
-      class: cls,
-      outputCounts: Array.from(interp.spikeCounts(last)),
-      ...(table.readout.kind === "membrane" ? { outputMembrane: Array.from(interp.membrane(last)), outputMembranes: Array.from(interp.membrane(last)) } : {}),
-    });
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const perSecond = (x: number): number => (seconds > 0 ? Math.round(x / seconds) : 0);
-  return {
-    samples: results,
-    steps: totalSteps,
-    spikesPerLayer,
-    synapticEvents: interp.synapticEvents,
-    ...(labelled > 0 ? { accuracy: correct / labelled } : {}),
-    seconds: Math.round(seconds * 1000) / 1000,
-    stepsPerSecond: perSecond(totalSteps),
-    synapticEventsPerSecond: perSecond(interp.synapticEvents),
-  };
-}
 
 function printHuman(report: RunReport, table: EventTable): void {
   const lines: string[] = [];
@@ -124,12 +52,7 @@ export function register(program: Command): void {
     .command("run")
     .description("run an event table on the TypeScript reference interpreter, or a float SNN (.json, e.g. from import) in float")
     .argument("<model>", "event table (.cbor) or float SNN (.json)")
-    .requiredOption(
-      "--input <source>",
-      `input source: ${Object.values(SOURCE_KINDS)
-        .map((k) => k.help)
-        .join("; ")}`,
-    )
+    .requiredOption("--input <source>", `input source: ${sourceHelp()}`)
     .option("--steps <t>", "time steps per sample (1..1000000)", "32")
     .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")

@@ -6,7 +6,7 @@ import type { InputSample, StepEvents } from "../runtime/events.js";
 import type { EventTable } from "../runtime/model.js";
 import type { StreamSummary } from "../firmware-host/jobs/stream.js";
 import { writeFileAtomic } from "./io.js";
-import { renderRaster } from "./plot.js";
+import { renderRaster } from "../runtime/plot/raster.js";
 
 /** Wraps a source so the first sample's input is kept for the plot (lockstep records no inputs). */
 export function tapFirstSample(

@@ -10,7 +10,8 @@ import { fail } from "../runtime/errors.js";
 import { encodeSpikeFile, sampleFromInput } from "../runtime/spikefile.js";
 import { streamToBoard, type RecordedSample, type StreamStatus } from "../firmware-host/jobs/stream.js";
 import { Checkpointer } from "../firmware-host/bridge/checkpoint.js";
-import { BOARD_HELP, connectDevice, interruptSignal, openStreamInput } from "./device.js";
+import { BOARD_HELP, connectDevice, interruptSignal } from "./device.js";
+import { openStreamInput, sourceSyntax } from "../firmware-host/sources/registry.js";
 import { tapFirstSample, writeStreamPlot } from "./stream-plot.js";
 import { decodeTableFile, intOption, printJson, readFileOrFail, writeFileAtomic } from "./io.js";
 import { Interpreter } from "../runtime/interpreter.js";
@@ -65,10 +66,7 @@ export function register(program: Command): void {
     .option("--board <name>", BOARD_HELP)
     .option("--port <path>", "serial port or pty of a board running picospike firmware")
     .option("--baud <rate>", "baud rate for --port", "115200")
-    .requiredOption(
-      "--input <source>",
-      "input source: mnist:START:COUNT, random:RATE:SEED, spikes:FILE, nmnist:|aedat:|evt2:|evt3:FILE[,dt=µs,...], ndjson:-|PATH, serial:PORT@BAUD (see spec/input-formats.md §7)",
-    )
+    .requiredOption("--input <source>", `input source: ${sourceSyntax()} (spec/input-formats.md §7; details in \`picospike run --help\`)`)
     .option("--steps <t>", "steps per sample", "32")
     .option("--samples <n>", "samples to take (default: all, or 1 for endless sources)")
     .option("--realtime", "real-time mode: the device clock drives steps")

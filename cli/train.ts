@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../runtime/errors.js";
-import { loadDataset } from "../models/datasets.js";
+import { loadDataset } from "../firmware-host/sources/datasets.js";
 import { fileIOHandler } from "../models/io.js";
 import { initTf } from "../models/tf.js";
 import { TRAIN_DEFAULTS, trainAnn, type Arch } from "../models/train.js";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { calibrateSnn } from "./calibrate.js";
-import { seededRandom } from "./datasets.js";
+import { seededRandom } from "../runtime/datasets.js";
 import type { FloatConv2d, FloatDense, FloatPool, FloatSnn } from "./float-snn.js";
 import { initTf } from "./tf.js";
 import { codeOf } from "../runtime/testing/error-code.js";

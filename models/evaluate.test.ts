@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeTable, encodeTable } from "../runtime/format.js";
-import type { ImageSet } from "./datasets.js";
+import type { ImageSet } from "../runtime/datasets.js";
 import { evaluateTable } from "./evaluate.js";
 import { prepareLayers, simulateFloat, type FloatSnn } from "./float-snn.js";
 import { quantizeSnn } from "./quantize.js";

@@ -9,7 +9,7 @@
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { EventTable } from "../runtime/model.js";
 import { fail } from "../runtime/errors.js";
-import { image, type ImageSet } from "./datasets.js";
+import { image, type ImageSet } from "../runtime/datasets.js";
 import type { FloatSnn } from "./float-snn.js";
 import { FloatSimulator } from "./float-sim.js";
 

@@ -24,7 +24,7 @@
  * - `fast-sigmoid`: SuperSpike's dS/dv = (1/θ) / (1 + β·|v − θ|/θ)² (Zenke & Ganguli 2018).
  */
 import { fail } from "../runtime/errors.js";
-import { seededRandom, type ImageSet } from "./datasets.js";
+import { seededRandom, type ImageSet } from "../runtime/datasets.js";
 import type { FloatSnn } from "./float-snn.js";
 import { tf, trainingProgress, type EpochMetrics } from "./tf.js";
 import { imagesTensor } from "./train.js";

@@ -6,7 +6,7 @@
  */
 import { tf } from "./tf.js";
 import { trainingProgress, type EpochMetrics } from "./tf.js";
-import { seededRandom, type ImageSet } from "./datasets.js";
+import { seededRandom, type ImageSet } from "../runtime/datasets.js";
 import { fail } from "../runtime/errors.js";
 
 /** Architectures `picospike train --arch` knows. */

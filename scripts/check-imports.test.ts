@@ -24,7 +24,16 @@ describe("import-boundary check", () => {
     );
     expect(rules("firmware-host/jobs/x.ts", 'import { y } from "../../runtime/y.js";\nimport { z } from "../bridge/z.js";')).toEqual([]);
     // (split so this file's own text holds no dynamic import for the repository scan to find)
-    expect(rules("cli/bench.ts", "const m = await imp" + 'ort("../bench/summary.js");')).toEqual([]);
+    expect(rules("cli/bench.ts", "const m = await imp" + 'ort("../bench/summary.js");')).toHaveLength(1);
+    expect(rules("cli/bench.ts", "const m = await imp" + 'ort("../perf/summary.js");')).toEqual([]);
+    expect(rules("bench/run.ts", 'import { h } from "../perf/harness.js";')).toEqual([]);
+    expect(
+      rules("perf/x.bench.ts", 'import { a } from "../models/a.js";\nimport { b } from "../firmware-host/b.js";\nimport { c } from "../codegen/c.js";'),
+    ).toEqual([]);
+    expect(rules("perf/x.bench.ts", 'import { y } from "../cli/y.js";')).toHaveLength(1);
+    expect(rules("perf/x.bench.ts", 'import { y } from "../bench/y.js";')).toHaveLength(1);
+    expect(rules("models/x.ts", 'import { y } from "../perf/y.js";')).toHaveLength(1);
+    expect(rules("scripts/x.ts", 'import { y } from "../perf/y.js";')).toHaveLength(1);
   });
 
   it("finds no violation in this repository", () => {

@@ -5,9 +5,11 @@
  *   - a runtime/ file imports anything of ours outside runtime/, or (outside its tests) a Node API;
  *   - codegen/, models/ and firmware-host/ import one another;
  *   - ui/ (the live view, bundled for the browser too) imports anything of ours but runtime/;
+ *   - perf/ (the benchmark modules `picospike bench` runs) imports cli/, ui/, bench/ or test/, or
+ *     anything but cli/, bench/ and test/ imports perf/;
  *   - anything outside bench/ imports bench/, or anything outside test/ imports test/.
- * cli/ may import every room; scripts/ may import the rooms (not bench/ or test/). One exception:
- * cli/bench.ts, the `picospike bench` verb, is the benchmark suite's front door and loads bench/.
+ * cli/ may import every room; scripts/ may import the rooms (not perf/, bench/ or test/). No
+ * exceptions are listed today; EXCEPTIONS is the one place to add one, with its reason.
  * Usage: `tsx scripts/check-imports.ts [ROOT]`; exits 1 on a violation.
  */
 import { builtinModules } from "node:module";
@@ -15,7 +17,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 
 /** Top-level folders whose TypeScript is checked. */
-const ROOMS = ["runtime", "codegen", "models", "firmware-host", "ui", "cli", "bench", "test", "scripts"] as const;
+const ROOMS = ["runtime", "codegen", "models", "firmware-host", "ui", "cli", "perf", "bench", "test", "scripts"] as const;
 
 /** Rooms that must not import each other. */
 const SIBLINGS = new Set(["codegen", "models", "firmware-host"]);
@@ -24,9 +26,7 @@ const SIBLINGS = new Set(["codegen", "models", "firmware-host"]);
 const NODE_MODULES = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
 /** Edges allowed despite the rules, with the reason (file → imported room). */
-const EXCEPTIONS: ReadonlyArray<{ file: string; room: string; why: string }> = [
-  { file: "cli/bench.ts", room: "bench", why: "the `picospike bench` verb runs the benchmark modules" },
-];
+const EXCEPTIONS: ReadonlyArray<{ file: string; room: string; why: string }> = [];
 
 /** One import edge that breaks a rule. */
 export interface Violation {
@@ -61,6 +61,9 @@ export function checkFile(file: string, source: string): Violation[] {
       if (from === "runtime") found.push({ file, specifier, rule: "runtime/ imports nothing of ours" });
       else if (to === "bench" && from !== "bench") found.push({ file, specifier, rule: "nothing outside bench/ imports bench/" });
       else if (to === "test" && from !== "test") found.push({ file, specifier, rule: "nothing outside test/ imports test/" });
+      else if (from === "perf" && (to === "cli" || to === "ui")) found.push({ file, specifier, rule: "perf/ imports only the rooms below the CLI" });
+      else if (to === "perf" && from !== "cli" && from !== "bench" && from !== "test")
+        found.push({ file, specifier, rule: "only cli/ (the bench verb), bench/ and tests import perf/" });
       else if (from === "ui" && to !== "runtime") found.push({ file, specifier, rule: "ui/ imports only runtime/ of ours" });
       else if (SIBLINGS.has(from) && SIBLINGS.has(to)) found.push({ file, specifier, rule: "codegen/, models/ and firmware-host/ do not import each other" });
       else if (to === "cli" && from !== "cli" && from !== "test" && from !== "bench")

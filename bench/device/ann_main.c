@@ -26,6 +26,7 @@
 
 #include "ann_workload.h"
 #include "ps_port.h"
+#include "../../firmware/ports/ps_port_text.h"
 
 static int8_t ann_buf_a[ANN_MAX_ACT] __attribute__((aligned(4)));
 static int8_t ann_buf_b[ANN_MAX_ACT] __attribute__((aligned(4)));
@@ -253,35 +254,6 @@ static const int8_t *ann_infer(const uint8_t *pixels)
         y = t;
     }
     return x;
-}
-
-static void put_text(const char *text)
-{
-    size_t len = 0u;
-    while (text[len] != '\0') {
-        len++;
-    }
-    ps_port_uart_write((const uint8_t *)text, len);
-}
-
-static void put_i32(int32_t value)
-{
-    uint8_t digits[11];
-    uint8_t out[12];
-    size_t count = 0u;
-    size_t n = 0u;
-    uint32_t u = value < 0 ? (uint32_t)(-(value + 1)) + 1u : (uint32_t)value;
-    do {
-        digits[count++] = (uint8_t)('0' + u % 10u);
-        u /= 10u;
-    } while (u != 0u);
-    if (value < 0) {
-        out[n++] = '-';
-    }
-    for (size_t i = 0u; i < count; i++) {
-        out[n++] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, n);
 }
 
 int main(void)

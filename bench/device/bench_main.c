@@ -16,6 +16,7 @@
 #include "bench_workload.h"
 #include "ps_net.h"
 #include "ps_port.h"
+#include "../../firmware/ports/ps_port_text.h"
 #ifdef BENCH_TABLE
 #include "ps_table.h"
 #else
@@ -29,30 +30,6 @@ static ps_net_t bench_net;
 static uint8_t bench_arena[BENCH_ARENA_BYTES] __attribute__((aligned(8)));
 static ps_model_t bench_model;
 #endif
-
-static void put_text(const char *text)
-{
-    size_t len = 0u;
-    while (text[len] != '\0') {
-        len++;
-    }
-    ps_port_uart_write((const uint8_t *)text, len);
-}
-
-static void put_u32(uint32_t value)
-{
-    uint8_t digits[10];
-    uint8_t out[10];
-    size_t count = 0u;
-    do {
-        digits[count++] = (uint8_t)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    for (size_t i = 0u; i < count; i++) {
-        out[i] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, count);
-}
 
 int main(void)
 {

@@ -12,6 +12,7 @@
 #include "ps_kernels_generated.h"
 #include "ps_neuron_m4.h"
 #include "ps_port.h"
+#include "../../firmware/ports/ps_port_text.h"
 
 #define NEURONS 256u
 #define NEURON_REPS 64u
@@ -24,22 +25,6 @@ static uint32_t spikes[NEURONS];
 static uint32_t counts[NEURONS];
 static uint32_t counts_fast[NEURONS];
 static uint8_t refr[NEURONS];
-
-static void put_u32(uint32_t value)
-{
-    uint8_t digits[10];
-    uint8_t out[11];
-    size_t count = 0u;
-    do {
-        digits[count++] = (uint8_t)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    out[0] = ' ';
-    for (size_t i = 0u; i < count; i++) {
-        out[i + 1u] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, count + 1u);
-}
 
 int main(void)
 {
@@ -69,12 +54,15 @@ int main(void)
         fired_ref += ps_k_neuron_if(NEURONS, 1u, bias, acc, INT32_MIN, v_ref, 1000, true, 0, 0u, refr, counts, spikes);
     }
     uint32_t ref = ps_port_cycles() - start;
-    ps_port_uart_write((const uint8_t *)"K", 1u);
+    put_text("K ");
     put_u32(fast);
+    put_text(" ");
     put_u32(ref);
+    put_text(" ");
     put_u32(fired_fast);
+    put_text(" ");
     put_u32(fired_ref);
-    ps_port_uart_write((const uint8_t *)"\nEND\n", 5u);
+    put_text("\nEND\n");
     for (;;) {
         ps_port_idle();
     }

@@ -17,36 +17,13 @@
 #include "ps_model_generated.h"
 #include "ps_net.h"
 #include "ps_port.h"
+#include "../../firmware/ports/ps_port_text.h"
 #include "snn_workload.h"
 
 static uint32_t snn_state[SNN_STATE_WORDS];
 static uint32_t snn_input[SNN_MAX_EVENTS];
 static int32_t snn_held[SNN_LAYER0];
 static ps_net_t snn_net;
-
-static void put_text(const char *text)
-{
-    size_t len = 0u;
-    while (text[len] != '\0') {
-        len++;
-    }
-    ps_port_uart_write((const uint8_t *)text, len);
-}
-
-static void put_u32(uint32_t value)
-{
-    uint8_t digits[10];
-    uint8_t out[10];
-    size_t count = 0u;
-    do {
-        digits[count++] = (uint8_t)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    for (size_t i = 0u; i < count; i++) {
-        out[i] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, count);
-}
 
 int main(void)
 {

@@ -5,7 +5,8 @@
  * port defined here: nothing is read from a UART (the harness calls ps_device_receive itself), the
  * counter is a virtual clock, and every byte the device sends is checked.
  *
- * Input: a sequence of records, each starting with an op byte:
+ * Input: a sequence of records (read by session_records.h, shared with firmware/test/twin_device.c),
+ * each starting with an op byte:
  *   op 0x00..0x7f  FRAME: seq_lo seq_hi len payload[len]: a frame of type `op`, protocol version 1,
  *                  built by the harness with a valid length and CRC (so mutations reach the
  *                  handlers), COBS-encoded, preceded and followed by a delimiter, fed in one call.
@@ -50,6 +51,7 @@
 #include "ps_frame.h"
 #include "ps_port.h"
 #include "ps_proto.h"
+#include "session_records.h"
 
 #define CHECK(cond) \
     do { \
@@ -58,9 +60,6 @@
         } \
     } while (0)
 
-#define OP_VFRAME 0xfdu
-#define OP_TICK 0xfeu
-#define OP_RAW 0xffu
 
 /* ---- fake port ------------------------------------------------------------------------------ */
 
@@ -184,58 +183,13 @@ static void feed_frame(uint8_t version, uint8_t type, uint16_t seq, const uint8_
 /** One run of the whole input from a full reset; returns the hash of the bytes sent. */
 static uint64_t run(const uint8_t *data, size_t size)
 {
-    size_t at = 0u;
     clock_ns = 0u;
     tx_hash = 14695981039346656037ull;
     tx_frames = 0u;
     expect_reply = 0;
     last_report = 0u;
     ps_device_reset_all();
-    while (at < size) {
-        uint8_t op = data[at++];
-        if (op < 0x80u || op == OP_VFRAME) {
-            uint8_t version = PS_PROTOCOL_VERSION;
-            uint8_t type = op;
-            uint16_t seq;
-            size_t len;
-            if (op == OP_VFRAME) {
-                if (size - at < 2u) {
-                    break;
-                }
-                version = data[at];
-                type = data[at + 1u];
-                at += 2u;
-            }
-            if (size - at < 3u) {
-                break;
-            }
-            seq = (uint16_t)(data[at] | (data[at + 1u] << 8));
-            len = data[at + 2u];
-            at += 3u;
-            if (size - at < len) {
-                break;
-            }
-            feed_frame(version, type, seq, data + at, len);
-            at += len;
-        } else if (op == OP_TICK) {
-            if (at >= size) {
-                break;
-            }
-            clock_ns += ((uint64_t)data[at++] + 1u) * 250000u;
-        } else if (op == OP_RAW) {
-            size_t len;
-            if (at >= size) {
-                break;
-            }
-            len = data[at++];
-            if (size - at < len) {
-                break;
-            }
-            ps_device_receive(data + at, len);
-            at += len;
-        }
-        ps_device_poll();
-    }
+    ps_replay_records(data, size, &clock_ns, feed_frame, NULL);
     return tx_hash;
 }
 

@@ -22,6 +22,7 @@
 #include "ps_fold.h"
 #endif
 #include "ps_port.h"
+#include "../ports/ps_port_text.h"
 
 #define ROWS 24u
 #define MAX_OUT 264u
@@ -31,30 +32,6 @@ static int8_t weights_store[ROWS * MAX_OUT + 8u] __attribute__((aligned(8)));
 static uint32_t rows[MAX_EVENTS];
 static int32_t acc_fast[MAX_OUT];
 static int32_t acc_plain[MAX_OUT];
-
-static void put_text(const char *text)
-{
-    size_t len = 0u;
-    while (text[len] != '\0') {
-        len++;
-    }
-    ps_port_uart_write((const uint8_t *)text, len);
-}
-
-static void put_u32(uint32_t value)
-{
-    uint8_t digits[10];
-    uint8_t out[10];
-    size_t count = 0u;
-    do {
-        digits[count++] = (uint8_t)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    for (size_t i = 0u; i < count; i++) {
-        out[i] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, count);
-}
 
 int main(void)
 {

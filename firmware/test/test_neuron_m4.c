@@ -16,6 +16,7 @@
 #include "ps_fixed.h"
 #include "ps_kernels_generated.h"
 #include "ps_port.h"
+#include "../ports/ps_port_text.h"
 #ifdef PS_NEURON_MUTANT
 #include "ps_neuron_m4_mutant.h"
 #else
@@ -58,30 +59,6 @@ static int32_t extreme(void)
     case 2u: return (int32_t)(next() % 2001u) - 1000;
     default: return (int32_t)next();
     }
-}
-
-static void put_text(const char *text)
-{
-    size_t len = 0u;
-    while (text[len] != '\0') {
-        len++;
-    }
-    ps_port_uart_write((const uint8_t *)text, len);
-}
-
-static void put_u32(uint32_t value)
-{
-    uint8_t digits[10];
-    uint8_t out[10];
-    size_t count = 0u;
-    do {
-        digits[count++] = (uint8_t)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    for (size_t i = 0u; i < count; i++) {
-        out[i] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, count);
 }
 
 static int fail(const char *what, uint32_t c)

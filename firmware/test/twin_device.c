@@ -10,9 +10,8 @@
  * The port is a fake one like the fuzz harness's, except for the clock: ps_port_cycles() returns a
  * virtual nanosecond counter that moves ONLY on TICK records ((n + 1) x 250 us), not on every read,
  * so the device and the mock see the same clock and every step cost measures 0.
- * Records (see fuzz_device.c): op 0x00..0x7f FRAME seq_lo seq_hi len payload; 0xfd VFRAME version
- * type seq_lo seq_hi len payload; 0xfe TICK n; 0xff RAW len bytes; other ops are skipped. A
- * truncated record ends the session. ps_device_poll() runs after every record.
+ * The records are read by firmware/fuzz/session_records.h (ps_replay_records), shared with the
+ * fuzz harness.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,9 +23,8 @@
 #include "ps_port.h"
 #include "ps_proto.h"
 
-#define OP_VFRAME 0xfdu
-#define OP_TICK 0xfeu
-#define OP_RAW 0xffu
+#include "../fuzz/session_records.h"
+
 
 static uint64_t clock_ns;
 static long record;
@@ -77,55 +75,10 @@ static void feed_frame(uint8_t version, uint8_t type, uint16_t seq, const uint8_
 
 static void run(const uint8_t *data, size_t size)
 {
-    size_t at = 0u;
     clock_ns = 0u;
     record = -1;
     ps_device_reset_all();
-    for (record = 0; at < size; record++) {
-        uint8_t op = data[at++];
-        if (op < 0x80u || op == OP_VFRAME) {
-            uint8_t version = PS_PROTOCOL_VERSION;
-            uint8_t type = op;
-            uint16_t seq;
-            size_t len;
-            if (op == OP_VFRAME) {
-                if (size - at < 2u) {
-                    break;
-                }
-                version = data[at];
-                type = data[at + 1u];
-                at += 2u;
-            }
-            if (size - at < 3u) {
-                break;
-            }
-            seq = (uint16_t)(data[at] | (data[at + 1u] << 8));
-            len = data[at + 2u];
-            at += 3u;
-            if (size - at < len) {
-                break;
-            }
-            feed_frame(version, type, seq, data + at, len);
-            at += len;
-        } else if (op == OP_TICK) {
-            if (at >= size) {
-                break;
-            }
-            clock_ns += ((uint64_t)data[at++] + 1u) * 250000u;
-        } else if (op == OP_RAW) {
-            size_t len;
-            if (at >= size) {
-                break;
-            }
-            len = data[at++];
-            if (size - at < len) {
-                break;
-            }
-            ps_device_receive(data + at, len);
-            at += len;
-        }
-        ps_device_poll();
-    }
+    ps_replay_records(data, size, &clock_ns, feed_frame, &record);
 }
 
 int main(int argc, char **argv)

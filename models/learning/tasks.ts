@@ -13,7 +13,7 @@ import { MULTISAMPLE_DEFAULTS, encodeDigits, multiSampleSweep } from "./multisam
 import { RESUME_DEFAULTS, randomTargetTrain, trainResume } from "./resume.js";
 import { SPIKEPROP_TRAINING, SPIKEPROP_XOR, SpikePropNet, XOR_SAMPLES, trainSpikeProp } from "./spikeprop.js";
 import { PAIR_DEFAULTS, PFISTER_MINIMAL, SJOSTROM_2001, pairingProtocol, stdpWindow } from "./stdp.js";
-import { renderChart } from "./svg.js";
+import { renderChart } from "../../runtime/plot/chart.js";
 import { TEMPOTRON_DEFAULTS, Tempotron, capacityCurve, randomPatterns } from "./tempotron.js";
 import { postPreCrossoverHz, voltagePairing } from "./voltage-stdp.js";
 

@@ -20,7 +20,7 @@ import { compareRun } from "../../firmware-host/jobs/compare.js";
 import { MockBoard } from "../../firmware-host/mock/mock-board.js";
 import { LoopbackPair } from "../../firmware-host/transports/transport.js";
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
-import { parseSource } from "../../cli/sources.js";
+import { parseSource } from "../../firmware-host/sources/registry.js";
 import { feedMeta, feedStep, stepDivergences } from "../../cli/ui.js";
 import { buildCli, PACKAGE_ROOT, runCli } from "../../cli/testing/run-cli.js";
 import { LiveHub } from "../../ui/hub.js";

@@ -7,7 +7,7 @@
  */
 import type { FeedDivergence, FeedStep } from "../feed.js";
 
-/** Colours shared with cli/plot.ts's SVG rasters. */
+/** Colours shared with the SVG rasters of runtime/plot/raster.ts. */
 export const COLORS = { both: "#1a1a1a", deviceOnly: "#d62728", referenceOnly: "#ff9f1c", device: "#1f4e9c", mark: "#d62728" } as const;
 
 function rgba(hex: string): number {

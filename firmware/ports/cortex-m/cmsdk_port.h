@@ -1,7 +1,7 @@
 /*
  * The body of a port for an Arm MPS2/MPS3 FPGA image as QEMU models it: UART0 is the CMSDK APB
  * UART (RX by interrupt into a ring), the cycle counter is SysTick on the CPU clock with a 1 ms
- * period whose interrupt extends it to 32 bits and wakes ps_port_idle(). A board's port.c defines
+ * period whose interrupt extends it to 32 bits and wakes ps_port_idle() (cm_systick.h). A board's port.c defines
  * SYSCLK_HZ, UART0_BASE, UART0_RX_IRQ and PS_CMSDK_BOARD_NAME, includes this once, then writes its
  * vector table (whose length follows UART0_RX_IRQ) naming uart0_rx_irq and systick_irq.
  */
@@ -28,17 +28,12 @@
 #define UART_INT_RX (1u << 1)
 
 /* SysTick: processor clock, interrupt on wrap; period 1 ms. */
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2)
-#define SYST_PERIOD (SYSCLK_HZ / 1000u)
+#define PS_SYSTICK_PERIOD (SYSCLK_HZ / 1000u)
+#include "cm_systick.h"
 
 static ps_cm_ring rx_ring;
-/* Ticks of all SysTick periods completed so far (plus what ps_port_cycles_align kept). */
-static volatile uint32_t systick_base;
 
 static void uart0_rx_irq(void);
-static void systick_irq(void);
 
 /* Moves the byte in the UART into the ring; leaves it there (QEMU then holds back the rest) when
  * the ring is full, with the RX interrupt off until ps_port_uart_read makes room. */
@@ -57,15 +52,11 @@ static void uart0_rx_irq(void) {
   uart0_pull();
 }
 
-static void systick_irq(void) { systick_base += SYST_PERIOD; }
-
 void ps_port_init(void) {
   UART_BAUDDIV = SYSCLK_HZ / UART_BAUD;
   UART_CTRL = UART_CTRL_TX_EN | UART_CTRL_RX_EN | UART_CTRL_RX_INTEN;
   PS_REG32(0xE000E100u + 4u * (UART0_RX_IRQ / 32u)) = 1u << (UART0_RX_IRQ % 32u); /* NVIC_ISERn */
-  PS_SYST_RVR = SYST_PERIOD - 1u;
-  PS_SYST_CVR = 0u;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+  ps_systick_start();
 }
 
 bool ps_port_running(void) { return true; }
@@ -86,36 +77,6 @@ size_t ps_port_uart_read(uint8_t *buf, size_t cap) {
   UART_CTRL |= UART_CTRL_RX_INTEN;
   ps_cm_irq_restore(primask);
   return count;
-}
-
-/* SysTick counts down from SYST_PERIOD-1; a wrap not yet serviced shows as PENDSTSET. */
-static uint32_t cycles_masked(void) {
-  uint32_t current = PS_SYST_CVR;
-  uint32_t base = systick_base;
-  if (PS_SCB_ICSR & PS_SCB_ICSR_PENDSTSET) {
-    current = PS_SYST_CVR;
-    base += SYST_PERIOD;
-  }
-  return base + (SYST_PERIOD - 1u - current);
-}
-
-uint32_t ps_port_cycles(void) {
-  uint32_t primask = ps_cm_irq_save();
-  uint32_t now = cycles_masked();
-  ps_cm_irq_restore(primask);
-  return now;
-}
-
-/* Stopping and restarting SysTick keeps its count but restarts the tick phase at this instant
- * (QEMU's ptimer re-bases on run); up to one tick is lost, never counted twice. */
-uint32_t ps_port_cycles_align(void) {
-  uint32_t primask = ps_cm_irq_save();
-  uint32_t now;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
-  now = cycles_masked();
-  ps_cm_irq_restore(primask);
-  return now;
 }
 
 uint32_t ps_port_cycles_hz(void) { return SYSCLK_HZ; }

@@ -49,22 +49,18 @@
 /* 16 MHz / (16 * 115200) = 8.68: mantissa 8, fraction 11/16 -> 0x8B (115108 baud, -0.08 %). */
 #define USART_BRR_115200_AT_16MHZ 0x8Bu
 
-/* SysTick: core clock, interrupt on wrap; period 1 ms at whichever clock runs. */
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2)
-#define SYST_CSR_RUN (SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE)
-
 /** Bound on polling the transmitter: a wedged USART loses bytes instead of hanging the board. */
 #define TX_WAIT_LIMIT 100000u
 
 static ps_cm_ring rx_ring;
-static volatile uint32_t systick_base;
 static uint32_t core_hz = HSI_HZ;
 static uint32_t systick_period = HSI_HZ / 1000u;
 
+/* SysTick: core clock, interrupt on wrap; period 1 ms at whichever clock runs. */
+#define PS_SYSTICK_PERIOD systick_period
+#include "../cortex-m/cm_systick.h"
+
 static void usart2_irq(void);
-static void systick_irq(void);
 
 /* Vectors 1..15, then IRQ 0..38 (USART2 = 38); the linker script writes vector 0. */
 #define VECTOR_COUNT (15 + USART2_IRQ + 1)
@@ -109,8 +105,6 @@ static void usart2_pull(void) {
 
 static void usart2_irq(void) { usart2_pull(); }
 
-static void systick_irq(void) { systick_base += systick_period; }
-
 /** True on real silicon: HSIRDY is set from reset there; QEMU's unmodelled RCC reads 0. */
 static int on_silicon(void) { return (RCC_CR & RCC_CR_HSIRDY) != 0u; }
 
@@ -126,9 +120,7 @@ void ps_port_init(void) {
   USART_BRR = USART_BRR_115200_AT_16MHZ;
   USART_CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
   PS_REG32(0xE000E100u + 4u * (USART2_IRQ / 32u)) = 1u << (USART2_IRQ % 32u); /* NVIC_ISER1 */
-  PS_SYST_RVR = systick_period - 1u;
-  PS_SYST_CVR = 0u;
-  PS_SYST_CSR = SYST_CSR_RUN;
+  ps_systick_start();
 }
 
 bool ps_port_running(void) { return true; }
@@ -149,35 +141,6 @@ size_t ps_port_uart_read(uint8_t *buf, size_t cap) {
   if (!ps_cm_ring_full(&rx_ring)) USART_CR1 |= USART_CR1_RXNEIE;
   ps_cm_irq_restore(primask);
   return count;
-}
-
-/* SysTick counts down from period-1; a wrap not yet serviced shows as PENDSTSET. */
-static uint32_t cycles_masked(void) {
-  uint32_t current = PS_SYST_CVR;
-  uint32_t base = systick_base;
-  if (PS_SCB_ICSR & PS_SCB_ICSR_PENDSTSET) {
-    current = PS_SYST_CVR;
-    base += systick_period;
-  }
-  return base + (systick_period - 1u - current);
-}
-
-uint32_t ps_port_cycles(void) {
-  uint32_t primask = ps_cm_irq_save();
-  uint32_t now = cycles_masked();
-  ps_cm_irq_restore(primask);
-  return now;
-}
-
-/* As on mps2-an386: stopping and restarting SysTick restarts the tick phase at this instant. */
-uint32_t ps_port_cycles_align(void) {
-  uint32_t primask = ps_cm_irq_save();
-  uint32_t now;
-  PS_SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT;
-  PS_SYST_CSR = SYST_CSR_RUN;
-  now = cycles_masked();
-  ps_cm_irq_restore(primask);
-  return now;
 }
 
 uint32_t ps_port_cycles_hz(void) { return core_hz; }

@@ -84,7 +84,7 @@ function randomPlasticDense(inputs: number, size: number, seed: number, timing: 
       },
     ],
     readout: { kind: "count" },
-    provenance: { source: "bench", tool: "bench/plasticity.bench.ts", settings: { inputs, size, seed }, layerScales: [1] },
+    provenance: { source: "bench", tool: "perf/plasticity.bench.ts", settings: { inputs, size, seed }, layerScales: [1] },
   };
 }
 

@@ -2,12 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { isPicospikeError } from "../runtime/errors.js";
-import type { InputSample } from "../runtime/events.js";
-import { DeltaEncoder } from "../runtime/encoders.js";
-import { type TestEvent, writeAedat2, writeAedat31, writeAedat4, writeEvt2, writeEvt3, writeNmnist } from "../runtime/eventfiles/testing/writers.js";
-import { detectSerial, LineSplitter, NdjsonDecoder, parseNumberLine, splitDetail } from "./live-sources.js";
-import { openLiveSource, parseSource } from "./sources.js";
+import { isPicospikeError } from "../../runtime/errors.js";
+import type { InputSample } from "../../runtime/events.js";
+import { type TestEvent, writeAedat2, writeAedat31, writeAedat4, writeEvt2, writeEvt3, writeNmnist } from "../../runtime/eventfiles/testing/writers.js";
+import { openLiveSource, parseSource } from "./registry.js";
 
 const dir = mkdtempSync(join(tmpdir(), "picospike-live-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,61 +110,10 @@ describe("event-file sources", () => {
 
   it("rejects unknown options and bad option values with CLI_BAD_SOURCE", () => {
     expect(code(() => parseSource("nmnist:x.bin,colour=red", 16, 1))).toMatch(/^CLI_BAD_SOURCE: .*unknown option 'colour=red'/);
-    expect(code(() => splitDetail("nmnist", "a,b.bin,dt=x", ["dt"]))).toBe("no error");
-    expect(splitDetail("nmnist", "a,b.bin,dt=5", ["dt"]).path).toBe("a,b.bin");
   });
 });
 
 describe("ndjson", () => {
-  const analog = { encoder: "delta", scale: 1, threshold: 2, graded: false, fullScale: 256, bipolar: true, seed: 1, window: 4 } as const;
-
-  it("event lines: t optional, skipped steps empty, indices sorted", () => {
-    const d = new NdjsonDecoder("ndjson test", 8, analog);
-    expect(d.line('{"events":[3,1]}').map((e) => Array.from(e.indices))).toEqual([[1, 3]]);
-    expect(d.line("").length).toBe(0);
-    expect(d.line('{"t":3,"events":[7]}').map((e) => Array.from(e.indices))).toEqual([[], [], [7]]);
-    expect(d.line('{"events":[]}').map((e) => e.indices.length)).toEqual([0]);
-  });
-
-  it("malformed lines are CLI_BAD_INPUT_FILE naming the line", () => {
-    const cases: Array<[string, RegExp]> = [
-      ["{not json", /line 1: not JSON/],
-      ['{"events":[9]}', /line 1: event 9 is not an input index in 0..7/],
-      ['{"events":[1,1]}', /line 1: input 1 twice/],
-      ['{"events":[1],"values":[2]}', /exactly one of/],
-      ['{"events":[1],"x":1}', /unknown field "x"/],
-      ["[1,2]", /expected a JSON object/],
-    ];
-    for (const [text, re] of cases) {
-      const msg = code(() => new NdjsonDecoder("ndjson test", 8, analog).line(text));
-      expect(msg).toMatch(/^CLI_BAD_INPUT_FILE: ndjson test: /);
-      expect(msg).toMatch(re);
-    }
-    const d = new NdjsonDecoder("ndjson test", 8, analog);
-    d.line('{"t":5,"events":[1]}');
-    expect(code(() => d.line('{"t":5,"events":[2]}'))).toMatch(/line 2: "t" 5 is not after the previous step 5/);
-    const m = new NdjsonDecoder("ndjson test", 8, analog);
-    m.line('{"values":[1,2,3,4]}');
-    expect(code(() => m.line('{"events":[2]}'))).toMatch(/line 2: "events" line in an input of "values" lines/);
-    expect(code(() => m.line('{"values":[1,2]}'))).toMatch(/line 3: 2 values, earlier samples had 4/);
-  });
-
-  it("values lines go through the chosen encoder, exactly as the runtime encoder does", () => {
-    const d = new NdjsonDecoder("ndjson test", 4, analog);
-    const enc = new DeltaEncoder(2, { threshold: 2 });
-    for (const row of [
-      [0, 0],
-      [3, 0],
-      [3, -5],
-      [0, -5],
-    ]) {
-      expect(d.line(JSON.stringify({ values: row })).map((e) => Array.from(e.indices))).toEqual([Array.from(enc.step(row).indices)]);
-    }
-    expect(code(() => new NdjsonDecoder("ndjson test", 5, analog).line('{"values":[1,2]}'))).toMatch(
-      /^SEMANTICS_BAD_INPUT: .*2 channels give 4 inputs with the delta encoder, the model has 5/,
-    );
-  });
-
   it("ndjson:PATH read whole (run/compare) and live in one-step chunks give the same steps", async () => {
     const lines = ['{"t":0,"events":[1]}', '{"t":2,"events":[0,2]}', '{"events":[3]}'].join("\n");
     const p = file("e.ndjson", lines);
@@ -191,28 +138,6 @@ describe("ndjson", () => {
     const total = a[0]!.flat().length;
     expect(total).toBeGreaterThan(15);
     expect(total).toBeLessThan(45);
-  });
-});
-
-describe("serial data-forwarder lines", () => {
-  it("parses numbers separated by commas, tabs or spaces; rejects anything else", () => {
-    expect(parseNumberLine("1, -2.5\t3e2")).toEqual([1, -2.5, 300]);
-    expect(parseNumberLine("temp=3")).toBeUndefined();
-    expect(parseNumberLine("  ")).toBeUndefined();
-  });
-
-  it("detects channels and rate, and rejects disagreeing lines", () => {
-    const lines = Array.from({ length: 10 }, (_, k) => ({ text: `${k},${2 * k},${3 * k}`, atMs: 1000 + 10 * k }));
-    expect(detectSerial("serial t", lines)).toEqual({ channels: 3, rateHz: 100 });
-    const bad = [...lines.slice(0, 4), { text: "1,2", atMs: 1050 }];
-    expect(code(() => detectSerial("serial t", bad))).toMatch(/^CLI_BAD_INPUT_FILE: serial t: line 6 has 2 values, line 2 had 3/);
-  });
-
-  it("splits lines across chunks and bounds their length", () => {
-    const s = new LineSplitter("t");
-    expect(s.push(new TextEncoder().encode("ab"))).toEqual([]);
-    expect(s.push(new TextEncoder().encode("c\r\nd\n"))).toEqual(["abc", "d"]);
-    expect(s.end()).toEqual([]);
   });
 });
 

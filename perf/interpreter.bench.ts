@@ -29,7 +29,7 @@ function table(layers: Layer[]): EventTable {
     input: { size: INPUT_SIZE, shape: [1, 28, 28], encoding: "rate", seed: 1 },
     layers,
     readout: { kind: "count" },
-    provenance: { source: "bench", tool: "bench/interpreter.bench.ts", settings: {}, layerScales: layers.map(() => 1) },
+    provenance: { source: "bench", tool: "perf/interpreter.bench.ts", settings: {}, layerScales: layers.map(() => 1) },
   };
 }
 

@@ -1,11 +1,12 @@
 /**
- * Raster plots as SVG (no charting library is installed; vega is not available): one panel per
+ * Raster plots as SVG (the drawing shared with line charts is runtime/plot/svg.ts): one panel per
  * layer (input, hidden, output), time on x, neuron on y, and beside each panel the firing rate of
  * every neuron. A second run (the interpreter) can be overlaid on the first (the device): spikes
  * both have are drawn dark, spikes only one has in their own colour, and the first divergence is
  * marked with a dashed line and a ring. Pure string building: the verbs write the result.
  */
-import type { StepEvents } from "../runtime/events.js";
+import type { StepEvents } from "../events.js";
+import { escapeXml as esc, formatTick as fmt, niceTicks, svgOpen, swatch, xTick, yTick } from "./svg.js";
 
 /**
  * Membranes of a non-spiking (integrating readout) layer, drawn as lines instead of a raster: the
@@ -72,25 +73,6 @@ const REFERENCE_ONLY = "#ff9f1c";
 const PRIMARY = "#1f4e9c";
 const REFERENCE_RATE = "#ff7f0e";
 
-function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** Round tick values covering [lo, hi] (about `count` of them). */
-export function niceTicks(lo: number, hi: number, count = 6): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(10)));
-  return out;
-}
-
-function fmt(v: number): string {
-  return Math.abs(v) >= 1e5 ? v.toExponential(1) : String(Number(v.toPrecision(4)));
-}
-
 function panelHeight(layer: RasterLayer): number {
   return layer.membrane ? MEMBRANE_H : Math.max(70, Math.min(240, layer.size * 4));
 }
@@ -120,9 +102,7 @@ function membranePanel(out: string[], layer: RasterLayer, trace: MembraneTrace, 
   out.push(`<rect x="${LEFT}" y="${y0}" width="${RASTER_W}" height="${MEMBRANE_H}" fill="#fafafa" stroke="#333"/>`);
   for (const t of ticks) {
     const y = sy(t);
-    out.push(
-      `<line x1="${LEFT - 4}" y1="${y.toFixed(1)}" x2="${LEFT}" y2="${y.toFixed(1)}" stroke="#333"/><text x="${LEFT - 7}" y="${(y + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`,
-    );
+    out.push(yTick(LEFT, Number(y.toFixed(1)), fmt(t)));
   }
   if (yLo < 0 && yHi > 0)
     out.push(`<line x1="${LEFT}" y1="${sy(0).toFixed(1)}" x2="${LEFT + RASTER_W}" y2="${sy(0).toFixed(1)}" stroke="#999" stroke-dasharray="2 2"/>`);
@@ -192,10 +172,7 @@ export function renderRaster(plot: RasterPlot): string {
   const rateUnit = plot.dtMs === undefined ? "spikes/step" : "Hz";
   const toRate = (count: number): number => (plot.dtMs === undefined ? count / steps : count / ((steps * plot.dtMs) / 1000));
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
-  );
-  out.push(`<rect width="${WIDTH}" height="${height}" fill="white"/>`);
+  out.push(svgOpen(WIDTH, height));
   out.push(`<text x="${LEFT + RASTER_W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(plot.title)}</text>`);
   // Legend.
   const legend: Array<[string, string]> = overlay
@@ -207,7 +184,7 @@ export function renderRaster(plot: RasterPlot): string {
     : [[BOTH, "spike"]];
   let lx = LEFT;
   for (const [color, label] of legend) {
-    out.push(`<rect x="${lx}" y="39" width="10" height="10" fill="${color}"/><text x="${lx + 16}" y="48">${esc(label)}</text>`);
+    out.push(swatch(lx, 39, color, label));
     lx += 26 + label.length * 6.3;
   }
   if (plot.divergence) {
@@ -227,9 +204,7 @@ export function renderRaster(plot: RasterPlot): string {
   const timeAxis = (yAxis: number, labelled: boolean): void => {
     for (const t of niceTicks(0, xMax, 8)) {
       const x = LEFT + (t / xMax) * RASTER_W;
-      out.push(
-        `<line x1="${x}" y1="${yAxis}" x2="${x}" y2="${yAxis + 4}" stroke="#333"/><text x="${x}" y="${yAxis + 16}" text-anchor="middle">${fmt(t)}</text>`,
-      );
+      out.push(xTick(x, yAxis, fmt(t)));
     }
     if (labelled)
       out.push(
@@ -252,7 +227,7 @@ export function renderRaster(plot: RasterPlot): string {
     out.push(`<rect x="${LEFT}" y="${y0}" width="${RASTER_W}" height="${ph}" fill="#fafafa" stroke="#333"/>`);
     for (const t of niceTicks(0, size - 1, Math.min(5, size - 1 || 1)).filter((v) => Number.isInteger(v) && v < size)) {
       const y = sy(t);
-      out.push(`<line x1="${LEFT - 4}" y1="${y}" x2="${LEFT}" y2="${y}" stroke="#333"/><text x="${LEFT - 7}" y="${y + 4}" text-anchor="end">${t}</text>`);
+      out.push(yTick(LEFT, y, String(t)));
     }
     out.push(`<text x="${LEFT}" y="${y0 - 6}" font-size="13"><tspan font-weight="bold">${esc(layer.name)}</tspan> (${layer.size} neurons)</text>`);
     out.push(`<text transform="translate(${LEFT - 48} ${y0 + ph / 2}) rotate(-90)" text-anchor="middle">neuron</text>`);
@@ -293,9 +268,7 @@ export function renderRaster(plot: RasterPlot): string {
     for (let k = 0; k * rStep <= rMax * (1 + 1e-9); k++) {
       const t = Number((k * rStep).toPrecision(10));
       const x = rx + (t / rMax) * RATE_W;
-      out.push(
-        `<line x1="${x}" y1="${y0 + ph}" x2="${x}" y2="${y0 + ph + 4}" stroke="#333"/><text x="${x}" y="${y0 + ph + 16}" text-anchor="middle">${fmt(t)}</text>`,
-      );
+      out.push(xTick(x, y0 + ph, fmt(t)));
     }
     out.push(`<text x="${rx + RATE_W / 2}" y="${y0 - 6}" text-anchor="middle">firing rate (${rateUnit})</text>`);
     // The first divergence: a ring on its neuron.

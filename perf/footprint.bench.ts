@@ -42,7 +42,9 @@ export function flashBySource(image: string): Map<string, number> {
   for (const line of out.split("\n")) {
     const m = /^[0-9a-f]+ ([0-9a-f]+) ([A-Za-z]) (\S+)(?:\t(.*))?$/.exec(line);
     if (m === null || "bBnN".includes(m[2]!)) continue; // .bss takes no flash
-    const file = m[4] === undefined || m[4].includes("libgcc") || !m[4].includes(".c") ? "(libc/libgcc)" : basename(m[4].replace(/:\d+$/, ""));
+    const source = m[4] === undefined || m[4].includes("libgcc") ? undefined : basename(m[4].replace(/:\d+$/, ""));
+    // Functions defined in our port and harness headers count with the part that includes them.
+    const file = source !== undefined && (source.endsWith(".c") || PART_HEADERS.has(source)) ? source : "(libc/libgcc)";
     groups.set(file, (groups.get(file) ?? 0) + parseInt(m[1]!, 16));
   }
   return groups;
@@ -69,10 +71,12 @@ const PARTS: ReadonlyArray<[string, readonly string[]]> = [
       "ps_main.c",
     ],
   ],
-  ["port + startup", ["port.c", "cm_startup.c"]],
-  ["step loop (bench_main)", ["bench_main.c"]],
+  ["port + startup", ["port.c", "cm_startup.c", "cmsdk_port.h", "cm_systick.h", "cm.h"]],
+  ["step loop (bench_main)", ["bench_main.c", "ps_port_text.h"]],
   ["libc/libgcc", ["(libc/libgcc)"]],
 ];
+/** The headers of ours that define functions (the ports' shared bodies, the benches' text output). */
+const PART_HEADERS = new Set(PARTS.flatMap(([, files]) => files.filter((f) => f.endsWith(".h"))));
 const MODEL_FILES = new Set(["model_table.c", "ps_model_generated.c", "bench_workload.c"]);
 
 function footprintRow(name: string, build: BuildResult, workload: string): BenchRow {
@@ -247,12 +251,12 @@ export const footprintBench: BenchModule = {
     rows.push(modelBytesRow("MNIST MLP 784-256-10 int8", mlp.table, mlp.origin));
     const four = int4Mlp();
     if (four !== undefined) rows.push(modelBytesRow("MNIST MLP 784-256-10 int4", four, "toolchain MNIST MLP quantized to int4 (per-layer shift)"));
-    rows.push(modelBytesRow("CNN conv 8x5x5/2 → pool → dense 10 int8", convModel(2), "seeded random (bench/interpreter.bench.ts)"));
+    rows.push(modelBytesRow("CNN conv 8x5x5/2 → pool → dense 10 int8", convModel(2), "seeded random (perf/interpreter.bench.ts)"));
     rows.push(
       modelBytesRow(
         "sparse recurrent 10,000 LIF int8",
         recurrentModel(10_000, 16, 10, 4),
-        "seeded random (bench/device.bench.ts); sparse rows cost a uint16 column index per synapse",
+        "seeded random (perf/device.bench.ts); sparse rows cost a uint16 column index per synapse",
       ),
     );
     return rows;

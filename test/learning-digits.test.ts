@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { embeddedMnist, slice } from "../datasets.js";
-import { validateFloatSnn } from "../float-snn.js";
-import { Rng, meanCi95 } from "./core.js";
-import { DIEHL_COOK_DEFAULTS, DiehlCookNet, runDiehlCook, validationSplit } from "./diehl-cook.js";
-import { EMSTDP_DEFAULTS, EmstdpNet, trainEmstdp } from "./emstdp.js";
-import { exportDiehlCook } from "./export.js";
-import { MULTISAMPLE_DEFAULTS, encodeDigits, multiSampleSweep } from "./multisample.js";
+import { embeddedMnist } from "../firmware-host/sources/datasets.js";
+import { slice } from "../runtime/datasets.js";
+import { validateFloatSnn } from "../models/float-snn.js";
+import { Rng, meanCi95 } from "../models/learning/core.js";
+import { DIEHL_COOK_DEFAULTS, DiehlCookNet, runDiehlCook, validationSplit } from "../models/learning/diehl-cook.js";
+import { EMSTDP_DEFAULTS, EmstdpNet, trainEmstdp } from "../models/learning/emstdp.js";
+import { exportDiehlCook } from "../models/learning/export.js";
+import { MULTISAMPLE_DEFAULTS, encodeDigits, multiSampleSweep } from "../models/learning/multisample.js";
 
 const data = embeddedMnist();
 

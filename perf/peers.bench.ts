@@ -1,6 +1,6 @@
 /**
  * Peer comparison: picospike's TS interpreter against Brian2 and a PyTorch LIF loop in
- * the style of snnTorch, on the same network (the MNIST MLP 784-256-10, bench/peers/workload.ts),
+ * the style of snnTorch, on the same network (the MNIST MLP 784-256-10, perf/peers/workload.ts),
  * the same input spikes (one digit, rate-coded once by picospike) and the same number of steps,
  * batch 1. For each peer the bench checks that it computed the same network (spike counts and
  * membranes) and reports picospike's steps/s divided by the peer's. picospike is timed right

@@ -1,6 +1,6 @@
 /**
  * TS interpreter (generated kernels) against the host C build (-O2) of the same generated kernels
- * and ps_net, on the same 784-256-10 int8 model (bench/interpreter.bench.ts denseModel) and the
+ * and ps_net, on the same 784-256-10 int8 model (perf/interpreter.bench.ts denseModel) and the
  * same rate-coded input, measured side by side in one run. Both count the same spikes, which
  * checks that they did the same work.
  */

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { isPicospikeError } from "../runtime/errors.js";
-import { embeddedMnist, readIdxDataset, seededPermutation, slice } from "./datasets.js";
+import { isPicospikeError } from "../../runtime/errors.js";
+import { seededPermutation, slice } from "../../runtime/datasets.js";
+import { embeddedMnist, readIdxDataset } from "./datasets.js";
 
 function idx(dims: number[], data: number[], type = 0x08): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
