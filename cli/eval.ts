@@ -11,7 +11,7 @@ import { loadDataset } from "../firmware-host/sources/datasets.js";
 import { slice } from "../runtime/datasets.js";
 import { evaluateFloat, evaluateTable } from "../models/evaluate.js";
 import { readFloatSnn } from "../models/float-snn.js";
-import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail, stepsOption } from "./io.js";
 import { runSamples } from "../runtime/run.js";
 import { openInput, sourceIsEndless } from "../firmware-host/sources/registry.js";
 
@@ -64,18 +64,18 @@ export function register(program: Command): void {
       "mnist (the 2,000 held-out digits, or the IDX test set with --data-dir), mnist:START:COUNT, or any labelled input source (spikes:FILE with labels, nmnist:FILE,label=N, ...; see `picospike run --help`)",
       "mnist",
     )
-    .option("--steps <t>", "time steps per sample", "32")
+    .option("--steps <t>", "time steps per sample (default: the T the model was calibrated for, else 32)")
     .option("--encoding <enc>", "input encoding (must match the one the table was quantized for: rate | current)")
     .option("--data-dir <dir>", "IDX dataset directory instead of the embedded MNIST")
     .option("--json", "print one JSON object: accuracy, samples, meanSpikesPerSample, synEventsPerSample")
     .action(async (modelPath: string, opts: Record<string, string | boolean | undefined>) => {
       const s = (k: string) => opts[k] as string | undefined;
-      const steps = intOption("--steps", s("steps")!, 1, 100000);
       const dataset = s("dataset")!;
       if (modelPath.endsWith(".json")) {
         // a float SNN (e.g. from import): the float simulator over the MNIST split
         const spec = parseDatasetSpec(dataset);
         const snn = readFloatSnn(modelPath);
+        const steps = stepsOption(s("steps"), snn.provenance.settings, 100000);
         const enc = (s("encoding") ?? snn.input.encoding) as "rate" | "current";
         if (enc !== "rate" && enc !== "current") fail("CLI_USAGE", `--encoding must be rate or current, got '${enc}'`);
         const data = loadDataset(s("dataDir"));
@@ -86,6 +86,7 @@ export function register(program: Command): void {
         return;
       }
       const table = decodeTableFile(modelPath, readFileOrFail(modelPath));
+      const steps = stepsOption(s("steps"), table.provenance.settings, 100000);
       const enc = s("encoding");
       if (enc !== undefined && enc !== "rate" && enc !== "current") fail("CLI_USAGE", `--encoding must be rate or current, got '${enc}'`);
       if (enc !== undefined && enc !== table.input.encoding) {

@@ -51,6 +51,29 @@ export function intOption(name: string, raw: string, min: number, max: number): 
   return v;
 }
 
+/** Steps per sample when a model says nothing and `--steps` is not given. */
+export const DEFAULT_STEPS = 32;
+
+/**
+ * The steps per sample of `run` and `eval`: `--steps` when given, else the T the model's biases were
+ * calibrated for (`convert --calibrate-steps`, recorded in its provenance as `calibrateSteps`, or
+ * `convert.calibrateSteps` once quantized), else 32. A calibrated model run at another length is
+ * allowed but noted on stderr: its per-step bias shift was sized for its own T, and over- or
+ * undershoots at another (docs/ACCURACY.md).
+ */
+export function stepsOption(raw: string | undefined, settings: Readonly<Record<string, unknown>>, max: number): number {
+  const recorded = settings["convert.calibrateSteps"] ?? settings["calibrateSteps"];
+  const method = settings["convert.calibrate"] ?? settings["calibrate"];
+  const calibrated = typeof recorded === "number" && Number.isInteger(recorded) && recorded >= 1 && recorded <= max && method !== "none" ? recorded : undefined;
+  if (raw === undefined) return calibrated ?? DEFAULT_STEPS;
+  const steps = intOption("--steps", raw, 1, max);
+  if (calibrated !== undefined && steps !== calibrated)
+    process.stderr.write(
+      `note: the model was calibrated for T=${calibrated} (convert --calibrate-steps); at --steps ${steps} its bias shift is sized for another length\n`,
+    );
+  return steps;
+}
+
 /**
  * Decodes the event table read from `path`. A JSON file (a float SNN from `convert`, or an ANN's
  * model.json) starts with `{`, which CBOR reads as a text string of impossible length: say what the

@@ -51,6 +51,26 @@ describe("picospike run", () => {
     expect(out.synapticEvents).toBe(expected.synapticEvents);
   });
 
+  it("runs a calibrated model at the T it was calibrated for unless --steps says otherwise, and notes the difference", () => {
+    const model = join(dir, "calibrated.cbor");
+    const calibrated = {
+      ...table,
+      provenance: { ...table.provenance, settings: { ...table.provenance.settings, "convert.calibrate": "shift", "convert.calibrateSteps": 6 } },
+    };
+    writeFileSync(model, encodeTable(calibrated));
+    const byDefault = picospike("run", model, "--input", "random:0.4:3", "--samples", "1", "--json");
+    expect(byDefault.status).toBe(0);
+    expect(byDefault.stderr).toBe("");
+    expect(JSON.parse(byDefault.stdout).steps).toBe(6);
+    const other = picospike("run", model, "--input", "random:0.4:3", "--samples", "1", "--steps", "10", "--json");
+    expect(other.status).toBe(0);
+    expect(JSON.parse(other.stdout).steps).toBe(10);
+    expect(other.stderr).toMatch(/^note: the model was calibrated for T=6/);
+    const uncalibrated = join(dir, "plain.cbor");
+    writeFileSync(uncalibrated, encodeTable(table));
+    expect(JSON.parse(picospike("run", uncalibrated, "--input", "random:0.4:3", "--samples", "1", "--json").stdout).steps).toBe(32);
+  });
+
   it("prints a human summary and fails with one error line on a bad source", () => {
     const model = join(dir, "model.cbor");
     writeFileSync(model, encodeTable(table));

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { runSamples, type RunReport } from "../runtime/run.js";
 import type { EventTable } from "../runtime/model.js";
-import { decodeTableFile, intOption, printJson, readFileOrFail } from "./io.js";
+import { decodeTableFile, intOption, printJson, readFileOrFail, stepsOption } from "./io.js";
 import { openInput, parseSource, sourceHelp, sourceIsEndless } from "../firmware-host/sources/registry.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { runFloatSamples } from "../models/float-sim.js";
@@ -26,8 +26,9 @@ function printHuman(report: RunReport, table: EventTable): void {
 }
 
 /** `run` on a float SNN: the float simulator, per-sample outputCounts (and outputMembranes for an integrating output). */
-function runFloat(modelPath: string, input: string, steps: number, samples: string | undefined, json: boolean): void {
+function runFloat(modelPath: string, input: string, stepsRaw: string | undefined, samples: string | undefined, json: boolean): void {
   const snn = readFloatSnn(modelPath);
+  const steps = stepsOption(stepsRaw, snn.provenance.settings, 1_000_000);
   const [c, h, w] = snn.input.shape;
   const source = parseSource(input, c * h * w, steps, { shape: snn.input.shape });
   const endless = sourceIsEndless(input);
@@ -53,16 +54,16 @@ export function register(program: Command): void {
     .description("run an event table on the TypeScript reference interpreter, or a float SNN (.json, e.g. from import) in float")
     .argument("<model>", "event table (.cbor) or float SNN (.json)")
     .requiredOption("--input <source>", `input source: ${sourceHelp()}`)
-    .option("--steps <t>", "time steps per sample (1..1000000)", "32")
+    .option("--steps <t>", "time steps per sample (1..1000000; default: the T the model was calibrated for, else 32)")
     .option("--samples <n>", "number of samples to run (default: 1 for endless sources, all for files)")
     .option("--json", "print one JSON object: samples, spikesPerLayer, synapticEvents, accuracy, speed")
-    .action((modelPath: string, opts: { input: string; steps: string; samples?: string; json?: boolean }) => {
-      const steps = intOption("--steps", opts.steps, 1, 1_000_000);
+    .action((modelPath: string, opts: { input: string; steps?: string; samples?: string; json?: boolean }) => {
       if (modelPath.endsWith(".json")) {
-        runFloat(modelPath, opts.input, steps, opts.samples, opts.json === true);
+        runFloat(modelPath, opts.input, opts.steps, opts.samples, opts.json === true);
         return;
       }
       const table = decodeTableFile(modelPath, readFileOrFail(modelPath));
+      const steps = stepsOption(opts.steps, table.provenance.settings, 1_000_000);
       const input = openInput(opts.input, table, steps, opts.samples === undefined ? undefined : intOption("--samples", opts.samples, 1, 10_000_000));
       const report = runSamples(table, input.samples, input.count);
       if (opts.json) printJson({ model: modelPath, input: opts.input, readout: table.readout.kind, ...report });
