@@ -50,6 +50,22 @@ interface Run {
   stderr: string;
 }
 
+/** Resolves when `child` writes a line matching `pattern` on stderr; rejects if it exits first. */
+function stderrLine(child: ReturnType<typeof spawn>, pattern: RegExp): Promise<void> {
+  return new Promise((resolveLine, reject) => {
+    let text = "";
+    const onData = (d: Buffer): void => {
+      text += d.toString();
+      if (pattern.test(text)) {
+        child.stderr!.off("data", onData);
+        resolveLine();
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.once("exit", () => reject(new Error(`exited before writing ${String(pattern)} on stderr:\n${text}`)));
+  });
+}
+
 function collect(child: ReturnType<typeof spawn>): Promise<Run> {
   let stdout = "";
   let stderr = "";
@@ -71,7 +87,10 @@ describe("live sources through stream", () => {
     );
     const done = collect(child);
     for (let t = 0; t < 20; t++) child.stdin!.write(JSON.stringify({ t, events: [t % table.input.size] }) + "\n");
-    // Leave stdin open: the source now waits for a line that never comes, until Ctrl-C.
+    // Leave stdin open: the source waits for a line that never comes, until Ctrl-C. The CLI says when
+    // it starts reading (after its Ctrl-C handler is in place and the board is up, however loaded the
+    // machine); the 20 lines then take 40 ms of steps.
+    await stderrLine(child, /ndjson stdin: reading/);
     await new Promise((r) => setTimeout(r, 1500));
     child.kill("SIGINT");
     const r = await done;

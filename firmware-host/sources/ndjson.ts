@@ -40,6 +40,8 @@ export const ndjsonSource: SourceKind = {
           fail("CLI_FILE_NOT_FOUND", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
       }
+      // a live run waits on its source: say where, so a quiet terminal is not mistaken for a hang
+      context.log?.(`${where}: reading one JSON object per line until the input ends${context.signal ? " (Ctrl-C stops)" : ""}`);
       try {
         for (;;) {
           const chunk = await readChunk(stream, context.signal);
