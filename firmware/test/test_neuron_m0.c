@@ -1,7 +1,7 @@
 /*
  * Bit-exactness of the ARMv6-M IF update of firmware/kernels/ps_neuron_m0.h (spec/ops.md §12.2 item 2)
  * against the reference ps_k_neuron_if (refractory 0, subtract, vMin = INT32_MIN), on the cases of
- * test_neuron_m4.c: membranes, inputs and biases at and near the int32 extremes (the out-of-line
+ * neuron_if_cases.h (shared with test_neuron_m4.c): membranes, inputs and biases at and near the int32 extremes (the out-of-line
  * saturation both ways), thresholds 1 and 2^31 - 1, layers of 1 to 300 neurons, with and without
  * bias; spike lists, membranes and counts. Prints "neuron ok <cases>" or the first mismatch, then
  * "END" (test/fold.test.ts). The same cases, with leak shifts 1..31, check the LIF update against
@@ -13,6 +13,7 @@
 #include "ps_fixed.h"
 #include "ps_kernels_generated.h"
 #include "ps_port.h"
+#include "../ports/ps_port_text.h"
 #ifdef PS_NEURON_MUTANT
 #include "ps_neuron_m0_mutant.h"
 #else
@@ -40,85 +41,8 @@ static uint32_t next(void)
     return rng;
 }
 
-static int32_t extreme(void)
-{
-    switch (next() % 6u) {
-    case 0u: return INT32_MAX - (int32_t)(next() % 4u);
-    case 1u: return INT32_MIN + (int32_t)(next() % 4u);
-    case 2u: return (int32_t)(next() % 2001u) - 1000;
-    default: return (int32_t)next();
-    }
-}
-
-static void put_text(const char *text)
-{
-    size_t len = 0u;
-    while (text[len] != '\0') {
-        len++;
-    }
-    ps_port_uart_write((const uint8_t *)text, len);
-}
-
-static void put_u32(uint32_t value)
-{
-    uint8_t digits[10];
-    uint8_t out[10];
-    size_t count = 0u;
-    do {
-        digits[count++] = (uint8_t)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    for (size_t i = 0u; i < count; i++) {
-        out[i] = digits[count - 1u - i];
-    }
-    ps_port_uart_write(out, count);
-}
-
-static int fail(const char *what, uint32_t c)
-{
-    put_text("neuron FAIL ");
-    put_text(what);
-    put_text(" case ");
-    put_u32(c);
-    put_text("\nEND\n");
-    return 1;
-}
-
-static int neuron_case(uint32_t c)
-{
-    uint32_t n = 1u + next() % MAX_N;
-    int with_bias = (int)(next() % 2u);
-    int32_t theta = next() % 4u == 0u ? (next() % 2u == 0u ? 1 : INT32_MAX) : (int32_t)(1u + next() % 5000u);
-    for (uint32_t j = 0u; j < n; j++) {
-        acc[j] = next() % 3u == 0u ? extreme() : (int32_t)(next() % 12001u) - 6000;
-        bias[j] = next() % 5u == 0u ? extreme() : (int32_t)(next() % 201u) - 100;
-        v_fast[j] = v_ref[j] = next() % 4u == 0u ? extreme() : (int32_t)(next() % 10001u) - 5000;
-        counts_fast[j] = counts_ref[j] = next() % 50u == 0u ? UINT32_MAX : next() % 100u;
-        refr[j] = 0u;
-    }
-    uint32_t fired_ref = ps_k_neuron_if(with_bias ? n : 1u, with_bias ? 1u : n, with_bias ? bias : (const int32_t[1]){ 0 }, acc, INT32_MIN, v_ref, theta, true, 0,
-                                        0u, refr, counts_ref, spikes_ref);
-    uint32_t fired = ps_neuron_if_m0(n, with_bias ? bias : NULL, acc, v_fast, theta, spikes_fast);
-    for (uint32_t k = 0u; k < fired; k++) {
-        if (counts_fast[spikes_fast[k]] != UINT32_MAX) {
-            counts_fast[spikes_fast[k]] += 1u;
-        }
-    }
-    if (fired != fired_ref) {
-        return fail("if spike count", c);
-    }
-    for (uint32_t k = 0u; k < fired; k++) {
-        if (spikes_fast[k] != spikes_ref[k]) {
-            return fail("if spike list", c);
-        }
-    }
-    for (uint32_t j = 0u; j < n; j++) {
-        if (v_fast[j] != v_ref[j] || counts_fast[j] != counts_ref[j] || refr[j] != 0u) {
-            return fail("if membrane or counts", c);
-        }
-    }
-    return 0;
-}
+#define PS_NEURON_IF_UNDER_TEST ps_neuron_if_m0
+#include "neuron_if_cases.h"
 
 static int lif_case(uint32_t c)
 {
