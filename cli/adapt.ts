@@ -229,6 +229,9 @@ async function runPatterns(task: PatternsTask, presentations: number, seed: numb
     encodeTable(task.table),
   );
   const interrupt = interruptSignal();
+  interrupt.signal.addEventListener("abort", () =>
+    process.stderr.write(`\nadapt ${task.name}: interrupted; evaluating what was learned (Ctrl-C again quits)\n`),
+  );
   const tty = process.stderr.isTTY === true;
   let lastTenth = -1;
   let lastPhase = "";

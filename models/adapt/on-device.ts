@@ -112,6 +112,7 @@ export interface PatternsRunOptions {
   readonly label: number;
   readonly test: number;
   readonly seed: number;
+  /** Ends the learning phase early; the evaluation still runs, on what was learned. */
   readonly signal?: AbortSignal;
   /** Progress: the phase, presentations done and the phase's total. */
   readonly onProgress?: (phase: "learning" | "evaluating the learned layer" | "evaluating the untrained layer", done: number, total: number) => void;
@@ -166,7 +167,8 @@ export async function patternsOnDevice(device: PatternsDevice, task: PatternsTas
     const show = async (count: number, seed: number, offset: number): Promise<Presentations> => {
       await device.load(frozen);
       const phase = trainedLayer ? "evaluating the learned layer" : "evaluating the untrained layer";
-      return presentPatterns(task, device, { count, seed, ...signal, onPresentation: (done) => options.onProgress?.(phase, offset + done, total) });
+      // not interrupted by `signal`: a run stopped during learning still evaluates what it learned (bounded: label + test presentations)
+      return presentPatterns(task, device, { count, seed, onPresentation: (done) => options.onProgress?.(phase, offset + done, total) });
     };
     const label = await show(options.label, seeds.label, 0);
     const test = await show(options.test, seeds.test, options.label);
