@@ -255,7 +255,7 @@ export const adapt: VerbCase = {
         expect(readFileSync(ctx.user.path("fields.svg"), "utf8")).toMatch(/receptive fields/);
         expect(existsSync(ctx.user.path("learned.cbor"))).toBe(true);
         const help = ctx.user.run(["adapt", "--help"]);
-        expect(help.stdout).toMatch(/patterns \(unsupervised/);
+        expect(help.stdout).toMatch(/patterns\s+\(unsupervised/);
       }, 300_000);
 
       it("mistake: a port that does not exist is named once", () => {
