@@ -72,9 +72,6 @@ export function adaptOnSession(
   return adaptOnDevice(watched, task, trials, seed, signal, (trial, correct) => sink.trial({ trial, correct, reward: last.value, step: last.step }));
 }
 
-/** Presentations of the unsupervised tasks' phases: learning (the default of --trials), labelling and held-out testing. */
-export const PATTERN_PHASES = { learn: 800, label: 40, test: 100 } as const;
-
 /**
  * Runs an unsupervised pattern task on a connected session (its plastic model already loaded): the
  * frozen evaluation tables are uploaded in turn (the session keeps the last one), so the device
@@ -99,8 +96,8 @@ export function patternsOnSession(
     task,
     {
       presentations,
-      label: options.label ?? PATTERN_PHASES.label,
-      test: options.test ?? PATTERN_PHASES.test,
+      label: options.label ?? task.labelPresentations,
+      test: options.test ?? task.testPresentations,
       seed,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -137,7 +134,12 @@ export function register(program: Command): void {
         "Every task reports weightsBitExact",
       "associative",
     )
-    .option("--trials <n>", `trials to run (rewarded tasks; default 2000), or learning presentations (pattern tasks; default ${PATTERN_PHASES.learn})`)
+    .option(
+      "--trials <n>",
+      `trials to run (rewarded tasks; default 2000), or learning presentations (pattern tasks; default ${Object.entries(PATTERN_TASKS)
+        .map(([name, make]) => `${make(1).presentations} for ${name}`)
+        .join(", ")})`,
+    )
     .option("--seed <s>", "seed of the task (initial weights, pattern → action map) and of the environment", "1")
     .option("--plot <file>", "write the learning curve as SVG (pattern tasks: the learned receptive fields, one heatmap per neuron)")
     .option("--save-weights <file>", "write the learned event table (.cbor) with provenance")
@@ -148,8 +150,9 @@ export function register(program: Command): void {
     if (patternTask !== undefined) {
       if (opts["ui"] !== undefined || opts["uiPort"] !== undefined)
         fail("CLI_USAGE", "--ui shows the rewarded tasks; the pattern tasks report on stdout and --plot");
-      const presentations = intOption("--trials", String(opts["trials"] ?? PATTERN_PHASES.learn), 1, 1_000_000);
-      await runPatterns(patternTask(seed), presentations, seed, opts);
+      const task = patternTask(seed);
+      const presentations = intOption("--trials", String(opts["trials"] ?? task.presentations), 1, 1_000_000);
+      await runPatterns(task, presentations, seed, opts);
       return;
     }
     const trials = intOption("--trials", String(opts["trials"] ?? 2000), 1, 1_000_000);

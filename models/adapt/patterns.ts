@@ -38,6 +38,10 @@ export interface PatternsOptions {
   readonly patternRate?: number;
   /** Per-step probability (of 256) of a background spike on every input, shown or not. */
   readonly noiseRate?: number;
+  /** STDP depression amplitude A− (Q15); potentiation A+ is 8000. */
+  readonly aMinus?: number;
+  /** Learning presentations a run makes by default. */
+  readonly presentations?: number;
 }
 
 /** An unsupervised task: the plastic model and how its patterns are drawn. */
@@ -55,6 +59,10 @@ export interface PatternsTask {
   readonly windowSteps: number;
   /** Quiet steps after each presentation, so membranes and traces settle. */
   readonly restSteps: number;
+  /** Default sizes of a run: learning presentations, then labelling and held-out test presentations (10 and 25 per pattern). */
+  readonly presentations: number;
+  readonly labelPresentations: number;
+  readonly testPresentations: number;
   /** Input events of one presentation of `pattern` (window steps only), drawn from `rng`. */
   window(pattern: number, rng: Xorshift32): StepEvents[];
 }
@@ -110,7 +118,7 @@ export function patternsTask(options: PatternsOptions = {}): PatternsTask {
       postTraceShift: 2,
       traceIncrement: 8000,
       aPlus: 8000,
-      aMinus: 12000,
+      aMinus: options.aMinus ?? 12000,
       eligibilityShift: 3,
       learningShift: 10,
       baselineShift: 0,
@@ -136,7 +144,7 @@ export function patternsTask(options: PatternsOptions = {}): PatternsTask {
     return set;
   });
   return {
-    name: rule === "stdp" ? "patterns" : "patterns-triplet",
+    name: `patterns${patterns === 4 && neurons === 8 ? "" : `-${patterns}x${neurons}`}${rule === "stdp" ? "" : "-triplet"}`,
     description: `${patterns} random patterns (${active} of ${inputs} inputs each) → ${neurons} ${rule === "stdp" ? "pair" : "triplet"} STDP neurons with lateral inhibition, no labels`,
     table,
     patterns,
@@ -145,6 +153,9 @@ export function patternsTask(options: PatternsOptions = {}): PatternsTask {
     members,
     windowSteps: 16,
     restSteps: 10,
+    presentations: options.presentations ?? 800,
+    labelPresentations: 10 * patterns,
+    testPresentations: 25 * patterns,
     window(pattern, rng) {
       const set = own[pattern]!;
       const steps: StepEvents[] = [];
@@ -161,6 +172,9 @@ export function patternsTask(options: PatternsOptions = {}): PatternsTask {
 /** The tasks `picospike adapt --task NAME` runs as unsupervised pattern learning. */
 export const PATTERN_TASKS: Readonly<Record<string, (seed: number) => PatternsTask>> = {
   patterns: (seed) => patternsTask({ seed }),
+  // twice the patterns on twice the neurons (1,024 plastic synapses, still inside the microbit's model pool):
+  // more background noise and stronger depression keep one neuron from winning several patterns
+  "patterns-8x16": (seed) => patternsTask({ seed, patterns: 8, neurons: 16, active: 12, noiseRate: 16, aMinus: 14000, presentations: 2000 }),
 };
 
 /** `table` without its plasticity records: the same weights, frozen (Diehl & Cook evaluate with learning off). */
