@@ -146,7 +146,7 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object on stdout");
   addUiOptions(cmd).action(async (opts: Record<string, string | boolean | undefined>) => {
     const seed = intOption("--seed", String(opts["seed"]), 1, 0xffffffff);
-    const patternTask = PATTERN_TASKS[String(opts["task"])];
+    const patternTask = Object.hasOwn(PATTERN_TASKS, String(opts["task"])) ? PATTERN_TASKS[String(opts["task"])] : undefined;
     if (patternTask !== undefined) {
       if (opts["ui"] !== undefined || opts["uiPort"] !== undefined)
         fail("CLI_USAGE", "--ui shows the rewarded tasks; the pattern tasks report on stdout and --plot");
@@ -155,6 +155,8 @@ export function register(program: Command): void {
       await runPatterns(task, presentations, seed, opts);
       return;
     }
+    if (!Object.hasOwn(ADAPT_TASKS, String(opts["task"])))
+      fail("CLI_USAGE", `unknown task '${String(opts["task"])}' (known: ${[...Object.keys(ADAPT_TASKS), ...Object.keys(PATTERN_TASKS)].join(", ")})`);
     const trials = intOption("--trials", String(opts["trials"] ?? 2000), 1, 1_000_000);
     const task = adaptTask(String(opts["task"]), seed);
     const boardName = String(opts["board"] ?? opts["port"] ?? "");

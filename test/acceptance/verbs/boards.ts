@@ -258,6 +258,11 @@ export const adapt: VerbCase = {
         expect(help.stdout).toMatch(/patterns\s+\(unsupervised/);
       }, 300_000);
 
+      it("mistake: an unknown task names the rewarded and the unsupervised ones", () => {
+        const message = expectError(ctx.user.run(["adapt", "--board", "mock", "--task", "pattern"]), "CLI_USAGE");
+        expect(message).toMatch(/associative.*patterns-8x16/);
+      });
+
       it("mistake: a port that does not exist is named once", () => {
         const message = expectError(ctx.user.run(["adapt", "--port", "/dev/pts/99", "--trials", "10"]), "DEVICE_PORT_UNAVAILABLE");
         expect(message.split("/dev/pts/99").length - 1).toBe(1);
