@@ -140,7 +140,7 @@ export function register(program: Command): void {
         .map(([name, make]) => `${make(1).presentations} for ${name}`)
         .join(", ")})`,
     )
-    .option("--seed <s>", "seed of the task (initial weights, pattern → action map) and of the environment", "1")
+    .option("--seed <s>", "seed of the task (initial weights; the pattern → action map, or the patterns) and of the environment", "1")
     .option("--plot <file>", "write the learning curve as SVG (pattern tasks: the learned receptive fields, one heatmap per neuron)")
     .option("--save-weights <file>", "write the learned event table (.cbor) with provenance")
     .option("--json", "print one JSON object on stdout");
@@ -223,7 +223,7 @@ export function register(program: Command): void {
   });
 }
 
-/** `adapt --task patterns`: connect, learn, evaluate, print; progress on stderr (a bar on a terminal, else a line per tenth). */
+/** `adapt --task patterns`: connect, learn, evaluate, print; progress on stderr (one line rewritten in place on a terminal, else a line per tenth of each phase). */
 async function runPatterns(task: PatternsTask, presentations: number, seed: number, opts: Record<string, string | boolean | undefined>): Promise<void> {
   const device = await connectDevice(
     {
