@@ -38,7 +38,9 @@ export interface PatternsOptions {
   readonly patternRate?: number;
   /** Per-step probability (of 256) of a background spike on every input, shown or not. */
   readonly noiseRate?: number;
-  /** STDP depression amplitude A− (Q15); potentiation A+ is 8000. */
+  /** STDP potentiation amplitude A+ (Q15; A2+ of the triplet rule), default 8000. */
+  readonly aPlus?: number;
+  /** STDP depression amplitude A− (Q15), default 12000. */
   readonly aMinus?: number;
   /** Learning presentations a run makes by default. */
   readonly presentations?: number;
@@ -117,14 +119,14 @@ export function patternsTask(options: PatternsOptions = {}): PatternsTask {
       preTraceShift: 2,
       postTraceShift: 2,
       traceIncrement: 8000,
-      aPlus: 8000,
+      aPlus: options.aPlus ?? 8000,
       aMinus: options.aMinus ?? 12000,
       eligibilityShift: 3,
       learningShift: 10,
       baselineShift: 0,
       wMin: W_MIN,
       wMax: W_MAX,
-      ...(rule === "triplet" ? { tripletShift: 5, a3Plus: 6000 } : {}),
+      ...(rule === "triplet" ? { tripletShift: 4, a3Plus: 2000 } : {}),
     },
   };
   const table: EventTable = {
@@ -174,6 +176,8 @@ export const PATTERN_TASKS: Readonly<Record<string, (seed: number) => PatternsTa
   patterns: (seed) => patternsTask({ seed }),
   // twice the patterns on twice the neurons (1,024 plastic synapses, still inside the microbit's model pool):
   // more background noise and stronger depression keep one neuron from winning several patterns
+  // the minimal triplet rule (spec/ops.md §11.6): its slow-trace potentiation needs a smaller A2+ and more noise to stay competitive
+  "patterns-triplet": (seed) => patternsTask({ seed, rule: "triplet", aPlus: 6000, noiseRate: 16 }),
   "patterns-8x16": (seed) => patternsTask({ seed, patterns: 8, neurons: 16, active: 12, noiseRate: 16, aMinus: 14000, presentations: 2000 }),
 };
 

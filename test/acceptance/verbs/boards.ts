@@ -255,7 +255,7 @@ export const adapt: VerbCase = {
         expect(readFileSync(ctx.user.path("fields.svg"), "utf8")).toMatch(/receptive fields/);
         expect(existsSync(ctx.user.path("learned.cbor"))).toBe(true);
         const help = ctx.user.run(["adapt", "--help"]);
-        expect(help.stdout).toMatch(/patterns,\s+patterns-8x16\s+\(unsupervised/);
+        expect(help.stdout).toMatch(/patterns,\s+patterns-triplet,\s+patterns-8x16\s+\(unsupervised/);
       }, 300_000);
 
       it("mistake: an unknown task names the rewarded and the unsupervised ones", () => {
