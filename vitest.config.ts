@@ -24,7 +24,13 @@ const NATIVE = [
   "test/ui/browser.test.ts",
 ];
 /** Needs the cross compilers and QEMU (the emulated boards; the library build runs its example under QEMU). */
-const BOARDS = ["test/boards/echo.test.ts", "test/fold.test.ts", "test/library/library.test.ts"];
+const BOARDS = [
+  "test/boards/echo.test.ts",
+  "test/fold.test.ts",
+  "test/library/library.test.ts",
+  // the packed package building for every cross board, and stream, compare and bench under QEMU
+  "test/acceptance/acceptance-boards.test.ts",
+];
 /** Minutes each: the soak, the long conformance run, fuzz smoke runs, the Python peers, the full demo. */
 const LONG = [
   "test/soak.test.ts",

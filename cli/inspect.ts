@@ -61,6 +61,10 @@ export function formatSummary(file: string, s: TableSummary): string {
     "",
     `bytes per synapse: ${fixed(s.bytesPerSynapse.weightPayload, 3)} (weights), ${fixed(s.bytesPerSynapse.file, 3)} (whole file)`,
   ];
+  for (const l of s.layers) {
+    if (l.neuronRules.length > 0) lines.push(`layer ${l.index} neurons: ${l.neuronRules.join("; ")}`);
+    if (l.learning !== null) lines.push(`layer ${l.index} learns: ${l.learning}`);
+  }
   if (s.warnings.length === 0) lines.push("warnings: none");
   else lines.push(`warnings (${s.warnings.length}):`, ...s.warnings.map((w) => `  - ${w}`));
   return lines.join("\n") + "\n";

@@ -95,6 +95,40 @@ describe("summarizeTable", () => {
     expect(s.layers.reduce((a, l) => a + l.bytes, 0)).toBeLessThan(bytes.length);
   });
 
+  it("names the version-2 neuron rules and the learning rule of each layer", () => {
+    const t = smallTable();
+    const plain = summarizeTable(t, encodeTable(t));
+    expect(plain.layers.map((l) => [l.neuronRules, l.learning])).toEqual(plain.layers.map(() => [[], null]));
+    const dense = t.layers[3]!;
+    const framework: EventTable = {
+      ...t,
+      layers: [
+        ...t.layers.slice(0, 3),
+        {
+          ...dense,
+          neuron: { ...dense.neuron, model: "lif-q15", leakQ15: 32767, compare: "gt", resetDelay: true, vInit: 3, leakQ15s: Uint16Array.of(30000, 31000) },
+          plasticity: {
+            rule: "rstdp",
+            preTraceShift: 3,
+            postTraceShift: 3,
+            traceIncrement: 1024,
+            aPlus: 96,
+            aMinus: 64,
+            eligibilityShift: 4,
+            learningShift: 10,
+            baselineShift: 0,
+            wMin: -7,
+            wMax: 7,
+            timing: "event",
+          },
+        },
+      ],
+    };
+    const s = summarizeTable(framework, encodeTable(framework)).layers[3]!;
+    expect(s.neuronRules).toEqual(["fires when v > threshold", "subtracts the threshold one step late", "membrane starts at 3", "one leak per neuron"]);
+    expect(s.learning).toBe("rstdp, event timing");
+  });
+
   it("warns about thresholds no input can reach, and only then", () => {
     // dense weights: every weight into neuron 1 (odd indices) is negative → neuron 1 can never fire.
     const negative = smallTable({

@@ -5,7 +5,7 @@
  */
 import { encodeCanonical } from "./cbor.js";
 import { connectionSynapses, layerToCbor, tableHash, weightAt } from "./format.js";
-import type { Connection, EventTable, Layer, Weights } from "./model.js";
+import type { Connection, EventTable, Layer, NeuronParams, Plasticity, Weights } from "./model.js";
 
 /** One layer's line in the summary. */
 export interface LayerSummary {
@@ -31,6 +31,10 @@ export interface LayerSummary {
   readonly bytes: number;
   /** True when the layer carries learning parameters. */
   readonly plastic: boolean;
+  /** The version-2 neuron rules the layer uses (spec/ops.md §4.9), in words; empty for the version-1 rules. */
+  readonly neuronRules: readonly string[];
+  /** The learning rule and its timing (spec/ops.md §11), e.g. "rstdp, event timing"; null when the layer does not learn. */
+  readonly learning: string | null;
 }
 
 /** The whole summary; also the `inspect --json` object. */
@@ -174,6 +178,24 @@ function layerWarnings(table: EventTable, layer: Layer, index: number): string[]
   return out;
 }
 
+/** The version-2 neuron rules of `n` (spec/ops.md §4.9), in words. */
+function neuronRulesOf(n: NeuronParams): string[] {
+  const rules: string[] = [];
+  if (n.compare === "gt") rules.push("fires when v > threshold");
+  if (n.resetDelay === true) rules.push("subtracts the threshold one step late");
+  if (n.multiSpike === true) rules.push("several spikes per step");
+  if (n.vInit !== undefined && n.vInit !== 0) rules.push(`membrane starts at ${n.vInit}`);
+  if (n.synapse === "q15") rules.push("Q15 current-based synapse");
+  if (n.leakQ15s !== undefined) rules.push("one leak per neuron");
+  if (n.currentQ15s !== undefined) rules.push("one current retention per neuron");
+  return rules;
+}
+
+/** The learning rule and timing of `p` in words. */
+function learningOf(p: Plasticity): string {
+  return `${p.rule}, ${p.timing ?? "step"} timing`;
+}
+
 /**
  * Summarizes a decoded table and the file bytes it came from (for the hash and file size). The
  * table must have passed decodeTable (or validateTable); `bytes` must be its file.
@@ -194,6 +216,8 @@ export function summarizeTable(table: EventTable, bytes: Uint8Array): TableSumma
       indexBytes: conns.reduce((s, c) => s + indexBytesOf(c), 0),
       bytes: encodeCanonical(layerToCbor(layer)).length,
       plastic: layer.plasticity !== undefined,
+      neuronRules: neuronRulesOf(layer.neuron),
+      learning: layer.plasticity === undefined ? null : learningOf(layer.plasticity),
     };
   });
   const totals = {

@@ -2,46 +2,19 @@
  * The acceptance suite: what ships, run as a user runs it. The tarball of this checkout is installed
  * into a temporary prefix and every verb of the README's command reference runs from an empty
  * folder outside the repository, on its success path and on the natural mistakes. Add a verb by
- * writing its VerbCase (verbs/) and listing it in VERB_CASES; the README test below fails until
+ * writing its VerbCase (verbs/) and listing it in VERB_CASES (verb-cases.ts); the README test below fails until
  * the README's command reference and this list agree.
  *
- * Cases that need a tool (gcc, clang, the Arm toolchain, QEMU) that is not on PATH skip with a
- * printed reason, so the suite also runs on a machine with only Node and gcc.
+ * Cases that need a tool (gcc, clang) that is not on PATH skip with a printed reason, so the suite
+ * also runs on a machine with only Node and gcc. The cases on the cross-compiled boards (a VerbCase's
+ * defineCross) are in acceptance-boards.test.ts, in the `boards` tier.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Acceptance, type VerbCase } from "./context.js";
+import { Acceptance } from "./context.js";
 import { REPO } from "./installed.js";
-import { adapt, build, compare, flash, stream } from "./verbs/boards.js";
-import { codegen } from "./verbs/codegen.js";
-import { evalVerb, run } from "./verbs/interpreter.js";
-import { bench, demo, learn, ports } from "./verbs/misc.js";
-import { convert, inspect, quantize, train } from "./verbs/pipeline.js";
-import { exportVerb, importVerb, monitor } from "./verbs/interchange.js";
-
-/** Every verb's cases, in the order a user meets them. */
-export const VERB_CASES: readonly VerbCase[] = [
-  demo,
-  train,
-  convert,
-  importVerb,
-  quantize,
-  inspect,
-  run,
-  evalVerb,
-  exportVerb,
-  codegen,
-  build,
-  flash,
-  stream,
-  compare,
-  monitor,
-  adapt,
-  learn,
-  ports,
-  bench,
-];
+import { VERB_CASES } from "./verb-cases.js";
 
 /** The verbs of README.md's command-reference table (first word of each row's first cell). */
 export function readmeVerbs(readme: string): string[] {

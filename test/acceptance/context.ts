@@ -2,7 +2,7 @@
  * What the acceptance cases share: the installed package, the user's folder, and the artifacts the
  * pipeline makes (an ANN, a float SNN, int8 and int4 event tables), each made once by the verb a
  * user would run and reused by the cases after it. A verb's cases live in verbs/<verb>.ts and
- * register with one `describe` (see VerbCase); acceptance.test.ts lists them.
+ * register with one `describe` (see VerbCase); verb-cases.ts lists them.
  */
 import { emptyFolder, onPath, packAndInstall, skipReason, User, type InstalledPackage } from "./installed.js";
 
@@ -10,8 +10,13 @@ import { emptyFolder, onPath, packAndInstall, skipReason, User, type InstalledPa
 export interface VerbCase {
   /** The verb, as typed after `picospike`. */
   readonly verb: string;
-  /** Declares the verb's `describe` (success paths and natural mistakes). */
+  /** Declares the verb's `describe` (success paths and natural mistakes) for a machine with Node and gcc. */
   define(ctx: Acceptance): void;
+  /**
+   * Declares the verb's cases on the cross-compiled boards (Arm and RISC-V toolchains, QEMU), run by
+   * acceptance-boards.test.ts in the `boards` tier: they take minutes, which `npm test` leaves out.
+   */
+  defineCross?(ctx: Acceptance): void;
 }
 
 /** Steps per sample in the cases: short, so the suite stays fast. */

@@ -1,7 +1,7 @@
 /**
- * build, flash, stream, compare, adapt: the verbs that put models on boards. `build` runs for every
- * registered board whose tools are on PATH; the others run on the native board (gcc) and, where
- * QEMU is present, on a Cortex-M board too. Missing tools skip with a printed reason.
+ * build, flash, stream, compare, adapt: the verbs that put models on boards. The native board (gcc)
+ * runs with `define`; `defineCross` builds for every other registered board and runs stream and
+ * compare on a Cortex-M board under QEMU (the `boards` tier). Missing tools skip with a printed reason.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -9,44 +9,38 @@ import { BOARDS, type BoardSpec } from "../../../firmware-host/boards/boards.js"
 import { missing, STEPS, type Acceptance, type VerbCase } from "../context.js";
 import { expectError } from "../expect.js";
 import { ndjsonLines } from "../inputs.js";
-import { skipReason } from "../installed.js";
 
 /** Tools a board needs to build (compiler, size) and to run (QEMU). */
 function toolsOf(board: BoardSpec, running: boolean): string[] {
   return [board.compiler, board.sizeTool, ...(running && board.qemu !== undefined ? [board.qemu.binary] : [])];
 }
 
-/** Boards the device verbs run on here: native, and the first QEMU board whose tools are present. */
-function runnableBoards(): string[] {
-  const qemu = Object.values(BOARDS).find((b) => b.qemu !== undefined && b.name === "mps2-an386");
-  return ["native", ...(qemu === undefined ? [] : [qemu.name])];
-}
+/** The emulated board stream and compare run on in the cross cases: a Cortex-M4 under QEMU. */
+const QEMU_BOARD = "mps2-an386";
+
+/** The boards other than native: cross compilers, and QEMU for the emulated ones. */
+const CROSS_BOARDS = Object.values(BOARDS).filter((b) => b.name !== "native");
 
 interface CompareJson {
   readonly bitExact: boolean;
   readonly samples: number;
 }
 
+/** `build` for one board: the int4 model, with a size report. */
+function buildCase(ctx: Acceptance, board: BoardSpec): void {
+  it(`builds the int4 model for ${board.name} with a size report`, async () => {
+    if (missing(`build --board ${board.name}`, toolsOf(board, false))) return;
+    const r = await ctx.user.jsonAsync<{ board: string; image: string }>(["build", ctx.model(4), "--board", board.name, "--out", `fw-${board.name}`, "--json"]);
+    expect(r.board).toBe(board.name);
+    expect(existsSync(r.image)).toBe(true);
+  }, 300_000);
+}
+
 export const build: VerbCase = {
   verb: "build",
   define(ctx: Acceptance) {
     describe("build", () => {
-      for (const board of Object.values(BOARDS)) {
-        it(`builds the int4 model for ${board.name} with a size report`, async () => {
-          if (missing(`build --board ${board.name}`, toolsOf(board, false))) return;
-          const r = await ctx.user.jsonAsync<{ board: string; image: string }>([
-            "build",
-            ctx.model(4),
-            "--board",
-            board.name,
-            "--out",
-            `fw-${board.name}`,
-            "--json",
-          ]);
-          expect(r.board).toBe(board.name);
-          expect(existsSync(r.image)).toBe(true);
-        }, 300_000);
-      }
+      buildCase(ctx, BOARDS["native"]!);
 
       it("mistake: a float SNN JSON says what it is and which verb takes it", () => {
         const message = expectError(ctx.user.run(["build", ctx.snn(), "--board", "native", "--out", "b-snn"]), "FORMAT_NOT_EVENT_TABLE");
@@ -56,6 +50,11 @@ export const build: VerbCase = {
       it("mistake: an unknown board lists the boards", () => {
         expect(expectError(ctx.user.run(["build", ctx.model(8), "--board", "esp32", "--out", "b-esp32"]), "DEVICE_UNKNOWN_BOARD")).toMatch(/native/);
       }, 300_000);
+    });
+  },
+  defineCross(ctx: Acceptance) {
+    describe("build", () => {
+      for (const board of CROSS_BOARDS) buildCase(ctx, board);
     });
   },
 };
@@ -88,62 +87,65 @@ export const flash: VerbCase = {
   },
 };
 
+/** `stream` on one board: lockstep with recorded inputs, and real time paced by the device clock. */
+function streamCases(ctx: Acceptance, board: string): void {
+  it(`lockstep on ${board}: mnist digits in, output spikes out, recorded inputs replayable`, async () => {
+    if (missing(`stream --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
+    const r = await ctx.user.jsonAsync<{ samples: number }>([
+      "stream",
+      "--board",
+      board,
+      "--model",
+      ctx.model(8),
+      "--input",
+      "mnist:0:2",
+      "--steps",
+      String(STEPS),
+      "--out",
+      `stream-out-${board}.spikes`,
+      "--out-inputs",
+      `stream-${board}.spikes`,
+      "--json",
+    ]);
+    expect(r.samples).toBe(2);
+    ctx.user.ok(["run", ctx.model(8), "--input", `spikes:stream-${board}.spikes`, "--steps", String(STEPS)]);
+  }, 300_000);
+
+  it(`real time on ${board}: the device clock drives at least the ${STEPS * 3} steps sent and no more than the wall clock allows`, async () => {
+    if (missing(`stream --board ${board} --realtime`, toolsOf(BOARDS[board]!, true))) return;
+    const dtMs = 5;
+    const r = await ctx.user.jsonAsync<{ steps: number; seconds: number }>([
+      "stream",
+      "--board",
+      board,
+      "--model",
+      ctx.model(8),
+      "--input",
+      "mnist:0:3",
+      "--steps",
+      String(STEPS),
+      "--realtime",
+      "--dt",
+      String(dtMs),
+      "--out-inputs",
+      `rt-${board}.spikes`,
+      "--json",
+    ]);
+    // The device clock runs from RT_START to RT_STOP (spec/protocol.md §5.4): at least the steps the
+    // host paced out, at most one per period of the time between sending RT_START and RT_STOP's
+    // answer (QEMU boards run on the host's clock here). The defect was counts far off both ways
+    // (10019 or 20 for 24 sent on mps2-an386).
+    expect(r.steps).toBeGreaterThanOrEqual(STEPS * 3);
+    expect(r.steps).toBeLessThanOrEqual(Math.ceil((r.seconds * 1000) / dtMs) + 1);
+    ctx.user.ok(["run", ctx.model(8), "--input", `spikes:rt-${board}.spikes`]);
+  }, 300_000);
+}
+
 export const stream: VerbCase = {
   verb: "stream",
   define(ctx: Acceptance) {
     describe("stream", () => {
-      for (const board of runnableBoards()) {
-        it(`lockstep on ${board}: mnist digits in, output spikes out, recorded inputs replayable`, async () => {
-          if (missing(`stream --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = await ctx.user.jsonAsync<{ samples: number }>([
-            "stream",
-            "--board",
-            board,
-            "--model",
-            ctx.model(8),
-            "--input",
-            "mnist:0:2",
-            "--steps",
-            String(STEPS),
-            "--out",
-            `stream-out-${board}.spikes`,
-            "--out-inputs",
-            `stream-${board}.spikes`,
-            "--json",
-          ]);
-          expect(r.samples).toBe(2);
-          ctx.user.ok(["run", ctx.model(8), "--input", `spikes:stream-${board}.spikes`, "--steps", String(STEPS)]);
-        }, 300_000);
-
-        it(`real time on ${board}: the device clock drives at least the ${STEPS * 3} steps sent and no more than the wall clock allows`, async () => {
-          if (missing(`stream --board ${board} --realtime`, toolsOf(BOARDS[board]!, true))) return;
-          const dtMs = 5;
-          const r = await ctx.user.jsonAsync<{ steps: number; seconds: number }>([
-            "stream",
-            "--board",
-            board,
-            "--model",
-            ctx.model(8),
-            "--input",
-            "mnist:0:3",
-            "--steps",
-            String(STEPS),
-            "--realtime",
-            "--dt",
-            String(dtMs),
-            "--out-inputs",
-            `rt-${board}.spikes`,
-            "--json",
-          ]);
-          // The device clock runs from RT_START to RT_STOP (spec/protocol.md §5.4): at least the steps the
-          // host paced out, at most one per period of the time between sending RT_START and RT_STOP's
-          // answer (QEMU boards run on the host's clock here). The defect was counts far off both ways
-          // (10019 or 20 for 24 sent on mps2-an386).
-          expect(r.steps).toBeGreaterThanOrEqual(STEPS * 3);
-          expect(r.steps).toBeLessThanOrEqual(Math.ceil((r.seconds * 1000) / dtMs) + 1);
-          ctx.user.ok(["run", ctx.model(8), "--input", `spikes:rt-${board}.spikes`]);
-        }, 300_000);
-      }
+      streamCases(ctx, "native");
 
       it("live NDJSON from stdin to the native board", () => {
         if (missing("stream ndjson:- --board native", ["gcc", "size"])) return;
@@ -159,37 +161,43 @@ export const stream: VerbCase = {
       }, 300_000);
     });
   },
+  defineCross(ctx: Acceptance) {
+    describe("stream", () => streamCases(ctx, QEMU_BOARD));
+  },
 };
+
+/** `compare` on one board: bit-exact through injected faults, with a plot. */
+function compareCase(ctx: Acceptance, board: string): void {
+  it(`bit-exact on ${board}, with --plot, --json and --inject`, async () => {
+    if (missing(`compare --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
+    const r = await ctx.user.jsonAsync<CompareJson>([
+      "compare",
+      ctx.model(8),
+      "--board",
+      board,
+      "--input",
+      "mnist:0:2",
+      "--steps",
+      String(STEPS),
+      "--plot",
+      `cmp-${board}.svg`,
+      "--inject",
+      // a tenth of the native rate on QEMU: each retransmission crosses the emulated UART, and at
+      // 1 % of bytes most upload chunks are damaged (2 minutes for the upload alone); a few hundred
+      // damaged frames still exercise every recovery path
+      BOARDS[board]!.qemu === undefined ? "corrupt=0.01,drop=0.01,seed=5" : "corrupt=0.001,drop=0.001,seed=5",
+      "--json",
+    ]);
+    expect(r.bitExact).toBe(true);
+    expect(readFileSync(ctx.user.path(`cmp-${board}.svg`), "utf8")).toMatch(/^<svg|<\?xml/);
+  }, 300_000);
+}
 
 export const compare: VerbCase = {
   verb: "compare",
   define(ctx: Acceptance) {
     describe("compare", () => {
-      for (const board of runnableBoards()) {
-        it(`bit-exact on ${board}, with --plot, --json and --inject`, async () => {
-          if (missing(`compare --board ${board}`, toolsOf(BOARDS[board]!, true))) return;
-          const r = await ctx.user.jsonAsync<CompareJson>([
-            "compare",
-            ctx.model(8),
-            "--board",
-            board,
-            "--input",
-            "mnist:0:2",
-            "--steps",
-            String(STEPS),
-            "--plot",
-            `cmp-${board}.svg`,
-            "--inject",
-            // a tenth of the native rate on QEMU: each retransmission crosses the emulated UART, and at
-            // 1 % of bytes most upload chunks are damaged (2 minutes for the upload alone); a few hundred
-            // damaged frames still exercise every recovery path
-            BOARDS[board]!.qemu === undefined ? "corrupt=0.01,drop=0.01,seed=5" : "corrupt=0.001,drop=0.001,seed=5",
-            "--json",
-          ]);
-          expect(r.bitExact).toBe(true);
-          expect(readFileSync(ctx.user.path(`cmp-${board}.svg`), "utf8")).toMatch(/^<svg|<\?xml/);
-        }, 300_000);
-      }
+      compareCase(ctx, "native");
 
       it("on the in-process mock board, from a spike file", () => {
         const r = ctx.user.json<CompareJson>([
@@ -208,6 +216,9 @@ export const compare: VerbCase = {
         expect(r.bitExact).toBe(true);
       }, 300_000);
     });
+  },
+  defineCross(ctx: Acceptance) {
+    describe("compare", () => compareCase(ctx, QEMU_BOARD));
   },
 };
 
