@@ -3,13 +3,20 @@
  * [--save-weights OUT.cbor]`: a closed-loop task (models/adapt/associative.ts) with the environment
  * on the host and the learner, an R-STDP layer, on the board. Prints a summary (accuracy over the
  * last 200 trials, learning curve) and checks that the device's weights equal the interpreter's
- * replay of the same input and reward log, bit for bit.
+ * replay of the same input and reward log, bit for bit. `--task patterns` is unsupervised instead
+ * (models/adapt/patterns.ts): an STDP layer learns streamed spike patterns without labels or
+ * rewards, and the report is Diehl & Cook's separation figure for the learned and the untrained layer.
  */
 import type { Command } from "commander";
 import { encodeTable } from "../runtime/format.js";
 import { ADAPT_TASKS, adaptTask, type AdaptTask } from "../models/adapt/associative.js";
-import { adaptOnDevice, type AdaptReport } from "../models/adapt/on-device.js";
+import { adaptOnDevice, patternsOnDevice, type AdaptReport, type PatternsReport } from "../models/adapt/on-device.js";
+import { PATTERN_TASKS, receptiveFields, type PatternsTask } from "../models/adapt/patterns.js";
 import { renderChart } from "../runtime/plot/chart.js";
+import { renderHeatmaps } from "../runtime/plot/heatmap.js";
+import { fail } from "../runtime/errors.js";
+import type { EventTable } from "../runtime/model.js";
+import { storedWeights16 } from "../runtime/plasticity.js";
 import type { BoardSession } from "../firmware-host/bridge/session.js";
 import { sessionLearner, type StepWatcher } from "../firmware-host/jobs/adapt.js";
 import { allLayersMask } from "../firmware-host/bridge/session.js";
@@ -65,23 +72,92 @@ export function adaptOnSession(
   return adaptOnDevice(watched, task, trials, seed, signal, (trial, correct) => sink.trial({ trial, correct, reward: last.value, step: last.step }));
 }
 
+/**
+ * Runs an unsupervised pattern task on a connected session (its plastic model already loaded): the
+ * frozen evaluation tables are uploaded in turn (the session keeps the last one), so the device
+ * itself counts the spikes the figure is made of.
+ */
+export function patternsOnSession(
+  session: BoardSession,
+  task: PatternsTask,
+  presentations: number,
+  seed: number,
+  options: { signal?: AbortSignal; onProgress?: Parameters<typeof patternsOnDevice>[2]["onProgress"]; label?: number; test?: number } = {},
+): Promise<PatternsReport> {
+  const learner = sessionLearner(session, 0);
+  return patternsOnDevice(
+    {
+      ...learner,
+      load: async (table: EventTable) => {
+        await session.ensureModel(encodeTable(table));
+        await session.resetState();
+      },
+    },
+    task,
+    {
+      presentations,
+      label: options.label ?? task.labelPresentations,
+      test: options.test ?? task.testPresentations,
+      seed,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+  );
+}
+
+/** One line of the text report of a pattern run. */
+function patternsSummary(task: PatternsTask, device: string, r: PatternsReport): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+  return (
+    `adapt ${task.name} on ${device}: ${r.presentations} learning presentations (${r.steps} steps, no labels, no rewards); ` +
+    `held-out accuracy ${pct(r.trained.accuracy)} after learning vs ${pct(r.untrained.accuracy)} untrained (chance ${pct(r.chance)}); ` +
+    `patterns with a distinct preferred neuron ${r.trained.distinctPatterns}/${r.patterns} (untrained ${r.untrained.distinctPatterns}/${r.patterns}); ` +
+    `device weights ${r.weightsBitExact ? "bit-identical to" : "DIFFER from"} the interpreter's replay, ` +
+    `evaluation spike counts ${r.evaluationBitExact ? "bit-identical" : "DIFFER"}\n`
+  );
+}
+
 /** Registers the `adapt` verb. */
 export function register(program: Command): void {
   const cmd = program
     .command("adapt")
-    .description("closed-loop learning on a board: the host rewards the board's actions, an R-STDP layer learns on the device")
+    .description(
+      "learning on a board: closed-loop R-STDP (the host rewards the board's actions) or, with --task patterns, unsupervised STDP with lateral inhibition learning spike patterns",
+    )
     .option("--board <name>", BOARD_HELP)
     .option("--port <path>", "serial port or pty of a board running picospike firmware")
     .option("--baud <rate>", "baud rate for --port", "115200")
-    .option("--task <name>", `task: ${Object.keys(ADAPT_TASKS).join(", ")}`, "associative")
-    .option("--trials <n>", "trials to run", "2000")
-    .option("--seed <s>", "seed of the task (initial weights, pattern → action map) and of the environment", "1")
-    .option("--plot <file>", "write the learning curve as SVG")
+    .option(
+      "--task <name>",
+      `task: ${Object.keys(ADAPT_TASKS).join(", ")} (rewarded; report finalAccuracy over the last 200 trials, trialsTo90, the learning curve); ` +
+        `${Object.keys(PATTERN_TASKS).join(", ")} (unsupervised; report the held-out accuracy of Diehl & Cook's label-assignment vote and the patterns with a distinct preferred neuron, learned vs untrained). ` +
+        "Every task reports weightsBitExact",
+      "associative",
+    )
+    .option(
+      "--trials <n>",
+      `trials to run (rewarded tasks; default 2000), or learning presentations (pattern tasks; default ${Object.entries(PATTERN_TASKS)
+        .map(([name, make]) => `${make(1).presentations} for ${name}`)
+        .join(", ")})`,
+    )
+    .option("--seed <s>", "seed of the task (initial weights; the pattern → action map, or the patterns) and of the environment", "1")
+    .option("--plot <file>", "write the learning curve as SVG (pattern tasks: the learned receptive fields, one heatmap per neuron)")
     .option("--save-weights <file>", "write the learned event table (.cbor) with provenance")
     .option("--json", "print one JSON object on stdout");
   addUiOptions(cmd).action(async (opts: Record<string, string | boolean | undefined>) => {
-    const trials = intOption("--trials", String(opts["trials"]), 1, 1_000_000);
     const seed = intOption("--seed", String(opts["seed"]), 1, 0xffffffff);
+    const patternTask = Object.hasOwn(PATTERN_TASKS, String(opts["task"])) ? PATTERN_TASKS[String(opts["task"])] : undefined;
+    if (patternTask !== undefined) {
+      if (opts["ui"] !== undefined || opts["uiPort"] !== undefined)
+        fail("CLI_USAGE", "--ui shows the rewarded tasks; the pattern tasks report on stdout and --plot");
+      const task = patternTask(seed);
+      const presentations = intOption("--trials", String(opts["trials"] ?? task.presentations), 1, 1_000_000);
+      await runPatterns(task, presentations, seed, opts);
+      return;
+    }
+    if (!Object.hasOwn(ADAPT_TASKS, String(opts["task"])))
+      fail("CLI_USAGE", `unknown task '${String(opts["task"])}' (known: ${[...Object.keys(ADAPT_TASKS), ...Object.keys(PATTERN_TASKS)].join(", ")})`);
+    const trials = intOption("--trials", String(opts["trials"] ?? 2000), 1, 1_000_000);
     const task = adaptTask(String(opts["task"]), seed);
     const boardName = String(opts["board"] ?? opts["port"] ?? "");
     let deviceRef: Parameters<typeof linkHealth>[0] | undefined;
@@ -145,4 +221,61 @@ export function register(program: Command): void {
     }
     await view?.finish(finished);
   });
+}
+
+/** `adapt --task patterns`: connect, learn, evaluate, print; progress on stderr (one line rewritten in place on a terminal, else a line per tenth of each phase). */
+async function runPatterns(task: PatternsTask, presentations: number, seed: number, opts: Record<string, string | boolean | undefined>): Promise<void> {
+  const device = await connectDevice(
+    {
+      ...(opts["board"] === undefined ? {} : { board: String(opts["board"]) }),
+      ...(opts["port"] === undefined ? {} : { port: String(opts["port"]) }),
+      baud: intOption("--baud", String(opts["baud"]), 50, 10_000_000),
+    },
+    encodeTable(task.table),
+  );
+  const interrupt = interruptSignal();
+  interrupt.signal.addEventListener("abort", () =>
+    process.stderr.write(`\nadapt ${task.name}: interrupted; evaluating what was learned (Ctrl-C again quits)\n`),
+  );
+  const tty = process.stderr.isTTY === true;
+  let lastTenth = -1;
+  let lastPhase = "";
+  const onProgress = (phase: string, done: number, total: number): void => {
+    if (tty) {
+      process.stderr.write(`\radapt ${task.name}: ${phase} ${done}/${total}   `);
+      if (done === total) process.stderr.write("\n");
+      return;
+    }
+    const tenth = Math.floor((10 * done) / total);
+    if (phase === lastPhase && tenth === lastTenth) return;
+    process.stderr.write(`adapt ${task.name}: ${phase} ${done}/${total} presentations\n`);
+    lastPhase = phase;
+    lastTenth = tenth;
+  };
+  try {
+    const report = await patternsOnSession(device.session, task, presentations, (seed ^ 0x9e3779b9) >>> 0 || 1, { signal: interrupt.signal, onProgress });
+    if (opts["plot"] !== undefined) {
+      const input = report.learned.layers[0]!.input;
+      const weights = input.kind === "dense" ? storedWeights16(input.weights) : new Int16Array(0);
+      writeFileAtomic(
+        String(opts["plot"]),
+        renderHeatmaps(
+          receptiveFields(
+            task,
+            weights,
+            report.trained.assignment,
+            `adapt ${task.name} on ${String(opts["board"] ?? "a board")}: receptive fields after ${report.presentations} presentations (held-out accuracy ${(100 * report.trained.accuracy).toFixed(0)} %)`,
+          ),
+        ),
+      );
+    }
+    if (opts["saveWeights"] !== undefined) writeFileAtomic(String(opts["saveWeights"]), encodeTable(report.learned));
+    const { learned: _learned, ...numbers } = report;
+    if (opts["json"]) printJson({ device: device.description, ...numbers });
+    else process.stdout.write(patternsSummary(task, device.description, report));
+    if (!report.weightsBitExact || !report.evaluationBitExact) process.exitCode = 1;
+  } finally {
+    interrupt.dispose();
+    await device.close();
+  }
 }

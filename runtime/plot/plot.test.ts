@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StepEvents } from "../events.js";
 import { renderChart } from "./chart.js";
 import { renderRaster } from "./raster.js";
+import { renderHeatmaps } from "./heatmap.js";
 import { formatTick, niceTicks } from "./svg.js";
 
 const ev = (...i: number[]): StepEvents => ({ indices: Uint32Array.from(i) });
@@ -170,5 +171,29 @@ describe("ticks", () => {
     expect(niceTicks(0, 0.3, 3)).toEqual([0, 0.1, 0.2, 0.3]);
     expect(niceTicks(-0.3, 0.3, 6)).toContain(0);
     expect([0, 0.5, 1234.5678, 250000, 0.0001].map(formatTick)).toEqual(["0", "0.5", "1235", "2.5e+5", "1.0e-4"]);
+  });
+});
+
+describe("heatmaps", () => {
+  it("draws one cell per value on a shared scale, skips empty slots, escapes captions", () => {
+    const svg = renderHeatmaps({
+      title: "fields <&>",
+      columns: 3,
+      min: 0,
+      max: 10,
+      panels: [
+        { label: "a", rows: 2, cols: 2, values: [0, 10, 5, 20] },
+        { label: "", rows: 0, cols: 0, values: [] },
+        { label: "b & c", rows: 1, cols: 2, values: [0, 10] },
+      ],
+    });
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain("fields &lt;&amp;&gt;");
+    expect(svg).toContain("b &amp; c");
+    // white at min, the darkest shade at max and above (clamped)
+    expect((svg.match(/fill="rgb\(255,255,255\)"/g) ?? []).length).toBe(2);
+    expect((svg.match(/fill="rgb\(30,30,60\)"/g) ?? []).length).toBe(3);
+    expect(svg.trim().endsWith("</svg>")).toBe(true);
+    expect(wellFormed(svg).filter((n) => n === "rect").length).toBe(1 + 4 + 1 + 2 + 1);
   });
 });

@@ -26,9 +26,12 @@ import { allLayersMask, BoardSession } from "../../firmware-host/bridge/session.
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
 import { STATE_KIND } from "../../firmware-host/wire/messages.js";
 import { associativeTask, replayRun } from "../../models/adapt/associative.js";
-import { adaptOnSession } from "../../cli/adapt.js";
+import { adaptOnSession, patternsOnSession } from "../../cli/adapt.js";
+import { patternsTask } from "../../models/adapt/patterns.js";
 
 const STEPS = 32;
+/** Boards the unsupervised pattern task runs on: the host, the Cortex-M4 and the 16 KiB Cortex-M0 (the other QEMU boards share these kernels). */
+const PATTERN_BOARDS = new Set(["native", "mps2-an386", "microbit"]);
 /** A test's time limit: it may wait for its board's builds (several run at once on 2 cores). */
 const BUILD_AND_RUN_MS = 240_000;
 
@@ -228,6 +231,32 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
             Array.from(stdp.layers[0]!.input.kind === "dense" ? stdp.layers[0]!.input.weights.data : []),
           );
         }
+      } finally {
+        await c.close();
+      }
+    },
+    BUILD_AND_RUN_MS,
+  );
+
+  it.skipIf(missing.length > 0 || !PATTERN_BOARDS.has(boardName))(
+    "unsupervised pattern task (pair STDP, event timing, lateral inhibition): learned weights and evaluation spike counts bit-identical to the interpreter, patterns separated",
+    async () => {
+      const build = await builds!.generic;
+      const c = await connect(build);
+      try {
+        const task = patternsTask({ seed: 1 });
+        expect((await c.session.ensureModel(encodeTable(task.table))).uploaded).toBe(true);
+        // 300 learning presentations (7,800 steps), then the frozen learned and untrained layers on 20 labelling and 40 test presentations each
+        const report = await patternsOnSession(c.session, task, 300, 7, { label: 20, test: 40 });
+        expect(report.weightsBitExact).toBe(true);
+        expect(report.evaluationBitExact).toBe(true);
+        // bit-exact, so the figure is the interpreter's on every board: learned 0.975 and 4/4 distinct, untrained 0.30 (chance 0.25)
+        expect(report.trained.accuracy).toBeGreaterThanOrEqual(0.9);
+        expect(report.trained.distinctPatterns).toBe(4);
+        expect(report.untrained.accuracy).toBeLessThanOrEqual(0.5);
+        console.log(
+          `${boardName}: pattern task, held-out accuracy ${report.trained.accuracy} learned vs ${report.untrained.accuracy} untrained, distinct ${report.trained.distinctPatterns}/4`,
+        );
       } finally {
         await c.close();
       }

@@ -233,6 +233,47 @@ export const adapt: VerbCase = {
         expect(existsSync(ctx.user.path("adapt.svg"))).toBe(true);
       }, 300_000);
 
+      it("unsupervised pattern task on the native board: learned vs untrained figure, weights and evaluation bit-exact, receptive fields", async () => {
+        if (missing("adapt --task patterns --board native", ["gcc", "size"])) return;
+        const r = await ctx.user.runAsync([
+          "adapt",
+          "--task",
+          "patterns",
+          "--board",
+          "native",
+          "--plot",
+          "fields.svg",
+          "--save-weights",
+          "learned.cbor",
+          "--json",
+        ]);
+        expect(r.status, r.stderr).toBe(0);
+        const report = JSON.parse(r.stdout) as {
+          weightsBitExact: boolean;
+          evaluationBitExact: boolean;
+          presentations: number;
+          chance: number;
+          trained: { accuracy: number; distinctPatterns: number };
+          untrained: { accuracy: number };
+        };
+        expect(report).toMatchObject({ weightsBitExact: true, evaluationBitExact: true, presentations: 800, chance: 0.25 });
+        // measured (every board alike, bit-exact): 0.97 and 4/4 learned, 0.21 untrained
+        expect(report.trained.accuracy).toBeGreaterThanOrEqual(0.9);
+        expect(report.trained.distinctPatterns).toBe(4);
+        expect(report.untrained.accuracy).toBeLessThanOrEqual(0.5);
+        // progress goes to stderr, the JSON alone to stdout
+        expect(r.stderr).toMatch(/adapt patterns: learning 800\/800 presentations/);
+        expect(readFileSync(ctx.user.path("fields.svg"), "utf8")).toMatch(/receptive fields/);
+        expect(existsSync(ctx.user.path("learned.cbor"))).toBe(true);
+        const help = ctx.user.run(["adapt", "--help"]);
+        expect(help.stdout).toMatch(/patterns,\s+patterns-triplet,\s+patterns-8x16\s+\(unsupervised/);
+      }, 300_000);
+
+      it("mistake: an unknown task names the rewarded and the unsupervised ones", () => {
+        const message = expectError(ctx.user.run(["adapt", "--board", "mock", "--task", "pattern"]), "CLI_USAGE");
+        expect(message).toMatch(/associative.*patterns-8x16/);
+      });
+
       it("mistake: a port that does not exist is named once", () => {
         const message = expectError(ctx.user.run(["adapt", "--port", "/dev/pts/99", "--trials", "10"]), "DEVICE_PORT_UNAVAILABLE");
         expect(message.split("/dev/pts/99").length - 1).toBe(1);
