@@ -223,10 +223,12 @@ function randomPlasticity(rng: TestRng, clamp: readonly [number, number]): Plast
   };
 }
 
-/** `p` event-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
+/** `p` event- or epoch-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
 function withTiming(rng: TestRng, p: Plasticity, kind: ConnectionKind, probability: number | undefined): Plasticity {
   if (probability === undefined || kind !== "dense") return p;
   if (!rng.chance(probability)) return p;
+  // a third of the others learn per epoch (spec/ops.md §11.7), with short epochs so a test's steps span several
+  if (rng.chance(1 / 3)) return { ...p, timing: "epoch", ...(rng.chance(0.5) ? { epochShift: rng.int(1, 3) } : {}) };
   // a third of the event-timed layers learn with the triplet rule (spec/ops.md §11.6)
   if (rng.chance(1 / 3)) return { ...p, rule: "triplet", timing: "event", tripletShift: rng.int(1, 9), a3Plus: rng.int(0, 32767) };
   return { ...p, timing: "event" };
