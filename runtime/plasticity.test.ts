@@ -245,9 +245,9 @@ describe("event timing (spec/ops.md §11.5)", () => {
   it("interpreter (generated kernels, stamps) equals the oracle (per-synapse ages counted every step), snapshots included", () => {
     let eventLayers = 0;
     let epochLayers = 0;
-    for (let seed = 1; seed <= 24; seed++) {
+    for (let seed = 1; seed <= 32; seed++) {
       const kinds = seed % 2 === 0 ? (["dense", "dense"] as const) : (["dense", "sparse", "dense"] as const);
-      const table = randomTable(seed, { kinds, plasticityProbability: 0.9, eventTimingProbability: 0.8, maxNeurons: 24 });
+      const table = randomTable(seed, { kinds, plasticityProbability: 0.9, eventTimingProbability: 0.8, epochTimingProbability: 0.4, maxNeurons: 24 });
       const rng = new TestRng(seed * 17 + 3);
       const a = new Interpreter(table);
       const b = new ReferenceInterpreter(table);

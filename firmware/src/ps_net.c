@@ -115,6 +115,9 @@ static bool ps_net_rule_built(const ps_layer_t *layer)
     if (!layer->has_plasticity) {
         return true;
     }
+    if (p->timing == PS_TIMING_EPOCH) {
+        return PS_NET_HAS(PS_NET_LEARN_EPOCH);
+    }
     if (p->timing != PS_TIMING_EVENT) {
         return PS_NET_HAS(PS_NET_LEARN_STEP);
     }
@@ -145,6 +148,16 @@ static uint32_t ps_net_event_words(const ps_model_t *model, uint32_t l)
            + (layer->plasticity.rule == PS_RULE_TRIPLET ? (layer->size + 1u) / 2u + layer->size : 0u);
 }
 
+/** Extra state words of an epoch-timed plastic layer (spec/ops.md §11.7): the markers (bytes) and the depression scratch. */
+static uint32_t ps_net_epoch_words(const ps_model_t *model, uint32_t l)
+{
+    const ps_layer_t *layer = &model->layers[l];
+    if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EPOCH) {
+        return 0u;
+    }
+    return (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u + layer->size;
+}
+
 /** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
 static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
 {
@@ -155,7 +168,7 @@ static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
     }
     return (syn + 1u) / 2u + (ps_net_pre_size(model, l) + 1u) / 2u + (layer->size + 1u) / 2u
            + (layer->plasticity.rule == PS_RULE_RSTDP ? (syn + 1u) / 2u : 0u) + (layer->size + 3u) / 4u
-           + ps_net_event_words(model, l);
+           + ps_net_event_words(model, l) + ps_net_epoch_words(model, l);
 }
 
 uint32_t ps_net_plastic_bytes(const ps_model_t *model)
@@ -239,6 +252,10 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->gain = NULL;
         s->slow = NULL;
         s->slow_stamp = NULL;
+        s->pre_mark = NULL;
+        s->post_mark = NULL;
+        s->dep = NULL;
+        s->epoch_mask = 0u;
         if (PS_NET_LEARNS && layer->has_plasticity) {
             /* weights change while learning: the §12.1 proof over the stored weights does not hold */
             s->exact_spikes = false;
@@ -282,6 +299,15 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                     s->slow_stamp = state;
                     state += size;
                 }
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && layer->plasticity.timing == PS_TIMING_EPOCH) {
+                s->pre_mark = (uint8_t *)state;
+                state += (s->pre_size + 3u) / 4u;
+                s->post_mark = (uint8_t *)state;
+                state += (size + 3u) / 4u;
+                s->dep = (int32_t *)state;
+                state += size;
+                s->epoch_mask = (1u << layer->plasticity.epoch_shift) - 1u;
             }
         }
     }
@@ -327,6 +353,11 @@ void ps_net_reset(ps_net_t *net)
                 memset(s->slow, 0, size * sizeof(int16_t));
                 memset(s->slow_stamp, 0, size * sizeof(uint32_t));
             }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+                memset(s->pre_mark, 0, s->pre_size);
+                memset(s->post_mark, 0, size);
+            }
+            s->reward_sum[0] = 0;
             s->baseline[0] = 0;
         }
     }
@@ -569,6 +600,22 @@ static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, con
     }
 }
 
+/** spec/ops.md §11.7, right after the neuron update of step `now` of an epoch-timed (dense) layer: mark the
+ * step's pre events and post spikes; at the epoch's last step, one fused pass does the epoch's learning. */
+static void ps_net_learn_epoch(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, uint32_t now)
+{
+    const ps_plasticity_t *p = &layer->plasticity;
+    ps_k_plastic_mark(s->pre_mark, pre, n, 1u);
+    ps_k_plastic_mark(s->post_mark, s->spikes, s->n_spikes, 1u);
+    if ((now & s->epoch_mask) == s->epoch_mask) {
+        int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
+        ps_k_plastic_epoch_dense(s->pre_mark, s->post_mark, s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->dep, p->pre_trace_shift,
+                                 p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->reward_sum[0], s->baseline,
+                                 p->baseline_shift, p->rule != PS_RULE_RSTDP, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        s->reward_sum[0] = 0;
+    }
+}
+
 /** spec/ops.md §11.2, right after the layer's neuron update: decay, depression, trace increments, potentiation. */
 static void ps_net_learn(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n)
 {
@@ -699,7 +746,10 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             ps_layer_state_t *s = &net->layers[l];
             if (s->elig != NULL) {
                 const ps_plasticity_t *p = &layer->plasticity;
-                if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
+                if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+                    /* §11.7: into the epoch's reward sum, which acts at the epoch's end */
+                    ps_k_plastic_epoch_add_reward(s->reward_sum, net->reward);
+                } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                     /* §11.5: the eligibility as it was at the end of the previous step */
                     ps_k_plastic_event_reward_dense(s->w, s->elig, s->pre_size, layer->input.outputs, s->pre_stamp, s->post_stamp, net->t_low - 1u, s->factors + 32, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
                 } else if (PS_NET_HAS(PS_NET_LEARN_STEP)) {
@@ -710,7 +760,7 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
     }
     net->reward = 0;
     const uint32_t *pre = indices;
-    uint32_t pre_count = n;
+    uint32_t pre_mark = n;
     const uint8_t *pre_values = values;
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         const ps_layer_t *layer = &model->layers[l];
@@ -725,20 +775,22 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             memcpy(s->acc, held, (size_t)layer->size * sizeof(int32_t));
         } else if (PS_NET_LEARNS && s->w != NULL) {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
-            ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values);
+            ps_net_scatter_plastic(layer, s, pre, pre_mark, pre_values);
         } else {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
-            ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
+            ps_net_scatter(&layer->input, layer, pre, pre_mark, pre_values, exact, s->acc);
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
-        if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
-            ps_net_learn_event(layer, s, pre, pre_count, net->t_low);
+        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+            ps_net_learn_epoch(layer, s, pre, pre_mark, net->t_low);
+        } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
+            ps_net_learn_event(layer, s, pre, pre_mark, net->t_low);
         } else if (PS_NET_HAS(PS_NET_LEARN_STEP) && s->w != NULL) {
-            ps_net_learn(layer, s, pre, pre_count);
+            ps_net_learn(layer, s, pre, pre_mark);
         }
         pre = s->spikes;
-        pre_count = s->n_spikes;
+        pre_mark = s->n_spikes;
         pre_values = s->values; /* graded events of a multi-spike layer (spec/ops.md §4.9), else spikes */
     }
     net->t_low++;
@@ -793,6 +845,9 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
             }
             if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 bytes += 6u * size; /* §11.6 triplet: slow trace (int16) and its stamps (uint32) */
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+                bytes += (size_t)s->pre_size + size + 4u; /* §11.7 epoch timing: the markers (uint8 each) and the reward sum (int32) */
             }
         }
     }
@@ -880,6 +935,13 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
             if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
                 o = ps_net_put_u32s(o, s->slow_stamp, model->layers[l].size);
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+                memcpy(o, s->pre_mark, s->pre_size);
+                o += s->pre_size;
+                memcpy(o, s->post_mark, model->layers[l].size);
+                o += model->layers[l].size;
+                o = ps_net_put_u32(o, (uint32_t)s->reward_sum[0]);
             }
         }
     }

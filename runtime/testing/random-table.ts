@@ -33,6 +33,12 @@ export interface RandomTableOptions {
   readonly plasticityProbability?: number;
   /** Probability that a plastic layer with dense input is event-timed (spec/ops.md §11.5). Default: never (and no draw, so older seeds keep their tables). */
   readonly eventTimingProbability?: number;
+  /**
+   * Probability that a plastic layer with dense input and a pair rule becomes epoch-timed (spec/ops.md
+   * §11.7), drawn from its own stream after the table is built, so the rest of a seed's table stays as
+   * it was. Default: never. Short epochs (2..8 steps) half the time, so a test's steps span several.
+   */
+  readonly epochTimingProbability?: number;
   /** Input encoding. Default random. */
   readonly encoding?: InputDescription["encoding"];
   /** Readout. Default random. */
@@ -223,12 +229,10 @@ function randomPlasticity(rng: TestRng, clamp: readonly [number, number]): Plast
   };
 }
 
-/** `p` event- or epoch-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
+/** `p` event-timed with probability `probability` when its input is dense; without a probability, `p` as it is and no draw. */
 function withTiming(rng: TestRng, p: Plasticity, kind: ConnectionKind, probability: number | undefined): Plasticity {
   if (probability === undefined || kind !== "dense") return p;
   if (!rng.chance(probability)) return p;
-  // a third of the others learn per epoch (spec/ops.md §11.7), with short epochs so a test's steps span several
-  if (rng.chance(1 / 3)) return { ...p, timing: "epoch", ...(rng.chance(0.5) ? { epochShift: rng.int(1, 3) } : {}) };
   // a third of the event-timed layers learn with the triplet rule (spec/ops.md §11.6)
   if (rng.chance(1 / 3)) return { ...p, rule: "triplet", timing: "event", tripletShift: rng.int(1, 9), a3Plus: rng.int(0, 32767) };
   return { ...p, timing: "event" };
@@ -302,6 +306,15 @@ export function randomTable(seed: number, options: RandomTableOptions = {}): Eve
     pre = post;
   });
   const last = layers[layers.length - 1]!;
+  const epochs = options.epochTimingProbability;
+  if (epochs !== undefined) {
+    const er = new TestRng((seed ^ 0x3e70c4) >>> 0 || 1);
+    layers.forEach((l, i) => {
+      const p = l.plasticity;
+      if (p === undefined || p.rule === "triplet" || l.input.kind !== "dense" || !er.chance(epochs)) return;
+      layers[i] = { ...l, plasticity: { ...p, timing: "epoch", ...(er.chance(0.5) ? { epochShift: er.int(1, 3) } : {}) } };
+    });
+  }
   return {
     input,
     layers,
