@@ -81,8 +81,8 @@ export function kernelSelection(table: EventTable): (kernel: Kernel) => boolean 
   return (kernel) => {
     const name = snake(kernel.name);
     const scatter = /^(?:scatter|bound)_(.+?)(?:_exact)?$/.exec(name);
-    // a plastic layer's working weights fold saturating, with no bound proof (ps_net.c)
-    if (scatter !== null) return families.has(scatter[1]!) || (name.startsWith("scatter_") && !name.endsWith("_exact") && working.has(scatter[1]!));
+    // a plastic layer's working weights fold through the int16 kernels, exact where the bound over its clamp holds (ps_net.c)
+    if (scatter !== null) return families.has(scatter[1]!) || working.has(scatter[1]!);
     const neuron = /^neuron_(.+)$/.exec(name);
     if (neuron !== null) return neurons.has(neuron[1]!);
     // a step-timed rule's kernels for sparse input stay with the dense ones (a few hundred bytes)

@@ -9,7 +9,7 @@
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
-import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
+import { DEFAULT_NEURON, EPOCH_SHIFT_DEFAULT, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
@@ -20,7 +20,7 @@ import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js"
 const M4 = "mps2-an386";
 const M0 = "microbit";
 /** The row whose learning-on ÷ learning-off is `picospike bench`'s summary.rstdpOnOffM4. */
-export const RSTDP_ON_OFF_ROW = "random dense 256→64 int8, R-STDP, event timing";
+export const RSTDP_ON_OFF_ROW = "random dense 256→64 int8, R-STDP, epoch timing (E=32)";
 /** A reward (alternating sign) is given before every REWARD_EVERY-th step of the learning run. */
 const REWARD_EVERY = 8;
 
@@ -55,7 +55,7 @@ function rewardAt(t: number): number {
 }
 
 /** A random int8 dense layer (inputs → size) with R-STDP (timing as given), rate-coded input. */
-function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step", threshold = 600): EventTable {
+function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step", threshold = 600, epochShift = 5): EventTable {
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
@@ -71,6 +71,7 @@ function randomPlasticDense(inputs: number, size: number, seed: number, timing: 
     wMin: -127,
     wMax: 127,
     ...(timing === "event" ? { timing } : {}),
+    ...(timing === "epoch" ? { timing, epochShift } : {}),
   };
   return {
     input: { size: inputs, encoding: "rate", seed: 1 },
@@ -102,14 +103,24 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
     const g = new Xorshift32(9);
     return Uint8Array.from({ length: 256 }, () => (g.next() % every === 0 ? g.next() & 255 : 0));
   };
-  const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string, every = 3, threshold = 600): PlasticWorkload => {
-    const table = randomPlasticDense(inputs, size, 3, timing, threshold);
+  const dense = (
+    inputs: number,
+    size: number,
+    timing: PlasticityTiming,
+    board: string,
+    name: string,
+    every = 3,
+    threshold = 600,
+    epochShift = 5,
+  ): PlasticWorkload => {
+    const table = randomPlasticDense(inputs, size, 3, timing, threshold, epochShift);
+    const section = timing === "event" ? "§11.5" : timing === "epoch" ? "§11.7" : "§11.2";
     return {
       name,
       board,
       on: table,
       steps: encodeSample(table.input, intensitiesOf(every).subarray(0, inputs), stepCount, new Xorshift32(11)),
-      description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
+      description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing${timing === "epoch" ? ` (E = ${2 ** epochShift} steps)` : ""} (spec/ops.md ${section})`,
     };
   };
   return [
@@ -121,11 +132,15 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
       description: `${task.table.input.size} inputs → ${task.actions} rstdp LIF + lateral inhibition; pattern windows of ${task.windowSteps} steps, ${task.restSteps} rest`,
     },
     dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, step timing"),
-    dense(256, 64, "event", M4, RSTDP_ON_OFF_ROW),
+    dense(256, 64, "event", M4, "random dense 256→64 int8, R-STDP, event timing"),
+    dense(256, 64, "epoch", M4, "random dense 256→64 int8, R-STDP, epoch timing (E=16)", 3, 600, 4),
+    dense(256, 64, "epoch", M4, RSTDP_ON_OFF_ROW, 3, 600, 5),
     dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, sparse activity, step timing", 16, 1500),
     dense(256, 64, "event", M4, "random dense 256→64 int8, R-STDP, sparse activity, event timing", 16, 1500),
+    dense(256, 64, "epoch", M4, "random dense 256→64 int8, R-STDP, sparse activity, epoch timing (E=32)", 16, 1500, 5),
     dense(64, 16, "step", M0, "random dense 64→16 int8, R-STDP, step timing"),
     dense(64, 16, "event", M0, "random dense 64→16 int8, R-STDP, event timing"),
+    dense(64, 16, "epoch", M0, "random dense 64→16 int8, R-STDP, epoch timing (E=32)", 3, 600, 5),
   ];
 }
 
@@ -154,6 +169,12 @@ export function synapseTouchesPerStep(table: EventTable, steps: readonly StepEve
       if (p === undefined || layer.input.kind !== "dense") return;
       const { inputs, outputs } = layer.input;
       const pre = l === 0 ? s.indices.length : spikes[t]![l - 1]!.length;
+      if (p.timing === "epoch") {
+        // §11.7: one fused pass over every synapse at the epoch's end (its reward included), nothing in between
+        const epoch = 2 ** (p.epochShift ?? EPOCH_SHIFT_DEFAULT);
+        if (t % epoch === epoch - 1) touches += inputs * outputs;
+        return;
+      }
       touches += p.timing === "event" ? pre * outputs + spikes[t]![l]!.length * inputs : inputs * outputs;
       if (p.rule === "rstdp" && rewardAt(t) !== 0) touches += inputs * outputs;
     });

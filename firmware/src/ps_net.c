@@ -103,6 +103,38 @@ static bool ps_net_exact(const ps_layer_t *layer, uint32_t vmax, int32_t *scratc
 
 static int16_t ps_net_no_elig[1];
 
+/**
+ * spec/ops.md §12.1 for a plastic layer: its working weights never leave wMin..wMax, so the bound
+ * taken with every input weight at max(|wMin|, |wMax|) covers every weight it can learn. `w` (the
+ * layer's working weights, `synapses` entries) is used as scratch; the caller copies the stored
+ * weights back afterwards. Not proven when that magnitude is 32768 (no int16 holds it).
+ */
+static bool ps_net_plastic_exact(const ps_layer_t *layer, int16_t *w, uint32_t synapses, uint32_t vmax, int32_t *scratch)
+{
+    const ps_connection_t *c = &layer->input;
+    int32_t lo = layer->plasticity.w_min < 0 ? -(int32_t)layer->plasticity.w_min : (int32_t)layer->plasticity.w_min;
+    int32_t hi = layer->plasticity.w_max < 0 ? -(int32_t)layer->plasticity.w_max : (int32_t)layer->plasticity.w_max;
+    int32_t big = lo > hi ? lo : hi;
+    bool per_channel = c->weights.shift_len != 1u;
+    uint32_t plane = ps_net_plane(layer);
+    if (big > 32767) {
+        return false;
+    }
+    for (uint32_t q = 0u; q < synapses; q++) {
+        w[q] = (int16_t)big;
+    }
+    memset(scratch, 0, (size_t)layer->size * sizeof(int32_t));
+    if (c->kind == PS_CONN_DENSE) {
+        ps_k_bound_dense_w16(c->inputs, ps_net_channels(layer), w, c->weights.shift, per_channel, plane, vmax, scratch);
+    } else if (c->cols16 != NULL) {
+        ps_k_bound_sparse_w16_c16(c->inputs, c->row_ptr, c->cols16, w, c->weights.shift, per_channel, plane, vmax, scratch);
+    } else {
+        ps_k_bound_sparse_w16_c32(c->inputs, c->row_ptr, c->cols32, w, c->weights.shift, per_channel, plane, vmax, scratch);
+    }
+    ps_net_bound(&layer->recurrent, layer, 1u, scratch);
+    return scratch[ps_k_argmax_i32(scratch, layer->size)] < INT32_MAX;
+}
+
 /* The learning rules of this build (PS_NET_LEARNING, ps_net.h) as constant conditions: the
  * compiler folds the code of a rule left out away, while every call stays visible to it. */
 #define PS_NET_LEARNS ((PS_NET_LEARNING) != 0u)
@@ -257,11 +289,12 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->dep = NULL;
         s->epoch_mask = 0u;
         if (PS_NET_LEARNS && layer->has_plasticity) {
-            /* weights change while learning: the §12.1 proof over the stored weights does not hold */
-            s->exact_spikes = false;
-            s->exact_graded = false;
+            /* weights change while learning: the §12.1 proof over the stored weights does not hold,
+             * the one over the clamp does (ps_net_reset_weights below puts the stored weights back) */
             s->w = (int16_t *)state;
             state += (s->synapses + 1u) / 2u;
+            s->exact_spikes = ps_net_plastic_exact(layer, s->w, s->synapses, 1u, s->acc);
+            s->exact_graded = (l == 0u || model->layers[l - 1u].neuron.multi_spike) ? ps_net_plastic_exact(layer, s->w, s->synapses, 255u, s->acc) : s->exact_spikes;
             s->pre_trace = (int16_t *)state;
             state += (s->pre_size + 1u) / 2u;
             s->post_trace = (int16_t *)state;
@@ -557,14 +590,22 @@ const int16_t *ps_net_weights(const ps_net_t *net, uint32_t layer, uint32_t *cou
     return net->layers[layer].w;
 }
 
-/** A plastic layer's feed-forward fold through its int16 working weights (always saturating). */
-static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, const uint8_t *values)
+/** A plastic layer's feed-forward fold through its int16 working weights (exact where §12.1's bound over the clamp holds). */
+static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, const uint8_t *values, bool exact)
 {
     const ps_connection_t *c = &layer->input;
     bool graded = values != NULL;
     bool per_channel = c->weights.shift_len != 1u;
     uint32_t plane = ps_net_plane(layer);
-    if (c->kind == PS_CONN_DENSE) {
+    if (exact) {
+        if (c->kind == PS_CONN_DENSE) {
+            (void)ps_k_scatter_dense_w16_exact(pre, n, values, graded, ps_net_channels(layer), s->w, c->weights.shift, per_channel, plane, s->acc);
+        } else if (c->cols16 != NULL) {
+            (void)ps_k_scatter_sparse_w16_c16_exact(pre, n, values, graded, c->row_ptr, c->cols16, s->w, c->weights.shift, per_channel, plane, s->acc);
+        } else {
+            (void)ps_k_scatter_sparse_w16_c32_exact(pre, n, values, graded, c->row_ptr, c->cols32, s->w, c->weights.shift, per_channel, plane, s->acc);
+        }
+    } else if (c->kind == PS_CONN_DENSE) {
         (void)ps_k_scatter_dense_w16(pre, n, values, graded, ps_net_channels(layer), s->w, c->weights.shift, per_channel, plane, s->acc);
     } else if (c->cols16 != NULL) {
         (void)ps_k_scatter_sparse_w16_c16(pre, n, values, graded, c->row_ptr, c->cols16, s->w, c->weights.shift, per_channel, plane, s->acc);
@@ -760,7 +801,7 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
     }
     net->reward = 0;
     const uint32_t *pre = indices;
-    uint32_t pre_mark = n;
+    uint32_t pre_count = n;
     const uint8_t *pre_values = values;
     for (uint32_t l = 0u; l < model->n_layers; l++) {
         const ps_layer_t *layer = &model->layers[l];
@@ -775,22 +816,22 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             memcpy(s->acc, held, (size_t)layer->size * sizeof(int32_t));
         } else if (PS_NET_LEARNS && s->w != NULL) {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
-            ps_net_scatter_plastic(layer, s, pre, pre_mark, pre_values);
+            ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values, exact);
         } else {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
-            ps_net_scatter(&layer->input, layer, pre, pre_mark, pre_values, exact, s->acc);
+            ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
         if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
-            ps_net_learn_epoch(layer, s, pre, pre_mark, net->t_low);
+            ps_net_learn_epoch(layer, s, pre, pre_count, net->t_low);
         } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
-            ps_net_learn_event(layer, s, pre, pre_mark, net->t_low);
+            ps_net_learn_event(layer, s, pre, pre_count, net->t_low);
         } else if (PS_NET_HAS(PS_NET_LEARN_STEP) && s->w != NULL) {
-            ps_net_learn(layer, s, pre, pre_mark);
+            ps_net_learn(layer, s, pre, pre_count);
         }
         pre = s->spikes;
-        pre_mark = s->n_spikes;
+        pre_count = s->n_spikes;
         pre_values = s->values; /* graded events of a multi-spike layer (spec/ops.md §4.9), else spikes */
     }
     net->t_low++;
