@@ -392,6 +392,12 @@ uint32_t ps_k_scatter_dense_w8_exact(const uint32_t *restrict pre, uint32_t n, c
 
 uint32_t ps_k_scatter_dense_w16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
+#ifdef PS_FOLD_DENSE_I16_SPIKES
+    if (!shiftPerChannel && ps_fold_dense_i16_fits(weights, channels * plane)) {
+        return graded ? ps_fold_dense_i16_graded(pre, values, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc)
+                      : ps_fold_dense_i16_spikes(pre, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc);
+    }
+#endif
     uint32_t outputs = (channels * plane);
     /* bounded by: input events of the step (<= presynaptic layer size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -1616,6 +1622,18 @@ void ps_k_plastic_epoch_add_reward(int32_t *restrict sum, int32_t reward)
 
 void ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace, int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift, int32_t increment, int32_t aPlus, int32_t aMinus, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
 {
+#ifdef PS_PLASTIC_EPOCH_FAST
+    if (!direct) {
+        int32_t b0 = baseline[0u];
+        int32_t error0 = ps_sat_sub32(reward, b0);
+        ps_plastic_epoch_rstdp(preMark, postMark, inputs, outputs, preTrace, postTrace, depAmt, preShift, postShift, eligShift, increment, aPlus, aMinus,
+                               reward != 0, ps_sat16(error0), weights, elig, learningShift, wMin, wMax);
+        if (reward != 0 && baselineShift > 0u) {
+            baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));
+        }
+        return;
+    }
+#endif
     int32_t b = baseline[0u];
     int32_t error = ps_sat_sub32(reward, b);
     int32_t m = ps_sat16(error);
