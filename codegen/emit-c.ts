@@ -166,7 +166,7 @@ const C_FAST_PATHS: Readonly<Record<string, readonly string[]>> = {
     "    }",
     "#endif",
   ],
-  // spec/ops.md §12.2 item 4: a step with one shift through int16 weights (a plastic layer's working weights), summed per output in registers
+  // spec/ops.md §12.2 item 5: a step with one shift through int16 weights (a plastic layer's working weights), summed per output in registers
   scatterDenseW16Exact: [
     "#ifdef PS_FOLD_DENSE_I16_SPIKES",
     "    if (!shiftPerChannel && ps_fold_dense_i16_fits(weights, channels * plane)) {",
@@ -175,7 +175,7 @@ const C_FAST_PATHS: Readonly<Record<string, readonly string[]>> = {
     "    }",
     "#endif",
   ],
-  // spec/ops.md §12.2 item 4: the epoch pass of an rstdp layer with the tests out of the inner loop (firmware/kernels/ps_plastic_fast.h)
+  // spec/ops.md §12.2 item 5: the epoch pass of an rstdp layer with the tests out of the inner loop (firmware/kernels/ps_plastic_fast.h)
   plasticEpochDense: [
     "#ifdef PS_PLASTIC_EPOCH_FAST",
     "    if (!direct) {",

@@ -69,6 +69,9 @@ export function kernelSelection(table: EventTable): (kernel: Kernel) => boolean 
     families.add(family(layer.input));
     if (layer.plasticity !== undefined && layer.input.kind !== "pool") {
       working.add(workingFamily(layer.input));
+      // an epoch-timed layer with an int8 clamp folds an int8 copy of its working weights (ps_net.c, spec/ops.md §11.7)
+      const p = layer.plasticity;
+      if (p.timing === "epoch" && layer.input.kind === "dense" && p.wMin >= -128 && p.wMax <= 127) working.add("dense_w8");
       const c = layer.input;
       const kind = c.kind === "sparse" ? `sparse_c${c.outputs > 65536 ? 32 : 16}` : c.kind;
       plasticInputs.add(kind).add(kind.startsWith("sparse") ? "sparse" : kind);

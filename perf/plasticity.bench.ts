@@ -260,11 +260,12 @@ export const plasticityBench: BenchModule = {
     "so 'synapse updates/step' is 16,384 / E. For the epoch rows the ±512 rewards alternate in sign per epoch instead of per reward: an epoch adds up its rewards, and alternating per reward " +
     "they would cancel in every 16- or 32-step epoch, so nothing would ever be rewarded (the rewarded pass is the costlier one). " +
     "summary.rstdpOnOffM4 (`picospike bench --quick --json`) is the 256→64 epoch row at E = 32, the format's default epoch (epochShift 5): the smallest E whose ratio is ≤ 3 on this layer. " +
-    "What bounds the ratio: inference costs the learning-off model about 2.8 instructions per synaptic event (about 51 pre events × 64 synapses per step, the int8 fold of spec/ops.md §12.2); " +
-    "with learning on, the layer folds its int16 working weights (about 3 instructions per synaptic event, ps_plastic_fast.h, under the §12.1 bound taken over the clamp), marks its events, " +
-    "and every E steps runs the pass at about 16.5 M4 instructions per synapse (decay, depression, potentiation, sat16, the reward's multiply and the clamp): about 8,400 instructions per step at E = 32 " +
-    "and 17,000 at E = 16 on top of inference. Step timing (§11.2) touches every synapse every step and event timing (§11.5) the rows and columns of the step's events " +
-    "plus every synapse at a reward (7,846 updates per step on the 256→64 row): at 15 or more instructions per update neither can approach 3. " +
+    "What bounds the ratio: inference costs the learning-off model about 2.8 instructions per synaptic event (about 51 pre events × 64 synapses per step, the int8 fold of spec/ops.md §12.2). " +
+    "With epoch timing a step between epoch ends costs the same (the layer folds an int8 copy of its working weights, refreshed at each epoch end, and only marks its events), " +
+    "and every E steps the pass visits every synapse at about 34 M4 instructions when the epoch was rewarded (decay, depression, potentiation, sat16, the reward's multiply and the clamp; " +
+    "about 16.5 without a reward; ps_plastic_fast.h): 16,384 × 34 / E, about 17,400 instructions per step at E = 32 and 34,800 at E = 16 on top of inference's 9,208. " +
+    "At sparse activity inference is cheaper while the pass is not, hence its higher ratio. Step timing (§11.2) touches every synapse every step and event timing (§11.5) " +
+    "the rows and columns of the step's events plus every synapse at a reward (7,846 updates per step on the 256→64 row): at 30 or more instructions per update neither can approach 3. " +
     "E trades cost for time resolution: pairings within an epoch count as simultaneous (docs/LEARNING.md: the adapt associative task, 16-step trials, learns at E ≤ 8, not at E = 16).",
   async run({ quick }) {
     const stepCount = quick ? 64 : 256;

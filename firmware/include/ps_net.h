@@ -86,8 +86,7 @@ typedef struct ps_layer_state {
     /* epoch-timed plastic layers only (spec/ops.md §11.7); NULL / 0 otherwise */
     uint8_t *pre_mark;     /* 1 for each presynaptic neuron with an event in this epoch, else 0 */
     uint8_t *post_mark;    /* 1 for each neuron that spiked in this epoch, else 0 */
-    int32_t *dep;          /* scratch: the depression amount of each post neuron at the epoch's end */
-    uint32_t epoch_mask;   /* 2^epochShift - 1: an epoch ends at the steps t with (t & mask) == mask */
+    int8_t *w8;            /* with an int8 clamp: the working weights as int8, refreshed at each epoch end (the scatter folds these); else NULL */
     int32_t reward_sum[1]; /* the epoch's summed reward R (int16 range) */
     int32_t baseline[1];   /* reward baseline b */
     uint32_t synapses;     /* plastic synapses (0 when the layer does not learn) */

@@ -108,7 +108,7 @@ static inline void ps_plastic_event_reward_weights(int16_t *restrict weights, co
 /*
  * Epoch-timed R-STDP (spec/ops.md §11.7) and the int16 working-weight fold of a plastic layer, in C,
  * computing the integers of the IR kernels (plasticEpochDense, scatterDenseW16Exact) with cheaper
- * arithmetic, each step justified by the value ranges (spec/ops.md §12.2 item 4):
+ * arithmetic, each step justified by the value ranges (spec/ops.md §12.2 item 5):
  *  - traceDecay(x, k) of x in the int16 range is x - ((x + bias) >> k) with bias = 2^k - 1 for
  *    x >= 0 and 0 for x < 0 (the ceiling of a non-negative value, the floor of a negative one);
  *  - the eligibility sum traceDecay(e) - dep + pot has each term within int16 magnitude, so it is a

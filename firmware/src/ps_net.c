@@ -180,14 +180,41 @@ static uint32_t ps_net_event_words(const ps_model_t *model, uint32_t l)
            + (layer->plasticity.rule == PS_RULE_TRIPLET ? (layer->size + 1u) / 2u + layer->size : 0u);
 }
 
-/** Extra state words of an epoch-timed plastic layer (spec/ops.md §11.7): the markers (bytes) and the depression scratch. */
+/** True when an epoch-timed layer keeps an int8 copy of its working weights (spec/ops.md §11.7): dense, its clamp inside int8. */
+static bool ps_net_epoch_int8(const ps_layer_t *layer)
+{
+    return layer->has_plasticity && layer->plasticity.timing == PS_TIMING_EPOCH && layer->input.kind == PS_CONN_DENSE && layer->plasticity.w_min >= -128
+           && layer->plasticity.w_max <= 127;
+}
+
+/** The int8 copy of an epoch-timed layer's working weights, refreshed (its weights change only at epoch ends). */
+static void ps_net_mirror8(ps_layer_state_t *s)
+{
+    const int16_t *w = s->w;
+    int8_t *o = s->w8;
+    const int16_t *end4 = w + (s->synapses & ~3u);
+    while (w != end4) {
+        o[0] = (int8_t)w[0];
+        o[1] = (int8_t)w[1];
+        o[2] = (int8_t)w[2];
+        o[3] = (int8_t)w[3];
+        w += 4;
+        o += 4;
+    }
+    for (const int16_t *end = s->w + s->synapses; w != end; w++, o++) {
+        *o = (int8_t)*w;
+    }
+}
+
+/** Extra state words of an epoch-timed plastic layer (spec/ops.md §11.7): the markers (bytes) and the int8 weight copy (the pass's scratch is the layer's acc). */
 static uint32_t ps_net_epoch_words(const ps_model_t *model, uint32_t l)
 {
     const ps_layer_t *layer = &model->layers[l];
     if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EPOCH) {
         return 0u;
     }
-    return (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u + layer->size;
+    return (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u
+           + (ps_net_epoch_int8(layer) ? (ps_net_plastic_synapses(layer) + 3u) / 4u : 0u);
 }
 
 /** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
@@ -286,8 +313,7 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->slow_stamp = NULL;
         s->pre_mark = NULL;
         s->post_mark = NULL;
-        s->dep = NULL;
-        s->epoch_mask = 0u;
+        s->w8 = NULL;
         if (PS_NET_LEARNS && layer->has_plasticity) {
             /* weights change while learning: the §12.1 proof over the stored weights does not hold,
              * the one over the clamp does (ps_net_reset_weights below puts the stored weights back) */
@@ -338,9 +364,10 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                 state += (s->pre_size + 3u) / 4u;
                 s->post_mark = (uint8_t *)state;
                 state += (size + 3u) / 4u;
-                s->dep = (int32_t *)state;
-                state += size;
-                s->epoch_mask = (1u << layer->plasticity.epoch_shift) - 1u;
+                if (ps_net_epoch_int8(layer)) {
+                    s->w8 = (int8_t *)state;
+                    state += (s->synapses + 3u) / 4u;
+                }
             }
         }
     }
@@ -572,6 +599,9 @@ void ps_net_reset_weights(ps_net_t *net)
         for (uint32_t q = 0u; PS_NET_LEARNS && q < s->synapses && s->w != NULL; q++) {
             s->w[q] = (int16_t)(w->bits == 4u ? ps_int4_at(w->packed4, q) : w->bits == 8u ? (int32_t)w->i8[q] : (int32_t)w->i16[q]);
         }
+        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->w8 != NULL) {
+            ps_net_mirror8(s);
+        }
     }
 }
 
@@ -597,6 +627,15 @@ static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s,
     bool graded = values != NULL;
     bool per_channel = c->weights.shift_len != 1u;
     uint32_t plane = ps_net_plane(layer);
+    if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->w8 != NULL) {
+        /* spec/ops.md §11.7: the same weights as int8 (an epoch-timed layer's copy), through the int8 folds */
+        if (exact) {
+            (void)ps_k_scatter_dense_w8_exact(pre, n, values, graded, ps_net_channels(layer), s->w8, c->weights.shift, per_channel, plane, s->acc);
+        } else {
+            (void)ps_k_scatter_dense_w8(pre, n, values, graded, ps_net_channels(layer), s->w8, c->weights.shift, per_channel, plane, s->acc);
+        }
+        return;
+    }
     if (exact) {
         if (c->kind == PS_CONN_DENSE) {
             (void)ps_k_scatter_dense_w16_exact(pre, n, values, graded, ps_net_channels(layer), s->w, c->weights.shift, per_channel, plane, s->acc);
@@ -648,11 +687,17 @@ static void ps_net_learn_epoch(const ps_layer_t *layer, ps_layer_state_t *s, con
     const ps_plasticity_t *p = &layer->plasticity;
     ps_k_plastic_mark(s->pre_mark, pre, n, 1u);
     ps_k_plastic_mark(s->post_mark, s->spikes, s->n_spikes, 1u);
-    if ((now & s->epoch_mask) == s->epoch_mask) {
+    uint32_t mask = (1u << p->epoch_shift) - 1u;
+    if ((now & mask) == mask) {
+        /* the layer's acc is free after its neuron update: the pass's depression scratch */
         int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
-        ps_k_plastic_epoch_dense(s->pre_mark, s->post_mark, s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->dep, p->pre_trace_shift,
+        ps_k_plastic_epoch_dense(s->pre_mark, s->post_mark, s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->acc, p->pre_trace_shift,
                                  p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->reward_sum[0], s->baseline,
                                  p->baseline_shift, p->rule != PS_RULE_RSTDP, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        /* the weights moved only if the rule is stdp or the epoch was rewarded */
+        if (s->w8 != NULL && (p->rule != PS_RULE_RSTDP || s->reward_sum[0] != 0)) {
+            ps_net_mirror8(s);
+        }
         s->reward_sum[0] = 0;
     }
 }
