@@ -84,10 +84,8 @@ typedef struct ps_layer_state {
     int16_t *slow;         /* triplet only: slow post trace y2 at each neuron's last spike; NULL otherwise */
     uint32_t *slow_stamp;  /* triplet only: its stamps */
     /* epoch-timed plastic layers only (spec/ops.md §11.7); NULL / 0 otherwise */
-    uint8_t *pre_mark;     /* 1 for each presynaptic neuron with an event in this epoch, else 0 */
-    uint8_t *post_mark;    /* 1 for each neuron that spiked in this epoch, else 0 */
-    int8_t *w8;            /* with an int8 clamp: the working weights as int8, refreshed at each epoch end (the scatter folds these); else NULL */
-    int32_t reward_sum[1]; /* the epoch's summed reward R (int16 range) */
+    int32_t *epoch;        /* [0] the epoch's summed reward R, then the pre and the post markers (bytes, each 0 or 1,
+                              word-rounded), then with an int8 clamp the working weights as int8 (ps_net.c) */
     int32_t baseline[1];   /* reward baseline b */
     uint32_t synapses;     /* plastic synapses (0 when the layer does not learn) */
     uint32_t pre_size;     /* presynaptic neurons */

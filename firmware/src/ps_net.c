@@ -187,11 +187,16 @@ static bool ps_net_epoch_int8(const ps_layer_t *layer)
            && layer->plasticity.w_max <= 127;
 }
 
+/* An epoch-timed layer's block (ps_layer_state_t.epoch): the reward sum, the markers, the int8 weights. */
+#define PS_PRE_MARK(s) ((uint8_t *)((s)->epoch + 1))
+#define PS_POST_MARK(s) (PS_PRE_MARK(s) + (((s)->pre_size + 3u) & ~3u))
+#define PS_W8(s, size) ((int8_t *)(PS_POST_MARK(s) + (((size) + 3u) & ~3u)))
+
 /** The int8 copy of an epoch-timed layer's working weights, refreshed (its weights change only at epoch ends). */
-static void ps_net_mirror8(ps_layer_state_t *s)
+static void ps_net_mirror8(ps_layer_state_t *s, uint32_t size)
 {
     const int16_t *w = s->w;
-    int8_t *o = s->w8;
+    int8_t *o = PS_W8(s, size);
     const int16_t *end4 = w + (s->synapses & ~3u);
     while (w != end4) {
         o[0] = (int8_t)w[0];
@@ -213,7 +218,7 @@ static uint32_t ps_net_epoch_words(const ps_model_t *model, uint32_t l)
     if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EPOCH) {
         return 0u;
     }
-    return (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u
+    return 1u + (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u
            + (ps_net_epoch_int8(layer) ? (ps_net_plastic_synapses(layer) + 3u) / 4u : 0u);
 }
 
@@ -311,9 +316,7 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->gain = NULL;
         s->slow = NULL;
         s->slow_stamp = NULL;
-        s->pre_mark = NULL;
-        s->post_mark = NULL;
-        s->w8 = NULL;
+        s->epoch = NULL;
         if (PS_NET_LEARNS && layer->has_plasticity) {
             /* weights change while learning: the §12.1 proof over the stored weights does not hold,
              * the one over the clamp does (ps_net_reset_weights below puts the stored weights back) */
@@ -360,14 +363,8 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                 }
             }
             if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && layer->plasticity.timing == PS_TIMING_EPOCH) {
-                s->pre_mark = (uint8_t *)state;
-                state += (s->pre_size + 3u) / 4u;
-                s->post_mark = (uint8_t *)state;
-                state += (size + 3u) / 4u;
-                if (ps_net_epoch_int8(layer)) {
-                    s->w8 = (int8_t *)state;
-                    state += (s->synapses + 3u) / 4u;
-                }
+                s->epoch = (int32_t *)state;
+                state += 1u + (s->pre_size + 3u) / 4u + (size + 3u) / 4u + (ps_net_epoch_int8(layer) ? (s->synapses + 3u) / 4u : 0u);
             }
         }
     }
@@ -413,11 +410,11 @@ void ps_net_reset(ps_net_t *net)
                 memset(s->slow, 0, size * sizeof(int16_t));
                 memset(s->slow_stamp, 0, size * sizeof(uint32_t));
             }
-            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
-                memset(s->pre_mark, 0, s->pre_size);
-                memset(s->post_mark, 0, size);
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+                s->epoch[0] = 0;
+                memset(PS_PRE_MARK(s), 0, s->pre_size);
+                memset(PS_POST_MARK(s), 0, size);
             }
-            s->reward_sum[0] = 0;
             s->baseline[0] = 0;
         }
     }
@@ -599,8 +596,8 @@ void ps_net_reset_weights(ps_net_t *net)
         for (uint32_t q = 0u; PS_NET_LEARNS && q < s->synapses && s->w != NULL; q++) {
             s->w[q] = (int16_t)(w->bits == 4u ? ps_int4_at(w->packed4, q) : w->bits == 8u ? (int32_t)w->i8[q] : (int32_t)w->i16[q]);
         }
-        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->w8 != NULL) {
-            ps_net_mirror8(s);
+        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL && ps_net_epoch_int8(&model->layers[l])) {
+            ps_net_mirror8(s, model->layers[l].size);
         }
     }
 }
@@ -627,12 +624,12 @@ static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s,
     bool graded = values != NULL;
     bool per_channel = c->weights.shift_len != 1u;
     uint32_t plane = ps_net_plane(layer);
-    if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->w8 != NULL) {
+    if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL && ps_net_epoch_int8(layer)) {
         /* spec/ops.md §11.7: the same weights as int8 (an epoch-timed layer's copy), through the int8 folds */
         if (exact) {
-            (void)ps_k_scatter_dense_w8_exact(pre, n, values, graded, ps_net_channels(layer), s->w8, c->weights.shift, per_channel, plane, s->acc);
+            (void)ps_k_scatter_dense_w8_exact(pre, n, values, graded, ps_net_channels(layer), PS_W8(s, layer->size), c->weights.shift, per_channel, plane, s->acc);
         } else {
-            (void)ps_k_scatter_dense_w8(pre, n, values, graded, ps_net_channels(layer), s->w8, c->weights.shift, per_channel, plane, s->acc);
+            (void)ps_k_scatter_dense_w8(pre, n, values, graded, ps_net_channels(layer), PS_W8(s, layer->size), c->weights.shift, per_channel, plane, s->acc);
         }
         return;
     }
@@ -685,20 +682,20 @@ static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, con
 static void ps_net_learn_epoch(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, uint32_t now)
 {
     const ps_plasticity_t *p = &layer->plasticity;
-    ps_k_plastic_mark(s->pre_mark, pre, n, 1u);
-    ps_k_plastic_mark(s->post_mark, s->spikes, s->n_spikes, 1u);
+    ps_k_plastic_mark(PS_PRE_MARK(s), pre, n, 1u);
+    ps_k_plastic_mark(PS_POST_MARK(s), s->spikes, s->n_spikes, 1u);
     uint32_t mask = (1u << p->epoch_shift) - 1u;
     if ((now & mask) == mask) {
         /* the layer's acc is free after its neuron update: the pass's depression scratch */
         int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
-        ps_k_plastic_epoch_dense(s->pre_mark, s->post_mark, s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->acc, p->pre_trace_shift,
-                                 p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->reward_sum[0], s->baseline,
+        ps_k_plastic_epoch_dense(PS_PRE_MARK(s), PS_POST_MARK(s), s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->acc, p->pre_trace_shift,
+                                 p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->epoch[0], s->baseline,
                                  p->baseline_shift, p->rule != PS_RULE_RSTDP, s->w, elig, p->learning_shift, p->w_min, p->w_max);
         /* the weights moved only if the rule is stdp or the epoch was rewarded */
-        if (s->w8 != NULL && (p->rule != PS_RULE_RSTDP || s->reward_sum[0] != 0)) {
-            ps_net_mirror8(s);
+        if (ps_net_epoch_int8(layer) && (p->rule != PS_RULE_RSTDP || s->epoch[0] != 0)) {
+            ps_net_mirror8(s, layer->size);
         }
-        s->reward_sum[0] = 0;
+        s->epoch[0] = 0;
     }
 }
 
@@ -832,9 +829,9 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             ps_layer_state_t *s = &net->layers[l];
             if (s->elig != NULL) {
                 const ps_plasticity_t *p = &layer->plasticity;
-                if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+                if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
                     /* §11.7: into the epoch's reward sum, which acts at the epoch's end */
-                    ps_k_plastic_epoch_add_reward(s->reward_sum, net->reward);
+                    ps_k_plastic_epoch_add_reward(s->epoch, net->reward);
                 } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                     /* §11.5: the eligibility as it was at the end of the previous step */
                     ps_k_plastic_event_reward_dense(s->w, s->elig, s->pre_size, layer->input.outputs, s->pre_stamp, s->post_stamp, net->t_low - 1u, s->factors + 32, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
@@ -868,7 +865,7 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
-        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
             ps_net_learn_epoch(layer, s, pre, pre_count, net->t_low);
         } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
             ps_net_learn_event(layer, s, pre, pre_count, net->t_low);
@@ -932,7 +929,7 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
             if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 bytes += 6u * size; /* §11.6 triplet: slow trace (int16) and its stamps (uint32) */
             }
-            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
                 bytes += (size_t)s->pre_size + size + 4u; /* §11.7 epoch timing: the markers (uint8 each) and the reward sum (int32) */
             }
         }
@@ -1022,12 +1019,12 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
                 o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
                 o = ps_net_put_u32s(o, s->slow_stamp, model->layers[l].size);
             }
-            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->pre_mark != NULL) {
-                memcpy(o, s->pre_mark, s->pre_size);
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+                memcpy(o, PS_PRE_MARK(s), s->pre_size);
                 o += s->pre_size;
-                memcpy(o, s->post_mark, model->layers[l].size);
+                memcpy(o, PS_POST_MARK(s), model->layers[l].size);
                 o += model->layers[l].size;
-                o = ps_net_put_u32(o, (uint32_t)s->reward_sum[0]);
+                o = ps_net_put_u32(o, (uint32_t)s->epoch[0]);
             }
         }
     }
