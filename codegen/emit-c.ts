@@ -166,6 +166,30 @@ const C_FAST_PATHS: Readonly<Record<string, readonly string[]>> = {
     "    }",
     "#endif",
   ],
+  // spec/ops.md §12.2 item 5: a step with one shift through int16 weights (a plastic layer's working weights), summed per output in registers
+  scatterDenseW16Exact: [
+    "#ifdef PS_FOLD_DENSE_I16_SPIKES",
+    "    if (!shiftPerChannel && ps_fold_dense_i16_fits(weights, channels * plane)) {",
+    "        return graded ? ps_fold_dense_i16_graded(pre, values, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc)",
+    "                      : ps_fold_dense_i16_spikes(pre, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc);",
+    "    }",
+    "#endif",
+  ],
+  // spec/ops.md §12.2 item 5: the epoch pass of an rstdp layer with the tests out of the inner loop (firmware/kernels/ps_plastic_fast.h)
+  plasticEpochDense: [
+    "#ifdef PS_PLASTIC_EPOCH_FAST",
+    "    if (!direct) {",
+    "        int32_t b0 = baseline[0u];",
+    "        int32_t error0 = ps_sat_sub32(reward, b0);",
+    "        ps_plastic_epoch_rstdp(preMark, postMark, inputs, outputs, preTrace, postTrace, depAmt, preShift, postShift, eligShift, increment, aPlus, aMinus,",
+    "                               reward != 0, ps_sat16(error0), weights, elig, learningShift, wMin, wMax);",
+    "        if (reward != 0 && baselineShift > 0u) {",
+    "            baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));",
+    "        }",
+    "        return;",
+    "    }",
+    "#endif",
+  ],
   // spec/ops.md §12.2 item 4: event-timed rstdp with the rule tested once and cheaper arithmetic (firmware/kernels/ps_plastic_fast.h)
   plasticEventDepressDense: [
     "#ifdef PS_PLASTIC_EVENT_FAST",

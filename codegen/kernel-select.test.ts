@@ -49,7 +49,7 @@ describe("learningMask and kernel selection (PS_NET_LEARNING, ps_net.h)", () => 
     const stepKernels = kept(step);
     expect(stepKernels).toContain("plastic_potentiate_dense");
     expect(stepKernels).toContain("scatter_dense_w16");
-    expect(stepKernels).not.toContain("scatter_dense_w16_exact");
+    expect(stepKernels).toContain("scatter_dense_w16_exact"); // exact where the bound over the clamp holds (ps_net.c)
     expect(stepKernels.some((n) => n.includes("sparse") && n.startsWith("plastic_"))).toBe(false);
     expect(stepKernels.some((n) => n.startsWith("plastic_event_"))).toBe(false);
     const event = dense({ ...RULE, timing: "event" });
@@ -61,5 +61,11 @@ describe("learningMask and kernel selection (PS_NET_LEARNING, ps_net.h)", () => 
     const triplet = dense({ ...RULE, rule: "triplet", timing: "event", tripletShift: 5, a3Plus: 100 });
     expect(learningMask(triplet)).toBe(LEARN_BITS.event | LEARN_BITS.triplet);
     expect(kept(triplet)).toContain("plastic_triplet_gain");
+    const epoch = dense({ ...RULE, timing: "epoch", epochShift: 4 });
+    expect(learningMask(epoch)).toBe(LEARN_BITS.epoch);
+    const epochKernels = kept(epoch);
+    expect(epochKernels).toEqual(expect.arrayContaining(["plastic_epoch_dense", "plastic_epoch_add_reward", "plastic_mark"]));
+    expect(epochKernels).not.toContain("plastic_reward");
+    expect(epochKernels.some((n) => n.startsWith("plastic_event_"))).toBe(false);
   });
 });

@@ -19,8 +19,8 @@ function workingFamily(c: Connection): string {
   return c.kind === "sparse" ? `sparse_w16_c${c.outputs > 65536 ? 32 : 16}` : `${c.kind}_w16`;
 }
 
-/** ps_net.h's PS_NET_LEARN_* bits: step timing (spec/ops.md §11.2), event timing (§11.5), triplet (§11.6). */
-export const LEARN_BITS = { step: 1, event: 2, triplet: 4 } as const;
+/** ps_net.h's PS_NET_LEARN_* bits: step timing (spec/ops.md §11.2), event timing (§11.5), triplet (§11.6), epoch timing (§11.7). */
+export const LEARN_BITS = { step: 1, event: 2, triplet: 4, epoch: 8 } as const;
 
 /**
  * The PS_NET_LEARNING value (ps_net.h) a build running only `table` needs: the bits of the
@@ -32,15 +32,17 @@ export function learningMask(table: EventTable): number {
     const p = layer.plasticity;
     if (p === undefined) continue;
     if (p.timing === "event") mask |= LEARN_BITS.event | (p.rule === "triplet" ? LEARN_BITS.triplet : 0);
+    else if (p.timing === "epoch") mask |= LEARN_BITS.epoch;
     else mask |= LEARN_BITS.step;
   }
   return mask;
 }
 
-/** Which learning rules' plasticity kernels (codegen/kernels-plasticity.ts) serve: step-timed, event-timed, triplet. */
+/** Which learning rules' plasticity kernels (codegen/kernels-plasticity.ts) serve: step-timed, event-timed, triplet, epoch-timed. */
 function plasticKernelRule(name: string): number {
   if (name === "plastic_triplet_gain") return LEARN_BITS.triplet;
   if (name.startsWith("plastic_event_")) return LEARN_BITS.event;
+  if (name.startsWith("plastic_epoch_")) return LEARN_BITS.epoch;
   return LEARN_BITS.step;
 }
 
@@ -67,6 +69,9 @@ export function kernelSelection(table: EventTable): (kernel: Kernel) => boolean 
     families.add(family(layer.input));
     if (layer.plasticity !== undefined && layer.input.kind !== "pool") {
       working.add(workingFamily(layer.input));
+      // an epoch-timed layer with an int8 clamp folds an int8 copy of its working weights (ps_net.c, spec/ops.md §11.7)
+      const p = layer.plasticity;
+      if (p.timing === "epoch" && layer.input.kind === "dense" && p.wMin >= -128 && p.wMax <= 127) working.add("dense_w8");
       const c = layer.input;
       const kind = c.kind === "sparse" ? `sparse_c${c.outputs > 65536 ? 32 : 16}` : c.kind;
       plasticInputs.add(kind).add(kind.startsWith("sparse") ? "sparse" : kind);
@@ -79,12 +84,14 @@ export function kernelSelection(table: EventTable): (kernel: Kernel) => boolean 
   return (kernel) => {
     const name = snake(kernel.name);
     const scatter = /^(?:scatter|bound)_(.+?)(?:_exact)?$/.exec(name);
-    // a plastic layer's working weights fold saturating, with no bound proof (ps_net.c)
-    if (scatter !== null) return families.has(scatter[1]!) || (name.startsWith("scatter_") && !name.endsWith("_exact") && working.has(scatter[1]!));
+    // a plastic layer's working weights fold through the int16 kernels, exact where the bound over its clamp holds (ps_net.c)
+    if (scatter !== null) return families.has(scatter[1]!) || working.has(scatter[1]!);
     const neuron = /^neuron_(.+)$/.exec(name);
     if (neuron !== null) return neurons.has(neuron[1]!);
     // a step-timed rule's kernels for sparse input stay with the dense ones (a few hundred bytes)
     if (name.startsWith("plastic_")) {
+      // the markers of epoch timing (spec/ops.md §11.7) are set by plastic_mark too
+      if (name === "plastic_mark" && (learning & LEARN_BITS.epoch) !== 0) return true;
       const connection = plasticKernelConnection(name);
       return (learning & plasticKernelRule(name)) !== 0 && (connection === undefined || plasticInputs.has(connection));
     }

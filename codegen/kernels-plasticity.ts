@@ -410,6 +410,119 @@ function eventRewardDense(): Kernel {
   };
 }
 
+// ---- epoch timing (spec/ops.md §11.7) ------------------------------------------------------------
+// Each step only marks its pre events and post spikes (plasticMark with value 1) and adds its reward
+// into the epoch's sum (plasticEpochAddReward); the epoch's last step runs plasticEpochDense, one
+// fused pass per row that does §11.2's five steps once, as one coarse step, and then the reward.
+
+function epochAddReward(): Kernel {
+  return {
+    name: "plasticEpochAddReward",
+    doc: "Adds a step's reward r into the epoch's reward sum of an epoch-timed rstdp layer (spec/ops.md §11.7): sum[0] = sat16(sum[0] + r).",
+    params: [output("sum", "i32"), scalar("reward", "i32")],
+    returns: "void",
+    body: [st("sum", k(0), prim("sat16", prim("satAdd32", ld("sum", k(0)), v("reward"))))],
+  };
+}
+
+/**
+ * The inner loop of one row of plasticEpochDense: synapse q = base + j for every post j. `dep`:
+ * the row's pre neuron was marked (subtract depAmt[j]); `rewarded`: the epoch had a reward (rstdp).
+ * Potentiation is `pot` where postMark[j] is set, else 0.
+ */
+function epochRow(direct: boolean, dep: boolean, rewarded: boolean): Stmt {
+  const q = v("q");
+  const potJ = sel(cmp("ne", ld("postMark", v("j")), k(0, "u8")), v("pot"), k(0, "i32"));
+  const change = (from: Expr): Expr => prim("satAdd32", dep ? prim("satSub32", from, ld("depAmt", v("j"))) : from, potJ);
+  const body: Stmt[] = [let_("q", "u32", ix("add", v("base"), v("j")))];
+  if (direct) body.push(st("weights", q, cast("i16", prim("clamp", change(cast("i32", ld("weights", q))), v("wMin"), v("wMax")))));
+  else {
+    body.push(let_("e", "i32", prim("sat16", change(prim("traceDecay", cast("i32", ld("elig", q)), v("eligShift"))))));
+    body.push(st("elig", q, cast("i16", v("e"))));
+    if (rewarded)
+      body.push(
+        st(
+          "weights",
+          q,
+          cast(
+            "i16",
+            prim(
+              "clamp",
+              prim("satAdd32", cast("i32", ld("weights", q)), prim("shrFloor32", prim("mul16", v("m"), v("e")), v("learningShift"))),
+              v("wMin"),
+              v("wMax"),
+            ),
+          ),
+        ),
+      );
+  }
+  return for_("j", k(0), v("outputs"), "post neurons", body);
+}
+
+function epochDense(): Kernel {
+  const marked = cmp("ne", v("marked"), k(0, "u8"));
+  const rows = (direct: boolean, rewarded: boolean): Stmt => if_(marked, [epochRow(direct, true, rewarded)], [epochRow(direct, false, rewarded)]);
+  const forDirect = (x: Expr): Expr => sel(v("direct"), prim("shrFloor32", x, v("learningShift")), x);
+  return {
+    name: "plasticEpochDense",
+    doc:
+      "The end of an epoch of a dense epoch-timed layer (spec/ops.md §11.7): decays every trace once, then, one pass per row, each synapse (p, j) " +
+      "gets depression q15Mul(y[j], aMinus) if p was marked, potentiation q15Mul(x[p] after its increment, aPlus) if j was marked " +
+      "(stdp: w = clamp(w − floor(dep / 2^ls) + floor(pot / 2^ls)); rstdp: e = sat16(traceDecay(e) − dep + pot), then with a reward " +
+      "w = clamp(w + floor(mul16(m, e) / 2^ls))); then the marked post traces step up, the baseline moves, and the markers clear. " +
+      "reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs).",
+    params: [
+      output("preMark", "u8"),
+      output("postMark", "u8"),
+      scalar("inputs", "u32"),
+      scalar("outputs", "u32"),
+      output("preTrace", "i16"),
+      output("postTrace", "i16"),
+      output("depAmt", "i32"),
+      scalar("preShift", "u8"),
+      scalar("postShift", "u8"),
+      scalar("eligShift", "u8"),
+      scalar("increment", "i32"),
+      scalar("aPlus", "i32"),
+      scalar("aMinus", "i32"),
+      scalar("reward", "i32"),
+      output("baseline", "i32"),
+      scalar("baselineShift", "u8"),
+      ...SYNAPSE_PARAMS,
+    ],
+    returns: "void",
+    body: [
+      let_("b", "i32", ld("baseline", k(0))),
+      let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
+      let_("m", "i32", prim("sat16", v("error"))),
+      for_("j", k(0), v("outputs"), "post neurons", [
+        let_("y", "i32", prim("traceDecay", cast("i32", ld("postTrace", v("j"))), v("postShift"))),
+        st("postTrace", v("j"), cast("i16", v("y"))),
+        st("depAmt", v("j"), forDirect(q15MulNonNeg(v("y"), v("aMinus")))),
+      ]),
+      for_("p", k(0), v("inputs"), "presynaptic neurons", [
+        let_("marked", "u8", ld("preMark", v("p"))),
+        let_("x", "i32", prim("traceDecay", cast("i32", ld("preTrace", v("p"))), v("preShift"))),
+        let_("xn", "i32", sel(marked, prim("sat16", prim("satAdd32", v("x"), v("increment"))), v("x"))),
+        st("preTrace", v("p"), cast("i16", v("xn"))),
+        let_("pot", "i32", forDirect(q15MulNonNeg(v("xn"), v("aPlus")))),
+        let_("base", "u32", ix("mul", v("p"), v("outputs"))),
+        if_(v("direct"), [rows(true, false)], [if_(cmp("ne", v("reward"), k(0, "i32")), [rows(false, true)], [rows(false, false)])]),
+        st("preMark", v("p"), k(0, "u8")),
+      ]),
+      for_("j", k(0), v("outputs"), "post neurons", [
+        if_(cmp("ne", ld("postMark", v("j")), k(0, "u8")), [
+          st("postTrace", v("j"), cast("i16", prim("sat16", prim("satAdd32", cast("i32", ld("postTrace", v("j"))), v("increment"))))),
+          st("postMark", v("j"), k(0, "u8")),
+        ]),
+      ]),
+      if_(cmp("ne", v("reward"), k(0, "i32")), [
+        if_(cmp("gt", v("baselineShift"), k(0, "u8")), [st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift"))))]),
+      ]),
+    ],
+  };
+}
+
 /** The plasticity kernels, in emission order (appended to codegen/kernels.ts KERNELS, which checks them). */
 export const PLASTICITY_KERNELS: readonly Kernel[] = [
   decayAll(),
@@ -428,4 +541,6 @@ export const PLASTICITY_KERNELS: readonly Kernel[] = [
   eventPotentiateDense(),
   eventRewardDense(),
   tripletGain(),
+  epochAddReward(),
+  epochDense(),
 ];

@@ -145,7 +145,7 @@ const CMAKE = `# The model of this folder as a static C library, \`picospike\` (
 #                            target_link_libraries(your_app picospike)
 #   ESP-IDF:                 put this folder in your project's components/ (it registers itself)
 #   Zephyr:                  list this folder in ZEPHYR_EXTRA_MODULES (zephyr/module.yml)
-# Options: -DPICOSPIKE_UPLOAD_BYTES=N gives picospike_upload() N bytes of RAM; -DPICOSPIKE_LEARNING=7 builds
+# Options: -DPICOSPIKE_UPLOAD_BYTES=N gives picospike_upload() N bytes of RAM; -DPICOSPIKE_LEARNING=15 builds
 # every learning rule into ps_net (default 0: the compiled-in model does not learn, and the code stays small).
 set(PICOSPIKE_SOURCES ${SOURCES_LIST})
 
@@ -158,7 +158,7 @@ cmake_minimum_required(VERSION 3.13)
 project(picospike_model C)
 
 set(PICOSPIKE_UPLOAD_BYTES 0 CACHE STRING "RAM (bytes) for picospike_upload; 0 disables it")
-set(PICOSPIKE_LEARNING 0 CACHE STRING "learning rules built into ps_net (PS_NET_LEARNING bits of ps_net.h); the compiled-in model does not learn, 7 accepts uploaded learners")
+set(PICOSPIKE_LEARNING 0 CACHE STRING "learning rules built into ps_net (PS_NET_LEARNING bits of ps_net.h); the compiled-in model does not learn, 15 accepts uploaded learners")
 
 add_library(picospike STATIC \${PICOSPIKE_SOURCES})
 target_include_directories(picospike PUBLIC \${CMAKE_CURRENT_LIST_DIR})
@@ -187,7 +187,7 @@ CC ?= cc
 AR ?= ar
 CFLAGS_TARGET ?=
 PICOSPIKE_UPLOAD_BYTES ?= 0
-# learning rules built into ps_net (PS_NET_LEARNING bits of ps_net.h): the compiled-in model does not learn; 7 accepts uploaded learners
+# learning rules built into ps_net (PS_NET_LEARNING bits of ps_net.h): the compiled-in model does not learn; 15 accepts uploaded learners
 PICOSPIKE_LEARNING ?= 0
 CFLAGS ?= -O2
 SRCS := ${SOURCES_LIST}
@@ -246,7 +246,7 @@ int main(void) {
 | make | \`make\` (host) or \`make CC=arm-none-eabi-gcc AR=arm-none-eabi-ar CFLAGS_TARGET="-mcpu=cortex-m4 -mthumb"\`, then link \`libpicospike.a\` with \`-I<folder>\` |
 
 The compiled-in model does not learn, so these builds leave ps_net's learning code out (\`PICOSPIKE_LEARNING\` = 0,
-passed as \`PS_NET_LEARNING\`); give \`PICOSPIKE_LEARNING=7\` (make) or \`-DPICOSPIKE_LEARNING=7\` (CMake) to accept uploaded
+passed as \`PS_NET_LEARNING\`); give \`PICOSPIKE_LEARNING=15\` (make) or \`-DPICOSPIKE_LEARNING=15\` (CMake) to accept uploaded
 models that learn (otherwise their upload fails with DEVICE_LEARNING_NOT_BUILT). ESP-IDF and Zephyr builds keep every rule.
 
 Cross-compiling with CMake: \`cmake -S folder -B build -DCMAKE_TOOLCHAIN_FILE=folder/arm-none-eabi.cmake -DPICOSPIKE_CPU=cortex-m4\`.

@@ -9,7 +9,8 @@
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
-import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
+import { epochSteps } from "../runtime/plasticity.js";
+import { DEFAULT_NEURON, EPOCH_SHIFT_DEFAULT, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
@@ -20,7 +21,7 @@ import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js"
 const M4 = "mps2-an386";
 const M0 = "microbit";
 /** The row whose learning-on ÷ learning-off is `picospike bench`'s summary.rstdpOnOffM4. */
-export const RSTDP_ON_OFF_ROW = "random dense 256→64 int8, R-STDP, event timing";
+export const RSTDP_ON_OFF_ROW = "random dense 256→64 int8, R-STDP, epoch timing (E=32)";
 /** A reward (alternating sign) is given before every REWARD_EVERY-th step of the learning run. */
 const REWARD_EVERY = 8;
 
@@ -49,13 +50,21 @@ export function plasticSynapses(table: EventTable): number {
   return table.layers.reduce((n, l) => n + (l.plasticity !== undefined && l.input.kind !== "pool" ? l.input.weights.count : 0), 0);
 }
 
-/** Reward before step t of the learning run (0: none). */
-function rewardAt(t: number): number {
-  return t % REWARD_EVERY === REWARD_EVERY - 1 ? (t % (2 * REWARD_EVERY) === 2 * REWARD_EVERY - 1 ? -512 : 512) : 0;
+/**
+ * Reward before step t of the learning run of `table` (0: none): ±512 every REWARD_EVERY steps, the
+ * sign alternating per reward, or per epoch for an epoch-timed learner (spec/ops.md §11.7), whose
+ * epoch sums them: alternating per reward, an epoch of 16 or 32 steps would sum to 0 and never reward.
+ */
+function rewardAt(t: number, table: EventTable): number {
+  if (t % REWARD_EVERY !== REWARD_EVERY - 1) return 0;
+  const p = table.layers.find((l) => l.plasticity !== undefined)?.plasticity;
+  const epoch = p === undefined ? 0 : epochSteps(p);
+  if (epoch > 0) return Math.floor(t / epoch) % 2 === 1 ? -512 : 512;
+  return t % (2 * REWARD_EVERY) === 2 * REWARD_EVERY - 1 ? -512 : 512;
 }
 
 /** A random int8 dense layer (inputs → size) with R-STDP (timing as given), rate-coded input. */
-function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step", threshold = 600): EventTable {
+function randomPlasticDense(inputs: number, size: number, seed: number, timing: PlasticityTiming = "step", threshold = 600, epochShift = 5): EventTable {
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
@@ -71,6 +80,7 @@ function randomPlasticDense(inputs: number, size: number, seed: number, timing: 
     wMin: -127,
     wMax: 127,
     ...(timing === "event" ? { timing } : {}),
+    ...(timing === "epoch" ? { timing, epochShift } : {}),
   };
   return {
     input: { size: inputs, encoding: "rate", seed: 1 },
@@ -102,14 +112,24 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
     const g = new Xorshift32(9);
     return Uint8Array.from({ length: 256 }, () => (g.next() % every === 0 ? g.next() & 255 : 0));
   };
-  const dense = (inputs: number, size: number, timing: PlasticityTiming, board: string, name: string, every = 3, threshold = 600): PlasticWorkload => {
-    const table = randomPlasticDense(inputs, size, 3, timing, threshold);
+  const dense = (
+    inputs: number,
+    size: number,
+    timing: PlasticityTiming,
+    board: string,
+    name: string,
+    every = 3,
+    threshold = 600,
+    epochShift = 5,
+  ): PlasticWorkload => {
+    const table = randomPlasticDense(inputs, size, 3, timing, threshold, epochShift);
+    const section = timing === "event" ? "§11.5" : timing === "epoch" ? "§11.7" : "§11.2";
     return {
       name,
       board,
       on: table,
       steps: encodeSample(table.input, intensitiesOf(every).subarray(0, inputs), stepCount, new Xorshift32(11)),
-      description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing (spec/ops.md ${timing === "event" ? "§11.5" : "§11.2"})`,
+      description: `seeded random weights, threshold ${threshold}, rate-coded input (one input in ${every} active), ${timing} timing${timing === "epoch" ? ` (E = ${2 ** epochShift} steps)` : ""} (spec/ops.md ${section})`,
     };
   };
   return [
@@ -121,20 +141,24 @@ export function plasticWorkloads(stepCount: number): PlasticWorkload[] {
       description: `${task.table.input.size} inputs → ${task.actions} rstdp LIF + lateral inhibition; pattern windows of ${task.windowSteps} steps, ${task.restSteps} rest`,
     },
     dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, step timing"),
-    dense(256, 64, "event", M4, RSTDP_ON_OFF_ROW),
+    dense(256, 64, "event", M4, "random dense 256→64 int8, R-STDP, event timing"),
+    dense(256, 64, "epoch", M4, "random dense 256→64 int8, R-STDP, epoch timing (E=16)", 3, 600, 4),
+    dense(256, 64, "epoch", M4, RSTDP_ON_OFF_ROW, 3, 600, 5),
     dense(256, 64, "step", M4, "random dense 256→64 int8, R-STDP, sparse activity, step timing", 16, 1500),
     dense(256, 64, "event", M4, "random dense 256→64 int8, R-STDP, sparse activity, event timing", 16, 1500),
+    dense(256, 64, "epoch", M4, "random dense 256→64 int8, R-STDP, sparse activity, epoch timing (E=32)", 16, 1500, 5),
     dense(64, 16, "step", M0, "random dense 64→16 int8, R-STDP, step timing"),
     dense(64, 16, "event", M0, "random dense 64→16 int8, R-STDP, event timing"),
+    dense(64, 16, "epoch", M0, "random dense 64→16 int8, R-STDP, epoch timing (E=32)", 3, 600, 5),
   ];
 }
 
-/** Runs every step (rewards before their steps when `rewards`); returns each step's spikes per layer. */
-function interpret(sim: Interpreter, steps: readonly StepEvents[], rewards: boolean): Uint32Array[][] {
+/** Runs every step (when `rewards`, the rewards of `schedule`'s learning run before their steps); returns each step's spikes per layer. */
+function interpret(sim: Interpreter, schedule: EventTable, steps: readonly StepEvents[], rewards: boolean): Uint32Array[][] {
   sim.reset();
   const spikes: Uint32Array[][] = [];
   steps.forEach((s, t) => {
-    if (rewards && rewardAt(t) !== 0) sim.reward(rewardAt(t), t);
+    if (rewards && rewardAt(t, schedule) !== 0) sim.reward(rewardAt(t, schedule), t);
     sim.step(s);
     spikes.push(Array.from({ length: sim.layerCount }, (_, l) => sim.lastSpikes(l).slice()));
   });
@@ -154,8 +178,14 @@ export function synapseTouchesPerStep(table: EventTable, steps: readonly StepEve
       if (p === undefined || layer.input.kind !== "dense") return;
       const { inputs, outputs } = layer.input;
       const pre = l === 0 ? s.indices.length : spikes[t]![l - 1]!.length;
+      if (p.timing === "epoch") {
+        // §11.7: one fused pass over every synapse at the epoch's end (its reward included), nothing in between
+        const epoch = 2 ** (p.epochShift ?? EPOCH_SHIFT_DEFAULT);
+        if (t % epoch === epoch - 1) touches += inputs * outputs;
+        return;
+      }
       touches += p.timing === "event" ? pre * outputs + spikes[t]![l]!.length * inputs : inputs * outputs;
-      if (p.rule === "rstdp" && rewardAt(t) !== 0) touches += inputs * outputs;
+      if (p.rule === "rstdp" && rewardAt(t, table) !== 0) touches += inputs * outputs;
     });
   });
   return touches / steps.length;
@@ -176,12 +206,12 @@ export function plasticActivity(table: EventTable, steps: readonly StepEvents[],
 }
 
 /** Median wall time per step (µs) of the interpreter on `table`. */
-function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps: number): number {
+function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps: number, schedule: EventTable): number {
   const sim = new Interpreter(table);
-  return (median(timeRuns(reps, () => void interpret(sim, steps, true))) * 1e6) / steps.length;
+  return (median(timeRuns(reps, () => void interpret(sim, schedule, steps, true))) * 1e6) / steps.length;
 }
 
-/** Runs the steps on the device from a fresh state; returns the mean cost per step, checking spikes against `expected`. */
+/** Runs the steps on the device from a fresh state, with the rewards of `schedule`'s learning run; returns the mean cost per step, checking spikes against `expected`. */
 async function deviceCost(
   session: BoardSession,
   board: string,
@@ -189,13 +219,14 @@ async function deviceCost(
   steps: readonly StepEvents[],
   expected: readonly Uint32Array[][],
   what: string,
+  schedule: EventTable,
 ): Promise<number> {
   await session.ensureModel(encodeTable(table));
   await session.resetState(true);
   const mask = allLayersMask(table.layers.length);
   let total = 0;
   for (let t = 0; t < steps.length; t++) {
-    if (rewardAt(t) !== 0) await session.reward(t, rewardAt(t));
+    if (rewardAt(t, schedule) !== 0) await session.reward(t, rewardAt(t, schedule));
     const out = await session.step(t, steps[t]!, mask, true);
     if (out.cost === undefined) throw new Error(`${board} ${what}: STEP_RESULT without cost`);
     total += out.cost;
@@ -225,10 +256,17 @@ export const plasticityBench: BenchModule = {
     "(about 59, 19, 1 and then 0 spikes per step over successive 32-step windows), so their 9.8 spikes per step average a saturated start and a silent rest, and a 64-step (--quick) run sees mostly the saturated part " +
     "(38.7 spikes per step, hence its higher ratio). The issue's target is judged on that row; the sparse-activity rows (one input in 16 active, threshold 1500: 10.8 pre events, 4 % of the inputs, " +
     "and 6.6 of 64 neurons per step without learning, about 1 to 5 with it) are the sensor-like workload. " +
-    "What bounds the ratio: inference costs the device about 3 instructions per synaptic event there (about 51 pre events × 64 synapses per step), " +
-    "while event timing's pairings touch those 3,290 row synapses plus 10 post-spike columns of 256 and a reward every 8 steps all 16,384 synapses (7,846 updates per step, 2.4 per synaptic event); " +
-    "for learning-on ÷ learning-off ≤ 3 the rule would have to do all of its learning in about 2.5 instructions per update, or, touching only the rows of the pre events " +
-    "(SpiNNaker's deferred STDP), all of a synapse's learning (eligibility decay, pairings since its last touch, rewards) in about 6 instructions per row synapse.",
+    "Epoch timing (§11.7): a step only marks its pre events and post spikes; every E-th step one fused pass updates all 16,384 synapses (decay, pairings and the epoch's summed reward), " +
+    "so 'synapse updates/step' is 16,384 / E. For the epoch rows the ±512 rewards alternate in sign per epoch instead of per reward: an epoch adds up its rewards, and alternating per reward " +
+    "they would cancel in every 16- or 32-step epoch, so nothing would ever be rewarded (the rewarded pass is the costlier one). " +
+    "summary.rstdpOnOffM4 (`picospike bench --quick --json`) is the 256→64 epoch row at E = 32, the format's default epoch (epochShift 5): the smallest E whose ratio is ≤ 3 on this layer. " +
+    "What bounds the ratio: inference costs the learning-off model about 2.8 instructions per synaptic event (about 51 pre events × 64 synapses per step, the int8 fold of spec/ops.md §12.2). " +
+    "With epoch timing a step between epoch ends costs the same (the layer folds an int8 copy of its working weights, refreshed at each epoch end, and only marks its events), " +
+    "and every E steps the pass visits every synapse at about 34 M4 instructions when the epoch was rewarded (decay, depression, potentiation, sat16, the reward's multiply and the clamp; " +
+    "about 16.5 without a reward; ps_plastic_fast.h): 16,384 × 34 / E, about 17,400 instructions per step at E = 32 and 34,800 at E = 16 on top of inference's 9,208. " +
+    "At sparse activity inference is cheaper while the pass is not, hence its higher ratio. Step timing (§11.2) touches every synapse every step and event timing (§11.5) " +
+    "the rows and columns of the step's events plus every synapse at a reward (7,846 updates per step on the 256→64 row): at 30 or more instructions per update neither can approach 3. " +
+    "E trades cost for time resolution: pairings within an epoch count as simultaneous (docs/LEARNING.md: the adapt associative task, 16-step trials, learns at E ≤ 8, not at E = 16).",
   async run({ quick }) {
     const stepCount = quick ? 64 : 256;
     const reps = quick ? 3 : 9;
@@ -236,10 +274,10 @@ export const plasticityBench: BenchModule = {
     const rows: BenchRow[] = [];
     const figures = workloads.map((w) => {
       const off = withoutLearning(w.on);
-      const onSpikes = interpret(new Interpreter(w.on), w.steps, true);
-      const offSpikes = interpret(new Interpreter(off), w.steps, false);
-      const tsOn = interpreterMicros(w.on, w.steps, reps);
-      const tsOff = interpreterMicros(off, w.steps, reps);
+      const onSpikes = interpret(new Interpreter(w.on), w.on, w.steps, true);
+      const offSpikes = interpret(new Interpreter(off), w.on, w.steps, false);
+      const tsOn = interpreterMicros(w.on, w.steps, reps, w.on);
+      const tsOff = interpreterMicros(off, w.steps, reps, w.on);
       return {
         w,
         off,
@@ -268,8 +306,8 @@ export const plasticityBench: BenchModule = {
       try {
         const session = board.session;
         for (const f of mine) {
-          const devOff = await deviceCost(session, boardName, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`);
-          const devOn = await deviceCost(session, boardName, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`);
+          const devOff = await deviceCost(session, boardName, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`, f.w.on);
+          const devOn = await deviceCost(session, boardName, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`, f.w.on);
           const synapses = plasticSynapses(f.w.on);
           const round = (x: number, d: number): number => Number(x.toFixed(d));
           rows.push({

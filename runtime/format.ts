@@ -422,9 +422,15 @@ function validatePlasticity(p: Plasticity, layer: Layer, path: string): void {
   intIn(p.learningShift, 0, 31, `${path}.learningShift`);
   intIn(p.baselineShift, 0, 15, `${path}.baselineShift`);
   if (p.timing !== undefined) {
-    oneOf(p.timing, ["step", "event"] as const, `${path}.timing`);
+    oneOf(p.timing, ["step", "event", "epoch"] as const, `${path}.timing`);
     if (p.timing === "event" && layer.input.kind !== "dense")
       fail("FORMAT_OUT_OF_RANGE", `${path}: event timing applies to dense input connections, not '${layer.input.kind}'`, { path });
+    if (p.timing === "epoch" && layer.input.kind !== "dense")
+      fail("FORMAT_OUT_OF_RANGE", `${path}: epoch timing applies to dense input connections, not '${layer.input.kind}'`, { path });
+  }
+  if (p.epochShift !== undefined) {
+    if (p.timing !== "epoch") fail("FORMAT_OUT_OF_RANGE", `${path}: epochShift belongs to timing 'epoch', not '${p.timing ?? "step"}'`, { path });
+    intIn(p.epochShift, 1, 8, `${path}.epochShift`);
   }
   if (p.rule === "triplet") {
     if (p.timing !== "event") fail("FORMAT_OUT_OF_RANGE", `${path}: the triplet rule needs timing 'event'`, { path });
@@ -639,7 +645,8 @@ export function layerToCbor(l: Layer): CborMap {
       wMin: p.wMin,
       wMax: p.wMax,
       // written only when it changes the meaning, so a step-timed model keeps its version-1 body and hash
-      ...(p.timing === "event" ? { timing: p.timing } : {}),
+      ...(p.timing === "event" || p.timing === "epoch" ? { timing: p.timing } : {}),
+      ...(p.epochShift !== undefined ? { epochShift: p.epochShift } : {}),
       ...(p.tripletShift !== undefined ? { tripletShift: p.tripletShift } : {}),
       ...(p.a3Plus !== undefined ? { a3Plus: p.a3Plus } : {}),
     };
@@ -773,7 +780,7 @@ const LAYER_FIELDS_V2: readonly string[] = [];
 /** Neuron keys that format version 2 added (optional; absent means the version-1 meaning). */
 const NEURON_FIELDS_V2: readonly string[] = ["compare", "resetDelay", "multiSpike", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s"];
 /** Plasticity keys that format version 2 added (optional; absent means the version-1 meaning). */
-const PLASTICITY_FIELDS_V2: readonly string[] = ["timing", "tripletShift", "a3Plus"];
+const PLASTICITY_FIELDS_V2: readonly string[] = ["timing", "tripletShift", "a3Plus", "epochShift"];
 /** Connection keys that format version 2 added (optional; absent means the version-1 meaning). */
 const CONNECTION_FIELDS_V2: readonly string[] = [];
 /** Input keys that format version 2 added (optional; absent means the version-1 meaning). */

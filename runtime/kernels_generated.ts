@@ -1575,3 +1575,94 @@ export function plasticTripletGain(fired: Uint32Array, n: number, slow: Int16Arr
     gain[j] = clamp(satAdd32(aPlus, shrFloor32(mul16(y2, a3Plus), 15)), 0, 32767);
   }
 }
+
+/** Adds a step's reward r into the epoch's reward sum of an epoch-timed rstdp layer (spec/ops.md §11.7): sum[0] = sat16(sum[0] + r). */
+export function plasticEpochAddReward(sum: Int32Array, reward: number): void {
+  sum[0] = sat16(satAdd32(sum[0]!, reward));
+}
+
+/** The end of an epoch of a dense epoch-timed layer (spec/ops.md §11.7): decays every trace once, then, one pass per row, each synapse (p, j) gets depression q15Mul(y[j], aMinus) if p was marked, potentiation q15Mul(x[p] after its increment, aPlus) if j was marked (stdp: w = clamp(w − floor(dep / 2^ls) + floor(pot / 2^ls)); rstdp: e = sat16(traceDecay(e) − dep + pot), then with a reward w = clamp(w + floor(mul16(m, e) / 2^ls))); then the marked post traces step up, the baseline moves, and the markers clear. reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs). */
+export function plasticEpochDense(preMark: Uint8Array, postMark: Uint8Array, inputs: number, outputs: number, preTrace: Int16Array, postTrace: Int16Array, depAmt: Int32Array, preShift: number, postShift: number, eligShift: number, increment: number, aPlus: number, aMinus: number, reward: number, baseline: Int32Array, baselineShift: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+  const b = baseline[0]!;
+  const error = satSub32(reward, b);
+  const m = sat16(error);
+  // bounded by: post neurons
+  for (let j = 0; j < outputs; j++) {
+    const y = traceDecay(postTrace[j]!, postShift);
+    postTrace[j] = y;
+    depAmt[j] = (direct ? shrFloor32(shrFloor32(mul16(y, aMinus), 15), learningShift) : shrFloor32(mul16(y, aMinus), 15));
+  }
+  // bounded by: presynaptic neurons
+  for (let p = 0; p < inputs; p++) {
+    const marked = preMark[p]!;
+    const x = traceDecay(preTrace[p]!, preShift);
+    const xn = ((marked !== 0) ? sat16(satAdd32(x, increment)) : x);
+    preTrace[p] = xn;
+    const pot = (direct ? shrFloor32(shrFloor32(mul16(xn, aPlus), 15), learningShift) : shrFloor32(mul16(xn, aPlus), 15));
+    const base = (p * outputs);
+    if (direct) {
+      if ((marked !== 0)) {
+        // bounded by: post neurons
+        for (let j = 0; j < outputs; j++) {
+          const q = (base + j);
+          weights[q] = clamp(satAdd32(satSub32(weights[q]!, depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
+        }
+      } else {
+        // bounded by: post neurons
+        for (let j = 0; j < outputs; j++) {
+          const q = (base + j);
+          weights[q] = clamp(satAdd32(weights[q]!, ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
+        }
+      }
+    } else {
+      if ((reward !== 0)) {
+        if ((marked !== 0)) {
+          // bounded by: post neurons
+          for (let j = 0; j < outputs; j++) {
+            const q = (base + j);
+            const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
+            elig[q] = e;
+            weights[q] = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+          }
+        } else {
+          // bounded by: post neurons
+          for (let j = 0; j < outputs; j++) {
+            const q = (base + j);
+            const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
+            elig[q] = e;
+            weights[q] = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+          }
+        }
+      } else {
+        if ((marked !== 0)) {
+          // bounded by: post neurons
+          for (let j = 0; j < outputs; j++) {
+            const q = (base + j);
+            const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
+            elig[q] = e;
+          }
+        } else {
+          // bounded by: post neurons
+          for (let j = 0; j < outputs; j++) {
+            const q = (base + j);
+            const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
+            elig[q] = e;
+          }
+        }
+      }
+    }
+    preMark[p] = 0;
+  }
+  // bounded by: post neurons
+  for (let j = 0; j < outputs; j++) {
+    if ((postMark[j]! !== 0)) {
+      postTrace[j] = sat16(satAdd32(postTrace[j]!, increment));
+      postMark[j] = 0;
+    }
+  }
+  if ((reward !== 0)) {
+    if ((baselineShift > 0)) {
+      baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
+    }
+  }
+}

@@ -186,17 +186,27 @@ export interface Plasticity {
    * `step` (absent: the version-1 rule) decays every trace and eligibility every step; `event`
    * keeps each one with the step it was last touched and decays it by the elapsed steps at its
    * next event, so a synapse costs nothing in a step in which neither of its neurons spikes and no
-   * reward arrives. Dense input connections only.
+   * reward arrives. Dense input connections only. `epoch` (spec/ops.md §11.7) learns at the
+   * resolution of an epoch of 2^epochShift steps: each step only marks its pre events and post
+   * spikes, and one fused pass per epoch does the pairings, the decay and the epoch's rewards.
    */
   readonly timing?: PlasticityTiming;
+  /**
+   * `epoch` timing only (format version 2, optional): the epoch is 2^epochShift steps, 1..8;
+   * absent means EPOCH_SHIFT_DEFAULT. The decay shifts then act once per epoch.
+   */
+  readonly epochShift?: number;
   /** `triplet` only (then required): decay shift 1..15 of the slow post trace y2 (tau_y). */
   readonly tripletShift?: number;
   /** `triplet` only (then required): triplet potentiation amplitude A3+, 0..32767 (Q15 of the slow trace). */
   readonly a3Plus?: number;
 }
 
-/** Plasticity timing (spec/ops.md §11.5): per step (version-1 rule) or event-driven. */
-export type PlasticityTiming = "step" | "event";
+/** Plasticity timing (spec/ops.md §11.5, §11.7): per step (version-1 rule), event-driven, or per epoch. */
+export type PlasticityTiming = "step" | "event" | "epoch";
+
+/** epochShift when an epoch-timed layer leaves it out: epochs of 2^5 = 32 steps (spec/ops.md §11.7, chosen by measurement in BENCHMARKS.md). */
+export const EPOCH_SHIFT_DEFAULT = 5;
 
 /** One layer of neurons and the connections that drive it. */
 export interface Layer {

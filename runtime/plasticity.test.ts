@@ -244,14 +244,16 @@ describe("event timing (spec/ops.md §11.5)", () => {
 
   it("interpreter (generated kernels, stamps) equals the oracle (per-synapse ages counted every step), snapshots included", () => {
     let eventLayers = 0;
-    for (let seed = 1; seed <= 24; seed++) {
+    let epochLayers = 0;
+    for (let seed = 1; seed <= 32; seed++) {
       const kinds = seed % 2 === 0 ? (["dense", "dense"] as const) : (["dense", "sparse", "dense"] as const);
-      const table = randomTable(seed, { kinds, plasticityProbability: 0.9, eventTimingProbability: 0.8, maxNeurons: 24 });
+      const table = randomTable(seed, { kinds, plasticityProbability: 0.9, eventTimingProbability: 0.8, epochTimingProbability: 0.4, maxNeurons: 24 });
       const rng = new TestRng(seed * 17 + 3);
       const a = new Interpreter(table);
       const b = new ReferenceInterpreter(table);
       const layers = table.layers.map((_, l) => l).filter((l) => a.isPlastic(l));
       eventLayers += table.layers.filter((l) => l.plasticity?.timing === "event").length;
+      epochLayers += table.layers.filter((l) => l.plasticity?.timing === "epoch").length;
       for (let t = 0; t < 70; t++) {
         const idx: number[] = [];
         for (let i = 0; i < table.input.size; i++) if (rng.chance(0.25)) idx.push(i);
@@ -279,10 +281,14 @@ describe("event timing (spec/ops.md §11.5)", () => {
           expect(pa.postTrace).toEqual(pb.postTrace);
           expect(pa.preStamp).toEqual(pb.preStamp);
           expect(pa.postStamp).toEqual(pb.postStamp);
+          expect(pa.preMark).toEqual(pb.preMark);
+          expect(pa.postMark).toEqual(pb.postMark);
+          expect(pa.rewardSum).toEqual(pb.rewardSum);
         }
       }
     }
     expect(eventLayers).toBeGreaterThan(20);
+    expect(epochLayers).toBeGreaterThan(5);
   });
 
   it("touches no synapse of a silent neuron pair: its stored eligibility and weight stay as they are", () => {
@@ -323,5 +329,106 @@ describe("event timing (spec/ops.md §11.5)", () => {
     // without the key the body is the version-1 body: same hash as before format version 2
     const step = tinyTable([100, 100], 150);
     expect(decodeTable(encodeTable(step)).layers[0]!.plasticity!.timing).toBeUndefined();
+  });
+});
+
+describe("epoch timing (spec/ops.md §11.7)", () => {
+  for (const [name, Sim] of [
+    ["generated", Interpreter],
+    ["reference", ReferenceInterpreter],
+  ] as const) {
+    it(`${name}: one coarse step per epoch of 4 steps, by hand`, () => {
+      // two inputs → one IF neuron that fires on any input; epochs of 2^2 = 4 steps
+      const sim = new Sim(tinyTable([10, 10], 1, { timing: "epoch", epochShift: 2 }));
+      const st = sim.plasticity(0)!;
+      sim.step(spike(0)); // step 0: pre 0 and the post neuron are marked, nothing else moves
+      expect([...st.preMark, ...st.postMark]).toEqual([1, 0, 1]);
+      expect([...st.preTrace, ...st.postTrace, ...st.eligibility]).toEqual([0, 0, 0, 0, 0]);
+      sim.step(none);
+      sim.step(none);
+      // step 3 ends the epoch: decay (all 0), no depression (y = 0), x0 = y = 1000,
+      // potentiation of both synapses (post marked): q15Mul(1000, 16384) = 500 and q15Mul(0, 16384) = 0
+      sim.step(none);
+      expect([...st.preTrace, ...st.postTrace, ...st.eligibility]).toEqual([1000, 0, 1000, 500, 0]);
+      expect([...st.preMark, ...st.postMark]).toEqual([0, 0, 0]);
+      sim.step(spike(1)); // step 4: pre 1 and the post neuron marked
+      sim.reward(100, 5); // into the epoch's reward sum; acts at its end
+      sim.step(none);
+      sim.step(none);
+      expect([...sim.weights(0)]).toEqual([10, 10]);
+      expect(st.rewardSum[0]).toBe(100);
+      // step 7: decay x = [500, 0], y = 500; depression of synapse 1 only (pre 1 marked): q15Mul(500, 8192) = 125;
+      // x1 = 1000, y = 1500; potentiation q15Mul(500, 16384) = 250 and q15Mul(1000, 16384) = 500;
+      // e0 = traceDecay(500, 2) + 250 = 625, e1 = 0 - 125 + 500 = 375;
+      // reward m = 100: w0 = 10 + floor(62500 / 16) = 3916, w1 = 10 + floor(37500 / 16) = 2353
+      sim.step(none);
+      expect([...st.preTrace, ...st.postTrace, ...st.eligibility]).toEqual([500, 1000, 1500, 625, 375]);
+      expect([...sim.weights(0)]).toEqual([3916, 2353]);
+      expect(st.rewardSum[0]).toBe(0);
+      sim.reset(); // markers and the reward sum are learning state: reset clears them, the weights stay
+      sim.step(spike(0));
+      sim.reward(5, 1);
+      sim.reset();
+      expect([...st.preMark, ...st.postMark, st.rewardSum[0]]).toEqual([0, 0, 0, 0]);
+      expect([...sim.weights(0)]).toEqual([3916, 2353]);
+    });
+
+    it(`${name}: stdp per epoch: w - floor(dep / 2^ls) + floor(pot / 2^ls), one clamp`, () => {
+      const sim = new Sim(tinyTable([10, 10], 1, { rule: "stdp", timing: "epoch", epochShift: 2 }));
+      sim.step(spike(0));
+      for (let t = 1; t < 4; t++) sim.step(none);
+      expect([...sim.weights(0)]).toEqual([41, 10]); // + floor(500 / 16)
+      sim.step(spike(1));
+      for (let t = 5; t < 8; t++) sim.step(none);
+      expect([...sim.weights(0)]).toEqual([56, 34]); // 41 + floor(250 / 16); 10 - floor(125 / 16) + floor(500 / 16)
+    });
+
+    it(`${name}: a rewarded causal pairing raises the weight, a punished one lowers it`, () => {
+      for (const [r, up] of [
+        [500, true],
+        [-500, false],
+      ] as const) {
+        const sim = new Sim(tinyTable([100, 0], 150, { timing: "epoch", epochShift: 3 }));
+        // input 0 twice in a row drives the neuron over threshold: pre before (and with) post
+        for (let epoch = 0; epoch < 4; epoch++) {
+          sim.reward(r, epoch * 8 + 6);
+          for (let t = 0; t < 8; t++) sim.step(t < 2 ? spike(0) : none);
+        }
+        const w = sim.weights(0)[0]!;
+        expect(up ? w > 100 : w < 100, `reward ${r}: weight ${w}`).toBe(true);
+        expect(sim.weights(0)[1]).toBe(0); // the silent input never paired
+      }
+    });
+  }
+
+  it("is refused on a sparse input, with triplet, and in a version-1 file; a version-2 file carries epochShift", () => {
+    const table = tinyTable([100, 100], 150, { timing: "epoch", epochShift: 4 });
+    const round = decodeTable(encodeTable(table));
+    expect(round.layers[0]!.plasticity!.timing).toBe("epoch");
+    expect(round.layers[0]!.plasticity!.epochShift).toBe(4);
+    expect(() => encodeTable(tinyTable([1], 150, { timing: "epoch", epochShift: 9 }))).toThrow(/epochShift/);
+    expect(() => encodeTable(tinyTable([1], 150, { timing: "event", epochShift: 3 }))).toThrow(/epochShift belongs/);
+    expect(() => encodeTable(tinyTable([1], 150, { rule: "triplet", timing: "epoch", tripletShift: 3, a3Plus: 1 }))).toThrow(
+      /triplet rule needs timing 'event'/,
+    );
+    const layer = table.layers[0]!;
+    const sparse: EventTable = {
+      ...table,
+      layers: [
+        {
+          ...layer,
+          input: {
+            kind: "sparse",
+            inputs: 2,
+            outputs: 1,
+            rowPtr: Uint32Array.of(0, 1, 2),
+            cols: Uint16Array.of(0, 0),
+            weights: { bits: 16, data: Int16Array.of(100, 100), count: 2, shift: Uint8Array.of(0) },
+          },
+        },
+      ],
+    };
+    expect(() => encodeTable(sparse)).toThrow(/epoch timing applies to dense/);
+    expect(() => new Interpreter(sparse)).toThrow(/epoch timing applies to dense/);
   });
 });

@@ -8,10 +8,12 @@
 import { fail } from "./errors.js";
 import * as K from "./kernels_generated.js";
 import { decayFactors, int4At, sat16 } from "./fixed.js";
-import type { EventTable, Layer, Plasticity, Weights } from "./model.js";
+import { EPOCH_SHIFT_DEFAULT, type EventTable, type Layer, type Plasticity, type Weights } from "./model.js";
 
 const EMPTY_I16 = new Int16Array(0);
 const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_I32 = new Int32Array(0);
 
 function checkRange(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) fail("FORMAT_OUT_OF_RANGE", `${what} must be an integer in ${min}..${max}, got ${value}`);
@@ -33,8 +35,12 @@ export function checkPlasticity(p: Plasticity, weights: Weights, what: string): 
   checkRange(`${what} aMinus`, p.aMinus, 0, 32767);
   checkRange(`${what} learningShift`, p.learningShift, 0, 31);
   checkRange(`${what} baselineShift`, p.baselineShift, 0, 15);
-  if (p.timing !== undefined && p.timing !== "step" && p.timing !== "event")
+  if (p.timing !== undefined && p.timing !== "step" && p.timing !== "event" && p.timing !== "epoch")
     fail("FORMAT_UNKNOWN_KIND", `${what}: unknown plasticity timing '${p.timing as string}'`);
+  if (p.epochShift !== undefined) {
+    if (p.timing !== "epoch") fail("FORMAT_OUT_OF_RANGE", `${what}: epochShift belongs to timing 'epoch'`);
+    checkRange(`${what} epochShift`, p.epochShift, 1, 8);
+  }
   const half = 2 ** (weights.bits - 1);
   checkRange(`${what} wMin`, p.wMin, -half, half - 1);
   checkRange(`${what} wMax`, p.wMin <= p.wMax ? p.wMax : Number.NaN, p.wMin, half - 1);
@@ -64,11 +70,20 @@ export interface PlasticityState {
   /** Triplet rule (spec/ops.md §11.6): the slow post trace y2 and its stamps; empty otherwise. */
   readonly slowTrace: Int16Array;
   readonly slowStamp: Uint32Array;
+  /** Epoch timing (spec/ops.md §11.7): the epoch's pre / post markers (0 or 1) and its reward sum in rewardSum[0]; empty otherwise. */
+  readonly preMark: Uint8Array;
+  readonly postMark: Uint8Array;
+  readonly rewardSum: Int32Array;
 }
 
 /** True when the layer's traces and eligibility are event-timed (spec/ops.md §11.5). */
 export function eventTimed(p: Plasticity): boolean {
   return p.timing === "event";
+}
+
+/** Steps per epoch of an epoch-timed layer (spec/ops.md §11.7: 2^epochShift); 0 for other timings. */
+export function epochSteps(p: Plasticity): number {
+  return p.timing === "epoch" ? 1 << (p.epochShift ?? EPOCH_SHIFT_DEFAULT) : 0;
 }
 
 /** One plastic layer's working weights, traces, eligibility and baseline, with its §11 kernels. */
@@ -90,6 +105,10 @@ export class PlasticLayer implements PlasticityState {
   /** Triplet rule: the slow post trace y2 (value at its last jump) and its stamps; empty otherwise. */
   readonly slowTrace: Int16Array;
   readonly slowStamp: Uint32Array;
+  /** Epoch timing: the epoch's markers and reward sum; empty otherwise. */
+  readonly preMark: Uint8Array;
+  readonly postMark: Uint8Array;
+  readonly rewardSum: Int32Array;
   private readonly learnAt: (pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number) => void;
   private readonly rewardAt: (r: number, now: number) => void;
   private readonly stored: Int16Array;
@@ -107,6 +126,7 @@ export class PlasticLayer implements PlasticityState {
       fail("FORMAT_OUT_OF_RANGE", `${what}: plasticity applies to dense or sparse input connections, not '${c.kind}'`);
     if (layer.neuron.model === "integrator") fail("FORMAT_OUT_OF_RANGE", `${what}: an integrator layer cannot be plastic`);
     checkPlasticity(p, c.weights, what);
+    if (p.timing === "epoch" && c.kind !== "dense") fail("FORMAT_OUT_OF_RANGE", `${what}: epoch timing applies to dense input connections, not '${c.kind}'`);
     this.params = p;
     this.stored = storedWeights16(c.weights);
     for (let q = 0; q < this.stored.length; q++) {
@@ -127,6 +147,10 @@ export class PlasticLayer implements PlasticityState {
     const triplet = p.rule === "triplet";
     this.slowTrace = triplet ? new Int16Array(size) : EMPTY_I16;
     this.slowStamp = triplet ? new Uint32Array(size) : EMPTY_U32;
+    const epoch = epochSteps(p);
+    this.preMark = epoch > 0 ? new Uint8Array(inputs) : EMPTY_U8;
+    this.postMark = epoch > 0 ? new Uint8Array(size) : EMPTY_U8;
+    this.rewardSum = epoch > 0 ? new Int32Array(1) : EMPTY_I32;
     const { aPlus, aMinus, learningShift, wMin, wMax } = p;
     const pre = this.preTrace;
     const post = this.postTrace;
@@ -162,7 +186,43 @@ export class PlasticLayer implements PlasticityState {
         };
       }
     }
-    if (event && c.kind === "dense") {
+    if (epoch > 0 && c.kind === "dense") {
+      const outputs = c.outputs;
+      const { preMark, postMark, rewardSum } = this;
+      const depAmt = new Int32Array(size);
+      const { preTraceShift, postTraceShift, eligibilityShift, traceIncrement } = p;
+      this.learnAt = (ev, n, fired, nFired, now) => {
+        K.plasticMark(preMark, ev, n, 1);
+        K.plasticMark(postMark, fired, nFired, 1);
+        if ((now & (epoch - 1)) !== epoch - 1) return;
+        K.plasticEpochDense(
+          preMark,
+          postMark,
+          inputs,
+          outputs,
+          pre,
+          post,
+          depAmt,
+          preTraceShift,
+          postTraceShift,
+          eligibilityShift,
+          traceIncrement,
+          aPlus,
+          aMinus,
+          rewardSum[0]!,
+          this.baseline,
+          p.baselineShift,
+          direct,
+          weights,
+          elig,
+          learningShift,
+          wMin,
+          wMax,
+        );
+        rewardSum[0] = 0;
+      };
+      this.rewardAt = (r) => K.plasticEpochAddReward(rewardSum, r);
+    } else if (event && c.kind === "dense") {
       const outputs = c.outputs;
       const gx = decayFactors(p.preTraceShift);
       const gy = decayFactors(p.postTraceShift);
@@ -256,7 +316,7 @@ export class PlasticLayer implements PlasticityState {
     if (nFired > 0) this.potentiate(fired, nFired);
   }
 
-  /** spec/ops.md §11.3 (§11.5): the reward r (int16, nonzero) at the start of step `now` (steps since reset); rstdp only. */
+  /** spec/ops.md §11.3 (§11.5; §11.7: added into the epoch's reward sum): the reward r (int16, nonzero) at the start of step `now` (steps since reset); rstdp only. */
   reward(r: number, now: number): void {
     this.rewardAt(r, now >>> 0);
   }
@@ -271,6 +331,9 @@ export class PlasticLayer implements PlasticityState {
     this.postStamp.fill(0);
     this.slowTrace.fill(0);
     this.slowStamp.fill(0);
+    this.preMark.fill(0);
+    this.postMark.fill(0);
+    this.rewardSum.fill(0);
   }
 
   /** Working weights back to the table's stored weights. */
@@ -288,7 +351,7 @@ export function packWeights(w: Int16Array, like: Weights): Weights {
   return { ...like, data: packed };
 }
 
-/** Bytes the plasticity section adds to a snapshot (spec/ops.md §10): per plastic layer w, x, y, e (int16 each), b (int32). */
+/** Bytes the plasticity section adds to a snapshot (spec/ops.md §10): per plastic layer w, x, y, e (int16 each), b (int32), then the timing's state. */
 export function plasticSnapshotLength(states: readonly (PlasticityState | undefined)[]): number {
   let length = 0;
   for (const st of states)
@@ -296,7 +359,9 @@ export function plasticSnapshotLength(states: readonly (PlasticityState | undefi
       length +=
         2 * (st.weights.length + st.preTrace.length + st.postTrace.length + st.eligibility.length + st.slowTrace.length) +
         4 +
-        4 * (st.preStamp.length + st.postStamp.length + st.slowStamp.length);
+        4 * (st.preStamp.length + st.postStamp.length + st.slowStamp.length + st.rewardSum.length) +
+        st.preMark.length +
+        st.postMark.length;
   return length;
 }
 
@@ -314,6 +379,10 @@ export function writePlasticSnapshot(view: DataView, o: number, states: readonly
     }
     for (let i = 0; i < st.slowTrace.length; i++, o += 2) view.setInt16(o, st.slowTrace[i]!, true);
     for (let i = 0; i < st.slowStamp.length; i++, o += 4) view.setUint32(o, st.slowStamp[i]!, true);
+    for (const a of [st.preMark, st.postMark]) {
+      for (let i = 0; i < a.length; i++, o += 1) view.setUint8(o, a[i]!);
+    }
+    for (let i = 0; i < st.rewardSum.length; i++, o += 4) view.setInt32(o, st.rewardSum[i]!, true);
   }
   return o;
 }
@@ -352,6 +421,17 @@ export function readPlasticSnapshot(
     const slowStamp = new Uint32Array(st.slowStamp.length);
     for (let i = 0; i < slowStamp.length; i++, o += 4) slowStamp[i] = view.getUint32(o, true);
     if (slow.some((q) => q < 0)) mismatch("a trace is negative");
+    const marks = [st.preMark, st.postMark].map((a) => {
+      if (o + a.length > view.byteLength) mismatch("it is truncated");
+      const copy = new Uint8Array(a.length);
+      for (let i = 0; i < a.length; i++, o += 1) copy[i] = view.getUint8(o);
+      return copy;
+    });
+    if (o + st.rewardSum.length * 4 > view.byteLength) mismatch("it is truncated");
+    const rewardSum = new Int32Array(st.rewardSum.length);
+    for (let i = 0; i < rewardSum.length; i++, o += 4) rewardSum[i] = view.getInt32(o, true);
+    if (marks.some((a) => a.some((m) => m > 1))) mismatch("an epoch marker is neither 0 nor 1");
+    if (rewardSum.some((r) => r < -32768 || r > 32767)) mismatch("the epoch reward sum is outside int16");
     const [w, x, y, e] = arrays as [Int16Array, Int16Array, Int16Array, Int16Array];
     if (w.some((q) => q < st.params.wMin || q > st.params.wMax)) mismatch("a plastic weight lies outside its clamp");
     if (x.some((q) => q < 0) || y.some((q) => q < 0)) mismatch("a trace is negative");
@@ -366,6 +446,9 @@ export function readPlasticSnapshot(
       st.postStamp.set(stamps[1]!);
       st.slowTrace.set(slow);
       st.slowStamp.set(slowStamp);
+      st.preMark.set(marks[0]!);
+      st.postMark.set(marks[1]!);
+      st.rewardSum.set(rewardSum);
     });
   }
   return { end: o, apply: () => parsed.forEach((f) => f()) };

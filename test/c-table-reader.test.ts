@@ -123,7 +123,17 @@ describe.skipIf(!GCC)("C event-table reader", () => {
     }
     // format version 2 plasticity: event timing and the triplet rule (spec/ops.md §11.5, §11.6)
     for (let seed = 0; seed < 30; seed++) {
-      inputs.push(encodeTable(randomTable(1000 + seed, { kinds: ["dense", "dense"], maxNeurons: 12, plasticityProbability: 1, eventTimingProbability: 0.8 })));
+      inputs.push(
+        encodeTable(
+          randomTable(1000 + seed, {
+            kinds: ["dense", "dense"],
+            maxNeurons: 12,
+            plasticityProbability: 1,
+            eventTimingProbability: 0.8,
+            epochTimingProbability: 0.3,
+          }),
+        ),
+      );
     }
     expect(crossCheck(inputs, "valid table")).toBe(inputs.length);
   });

@@ -1,5 +1,5 @@
 /**
- * The device's integer, event-timed pair and triplet STDP (spec/ops.md §11.5, §11.6) against the
+ * The device's integer, event- and epoch-timed pair and triplet STDP (spec/ops.md §11.5-§11.7) against the
  * float reference rules of models/learning/stdp.ts: the pair window and the pairing-frequency
  * curve of Pfister & Gerstner's minimal visual-cortex triplet model (Sjöström 2001 protocol).
  *
@@ -42,10 +42,11 @@ function pairNet(rule: Plasticity): EventTable {
   };
 }
 
-/** Runs pre spikes on input 0 and forced post spikes (input 1) at the given steps; returns synapse 0's weight change in float units. */
-function integerChange(table: EventTable, pre: readonly number[], post: readonly number[]): number {
+/** Runs pre spikes on input 0 and forced post spikes (input 1) at the given steps (to past the last epoch end for an epoch-timed rule of `epoch` steps); returns synapse 0's weight change in float units. */
+function integerChange(table: EventTable, pre: readonly number[], post: readonly number[], epoch = 1): number {
   const sim = new Interpreter(table);
-  const end = Math.max(...pre, ...post) + 2;
+  // an epoch-timed rule learns at its epochs' ends: run to the end of the epoch after the last spike
+  const end = epoch === 1 ? Math.max(...pre, ...post) + 2 : (Math.floor(Math.max(...pre, ...post) / epoch) + 2) * epoch;
   const preSet = new Set(pre);
   const postSet = new Set(post);
   let fired = 0;
@@ -87,6 +88,47 @@ describe("integer pair STDP (event timing) vs the float pair rule", () => {
       const want = pairWeightChange(pre, post, float);
       expect(Math.abs(got - want), `Δt ${dt}: integer ${got}, float ${want}`).toBeLessThanOrEqual(0.04 * float.aPlus);
     }
+  });
+});
+
+describe("integer pair STDP (epoch timing, spec/ops.md §11.7) vs the float pair rule on the epoch grid", () => {
+  // epochs of E = 4 steps with decay shift 2 per epoch: a factor 3/4 per epoch, tau = 4 · tauOf(2) ≈ 13.9 ms
+  const E = 4;
+  const k = 2;
+  const float: PairParams = { aPlus: 0.005, aMinus: 0.00525, tauPlusMs: E * tauOf(k), tauMinusMs: E * tauOf(k), interaction: "all-to-all" };
+  const rule: Plasticity = {
+    rule: "stdp",
+    timing: "epoch",
+    epochShift: 2,
+    preTraceShift: k,
+    postTraceShift: k,
+    traceIncrement: INCREMENT,
+    aPlus: Math.round(float.aPlus * SCALE),
+    aMinus: Math.round(float.aMinus * SCALE),
+    eligibilityShift: 1,
+    learningShift: LEARNING_SHIFT,
+    baselineShift: 0,
+    wMin: -32768,
+    wMax: 32767,
+  };
+  it("reproduces the window of one pairing within 4 % of A+ at every Δt in −60..60 ms that is a whole number of epochs", () => {
+    const table = pairNet(rule);
+    for (let dt = -60; dt <= 60; dt += E) {
+      if (dt === 0) continue;
+      // spikes at epoch starts, and the run ends on an epoch end (integerChange runs 2 steps past the last spike)
+      const [pre, post] = dt > 0 ? [[100], [100 + dt]] : [[100 - dt], [100]];
+      const got = integerChange(table, pre, post, E);
+      const want = pairWeightChange(pre, post, float);
+      expect(Math.abs(got - want), `Δt ${dt}: integer ${got}, float ${want}`).toBeLessThanOrEqual(0.04 * float.aPlus);
+    }
+  });
+
+  it("takes a pre and a post spike in the same epoch as causal, whatever their order within it", () => {
+    const table = pairNet(rule);
+    const causal = integerChange(table, [100], [102], E);
+    const anti = integerChange(table, [102], [100], E);
+    expect(anti).toBe(causal);
+    expect(causal).toBeGreaterThan(0);
   });
 });
 

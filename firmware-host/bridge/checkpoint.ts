@@ -4,7 +4,10 @@
  * working weights, read back with READ_STATE WEIGHTS in the stored width; its provenance records
  * where the learning started (source table hash), how many steps learned and how many rewards were
  * applied, summed over every run that continued from a saved table. Writing the bytes is the
- * caller's (the CLI writes them atomically); `Checkpointer` decides when.
+ * caller's (the CLI writes them atomically); `Checkpointer` decides when. An epoch-timed layer
+ * (spec/ops.md §11.7) changes its weights only at epoch ends: a checkpoint holds the weights of the
+ * last epoch end, not the open epoch's markers and reward sum (learning state that a reset drops, as
+ * it drops traces and eligibility), so a run from it after a reset is a run after a reset.
  */
 import { fail } from "../../runtime/errors.js";
 import { encodeTable } from "../../runtime/format.js";

@@ -209,4 +209,10 @@ void ps_k_plastic_event_reward_dense(int16_t *restrict weights, const int16_t *r
 /** The potentiation gain of each post spike of a triplet layer (spec/ops.md §11.6): gain[j] = min(aPlus + q15Mul(y2 at now before its jump, a3Plus), 32767). */
 void ps_k_plastic_triplet_gain(const uint32_t *restrict fired, uint32_t n, const int16_t *restrict slow, const uint32_t *restrict slowStamp, uint32_t now, const uint16_t *restrict factors, int32_t aPlus, int32_t a3Plus, int32_t *restrict gain);
 
+/** Adds a step's reward r into the epoch's reward sum of an epoch-timed rstdp layer (spec/ops.md §11.7): sum[0] = sat16(sum[0] + r). */
+void ps_k_plastic_epoch_add_reward(int32_t *restrict sum, int32_t reward);
+
+/** The end of an epoch of a dense epoch-timed layer (spec/ops.md §11.7): decays every trace once, then, one pass per row, each synapse (p, j) gets depression q15Mul(y[j], aMinus) if p was marked, potentiation q15Mul(x[p] after its increment, aPlus) if j was marked (stdp: w = clamp(w − floor(dep / 2^ls) + floor(pot / 2^ls)); rstdp: e = sat16(traceDecay(e) − dep + pot), then with a reward w = clamp(w + floor(mul16(m, e) / 2^ls))); then the marked post traces step up, the baseline moves, and the markers clear. reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs). */
+void ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace, int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift, int32_t increment, int32_t aPlus, int32_t aMinus, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax);
+
 #endif /* PS_KERNELS_GENERATED_H */

@@ -70,7 +70,10 @@ typedef enum ps_readout_kind { PS_READOUT_COUNT = 0, PS_READOUT_MEMBRANE = 1 } p
 typedef enum ps_rule { PS_RULE_STDP = 0, PS_RULE_RSTDP = 1, PS_RULE_TRIPLET = 2 } ps_rule_t;
 
 /** Plasticity timing (Plasticity["timing"], spec/ops.md §11.5): per step (absent) or event-driven. */
-typedef enum ps_timing { PS_TIMING_STEP = 0, PS_TIMING_EVENT = 1 } ps_timing_t;
+typedef enum ps_timing { PS_TIMING_STEP = 0, PS_TIMING_EVENT = 1, PS_TIMING_EPOCH = 2 } ps_timing_t;
+
+/** epochShift of an epoch-timed layer that leaves it out (spec/ops.md §11.7; runtime/model.ts EPOCH_SHIFT_DEFAULT). */
+#define PS_EPOCH_SHIFT_DEFAULT 5
 
 /** Channels, height, width; index of (c, y, x) is (c * h + y) * w + x. All zero when absent. */
 typedef struct ps_shape3 {
@@ -159,6 +162,7 @@ typedef struct ps_plasticity {
     uint8_t baseline_shift;    /* 0..15 */
     uint8_t timing;            /* ps_timing_t */
     uint8_t triplet_shift;     /* triplet: 1..15 (slow post trace); else 0 */
+    uint8_t epoch_shift;       /* epoch timing: 1..8 (epochs of 2^epoch_shift steps); else 0 */
     int16_t a3_plus;           /* triplet: 0..32767; else 0 */
     int16_t trace_increment;   /* 1..32767 */
     int16_t a_plus;            /* 0..32767 */

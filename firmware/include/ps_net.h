@@ -44,9 +44,11 @@
 #define PS_NET_LEARN_EVENT 2u
 /** The triplet rule (§11.6; needs PS_NET_LEARN_EVENT too). */
 #define PS_NET_LEARN_TRIPLET 4u
+/** Epoch timing (§11.7): stdp and rstdp, dense. */
+#define PS_NET_LEARN_EPOCH 8u
 #ifndef PS_NET_LEARNING
 /** Every rule (the generic firmware, which accepts any uploaded table). */
-#define PS_NET_LEARNING 7u
+#define PS_NET_LEARNING 15u
 #endif
 
 /** Snapshot magic "PSS1" little-endian (spec/ops.md §10). */
@@ -81,6 +83,9 @@ typedef struct ps_layer_state {
     int32_t *gain;         /* potentiation gain per neuron: a_plus, or the triplet gain of this step's spikes */
     int16_t *slow;         /* triplet only: slow post trace y2 at each neuron's last spike; NULL otherwise */
     uint32_t *slow_stamp;  /* triplet only: its stamps */
+    /* epoch-timed plastic layers only (spec/ops.md §11.7); NULL / 0 otherwise */
+    int32_t *epoch;        /* [0] the epoch's summed reward R, then the pre and the post markers (bytes, each 0 or 1,
+                              word-rounded), then with an int8 clamp the working weights as int8 (ps_net.c) */
     int32_t baseline[1];   /* reward baseline b */
     uint32_t synapses;     /* plastic synapses (0 when the layer does not learn) */
     uint32_t pre_size;     /* presynaptic neurons */

@@ -19,6 +19,8 @@
  * test/conformance compares the kernels that call these with the TS interpreter and the reference
  * oracle on the host and on the Cortex-M4 under QEMU, event-timed plastic layers included.
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PS_PLASTIC_EVENT_FAST 1
@@ -101,6 +103,215 @@ static inline void ps_plastic_event_reward_weights(int16_t *restrict weights, co
             weights[q] = (int16_t)(w < wMin ? wMin : (w > wMax ? wMax : w));
         }
     }
+}
+
+/*
+ * Epoch-timed R-STDP (spec/ops.md §11.7) and the int16 working-weight fold of a plastic layer, in C,
+ * computing the integers of the IR kernels (plasticEpochDense, scatterDenseW16Exact) with cheaper
+ * arithmetic, each step justified by the value ranges (spec/ops.md §12.2 item 5):
+ *  - traceDecay(x, k) of x in the int16 range is x - ((x + bias) >> k) with bias = 2^k - 1 for
+ *    x >= 0 and 0 for x < 0 (the ceiling of a non-negative value, the floor of a negative one);
+ *  - the eligibility sum traceDecay(e) - dep + pot has each term within int16 magnitude, so it is a
+ *    plain int32 sum before the sat16;
+ *  - the weight change floor(m * e / 2^ls) is an arithmetic right shift, and the weight plus it
+ *    cannot leave int32, so the add before the clamp is plain;
+ *  - the fold of a step of spikes with one shift sums each output's weights over the events in
+ *    int32 and scales once: §12.1's bound (over the clamp for a plastic layer) keeps every partial
+ *    sum, and the scaled sum, inside int32, so any order gives the same integers.
+ * test/conformance compares them with the TS interpreter and the reference oracle on the host and
+ * under QEMU (Cortex-M4, M55, RV32), epoch-timed plastic layers included.
+ */
+#define PS_PLASTIC_EPOCH_FAST 1
+/* The epoch pass and the int16 folds at -O2 under GCC, whose -Os spills their loops' registers
+ * (measured on the M4: 270k instead of 327k instructions per unrewarded pass of 16,384 synapses);
+ * clang has no per-function optimize attribute. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PS_PF_O2 __attribute__((optimize("O2")))
+#else
+#define PS_PF_O2
+#endif
+#define PS_FOLD_DENSE_I16_SPIKES 1
+
+/** traceDecay (spec/ops.md §11.1) of x in the int16 range, shift k 1..15. */
+__attribute__((always_inline)) static inline int32_t ps_pf_trace_decay(int32_t x, uint32_t k)
+{
+    int32_t bias = (int32_t)(((1u << k) - 1u) & ~(uint32_t)(x >> 31));
+    return x - ((x + bias) >> k);
+}
+
+/** sat16 of x (one instruction where the core has SSAT). */
+__attribute__((always_inline)) static inline int32_t ps_pf_ssat16(int32_t x)
+{
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+    int32_t out;
+    __asm__("ssat %0, #16, %1" : "=r"(out) : "r"(x));
+    return out;
+#else
+    return x > 32767 ? 32767 : (x < -32768 ? -32768 : x);
+#endif
+}
+
+/* One synapse j of a row in the epoch pass (plasticEpochDense's inner loop), as a statement: the new
+ * eligibility v from e[j], the row's potentiation `pot` where postMark[j] is set, and DEP (the row's
+ * depression term, 0 for an unmarked pre neuron); REWARD moves the weight by m times it. */
+#define PS_PF_EPOCH_SYNAPSE(DEP, REWARD)                                                   \
+    do {                                                                                   \
+        int32_t x0 = e[j];                                                                 \
+        int32_t v = x0 - ((x0 + (int32_t)(mask & ~(uint32_t)(x0 >> 31))) >> k);           \
+        v = ps_pf_ssat16(v + (pot & -(int32_t)postMark[j]) - (DEP));                        \
+        e[j] = (int16_t)v;                                                                 \
+        if (REWARD) {                                                                      \
+            int32_t nw = (int32_t)w[j] + ((m * v) >> ls);                                  \
+            w[j] = (int16_t)(nw < wMin ? wMin : (nw > wMax ? wMax : nw));                  \
+        }                                                                                  \
+    } while (0)
+
+/**
+ * The end of an epoch of a dense rstdp layer (plasticEpochDense with direct false, its markers set
+ * to 0 or 1): m is the reward's error sat16(R - b), `rewarded` whether R is not 0; the caller moves
+ * the baseline.
+ */
+PS_PF_O2 static inline void ps_plastic_epoch_rstdp(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace,
+                                          int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift,
+                                          int32_t increment, int32_t aPlus, int32_t aMinus, bool rewarded, int32_t m, int16_t *restrict weights,
+                                          int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+    const uint32_t k = eligShift;
+    const uint32_t mask = (1u << eligShift) - 1u;
+    const uint32_t ls = learningShift;
+    for (uint32_t j = 0u; j < outputs; j++) {
+        int32_t y = ps_pf_trace_decay(postTrace[j], postShift);
+        postTrace[j] = (int16_t)y;
+        depAmt[j] = (y * aMinus) >> 15;
+    }
+    for (uint32_t p = 0u; p < inputs; p++) {
+        int32_t x = ps_pf_trace_decay(preTrace[p], preShift);
+        bool marked = preMark[p] != 0u;
+        if (marked) {
+            x = ps_pf_ssat16(x + increment);
+        }
+        preTrace[p] = (int16_t)x;
+        int32_t pot = (x * aPlus) >> 15;
+        int16_t *restrict e = elig + p * outputs;
+        int16_t *restrict w = weights + p * outputs;
+        /* the four row loops, so the tests stay out of the inner loop */
+        if (rewarded) {
+            if (marked) {
+                for (uint32_t j = 0u; j < outputs; j++) {
+                    PS_PF_EPOCH_SYNAPSE(depAmt[j], 1);
+                }
+            } else {
+                for (uint32_t j = 0u; j < outputs; j++) {
+                    PS_PF_EPOCH_SYNAPSE(0, 1);
+                }
+            }
+        } else if (marked) {
+            for (uint32_t j = 0u; j < outputs; j++) {
+                PS_PF_EPOCH_SYNAPSE(depAmt[j], 0);
+            }
+        } else {
+            for (uint32_t j = 0u; j < outputs; j++) {
+                PS_PF_EPOCH_SYNAPSE(0, 0);
+            }
+        }
+        preMark[p] = 0u;
+    }
+    for (uint32_t j = 0u; j < outputs; j++) {
+        if (postMark[j] != 0u) {
+            postTrace[j] = (int16_t)ps_pf_ssat16((int32_t)postTrace[j] + increment);
+            postMark[j] = 0u;
+        }
+    }
+}
+
+/** Two int16 weights from one 32-bit load (little-endian: the first in the low half). */
+__attribute__((always_inline)) static inline uint32_t ps_pf_pair(const int16_t *at)
+{
+    uint32_t word;
+    __builtin_memcpy(&word, at, 4u);
+    return word;
+}
+
+/**
+ * acc[j] += scale * (the sum of w[rows[e] * outputs + j] over e < n), four outputs at a time in
+ * registers from two 32-bit loads per row (two weights each: low half sign-extended, high half by an
+ * arithmetic shift); returns n * outputs. Rows must start 4-byte aligned (ps_fold_dense_i16_fits).
+ */
+PS_PF_O2 static inline uint32_t ps_fold_dense_i16_spikes(const uint32_t *restrict rows, uint32_t n, const int16_t *restrict w, uint32_t outputs, int32_t scale,
+                                                int32_t *restrict acc)
+{
+    uint32_t j = 0u;
+    for (; j + 4u <= outputs; j += 4u) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int16_t *col = w + j;
+        for (uint32_t e = 0u; e < n; e++) {
+            const int16_t *r = col + rows[e] * outputs;
+            uint32_t p0 = ps_pf_pair(r), p1 = ps_pf_pair(r + 2);
+            a0 += (int16_t)p0;
+            a1 += (int32_t)p0 >> 16;
+            a2 += (int16_t)p1;
+            a3 += (int32_t)p1 >> 16;
+        }
+        acc[j] += scale * a0;
+        acc[j + 1u] += scale * a1;
+        acc[j + 2u] += scale * a2;
+        acc[j + 3u] += scale * a3;
+    }
+    for (; j < outputs; j++) {
+        int32_t a = 0;
+        for (uint32_t e = 0u; e < n; e++) {
+            a += w[rows[e] * outputs + j];
+        }
+        acc[j] += scale * a;
+    }
+    return n * outputs;
+}
+
+/**
+ * The graded twin of ps_fold_dense_i16_spikes: acc[j] += scale * (the sum of w[rows[e] * outputs + j] *
+ * values[e] over e < n), with scale = 2^shift for the whole step (one shift for the layer).
+ */
+PS_PF_O2 static inline uint32_t ps_fold_dense_i16_graded(const uint32_t *restrict rows, const uint8_t *restrict values, uint32_t n, const int16_t *restrict w,
+                                                uint32_t outputs, int32_t scale, int32_t *restrict acc)
+{
+    uint32_t j = 0u;
+    for (; j + 4u <= outputs; j += 4u) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int16_t *col = w + j;
+        for (uint32_t e = 0u; e < n; e++) {
+            const int16_t *r = col + rows[e] * outputs;
+            int32_t v = values[e];
+            uint32_t p0 = ps_pf_pair(r), p1 = ps_pf_pair(r + 2);
+            a0 += (int16_t)p0 * v;
+            a1 += ((int32_t)p0 >> 16) * v;
+            a2 += (int16_t)p1 * v;
+            a3 += ((int32_t)p1 >> 16) * v;
+        }
+        acc[j] += scale * a0;
+        acc[j + 1u] += scale * a1;
+        acc[j + 2u] += scale * a2;
+        acc[j + 3u] += scale * a3;
+    }
+    for (; j < outputs; j++) {
+        int32_t a = 0;
+        for (uint32_t e = 0u; e < n; e++) {
+            a += w[rows[e] * outputs + j] * (int32_t)values[e];
+        }
+        acc[j] += scale * a;
+    }
+    return n * outputs;
+}
+
+/** True when ps_fold_dense_i16_spikes applies: a little-endian core, rows of an even number of outputs from a 4-byte aligned start. */
+static inline int ps_fold_dense_i16_fits(const int16_t *w, uint32_t outputs)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return ((uintptr_t)w & 3u) == 0u && (outputs & 1u) == 0u && outputs >= 4u;
+#else
+    (void)w;
+    (void)outputs;
+    return 0;
+#endif
 }
 
 #endif /* PS_PLASTIC_FAST_H */

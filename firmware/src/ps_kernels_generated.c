@@ -392,6 +392,12 @@ uint32_t ps_k_scatter_dense_w8_exact(const uint32_t *restrict pre, uint32_t n, c
 
 uint32_t ps_k_scatter_dense_w16_exact(const uint32_t *restrict pre, uint32_t n, const uint8_t *restrict values, bool graded, uint32_t channels, const int16_t *restrict weights, const uint8_t *restrict shift, bool shiftPerChannel, uint32_t plane, int32_t *restrict acc)
 {
+#ifdef PS_FOLD_DENSE_I16_SPIKES
+    if (!shiftPerChannel && ps_fold_dense_i16_fits(weights, channels * plane)) {
+        return graded ? ps_fold_dense_i16_graded(pre, values, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc)
+                      : ps_fold_dense_i16_spikes(pre, n, weights, channels * plane, ps_syn_scale(1u, shift[0u]), acc);
+    }
+#endif
     uint32_t outputs = (channels * plane);
     /* bounded by: input events of the step (<= presynaptic layer size) */
     for (uint32_t e = 0u; e < n; e++) {
@@ -1606,5 +1612,108 @@ void ps_k_plastic_triplet_gain(const uint32_t *restrict fired, uint32_t n, const
         uint32_t j = fired[s];
         int32_t y2 = ps_decay_by(factors, (int32_t)slow[j], ps_age(now, slowStamp[j]));
         gain[j] = ps_clamp(ps_sat_add32(aPlus, ps_shr_floor32(ps_mul16(y2, a3Plus), 15)), 0, 32767);
+    }
+}
+
+void ps_k_plastic_epoch_add_reward(int32_t *restrict sum, int32_t reward)
+{
+    sum[0u] = ps_sat16(ps_sat_add32(sum[0u], reward));
+}
+
+void ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace, int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift, int32_t increment, int32_t aPlus, int32_t aMinus, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+{
+#ifdef PS_PLASTIC_EPOCH_FAST
+    if (!direct) {
+        int32_t b0 = baseline[0u];
+        int32_t error0 = ps_sat_sub32(reward, b0);
+        ps_plastic_epoch_rstdp(preMark, postMark, inputs, outputs, preTrace, postTrace, depAmt, preShift, postShift, eligShift, increment, aPlus, aMinus,
+                               reward != 0, ps_sat16(error0), weights, elig, learningShift, wMin, wMax);
+        if (reward != 0 && baselineShift > 0u) {
+            baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));
+        }
+        return;
+    }
+#endif
+    int32_t b = baseline[0u];
+    int32_t error = ps_sat_sub32(reward, b);
+    int32_t m = ps_sat16(error);
+    /* bounded by: post neurons */
+    for (uint32_t j = 0u; j < outputs; j++) {
+        int32_t y = ps_trace_decay((int32_t)postTrace[j], postShift);
+        postTrace[j] = (int16_t)y;
+        depAmt[j] = (direct ? ps_shr_floor32(ps_shr_floor32(ps_mul16(y, aMinus), 15), learningShift) : ps_shr_floor32(ps_mul16(y, aMinus), 15));
+    }
+    /* bounded by: presynaptic neurons */
+    for (uint32_t p = 0u; p < inputs; p++) {
+        uint8_t marked = preMark[p];
+        int32_t x = ps_trace_decay((int32_t)preTrace[p], preShift);
+        int32_t xn = ((marked != 0) ? ps_sat16(ps_sat_add32(x, increment)) : x);
+        preTrace[p] = (int16_t)xn;
+        int32_t pot = (direct ? ps_shr_floor32(ps_shr_floor32(ps_mul16(xn, aPlus), 15), learningShift) : ps_shr_floor32(ps_mul16(xn, aPlus), 15));
+        uint32_t base = (p * outputs);
+        if (direct) {
+            if ((marked != 0)) {
+                /* bounded by: post neurons */
+                for (uint32_t j = 0u; j < outputs; j++) {
+                    uint32_t q = (base + j);
+                    weights[q] = (int16_t)ps_clamp(ps_sat_add32(ps_sat_sub32((int32_t)weights[q], depAmt[j]), ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
+                }
+            } else {
+                /* bounded by: post neurons */
+                for (uint32_t j = 0u; j < outputs; j++) {
+                    uint32_t q = (base + j);
+                    weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
+                }
+            }
+        } else {
+            if ((reward != 0)) {
+                if ((marked != 0)) {
+                    /* bounded by: post neurons */
+                    for (uint32_t j = 0u; j < outputs; j++) {
+                        uint32_t q = (base + j);
+                        int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
+                        elig[q] = (int16_t)e;
+                        weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                    }
+                } else {
+                    /* bounded by: post neurons */
+                    for (uint32_t j = 0u; j < outputs; j++) {
+                        uint32_t q = (base + j);
+                        int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
+                        elig[q] = (int16_t)e;
+                        weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                    }
+                }
+            } else {
+                if ((marked != 0)) {
+                    /* bounded by: post neurons */
+                    for (uint32_t j = 0u; j < outputs; j++) {
+                        uint32_t q = (base + j);
+                        int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
+                        elig[q] = (int16_t)e;
+                    }
+                } else {
+                    /* bounded by: post neurons */
+                    for (uint32_t j = 0u; j < outputs; j++) {
+                        uint32_t q = (base + j);
+                        int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
+                        elig[q] = (int16_t)e;
+                    }
+                }
+            }
+        }
+        preMark[p] = 0;
+    }
+    /* bounded by: post neurons */
+    for (uint32_t j = 0u; j < outputs; j++) {
+        if ((postMark[j] != 0)) {
+            postTrace[j] = (int16_t)ps_sat16(ps_sat_add32((int32_t)postTrace[j], increment));
+            postMark[j] = 0;
+        }
+    }
+    if ((reward != 0)) {
+        if ((baselineShift > 0)) {
+            baseline[0u] = ps_sat_add32(b, ps_shr_floor32(error, baselineShift));
+        }
     }
 }

@@ -103,6 +103,38 @@ static bool ps_net_exact(const ps_layer_t *layer, uint32_t vmax, int32_t *scratc
 
 static int16_t ps_net_no_elig[1];
 
+/**
+ * spec/ops.md §12.1 for a plastic layer: its working weights never leave wMin..wMax, so the bound
+ * taken with every input weight at max(|wMin|, |wMax|) covers every weight it can learn. `w` (the
+ * layer's working weights, `synapses` entries) is used as scratch; the caller copies the stored
+ * weights back afterwards. Not proven when that magnitude is 32768 (no int16 holds it).
+ */
+static bool ps_net_plastic_exact(const ps_layer_t *layer, int16_t *w, uint32_t synapses, uint32_t vmax, int32_t *scratch)
+{
+    const ps_connection_t *c = &layer->input;
+    int32_t lo = layer->plasticity.w_min < 0 ? -(int32_t)layer->plasticity.w_min : (int32_t)layer->plasticity.w_min;
+    int32_t hi = layer->plasticity.w_max < 0 ? -(int32_t)layer->plasticity.w_max : (int32_t)layer->plasticity.w_max;
+    int32_t big = lo > hi ? lo : hi;
+    bool per_channel = c->weights.shift_len != 1u;
+    uint32_t plane = ps_net_plane(layer);
+    if (big > 32767) {
+        return false;
+    }
+    for (uint32_t q = 0u; q < synapses; q++) {
+        w[q] = (int16_t)big;
+    }
+    memset(scratch, 0, (size_t)layer->size * sizeof(int32_t));
+    if (c->kind == PS_CONN_DENSE) {
+        ps_k_bound_dense_w16(c->inputs, ps_net_channels(layer), w, c->weights.shift, per_channel, plane, vmax, scratch);
+    } else if (c->cols16 != NULL) {
+        ps_k_bound_sparse_w16_c16(c->inputs, c->row_ptr, c->cols16, w, c->weights.shift, per_channel, plane, vmax, scratch);
+    } else {
+        ps_k_bound_sparse_w16_c32(c->inputs, c->row_ptr, c->cols32, w, c->weights.shift, per_channel, plane, vmax, scratch);
+    }
+    ps_net_bound(&layer->recurrent, layer, 1u, scratch);
+    return scratch[ps_k_argmax_i32(scratch, layer->size)] < INT32_MAX;
+}
+
 /* The learning rules of this build (PS_NET_LEARNING, ps_net.h) as constant conditions: the
  * compiler folds the code of a rule left out away, while every call stays visible to it. */
 #define PS_NET_LEARNS ((PS_NET_LEARNING) != 0u)
@@ -114,6 +146,9 @@ static bool ps_net_rule_built(const ps_layer_t *layer)
     const ps_plasticity_t *p = &layer->plasticity;
     if (!layer->has_plasticity) {
         return true;
+    }
+    if (p->timing == PS_TIMING_EPOCH) {
+        return PS_NET_HAS(PS_NET_LEARN_EPOCH);
     }
     if (p->timing != PS_TIMING_EVENT) {
         return PS_NET_HAS(PS_NET_LEARN_STEP);
@@ -145,6 +180,48 @@ static uint32_t ps_net_event_words(const ps_model_t *model, uint32_t l)
            + (layer->plasticity.rule == PS_RULE_TRIPLET ? (layer->size + 1u) / 2u + layer->size : 0u);
 }
 
+/** True when an epoch-timed layer keeps an int8 copy of its working weights (spec/ops.md §11.7): dense, its clamp inside int8. */
+static bool ps_net_epoch_int8(const ps_layer_t *layer)
+{
+    return layer->has_plasticity && layer->plasticity.timing == PS_TIMING_EPOCH && layer->input.kind == PS_CONN_DENSE && layer->plasticity.w_min >= -128
+           && layer->plasticity.w_max <= 127;
+}
+
+/* An epoch-timed layer's block (ps_layer_state_t.epoch): the reward sum, the markers, the int8 weights. */
+#define PS_PRE_MARK(s) ((uint8_t *)((s)->epoch + 1))
+#define PS_POST_MARK(s) (PS_PRE_MARK(s) + (((s)->pre_size + 3u) & ~3u))
+#define PS_W8(s, size) ((int8_t *)(PS_POST_MARK(s) + (((size) + 3u) & ~3u)))
+
+/** The int8 copy of an epoch-timed layer's working weights, refreshed (its weights change only at epoch ends). */
+static void ps_net_mirror8(ps_layer_state_t *s, uint32_t size)
+{
+    const int16_t *w = s->w;
+    int8_t *o = PS_W8(s, size);
+    const int16_t *end4 = w + (s->synapses & ~3u);
+    while (w != end4) {
+        o[0] = (int8_t)w[0];
+        o[1] = (int8_t)w[1];
+        o[2] = (int8_t)w[2];
+        o[3] = (int8_t)w[3];
+        w += 4;
+        o += 4;
+    }
+    for (const int16_t *end = s->w + s->synapses; w != end; w++, o++) {
+        *o = (int8_t)*w;
+    }
+}
+
+/** Extra state words of an epoch-timed plastic layer (spec/ops.md §11.7): the markers (bytes) and the int8 weight copy (the pass's scratch is the layer's acc). */
+static uint32_t ps_net_epoch_words(const ps_model_t *model, uint32_t l)
+{
+    const ps_layer_t *layer = &model->layers[l];
+    if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EPOCH) {
+        return 0u;
+    }
+    return 1u + (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u
+           + (ps_net_epoch_int8(layer) ? (ps_net_plastic_synapses(layer) + 3u) / 4u : 0u);
+}
+
 /** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
 static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
 {
@@ -155,7 +232,7 @@ static uint32_t ps_net_plastic_words(const ps_model_t *model, uint32_t l)
     }
     return (syn + 1u) / 2u + (ps_net_pre_size(model, l) + 1u) / 2u + (layer->size + 1u) / 2u
            + (layer->plasticity.rule == PS_RULE_RSTDP ? (syn + 1u) / 2u : 0u) + (layer->size + 3u) / 4u
-           + ps_net_event_words(model, l);
+           + ps_net_event_words(model, l) + ps_net_epoch_words(model, l);
 }
 
 uint32_t ps_net_plastic_bytes(const ps_model_t *model)
@@ -239,12 +316,14 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
         s->gain = NULL;
         s->slow = NULL;
         s->slow_stamp = NULL;
+        s->epoch = NULL;
         if (PS_NET_LEARNS && layer->has_plasticity) {
-            /* weights change while learning: the §12.1 proof over the stored weights does not hold */
-            s->exact_spikes = false;
-            s->exact_graded = false;
+            /* weights change while learning: the §12.1 proof over the stored weights does not hold,
+             * the one over the clamp does (ps_net_reset_weights below puts the stored weights back) */
             s->w = (int16_t *)state;
             state += (s->synapses + 1u) / 2u;
+            s->exact_spikes = ps_net_plastic_exact(layer, s->w, s->synapses, 1u, s->acc);
+            s->exact_graded = (l == 0u || model->layers[l - 1u].neuron.multi_spike) ? ps_net_plastic_exact(layer, s->w, s->synapses, 255u, s->acc) : s->exact_spikes;
             s->pre_trace = (int16_t *)state;
             state += (s->pre_size + 1u) / 2u;
             s->post_trace = (int16_t *)state;
@@ -282,6 +361,10 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
                     s->slow_stamp = state;
                     state += size;
                 }
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && layer->plasticity.timing == PS_TIMING_EPOCH) {
+                s->epoch = (int32_t *)state;
+                state += 1u + (s->pre_size + 3u) / 4u + (size + 3u) / 4u + (ps_net_epoch_int8(layer) ? (s->synapses + 3u) / 4u : 0u);
             }
         }
     }
@@ -326,6 +409,11 @@ void ps_net_reset(ps_net_t *net)
             if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 memset(s->slow, 0, size * sizeof(int16_t));
                 memset(s->slow_stamp, 0, size * sizeof(uint32_t));
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+                s->epoch[0] = 0;
+                memset(PS_PRE_MARK(s), 0, s->pre_size);
+                memset(PS_POST_MARK(s), 0, size);
             }
             s->baseline[0] = 0;
         }
@@ -508,6 +596,9 @@ void ps_net_reset_weights(ps_net_t *net)
         for (uint32_t q = 0u; PS_NET_LEARNS && q < s->synapses && s->w != NULL; q++) {
             s->w[q] = (int16_t)(w->bits == 4u ? ps_int4_at(w->packed4, q) : w->bits == 8u ? (int32_t)w->i8[q] : (int32_t)w->i16[q]);
         }
+        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL && ps_net_epoch_int8(&model->layers[l])) {
+            ps_net_mirror8(s, model->layers[l].size);
+        }
     }
 }
 
@@ -526,14 +617,31 @@ const int16_t *ps_net_weights(const ps_net_t *net, uint32_t layer, uint32_t *cou
     return net->layers[layer].w;
 }
 
-/** A plastic layer's feed-forward fold through its int16 working weights (always saturating). */
-static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, const uint8_t *values)
+/** A plastic layer's feed-forward fold through its int16 working weights (exact where §12.1's bound over the clamp holds). */
+static void ps_net_scatter_plastic(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, const uint8_t *values, bool exact)
 {
     const ps_connection_t *c = &layer->input;
     bool graded = values != NULL;
     bool per_channel = c->weights.shift_len != 1u;
     uint32_t plane = ps_net_plane(layer);
-    if (c->kind == PS_CONN_DENSE) {
+    if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL && ps_net_epoch_int8(layer)) {
+        /* spec/ops.md §11.7: the same weights as int8 (an epoch-timed layer's copy), through the int8 folds */
+        if (exact) {
+            (void)ps_k_scatter_dense_w8_exact(pre, n, values, graded, ps_net_channels(layer), PS_W8(s, layer->size), c->weights.shift, per_channel, plane, s->acc);
+        } else {
+            (void)ps_k_scatter_dense_w8(pre, n, values, graded, ps_net_channels(layer), PS_W8(s, layer->size), c->weights.shift, per_channel, plane, s->acc);
+        }
+        return;
+    }
+    if (exact) {
+        if (c->kind == PS_CONN_DENSE) {
+            (void)ps_k_scatter_dense_w16_exact(pre, n, values, graded, ps_net_channels(layer), s->w, c->weights.shift, per_channel, plane, s->acc);
+        } else if (c->cols16 != NULL) {
+            (void)ps_k_scatter_sparse_w16_c16_exact(pre, n, values, graded, c->row_ptr, c->cols16, s->w, c->weights.shift, per_channel, plane, s->acc);
+        } else {
+            (void)ps_k_scatter_sparse_w16_c32_exact(pre, n, values, graded, c->row_ptr, c->cols32, s->w, c->weights.shift, per_channel, plane, s->acc);
+        }
+    } else if (c->kind == PS_CONN_DENSE) {
         (void)ps_k_scatter_dense_w16(pre, n, values, graded, ps_net_channels(layer), s->w, c->weights.shift, per_channel, plane, s->acc);
     } else if (c->cols16 != NULL) {
         (void)ps_k_scatter_sparse_w16_c16(pre, n, values, graded, c->row_ptr, c->cols16, s->w, c->weights.shift, per_channel, plane, s->acc);
@@ -566,6 +674,28 @@ static void ps_net_learn_event(const ps_layer_t *layer, ps_layer_state_t *s, con
         if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
             ps_k_plastic_event_bump(s->slow, s->slow_stamp, s->spikes, s->n_spikes, now, s->factors + 48, p->trace_increment);
         }
+    }
+}
+
+/** spec/ops.md §11.7, right after the neuron update of step `now` of an epoch-timed (dense) layer: mark the
+ * step's pre events and post spikes; at the epoch's last step, one fused pass does the epoch's learning. */
+static void ps_net_learn_epoch(const ps_layer_t *layer, ps_layer_state_t *s, const uint32_t *pre, uint32_t n, uint32_t now)
+{
+    const ps_plasticity_t *p = &layer->plasticity;
+    ps_k_plastic_mark(PS_PRE_MARK(s), pre, n, 1u);
+    ps_k_plastic_mark(PS_POST_MARK(s), s->spikes, s->n_spikes, 1u);
+    uint32_t mask = (1u << p->epoch_shift) - 1u;
+    if ((now & mask) == mask) {
+        /* the layer's acc is free after its neuron update: the pass's depression scratch */
+        int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
+        ps_k_plastic_epoch_dense(PS_PRE_MARK(s), PS_POST_MARK(s), s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->acc, p->pre_trace_shift,
+                                 p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->epoch[0], s->baseline,
+                                 p->baseline_shift, p->rule != PS_RULE_RSTDP, s->w, elig, p->learning_shift, p->w_min, p->w_max);
+        /* the weights moved only if the rule is stdp or the epoch was rewarded */
+        if (ps_net_epoch_int8(layer) && (p->rule != PS_RULE_RSTDP || s->epoch[0] != 0)) {
+            ps_net_mirror8(s, layer->size);
+        }
+        s->epoch[0] = 0;
     }
 }
 
@@ -699,7 +829,10 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             ps_layer_state_t *s = &net->layers[l];
             if (s->elig != NULL) {
                 const ps_plasticity_t *p = &layer->plasticity;
-                if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
+                if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+                    /* §11.7: into the epoch's reward sum, which acts at the epoch's end */
+                    ps_k_plastic_epoch_add_reward(s->epoch, net->reward);
+                } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
                     /* §11.5: the eligibility as it was at the end of the previous step */
                     ps_k_plastic_event_reward_dense(s->w, s->elig, s->pre_size, layer->input.outputs, s->pre_stamp, s->post_stamp, net->t_low - 1u, s->factors + 32, net->reward, s->baseline, p->baseline_shift, p->learning_shift, p->w_min, p->w_max);
                 } else if (PS_NET_HAS(PS_NET_LEARN_STEP)) {
@@ -725,14 +858,16 @@ static ps_status_t ps_net_step_from(ps_net_t *net, const uint32_t *indices, cons
             memcpy(s->acc, held, (size_t)layer->size * sizeof(int32_t));
         } else if (PS_NET_LEARNS && s->w != NULL) {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
-            ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values);
+            ps_net_scatter_plastic(layer, s, pre, pre_count, pre_values, exact);
         } else {
             memset(s->acc, 0, (size_t)layer->size * sizeof(int32_t));
             ps_net_scatter(&layer->input, layer, pre, pre_count, pre_values, exact, s->acc);
         }
         ps_net_scatter(&layer->recurrent, layer, s->previous, s->n_previous, NULL, exact, s->acc);
         s->n_spikes = ps_net_update(layer, s);
-        if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
+        if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+            ps_net_learn_epoch(layer, s, pre, pre_count, net->t_low);
+        } else if (PS_NET_HAS(PS_NET_LEARN_EVENT) && s->pre_stamp != NULL) {
             ps_net_learn_event(layer, s, pre, pre_count, net->t_low);
         } else if (PS_NET_HAS(PS_NET_LEARN_STEP) && s->w != NULL) {
             ps_net_learn(layer, s, pre, pre_count);
@@ -793,6 +928,9 @@ size_t ps_net_snapshot_size(const ps_net_t *net)
             }
             if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 bytes += 6u * size; /* §11.6 triplet: slow trace (int16) and its stamps (uint32) */
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+                bytes += (size_t)s->pre_size + size + 4u; /* §11.7 epoch timing: the markers (uint8 each) and the reward sum (int32) */
             }
         }
     }
@@ -880,6 +1018,13 @@ ps_status_t ps_net_snapshot(const ps_net_t *net, uint8_t *out, size_t capacity, 
             if (PS_NET_HAS(PS_NET_LEARN_TRIPLET) && s->slow != NULL) {
                 o = ps_net_put_i16s(o, s->slow, model->layers[l].size);
                 o = ps_net_put_u32s(o, s->slow_stamp, model->layers[l].size);
+            }
+            if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && s->epoch != NULL) {
+                memcpy(o, PS_PRE_MARK(s), s->pre_size);
+                o += s->pre_size;
+                memcpy(o, PS_POST_MARK(s), model->layers[l].size);
+                o += model->layers[l].size;
+                o = ps_net_put_u32(o, (uint32_t)s->epoch[0]);
             }
         }
     }

@@ -533,9 +533,9 @@ static const char *const N_RESET[] = {"subtract", "value", 0};
 static const char *const N_ENCODING[] = {"spikes", "rate", "current", 0};
 static const char *const N_READOUT[] = {"count", "membrane", 0};
 static const char *const N_RULE[] = {"stdp", "rstdp", "triplet", 0};
-static const char *const N_TIMING[] = {"step", "event", 0};
+static const char *const N_TIMING[] = {"step", "event", "epoch", 0};
 /* plasticity keys format version 2 added (optional; absent keeps the version-1 meaning) */
-static const char *const K_PLASTICITY_V2[] = {"timing", "tripletShift", "a3Plus", 0};
+static const char *const K_PLASTICITY_V2[] = {"timing", "tripletShift", "a3Plus", "epochShift", 0};
 static const char *const K_NEURON_V2[] = {"compare", "resetDelay", "multiSpike", "vInit", "synapse", "currentQ15", "leakQ15s", "currentQ15s", 0};
 static const char *const N_COMPARE[] = {"ge", "gt", 0};
 static const char *const N_SYNAPSE[] = {"shift", "q15", 0};
@@ -998,7 +998,7 @@ static int v_plasticity(rd_t *r, size_t pv, const ps_layer_t *layer, const wsrc_
     uint32_t k;
     int rule = one_of(r, t_get(r, pv, "rule"), N_RULE);
     int timing = PS_TIMING_STEP;
-    int64_t triplet_shift = 0, a3_plus = 0;
+    int64_t triplet_shift = 0, a3_plus = 0, epoch_shift = PS_EPOCH_SHIFT_DEFAULT;
     if (rule < 0) return 0;
     if (layer->input.kind != PS_CONN_DENSE && layer->input.kind != PS_CONN_SPARSE) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
     if (layer->neuron.model == PS_NEURON_INTEGRATOR) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
@@ -1013,6 +1013,12 @@ static int v_plasticity(rd_t *r, size_t pv, const ps_layer_t *layer, const wsrc_
         timing = one_of(r, t_get(r, pv, "timing"), N_TIMING);
         if (timing < 0) return 0;
         if (timing == PS_TIMING_EVENT && layer->input.kind != PS_CONN_DENSE) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (timing == PS_TIMING_EPOCH && layer->input.kind != PS_CONN_DENSE) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+    }
+    if (t_get(r, pv, "epochShift") != NONE) {
+        /* spec/ops.md §11.7: epochShift belongs to epoch timing */
+        if (timing != PS_TIMING_EPOCH) return fail(r, PS_E_FORMAT_OUT_OF_RANGE);
+        if (!get_int(r, t_get(r, pv, "epochShift"), 1, 8, PS_E_FORMAT_OUT_OF_RANGE, &epoch_shift)) return 0;
     }
     if (rule == PS_RULE_TRIPLET) {
         /* spec/ops.md §11.6: event timing only; both triplet keys required */
@@ -1030,6 +1036,7 @@ static int v_plasticity(rd_t *r, size_t pv, const ps_layer_t *layer, const wsrc_
     out->rule = (uint8_t)rule;
     out->timing = (uint8_t)timing;
     out->triplet_shift = (uint8_t)triplet_shift;
+    out->epoch_shift = timing == PS_TIMING_EPOCH ? (uint8_t)epoch_shift : 0u;
     out->a3_plus = (int16_t)a3_plus;
     out->pre_trace_shift = (uint8_t)v[0];
     out->post_trace_shift = (uint8_t)v[1];

@@ -92,9 +92,9 @@ static void dump(const uint8_t *file, size_t len)
                    n->current_q15, (long)n->v_init, n->leak_q15s != 0, (unsigned long)hl, n->current_q15s != 0, (unsigned long)hc,
                    (unsigned long)l->bias_len, (unsigned long)hb);
             if (l->has_plasticity) {
-                printf(" plasticity=%u,%u,%u,%d,%d,%d,%u,%u,%u,%d,%d,%u,%u,%d\n", p->rule, p->pre_trace_shift, p->post_trace_shift,
+                printf(" plasticity=%u,%u,%u,%d,%d,%d,%u,%u,%u,%d,%d,%u,%u,%d,%u\n", p->rule, p->pre_trace_shift, p->post_trace_shift,
                        p->trace_increment, p->a_plus, p->a_minus, p->eligibility_shift, p->learning_shift, p->baseline_shift,
-                       p->w_min, p->w_max, p->timing, p->triplet_shift, p->a3_plus);
+                       p->w_min, p->w_max, p->timing, p->triplet_shift, p->a3_plus, p->epoch_shift);
             } else {
                 printf(" plasticity=-\n");
             }

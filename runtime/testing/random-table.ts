@@ -33,6 +33,12 @@ export interface RandomTableOptions {
   readonly plasticityProbability?: number;
   /** Probability that a plastic layer with dense input is event-timed (spec/ops.md §11.5). Default: never (and no draw, so older seeds keep their tables). */
   readonly eventTimingProbability?: number;
+  /**
+   * Probability that a plastic layer with dense input and a pair rule becomes epoch-timed (spec/ops.md
+   * §11.7), drawn from its own stream after the table is built, so the rest of a seed's table stays as
+   * it was. Default: never. Short epochs (2..8 steps) half the time, so a test's steps span several.
+   */
+  readonly epochTimingProbability?: number;
   /** Input encoding. Default random. */
   readonly encoding?: InputDescription["encoding"];
   /** Readout. Default random. */
@@ -300,6 +306,15 @@ export function randomTable(seed: number, options: RandomTableOptions = {}): Eve
     pre = post;
   });
   const last = layers[layers.length - 1]!;
+  const epochs = options.epochTimingProbability;
+  if (epochs !== undefined) {
+    const er = new TestRng((seed ^ 0x3e70c4) >>> 0 || 1);
+    layers.forEach((l, i) => {
+      const p = l.plasticity;
+      if (p === undefined || p.rule === "triplet" || l.input.kind !== "dense" || !er.chance(epochs)) return;
+      layers[i] = { ...l, plasticity: { ...p, timing: "epoch", ...(er.chance(0.5) ? { epochShift: er.int(1, 3) } : {}) } };
+    });
+  }
   return {
     input,
     layers,

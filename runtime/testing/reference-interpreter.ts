@@ -11,7 +11,7 @@
 import { fail } from "../errors.js";
 import type { StepEvents } from "../events.js";
 import { INT32_MAX, INT32_MIN, clampMin, currentDecay, int4At, leakShift, q15Mul, satAdd32, satSub32, synContrib } from "../fixed.js";
-import type { Connection, EventTable, Layer, NeuronModel, Shape3, Weights } from "../model.js";
+import { EPOCH_SHIFT_DEFAULT, type Connection, type EventTable, type Layer, type NeuronModel, type Shape3, type Weights } from "../model.js";
 import { NEURON_MODEL_CODE, validateStepEvents } from "../interpreter.js";
 import { readSnapshot, writeSnapshot } from "../snapshot.js";
 import { checkPlasticity, learnedTableOf, queueReward, storedWeights16, type PlasticityState } from "../plasticity.js";
@@ -618,6 +618,12 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
   /** Triplet rule: the slow post trace y2 (value at its neuron's last spike) and its stamps. */
   readonly slowTrace: Int16Array;
   readonly slowStamp: Uint32Array;
+  /** Epoch timing (§11.7): the epoch's markers and reward sum. */
+  readonly preMark: Uint8Array;
+  readonly postMark: Uint8Array;
+  readonly rewardSum: Int32Array;
+  /** Epoch timing: steps per epoch (0 for the other timings). */
+  private readonly epoch: number;
   /** Event timing: steps since each synapse was last touched, counted up every step (the per-step definition of §11.5). */
   private readonly synAge: Float64Array;
   private readonly event: boolean;
@@ -667,6 +673,11 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     this.decays = { pre: schedule(p.preTraceShift), post: schedule(p.postTraceShift), elig: schedule(p.eligibilityShift), slow: schedule(p.tripletShift ?? 1) };
     this.slowTrace = new Int16Array(p.rule === "triplet" ? layer.size : 0);
     this.slowStamp = new Uint32Array(p.rule === "triplet" ? layer.size : 0);
+    this.epoch = p.timing === "epoch" ? 2 ** (p.epochShift ?? EPOCH_SHIFT_DEFAULT) : 0;
+    if (this.epoch > 0 && c.kind !== "dense") fail("FORMAT_OUT_OF_RANGE", `${what}: epoch timing applies to dense input connections`);
+    this.preMark = new Uint8Array(this.epoch > 0 ? inputs : 0);
+    this.postMark = new Uint8Array(this.epoch > 0 ? layer.size : 0);
+    this.rewardSum = new Int32Array(this.epoch > 0 ? 1 : 0);
   }
 
   scatter(pre: Uint32Array, n: number, values: Uint8Array | undefined, acc: Int32Array): number {
@@ -692,6 +703,10 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
   }
 
   learn(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number): void {
+    if (this.epoch > 0) {
+      this.learnEpoch(pre, n, fired, nFired, now);
+      return;
+    }
     if (this.event) {
       this.learnEvent(pre, n, fired, nFired, now);
       return;
@@ -760,6 +775,45 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     for (let q = 0; q < this.synAge.length; q++) this.synAge[q]! += 1;
   }
 
+  /**
+   * §11.7 as written: every step marks its pre events and post spikes; the epoch's last step runs
+   * §11.2's five steps once with the marked neurons as P and S, each synapse's eligibility taking
+   * its decay, depression and potentiation under one sat16, and then the epoch's summed reward.
+   */
+  private learnEpoch(pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number): void {
+    for (let e = 0; e < n; e++) this.preMark[pre[e]!] = 1;
+    for (let s = 0; s < nFired; s++) this.postMark[fired[s]!] = 1;
+    if (now % this.epoch !== this.epoch - 1) return;
+    const p = this.params;
+    for (let i = 0; i < this.preTrace.length; i++) this.preTrace[i] = traceDecay(this.preTrace[i]!, p.preTraceShift);
+    for (let j = 0; j < this.postTrace.length; j++) this.postTrace[j] = traceDecay(this.postTrace[j]!, p.postTraceShift);
+    // depression reads y decayed, before the post increments; potentiation x after the pre increments
+    const depression = Array.from(this.synPost, (j, q) => (this.preMark[this.synPre[q]!] === 1 ? q15(this.postTrace[j]!, p.aMinus) : 0));
+    for (let i = 0; i < this.preTrace.length; i++) if (this.preMark[i] === 1) this.preTrace[i] = sat16(this.preTrace[i]! + p.traceIncrement);
+    for (let j = 0; j < this.postTrace.length; j++) if (this.postMark[j] === 1) this.postTrace[j] = sat16(this.postTrace[j]! + p.traceIncrement);
+    const potentiation = Array.from(this.synPost, (j, q) => (this.postMark[j] === 1 ? q15(this.preTrace[this.synPre[q]!]!, p.aPlus) : 0));
+    const r = this.rewardSum[0] ?? 0;
+    const b = this.baseline[0]!;
+    const m = sat16(r - b);
+    for (let q = 0; q < this.synPost.length; q++) {
+      if (this.rule === "rstdp") {
+        this.eligibility[q] = sat16(traceDecay(this.eligibility[q]!, p.eligibilityShift) - depression[q]! + potentiation[q]!);
+        if (r !== 0) {
+          const w = this.weights[q]! + Math.floor((m * this.eligibility[q]!) / 2 ** p.learningShift);
+          this.weights[q] = Math.min(Math.max(w, p.wMin), p.wMax);
+        }
+      } else {
+        const scale = 2 ** p.learningShift;
+        const w = this.weights[q]! - Math.floor(depression[q]! / scale) + Math.floor(potentiation[q]! / scale);
+        this.weights[q] = Math.min(Math.max(w, p.wMin), p.wMax);
+      }
+    }
+    if (r !== 0 && p.baselineShift > 0) this.baseline[0] = b + Math.floor((r - b) / 2 ** p.baselineShift);
+    this.preMark.fill(0);
+    this.postMark.fill(0);
+    this.rewardSum.fill(0);
+  }
+
   /** An event-timed pairing of synapse q: stdp as §11.2; rstdp decays its eligibility over its age first, and restarts the age. */
   private touch(q: number, amount: number, sign: 1 | -1): void {
     if (this.rule === "rstdp") {
@@ -770,6 +824,11 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
 
   reward(r: number): void {
     if (this.rule !== "rstdp") return;
+    if (this.epoch > 0) {
+      // §11.7: the epoch's rewards add up (sat16 after each step's) and act at its end
+      this.rewardSum[0] = sat16(this.rewardSum[0]! + r);
+      return;
+    }
     const p = this.params;
     const b = this.baseline[0]!;
     const m = sat16(r - b);
@@ -792,6 +851,9 @@ class ReferencePlastic implements CompiledConnection, PlasticityState {
     this.slowTrace.fill(0);
     this.slowStamp.fill(0);
     this.synAge.fill(0);
+    this.preMark.fill(0);
+    this.postMark.fill(0);
+    this.rewardSum.fill(0);
   }
 
   /** After a snapshot restore at step `now`: each synapse's age from its neurons' restored stamps. */

@@ -8,7 +8,7 @@ import { ByteString, type CborMap, type CborValue, decodeCanonical, encodeCanoni
 import { ERROR_CODES, isPicospikeError } from "../errors.js";
 import { connectionSynapses, decodeTable, encodeTable, packInt4, weightAt } from "../format.js";
 import { sha256, toHex } from "../hash.js";
-import { type Connection, DEFAULT_NEURON, type EventTable, FORMAT_NAME, FORMAT_VERSION, type Layer, type NeuronModel } from "../model.js";
+import { type Connection, DEFAULT_NEURON, EPOCH_SHIFT_DEFAULT, type EventTable, FORMAT_NAME, FORMAT_VERSION, type Layer, type NeuronModel } from "../model.js";
 import { TestRng } from "./random-table.js";
 
 const neuron = (model: NeuronModel, extra: Partial<Layer["neuron"]> = {}): Layer["neuron"] => ({ ...DEFAULT_NEURON, model, threshold: 100, ...extra });
@@ -912,6 +912,48 @@ export function hostileCases(): Array<[name: string, bytes: Uint8Array]> {
         layerOf(b, "hidden").plasticity.tripletShift = 3;
       }),
     ],
+    // epoch timing (spec/ops.md §11.7)
+    [
+      "epoch timing on a sparse input",
+      m((b) => {
+        layerOf(b, "sparse").plasticity.timing = "epoch";
+      }),
+    ],
+    [
+      "epochShift 0",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { timing: "epoch", epochShift: 0 });
+      }),
+    ],
+    [
+      "epochShift 9",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { timing: "epoch", epochShift: 9 });
+      }),
+    ],
+    [
+      "epochShift with event timing",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { timing: "event", epochShift: 4 });
+      }),
+    ],
+    [
+      "triplet with epoch timing",
+      m((b) => {
+        Object.assign(layerOf(b, "hidden").plasticity, { rule: "triplet", timing: "epoch", tripletShift: 3, a3Plus: 10 });
+      }),
+    ],
+    [
+      "epochShift in a version-1 file",
+      envelope(
+        bodyBytes(
+          m((b) => {
+            Object.assign(layerOf(b, "hidden").plasticity, { timing: "epoch", epochShift: 4 });
+          }),
+        ),
+        { version: 1 },
+      ),
+    ],
     [
       "event timing in a version-1 file",
       envelope(
@@ -1123,9 +1165,10 @@ export function summaryLines(t: EventTable): string[] {
           p.baselineShift,
           p.wMin,
           p.wMax,
-          p.timing === "event" ? 1 : 0,
+          ["step", "event", "epoch"].indexOf(p.timing ?? "step"),
           p.tripletShift ?? 0,
           p.a3Plus ?? 0,
+          p.timing === "epoch" ? (p.epochShift ?? EPOCH_SHIFT_DEFAULT) : 0,
         ].join(",")
       : "-";
     const bias = l.bias ? `${l.bias.length},${fnv(l.bias)}` : `0,${FNV_START}`;

@@ -182,7 +182,7 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
   );
 
   it.skipIf(missing.length > 0)(
-    "event-timed R-STDP, pair STDP and triplet STDP (spec/ops.md §11.5, §11.6): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay",
+    "event-timed R-STDP, pair STDP and triplet STDP, and epoch-timed R-STDP and STDP (spec/ops.md §11.5, §11.6, §11.7): a closed-loop run and a reward log leave weights, traces and eligibility bit-identical to the replay",
     async () => {
       const build = await builds!.generic;
       const c = await connect(build);
@@ -195,10 +195,15 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
           ...rstdp.table,
           layers: [{ ...learner, plasticity: { ...learner.plasticity!, rule: "triplet", learningShift: 8, tripletShift: 5, a3Plus: 12000 } }],
         };
+        // epoch timing (§11.7): 8-step epochs, so the 240 steps end 30 of them (the last at step 239)
+        const epochOf = (t: EventTable): EventTable => ({
+          ...t,
+          layers: [{ ...t.layers[0]!, plasticity: { ...t.layers[0]!.plasticity!, timing: "epoch", epochShift: 3 } }],
+        });
         expect((await c.session.ensureModel(encodeTable(rstdp.table))).uploaded).toBe(true);
         const report = await adaptOnSession(c.session, rstdp, 150, 4);
         expect(report.weightsBitExact).toBe(true);
-        for (const table of [rstdp.table, stdp, triplet]) {
+        for (const table of [rstdp.table, stdp, triplet, epochOf(rstdp.table), epochOf(stdp)]) {
           await c.session.ensureModel(encodeTable(table));
           await c.session.resetState(true);
           const g = new Xorshift32(21);
@@ -219,7 +224,7 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
           }
           const replay = replayRun(new Interpreter(table), log);
           const st = replay.plasticity(0)!;
-          const what = `${table.layers[0]!.plasticity!.rule} on ${boardName}`;
+          const what = `${table.layers[0]!.plasticity!.rule} (${table.layers[0]!.plasticity!.timing}) on ${boardName}`;
           expect(
             Array.from(await c.session.readState(STATE_KIND.WEIGHTS, 0), (b) => (b << 24) >> 24),
             what,

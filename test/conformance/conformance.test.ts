@@ -120,6 +120,19 @@ describe("conformance covers learning (spec/ops.md §11)", () => {
     expect(event).toBeGreaterThan(5);
   });
 
+  it("some plastic dense layers are epoch-timed (spec/ops.md §11.7) and change their weights at epoch ends", () => {
+    let epoch = 0;
+    let changed = 0;
+    for (let i = 0; i < 60; i++) {
+      const c = makeCase(1, i, 300);
+      if (!c.table.layers.some((l) => l.plasticity?.timing === "epoch")) continue;
+      epoch++;
+      if (new Set(runTs(c).run.weightHashes).size > 1) changed++;
+    }
+    expect(epoch).toBeGreaterThan(3);
+    expect(changed).toBeGreaterThan(1);
+  });
+
   it("about half the random models are plastic, get random rewards, and most of those change their weights", () => {
     let plastic = 0;
     let changed = 0;

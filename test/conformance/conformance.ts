@@ -116,7 +116,7 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
     layers: rng.int(1, 6),
     recurrentProbability: 0.4,
     plasticityProbability: learning ? 0.5 : 0,
-    ...(learning ? { eventTimingProbability: 0.5 } : {}),
+    ...(learning ? { eventTimingProbability: 0.5, epochTimingProbability: 0.3 } : {}),
     ...(big ? { maxNeurons: 400 } : {}),
   });
   if (rng.chance(0.6)) table = { ...table, layers: table.layers.map((l) => extremeLayer(rng, l)) };
