@@ -127,6 +127,13 @@ describe("summarizeTable", () => {
     const s = summarizeTable(framework, encodeTable(framework)).layers[3]!;
     expect(s.neuronRules).toEqual(["fires when v > threshold", "subtracts the threshold one step late", "membrane starts at 3", "one leak per neuron"]);
     expect(s.learning).toBe("rstdp, event timing");
+    const epoch: EventTable = {
+      ...framework,
+      layers: framework.layers.map((l) =>
+        l.plasticity === undefined ? l : { ...l, plasticity: { ...l.plasticity, timing: "epoch" as const, epochShift: 4 } },
+      ),
+    };
+    expect(summarizeTable(epoch, encodeTable(epoch)).layers[3]!.learning).toBe("rstdp, epoch timing (16 steps)");
   });
 
   it("warns about thresholds no input can reach, and only then", () => {

@@ -5,6 +5,7 @@
  */
 import { encodeCanonical } from "./cbor.js";
 import { connectionSynapses, layerToCbor, tableHash, weightAt } from "./format.js";
+import { epochSteps } from "./plasticity.js";
 import type { Connection, EventTable, Layer, NeuronParams, Plasticity, Weights } from "./model.js";
 
 /** One layer's line in the summary. */
@@ -193,7 +194,7 @@ function neuronRulesOf(n: NeuronParams): string[] {
 
 /** The learning rule and timing of `p` in words. */
 function learningOf(p: Plasticity): string {
-  return `${p.rule}, ${p.timing ?? "step"} timing`;
+  return p.timing === "epoch" ? `${p.rule}, epoch timing (${epochSteps(p)} steps)` : `${p.rule}, ${p.timing ?? "step"} timing`;
 }
 
 /**
