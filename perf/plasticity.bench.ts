@@ -211,7 +211,43 @@ function interpreterMicros(table: EventTable, steps: readonly StepEvents[], reps
   return (median(timeRuns(reps, () => void interpret(sim, schedule, steps, true))) * 1e6) / steps.length;
 }
 
-/** Runs the steps on the device from a fresh state, with the rewards of `schedule`'s learning run; returns the mean cost per step, checking spikes against `expected`. */
+/** Runs the steps on the device from a fresh state, with the rewards of `schedule`'s learning run; returns each step's cost, checking spikes against `expected`. */
+async function deviceStepCosts(
+  session: BoardSession,
+  board: string,
+  table: EventTable,
+  steps: readonly StepEvents[],
+  expected: readonly Uint32Array[][],
+  what: string,
+  schedule: EventTable,
+): Promise<number[]> {
+  await session.ensureModel(encodeTable(table));
+  await session.resetState(true);
+  const mask = allLayersMask(table.layers.length);
+  const costs: number[] = [];
+  for (let t = 0; t < steps.length; t++) {
+    if (rewardAt(t, schedule) !== 0) await session.reward(t, rewardAt(t, schedule));
+    const out = await session.step(t, steps[t]!, mask, true);
+    if (out.cost === undefined) throw new Error(`${board} ${what}: STEP_RESULT without cost`);
+    costs.push(out.cost);
+    for (let l = 0; l < table.layers.length; l++) {
+      const device = out.sections.find((s) => s.layer === l)?.indices ?? new Uint32Array(0);
+      const want = expected[t]![l]!;
+      if (device.length !== want.length || device.some((x, i) => x !== want[i])) {
+        throw new Error(`${board} ${what}: step ${t} layer ${l} spiked [${[...device].join(",")}] on the device, [${[...want].join(",")}] in the interpreter`);
+      }
+    }
+  }
+  return costs;
+}
+
+/**
+ * The mean cost per step of deviceStepCosts, run twice, each step's smaller cost kept. Under -icount a
+ * step's cost is deterministic, but QEMU's SysTick was seen (under load, a few runs in five) to count one
+ * step about 2^32 ticks (a read stepping back after the re-phasing of ps_port_cycles_align) or one
+ * period (1 ms) too many; such a glitch only adds, and two runs rarely glitch on the same step. Says
+ * on stderr when the runs differ.
+ */
 async function deviceCost(
   session: BoardSession,
   board: string,
@@ -221,24 +257,14 @@ async function deviceCost(
   what: string,
   schedule: EventTable,
 ): Promise<number> {
-  await session.ensureModel(encodeTable(table));
-  await session.resetState(true);
-  const mask = allLayersMask(table.layers.length);
-  let total = 0;
-  for (let t = 0; t < steps.length; t++) {
-    if (rewardAt(t, schedule) !== 0) await session.reward(t, rewardAt(t, schedule));
-    const out = await session.step(t, steps[t]!, mask, true);
-    if (out.cost === undefined) throw new Error(`${board} ${what}: STEP_RESULT without cost`);
-    total += out.cost;
-    for (let l = 0; l < table.layers.length; l++) {
-      const device = out.sections.find((s) => s.layer === l)?.indices ?? new Uint32Array(0);
-      const want = expected[t]![l]!;
-      if (device.length !== want.length || device.some((x, i) => x !== want[i])) {
-        throw new Error(`${board} ${what}: step ${t} layer ${l} spiked [${[...device].join(",")}] on the device, [${[...want].join(",")}] in the interpreter`);
-      }
-    }
-  }
-  return total / steps.length;
+  const first = await deviceStepCosts(session, board, table, steps, expected, what, schedule);
+  const second = await deviceStepCosts(session, board, table, steps, expected, what, schedule);
+  const differing = first.filter((c, t) => c !== second[t]).length;
+  if (differing > 0)
+    process.stderr.write(
+      `  ${board} ${what}: ${differing} of ${steps.length} step costs differed between two runs (a QEMU timer glitch); the smaller of each is kept\n`,
+    );
+  return first.reduce((sum, c, t) => sum + Math.min(c, second[t]!), 0) / steps.length;
 }
 
 /** The learning-cost benchmark module. */
