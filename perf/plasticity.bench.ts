@@ -248,17 +248,10 @@ async function deviceStepCosts(
  * period (1 ms) too many; such a glitch only adds, and two runs rarely glitch on the same step. Says
  * on stderr when the runs differ.
  */
-async function deviceCost(
-  session: BoardSession,
-  board: string,
-  table: EventTable,
-  steps: readonly StepEvents[],
-  expected: readonly Uint32Array[][],
-  what: string,
-  schedule: EventTable,
-): Promise<number> {
-  const first = await deviceStepCosts(session, board, table, steps, expected, what, schedule);
-  const second = await deviceStepCosts(session, board, table, steps, expected, what, schedule);
+async function deviceCost(...run: Parameters<typeof deviceStepCosts>): Promise<number> {
+  const first = await deviceStepCosts(...run);
+  const second = await deviceStepCosts(...run);
+  const [, board, , steps, , what] = run;
   const differing = first.filter((c, t) => c !== second[t]).length;
   if (differing > 0)
     process.stderr.write(
