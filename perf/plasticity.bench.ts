@@ -243,19 +243,20 @@ async function deviceStepCosts(
 
 /**
  * The mean cost per step of deviceStepCosts, run twice, each step's smaller cost kept. Under -icount a
- * step's cost is deterministic, but QEMU's SysTick was seen (under load, a few runs in five) to count one
- * step about 2^32 ticks (a read stepping back after the re-phasing of ps_port_cycles_align) or one
- * period (1 ms) too many; such a glitch only adds, and two runs rarely glitch on the same step. Says
- * on stderr when the runs differ.
+ * step's cost is deterministic to one counter tick (two runs differ by one tick on a few steps in 64:
+ * QEMU's SysTick re-phasing in ps_port_cycles_align is not exact), but it was also seen (under load,
+ * a few runs in five) to count one step about 2^32 ticks (a read stepping back) or one 1 ms period too
+ * many; such a glitch only adds, and two runs rarely glitch on the same step. Says on stderr when the
+ * runs differ, and by how much.
  */
 async function deviceCost(...run: Parameters<typeof deviceStepCosts>): Promise<number> {
   const first = await deviceStepCosts(...run);
   const second = await deviceStepCosts(...run);
   const [, board, , steps, , what] = run;
-  const differing = first.filter((c, t) => c !== second[t]).length;
-  if (differing > 0)
+  const gaps = first.map((c, t) => Math.abs(c - second[t]!)).filter((gap) => gap > 0);
+  if (gaps.length > 0)
     process.stderr.write(
-      `  ${board} ${what}: ${differing} of ${steps.length} step costs differed between two runs (a QEMU timer glitch); the smaller of each is kept\n`,
+      `  ${board} ${what}: ${gaps.length} of ${steps.length} step costs differed between two runs, by ${Math.min(...gaps)} to ${Math.max(...gaps)} instructions (a gap of one counter tick is the SysTick's resolution; far larger ones are timer glitches); the smaller of each is kept\n`,
     );
   return first.reduce((sum, c, t) => sum + Math.min(c, second[t]!), 0) / steps.length;
 }
