@@ -49,36 +49,12 @@ static int lif_case(uint32_t c)
     uint32_t n = 1u + next() % MAX_N;
     int with_bias = (int)(next() % 2u);
     uint32_t leak = 1u + next() % 31u;
-    int32_t theta = next() % 4u == 0u ? (next() % 2u == 0u ? 1 : INT32_MAX) : (int32_t)(1u + next() % 5000u);
-    for (uint32_t j = 0u; j < n; j++) {
-        acc[j] = next() % 3u == 0u ? extreme() : (int32_t)(next() % 12001u) - 6000;
-        bias[j] = next() % 5u == 0u ? extreme() : (int32_t)(next() % 201u) - 100;
-        v_fast[j] = v_ref[j] = next() % 4u == 0u ? extreme() : (int32_t)(next() % 10001u) - 5000;
-        counts_fast[j] = counts_ref[j] = next() % 50u == 0u ? UINT32_MAX : next() % 100u;
-        refr[j] = 0u;
-    }
+    int32_t theta = draw_theta();
+    draw_layer(n);
     uint32_t fired_ref = ps_k_neuron_lif_shift(with_bias ? n : 1u, with_bias ? 1u : n, with_bias ? bias : (const int32_t[1]){ 0 }, acc, INT32_MIN, v_ref,
                                                (uint8_t)leak, theta, true, 0, 0u, refr, counts_ref, spikes_ref);
     uint32_t fired = ps_neuron_lif_shift_m0(n, with_bias ? bias : NULL, acc, v_fast, leak, theta, spikes_fast);
-    for (uint32_t k = 0u; k < fired; k++) {
-        if (counts_fast[spikes_fast[k]] != UINT32_MAX) {
-            counts_fast[spikes_fast[k]] += 1u;
-        }
-    }
-    if (fired != fired_ref) {
-        return fail("lif spike count", c);
-    }
-    for (uint32_t k = 0u; k < fired; k++) {
-        if (spikes_fast[k] != spikes_ref[k]) {
-            return fail("lif spike list", c);
-        }
-    }
-    for (uint32_t j = 0u; j < n; j++) {
-        if (v_fast[j] != v_ref[j] || counts_fast[j] != counts_ref[j] || refr[j] != 0u) {
-            return fail("lif membrane or counts", c);
-        }
-    }
-    return 0;
+    return check_update("lif", n, fired, fired_ref, c);
 }
 
 int main(void)

@@ -82,7 +82,7 @@ static int held_case(uint32_t c)
     ps_held_dense_i8_m4(pre, values, n, weights, outputs, shift, held_fast);
     for (uint32_t j = 0u; j < outputs; j++) {
         if (held_fast[j] != held_ref[j]) {
-            return fail("held fold", c);
+            return fail_rule("held", "fold", c);
         }
     }
     return 0;
