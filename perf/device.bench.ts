@@ -85,8 +85,8 @@ function twoRates(table: EventTable, intensities: Uint8Array, stepsPerRate: numb
   return [...encodeSample(table.input, half, stepsPerRate, new Xorshift32(11)), ...encodeSample(table.input, intensities, stepsPerRate, new Xorshift32(12))];
 }
 
-/** The R-STDP rule the learning workloads use (spec/ops.md §11): int8 clamp, modest rates. */
-const RSTDP: Plasticity = {
+/** The R-STDP rule the learning workloads use (spec/ops.md §11): int8 clamp, modest rates; the cost-of-learning bench's too. */
+export const RSTDP: Plasticity = {
   rule: "rstdp",
   preTraceShift: 3,
   postTraceShift: 3,

@@ -15,6 +15,7 @@ import { Xorshift32 } from "../runtime/prng.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
 import { adaptTask } from "../models/adapt/associative.js";
+import { RSTDP } from "./device.bench.js";
 import { median, timeRuns, type BenchModule, type BenchRow } from "./harness.js";
 
 /** The device boards of this module: under -icount their cost unit is one instruction. */
@@ -68,17 +69,7 @@ function randomPlasticDense(inputs: number, size: number, seed: number, timing: 
   const g = new Xorshift32(seed);
   const data = Int8Array.from({ length: inputs * size }, () => (g.next() % 121) - 40);
   const rule: Plasticity = {
-    rule: "rstdp",
-    preTraceShift: 3,
-    postTraceShift: 3,
-    traceIncrement: 1024,
-    aPlus: 96,
-    aMinus: 64,
-    eligibilityShift: 4,
-    learningShift: 10,
-    baselineShift: 2,
-    wMin: -127,
-    wMax: 127,
+    ...RSTDP,
     ...(timing === "event" ? { timing } : {}),
     ...(timing === "epoch" ? { timing, epochShift } : {}),
   };
