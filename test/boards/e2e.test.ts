@@ -20,7 +20,7 @@ import { mlpTable } from "./mlp.js";
 import { boardNames, boardTools, getBoard, testedBoards } from "../../firmware-host/boards/boards.js";
 import { compareRun } from "../../firmware-host/jobs/compare.js";
 import { buildDevice, type DeviceBuild } from "../../firmware-host/boards/launch.js";
-import { openBoard } from "../../firmware-host/boards/open-board.js";
+import { openBoard, type OpenedBoard } from "../../firmware-host/boards/open-board.js";
 import { MODEL_SOURCE } from "../../firmware-host/wire/messages.js";
 import { allLayersMask, BoardSession } from "../../firmware-host/bridge/session.js";
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
@@ -75,7 +75,7 @@ const outDir = mkdtempSync(join(tmpdir(), "picospike-e2e-"));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 /** Starts a build and opens it through the board factory: the bare session (no recovery), no upload. */
-async function connect(build: DeviceBuild): Promise<{ session: BoardSession; close: () => Promise<void> }> {
+async function connect(build: DeviceBuild): Promise<{ session: BoardSession; board: OpenedBoard; close: () => Promise<void> }> {
   // A 1 s per-attempt timeout instead of the spec's 200 ms: QEMU boards on a loaded shared machine
   // answer a 500-byte MODEL_CHUNK in 100-300 ms and now and then later (the test checks bits, not speed).
   const board = await openBoard({
@@ -85,7 +85,7 @@ async function connect(build: DeviceBuild): Promise<{ session: BoardSession; clo
     upload: false,
     session: { handshakeMs: 8000, timeoutMs: 1000 },
   });
-  return { session: board.session, close: () => board.close() };
+  return { session: board.session, board, close: () => board.close() };
 }
 
 describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) => {
@@ -124,6 +124,39 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
           // The MLP's table exceeds the upload RAM: the host says so before sending a byte.
           await expect(c.session.ensureModel(mlpBytes)).rejects.toMatchObject({ code: "DEVICE_OUT_OF_MEMORY" });
         }
+      } finally {
+        await c.close();
+      }
+    },
+    BUILD_AND_RUN_MS,
+  );
+
+  it.skipIf(missing.length > 0)(
+    "keeps answering when more bytes arrive than its receive ring holds while it steps, and stays bit-exact",
+    async () => {
+      // The MLP by upload where it fits (the slower route), else compiled in: each STEP carries the
+      // most input events the board takes, and 3000 bytes of noise follow it on the line, so bytes
+      // pour in while the device is busy and its 256-byte ring fills.
+      let c = await connect(await builds!.generic);
+      if (mlpBytes.length > c.session.info.uploadRam) {
+        await c.close();
+        c = await connect(await builds!.compiled);
+      }
+      try {
+        if (c.session.info.modelSource === MODEL_SOURCE.NONE) expect((await c.session.ensureModel(mlpBytes)).uploaded).toBe(true);
+        const events: StepEvents = { indices: Uint32Array.from({ length: Math.min(board.limits.maxInputEvents, mlp.input.size) }, (_, i) => i) };
+        const noise = new Uint8Array(3002).fill(0x55);
+        noise[0] = 0;
+        noise[noise.length - 1] = 0;
+        for (let t = 0; t < 4; t++) {
+          const sentBefore = c.board.counter.txBytes;
+          const answer = c.session.step(t, events, 1);
+          while (c.board.counter.txBytes === sentBefore) await new Promise((r) => setImmediate(r));
+          await c.board.link.transport.write(noise);
+          await answer;
+        }
+        const report = await compareRun(c.session, mlp, mlpSamples(mlp, 1, 7), { steps: STEPS });
+        expect(report).toMatchObject({ bitExact: true, firstDivergence: null });
       } finally {
         await c.close();
       }

@@ -85,6 +85,14 @@ __attribute__((section(".vectors"), used)) static void (*const vector_table[VECT
 };
 #undef D
 
+/* USART2's line in the NVIC. The interrupt is switched off here, not by clearing RXNEIE: QEMU's
+ * model (7.2) lowers the line only when DR is read, so with RXNEIE clear and a byte waiting the
+ * handler would be re-entered forever and the main loop never run again. */
+#define NVIC_USART2_WORD (USART2_IRQ / 32u)
+#define NVIC_USART2_BIT (1u << (USART2_IRQ % 32u))
+#define NVIC_ISER_USART2 PS_REG32(0xE000E100u + 4u * NVIC_USART2_WORD)
+#define NVIC_ICER_USART2 PS_REG32(0xE000E180u + 4u * NVIC_USART2_WORD)
+
 /* Moves received bytes into the ring. USART2 holds one byte (RXNE); when the ring is full the
  * interrupt goes off and the byte stays, so QEMU holds back the rest and a real part's sender sees
  * an overrun only if the runtime stops reading for over a byte time while the ring is full. */
@@ -96,7 +104,7 @@ static void usart2_pull(void) {
       continue;
     }
     if (ps_cm_ring_full(&rx_ring)) {
-      USART_CR1 &= ~USART_CR1_RXNEIE;
+      NVIC_ICER_USART2 = NVIC_USART2_BIT;
       return;
     }
     ps_cm_ring_put(&rx_ring, (uint8_t)USART_DR);
@@ -119,7 +127,7 @@ void ps_port_init(void) {
   GPIOA_AFRL = (GPIOA_AFRL & ~(0xFFu << 8)) | (0x77u << 8);  /* AF7 = USART2 */
   USART_BRR = USART_BRR_115200_AT_16MHZ;
   USART_CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
-  PS_REG32(0xE000E100u + 4u * (USART2_IRQ / 32u)) = 1u << (USART2_IRQ % 32u); /* NVIC_ISER1 */
+  NVIC_ISER_USART2 = NVIC_USART2_BIT;
   ps_systick_start();
 }
 
@@ -138,7 +146,7 @@ size_t ps_port_uart_read(uint8_t *buf, size_t cap) {
   uint32_t primask = ps_cm_irq_save();
   size_t count = ps_cm_ring_take(&rx_ring, buf, cap);
   usart2_pull(); /* a byte that waited while the ring was full */
-  if (!ps_cm_ring_full(&rx_ring)) USART_CR1 |= USART_CR1_RXNEIE;
+  if (!ps_cm_ring_full(&rx_ring)) NVIC_ISER_USART2 = NVIC_USART2_BIT;
   ps_cm_irq_restore(primask);
   return count;
 }
