@@ -20,7 +20,7 @@ if (!GCC) console.log("skip: test/c-learning-switch.test.ts needs gcc (Debian pa
 const dir = mkdtempSync(join(tmpdir(), "ps-learn-switch-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** ps_net_init's status for: a layer that does not learn, rstdp step timing, rstdp event timing, triplet. */
+/** ps_net_init's status for: a layer that does not learn, rstdp step timing, rstdp event timing, triplet, rstdp epoch timing, stdp epoch timing. */
 function statuses(mask: number): number[] {
   const exe = join(dir, `switch${mask}`);
   const sources = [join(FW, "test", "test_learning_switch.c"), join(FW, "src", "ps_net.c"), join(FW, "src", "ps_kernels_generated.c")];
@@ -45,11 +45,14 @@ function statuses(mask: number): number[] {
 describe.skipIf(!GCC)("ps_net with a subset of the learning rules built in (PS_NET_LEARNING)", () => {
   const refused = ERROR_CODES.DEVICE_LEARNING_NOT_BUILT.num;
   it.each([
-    [0, [0, refused, refused, refused]],
-    [LEARN_BITS.step, [0, 0, refused, refused]],
-    [LEARN_BITS.event, [0, refused, 0, refused]],
-    [LEARN_BITS.event | LEARN_BITS.triplet, [0, refused, 0, 0]],
-    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet, [0, 0, 0, 0]],
+    [0, [0, refused, refused, refused, refused, refused]],
+    [LEARN_BITS.step, [0, 0, refused, refused, refused, refused]],
+    [LEARN_BITS.event, [0, refused, 0, refused, refused, refused]],
+    [LEARN_BITS.event | LEARN_BITS.triplet, [0, refused, 0, 0, refused, refused]],
+    [LEARN_BITS.epoch, [0, refused, refused, refused, 0, 0]],
+    [LEARN_BITS.step | LEARN_BITS.epoch, [0, 0, refused, refused, 0, 0]],
+    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet, [0, 0, 0, 0, refused, refused]],
+    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet | LEARN_BITS.epoch, [0, 0, 0, 0, 0, 0]],
   ])("mask %i: builds warning-free and initialises only the rules it has", (mask, want) => {
     expect(statuses(mask)).toEqual(want);
   });

@@ -1,7 +1,7 @@
 /*
  * ps_net built with a subset of the learning rules (PS_NET_LEARNING, ps_net.h): prints the
  * ps_net_init status of one plastic layer per rule (no learning, step-timed rstdp, event-timed
- * rstdp, triplet) on one line, so a build without a rule shows PS_E_DEVICE_LEARNING_NOT_BUILT
+ * rstdp, triplet, epoch-timed rstdp, epoch-timed stdp) on one line, so a build without a rule shows PS_E_DEVICE_LEARNING_NOT_BUILT
  * for exactly the models that need it. Built and run by test/c-learning-switch.test.ts.
  */
 #include <stdio.h>
@@ -44,6 +44,8 @@ static ps_status_t init_with(int plastic, uint8_t rule, uint8_t timing)
     layer.plasticity.post_trace_shift = 3u;
     layer.plasticity.eligibility_shift = 4u;
     layer.plasticity.triplet_shift = rule == PS_RULE_TRIPLET ? 5u : 0u;
+    /* epochs of 2 steps, so the 3 steps below end one (its pass runs) */
+    layer.plasticity.epoch_shift = timing == PS_TIMING_EPOCH ? 1u : 0u;
     layer.plasticity.trace_increment = 1024;
     layer.plasticity.a_plus = 96;
     layer.plasticity.a_minus = 64;
@@ -67,7 +69,8 @@ static ps_status_t init_with(int plastic, uint8_t rule, uint8_t timing)
 
 int main(void)
 {
-    printf("%d %d %d %d\n", (int)init_with(0, PS_RULE_RSTDP, PS_TIMING_STEP), (int)init_with(1, PS_RULE_RSTDP, PS_TIMING_STEP),
-           (int)init_with(1, PS_RULE_RSTDP, PS_TIMING_EVENT), (int)init_with(1, PS_RULE_TRIPLET, PS_TIMING_EVENT));
+    printf("%d %d %d %d %d %d\n", (int)init_with(0, PS_RULE_RSTDP, PS_TIMING_STEP), (int)init_with(1, PS_RULE_RSTDP, PS_TIMING_STEP),
+           (int)init_with(1, PS_RULE_RSTDP, PS_TIMING_EVENT), (int)init_with(1, PS_RULE_TRIPLET, PS_TIMING_EVENT), (int)init_with(1, PS_RULE_RSTDP, PS_TIMING_EPOCH),
+           (int)init_with(1, PS_RULE_STDP, PS_TIMING_EPOCH));
     return 0;
 }
