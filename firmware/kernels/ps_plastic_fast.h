@@ -114,7 +114,9 @@ static inline void ps_plastic_event_reward_weights(int16_t *restrict weights, co
  *  - the eligibility sum traceDecay(e) - dep + pot has each term within int16 magnitude, so it is a
  *    plain int32 sum before the sat16;
  *  - the weight change floor(m * e / 2^ls) is an arithmetic right shift, and the weight plus it
- *    cannot leave int32, so the add before the clamp is plain;
+ *    cannot leave int32, so the add before the clamp is plain; the clamp's common case (the weight
+ *    within wMin..wMax) is one unsigned compare of w - wMin with wMax - wMin;
+ *  - within the pass a set post marker is 0xFF, which read as int8 is -1: the mask of `pot`;
  *  - the fold of a step of spikes with one shift sums each output's weights over the events in
  *    int32 and scales once: §12.1's bound (over the clamp for a plastic layer) keeps every partial
  *    sum, and the scaled sum, inside int32, so any order gives the same integers.
@@ -152,18 +154,20 @@ __attribute__((always_inline)) static inline int32_t ps_pf_ssat16(int32_t x)
 }
 
 /* One synapse j of a row in the epoch pass (plasticEpochDense's inner loop), as a statement: the new
- * eligibility v from e[j], the row's potentiation `pot` where postMark[j] is set, and DEP (the row's
+ * eligibility v from e[j], the row's potentiation `pot` where postMark[j] is set (0xFF within the pass), and DEP (the row's
  * depression term, 0 for an unmarked pre neuron); REWARD moves the weight by m times it, and W8 also
  * writes the new weight to the row's int8 copy w8r. */
 #define PS_PF_EPOCH_SYNAPSE(DEP, REWARD, W8)                                               \
     do {                                                                                   \
         int32_t x0 = e[j];                                                                 \
         int32_t v = x0 - ((x0 + (int32_t)(mask & ~(uint32_t)(x0 >> 31))) >> k);           \
-        v = ps_pf_ssat16(v + (pot & -(int32_t)postMark[j]) - (DEP));                        \
+        v = ps_pf_ssat16(v + (pot & (int32_t)(int8_t)postMark[j]) - (DEP));                \
         e[j] = (int16_t)v;                                                                 \
         if (REWARD) {                                                                      \
             int32_t nw = (int32_t)w[j] + ((m * v) >> ls);                                  \
-            nw = nw < wMin ? wMin : (nw > wMax ? wMax : nw);                               \
+            if ((uint32_t)(nw - wMin) > span) {                                            \
+                nw = nw < wMin ? wMin : wMax;                                              \
+            }                                                                              \
             w[j] = (int16_t)nw;                                                            \
             if (W8) {                                                                      \
                 w8r[j] = (int8_t)nw;                                                       \
@@ -193,6 +197,9 @@ PS_PF_O2 static inline uint32_t ps_plastic_epoch_rstdp(uint8_t *restrict preMark
     const uint32_t k = eligShift;
     const uint32_t mask = (1u << eligShift) - 1u;
     const uint32_t ls = learningShift;
+    /* the clamp's common case, one unsigned compare: wMin <= nw <= wMax iff (nw - wMin) as unsigned <= wMax - wMin
+     * (|nw| < 2^31 - 2^16 and wMin..wMax inside int16, so nw - wMin does not overflow) */
+    const uint32_t span = (uint32_t)(wMax - wMin);
     int32_t dMax = 0;
     uint32_t anyPost = 0u;
     for (uint32_t j = 0u; j < outputs; j++) {
@@ -201,7 +208,10 @@ PS_PF_O2 static inline uint32_t ps_plastic_epoch_rstdp(uint8_t *restrict preMark
         int32_t d = (y * aMinus) >> 15;
         depAmt[j] = d;
         dMax = d > dMax ? d : dMax;
-        anyPost |= postMark[j];
+        /* within the pass a set marker is 0xFF, which reads as int8 -1: the potentiation mask of column j */
+        uint8_t mark = (uint8_t)(0u - postMark[j]);
+        postMark[j] = mark;
+        anyPost |= mark;
     }
     uint32_t visited = 0u;
     for (uint32_t p = 0u; p < inputs; p++) {

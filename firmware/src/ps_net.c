@@ -197,7 +197,7 @@ static bool ps_net_epoch_int8(const ps_layer_t *layer)
 #define PS_W8(s, size) ((int8_t *)(PS_POST_MARK(s) + (((size) + 3u) & ~3u)))
 #define PS_ROW_BOUND(s, layer) ((uint16_t *)(PS_W8(s, (layer)->size) + (ps_net_epoch_int8(layer) ? (((s)->synapses + 3u) & ~3u) : 0u)))
 
-/** The int8 copy of an epoch-timed layer's working weights, refreshed (its weights change only at epoch ends). */
+/** Writes the whole int8 copy of an epoch-timed layer's working weights (at a weight reset; the epoch pass writes it wherever it changes a weight). */
 static void ps_net_mirror8(ps_layer_state_t *s, uint32_t size)
 {
     const int16_t *w = s->w;
