@@ -235,18 +235,21 @@ async function deviceStepCosts(
 /**
  * The mean cost per step of deviceStepCosts, run twice: under -icount a step's cost is an exact
  * function of the instructions it runs (ps_port_cycles_align starts a fresh counter period before
- * every step, spec/protocol.md), so the two runs must agree on every step, and the bench stops if
- * they do not rather than publish a figure it cannot reproduce.
+ * every step, spec/protocol.md), so the two runs must agree on every step. A full run stops if they
+ * do not rather than publish a figure it cannot reproduce; a --quick run (a smoke run, often on a
+ * loaded machine, where a host retransmission arriving mid-step would add its interrupt) says so on
+ * stderr and keeps the first run.
  */
-async function deviceCost(...run: Parameters<typeof deviceStepCosts>): Promise<number> {
+async function deviceCost(strict: boolean, ...run: Parameters<typeof deviceStepCosts>): Promise<number> {
   const first = await deviceStepCosts(...run);
   const second = await deviceStepCosts(...run);
   const [, board, , steps, , what] = run;
   const differing = first.flatMap((c, t) => (c === second[t] ? [] : [`step ${t}: ${c} then ${second[t]}`]));
-  if (differing.length > 0)
-    throw new Error(
-      `${board} ${what}: ${differing.length} of ${steps.length} step costs differed between two identical runs (${differing.slice(0, 3).join("; ")})`,
-    );
+  if (differing.length > 0) {
+    const message = `${board} ${what}: ${differing.length} of ${steps.length} step costs differed between two identical runs (${differing.slice(0, 3).join("; ")})`;
+    if (strict) throw new Error(message);
+    process.stderr.write(`  warning: ${message}\n`);
+  }
   return first.reduce((sum, c) => sum + c, 0) / steps.length;
 }
 
@@ -315,8 +318,8 @@ export const plasticityBench: BenchModule = {
       try {
         const session = board.session;
         for (const f of mine) {
-          const devOff = await deviceCost(session, boardName, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`, f.w.on);
-          const devOn = await deviceCost(session, boardName, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`, f.w.on);
+          const devOff = await deviceCost(!quick, session, boardName, f.off, f.w.steps, f.offSpikes, `${f.w.name}, learning off`, f.w.on);
+          const devOn = await deviceCost(!quick, session, boardName, f.w.on, f.w.steps, f.onSpikes, `${f.w.name}, learning on`, f.w.on);
           const synapses = plasticSynapses(f.w.on);
           const round = (x: number, d: number): number => Number(x.toFixed(d));
           rows.push({
