@@ -68,6 +68,8 @@ function sectionLines(sections: Array<{ bench: BenchModule; rows: BenchRow[] }>,
     for (const r of rows)
       lines.push(`| ${r.name} | ${keys.map((k) => (r.figures[k] === undefined ? "" : format(r.figures[k]!))).join(" | ")} | ${r.workload} |`);
     lines.push("");
+    const reading = bench.reading?.(rows) ?? "";
+    if (reading !== "") lines.push(reading, "");
     if (date === undefined)
       lines.splice(
         lines.length - 1,

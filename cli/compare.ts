@@ -39,9 +39,11 @@ function emptyRaster(table: EventTable, sample: number, label: number | undefine
 
 /** The raster SVG of one compared sample: input, every layer, device over interpreter, the divergence marked. */
 export function compareRasterSvg(table: EventTable, raster: SampleRaster, steps: number, divergence: Divergence | null, board: string): string {
-  const d = divergence && divergence.sample === raster.sample ? divergence : null;
+  // a weight divergence has no neuron to ring on the raster; the title says it diverged
+  const d = divergence && divergence.sample === raster.sample && divergence.kind !== "weight" ? divergence : null;
+  const diverged = divergence !== null && divergence.sample === raster.sample;
   return renderRaster({
-    title: `compare on ${board}: sample ${raster.sample}${raster.label === undefined ? "" : ` (label ${raster.label})`} — ${d ? "diverged" : "bit-exact in spikes"}`,
+    title: `compare on ${board}: sample ${raster.sample}${raster.label === undefined ? "" : ` (label ${raster.label})`} — ${d ? "diverged" : diverged ? "learned weights diverged" : "bit-exact in spikes"}`,
     steps,
     layers: [
       { name: "input", size: table.input.size, spikes: raster.input },
@@ -184,7 +186,7 @@ export function register(program: Command): void {
         onMembranes,
         onSample: (done, r) => {
           const fd = r.firstDivergence;
-          if (view && fd && fd.kind === "membrane" && fd.sample === done - 1) view.sink.divergence({ ...fd, i: sampleStart + fd.step });
+          if (view && fd && fd.kind === "membrane" && fd.sample === done - 1) view.sink.divergence({ ...fd, kind: fd.kind, i: sampleStart + fd.step });
           if (current && kept === undefined) {
             if (plotSample !== undefined) {
               if (plotSample === done - 1) kept = current;
@@ -217,7 +219,7 @@ export function register(program: Command): void {
               : "") +
             "\n" +
             (d
-              ? `first divergence: sample ${d.sample}, step ${d.step}, layer ${d.layer}, neuron ${d.neuron}: ${d.kind} device ${d.device}, interpreter ${d.interpreter}\n`
+              ? `first divergence: sample ${d.sample}, step ${d.step}, layer ${d.layer}, ${d.kind === "weight" ? "synapse" : "neuron"} ${d.neuron}: ${d.kind} device ${d.device}, interpreter ${d.interpreter}\n`
               : "") +
             (report.interrupted ? "interrupted: the verdict covers the steps run before Ctrl-C\n" : "") +
             (faults

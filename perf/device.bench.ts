@@ -338,17 +338,40 @@ export function deviceFigures(w: DeviceWorkload, run: DeviceRun): Record<string,
   };
 }
 
+/** The paragraph under the table: what the boards' rows show against each other, from the rows of this run. */
+function readDeviceRows(rows: readonly BenchRow[]): string {
+  const slope = (name: string): number | undefined => rows.find((r) => r.name === name)?.figures["instr/synaptic event (fit slope)"];
+  const mlp = "MNIST MLP 784-256-10 int8";
+  const m4 = slope(`mps2-an386: ${mlp}`);
+  const parts: string[] = [];
+  const m55 = slope(`mps3-an547: ${mlp}`);
+  if (m4 !== undefined && m55 !== undefined)
+    parts.push(`A synaptic event of the MLP costs ${m4} instructions on the Cortex-M4 (the int8 fold, firmware/kernels/ps_fold_m4.h) and ${m55} on the Cortex-M55 (the Helium fold, ps_fold_mve.h).`);
+  const m0 = slope(`microbit: ${mlp}`);
+  if (m0 !== undefined) parts.push(`The Cortex-M0 takes ${m0} (ps_fold_m0.h), its neuron updates the ARMv6-M IF update of ps_neuron_m0.h.`);
+  const rv = slope(`hifive1: ${mlp}`);
+  if (rv !== undefined) parts.push(`RV32IMAC has no hand-written fold: ${rv} per event is the generic C kernel.`);
+  const f4 = slope(`nucleo-f4: ${mlp}`);
+  const f4Reader = slope(`nucleo-f4: ${READER_ROW}`);
+  if (f4 !== undefined && f4Reader !== undefined && f4Reader > f4)
+    parts.push(
+      `On nucleo-f4 the ps_table reader row (${f4Reader} per event) is slower than the const-table row (${f4}): the .cbor leaves the int8 rows unaligned, so the Cortex-M4 fold reads them by LDR instead of LDRD.`,
+    );
+  return parts.join(" ");
+}
+
 /** The device-cost benchmark module. */
 export const deviceBench: BenchModule = {
   title: "Device cost (QEMU -icount, instructions)",
   description:
     "ps_net_step on mps2-an386 (Cortex-M4), microbit (Cortex-M0), nucleo-f4 (Cortex-M4 STM32F4 image on netduinoplus2), hifive1 (RV32IMAC FE310 on sifive_e, riscv64-unknown-elf-gcc -Os) and mps3-an547 (Cortex-M55), arm-none-eabi-gcc -Os, under QEMU `-icount shift=0`: " +
-    "instructions = counter ticks × 40 (mps2), × 62.5 (microbit), × 125/21 (nucleo-f4: SysTick at QEMU's 168 MHz, so ±6 per step), × 1 (hifive1: mcycle counts instructions) or × 31.25 (mps3-an547: 32 MHz SysTick), " +
+    "instructions = counter ticks × 40 (mps2), × 62.5 (microbit), × 125/21 (nucleo-f4: SysTick at QEMU's 168 MHz, a tick every 6 instructions), × 1 (hifive1: mcycle counts instructions) or × 31.25 (mps3-an547: 32 MHz SysTick), " +
     "ps_port_cycles_align() before every step, so figures are deterministic (not medians: reruns give the same numbers). bench/device/bench_main.c steps the compiled-in model over " +
     "compiled-in rate-coded input at two input rates (intensities ÷ 4, then full); the TS interpreter steps the same events, supplies each step's synaptic events and must agree on every step's spike count. " +
     "The fit is a least-squares line over all steps, instructions = slope × synaptic events + intercept: the slope is the marginal cost of a synaptic event, the intercept the fixed per-step cost " +
     "(neuron updates, accumulator clears, step overhead), shown also ÷ neurons. 'mean, all-in' divides everything by the events. The microbit (16 KB RAM) runs only the MLP, learning off, as do the other boards under 1 MiB of RAM (nucleo-f4, hifive1, mps3-an547): " +
     "the CNN's and the 10k network's state do not fit, and learning needs the reader's arena plus int16 working weights and eligibility (≈ 800 KB for the MLP).",
+  reading: readDeviceRows,
   async run({ quick }) {
     const stepsPerRate = quick ? 8 : 24;
     const rows: BenchRow[] = [];

@@ -29,6 +29,11 @@ export interface BenchModule {
   readonly title: string;
   /** One paragraph on what is measured and how. */
   readonly description: string;
+  /**
+   * What the measured rows say, written from the rows themselves (printed under the table), so the
+   * reading never quotes figures of an older run; omits what a run without some rows cannot say.
+   */
+  reading?(rows: readonly BenchRow[]): string;
   /** Runs the measurements; `quick` asks for a smoke run with fewer repetitions. */
   run(options: { readonly quick: boolean }): Promise<BenchRow[]> | BenchRow[];
 }

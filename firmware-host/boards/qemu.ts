@@ -7,6 +7,9 @@
  * deterministic costs.
  */
 import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PicospikeError } from "../../runtime/errors.js";
 import { getBoard, type BoardSpec } from "./boards.js";
 import { requireTool } from "./toolchain.js";
@@ -71,34 +74,53 @@ export function qemuArgs(board: BoardSpec, image: string | undefined, options: Q
 /** Longest a run-to-END image may take under QEMU by default, in ms. */
 export const QEMU_RUN_TIMEOUT_MS = 300_000;
 
+/** How often runQemu looks at what the image has printed, in ms. */
+const OUTPUT_POLL_MS = 20;
+
 /**
- * Runs `elf` on `board` under QEMU (UART0 on stdio, -icount shift=0) until it prints a line `END`
- * or `ERROR…`; resolves with everything it printed. Rejects on timeout or when QEMU exits first.
+ * Runs `elf` on `board` under QEMU (UART0 on QEMU's stdout, -icount shift=0) until it prints a line
+ * `END` or `ERROR…`; resolves with everything it printed. Rejects on timeout or when QEMU exits first.
+ *
+ * QEMU's stdout is a file, not a pipe: some UART models (sifive_e's, QEMU 7.2) hand each byte to a
+ * non-blocking write and drop it when the write would block, and a socket pair fills after a few
+ * hundred one-byte writes when the reader is slow (a loaded machine), so lines went missing. A file
+ * write never blocks; the file is read every OUTPUT_POLL_MS.
  */
 export function runQemu(board: string, elf: string, timeoutMs: number = QEMU_RUN_TIMEOUT_MS): Promise<string> {
   const spec = getBoard(board);
   const args = qemuArgs(spec, elf, { serial: "stdio" });
   const qemu = qemuTool(spec);
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
+  const dir = mkdtempSync(join(tmpdir(), "picospike-qemu-"));
+  const outPath = join(dir, "uart0.txt");
+  const outFd = openSync(outPath, "w");
+  return new Promise<string>((resolveRun, reject) => {
+    const child = spawn(qemu, args, { stdio: ["ignore", outFd, "pipe"] });
+    closeSync(outFd);
     let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`QEMU ${board} timed out after ${timeoutMs} ms; output so far:\n${out.slice(-2000)}${err}`));
-    }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString("latin1");
-      if (/^(END|ERROR.*)$/m.test(out)) {
-        clearTimeout(timer);
-        child.kill("SIGKILL");
-        resolveRun(out);
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => {
+    let settled = false;
+    const output = (): string => readFileSync(outPath, "latin1");
+    const settle = (result: { out: string } | { error: Error }): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      if (!/^END$/m.test(out)) reject(new Error(`QEMU ${board} exited (${code}) before END:\n${out.slice(-2000)}${err}`));
+      clearInterval(poll);
+      child.kill("SIGKILL");
+      if ("out" in result) resolveRun(result.out);
+      else reject(result.error);
+    };
+    const timer = setTimeout(() => {
+      settle({ error: new Error(`QEMU ${board} timed out after ${timeoutMs} ms; output so far:\n${output().slice(-2000)}${err}`) });
+    }, timeoutMs);
+    const poll = setInterval(() => {
+      const out = output();
+      if (/^(END|ERROR.*)$/m.test(out)) settle({ out });
+    }, OUTPUT_POLL_MS);
+    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("exit", (code) => {
+      if (settled) return; // killed after END, or on timeout
+      const out = output();
+      if (/^(END|ERROR.*)$/m.test(out)) settle({ out });
+      else settle({ error: new Error(`QEMU ${board} exited (${code}) before END:\n${out.slice(-2000)}${err}`) });
     });
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }

@@ -14,6 +14,8 @@ import { Interpreter } from "../../runtime/interpreter.js";
 import type { EventTable } from "../../runtime/model.js";
 import { Xorshift32 } from "../../runtime/prng.js";
 import { randomTable } from "../../runtime/testing/random-table.js";
+import { plasticLayers } from "../../runtime/learned.js";
+import { storedWeights16 } from "../../runtime/plasticity.js";
 import { CobsDecoder, cobsDecode } from "../wire/cobs.js";
 import { compareRun } from "../jobs/compare.js";
 import { decodePayload, MSG, STATE_KIND, type RtOutputMsg } from "../wire/messages.js";
@@ -147,6 +149,16 @@ const BOARDS: BoardFactory[] = [
 
 const table: EventTable = randomTable(7, { kinds: ["dense", "sparse", "dense"], encoding: "spikes", readout: "count", maxNeurons: 40 });
 const modelBytes = encodeTable(table);
+/** A model whose every dense/sparse spiking layer learns (pair and reward rules, step/event/epoch timing). */
+const plasticTable: EventTable = randomTable(12, {
+  kinds: ["dense", "dense"],
+  encoding: "spikes",
+  readout: "count",
+  maxNeurons: 24,
+  weightBits: [8],
+  plasticityProbability: 1,
+});
+const plasticBytes = encodeTable(plasticTable);
 
 function randomSamples(count: number, steps: number, seed: number, inputSize: number): InputSample[] {
   const g = new Xorshift32(seed);
@@ -290,6 +302,49 @@ describe.each(BOARDS)("bridge on $name", (factory) => {
     expect(report.deviceAccuracy).toBe(report.interpreterAccuracy);
     await c.close();
   });
+
+  it("compare: a model that learns on the device has its learned weights compared at the end of every sample", async () => {
+    const c = await factory.connect({});
+    await c.session.ensureModel(plasticBytes);
+    const report = await compareRun(c.session, plasticTable, randomSamples(3, 30, 9, plasticTable.input.size), { steps: 30 });
+    expect(report).toMatchObject({ bitExact: true, firstDivergence: null, samples: 3, weightChecks: 3 * plasticLayers(plasticTable).length });
+    // and the weights did move: the check compares learned weights, not the stored ones
+    const interp = new Interpreter(plasticTable);
+    for (const sample of randomSamples(3, 30, 9, plasticTable.input.size)) {
+      interp.reset();
+      for (const events of sample.steps) interp.step(events);
+    }
+    const l = plasticLayers(plasticTable)[0]!;
+    const stored = plasticTable.layers[l]!.input;
+    expect(Array.from(interp.weights(l))).not.toEqual(Array.from(stored.kind === "pool" ? [] : storedWeights16(stored.weights)));
+    await c.close();
+  });
+
+  it.runIf(factory.name.startsWith("mock"))(
+    "compare: a device that learned one weight wrong is caught by the weight check, located to its layer and synapse",
+    async () => {
+      const l = plasticLayers(plasticTable)[0]!;
+      const flip = { layer: l, synapse: 5, bit: 0, afterStep: 29 };
+      const c = await factory.connect({ mock: { faults: { flipWeightBit: flip } } });
+      await c.session.ensureModel(plasticBytes);
+      const samples = randomSamples(1, 30, 9, plasticTable.input.size);
+      const interp = new Interpreter(plasticTable);
+      for (const events of samples[0]!.steps) interp.step(events);
+      const expected = interp.weights(l)[flip.synapse]!;
+      const report = await compareRun(c.session, plasticTable, samples, { steps: 30 });
+      expect(report.bitExact).toBe(false);
+      expect(report.firstDivergence).toEqual({
+        sample: 0,
+        step: 29,
+        layer: l,
+        neuron: flip.synapse,
+        kind: "weight",
+        device: expected ^ 1,
+        interpreter: expected,
+      });
+      await c.close();
+    },
+  );
 
   it.runIf(factory.name.startsWith("mock"))("compare: a flipped membrane bit is located to its step, layer and neuron", async () => {
     const flip = { layer: 1, neuron: 3, bit: 20, afterStep: 4 };

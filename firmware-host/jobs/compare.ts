@@ -2,15 +2,20 @@
  * compare: the same input through a device (a BoardSession, lockstep) and the reference
  * interpreter, step by step. Spikes of every reportable layer (< 32) are compared after each step,
  * membranes of every layer are read back and compared at the end of each sample (or after every
- * step on request); the verdict is bit-exact or not, with the first divergence located to its
- * sample, step, layer and neuron and both values.
+ * step on request), and so are the learned weights of every layer that learns on the device (a
+ * plastic model's weights change as it runs, and the device must learn what the interpreter
+ * learns); the verdict is bit-exact or not, with the first divergence located to its sample, step,
+ * layer and neuron (or synapse) and both values.
  */
 import type { InputSample, StepEvents } from "../../runtime/events.js";
 import { NO_EVENTS } from "../../runtime/events.js";
 import { Interpreter } from "../../runtime/interpreter.js";
+import { plasticLayers } from "../../runtime/learned.js";
 import type { EventTable } from "../../runtime/model.js";
+import { storedWeights16 } from "../../runtime/plasticity.js";
+import { weightsFromBytes } from "../bridge/checkpoint.js";
 import { allLayersMask, type BoardSession } from "../bridge/session.js";
-import { CAP, type SpikeSection } from "../wire/messages.js";
+import { CAP, STATE_KIND, type SpikeSection } from "../wire/messages.js";
 
 /** Names of the HELLO_ACK cost units (spec/protocol.md §3, cost_unit). */
 const COST_UNITS = ["none", "cycles", "instructions", "µs"] as const;
@@ -31,9 +36,10 @@ export interface Divergence {
   /** Step within the sample (the device's step number after its reset). */
   readonly step: number;
   readonly layer: number;
+  /** The neuron; for `weight`, the synapse's index in the layer's stored order (spec/table-format.md). */
   readonly neuron: number;
-  /** `spike`: values are 1 (fired) or 0; `membrane`: values are the int32 membranes after `step`. */
-  readonly kind: "spike" | "membrane";
+  /** `spike`: values are 1 (fired) or 0; `membrane`: the int32 membranes after `step`; `weight`: a learned weight at the end of the sample. */
+  readonly kind: "spike" | "membrane" | "weight";
   readonly device: number;
   readonly interpreter: number;
 }
@@ -85,6 +91,8 @@ export interface CompareReport {
   readonly spikeLayersCompared: number;
   /** Membrane arrays read back and compared. */
   readonly membraneChecks: number;
+  /** Learned weight arrays of plastic layers read back and compared (one per plastic layer and sample; 0 for a model that does not learn). */
+  readonly weightChecks: number;
   /** Accuracy of the device's and the interpreter's readout class on labelled samples (null without labels). */
   readonly deviceAccuracy: number | null;
   readonly interpreterAccuracy: number | null;
@@ -133,6 +141,7 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
   let outputSpikes = 0;
   let interpOutputSpikes = 0;
   let membraneChecks = 0;
+  let weightChecks = 0;
   let labelled = 0;
   let deviceCorrect = 0;
   let interpCorrect = 0;
@@ -169,6 +178,21 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
     return arrays;
   };
 
+  // The layers whose weights the device learns (spec/ops.md §11; the reader refuses other plastic kinds).
+  const learners = plasticLayers(table).filter((l) => table.layers[l]!.input.kind === "dense" || table.layers[l]!.input.kind === "sparse");
+  const checkWeights = async (sample: number, step: number): Promise<void> => {
+    for (const l of learners) {
+      const input = table.layers[l]!.input;
+      if (input.kind !== "dense" && input.kind !== "sparse") continue;
+      const device = storedWeights16(weightsFromBytes(await session.readState(STATE_KIND.WEIGHTS, l), input.weights));
+      const reference = interp.weights(l);
+      weightChecks++;
+      if (first !== null) continue;
+      const q = device.findIndex((w, i) => w !== reference[i]);
+      if (q >= 0) first = { sample, step, layer: l, neuron: q, kind: "weight", device: device[q]!, interpreter: reference[q]! };
+    }
+  };
+
   const wantCost = session.has(CAP.COST);
   const costs: number[] = [];
   const report = (): CompareReport => ({
@@ -180,6 +204,7 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
     firstDivergence: first,
     spikeLayersCompared: spikeLayers,
     membraneChecks,
+    weightChecks,
     deviceAccuracy: labelled > 0 ? deviceCorrect / labelled : null,
     interpreterAccuracy: labelled > 0 ? interpCorrect / labelled : null,
     costPerStep: summarizeCost(costs, session.info.costUnit),
@@ -232,6 +257,7 @@ export async function compareRun(session: BoardSession, table: EventTable, sampl
     }
     if (interrupted) break;
     const membranes = await checkMembranes(sampleCount, options.steps - 1);
+    await checkWeights(sampleCount, options.steps - 1);
     if (sample.label !== undefined) {
       labelled++;
       const deviceClass = table.readout.kind === "membrane" ? argmax(membranes[last]!) : argmax(last < 32 ? deviceCounts : interp.spikeCounts(last));

@@ -22,6 +22,8 @@ export interface DeviceClock {
 export interface MockFaults {
   /** After running step `afterStep` (device step number), flip bit `bit` of neuron `neuron`'s membrane in `layer`. */
   readonly flipMembraneBit?: { readonly layer: number; readonly neuron: number; readonly bit: number; readonly afterStep: number };
+  /** After running step `afterStep`, flip bit `bit` (within the stored width) of a plastic layer's working weight `synapse` (stored order): a device that learned wrong. */
+  readonly flipWeightBit?: { readonly layer: number; readonly synapse: number; readonly bit: number; readonly afterStep: number };
 }
 
 /** Device counters reported by STATS (spec §3.2). */

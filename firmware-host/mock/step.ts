@@ -132,6 +132,11 @@ export function runStep(d: MockDevice, events: StepEvents): number {
     const v = interp.membrane(flip.layer);
     v[flip.neuron] = v[flip.neuron]! ^ (1 << flip.bit);
   }
+  const flipWeight = d.faults.flipWeightBit;
+  if (flipWeight && flipWeight.afterStep === step) {
+    const w = interp.weights(flipWeight.layer);
+    w[flipWeight.synapse] = w[flipWeight.synapse]! ^ (1 << flipWeight.bit);
+  }
   return due.length;
 }
 

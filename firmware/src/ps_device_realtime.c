@@ -9,8 +9,8 @@ static void clock_update(void)
 {
     uint32_t now = ps_port_cycles();
     uint32_t hz = ps_port_cycles_hz();
-    /* A counter read that steps back (QEMU's SysTick after ps_port_cycles_align re-phases it was seen
-     * going back by a few hundred ticks) would wrap to a difference of about 2^32 ticks and run
+    /* A counter read that steps back (a port's counter misread; the Cortex-M SysTick count once did
+     * on the tick its wrap pends on) would wrap to a difference of about 2^32 ticks and run
      * PS_DEVICE_RT_MAX_CATCH_UP steps at once: the device clock holds instead, never running backwards. */
     if ((int32_t)(now - ps_dev.clock_last) < 0) {
         return;

@@ -164,6 +164,37 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
     BUILD_AND_RUN_MS,
   );
 
+  it.skipIf(missing.length > 0 || board.qemu === undefined)(
+    "step costs under QEMU -icount: the same steps cost the same instructions on two runs, whatever the idle time between them",
+    async () => {
+      const c = await connect(await builds!.compiled);
+      try {
+        const g = new Xorshift32(17);
+        const inputs = Array.from({ length: 120 }, (_, t): StepEvents => {
+          const count = Math.min(board.limits.maxInputEvents, t % 10 === 0 ? 400 : g.next() % 60);
+          return { indices: Uint32Array.from(new Set(Array.from({ length: count }, () => g.next() % mlp.input.size))).sort() };
+        });
+        const runCosts = async (idle: boolean): Promise<number[]> => {
+          await c.session.resetState(true);
+          const costs: number[] = [];
+          for (const [t, events] of inputs.entries()) {
+            costs.push((await c.session.step(t, events, 1, true)).cost!);
+            // idle time moves the counter's phase between steps (the board sleeps on its 1 ms wake-up)
+            if (idle && t % 8 === 0) await new Promise((r) => setTimeout(r, 3 + (t % 5)));
+          }
+          return costs;
+        };
+        const first = await runCosts(true);
+        const second = await runCosts(false);
+        expect(first.every((cost) => cost > 0 && cost < 50_000_000)).toBe(true);
+        expect(second).toEqual(first);
+      } finally {
+        await c.close();
+      }
+    },
+    BUILD_AND_RUN_MS,
+  );
+
   it.skipIf(missing.length > 0)(
     "on-device R-STDP: rewards at their target step, learned weights and traces bit-identical to the interpreter's replay",
     async () => {

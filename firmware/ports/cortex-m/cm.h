@@ -13,6 +13,7 @@
 /* System Control Block and NVIC (ARMv6-M and ARMv7-M share these addresses). */
 #define PS_SCB_ICSR PS_REG32(0xE000ED04u)
 #define PS_SCB_ICSR_PENDSTSET (1u << 26)
+#define PS_SCB_ICSR_PENDSTCLR (1u << 25)
 #define PS_NVIC_ISER PS_REG32(0xE000E100u)
 #define PS_SYST_CSR PS_REG32(0xE000E010u)
 #define PS_SYST_RVR PS_REG32(0xE000E014u)

@@ -33,15 +33,22 @@ static void ps_systick_start(void) {
   PS_SYST_CSR = PS_SYST_CSR_RUN;
 }
 
-/* SysTick counts down from period-1; a wrap not yet serviced shows as PENDSTSET. Interrupts masked. */
+/* A period is PS_SYSTICK_PERIOD ticks and starts when the counter reaches 0, the tick the wrap
+ * pends on (the Cortex-M and QEMU both pend it on the 1 -> 0 step); the next tick reloads
+ * PERIOD-1. So the counter reads 0, PERIOD-1, ..., 1 at 0, 1, ..., PERIOD-1 ticks into a period.
+ * Counting the 0 as the end of the period instead read one period too far whenever a read fell on
+ * that tick: a step's cost came out one period long, or, on the tick of an align, 2^32 short. */
+static uint32_t ticks_into_period(uint32_t current) { return current == 0u ? 0u : PS_SYSTICK_PERIOD - current; }
+
+/* The count with interrupts masked: a wrap not yet serviced shows as PENDSTSET. */
 static uint32_t cycles_masked(void) {
   uint32_t current = PS_SYST_CVR;
   uint32_t base = systick_base;
   if (PS_SCB_ICSR & PS_SCB_ICSR_PENDSTSET) {
-    current = PS_SYST_CVR;
+    current = PS_SYST_CVR; /* the first read may predate the wrap */
     base += PS_SYSTICK_PERIOD;
   }
-  return base + (PS_SYSTICK_PERIOD - 1u - current);
+  return base + ticks_into_period(current);
 }
 
 uint32_t ps_port_cycles(void) {
@@ -51,14 +58,19 @@ uint32_t ps_port_cycles(void) {
   return now;
 }
 
-/* Stopping and restarting SysTick keeps its count but restarts the tick phase at this instant
- * (QEMU's ptimer re-bases on run); up to one tick is lost, never counted twice. */
+/* Starts a fresh period at this instant, so the next wrap interrupt comes a whole period (1 ms)
+ * after the align: a step shorter than that is never interrupted by it, and a longer one at the
+ * same points every time. Stopping SysTick, clearing the counter and restarting it re-bases QEMU's
+ * timer on this instant too; the count carries on from what was read (the part of a tick already
+ * gone is dropped, never counted twice). */
 uint32_t ps_port_cycles_align(void) {
   uint32_t primask = ps_cm_irq_save();
-  uint32_t now;
+  uint32_t now = cycles_masked();
   PS_SYST_CSR = PS_SYST_CSR_CLKSOURCE | PS_SYST_CSR_TICKINT;
+  PS_SYST_CVR = 0u;
+  PS_SCB_ICSR = PS_SCB_ICSR_PENDSTCLR; /* a wrap it showed is in `now` already */
+  systick_base = now;
   PS_SYST_CSR = PS_SYST_CSR_RUN;
-  now = cycles_masked();
   ps_cm_irq_restore(primask);
   return now;
 }

@@ -215,6 +215,26 @@ export const compare: VerbCase = {
         ]);
         expect(r.bitExact).toBe(true);
       }, 300_000);
+
+      it("a model that learns on the native board: its learned weights are compared too", async () => {
+        if (missing("compare --board native (plastic model)", ["gcc", "size"])) return;
+        // an STDP layer with lateral inhibition, its weights learned once (adapt on the mock board)
+        ctx.user.ok(["adapt", "--task", "patterns", "--board", "mock", "--save-weights", "cmp-learner.cbor"]);
+        const r = await ctx.user.jsonAsync<CompareJson & { weightChecks: number }>([
+          "compare",
+          "cmp-learner.cbor",
+          "--board",
+          "native",
+          "--input",
+          "random:0.25:3",
+          "--samples",
+          "2",
+          "--steps",
+          "100",
+          "--json",
+        ]);
+        expect(r).toMatchObject({ bitExact: true, weightChecks: 2 });
+      }, 300_000);
     });
   },
   defineCross(ctx: Acceptance) {
