@@ -285,7 +285,7 @@ export const plasticityBench: BenchModule = {
     "With epoch timing a step between epoch ends costs the same (the layer folds an int8 copy of its working weights, which the pass writes where it writes a weight, and only marks its events), " +
     "and every E steps the pass visits the synapses of the rows not skipped at about 31 M4 instructions each (all included: 'extra instr/synapse update') when the epoch was rewarded " +
     "(decay, depression, potentiation, sat16, the reward's multiply, the clamp and the int8 copy: 25 in the inner loop of ps_plastic_fast.h when the weight needs no clamping, 29 before its " +
-    "one-compare clamp and its marker mask; about 16.5 without a reward): about 99 rows × 64 × 31 / E, 6,100 instructions per step at E = 32 and 12,200 at E = 16 on top of inference's 9,205. " +
+    "one-compare clamp and its marker mask; about 16.5 without a reward): about 99 rows × 64 × 31 / E, 6,100 instructions per step at E = 32 and 12,200 at E = 16 on top of inference's 9,197. " +
     "At sparse activity inference is cheaper and so is the pass (about 22 rows), so the ratio is lower still; the per-row and per-neuron work of the pass and the marks are then a larger share of each update's cost. Step timing (§11.2) touches every synapse every step and event timing (§11.5) " +
     "the rows and columns of the step's events plus every synapse at a reward (7,846 updates per step on the 256→64 row): at 30 or more instructions per update neither can approach 3. " +
     "E trades cost for time resolution: pairings within an epoch count as simultaneous (docs/LEARNING.md: the adapt associative task, 16-step trials, learns at E ≤ 8, not at E = 16).",
