@@ -346,7 +346,9 @@ function readDeviceRows(rows: readonly BenchRow[]): string {
   const parts: string[] = [];
   const m55 = slope(`mps3-an547: ${mlp}`);
   if (m4 !== undefined && m55 !== undefined)
-    parts.push(`A synaptic event of the MLP costs ${m4} instructions on the Cortex-M4 (the int8 fold, firmware/kernels/ps_fold_m4.h) and ${m55} on the Cortex-M55 (the Helium fold, ps_fold_mve.h).`);
+    parts.push(
+      `A synaptic event of the MLP costs ${m4} instructions on the Cortex-M4 (the int8 fold, firmware/kernels/ps_fold_m4.h) and ${m55} on the Cortex-M55 (the Helium fold, ps_fold_mve.h).`,
+    );
   const m0 = slope(`microbit: ${mlp}`);
   if (m0 !== undefined) parts.push(`The Cortex-M0 takes ${m0} (ps_fold_m0.h), its neuron updates the ARMv6-M IF update of ps_neuron_m0.h.`);
   const rv = slope(`hifive1: ${mlp}`);

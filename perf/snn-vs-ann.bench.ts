@@ -469,7 +469,9 @@ function readSnnVsAnn(rows: readonly BenchRow[]): string {
     parts.push(
       `Reading the rows. The MLP at T = ${m4["SNN T"]} is ${gap(m4)} point below the int8 ANN (${m4["SNN accuracy %"]}% vs ${m4["int8 ANN accuracy %"]}%) and costs ` +
         `${m4["SNN ÷ ANN"]}× the ANN's instructions per inference on the Cortex-M4 (${instructions(snn)} vs ${instructions(ann)})` +
-        (m0 ? ` and ${m0["SNN ÷ ANN"]}× on the Cortex-M0 (${instructions(m0["SNN instr/inference (held input)"]!)} vs ${instructions(m0["int8 ANN instr/inference"]!)})` : "") +
+        (m0
+          ? ` and ${m0["SNN ÷ ANN"]}× on the Cortex-M0 (${instructions(m0["SNN instr/inference (held input)"]!)} vs ${instructions(m0["int8 ANN instr/inference"]!)})`
+          : "") +
         `. Where the SNN's ${instructions(snn)} go on the M4: the held-input fold visits only the non-zero pixels, ${instructions(m4["SNN synaptic events/inference"]!)} synaptic events per inference ` +
         `(\`ps_held_dense_i8_m4\`), and ${m4["SNN neuron updates/inference"]} neuron updates at ${m4["IF neuron-step instr (M4 kernel)"]} instructions per IF neuron-step ` +
         `(\`ps_neuron_if_m4\`; ${m4["IF neuron-step instr (reference kernel)"]} with the reference kernel), about ${instructions(neuronInstr)} of it; the fold, done once, is most of the rest, so a smaller T saves little. ` +
