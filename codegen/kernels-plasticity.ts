@@ -7,7 +7,30 @@
  * eligibility are int16. `direct` selects the rule: true (`stdp`) changes the weight at once,
  * false (`rstdp`) changes the eligibility, which a reward later turns into a weight change.
  */
-import { arr, cast, cmp, for_, if_, input, ix, k, ld, let_, output, prim, scalar, sel, st, v, type Expr, type Kernel, type Param, type Stmt } from "./ir.js";
+import {
+  arr,
+  cast,
+  cmp,
+  for_,
+  if_,
+  input,
+  ix,
+  k,
+  ld,
+  let_,
+  output,
+  prim,
+  ret,
+  scalar,
+  sel,
+  set,
+  st,
+  v,
+  type Expr,
+  type Kernel,
+  type Param,
+  type Stmt,
+} from "./ir.js";
 
 /** What every synapse update needs: the rule, the working weights, the eligibility and the clamp. */
 const SYNAPSE_PARAMS: Param[] = [
@@ -427,31 +450,29 @@ function epochAddReward(): Kernel {
 
 /**
  * The inner loop of one row of plasticEpochDense: synapse q = base + j for every post j. `dep`:
- * the row's pre neuron was marked (subtract depAmt[j]); `rewarded`: the epoch had a reward (rstdp).
- * Potentiation is `pot` where postMark[j] is set, else 0.
+ * the row's pre neuron was marked (subtract depAmt[j]); `rewarded`: the epoch had a reward (rstdp);
+ * `mirror`: every weight written is also written to the int8 copy w8 (C: an epoch-timed layer whose
+ * clamp lies inside int8 folds that copy, spec/ops.md §12.2 item 5). Potentiation is `pot` where
+ * postMark[j] is set, else 0.
  */
-function epochRow(direct: boolean, dep: boolean, rewarded: boolean): Stmt {
+function epochRow(direct: boolean, dep: boolean, rewarded: boolean, mirror: boolean): Stmt {
   const q = v("q");
   const potJ = sel(cmp("ne", ld("postMark", v("j")), k(0, "u8")), v("pot"), k(0, "i32"));
   const change = (from: Expr): Expr => prim("satAdd32", dep ? prim("satSub32", from, ld("depAmt", v("j"))) : from, potJ);
   const body: Stmt[] = [let_("q", "u32", ix("add", v("base"), v("j")))];
-  if (direct) body.push(st("weights", q, cast("i16", prim("clamp", change(cast("i32", ld("weights", q))), v("wMin"), v("wMax")))));
+  const write = (w: Expr): Stmt[] => [let_("nw", "i32", w), st("weights", q, cast("i16", v("nw"))), ...(mirror ? [st("w8", q, cast("i8", v("nw")))] : [])];
+  if (direct) body.push(...write(prim("clamp", change(cast("i32", ld("weights", q))), v("wMin"), v("wMax"))));
   else {
     body.push(let_("e", "i32", prim("sat16", change(prim("traceDecay", cast("i32", ld("elig", q)), v("eligShift"))))));
     body.push(st("elig", q, cast("i16", v("e"))));
     if (rewarded)
       body.push(
-        st(
-          "weights",
-          q,
-          cast(
-            "i16",
-            prim(
-              "clamp",
-              prim("satAdd32", cast("i32", ld("weights", q)), prim("shrFloor32", prim("mul16", v("m"), v("e")), v("learningShift"))),
-              v("wMin"),
-              v("wMax"),
-            ),
+        ...write(
+          prim(
+            "clamp",
+            prim("satAdd32", cast("i32", ld("weights", q)), prim("shrFloor32", prim("mul16", v("m"), v("e")), v("learningShift"))),
+            v("wMin"),
+            v("wMax"),
           ),
         ),
       );
@@ -461,8 +482,30 @@ function epochRow(direct: boolean, dep: boolean, rewarded: boolean): Stmt {
 
 function epochDense(): Kernel {
   const marked = cmp("ne", v("marked"), k(0, "u8"));
-  const rows = (direct: boolean, rewarded: boolean): Stmt => if_(marked, [epochRow(direct, true, rewarded)], [epochRow(direct, false, rewarded)]);
+  const yes = k(1, "bool");
+  const no = k(0, "bool");
+  // a row whose weights move (stdp, or a rewarded rstdp epoch) has a variant that also writes the int8 copy
+  const rowsFor = (direct: boolean, rewarded: boolean, mirror: boolean): Stmt =>
+    if_(marked, [epochRow(direct, true, rewarded, mirror)], [epochRow(direct, false, rewarded, mirror)]);
+  const rows = (direct: boolean, rewarded: boolean): Stmt =>
+    direct || rewarded ? if_(v("mirror8"), [rowsFor(direct, rewarded, true)], [rowsFor(direct, rewarded, false)]) : rowsFor(direct, rewarded, false);
   const forDirect = (x: Expr): Expr => sel(v("direct"), prim("shrFloor32", x, v("learningShift")), x);
+  // §11.7 row skip: a row none of whose synapses gets a nonzero depression or potentiation, and whose
+  // eligibility is all 0 (rowBound[p] = 0), is left unchanged by the pass: it is not visited
+  const depresses = sel(marked, cmp("ne", v("dMax"), k(0, "i32")), no);
+  const potentiates = sel(v("anyPost"), cmp("ne", v("pot"), k(0, "i32")), no);
+  const eligible = sel(v("direct"), no, cmp("ne", ld("rowBound", v("p")), k(0, "u16")));
+  const live = sel(depresses, yes, sel(potentiates, yes, eligible));
+  const bound = prim(
+    "clamp",
+    prim(
+      "satAdd32",
+      prim("satAdd32", prim("traceDecay", cast("i32", ld("rowBound", v("p"))), v("eligShift")), sel(marked, v("dMax"), k(0, "i32"))),
+      sel(v("anyPost"), v("pot"), k(0, "i32")),
+    ),
+    k(0, "i32"),
+    k(32768, "i32"),
+  );
   return {
     name: "plasticEpochDense",
     doc:
@@ -470,7 +513,9 @@ function epochDense(): Kernel {
       "gets depression q15Mul(y[j], aMinus) if p was marked, potentiation q15Mul(x[p] after its increment, aPlus) if j was marked " +
       "(stdp: w = clamp(w − floor(dep / 2^ls) + floor(pot / 2^ls)); rstdp: e = sat16(traceDecay(e) − dep + pot), then with a reward " +
       "w = clamp(w + floor(mul16(m, e) / 2^ls))); then the marked post traces step up, the baseline moves, and the markers clear. " +
-      "reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs).",
+      "A row that no pairing reaches and whose eligibility is all 0 (rowBound[p] = 0, rstdp; rowBound[p] bounds |e| over row p and is kept so) " +
+      "is skipped: the pass would leave it unchanged. With mirror8 every weight written is also written to w8 (int8). " +
+      "reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs). Returns the rows visited.",
     params: [
       output("preMark", "u8"),
       output("postMark", "u8"),
@@ -489,25 +534,41 @@ function epochDense(): Kernel {
       output("baseline", "i32"),
       scalar("baselineShift", "u8"),
       ...SYNAPSE_PARAMS,
+      output("rowBound", "u16"),
+      scalar("mirror8", "bool"),
+      output("w8", "i8"),
     ],
-    returns: "void",
+    returns: "u32",
     body: [
       let_("b", "i32", ld("baseline", k(0))),
       let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
       let_("m", "i32", prim("sat16", v("error"))),
+      let_("dMax", "i32", k(0, "i32")),
+      let_("anyPost", "bool", no),
       for_("j", k(0), v("outputs"), "post neurons", [
         let_("y", "i32", prim("traceDecay", cast("i32", ld("postTrace", v("j"))), v("postShift"))),
         st("postTrace", v("j"), cast("i16", v("y"))),
-        st("depAmt", v("j"), forDirect(q15MulNonNeg(v("y"), v("aMinus")))),
+        let_("dj", "i32", forDirect(q15MulNonNeg(v("y"), v("aMinus")))),
+        st("depAmt", v("j"), v("dj")),
+        set("dMax", sel(cmp("gt", v("dj"), v("dMax")), v("dj"), v("dMax"))),
+        set("anyPost", sel(cmp("ne", ld("postMark", v("j")), k(0, "u8")), yes, v("anyPost"))),
       ]),
+      let_("visited", "u32", k(0)),
       for_("p", k(0), v("inputs"), "presynaptic neurons", [
         let_("marked", "u8", ld("preMark", v("p"))),
         let_("x", "i32", prim("traceDecay", cast("i32", ld("preTrace", v("p"))), v("preShift"))),
         let_("xn", "i32", sel(marked, prim("sat16", prim("satAdd32", v("x"), v("increment"))), v("x"))),
         st("preTrace", v("p"), cast("i16", v("xn"))),
         let_("pot", "i32", forDirect(q15MulNonNeg(v("xn"), v("aPlus")))),
-        let_("base", "u32", ix("mul", v("p"), v("outputs"))),
-        if_(v("direct"), [rows(true, false)], [if_(cmp("ne", v("reward"), k(0, "i32")), [rows(false, true)], [rows(false, false)])]),
+        if_(live, [
+          let_("base", "u32", ix("mul", v("p"), v("outputs"))),
+          if_(
+            v("direct"),
+            [rows(true, false)],
+            [if_(cmp("ne", v("reward"), k(0, "i32")), [rows(false, true)], [rows(false, false)]), st("rowBound", v("p"), cast("u16", bound))],
+          ),
+          set("visited", ix("add", v("visited"), k(1))),
+        ]),
         st("preMark", v("p"), k(0, "u8")),
       ]),
       for_("j", k(0), v("outputs"), "post neurons", [
@@ -519,6 +580,7 @@ function epochDense(): Kernel {
       if_(cmp("ne", v("reward"), k(0, "i32")), [
         if_(cmp("gt", v("baselineShift"), k(0, "u8")), [st("baseline", k(0), prim("satAdd32", v("b"), prim("shrFloor32", v("error"), v("baselineShift"))))]),
       ]),
+      ret(v("visited")),
     ],
   };
 }

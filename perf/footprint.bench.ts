@@ -111,9 +111,13 @@ const FOOTPRINT_RSTDP: Plasticity = {
 
 /** `table` with R-STDP (the given timing) on its first layer. */
 function withRstdp(table: EventTable, timing: PlasticityTiming): EventTable {
-  const rule: Plasticity = { ...FOOTPRINT_RSTDP, ...(timing === "event" ? { timing } : {}) };
+  const rule: Plasticity = { ...FOOTPRINT_RSTDP, ...(timing === "event" || timing === "epoch" ? { timing } : {}) };
   return { ...table, layers: table.layers.map((l, i) => (i === 0 ? { ...l, plasticity: rule } : l)) };
 }
+
+/** The timings that get a learner footprint row, and the spec section of each. */
+const LEARNER_TIMINGS = ["step", "event", "epoch"] as const;
+const TIMING_SECTION: Record<(typeof LEARNER_TIMINGS)[number], string> = { step: "§11.2", event: "§11.5", epoch: "§11.7" };
 
 async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
   const table = footprintModel();
@@ -171,7 +175,7 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
     );
   };
   const selected = await selectedFor(table, "selected");
-  const learners = await Promise.all((["step", "event"] as const).map((timing) => selectedFor(withRstdp(table, timing), `learner-${timing}`)));
+  const learners = await Promise.all(LEARNER_TIMINGS.map((timing) => selectedFor(withRstdp(table, timing), `learner-${timing}`)));
   const cpu = getBoard(board).cpu;
   return [
     footprintRow(
@@ -189,9 +193,9 @@ async function buildVariants(board: string, dir: string): Promise<BenchRow[]> {
       selected,
       "as above with the kernels codegen/kernel-select.ts keeps for the MLP (dense int8, IF + integrator neurons); the rest are stubs; ps_net without learning code (-DPS_NET_LEARNING=0, codegen/kernel-select.ts learningMask)",
     ),
-    ...(["step", "event"] as const).map((timing, i) =>
+    ...LEARNER_TIMINGS.map((timing, i) =>
       footprintRow(
-        `${board} (${cpu}): as above, with R-STDP ${timing} timing built in (spec/ops.md ${timing === "step" ? "§11.2" : "§11.5"})`,
+        `${board} (${cpu}): as above, with R-STDP ${timing} timing built in (spec/ops.md ${TIMING_SECTION[timing]})`,
         learners[i]!,
         `the MLP's kernels plus the plasticity kernels of R-STDP with ${timing} timing and ps_net with that rule only (-DPS_NET_LEARNING=${learningMask(withRstdp(table, timing))}); the code a learner of that rule links (codegen's const tables carry no plasticity, so this model itself does not learn)`,
       ),

@@ -9,8 +9,8 @@
 import { encodeTable } from "../runtime/format.js";
 import { Interpreter, encodeSample } from "../runtime/interpreter.js";
 import type { StepEvents } from "../runtime/events.js";
-import { epochSteps } from "../runtime/plasticity.js";
-import { DEFAULT_NEURON, EPOCH_SHIFT_DEFAULT, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
+import { epochSteps, PlasticLayer } from "../runtime/plasticity.js";
+import { DEFAULT_NEURON, type EventTable, type Layer, type Plasticity, type PlasticityTiming } from "../runtime/model.js";
 import { Xorshift32 } from "../runtime/prng.js";
 import { openBoard } from "../firmware-host/boards/open-board.js";
 import { allLayersMask, BoardSession } from "../firmware-host/bridge/session.js";
@@ -156,25 +156,32 @@ function interpret(sim: Interpreter, schedule: EventTable, steps: readonly StepE
   return spikes;
 }
 
+/** Rows each layer's epoch passes visited in a run of `sim` (spec/ops.md §11.7: the rest were skipped); 0 for a layer that is not epoch-timed. */
+function epochRowsVisited(sim: Interpreter, table: EventTable): number[] {
+  return table.layers.map((_, l) => {
+    const p = sim.plasticity(l);
+    return p instanceof PlasticLayer ? p.epochRowsVisited : 0;
+  });
+}
+
 /**
  * Plastic synapse updates per step of a run (mean): a step-timed layer updates every synapse every
  * step; an event-timed one the rows of its pre events and the columns of its spikes (spec/ops.md
- * §11.5); a reward step adds every synapse of an rstdp layer.
+ * §11.5); a reward step adds every synapse of an rstdp layer. An epoch-timed layer updates the
+ * synapses of the rows its passes visited (`epochRows[l]` over the run; §11.7's row skip).
  */
-export function synapseTouchesPerStep(table: EventTable, steps: readonly StepEvents[], spikes: readonly Uint32Array[][]): number {
+export function synapseTouchesPerStep(table: EventTable, steps: readonly StepEvents[], spikes: readonly Uint32Array[][], epochRows: readonly number[]): number {
   let touches = 0;
+  table.layers.forEach((layer, l) => {
+    if (layer.plasticity?.timing === "epoch" && layer.input.kind === "dense") touches += (epochRows[l] ?? 0) * layer.input.outputs;
+  });
   steps.forEach((s, t) => {
     table.layers.forEach((layer, l) => {
       const p = layer.plasticity;
       if (p === undefined || layer.input.kind !== "dense") return;
       const { inputs, outputs } = layer.input;
       const pre = l === 0 ? s.indices.length : spikes[t]![l - 1]!.length;
-      if (p.timing === "epoch") {
-        // §11.7: one fused pass over every synapse at the epoch's end (its reward included), nothing in between
-        const epoch = 2 ** (p.epochShift ?? EPOCH_SHIFT_DEFAULT);
-        if (t % epoch === epoch - 1) touches += inputs * outputs;
-        return;
-      }
+      if (p.timing === "epoch") return; // counted above: the visited rows of its passes, nothing in between
       touches += p.timing === "event" ? pre * outputs + spikes[t]![l]!.length * inputs : inputs * outputs;
       if (p.rule === "rstdp" && rewardAt(t, table) !== 0) touches += inputs * outputs;
     });
@@ -268,15 +275,18 @@ export const plasticityBench: BenchModule = {
     "(about 59, 19, 1 and then 0 spikes per step over successive 32-step windows), so their 9.8 spikes per step average a saturated start and a silent rest, and a 64-step (--quick) run sees mostly the saturated part " +
     "(38.7 spikes per step, hence its higher ratio). The issue's target is judged on that row; the sparse-activity rows (one input in 16 active, threshold 1500: 10.8 pre events, 4 % of the inputs, " +
     "and 6.6 of 64 neurons per step without learning, about 1 to 5 with it) are the sensor-like workload. " +
-    "Epoch timing (§11.7): a step only marks its pre events and post spikes; every E-th step one fused pass updates all 16,384 synapses (decay, pairings and the epoch's summed reward), " +
-    "so 'synapse updates/step' is 16,384 / E. For the epoch rows the ±512 rewards alternate in sign per epoch instead of per reward: an epoch adds up its rewards, and alternating per reward " +
+    "Epoch timing (§11.7): a step only marks its pre events and post spikes; every E-th step one fused pass updates the synapses of every row it does not skip (decay, pairings and the epoch's summed reward; " +
+    "§11.7's row skip leaves out a row with no pairing in the epoch and an all-zero eligibility, which the pass would not change), so 'synapse updates/step' is 64 × the rows visited ÷ E. " +
+    "Here the visited rows are those of the inputs that have had an event since reset (per epoch, 256→64: 94 to 100 of 256; sparse activity: 21 or 22; 64→16: 22 or 23 of 64): " +
+    "a row once active does not go quiet within a 256-step run, since eligibilityShift 4 takes up to 128 quiet epochs to bring an eligibility back to 0 and the run holds 8 epochs of 32 steps. For the epoch rows the ±512 rewards alternate in sign per epoch instead of per reward: an epoch adds up its rewards, and alternating per reward " +
     "they would cancel in every 16- or 32-step epoch, so nothing would ever be rewarded (the rewarded pass is the costlier one). " +
-    "summary.rstdpOnOffM4 (`picospike bench --quick --json`) is the 256→64 epoch row at E = 32, the format's default epoch (epochShift 5): the smallest E whose ratio is ≤ 3 on this layer. " +
+    "summary.rstdpOnOffM4 (`picospike bench --quick --json`) is the 256→64 epoch row at E = 32, the format's default epoch (epochShift 5). " +
     "What bounds the ratio: inference costs the learning-off model about 2.8 instructions per synaptic event (about 51 pre events × 64 synapses per step, the int8 fold of spec/ops.md §12.2). " +
-    "With epoch timing a step between epoch ends costs the same (the layer folds an int8 copy of its working weights, refreshed at each epoch end, and only marks its events), " +
-    "and every E steps the pass visits every synapse at about 34 M4 instructions when the epoch was rewarded (decay, depression, potentiation, sat16, the reward's multiply and the clamp; " +
-    "about 16.5 without a reward; ps_plastic_fast.h): 16,384 × 34 / E, about 17,400 instructions per step at E = 32 and 34,800 at E = 16 on top of inference's 9,208. " +
-    "At sparse activity inference is cheaper while the pass is not, hence its higher ratio. Step timing (§11.2) touches every synapse every step and event timing (§11.5) " +
+    "With epoch timing a step between epoch ends costs the same (the layer folds an int8 copy of its working weights, which the pass writes where it writes a weight, and only marks its events), " +
+    "and every E steps the pass visits the synapses of the rows not skipped at about 31 M4 instructions each (all included: 'extra instr/synapse update') when the epoch was rewarded " +
+    "(decay, depression, potentiation, sat16, the reward's multiply, the clamp and the int8 copy: 25 in the inner loop of ps_plastic_fast.h when the weight needs no clamping, 29 before its " +
+    "one-compare clamp and its marker mask; about 16.5 without a reward): about 99 rows × 64 × 31 / E, 6,100 instructions per step at E = 32 and 12,200 at E = 16 on top of inference's 9,197. " +
+    "At sparse activity inference is cheaper and so is the pass (about 22 rows), so the ratio is lower still; the per-row and per-neuron work of the pass and the marks are then a larger share of each update's cost. Step timing (§11.2) touches every synapse every step and event timing (§11.5) " +
     "the rows and columns of the step's events plus every synapse at a reward (7,846 updates per step on the 256→64 row): at 30 or more instructions per update neither can approach 3. " +
     "E trades cost for time resolution: pairings within an epoch count as simultaneous (docs/LEARNING.md: the adapt associative task, 16-step trials, learns at E ≤ 8, not at E = 16).",
   async run({ quick }) {
@@ -286,7 +296,8 @@ export const plasticityBench: BenchModule = {
     const rows: BenchRow[] = [];
     const figures = workloads.map((w) => {
       const off = withoutLearning(w.on);
-      const onSpikes = interpret(new Interpreter(w.on), w.on, w.steps, true);
+      const onSim = new Interpreter(w.on);
+      const onSpikes = interpret(onSim, w.on, w.steps, true);
       const offSpikes = interpret(new Interpreter(off), w.on, w.steps, false);
       const tsOn = interpreterMicros(w.on, w.steps, reps, w.on);
       const tsOff = interpreterMicros(off, w.steps, reps, w.on);
@@ -297,7 +308,7 @@ export const plasticityBench: BenchModule = {
         offSpikes,
         tsOn,
         tsOff,
-        touches: synapseTouchesPerStep(w.on, w.steps, onSpikes),
+        touches: synapseTouchesPerStep(w.on, w.steps, onSpikes, epochRowsVisited(onSim, w.on)),
         activity: plasticActivity(w.on, w.steps, onSpikes),
         offActivity: plasticActivity(w.on, w.steps, offSpikes),
       };

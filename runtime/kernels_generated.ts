@@ -1581,17 +1581,23 @@ export function plasticEpochAddReward(sum: Int32Array, reward: number): void {
   sum[0] = sat16(satAdd32(sum[0]!, reward));
 }
 
-/** The end of an epoch of a dense epoch-timed layer (spec/ops.md §11.7): decays every trace once, then, one pass per row, each synapse (p, j) gets depression q15Mul(y[j], aMinus) if p was marked, potentiation q15Mul(x[p] after its increment, aPlus) if j was marked (stdp: w = clamp(w − floor(dep / 2^ls) + floor(pot / 2^ls)); rstdp: e = sat16(traceDecay(e) − dep + pot), then with a reward w = clamp(w + floor(mul16(m, e) / 2^ls))); then the marked post traces step up, the baseline moves, and the markers clear. reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs). */
-export function plasticEpochDense(preMark: Uint8Array, postMark: Uint8Array, inputs: number, outputs: number, preTrace: Int16Array, postTrace: Int16Array, depAmt: Int32Array, preShift: number, postShift: number, eligShift: number, increment: number, aPlus: number, aMinus: number, reward: number, baseline: Int32Array, baselineShift: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number): void {
+/** The end of an epoch of a dense epoch-timed layer (spec/ops.md §11.7): decays every trace once, then, one pass per row, each synapse (p, j) gets depression q15Mul(y[j], aMinus) if p was marked, potentiation q15Mul(x[p] after its increment, aPlus) if j was marked (stdp: w = clamp(w − floor(dep / 2^ls) + floor(pot / 2^ls)); rstdp: e = sat16(traceDecay(e) − dep + pot), then with a reward w = clamp(w + floor(mul16(m, e) / 2^ls))); then the marked post traces step up, the baseline moves, and the markers clear. A row that no pairing reaches and whose eligibility is all 0 (rowBound[p] = 0, rstdp; rowBound[p] bounds |e| over row p and is kept so) is skipped: the pass would leave it unchanged. With mirror8 every weight written is also written to w8 (int8). reward is the epoch's summed reward (0 = none; always 0 for stdp); depAmt is scratch (outputs). Returns the rows visited. */
+export function plasticEpochDense(preMark: Uint8Array, postMark: Uint8Array, inputs: number, outputs: number, preTrace: Int16Array, postTrace: Int16Array, depAmt: Int32Array, preShift: number, postShift: number, eligShift: number, increment: number, aPlus: number, aMinus: number, reward: number, baseline: Int32Array, baselineShift: number, direct: boolean, weights: Int16Array, elig: Int16Array, learningShift: number, wMin: number, wMax: number, rowBound: Uint16Array, mirror8: boolean, w8: Int8Array): number {
   const b = baseline[0]!;
   const error = satSub32(reward, b);
   const m = sat16(error);
+  let dMax = 0;
+  let anyPost = false;
   // bounded by: post neurons
   for (let j = 0; j < outputs; j++) {
     const y = traceDecay(postTrace[j]!, postShift);
     postTrace[j] = y;
-    depAmt[j] = (direct ? shrFloor32(shrFloor32(mul16(y, aMinus), 15), learningShift) : shrFloor32(mul16(y, aMinus), 15));
+    const dj = (direct ? shrFloor32(shrFloor32(mul16(y, aMinus), 15), learningShift) : shrFloor32(mul16(y, aMinus), 15));
+    depAmt[j] = dj;
+    dMax = ((dj > dMax) ? dj : dMax);
+    anyPost = ((postMark[j]! !== 0) ? true : anyPost);
   }
+  let visited = 0;
   // bounded by: presynaptic neurons
   for (let p = 0; p < inputs; p++) {
     const marked = preMark[p]!;
@@ -1599,57 +1605,109 @@ export function plasticEpochDense(preMark: Uint8Array, postMark: Uint8Array, inp
     const xn = ((marked !== 0) ? sat16(satAdd32(x, increment)) : x);
     preTrace[p] = xn;
     const pot = (direct ? shrFloor32(shrFloor32(mul16(xn, aPlus), 15), learningShift) : shrFloor32(mul16(xn, aPlus), 15));
-    const base = (p * outputs);
-    if (direct) {
-      if ((marked !== 0)) {
-        // bounded by: post neurons
-        for (let j = 0; j < outputs; j++) {
-          const q = (base + j);
-          weights[q] = clamp(satAdd32(satSub32(weights[q]!, depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
-        }
-      } else {
-        // bounded by: post neurons
-        for (let j = 0; j < outputs; j++) {
-          const q = (base + j);
-          weights[q] = clamp(satAdd32(weights[q]!, ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
-        }
-      }
-    } else {
-      if ((reward !== 0)) {
-        if ((marked !== 0)) {
-          // bounded by: post neurons
-          for (let j = 0; j < outputs; j++) {
-            const q = (base + j);
-            const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
-            elig[q] = e;
-            weights[q] = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+    if ((((marked !== 0) ? (dMax !== 0) : false) ? true : ((anyPost ? (pot !== 0) : false) ? true : (direct ? false : (rowBound[p]! !== 0))))) {
+      const base = (p * outputs);
+      if (direct) {
+        if (mirror8) {
+          if ((marked !== 0)) {
+            // bounded by: post neurons
+            for (let j = 0; j < outputs; j++) {
+              const q = (base + j);
+              const nw = clamp(satAdd32(satSub32(weights[q]!, depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
+              weights[q] = nw;
+              w8[q] = nw;
+            }
+          } else {
+            // bounded by: post neurons
+            for (let j = 0; j < outputs; j++) {
+              const q = (base + j);
+              const nw = clamp(satAdd32(weights[q]!, ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
+              weights[q] = nw;
+              w8[q] = nw;
+            }
           }
         } else {
-          // bounded by: post neurons
-          for (let j = 0; j < outputs; j++) {
-            const q = (base + j);
-            const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
-            elig[q] = e;
-            weights[q] = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+          if ((marked !== 0)) {
+            // bounded by: post neurons
+            for (let j = 0; j < outputs; j++) {
+              const q = (base + j);
+              const nw = clamp(satAdd32(satSub32(weights[q]!, depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
+              weights[q] = nw;
+            }
+          } else {
+            // bounded by: post neurons
+            for (let j = 0; j < outputs; j++) {
+              const q = (base + j);
+              const nw = clamp(satAdd32(weights[q]!, ((postMark[j]! !== 0) ? pot : 0)), wMin, wMax);
+              weights[q] = nw;
+            }
           }
         }
       } else {
-        if ((marked !== 0)) {
-          // bounded by: post neurons
-          for (let j = 0; j < outputs; j++) {
-            const q = (base + j);
-            const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
-            elig[q] = e;
+        if ((reward !== 0)) {
+          if (mirror8) {
+            if ((marked !== 0)) {
+              // bounded by: post neurons
+              for (let j = 0; j < outputs; j++) {
+                const q = (base + j);
+                const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
+                elig[q] = e;
+                const nw = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+                weights[q] = nw;
+                w8[q] = nw;
+              }
+            } else {
+              // bounded by: post neurons
+              for (let j = 0; j < outputs; j++) {
+                const q = (base + j);
+                const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
+                elig[q] = e;
+                const nw = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+                weights[q] = nw;
+                w8[q] = nw;
+              }
+            }
+          } else {
+            if ((marked !== 0)) {
+              // bounded by: post neurons
+              for (let j = 0; j < outputs; j++) {
+                const q = (base + j);
+                const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
+                elig[q] = e;
+                const nw = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+                weights[q] = nw;
+              }
+            } else {
+              // bounded by: post neurons
+              for (let j = 0; j < outputs; j++) {
+                const q = (base + j);
+                const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
+                elig[q] = e;
+                const nw = clamp(satAdd32(weights[q]!, shrFloor32(mul16(m, e), learningShift)), wMin, wMax);
+                weights[q] = nw;
+              }
+            }
           }
         } else {
-          // bounded by: post neurons
-          for (let j = 0; j < outputs; j++) {
-            const q = (base + j);
-            const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
-            elig[q] = e;
+          if ((marked !== 0)) {
+            // bounded by: post neurons
+            for (let j = 0; j < outputs; j++) {
+              const q = (base + j);
+              const e = sat16(satAdd32(satSub32(traceDecay(elig[q]!, eligShift), depAmt[j]!), ((postMark[j]! !== 0) ? pot : 0)));
+              elig[q] = e;
+            }
+          } else {
+            // bounded by: post neurons
+            for (let j = 0; j < outputs; j++) {
+              const q = (base + j);
+              const e = sat16(satAdd32(traceDecay(elig[q]!, eligShift), ((postMark[j]! !== 0) ? pot : 0)));
+              elig[q] = e;
+            }
           }
         }
+        rowBound[p] = clamp(satAdd32(satAdd32(traceDecay(rowBound[p]!, eligShift), ((marked !== 0) ? dMax : 0)), (anyPost ? pot : 0)), 0, 32768);
       }
+      visited = (visited + 1);
     }
     preMark[p] = 0;
   }
@@ -1665,4 +1723,5 @@ export function plasticEpochDense(preMark: Uint8Array, postMark: Uint8Array, inp
       baseline[0] = satAdd32(b, shrFloor32(error, baselineShift));
     }
   }
+  return visited;
 }

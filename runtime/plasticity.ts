@@ -14,6 +14,8 @@ const EMPTY_I16 = new Int16Array(0);
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_U8 = new Uint8Array(0);
 const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U16 = new Uint16Array(0);
+const EMPTY_I8 = new Int8Array(0);
 
 function checkRange(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) fail("FORMAT_OUT_OF_RANGE", `${what} must be an integer in ${min}..${max}, got ${value}`);
@@ -109,6 +111,14 @@ export class PlasticLayer implements PlasticityState {
   readonly preMark: Uint8Array;
   readonly postMark: Uint8Array;
   readonly rewardSum: Int32Array;
+  /**
+   * Epoch-timed rstdp (spec/ops.md §11.7, the row skip): per presynaptic neuron a bound on |e| over its
+   * row (0: the row's eligibility is all 0); derived state, not in the snapshot (restore() recomputes
+   * it). Empty otherwise.
+   */
+  readonly rowBound: Uint16Array;
+  /** Epoch timing: rows the epoch passes have visited since construction (the rest were skipped); for tests and benches. */
+  epochRowsVisited = 0;
   private readonly learnAt: (pre: Uint32Array, n: number, fired: Uint32Array, nFired: number, now: number) => void;
   private readonly rewardAt: (r: number, now: number) => void;
   private readonly stored: Int16Array;
@@ -151,6 +161,7 @@ export class PlasticLayer implements PlasticityState {
     this.preMark = epoch > 0 ? new Uint8Array(inputs) : EMPTY_U8;
     this.postMark = epoch > 0 ? new Uint8Array(size) : EMPTY_U8;
     this.rewardSum = epoch > 0 ? new Int32Array(1) : EMPTY_I32;
+    this.rowBound = epoch > 0 && !direct ? new Uint16Array(inputs) : EMPTY_U16;
     const { aPlus, aMinus, learningShift, wMin, wMax } = p;
     const pre = this.preTrace;
     const post = this.postTrace;
@@ -188,14 +199,14 @@ export class PlasticLayer implements PlasticityState {
     }
     if (epoch > 0 && c.kind === "dense") {
       const outputs = c.outputs;
-      const { preMark, postMark, rewardSum } = this;
+      const { preMark, postMark, rewardSum, rowBound } = this;
       const depAmt = new Int32Array(size);
       const { preTraceShift, postTraceShift, eligibilityShift, traceIncrement } = p;
       this.learnAt = (ev, n, fired, nFired, now) => {
         K.plasticMark(preMark, ev, n, 1);
         K.plasticMark(postMark, fired, nFired, 1);
         if ((now & (epoch - 1)) !== epoch - 1) return;
-        K.plasticEpochDense(
+        this.epochRowsVisited += K.plasticEpochDense(
           preMark,
           postMark,
           inputs,
@@ -218,6 +229,9 @@ export class PlasticLayer implements PlasticityState {
           learningShift,
           wMin,
           wMax,
+          rowBound,
+          false,
+          EMPTY_I8,
         );
         rewardSum[0] = 0;
       };
@@ -334,6 +348,20 @@ export class PlasticLayer implements PlasticityState {
     this.preMark.fill(0);
     this.postMark.fill(0);
     this.rewardSum.fill(0);
+    this.rowBound.fill(0);
+  }
+
+  /** Recomputes each row's eligibility bound from the eligibility (exact: max |e| over the row), after the state was replaced (spec/ops.md §11.7). */
+  deriveRowBounds(): void {
+    const bound = this.rowBound;
+    if (bound.length === 0) return;
+    const e = this.eligibility;
+    const outputs = e.length / bound.length;
+    for (let p = 0; p < bound.length; p++) {
+      let max = 0;
+      for (let q = p * outputs; q < (p + 1) * outputs; q++) max = Math.max(max, Math.abs(e[q]!));
+      bound[p] = max;
+    }
   }
 
   /** Working weights back to the table's stored weights. */
@@ -449,6 +477,7 @@ export function readPlasticSnapshot(
       st.preMark.set(marks[0]!);
       st.postMark.set(marks[1]!);
       st.rewardSum.set(rewardSum);
+      if (st instanceof PlasticLayer) st.deriveRowBounds();
     });
   }
   return { end: o, apply: () => parsed.forEach((f) => f()) };

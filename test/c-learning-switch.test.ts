@@ -12,6 +12,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { findTool } from "../firmware-host/boards/toolchain.js";
 import { ERROR_CODES } from "../runtime/errors.js";
 import { LEARN_BITS } from "../codegen/kernel-select.js";
+import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
+import { DEFAULT_NEURON, type EventTable, type Plasticity } from "../runtime/model.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
@@ -20,8 +22,11 @@ if (!GCC) console.log("skip: test/c-learning-switch.test.ts needs gcc (Debian pa
 const dir = mkdtempSync(join(tmpdir(), "ps-learn-switch-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** ps_net_init's status for: a layer that does not learn, rstdp step timing, rstdp event timing, triplet. */
-function statuses(mask: number): number[] {
+/**
+ * ps_net_init's status for: a layer that does not learn, rstdp step timing, rstdp event timing, triplet, rstdp epoch timing, stdp epoch timing
+ * (with `bytes`: ps_net_plastic_bytes of a 3 -> 5 layer with each of those).
+ */
+function statuses(mask: number, bytes = false): number[] {
   const exe = join(dir, `switch${mask}`);
   const sources = [join(FW, "test", "test_learning_switch.c"), join(FW, "src", "ps_net.c"), join(FW, "src", "ps_kernels_generated.c")];
   const flags = [
@@ -37,7 +42,7 @@ function statuses(mask: number): number[] {
   ];
   const built = spawnSync("gcc", [...flags, ...sources, "-o", exe], { encoding: "utf8" });
   expect(built.status, built.stderr).toBe(0);
-  const ran = spawnSync(exe, [], { encoding: "utf8" });
+  const ran = spawnSync(exe, bytes ? ["bytes"] : [], { encoding: "utf8" });
   expect(ran.status, ran.stderr).toBe(0);
   return ran.stdout.trim().split(" ").map(Number);
 }
@@ -45,12 +50,61 @@ function statuses(mask: number): number[] {
 describe.skipIf(!GCC)("ps_net with a subset of the learning rules built in (PS_NET_LEARNING)", () => {
   const refused = ERROR_CODES.DEVICE_LEARNING_NOT_BUILT.num;
   it.each([
-    [0, [0, refused, refused, refused]],
-    [LEARN_BITS.step, [0, 0, refused, refused]],
-    [LEARN_BITS.event, [0, refused, 0, refused]],
-    [LEARN_BITS.event | LEARN_BITS.triplet, [0, refused, 0, 0]],
-    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet, [0, 0, 0, 0]],
+    [0, [0, refused, refused, refused, refused, refused]],
+    [LEARN_BITS.step, [0, 0, refused, refused, refused, refused]],
+    [LEARN_BITS.event, [0, refused, 0, refused, refused, refused]],
+    [LEARN_BITS.event | LEARN_BITS.triplet, [0, refused, 0, 0, refused, refused]],
+    [LEARN_BITS.epoch, [0, refused, refused, refused, 0, 0]],
+    [LEARN_BITS.step | LEARN_BITS.epoch, [0, 0, refused, refused, 0, 0]],
+    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet, [0, 0, 0, 0, refused, refused]],
+    [LEARN_BITS.step | LEARN_BITS.event | LEARN_BITS.triplet | LEARN_BITS.epoch, [0, 0, 0, 0, 0, 0]],
   ])("mask %i: builds warning-free and initialises only the rules it has", (mask, want) => {
     expect(statuses(mask)).toEqual(want);
+  });
+});
+
+describe.skipIf(!GCC)("the host's estimate of the device's learning RAM", () => {
+  it("plasticRamBytes equals ps_net_plastic_bytes for every rule and timing (epoch: markers, reward sum, int8 copy, row bounds)", () => {
+    const layer = (plasticity: Plasticity | undefined): EventTable => ({
+      input: { size: 3, encoding: "rate", seed: 1 },
+      layers: [
+        {
+          name: "l0",
+          size: 5,
+          input: {
+            kind: "dense",
+            inputs: 3,
+            outputs: 5,
+            weights: { bits: 8, data: Int8Array.from({ length: 15 }, (_, i) => i + 1), count: 15, shift: Uint8Array.of(0) },
+          },
+          neuron: { ...DEFAULT_NEURON, model: "lif-shift", leakShift: 4, threshold: 10 },
+          ...(plasticity === undefined ? {} : { plasticity }),
+        },
+      ],
+      readout: { kind: "count" },
+      provenance: { source: "test", tool: "test/c-learning-switch.test.ts", settings: {}, layerScales: [1] },
+    });
+    const rule: Plasticity = {
+      rule: "rstdp",
+      preTraceShift: 3,
+      postTraceShift: 3,
+      traceIncrement: 1024,
+      aPlus: 96,
+      aMinus: 64,
+      eligibilityShift: 4,
+      learningShift: 10,
+      baselineShift: 2,
+      wMin: -127,
+      wMax: 127,
+    };
+    const host = [
+      undefined,
+      rule,
+      { ...rule, timing: "event" },
+      { ...rule, rule: "triplet", timing: "event", tripletShift: 5, a3Plus: 100 },
+      { ...rule, timing: "epoch", epochShift: 1 },
+      { ...rule, rule: "stdp", timing: "epoch", epochShift: 1 },
+    ].map((p) => plasticRamBytes(layer(p as Plasticity | undefined)));
+    expect(statuses(15, true)).toEqual(host);
   });
 });

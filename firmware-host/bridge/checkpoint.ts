@@ -81,7 +81,7 @@ export class Checkpointer {
  * Bytes of device RAM the learning state of `table` takes: the C runtime's ps_net_plastic_bytes
  * (firmware/src/ps_net.c) computed on the host for `build`'s size report. Per plastic layer, in
  * 32-bit words each rounded up: int16 working weights, pre traces, post traces, eligibility (rstdp),
- * then one flag byte per neuron, then what event timing adds.
+ * then one flag byte per neuron, then what event or epoch timing adds.
  */
 export function plasticRamBytes(table: EventTable): number {
   let words = 0;
@@ -99,6 +99,16 @@ export function plasticRamBytes(table: EventTable): number {
     if (layer.plasticity.timing === "event") {
       words += pre + layer.size + Math.ceil(pre / 2) + Math.ceil(layer.size / 2) + 32 + layer.size;
       if (layer.plasticity.rule === "triplet") words += Math.ceil(layer.size / 2) + layer.size;
+    }
+    // epoch timing (spec/ops.md §11.7): the reward sum, the markers (bytes), the int8 weight copy when the clamp fits int8, the row bounds (rstdp)
+    if (layer.plasticity.timing === "epoch") {
+      const int8 = layer.input.kind === "dense" && layer.plasticity.wMin >= -128 && layer.plasticity.wMax <= 127;
+      words +=
+        1 +
+        Math.ceil(pre / 4) +
+        Math.ceil(layer.size / 4) +
+        (int8 ? Math.ceil(synapses / 4) : 0) +
+        (layer.plasticity.rule === "rstdp" ? Math.ceil(pre / 2) : 0);
     }
   });
   return words * 4;

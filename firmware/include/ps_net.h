@@ -85,7 +85,8 @@ typedef struct ps_layer_state {
     uint32_t *slow_stamp;  /* triplet only: its stamps */
     /* epoch-timed plastic layers only (spec/ops.md §11.7); NULL / 0 otherwise */
     int32_t *epoch;        /* [0] the epoch's summed reward R, then the pre and the post markers (bytes, each 0 or 1,
-                              word-rounded), then with an int8 clamp the working weights as int8 (ps_net.c) */
+                              word-rounded), then with an int8 clamp the working weights as int8 (ps_net.c), then for
+                              rstdp the row bounds of the §11.7 row skip (uint16 per pre neuron) */
     int32_t baseline[1];   /* reward baseline b */
     uint32_t synapses;     /* plastic synapses (0 when the layer does not learn) */
     uint32_t pre_size;     /* presynaptic neurons */

@@ -114,7 +114,9 @@ static inline void ps_plastic_event_reward_weights(int16_t *restrict weights, co
  *  - the eligibility sum traceDecay(e) - dep + pot has each term within int16 magnitude, so it is a
  *    plain int32 sum before the sat16;
  *  - the weight change floor(m * e / 2^ls) is an arithmetic right shift, and the weight plus it
- *    cannot leave int32, so the add before the clamp is plain;
+ *    cannot leave int32, so the add before the clamp is plain; the clamp's common case (the weight
+ *    within wMin..wMax) is one unsigned compare of w - wMin with wMax - wMin;
+ *  - within the pass a set post marker is 0xFF, which read as int8 is -1: the mask of `pot`;
  *  - the fold of a step of spikes with one shift sums each output's weights over the events in
  *    int32 and scales once: §12.1's bound (over the clamp for a plastic layer) keeps every partial
  *    sum, and the scaled sum, inside int32, so any order gives the same integers.
@@ -152,69 +154,106 @@ __attribute__((always_inline)) static inline int32_t ps_pf_ssat16(int32_t x)
 }
 
 /* One synapse j of a row in the epoch pass (plasticEpochDense's inner loop), as a statement: the new
- * eligibility v from e[j], the row's potentiation `pot` where postMark[j] is set, and DEP (the row's
- * depression term, 0 for an unmarked pre neuron); REWARD moves the weight by m times it. */
-#define PS_PF_EPOCH_SYNAPSE(DEP, REWARD)                                                   \
+ * eligibility v from e[j], the row's potentiation `pot` where postMark[j] is set (0xFF within the pass), and DEP (the row's
+ * depression term, 0 for an unmarked pre neuron); REWARD moves the weight by m times it, and W8 also
+ * writes the new weight to the row's int8 copy w8r. */
+#define PS_PF_EPOCH_SYNAPSE(DEP, REWARD, W8)                                               \
     do {                                                                                   \
         int32_t x0 = e[j];                                                                 \
         int32_t v = x0 - ((x0 + (int32_t)(mask & ~(uint32_t)(x0 >> 31))) >> k);           \
-        v = ps_pf_ssat16(v + (pot & -(int32_t)postMark[j]) - (DEP));                        \
+        v = ps_pf_ssat16(v + (pot & (int32_t)(int8_t)postMark[j]) - (DEP));                \
         e[j] = (int16_t)v;                                                                 \
         if (REWARD) {                                                                      \
             int32_t nw = (int32_t)w[j] + ((m * v) >> ls);                                  \
-            w[j] = (int16_t)(nw < wMin ? wMin : (nw > wMax ? wMax : nw));                  \
+            if ((uint32_t)(nw - wMin) > span) {                                            \
+                nw = nw < wMin ? wMin : wMax;                                              \
+            }                                                                              \
+            w[j] = (int16_t)nw;                                                            \
+            if (W8) {                                                                      \
+                w8r[j] = (int8_t)nw;                                                       \
+            }                                                                              \
         }                                                                                  \
     } while (0)
 
+/* The row loop of the epoch pass over j < outputs, one synapse per iteration. */
+#define PS_PF_EPOCH_ROW(DEP, REWARD, W8)                                                   \
+    for (uint32_t j = 0u; j < outputs; j++) {                                              \
+        PS_PF_EPOCH_SYNAPSE(DEP, REWARD, W8);                                              \
+    }
+
 /**
  * The end of an epoch of a dense rstdp layer (plasticEpochDense with direct false, its markers set
- * to 0 or 1): m is the reward's error sat16(R - b), `rewarded` whether R is not 0; the caller moves
- * the baseline.
+ * to 0 or 1): m is the reward's error sat16(R - b), `rewarded` whether R is not 0; w8, when not NULL,
+ * is the int8 copy of the weights, written where a weight is; the caller moves the baseline. Skips
+ * the rows of spec/ops.md §11.7's row skip, keeping rowBound (a bound on |e| over each row) as the
+ * IR kernel does; returns the rows visited.
  */
-PS_PF_O2 static inline void ps_plastic_epoch_rstdp(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace,
-                                          int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift,
-                                          int32_t increment, int32_t aPlus, int32_t aMinus, bool rewarded, int32_t m, int16_t *restrict weights,
-                                          int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+PS_PF_O2 static inline uint32_t ps_plastic_epoch_rstdp(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs,
+                                                       int16_t *restrict preTrace, int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift,
+                                                       uint8_t postShift, uint8_t eligShift, int32_t increment, int32_t aPlus, int32_t aMinus, bool rewarded,
+                                                       int32_t m, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin,
+                                                       int32_t wMax, uint16_t *restrict rowBound, int8_t *restrict w8)
 {
     const uint32_t k = eligShift;
     const uint32_t mask = (1u << eligShift) - 1u;
     const uint32_t ls = learningShift;
+    /* the clamp's common case, one unsigned compare: wMin <= nw <= wMax iff (nw - wMin) as unsigned <= wMax - wMin
+     * (|nw| < 2^31 - 2^16 and wMin..wMax inside int16, so nw - wMin does not overflow) */
+    const uint32_t span = (uint32_t)(wMax - wMin);
+    int32_t dMax = 0;
+    uint32_t anyPost = 0u;
     for (uint32_t j = 0u; j < outputs; j++) {
         int32_t y = ps_pf_trace_decay(postTrace[j], postShift);
         postTrace[j] = (int16_t)y;
-        depAmt[j] = (y * aMinus) >> 15;
+        int32_t d = (y * aMinus) >> 15;
+        depAmt[j] = d;
+        dMax = d > dMax ? d : dMax;
+        /* within the pass a set marker is 0xFF, which reads as int8 -1: the potentiation mask of column j */
+        uint8_t mark = (uint8_t)(0u - postMark[j]);
+        postMark[j] = mark;
+        anyPost |= mark;
     }
+    uint32_t visited = 0u;
     for (uint32_t p = 0u; p < inputs; p++) {
         int32_t x = ps_pf_trace_decay(preTrace[p], preShift);
         bool marked = preMark[p] != 0u;
         if (marked) {
             x = ps_pf_ssat16(x + increment);
+            preMark[p] = 0u;
         }
         preTrace[p] = (int16_t)x;
         int32_t pot = (x * aPlus) >> 15;
+        int32_t potRow = anyPost != 0u ? pot : 0;
+        int32_t depRow = marked ? dMax : 0;
+        int32_t bound = rowBound[p];
+        if ((depRow | potRow | bound) == 0) {
+            continue; /* §11.7 row skip: every e of the row is 0 and stays 0, no weight moves */
+        }
+        visited++;
+        /* the bound decays as the largest |e| would, and grows by the largest pairing terms */
+        bound = bound - ((bound + (int32_t)mask) >> k) + depRow + potRow;
+        rowBound[p] = (uint16_t)(bound > 32768 ? 32768 : bound);
         int16_t *restrict e = elig + p * outputs;
         int16_t *restrict w = weights + p * outputs;
-        /* the four row loops, so the tests stay out of the inner loop */
+        int8_t *restrict w8r = w8 != NULL ? w8 + p * outputs : NULL;
+        /* the row loops, so the tests stay out of the inner loop */
         if (rewarded) {
-            if (marked) {
-                for (uint32_t j = 0u; j < outputs; j++) {
-                    PS_PF_EPOCH_SYNAPSE(depAmt[j], 1);
+            if (w8r != NULL) {
+                if (marked) {
+                    PS_PF_EPOCH_ROW(depAmt[j], 1, 1)
+                } else {
+                    PS_PF_EPOCH_ROW(0, 1, 1)
                 }
+            } else if (marked) {
+                PS_PF_EPOCH_ROW(depAmt[j], 1, 0)
             } else {
-                for (uint32_t j = 0u; j < outputs; j++) {
-                    PS_PF_EPOCH_SYNAPSE(0, 1);
-                }
+                PS_PF_EPOCH_ROW(0, 1, 0)
             }
         } else if (marked) {
-            for (uint32_t j = 0u; j < outputs; j++) {
-                PS_PF_EPOCH_SYNAPSE(depAmt[j], 0);
-            }
+            PS_PF_EPOCH_ROW(depAmt[j], 0, 0)
         } else {
-            for (uint32_t j = 0u; j < outputs; j++) {
-                PS_PF_EPOCH_SYNAPSE(0, 0);
-            }
+            PS_PF_EPOCH_ROW(0, 0, 0)
         }
-        preMark[p] = 0u;
     }
     for (uint32_t j = 0u; j < outputs; j++) {
         if (postMark[j] != 0u) {
@@ -222,6 +261,7 @@ PS_PF_O2 static inline void ps_plastic_epoch_rstdp(uint8_t *restrict preMark, ui
             postMark[j] = 0u;
         }
     }
+    return visited;
 }
 
 /** Two int16 weights from one 32-bit load (little-endian: the first in the low half). */

@@ -1620,29 +1620,36 @@ void ps_k_plastic_epoch_add_reward(int32_t *restrict sum, int32_t reward)
     sum[0u] = ps_sat16(ps_sat_add32(sum[0u], reward));
 }
 
-void ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace, int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift, int32_t increment, int32_t aPlus, int32_t aMinus, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax)
+uint32_t ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postMark, uint32_t inputs, uint32_t outputs, int16_t *restrict preTrace, int16_t *restrict postTrace, int32_t *restrict depAmt, uint8_t preShift, uint8_t postShift, uint8_t eligShift, int32_t increment, int32_t aPlus, int32_t aMinus, int32_t reward, int32_t *restrict baseline, uint8_t baselineShift, bool direct, int16_t *restrict weights, int16_t *restrict elig, uint8_t learningShift, int32_t wMin, int32_t wMax, uint16_t *restrict rowBound, bool mirror8, int8_t *restrict w8)
 {
 #ifdef PS_PLASTIC_EPOCH_FAST
     if (!direct) {
         int32_t b0 = baseline[0u];
         int32_t error0 = ps_sat_sub32(reward, b0);
-        ps_plastic_epoch_rstdp(preMark, postMark, inputs, outputs, preTrace, postTrace, depAmt, preShift, postShift, eligShift, increment, aPlus, aMinus,
-                               reward != 0, ps_sat16(error0), weights, elig, learningShift, wMin, wMax);
+        uint32_t rows = ps_plastic_epoch_rstdp(preMark, postMark, inputs, outputs, preTrace, postTrace, depAmt, preShift, postShift, eligShift, increment,
+                                               aPlus, aMinus, reward != 0, ps_sat16(error0), weights, elig, learningShift, wMin, wMax, rowBound,
+                                               mirror8 ? w8 : NULL);
         if (reward != 0 && baselineShift > 0u) {
             baseline[0u] = ps_sat_add32(b0, ps_shr_floor32(error0, baselineShift));
         }
-        return;
+        return rows;
     }
 #endif
     int32_t b = baseline[0u];
     int32_t error = ps_sat_sub32(reward, b);
     int32_t m = ps_sat16(error);
+    int32_t dMax = 0;
+    bool anyPost = false;
     /* bounded by: post neurons */
     for (uint32_t j = 0u; j < outputs; j++) {
         int32_t y = ps_trace_decay((int32_t)postTrace[j], postShift);
         postTrace[j] = (int16_t)y;
-        depAmt[j] = (direct ? ps_shr_floor32(ps_shr_floor32(ps_mul16(y, aMinus), 15), learningShift) : ps_shr_floor32(ps_mul16(y, aMinus), 15));
+        int32_t dj = (direct ? ps_shr_floor32(ps_shr_floor32(ps_mul16(y, aMinus), 15), learningShift) : ps_shr_floor32(ps_mul16(y, aMinus), 15));
+        depAmt[j] = dj;
+        dMax = ((dj > dMax) ? dj : dMax);
+        anyPost = ((postMark[j] != 0) ? true : anyPost);
     }
+    uint32_t visited = 0u;
     /* bounded by: presynaptic neurons */
     for (uint32_t p = 0u; p < inputs; p++) {
         uint8_t marked = preMark[p];
@@ -1650,57 +1657,109 @@ void ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postM
         int32_t xn = ((marked != 0) ? ps_sat16(ps_sat_add32(x, increment)) : x);
         preTrace[p] = (int16_t)xn;
         int32_t pot = (direct ? ps_shr_floor32(ps_shr_floor32(ps_mul16(xn, aPlus), 15), learningShift) : ps_shr_floor32(ps_mul16(xn, aPlus), 15));
-        uint32_t base = (p * outputs);
-        if (direct) {
-            if ((marked != 0)) {
-                /* bounded by: post neurons */
-                for (uint32_t j = 0u; j < outputs; j++) {
-                    uint32_t q = (base + j);
-                    weights[q] = (int16_t)ps_clamp(ps_sat_add32(ps_sat_sub32((int32_t)weights[q], depAmt[j]), ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
-                }
-            } else {
-                /* bounded by: post neurons */
-                for (uint32_t j = 0u; j < outputs; j++) {
-                    uint32_t q = (base + j);
-                    weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
-                }
-            }
-        } else {
-            if ((reward != 0)) {
-                if ((marked != 0)) {
-                    /* bounded by: post neurons */
-                    for (uint32_t j = 0u; j < outputs; j++) {
-                        uint32_t q = (base + j);
-                        int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
-                        elig[q] = (int16_t)e;
-                        weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+        if ((((marked != 0) ? (dMax != 0) : false) ? true : ((anyPost ? (pot != 0) : false) ? true : (direct ? false : (rowBound[p] != 0))))) {
+            uint32_t base = (p * outputs);
+            if (direct) {
+                if (mirror8) {
+                    if ((marked != 0)) {
+                        /* bounded by: post neurons */
+                        for (uint32_t j = 0u; j < outputs; j++) {
+                            uint32_t q = (base + j);
+                            int32_t nw = ps_clamp(ps_sat_add32(ps_sat_sub32((int32_t)weights[q], depAmt[j]), ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
+                            weights[q] = (int16_t)nw;
+                            w8[q] = (int8_t)nw;
+                        }
+                    } else {
+                        /* bounded by: post neurons */
+                        for (uint32_t j = 0u; j < outputs; j++) {
+                            uint32_t q = (base + j);
+                            int32_t nw = ps_clamp(ps_sat_add32((int32_t)weights[q], ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
+                            weights[q] = (int16_t)nw;
+                            w8[q] = (int8_t)nw;
+                        }
                     }
                 } else {
-                    /* bounded by: post neurons */
-                    for (uint32_t j = 0u; j < outputs; j++) {
-                        uint32_t q = (base + j);
-                        int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
-                        elig[q] = (int16_t)e;
-                        weights[q] = (int16_t)ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                    if ((marked != 0)) {
+                        /* bounded by: post neurons */
+                        for (uint32_t j = 0u; j < outputs; j++) {
+                            uint32_t q = (base + j);
+                            int32_t nw = ps_clamp(ps_sat_add32(ps_sat_sub32((int32_t)weights[q], depAmt[j]), ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
+                            weights[q] = (int16_t)nw;
+                        }
+                    } else {
+                        /* bounded by: post neurons */
+                        for (uint32_t j = 0u; j < outputs; j++) {
+                            uint32_t q = (base + j);
+                            int32_t nw = ps_clamp(ps_sat_add32((int32_t)weights[q], ((postMark[j] != 0) ? pot : 0)), wMin, wMax);
+                            weights[q] = (int16_t)nw;
+                        }
                     }
                 }
             } else {
-                if ((marked != 0)) {
-                    /* bounded by: post neurons */
-                    for (uint32_t j = 0u; j < outputs; j++) {
-                        uint32_t q = (base + j);
-                        int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
-                        elig[q] = (int16_t)e;
+                if ((reward != 0)) {
+                    if (mirror8) {
+                        if ((marked != 0)) {
+                            /* bounded by: post neurons */
+                            for (uint32_t j = 0u; j < outputs; j++) {
+                                uint32_t q = (base + j);
+                                int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
+                                elig[q] = (int16_t)e;
+                                int32_t nw = ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                                weights[q] = (int16_t)nw;
+                                w8[q] = (int8_t)nw;
+                            }
+                        } else {
+                            /* bounded by: post neurons */
+                            for (uint32_t j = 0u; j < outputs; j++) {
+                                uint32_t q = (base + j);
+                                int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
+                                elig[q] = (int16_t)e;
+                                int32_t nw = ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                                weights[q] = (int16_t)nw;
+                                w8[q] = (int8_t)nw;
+                            }
+                        }
+                    } else {
+                        if ((marked != 0)) {
+                            /* bounded by: post neurons */
+                            for (uint32_t j = 0u; j < outputs; j++) {
+                                uint32_t q = (base + j);
+                                int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
+                                elig[q] = (int16_t)e;
+                                int32_t nw = ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                                weights[q] = (int16_t)nw;
+                            }
+                        } else {
+                            /* bounded by: post neurons */
+                            for (uint32_t j = 0u; j < outputs; j++) {
+                                uint32_t q = (base + j);
+                                int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
+                                elig[q] = (int16_t)e;
+                                int32_t nw = ps_clamp(ps_sat_add32((int32_t)weights[q], ps_shr_floor32(ps_mul16(m, e), learningShift)), wMin, wMax);
+                                weights[q] = (int16_t)nw;
+                            }
+                        }
                     }
                 } else {
-                    /* bounded by: post neurons */
-                    for (uint32_t j = 0u; j < outputs; j++) {
-                        uint32_t q = (base + j);
-                        int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
-                        elig[q] = (int16_t)e;
+                    if ((marked != 0)) {
+                        /* bounded by: post neurons */
+                        for (uint32_t j = 0u; j < outputs; j++) {
+                            uint32_t q = (base + j);
+                            int32_t e = ps_sat16(ps_sat_add32(ps_sat_sub32(ps_trace_decay((int32_t)elig[q], eligShift), depAmt[j]), ((postMark[j] != 0) ? pot : 0)));
+                            elig[q] = (int16_t)e;
+                        }
+                    } else {
+                        /* bounded by: post neurons */
+                        for (uint32_t j = 0u; j < outputs; j++) {
+                            uint32_t q = (base + j);
+                            int32_t e = ps_sat16(ps_sat_add32(ps_trace_decay((int32_t)elig[q], eligShift), ((postMark[j] != 0) ? pot : 0)));
+                            elig[q] = (int16_t)e;
+                        }
                     }
                 }
+                rowBound[p] = (uint16_t)ps_clamp(ps_sat_add32(ps_sat_add32(ps_trace_decay((int32_t)rowBound[p], eligShift), ((marked != 0) ? dMax : 0)), (anyPost ? pot : 0)), 0, 32768);
             }
+            visited = (visited + 1u);
         }
         preMark[p] = 0;
     }
@@ -1716,4 +1775,5 @@ void ps_k_plastic_epoch_dense(uint8_t *restrict preMark, uint8_t *restrict postM
             baseline[0u] = ps_sat_add32(b, ps_shr_floor32(error, baselineShift));
         }
     }
+    return visited;
 }

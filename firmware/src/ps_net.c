@@ -102,6 +102,9 @@ static bool ps_net_exact(const ps_layer_t *layer, uint32_t vmax, int32_t *scratc
 }
 
 static int16_t ps_net_no_elig[1];
+/* stand-ins for the epoch pass's row bounds (stdp) and int8 copy (a clamp wider than int8): never read or written */
+static uint16_t ps_net_no_bound[1];
+static int8_t ps_net_no_w8[1];
 
 /**
  * spec/ops.md §12.1 for a plastic layer: its working weights never leave wMin..wMax, so the bound
@@ -187,12 +190,14 @@ static bool ps_net_epoch_int8(const ps_layer_t *layer)
            && layer->plasticity.w_max <= 127;
 }
 
-/* An epoch-timed layer's block (ps_layer_state_t.epoch): the reward sum, the markers, the int8 weights. */
+/* An epoch-timed layer's block (ps_layer_state_t.epoch): the reward sum, the markers, the int8 weights, then
+ * (rstdp) the row bounds of §11.7's row skip (uint16 per pre neuron, derived state: 0 after a reset). */
 #define PS_PRE_MARK(s) ((uint8_t *)((s)->epoch + 1))
 #define PS_POST_MARK(s) (PS_PRE_MARK(s) + (((s)->pre_size + 3u) & ~3u))
 #define PS_W8(s, size) ((int8_t *)(PS_POST_MARK(s) + (((size) + 3u) & ~3u)))
+#define PS_ROW_BOUND(s, layer) ((uint16_t *)(PS_W8(s, (layer)->size) + (ps_net_epoch_int8(layer) ? (((s)->synapses + 3u) & ~3u) : 0u)))
 
-/** The int8 copy of an epoch-timed layer's working weights, refreshed (its weights change only at epoch ends). */
+/** Writes the whole int8 copy of an epoch-timed layer's working weights (at a weight reset; the epoch pass writes it wherever it changes a weight). */
 static void ps_net_mirror8(ps_layer_state_t *s, uint32_t size)
 {
     const int16_t *w = s->w;
@@ -211,15 +216,22 @@ static void ps_net_mirror8(ps_layer_state_t *s, uint32_t size)
     }
 }
 
-/** Extra state words of an epoch-timed plastic layer (spec/ops.md §11.7): the markers (bytes) and the int8 weight copy (the pass's scratch is the layer's acc). */
+/** Words of the block of an epoch-timed plastic layer with `pre` presynaptic neurons (spec/ops.md §11.7): the reward sum, the markers (bytes),
+ * the int8 weight copy and (rstdp) the row bounds (the pass's scratch is the layer's acc). */
+static uint32_t ps_net_epoch_block_words(const ps_layer_t *layer, uint32_t pre)
+{
+    return 1u + (pre + 3u) / 4u + (layer->size + 3u) / 4u + (ps_net_epoch_int8(layer) ? (ps_net_plastic_synapses(layer) + 3u) / 4u : 0u)
+           + (layer->plasticity.rule == PS_RULE_RSTDP ? (pre + 1u) / 2u : 0u);
+}
+
+/** Extra state words of an epoch-timed plastic layer (spec/ops.md §11.7): its block. */
 static uint32_t ps_net_epoch_words(const ps_model_t *model, uint32_t l)
 {
     const ps_layer_t *layer = &model->layers[l];
     if (!layer->has_plasticity || layer->plasticity.timing != PS_TIMING_EPOCH) {
         return 0u;
     }
-    return 1u + (ps_net_pre_size(model, l) + 3u) / 4u + (layer->size + 3u) / 4u
-           + (ps_net_epoch_int8(layer) ? (ps_net_plastic_synapses(layer) + 3u) / 4u : 0u);
+    return ps_net_epoch_block_words(layer, ps_net_pre_size(model, l));
 }
 
 /** State words of a plastic layer (spec/ops.md §11.1): w, x, y, e (int16 each, word-rounded), flags bytes. */
@@ -364,7 +376,7 @@ ps_status_t ps_net_init(ps_net_t *net, const ps_model_t *model, uint32_t *state,
             }
             if (PS_NET_HAS(PS_NET_LEARN_EPOCH) && layer->plasticity.timing == PS_TIMING_EPOCH) {
                 s->epoch = (int32_t *)state;
-                state += 1u + (s->pre_size + 3u) / 4u + (size + 3u) / 4u + (ps_net_epoch_int8(layer) ? (s->synapses + 3u) / 4u : 0u);
+                state += ps_net_epoch_block_words(layer, s->pre_size);
             }
         }
     }
@@ -414,6 +426,10 @@ void ps_net_reset(ps_net_t *net)
                 s->epoch[0] = 0;
                 memset(PS_PRE_MARK(s), 0, s->pre_size);
                 memset(PS_POST_MARK(s), 0, size);
+                if (s->elig != NULL) {
+                    /* every eligibility is 0: so is every row's bound */
+                    memset(PS_ROW_BOUND(s, &model->layers[l]), 0, (size_t)s->pre_size * sizeof(uint16_t));
+                }
             }
             s->baseline[0] = 0;
         }
@@ -686,15 +702,15 @@ static void ps_net_learn_epoch(const ps_layer_t *layer, ps_layer_state_t *s, con
     ps_k_plastic_mark(PS_POST_MARK(s), s->spikes, s->n_spikes, 1u);
     uint32_t mask = (1u << p->epoch_shift) - 1u;
     if ((now & mask) == mask) {
-        /* the layer's acc is free after its neuron update: the pass's depression scratch */
+        /* the layer's acc is free after its neuron update: the pass's depression scratch; the pass writes
+         * each weight it changes to the int8 copy too, so the copy stays the working weights */
         int16_t *elig = s->elig != NULL ? s->elig : ps_net_no_elig;
-        ps_k_plastic_epoch_dense(PS_PRE_MARK(s), PS_POST_MARK(s), s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->acc, p->pre_trace_shift,
-                                 p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->epoch[0], s->baseline,
-                                 p->baseline_shift, p->rule != PS_RULE_RSTDP, s->w, elig, p->learning_shift, p->w_min, p->w_max);
-        /* the weights moved only if the rule is stdp or the epoch was rewarded */
-        if (ps_net_epoch_int8(layer) && (p->rule != PS_RULE_RSTDP || s->epoch[0] != 0)) {
-            ps_net_mirror8(s, layer->size);
-        }
+        uint16_t *bound = s->elig != NULL ? PS_ROW_BOUND(s, layer) : ps_net_no_bound;
+        bool int8 = ps_net_epoch_int8(layer);
+        (void)ps_k_plastic_epoch_dense(PS_PRE_MARK(s), PS_POST_MARK(s), s->pre_size, layer->input.outputs, s->pre_trace, s->post_trace, s->acc,
+                                       p->pre_trace_shift, p->post_trace_shift, p->eligibility_shift, p->trace_increment, p->a_plus, p->a_minus, s->epoch[0],
+                                       s->baseline, p->baseline_shift, p->rule != PS_RULE_RSTDP, s->w, elig, p->learning_shift, p->w_min, p->w_max, bound,
+                                       int8, int8 ? PS_W8(s, layer->size) : ps_net_no_w8);
         s->epoch[0] = 0;
     }
 }

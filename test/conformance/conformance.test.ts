@@ -16,6 +16,8 @@ import {
   tableReaderPresent,
 } from "./conformance.js";
 import { missingTools } from "../../firmware-host/boards/toolchain.js";
+import { Interpreter } from "../../runtime/interpreter.js";
+import type { PlasticLayer } from "../../runtime/plasticity.js";
 
 const skipReason = !tableReaderPresent()
   ? "firmware/src/ps_table.c (the C table reader) is missing"
@@ -131,6 +133,53 @@ describe("conformance covers learning (spec/ops.md §11)", () => {
     }
     expect(epoch).toBeGreaterThan(3);
     expect(changed).toBeGreaterThan(1);
+  });
+
+  it("the epoch pass skips rows (spec/ops.md §11.7 row skip), rewarded epochs and rows gone quiet included, and a restored interpreter derives the same bounds", () => {
+    let skipped = 0;
+    let skippedRewarded = 0;
+    let quieted = 0;
+    let restored = 0;
+    for (let i = 0; i < 80; i++) {
+      const c = makeCase(1, i, 600);
+      const layers = c.table.layers.map((l, k) => (l.plasticity?.timing === "epoch" ? k : -1)).filter((k) => k >= 0);
+      if (layers.length === 0) continue;
+      const gen = new Interpreter(c.table);
+      let twin: Interpreter | undefined;
+      const plastic = (sim: Interpreter, l: number): PlasticLayer => sim.plasticity(l) as PlasticLayer;
+      c.steps.forEach((s, t) => {
+        const before = layers.map((l) => ({ visited: plastic(gen, l).epochRowsVisited, bound: plastic(gen, l).rowBound.slice() }));
+        const reward = c.rewards[t] ?? 0;
+        if (reward !== 0) {
+          gen.reward(reward);
+          twin?.reward(reward);
+        }
+        const sums = layers.map((l) => plastic(gen, l).rewardSum[0]!); // the epoch's reward sum, this step's included
+        gen.step(s);
+        twin?.step(s);
+        layers.forEach((l, k) => {
+          const pl = plastic(gen, l);
+          if ((t + 1) % 2 ** (pl.params.epochShift ?? 5) !== 0) return; // not an epoch end
+          const visits = pl.epochRowsVisited - before[k]!.visited;
+          const inputs = pl.preTrace.length;
+          skipped += inputs - visits;
+          if (sums[k] !== 0 && pl.rewarded) skippedRewarded += inputs - visits;
+          quieted += before[k]!.bound.filter((b, p) => b > 0 && pl.rowBound[p] === 0).length;
+        });
+        if (t === 300) {
+          // a fresh interpreter restored from a snapshot recomputes the bounds from the eligibility
+          twin = new Interpreter(c.table);
+          twin.restore(gen.snapshot());
+          restored++;
+        }
+        if (twin !== undefined) for (const l of layers) expect(twin.weights(l)).toEqual(gen.weights(l));
+      });
+      if (twin !== undefined) for (const l of layers) expect(plastic(twin, l).eligibility).toEqual(plastic(gen, l).eligibility);
+    }
+    expect(skipped).toBeGreaterThan(100);
+    expect(skippedRewarded).toBeGreaterThan(10);
+    expect(quieted).toBeGreaterThan(10);
+    expect(restored).toBeGreaterThan(3);
   });
 
   it("about half the random models are plastic, get random rewards, and most of those change their weights", () => {

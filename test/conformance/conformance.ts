@@ -138,6 +138,19 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
       ),
     };
   }
+  // quiet stretches for epoch-timed learners (spec/ops.md §11.7 row skip), from their own stream: fast
+  // decays and a silent stretch of input, so rows fall back to an all-zero eligibility and are skipped
+  const quietRng = new TestRng((caseSeed ^ 0x9e1e7) >>> 0 || 1);
+  const quiet = table.layers.some((l) => l.plasticity?.timing === "epoch") && quietRng.chance(0.5);
+  if (quiet) {
+    const fast = (p: NonNullable<Layer["plasticity"]>): NonNullable<Layer["plasticity"]> => ({
+      ...p,
+      eligibilityShift: quietRng.int(1, 2),
+      preTraceShift: quietRng.int(1, 2),
+      postTraceShift: quietRng.int(1, 2),
+    });
+    table = { ...table, layers: table.layers.map((l) => (l.plasticity?.timing === "epoch" ? { ...l, plasticity: fast(l.plasticity) } : l)) };
+  }
   validateTable(table);
   const size = table.input.size;
   const graded = table.input.encoding === "current" || rng.chance(0.25);
@@ -149,6 +162,11 @@ export function makeCase(seed: number, index: number, steps: number, learning = 
     for (let i = 0; i < size; i++) if (burst || rng.chance(density)) idx.push(i);
     const indices = Uint32Array.from(idx);
     stepList.push(graded ? { indices, values: Uint8Array.from(idx, () => (rng.chance(0.3) ? 255 : rng.int(1, 255))) } : { indices });
+  }
+  if (quiet) {
+    const from = quietRng.int(0, Math.floor(steps / 3));
+    const to = Math.min(steps, from + quietRng.int(Math.floor(steps / 3), Math.floor((2 * steps) / 3)));
+    for (let t = from; t < to; t++) stepList[t] = graded ? { indices: new Uint32Array(0), values: new Uint8Array(0) } : { indices: new Uint32Array(0) };
   }
   const rewardRng = new TestRng((caseSeed ^ 0x5eed1e55) >>> 0 || 1);
   const plastic = learning && table.layers.some((l) => l.plasticity !== undefined);
