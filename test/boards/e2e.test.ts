@@ -174,11 +174,17 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
           const count = Math.min(board.limits.maxInputEvents, t % 10 === 0 ? 400 : g.next() % 60);
           return { indices: Uint32Array.from(new Set(Array.from({ length: count }, () => g.next() % mlp.input.size))).sort() };
         });
+        // A step the host had to send again (no answer within the timeout on a loaded machine) may
+        // have had the repeat's bytes arrive while it ran, and their receive interrupt in its cost:
+        // such steps are left out of the comparison, not the board's counter.
+        const resent = new Set<number>();
         const runCosts = async (idle: boolean): Promise<number[]> => {
           await c.session.resetState(true);
           const costs: number[] = [];
           for (const [t, events] of inputs.entries()) {
+            const before = c.session.link.counters.retransmissions;
             costs.push((await c.session.step(t, events, 1, true)).cost!);
+            if (c.session.link.counters.retransmissions !== before) resent.add(t);
             // idle time moves the counter's phase between steps (the board sleeps on its 1 ms wake-up)
             if (idle && t % 8 === 0) await new Promise((r) => setTimeout(r, 3 + (t % 5)));
           }
@@ -187,7 +193,9 @@ describe.each(testedBoards(boardNames()))("device runtime on %s", (boardName) =>
         const first = await runCosts(true);
         const second = await runCosts(false);
         expect(first.every((cost) => cost > 0 && cost < 50_000_000)).toBe(true);
-        expect(second).toEqual(first);
+        expect(resent.size).toBeLessThan(inputs.length / 4);
+        const kept = (costs: number[]): number[] => costs.filter((_, t) => !resent.has(t));
+        expect(kept(second)).toEqual(kept(first));
       } finally {
         await c.close();
       }
