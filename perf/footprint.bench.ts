@@ -23,7 +23,7 @@ import { connectionSynapses, encodeTable } from "../runtime/format.js";
 import type { EventTable, Plasticity, PlasticityTiming } from "../runtime/model.js";
 import { repoRoot, type BenchModule, type BenchRow } from "./harness.js";
 import { convModel } from "./interpreter.bench.js";
-import { DEVICE_BOARDS, TOOLCHAIN_MLP_RELATIVE, recurrentModel } from "./device.bench.js";
+import { DEVICE_BOARDS, RSTDP, TOOLCHAIN_MLP_RELATIVE, recurrentModel } from "./device.bench.js";
 import { mnistMlp } from "./peers/workload.js";
 import { readFloatSnn } from "../models/float-snn.js";
 import { quantizeSnn } from "../models/quantize.js";
@@ -94,24 +94,9 @@ function footprintModel(): EventTable {
   return mnistMlp(join(repoRoot(), TOOLCHAIN_MLP_RELATIVE)).table;
 }
 
-/** The R-STDP rule of the learner footprint rows (its values do not change the code). */
-const FOOTPRINT_RSTDP: Plasticity = {
-  rule: "rstdp",
-  preTraceShift: 3,
-  postTraceShift: 3,
-  traceIncrement: 1024,
-  aPlus: 96,
-  aMinus: 64,
-  eligibilityShift: 4,
-  learningShift: 10,
-  baselineShift: 2,
-  wMin: -127,
-  wMax: 127,
-};
-
 /** `table` with R-STDP (the given timing) on its first layer. */
 function withRstdp(table: EventTable, timing: PlasticityTiming): EventTable {
-  const rule: Plasticity = { ...FOOTPRINT_RSTDP, ...(timing === "event" || timing === "epoch" ? { timing } : {}) };
+  const rule: Plasticity = { ...RSTDP, ...(timing === "event" || timing === "epoch" ? { timing } : {}) };
   return { ...table, layers: table.layers.map((l, i) => (i === 0 ? { ...l, plasticity: rule } : l)) };
 }
 

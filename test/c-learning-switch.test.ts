@@ -14,6 +14,7 @@ import { ERROR_CODES } from "../runtime/errors.js";
 import { LEARN_BITS } from "../codegen/kernel-select.js";
 import { plasticRamBytes } from "../firmware-host/bridge/checkpoint.js";
 import { DEFAULT_NEURON, type EventTable, type Plasticity } from "../runtime/model.js";
+import { RSTDP } from "../perf/device.bench.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FW = join(ROOT, "firmware");
@@ -84,19 +85,7 @@ describe.skipIf(!GCC)("the host's estimate of the device's learning RAM", () => 
       readout: { kind: "count" },
       provenance: { source: "test", tool: "test/c-learning-switch.test.ts", settings: {}, layerScales: [1] },
     });
-    const rule: Plasticity = {
-      rule: "rstdp",
-      preTraceShift: 3,
-      postTraceShift: 3,
-      traceIncrement: 1024,
-      aPlus: 96,
-      aMinus: 64,
-      eligibilityShift: 4,
-      learningShift: 10,
-      baselineShift: 2,
-      wMin: -127,
-      wMax: 127,
-    };
+    const rule = RSTDP;
     const host = [
       undefined,
       rule,
