@@ -32,6 +32,14 @@ import {
   type Stmt,
 } from "./ir.js";
 
+/**
+ * The reward step's factor (spec/ops.md §11.3): `m = sat16(reward − baseline)` from the stored
+ * baseline `b`, as `b`, `error` and `m`; the baseline's own update follows in each kernel.
+ */
+function rewardFactor(): Stmt[] {
+  return [let_("b", "i32", ld("baseline", k(0))), let_("error", "i32", prim("satSub32", v("reward"), v("b"))), let_("m", "i32", prim("sat16", v("error")))];
+}
+
 /** What every synapse update needs: the rule, the working weights, the eligibility and the clamp. */
 const SYNAPSE_PARAMS: Param[] = [
   scalar("direct", "bool"),
@@ -209,9 +217,7 @@ function reward(): Kernel {
     ],
     returns: "void",
     body: [
-      let_("b", "i32", ld("baseline", k(0))),
-      let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
-      let_("m", "i32", prim("sat16", v("error"))),
+      ...rewardFactor(),
       for_("q", k(0), v("count"), "plastic synapses", [
         let_("d", "i32", prim("shrFloor32", prim("mul16", v("m"), cast("i32", ld("elig", v("q")))), v("learningShift"))),
         st("weights", v("q"), cast("i16", prim("clamp", prim("satAdd32", cast("i32", ld("weights", v("q"))), v("d")), v("wMin"), v("wMax")))),
@@ -412,9 +418,7 @@ function eventRewardDense(): Kernel {
     ],
     returns: "void",
     body: [
-      let_("b", "i32", ld("baseline", k(0))),
-      let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
-      let_("m", "i32", prim("sat16", v("error"))),
+      ...rewardFactor(),
       for_("p", k(0), v("inputs"), "presynaptic neurons", [
         let_("base", "u32", ix("mul", v("p"), v("outputs"))),
         for_("j", k(0), v("outputs"), "post neurons", [
@@ -540,9 +544,7 @@ function epochDense(): Kernel {
     ],
     returns: "u32",
     body: [
-      let_("b", "i32", ld("baseline", k(0))),
-      let_("error", "i32", prim("satSub32", v("reward"), v("b"))),
-      let_("m", "i32", prim("sat16", v("error"))),
+      ...rewardFactor(),
       let_("dMax", "i32", k(0, "i32")),
       let_("anyPost", "bool", no),
       for_("j", k(0), v("outputs"), "post neurons", [

@@ -20,6 +20,15 @@ import { PFISTER_MINIMAL, pairingProtocol, pairWeightChange, SJOSTROM_2001, type
 const SCALE = 2 ** 19;
 const INCREMENT = 4096;
 const LEARNING_SHIFT = 3;
+/** What the integer rules below share: the trace increment and learning shift, the full int16 clamp, no reward baseline. */
+const INTEGER_RULE = {
+  traceIncrement: INCREMENT,
+  eligibilityShift: 1,
+  learningShift: LEARNING_SHIFT,
+  baselineShift: 0,
+  wMin: -32768,
+  wMax: 32767,
+} as const;
 /** One weight unit in the float rule's fractional weight. */
 const UNIT = 2 ** (LEARNING_SHIFT + 3) / SCALE;
 const tauOf = (k: number): number => -1 / Math.log(1 - 2 ** -k);
@@ -70,14 +79,9 @@ describe("integer pair STDP (event timing) vs the float pair rule", () => {
     timing: "event",
     preTraceShift: k.plus,
     postTraceShift: k.minus,
-    traceIncrement: INCREMENT,
     aPlus: Math.round(float.aPlus * SCALE),
     aMinus: Math.round(float.aMinus * SCALE),
-    eligibilityShift: 1,
-    learningShift: LEARNING_SHIFT,
-    baselineShift: 0,
-    wMin: -32768,
-    wMax: 32767,
+    ...INTEGER_RULE,
   };
   it("reproduces the window of one pairing within 4 % of A+ at every Δt in −60..60 ms", () => {
     const table = pairNet(rule);
@@ -102,14 +106,9 @@ describe("integer pair STDP (epoch timing, spec/ops.md §11.7) vs the float pair
     epochShift: 2,
     preTraceShift: k,
     postTraceShift: k,
-    traceIncrement: INCREMENT,
     aPlus: Math.round(float.aPlus * SCALE),
     aMinus: Math.round(float.aMinus * SCALE),
-    eligibilityShift: 1,
-    learningShift: LEARNING_SHIFT,
-    baselineShift: 0,
-    wMin: -32768,
-    wMax: 32767,
+    ...INTEGER_RULE,
   };
   it("reproduces the window of one pairing within 4 % of A+ at every Δt in −60..60 ms that is a whole number of epochs", () => {
     const table = pairNet(rule);
@@ -142,15 +141,10 @@ describe("integer triplet STDP (event timing) vs Pfister & Gerstner's minimal vi
     preTraceShift: k.plus,
     postTraceShift: k.minus,
     tripletShift: k.y,
-    traceIncrement: INCREMENT,
     aPlus: Math.round(ref.a2Plus * SCALE),
     a3Plus: Math.round(ref.a3Plus * SCALE * (32768 / INCREMENT)),
     aMinus: Math.round(ref.a2Minus * SCALE),
-    eligibilityShift: 1,
-    learningShift: LEARNING_SHIFT,
-    baselineShift: 0,
-    wMin: -32768,
-    wMax: 32767,
+    ...INTEGER_RULE,
   };
   it("reproduces the pairing-frequency curve (60 pairs, Δt = ±10 ms, 0.1-50 Hz) within 5 % + 0.01", () => {
     const table = pairNet(rule);
